@@ -1,0 +1,217 @@
+// `saleslake init` and `saleslake upload`: the lake's layout and its landing zone.
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "cli/command.h"
+#include "common/logging.h"
+
+namespace saleslake::cli {
+namespace {
+
+constexpr const char* kLayout[] = {"raw_data",  "processed_data", "quarantine", "catalog",
+                                   "jobs",      "queries",        "dashboards", "streams",
+                                   "_system"};
+
+constexpr const char* kDefaultPipeline = R"(# saleslake pipeline: the declarative definition of this lake.
+# Every command reads it; edit it to add tables, crawlers and jobs. Paths are keys inside the lake.
+version: 1
+
+# Crawlers discover files and register their schema in the catalog (Glue crawler's role).
+crawlers:
+  - name: raw-crawler
+    path: raw_data/              # everything under this folder...
+    table: raw_sales             # ...becomes this table
+    format: auto                 # csv | parquet | jsonl | auto (classify by content)
+    schema_change_policy: update # update | log | fail, when a new file changes the schema
+
+# ETL jobs turn raw tables into clean, partitioned Parquet (Glue ETL job's role).
+jobs:
+  - name: my-etl-job
+    source: raw_sales
+    target:
+      table: sales_data
+      location: processed_data/sales_data/
+      format: parquet
+      compression: zstd
+      partition_by: [region, purchase_month]   # purchase_month = 'YYYY-MM' of purchase_date
+      target_file_size_mb: 128
+    # target column: SQL expression over the source columns (same-name columns by default)
+    columns:
+      purchase_date: purchase_date
+      customer_id: customer_id
+      product_id: product_id
+      amount: amount
+      region: region
+      status: upper(trim(status))
+      purchase_month: date_format(purchase_date, '%Y-%m')
+    pii:
+      tokenize: [customer_id]    # keyed HMAC-SHA-256 with the lake secret (_system/secret.key)
+      scan_strings: mask         # mask | tokenize | off: e-mails, phones, cards, IBANs, SSNs
+    quality:
+      missing_amount_share: {warn: 0.08, fail: 0.20}
+    alert_topic: data-quality
+)";
+
+Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std::string>* created) {
+  for (const char* dir : kLayout) {
+    struct stat st;
+    std::string path = store.PathOf(dir);
+    bool existed = stat(path.c_str(), &st) == 0;
+    SL_RETURN_IF_ERROR(w.MakeDir(dir));
+    if (!existed) created->push_back(std::string(dir) + "/");
+  }
+  SL_ASSIGN_OR_RETURN(bool have_pipeline, store.Exists("pipeline.yaml"));
+  if (!have_pipeline) {
+    // PutIfAbsent: a concurrent init or a user's file is never overwritten.
+    Status s = w.PutIfAbsent("pipeline.yaml", kDefaultPipeline);
+    if (s.ok()) created->push_back("pipeline.yaml");
+    else if (s.code() != StatusCode::kAlreadyExists) return s;
+  }
+  // The PII tokenization key: 32 random bytes, hex, readable by the owner only. Created with
+  // O_EXCL and mode 0600 from the start so it is never briefly readable by others.
+  std::string key_path = store.PathOf("_system/secret.key");
+  int fd = open(key_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+      close(fd);
+      unlink(key_path.c_str());
+      return Status::Internal("no randomness available for the lake secret");
+    }
+    char hex[65];
+    for (int i = 0; i < 32; ++i) std::snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    hex[64] = '\n';
+    bool ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+    close(fd);
+    if (!ok) {
+      unlink(key_path.c_str());
+      return Status::IOError("could not write " + key_path);
+    }
+    created->push_back("_system/secret.key");
+  } else if (errno != EEXIST) {
+    return Status::FromErrno(errno, key_path);
+  }
+  return Status::OK();
+}
+
+std::string NowIso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Copies a local file into the lake atomically, hashing it on the way; returns hex SHA-256.
+Result<std::string> CopyIn(const std::string& path, io::LocalStore& store, const std::string& key) {
+  SL_ASSIGN_OR_RETURN(auto in, io::OpenLocalFile(path));
+  SL_ASSIGN_OR_RETURN(auto out, store.OpenWrite(key));
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+  std::string buf(1 << 20, '\0');
+  for (uint64_t off = 0; off < in->size();) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), in->size() - off));
+    Status s = in->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n));
+    if (s.ok()) s = out->Append(std::string_view(buf.data(), n));
+    if (!s.ok()) {
+      EVP_MD_CTX_free(md);
+      return s;
+    }
+    EVP_DigestUpdate(md, buf.data(), n);
+    off += n;
+  }
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md, digest, &len);
+  EVP_MD_CTX_free(md);
+  SL_RETURN_IF_ERROR(out->Commit());
+  std::string hex;
+  char two[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(two, sizeof two, "%02x", digest[i]);
+    hex += two;
+  }
+  return hex;
+}
+
+// Appends one JSON line to _system/events.jsonl with a single O_APPEND write, then fsyncs, so
+// concurrent uploads never interleave partial lines.
+Status AppendEvent(const io::LocalStore& store, const std::string& line) {
+  std::string path = store.PathOf("_system/events.jsonl");
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, path);
+  std::string l = line + "\n";
+  bool ok = write(fd, l.data(), l.size()) == static_cast<ssize_t>(l.size()) && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  return ok ? Status::OK() : Status::FromErrno(err, path);
+}
+
+void Register(CLI::App& root, Context& ctx) {
+  auto* init = root.add_subcommand("init", "Create the lake layout, a default pipeline.yaml and the PII secret (idempotent)");
+  init->callback([&ctx] {
+    ctx.action = [&ctx] {
+      auto store = ctx.OpenLake(/*create=*/true);
+      if (!store.ok()) return Fail(store.status());
+      std::vector<std::string> created;
+      Status s = InitLake(**store, **store, &created);
+      if (!s.ok()) return Fail(s);
+      std::printf("lake %s ready", (*store)->root().c_str());
+      if (created.empty()) std::printf(" (nothing to create)\n");
+      else {
+        std::printf("; created:");
+        for (const auto& c : created) std::printf(" %s", c.c_str());
+        std::printf("\n");
+      }
+      return 0;
+    };
+  });
+
+  struct UploadOpts {
+    std::vector<std::string> files;
+    std::string to = "raw_data/";
+  };
+  auto opts = std::make_shared<UploadOpts>();
+  auto* up = root.add_subcommand("upload", "Copy files into the lake atomically and record an object.created event");
+  up->add_option("files", opts->files, "Local files to upload")->required()->check(CLI::ExistingFile);
+  up->add_option("--to", opts->to, "Folder in the lake (default raw_data/)");
+  up->callback([&ctx, opts] {
+    ctx.action = [&ctx, opts] {
+      auto store = ctx.OpenLake(/*create=*/false);
+      if (!store.ok()) return Fail(store.status());
+      std::string prefix = opts->to;
+      if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+      for (const std::string& f : opts->files) {
+        std::string base = f.substr(f.rfind('/') == std::string::npos ? 0 : f.rfind('/') + 1);
+        std::string key = prefix + base;
+        Status valid = io::ValidateKey(key);
+        if (!valid.ok()) return Fail(valid);
+        auto sha = CopyIn(f, **store, key);
+        if (!sha.ok()) return Fail(sha.status().WithContext("upload " + f));
+        auto info = (*store)->Stat(key);
+        if (!info.ok()) return Fail(info.status());
+        std::string ev = "{\"type\":\"object.created\",\"time\":" + JsonQuote(NowIso()) +
+                         ",\"key\":" + JsonQuote(key) + ",\"size\":" + std::to_string(info->size) +
+                         ",\"sha256\":" + JsonQuote(*sha) + "}";
+        Status s = AppendEvent(**store, ev);
+        if (!s.ok()) return Fail(s);
+        std::printf("uploaded %s -> %s (%llu bytes, sha256 %s)\n", f.c_str(), key.c_str(),
+                    static_cast<unsigned long long>(info->size), sha->c_str());
+      }
+      return 0;
+    };
+  });
+}
+
+const CommandRegistrar kRegistrar(10, &Register);
+
+}  // namespace
+}  // namespace saleslake::cli

@@ -1,0 +1,40 @@
+// How the `saleslake` command is put together: every src/cli/cmd_*.cc file registers its
+// subcommands with a static CommandRegistrar, so areas add commands without editing main.cc.
+//
+// A Register function adds subcommands to the root CLI11 app and, in each subcommand's callback,
+// stores the action to run in ctx.action; main() runs it after parsing and exits with its code.
+// Exit codes: 0 success, 1 runtime failure (one line on stderr), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "io/local_store.h"
+
+namespace saleslake::cli {
+
+struct Context {
+  std::string lake;        // --lake, else $SALESLAKE_LAKE, else ./lake (resolved in main)
+  std::string log_format;  // text | json
+  std::function<int()> action;
+
+  // Opens the lake. With create=false a missing lake is a clear error.
+  Result<std::unique_ptr<io::LocalStore>> OpenLake(bool create = false) const;
+};
+
+// Prints "saleslake: error: <message>" to stderr and returns 1.
+int Fail(const Status& status);
+int Fail(const std::string& message);
+
+using RegisterFn = void (*)(CLI::App& root, Context& ctx);
+
+// Registration order is the order subcommands appear in --help: lower `order` first.
+struct CommandRegistrar {
+  CommandRegistrar(int order, RegisterFn fn);
+};
+
+}  // namespace saleslake::cli

@@ -1,0 +1,27 @@
+// Logging: human text on a terminal, JSON lines (one object per line) with --log-format json.
+// Everything goes to stderr so stdout stays for results. Thread safety: safe from any thread;
+// each line is written with one call.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace saleslake {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+
+void SetLogFormat(LogFormat format);
+void SetLogLevel(LogLevel min_level);
+// Parses "text" or "json".
+bool ParseLogFormat(std::string_view s, LogFormat* out);
+
+using LogField = std::pair<std::string_view, std::string>;
+void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+
+// JSON string literal with escapes (quotes included); shared by logging and small JSON writers.
+std::string JsonQuote(std::string_view s);
+
+}  // namespace saleslake

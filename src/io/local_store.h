@@ -1,0 +1,50 @@
+// LocalStore: an ObjectStore over a directory (the default lake).
+//
+// Objects are files under the root; a write goes to "<dir>/.tmp-<random>-<name>" first, is
+// fsynced, renamed (or hard-linked, for PutIfAbsent) into place, and the directory is fsynced.
+// Temporary names start with ".tmp-" and are never listed; CleanupTemporaries removes the ones
+// left behind by a killed process.
+// Thread safety: safe for concurrent use from many threads and processes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "io/object_store.h"
+
+namespace saleslake::io {
+
+class LocalStore final : public ObjectStore {
+ public:
+  // Opens the store at `root`, creating the directory when `create` is true. kNotFound if it
+  // does not exist and create is false; kIOError if it is not a directory.
+  static Result<std::unique_ptr<LocalStore>> Open(const std::string& root, bool create);
+
+  Status Put(std::string_view key, std::string_view data) override;
+  Status PutIfAbsent(std::string_view key, std::string_view data) override;
+  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override;
+  Result<std::string> Get(std::string_view key) const override;
+  Result<std::string> GetRange(std::string_view key, uint64_t offset,
+                               uint64_t length) const override;
+  Result<std::unique_ptr<RandomAccessFile>> OpenRead(std::string_view key) const override;
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) const override;
+  Status Delete(std::string_view key) override;
+  Result<bool> Exists(std::string_view key) const override;
+  Result<ObjectInfo> Stat(std::string_view key) const override;
+  std::string uri() const override { return root_; }
+
+  // Creates a folder key ("raw_data/") so that an empty lake shows its layout. Idempotent.
+  Status MakeDir(std::string_view key);
+  // Removes temporaries older than `min_age_s` seconds (left by killed writers).
+  Status CleanupTemporaries(int64_t min_age_s);
+
+  // Absolute path of a key (for engines and messages). REQUIRES: a valid key.
+  std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
+  const std::string& root() const { return root_; }
+
+ private:
+  explicit LocalStore(std::string root) : root_(std::move(root)) {}
+  std::string root_;  // absolute, no trailing '/'
+};
+
+}  // namespace saleslake::io

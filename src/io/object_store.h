@@ -1,0 +1,99 @@
+// The lake's storage: an ObjectStore of keys ("raw_data/sales.csv") to immutable byte objects.
+// LocalStore keeps them under a directory; an S3 store can implement the same interface.
+//
+// Contract for every implementation:
+//   - Put and OutputStream::Commit are atomic: a reader sees the old object, or the whole new one.
+//   - PutIfAbsent is atomic create-exclusive (the basis of catalog commits): exactly one of two
+//     racing writers succeeds, the other gets kAlreadyExists.
+//   - Keys are relative, '/'-separated, without '.', '..' or empty segments, NUL or a leading '/';
+//     anything else is refused with kInvalidArgument, so no key can escape the store's root.
+//   - List returns keys under a prefix, recursively, sorted bytewise.
+// Thread safety: an ObjectStore may be used from many threads at once; a RandomAccessFile
+// supports concurrent ReadAt; an OutputStream has one owner.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace saleslake::io {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // modification time, ns since the epoch
+  std::string etag;      // changes whenever the content may have changed (size + mtime locally)
+};
+
+// Positional reads of one object or file. Cheap to share between threads.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  virtual uint64_t size() const = 0;
+  // Reads exactly out.size() bytes at offset; kIOError when the range passes the end.
+  virtual Status ReadAt(uint64_t offset, std::span<uint8_t> out) const = 0;
+  // The whole content when it is memory-mapped (zero copy), else nullptr. Valid for the life
+  // of this object.
+  virtual const uint8_t* mapped_data() const { return nullptr; }
+  // Name for error messages (a path or a key).
+  virtual const std::string& name() const = 0;
+
+  // Convenience: `n` bytes at `offset` as a string (copies).
+  Result<std::string> ReadString(uint64_t offset, uint64_t n) const;
+};
+
+// A streaming write that becomes visible atomically on Commit(); if the stream is destroyed
+// without Commit(), nothing appears (the temporary data is removed).
+class OutputStream {
+ public:
+  virtual ~OutputStream() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual uint64_t bytes_written() const = 0;
+  // Makes the object visible under its key (durably: data and directory entry are synced).
+  virtual Status Commit() = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  virtual Status Put(std::string_view key, std::string_view data) = 0;
+  // kAlreadyExists if the key exists (then nothing is written).
+  virtual Status PutIfAbsent(std::string_view key, std::string_view data) = 0;
+  virtual Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) = 0;
+  virtual Result<std::string> Get(std::string_view key) const = 0;
+  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
+                                       uint64_t length) const = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenRead(std::string_view key) const = 0;
+  // Keys that start with `prefix` ("" = all), recursively, sorted. A prefix that names a folder
+  // should end with '/'. Temporary files of unfinished writes are never listed.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) const = 0;
+  // kNotFound when absent.
+  virtual Status Delete(std::string_view key) = 0;
+  virtual Result<bool> Exists(std::string_view key) const = 0;
+  virtual Result<ObjectInfo> Stat(std::string_view key) const = 0;
+  // Where the store lives, for messages and for engines pointed at the same files
+  // ("/srv/lake" or "s3://bucket/prefix").
+  virtual std::string uri() const = 0;
+};
+
+// kInvalidArgument with the reason when `key` is not a valid object key (see the contract above).
+Status ValidateKey(std::string_view key);
+
+// ---- Local files outside the lake (CLI inputs and outputs) ----
+
+// Opens a local file for positional reads, memory-mapped when possible.
+Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path);
+// An in-memory RandomAccessFile (tests, fuzzers, data already in memory).
+std::unique_ptr<RandomAccessFile> MakeMemoryFile(std::string data, std::string name = "<memory>");
+// Atomic streaming write of a local file: temp file in the same directory, fsync, rename, fsync dir.
+Result<std::unique_ptr<OutputStream>> OpenLocalWrite(const std::string& path);
+Status WriteLocalFileAtomic(const std::string& path, std::string_view data);
+Result<std::string> ReadLocalFile(const std::string& path);
+
+}  // namespace saleslake::io

@@ -1,0 +1,56 @@
+// Shared test helpers: temporary directories, running the saleslake binary, shared test data.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace saleslake::testing {
+
+// A fresh directory under $TMPDIR, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs the saleslake binary with `args` (no shell), optional stdin text, and captures everything.
+CommandResult RunSaleslake(const std::vector<std::string>& args, const std::string& stdin_text = "",
+                           const std::vector<std::string>& env = {});
+// Runs any program (argv[0] looked up in PATH).
+CommandResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_text = "",
+                         const std::vector<std::string>& env = {});
+
+// Absolute path of a file under ../shared/testdata, or "" when the shared data is absent.
+std::string SharedTestData(const std::string& rel);
+// True when node and the DuckDB peer (tools/peers/node_modules/@duckdb/node-api) are installed.
+bool HaveDuckDb();
+// Runs a SQL script in DuckDB through tools/peers/duckdb_query.mjs; stdout is CSV with a header.
+CommandResult RunDuckDb(const std::string& sql);
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& data);
+
+}  // namespace saleslake::testing
+
+// Skips the test when a shared test-data file is missing (CI has it; a bare clone may not).
+#define SL_REQUIRE_SHARED(var, rel)                                              \
+  std::string var = ::saleslake::testing::SharedTestData(rel);                   \
+  if (var.empty()) GTEST_SKIP() << "shared test data not found: " << (rel)
+
+#define SL_REQUIRE_DUCKDB() \
+  if (!::saleslake::testing::HaveDuckDb()) GTEST_SKIP() << "node + @duckdb/node-api not installed"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs exactly what saleslake needs on a fresh Debian 12 machine (run as root, idempotent).
+# Packages already present are skipped; versions are those of Debian 12 (bookworm) at the time of
+# writing, listed in docs/DEPENDENCIES.md. Node packages (DuckDB peer for tests and benchmarks)
+# come from package.json in tools/peers and are installed with `npm ci`.
+set -euo pipefail
+
+# Build tools, test frameworks, fuzzing runtime (clang + libFuzzer), libraries (codecs, crypto,
+# HTTP, JSON, YAML, CLI, formatting, number parsing, regex, hashing).
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev
+  libssl-dev libcurl4-openssl-dev
+  libcpp-httplib-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
+  libcli11-dev libfmt-dev libfast-float-dev libre2-dev libxxhash-dev
+)
+# Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a
+# newer one than Debian's, which is fine.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -f "$here/peers/package.json" ] && [ ! -d "$here/peers/node_modules/@duckdb/node-api" ]; then
+  echo "setup: installing node peers (DuckDB) in tools/peers"
+  (cd "$here/peers" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: ok"
