@@ -1,0 +1,171 @@
+#include "io/local_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/test_support.h"
+
+namespace saleslake::io {
+namespace {
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = LocalStore::Open(dir_.Join("lake"), /*create=*/true);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  saleslake::testing::TempDir dir_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(LocalStoreTest, PutGetRangeStatDelete) {
+  ASSERT_TRUE(store_->Put("raw_data/a.csv", "hello world").ok());
+  EXPECT_EQ(*store_->Get("raw_data/a.csv"), "hello world");
+  EXPECT_EQ(*store_->GetRange("raw_data/a.csv", 6, 100), "world");
+  EXPECT_EQ(*store_->GetRange("raw_data/a.csv", 0, 5), "hello");
+  auto info = store_->Stat("raw_data/a.csv");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->size, 11u);
+  EXPECT_TRUE(*store_->Exists("raw_data/a.csv"));
+  ASSERT_TRUE(store_->Put("raw_data/a.csv", "v2").ok());  // replace
+  EXPECT_EQ(*store_->Get("raw_data/a.csv"), "v2");
+  EXPECT_NE(store_->Stat("raw_data/a.csv")->etag, info->etag);
+  ASSERT_TRUE(store_->Delete("raw_data/a.csv").ok());
+  EXPECT_FALSE(*store_->Exists("raw_data/a.csv"));
+  EXPECT_EQ(store_->Get("raw_data/a.csv").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Delete("raw_data/a.csv").code(), StatusCode::kNotFound);
+}
+
+TEST_F(LocalStoreTest, ListIsRecursiveSortedAndFiltered) {
+  for (const char* k : {"b/2", "a/x/1", "a/1", "a/0", "ab", "c"}) ASSERT_TRUE(store_->Put(k, k).ok());
+  auto all = store_->List("");
+  ASSERT_TRUE(all.ok());
+  std::vector<std::string> keys;
+  for (auto& o : *all) keys.push_back(o.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"a/0", "a/1", "a/x/1", "ab", "b/2", "c"}));
+  auto under_a = store_->List("a/");
+  ASSERT_TRUE(under_a.ok());
+  ASSERT_EQ(under_a->size(), 3u);
+  EXPECT_EQ((*under_a)[2].key, "a/x/1");
+  auto prefix_a = store_->List("a");  // a plain prefix matches "ab" too
+  EXPECT_EQ(prefix_a->size(), 4u);
+  EXPECT_TRUE(store_->List("nothing/")->empty());
+}
+
+TEST_F(LocalStoreTest, EveryEscapeIsRefused) {
+  for (std::string bad : {std::string("../x"), std::string("a/../../x"), std::string("/etc/passwd"),
+                          std::string("a//b"), std::string("./a"), std::string("a/./b"),
+                          std::string("a\\..\\b"), std::string("a\0b", 3), std::string(""),
+                          std::string("dir/"), std::string(".tmp-123-x")}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(store_->Put(bad, "x").code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->Get(bad).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store_->Delete(bad).code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(store_->List("../").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->List("/").status().code(), StatusCode::kInvalidArgument);
+  // A symlink planted inside the lake is not an object and cannot be read through.
+  ASSERT_EQ(symlink("/etc/passwd", store_->PathOf("link").c_str()), 0);
+  EXPECT_EQ(store_->Get("link").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->List("")->empty());
+  EXPECT_NE(ValidateKey("../x").message().find("escape"), std::string::npos);
+}
+
+TEST_F(LocalStoreTest, PutIfAbsentHasExactlyOneWinner) {
+  constexpr int kThreads = 8;
+  std::atomic<int> winners{0}, losers{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Status s = store_->PutIfAbsent("catalog/v1", "writer " + std::to_string(t));
+      if (s.ok()) winners++;
+      else if (s.code() == StatusCode::kAlreadyExists) losers++;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(losers.load(), kThreads - 1);
+  EXPECT_EQ(store_->Get("catalog/v1")->rfind("writer ", 0), 0u);
+}
+
+TEST_F(LocalStoreTest, UncommittedStreamLeavesNothing) {
+  {
+    auto out = store_->OpenWrite("processed_data/part-1.parquet");
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE((*out)->Append(std::string(3 << 20, 'x')).ok());
+    EXPECT_TRUE(store_->List("")->empty());  // temporaries are never listed
+  }  // destroyed without Commit
+  EXPECT_FALSE(*store_->Exists("processed_data/part-1.parquet"));
+  auto out = store_->OpenWrite("processed_data/part-1.parquet");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->Append("abc").ok());
+  ASSERT_TRUE((*out)->Append("def").ok());
+  EXPECT_EQ((*out)->bytes_written(), 6u);
+  ASSERT_TRUE((*out)->Commit().ok());
+  EXPECT_EQ(*store_->Get("processed_data/part-1.parquet"), "abcdef");
+}
+
+TEST_F(LocalStoreTest, ConcurrentReaderNeverSeesAPartialObject) {
+  // Two distinct 4 MB objects alternate under one key while a reader polls it: every read must
+  // be one of the two, whole.
+  const std::string a(4 << 20, 'a'), b(4 << 20, 'b');
+  ASSERT_TRUE(store_->Put("k", a).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::thread reader([&] {
+    while (!stop) {
+      auto v = store_->Get("k");
+      if (!v.ok() || (*v != a && *v != b)) bad++;
+      reads++;
+    }
+  });
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(store_->Put("k", i % 2 ? a : b).ok());
+  while (reads.load() < 5) std::this_thread::yield();
+  stop = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_F(LocalStoreTest, CleanupRemovesOnlyOldTemporaries) {
+  std::string tmp = store_->PathOf("raw_data/.tmp-dead-file");
+  ASSERT_TRUE(store_->MakeDir("raw_data/").ok());
+  saleslake::testing::WriteFile(tmp, "partial");
+  ASSERT_TRUE(store_->Put("raw_data/kept.csv", "x").ok());
+  ASSERT_TRUE(store_->CleanupTemporaries(3600).ok());
+  struct stat st;
+  EXPECT_EQ(stat(tmp.c_str(), &st), 0);  // too young
+  ASSERT_TRUE(store_->CleanupTemporaries(-10).ok());
+  EXPECT_NE(stat(tmp.c_str(), &st), 0);
+  EXPECT_TRUE(*store_->Exists("raw_data/kept.csv"));
+}
+
+TEST(LocalStoreOpenTest, MissingLakeIsAClearError) {
+  saleslake::testing::TempDir dir;
+  auto s = LocalStore::Open(dir.Join("nope"), /*create=*/false);
+  EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(s.status().message().find("saleslake init"), std::string::npos);
+  saleslake::testing::WriteFile(dir.Join("file"), "x");
+  EXPECT_FALSE(LocalStore::Open(dir.Join("file"), false).ok());
+}
+
+TEST(LocalFileTest, ReadsAndBounds) {
+  saleslake::testing::TempDir dir;
+  ASSERT_TRUE(WriteLocalFileAtomic(dir.Join("f"), "0123456789").ok());
+  auto f = OpenLocalFile(dir.Join("f"));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)->size(), 10u);
+  EXPECT_EQ(*(*f)->ReadString(3, 4), "3456");
+  EXPECT_EQ((*f)->ReadString(8, 4).status().code(), StatusCode::kIOError);
+  EXPECT_EQ(OpenLocalFile(dir.Join("missing")).status().code(), StatusCode::kNotFound);
+  auto m = MakeMemoryFile("abc");
+  EXPECT_EQ(*m->ReadString(1, 2), "bc");
+  EXPECT_FALSE(m->ReadString(2, 5).ok());
+}
+
+}  // namespace
+}  // namespace saleslake::io
