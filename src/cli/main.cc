@@ -48,7 +48,7 @@ Result<std::unique_ptr<io::LocalStore>> Context::OpenLake(bool create) const {
 int Main(int argc, char** argv) {
   CLI::App app{"saleslake: a self-hosted sales-analytics lakehouse in one binary", "saleslake"};
   app.set_version_flag("--version", std::string("saleslake ") + SALESLAKE_VERSION);
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   app.fallthrough();
   Context ctx;
   std::string lake_flag;
@@ -66,6 +66,21 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    // A bare word where a command was expected reads better as "unknown command".
+    if (app.get_subcommands().empty() && argc > 1) {
+      for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--lake" || a == "--log-format") { ++i; continue; }
+        if (!a.empty() && a[0] != '-') {
+          std::fprintf(stderr, "saleslake: usage error: unknown command '%s' (see 'saleslake --help')\n", argv[i]);
+          return 2;
+        }
+        break;
+      }
+    }
+    std::fprintf(stderr, "saleslake: usage error: %s (see 'saleslake --help')\n", OneLine(e.what()).c_str());
+    return 2;
   } catch (const CLI::ParseError& e) {
     std::string what = OneLine(e.what());
     std::fprintf(stderr, "saleslake: usage error: %s (see 'saleslake --help')\n", what.c_str());

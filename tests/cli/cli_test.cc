@@ -1,0 +1,139 @@
+// The command-line contract: help everywhere, exit codes, one-line errors, init/upload/generate.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <regex>
+#include <sstream>
+
+#include "support/test_support.h"
+
+namespace saleslake {
+namespace {
+
+using testing::RunSaleslake;
+using testing::TempDir;
+
+size_t LineCount(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+// Subcommand names listed under "Subcommands:" in a --help text.
+std::vector<std::string> Subcommands(const std::string& help) {
+  std::vector<std::string> out;
+  std::istringstream in(help);
+  std::string line;
+  bool in_list = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("Subcommands:", 0) == 0) { in_list = true; continue; }
+    if (!in_list) continue;
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex("^  ([a-z][a-z0-9-]*)"))) out.push_back(m[1]);
+  }
+  return out;
+}
+
+TEST(CliTest, EverySubcommandHasHelp) {
+  auto top = RunSaleslake({"--help"});
+  ASSERT_EQ(top.exit_code, 0);
+  auto subs = Subcommands(top.out);
+  ASSERT_GE(subs.size(), 3u) << top.out;
+  for (const auto& sub : subs) {
+    auto r = RunSaleslake({sub, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_NE(r.out.find("Usage:"), std::string::npos) << sub;
+    for (const auto& nested : Subcommands(r.out)) {  // e.g. "catalog export-ddl"
+      auto n = RunSaleslake({sub, nested, "--help"});
+      EXPECT_EQ(n.exit_code, 0) << sub << " " << nested;
+    }
+  }
+}
+
+TEST(CliTest, UsageErrorsExitTwoWithOneLine) {
+  std::vector<std::vector<std::string>> bad = {
+      {"frob"}, {"--bogus"}, {}, {"init", "--what"}, {"generate"}, {"generate", "--rows", "x"},
+      {"upload"}, {"--log-format", "xml", "init"}};
+  for (const auto& args : bad) {
+    auto r = RunSaleslake(args);
+    std::string shown;
+    for (auto& a : args) shown += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << shown;
+    EXPECT_EQ(LineCount(r.err), 1u) << shown << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("saleslake: usage error: ", 0), 0u) << r.err;
+  }
+  EXPECT_NE(RunSaleslake({"frob"}).err.find("unknown command 'frob'"), std::string::npos);
+}
+
+TEST(CliTest, Version) {
+  auto r = RunSaleslake({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("saleslake ", 0), 0u);
+}
+
+TEST(CliTest, InitIsIdempotentAndKeepsUserFiles) {
+  TempDir dir;
+  std::string lake = dir.Join("lake");
+  auto r = RunSaleslake({"--lake", lake, "init"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* d : {"raw_data", "processed_data", "quarantine", "catalog", "jobs", "queries",
+                        "dashboards", "streams", "_system"}) {
+    struct stat st;
+    EXPECT_EQ(stat((lake + "/" + d).c_str(), &st), 0) << d;
+  }
+  struct stat st;
+  ASSERT_EQ(stat((lake + "/_system/secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string key = testing::ReadFile(lake + "/_system/secret.key");
+  EXPECT_EQ(key.size(), 65u);
+  std::string pipeline = testing::ReadFile(lake + "/pipeline.yaml");
+  EXPECT_NE(pipeline.find("my-etl-job"), std::string::npos);
+  EXPECT_NE(pipeline.find("raw-crawler"), std::string::npos);
+  testing::WriteFile(lake + "/pipeline.yaml", "# mine\n");
+  r = RunSaleslake({"--lake", lake, "init"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("nothing to create"), std::string::npos);
+  EXPECT_EQ(testing::ReadFile(lake + "/pipeline.yaml"), "# mine\n");
+  EXPECT_EQ(testing::ReadFile(lake + "/_system/secret.key"), key);
+}
+
+TEST(CliTest, LakeFromEnvironment) {
+  TempDir dir;
+  auto r = RunSaleslake({"init"}, "", {"SALESLAKE_LAKE=" + dir.Join("envlake")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st;
+  EXPECT_EQ(stat(dir.Join("envlake/raw_data").c_str(), &st), 0);
+}
+
+TEST(CliTest, GenerateIntoLakeThenUploadRecordsAnEvent) {
+  TempDir dir;
+  std::string lake = dir.Join("lake");
+  ASSERT_EQ(RunSaleslake({"--lake", lake, "init"}).exit_code, 0);
+  auto g = RunSaleslake({"--lake", lake, "generate", "--rows", "1000", "--seed", "5"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  std::string csv = testing::ReadFile(lake + "/raw_data/sales.csv");
+  EXPECT_EQ(LineCount(csv), 1001u);
+
+  auto o = RunSaleslake({"generate", "--rows", "500", "--out", dir.Join("extra.csv")});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto u = RunSaleslake({"--lake", lake, "upload", dir.Join("extra.csv")});
+  ASSERT_EQ(u.exit_code, 0) << u.err;
+  EXPECT_EQ(testing::ReadFile(lake + "/raw_data/extra.csv"), testing::ReadFile(dir.Join("extra.csv")));
+  std::string events = testing::ReadFile(lake + "/_system/events.jsonl");
+  EXPECT_EQ(LineCount(events), 1u);
+  EXPECT_NE(events.find("\"type\":\"object.created\""), std::string::npos);
+  EXPECT_NE(events.find("\"key\":\"raw_data/extra.csv\""), std::string::npos);
+  EXPECT_TRUE(std::regex_search(events, std::regex("\"sha256\":\"[0-9a-f]{64}\"")));
+
+  auto missing = RunSaleslake({"--lake", lake, "upload", dir.Join("nope.csv")});
+  EXPECT_EQ(missing.exit_code, 2);  // CLI11 checks the file exists
+  auto escape = RunSaleslake({"--lake", lake, "upload", dir.Join("extra.csv"), "--to", "../outside"});
+  EXPECT_EQ(escape.exit_code, 1);
+  EXPECT_NE(escape.err.find("escape"), std::string::npos) << escape.err;
+  auto no_lake = RunSaleslake({"--lake", dir.Join("absent"), "upload", dir.Join("extra.csv")});
+  EXPECT_EQ(no_lake.exit_code, 1);
+  EXPECT_EQ(LineCount(no_lake.err), 1u);
+}
+
+}  // namespace
+}  // namespace saleslake
