@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs exactly what saleslake needs on a fresh Debian 12 machine (run as root, idempotent).
 # Packages already present are skipped; versions are those of Debian 12 (bookworm) at the time of
-# writing, listed in docs/DEPENDENCIES.md. Node packages (DuckDB peer for tests and benchmarks)
+# writing, listed in the README. Node packages (DuckDB peer for tests and benchmarks)
 # come from package.json in tools/peers and are installed with `npm ci`.
 set -euo pipefail
 
