@@ -1,0 +1,369 @@
+#include "catalog/internal/json_codec.h"
+
+#include <cmath>
+#include <limits>
+
+namespace saleslake::catalog::internal {
+
+using nlohmann::json;
+
+std::string Int128ToString(__int128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  unsigned __int128 u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : v;
+  std::string s;
+  while (u > 0) {
+    s.push_back(static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  }
+  if (neg) s.push_back('-');
+  return std::string(s.rbegin(), s.rend());
+}
+
+bool ParseInt128(std::string_view s, __int128* out) {
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty() || s.size() > 39) return false;
+  unsigned __int128 u = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    u = u * 10 + static_cast<unsigned>(c - '0');
+  }
+  *out = neg ? -static_cast<__int128>(u) : static_cast<__int128>(u);
+  return true;
+}
+
+json ValueToJson(const Value& v) {
+  if (v.is_null()) return nullptr;
+  json j;
+  j["type"] = v.type().ToString();
+  switch (v.type().id) {
+    case TypeId::kBoolean: j["v"] = v.bool_value(); break;
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kDate:
+    case TypeId::kTimestamp: j["v"] = v.int_value(); break;
+    case TypeId::kFloat:
+    case TypeId::kDouble: {
+      double d = v.double_value();
+      if (std::isnan(d)) j["v"] = "nan";
+      else if (std::isinf(d)) j["v"] = d > 0 ? "inf" : "-inf";
+      else j["v"] = d;
+      break;
+    }
+    case TypeId::kDecimal: j["v"] = Int128ToString(v.wide_value()); break;
+    case TypeId::kVarchar: j["v"] = v.string_value(); break;
+    case TypeId::kInterval: {
+      Interval i = v.interval_value();
+      j["v"] = json::array({i.months, i.days, i.micros});
+      break;
+    }
+    case TypeId::kNull: return nullptr;
+  }
+  return j;
+}
+
+Result<Value> ValueFromJson(const json& j) {
+  if (j.is_null()) return Value();
+  if (!j.is_object() || !j.contains("type") || !j.contains("v") || !j["type"].is_string())
+    return Status::Corruption("value must be {\"type\", \"v\"}");
+  SL_ASSIGN_OR_RETURN(DataType t, ParseDataType(j["type"].get<std::string>()));
+  const json& v = j["v"];
+  switch (t.id) {
+    case TypeId::kBoolean:
+      if (!v.is_boolean()) break;
+      return Value::Boolean(v.get<bool>());
+    case TypeId::kInt32:
+      if (!v.is_number_integer()) break;
+      return Value::Int32(v.get<int32_t>());
+    case TypeId::kInt64:
+      if (!v.is_number_integer()) break;
+      return Value::Int64(v.get<int64_t>());
+    case TypeId::kDate:
+      if (!v.is_number_integer()) break;
+      return Value::Date(v.get<int32_t>());
+    case TypeId::kTimestamp:
+      if (!v.is_number_integer()) break;
+      return Value::Timestamp(v.get<int64_t>());
+    case TypeId::kFloat:
+    case TypeId::kDouble: {
+      double d;
+      if (v.is_number()) {
+        d = v.get<double>();
+      } else if (v.is_string()) {
+        std::string s = v.get<std::string>();
+        if (s == "nan") d = std::numeric_limits<double>::quiet_NaN();
+        else if (s == "inf") d = std::numeric_limits<double>::infinity();
+        else if (s == "-inf") d = -std::numeric_limits<double>::infinity();
+        else break;
+      } else {
+        break;
+      }
+      return t.id == TypeId::kFloat ? Value::Float(static_cast<float>(d)) : Value::Double(d);
+    }
+    case TypeId::kDecimal: {
+      __int128 u;
+      if (!v.is_string() || !ParseInt128(v.get<std::string>(), &u)) break;
+      return Value::Decimal(u, t.precision, t.scale);
+    }
+    case TypeId::kVarchar:
+      if (!v.is_string()) break;
+      return Value::Varchar(v.get<std::string>());
+    case TypeId::kInterval:
+      if (!v.is_array() || v.size() != 3) break;
+      return Value::FromInterval(
+          Interval{v[0].get<int32_t>(), v[1].get<int32_t>(), v[2].get<int64_t>()});
+    case TypeId::kNull:
+      return Value();
+  }
+  return Status::Corruption("value of type " + t.ToString() + " has a bad payload: " + v.dump());
+}
+
+json SchemaToJson(const Schema& s) {
+  json arr = json::array();
+  for (const Field& f : s.fields)
+    arr.push_back({{"name", f.name}, {"type", f.type.ToString()}, {"nullable", f.nullable}});
+  return arr;
+}
+
+Result<Schema> SchemaFromJson(const json& j) {
+  if (!j.is_array()) return Status::Corruption("schema must be an array");
+  Schema s;
+  for (const json& f : j) {
+    Field field;
+    field.name = f.at("name").get<std::string>();
+    SL_ASSIGN_OR_RETURN(field.type, ParseDataType(f.at("type").get<std::string>()));
+    field.nullable = f.value("nullable", true);
+    s.fields.push_back(std::move(field));
+  }
+  return s;
+}
+
+json DataFileToJson(const DataFile& f) {
+  json j;
+  j["key"] = f.key;
+  j["size"] = f.size;
+  j["rows"] = f.row_count;
+  if (!f.etag.empty()) j["etag"] = f.etag;
+  if (!f.partition_values.empty()) {
+    json pv = json::array();
+    for (const PartitionValue& p : f.partition_values)
+      pv.push_back({p.key, p.value ? json(*p.value) : json(nullptr)});
+    j["partition"] = std::move(pv);
+  }
+  if (!f.column_stats.empty()) {
+    json st = json::array();
+    for (const ColumnStats& c : f.column_stats) {
+      json cj{{"column", c.column}, {"nulls", c.null_count}};
+      if (!c.min.is_null()) cj["min"] = ValueToJson(c.min);
+      if (!c.max.is_null()) cj["max"] = ValueToJson(c.max);
+      if (c.non_conforming != 0) cj["non_conforming"] = c.non_conforming;
+      st.push_back(std::move(cj));
+    }
+    j["stats"] = std::move(st);
+  }
+  return j;
+}
+
+Result<DataFile> DataFileFromJson(const json& j) {
+  DataFile f;
+  f.key = j.at("key").get<std::string>();
+  f.size = j.at("size").get<uint64_t>();
+  f.row_count = j.value("rows", int64_t{-1});
+  f.etag = j.value("etag", std::string());
+  if (j.contains("partition")) {
+    for (const json& p : j["partition"]) {
+      PartitionValue pv;
+      pv.key = p.at(0).get<std::string>();
+      if (!p.at(1).is_null()) pv.value = p.at(1).get<std::string>();
+      f.partition_values.push_back(std::move(pv));
+    }
+  }
+  if (j.contains("stats")) {
+    for (const json& c : j["stats"]) {
+      ColumnStats cs;
+      cs.column = c.at("column").get<std::string>();
+      cs.null_count = c.value("nulls", int64_t{-1});
+      cs.non_conforming = c.value("non_conforming", int64_t{0});
+      if (c.contains("min")) {
+        SL_ASSIGN_OR_RETURN(cs.min, ValueFromJson(c["min"]));
+      }
+      if (c.contains("max")) {
+        SL_ASSIGN_OR_RETURN(cs.max, ValueFromJson(c["max"]));
+      }
+      f.column_stats.push_back(std::move(cs));
+    }
+  }
+  return f;
+}
+
+namespace {
+
+json DialectToJson(const CsvDialect& d) {
+  return {{"delimiter", std::string(1, d.delimiter)},
+          {"quote", std::string(1, d.quote)},
+          {"escape", std::string(1, d.escape)},
+          {"header", d.has_header},
+          {"null_tokens", d.null_tokens}};
+}
+
+char OneChar(const json& j, const char* name, char fallback) {
+  if (!j.contains(name)) return fallback;
+  std::string s = j[name].get<std::string>();
+  return s.empty() ? '\0' : s[0];
+}
+
+CsvDialect DialectFromJson(const json& j) {
+  CsvDialect d;
+  d.delimiter = OneChar(j, "delimiter", ',');
+  d.quote = OneChar(j, "quote", '"');
+  d.escape = OneChar(j, "escape", '"');
+  d.has_header = j.value("header", true);
+  if (j.contains("null_tokens")) d.null_tokens = j["null_tokens"].get<std::vector<std::string>>();
+  return d;
+}
+
+template <typename Fn>
+auto Guard(std::string_view where, Fn&& fn) -> decltype(fn()) {
+  try {
+    auto r = fn();
+    if (!r.ok()) return r.status().WithContext(where);
+    return r;
+  } catch (const json::exception& e) {
+    return Status::Corruption(std::string(where) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string EncodeMetadata(const TableMetadata& m) {
+  json j;
+  j["format_version"] = 1;
+  j["version"] = m.version;
+  j["name"] = m.spec.name;
+  j["format"] = std::string(FileFormatName(m.spec.format));
+  j["location"] = m.spec.location;
+  j["partition_keys"] = m.spec.partition_keys;
+  j["properties"] = m.spec.properties;
+  if (m.spec.format == FileFormat::kCsv) j["csv"] = DialectToJson(m.spec.csv);
+  json schemas = json::array();
+  for (const SchemaVersion& s : m.schemas)
+    schemas.push_back({{"id", s.id}, {"timestamp_ms", s.timestamp_ms}, {"fields", SchemaToJson(s.schema)}});
+  j["schemas"] = std::move(schemas);
+  j["current_schema_id"] = m.current_schema_id;
+  json snaps = json::array();
+  for (const SnapshotInfo& s : m.snapshots) {
+    snaps.push_back({{"id", s.id},
+                     {"parent_id", s.parent_id},
+                     {"timestamp_ms", s.timestamp_ms},
+                     {"operation", s.operation},
+                     {"schema_id", s.schema_id},
+                     {"manifest_list", s.manifest_list},
+                     {"added_files", s.added_files},
+                     {"removed_files", s.removed_files},
+                     {"total_files", s.total_files},
+                     {"total_rows", s.total_rows},
+                     {"total_bytes", s.total_bytes}});
+  }
+  j["snapshots"] = std::move(snaps);
+  j["current_snapshot_id"] = m.current_snapshot_id;
+  j["last_snapshot_id"] = m.last_snapshot_id;
+  j["created_ms"] = m.created_ms;
+  j["updated_ms"] = m.updated_ms;
+  return j.dump(1);
+}
+
+Result<TableMetadata> DecodeMetadata(std::string_view text, std::string_view where) {
+  return Guard(where, [&]() -> Result<TableMetadata> {
+    json j = json::parse(text);
+    TableMetadata m;
+    if (j.value("format_version", 0) != 1)
+      return Status::Corruption("unsupported catalog format_version " + j.value("format_version", json(0)).dump());
+    m.version = j.at("version").get<int64_t>();
+    m.spec.name = j.at("name").get<std::string>();
+    SL_ASSIGN_OR_RETURN(m.spec.format, ParseFileFormat(j.at("format").get<std::string>()));
+    m.spec.location = j.at("location").get<std::string>();
+    m.spec.partition_keys = j.at("partition_keys").get<std::vector<std::string>>();
+    m.spec.properties = j.at("properties").get<std::map<std::string, std::string>>();
+    if (j.contains("csv")) m.spec.csv = DialectFromJson(j["csv"]);
+    for (const json& s : j.at("schemas")) {
+      SchemaVersion sv;
+      sv.id = s.at("id").get<int64_t>();
+      sv.timestamp_ms = s.at("timestamp_ms").get<int64_t>();
+      SL_ASSIGN_OR_RETURN(sv.schema, SchemaFromJson(s.at("fields")));
+      m.schemas.push_back(std::move(sv));
+    }
+    m.current_schema_id = j.at("current_schema_id").get<int64_t>();
+    const SchemaVersion* cur = m.FindSchema(m.current_schema_id);
+    if (cur == nullptr) return Status::Corruption("current schema id is not in the schema history");
+    m.spec.schema = cur->schema;
+    for (const json& s : j.at("snapshots")) {
+      SnapshotInfo si;
+      si.id = s.at("id").get<int64_t>();
+      si.parent_id = s.at("parent_id").get<int64_t>();
+      si.timestamp_ms = s.at("timestamp_ms").get<int64_t>();
+      si.operation = s.at("operation").get<std::string>();
+      si.schema_id = s.at("schema_id").get<int64_t>();
+      si.manifest_list = s.at("manifest_list").get<std::string>();
+      si.added_files = s.value("added_files", int64_t{0});
+      si.removed_files = s.value("removed_files", int64_t{0});
+      si.total_files = s.value("total_files", int64_t{0});
+      si.total_rows = s.value("total_rows", int64_t{0});
+      si.total_bytes = s.value("total_bytes", int64_t{0});
+      m.snapshots.push_back(std::move(si));
+    }
+    m.current_snapshot_id = j.at("current_snapshot_id").get<int64_t>();
+    m.last_snapshot_id = j.at("last_snapshot_id").get<int64_t>();
+    if (m.current_snapshot_id != 0 && m.current_snapshot() == nullptr)
+      return Status::Corruption("current snapshot " + std::to_string(m.current_snapshot_id) +
+                                " is not in the snapshot list");
+    m.created_ms = j.value("created_ms", int64_t{0});
+    m.updated_ms = j.value("updated_ms", int64_t{0});
+    return m;
+  });
+}
+
+std::string EncodeManifest(const std::vector<DataFile>& files) {
+  json j;
+  j["format_version"] = 1;
+  json arr = json::array();
+  for (const DataFile& f : files) arr.push_back(DataFileToJson(f));
+  j["files"] = std::move(arr);
+  return j.dump();
+}
+
+Result<std::vector<DataFile>> DecodeManifest(std::string_view text, std::string_view where) {
+  return Guard(where, [&]() -> Result<std::vector<DataFile>> {
+    json j = json::parse(text);
+    std::vector<DataFile> out;
+    for (const json& f : j.at("files")) {
+      SL_ASSIGN_OR_RETURN(DataFile df, DataFileFromJson(f));
+      out.push_back(std::move(df));
+    }
+    return out;
+  });
+}
+
+std::string EncodeManifestList(const std::vector<ManifestRef>& manifests) {
+  json j;
+  j["format_version"] = 1;
+  json arr = json::array();
+  for (const ManifestRef& m : manifests) arr.push_back({{"key", m.key}, {"files", m.files}});
+  j["manifests"] = std::move(arr);
+  return j.dump();
+}
+
+Result<std::vector<ManifestRef>> DecodeManifestList(std::string_view text, std::string_view where) {
+  return Guard(where, [&]() -> Result<std::vector<ManifestRef>> {
+    json j = json::parse(text);
+    std::vector<ManifestRef> out;
+    for (const json& m : j.at("manifests"))
+      out.push_back({m.at("key").get<std::string>(), m.value("files", int64_t{0})});
+    return out;
+  });
+}
+
+}  // namespace saleslake::catalog::internal
