@@ -1,0 +1,85 @@
+#include "etl/pii.h"
+
+#include <gtest/gtest.h>
+
+namespace saleslake::etl {
+namespace {
+
+std::string Masked(std::string_view text, PiiCounts* counts = nullptr) {
+  std::string out;
+  return PiiScanner::Redact(text, PiiAction::kMask, nullptr, &out, counts) ? out : std::string(text);
+}
+
+TEST(TokenizerTest, MatchesHmacSha256TestVector) {
+  // RFC 4231 test case 1: key = 20 bytes of 0x0b, data "Hi There".
+  auto t = Tokenizer::FromKeyHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b\n");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->Token("Hi There"), "tok_b0344c61d8db38535ca8afceaf0bf12b");
+  EXPECT_EQ(t->Token("Hi There"), t->Token("Hi There"));  // deterministic
+  EXPECT_NE(t->Token("Hi There"), t->Token("Hi there"));
+  auto other = Tokenizer::FromKeyHex(std::string(64, 'a'));
+  EXPECT_NE(other->Token("Hi There"), t->Token("Hi There"));  // keyed
+}
+
+TEST(TokenizerTest, RejectsBadKeys) {
+  EXPECT_FALSE(Tokenizer::FromKeyHex("").ok());
+  EXPECT_FALSE(Tokenizer::FromKeyHex("abcd").ok());
+  EXPECT_FALSE(Tokenizer::FromKeyHex(std::string(64, 'g')).ok());
+  EXPECT_FALSE(Tokenizer::FromKeyHex(std::string(63, 'a')).ok());
+}
+
+TEST(PiiScannerTest, FindsEachEntity) {
+  PiiCounts counts;
+  EXPECT_EQ(Masked("mail anna.b+x@mail.example.com now", &counts), "mail [EMAIL] now");
+  EXPECT_EQ(Masked("call +1 (555) 123-4567 or 555-123-4567.", &counts), "call [PHONE] or [PHONE].");
+  EXPECT_EQ(Masked("+44 20 7946 0958", &counts), "[PHONE]");
+  EXPECT_EQ(Masked("card 4111 1111 1111 1111 ok", &counts), "card [CARD] ok");
+  EXPECT_EQ(Masked("card 4111-1111-1111-1111", &counts), "card [CARD]");
+  EXPECT_EQ(Masked("iban GB82 WEST 1234 5698 7654 32", &counts), "iban [IBAN]");
+  EXPECT_EQ(Masked("DE89370400440532013000", &counts), "[IBAN]");
+  EXPECT_EQ(Masked("ssn 123-45-6789", &counts), "ssn [SSN]");
+  EXPECT_EQ(counts.by_entity[static_cast<int>(PiiEntity::kEmail)], 1u);
+  EXPECT_EQ(counts.by_entity[static_cast<int>(PiiEntity::kPhone)], 3u);
+  EXPECT_EQ(counts.by_entity[static_cast<int>(PiiEntity::kCard)], 2u);
+  EXPECT_EQ(counts.by_entity[static_cast<int>(PiiEntity::kIban)], 2u);
+  EXPECT_EQ(counts.by_entity[static_cast<int>(PiiEntity::kSsn)], 1u);
+  EXPECT_EQ(counts.total(), 9u);
+}
+
+TEST(PiiScannerTest, LeavesSalesDataAlone) {
+  for (const char* clean :
+       {"2025-03-14", "2025/03/14", "1,234.50", "$12.50", "-12.50", "North America", "COMPLETED",
+        "SKU-07283-SPORTS-WIRELESS-HEADPHONES-BLU-XL", "CUST-1a0c2dba-8967-444c-a055-f6de14b00cea",
+        "4111 1111 1111 1112" /* Luhn fails */, "666-12-3456" /* never issued */,
+        "GB82 WEST 1234 5698 7654 33" /* mod 97 fails */, "1234567890" /* bare id */,
+        "order 20250314123456", "user@localhost", "@handle", "a@b.c"}) {
+    SCOPED_TRACE(clean);
+    EXPECT_FALSE(PiiScanner::Contains(clean));
+    EXPECT_EQ(Masked(clean), clean);
+  }
+}
+
+TEST(PiiScannerTest, TokenizeKeepsJoinsWorking) {
+  auto t = Tokenizer::FromKeyHex(std::string(64, '1'));
+  std::string a, b;
+  ASSERT_TRUE(PiiScanner::Redact("x anna@example.com", PiiAction::kTokenize, &*t, &a, nullptr));
+  ASSERT_TRUE(PiiScanner::Redact("anna@example.com y", PiiAction::kTokenize, &*t, &b, nullptr));
+  std::string tok = t->Token("anna@example.com");
+  EXPECT_EQ(a, "x " + tok);
+  EXPECT_EQ(b, tok + " y");
+  std::string untouched = "keep";
+  EXPECT_FALSE(PiiScanner::Redact("nothing here", PiiAction::kMask, nullptr, &untouched, nullptr));
+  EXPECT_EQ(untouched, "keep");
+  EXPECT_FALSE(PiiScanner::Redact("anna@example.com", PiiAction::kOff, nullptr, &untouched, nullptr));
+}
+
+TEST(PiiScannerTest, Checksums) {
+  EXPECT_TRUE(LuhnValid("79927398713"));
+  EXPECT_FALSE(LuhnValid("79927398710"));
+  EXPECT_TRUE(IbanValid("GB82WEST12345698765432"));
+  EXPECT_FALSE(IbanValid("GB82WEST12345698765433"));
+  EXPECT_FALSE(IbanValid("GB82"));
+}
+
+}  // namespace
+}  // namespace saleslake::etl
