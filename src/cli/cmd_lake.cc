@@ -51,10 +51,15 @@ jobs:
       region: region
       status: upper(trim(status))
       purchase_month: date_format(purchase_date, '%Y-%m')
+    # per-column checks: not_null | range | allowed | regex, each with action reject | flag | fix
+    rules:
+      - {column: amount, check: range, min: 0, action: flag, name: negative_amount}
+    flag_values:                 # kept, flagged in quality_flags and counted in the report
+      status: [OUT]
     pii:
       tokenize: [customer_id]    # keyed HMAC-SHA-256 with the lake secret (_system/secret.key)
       scan_strings: mask         # mask | tokenize | off: e-mails, phones, cards, IBANs, SSNs
-    quality:
+    quality:                     # share thresholds: warn raises an alert, fail fails the run
       missing_amount_share: {warn: 0.08, fail: 0.20}
     alert_topic: data-quality
 )";
