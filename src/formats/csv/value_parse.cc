@@ -138,7 +138,7 @@ bool ParseDecimal(std::string_view s, uint8_t precision, uint8_t scale, __int128
     ++i;
   }
   __int128 v = 0;
-  int int_digits = 0, frac_digits = 0, total = 0;
+  int int_digits = 0, frac_digits = 0;
   bool round_up = false, any = false;
   bool after_point = false;
   for (; i < s.size(); ++i) {
@@ -152,8 +152,9 @@ bool ParseDecimal(std::string_view s, uint8_t precision, uint8_t scale, __int128
     any = true;
     if (!after_point) {
       if (int_digits > 0 || c != '0') ++int_digits;  // leading zeros do not count
+      // Refuse before multiplying: precision <= 38 keeps v below 10^38, inside __int128.
+      if (int_digits + scale > precision || precision > 38) return false;
       v = v * 10 + (c - '0');
-      if (int_digits > 38) return false;
     } else if (frac_digits < scale) {
       v = v * 10 + (c - '0');
       ++frac_digits;
@@ -165,8 +166,6 @@ bool ParseDecimal(std::string_view s, uint8_t precision, uint8_t scale, __int128
   if (!any) return false;
   for (int f = std::min<int>(frac_digits, scale); f < scale; ++f) v *= 10;
   if (round_up) v += 1;
-  total = int_digits + scale;
-  (void)total;
   // Precision check on the final unscaled magnitude.
   __int128 bound = 1;
   for (int p = 0; p < precision; ++p) bound *= 10;
