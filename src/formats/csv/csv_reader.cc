@@ -212,6 +212,9 @@ class ReadJob {
     num_morsels_ = body == 0 ? 1 : static_cast<size_t>((body + mb - 1) / mb);
     morsel_bytes_ = mb;
     results_.resize(num_morsels_);
+    int next_col = static_cast<int>(conv.plan().size());
+    if (options.line_column) line_col_ = next_col++;
+    if (options.raw_column) raw_col_ = next_col++;
   }
 
   Status Run(size_t threads) {
@@ -344,6 +347,10 @@ class ReadJob {
     }
     for (Batch& b : res.batches) {
       if (stop_.load(std::memory_order_relaxed)) return;
+      if (line_col_ >= 0) {
+        int64_t* lines = b.columns[line_col_].data<int64_t>();
+        for (size_t r = 0; r < b.num_rows; ++r) lines[r] += static_cast<int64_t>(line_base);
+      }
       Status s = sink_(k, b);
       if (!s.ok()) {
         FailLocked(std::move(s));
@@ -424,6 +431,13 @@ class ReadJob {
         bad = false;
       }
       if (!bad) {
+        if (line_col_ >= 0)
+          batch.columns[line_col_].data<int64_t>()[row] =
+              static_cast<int64_t>(record_line + (direct ? direct_line_base_ : 0));
+        if (raw_col_ >= 0) {
+          ColumnVector& rc = batch.columns[raw_col_];
+          rc.data<std::string_view>()[row] = rc.AddString(tok.raw());
+        }
         ++res->counts.rows_loaded;
         if (++row == kBatchRows && !flush()) return;
         continue;
@@ -465,6 +479,8 @@ class ReadJob {
   const uint64_t data_start_;
   uint64_t morsel_bytes_ = 0;
   size_t num_morsels_ = 0;
+  int line_col_ = -1;  // batch column of "__line", or -1
+  int raw_col_ = -1;   // batch column of "__raw", or -1
 
   std::mutex mu_;
   std::atomic<bool> stop_{false};
@@ -525,6 +541,8 @@ Result<ReadStats> ReadCsv(const io::RandomAccessFile& file, const ReadOptions& o
     plan.push_back(std::move(p));
     out_schema.fields.push_back(f);
   }
+  if (options.line_column) out_schema.fields.push_back({"__line", DataType::Int64(), false});
+  if (options.raw_column) out_schema.fields.push_back({"__raw", DataType::Varchar(), false});
   RowConverter conv(options, std::move(plan));
 
   // The bytes: mapped, decompressed, or read whole.

@@ -78,6 +78,12 @@ struct ReadOptions {
   // Columns to materialize, by schema index, in output order; empty = all. Other fields are
   // still tokenized and counted but never converted or validated.
   std::vector<size_t> projection;
+  // Extra trailing columns for consumers that type or check values themselves (the ETL's
+  // quarantine needs to say where a row came from): "__line" BIGINT, the 1-based line where
+  // the record starts, and "__raw" VARCHAR, the record's text without its line ending. They
+  // follow the projected columns, line first.
+  bool line_column = false;
+  bool raw_column = false;
   size_t morsel_bytes = 8 << 20;
   // Past this many rejected rows the read fails with kInvalidArgument (the first
   // max_rejected_rows rows in file order have been sent to the sink by then).

@@ -251,6 +251,16 @@ TEST(CsvReaderTest, Projection) {
   EXPECT_EQ(out.stats.rows_rejected, 0u);
 }
 
+TEST(CsvReaderTest, LineAndRawColumns) {
+  ReadOptions o = Opts(TwoText());
+  o.line_column = true;
+  o.raw_column = true;
+  o.projection = {1};
+  auto out = ReadText("a,b\nx,y\n\n\"p\nq\",\"r\"\r\nlast,z", o);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.rows, (std::vector<std::string>{"y|2|x,y", "r|4|\"p\nq\",\"r\"", "z|6|last,z"}));
+}
+
 TEST(CsvReaderTest, SinkErrorStopsTheRead) {
   auto file = io::MakeMemoryFile("a,b\n1,2\n", "t.csv");
   auto r = ReadCsv(*file, Opts(TwoText()),
@@ -303,13 +313,33 @@ TEST(CsvReaderTest, ParallelEqualsSerialAcrossQuotedNewlines) {
     ASSERT_TRUE(want.status.ok());
     ASSERT_GT(want.rows.size(), 2000u);
     ASSERT_GT(want.rejects.size(), 100u);
+    // Line numbers of the loaded rows from the serial read (exact values: LineAndRawColumns).
+    std::vector<uint64_t> want_lines;
+    {
+      ReadOptions lo = serial;
+      lo.line_column = true;
+      auto lines = ReadText(text, lo);
+      for (const auto& r : lines.rows) want_lines.push_back(std::stoull(r.substr(r.rfind('|') + 1)));
+      ASSERT_EQ(want_lines.size(), want.rows.size());
+    }
     for (size_t morsel : {7, 61, 256, 1000, 4093}) {
       for (int threads : {1, 2, 4}) {
         ReadOptions o = Opts(s);
+        o.line_column = threads == 2;  // line numbers must survive speculation too
         o.morsel_bytes = morsel;
         o.threads = threads;
         auto got = ReadText(text, o);
         ASSERT_TRUE(got.status.ok()) << got.status.ToString();
+        if (o.line_column) {
+          ASSERT_EQ(got.rows.size(), want.rows.size());
+          for (size_t i = 0; i < got.rows.size(); ++i) {
+            std::string_view g = got.rows[i];
+            size_t bar = g.rfind('|');
+            ASSERT_EQ(g.substr(0, bar), want.rows[i]);
+            ASSERT_EQ(g.substr(bar + 1), std::to_string(want_lines[i])) << i;
+          }
+          continue;
+        }
         ASSERT_EQ(got.rows, want.rows) << "morsel " << morsel << " threads " << threads;
         ASSERT_EQ(got.stats.rows_read, want.stats.rows_read);
         ASSERT_EQ(got.stats.blank_lines, want.stats.blank_lines);
