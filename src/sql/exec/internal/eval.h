@@ -1,0 +1,81 @@
+// Expression evaluation over batches, and the column utilities every operator uses.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/batch.h"
+#include "sql/exec/executor.h"
+#include "sql/planner/plan.h"
+
+namespace saleslake::sql::internal {
+
+// Copies rows[0..n) of src (any encoding) into out (flat, src's type). Strings are copied.
+void GatherColumn(const ColumnVector& src, const uint32_t* rows, size_t n, ColumnVector& out);
+// Appends rows [0, n) of src to the end of out (flat).
+void AppendColumn(const ColumnVector& src, size_t n, ColumnVector& out);
+// A column whose rows are all NULL.
+void MakeNullColumn(const DataType& type, size_t n, ColumnVector& out);
+// Copies a whole column (first n rows).
+void CopyColumn(const ColumnVector& src, size_t n, ColumnVector& out);
+// Gathers every column of a batch.
+Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows);
+
+// Results of uncorrelated subqueries, computed once per query and shared by all threads.
+class SubqueryCache {
+ public:
+  explicit SubqueryCache(const ExecOptions& options) : options_(options) {}
+  Result<Value> Scalar(const Expr& e);
+  struct InSet {
+    std::unordered_set<std::string> keys;
+    bool has_null = false;
+  };
+  Result<const InSet*> Set(const Expr& e);
+  Result<bool> Exists(const Expr& e);
+
+ private:
+  const ExecOptions& options_;
+  std::mutex mu_;
+  std::unordered_map<const Expr*, Value> scalars_;                  // GUARDED_BY(mu_)
+  std::unordered_map<const Expr*, std::unique_ptr<InSet>> sets_;   // GUARDED_BY(mu_)
+  std::unordered_map<const Expr*, bool> exists_;                    // GUARDED_BY(mu_)
+};
+
+// Evaluates expressions over a batch. One evaluator per thread (it owns scratch vectors).
+class Evaluator {
+ public:
+  explicit Evaluator(SubqueryCache* subqueries) : subqueries_(subqueries) {}
+  // Evaluates e over the batch's rows; the result lives until the next Reset() (or in the batch).
+  Result<const ColumnVector*> Eval(const Expr& e, const Batch& in);
+  // Evaluates e and returns an owned column (moved out of scratch or copied).
+  Result<ColumnVector> EvalOwned(const Expr& e, const Batch& in);
+  // Row indexes where a boolean expression is TRUE.
+  Status Select(const Expr& predicate, const Batch& in, std::vector<uint32_t>* rows);
+  void Reset() {
+    scratch_.clear();
+    sub_batches_.clear();
+  }
+
+ private:
+  ColumnVector* NewVector(const DataType& t, size_t n);
+  Result<const ColumnVector*> EvalOnRows(const Expr& e, const Batch& in,
+                                         const std::vector<uint32_t>& rows);
+  Result<const ColumnVector*> EvalTry(const Expr& e, const Batch& in);
+  Result<const ColumnVector*> EvalLogical(const Expr& e, const Batch& in, bool is_and);
+  Result<const ColumnVector*> EvalCase(const Expr& e, const Batch& in);
+  Result<const ColumnVector*> EvalCoalesce(const Expr& e, const Batch& in);
+
+  SubqueryCache* subqueries_;
+  std::vector<std::unique_ptr<ColumnVector>> scratch_;
+  std::vector<std::unique_ptr<Batch>> sub_batches_;
+  // Literal IN lists hashed once per evaluator.
+  std::unordered_map<const Expr*, std::unique_ptr<SubqueryCache::InSet>> in_sets_;
+};
+
+// Adds the SQL position of an expression to a runtime error.
+Status AtPos(const Status& s, const SourcePos& pos);
+
+}  // namespace saleslake::sql::internal

@@ -1,0 +1,75 @@
+// Physical operators (pull-based, one virtual call per batch) and the query-wide context.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "sql/exec/executor.h"
+#include "sql/exec/internal/eval.h"
+
+namespace saleslake::sql::internal {
+
+// Figures of one plan node, updated from many threads.
+struct NodeStats {
+  std::atomic<uint64_t> rows{0};
+  std::atomic<uint64_t> nanos{0};
+  std::atomic<uint64_t> morsels_read{0}, morsels_skipped{0};
+};
+
+// State shared by every operator of one query. Thread safety: methods are safe from any thread.
+class QueryContext {
+ public:
+  explicit QueryContext(const ExecOptions& options) : options_(options), subqueries_(options_) {}
+  const ExecOptions& options() const { return options_; }
+  SubqueryCache* subqueries() { return &subqueries_; }
+  // kCancelled when the query was cancelled or ran past its deadline.
+  Status Check() const;
+  // Accounts for `bytes` more memory; kResourceExhausted past the limit.
+  Status Reserve(int64_t bytes);
+  void Release(int64_t bytes) { used_.fetch_sub(bytes); }
+  int64_t peak() const { return peak_.load(); }
+  NodeStats* StatsFor(const PlanNode* node);
+  const std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>>& all_stats() const {
+    return stats_;
+  }
+
+ private:
+  ExecOptions options_;
+  SubqueryCache subqueries_;
+  std::atomic<int64_t> used_{0};
+  std::atomic<int64_t> peak_{0};
+  std::mutex mu_;
+  std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_;  // GUARDED_BY(mu_)
+};
+
+class Operator {
+ public:
+  virtual ~Operator() = default;
+  // Next batch (flat or constant columns, no selection); false when done.
+  virtual Result<bool> Next(Batch& out) = 0;
+};
+
+// Pulls from an operator, recording rows and time into `stats` (may be null).
+Result<bool> Pull(Operator& op, Batch& out, NodeStats* stats);
+
+// Builds the operator tree of a plan. `morsels` (when not null) restricts the plan's scan.
+Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContext& ctx,
+                                                const std::vector<Morsel>* morsels = nullptr);
+
+// Runs `plan` to completion, in parallel over scan morsels when the plan is a streaming chain
+// (Filter/Project) over a Scan. sink(worker, morsel_index, batch) is called from worker threads;
+// worker < returned worker count. Returns the number of workers used.
+Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
+                             const std::function<Status(size_t worker, size_t morsel, Batch&)>& sink);
+
+// Approximate bytes held by a batch.
+int64_t BatchBytes(const Batch& b);
+
+// Morsels of a scan that survive pruning by its filters' min/max/null-count stats.
+Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats);
+
+}  // namespace saleslake::sql::internal

@@ -1,0 +1,794 @@
+// Aggregate functions: vectorized per-group states (Update with a group id per row), Merge for
+// thread-local partials, Finalize into one column.
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "sql/functions/functions.h"
+#include "sql/functions/internal/kernels.h"
+
+namespace saleslake::sql {
+
+using namespace internal;  // NOLINT
+using Args = std::span<const ColumnVector* const>;
+
+namespace {
+
+bool Bit(const uint64_t* v, size_t i) { return v == nullptr || ((v[i >> 6] >> (i & 63)) & 1); }
+
+// Valid-row iteration: constant vectors have one validity bit for all rows.
+struct ValidView {
+  const ColumnVector* v;
+  bool all;
+  bool none;
+  const uint64_t* bits;
+  explicit ValidView(const ColumnVector& c) : v(&c) {
+    bits = c.validity();
+    if (c.encoding() == VectorEncoding::kConstant) {
+      all = c.IsValid(0);
+      none = !all;
+      bits = nullptr;
+    } else {
+      all = bits == nullptr;
+      none = false;
+    }
+  }
+  bool operator()(size_t i) const { return !none && (all || Bit(bits, i)); }
+};
+
+// ---- count ----
+class CountState final : public AggregateState {
+ public:
+  explicit CountState(bool star) : star_(star) {}
+  void Resize(size_t g) override { c_.resize(g, 0); }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    if (star_ || a.empty()) {
+      for (size_t i = 0; i < n; ++i) ++c_[gids[i]];
+      return Status::OK();
+    }
+    ValidView ok(*a[0]);
+    for (size_t i = 0; i < n; ++i) c_[gids[i]] += ok(i);
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<CountState&>(o);
+    for (size_t g = 0; g < other.c_.size(); ++g) c_[map[g]] += other.c_[g];
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    std::copy(c_.begin(), c_.end(), out.data<int64_t>());
+    return Status::OK();
+  }
+
+ private:
+  bool star_;
+  std::vector<int64_t> c_;
+};
+
+class CountIfState final : public AggregateState {
+ public:
+  void Resize(size_t g) override { c_.resize(g, 0); }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = Read<uint8_t>(*a[0]);
+    for (size_t i = 0; i < n; ++i) c_[gids[i]] += ok(i) && x[i];
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<CountIfState&>(o);
+    for (size_t g = 0; g < other.c_.size(); ++g) c_[map[g]] += other.c_[g];
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    std::copy(c_.begin(), c_.end(), out.data<int64_t>());
+    return Status::OK();
+  }
+
+ private:
+  std::vector<int64_t> c_;
+};
+
+// ---- sum / avg over integers (exact, overflow-checked) ----
+template <typename In>
+class IntSumState final : public AggregateState {
+ public:
+  explicit IntSumState(bool avg) : avg_(avg) {}
+  void Resize(size_t g) override {
+    s_.resize(g, 0);
+    n_.resize(g, 0);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = Read<In>(*a[0]);
+    if (ok.all) {
+      for (size_t i = 0; i < n; ++i) {
+        s_[gids[i]] += x[i];
+        ++n_[gids[i]];
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (!ok(i)) continue;
+        s_[gids[i]] += x[i];
+        ++n_[gids[i]];
+      }
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<IntSumState&>(o);
+    for (size_t g = 0; g < other.s_.size(); ++g) {
+      s_[map[g]] += other.s_[g];
+      n_[map[g]] += other.n_[g];
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < s_.size(); ++g) {
+      if (n_[g] == 0) {
+        out.SetNull(g);
+        continue;
+      }
+      if (avg_) {
+        out.data<double>()[g] = static_cast<double>(s_[g]) / static_cast<double>(n_[g]);
+      } else {
+        if (s_[g] > INT64_MAX || s_[g] < INT64_MIN)
+          return Status::InvalidArgument("bigint overflow in sum()");
+        out.data<int64_t>()[g] = static_cast<int64_t>(s_[g]);
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  bool avg_;
+  std::vector<__int128> s_;  // wide: partial sums of 2^64 rows cannot overflow
+  std::vector<int64_t> n_;
+};
+
+// ---- sum / avg over doubles ----
+template <typename In>
+class DoubleSumState final : public AggregateState {
+ public:
+  explicit DoubleSumState(bool avg) : avg_(avg) {}
+  void Resize(size_t g) override {
+    s_.resize(g, 0);
+    n_.resize(g, 0);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = Read<In>(*a[0]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok(i)) continue;
+      s_[gids[i]] += x[i];
+      ++n_[gids[i]];
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<DoubleSumState&>(o);
+    for (size_t g = 0; g < other.s_.size(); ++g) {
+      s_[map[g]] += other.s_[g];
+      n_[map[g]] += other.n_[g];
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < s_.size(); ++g) {
+      if (n_[g] == 0) {
+        out.SetNull(g);
+        continue;
+      }
+      double v = avg_ ? s_[g] / static_cast<double>(n_[g]) : s_[g];
+      if (out.type().id == TypeId::kFloat) {
+        out.data<float>()[g] = static_cast<float>(v);
+      } else {
+        out.data<double>()[g] = v;
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  bool avg_;
+  std::vector<double> s_;
+  std::vector<int64_t> n_;
+};
+
+// ---- sum / avg over decimals ----
+class DecimalSumState final : public AggregateState {
+ public:
+  DecimalSumState(bool avg, int in_scale) : avg_(avg), in_scale_(in_scale) {}
+  void Resize(size_t g) override {
+    s_.resize(g, 0);
+    n_.resize(g, 0);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = ReadDecimal(*a[0]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok(i)) continue;
+      if (__builtin_add_overflow(s_[gids[i]], x[i], &s_[gids[i]]))
+        return Status::InvalidArgument("decimal overflow in sum()");
+      ++n_[gids[i]];
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<DecimalSumState&>(o);
+    for (size_t g = 0; g < other.s_.size(); ++g) {
+      if (__builtin_add_overflow(s_[map[g]], other.s_[g], &s_[map[g]]))
+        return Status::InvalidArgument("decimal overflow in sum()");
+      n_[map[g]] += other.n_[g];
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    int so = out.type().scale;
+    for (size_t g = 0; g < s_.size(); ++g) {
+      if (n_[g] == 0) {
+        out.SetNull(g);
+        continue;
+      }
+      __int128 v = s_[g];
+      if (avg_) {
+        __int128 num;
+        if (!CheckedRescale(v, in_scale_, so, 38, &num))
+          return Status::InvalidArgument("decimal overflow in avg()");
+        __int128 q = num / n_[g], r = num % n_[g];
+        if ((r < 0 ? -r : r) * 2 >= n_[g]) q += num < 0 ? -1 : 1;
+        v = q;
+      } else if (v >= Pow10(38) || v <= -Pow10(38)) {
+        return Status::InvalidArgument("decimal overflow in sum()");
+      }
+      SetDecimal(out, g, v);
+    }
+    return Status::OK();
+  }
+
+ private:
+  bool avg_;
+  int in_scale_;
+  std::vector<__int128> s_;
+  std::vector<int64_t> n_;
+};
+
+// ---- min / max over fixed-width values ----
+template <typename T, bool is_max>
+class MinMaxState final : public AggregateState {
+ public:
+  void Resize(size_t g) override {
+    v_.resize(g);
+    has_.resize(g, 0);
+  }
+  static bool Better(const T& a, const T& b) {
+    if constexpr (std::is_floating_point_v<T>) {  // NaN is the largest value, as in Trino
+      if (std::isnan(a) || std::isnan(b)) return is_max ? std::isnan(a) && !std::isnan(b) : std::isnan(b) && !std::isnan(a);
+    }
+    return is_max ? b < a : a < b;
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    const ColumnVector& c = *a[0];
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok(i)) continue;
+      T x;
+      if constexpr (std::is_same_v<T, __int128>) {
+        x = DecimalAt(c, i);
+      } else {
+        x = Read<T>(c)[i];
+      }
+      uint32_t g = gids[i];
+      if (!has_[g] || Better(x, v_[g])) {
+        v_[g] = x;
+        has_[g] = 1;
+      }
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<MinMaxState&>(o);
+    for (size_t g = 0; g < other.v_.size(); ++g) {
+      if (!other.has_[g]) continue;
+      uint32_t t = map[g];
+      if (!has_[t] || Better(other.v_[g], v_[t])) {
+        v_[t] = other.v_[g];
+        has_[t] = 1;
+      }
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < v_.size(); ++g) {
+      if (!has_[g]) {
+        out.SetNull(g);
+      } else if constexpr (std::is_same_v<T, __int128>) {
+        SetDecimal(out, g, v_[g]);
+      } else {
+        out.data<T>()[g] = v_[g];
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  std::vector<T> v_;
+  std::vector<uint8_t> has_;
+};
+
+class StringMinMaxState final : public AggregateState {
+ public:
+  explicit StringMinMaxState(bool is_max) : max_(is_max) {}
+  void Resize(size_t g) override {
+    v_.resize(g);
+    has_.resize(g, 0);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = Read<std::string_view>(*a[0]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok(i)) continue;
+      uint32_t g = gids[i];
+      std::string_view s = x[i];
+      if (!has_[g] || (max_ ? s > v_[g] : s < v_[g])) {
+        v_[g].assign(s);
+        has_[g] = 1;
+      }
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<StringMinMaxState&>(o);
+    for (size_t g = 0; g < other.v_.size(); ++g) {
+      if (!other.has_[g]) continue;
+      uint32_t t = map[g];
+      if (!has_[t] || (max_ ? other.v_[g] > v_[t] : other.v_[g] < v_[t])) {
+        v_[t] = other.v_[g];
+        has_[t] = 1;
+      }
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < v_.size(); ++g) {
+      if (!has_[g]) {
+        out.SetNull(g);
+      } else {
+        out.SetString(g, v_[g]);
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  bool max_;
+  std::vector<std::string> v_;
+  std::vector<uint8_t> has_;
+};
+
+// ---- bool_and / bool_or ----
+template <bool is_and>
+class BoolState final : public AggregateState {
+ public:
+  void Resize(size_t g) override {
+    v_.resize(g, is_and ? 1 : 0);
+    has_.resize(g, 0);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = Read<uint8_t>(*a[0]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok(i)) continue;
+      uint32_t g = gids[i];
+      v_[g] = is_and ? (v_[g] && x[i]) : (v_[g] || x[i]);
+      has_[g] = 1;
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<BoolState&>(o);
+    for (size_t g = 0; g < other.v_.size(); ++g) {
+      if (!other.has_[g]) continue;
+      uint32_t t = map[g];
+      v_[t] = is_and ? (v_[t] && other.v_[g]) : (v_[t] || other.v_[g]);
+      has_[t] = 1;
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < v_.size(); ++g) {
+      if (!has_[g]) {
+        out.SetNull(g);
+      } else {
+        out.data<uint8_t>()[g] = v_[g];
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  std::vector<uint8_t> v_, has_;
+};
+
+// ---- variance family (Welford, merged with Chan's formula) ----
+enum class VarKind { kVarSamp, kVarPop, kStddevSamp, kStddevPop };
+class VarianceState final : public AggregateState {
+ public:
+  explicit VarianceState(VarKind k) : kind_(k) {}
+  void Resize(size_t g) override {
+    n_.resize(g, 0);
+    mean_.resize(g, 0);
+    m2_.resize(g, 0);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    ValidView ok(*a[0]);
+    auto x = Read<double>(*a[0]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok(i)) continue;
+      uint32_t g = gids[i];
+      double v = x[i];
+      n_[g] += 1;
+      double d = v - mean_[g];
+      mean_[g] += d / n_[g];
+      m2_[g] += d * (v - mean_[g]);
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<VarianceState&>(o);
+    for (size_t g = 0; g < other.n_.size(); ++g) {
+      if (other.n_[g] == 0) continue;
+      uint32_t t = map[g];
+      double na = n_[t], nb = other.n_[g], n = na + nb;
+      double d = other.mean_[g] - mean_[t];
+      mean_[t] += d * nb / n;
+      m2_[t] += other.m2_[g] + d * d * na * nb / n;
+      n_[t] = n;
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < n_.size(); ++g) {
+      bool samp = kind_ == VarKind::kVarSamp || kind_ == VarKind::kStddevSamp;
+      if (n_[g] == 0 || (samp && n_[g] < 2)) {
+        out.SetNull(g);
+        continue;
+      }
+      double var = m2_[g] / (samp ? n_[g] - 1 : n_[g]);
+      if (var < 0) var = 0;
+      out.data<double>()[g] =
+          (kind_ == VarKind::kStddevSamp || kind_ == VarKind::kStddevPop) ? std::sqrt(var) : var;
+    }
+    return Status::OK();
+  }
+
+ private:
+  VarKind kind_;
+  std::vector<double> n_, mean_, m2_;
+};
+
+// ---- generic Value-based states: arbitrary, max_by / min_by, approx_percentile ----
+class ArbitraryState final : public AggregateState {
+ public:
+  void Resize(size_t g) override { v_.resize(g); }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t g = gids[i];
+      if (v_[g].is_null() && a[0]->IsValid(i)) v_[g] = GetValueAt(*a[0], i);
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<ArbitraryState&>(o);
+    for (size_t g = 0; g < other.v_.size(); ++g)
+      if (v_[map[g]].is_null() && !other.v_[g].is_null()) v_[map[g]] = other.v_[g];
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < v_.size(); ++g) SetValueAt(out, g, v_[g]);
+    return Status::OK();
+  }
+
+ private:
+  std::vector<Value> v_;
+};
+
+template <bool is_max>
+class ByState final : public AggregateState {
+ public:
+  void Resize(size_t g) override {
+    x_.resize(g);
+    y_.resize(g);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    for (size_t i = 0; i < n; ++i) {
+      if (!a[1]->IsValid(i)) continue;
+      uint32_t g = gids[i];
+      Value y = GetValueAt(*a[1], i);
+      if (y_[g].is_null() || (is_max ? y.Compare(y_[g]) > 0 : y.Compare(y_[g]) < 0)) {
+        y_[g] = std::move(y);
+        x_[g] = GetValueAt(*a[0], i);
+      }
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<ByState&>(o);
+    for (size_t g = 0; g < other.y_.size(); ++g) {
+      if (other.y_[g].is_null()) continue;
+      uint32_t t = map[g];
+      if (y_[t].is_null() ||
+          (is_max ? other.y_[g].Compare(y_[t]) > 0 : other.y_[g].Compare(y_[t]) < 0)) {
+        y_[t] = other.y_[g];
+        x_[t] = other.x_[g];
+      }
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < x_.size(); ++g) SetValueAt(out, g, x_[g]);
+    return Status::OK();
+  }
+
+ private:
+  std::vector<Value> x_, y_;
+};
+
+// Exact percentile: the value at rank round(p * (n - 1)) of the sorted non-null values (Trino's
+// approx_percentile returns a value of the input that is this close on small inputs).
+class PercentileState final : public AggregateState {
+ public:
+  void Resize(size_t g) override {
+    v_.resize(g);
+    p_.resize(g, -1);
+  }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    for (size_t i = 0; i < n; ++i) {
+      if (!a[1]->IsValid(i)) continue;
+      double p = a[1]->GetValue<double>(i);
+      if (!(p >= 0 && p <= 1))
+        return Status::InvalidArgument("approx_percentile: percentile must be between 0 and 1");
+      uint32_t g = gids[i];
+      p_[g] = p;
+      if (!a[0]->IsValid(i)) continue;
+      v_[g].push_back(a[0]->GetValue<double>(i));
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<PercentileState&>(o);
+    for (size_t g = 0; g < other.v_.size(); ++g) {
+      uint32_t t = map[g];
+      if (other.p_[g] >= 0) p_[t] = other.p_[g];
+      v_[t].insert(v_[t].end(), other.v_[g].begin(), other.v_[g].end());
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    for (size_t g = 0; g < v_.size(); ++g) {
+      auto& v = v_[g];
+      if (v.empty()) {
+        out.SetNull(g);
+        continue;
+      }
+      size_t k = static_cast<size_t>(std::llround(p_[g] * static_cast<double>(v.size() - 1)));
+      std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(k), v.end());
+      out.data<double>()[g] = v[k];
+    }
+    return Status::OK();
+  }
+
+ private:
+  std::vector<std::vector<double>> v_;
+  std::vector<double> p_;
+};
+
+// DISTINCT: keeps the distinct argument rows per group and feeds them to the inner aggregate at
+// Finalize, so partial states merge exactly.
+class DistinctState final : public AggregateState {
+ public:
+  DistinctState(std::unique_ptr<AggregateState> inner, std::vector<DataType> types)
+      : inner_(std::move(inner)), types_(std::move(types)) {
+    for (const DataType& t : types_) rows_.emplace_back(t, 0);
+  }
+  void Resize(size_t g) override { seen_.resize(g); }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    std::string key;
+    for (size_t i = 0; i < n; ++i) {
+      key.clear();
+      bool any_null = false;
+      for (const ColumnVector* c : a) {
+        any_null |= !c->IsValid(i);
+        AppendKey(*c, i, key);
+      }
+      if (any_null) continue;  // aggregates ignore NULL inputs
+      if (!seen_[gids[i]].insert(key).second) continue;
+      for (size_t k = 0; k < a.size(); ++k) rows_[k].AppendFrom(*a[k], i);
+      gids_.push_back(gids[i]);
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<DistinctState&>(o);
+    std::string key;
+    for (size_t r = 0; r < other.gids_.size(); ++r) {
+      key.clear();
+      for (auto& c : other.rows_) AppendKey(c, r, key);
+      uint32_t t = map[other.gids_[r]];
+      if (!seen_[t].insert(key).second) continue;
+      for (size_t k = 0; k < rows_.size(); ++k) rows_[k].AppendFrom(other.rows_[k], r);
+      gids_.push_back(t);
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    inner_->Resize(seen_.size());
+    std::vector<const ColumnVector*> args;
+    for (auto& c : rows_) args.push_back(&c);
+    if (!gids_.empty()) SL_RETURN_IF_ERROR(inner_->Update(gids_.data(), args, gids_.size()));
+    return inner_->Finalize(out);
+  }
+
+ private:
+  std::unique_ptr<AggregateState> inner_;
+  std::vector<DataType> types_;
+  std::vector<std::unordered_set<std::string>> seen_;
+  std::vector<ColumnVector> rows_;
+  std::vector<uint32_t> gids_;
+};
+
+Status BadAgg(std::string_view name, const std::vector<DataType>& t, std::string_view expected) {
+  std::string got;
+  for (size_t i = 0; i < t.size(); ++i) got += (i ? ", " : "") + t[i].ToString();
+  return Status::InvalidArgument(
+      fmt::format("aggregate {}({}) does not exist; expected {}", name, got, expected));
+}
+
+bool Orderable(const DataType& t) {
+  return t.id != TypeId::kNull;
+}
+
+}  // namespace
+
+bool IsAggregateFunctionName(std::string_view n) {
+  static const char* k[] = {"count", "sum", "avg", "min", "max", "stddev", "stddev_samp",
+                            "stddev_pop", "variance", "var_samp", "var_pop", "approx_distinct",
+                            "approx_percentile", "max_by", "min_by", "arbitrary", "any_value",
+                            "bool_and", "bool_or", "every", "count_if"};
+  for (const char* w : k)
+    if (n == w) return true;
+  return false;
+}
+
+Result<AggregateFunction> ResolveAggregate(std::string_view name,
+                                           const std::vector<DataType>& t, bool distinct) {
+  AggregateFunction f;
+  f.name = std::string(name);
+  f.distinct = distinct;
+  auto one = [&](std::string_view expected) -> Status {
+    if (t.size() != 1) return BadAgg(name, t, expected);
+    return Status::OK();
+  };
+  DataType a = t.empty() ? DataType::Null() : t[0];
+  if (name == "count") {
+    if (t.size() > 1) return BadAgg(name, t, "count(*) or count(x)");
+    f.arg_types = t;
+    f.return_type = DataType::Int64();
+  } else if (name == "count_if") {
+    SL_RETURN_IF_ERROR(one("(BOOLEAN)"));
+    if (a.id != TypeId::kBoolean && a.id != TypeId::kNull) return BadAgg(name, t, "(BOOLEAN)");
+    f.arg_types = {DataType::Boolean()};
+    f.return_type = DataType::Int64();
+  } else if (name == "sum" || name == "avg") {
+    SL_RETURN_IF_ERROR(one("a numeric argument"));
+    if (a.id == TypeId::kNull) a = DataType::Double();
+    if (!a.is_numeric() && a.id != TypeId::kInterval) return BadAgg(name, t, "a numeric argument");
+    if (a.id == TypeId::kInterval) return Status::NotImplemented(std::string(name) + "(INTERVAL) is not supported");
+    f.arg_types = {a};
+    if (a.is_integer()) {
+      f.return_type = name == "sum" ? DataType::Int64() : DataType::Double();
+    } else if (a.id == TypeId::kDecimal) {
+      f.return_type = name == "sum" ? DataType::Decimal(38, a.scale) : a;
+    } else {
+      f.return_type = a.id == TypeId::kFloat ? DataType::Float() : DataType::Double();
+    }
+  } else if (name == "min" || name == "max" || name == "arbitrary" || name == "any_value") {
+    SL_RETURN_IF_ERROR(one("one argument"));
+    if (!Orderable(a)) a = DataType::Int32();
+    f.arg_types = {a};
+    f.return_type = a;
+  } else if (name == "stddev" || name == "stddev_samp" || name == "stddev_pop" ||
+             name == "variance" || name == "var_samp" || name == "var_pop") {
+    SL_RETURN_IF_ERROR(one("a numeric argument"));
+    if (!a.is_numeric() && a.id != TypeId::kNull) return BadAgg(name, t, "a numeric argument");
+    f.arg_types = {DataType::Double()};
+    f.return_type = DataType::Double();
+  } else if (name == "approx_distinct") {
+    if (t.empty() || t.size() > 2) return BadAgg(name, t, "(x) or (x, max_standard_error)");
+    f.arg_types = {a.id == TypeId::kNull ? DataType::Int32() : a};
+    f.return_type = DataType::Int64();
+    f.distinct = true;  // exact: a distinct count is within any error bound
+  } else if (name == "approx_percentile") {
+    if (t.size() != 2 || !(a.is_numeric() || a.id == TypeId::kNull) ||
+        !(t[1].is_numeric() || t[1].id == TypeId::kNull))
+      return BadAgg(name, t, "(number, DOUBLE percentile)");
+    f.arg_types = {DataType::Double(), DataType::Double()};
+    f.return_type = a.is_integer() ? DataType::Int64() : DataType::Double();
+  } else if (name == "max_by" || name == "min_by") {
+    if (t.size() != 2) return BadAgg(name, t, "(x, y)");
+    f.arg_types = {a.id == TypeId::kNull ? DataType::Int32() : a,
+                   t[1].id == TypeId::kNull ? DataType::Int32() : t[1]};
+    f.return_type = f.arg_types[0];
+  } else if (name == "bool_and" || name == "bool_or" || name == "every") {
+    SL_RETURN_IF_ERROR(one("(BOOLEAN)"));
+    if (a.id != TypeId::kBoolean && a.id != TypeId::kNull) return BadAgg(name, t, "(BOOLEAN)");
+    f.arg_types = {DataType::Boolean()};
+    f.return_type = DataType::Boolean();
+  } else {
+    return Status::NotFound("aggregate function '" + std::string(name) + "' not found");
+  }
+  f.make = &MakeAggregateState;
+  return f;
+}
+
+namespace {
+
+std::unique_ptr<AggregateState> MakePlain(const AggregateFunction& f) {
+  const std::string& n = f.name;
+  DataType a = f.arg_types.empty() ? DataType::Null() : f.arg_types[0];
+  if (n == "count" || n == "approx_distinct") return std::make_unique<CountState>(f.arg_types.empty());
+  if (n == "count_if") return std::make_unique<CountIfState>();
+  if (n == "sum" || n == "avg") {
+    bool avg = n == "avg";
+    switch (a.id) {
+      case TypeId::kInt32: return std::make_unique<IntSumState<int32_t>>(avg);
+      case TypeId::kInt64: return std::make_unique<IntSumState<int64_t>>(avg);
+      case TypeId::kFloat: return std::make_unique<DoubleSumState<float>>(avg);
+      case TypeId::kDecimal: return std::make_unique<DecimalSumState>(avg, a.scale);
+      default: return std::make_unique<DoubleSumState<double>>(avg);
+    }
+  }
+  if (n == "min" || n == "max") {
+    bool mx = n == "max";
+    auto pick = [&]<typename T>() -> std::unique_ptr<AggregateState> {
+      if (mx) return std::make_unique<MinMaxState<T, true>>();
+      return std::make_unique<MinMaxState<T, false>>();
+    };
+    switch (a.id) {
+      case TypeId::kBoolean: return pick.template operator()<uint8_t>();
+      case TypeId::kInt32:
+      case TypeId::kDate: return pick.template operator()<int32_t>();
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: return pick.template operator()<int64_t>();
+      case TypeId::kFloat: return pick.template operator()<float>();
+      case TypeId::kDouble: return pick.template operator()<double>();
+      case TypeId::kDecimal: return pick.template operator()<__int128>();
+      case TypeId::kVarchar: return std::make_unique<StringMinMaxState>(mx);
+      default: return std::make_unique<ByState<true>>();
+    }
+  }
+  if (n == "arbitrary" || n == "any_value") return std::make_unique<ArbitraryState>();
+  if (n == "max_by") return std::make_unique<ByState<true>>();
+  if (n == "min_by") return std::make_unique<ByState<false>>();
+  if (n == "bool_and" || n == "every") return std::make_unique<BoolState<true>>();
+  if (n == "bool_or") return std::make_unique<BoolState<false>>();
+  if (n == "approx_percentile") return std::make_unique<PercentileState>();
+  if (n == "stddev" || n == "stddev_samp") return std::make_unique<VarianceState>(VarKind::kStddevSamp);
+  if (n == "stddev_pop") return std::make_unique<VarianceState>(VarKind::kStddevPop);
+  if (n == "variance" || n == "var_samp") return std::make_unique<VarianceState>(VarKind::kVarSamp);
+  return std::make_unique<VarianceState>(VarKind::kVarPop);
+}
+
+}  // namespace
+
+std::unique_ptr<AggregateState> MakeAggregateState(const AggregateFunction& f) {
+  auto plain = MakePlain(f);
+  if (!f.distinct || f.arg_types.empty()) return plain;
+  if (f.name == "min" || f.name == "max" || f.name == "arbitrary" || f.name == "bool_and" ||
+      f.name == "bool_or" || f.name == "every")
+    return plain;  // DISTINCT does not change these
+  return std::make_unique<DistinctState>(std::move(plain), f.arg_types);
+}
+
+}  // namespace saleslake::sql

@@ -1,0 +1,207 @@
+// The logical plan: bound expressions (names resolved to column indexes, types known, functions
+// resolved) and plan nodes, plus the small table interface the engine needs from a catalog.
+//
+// Column references are indexes into the child's output (for a join: left columns, then right).
+// Plans and expressions are immutable once built and shared through shared_ptr<const>, so the
+// optimizer can rewrite by copying and the executor can run one plan on many threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/batch.h"
+#include "common/status.h"
+#include "common/types.h"
+#include "common/value.h"
+#include "sql/functions/functions.h"
+#include "sql/parser/ast.h"
+
+namespace saleslake::sql {
+
+// ------------------------------------------------------------------ tables
+
+struct ColumnStats {
+  Value min, max;           // NULL when unknown
+  int64_t null_count = -1;  // -1 when unknown
+};
+
+// A unit of scan work: a file, a Parquet row group or a CSV byte range. Stats let the scan skip
+// it without reading; `partition_values` are the Hive values of its partition columns.
+struct Morsel {
+  size_t index = 0;           // the table's own id for ReadMorsel
+  int64_t rows = -1;          // -1 when unknown
+  std::string file;           // for EXPLAIN ANALYZE ("files read / skipped")
+  std::vector<ColumnStats> stats;  // per table column, or empty when unknown
+};
+
+// A table as the engine sees it. Implementations: in-memory tables (tests, CTAS results before
+// they are written), and the catalog adapter over Parquet/CSV files (sql/exec).
+// Thread safety: every method may be called from many threads at once.
+class Table {
+ public:
+  virtual ~Table() = default;
+  virtual const std::string& name() const = 0;
+  virtual const Schema& schema() const = 0;
+  // The morsels of the current snapshot.
+  virtual Result<std::vector<Morsel>> Morsels() const = 0;
+  // Reads morsel `m`, projected to `columns` (indexes into schema()), calling sink per batch of
+  // at most kBatchRows rows. Batches are flat or constant/dictionary-encoded columns.
+  virtual Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
+                            const std::function<Status(Batch&)>& sink) const = 0;
+};
+
+struct ViewDefinition {
+  std::string sql;  // the SELECT text
+};
+
+// The catalog as the engine sees it. Names are lower-case, possibly qualified ("db.table": the
+// last part is the table). Thread safety: implementations must be safe for concurrent reads.
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+  // kNotFound when there is no such table (views are looked up with GetView).
+  virtual Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const = 0;
+  virtual std::optional<ViewDefinition> GetView(const std::string& name) const = 0;
+  virtual std::vector<std::string> ListTables() const = 0;
+};
+
+// ------------------------------------------------------------------ expressions
+
+struct PlanNode;
+using PlanPtr = std::shared_ptr<const PlanNode>;
+
+enum class ExprKind : uint8_t {
+  kColumn,      // column
+  kLiteral,     // value
+  kCall,        // fn(args)
+  kCast,        // args[0] AS type (try_cast)
+  kAnd,         // args (2+), three-valued
+  kOr,
+  kNot,
+  kIsNull,      // args[0] IS [NOT] NULL (negated)
+  kCase,        // args = when0, then0, when1, then1, ..., [else]; has_else
+  kCoalesce,    // args
+  kIn,          // args[0] IN (args[1..]) (negated); all args of one type
+  kTry,         // try(args[0]): errors become NULL
+  kScalarSubquery,  // subquery plan with one column
+  kInSubquery,  // args[0] IN (subquery) (negated)
+  kExists,      // EXISTS (subquery) (negated)
+};
+
+struct Expr;
+using ExprPtr = std::shared_ptr<const Expr>;
+
+struct Expr {
+  ExprKind kind = ExprKind::kLiteral;
+  DataType type;
+  SourcePos pos;
+  int column = -1;
+  std::string name;  // column name (EXPLAIN) / function name
+  Value value;
+  std::shared_ptr<const ScalarFunction> fn;
+  std::vector<ExprPtr> args;
+  bool negated = false;
+  bool try_cast = false;
+  bool has_else = false;
+  PlanPtr subquery;
+
+  // Canonical text (EXPLAIN, and the key for matching GROUP BY expressions).
+  std::string ToString() const;
+  bool deterministic() const;
+};
+
+ExprPtr MakeColumn(int index, DataType type, std::string name = "");
+ExprPtr MakeLiteral(Value v);
+
+// ------------------------------------------------------------------ plan nodes
+
+enum class PlanKind : uint8_t {
+  kScan, kValues, kFilter, kProject, kAggregate, kJoin, kSort, kLimit, kSetOp, kDistinct,
+  kWindow,
+};
+
+struct OutputColumn {
+  std::string name;
+  DataType type;
+};
+
+struct SortKey {
+  ExprPtr expr;
+  bool descending = false;
+  bool nulls_first = false;
+};
+
+struct AggregateCall {
+  AggregateFunction fn;
+  std::vector<ExprPtr> args;
+  ExprPtr filter;  // FILTER (WHERE ...), or null
+  std::string ToString() const;
+};
+
+struct WindowFrame {
+  FrameUnit unit = FrameUnit::kRange;
+  BoundKind start = BoundKind::kUnboundedPreceding;
+  BoundKind end = BoundKind::kCurrentRow;
+  int64_t start_offset = 0;
+  int64_t end_offset = 0;
+};
+
+struct WindowCall {
+  std::string function;                // row_number, rank, ..., or an aggregate name
+  std::optional<AggregateFunction> aggregate;  // set for aggregates over a window
+  std::vector<ExprPtr> args;
+  std::vector<ExprPtr> partition_by;
+  std::vector<SortKey> order_by;
+  WindowFrame frame;
+  DataType type;
+  std::string ToString() const;
+};
+
+enum class SetOpKind : uint8_t { kUnion, kIntersect, kExcept };
+
+struct PlanNode {
+  PlanKind kind;
+  std::vector<OutputColumn> output;
+  std::vector<PlanPtr> children;
+
+  // kScan
+  std::shared_ptr<const Table> table;
+  std::vector<int> scan_columns;   // table column of each output column
+  std::vector<ExprPtr> scan_filters;  // conjuncts over the scan output, used to prune morsels
+  // kValues: rows of expressions over no input
+  std::vector<std::vector<ExprPtr>> rows;
+  // kFilter
+  ExprPtr predicate;
+  // kProject
+  std::vector<ExprPtr> exprs;
+  // kAggregate: output = groups..., aggregates...; grouping_sets index into groups (empty = one
+  // set of all groups)
+  std::vector<ExprPtr> groups;
+  std::vector<AggregateCall> aggregates;
+  std::vector<std::vector<int>> grouping_sets;
+  // kJoin
+  JoinType join_type = JoinType::kInner;
+  std::vector<ExprPtr> left_keys, right_keys;  // over the left / right child's output
+  ExprPtr residual;                              // over left ++ right output, or null
+  // kSort (and kLimit over a sort becomes top-N in the executor)
+  std::vector<SortKey> sort_keys;
+  // kLimit
+  int64_t limit = -1;  // -1: none
+  int64_t offset = 0;
+  // kSetOp
+  SetOpKind set_op = SetOpKind::kUnion;
+  bool all = false;
+  // kWindow: output = input ++ one column per call
+  std::vector<WindowCall> windows;
+
+  explicit PlanNode(PlanKind k) : kind(k) {}
+};
+
+// Indented operator tree for EXPLAIN.
+std::string ExplainPlan(const PlanNode& plan);
+Schema OutputSchema(const PlanNode& plan);
+
+}  // namespace saleslake::sql

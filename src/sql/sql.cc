@@ -1,0 +1,361 @@
+#include "sql/sql.h"
+
+#include <chrono>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "sql/optimizer/optimizer.h"
+#include "sql/parser/parser.h"
+#include "sql/planner/binder.h"
+
+namespace saleslake::sql {
+
+namespace {
+
+std::string JoinName(const std::vector<std::string>& parts) {
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? "." : "") + parts[i];
+  return s;
+}
+
+QueryResult TextResult(const std::vector<std::string>& names, const std::vector<std::vector<std::string>>& rows) {
+  QueryResult r;
+  Batch b;
+  b.num_rows = rows.size();
+  for (size_t c = 0; c < names.size(); ++c) {
+    r.schema.fields.push_back(Field{names[c], DataType::Varchar(), true});
+    ColumnVector col(DataType::Varchar(), std::max<size_t>(rows.size(), 1));
+    col.Resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) col.SetString(i, rows[i][c]);
+    b.columns.push_back(std::move(col));
+  }
+  r.batches.push_back(std::move(b));
+  return r;
+}
+
+bool LikeSimple(std::string_view s, std::string_view p) {
+  // SHOW TABLES LIKE: % and _ only.
+  if (p.empty()) return s.empty();
+  if (p[0] == '%') {
+    for (size_t i = 0; i <= s.size(); ++i)
+      if (LikeSimple(s.substr(i), p.substr(1))) return true;
+    return false;
+  }
+  if (s.empty()) return false;
+  if (p[0] == '_' || p[0] == s[0]) return LikeSimple(s.substr(1), p.substr(1));
+  return false;
+}
+
+std::string PropertyText(const AstExpr& e) {
+  if (e.kind == AstKind::kLiteral) return e.text;
+  if (e.kind == AstKind::kFunction && e.text == "array") {
+    std::string s;
+    for (size_t i = 0; i < e.args.size(); ++i) s += (i ? "," : "") + PropertyText(*e.args[i]);
+    return s;
+  }
+  if (e.kind == AstKind::kColumn) return e.names.back();
+  return "";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
+  if (!options.catalog) return Status::InvalidArgument("sql::Engine needs a catalog");
+  return std::unique_ptr<Engine>(new Engine(std::move(options)));
+}
+
+Result<PlanPtr> Engine::Plan(std::string_view sql) const {
+  SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
+  if (!st->query) return Status::InvalidArgument("line 1:1: not a query");
+  SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, *options_.catalog));
+  if (options_.optimize) {
+    SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
+  }
+  return plan;
+}
+
+Result<StatementResult> Engine::Execute(std::string_view sql) const {
+  auto t0 = std::chrono::steady_clock::now();
+  SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
+  StatementResult out;
+  auto plan_query = [&](const Query& q) -> Result<PlanPtr> {
+    SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(q, *options_.catalog));
+    if (options_.optimize) {
+      SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
+    }
+    return plan;
+  };
+  switch (st->kind) {
+    case Statement::Kind::kQuery: {
+      SL_ASSIGN_OR_RETURN(PlanPtr plan, plan_query(*st->query));
+      SL_ASSIGN_OR_RETURN(out.result, ExecutePlan(plan, options_.exec));
+      break;
+    }
+    case Statement::Kind::kExplain: {
+      SL_ASSIGN_OR_RETURN(PlanPtr plan, plan_query(*st->query));
+      std::vector<std::vector<std::string>> rows;
+      if (!st->analyze) {
+        std::string text = ExplainPlan(*plan);
+        size_t pos = 0;
+        while (pos < text.size()) {
+          size_t nl = text.find('\n', pos);
+          rows.push_back({text.substr(pos, nl - pos)});
+          pos = nl + 1;
+        }
+      } else {
+        ExecOptions opts = options_.exec;
+        opts.collect_stats = true;
+        ExecStats stats;
+        auto t1 = std::chrono::steady_clock::now();
+        SL_ASSIGN_OR_RETURN(QueryResult r, ExecutePlan(plan, opts, &stats));
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        for (const auto& op : stats.operators) {
+          std::string line = std::string(static_cast<size_t>(op.depth) * 2, ' ') + "- " + op.name +
+                             fmt::format("  (rows: {}, time: {:.3f} ms", op.rows_out, op.seconds * 1e3);
+          if (op.morsels_read || op.morsels_skipped)
+            line += fmt::format(", morsels read: {}, skipped: {}", op.morsels_read, op.morsels_skipped);
+          line += ")";
+          rows.push_back({line});
+        }
+        rows.push_back({fmt::format("total: {} rows in {:.3f} ms, peak memory {} KB", r.num_rows(),
+                                    secs * 1e3, stats.peak_memory_bytes / 1024)});
+      }
+      out.result = TextResult({"Query Plan"}, rows);
+      break;
+    }
+    case Statement::Kind::kShowTables: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& t : options_.catalog->ListTables())
+        if (st->like_pattern.empty() || LikeSimple(t, st->like_pattern)) rows.push_back({t});
+      out.result = TextResult({"Table"}, rows);
+      break;
+    }
+    case Statement::Kind::kShowColumns: {
+      std::string name = JoinName(st->name);
+      Schema schema;
+      if (auto view = options_.catalog->GetView(name)) {
+        SL_ASSIGN_OR_RETURN(auto vs, ParseStatement(view->sql));
+        if (!vs->query) return Status::InvalidArgument("view '" + name + "' is not a query");
+        SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*vs->query, *options_.catalog));
+        schema = OutputSchema(*plan);
+      } else {
+        auto t = options_.catalog->GetTable(name);
+        if (!t.ok())
+          return Status::NotFound("line " + st->pos.ToString() + ": table '" + name + "' not found");
+        schema = (*t)->schema();
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& f : schema.fields) {
+        std::string type = f.type.ToString();
+        for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        rows.push_back({f.name, type});
+      }
+      out.result = TextResult({"Column", "Type"}, rows);
+      break;
+    }
+    case Statement::Kind::kCreateView: {
+      if (!options_.writer) return Status::NotImplemented("CREATE VIEW needs a writable catalog");
+      // Validate the view now so that a broken view is never stored.
+      SL_RETURN_IF_ERROR(plan_query(*st->query).status());
+      // Store the SELECT text after "AS".
+      std::string text(sql);
+      size_t q = st->query->pos.line == 1 ? st->query->pos.column - 1 : 0;
+      if (st->query->pos.line != 1) {
+        size_t line = 1;
+        for (size_t i = 0; i < text.size(); ++i) {
+          if (line == st->query->pos.line) {
+            q = i + st->query->pos.column - 1;
+            break;
+          }
+          if (text[i] == '\n') ++line;
+        }
+      }
+      std::string body = text.substr(std::min(q, text.size()));
+      while (!body.empty() && (body.back() == ';' || std::isspace(static_cast<unsigned char>(body.back())))) body.pop_back();
+      SL_RETURN_IF_ERROR(options_.writer->CreateView(JoinName(st->name), body, st->or_replace));
+      out.has_rows = false;
+      out.message = "CREATE VIEW";
+      break;
+    }
+    case Statement::Kind::kDropView:
+    case Statement::Kind::kDropTable: {
+      if (!options_.writer) return Status::NotImplemented("DROP needs a writable catalog");
+      if (st->kind == Statement::Kind::kDropView) {
+        SL_RETURN_IF_ERROR(options_.writer->DropView(JoinName(st->name), st->if_exists));
+        out.message = "DROP VIEW";
+      } else {
+        SL_RETURN_IF_ERROR(options_.writer->DropTable(JoinName(st->name), st->if_exists));
+        out.message = "DROP TABLE";
+      }
+      out.has_rows = false;
+      break;
+    }
+    case Statement::Kind::kCreateTableAs:
+    case Statement::Kind::kInsert: {
+      if (!options_.writer) return Status::NotImplemented("CREATE TABLE AS and INSERT need a writable catalog");
+      SL_ASSIGN_OR_RETURN(PlanPtr plan, plan_query(*st->query));
+      SL_ASSIGN_OR_RETURN(QueryResult data, ExecutePlan(plan, options_.exec));
+      size_t rows = data.num_rows();
+      if (st->kind == Statement::Kind::kCreateTableAs) {
+        std::vector<std::pair<std::string, std::string>> props;
+        for (const auto& [k, v] : st->properties) props.emplace_back(k, PropertyText(*v));
+        SL_RETURN_IF_ERROR(options_.writer->CreateTable(JoinName(st->name), data, props, st->if_not_exists));
+        out.message = fmt::format("CREATE TABLE: {} rows", rows);
+      } else {
+        std::string name = JoinName(st->name);
+        auto t = options_.catalog->GetTable(name);
+        if (!t.ok()) return Status::NotFound("line " + st->pos.ToString() + ": table '" + name + "' not found");
+        const Schema& target = (*t)->schema();
+        // Map the query's columns onto the table's (by the column list, else by position).
+        std::vector<int> target_of;
+        if (st->insert_columns.empty()) {
+          if (data.schema.size() != target.size())
+            return Status::InvalidArgument(fmt::format("INSERT has {} columns but table '{}' has {}",
+                                                       data.schema.size(), name, target.size()));
+          for (size_t i = 0; i < target.size(); ++i) target_of.push_back(static_cast<int>(i));
+        } else {
+          if (st->insert_columns.size() != data.schema.size())
+            return Status::InvalidArgument("INSERT column list and query have different widths");
+          for (const auto& c : st->insert_columns) {
+            auto f = target.FindField(c);
+            if (!f) return Status::NotFound("INSERT: column '" + c + "' is not in table '" + name + "'");
+            target_of.push_back(static_cast<int>(*f));
+          }
+        }
+        QueryResult shaped;
+        shaped.schema = target;
+        for (const auto& b : data.batches) {
+          Batch nb;
+          nb.num_rows = b.num_rows;
+          for (size_t c = 0; c < target.size(); ++c) {
+            ColumnVector col(target[c].type, std::max<size_t>(b.num_rows, 1));
+            col.Resize(b.num_rows);
+            auto it = std::find(target_of.begin(), target_of.end(), static_cast<int>(c));
+            if (it == target_of.end()) {
+              for (size_t i = 0; i < b.num_rows; ++i) col.SetNull(i);
+            } else {
+              const ColumnVector& src = b.columns[static_cast<size_t>(it - target_of.begin())];
+              SL_RETURN_IF_ERROR(CastVector(src, target[c].type, b.num_rows, col, false));
+            }
+            nb.columns.push_back(std::move(col));
+          }
+          shaped.batches.push_back(std::move(nb));
+        }
+        SL_RETURN_IF_ERROR(options_.writer->InsertInto(name, shaped));
+        out.message = fmt::format("INSERT: {} rows", rows);
+      }
+      out.has_rows = false;
+      break;
+    }
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+Result<std::vector<StatementResult>> Engine::ExecuteScript(std::string_view sql) const {
+  // Split on ';' outside quotes and comments, then run each piece (positions stay per piece).
+  std::vector<StatementResult> out;
+  std::string cur;
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (quote) {
+      cur.push_back(c);
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      cur.push_back(c);
+      continue;
+    }
+    if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      while (i < sql.size() && sql[i] != '\n') ++i;
+      cur.push_back('\n');
+      continue;
+    }
+    if (c == ';') {
+      bool blank = cur.find_first_not_of(" \t\r\n") == std::string::npos;
+      if (!blank) {
+        SL_ASSIGN_OR_RETURN(StatementResult r, Execute(cur));
+        out.push_back(std::move(r));
+      }
+      cur.clear();
+      continue;
+    }
+    cur.push_back(c);
+  }
+  if (cur.find_first_not_of(" \t\r\n") != std::string::npos) {
+    SL_ASSIGN_OR_RETURN(StatementResult r, Execute(cur));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- memory catalog writer
+
+namespace {
+
+class MemoryWriter final : public CatalogWriter {
+ public:
+  explicit MemoryWriter(std::shared_ptr<MemoryCatalog> c) : c_(std::move(c)) {}
+  Status CreateView(const std::string& name, const std::string& sql, bool or_replace) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!or_replace && (c_->GetView(name) || c_->GetTable(name).ok()))
+      return Status::AlreadyExists("view '" + name + "' already exists");
+    c_->AddView(name, sql);
+    return Status::OK();
+  }
+  Status DropView(const std::string& name, bool if_exists) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!c_->DropView(name) && !if_exists) return Status::NotFound("view '" + name + "' not found");
+    return Status::OK();
+  }
+  Status CreateTable(const std::string& name, const QueryResult& data,
+                     const std::vector<std::pair<std::string, std::string>>&, bool if_not_exists) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (c_->GetTable(name).ok() || c_->GetView(name)) {
+      if (if_not_exists) return Status::OK();
+      return Status::AlreadyExists("table '" + name + "' already exists");
+    }
+    std::vector<Batch> copy;
+    copy.push_back(ConcatBatches(data.schema, data.batches));
+    c_->AddTable(MemoryTable::Make(name, data.schema, std::move(copy)));
+    return Status::OK();
+  }
+  Status InsertInto(const std::string& name, const QueryResult& data) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    SL_ASSIGN_OR_RETURN(auto t, c_->GetTable(name));
+    std::vector<Batch> all;
+    SL_ASSIGN_OR_RETURN(auto ms, t->Morsels());
+    std::vector<int> cols;
+    for (size_t i = 0; i < t->schema().size(); ++i) cols.push_back(static_cast<int>(i));
+    for (const auto& m : ms) {
+      SL_RETURN_IF_ERROR(t->ReadMorsel(m, cols, [&](Batch& b) {
+        all.push_back(std::move(b));
+        return Status::OK();
+      }));
+    }
+    all.push_back(ConcatBatches(data.schema, data.batches));
+    c_->AddTable(MemoryTable::Make(t->name(), t->schema(), std::move(all)));
+    return Status::OK();
+  }
+  Status DropTable(const std::string& name, bool if_exists) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!c_->DropTable(name) && !if_exists) return Status::NotFound("table '" + name + "' not found");
+    return Status::OK();
+  }
+
+ private:
+  std::shared_ptr<MemoryCatalog> c_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+std::shared_ptr<CatalogWriter> MakeMemoryCatalogWriter(std::shared_ptr<MemoryCatalog> catalog) {
+  return std::make_shared<MemoryWriter>(std::move(catalog));
+}
+
+}  // namespace saleslake::sql
