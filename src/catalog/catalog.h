@@ -30,11 +30,12 @@
 //   "metadata.retention.versions"    (default 100): older metadata objects are deleted after a
 //   commit. (A writer whose base is older than this many versions could in theory recreate a
 //   deleted version name; keep it well above the number of commits a slow writer can miss.)
-//   Tables written by the crawler also carry "crawler" (its name) and, for CSV columns whose
-//   DATE/TIMESTAMP text is not ISO 8601, "csv.format.<column>" = the csv::ColumnSniff::format to
-//   parse it with (e.g. "%m/%d/%Y %H:%M").
 //   An expired snapshot is no longer addressable (kNotFound); its manifests are deleted.
 //   Data files are never deleted by the catalog: raw files belong to their producer.
+//
+// Other properties: tables made by the crawler carry "crawler" (its name) and, for CSV DATE and
+//   TIMESTAMP columns, "csv.format.<column>" = the csv::ColumnSniff::format the sniffer found
+//   (e.g. "%Y-%m-%d", "%m/%d/%Y %H:%M"); a CSV scan should parse the column with it.
 //
 // Thread safety: Catalog is safe to use from many threads and processes at once (all state is in
 // the store; there is no in-process cache). TableMetadata / DataFile are immutable values.
