@@ -92,7 +92,7 @@ std::string FormatJson(const QueryResult& r) {
   return out;
 }
 
-std::string FormatTable(const QueryResult& r) {
+std::string FormatTable(const QueryResult& r, double seconds) {
   size_t cols = r.schema.size();
   std::vector<size_t> width(cols);
   for (size_t c = 0; c < cols; ++c) width[c] = r.schema[c].name.size();
@@ -123,7 +123,8 @@ std::string FormatTable(const QueryResult& r) {
     }
     out += "\n";
   }
-  out += fmt::format("({} row{})\n", cells.size(), cells.size() == 1 ? "" : "s");
+  out += fmt::format("({} row{}", cells.size(), cells.size() == 1 ? "" : "s");
+  out += seconds >= 0 ? fmt::format(", {:.3f} s)\n", seconds) : ")\n";
   return out;
 }
 

@@ -15,6 +15,7 @@ std::string CellText(const ColumnVector& v, size_t row, const std::string& null_
 std::string FormatCsv(const QueryResult& r);
 std::string FormatJson(const QueryResult& r);
 // Aligned table plus "(N rows)" footer; numbers right-aligned.
-std::string FormatTable(const QueryResult& r);
+// With seconds >= 0 the footer also gives the elapsed time.
+std::string FormatTable(const QueryResult& r, double seconds = -1);
 
 }  // namespace saleslake::sql

@@ -200,7 +200,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
       if (st->kind == Statement::Kind::kCreateTableAs) {
         std::vector<std::pair<std::string, std::string>> props;
         for (const auto& [k, v] : st->properties) props.emplace_back(k, PropertyText(*v));
-        SL_RETURN_IF_ERROR(options_.writer->CreateTable(JoinName(st->name), data, props, st->if_not_exists));
+        SL_RETURN_IF_ERROR(options_.writer->CreateTable(JoinName(st->name), data.schema, data.batches, props, st->if_not_exists));
         out.message = fmt::format("CREATE TABLE: {} rows", rows);
       } else {
         std::string name = JoinName(st->name);
@@ -242,7 +242,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
           }
           shaped.batches.push_back(std::move(nb));
         }
-        SL_RETURN_IF_ERROR(options_.writer->InsertInto(name, shaped));
+        SL_RETURN_IF_ERROR(options_.writer->InsertInto(name, shaped.schema, shaped.batches));
         out.message = fmt::format("INSERT: {} rows", rows);
       }
       out.has_rows = false;
@@ -312,7 +312,7 @@ class MemoryWriter final : public CatalogWriter {
     if (!c_->DropView(name) && !if_exists) return Status::NotFound("view '" + name + "' not found");
     return Status::OK();
   }
-  Status CreateTable(const std::string& name, const QueryResult& data,
+  Status CreateTable(const std::string& name, const Schema& schema, const std::vector<Batch>& data,
                      const std::vector<std::pair<std::string, std::string>>&, bool if_not_exists) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (c_->GetTable(name).ok() || c_->GetView(name)) {
@@ -320,11 +320,11 @@ class MemoryWriter final : public CatalogWriter {
       return Status::AlreadyExists("table '" + name + "' already exists");
     }
     std::vector<Batch> copy;
-    copy.push_back(ConcatBatches(data.schema, data.batches));
-    c_->AddTable(MemoryTable::Make(name, data.schema, std::move(copy)));
+    copy.push_back(ConcatBatches(schema, data));
+    c_->AddTable(MemoryTable::Make(name, schema, std::move(copy)));
     return Status::OK();
   }
-  Status InsertInto(const std::string& name, const QueryResult& data) override {
+  Status InsertInto(const std::string& name, const Schema& schema, const std::vector<Batch>& data) override {
     std::lock_guard<std::mutex> lock(mu_);
     SL_ASSIGN_OR_RETURN(auto t, c_->GetTable(name));
     std::vector<Batch> all;
@@ -337,7 +337,7 @@ class MemoryWriter final : public CatalogWriter {
         return Status::OK();
       }));
     }
-    all.push_back(ConcatBatches(data.schema, data.batches));
+    all.push_back(ConcatBatches(schema, data));
     c_->AddTable(MemoryTable::Make(t->name(), t->schema(), std::move(all)));
     return Status::OK();
   }

@@ -20,21 +20,6 @@
 
 namespace saleslake::sql {
 
-// Optional write side of a catalog for DDL and INSERT. Statements that need it fail with
-// kNotImplemented when the engine has none.
-class CatalogWriter {
- public:
-  virtual ~CatalogWriter() = default;
-  virtual Status CreateView(const std::string& name, const std::string& sql, bool or_replace) = 0;
-  virtual Status DropView(const std::string& name, bool if_exists) = 0;
-  // CREATE TABLE ... AS: `properties` are the WITH (...) pairs as text (format, partitioned_by).
-  virtual Status CreateTable(const std::string& name, const QueryResult& data,
-                             const std::vector<std::pair<std::string, std::string>>& properties,
-                             bool if_not_exists) = 0;
-  virtual Status InsertInto(const std::string& name, const QueryResult& data) = 0;
-  virtual Status DropTable(const std::string& name, bool if_exists) = 0;
-};
-
 struct EngineOptions {
   std::shared_ptr<const Catalog> catalog;  // required
   std::shared_ptr<CatalogWriter> writer;   // optional (DDL)

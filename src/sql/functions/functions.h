@@ -66,6 +66,8 @@ Result<Value> CastValue(const Value& v, const DataType& to, bool try_cast = fals
 
 // ---- helpers shared with the executor ----
 
+// Text of one valid row as CAST(x AS VARCHAR) gives it (dates ISO, decimals with their scale).
+std::string ValueText(const ColumnVector& v, size_t row);
 // Value of one row as a Value (slow path).
 Value GetValueAt(const ColumnVector& v, size_t row);
 // Writes a Value into row `row` of a flat vector of the same type (NULL allowed).

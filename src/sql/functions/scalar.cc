@@ -1631,7 +1631,7 @@ Result<ScalarFunction> ResolveScalar(std::string_view name, const std::vector<Da
   auto it = Registry().find(key);
   if (it == Registry().end()) return Status::NotFound("function '" + std::string(name) + "' not found");
   auto r = it->second(args);
-  if (r.ok()) r->name = std::string(name);
+  if (r.ok() && name[0] != '$') r->name = std::string(name);
   return r;
 }
 

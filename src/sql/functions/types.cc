@@ -351,6 +351,8 @@ std::string internal::ValueToText(const ColumnVector& v, size_t row) {
   return "";
 }
 
+std::string ValueText(const ColumnVector& v, size_t row) { return internal::ValueToText(v, row); }
+
 bool internal::CheckedRescale(__int128 v, int from_scale, int to_scale, int to_precision,
                               __int128* out) {
   if (to_scale >= from_scale) {

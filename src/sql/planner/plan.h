@@ -68,6 +68,25 @@ class Catalog {
   virtual std::vector<std::string> ListTables() const = 0;
 };
 
+// Optional write side of a catalog, for DDL and INSERT. Statements that need it fail with
+// kNotImplemented when the engine has none. Implementations synchronise themselves.
+class CatalogWriter {
+ public:
+  virtual ~CatalogWriter() = default;
+  virtual Status CreateView(const std::string& name, const std::string& sql, bool or_replace) = 0;
+  virtual Status DropView(const std::string& name, bool if_exists) = 0;
+  // CREATE TABLE ... AS: `properties` are the WITH (...) pairs as text; arrays are
+  // comma-separated ("partitioned_by" -> "region,month").
+  virtual Status CreateTable(const std::string& name, const Schema& schema,
+                             const std::vector<Batch>& data,
+                             const std::vector<std::pair<std::string, std::string>>& properties,
+                             bool if_not_exists) = 0;
+  // Rows already shaped to the table's schema.
+  virtual Status InsertInto(const std::string& name, const Schema& schema,
+                            const std::vector<Batch>& data) = 0;
+  virtual Status DropTable(const std::string& name, bool if_exists) = 0;
+};
+
 // ------------------------------------------------------------------ expressions
 
 struct PlanNode;

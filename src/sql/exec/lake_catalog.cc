@@ -1,0 +1,511 @@
+#include "sql/exec/lake_catalog.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "formats/csv/csv_reader.h"
+#include "formats/parquet/parquet.h"
+#include "sql/exec/executor.h"
+#include "sql/exec/internal/eval.h"
+#include "sql/functions/functions.h"
+
+namespace saleslake::sql {
+
+namespace {
+
+constexpr const char* kViewPrefix = "queries/views/";
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string BaseName(const std::string& name) {
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+Value PartitionValueAs(const std::optional<std::string>& v, const DataType& type) {
+  if (!v) return Value::Null(type);
+  if (type.id == TypeId::kVarchar) return Value::Varchar(*v);
+  auto r = CastValue(Value::Varchar(*v), type, /*try_cast=*/true);
+  return r.ok() ? *r : Value::Null(type);
+}
+
+class LakeTable final : public Table {
+ public:
+  LakeTable(io::ObjectStore* store, std::shared_ptr<const catalog::TableMetadata> meta,
+            std::vector<catalog::DataFile> files)
+      : store_(store), meta_(std::move(meta)), files_(std::move(files)) {
+    name_ = meta_->name();
+    const Schema& s = meta_->schema();
+    for (size_t i = 0; i < s.size(); ++i) {
+      bool part = std::find_if(meta_->spec.partition_keys.begin(), meta_->spec.partition_keys.end(),
+                               [&](const std::string& k) { return IEquals(k, s[i].name); }) !=
+                  meta_->spec.partition_keys.end();
+      is_partition_.push_back(part);
+      if (!part) data_columns_.push_back(static_cast<int>(i));
+    }
+  }
+
+  const std::string& name() const override { return name_; }
+  const Schema& schema() const override { return meta_->schema(); }
+
+  Result<std::vector<Morsel>> Morsels() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!loaded_) {
+      SL_RETURN_IF_ERROR(Load());
+      loaded_ = true;
+    }
+    return morsels_;
+  }
+
+  Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
+                    const std::function<Status(Batch&)>& sink) const override {
+    Loc loc;
+    std::shared_ptr<parquet::ParquetReader> reader;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (m.index >= locs_.size()) return Status::Internal("bad morsel");
+      loc = locs_[m.index];
+      reader = loc.file < readers_.size() ? readers_[loc.file] : nullptr;
+    }
+    const catalog::DataFile& file = files_[loc.file];
+    const Schema& s = schema();
+    // Partition values of this file, per table column.
+    auto partition_value = [&](int c) -> Value {
+      for (const auto& pv : file.partition_values)
+        if (IEquals(pv.key, s[static_cast<size_t>(c)].name)) return PartitionValueAs(pv.value, s[static_cast<size_t>(c)].type);
+      return Value::Null(s[static_cast<size_t>(c)].type);
+    };
+    if (meta_->spec.format == catalog::FileFormat::kParquet) {
+      if (!reader) return Status::Internal("parquet reader not loaded");
+      const Schema& fs = reader->schema();
+      std::vector<int> file_cols;        // columns asked of the reader
+      std::vector<int> pos_of(columns.size(), -1);  // position in the reader's batch
+      for (size_t k = 0; k < columns.size(); ++k) {
+        int c = columns[k];
+        if (is_partition_[static_cast<size_t>(c)]) continue;
+        auto f = fs.FindField(s[static_cast<size_t>(c)].name);
+        if (!f) continue;
+        pos_of[k] = static_cast<int>(file_cols.size());
+        file_cols.push_back(static_cast<int>(*f));
+      }
+      bool dummy = file_cols.empty() && fs.size() > 0;
+      if (dummy) file_cols.push_back(0);  // only partition columns asked: still count rows
+      return reader->ReadRowGroup(loc.row_group, file_cols, [&](Batch& b) -> Status {
+        Batch out;
+        out.num_rows = b.num_rows;
+        out.selection = std::move(b.selection);
+        for (size_t k = 0; k < columns.size(); ++k) {
+          const DataType& t = s[static_cast<size_t>(columns[k])].type;
+          ColumnVector col;
+          if (pos_of[k] < 0) {
+            Value v = is_partition_[static_cast<size_t>(columns[k])] ? partition_value(columns[k]) : Value::Null(t);
+            col = ColumnVector(t, 1);
+            FillConstant(col, v, b.num_rows);
+          } else {
+            ColumnVector& src = b.columns[static_cast<size_t>(pos_of[k])];
+            if (src.type() == t) {
+              col = std::move(src);
+            } else {
+              if (src.encoding() == VectorEncoding::kDictionary) src.Flatten();
+              col = ColumnVector(t, std::max<size_t>(b.num_rows, 1));
+              SL_RETURN_IF_ERROR(CastVector(src, t, b.num_rows, col, false)
+                                     .WithContext(file.key + ": column " + s[static_cast<size_t>(columns[k])].name));
+            }
+          }
+          out.columns.push_back(std::move(col));
+        }
+        return sink(out);
+      }).WithContext(file.key);
+    }
+    if (meta_->spec.format == catalog::FileFormat::kCsv) {
+      SL_ASSIGN_OR_RETURN(auto f, store_->OpenRead(file.key));
+      csv::ReadOptions opts;
+      const catalog::CsvDialect& d = meta_->spec.csv;
+      opts.dialect.delimiter = d.delimiter;
+      opts.dialect.quote = d.quote;
+      opts.dialect.escape = d.escape;
+      opts.dialect.header = d.has_header;
+      opts.dialect.null_tokens = d.null_tokens;
+      opts.threads = 1;
+      std::vector<int> data_index(s.size(), -1);  // table column -> CSV field index
+      for (size_t i = 0; i < data_columns_.size(); ++i) {
+        const Field& fld = s[static_cast<size_t>(data_columns_[i])];
+        opts.schema.fields.push_back(fld);
+        data_index[static_cast<size_t>(data_columns_[i])] = static_cast<int>(i);
+        auto it = meta_->spec.properties.find("csv.format." + fld.name);
+        opts.formats.push_back(it == meta_->spec.properties.end() ? "" : it->second);
+      }
+      std::vector<int> pos_of(columns.size(), -1);
+      for (size_t k = 0; k < columns.size(); ++k) {
+        int di = data_index[static_cast<size_t>(columns[k])];
+        if (di < 0) continue;
+        pos_of[k] = static_cast<int>(opts.projection.size());
+        opts.projection.push_back(static_cast<size_t>(di));
+      }
+      if (opts.projection.empty() && !opts.schema.fields.empty()) opts.projection.push_back(0);
+      csv::CollectingRejectSink rejects;
+      opts.max_rejected_rows = 0;
+      std::mutex sink_mu;
+      auto r = csv::ReadCsv(*f, opts, [&](size_t, Batch& b) -> Status {
+        std::lock_guard<std::mutex> lock(sink_mu);
+        Batch out;
+        out.num_rows = b.num_rows;
+        out.selection = std::move(b.selection);
+        for (size_t k = 0; k < columns.size(); ++k) {
+          const DataType& t = s[static_cast<size_t>(columns[k])].type;
+          if (pos_of[k] < 0) {
+            ColumnVector col(t, 1);
+            FillConstant(col, partition_value(columns[k]), b.num_rows);
+            out.columns.push_back(std::move(col));
+          } else {
+            out.columns.push_back(std::move(b.columns[static_cast<size_t>(pos_of[k])]));
+          }
+        }
+        return sink(out);
+      }, &rejects);
+      if (!r.ok()) {
+        auto rows = rejects.TakeSorted();
+        if (!rows.empty())
+          return Status::InvalidArgument(fmt::format("{}:{}: {}", file.key, rows[0].line, rows[0].reason));
+        return r.status().WithContext(file.key);
+      }
+      return Status::OK();
+    }
+    return Status::NotImplemented("table '" + name_ + "': format " +
+                                  std::string(catalog::FileFormatName(meta_->spec.format)) +
+                                  " cannot be queried yet");
+  }
+
+ private:
+  struct Loc {
+    size_t file = 0;
+    int row_group = 0;
+  };
+
+  // REQUIRES: mu_ held.
+  Status Load() const {
+    const Schema& s = schema();
+    for (size_t fi = 0; fi < files_.size(); ++fi) {
+      const catalog::DataFile& file = files_[fi];
+      std::vector<ColumnStats> part_stats(s.size());
+      for (size_t c = 0; c < s.size(); ++c) {
+        if (is_partition_[c]) {
+          Value v = Value::Null(s[c].type);
+          for (const auto& pv : file.partition_values)
+            if (IEquals(pv.key, s[c].name)) v = PartitionValueAs(pv.value, s[c].type);
+          part_stats[c].min = v;
+          part_stats[c].max = v;
+          part_stats[c].null_count = v.is_null() ? file.row_count : 0;
+        } else if (const catalog::ColumnStats* cs = file.FindStats(s[c].name)) {
+          part_stats[c].min = cs->min;
+          part_stats[c].max = cs->max;
+          part_stats[c].null_count = cs->null_count;
+        }
+      }
+      if (meta_->spec.format == catalog::FileFormat::kParquet) {
+        SL_ASSIGN_OR_RETURN(auto f, store_->OpenRead(file.key));
+        std::shared_ptr<const io::RandomAccessFile> shared(std::move(f));
+        auto reader = parquet::ParquetReader::Open(shared);
+        if (!reader.ok()) return reader.status().WithContext("table " + name_);
+        std::shared_ptr<parquet::ParquetReader> rd(std::move(*reader));
+        if (readers_.size() <= fi) readers_.resize(fi + 1);
+        readers_[fi] = rd;
+        const Schema& fs = rd->schema();
+        for (int rg = 0; rg < rd->num_row_groups(); ++rg) {
+          Morsel m;
+          m.index = morsels_.size();
+          m.rows = rd->row_group_num_rows(rg);
+          m.file = file.key;
+          m.stats = part_stats;
+          for (size_t c = 0; c < s.size(); ++c) {
+            if (is_partition_[c]) continue;
+            auto col = fs.FindField(s[c].name);
+            if (!col) {
+              m.stats[c] = ColumnStats{Value::Null(s[c].type), Value::Null(s[c].type), m.rows};
+              continue;
+            }
+            parquet::ColumnStats st = rd->row_group_stats(rg, static_cast<int>(*col));
+            m.stats[c].min = st.min;
+            m.stats[c].max = st.max;
+            m.stats[c].null_count = st.has_null_count ? st.null_count : -1;
+          }
+          morsels_.push_back(std::move(m));
+          locs_.push_back({fi, rg});
+        }
+      } else {
+        Morsel m;
+        m.index = morsels_.size();
+        m.rows = file.row_count;
+        m.file = file.key;
+        m.stats = part_stats;
+        morsels_.push_back(std::move(m));
+        locs_.push_back({fi, 0});
+      }
+    }
+    return Status::OK();
+  }
+
+  io::ObjectStore* store_;
+  std::shared_ptr<const catalog::TableMetadata> meta_;
+  std::vector<catalog::DataFile> files_;
+  std::string name_;
+  std::vector<bool> is_partition_;
+  std::vector<int> data_columns_;
+  mutable std::mutex mu_;
+  mutable bool loaded_ = false;                                        // GUARDED_BY(mu_)
+  mutable std::vector<Morsel> morsels_;                                // GUARDED_BY(mu_)
+  mutable std::vector<Loc> locs_;                                      // GUARDED_BY(mu_)
+  mutable std::vector<std::shared_ptr<parquet::ParquetReader>> readers_;  // GUARDED_BY(mu_)
+};
+
+class LakeCatalog final : public Catalog {
+ public:
+  LakeCatalog(io::ObjectStore* store, catalog::Catalog* cat) : store_(store), cat_(cat) {}
+
+  Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
+    std::string base = BaseName(name);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tables_.find(Lower(base));
+    if (it != tables_.end()) return std::shared_ptr<const Table>(it->second);
+    SL_ASSIGN_OR_RETURN(std::vector<std::string> names, cat_->ListTables());
+    std::string actual;
+    for (const auto& n : names)
+      if (IEquals(n, base)) actual = n;
+    if (actual.empty()) return Status::NotFound("table '" + name + "' not found");
+    SL_ASSIGN_OR_RETURN(auto meta, cat_->LoadTable(actual));
+    SL_ASSIGN_OR_RETURN(auto files, cat_->ListFiles(*meta));
+    auto t = std::make_shared<LakeTable>(store_, meta, std::move(files));
+    tables_[Lower(base)] = t;
+    return std::shared_ptr<const Table>(t);
+  }
+
+  std::optional<ViewDefinition> GetView(const std::string& name) const override {
+    auto text = store_->Get(kViewPrefix + Lower(BaseName(name)) + ".sql");
+    if (!text.ok()) return std::nullopt;
+    return ViewDefinition{*text};
+  }
+
+  std::vector<std::string> ListTables() const override {
+    std::vector<std::string> out;
+    if (auto names = cat_->ListTables(); names.ok()) out = *names;
+    if (auto views = store_->List(kViewPrefix); views.ok()) {
+      for (const auto& v : *views) {
+        std::string k = v.key.substr(std::string(kViewPrefix).size());
+        if (k.size() > 4 && k.ends_with(".sql")) out.push_back(k.substr(0, k.size() - 4));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  io::ObjectStore* store_;
+  catalog::Catalog* cat_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<LakeTable>> tables_;  // GUARDED_BY(mu_)
+};
+
+// ---------------------------------------------------------------- writer
+
+std::string RandomHex(size_t n) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string s;
+  while (s.size() < n) s += fmt::format("{:016x}", rng());
+  return s.substr(0, n);
+}
+
+class LakeWriter final : public CatalogWriter {
+ public:
+  LakeWriter(io::ObjectStore* store, catalog::Catalog* cat) : store_(store), cat_(cat) {}
+
+  Status CreateView(const std::string& name, const std::string& sql, bool or_replace) override {
+    std::string base = Lower(BaseName(name));
+    SL_RETURN_IF_ERROR(catalog::ValidateTableName(base));
+    if (cat_->LoadTable(base).ok()) return Status::AlreadyExists("a table named '" + base + "' exists");
+    std::string key = kViewPrefix + base + ".sql";
+    if (or_replace) return store_->Put(key, sql);
+    Status s = store_->PutIfAbsent(key, sql);
+    if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("view '" + base + "' already exists");
+    return s;
+  }
+
+  Status DropView(const std::string& name, bool if_exists) override {
+    Status s = store_->Delete(kViewPrefix + Lower(BaseName(name)) + ".sql");
+    if (s.code() == StatusCode::kNotFound) {
+      return if_exists ? Status::OK() : Status::NotFound("view '" + name + "' not found");
+    }
+    return s;
+  }
+
+  Status CreateTable(const std::string& name, const Schema& schema, const std::vector<Batch>& data,
+                     const std::vector<std::pair<std::string, std::string>>& properties,
+                     bool if_not_exists) override {
+    std::string base = BaseName(name);
+    SL_RETURN_IF_ERROR(catalog::ValidateTableName(base));
+    if (cat_->LoadTable(base).ok()) {
+      if (if_not_exists) return Status::OK();
+      return Status::AlreadyExists("table '" + base + "' already exists");
+    }
+    std::vector<std::string> partition_keys;
+    for (const auto& [k, v] : properties) {
+      if (k == "format") {
+        if (Lower(v) != "parquet") return Status::NotImplemented("CREATE TABLE AS writes PARQUET only, not '" + v + "'");
+      } else if (k == "partitioned_by") {
+        size_t pos = 0;
+        while (pos <= v.size()) {
+          size_t comma = v.find(',', pos);
+          std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+          if (!part.empty()) partition_keys.push_back(Lower(part));
+          if (comma == std::string::npos) break;
+          pos = comma + 1;
+        }
+      } else if (k != "location" && k != "external_location") {
+        return Status::InvalidArgument("unknown table property '" + k + "' (known: format, partitioned_by)");
+      }
+    }
+    for (const auto& p : partition_keys)
+      if (!schema.FindField(p)) return Status::InvalidArgument("partition column '" + p + "' is not in the query's columns");
+    // Partition columns go last, as in Hive/Trino.
+    catalog::TableSpec spec;
+    spec.name = base;
+    spec.format = catalog::FileFormat::kParquet;
+    spec.location = "processed_data/" + base + "/";
+    spec.partition_keys = partition_keys;
+    for (const auto& f : schema.fields)
+      if (std::find(partition_keys.begin(), partition_keys.end(), Lower(f.name)) == partition_keys.end())
+        spec.schema.fields.push_back(f);
+    for (const auto& p : partition_keys) spec.schema.fields.push_back(schema[*schema.FindField(p)]);
+    SL_ASSIGN_OR_RETURN(std::vector<catalog::DataFile> files, WriteFiles(spec, schema, data));
+    SL_RETURN_IF_ERROR(cat_->CreateTable(spec).status());
+    return cat_->Commit(base, [&](const catalog::TableMetadata&) -> Result<catalog::TableChange> {
+      catalog::TableChange ch;
+      ch.operation = "append";
+      ch.add_files = files;
+      ch.allow_empty = true;
+      return ch;
+    }).status();
+  }
+
+  Status InsertInto(const std::string& name, const Schema& schema, const std::vector<Batch>& data) override {
+    SL_ASSIGN_OR_RETURN(auto meta, cat_->LoadTable(BaseName(name)));
+    if (meta->spec.format != catalog::FileFormat::kParquet)
+      return Status::NotImplemented("INSERT INTO a " + std::string(catalog::FileFormatName(meta->spec.format)) + " table");
+    SL_ASSIGN_OR_RETURN(std::vector<catalog::DataFile> files, WriteFiles(meta->spec, schema, data));
+    return cat_->Commit(meta->name(), [&](const catalog::TableMetadata&) -> Result<catalog::TableChange> {
+      catalog::TableChange ch;
+      ch.operation = "append";
+      ch.add_files = files;
+      return ch;
+    }).status();
+  }
+
+  Status DropTable(const std::string& name, bool) override {
+    return Status::NotImplemented("DROP TABLE '" + name + "': lake tables keep their history; "
+                                  "remove them with the catalog tools");
+  }
+
+ private:
+  // Writes `data` (columns in `schema` order) as one Parquet file per partition of `spec`.
+  Result<std::vector<catalog::DataFile>> WriteFiles(const catalog::TableSpec& spec, const Schema& schema,
+                                                    const std::vector<Batch>& data) {
+    std::vector<int> data_cols, part_cols;
+    Schema file_schema;
+    for (const auto& f : spec.schema.fields) {
+      auto idx = schema.FindField(f.name);
+      if (!idx) return Status::InvalidArgument("column '" + f.name + "' missing from the data");
+      bool is_part = std::find(spec.partition_keys.begin(), spec.partition_keys.end(), Lower(f.name)) !=
+                     spec.partition_keys.end();
+      (is_part ? part_cols : data_cols).push_back(static_cast<int>(*idx));
+      if (!is_part) file_schema.fields.push_back(Field{f.name, schema[*idx].type, true});
+    }
+    // Rows per partition path.
+    std::map<std::string, std::vector<Batch>> parts;
+    std::map<std::string, std::vector<catalog::PartitionValue>> part_values;
+    for (const auto& b : data) {
+      std::map<std::string, std::vector<uint32_t>> rows;
+      for (size_t i = 0; i < b.num_rows; ++i) {
+        std::string path;
+        std::vector<catalog::PartitionValue> pv;
+        for (size_t k = 0; k < part_cols.size(); ++k) {
+          const ColumnVector& c = b.columns[static_cast<size_t>(part_cols[k])];
+          std::optional<std::string> v;
+          if (c.IsValid(i)) v = ValueText(c, i);
+          path += spec.partition_keys[k] + "=" + (v ? catalog::EscapePartitionValue(*v) : "__HIVE_DEFAULT_PARTITION__") + "/";
+          pv.push_back({spec.partition_keys[k], v});
+        }
+        rows[path].push_back(static_cast<uint32_t>(i));
+        part_values[path] = pv;
+      }
+      for (auto& [path, r] : rows) {
+        Batch sub;
+        sub.num_rows = r.size();
+        for (int c : data_cols) {
+          ColumnVector col;
+          internal::GatherColumn(b.columns[static_cast<size_t>(c)], r.data(), r.size(), col);
+          sub.columns.push_back(std::move(col));
+        }
+        parts[path].push_back(std::move(sub));
+      }
+    }
+    std::vector<catalog::DataFile> files;
+    for (auto& [path, batches] : parts) {
+      std::string key = spec.location + path + "part-" + RandomHex(16) + ".parquet";
+      SL_ASSIGN_OR_RETURN(auto out, store_->OpenWrite(key));
+      parquet::WriterOptions wo;
+      SL_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::Open(out.get(), file_schema, wo));
+      int64_t rows = 0;
+      for (auto& b : batches) {
+        SL_RETURN_IF_ERROR(writer->Write(b));
+        rows += static_cast<int64_t>(b.num_rows);
+      }
+      SL_ASSIGN_OR_RETURN(parquet::FileStats st, writer->Close());
+      SL_RETURN_IF_ERROR(out->Commit());
+      catalog::DataFile df;
+      df.key = key;
+      df.size = st.file_size;
+      df.row_count = rows;
+      df.partition_values = part_values[path];
+      for (size_t c = 0; c < file_schema.size() && c < st.columns.size(); ++c) {
+        catalog::ColumnStats cs;
+        cs.column = file_schema[c].name;
+        cs.min = st.columns[c].min;
+        cs.max = st.columns[c].max;
+        cs.null_count = st.columns[c].has_null_count ? st.columns[c].null_count : -1;
+        df.column_stats.push_back(std::move(cs));
+      }
+      files.push_back(std::move(df));
+    }
+    return files;
+  }
+
+  io::ObjectStore* store_;
+  catalog::Catalog* cat_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Catalog>> OpenLakeCatalog(io::ObjectStore* store, catalog::Catalog* cat) {
+  if (store == nullptr || cat == nullptr) return Status::InvalidArgument("OpenLakeCatalog: null store or catalog");
+  return std::shared_ptr<Catalog>(std::make_shared<LakeCatalog>(store, cat));
+}
+
+std::shared_ptr<CatalogWriter> MakeLakeCatalogWriter(io::ObjectStore* store, catalog::Catalog* cat) {
+  return std::make_shared<LakeWriter>(store, cat);
+}
+
+}  // namespace saleslake::sql

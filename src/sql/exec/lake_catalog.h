@@ -1,0 +1,31 @@
+// The engine's view of a lake: catalog tables (Parquet and CSV files, Hive partitions filled in
+// as constant columns) and views (SQL text stored at queries/views/<name>.sql).
+//
+// Morsels are Parquet row groups and whole CSV files. Their stats combine the partition values
+// (min = max = the value) with the row group's min/max/null counts, so a filter on a partition
+// column skips whole files and a filter on a data column skips row groups.
+//
+// Thread safety: safe for concurrent reads; the table list is loaded when the catalog is opened
+// (a statement sees one consistent set of snapshots). Parquet footers are cached per table.
+#pragma once
+
+#include <memory>
+
+#include "catalog/catalog.h"
+#include "io/object_store.h"
+#include "sql/planner/plan.h"
+
+namespace saleslake::sql {
+
+class CatalogWriter;
+
+// `store` and `catalog` must outlive the returned objects.
+Result<std::shared_ptr<Catalog>> OpenLakeCatalog(io::ObjectStore* store, catalog::Catalog* catalog);
+
+// DDL on the lake: views as SQL files; CREATE TABLE AS writes Parquet (ZSTD) files under
+// processed_data/<table>/ (Hive partitions for WITH (partitioned_by = ARRAY['col', ...])) and
+// commits them in one catalog commit; INSERT appends files the same way. DROP TABLE is refused
+// (the catalog keeps history; drop files with the catalog tools).
+std::shared_ptr<CatalogWriter> MakeLakeCatalogWriter(io::ObjectStore* store, catalog::Catalog* catalog);
+
+}  // namespace saleslake::sql
