@@ -304,6 +304,7 @@ class ReadJob {
     MorselResult res;
     direct_line_base_ = lines_before_ + 1;
     ParseRange(i, start, /*direct=*/true, &res);
+    if (res.error.ok() && !stop_.load() && options_.on_morsel_end) res.error = options_.on_morsel_end(i);
     std::lock_guard<std::mutex> lock(mu_);
     if (!res.error.ok()) Fail(res.error);
     totals_.Add(res.counts);
@@ -356,6 +357,10 @@ class ReadJob {
         FailLocked(std::move(s));
         return;
       }
+    }
+    if (options_.on_morsel_end && !stop_.load()) {
+      Status s = options_.on_morsel_end(k);
+      if (!s.ok()) FailLocked(std::move(s));
     }
   }
 

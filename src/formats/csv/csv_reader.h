@@ -85,6 +85,10 @@ struct ReadOptions {
   bool line_column = false;
   bool raw_column = false;
   size_t morsel_bytes = 8 << 20;
+  // Called once per morsel index (in any order, possibly concurrently) after the last batch of
+  // that morsel went to the sink; with it a consumer that needs file order can release the
+  // batches it held back (see `saleslake convert`). Not called once the read has failed.
+  std::function<Status(size_t morsel)> on_morsel_end;
   // Past this many rejected rows the read fails with kInvalidArgument (the first
   // max_rejected_rows rows in file order have been sent to the sink by then).
   uint64_t max_rejected_rows = UINT64_MAX;

@@ -4,7 +4,10 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <map>
+#include <mutex>
 #include <random>
+#include <set>
 
 #include "csv_test_util.h"
 #include "support/test_support.h"
@@ -259,6 +262,41 @@ TEST(CsvReaderTest, LineAndRawColumns) {
   auto out = ReadText("a,b\nx,y\n\n\"p\nq\",\"r\"\r\nlast,z", o);
   ASSERT_TRUE(out.status.ok());
   EXPECT_EQ(out.rows, (std::vector<std::string>{"y|2|x,y", "r|4|\"p\nq\",\"r\"", "z|6|last,z"}));
+}
+
+TEST(CsvReaderTest, MorselEndLetsAConsumerRestoreFileOrder) {
+  std::string text = "i\n";
+  for (int i = 0; i < 20000; ++i) text += std::to_string(i) + "\n";
+  ReadOptions o = Opts(MakeSchema({{"i", DataType::Int64()}}));
+  o.morsel_bytes = 997;
+  std::mutex mu;
+  std::map<size_t, std::vector<int64_t>> pending;
+  std::set<size_t> ended;
+  size_t next = 0;
+  std::vector<int64_t> in_order;
+  auto release = [&] {
+    while (ended.count(next)) {
+      for (int64_t v : pending[next]) in_order.push_back(v);
+      pending.erase(next++);
+    }
+  };
+  o.on_morsel_end = [&](size_t m) {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_TRUE(ended.insert(m).second) << "morsel " << m << " ended twice";
+    release();
+    return Status::OK();
+  };
+  auto file = io::MakeMemoryFile(text, "t.csv");
+  auto r = ReadCsv(*file, o, [&](size_t m, Batch& b) {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_FALSE(ended.count(m));
+    for (size_t i = 0; i < b.num_rows; ++i) pending[m].push_back(b.columns[0].data<int64_t>()[i]);
+    return Status::OK();
+  }, nullptr);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(in_order.size(), 20000u);
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(in_order[i], i);
+  EXPECT_GT(ended.size(), 50u);
 }
 
 TEST(CsvReaderTest, SinkErrorStopsTheRead) {
