@@ -95,6 +95,10 @@ struct DataFile {
   std::string etag;              // ObjectInfo::etag when the file was registered ("" = unknown)
   std::vector<PartitionValue> partition_values;  // in the table's partition key order
   std::vector<ColumnStats> column_stats;         // any subset of the columns, by name
+  // CSV: the file's own columns in file order (what a positional reader sees; a file may lack
+  // table columns, order them differently, or hold a column that is also a partition key).
+  // Empty = the table's data columns, in order.
+  std::vector<std::string> file_columns;
   bool operator==(const DataFile&) const = default;
 
   // The stats for `column`, or nullptr.

@@ -403,6 +403,8 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
       df.row_count = f.row_count;
       df.partition_values = l.partitions;
       df.column_stats = f.stats;
+      if (f.format == FileFormat::kCsv)
+        for (const Field& fld : f.schema.fields) df.file_columns.push_back(fld.name);
       adds.push_back(std::move(df));
       plan.state[info.key] = StateEntry{info.size, info.etag, false, "", ""};
       if (bf != base_files.end()) {

@@ -130,6 +130,8 @@ TEST_F(CrawlerTest, FirstCrawlCreatesTheTable) {
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].row_count, 3);
   EXPECT_EQ(files[0].size, std::string(kSalesCsv).size());
+  EXPECT_EQ(files[0].file_columns, (std::vector<std::string>{"purchase_date", "customer_id", "product_id",
+                                                             "amount", "region", "status"}));
   EXPECT_NE(r.ToText().find("added     raw_data/sales.csv"), std::string::npos);
 }
 

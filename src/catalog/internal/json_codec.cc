@@ -154,6 +154,7 @@ json DataFileToJson(const DataFile& f) {
       pv.push_back({p.key, p.value ? json(*p.value) : json(nullptr)});
     j["partition"] = std::move(pv);
   }
+  if (!f.file_columns.empty()) j["file_columns"] = f.file_columns;
   if (!f.column_stats.empty()) {
     json st = json::array();
     for (const ColumnStats& c : f.column_stats) {
@@ -182,6 +183,7 @@ Result<DataFile> DataFileFromJson(const json& j) {
       f.partition_values.push_back(std::move(pv));
     }
   }
+  if (j.contains("file_columns")) f.file_columns = j["file_columns"].get<std::vector<std::string>>();
   if (j.contains("stats")) {
     for (const json& c : j["stats"]) {
       ColumnStats cs;
