@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -237,6 +238,12 @@ class ReadJob {
   void RunMorsel(size_t i) {
     if (stop_.load(std::memory_order_relaxed)) return;
     std::unique_lock<std::mutex> lock(mu_);
+    // Back-pressure: speculative morsels buffer their batches until the chain reaches them, so
+    // a thread may not run further ahead of the chain than max_ahead_ morsels (a slow sink in
+    // the chain would otherwise let the file pile up in memory). The morsel at next_ is always
+    // claimed by a thread that does not wait here, so the chain keeps moving.
+    ahead_cv_.wait(lock, [&] { return stop_.load() || i < next_ + max_ahead_; });
+    if (stop_.load()) return;
     if (!chain_busy_ && next_ == i) {
       // Every earlier morsel is done: parse exactly, straight into the sink.
       chain_busy_ = true;
@@ -280,6 +287,7 @@ class ReadJob {
         lines_before_ += res->counts.newlines;
         prev_end_ = res->end;
         ++next_;
+        ahead_cv_.notify_all();
         chain_busy_ = false;
         lock.unlock();
         Deliver(k, *res, line_base, allowed);
@@ -311,12 +319,14 @@ class ReadJob {
     lines_before_ += res.counts.newlines;
     prev_end_ = res.end;
     ++next_;
+    ahead_cv_.notify_all();
   }
 
   void Fail(Status s) {
     // REQUIRES: mu_ held.
     if (error_.ok()) error_ = std::move(s);
     stop_.store(true);
+    ahead_cv_.notify_all();
   }
   void FailLocked(Status s) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -488,6 +498,8 @@ class ReadJob {
   int raw_col_ = -1;   // batch column of "__raw", or -1
 
   std::mutex mu_;
+  std::condition_variable ahead_cv_;  // signalled when next_ moves or the read stops
+  size_t max_ahead_ = 2 * ThreadPool::Default().size() + 2;
   std::atomic<bool> stop_{false};
   Status error_;                                       // GUARDED_BY(mu_)
   bool chain_busy_ = false;                            // GUARDED_BY(mu_)
