@@ -175,7 +175,7 @@ std::string EncodeState(const State& st) {
     files[k] = std::move(e);
   }
   nlohmann::json j{{"format_version", 1}, {"files", std::move(files)}};
-  return j.dump(1);
+  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool HiddenSegment(std::string_view rel) {

@@ -59,7 +59,7 @@ std::string DescribeJson(const TableMetadata& table, const Schema& schema,
   j["row_count"] = RowCount(files);
   j["files"] = files.size();
   j["snapshot_id"] = snapshot_id;
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string DescribeText(const TableMetadata& table, const Schema& schema,

@@ -83,7 +83,7 @@ int RunTables(const Context& ctx, const std::string& format) {
     }
   }
   if (format == "json") {
-    std::printf("%s\n", arr.dump().c_str());
+    std::printf("%s\n", arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
   if (rows.empty()) {

@@ -487,3 +487,28 @@ TEST(PartitionEscapeTest, HiveEscapes) {
 
 }  // namespace
 }  // namespace saleslake::catalog
+
+namespace saleslake::catalog {
+namespace {
+
+TEST_F(CatalogTest, NonUtf8StatsAndNamesDoNotBreakCommits) {
+  TableSpec spec = SalesSpec();
+  spec.properties["note"] = std::string("caf\xE9");  // Latin-1 text from a CSV header
+  ASSERT_TRUE(catalog_->CreateTable(spec).ok());
+  DataFile f = MakeFile("processed_data/sales/region=EU/bin.parquet", "EU", 4);
+  f.column_stats.push_back({"payload", Value::Varchar(std::string("\xFF\x00\x01", 3)),
+                            Value::Varchar(std::string("\xFF\xFE", 2)), 1, 0});
+  auto r = catalog_->Commit("sales", Append({f}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto files = catalog_->ListFiles(*r->metadata);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  const ColumnStats* st = (*files)[0].FindStats("payload");
+  ASSERT_NE(st, nullptr);
+  EXPECT_TRUE(st->min.is_null());  // dropped, not mangled
+  EXPECT_TRUE(st->max.is_null());
+  EXPECT_EQ(st->null_count, 1);
+  EXPECT_EQ((*files)[0].FindStats("amount")->max, Value::Double(99.25));
+}
+
+}  // namespace
+}  // namespace saleslake::catalog

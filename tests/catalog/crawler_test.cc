@@ -451,3 +451,38 @@ TEST(ClassifyTest, ByContent) {
 
 }  // namespace
 }  // namespace saleslake::catalog
+
+#if __has_include("formats/parquet/parquet.h")
+namespace saleslake::catalog {
+namespace {
+
+TEST_F(CrawlerTest, ParquetFilesWithFooterStats) {
+  SL_REQUIRE_SHARED(path, "parquet-generated/data/sales_types_v1_snappy.parquet");
+  std::string bytes = saleslake::testing::ReadFile(path);
+  PutFile("raw_data/dt=2025-01-01/a.parquet", bytes);
+  PutFile("raw_data/dt=2025-01-02/b.parquet", bytes);
+  CrawlReport r = MustCrawl();
+  ASSERT_EQ(r.added.size(), 2u) << r.ToText();
+  auto t = Table();
+  EXPECT_EQ(t->spec.format, FileFormat::kParquet);
+  EXPECT_EQ(TypeOf("order_date"), "DATE");
+  EXPECT_EQ(TypeOf("amount"), "DECIMAL(18,4)");
+  EXPECT_EQ(TypeOf("dt"), "DATE");  // partition column typed by its values
+  EXPECT_EQ(t->schema().fields.back().name, "dt");
+  auto files = Files();
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].row_count, 5000);
+  const ColumnStats* st = files[0].FindStats("line_id");
+  ASSERT_NE(st, nullptr);
+  EXPECT_FALSE(st->min.is_null());
+  EXPECT_LE(st->min.Compare(st->max), 0);
+  EXPECT_EQ(t->current_snapshot()->total_rows, 10000);
+  // Unchanged Parquet files are not opened again either.
+  store_->Reset();
+  MustCrawl();
+  EXPECT_EQ(store_->reads(), 0);
+}
+
+}  // namespace
+}  // namespace saleslake::catalog
+#endif

@@ -36,6 +36,25 @@ bool ParseInt128(std::string_view s, __int128* out) {
   return true;
 }
 
+namespace {
+
+// JSON strings must be UTF-8. Names and text that are not become U+FFFD when encoded (see the
+// dump calls), which is harmless for display but would make a min/max statistic wrong.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
 json ValueToJson(const Value& v) {
   if (v.is_null()) return nullptr;
   json j;
@@ -119,7 +138,7 @@ Result<Value> ValueFromJson(const json& j) {
     case TypeId::kNull:
       return Value();
   }
-  return Status::Corruption("value of type " + t.ToString() + " has a bad payload: " + v.dump());
+  return Status::Corruption("value of type " + t.ToString() + " has a bad payload: " + v.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 json SchemaToJson(const Schema& s) {
@@ -159,8 +178,15 @@ json DataFileToJson(const DataFile& f) {
     json st = json::array();
     for (const ColumnStats& c : f.column_stats) {
       json cj{{"column", c.column}, {"nulls", c.null_count}};
-      if (!c.min.is_null()) cj["min"] = ValueToJson(c.min);
-      if (!c.max.is_null()) cj["max"] = ValueToJson(c.max);
+      // A bound that JSON cannot hold exactly (non-UTF-8 bytes) is dropped: unknown is safe for
+      // pruning, a mangled bound is not.
+      auto storable = [](const Value& v) {
+        return !v.is_null() && (v.type().id != TypeId::kVarchar || IsValidUtf8(v.string_value()));
+      };
+      if (storable(c.min) && storable(c.max)) {
+        cj["min"] = ValueToJson(c.min);
+        cj["max"] = ValueToJson(c.max);
+      }
       if (c.non_conforming != 0) cj["non_conforming"] = c.non_conforming;
       st.push_back(std::move(cj));
     }
@@ -275,7 +301,7 @@ std::string EncodeMetadata(const TableMetadata& m) {
   j["last_snapshot_id"] = m.last_snapshot_id;
   j["created_ms"] = m.created_ms;
   j["updated_ms"] = m.updated_ms;
-  return j.dump(1);
+  return j.dump(1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<TableMetadata> DecodeMetadata(std::string_view text, std::string_view where) {
@@ -334,7 +360,7 @@ std::string EncodeManifest(const std::vector<DataFile>& files) {
   json arr = json::array();
   for (const DataFile& f : files) arr.push_back(DataFileToJson(f));
   j["files"] = std::move(arr);
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::vector<DataFile>> DecodeManifest(std::string_view text, std::string_view where) {
@@ -355,7 +381,7 @@ std::string EncodeManifestList(const std::vector<ManifestRef>& manifests) {
   json arr = json::array();
   for (const ManifestRef& m : manifests) arr.push_back({{"key", m.key}, {"files", m.files}});
   j["manifests"] = std::move(arr);
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::vector<ManifestRef>> DecodeManifestList(std::string_view text, std::string_view where) {
