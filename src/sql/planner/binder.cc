@@ -375,7 +375,9 @@ Result<ExprPtr> Binder::ResolveColumn(const AstExpr& e, const Scope& scope) {
     }
     return ErrAt(e.pos, "column '" + shown + "' not found" + DidYouMean(col, names));
   }
-  return MakeColumn(found, scope.cols[static_cast<size_t>(found)].type, scope.cols[static_cast<size_t>(found)].name);
+  auto ref = MakeColumn(found, scope.cols[static_cast<size_t>(found)].type, scope.cols[static_cast<size_t>(found)].name);
+  const_cast<Expr*>(ref.get())->pos = e.pos;
+  return ref;
 }
 
 Result<PlanPtr> Binder::BindSubquery(const Query& q, const ExprCtx& ctx) {

@@ -399,7 +399,7 @@ class HashAggregateOp final : public Operator {
         SL_RETURN_IF_ERROR(ev.Select(*node_.aggregates[a].filter, in, &filter_rows[a]));
       }
     }
-    gids_.resize(n);
+    std::vector<uint32_t> gids_(n);  // per call: Consume runs on many workers at once
     for (size_t s = 0; s < sets_.size(); ++s) {
       std::vector<const ColumnVector*> keys;
       for (int g : sets_[s]) keys.push_back(group_cols[static_cast<size_t>(g)]);
@@ -507,7 +507,6 @@ class HashAggregateOp final : public Operator {
   const PlanNode& node_;
   QueryContext& ctx_;
   std::vector<std::vector<int>> sets_;
-  std::vector<uint32_t> gids_;
   bool ran_ = false;
   std::vector<Batch> results_;
   size_t next_ = 0;

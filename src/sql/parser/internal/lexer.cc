@@ -35,7 +35,13 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
         line_start = k + 1;
       }
   };
+  SourcePos last_end;
+  size_t seen = 0;
   while (i < s.size()) {
+    if (out.size() != seen) {  // a token just ended at i
+      seen = out.size();
+      last_end = pos_of(i);
+    }
     char c = s[i];
     if (c == '\n') {
       ++line;
@@ -158,7 +164,10 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
       return ErrorAt(p, "unexpected character '" + shown + "'");
     }
   }
-  out.push_back({TokenType::kEnd, "", pos_of(i)});
+  // End of input is reported right after the last token, not after trailing blank lines.
+  if (out.size() != seen) last_end = pos_of(i);
+  SourcePos end = out.empty() ? pos_of(i) : last_end;
+  out.push_back({TokenType::kEnd, "", end});
   return out;
 }
 
