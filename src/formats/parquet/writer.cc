@@ -222,7 +222,16 @@ class TypedColumnWriter final : public ColumnWriter {
         AddValue(v);
       }
       ++page_rows_;
-      if ((page_rows_ & 1023) == 0 && PageBytes() >= opts_.page_size) SL_RETURN_IF_ERROR(FlushPage());
+      if ((page_rows_ & 1023) == 0) {
+        if (use_dict_ && DictionaryUnprofitable()) {
+          // Finish the dictionary-encoded page, then PLAIN for the rest of the chunk.
+          SL_RETURN_IF_ERROR(FlushPage());
+          use_dict_ = false;
+          map_.Clear();
+        } else if (PageBytes() >= opts_.page_size) {
+          SL_RETURN_IF_ERROR(FlushPage());
+        }
+      }
     }
     return Status::OK();
   }
@@ -447,20 +456,14 @@ class TypedColumnWriter final : public ColumnWriter {
     return page_plain_.size() + defs_.size() / 8;
   }
 
-  // Drops the dictionary for the rest of the chunk (it grew too big or does not pay off).
-  Status MaybeFallBack() {
-    if (!use_dict_) return Status::OK();
+  // True when the dictionary should be dropped for the rest of the chunk: it grew too big, or
+  // most values are distinct so indices would not pay for it (checked every 1024 rows).
+  bool DictionaryUnprofitable() const {
+    int64_t values = chunk_values_ - chunk_nulls_ + static_cast<int64_t>(page_idx_.size());
     bool too_big = dict_plain_.size() > std::max<size_t>(opts_.page_size, 64 * 1024) ||
                    dict_count_ >= (1u << 20);
-    // A dictionary is not paying off when most values are distinct.
-    bool useless = chunk_values_ - chunk_nulls_ >= 16384 &&
-                   static_cast<int64_t>(dict_count_) * 2 > chunk_values_ - chunk_nulls_;
-    if (too_big || useless) {
-      use_dict_ = false;
-      dict_frozen_ = true;
-      map_.Clear();
-    }
-    return Status::OK();
+    bool useless = values >= 16384 && static_cast<int64_t>(dict_count_) * 2 > values;
+    return too_big || useless;
   }
 
   Status FlushPage() {
@@ -551,7 +554,7 @@ class TypedColumnWriter final : public ColumnWriter {
     defs_.clear();
     page_idx_.clear();
     page_plain_.clear();
-    return MaybeFallBack();
+    return Status::OK();
   }
 
   void Reset() {
@@ -563,7 +566,6 @@ class TypedColumnWriter final : public ColumnWriter {
     dict_pages_ = plain_pages_ = 0;
     map_.Clear();
     use_dict_ = opts_.dictionary && !std::is_same_v<P, uint8_t>;
-    dict_frozen_ = false;
     chunk_rows_ = chunk_values_ = chunk_nulls_ = 0;
     chunk_has_minmax_ = false;
     column_index_ = ColumnIndex();
@@ -576,7 +578,6 @@ class TypedColumnWriter final : public ColumnWriter {
   int fixed_width_;
   bool optional_ = true;
   bool use_dict_ = false;
-  bool dict_frozen_ = false;
 
   // current page
   std::vector<uint8_t> defs_;
