@@ -137,6 +137,7 @@ struct StateEntry {
   bool skipped = false;
   std::string reason;
   std::string policy;
+  bool operator==(const StateEntry&) const = default;
 };
 
 using State = std::map<std::string, StateEntry>;
@@ -470,7 +471,7 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
       // Nothing classifiable yet: report without creating an empty table of unknown format.
       CrawlReport rep = std::move(first.report);
       rep.files_read = files_read;
-      (void)store.Put(state_key, EncodeState(first.state));
+      if (!(first.state == old_state)) (void)store.Put(state_key, EncodeState(first.state));
       return rep;
     }
     TableSpec spec;
@@ -500,8 +501,10 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
   rep.files_read = files_read;
   if (created) rep.schema_updated = true;
   // The state is a cache: a failure to write it costs re-reads next time, nothing else.
-  Status ss = store.Put(state_key, EncodeState(final_plan.state));
-  if (!ss.ok()) Log(LogLevel::kWarn, "could not write crawler state", {{"error", ss.message()}});
+  if (!(final_plan.state == old_state)) {
+    Status ss = store.Put(state_key, EncodeState(final_plan.state));
+    if (!ss.ok()) Log(LogLevel::kWarn, "could not write crawler state", {{"error", ss.message()}});
+  }
   return rep;
 }
 

@@ -19,10 +19,17 @@ class CountingStore final : public io::ObjectStore {
  public:
   explicit CountingStore(io::ObjectStore* inner) : inner_(inner) {}
   int reads() const { return reads_.load(); }
-  void Reset() { reads_ = 0; }
+  int writes() const { return writes_.load(); }
+  void Reset() { reads_ = 0; writes_ = 0; }
 
-  Status Put(std::string_view k, std::string_view d) override { return inner_->Put(k, d); }
-  Status PutIfAbsent(std::string_view k, std::string_view d) override { return inner_->PutIfAbsent(k, d); }
+  Status Put(std::string_view k, std::string_view d) override {
+    ++writes_;
+    return inner_->Put(k, d);
+  }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override {
+    ++writes_;
+    return inner_->PutIfAbsent(k, d);
+  }
   Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override { return inner_->OpenWrite(k); }
   Result<std::string> Get(std::string_view k) const override {
     Count(k);
@@ -48,6 +55,7 @@ class CountingStore final : public io::ObjectStore {
   }
   io::ObjectStore* inner_;
   mutable std::atomic<int> reads_{0};
+  std::atomic<int> writes_{0};
 };
 
 constexpr const char* kSalesCsv =
@@ -143,6 +151,7 @@ TEST_F(CrawlerTest, SecondCrawlWithNothingNewReadsNoFile) {
   store_->Reset();
   CrawlReport r = MustCrawl();
   EXPECT_EQ(store_->reads(), 0);
+  EXPECT_EQ(store_->writes(), 0);  // nothing committed, state unchanged
   EXPECT_EQ(r.files_read, 0);
   EXPECT_EQ(r.files_unchanged, 3);  // two in the table, one remembered as skipped
   EXPECT_FALSE(r.committed);
