@@ -10,6 +10,7 @@
 #include <set>
 
 #include "csv_test_util.h"
+#include "io/local_store.h"
 #include "support/test_support.h"
 
 namespace saleslake::csv {
@@ -442,6 +443,20 @@ TEST(CsvReaderTest, GzipAndZstdAreTransparent) {
   out = testutil::ReadFileRows(*io::MakeMemoryFile(zst.substr(0, zst.size() - 3), "t.csv.zst"),
                                Opts(TwoText()));
   EXPECT_EQ(out.status.code(), StatusCode::kCorruption) << out.status.ToString();
+}
+
+TEST(CsvReaderTest, ReadsThroughTheObjectStore) {
+  testing::TempDir dir;
+  auto store = io::LocalStore::Open(dir.Join("lake"), /*create=*/true);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Put("raw_data/sales.csv", "a,b\n\"x\ny\",1\nz,2\n").ok());
+  auto f = (*store)->OpenRead("raw_data/sales.csv");
+  ASSERT_TRUE(f.ok());
+  ReadOptions o = Opts(TwoText());
+  o.morsel_bytes = 5;
+  auto out = testutil::ReadFileRows(**f, o);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.rows, (std::vector<std::string>{"x\ny|1", "z|2"}));
 }
 
 TEST(CsvReaderTest, ReadsLocalFiles) {
