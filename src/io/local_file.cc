@@ -205,7 +205,7 @@ Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, b
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   char suffix[20];
   std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
-  std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix + "-" + BaseName(path);
+  std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix + "-" + BaseName(path) + ".partial";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
   return std::unique_ptr<OutputStream>(new LocalOutputStream(path, tmp, fd, exclusive));

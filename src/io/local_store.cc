@@ -228,8 +228,10 @@ Status CleanupDir(const std::string& dir, int64_t cutoff_s) {
 
 }  // namespace
 
-Status LocalStore::CleanupTemporaries(int64_t min_age_s) {
-  return CleanupDir(root_, static_cast<int64_t>(std::time(nullptr)) - min_age_s);
+Status LocalStore::RemoveTemporaries(std::string_view prefix, int64_t min_age_s) {
+  std::string_view dir = prefix.substr(0, prefix.rfind('/') == std::string_view::npos ? 0 : prefix.rfind('/'));
+  if (!dir.empty()) SL_RETURN_IF_ERROR(ValidateKey(dir));
+  return CleanupDir(dir.empty() ? root_ : PathOf(dir), static_cast<int64_t>(std::time(nullptr)) - min_age_s);
 }
 
 }  // namespace saleslake::io

@@ -1,8 +1,9 @@
 // LocalStore: an ObjectStore over a directory (the default lake).
 //
-// Objects are files under the root; a write goes to "<dir>/.tmp-<random>-<name>" first, is
+// Objects are files under the root; a write goes to "<dir>/.tmp-<random>-<name>.partial" first
+// (the suffix keeps it out of "*.parquet" globs of other engines), is
 // fsynced, renamed (or hard-linked, for PutIfAbsent) into place, and the directory is fsynced.
-// Temporary names start with ".tmp-" and are never listed; CleanupTemporaries removes the ones
+// Temporary names start with ".tmp-" and are never listed; RemoveTemporaries removes the ones
 // left behind by a killed process.
 // Thread safety: safe for concurrent use from many threads and processes.
 #pragma once
@@ -35,8 +36,7 @@ class LocalStore final : public ObjectStore {
 
   // Creates a folder key ("raw_data/") so that an empty lake shows its layout. Idempotent.
   Status MakeDir(std::string_view key);
-  // Removes temporaries older than `min_age_s` seconds (left by killed writers).
-  Status CleanupTemporaries(int64_t min_age_s);
+  Status RemoveTemporaries(std::string_view prefix, int64_t min_age_s) override;
 
   // Absolute path of a key (for engines and messages). REQUIRES: a valid key.
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }

@@ -77,6 +77,12 @@ class ObjectStore {
   virtual Status Delete(std::string_view key) = 0;
   virtual Result<bool> Exists(std::string_view key) const = 0;
   virtual Result<ObjectInfo> Stat(std::string_view key) const = 0;
+  // Removes the leftovers of unfinished writes (killed processes) under `prefix` that are older
+  // than `min_age_s` seconds. Callers pass 0 only when they know no writer is active there.
+  // The default does nothing (for stores whose unfinished writes leave nothing behind).
+  virtual Status RemoveTemporaries(std::string_view /*prefix*/, int64_t /*min_age_s*/) {
+    return Status::OK();
+  }
   // Where the store lives, for messages and for engines pointed at the same files
   // ("/srv/lake" or "s3://bucket/prefix").
   virtual std::string uri() const = 0;

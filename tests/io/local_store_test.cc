@@ -136,10 +136,10 @@ TEST_F(LocalStoreTest, CleanupRemovesOnlyOldTemporaries) {
   ASSERT_TRUE(store_->MakeDir("raw_data/").ok());
   saleslake::testing::WriteFile(tmp, "partial");
   ASSERT_TRUE(store_->Put("raw_data/kept.csv", "x").ok());
-  ASSERT_TRUE(store_->CleanupTemporaries(3600).ok());
+  ASSERT_TRUE(store_->RemoveTemporaries("", 3600).ok());
   struct stat st;
   EXPECT_EQ(stat(tmp.c_str(), &st), 0);  // too young
-  ASSERT_TRUE(store_->CleanupTemporaries(-10).ok());
+  ASSERT_TRUE(store_->RemoveTemporaries("raw_data/", -10).ok());
   EXPECT_NE(stat(tmp.c_str(), &st), 0);
   EXPECT_TRUE(*store_->Exists("raw_data/kept.csv"));
 }
