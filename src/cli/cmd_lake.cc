@@ -53,6 +53,7 @@ jobs:
       purchase_month: date_format(purchase_date, '%Y-%m')
     # per-column checks: not_null | range | allowed | regex, each with action reject | flag | fix
     rules:
+      - {column: purchase_date, check: not_null, action: reject}
       - {column: amount, check: range, min: 0, action: flag, name: negative_amount}
     flag_values:                 # kept, flagged in quality_flags and counted in the report
       status: [OUT]

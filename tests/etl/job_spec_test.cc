@@ -24,10 +24,11 @@ TEST(JobSpecTest, ParsesTheDefaultPipelineThatInitWrites) {
   ASSERT_EQ(job->columns.size(), 7u);
   EXPECT_EQ(job->columns[6].first, "purchase_month");
   EXPECT_EQ(job->columns[6].second, "date_format(purchase_date, '%Y-%m')");
-  ASSERT_EQ(job->rules.size(), 1u);
-  EXPECT_EQ(job->rules[0].name, "negative_amount");
-  EXPECT_EQ(job->rules[0].action, RuleAction::kFlag);
-  EXPECT_EQ(*job->rules[0].min, 0.0);
+  ASSERT_EQ(job->rules.size(), 2u);
+  EXPECT_EQ(job->rules[0].check, RuleCheck::kNotNull);
+  EXPECT_EQ(job->rules[1].name, "negative_amount");
+  EXPECT_EQ(job->rules[1].action, RuleAction::kFlag);
+  EXPECT_EQ(*job->rules[1].min, 0.0);
   EXPECT_EQ(job->flag_values.at("status"), std::vector<std::string>{"OUT"});
   EXPECT_EQ(job->pii_tokenize, std::vector<std::string>{"customer_id"});
   EXPECT_EQ(job->pii_scan, PiiAction::kMask);

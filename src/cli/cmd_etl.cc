@@ -1,0 +1,86 @@
+// `saleslake start-job` and `saleslake runs`: ETL jobs from pipeline.yaml and their history.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "cli/command.h"
+#include "etl/job_runner.h"
+#include "etl/job_spec.h"
+#include "etl/report.h"
+
+namespace saleslake::cli {
+namespace {
+
+struct JobOpts {
+  std::string name;
+  std::string format = "table";
+};
+
+int RunStartJob(const Context& ctx, const JobOpts& o) {
+  auto store = ctx.OpenLake(/*create=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto text = (*store)->Get("pipeline.yaml");
+  if (!text.ok()) return Fail(text.status().WithContext("pipeline.yaml"));
+  auto jobs = etl::ParseJobs("pipeline.yaml", *text);
+  if (!jobs.ok()) return Fail(jobs.status());
+  auto job = etl::FindJob(*jobs, o.name);
+  if (!job.ok()) return Fail(job.status());
+  auto cat = catalog::Catalog::Open(store->get());
+  if (!cat.ok()) return Fail(cat.status());
+  auto report = etl::RunJob(**cat, *job);
+  if (!report.ok()) return Fail(report.status().WithContext("job " + o.name));
+  if (o.format == "json") std::printf("%s\n", report->ToJson().c_str());
+  else std::fputs(report->ToText().c_str(), stdout);
+  return 0;
+}
+
+int RunRuns(const Context& ctx, const std::string& job, const std::string& format) {
+  auto store = ctx.OpenLake(/*create=*/false);
+  if (!store.ok()) return Fail(store.status());
+  auto runs = etl::LoadRunReports(**store, job);
+  if (!runs.ok()) return Fail(runs.status());
+  if (format == "json") {
+    std::printf("[");
+    for (size_t i = 0; i < runs->size(); ++i) std::printf("%s%s", i ? ",\n" : "", (*runs)[i].c_str());
+    std::printf("]\n");
+    return 0;
+  }
+  std::printf("%-14s %-24s %-10s %9s %12s %12s %12s %10s %9s\n", "job", "run_id", "status",
+              "duration", "rows_read", "rows_loaded", "quarantined", "MB_written", "MB/s");
+  for (const std::string& line : *runs) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) continue;
+    std::printf("%-14s %-24s %-10s %8.2fs %12llu %12llu %12llu %10.1f %9.1f\n",
+                j.value("job", "").c_str(), j.value("run_id", "").c_str(),
+                j.value("status", "").c_str(), j.value("duration_s", 0.0),
+                static_cast<unsigned long long>(j.value("rows_read", 0ULL)),
+                static_cast<unsigned long long>(j.value("rows_loaded", 0ULL)),
+                static_cast<unsigned long long>(j.value("rows_quarantined", 0ULL)),
+                j.value("bytes_written", 0ULL) / 1e6, j.value("mb_per_s", 0.0));
+  }
+  std::printf("(%zu runs)\n", runs->size());
+  return 0;
+}
+
+void Register(CLI::App& root, Context& ctx) {
+  auto opts = std::make_shared<JobOpts>();
+  auto* start = root.add_subcommand("start-job", "Run an ETL job from pipeline.yaml and print its run summary");
+  start->add_option("--job-name", opts->name, "Job name (jobs: in pipeline.yaml)")->required();
+  start->add_option("--format", opts->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
+  start->callback([&ctx, opts] { ctx.action = [&ctx, opts] { return RunStartJob(ctx, *opts); }; });
+
+  auto job = std::make_shared<std::string>();
+  auto fmt = std::make_shared<std::string>("table");
+  auto* runs = root.add_subcommand("runs", "List job run history (status, duration, rows, bytes, MB/s)");
+  runs->add_option("--job", *job, "Only this job");
+  runs->add_option("--format", *fmt, "Output format")->check(CLI::IsMember({"table", "json"}));
+  runs->callback([&ctx, job, fmt] { ctx.action = [&ctx, job, fmt] { return RunRuns(ctx, *job, *fmt); }; });
+}
+
+const CommandRegistrar kRegistrar(50, &Register);
+
+}  // namespace
+}  // namespace saleslake::cli

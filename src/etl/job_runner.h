@@ -1,0 +1,49 @@
+// Running an ETL job (`saleslake start-job --job-name NAME`, Glue job's role):
+//
+//   raw CSV files of the source table that no earlier run processed (the job bookmark)
+//     -> read in parallel as text (csv::ReadCsv; malformed rows -> quarantine)
+//     -> typed with the source table's types by lenient cleaners (etl/clean.h; values that
+//        cannot be read -> quarantine with file, line, column, raw text and reason)
+//     -> column rules (reject | flag | fix) and flag_values
+//     -> column mappings (target column = SQL expression over source columns)
+//     -> PII: declared columns tokenized (keyed HMAC-SHA-256), other strings scanned and masked
+//     -> Hive partitions (<location>/<key>=<escaped value>/...), one Parquet file per partition
+//        and up to target_file_size_mb, partition columns in the path only
+//     -> one catalog commit for the whole run (data files + the new bookmark, atomically)
+//     -> the run report (_system/runs/<job>/<run_id>.json), quarantine
+//        (quarantine/<job>/<run_id>/rejected.jsonl) and alerts (_system/alerts.jsonl).
+//
+// Guarantees: rows_read == rows_loaded + rows_quarantined; nothing becomes visible in the catalog
+// before the final commit, so a failed or killed run leaves the previous snapshot as it was and
+// can simply be run again (data files of an unfinished run are removed by the next run); a run
+// with no new input is a no-op. Only one run of a job at a time (a lock object in _system/locks;
+// a lock left by a dead process is taken over).
+// Thread safety: RunJob may be called from any thread; it uses ThreadPool::Default().
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "etl/job_spec.h"
+#include "etl/report.h"
+
+namespace saleslake::etl {
+
+struct RunOptions {
+  std::string run_id;  // default: <UTC yyyymmddThhmmssZ>-<random>
+  // The lake secret (hex) for tokenization; default: read _system/secret.key from the store.
+  std::string secret_key_hex;
+  // Parquet row group size (rows); smaller values bound memory further.
+  int64_t row_group_rows = 1 << 20;
+  // Test hook, also settable with $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS: a pause after the data
+  // files are written and before the catalog commit (crash tests kill the process there).
+  int pause_before_commit_ms = 0;
+};
+
+// Runs `job` against the lake behind `catalog`. Returns the report for succeeded, warned and
+// no-op runs; a failed run returns its error (the report is still saved with status "failed").
+Result<RunReport> RunJob(catalog::Catalog& catalog, const JobSpec& job, const RunOptions& options = {});
+
+}  // namespace saleslake::etl
