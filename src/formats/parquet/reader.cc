@@ -126,7 +126,10 @@ int64_t Int96ToMicros(const uint8_t* p) {
   int32_t jday;
   std::memcpy(&nanos, p, 8);
   std::memcpy(&jday, p + 8, 4);
-  return (static_cast<int64_t>(jday) - 2440588) * kMicrosPerDay + FloorDiv(nanos, 1000);
+  // Wrapping arithmetic: out-of-range garbage stays garbage but is never undefined behaviour.
+  uint64_t days = static_cast<uint64_t>(static_cast<int64_t>(jday) - 2440588);
+  return static_cast<int64_t>(days * static_cast<uint64_t>(kMicrosPerDay) +
+                              static_cast<uint64_t>(FloorDiv(nanos, 1000)));
 }
 
 std::string UuidText(std::string_view b) {
@@ -635,9 +638,9 @@ Status ChunkDecoder::DecodePhysical(int32_t encoding, const uint8_t* p, const ui
           return Corrupt(fmt::format("DELTA_BYTE_ARRAY suffix {} truncated", i));
         }
         char* start = w;
-        std::memcpy(w, prev.data(), static_cast<size_t>(prefix[i]));
+        if (prefix[i] > 0) std::memcpy(w, prev.data(), static_cast<size_t>(prefix[i]));
         w += prefix[i];
-        std::memcpy(w, p, static_cast<size_t>(lens[i]));
+        if (lens[i] > 0) std::memcpy(w, p, static_cast<size_t>(lens[i]));
         w += lens[i];
         p += lens[i];
         views[i] = std::string_view(start, static_cast<size_t>(w - start));
@@ -689,7 +692,7 @@ Status ChunkDecoder::Convert(const uint8_t* src, size_t n, uint8_t* dst) {
     case Conversion::kBytesView:
     case Conversion::kCopy32:
     case Conversion::kCopy64:
-      std::memcpy(dst, src, n * out->width);
+      if (n > 0) std::memcpy(dst, src, n * out->width);
       return Status::OK();
     case Conversion::kI32ToI64:
       for (size_t i = 0; i < n; ++i) o64[i] = i32[i];
@@ -707,7 +710,7 @@ Status ChunkDecoder::Convert(const uint8_t* src, size_t n, uint8_t* dst) {
       for (size_t i = 0; i < n; ++i) put128(i, static_cast<__int128>(static_cast<uint64_t>(i64[i])));
       return Status::OK();
     case Conversion::kMillisToMicros:
-      for (size_t i = 0; i < n; ++i) o64[i] = i64[i] * 1000;
+      for (size_t i = 0; i < n; ++i) o64[i] = static_cast<int64_t>(static_cast<uint64_t>(i64[i]) * 1000u);
       return Status::OK();
     case Conversion::kNanosToMicros:
       for (size_t i = 0; i < n; ++i) o64[i] = FloorDiv(i64[i], 1000);
@@ -716,7 +719,7 @@ Status ChunkDecoder::Convert(const uint8_t* src, size_t n, uint8_t* dst) {
       for (size_t i = 0; i < n; ++i) o64[i] = Int96ToMicros(src + i * 12);
       return Status::OK();
     case Conversion::kTimeMillisText:
-      for (size_t i = 0; i < n; ++i) put_string(i, TimeText(int64_t{i32[i]} * 1000));
+      for (size_t i = 0; i < n; ++i) put_string(i, TimeText(int64_t{i32[i]} * 1000));  // fits: |i32| * 1000 < 2^63
       return Status::OK();
     case Conversion::kTimeMicrosText:
       for (size_t i = 0; i < n; ++i) put_string(i, TimeText(i64[i]));
@@ -903,7 +906,7 @@ Status ChunkDecoder::DataPage(const PageHeader& h, const uint8_t* page, size_t p
       }
     }
     if (out->dict_mode) {
-      std::memcpy(dst, indices.data(), dense * 4);
+      if (dense > 0) std::memcpy(dst, indices.data(), dense * 4);
     } else {
       GatherAny(out->width, dict->data<uint8_t>(), indices.data(), dense, dst);
     }
@@ -1135,7 +1138,7 @@ std::optional<Value> ParquetReader::Impl::StatValue(const Leaf& leaf, std::strin
     case Conversion::kMillisToMicros: {
       auto v = i64();
       if (!v) return std::nullopt;
-      return Value::Timestamp(*v * 1000);
+      return Value::Timestamp(static_cast<int64_t>(static_cast<uint64_t>(*v) * 1000u));
     }
     case Conversion::kNanosToMicros: {
       auto v = i64();

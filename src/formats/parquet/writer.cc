@@ -382,7 +382,7 @@ class TypedColumnWriter final : public ColumnWriter {
       uint32_t off = dict_offsets_[idx];
       uint32_t len;
       std::memcpy(&len, dict_plain_.data() + off - 4, 4);
-      return len == v.size() && std::memcmp(dict_plain_.data() + off, v.data(), len) == 0;
+      return len == v.size() && (len == 0 || std::memcmp(dict_plain_.data() + off, v.data(), len) == 0);
     } else if constexpr (std::is_same_v<P, __int128>) {
       return std::memcmp(dict_plain_.data() + static_cast<size_t>(idx) * fixed_width_,
                          EncodeFixed(v).data(), fixed_width_) == 0;
