@@ -168,6 +168,14 @@ struct Run {
   Run(const JobSpec& j, catalog::Catalog& c) : job(j), cat(c), store(*c.store()) {}
 };
 
+// A partition folder value: Hive's escapes plus spaces as %20, as DuckDB writes them (every
+// Hive-style reader decodes %XX, so "region=North%20America" reads back as "North America").
+std::string EscapeForPath(const std::string& value) {
+  std::string hive = catalog::EscapePartitionValue(value), out;
+  for (char c : hive) out += c == ' ' ? std::string("%20") : std::string(1, c);
+  return out;
+}
+
 // Hive partition value text of one row of a column.
 std::optional<std::string> PartitionText(const ColumnVector& v, size_t row) {
   if (!v.IsValid(row)) return std::nullopt;
@@ -474,11 +482,9 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
     }
   }
 
-  // Mapping over the kept rows.
+  // Mapping over the kept rows; the flags travel as a column so they stay with their rows.
   Batch kept;
   Compact(typed, keep, &kept);
-  Batch mapped;
-  SL_RETURN_IF_ERROR(run.mapper->Map(kept, &mapped));
   if (run.has_flags) {
     ColumnVector fv(DataType::Varchar(), std::max<size_t>(keep.size(), 1));
     fv.Resize(keep.size());
@@ -487,8 +493,10 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
       if (f.empty()) fv.SetNull(i);
       else fv.SetString(i, f);
     }
-    mapped.columns.push_back(std::move(fv));
+    kept.columns.push_back(std::move(fv));
   }
+  Batch mapped;
+  SL_RETURN_IF_ERROR(run.mapper->Map(std::move(kept), &mapped));
 
   // PII: tokenize declared columns; mask/tokenize entities found in the other strings.
   std::string redacted;
@@ -523,7 +531,7 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
       auto text_value = PartitionText(mapped.columns[run.partition_cols[k]], r);
       const std::string& key = run.output_schema[run.partition_cols[k]].name;
       if (k) path += '/';
-      path += key + "=" + (text_value ? catalog::EscapePartitionValue(*text_value) : kHiveNull);
+      path += key + "=" + (text_value ? EscapeForPath(*text_value) : kHiveNull);
       values.push_back({key, text_value});
     }
     auto& g = groups[path];
@@ -606,11 +614,18 @@ Status Prepare(Run& run, const catalog::TableMetadata& source, const RunOptions&
       run.rule_regex.push_back(nullptr);
     }
   }
-  SL_ASSIGN_OR_RETURN(run.mapper, internal::Mapper::Make(run.source_schema, job.columns));
-  run.output_schema = run.mapper->output_schema();
   run.has_flags = std::any_of(job.rules.begin(), job.rules.end(), [](const ColumnRule& r) { return r.action == RuleAction::kFlag; }) ||
                   !job.flag_values.empty();
-  if (run.has_flags) run.output_schema.fields.push_back({kFlagsColumn, DataType::Varchar(), true});
+  Schema mapper_input = run.source_schema;
+  std::vector<std::string> passthrough;
+  if (run.has_flags) {
+    mapper_input.fields.push_back({kFlagsColumn, DataType::Varchar(), true});
+    passthrough.push_back(kFlagsColumn);
+  }
+  auto mapper = internal::Mapper::Make(mapper_input, job.columns, passthrough);
+  if (!mapper.ok()) return mapper.status().WithContext("job '" + job.name + "'");
+  run.mapper = std::move(*mapper);
+  run.output_schema = run.mapper->output_schema();
   for (const std::string& key : job.partition_by) {
     auto idx = run.output_schema.FindField(key);
     if (!idx) return Status::InvalidArgument("job '" + job.name + "': partition key '" + key + "' is not a target column");
@@ -634,7 +649,7 @@ Status Prepare(Run& run, const catalog::TableMetadata& source, const RunOptions&
     run.tokenize_col[*idx] = true;
   }
   for (size_t c = 0; c < run.output_schema.size(); ++c) {
-    bool flags_col = run.has_flags && c + 1 == run.output_schema.size();
+    bool flags_col = run.output_schema[c].name == kFlagsColumn;
     run.scan_col[c] = job.pii_scan != PiiAction::kOff && !run.tokenize_col[c] && !flags_col &&
                       run.output_schema[c].type.id == TypeId::kVarchar;
   }

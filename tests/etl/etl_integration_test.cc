@@ -210,3 +210,38 @@ TEST_F(EtlIntegrationTest, BadJobsFailClearly) {
 
 }  // namespace
 }  // namespace saleslake
+
+namespace saleslake {
+namespace {
+
+// The default job of `saleslake init`, with its SQL column mappings, on messy data.
+TEST(EtlDefaultJobTest, DefaultPipelineRunsWithSqlMappings) {
+  testing::TempDir dir;
+  std::string lake = dir.Join("lake");
+  auto sl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--lake", lake});
+    return RunSaleslake(args);
+  };
+  ASSERT_EQ(sl({"init"}).exit_code, 0);
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "20000", "--messy", "--out", dir.Join("s.csv")}).exit_code, 0);
+  ASSERT_EQ(sl({"upload", dir.Join("s.csv")}).exit_code, 0);
+  ASSERT_EQ(sl({"crawl"}).exit_code, 0);
+  auto r = sl({"start-job", "--job-name", "my-etl-job", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rep = nlohmann::json::parse(r.out);
+  EXPECT_EQ(rep["rows_read"].get<uint64_t>(),
+            rep["rows_loaded"].get<uint64_t>() + rep["rows_quarantined"].get<uint64_t>());
+  EXPECT_GT(rep["rows_per_partition"].size(), 8u * 7);  // region x month
+  EXPECT_NE(rep["rows_per_partition"].dump().find("region=North%20America/purchase_month=2025-03"),
+            std::string::npos);
+  SL_REQUIRE_DUCKDB();
+  std::string files = "read_parquet('" + lake + "/processed_data/sales_data/**/*.parquet', hive_partitioning=true)";
+  auto statuses = testing::RunDuckDb("SELECT DISTINCT status FROM " + files + " ORDER BY 1");
+  EXPECT_EQ(statuses.out, "status\nCOMPLETED\nOUT\nPENDING\nREFUNDED\n") << statuses.err;
+  auto months = testing::RunDuckDb("SELECT count(*) AS bad FROM " + files +
+                                   " WHERE strftime(purchase_date, '%Y-%m') <> purchase_month");
+  EXPECT_EQ(months.out, "bad\n0\n") << months.err;
+}
+
+}  // namespace
+}  // namespace saleslake

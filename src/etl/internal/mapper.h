@@ -1,6 +1,7 @@
-// Column mappings of a job: target column = expression over the typed source columns.
-// A bare column name is a copy; any other expression is evaluated by the SQL engine's
-// expression evaluator (sql/sql.h).
+// Column mappings of a job: target column = SQL expression over the typed source columns,
+// evaluated by the SQL engine (sql/sql.h) as `SELECT <expr> AS <target>, ... FROM src` over each
+// batch. Columns listed as pass-through (the quality flags) are carried along unchanged, so they
+// stay with their rows whatever order the engine returns them in.
 // Thread safety: immutable after Make; Map may run on many threads at once.
 #pragma once
 
@@ -17,25 +18,24 @@ namespace saleslake::etl::internal {
 
 class Mapper {
  public:
-  // `columns` empty = every source column unchanged. Errors name the target column and the
-  // expression ("column 'x' = 'amout * 2': column 'amout' not found").
+  // `columns` empty = every source column unchanged. `passthrough`: names of source columns
+  // appended to the output as they are. Errors name the target column and the expression
+  // ("column 'x' = 'amout * 2': ...").
   static Result<std::unique_ptr<Mapper>> Make(
-      const Schema& source, const std::vector<std::pair<std::string, std::string>>& columns);
+      const Schema& source, const std::vector<std::pair<std::string, std::string>>& columns,
+      const std::vector<std::string>& passthrough);
   ~Mapper();
 
   const Schema& output_schema() const { return output_; }
-  // Fills `out` (reset by the callee) with in.num_rows rows. `in` has no selection. String
-  // values of `out` may point into `in`: keep `in` alive while `out` is used.
-  Status Map(const Batch& in, Batch* out) const;
+  // Maps every row of `in` (no selection; consumed) into `out`.
+  Status Map(Batch&& in, Batch* out) const;
 
  private:
-  struct Target;
-  Mapper(Schema output, std::vector<Target> targets);
+  Mapper() = default;
+  Schema source_;
   Schema output_;
-  std::vector<Target> targets_;
+  std::string select_sql_;  // empty = identity (no expression to evaluate)
+  std::vector<size_t> identity_;  // source column per output column, for the identity case
 };
-
-// Copies n rows of a flat vector (values and validity; string views are shared, not copied).
-void ShallowCopy(const ColumnVector& src, size_t n, ColumnVector* dst);
 
 }  // namespace saleslake::etl::internal
