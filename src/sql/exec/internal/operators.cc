@@ -1,6 +1,8 @@
 #include "sql/exec/internal/operators.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <deque>
 #include <numeric>
 #include <unordered_set>
@@ -300,12 +302,60 @@ Result<std::vector<Batch>> Collect(const PlanPtr& plan, QueryContext& ctx) {
 
 // ------------------------------------------------------------------ hash aggregation
 
-// Dense group ids for encoded keys, with one stored row of key values per group.
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Hash of one row's value (NULL has its own hash; -0.0 = 0.0; every NaN alike).
+inline uint64_t HashValue(const ColumnVector& c, size_t i) {
+  if (!c.IsValid(i)) return 0x5bd1e9955bd1e995ULL;
+  switch (c.type().id) {
+    case TypeId::kVarchar: return std::hash<std::string_view>{}(c.GetValue<std::string_view>(i));
+    case TypeId::kBoolean: return Mix(c.GetValue<uint8_t>(i) + 1);
+    case TypeId::kInt32:
+    case TypeId::kDate: return Mix(static_cast<uint64_t>(static_cast<int64_t>(c.GetValue<int32_t>(i))));
+    case TypeId::kFloat:
+    case TypeId::kDouble: {
+      double d = c.type().id == TypeId::kFloat ? c.GetValue<float>(i) : c.GetValue<double>(i);
+      if (d == 0) d = 0;
+      if (std::isnan(d)) return 0x7ff8000000000000ULL;
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      return Mix(bits);
+    }
+    case TypeId::kDecimal: {
+      __int128 v = DecimalAt(c, i);
+      return Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(v >> 64)));
+    }
+    case TypeId::kInterval: {
+      Interval v = c.GetValue<Interval>(i);
+      return Mix(static_cast<uint64_t>(v.micros) ^ Mix((static_cast<uint64_t>(static_cast<uint32_t>(v.months)) << 32) |
+                                                       static_cast<uint32_t>(v.days)));
+    }
+    case TypeId::kNull: return 0x5bd1e9955bd1e995ULL;
+    default: return Mix(static_cast<uint64_t>(c.GetValue<int64_t>(i)));
+  }
+}
+
+inline bool SameKey(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+  bool va = a.IsValid(i), vb = b.IsValid(j);
+  if (!va || !vb) return va == vb;
+  return CompareRows(a, i, b, j) == 0;
+}
+
+// Dense group ids for key rows: an open-addressing table of group ids, verified against one
+// stored row of key values per group (NULL keys form their own group, as GROUP BY wants).
 class GroupTable {
  public:
   explicit GroupTable(const std::vector<DataType>& types) {
     for (const auto& t : types) keys_.emplace_back(t, 16);
     for (auto& k : keys_) k.Resize(0);
+    slots_.assign(1024, 0);
   }
   void FindOrInsert(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids) {
     if (cols.empty()) {
@@ -313,14 +363,39 @@ class GroupTable {
       std::fill(gids, gids + n, 0u);
       return;
     }
+    hashes_.resize(n);
+    for (size_t i = 0; i < n; ++i) hashes_[i] = HashValue(*cols[0], i);
+    for (size_t k = 1; k < cols.size(); ++k)
+      for (size_t i = 0; i < n; ++i) hashes_[i] = Mix(hashes_[i] * 31 + HashValue(*cols[k], i));
+    size_t mask = slots_.size() - 1;
     for (size_t i = 0; i < n; ++i) {
-      EncodeKeys(cols, i, key_);
-      auto [it, inserted] = map_.try_emplace(key_, static_cast<uint32_t>(count_));
-      if (inserted) {
-        for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
-        ++count_;
+      uint64_t h = hashes_[i];
+      size_t slot = h & mask;
+      while (true) {
+        uint32_t g = slots_[slot];
+        if (g == 0) {
+          uint32_t id = static_cast<uint32_t>(count_++);
+          slots_[slot] = id + 1;
+          group_hash_.push_back(h);
+          for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
+          gids[i] = id;
+          if (count_ * 2 > slots_.size()) {
+            Grow();
+            mask = slots_.size() - 1;
+          }
+          break;
+        }
+        --g;
+        if (group_hash_[g] == h) {
+          bool same = true;
+          for (size_t k = 0; same && k < cols.size(); ++k) same = SameKey(*cols[k], i, keys_[k], g);
+          if (same) {
+            gids[i] = g;
+            break;
+          }
+        }
+        slot = (slot + 1) & mask;
       }
-      gids[i] = it->second;
     }
   }
   // Ensures the no-key table has its one group (a global aggregate of no rows).
@@ -329,13 +404,24 @@ class GroupTable {
   }
   size_t size() const { return count_; }
   std::vector<ColumnVector>& keys() { return keys_; }
-  int64_t bytes() const { return static_cast<int64_t>(count_) * 64; }
 
  private:
+  void Grow() {
+    std::vector<uint32_t> next(slots_.size() * 2, 0);
+    size_t mask = next.size() - 1;
+    for (size_t g = 0; g < group_hash_.size(); ++g) {
+      size_t slot = group_hash_[g] & mask;
+      while (next[slot] != 0) slot = (slot + 1) & mask;
+      next[slot] = static_cast<uint32_t>(g + 1);
+    }
+    slots_.swap(next);
+  }
+
   std::vector<ColumnVector> keys_;
-  std::unordered_map<std::string, uint32_t> map_;
+  std::vector<uint32_t> slots_;       // group id + 1, 0 = empty
+  std::vector<uint64_t> group_hash_;  // per group
+  std::vector<uint64_t> hashes_;      // per input row (scratch)
   size_t count_ = 0;
-  std::string key_;
 };
 
 struct SetPartial {
