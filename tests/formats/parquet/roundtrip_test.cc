@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include "common/thread_pool.h"
+
 #include "formats/parquet/parquet.h"
 #include "formats/parquet/parquet_test_util.h"
 
@@ -291,6 +293,60 @@ TEST(ParquetWriter, RejectsBadInput) {
   EXPECT_EQ(ParseCompression("zip").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(*ParseCompression("ZSTD"), Compression::kZstd);
   EXPECT_EQ(*ParseCompression("none"), Compression::kUncompressed);
+}
+
+}  // namespace
+}  // namespace saleslake::parquet
+
+namespace saleslake::parquet {
+namespace {
+
+// ReadRowGroup is documented thread-safe: read every row group from several threads at once
+// (twice each) and check the sums.
+TEST(ParquetReader, ConcurrentRowGroupReads) {
+  Schema schema{{Field{"k", DataType::Int64(), true}, Field{"s", DataType::Varchar(), true}}};
+  WriterOptions opts;
+  opts.row_group_rows = 10000;
+  opts.compression = Compression::kSnappy;
+  testutil::StringOutputStream out;
+  auto w = ParquetWriter::Open(&out, schema, opts);
+  ASSERT_TRUE(w.ok());
+  for (size_t done = 0; done < 80000; done += kBatchRows) {
+    Batch b(schema, kBatchRows);
+    b.SetRows(kBatchRows);
+    for (size_t r = 0; r < kBatchRows; ++r) {
+      b.columns[0].data<int64_t>()[r] = static_cast<int64_t>(done + r);
+      b.columns[1].SetString(r, "s" + std::to_string((done + r) % 7));
+    }
+    ASSERT_TRUE((*w)->Write(b).ok());
+  }
+  ASSERT_TRUE((*w)->Close().ok());
+  std::shared_ptr<const io::RandomAccessFile> f(io::MakeMemoryFile(out.data()));
+  auto reader = ParquetReader::Open(f);
+  ASSERT_TRUE(reader.ok());
+  const int groups = (*reader)->num_row_groups();
+  ASSERT_GT(groups, 8);
+  std::vector<int64_t> sums(static_cast<size_t>(groups) * 2, 0);
+  std::vector<Status> st(sums.size());
+  ThreadPool pool(4);
+  pool.ParallelFor(sums.size(), [&](size_t i) {
+    st[i] = (*reader)->ReadRowGroup(static_cast<int>(i % groups), {1, 0}, [&](Batch& b) {
+      for (size_t r = 0; r < b.num_rows; ++r) {
+        int64_t k = b.columns[1].data<int64_t>()[r];
+        if (b.columns[0].GetValue<std::string_view>(r) != "s" + std::to_string(k % 7)) {
+          return Status::Internal("mismatch");
+        }
+        sums[i] += k;
+      }
+      return Status::OK();
+    });
+  });
+  int64_t total = 0;
+  for (size_t i = 0; i < sums.size(); ++i) {
+    ASSERT_TRUE(st[i].ok()) << st[i].ToString();
+    total += sums[i];
+  }
+  EXPECT_EQ(total, 2 * (int64_t{81920} * 81919 / 2));  // 40 batches of 2048 rows, each group read twice
 }
 
 }  // namespace
