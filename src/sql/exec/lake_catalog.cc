@@ -74,15 +74,8 @@ class LakeTable final : public Table {
 
   Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
                     const std::function<Status(Batch&)>& sink) const override {
-    Loc loc;
-    std::shared_ptr<parquet::ParquetReader> reader;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (m.index >= locs_.size()) return Status::Internal("bad morsel");
-      loc = locs_[m.index];
-      reader = loc.file < readers_.size() ? readers_[loc.file] : nullptr;
-    }
-    const catalog::DataFile& file = files_[loc.file];
+    if (m.index >= files_.size()) return Status::Internal("bad morsel");
+    const catalog::DataFile& file = files_[m.index];
     const Schema& s = schema();
     // Partition values of this file, per table column.
     auto partition_value = [&](int c) -> Value {
@@ -91,7 +84,13 @@ class LakeTable final : public Table {
       return Value::Null(s[static_cast<size_t>(c)].type);
     };
     if (meta_->spec.format == catalog::FileFormat::kParquet) {
-      if (!reader) return Status::Internal("parquet reader not loaded");
+      // Footers are read here, by the worker that reads the file, and only for files that
+      // survived pruning on the catalog's per-file stats and partition values.
+      SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(file.key));
+      std::shared_ptr<const io::RandomAccessFile> shared(std::move(opened));
+      auto rd = parquet::ParquetReader::Open(shared);
+      if (!rd.ok()) return rd.status().WithContext("table " + name_);
+      std::unique_ptr<parquet::ParquetReader> reader = std::move(*rd);
       const Schema& fs = reader->schema();
       std::vector<int> file_cols;        // columns asked of the reader
       std::vector<int> pos_of(columns.size(), -1);  // position in the reader's batch
@@ -105,7 +104,7 @@ class LakeTable final : public Table {
       }
       bool dummy = file_cols.empty() && fs.size() > 0;
       if (dummy) file_cols.push_back(0);  // only partition columns asked: still count rows
-      return reader->ReadRowGroup(loc.row_group, file_cols, [&](Batch& b) -> Status {
+      auto read_group = [&](int rg) { return reader->ReadRowGroup(rg, file_cols, [&](Batch& b) -> Status {
         Batch out;
         out.num_rows = b.num_rows;
         out.selection = std::move(b.selection);
@@ -130,7 +129,9 @@ class LakeTable final : public Table {
           out.columns.push_back(std::move(col));
         }
         return sink(out);
-      }).WithContext(file.key);
+      }).WithContext(file.key); };
+      for (int rg = 0; rg < reader->num_row_groups(); ++rg) SL_RETURN_IF_ERROR(read_group(rg));
+      return Status::OK();
     }
     if (meta_->spec.format == catalog::FileFormat::kCsv) {
       SL_ASSIGN_OR_RETURN(auto f, store_->OpenRead(file.key));
@@ -192,11 +193,6 @@ class LakeTable final : public Table {
   }
 
  private:
-  struct Loc {
-    size_t file = 0;
-    int row_group = 0;
-  };
-
   // REQUIRES: mu_ held.
   Status Load() const {
     const Schema& s = schema();
@@ -217,45 +213,12 @@ class LakeTable final : public Table {
           part_stats[c].null_count = cs->null_count;
         }
       }
-      if (meta_->spec.format == catalog::FileFormat::kParquet) {
-        SL_ASSIGN_OR_RETURN(auto f, store_->OpenRead(file.key));
-        std::shared_ptr<const io::RandomAccessFile> shared(std::move(f));
-        auto reader = parquet::ParquetReader::Open(shared);
-        if (!reader.ok()) return reader.status().WithContext("table " + name_);
-        std::shared_ptr<parquet::ParquetReader> rd(std::move(*reader));
-        if (readers_.size() <= fi) readers_.resize(fi + 1);
-        readers_[fi] = rd;
-        const Schema& fs = rd->schema();
-        for (int rg = 0; rg < rd->num_row_groups(); ++rg) {
-          Morsel m;
-          m.index = morsels_.size();
-          m.rows = rd->row_group_num_rows(rg);
-          m.file = file.key;
-          m.stats = part_stats;
-          for (size_t c = 0; c < s.size(); ++c) {
-            if (is_partition_[c]) continue;
-            auto col = fs.FindField(s[c].name);
-            if (!col) {
-              m.stats[c] = ColumnStats{Value::Null(s[c].type), Value::Null(s[c].type), m.rows};
-              continue;
-            }
-            parquet::ColumnStats st = rd->row_group_stats(rg, static_cast<int>(*col));
-            m.stats[c].min = st.min;
-            m.stats[c].max = st.max;
-            m.stats[c].null_count = st.has_null_count ? st.null_count : -1;
-          }
-          morsels_.push_back(std::move(m));
-          locs_.push_back({fi, rg});
-        }
-      } else {
-        Morsel m;
-        m.index = morsels_.size();
-        m.rows = file.row_count;
-        m.file = file.key;
-        m.stats = part_stats;
-        morsels_.push_back(std::move(m));
-        locs_.push_back({fi, 0});
-      }
+      Morsel m;
+      m.index = fi;
+      m.rows = file.row_count;
+      m.file = file.key;
+      m.stats = std::move(part_stats);
+      morsels_.push_back(std::move(m));
     }
     return Status::OK();
   }
@@ -269,8 +232,6 @@ class LakeTable final : public Table {
   mutable std::mutex mu_;
   mutable bool loaded_ = false;                                        // GUARDED_BY(mu_)
   mutable std::vector<Morsel> morsels_;                                // GUARDED_BY(mu_)
-  mutable std::vector<Loc> locs_;                                      // GUARDED_BY(mu_)
-  mutable std::vector<std::shared_ptr<parquet::ParquetReader>> readers_;  // GUARDED_BY(mu_)
 };
 
 class LakeCatalog final : public Catalog {
