@@ -48,15 +48,18 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
       return Status::InvalidArgument(At(file_name, crawlers.Mark()) +
                                      "'crawlers' must be a list of crawler definitions");
     std::set<std::string> names;
-    for (const YAML::Node& item : crawlers) {
+    for (auto cit = crawlers.begin(); cit != crawlers.end(); ++cit) {
+      const YAML::Node item = *cit;
       if (!item.IsMap())
         return Status::InvalidArgument(At(file_name, item.Mark()) +
                                        "a crawler must be a mapping with name, path and table");
       CrawlerConfig c;
       bool has_name = false, has_path = false, has_table = false;
       for (auto it = item.begin(); it != item.end(); ++it) {
-        std::string k = it->first.as<std::string>();
-        const YAML::Node& v = it->second;
+        // Copies: yaml-cpp's iterator hands out a temporary pair; references into it dangle.
+        const YAML::Node key_node = it->first;
+        const YAML::Node v = it->second;
+        std::string k = key_node.as<std::string>();
         std::string where = At(file_name, v.Mark());
         if (!v.IsScalar())
           return Status::InvalidArgument(where + "crawler key '" + k + "' must be a plain value");
@@ -97,7 +100,7 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
         } else if (k == "description") {
           // free text
         } else {
-          return Status::InvalidArgument(At(file_name, it->first.Mark()) + "unknown crawler key '" +
+          return Status::InvalidArgument(At(file_name, key_node.Mark()) + "unknown crawler key '" +
                                          k + "' (expected name, path, table, format, schema_change_policy)");
         }
       }
