@@ -472,15 +472,37 @@ Result<CommitResult> Catalog::CommitOnce(const TableMetadata& base, const TableC
     manifests.push_back(*m);
   }
   if (manifests.size() > kMaxManifestsPerSnapshot) {
+    // Merge the smallest manifests (by file count) into one, so that a compaction rewrites the
+    // recent small appends, not the big manifests that hold most of the table: bytes written
+    // stay proportional to what changed, amortized.
+    std::vector<size_t> order(manifests.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return manifests[a].files < manifests[b].files;
+    });
+    size_t merge_n = manifests.size() - kMaxManifestsPerSnapshot / 2 + 1;
+    std::vector<bool> merged(manifests.size(), false);
+    for (size_t i = 0; i < merge_n; ++i) merged[order[i]] = true;
     std::vector<DataFile> all;
-    for (const internal::ManifestRef& ref : manifests) {
-      auto files = im.ReadManifest(ref.key);
+    for (size_t i = 0; i < manifests.size(); ++i) {
+      if (!merged[i]) continue;
+      auto files = im.ReadManifest(manifests[i].key);
       if (!files.ok()) return fail(files.status());
       for (DataFile& f : *files) all.push_back(std::move(f));
     }
     auto m = write_manifest(all);
     if (!m.ok()) return fail(m.status());
-    manifests = {*m};
+    std::vector<internal::ManifestRef> next_list;
+    bool placed = false;
+    for (size_t i = 0; i < manifests.size(); ++i) {
+      if (!merged[i]) {
+        next_list.push_back(manifests[i]);
+      } else if (!placed) {
+        next_list.push_back(*m);
+        placed = true;
+      }
+    }
+    manifests = std::move(next_list);
   }
 
   bool new_snapshot = files_changed || change.allow_empty;

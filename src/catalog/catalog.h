@@ -211,7 +211,8 @@ class Catalog {
   Result<std::shared_ptr<const TableMetadata>> CreateTable(const TableSpec& spec);
 
   // The files of snapshot `snapshot_id` (default: current; none when the table has no
-  // snapshot), in commit order. kNotFound for an unknown or expired snapshot id.
+  // snapshot). Files of one commit stay together in order; the order across commits may change
+  // when manifests are merged. kNotFound for an unknown or expired snapshot id.
   Result<std::vector<DataFile>> ListFiles(const TableMetadata& table,
                                           std::optional<int64_t> snapshot_id = std::nullopt) const;
 
