@@ -222,9 +222,9 @@ Status ClosePartitionFile(Run& run, PartitionFile& p) {
 
 // Builds the raw text of a record from its text fields (for quarantine when the reader had
 // parsed the row fine but a value could not be typed).
-std::string RawRecord(const Batch& text, size_t row) {
+std::string RawRecord(const Batch& text, size_t fields, size_t row) {
   std::string r;
-  for (size_t c = 0; c < text.columns.size(); ++c) {
+  for (size_t c = 0; c < fields; ++c) {
     if (c) r += ',';
     const ColumnVector& v = text.columns[c];
     if (!v.IsValid(row)) continue;
@@ -315,6 +315,8 @@ void FixValue(const ColumnRule& rule, ColumnVector& v, size_t row) {
 Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& file_to_source,
                     Batch& text) {
   const size_t n = text.num_rows;
+  const size_t fields = file_to_source.size();  // then "__line", added by the reader
+  const ColumnVector& lines = text.columns[fields];
   Counters local;
   std::vector<Quarantined> rejected;
   std::vector<uint64_t> hashes(n);
@@ -322,7 +324,8 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
   // Exact-duplicate detection hashes the raw fields (NULL differs from any text).
   for (size_t r = 0; r < n; ++r) {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (const ColumnVector& c : text.columns) {
+    for (size_t f = 0; f < fields; ++f) {
+      const ColumnVector& c = text.columns[f];
       if (c.IsValid(r)) {
         std::string_view s = c.GetValue<std::string_view>(r);
         h = XXH3_64bits_withSeed(s.data(), s.size(), h);
@@ -456,7 +459,8 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
     }
     std::string code = reason[r].substr(0, reason[r].find(':', reason[r].find(':') + 1));
     local.by_reason[code]++;
-    rejected.push_back({file, 0, bad_column[r], RawRecord(text, r), reason[r]});
+    rejected.push_back({file, static_cast<uint64_t>(lines.GetValue<int64_t>(r)), bad_column[r],
+                        RawRecord(text, fields, r), reason[r]});
   }
   local.quarantined = n - keep.size();
   local.loaded = keep.size();
@@ -686,6 +690,7 @@ Status ReadOneFile(Run& run, const catalog::DataFile& df, RunReport& report) {
   csv::ReadOptions ro;
   ro.dialect = sniff.dialect;
   ro.schema = text_schema;
+  ro.line_column = true;  // quarantine names the line of every row the ETL rejects
   QuarantineSink rejects(&run);
   auto stats = csv::ReadCsv(*shared, ro, [&](size_t, Batch& batch) -> Status {
     if (run.failed.load()) return Status::Cancelled("the run failed");

@@ -142,6 +142,27 @@ TEST_F(EtlIntegrationTest, MessyDataIsCleanedOrQuarantinedNeverLost) {
   EXPECT_EQ(lines, quarantined);
   EXPECT_NE(q.find("\"reason\""), std::string::npos);
   EXPECT_NE(q.find("\"raw\""), std::string::npos);
+  // Every entry points at a real line of the input whose text is the raw record.
+  std::string input = testing::ReadFile(dir_.Join("m.csv"));
+  std::vector<std::string> input_lines;
+  for (size_t pos = 0; pos < input.size();) {
+    size_t nl = input.find('\n', pos);
+    input_lines.push_back(input.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  size_t checked = 0;
+  for (size_t pos = 0; pos < q.size(); ++checked) {
+    size_t nl = q.find('\n', pos);
+    auto entry = nlohmann::json::parse(q.substr(pos, nl - pos));
+    pos = nl + 1;
+    uint64_t line = entry["line"];
+    ASSERT_GE(line, 2u) << entry.dump();
+    ASSERT_LE(line, input_lines.size());
+    if (entry["reason"].get<std::string>().rfind("type:", 0) == 0) {
+      EXPECT_EQ(entry["raw"], input_lines[line - 1]) << entry.dump();
+    }
+  }
+  EXPECT_EQ(checked, quarantined);
   // E-mail addresses given as customer_id are tokenized like any id: none reaches the lake.
   EXPECT_EQ(ProcessedBytes().find("@example.com"), std::string::npos);
   SL_REQUIRE_DUCKDB();
