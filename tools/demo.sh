@@ -23,3 +23,18 @@ mkdir -p build/demo
 $SL generate --rows "$ROWS" --messy --out build/demo/sales.csv
 step "saleslake upload (lands in raw_data/, records object.created)"
 $SL upload build/demo/sales.csv
+step "saleslake crawl (raw_data/ -> table raw_sales)"
+$SL crawl
+$SL describe raw_sales
+step "saleslake start-job --job-name my-etl-job (clean, redact PII, partition, ZSTD Parquet)"
+$SL start-job --job-name my-etl-job
+step "saleslake start-job again: nothing new, a no-op"
+$SL start-job --job-name my-etl-job
+$SL runs
+step "queries over sales_data"
+$SL query "SELECT count(*) AS orders, round(sum(amount), 2) AS revenue FROM sales_data WHERE purchase_date >= DATE '2025-08-01'"
+$SL query "SELECT region, count(*) AS orders, round(sum(amount), 2) AS revenue, count(DISTINCT customer_id) AS customers FROM sales_data WHERE status <> 'OUT' GROUP BY region ORDER BY revenue DESC"
+$SL query "SELECT purchase_month, round(sum(amount), 2) AS revenue, round(100.0 * count_if(status = 'REFUNDED') / count(*), 2) AS refund_pct FROM sales_data GROUP BY 1 ORDER BY 1"
+$SL query "SELECT * FROM sales_data WHERE purchase_date >= DATE '2025-08-01' ORDER BY amount DESC LIMIT 5"
+echo
+echo "demo done: the lake is in $LAKE (try: $SL --lake $LAKE query \"SHOW TABLES\")"
