@@ -203,8 +203,10 @@ Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, b
   std::string dir = DirName(path);
   SL_RETURN_IF_ERROR(MakeDirs(dir));
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char suffix[20];
-  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
+  // The pid keeps names unique across fork(), which copies the generator's state.
+  char suffix[40];
+  std::snprintf(suffix, sizeof suffix, "%d-%016llx", static_cast<int>(getpid()),
+                static_cast<unsigned long long>(rng()));
   std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix + "-" + BaseName(path) + ".partial";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
