@@ -89,7 +89,7 @@ Result<Forecast> RunModel(ModelKind kind, std::span<const double> y, const Forec
     case ModelKind::kTheta: {
       if (n < 3) return too_short("theta", 3);
       internal::ThetaOptions to;
-      to.additive_fallback = true;
+      to.additive_fallback = false;
       return FromOutput(internal::ThetaForecast(y, h, m, to));
     }
     case ModelKind::kCroston:
@@ -136,25 +136,33 @@ Result<Forecast> AutoForecast(std::span<const double> y, const ForecastOptions& 
   if (nonneg && zeros >= kIntermittentZeroShare * n) {
     return RunModel(ModelKind::kSba, y, opt, events);
   }
-  auto ets = RunModel(ModelKind::kEts, y, opt, events);
-  auto theta = RunModel(ModelKind::kTheta, y, opt, events);
-  if (!ets.ok() || !AllFinite(*ets)) return theta;
-  if (!theta.ok() || !AllFinite(*theta)) return ets;
+  // Equal-weight combination of AutoETS, Theta and the trend + day-of-week regression; members
+  // that fail or break down numerically are left out.
+  std::vector<Forecast> members;
+  std::string names, params;
+  for (ModelKind k : {ModelKind::kEts, ModelKind::kTheta, ModelKind::kRegression}) {
+    auto r = RunModel(k, y, opt, events);
+    if (!r.ok() || !AllFinite(*r)) continue;
+    names += (names.empty() ? "" : "+") + r->model;
+    params += (params.empty() ? "" : "; ") + r->model + ": " + r->params;
+    members.push_back(std::move(r).value());
+  }
+  if (members.empty()) return RunModel(ModelKind::kSeasonalNaive, y, opt, events);
+  if (members.size() == 1) return std::move(members[0]);
   Forecast f;
-  f.model = "Auto[" + ets->model + "+Theta]";
-  f.params = ets->model + ": " + ets->params + "; Theta: " + theta->params;
-  f.aicc = ets->aicc;
+  f.model = "Auto[" + names + "]";
+  f.params = params;
+  f.aicc = members[0].model.rfind("ETS", 0) == 0 ? members[0].aicc : kNaN;
   const int h = opt.horizon;
-  auto avg = [&](const std::vector<double>& a, const std::vector<double>& b) {
-    std::vector<double> r(h);
-    for (int i = 0; i < h; ++i) r[i] = 0.5 * (a[i] + b[i]);
-    return r;
-  };
-  f.mean = avg(ets->mean, theta->mean);
-  f.lo80 = avg(ets->lo80, theta->lo80);
-  f.hi80 = avg(ets->hi80, theta->hi80);
-  f.lo95 = avg(ets->lo95, theta->lo95);
-  f.hi95 = avg(ets->hi95, theta->hi95);
+  const double w = 1.0 / static_cast<double>(members.size());
+  for (auto [dst, get] : {std::pair{&f.mean, &Forecast::mean}, {&f.lo80, &Forecast::lo80},
+                          {&f.hi80, &Forecast::hi80}, {&f.lo95, &Forecast::lo95},
+                          {&f.hi95, &Forecast::hi95}}) {
+    dst->assign(h, 0.0);
+    for (const Forecast& mb : members) {
+      for (int i = 0; i < h; ++i) (*dst)[i] += w * (mb.*get)[i];
+    }
+  }
   return f;
 }
 
