@@ -183,7 +183,8 @@ TEST(ParquetRoundTrip, NullDensitiesAndCardinalities) {
   uint64_t seed = 200;
   for (double nulls : {0.0, 0.01, 0.5, 1.0}) {
     for (int distinct : {1, 100, 100000}) {
-      RunCase({Compression::kSnappy, (seed & 1) != 0, true, nulls, distinct, 2500, 1200, 1024}, seed++);
+      const uint64_t s = seed++;
+      RunCase({Compression::kSnappy, (s & 1) != 0, true, nulls, distinct, 2500, 1200, 1024}, s);
     }
   }
 }

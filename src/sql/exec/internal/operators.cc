@@ -517,7 +517,6 @@ class HashAggregateOp final : public Operator {
 
   Status Run() {
     const PlanPtr& child = node_.children[0];
-    std::mutex mu;
     std::vector<std::unique_ptr<std::vector<SetPartial>>> partials;
     std::vector<std::unique_ptr<Evaluator>> evs;
     size_t max_workers = std::max<size_t>(ThreadPool::Default().size(), 1) + 1;
