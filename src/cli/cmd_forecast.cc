@@ -1,17 +1,27 @@
 // `saleslake forecast`: daily demand forecasts with prediction intervals and backtest metrics.
 // Input is a CSV file read by a small strict loader here (RFC-4180 quoting, errors with line
-// numbers); --query waits for the SQL facade (src/sql/sql.h).
+// numbers); --query runs SQL over the lake and feeds its result through the same loader.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "catalog/catalog.h"
 #include "cli/command.h"
 #include "common/logging.h"
 #include "common/types.h"
 #include "fmt/format.h"
 #include "forecast/forecast.h"
 #include "forecast/series.h"
+#include "io/object_store.h"
+#include "sql/exec/lake_catalog.h"
+#include "sql/result_format.h"
+#include "sql/sql.h"
 
 namespace saleslake::cli {
 namespace {
@@ -234,12 +244,40 @@ std::string Render(const std::vector<std::string>& cols, const std::vector<std::
   return out;
 }
 
-int RunForecast(const ForecastArgs& a) {
+// Runs --query against the lake and writes its result as CSV to a temporary file, which the
+// strict CSV loader then reads like any --input (one code path for both inputs).
+Result<std::string> QueryToCsvFile(const Context& ctx, const std::string& query) {
+  SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
+  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
+  SL_ASSIGN_OR_RETURN(auto view, sql::OpenLakeCatalog(store.get(), cat.get()));
+  sql::EngineOptions opts;
+  opts.catalog = view;
+  SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::Open(std::move(opts)));
+  auto result = engine->Execute(query);
+  if (!result.ok()) return result.status().WithContext("forecast --query");
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/saleslake-forecast-XXXXXX";
+  int fd = mkstemp(path.data());
+  if (fd < 0) return Status::FromErrno(errno, "forecast --query: temporary file");
+  close(fd);
+  SL_RETURN_IF_ERROR(io::WriteLocalFileAtomic(path, sql::FormatCsv(result->result)));
+  return path;
+}
+
+int RunForecast(const Context& ctx, ForecastArgs a) {
+  std::string temp;
   if (!a.query.empty()) {
-    return Fail(Status::NotImplemented(
-        "forecast --query is not available yet: the SQL engine facade (src/sql/sql.h) has not "
-        "landed; export the series to CSV and use --input"));
+    if (!a.input.empty()) return Fail("forecast: give --input or --query, not both");
+    auto path = QueryToCsvFile(ctx, a.query);
+    if (!path.ok()) return Fail(path.status());
+    a.input = temp = *path;
   }
+  struct Remove {
+    const std::string& p;
+    ~Remove() {
+      if (!p.empty()) unlink(p.c_str());
+    }
+  } remove_temp{temp};
   if (a.input.empty()) return Fail("forecast: one of --input FILE.csv or --query SQL is required");
   if (a.format != "table" && a.format != "csv" && a.format != "json") {
     return Fail("forecast: --format must be table, csv or json, got '" + a.format + "'");
@@ -326,7 +364,7 @@ void Register(CLI::App& root, Context& ctx) {
   auto* cmd = root.add_subcommand(
       "forecast", "Forecast daily series with 80%/95% prediction intervals and backtest metrics");
   cmd->add_option("--input", a->input, "CSV file with a date column and a value column");
-  cmd->add_option("--query", a->query, "SQL producing the series (needs the SQL engine)");
+  cmd->add_option("--query", a->query, "SQL over the lake producing the series (instead of --input)");
   cmd->add_option("--date", a->date_col, "Date column (YYYY-MM-DD or timestamp)")->required();
   cmd->add_option("--value", a->value_col, "Numeric value column (empty = missing)")->required();
   cmd->add_option("--by", a->by, "Group columns, comma-separated: one series per group");
@@ -347,7 +385,7 @@ void Register(CLI::App& root, Context& ctx) {
   cmd->add_option("--duplicates", a->duplicates,
                   "Several rows per day: error|sum (default error; sum for raw transactions)");
   cmd->add_option("--exclude", a->exclude, "Skip rows where COL=VALUE (e.g. status=OUT)");
-  cmd->callback([&ctx, a] { ctx.action = [a] { return RunForecast(*a); }; });
+  cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunForecast(ctx, *a); }; });
 }
 
 const CommandRegistrar kRegistrar(70, &Register);
