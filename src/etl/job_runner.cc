@@ -371,7 +371,9 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
       std::string_view raw = in.GetValue<std::string_view>(r);
       CleanOutcome o = CleanOutcome::kValue;
       switch (out.type().id) {
-        case TypeId::kVarchar: out.data<std::string_view>()[r] = raw; break;
+        case TypeId::kVarchar:  // a view into `text`, which outlives every use in this call
+          out.data<std::string_view>()[r] = raw;
+          break;
         case TypeId::kDouble: o = cl.CleanDouble(raw, &out.data<double>()[r]); break;
         case TypeId::kInt64: o = cl.CleanInt64(raw, &out.data<int64_t>()[r]); break;
         case TypeId::kDate: o = cl.CleanDate(raw, &out.data<int32_t>()[r]); break;
@@ -396,9 +398,6 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
       if (o == CleanOutcome::kNull) out.SetNull(r);
       else if (o == CleanOutcome::kError) fail(r, raw);
       else if (o == CleanOutcome::kFixed) ++fixed;
-    }
-    if (text.columns[static_cast<size_t>(f)].type().id == TypeId::kVarchar && out.type().id == TypeId::kVarchar) {
-      // The text views live in `text`, which outlives `typed` in this function.
     }
     if (fixed) local.fixed[name] += fixed;
   }
