@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "common/logging.h"
+#include "common/types.h"
 
 namespace saleslake::cli {
 namespace {
@@ -107,15 +108,6 @@ Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std:
   return Status::OK();
 }
 
-std::string NowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Copies a local file into the lake atomically, hashing it on the way; returns hex SHA-256.
 Result<std::string> CopyIn(const std::string& path, io::LocalStore& store, const std::string& key) {
   SL_ASSIGN_OR_RETURN(auto in, io::OpenLocalFile(path));
@@ -204,7 +196,7 @@ void Register(CLI::App& root, Context& ctx) {
         if (!sha.ok()) return Fail(sha.status().WithContext("upload " + f));
         auto info = (*store)->Stat(key);
         if (!info.ok()) return Fail(info.status());
-        std::string ev = "{\"type\":\"object.created\",\"time\":" + JsonQuote(NowIso()) +
+        std::string ev = "{\"type\":\"object.created\",\"time\":" + JsonQuote(UtcNow()) +
                          ",\"key\":" + JsonQuote(key) + ",\"size\":" + std::to_string(info->size) +
                          ",\"sha256\":" + JsonQuote(*sha) + "}";
         Status s = AppendEvent(**store, ev);

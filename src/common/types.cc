@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace saleslake {
 
@@ -202,6 +203,15 @@ std::string FormatTimestamp(int64_t micros) {
     out += buf;
   }
   return out;
+}
+
+std::string UtcNow(const char* format) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 namespace {

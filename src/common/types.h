@@ -118,6 +118,8 @@ int IsoDayOfWeek(int32_t days);
 std::string FormatDate(int32_t days);
 // "YYYY-MM-DD HH:MM:SS", plus ".ffffff" (six digits) when the microseconds are non-zero.
 std::string FormatTimestamp(int64_t micros);
+// The current UTC time through strftime(3) `format`; the default is ISO 8601 ("2025-08-01T10:00:00Z").
+std::string UtcNow(const char* format = "%Y-%m-%dT%H:%M:%SZ");
 // Strict ISO parse "YYYY-MM-DD"; nullopt when malformed or not a real date.
 std::optional<int32_t> ParseIsoDate(std::string_view s);
 // "YYYY-MM-DD[ T]HH:MM[:SS[.fraction]]" with optional trailing Z or +00:00; nullopt when malformed.

@@ -31,25 +31,11 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kFlagsColumn = "quality_flags";
 constexpr const char* kHiveNull = "__HIVE_DEFAULT_PARTITION__";
 
-std::string NowIso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string NewRunId() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   std::random_device rd;
   char suffix[16];
   std::snprintf(suffix, sizeof suffix, "-%06x", static_cast<unsigned>(rd() & 0xffffff));
-  return std::string(buf) + suffix;
+  return UtcNow("%Y%m%dT%H%M%SZ") + suffix;
 }
 
 std::string BookmarkProperty(const std::string& job) { return "etl.bookmark." + job; }
@@ -60,7 +46,7 @@ class JobLock {
  public:
   static Result<JobLock> Acquire(io::ObjectStore& store, const std::string& job, const std::string& run_id) {
     std::string key = "_system/locks/job-" + job + ".lock";
-    nlohmann::json body = {{"pid", static_cast<int64_t>(getpid())}, {"run_id", run_id}, {"since", NowIso()}};
+    nlohmann::json body = {{"pid", static_cast<int64_t>(getpid())}, {"run_id", run_id}, {"since", UtcNow()}};
     for (int attempt = 0; attempt < 3; ++attempt) {
       Status s = store.PutIfAbsent(key, body.dump());
       if (s.ok()) return JobLock(&store, key);
@@ -754,7 +740,7 @@ Status AppendAlerts(io::ObjectStore& store, const JobSpec& job, const RunReport&
   auto old = store.Get("_system/alerts.jsonl");
   if (old.ok()) text = *old;
   for (const Alert& a : report.alerts) {
-    nlohmann::ordered_json j = {{"time", NowIso()}, {"topic", job.alert_topic}, {"job", job.name},
+    nlohmann::ordered_json j = {{"time", UtcNow()}, {"topic", job.alert_topic}, {"job", job.name},
                                 {"run_id", report.run_id}, {"level", a.level}, {"metric", a.metric},
                                 {"value", a.value}, {"threshold", a.threshold}, {"message", a.message}};
     text += j.dump() + "\n";
@@ -907,7 +893,7 @@ Result<RunReport> RunJob(catalog::Catalog& catalog, const JobSpec& job, const Ru
   RunReport report;
   report.job = job.name;
   report.run_id = run.run_id;
-  report.started_at = NowIso();
+  report.started_at = UtcNow();
   auto start = Clock::now();
   Result<RunReport> result = Status::Internal("not run");
   {

@@ -29,6 +29,16 @@ TEST(TypesTest, ParseDates) {
   EXPECT_FALSE(ParseIsoTimestamp("2025-01-02 25:00:00"));
 }
 
+TEST(TypesTest, UtcNowIsIsoAndParses) {
+  std::string now = UtcNow();
+  ASSERT_EQ(now.size(), 20u) << now;
+  EXPECT_EQ(now.back(), 'Z');
+  auto ts = ParseIsoTimestamp(now);
+  ASSERT_TRUE(ts);
+  EXPECT_GT(*ts, *ParseIsoTimestamp("2025-01-01T00:00:00Z"));
+  EXPECT_EQ(UtcNow("%Y").size(), 4u);
+}
+
 TEST(TypesTest, TypeNames) {
   EXPECT_EQ(DataType::Decimal(12, 2).ToString(), "DECIMAL(12,2)");
   EXPECT_EQ(ParseDataType("decimal(10, 3)")->ToString(), "DECIMAL(10,3)");
