@@ -1,7 +1,6 @@
 #include "etl/pii.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
@@ -297,26 +296,59 @@ bool PiiScanner::Redact(std::string_view text, PiiAction action, const Tokenizer
   return true;
 }
 
+struct Tokenizer::Pads {
+  EVP_MD_CTX* inner = nullptr;
+  EVP_MD_CTX* outer = nullptr;
+  ~Pads() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+  }
+};
+
 Result<Tokenizer> Tokenizer::FromKeyHex(std::string_view hex) {
   while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.remove_suffix(1);
   while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.front()))) hex.remove_prefix(1);
   if (hex.size() < 32 || hex.size() > 128 || hex.size() % 2 != 0)
     return Status::InvalidArgument("PII secret key must be 32..128 hex digits (got " +
                                    std::to_string(hex.size()) + " characters)");
-  std::vector<uint8_t> key(hex.size() / 2);
-  for (size_t i = 0; i < key.size(); ++i) {
+  // HMAC-SHA-256: keys longer than the 64-byte block are hashed first; at most 64 bytes here.
+  constexpr size_t kBlock = 64;
+  std::array<uint8_t, kBlock> ipad{}, opad{};
+  for (size_t i = 0; i < hex.size() / 2; ++i) {
     int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return Status::InvalidArgument("PII secret key is not hexadecimal");
-    key[i] = static_cast<uint8_t>(hi * 16 + lo);
+    ipad[i] = static_cast<uint8_t>(hi * 16 + lo);
   }
-  return Tokenizer(std::move(key));
+  opad = ipad;
+  for (size_t i = 0; i < kBlock; ++i) {
+    ipad[i] ^= 0x36;
+    opad[i] ^= 0x5c;
+  }
+  auto pads = std::make_shared<Pads>();
+  pads->inner = EVP_MD_CTX_new();
+  pads->outer = EVP_MD_CTX_new();
+  if (!pads->inner || !pads->outer || !EVP_DigestInit_ex(pads->inner, EVP_sha256(), nullptr) ||
+      !EVP_DigestInit_ex(pads->outer, EVP_sha256(), nullptr) ||
+      !EVP_DigestUpdate(pads->inner, ipad.data(), kBlock) || !EVP_DigestUpdate(pads->outer, opad.data(), kBlock))
+    return Status::Internal("OpenSSL SHA-256 is unavailable");
+  return Tokenizer(std::move(pads));
 }
 
 void Tokenizer::TokenInto(std::string_view value, char out[36]) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
+  // One scratch context per thread: copying a keyed state is a memcpy, creating one allocates.
+  struct Scratch {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Scratch() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Scratch scratch;
+  unsigned char inner[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac, &len);
+  EVP_MD_CTX_copy_ex(scratch.ctx, pads_->inner);
+  EVP_DigestUpdate(scratch.ctx, value.data(), value.size());
+  EVP_DigestFinal_ex(scratch.ctx, inner, &len);
+  EVP_MD_CTX_copy_ex(scratch.ctx, pads_->outer);
+  EVP_DigestUpdate(scratch.ctx, inner, len);
+  EVP_DigestFinal_ex(scratch.ctx, mac, &len);
   static constexpr char kHex[] = "0123456789abcdef";
   out[0] = 't';
   out[1] = 'o';

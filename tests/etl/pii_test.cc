@@ -1,6 +1,10 @@
 #include "etl/pii.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <thread>
 
 namespace saleslake::etl {
 namespace {
@@ -19,6 +23,39 @@ TEST(TokenizerTest, MatchesHmacSha256TestVector) {
   EXPECT_NE(t->Token("Hi There"), t->Token("Hi there"));
   auto other = Tokenizer::FromKeyHex(std::string(64, 'a'));
   EXPECT_NE(other->Token("Hi There"), t->Token("Hi There"));  // keyed
+}
+
+TEST(TokenizerTest, EqualsOneShotHmacForEveryKeyLengthAndThread) {
+  // The precomputed pads must give OpenSSL's HMAC for keys up to the 64-byte block, for empty
+  // and long values, from any thread.
+  for (size_t key_bytes : {16, 33, 63, 64}) {
+    std::string hex;
+    std::vector<unsigned char> key;
+    for (size_t i = 0; i < key_bytes; ++i) {
+      key.push_back(static_cast<unsigned char>(i * 37 + 11));
+      char b[3];
+      std::snprintf(b, sizeof b, "%02x", key.back());
+      hex += b;
+    }
+    auto t = Tokenizer::FromKeyHex(hex);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    for (std::string value : {std::string(), std::string("CUST-1"), std::string(200, 'x')}) {
+      unsigned char mac[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac, &len);
+      std::string want = "tok_";
+      for (int i = 0; i < 16; ++i) {
+        char b[3];
+        std::snprintf(b, sizeof b, "%02x", mac[i]);
+        want += b;
+      }
+      EXPECT_EQ(t->Token(value), want) << key_bytes << " byte key, value of " << value.size();
+      std::string from_thread;
+      std::thread([&] { from_thread = t->Token(value); }).join();
+      EXPECT_EQ(from_thread, want);
+    }
+  }
 }
 
 TEST(TokenizerTest, RejectsBadKeys) {

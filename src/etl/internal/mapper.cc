@@ -1,13 +1,13 @@
 #include "etl/internal/mapper.h"
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
 
-#include "sql/sql.h"
+#include "sql/expression.h"
 
 namespace saleslake::etl::internal {
 namespace {
-
-constexpr const char* kSourceTable = "src";
 
 std::string Quote(const std::string& name) {
   std::string q = "\"";
@@ -31,23 +31,6 @@ std::optional<std::string> BareColumn(std::string_view expr) {
   return std::string(expr);
 }
 
-// Runs `sql` over one batch registered as table "src". The result's columns keep the input
-// alive (their strings may point into it) and are flat.
-Result<sql::QueryResult> RunOver(const Schema& schema, std::vector<Batch> batches, const std::string& sql_text) {
-  auto catalog = std::make_shared<sql::MemoryCatalog>();
-  catalog->AddTable(sql::MemoryTable::Make(kSourceTable, schema, std::move(batches), SIZE_MAX));
-  // One thread: the mapper already runs inside the job's parallel morsels.
-  SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::Open({.catalog = catalog, .exec = {.max_threads = 1}}));
-  SL_ASSIGN_OR_RETURN(sql::StatementResult r, engine->Execute(sql_text));
-  for (Batch& b : r.result.batches) {
-    for (ColumnVector& c : b.columns) {
-      c.Flatten();
-      if (c.type().id == TypeId::kVarchar) c.KeepAlive(catalog);
-    }
-  }
-  return std::move(r.result);
-}
-
 }  // namespace
 
 Mapper::~Mapper() = default;
@@ -56,7 +39,6 @@ Result<std::unique_ptr<Mapper>> Mapper::Make(
     const Schema& source, const std::vector<std::pair<std::string, std::string>>& columns,
     const std::vector<std::string>& passthrough) {
   std::unique_ptr<Mapper> m(new Mapper());
-  m->source_ = source;
   std::vector<std::pair<std::string, std::string>> targets = columns;
   if (targets.empty()) {
     for (const Field& f : source.fields) {
@@ -66,62 +48,66 @@ Result<std::unique_ptr<Mapper>> Mapper::Make(
   }
   for (const std::string& p : passthrough) targets.emplace_back(p, Quote(p));
 
-  bool identity = true;
-  std::string select;
-  for (const auto& [name, expr] : targets) {
-    auto bare = BareColumn(expr);
-    std::optional<size_t> idx = bare ? source.FindField(*bare) : std::nullopt;
-    if (idx) m->identity_.push_back(*idx);
-    else identity = false;
-    select += (select.empty() ? "SELECT " : ", ") + expr + " AS " + Quote(name);
+  // Compile everything first (errors up front, and to learn which columns expressions read).
+  std::vector<std::pair<std::string, std::string>> exprs;
+  std::vector<std::optional<size_t>> bare(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    auto name = BareColumn(targets[i].second);
+    if (name) bare[i] = source.FindField(*name);
+    if (!bare[i]) exprs.push_back(targets[i]);
   }
-  select += std::string(" FROM ") + kSourceTable;
-  if (identity) {
+  std::vector<size_t> read;
+  if (!exprs.empty()) {
+    SL_ASSIGN_OR_RETURN(m->computed_, sql::CompiledExpressions::Compile(source, exprs));
+    read = m->computed_->input_columns();
+  }
+  // A bare column moves when no expression reads it and no earlier target took it; otherwise
+  // it is computed as a column reference (a copy).
+  std::vector<bool> taken(source.size(), false);
+  for (size_t i : read) taken[i] = true;
+  exprs.clear();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (bare[i] && !taken[*bare[i]]) {
+      taken[*bare[i]] = true;
+      m->move_from_.push_back(static_cast<int>(*bare[i]));
+      m->output_.fields.push_back(Field{targets[i].first, source[*bare[i]].type, true});
+    } else {
+      m->move_from_.push_back(-1);
+      exprs.push_back(targets[i]);
+      m->output_.fields.push_back(Field{targets[i].first, DataType(), true});
+    }
+  }
+  m->computed_.reset();
+  if (!exprs.empty()) {
+    SL_ASSIGN_OR_RETURN(m->computed_, sql::CompiledExpressions::Compile(source, exprs));
+    size_t k = 0;
     for (size_t i = 0; i < targets.size(); ++i)
-      m->output_.fields.push_back({targets[i].first, source[m->identity_[i]].type, true});
-    return m;
+      if (m->move_from_[i] < 0) m->output_.fields[i].type = m->computed_->output_schema()[k++].type;
   }
-  m->select_sql_ = select;
-  // Bind every expression once on an empty batch, to report errors up front and learn the types.
-  for (const auto& [name, expr] : targets) {
-    auto r = RunOver(source, {}, "SELECT " + expr + " FROM " + kSourceTable);
-    if (!r.ok()) return r.status().WithContext("column '" + name + "' = '" + expr + "'");
-  }
-  SL_ASSIGN_OR_RETURN(sql::QueryResult empty, RunOver(source, {}, select));
-  m->output_ = empty.schema;
-  for (size_t i = 0; i < targets.size(); ++i) m->output_.fields[i].name = targets[i].first;
   return m;
 }
 
 Status Mapper::Map(Batch&& in, Batch* out) const {
-  if (select_sql_.empty()) {
-    out->columns.clear();
-    // Each source column moves to its (first) target; a column used twice is copied.
-    std::vector<bool> moved(in.columns.size(), false);
-    for (size_t idx : identity_) {
-      ColumnVector& src = in.columns[idx];
-      if (!moved[idx]) {
-        out->columns.push_back(std::move(src));
-        moved[idx] = true;
-        continue;
-      }
-      const ColumnVector& first = out->columns[static_cast<size_t>(
-          std::find(identity_.begin(), identity_.end(), idx) - identity_.begin())];
-      ColumnVector copy(first.type(), std::max<size_t>(in.num_rows, 1));
-      for (size_t r = 0; r < in.num_rows; ++r) copy.AppendFrom(first, r);
-      out->columns.push_back(std::move(copy));
-    }
-    out->num_rows = in.num_rows;
-    out->selection.reset();
-    return Status::OK();
-  }
+  if (in.selection) return Status::Internal("column mapping input has a selection");
   const size_t n = in.num_rows;
-  std::vector<Batch> batches;
-  batches.push_back(std::move(in));
-  SL_ASSIGN_OR_RETURN(sql::QueryResult r, RunOver(source_, std::move(batches), select_sql_));
-  if (r.num_rows() != n)
-    return Status::Internal("column mapping returned " + std::to_string(r.num_rows()) + " rows for " + std::to_string(n));
-  *out = r.batches.size() == 1 ? std::move(r.batches[0]) : sql::ConcatBatches(r.schema, r.batches);
+  out->columns.clear();
+  out->columns.resize(move_from_.size());
+  out->selection.reset();
+  // Moved columns are never read by an expression, so they can leave `in` first.
+  for (size_t i = 0; i < move_from_.size(); ++i)
+    if (move_from_[i] >= 0) out->columns[i] = std::move(in.columns[static_cast<size_t>(move_from_[i])]);
+  if (computed_) {
+    Batch computed;
+    SL_RETURN_IF_ERROR(computed_->Evaluate(std::make_shared<const Batch>(std::move(in)), &computed));
+    size_t k = 0;
+    for (size_t i = 0; i < move_from_.size(); ++i) {
+      if (move_from_[i] >= 0) continue;
+      ColumnVector& c = computed.columns[k++];
+      c.Flatten();  // literals come back constant; the writers and PII steps want flat columns
+      out->columns[i] = std::move(c);
+    }
+  }
+  out->num_rows = n;
   return Status::OK();
 }
 

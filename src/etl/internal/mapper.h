@@ -1,7 +1,7 @@
-// Column mappings of a job: target column = SQL expression over the typed source columns,
-// evaluated by the SQL engine (sql/sql.h) as `SELECT <expr> AS <target>, ... FROM src` over each
-// batch. Columns listed as pass-through (the quality flags) are carried along unchanged, so they
-// stay with their rows whatever order the engine returns them in.
+// Column mappings of a job: target column = SQL expression over the typed source columns.
+// Expressions are compiled once by the SQL engine (sql/expression.h) and evaluated per batch;
+// a target that names a source column nobody else reads takes that column as it is (a move).
+// Columns listed as pass-through (the quality flags) are carried along the same way.
 // Thread safety: immutable after Make; Map may run on many threads at once.
 #pragma once
 
@@ -13,6 +13,10 @@
 #include "common/batch.h"
 #include "common/status.h"
 #include "common/types.h"
+
+namespace saleslake::sql {
+class CompiledExpressions;
+}
 
 namespace saleslake::etl::internal {
 
@@ -32,10 +36,11 @@ class Mapper {
 
  private:
   Mapper() = default;
-  Schema source_;
   Schema output_;
-  std::string select_sql_;  // empty = identity (no expression to evaluate)
-  std::vector<size_t> identity_;  // source column per output column, for the identity case
+  // Per output column: the source column it moves from, or -1 when it is computed (then the
+  // next unused result of `computed_`, in order).
+  std::vector<int> move_from_;
+  std::unique_ptr<sql::CompiledExpressions> computed_;  // null when nothing is computed
 };
 
 }  // namespace saleslake::etl::internal
