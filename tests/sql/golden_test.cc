@@ -233,6 +233,7 @@ TEST_F(GoldenTest, Dates) { RunFile("function/dates.test"); }
 TEST_F(GoldenTest, Math) { RunFile("function/math.test"); }
 TEST_F(GoldenTest, SetOperations) { RunFile("setop/setops.test"); }
 TEST_F(GoldenTest, Subqueries) { RunFile("subquery/subqueries.test"); }
+TEST_F(GoldenTest, CorrelatedSubqueries) { RunFile("subquery/correlated.test"); }
 TEST_F(GoldenTest, TrinoSemantics) { RunFile("trino/semantics.test"); }
 TEST_F(GoldenTest, Errors) { RunFile("error/errors.test"); }
 
@@ -241,7 +242,7 @@ TEST_F(GoldenTest, EveryFileIsRun) {
   std::set<std::string> listed = {"select/basic.test", "aggregate/aggregates.test", "join/joins.test",
                                   "window/windows.test", "function/strings.test", "function/dates.test",
                                   "function/math.test", "setop/setops.test", "subquery/subqueries.test",
-                                  "trino/semantics.test", "error/errors.test"};
+                                  "subquery/correlated.test", "trino/semantics.test", "error/errors.test"};
   for (const auto& e : fs::recursive_directory_iterator(SourceDir() + "/tests/sql/cases")) {
     if (e.path().extension() != ".test") continue;
     std::string rel = fs::relative(e.path(), SourceDir() + "/tests/sql/cases").string();
