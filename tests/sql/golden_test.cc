@@ -228,6 +228,7 @@ TEST_F(GoldenTest, Select) { RunFile("select/basic.test"); }
 TEST_F(GoldenTest, Aggregates) { RunFile("aggregate/aggregates.test"); }
 TEST_F(GoldenTest, Joins) { RunFile("join/joins.test"); }
 TEST_F(GoldenTest, Windows) { RunFile("window/windows.test"); }
+TEST_F(GoldenTest, RangeFrames) { RunFile("window/range_frames.test"); }
 TEST_F(GoldenTest, Strings) { RunFile("function/strings.test"); }
 TEST_F(GoldenTest, Dates) { RunFile("function/dates.test"); }
 TEST_F(GoldenTest, Math) { RunFile("function/math.test"); }
@@ -240,7 +241,7 @@ TEST_F(GoldenTest, Errors) { RunFile("error/errors.test"); }
 // Every case file is listed above (a new file must be added here).
 TEST_F(GoldenTest, EveryFileIsRun) {
   std::set<std::string> listed = {"select/basic.test", "aggregate/aggregates.test", "join/joins.test",
-                                  "window/windows.test", "function/strings.test", "function/dates.test",
+                                  "window/windows.test", "window/range_frames.test", "function/strings.test", "function/dates.test",
                                   "function/math.test", "setop/setops.test", "subquery/subqueries.test",
                                   "subquery/correlated.test", "trino/semantics.test", "error/errors.test"};
   for (const auto& e : fs::recursive_directory_iterator(SourceDir() + "/tests/sql/cases")) {

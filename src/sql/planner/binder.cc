@@ -216,6 +216,7 @@ class Binder {
   Result<Correlation> BindCorrelation(const Query& q, const Scope& outer, SourcePos pos);
   Result<ExprPtr> BindCorrelated(const AstExpr& e, const ExprCtx& ctx);
   Result<AggregateCall> BindAggregateCall(const AstExpr& a, const ExprCtx& ctx);
+  Status BindRangeOffsets(const WindowSpec& spec, SourcePos pos, WindowCall& call, const ExprCtx& ctx);
 
   const Catalog* catalog_;
   // Set when a column resolved to an enclosing query's scope (a correlated subquery).
@@ -676,6 +677,60 @@ Result<ExprPtr> Binder::BindCorrelated(const AstExpr& e, const ExprCtx& ctx) {
   pc.group_keys = &no_groups;
   pc.agg_cols = &agg_cols;
   return BindExpr(item, pc);
+}
+
+// RANGE x PRECEDING / FOLLOWING (Trino): one ORDER BY key, numeric with a numeric offset or
+// DATE/TIMESTAMP with an INTERVAL offset; the offset is a non-negative constant. The executor
+// gets, per row, the key value each bound reaches and finds the frame by binary search.
+Status Binder::BindRangeOffsets(const WindowSpec& spec, SourcePos pos, WindowCall& call,
+                                const ExprCtx& ctx) {
+  bool has_offset = false;
+  for (const FrameBound* b : {&spec.start, &spec.end}) has_offset |= b->offset != nullptr;
+  if (!has_offset) return Status::OK();
+  if (call.order_by.size() != 1)
+    return ErrAt(pos, "RANGE frame with an offset requires exactly one ORDER BY key");
+  const SortKey& key = call.order_by[0];
+  const DataType kt = key.expr->type;
+  const bool temporal = kt.id == TypeId::kDate || kt.id == TypeId::kTimestamp;
+  if (!temporal && !kt.is_numeric())
+    return ErrAt(key.expr->pos, fmt::format("RANGE frame with an offset needs a numeric, DATE or "
+                                            "TIMESTAMP ORDER BY key, not {}", kt.ToString()));
+  ExprPtr bounds[2];
+  for (int i = 0; i < 2; ++i) {
+    const FrameBound& b = i == 0 ? spec.start : spec.end;
+    if (!b.offset) continue;
+    SL_ASSIGN_OR_RETURN(ExprPtr off, BindExpr(*b.offset, ctx));
+    if (off->kind != ExprKind::kLiteral || off->value.is_null())
+      return ErrAt(b.offset->pos, "window frame offset must be a constant that is not NULL");
+    if (temporal) {
+      if (off->type.id != TypeId::kInterval)
+        return ErrAt(b.offset->pos, fmt::format("RANGE offset over a {} key must be an INTERVAL, not {}",
+                                                kt.ToString(), off->type.ToString()));
+      Interval iv = off->value.interval_value();
+      if (iv.months < 0 || iv.days < 0 || iv.micros < 0)
+        return ErrAt(b.offset->pos, "window frame offset must not be negative");
+    } else {
+      if (!off->type.is_numeric())
+        return ErrAt(b.offset->pos, fmt::format("RANGE offset over a {} key must be numeric, not {}",
+                                                kt.ToString(), off->type.ToString()));
+      SL_ASSIGN_OR_RETURN(Value d, CastValue(off->value, DataType::Double()));
+      if (d.double_value() < 0) return ErrAt(b.offset->pos, "window frame offset must not be negative");
+    }
+    // PRECEDING goes towards smaller keys in ascending order, larger ones in descending order.
+    bool minus = (b.kind == BoundKind::kPreceding) != key.descending;
+    SL_ASSIGN_OR_RETURN(bounds[i], Call(minus ? "$sub" : "$add", {key.expr, off}, b.offset->pos));
+  }
+  DataType t = kt;
+  for (const auto& b : bounds) {
+    if (!b) continue;
+    auto c = CommonSuperType(t, b->type);
+    if (!c) return ErrAt(pos, "RANGE frame offset cannot be compared with the ORDER BY key");
+    t = *c;
+  }
+  call.frame.range_key = Cast(key.expr, t);
+  if (bounds[0]) call.frame.range_start = Cast(bounds[0], t);
+  if (bounds[1]) call.frame.range_end = Cast(bounds[1], t);
+  return Status::OK();
 }
 
 Result<ExprPtr> Binder::BindExpr(const AstExpr& e, const ExprCtx& ctx) {
@@ -1551,15 +1606,15 @@ Result<PlanPtr> Binder::BindSpec(const QuerySpec& spec, const std::vector<OrderI
           *out = *v;
           return Status::OK();
         };
-        SL_RETURN_IF_ERROR(offset(a->window->start, &call.frame.start_offset));
-        SL_RETURN_IF_ERROR(offset(a->window->end, &call.frame.end_offset));
-        if (call.frame.unit == FrameUnit::kRange &&
-            (call.frame.start == BoundKind::kPreceding || call.frame.start == BoundKind::kFollowing ||
-             call.frame.end == BoundKind::kPreceding || call.frame.end == BoundKind::kFollowing))
-          return ErrAt(a->pos, "RANGE frames with an offset are not supported yet; use ROWS");
         if (call.frame.start == BoundKind::kUnboundedFollowing ||
             call.frame.end == BoundKind::kUnboundedPreceding)
           return ErrAt(a->pos, "invalid window frame bounds");
+        if (call.frame.unit == FrameUnit::kRows) {
+          SL_RETURN_IF_ERROR(offset(a->window->start, &call.frame.start_offset));
+          SL_RETURN_IF_ERROR(offset(a->window->end, &call.frame.end_offset));
+        } else {
+          SL_RETURN_IF_ERROR(BindRangeOffsets(*a->window, a->pos, call, ctx));
+        }
       } else if (call.order_by.empty()) {
         call.frame.start = BoundKind::kUnboundedPreceding;
         call.frame.end = BoundKind::kUnboundedFollowing;

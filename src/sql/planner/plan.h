@@ -166,6 +166,10 @@ struct WindowFrame {
   BoundKind end = BoundKind::kCurrentRow;
   int64_t start_offset = 0;
   int64_t end_offset = 0;
+  // RANGE with PRECEDING/FOLLOWING offsets: the single ORDER BY key and, per row, the key value
+  // each offset bound reaches (key -/+ offset, DESC reversed), all three of one comparable type.
+  // Null when the bound has no offset.
+  ExprPtr range_key, range_start, range_end;
 };
 
 struct WindowCall {

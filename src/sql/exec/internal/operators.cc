@@ -1008,6 +1008,16 @@ class WindowOp final : public Operator {
       SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*a, in));
       args.push_back(v);
     }
+    range_key_ = range_start_ = range_end_ = nullptr;
+    if (w.frame.range_key) {
+      SL_ASSIGN_OR_RETURN(range_key_, ev.Eval(*w.frame.range_key, in));
+      if (w.frame.range_start) {
+        SL_ASSIGN_OR_RETURN(range_start_, ev.Eval(*w.frame.range_start, in));
+      }
+      if (w.frame.range_end) {
+        SL_ASSIGN_OR_RETURN(range_end_, ev.Eval(*w.frame.range_end, in));
+      }
+    }
     std::vector<uint32_t> perm(n);
     std::iota(perm.begin(), perm.end(), 0u);
     std::vector<SortColumn> all_keys = part;
@@ -1041,6 +1051,11 @@ class WindowOp final : public Operator {
     }
     const std::string& f = w.function;
     auto row = [&](size_t i) { return perm[ps + i]; };
+    std::vector<std::pair<int64_t, int64_t>> range_frames;
+    if (range_key_) RangeFrames(w, perm, ps, m, peer_start, peer_end, range_frames);
+    auto frame = [&](size_t i) {
+      return range_key_ ? range_frames[i] : Frame(w.frame, i, m, peer_start, peer_end);
+    };
     if (!w.aggregate) {
       int64_t dense = 0;
       for (size_t i = 0; i < m; ++i) {
@@ -1091,7 +1106,7 @@ class WindowOp final : public Operator {
             out.SetNull(r);
           }
         } else {  // first_value / last_value / nth_value over the frame
-          auto [fs, fe] = Frame(w.frame, i, m, peer_start, peer_end);
+          auto [fs, fe] = frame(i);
           int64_t t = -1;
           if (fs <= fe) {
             if (f == "first_value") t = fs;
@@ -1148,7 +1163,7 @@ class WindowOp final : public Operator {
       ColumnVector one;
       bool have = false;
       for (size_t i = 0; i < m; ++i) {
-        auto [fs, fe] = Frame(fr, i, m, peer_start, peer_end);
+        auto [fs, fe] = frame(i);
         (void)fs;
         if (fe > fed || !have) {
           SL_RETURN_IF_ERROR(feed(*st, fed + 1, fe));
@@ -1162,7 +1177,7 @@ class WindowOp final : public Operator {
     }
     for (size_t i = 0; i < m; ++i) {
       if ((i & 1023) == 0) SL_RETURN_IF_ERROR(ctx_.Check());
-      auto [fs, fe] = Frame(fr, i, m, peer_start, peer_end);
+      auto [fs, fe] = frame(i);
       auto st = MakeAggregateState(fn);
       st->Resize(1);
       SL_RETURN_IF_ERROR(feed(*st, fs, fe));
@@ -1171,6 +1186,75 @@ class WindowOp final : public Operator {
       CopyValue(one, 0, out, row(i));
     }
     return Status::OK();
+  }
+
+  // RANGE frames with offsets, for rows [ps, ps + m) of perm (one partition sorted on the single
+  // ORDER BY key). A row with a NULL key frames its NULL peer group; other rows find, by binary
+  // search over the non-NULL rows, the first / last row whose key reaches range_start_/end_
+  // (ascending: key >= start, key <= end; descending reversed). UNBOUNDED and CURRENT ROW bounds
+  // are as for any RANGE frame.
+  void RangeFrames(const WindowCall& w, const std::vector<uint32_t>& perm, size_t ps, size_t m,
+                   const std::vector<size_t>& peer_start, const std::vector<size_t>& peer_end,
+                   std::vector<std::pair<int64_t, int64_t>>& out) const {
+    const ColumnVector& key = *range_key_;
+    const bool desc = w.order_by[0].descending;
+    auto row = [&](size_t i) { return perm[ps + i]; };
+    size_t nn_begin = 0, nn_end = m;  // the non-NULL keys, contiguous after sorting
+    while (nn_begin < m && !key.IsValid(row(nn_begin))) ++nn_begin;
+    if (nn_begin == 0) {
+      while (nn_end > 0 && !key.IsValid(row(nn_end - 1))) --nn_end;
+    } else {
+      nn_end = m;
+    }
+    // Ascending: does key at position p come before value v (key < v)? Descending: key > v.
+    auto before = [&](size_t p, const ColumnVector& vals, uint32_t vr) {
+      int c = CompareRows(key, row(p), vals, vr);
+      return desc ? c > 0 : c < 0;
+    };
+    auto after = [&](size_t p, const ColumnVector& vals, uint32_t vr) {
+      int c = CompareRows(key, row(p), vals, vr);
+      return desc ? c < 0 : c > 0;
+    };
+    out.resize(m);
+    const int64_t mm = static_cast<int64_t>(m);
+    for (size_t i = 0; i < m; ++i) {
+      uint32_t r = row(i);
+      int64_t fs, fe;
+      if (!key.IsValid(r)) {
+        fs = static_cast<int64_t>(peer_start[i]);
+        fe = static_cast<int64_t>(peer_end[i]) - 1;
+      } else {
+        fs = Frame(w.frame, i, m, peer_start, peer_end).first;
+        fe = Frame(w.frame, i, m, peer_start, peer_end).second;
+      }
+      if (w.frame.start == BoundKind::kUnboundedPreceding) fs = 0;
+      if (w.frame.end == BoundKind::kUnboundedFollowing) fe = mm - 1;
+      if (key.IsValid(r) && range_start_ && w.frame.start != BoundKind::kUnboundedPreceding) {
+        if (!range_start_->IsValid(r)) {
+          fs = mm;  // an offset bound that overflowed to NULL frames nothing
+        } else {
+          size_t lo = nn_begin, hi = nn_end;  // first position not before the bound value
+          while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (before(mid, *range_start_, r)) lo = mid + 1; else hi = mid;
+          }
+          fs = static_cast<int64_t>(lo);
+        }
+      }
+      if (key.IsValid(r) && range_end_ && w.frame.end != BoundKind::kUnboundedFollowing) {
+        if (!range_end_->IsValid(r)) {
+          fe = -1;
+        } else {
+          size_t lo = nn_begin, hi = nn_end;  // first position after the bound value
+          while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (after(mid, *range_end_, r)) hi = mid; else lo = mid + 1;
+          }
+          fe = static_cast<int64_t>(lo) - 1;
+        }
+      }
+      out[i] = {fs, fe};
+    }
   }
 
   // Inclusive frame [start, end] in partition positions (start > end: empty).
@@ -1206,6 +1290,8 @@ class WindowOp final : public Operator {
   const PlanNode& node_;
   QueryContext& ctx_;
   bool done_ = false;
+  // The RANGE offset columns of the window call being computed (null without offsets).
+  const ColumnVector *range_key_ = nullptr, *range_start_ = nullptr, *range_end_ = nullptr;
 };
 
 // ------------------------------------------------------------------ pruning
