@@ -1,7 +1,9 @@
 #include "forecast/internal/ets.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <numbers>
 #include <cctype>
 #include <limits>
 #include <optional>
@@ -38,7 +40,11 @@ bool Kernel(const double* y, int n, int m, const EtsParams& par, EtsRun* run, bo
     // ring[k] = olds[m-1-k]: ring[pos] is always the seasonal state of the next observation.
     for (int k = 0; k < m; ++k) ring[k] = x0[s_off + m - 1 - k];
   }
-  double sum_e2 = 0, sum_logf = 0, sse = 0;
+  double sum_e2 = 0, sse = 0;
+  // sum log|f| without a log per step (it was half the fitting time): the product of |f| is
+  // kept as mantissa (in [1, 2)) times 2^log2_f, renormalised exactly each step by bit masking.
+  double mant_f = 1.0;
+  int64_t log2_f = 0;
   if (want_fitted) run->fitted.resize(n);
   for (int i = 0; i < n; ++i) {
     double phib = 0, q = l;
@@ -60,7 +66,10 @@ bool Kernel(const double* y, int n, int m, const EtsParams& par, EtsRun* run, bo
     if constexpr (kMultErr) {
       if (!(std::fabs(f) > kTol)) return false;
       e = (yi - f) / f;
-      sum_logf += std::log(std::fabs(f));
+      mant_f *= std::fabs(f);
+      const uint64_t bits = std::bit_cast<uint64_t>(mant_f);
+      log2_f += static_cast<int64_t>((bits >> 52) & 0x7ff) - 1023;
+      mant_f = std::bit_cast<double>((bits & 0x800fffffffffffffULL) | 0x3ff0000000000000ULL);
     } else {
       e = yi - f;
     }
@@ -92,7 +101,9 @@ bool Kernel(const double* y, int n, int m, const EtsParams& par, EtsRun* run, bo
   run->mse = sse / n;
   // Perfect fits: R clamps the objective at -1e10.
   double lik = sum_e2 > 0 ? n * std::log(sum_e2) : -1e10;
-  if constexpr (kMultErr) lik += 2.0 * sum_logf;
+  if constexpr (kMultErr) {
+    lik += 2.0 * (static_cast<double>(log2_f) * std::numbers::ln2 + std::log(mant_f));
+  }
   run->lik = std::max(lik, -1e10);
   run->final_state.resize(s_off + (kSeason != 0 ? m : 0));
   run->final_state[0] = l;
@@ -330,6 +341,27 @@ Result<EtsModel> FitEts(std::span<const double> y, const EtsSpec& spec,
     u0.push_back(0.0);
     step.push_back(j == 1 && trend ? 0.02 : 0.2);
   }
+  if (const EtsModel* st = options.start; st != nullptr) {
+    // Warm start: map the related fit's parameters back through decode()'s transforms.
+    const EtsSpec& ss = st->spec;
+    const EtsParams& sp = st->par;
+    u0[0] = Logit((sp.alpha - kLower) / (kUpper - kLower));
+    step[0] = 0.5;
+    if (trend && ss.trend != Component::kNone) {
+      u0[i_beta] = Logit((sp.beta - kLower) / (std::min(kUpper, sp.alpha) - kLower));
+      step[i_beta] = 0.5;
+    }
+    if (seasonal && ss.season != Component::kNone) {
+      u0[i_gamma] = Logit((sp.gamma - kLower) / (std::min(kUpper, 1 - sp.alpha) - kLower));
+      step[i_gamma] = 0.5;
+    }
+    if (spec.damped && ss.damped) u0[i_phi] = Logit((sp.phi - kPhiLower) / (kPhiUpper - kPhiLower));
+    if (ss.trend == spec.trend && ss.season == spec.season && sp.x0.size() == init.size()) {
+      u0[i_states] = (sp.x0[0] - init[0]) / scale;
+      if (trend) u0[i_states + 1] = (sp.x0[1] - init[1]) / scale;
+      for (int j = 0; j < (trend ? 2 : 1); ++j) step[i_states + j] *= 0.5;
+    }
+  }
   const int s_off = trend ? 2 : 1;
   const bool mult_season = spec.season == Component::kMultiplicative;
   auto decode = [&](const double* u, EtsParams* p) {
@@ -385,11 +417,17 @@ Result<EtsModel> AutoEts(std::span<const double> y, int m, const EtsFitOptions& 
   std::optional<EtsModel> best;
   Status last_error = Status::InvalidArgument("no ETS model can be fitted to " +
                                               std::to_string(n) + " observations");
-  for (Component err : {Component::kAdditive, Component::kMultiplicative}) {
-    if (err == Component::kMultiplicative && !positive) continue;
-    for (int t = 0; t < 3; ++t) {
-      for (Component season : {Component::kNone, Component::kAdditive, Component::kMultiplicative}) {
-        if (season != Component::kNone && !can_season) continue;
+  // fits[err][trend][season], kept as warm starts: each multiplicative-error form starts from
+  // its additive-error twin and each damped form from its undamped twin, which roughly halves
+  // the optimiser's evaluations without changing which form wins.
+  std::optional<EtsModel> fits[2][3][3];
+  for (int t = 0; t < 3; ++t) {
+    for (int s = 0; s < 3; ++s) {
+      const Component season = static_cast<Component>(s);
+      if (season != Component::kNone && !can_season) continue;
+      for (int e = 0; e < 2; ++e) {
+        const Component err = e == 0 ? Component::kAdditive : Component::kMultiplicative;
+        if (err == Component::kMultiplicative && !positive) continue;
         if (season == Component::kMultiplicative && (err == Component::kAdditive || !positive)) {
           continue;
         }
@@ -400,12 +438,21 @@ Result<EtsModel> AutoEts(std::span<const double> y, int m, const EtsFitOptions& 
         spec.season = season;
         spec.m = season == Component::kNone ? 1 : m;
         if (n <= spec.NumFreeParams() + 4) continue;
-        auto fit = FitEts(y, spec, options);
+        EtsFitOptions fo = options;
+        if (t == 2 && fits[e][1][s]) {
+          fo.start = &*fits[e][1][s];
+        } else if (e == 1 && fits[0][t][s]) {
+          fo.start = &*fits[0][t][s];
+        } else if (e == 1 && s == 2 && fits[1][t][1]) {
+          fo.start = &*fits[1][t][1];
+        }
+        auto fit = FitEts(y, spec, fo);
         if (!fit.ok()) {
           last_error = fit.status();
           continue;
         }
-        if (!best || fit->aicc < best->aicc) best = std::move(*fit);
+        if (!best || fit->aicc < best->aicc) best = *fit;
+        fits[e][t][s] = std::move(*fit);
       }
     }
   }

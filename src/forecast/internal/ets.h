@@ -83,7 +83,15 @@ struct EtsFitOptions {
   // optimised.
   bool optimise_seasonal_states = false;
   int max_evals = 1000;
-  double reltol = 1e-7;
+  // Nelder-Mead stops when the simplex's objective values agree to this relative tolerance. The
+  // objective is about n*log(SSE) (~2,000 for 237 days), so 1e-4 stops within ~0.2 of the optimum
+  // in likelihood units: far below the AICc differences that decide a model, and 2.7x fewer
+  // evaluations than R's 1e-8 (bench/README.md, issue #7).
+  double reltol = 1e-4;
+  // Warm start from a related fit (same data; AutoETS passes the additive-error twin of a
+  // multiplicative-error form, and the undamped twin of a damped one): its smoothing parameters,
+  // and its l0/b0 when trend and season agree, with a smaller initial simplex. Not owned.
+  const EtsModel* start = nullptr;
 };
 
 // Maximum-likelihood fit of one ETS model. Fails with InvalidArgument when the series is too
