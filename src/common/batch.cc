@@ -16,10 +16,12 @@ char* StringHeap::Allocate(size_t n) {
   used_total_ += n;
   if (n > left_) {
     if (n > kChunk / 4) {  // a big string gets its own chunk; the current one stays in use
-      chunks_.push_back(std::make_unique<char[]>(n));
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
       return chunks_.back().get();
     }
-    chunks_.push_back(std::make_unique<char[]>(kChunk));
+    // Not zeroed: bytes are only read where they were written, and a vector holding one short
+    // string (a constant, a partition value) must not pay for clearing 64 KB.
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunk));
     cur_ = chunks_.back().get();
     left_ = kChunk;
   }

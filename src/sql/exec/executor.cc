@@ -43,10 +43,54 @@ void WalkStats(const PlanNode& p, int depth, QueryContext& ctx, ExecStats* out) 
   for (const auto& c : p.children) WalkStats(*c, depth + 1, ctx, out);
 }
 
+void PrecomputeExpr(const Expr& e, internal::SubqueryCache& cache) {
+  // Errors are left for the lazy evaluation to report: a subquery under a branch that never
+  // runs must not fail the query.
+  switch (e.kind) {
+    case ExprKind::kScalarSubquery: (void)cache.Scalar(e); break;
+    case ExprKind::kInSubquery: (void)cache.Set(e); break;
+    case ExprKind::kExists: (void)cache.Exists(e); break;
+    default: break;
+  }
+  for (const auto& a : e.args) PrecomputeExpr(*a, cache);
+}
+
+// Runs the plan's uncorrelated subqueries before its pipelines start, with every worker free;
+// evaluated lazily they would run inside the first worker that needs them while the others wait
+// on the cache's lock.
+void PrecomputeSubqueries(const PlanNode& p, internal::SubqueryCache& cache) {
+  auto one = [&](const ExprPtr& e) {
+    if (e) PrecomputeExpr(*e, cache);
+  };
+  auto all = [&](const std::vector<ExprPtr>& v) {
+    for (const auto& e : v) one(e);
+  };
+  all(p.scan_filters);
+  for (const auto& r : p.rows) all(r);
+  one(p.predicate);
+  all(p.exprs);
+  all(p.groups);
+  for (const auto& a : p.aggregates) {
+    all(a.args);
+    one(a.filter);
+  }
+  all(p.left_keys);
+  all(p.right_keys);
+  one(p.residual);
+  for (const auto& k : p.sort_keys) one(k.expr);
+  for (const auto& w : p.windows) {
+    all(w.args);
+    all(w.partition_by);
+    for (const auto& k : w.order_by) one(k.expr);
+  }
+  for (const auto& c : p.children) PrecomputeSubqueries(*c, cache);
+}
+
 }  // namespace
 
 Result<QueryResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options, ExecStats* stats) {
   QueryContext ctx(options);
+  PrecomputeSubqueries(*plan, *ctx.subqueries());
   QueryResult result;
   result.schema = OutputSchema(*plan);
   std::mutex mu;

@@ -83,6 +83,16 @@ class LakeTable final : public Table {
         if (IEquals(pv.key, s[static_cast<size_t>(c)].name)) return PartitionValueAs(pv.value, s[static_cast<size_t>(c)].type);
       return Value::Null(s[static_cast<size_t>(c)].type);
     };
+    if (meta_->spec.format == catalog::FileFormat::kParquet && columns.empty() && file.row_count >= 0) {
+      // No column asked (count(*)): the row count the writer committed answers without opening
+      // the file. (Not for CSV, whose catalog count comes from the crawler's record count.)
+      for (int64_t left = file.row_count; left > 0; left -= static_cast<int64_t>(kBatchRows)) {
+        Batch b;
+        b.num_rows = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(kBatchRows)));
+        SL_RETURN_IF_ERROR(sink(b));
+      }
+      return Status::OK();
+    }
     if (meta_->spec.format == catalog::FileFormat::kParquet) {
       // Footers are read here, by the worker that reads the file, and only for files that
       // survived pruning on the catalog's per-file stats and partition values.

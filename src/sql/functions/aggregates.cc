@@ -2,7 +2,6 @@
 // thread-local partials, Finalize into one column.
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -584,46 +583,90 @@ class PercentileState final : public AggregateState {
   std::vector<double> p_;
 };
 
-// DISTINCT: keeps the distinct argument rows per group and feeds them to the inner aggregate at
-// Finalize, so partial states merge exactly.
+// Equality of row i of a (any encoding) and row j of b (flat); neither is NULL.
+inline bool SameArg(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+  if (a.encoding() == VectorEncoding::kFlat) {
+    switch (a.type().id) {
+      case TypeId::kVarchar: return a.data<std::string_view>()[i] == b.data<std::string_view>()[j];
+      case TypeId::kInt32:
+      case TypeId::kDate: return a.data<int32_t>()[i] == b.data<int32_t>()[j];
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: return a.data<int64_t>()[i] == b.data<int64_t>()[j];
+      default: break;
+    }
+  }
+  return CompareRows(a, i, b, j) == 0;
+}
+
+// DISTINCT: keeps the distinct (group, argument row) pairs and feeds them to the inner aggregate
+// at Finalize, so partial states merge exactly. The pairs live in one open-addressing table for
+// all groups (entry = index into rows_/gids_), keyed by the argument's typed hash mixed with the
+// group id; a per-group hash set of encoded keys cost an allocation per distinct value.
 class DistinctState final : public AggregateState {
  public:
   DistinctState(std::unique_ptr<AggregateState> inner, std::vector<DataType> types)
       : inner_(std::move(inner)), types_(std::move(types)) {
-    for (const DataType& t : types_) rows_.emplace_back(t, 0);
+    for (const DataType& t : types_) {
+      rows_.emplace_back(t, 16);
+      rows_.back().Resize(0);
+    }
+    slots_.assign(1024, 0);
   }
-  void Resize(size_t g) override { seen_.resize(g); }
+  void Resize(size_t g) override { groups_ = std::max(groups_, g); }
   Status Update(const uint32_t* gids, Args a, size_t n) override {
-    std::string key;
+    hashes_.resize(n);
+    for (size_t k = 0; k < a.size(); ++k) HashKeyColumn(*a[k], n, hashes_.data(), k == 0);
     for (size_t i = 0; i < n; ++i) {
-      key.clear();
       bool any_null = false;
-      for (const ColumnVector* c : a) {
-        any_null |= !c->IsValid(i);
-        AppendKey(*c, i, key);
-      }
+      for (const ColumnVector* c : a) any_null |= !c->IsValid(i);
       if (any_null) continue;  // aggregates ignore NULL inputs
-      if (!seen_[gids[i]].insert(key).second) continue;
+      uint64_t vh = hashes_[i];
+      uint32_t g = gids[i];
+      size_t slot = SlotOf(vh, g);
+      size_t mask = slots_.size() - 1;
+      bool found = false;
+      for (uint32_t e; (e = slots_[slot]) != 0; slot = (slot + 1) & mask) {
+        --e;
+        if (vhash_[e] != vh || gids_[e] != g) continue;
+        bool same = true;
+        for (size_t k = 0; same && k < a.size(); ++k) same = SameArg(*a[k], i, rows_[k], e);
+        if (same) {
+          found = true;
+          break;
+        }
+      }
+      if (found) continue;
       for (size_t k = 0; k < a.size(); ++k) rows_[k].AppendFrom(*a[k], i);
-      gids_.push_back(gids[i]);
+      Insert(slot, vh, g);
     }
     return Status::OK();
   }
   Status Merge(AggregateState& o, const uint32_t* map) override {
     auto& other = static_cast<DistinctState&>(o);
-    std::string key;
     for (size_t r = 0; r < other.gids_.size(); ++r) {
-      key.clear();
-      for (auto& c : other.rows_) AppendKey(c, r, key);
-      uint32_t t = map[other.gids_[r]];
-      if (!seen_[t].insert(key).second) continue;
+      uint64_t vh = other.vhash_[r];
+      uint32_t g = map[other.gids_[r]];
+      size_t slot = SlotOf(vh, g);
+      size_t mask = slots_.size() - 1;
+      bool found = false;
+      for (uint32_t e; (e = slots_[slot]) != 0; slot = (slot + 1) & mask) {
+        --e;
+        if (vhash_[e] != vh || gids_[e] != g) continue;
+        bool same = true;
+        for (size_t k = 0; same && k < rows_.size(); ++k) same = SameArg(other.rows_[k], r, rows_[k], e);
+        if (same) {
+          found = true;
+          break;
+        }
+      }
+      if (found) continue;
       for (size_t k = 0; k < rows_.size(); ++k) rows_[k].AppendFrom(other.rows_[k], r);
-      gids_.push_back(t);
+      Insert(slot, vh, g);
     }
     return Status::OK();
   }
   Status Finalize(ColumnVector& out) override {
-    inner_->Resize(seen_.size());
+    inner_->Resize(groups_);
     std::vector<const ColumnVector*> args;
     for (auto& c : rows_) args.push_back(&c);
     if (!gids_.empty()) SL_RETURN_IF_ERROR(inner_->Update(gids_.data(), args, gids_.size()));
@@ -631,11 +674,39 @@ class DistinctState final : public AggregateState {
   }
 
  private:
+  static uint64_t PairHash(uint64_t vh, uint32_t g) {
+    uint64_t x = vh ^ ((static_cast<uint64_t>(g) + 1) * 0x9e3779b97f4a7c15ULL);
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+  }
+  size_t SlotOf(uint64_t vh, uint32_t g) const { return PairHash(vh, g) & (slots_.size() - 1); }
+  // Adds the entry just appended to rows_ at `slot` (the empty slot its probe ended on).
+  void Insert(size_t slot, uint64_t vh, uint32_t g) {
+    gids_.push_back(g);
+    vhash_.push_back(vh);
+    slots_[slot] = static_cast<uint32_t>(gids_.size());
+    if (gids_.size() * 2 > slots_.size()) {
+      std::vector<uint32_t> next(slots_.size() * 2, 0);
+      size_t mask = next.size() - 1;
+      for (size_t e = 0; e < gids_.size(); ++e) {
+        size_t s = PairHash(vhash_[e], gids_[e]) & mask;
+        while (next[s] != 0) s = (s + 1) & mask;
+        next[s] = static_cast<uint32_t>(e + 1);
+      }
+      slots_.swap(next);
+    }
+  }
+
   std::unique_ptr<AggregateState> inner_;
   std::vector<DataType> types_;
-  std::vector<std::unordered_set<std::string>> seen_;
-  std::vector<ColumnVector> rows_;
-  std::vector<uint32_t> gids_;
+  size_t groups_ = 0;
+  std::vector<ColumnVector> rows_;  // distinct argument rows, one per entry
+  std::vector<uint32_t> gids_;      // group of each entry
+  std::vector<uint64_t> vhash_;     // argument hash of each entry
+  std::vector<uint32_t> slots_;     // entry + 1, 0 = empty
+  std::vector<uint64_t> hashes_;    // per input row (scratch)
 };
 
 Status BadAgg(std::string_view name, const std::vector<DataType>& t, std::string_view expected) {

@@ -116,6 +116,12 @@ std::unique_ptr<AggregateState> MakeAggregateState(const AggregateFunction& fn);
 // values are equal (NULL = NULL here; callers that need SQL equality test nulls first).
 void AppendKey(const ColumnVector& v, size_t row, std::string& key);
 
+// Hashes rows [0, n) of `c` (any encoding) into h[i] when `first`, else mixes them into h[i], so
+// a multi-column key hashes column by column. Rows with equal values (NULL = NULL, -0.0 = 0.0,
+// NaN = NaN) get equal hashes. The switch on type and encoding runs once per call, and a
+// dictionary column hashes each dictionary entry once.
+void HashKeyColumn(const ColumnVector& c, size_t n, uint64_t* h, bool first);
+
 // Three-way comparison of row a of x and row b of y (same type; nulls are not handled here).
 int CompareRows(const ColumnVector& x, size_t a, const ColumnVector& y, size_t b);
 

@@ -149,6 +149,103 @@ void FillConstant(ColumnVector& out, const Value& value, size_t n) {
   out.MakeConstant(n);
 }
 
+// ---- key hashing ----
+
+namespace {
+
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Hash of one row's value (the slow path of HashKeyColumn) (NULL has its own hash; -0.0 = 0.0; every NaN alike).
+inline uint64_t HashValue(const ColumnVector& c, size_t i) {
+  if (!c.IsValid(i)) return 0x5bd1e9955bd1e995ULL;
+  switch (c.type().id) {
+    case TypeId::kVarchar: return std::hash<std::string_view>{}(c.GetValue<std::string_view>(i));
+    case TypeId::kBoolean: return Mix(c.GetValue<uint8_t>(i) + 1);
+    case TypeId::kInt32:
+    case TypeId::kDate: return Mix(static_cast<uint64_t>(static_cast<int64_t>(c.GetValue<int32_t>(i))));
+    case TypeId::kFloat:
+    case TypeId::kDouble: {
+      double d = c.type().id == TypeId::kFloat ? c.GetValue<float>(i) : c.GetValue<double>(i);
+      if (d == 0) d = 0;
+      if (std::isnan(d)) return 0x7ff8000000000000ULL;
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      return Mix(bits);
+    }
+    case TypeId::kDecimal: {
+      __int128 v = DecimalAt(c, i);
+      return Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(v >> 64)));
+    }
+    case TypeId::kInterval: {
+      Interval v = c.GetValue<Interval>(i);
+      return Mix(static_cast<uint64_t>(v.micros) ^ Mix((static_cast<uint64_t>(static_cast<uint32_t>(v.months)) << 32) |
+                                                       static_cast<uint32_t>(v.days)));
+    }
+    case TypeId::kNull: return 0x5bd1e9955bd1e995ULL;
+    default: return Mix(static_cast<uint64_t>(c.GetValue<int64_t>(i)));
+  }
+}
+
+constexpr uint64_t kNullHash = 0x5bd1e9955bd1e995ULL;
+
+inline void CombineHash(uint64_t* h, size_t i, uint64_t v, bool first) {
+  h[i] = first ? v : Mix(h[i] * 31 + v);
+}
+
+template <typename T, typename F>
+void HashFlat(const ColumnVector& c, size_t n, uint64_t* h, bool first, F hash_one) {
+  const T* d = c.data<T>();
+  const uint64_t* valid = c.validity();
+  if (valid == nullptr) {
+    for (size_t i = 0; i < n; ++i) CombineHash(h, i, hash_one(d[i]), first);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i)
+    CombineHash(h, i, ((valid[i >> 6] >> (i & 63)) & 1) ? hash_one(d[i]) : kNullHash, first);
+}
+
+}  // namespace
+
+void HashKeyColumn(const ColumnVector& c, size_t n, uint64_t* h, bool first) {
+  if (c.encoding() == VectorEncoding::kConstant) {
+    uint64_t v = HashValue(c, 0);
+    for (size_t i = 0; i < n; ++i) CombineHash(h, i, v, first);
+    return;
+  }
+  if (c.encoding() == VectorEncoding::kDictionary) {
+    const ColumnVector& dict = *c.dictionary();
+    std::vector<uint64_t> dh(dict.size());
+    HashKeyColumn(dict, dict.size(), dh.data(), true);
+    const uint32_t* codes = c.data<uint32_t>();
+    for (size_t i = 0; i < n; ++i) CombineHash(h, i, c.IsValid(i) ? dh[codes[i]] : kNullHash, first);
+    return;
+  }
+  switch (c.type().id) {
+    case TypeId::kVarchar:
+      HashFlat<std::string_view>(c, n, h, first, [](std::string_view v) { return std::hash<std::string_view>{}(v); });
+      return;
+    case TypeId::kInt32:
+    case TypeId::kDate:
+      HashFlat<int32_t>(c, n, h, first, [](int32_t v) { return Mix(static_cast<uint64_t>(static_cast<int64_t>(v))); });
+      return;
+    case TypeId::kInt64:
+    case TypeId::kTimestamp:
+      HashFlat<int64_t>(c, n, h, first, [](int64_t v) { return Mix(static_cast<uint64_t>(v)); });
+      return;
+    default:
+      for (size_t i = 0; i < n; ++i) CombineHash(h, i, HashValue(c, i), first);
+      return;
+  }
+}
+
+
 // ---- keys and comparison ----
 
 void AppendKey(const ColumnVector& v, size_t row, std::string& key) {

@@ -188,7 +188,7 @@ PlanPtr Prune(const PlanPtr& p, std::set<int> req) {
       for (const auto& f : p->scan_filters) ColumnsOf(*f, req);
       size_t width = p->output.size();
       if (req.size() >= width) return p;
-      if (req.empty() && width > 0) req.insert(0);  // keep one column for the row count
+      // No column needed (count(*)): the scan reads none and takes row counts from metadata.
       auto scan = Copy(*p);
       scan->scan_columns.clear();
       scan->output.clear();

@@ -302,50 +302,27 @@ Result<std::vector<Batch>> Collect(const PlanPtr& plan, QueryContext& ctx) {
 
 // ------------------------------------------------------------------ hash aggregation
 
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
-// Hash of one row's value (NULL has its own hash; -0.0 = 0.0; every NaN alike).
-inline uint64_t HashValue(const ColumnVector& c, size_t i) {
-  if (!c.IsValid(i)) return 0x5bd1e9955bd1e995ULL;
-  switch (c.type().id) {
-    case TypeId::kVarchar: return std::hash<std::string_view>{}(c.GetValue<std::string_view>(i));
-    case TypeId::kBoolean: return Mix(c.GetValue<uint8_t>(i) + 1);
-    case TypeId::kInt32:
-    case TypeId::kDate: return Mix(static_cast<uint64_t>(static_cast<int64_t>(c.GetValue<int32_t>(i))));
-    case TypeId::kFloat:
-    case TypeId::kDouble: {
-      double d = c.type().id == TypeId::kFloat ? c.GetValue<float>(i) : c.GetValue<double>(i);
-      if (d == 0) d = 0;
-      if (std::isnan(d)) return 0x7ff8000000000000ULL;
-      uint64_t bits;
-      std::memcpy(&bits, &d, sizeof bits);
-      return Mix(bits);
-    }
-    case TypeId::kDecimal: {
-      __int128 v = DecimalAt(c, i);
-      return Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(v >> 64)));
-    }
-    case TypeId::kInterval: {
-      Interval v = c.GetValue<Interval>(i);
-      return Mix(static_cast<uint64_t>(v.micros) ^ Mix((static_cast<uint64_t>(static_cast<uint32_t>(v.months)) << 32) |
-                                                       static_cast<uint32_t>(v.days)));
-    }
-    case TypeId::kNull: return 0x5bd1e9955bd1e995ULL;
-    default: return Mix(static_cast<uint64_t>(c.GetValue<int64_t>(i)));
-  }
-}
-
-inline bool SameKey(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+inline bool SameKeySlow(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
   bool va = a.IsValid(i), vb = b.IsValid(j);
   if (!va || !vb) return va == vb;
   return CompareRows(a, i, b, j) == 0;
+}
+
+// Typed equality of a probe row and a stored group's key (NULL = NULL), without CompareRows'
+// per-call type switch for the common flat types.
+inline bool SameKey(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+  if (a.encoding() != VectorEncoding::kDictionary && a.validity() == nullptr && b.validity() == nullptr) {
+    if (a.encoding() == VectorEncoding::kConstant) i = 0;
+    switch (a.type().id) {
+      case TypeId::kVarchar: return a.data<std::string_view>()[i] == b.data<std::string_view>()[j];
+      case TypeId::kInt32:
+      case TypeId::kDate: return a.data<int32_t>()[i] == b.data<int32_t>()[j];
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: return a.data<int64_t>()[i] == b.data<int64_t>()[j];
+      default: break;
+    }
+  }
+  return SameKeySlow(a, i, b, j);
 }
 
 // Dense group ids for key rows: an open-addressing table of group ids, verified against one
@@ -363,10 +340,15 @@ class GroupTable {
       std::fill(gids, gids + n, 0u);
       return;
     }
+    bool all_constant = n > 1;
+    for (const ColumnVector* c : cols) all_constant &= c->encoding() == VectorEncoding::kConstant;
+    if (all_constant) {  // GROUP BY partition columns only: one lookup per batch
+      FindOrInsert(cols, 1, gids);
+      std::fill(gids + 1, gids + n, gids[0]);
+      return;
+    }
     hashes_.resize(n);
-    for (size_t i = 0; i < n; ++i) hashes_[i] = HashValue(*cols[0], i);
-    for (size_t k = 1; k < cols.size(); ++k)
-      for (size_t i = 0; i < n; ++i) hashes_[i] = Mix(hashes_[i] * 31 + HashValue(*cols[k], i));
+    for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
     size_t mask = slots_.size() - 1;
     for (size_t i = 0; i < n; ++i) {
       uint64_t h = hashes_[i];
