@@ -17,6 +17,7 @@ namespace {
 struct JobOpts {
   std::string name;
   std::string format = "table";
+  double buffer_mb = 256;
 };
 
 int RunStartJob(const Context& ctx, const JobOpts& o) {
@@ -30,7 +31,9 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   if (!job.ok()) return Fail(job.status());
   auto cat = catalog::Catalog::Open(store->get());
   if (!cat.ok()) return Fail(cat.status());
-  auto report = etl::RunJob(**cat, *job);
+  etl::RunOptions run_options;
+  run_options.buffer_budget_bytes = static_cast<size_t>(o.buffer_mb * 1048576.0);
+  auto report = etl::RunJob(**cat, *job, run_options);
   if (!report.ok()) return Fail(report.status().WithContext("job " + o.name));
   if (o.format == "json") std::printf("%s\n", report->ToJson().c_str());
   else std::fputs(report->ToText().c_str(), stdout);
@@ -70,6 +73,10 @@ void Register(CLI::App& root, Context& ctx) {
   auto* start = root.add_subcommand("start-job", "Run an ETL job from pipeline.yaml and print its run summary");
   start->add_option("--job-name", opts->name, "Job name (jobs: in pipeline.yaml)")->required();
   start->add_option("--format", opts->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
+  start->add_option("--buffer-mb", opts->buffer_mb,
+                    "Memory the open partition files may buffer together; a partition past its "
+                    "share writes its row group out (smaller = less memory, smaller row groups)")
+      ->check(CLI::PositiveNumber);
   start->callback([&ctx, opts] { ctx.action = [&ctx, opts] { return RunStartJob(ctx, *opts); }; });
 
   auto job = std::make_shared<std::string>();

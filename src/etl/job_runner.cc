@@ -16,8 +16,10 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "common/logging.h"
+#include "common/thread_pool.h"
 #include "etl/clean.h"
 #include "etl/internal/mapper.h"
 #include "formats/csv/csv_reader.h"
@@ -147,9 +149,14 @@ struct Run {
   std::mutex mu;
   Counters counters;                          // GUARDED_BY(mu)
   std::vector<Quarantined> quarantine;        // GUARDED_BY(mu)
-  std::vector<uint64_t> row_hashes;           // GUARDED_BY(mu)
+  // Row hashes for exact-duplicate counting, split by their top bits so that the buckets can be
+  // sorted in parallel at the end.
+  static constexpr int kHashBucketBits = 8;
+  std::vector<std::vector<uint64_t>> row_hashes{size_t{1} << kHashBucketBits};  // GUARDED_BY(mu)
   std::map<std::string, std::unique_ptr<PartitionFile>> partitions;  // GUARDED_BY(mu)
   std::atomic<bool> failed{false};
+  size_t buffer_budget = 0;                  // RunOptions::buffer_budget_bytes
+  std::atomic<size_t> partition_budget{0};   // its share per open partition
 
   Run(const JobSpec& j, catalog::Catalog& c) : job(j), cat(c), store(*c.store()) {}
 };
@@ -204,6 +211,46 @@ Status ClosePartitionFile(Run& run, PartitionFile& p) {
   p.writer.reset();
   p.stream.reset();
   return Status::OK();
+}
+
+// Hash of one row's value (any encoding; NULL hashes apart from every value).
+uint64_t RowHash(const ColumnVector& v, size_t row) {
+  if (!v.IsValid(row)) return 0x9ae16a3b2f90404fULL;
+  switch (v.type().id) {
+    case TypeId::kVarchar: {
+      std::string_view s = v.GetValue<std::string_view>(row);
+      return XXH3_64bits(s.data(), s.size());
+    }
+    case TypeId::kDate:
+    case TypeId::kInt32: return XXH3_64bits_withSeed(nullptr, 0, static_cast<uint64_t>(v.GetValue<int32_t>(row)));
+    case TypeId::kBoolean: return v.GetValue<uint8_t>(row) ? 1 : 2;
+    default: return XXH3_64bits_withSeed(nullptr, 0, static_cast<uint64_t>(v.GetValue<int64_t>(row)));
+  }
+}
+
+// Whether rows a and b have the same values in every partition column.
+bool SamePartition(const Batch& b, const std::vector<size_t>& cols, size_t a, size_t r) {
+  for (size_t c : cols) {
+    const ColumnVector& v = b.columns[c];
+    bool va = v.IsValid(a), vr = v.IsValid(r);
+    if (va != vr) return false;
+    if (!va) continue;
+    switch (v.type().id) {
+      case TypeId::kVarchar:
+        if (v.GetValue<std::string_view>(a) != v.GetValue<std::string_view>(r)) return false;
+        break;
+      case TypeId::kDate:
+      case TypeId::kInt32:
+        if (v.GetValue<int32_t>(a) != v.GetValue<int32_t>(r)) return false;
+        break;
+      case TypeId::kBoolean:
+        if (v.GetValue<uint8_t>(a) != v.GetValue<uint8_t>(r)) return false;
+        break;
+      default:
+        if (v.GetValue<int64_t>(a) != v.GetValue<int64_t>(r)) return false;
+    }
+  }
+  return true;
 }
 
 // Builds the raw text of a record from its text fields (for quarantine when the reader had
@@ -511,55 +558,98 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
     }
   }
 
-  // Partitioning: rows grouped by their partition values, each group written with a selection.
-  std::map<std::string, std::pair<std::vector<catalog::PartitionValue>, std::vector<uint32_t>>> groups;
-  for (size_t r = 0; r < mapped.num_rows; ++r) {
+  // Partitioning: rows grouped by their partition values (hashed from the typed values; the
+  // folder text is built once per group), each group written with a selection.
+  struct Group {
+    size_t first_row;
+    std::vector<uint32_t> rows;
+  };
+  std::vector<Group> groups;
+  {
+    std::vector<uint64_t> key_hash(mapped.num_rows, 0x2545f4914f6cdd1dULL);
+    for (size_t pc : run.partition_cols) {
+      const ColumnVector& v = mapped.columns[pc];
+      for (size_t r = 0; r < mapped.num_rows; ++r) key_hash[r] = XXH3_64bits_withSeed(nullptr, 0, key_hash[r] ^ RowHash(v, r));
+    }
+    std::unordered_map<uint64_t, std::vector<size_t>> by_hash;  // hash -> groups (collisions)
+    for (size_t r = 0; r < mapped.num_rows; ++r) {
+      std::vector<size_t>& candidates = by_hash[key_hash[r]];
+      size_t g = SIZE_MAX;
+      for (size_t c : candidates) {
+        if (SamePartition(mapped, run.partition_cols, groups[c].first_row, r)) {
+          g = c;
+          break;
+        }
+      }
+      if (g == SIZE_MAX) {
+        g = groups.size();
+        candidates.push_back(g);
+        groups.push_back(Group{r, {}});
+      }
+      groups[g].rows.push_back(static_cast<uint32_t>(r));
+    }
+  }
+  Batch data;
+  for (size_t c : run.data_cols) data.columns.push_back(std::move(mapped.columns[c]));
+  data.num_rows = mapped.num_rows;
+  std::vector<PartitionFile*> files(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
     std::string path;
     std::vector<catalog::PartitionValue> values;
     for (size_t k = 0; k < run.partition_cols.size(); ++k) {
-      auto text_value = PartitionText(mapped.columns[run.partition_cols[k]], r);
+      auto text_value = PartitionText(mapped.columns[run.partition_cols[k]], groups[g].first_row);
       const std::string& key = run.output_schema[run.partition_cols[k]].name;
       if (k) path += '/';
       path += key + "=" + (text_value ? EscapeForPath(*text_value) : kHiveNull);
       values.push_back({key, text_value});
     }
-    auto& g = groups[path];
-    if (g.second.empty()) g.first = std::move(values);
-    g.second.push_back(static_cast<uint32_t>(r));
-  }
-  Batch data;
-  for (size_t c : run.data_cols) data.columns.push_back(std::move(mapped.columns[c]));
-  data.num_rows = mapped.num_rows;
-  for (auto& [path, group] : groups) {
-    PartitionFile* p;
-    {
-      std::lock_guard<std::mutex> lock(run.mu);
-      auto& slot = run.partitions[path];
-      if (!slot) {
-        slot = std::make_unique<PartitionFile>();
-        slot->path = path;
-        slot->values = group.first;
-      }
-      p = slot.get();
+    std::lock_guard<std::mutex> lock(run.mu);
+    auto& slot = run.partitions[path];
+    if (!slot) {
+      slot = std::make_unique<PartitionFile>();
+      slot->path = path;
+      slot->values = std::move(values);
+      run.partition_budget = run.buffer_budget / run.partitions.size();
     }
-    SelectionVector sel(group.second.size());
-    sel.Resize(group.second.size());
-    std::copy(group.second.begin(), group.second.end(), sel.data());
+    files[g] = slot.get();
+  }
+  // Every thread's batch touches most partitions: take the free ones first rather than queueing
+  // behind another thread on the same partition lock.
+  auto write_group = [&](size_t g, std::unique_lock<std::mutex>& held) -> Status {
+    PartitionFile* p = files[g];
+    const std::vector<uint32_t>& rows = groups[g].rows;
+    SelectionVector sel(rows.size());
+    sel.Resize(rows.size());
+    std::copy(rows.begin(), rows.end(), sel.data());
     data.selection = std::move(sel);
-    std::lock_guard<std::mutex> lock(p->mu);
     if (!p->writer) SL_RETURN_IF_ERROR(OpenPartitionFile(run, *p));
     SL_RETURN_IF_ERROR(p->writer->Write(data));
-    p->rows += group.second.size();
-    p->rows_in_file += group.second.size();
-    if (p->stream->bytes_written() >= run.job.target_file_size_mb << 20) {
-      SL_RETURN_IF_ERROR(ClosePartitionFile(run, *p));
+    p->rows += rows.size();
+    p->rows_in_file += rows.size();
+    if (p->writer->buffered_bytes() > run.partition_budget.load(std::memory_order_relaxed))
+      SL_RETURN_IF_ERROR(p->writer->FlushRowGroup());
+    if (p->stream->bytes_written() >= run.job.target_file_size_mb << 20) SL_RETURN_IF_ERROR(ClosePartitionFile(run, *p));
+    held.unlock();
+    return Status::OK();
+  };
+  std::vector<size_t> busy;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    std::unique_lock<std::mutex> held(files[g]->mu, std::try_to_lock);
+    if (!held.owns_lock()) {
+      busy.push_back(g);
+      continue;
     }
+    SL_RETURN_IF_ERROR(write_group(g, held));
+  }
+  for (size_t g : busy) {
+    std::unique_lock<std::mutex> held(files[g]->mu);
+    SL_RETURN_IF_ERROR(write_group(g, held));
   }
 
   std::lock_guard<std::mutex> lock(run.mu);
   run.counters.Merge(local);
   for (auto& q : rejected) run.quarantine.push_back(std::move(q));
-  run.row_hashes.insert(run.row_hashes.end(), hashes.begin(), hashes.end());
+  for (uint64_t h : hashes) run.row_hashes[h >> (64 - Run::kHashBucketBits)].push_back(h);
   return Status::OK();
 }
 
@@ -618,6 +708,14 @@ Status Prepare(Run& run, const catalog::TableMetadata& source, const RunOptions&
   for (const std::string& key : job.partition_by) {
     auto idx = run.output_schema.FindField(key);
     if (!idx) return Status::InvalidArgument("job '" + job.name + "': partition key '" + key + "' is not a target column");
+    switch (run.output_schema[*idx].type.id) {
+      case TypeId::kVarchar: case TypeId::kDate: case TypeId::kInt32: case TypeId::kInt64:
+      case TypeId::kBoolean: case TypeId::kTimestamp: break;
+      default:  // folder names of fractional values would not round-trip
+        return Status::InvalidArgument("job '" + job.name + "': partition key '" + key + "' is " +
+                                       run.output_schema[*idx].type.ToString() +
+                                       "; partition by VARCHAR, DATE, INTEGER, BIGINT, BOOLEAN or TIMESTAMP");
+    }
     run.partition_cols.push_back(*idx);
   }
   for (size_t c = 0; c < run.output_schema.size(); ++c) {
@@ -655,6 +753,7 @@ Status Prepare(Run& run, const catalog::TableMetadata& source, const RunOptions&
   }
   SL_ASSIGN_OR_RETURN(run.writer_options.compression, parquet::ParseCompression(job.compression));
   run.writer_options.row_group_rows = options.row_group_rows;
+  run.buffer_budget = options.buffer_budget_bytes;
   run.writer_options.key_value_metadata.emplace_back("saleslake.job", job.name);
   run.writer_options.key_value_metadata.emplace_back("saleslake.run_id", run.run_id);
   return Status::OK();
@@ -804,10 +903,15 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
   SL_RETURN_IF_ERROR(Prepare(run, *source, options));
   for (const catalog::DataFile& f : todo) SL_RETURN_IF_ERROR(ReadOneFile(run, f, report));
 
-  // Close every partition file, collecting the data files to commit.
+  // Close every partition file (the last row groups are encoded and compressed here, so in
+  // parallel), collecting the data files to commit.
+  std::vector<PartitionFile*> open_files;
+  for (auto& [path, p] : run.partitions) open_files.push_back(p.get());
+  std::vector<Status> closed(open_files.size());
+  ThreadPool::Default().ParallelFor(open_files.size(), [&](size_t i) { closed[i] = ClosePartitionFile(run, *open_files[i]); });
+  for (const Status& st : closed) SL_RETURN_IF_ERROR(st);
   std::vector<catalog::DataFile> written;
   for (auto& [path, p] : run.partitions) {
-    SL_RETURN_IF_ERROR(ClosePartitionFile(run, *p));
     report.rows_per_partition[path] = p->rows;
     for (auto& f : p->done) {
       report.bytes_written += f.size;
@@ -831,8 +935,14 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     report.date_min = FormatDate(c.date_min);
     report.date_max = FormatDate(c.date_max);
   }
-  std::sort(run.row_hashes.begin(), run.row_hashes.end());
-  for (size_t i = 1; i < run.row_hashes.size(); ++i) report.exact_duplicates += run.row_hashes[i] == run.row_hashes[i - 1];
+  std::vector<uint64_t> duplicates(run.row_hashes.size(), 0);
+  ThreadPool::Default().ParallelFor(run.row_hashes.size(), [&](size_t b) {
+    std::vector<uint64_t>& v = run.row_hashes[b];
+    std::sort(v.begin(), v.end());
+    for (size_t i = 1; i < v.size(); ++i) duplicates[b] += v[i] == v[i - 1];
+    std::vector<uint64_t>().swap(v);
+  });
+  for (uint64_t d : duplicates) report.exact_duplicates += d;
   if (report.rows_read != report.rows_loaded + report.rows_quarantined)
     return Status::Internal("row accounting broke: read " + std::to_string(report.rows_read) + " != loaded " +
                             std::to_string(report.rows_loaded) + " + quarantined " + std::to_string(report.rows_quarantined));

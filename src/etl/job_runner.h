@@ -37,6 +37,9 @@ struct RunOptions {
   std::string secret_key_hex;
   // Parquet row group size (rows); smaller values bound memory further.
   int64_t row_group_rows = 1 << 20;
+  // Encoded bytes all open partition files may buffer together: a partition whose open row
+  // group passes its share (this / open partitions) writes the row group out.
+  size_t buffer_budget_bytes = size_t{256} << 20;
   // Test hook, also settable with $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS: a pause after the data
   // files are written and before the catalog commit (crash tests kill the process there).
   int pause_before_commit_ms = 0;

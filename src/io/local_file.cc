@@ -36,6 +36,15 @@ class MappedFile final : public RandomAccessFile {
   uint64_t size() const override { return size_; }
   const std::string& name() const override { return name_; }
   const uint8_t* mapped_data() const override { return static_cast<const uint8_t*>(map_); }
+  void DoneWith(uint64_t offset, uint64_t n) const override {
+    if (map_ == nullptr || offset >= size_) return;
+    // Only whole pages inside the range; the read-only private mapping was never written, so
+    // MADV_DONTNEED drops our references to page-cache pages without losing data.
+    static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    uint64_t begin = (offset + page - 1) / page * page;
+    uint64_t end = std::min(offset + n, size_) / page * page;
+    if (end > begin) madvise(static_cast<uint8_t*>(map_) + begin, end - begin, MADV_DONTNEED);
+  }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
     if (offset > size_ || out.size() > size_ - offset)
       return Status::IOError(name_ + ": read of " + std::to_string(out.size()) +

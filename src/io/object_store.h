@@ -40,6 +40,10 @@ class RandomAccessFile {
   // The whole content when it is memory-mapped (zero copy), else nullptr. Valid for the life
   // of this object.
   virtual const uint8_t* mapped_data() const { return nullptr; }
+  // A hint that [offset, offset + n) will not be read again soon: a mapped file lets those
+  // pages leave this process's memory (they stay readable, faulted back in from the file), so
+  // a streaming pass over a large file does not grow the resident set by the file's size.
+  virtual void DoneWith(uint64_t /*offset*/, uint64_t /*n*/) const {}
   // Name for error messages (a path or a key).
   virtual const std::string& name() const = 0;
 

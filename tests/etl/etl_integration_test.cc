@@ -123,6 +123,31 @@ TEST_F(EtlIntegrationTest, CleanDataLoadsEveryRowAndAgreesWithDuckDb) {
   EXPECT_EQ(leaked.out, "n\n0\n");
 }
 
+TEST_F(EtlIntegrationTest, SmallBufferBudgetCutsRowGroupsAndKeepsEveryRow) {
+  // 10 KB for all open partitions: every partition writes its row group out after almost every
+  // batch. The data must be the same as with the default budget, just in more row groups.
+  Generate("a.csv", 20000, 3, false);
+  auto r = Sl({"start-job", "--job-name", "test-job", "--format", "json", "--buffer-mb", "0.01"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rep = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_EQ(rep["rows_loaded"], 20000);
+  EXPECT_EQ(rep["files_written"], 8);
+  EXPECT_EQ(Sl({"start-job", "--job-name", "test-job", "--buffer-mb", "0"}).exit_code, 2);
+
+  SL_REQUIRE_DUCKDB();
+  std::string files = "'" + lake_ + "/processed_data/sales_data/**/*.parquet'";
+  auto groups = testing::RunDuckDb("SELECT count(DISTINCT (file_name, row_group_id)) > 8 AS many, "
+                                   "CAST(sum(row_group_num_rows) / 6 AS BIGINT) AS rows FROM parquet_metadata(" + files + ")");
+  ASSERT_EQ(groups.exit_code, 0) << groups.err;
+  EXPECT_EQ(groups.out, "many,rows\ntrue,20000\n");
+  std::string q = "SELECT region, count(*) AS n, round(sum(amount), 2) AS revenue FROM ";
+  auto expected = testing::RunDuckDb(q + "read_csv('" + dir_.Join("a.csv") +
+                                     "', header=true) GROUP BY region ORDER BY region");
+  auto ours = testing::RunDuckDb(q + "read_parquet(" + files + ", hive_partitioning=true) GROUP BY region ORDER BY region");
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(ours.out, expected.out);
+}
+
 TEST_F(EtlIntegrationTest, MessyDataIsCleanedOrQuarantinedNeverLost) {
   Generate("m.csv", 40000, 9, true);
   auto rep = StartJob();

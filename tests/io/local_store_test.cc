@@ -167,5 +167,23 @@ TEST(LocalFileTest, ReadsAndBounds) {
   EXPECT_FALSE(m->ReadString(2, 5).ok());
 }
 
+TEST(LocalFileTest, DoneWithKeepsMappedBytesReadable) {
+  // Dropping pages of a read-only mapping is only a hint: the bytes read back unchanged.
+  saleslake::testing::TempDir dir;
+  std::string content;
+  for (int i = 0; i < 100000; ++i) content += static_cast<char>('a' + i % 26);
+  ASSERT_TRUE(WriteLocalFileAtomic(dir.Join("big"), content).ok());
+  auto f = OpenLocalFile(dir.Join("big"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_NE((*f)->mapped_data(), nullptr);
+  std::string_view mapped(reinterpret_cast<const char*>((*f)->mapped_data()), (*f)->size());
+  EXPECT_EQ(mapped, content);
+  (*f)->DoneWith(0, content.size());
+  (*f)->DoneWith(5000, 1);
+  (*f)->DoneWith(content.size() + 10, 10);  // past the end: ignored
+  EXPECT_EQ(mapped, content);
+  EXPECT_EQ(*(*f)->ReadString(70000, 26), content.substr(70000, 26));
+}
+
 }  // namespace
 }  // namespace saleslake::io

@@ -193,6 +193,7 @@ struct MorselResult {
 // Runs one read: the morsel chain (see ReadCsv in the header).
 class ReadJob {
  public:
+  void set_source(const io::RandomAccessFile* source) { source_ = source; }
   ReadJob(std::string_view data, uint64_t data_start, uint64_t line_base,
           const ReadOptions& options, const RowConverter& conv, const Schema& out_schema,
           size_t expected_fields, const std::string& file_name, const BatchSink& sink,
@@ -291,6 +292,7 @@ class ReadJob {
         chain_busy_ = false;
         lock.unlock();
         Deliver(k, *res, line_base, allowed);
+        if (source_) source_->DoneWith(res->start, res->end - res->start);
         res.reset();
         lock.lock();
         if (chain_busy_) return;
@@ -313,6 +315,7 @@ class ReadJob {
     direct_line_base_ = lines_before_ + 1;
     ParseRange(i, start, /*direct=*/true, &res);
     if (res.error.ok() && !stop_.load() && options_.on_morsel_end) res.error = options_.on_morsel_end(i);
+    if (source_ && res.end > start) source_->DoneWith(start, res.end - start);
     std::lock_guard<std::mutex> lock(mu_);
     if (!res.error.ok()) Fail(res.error);
     totals_.Add(res.counts);
@@ -491,6 +494,7 @@ class ReadJob {
   const std::string& file_name_;
   const BatchSink& sink_;
   RejectSink* rejects_;
+  const io::RandomAccessFile* source_ = nullptr;  // mapped input: told when a range is done
   const uint64_t data_start_;
   uint64_t morsel_bytes_ = 0;
   size_t num_morsels_ = 0;
@@ -612,6 +616,7 @@ Result<ReadStats> ReadCsv(const io::RandomAccessFile& file, const ReadOptions& o
   int threads = options.threads;
   ReadJob job(data, pos, lines_before, options, conv, out_schema, schema.size(), name, sink,
               rejects);
+  if (src.mapped_data() != nullptr) job.set_source(&src);
   Status s = job.Run(threads <= 0 ? 0 : static_cast<size_t>(threads));
   if (!s.ok()) return s;
   Counters c = job.totals();

@@ -85,6 +85,11 @@ class ParquetWriter {
   // batch.selection). kInvalidArgument when the batch does not match the schema or a non-nullable
   // column holds a NULL.
   Status Write(const Batch& batch);
+  // Encoded bytes the open row group holds in memory (pages, dictionaries; an estimate).
+  size_t buffered_bytes() const;
+  // Ends the open row group now (no-op when it is empty): callers that keep many writers open
+  // at once (a partitioned write) bound their memory with it.
+  Status FlushRowGroup();
   // Flushes the last row group, writes the page indexes and the footer. Call exactly once.
   Result<FileStats> Close();
 

@@ -784,6 +784,17 @@ Status ParquetWriter::Write(const Batch& batch) {
   return Status::OK();
 }
 
+size_t ParquetWriter::buffered_bytes() const {
+  size_t bytes = 0;
+  for (const auto& w : impl_->columns) bytes += w->EstimatedBytes();
+  return bytes;
+}
+
+Status ParquetWriter::FlushRowGroup() {
+  if (impl_->closed) return Status::InvalidArgument("ParquetWriter::FlushRowGroup after Close");
+  return impl_->FlushRowGroup();
+}
+
 Result<FileStats> ParquetWriter::Close() {
   Impl& im = *impl_;
   if (im.closed) return Status::InvalidArgument("ParquetWriter::Close called twice");
