@@ -86,6 +86,10 @@ struct ExprCtx {
   // The plan whose first columns are `scope`: a correlated subquery is decorrelated by joining
   // onto it (the plan grows columns at its end). Null where that rewrite is not possible.
   PlanPtr* correlated_plan = nullptr;
+  // After GROUP BY: the grouping sets (empty = one set of all groups) and the column holding
+  // each row's set index (-1 when the query does not use grouping()).
+  const std::vector<std::vector<int>>* grouping_sets = nullptr;
+  int grouping_id_col = -1;
   // While binding a correlated subquery's WHERE conjuncts: names not found in `scope` resolve
   // here, as columns corr_offset + i (the layout subquery columns ++ outer columns).
   const Scope* corr_outer = nullptr;
@@ -216,6 +220,7 @@ class Binder {
   Result<Correlation> BindCorrelation(const Query& q, const Scope& outer, SourcePos pos);
   Result<ExprPtr> BindCorrelated(const AstExpr& e, const ExprCtx& ctx);
   Result<AggregateCall> BindAggregateCall(const AstExpr& a, const ExprCtx& ctx);
+  Result<ExprPtr> BindGrouping(const AstExpr& e, const ExprCtx& ctx);
   Status BindRangeOffsets(const WindowSpec& spec, SourcePos pos, WindowCall& call, const ExprCtx& ctx);
 
   const Catalog* catalog_;
@@ -978,8 +983,52 @@ Result<ExprPtr> Binder::BindExpr(const AstExpr& e, const ExprCtx& ctx) {
   return ErrAt(e.pos, "unsupported expression");
 }
 
+// grouping(a, b, ...) (Trino): a BIGINT bit mask, the leftmost argument the highest bit, with a
+// bit set when that argument is not in the row's grouping set.
+Result<ExprPtr> Binder::BindGrouping(const AstExpr& e, const ExprCtx& ctx) {
+  if (!ctx.post_agg || ctx.grouping_sets == nullptr)
+    return ErrAt(e.pos, "grouping() is only allowed in SELECT, HAVING and ORDER BY of a query with GROUP BY");
+  if (e.args.empty() || e.args.size() > 62 || e.distinct || e.star || e.filter || e.window)
+    return ErrAt(e.pos, "grouping() takes 1 to 62 GROUP BY expressions");
+  std::vector<int> groups;
+  for (const auto& a : e.args) {
+    ExprCtx pre;
+    pre.scope = ctx.pre_scope;
+    pre.clause = "grouping()";
+    SL_ASSIGN_OR_RETURN(ExprPtr b, BindExpr(*a, pre));
+    std::string key = b->ToString();
+    int g = -1;
+    for (const auto& [k, col] : *ctx.group_keys)
+      if (k == key) g = col;
+    if (g < 0) return ErrAt(a->pos, "grouping() argument must be a GROUP BY expression");
+    groups.push_back(g);
+  }
+  auto mask_of = [&](const std::vector<int>* set) {
+    int64_t mask = 0;
+    for (int g : groups) {
+      bool in = set == nullptr || std::find(set->begin(), set->end(), g) != set->end();
+      mask = mask * 2 + (in ? 0 : 1);
+    }
+    return mask;
+  };
+  const auto& sets = *ctx.grouping_sets;
+  if (sets.empty() || ctx.grouping_id_col < 0) return MakeLiteral(Value::Int64(mask_of(nullptr)));
+  ExprPtr id = MakeColumn(ctx.grouping_id_col, DataType::Int64());
+  std::vector<ExprPtr> args;
+  for (size_t s = 0; s + 1 < sets.size(); ++s) {
+    SL_ASSIGN_OR_RETURN(ExprPtr is_set, Compare("=", id, MakeLiteral(Value::Int64(static_cast<int64_t>(s))), e.pos));
+    args.push_back(is_set);
+    args.push_back(MakeLiteral(Value::Int64(mask_of(&sets[s]))));
+  }
+  args.push_back(MakeLiteral(Value::Int64(mask_of(&sets.back()))));
+  auto n = MakeNode(ExprKind::kCase, DataType::Int64(), e.pos, std::move(args));
+  const_cast<Expr*>(n.get())->has_else = true;
+  return n;
+}
+
 Result<ExprPtr> Binder::BindFunction(const AstExpr& e, const ExprCtx& ctx) {
   const std::string& name = e.text;
+  if (name == "grouping") return BindGrouping(e, ctx);
   if (e.window) {
     return ErrAt(e.pos, "window function '" + name + "' is not allowed in " + ctx.clause);
   }
@@ -1298,6 +1347,14 @@ void CollectAggregates(const AstExpr& e, std::vector<const AstExpr*>& out, bool 
   }
 }
 
+// Does the expression call grouping() (outside subqueries)?
+bool CallsGrouping(const AstExpr& e) {
+  if (e.kind == AstKind::kFunction && e.text == "grouping") return true;
+  for (const auto& a : e.args)
+    if (CallsGrouping(*a)) return true;
+  return false;
+}
+
 void CollectWindows(const AstExpr& e, std::vector<const AstExpr*>& out) {
   if (e.kind == AstKind::kFunction && e.window) {
     out.push_back(&e);
@@ -1499,6 +1556,17 @@ Result<PlanPtr> Binder::BindSpec(const QuerySpec& spec, const std::vector<OrderI
       }
       agg_cols[a] = col;
     }
+    bool uses_grouping = false;
+    for (const auto& item : spec.items) uses_grouping |= CallsGrouping(*item.expr);
+    if (spec.having) uses_grouping |= CallsGrouping(*spec.having);
+    if (order_by)
+      for (const auto& o : *order_by) uses_grouping |= CallsGrouping(*o.expr);
+    if (uses_grouping && !agg->grouping_sets.empty()) {
+      agg->grouping_id = true;
+      ctx.grouping_id_col = static_cast<int>(agg->output.size());
+      agg->output.push_back({"$grouping_id", DataType::Int64()});
+    }
+    ctx.grouping_sets = &agg->grouping_sets;
     for (const auto& c : agg->output) post.cols.push_back({"", c.name, c.type});
     plan = agg;
     ctx.scope = &post;

@@ -205,6 +205,7 @@ struct PlanNode {
   std::vector<ExprPtr> groups;
   std::vector<AggregateCall> aggregates;
   std::vector<std::vector<int>> grouping_sets;
+  bool grouping_id = false;  // one more output column: the index of the row's grouping set
   // kJoin
   JoinType join_type = JoinType::kInner;
   std::vector<ExprPtr> left_keys, right_keys;  // over the left / right child's output

@@ -566,6 +566,12 @@ class HashAggregateOp final : public Operator {
         SL_RETURN_IF_ERROR(sp.aggs[a]->Finalize(col));
         b.columns.push_back(std::move(col));
       }
+      if (node_.grouping_id) {  // which grouping set the rows belong to, for grouping()
+        ColumnVector col(DataType::Int64(), groups);
+        col.Resize(groups);
+        std::fill(col.data<int64_t>(), col.data<int64_t>() + groups, static_cast<int64_t>(s));
+        b.columns.push_back(std::move(col));
+      }
       results_.push_back(std::move(b));
     }
     return Status::OK();
