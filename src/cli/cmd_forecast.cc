@@ -1,6 +1,8 @@
 // `saleslake forecast`: daily demand forecasts with prediction intervals and backtest metrics.
-// Input is a CSV file read by a small strict loader here (RFC-4180 quoting, errors with line
-// numbers); --query runs SQL over the lake and feeds its result through the same loader.
+// Input is a CSV file read by csv::ReadCsv with sniffed types (errors name the line); --query runs
+// SQL over the lake and feeds its result through the same loader. --to-table appends the
+// forecasts to a lake table (Parquet through the catalog) that SQL and dashboards can query.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -15,6 +17,8 @@
 #include "cli/command.h"
 #include "common/logging.h"
 #include "common/types.h"
+#include "formats/csv/csv_reader.h"
+#include "formats/csv/sniffer.h"
 #include "fmt/format.h"
 #include "forecast/forecast.h"
 #include "forecast/series.h"
@@ -28,67 +32,10 @@ namespace {
 
 struct ForecastArgs {
   std::string input, query, date_col, value_col, by, model = "auto", format = "table", output;
-  std::string gaps = "zero", duplicates = "error", exclude;
+  std::string gaps = "zero", duplicates = "error", exclude, to_table;
   int horizon = 0, season = 7, backtest = 0;
   bool metrics = false;
 };
-
-// Splits one CSV record starting at `pos`; advances `pos` and `line` past it.
-Status NextRecord(const std::string& text, size_t* pos, int64_t* line, std::vector<std::string>* out,
-                  const std::string& path) {
-  out->clear();
-  std::string field;
-  size_t i = *pos;
-  const int64_t start_line = *line;
-  bool quoted = false, was_quoted = false;
-  while (i <= text.size()) {
-    const char c = i < text.size() ? text[i] : '\n';
-    if (quoted) {
-      if (i == text.size()) {
-        return Status::InvalidArgument(fmt::format("{}:{}: unterminated quoted field", path, start_line));
-      }
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++*line;
-        field += c;
-      }
-      ++i;
-      continue;
-    }
-    if (c == '"' && field.empty() && !was_quoted) {
-      quoted = was_quoted = true;
-      ++i;
-      continue;
-    }
-    if (c == ',' || c == '\n' || c == '\r') {
-      out->push_back(std::move(field));
-      field.clear();
-      was_quoted = false;
-      if (c == ',') {
-        ++i;
-        continue;
-      }
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      ++i;
-      ++*line;
-      break;
-    }
-    if (was_quoted) {
-      return Status::InvalidArgument(
-          fmt::format("{}:{}: unexpected character after a closing quote", path, *line));
-    }
-    field += c;
-    ++i;
-  }
-  *pos = i;
-  return Status::OK();
-}
 
 std::optional<int32_t> ParseDay(std::string_view s) {
   if (auto d = ParseIsoDate(s)) return d;
@@ -100,21 +47,20 @@ std::optional<int32_t> ParseDay(std::string_view s) {
   return std::nullopt;
 }
 
+// Reads --input with the project's CSV reader: the sniffer finds the dialect and the column
+// types (a DATE/TIMESTAMP date column in any format it knows, a numeric value column), the reader
+// handles quoting and reports bad rows with their line. Values a typed column could not parse,
+// and anything read as text that is not a date or a number, fail with "FILE:LINE: column ...".
 Result<std::vector<forecast::DailySeries>> LoadCsv(const ForecastArgs& a,
                                                    std::vector<std::string>* group_names) {
-  std::ifstream in(a.input, std::ios::binary);
-  if (!in) return Status::IOError("cannot open " + a.input);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
-  size_t pos = 0;
-  int64_t line = 1;
-  std::vector<std::string> header, rec;
-  SL_RETURN_IF_ERROR(NextRecord(text, &pos, &line, &header, a.input));
+  auto file = io::OpenLocalFile(a.input);
+  if (!file.ok()) return Status::IOError("cannot open " + a.input + ": " + file.status().message());
+  auto sniff = csv::Sniff(**file);
+  if (!sniff.ok()) return sniff.status().WithContext(a.input);
+  const Schema& header = sniff->schema;
   auto find = [&](const std::string& name) -> Result<size_t> {
     for (size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return i;
+      if (header[i].name == name) return i;
     }
     return Status::InvalidArgument(fmt::format("{}: no column '{}' in the header ({} columns)", a.input,
                                                name, header.size()));
@@ -145,37 +91,104 @@ Result<std::vector<forecast::DailySeries>> LoadCsv(const ForecastArgs& a,
   forecast::SeriesOptions so;
   SL_ASSIGN_OR_RETURN(so.gaps, forecast::ParseGapPolicy(a.gaps));
   SL_ASSIGN_OR_RETURN(so.duplicates, forecast::ParseDuplicatePolicy(a.duplicates));
+
+  csv::ReadOptions ro = sniff->ToReadOptions();
+  ro.dialect.null_tokens.push_back("null");
+  // Group and exclude columns are compared as text; the value is DOUBLE when the sniffer saw
+  // numbers (rare bad values then come back as rejects), else text we parse to name the culprit.
+  for (size_t i : by_i) ro.schema.fields[i].type = DataType::Varchar();
+  if (excl_i) ro.schema.fields[*excl_i].type = DataType::Varchar();
+  const TypeId vt = header[value_i].type.id;
+  const bool value_numeric = vt == TypeId::kInt64 || vt == TypeId::kDouble || vt == TypeId::kDecimal ||
+                             vt == TypeId::kInt32 || vt == TypeId::kFloat;
+  ro.schema.fields[value_i].type = value_numeric ? DataType::Double() : DataType::Varchar();
+  const TypeId dt = header[date_i].type.id;
+  if (dt != TypeId::kDate && dt != TypeId::kTimestamp) ro.schema.fields[date_i].type = DataType::Varchar();
+  // Projection: date, value, __line, then the group columns and the exclude column.
+  ro.projection = {date_i, value_i};
+  for (size_t i : by_i) ro.projection.push_back(i);
+  if (excl_i) ro.projection.push_back(*excl_i);
+  ro.line_column = true;
+  ro.threads = 1;  // one pass in file order: series keep their order of first appearance
+  const size_t line_col = ro.projection.size();
+  const TypeId date_type = ro.schema.fields[date_i].type.id;
+
   forecast::SeriesBuilder builder(so);
   std::vector<std::string> group;
   int64_t rows = 0;
-  while (pos < text.size()) {
-    const int64_t rec_line = line;
-    SL_RETURN_IF_ERROR(NextRecord(text, &pos, &line, &rec, a.input));
-    if (rec.size() == 1 && rec[0].empty()) continue;  // blank line
-    if (rec.size() != header.size()) {
-      return Status::InvalidArgument(fmt::format("{}:{}: {} fields, the header has {}", a.input,
-                                                 rec_line, rec.size(), header.size()));
+  csv::CollectingRejectSink rejects;
+  auto read = csv::ReadCsv(
+      **file, ro,
+      [&](size_t, Batch& b) -> Status {
+        for (auto& c : b.columns) c.Flatten();
+        for (size_t r = 0; r < b.live_rows(); ++r) {
+          const size_t row = b.selection ? b.selection->Get(r) : r;
+          const int64_t line = b.columns[line_col].GetValue<int64_t>(row);
+          if (excl_i && b.columns[line_col - 1].IsValid(row) &&
+              b.columns[line_col - 1].GetValue<std::string_view>(row) == excl_value) {
+            continue;
+          }
+          const ColumnVector& dc = b.columns[0];
+          if (!dc.IsValid(row)) {
+            return Status::InvalidArgument(
+                fmt::format("{}:{}: column '{}': the date is empty", a.input, line, a.date_col));
+          }
+          int32_t day = 0;
+          if (date_type == TypeId::kDate) {
+            day = dc.GetValue<int32_t>(row);
+          } else if (date_type == TypeId::kTimestamp) {
+            const int64_t ts = dc.GetValue<int64_t>(row);
+            int64_t d = ts / kMicrosPerDay;
+            if (ts < 0 && ts % kMicrosPerDay != 0) --d;
+            day = static_cast<int32_t>(d);
+          } else {
+            const std::string_view text = dc.GetValue<std::string_view>(row);
+            auto parsed = ParseDay(text);
+            if (!parsed) {
+              return Status::InvalidArgument(fmt::format(
+                  "{}:{}: column '{}': '{}' is not a date (YYYY-MM-DD)", a.input, line, a.date_col, text));
+            }
+            day = *parsed;
+          }
+          double v = std::nan("");  // NULL: a gap, filled per --gaps
+          const ColumnVector& vc = b.columns[1];
+          if (vc.IsValid(row)) {
+            if (value_numeric) {
+              v = vc.GetValue<double>(row);
+            } else {
+              const std::string vs(vc.GetValue<std::string_view>(row));
+              char* end = nullptr;
+              v = std::strtod(vs.c_str(), &end);
+              if (vs.empty() || end != vs.c_str() + vs.size() || !std::isfinite(v)) {
+                return Status::InvalidArgument(fmt::format("{}:{}: column '{}': '{}' is not a number",
+                                                           a.input, line, a.value_col, vs));
+              }
+            }
+          }
+          group.clear();
+          for (size_t k = 0; k < by_i.size(); ++k) {
+            const ColumnVector& gc = b.columns[2 + k];
+            group.emplace_back(gc.IsValid(row) ? gc.GetValue<std::string_view>(row) : std::string_view());
+          }
+          SL_RETURN_IF_ERROR(builder.Add(group, day, v, line).WithContext(a.input));
+          ++rows;
+        }
+        return Status::OK();
+      },
+      &rejects);
+  if (!read.ok()) return read.status();
+  auto bad = rejects.TakeSorted();
+  if (!bad.empty()) {
+    const csv::RejectedRow& r = bad.front();
+    std::string col = r.column > 0 && r.column <= header.size() ? header[r.column - 1].name : "";
+    if (r.column - 1 == value_i) {
+      return Status::InvalidArgument(fmt::format("{}:{}: column '{}': {} (not a number){}", a.input,
+                                                 r.line, col, r.reason,
+                                                 bad.size() > 1 ? fmt::format("; {} bad rows in all", bad.size()) : ""));
     }
-    if (excl_i && rec[*excl_i] == excl_value) continue;
-    auto day = ParseDay(rec[date_i]);
-    if (!day) {
-      return Status::InvalidArgument(fmt::format("{}:{}: column '{}': '{}' is not a date (YYYY-MM-DD)",
-                                                 a.input, rec_line, a.date_col, rec[date_i]));
-    }
-    double v = std::nan("");
-    const std::string& vs = rec[value_i];
-    if (!vs.empty() && vs != "NA" && vs != "null" && vs != "NULL") {
-      char* end = nullptr;
-      v = std::strtod(vs.c_str(), &end);
-      if (end != vs.c_str() + vs.size() || !std::isfinite(v)) {
-        return Status::InvalidArgument(fmt::format("{}:{}: column '{}': '{}' is not a number",
-                                                   a.input, rec_line, a.value_col, vs));
-      }
-    }
-    group.clear();
-    for (size_t i : by_i) group.push_back(rec[i]);
-    SL_RETURN_IF_ERROR(builder.Add(group, *day, v, rec_line));
-    ++rows;
+    return Status::InvalidArgument(fmt::format("{}:{}: {}{}", a.input, r.line,
+                                               col.empty() ? r.reason : "column '" + col + "': " + r.reason,
+                                               bad.size() > 1 ? fmt::format("; {} bad rows in all", bad.size()) : ""));
   }
   if (rows == 0) return Status::InvalidArgument(a.input + ": no data rows");
   return builder.Finish();
@@ -264,6 +277,72 @@ Result<std::string> QueryToCsvFile(const Context& ctx, const std::string& query)
   return path;
 }
 
+// Appends the forecasts to the lake table `table` (created on first use: Parquet under
+// processed_data/<table>/, one catalog commit per run). Columns: the group columns (VARCHAR),
+// date (DATE), forecast, lo80, hi80, lo95, hi95 (DOUBLE), model (VARCHAR) and generated_at
+// (TIMESTAMP, the same for every row of a run, so dashboards can pick the latest run).
+Status WriteForecastTable(const Context& ctx, const std::string& table,
+                          const std::vector<std::string>& group_names,
+                          const std::vector<forecast::DailySeries>& series,
+                          const std::vector<forecast::SeriesOutcome>& outcomes, int horizon) {
+  SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
+  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
+  auto writer = sql::MakeLakeCatalogWriter(store.get(), cat.get());
+  Schema schema;
+  for (const auto& g : group_names) schema.fields.push_back({g, DataType::Varchar(), true});
+  schema.fields.push_back({"date", DataType::Date(), true});
+  for (const char* c : {"forecast", "lo80", "hi80", "lo95", "hi95"}) {
+    schema.fields.push_back({c, DataType::Double(), true});
+  }
+  schema.fields.push_back({"model", DataType::Varchar(), true});
+  schema.fields.push_back({"generated_at", DataType::Timestamp(), true});
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const size_t g = group_names.size();
+  std::vector<Batch> batches;
+  auto row_slot = [&]() -> std::pair<Batch*, size_t> {
+    if (batches.empty() || batches.back().num_rows == kBatchRows) batches.emplace_back(schema);
+    Batch& b = batches.back();
+    const size_t r = b.num_rows;
+    b.SetRows(r + 1);
+    return {&b, r};
+  };
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    const auto& o = outcomes[k];
+    if (!o.status.ok()) continue;
+    const auto& s = series[k];
+    const int32_t first = s.start_day + static_cast<int32_t>(s.values.size());
+    for (int i = 0; i < horizon; ++i) {
+      auto [b, r] = row_slot();
+      for (size_t c = 0; c < g; ++c) b->columns[c].SetString(r, s.group[c]);
+      b->columns[g].data<int32_t>()[r] = first + i;
+      const double vals[5] = {o.forecast.mean[i], o.forecast.lo80[i], o.forecast.hi80[i],
+                              o.forecast.lo95[i], o.forecast.hi95[i]};
+      for (int c = 0; c < 5; ++c) b->columns[g + 1 + c].data<double>()[r] = vals[c];
+      b->columns[g + 6].SetString(r, o.forecast.model);
+      b->columns[g + 7].data<int64_t>()[r] = now;
+    }
+  }
+  if (auto meta = cat->LoadTable(table); meta.ok()) {
+    // Appending must not drop or invent columns (another --by): insist on the same columns.
+    auto names = [](const Schema& sc) {
+      std::vector<std::string> v;
+      for (const auto& f : sc.fields) v.push_back(f.name + " " + f.type.ToString());
+      return fmt::format("{}", fmt::join(v, ", "));
+    };
+    if (names((*meta)->schema()) != names(schema)) {
+      return Status::InvalidArgument(fmt::format(
+          "forecast --to-table {}: the table has columns ({}), these forecasts have ({}); use "
+          "another table name for another grouping",
+          table, names((*meta)->schema()), names(schema)));
+    }
+  }
+  Status st = writer->CreateTable(table, schema, batches, {}, /*if_not_exists=*/false);
+  if (st.code() == StatusCode::kAlreadyExists) st = writer->InsertInto(table, schema, batches);
+  return st.WithContext("forecast --to-table " + table);
+}
+
 int RunForecast(const Context& ctx, ForecastArgs a) {
   std::string temp;
   if (!a.query.empty()) {
@@ -348,9 +427,13 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
     out.close();
     if (!out) return Fail(Status::IOError("cannot write " + a.output));
   }
+  if (!a.to_table.empty()) {
+    Status st = WriteForecastTable(ctx, a.to_table, group_names, *series, outcomes, opt.horizon);
+    if (!st.ok()) return Fail(st);
+  }
   if (a.metrics) {
     std::fputs(Render(mcols, mrows, mnum, a.format).c_str(), stdout);
-  } else if (a.output.empty()) {
+  } else if (a.output.empty() && a.to_table.empty()) {
     std::fputs(fc_text.c_str(), stdout);
   }
   if (failed > 0) {
@@ -385,6 +468,9 @@ void Register(CLI::App& root, Context& ctx) {
   cmd->add_option("--duplicates", a->duplicates,
                   "Several rows per day: error|sum (default error; sum for raw transactions)");
   cmd->add_option("--exclude", a->exclude, "Skip rows where COL=VALUE (e.g. status=OUT)");
+  cmd->add_option("--to-table", a->to_table,
+                  "Append the forecasts to this lake table (e.g. forecasts; created on first use, "
+                  "Parquet + one catalog commit); stdout then stays empty unless --metrics");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunForecast(ctx, *a); }; });
 }
 
