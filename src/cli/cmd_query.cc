@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -32,13 +33,6 @@ struct QueryArgs {
   double timeout_s = 0;
   int64_t memory_limit_mb = -1;
 };
-
-int64_t DefaultMemoryLimit() {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return 0;
-  return static_cast<int64_t>(static_cast<double>(pages) * static_cast<double>(page) * 0.6);
-}
 
 Status WriteParquet(const sql::QueryResult& r, const std::string& path) {
   SL_ASSIGN_OR_RETURN(auto out, io::OpenLocalWrite(path));
@@ -110,9 +104,11 @@ void Register(CLI::App& root, Context& ctx) {
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"table", "csv", "json", "parquet"}));
   cmd->add_option("--output", args->output, "Write the result to this file instead of stdout");
-  cmd->add_option("--timeout", args->timeout_s, "Cancel the query after this many seconds");
+  cmd->add_option("--timeout", args->timeout_s, "Cancel each statement after this many seconds")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--memory-limit", args->memory_limit_mb,
-                  "Fail a query that needs more than this many MB (default: 60% of RAM)");
+                  "Fail a query that needs more than this many MB (default: 60% of RAM; 0: none)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([&ctx, args]() {
     ctx.action = [&ctx, args]() -> int {
       if (!args->sql.empty() && !args->file.empty())
@@ -129,11 +125,11 @@ void Register(CLI::App& root, Context& ctx) {
       opts.catalog = *view;
       opts.writer = sql::MakeLakeCatalogWriter(store->get(), cat->get());
       opts.exec.cancel = &g_cancel;
-      opts.exec.memory_limit_bytes =
-          args->memory_limit_mb >= 0 ? args->memory_limit_mb << 20 : DefaultMemoryLimit();
+      // Unset: the engine's default (60% of RAM); 0: no limit.
+      if (args->memory_limit_mb >= 0) opts.exec.memory_limit_bytes = args->memory_limit_mb << 20;
+      // Counted from the start of each statement (every statement of a script or the REPL).
       if (args->timeout_s > 0)
-        opts.exec.deadline = std::chrono::steady_clock::now() +
-                             std::chrono::microseconds(static_cast<int64_t>(args->timeout_s * 1e6));
+        opts.exec.timeout = std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(args->timeout_s * 1e3)));
       auto engine = sql::Engine::Open(std::move(opts));
       if (!engine.ok()) return Fail(engine.status());
       signal(SIGINT, OnSigint);

@@ -70,5 +70,22 @@ TEST_F(QueryCliTest, ScriptsViewsAndErrors) {
   EXPECT_EQ(usage.exit_code, 2);
 }
 
+TEST_F(QueryCliTest, MemoryAndTimeLimits) {
+  const std::string cross = "SELECT a.customer_id, count(*) FROM raw_sales a CROSS JOIN raw_sales b GROUP BY 1";
+  auto m = Run({"query", cross, "--memory-limit", "1"});
+  EXPECT_EQ(m.exit_code, 1);
+  EXPECT_NE(m.err.find("query exceeded memory limit of 1.0 MB"), std::string::npos) << m.err;
+  auto t = Run({"query", "SELECT count(*) FROM raw_sales a CROSS JOIN raw_sales b", "--timeout", "0.001"});
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.err.find("time limit"), std::string::npos) << t.err;
+  // The limits are per statement: a generous one lets every statement of a script run.
+  std::string file = dir_.Join("limits.sql");
+  WriteFile(file, "SELECT 1;\nSELECT count(*) FROM raw_sales;\n");
+  auto s = Run({"query", "-f", file, "--timeout", "600", "--memory-limit", "0", "--format", "csv"});
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("3000"), std::string::npos) << s.out;
+  EXPECT_EQ(Run({"query", "SELECT 1", "--timeout", "-1"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace saleslake::testing

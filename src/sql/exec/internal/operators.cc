@@ -7,6 +7,8 @@
 #include <numeric>
 #include <unordered_set>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "common/thread_pool.h"
@@ -20,6 +22,29 @@ Status QueryContext::Check() const {
   return Status::OK();
 }
 
+ExecOptions QueryContext::Resolve(const ExecOptions& options) {
+  ExecOptions o = options;
+  if (o.memory_limit_bytes < 0) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    o.memory_limit_bytes =
+        pages > 0 && page > 0 ? static_cast<int64_t>(static_cast<double>(pages) * static_cast<double>(page) * 0.6) : 0;
+  }
+  if (o.timeout.count() > 0) {
+    auto end = std::chrono::steady_clock::now() + o.timeout;
+    if (!o.deadline || end < *o.deadline) o.deadline = end;
+  }
+  return o;
+}
+
+namespace {
+std::string ByteText(int64_t b) {
+  if (b >= (int64_t{1} << 30)) return fmt::format("{:.1f} GB", static_cast<double>(b) / (1 << 30));
+  if (b >= (int64_t{1} << 20)) return fmt::format("{:.1f} MB", static_cast<double>(b) / (1 << 20));
+  if (b >= (int64_t{1} << 10)) return fmt::format("{:.1f} KB", static_cast<double>(b) / (1 << 10));
+  return fmt::format("{} bytes", b);
+}
+}  // namespace
+
 Status QueryContext::Reserve(int64_t bytes) {
   int64_t now = used_.fetch_add(bytes) + bytes;
   int64_t peak = peak_.load();
@@ -27,8 +52,9 @@ Status QueryContext::Reserve(int64_t bytes) {
   }
   if (options_.memory_limit_bytes > 0 && now > options_.memory_limit_bytes)
     return Status::ResourceExhausted(fmt::format(
-        "query exceeded its memory limit of {} MB (raise it with --memory-limit)",
-        options_.memory_limit_bytes >> 20));
+        "query exceeded memory limit of {} (its hash tables, sorts and buffered rows need more; "
+        "raise the limit with --memory-limit MB)",
+        ByteText(options_.memory_limit_bytes)));
   return Status::OK();
 }
 
@@ -679,11 +705,22 @@ class HashJoinOp final : public Operator {
     if (cross) {
       if (static_cast<double>(n) * static_cast<double>(build_.num_rows) > 5e8)
         return Status::ResourceExhausted("join produces too many rows (cross product over 500M)");
-      for (size_t i = 0; i < n; ++i)
+      // The pair lists of one probe batch can be large: count them against the memory limit and
+      // stay cancellable while they are filled.
+      int64_t pair_bytes = static_cast<int64_t>(n * build_.num_rows * 2 * sizeof(uint32_t));
+      SL_RETURN_IF_ERROR(ctx_.Reserve(pair_bytes));
+      struct Unreserve {
+        QueryContext& ctx;
+        int64_t bytes;
+        ~Unreserve() { ctx.Release(bytes); }
+      } unreserve{ctx_, pair_bytes};
+      for (size_t i = 0; i < n; ++i) {
+        if ((i & 63) == 0) SL_RETURN_IF_ERROR(ctx_.Check());
         for (size_t r = 0; r < build_.num_rows; ++r) {
           lrows_.push_back(static_cast<uint32_t>(i));
           rrows_.push_back(static_cast<uint32_t>(r));
         }
+      }
     } else {
       std::vector<const ColumnVector*> keys;
       for (const auto& k : node_.left_keys) {
@@ -812,6 +849,9 @@ class SortOp final : public Operator {
     SL_ASSIGN_OR_RETURN(std::vector<Batch> batches, Collect(node_.children[0], ctx_));
     Batch all = ConcatBatches(OutputSchema(node_), batches);
     batches.clear();
+    // Collect counted the buffered rows; the permutation comes on top.
+    SL_RETURN_IF_ERROR(ctx_.Reserve(static_cast<int64_t>(all.num_rows * sizeof(uint32_t))));
+    SL_RETURN_IF_ERROR(ctx_.Check());
     Evaluator ev(ctx_.subqueries());
     std::vector<SortColumn> keys;
     for (const auto& k : node_.sort_keys) {
@@ -966,6 +1006,9 @@ class WindowOp final : public Operator {
     size_t n = all.num_rows;
     std::vector<ColumnVector> results;
     for (const WindowCall& w : node_.windows) {
+      // The result column plus the permutation and peer-group arrays of Compute/Partition.
+      SL_RETURN_IF_ERROR(ctx_.Reserve(static_cast<int64_t>(n * (w.type.byte_width() + 28))));
+      SL_RETURN_IF_ERROR(ctx_.Check());
       ColumnVector col(w.type, std::max<size_t>(n, 1));
       col.Resize(n);
       SL_RETURN_IF_ERROR(Compute(w, all, col));

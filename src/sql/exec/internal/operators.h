@@ -23,7 +23,11 @@ struct NodeStats {
 // State shared by every operator of one query. Thread safety: methods are safe from any thread.
 class QueryContext {
  public:
-  explicit QueryContext(const ExecOptions& options) : options_(options), subqueries_(options_) {}
+  // Resolves the default memory limit and turns a timeout into a deadline (which subqueries
+  // then share).
+  explicit QueryContext(const ExecOptions& options)
+      : options_(Resolve(options)), subqueries_(options_) {}
+  static ExecOptions Resolve(const ExecOptions& options);
   const ExecOptions& options() const { return options_; }
   SubqueryCache* subqueries() { return &subqueries_; }
   // kCancelled when the query was cancelled or ran past its deadline.
