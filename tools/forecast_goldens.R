@@ -1,7 +1,8 @@
 # Golden files for src/forecast from R's forecast package (Hyndman). A dev tool only: CI reads the
 # committed goldens and never needs R. Run through tools/forecast_goldens.sh.
 #
-# Input : tests/forecast/golden/series.csv   (series,date,value; daily, no gaps)
+# Input : tests/forecast/golden/series.csv   (series,date,value; daily, no gaps), rebuilt from
+#         $GEN_CSV and $UCI_CSV when both are set (see below)
 # Output: tests/forecast/golden/r_fits.csv       series,tag,model,name,value
 #         tests/forecast/golden/r_forecasts.csv  series,method,train_size,step,mean,lo80,hi80,lo95,hi95
 # Every fit uses frequency 7 (weekly seasonality) and horizon 28. Backtests: 4 consecutive 28-day
@@ -12,6 +13,48 @@ dir <- if (length(args) >= 1) args[1] else "tests/forecast/golden"
 with_tbats <- !(length(args) >= 2 && args[2] == "--no-tbats")
 h <- 28
 m <- 7
+# series.csv is rebuilt first when its sources are given (tools/forecast_goldens.sh does):
+#   generated demand: daily sum(amount) over non-OUT rows of `saleslake generate --rows 200000
+#   --seed 7`, total and per region, 2025-01-01 + 237 days;
+#   UCI Online Retail: daily sum(Quantity * UnitPrice) over every line (cancellations included),
+#   total and the top 5 countries by revenue, 2010-12-01..2011-12-09, 0 on days without trade
+#   (every Saturday). tests/forecast/accuracy_test.cc rebuilds the UCI part with our CSV reader and
+#   checks it equals this file.
+gen_csv <- Sys.getenv("GEN_CSV")
+uci_csv <- Sys.getenv("UCI_CSV")
+if (nzchar(gen_csv) && nzchar(uci_csv)) {
+  out <- list()
+  emit <- function(name, days, sums) {
+    v <- sums[as.character(days)]
+    v[is.na(v)] <- 0
+    out[[length(out) + 1]] <<- data.frame(series = name, date = as.character(days),
+                                          value = sprintf("%.2f", v), stringsAsFactors = FALSE)
+  }
+  g <- read.csv(gen_csv, stringsAsFactors = FALSE, colClasses = "character")
+  g <- g[toupper(trimws(g$status)) != "OUT" & g$amount != "", ]
+  g$amount <- as.numeric(g$amount)
+  gdays <- as.Date("2025-01-01") + 0:236
+  emit("gen_total", gdays, tapply(g$amount, g$purchase_date, sum))
+  for (rg in sort(unique(g$region))) {
+    sel <- g$region == rg
+    emit(paste0("gen_", gsub(" ", "_", tolower(rg))), gdays,
+         tapply(g$amount[sel], g$purchase_date[sel], sum))
+  }
+  u <- read.csv(uci_csv, stringsAsFactors = FALSE, colClasses = c(InvoiceNo = "character",
+                StockCode = "character", InvoiceDate = "character"))
+  u$day <- substr(u$InvoiceDate, 1, 10)
+  u$rev <- u$Quantity * u$UnitPrice
+  udays <- seq(as.Date(min(u$day)), as.Date(max(u$day)), by = "day")
+  emit("uci_total", udays, tapply(u$rev, u$day, sum))
+  top <- names(sort(tapply(u$rev, u$Country, sum), decreasing = TRUE))[1:5]
+  for (cn in top) {
+    sel <- u$Country == cn
+    emit(paste0("uci_", gsub(" ", "_", tolower(cn))), udays, tapply(u$rev[sel], u$day[sel], sum))
+  }
+  write.csv(do.call(rbind, out), file.path(dir, "series.csv"), row.names = FALSE, quote = FALSE)
+  cat("rebuilt", file.path(dir, "series.csv"), "\n")
+  if (nzchar(Sys.getenv("SERIES_ONLY"))) quit(save = "no")
+}
 data <- read.csv(file.path(dir, "series.csv"), stringsAsFactors = FALSE)
 fits <- list()
 fcs <- list()
