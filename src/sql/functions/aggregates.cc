@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "sql/functions/functions.h"
+#include "sql/functions/internal/hyperloglog.h"
 #include "sql/functions/internal/kernels.h"
 
 namespace saleslake::sql {
@@ -778,8 +779,11 @@ Result<AggregateFunction> ResolveAggregate(std::string_view name,
   } else if (name == "approx_distinct") {
     if (t.empty() || t.size() > 2) return BadAgg(name, t, "(x) or (x, max_standard_error)");
     f.arg_types = {a.id == TypeId::kNull ? DataType::Int32() : a};
-    f.return_type = DataType::Int64();
-    f.distinct = true;  // exact: a distinct count is within any error bound
+    if (t.size() == 2) {
+      if (!t[1].is_numeric()) return BadAgg(name, t, "(x, DOUBLE max_standard_error)");
+      f.arg_types.push_back(DataType::Double());
+    }
+    f.return_type = DataType::Int64();  // a HyperLogLog estimate (internal/hyperloglog.h)
   } else if (name == "approx_percentile") {
     if (t.size() != 2 || !(a.is_numeric() || a.id == TypeId::kNull) ||
         !(t[1].is_numeric() || t[1].id == TypeId::kNull))
@@ -808,7 +812,8 @@ namespace {
 std::unique_ptr<AggregateState> MakePlain(const AggregateFunction& f) {
   const std::string& n = f.name;
   DataType a = f.arg_types.empty() ? DataType::Null() : f.arg_types[0];
-  if (n == "count" || n == "approx_distinct") return std::make_unique<CountState>(f.arg_types.empty());
+  if (n == "approx_distinct") return MakeHllState();
+  if (n == "count") return std::make_unique<CountState>(f.arg_types.empty());
   if (n == "count_if") return std::make_unique<CountIfState>();
   if (n == "sum" || n == "avg") {
     bool avg = n == "avg";
