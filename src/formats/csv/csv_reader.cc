@@ -245,21 +245,16 @@ class ReadJob {
     // claimed by a thread that does not wait here, so the chain keeps moving.
     ahead_cv_.wait(lock, [&] { return stop_.load() || i < next_ + max_ahead_; });
     if (stop_.load()) return;
-    if (!chain_busy_ && next_ == i) {
-      // Every earlier morsel is done: parse exactly, straight into the sink.
-      chain_busy_ = true;
-      uint64_t start = prev_end_;
-      lock.unlock();
-      ParseDirect(i, start);
-      lock.lock();
-      RunChain(lock);
-      return;
-    }
+    // Every earlier morsel is done when i is the chain's next: its true start is known. It is
+    // still parsed into a buffer and delivered outside the chain (RunChain), so that a slow
+    // sink (the ETL's per-batch work) runs on every thread instead of inside the chain.
+    const bool exact = next_ == i;
+    const uint64_t exact_start = prev_end_;
     lock.unlock();
     // Guess: the first line start at or after the nominal start.
     uint64_t a = NominalStart(i);
-    uint64_t s = a;
-    if (a > 0 && data_[a - 1] != '\n') {
+    uint64_t s = exact ? exact_start : a;
+    if (!exact && a > 0 && data_[a - 1] != '\n') {
       const void* nl = std::memchr(data_.data() + a, '\n', data_.size() - a);
       s = nl ? static_cast<uint64_t>(static_cast<const char*>(nl) - data_.data()) + 1
              : data_.size();

@@ -143,6 +143,13 @@ class DictMap {
       i = (i + 1) & mask;
     }
   }
+  // Brings the home slot of h into the cache (a hint; see TypedColumnWriter::Prefetch).
+  void Prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & (slots_.size() - 1)]); }
+  // The index stored in h's home slot when its hash matches, else kEmpty (a cheap first guess).
+  uint32_t HomeIndex(uint64_t h) const {
+    const Slot& s = slots_[h & (slots_.size() - 1)];
+    return s.hash == h ? s.index : kEmpty;
+  }
   void Insert(uint32_t* slot, uint64_t h, uint32_t index) {
     *slot = index;
     reinterpret_cast<Slot*>(reinterpret_cast<char*>(slot) - offsetof(Slot, index))->hash = h;
@@ -206,6 +213,8 @@ class TypedColumnWriter final : public ColumnWriter {
                 size_t n) override {
     const bool flat = col.encoding() == VectorEncoding::kFlat && sel == nullptr;
     const bool all_valid = col.validity() == nullptr;
+    const bool hashed = use_dict_ && n >= 8;
+    if (hashed) Prefetch(col, sel, begin, n, flat, all_valid);
     for (size_t k = 0; k < n; ++k) {
       size_t row = sel ? sel->Get(begin + k) : begin + k;
       bool valid = all_valid || col.IsValid(row);
@@ -219,7 +228,7 @@ class TypedColumnWriter final : public ColumnWriter {
       } else {
         if (optional_) defs_.push_back(1);
         P v = Load(col, row, flat);
-        AddValue(v);
+        AddValue(v, !use_dict_ ? 0 : hashed ? hashes_[k] : Hash(v));
       }
       ++page_rows_;
       if ((page_rows_ & 1023) == 0) {
@@ -347,19 +356,46 @@ class TypedColumnWriter final : public ColumnWriter {
   }
   static P AsP(const Key& k) { return P(k); }
 
-  void AddValue(const P& v) {
+  static uint64_t Hash(const P& v) {
+    if constexpr (std::is_same_v<P, std::string_view>) {
+      return HashBytes(v);
+    } else if constexpr (std::is_same_v<P, __int128>) {
+      return Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64)));
+    } else {
+      uint64_t bits = 0;
+      std::memcpy(&bits, &v, sizeof(P));
+      return Mix(bits);
+    }
+  }
+
+  // The dictionary lookups of a column with many distinct values (customer ids) miss the cache
+  // on the hash slot and again on the entry's bytes. Before appending n values, hash them all
+  // and prefetch their slots, then (strings) the entries those slots point to, so the misses
+  // overlap instead of being paid one after another. Only hints: the append re-probes.
+  void Prefetch(const ColumnVector& col, const SelectionVector* sel, size_t begin, size_t n,
+                bool flat, bool all_valid) {
+    hashes_.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      size_t row = sel ? sel->Get(begin + k) : begin + k;
+      if (!all_valid && !col.IsValid(row)) continue;
+      hashes_[k] = Hash(Load(col, row, flat));
+      map_.Prefetch(hashes_[k]);
+    }
+    if constexpr (std::is_same_v<P, std::string_view>) {
+      for (size_t k = 0; k < n; ++k) {
+        uint32_t idx = map_.HomeIndex(hashes_[k]);
+        if (idx != DictMap::kEmpty) __builtin_prefetch(&dict_offsets_[idx]);
+      }
+      for (size_t k = 0; k < n; ++k) {
+        uint32_t idx = map_.HomeIndex(hashes_[k]);
+        if (idx != DictMap::kEmpty) __builtin_prefetch(dict_plain_.data() + dict_offsets_[idx] - 4);
+      }
+    }
+  }
+
+  void AddValue(const P& v, uint64_t h) {
     UpdateStats(v);
     if (use_dict_) {
-      uint64_t h;
-      if constexpr (std::is_same_v<P, std::string_view>) {
-        h = HashBytes(v);
-      } else if constexpr (std::is_same_v<P, __int128>) {
-        h = Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64)));
-      } else {
-        uint64_t bits = 0;
-        std::memcpy(&bits, &v, sizeof(P));
-        h = Mix(bits);
-      }
       uint32_t* slot = map_.Find(h, [&](uint32_t idx) { return DictEntryEquals(idx, v); });
       if (*slot == DictMap::kEmpty) {
         uint32_t idx = static_cast<uint32_t>(dict_count_++);
@@ -592,6 +628,7 @@ class TypedColumnWriter final : public ColumnWriter {
   int64_t pages_uncompressed_ = 0;
   std::string dict_plain_;
   std::vector<uint32_t> dict_offsets_;
+  std::vector<uint64_t> hashes_;  // scratch of Prefetch
   size_t dict_count_ = 0;
   int dict_pages_ = 0, plain_pages_ = 0;
   DictMap map_;
