@@ -87,5 +87,23 @@ TEST_F(QueryCliTest, MemoryAndTimeLimits) {
   EXPECT_EQ(Run({"query", "SELECT 1", "--timeout", "-1"}).exit_code, 2);
 }
 
+// Ctrl-C in the REPL cancels the running statement, not the REPL: the next statement runs.
+// SIGINT is sent repeatedly until the statement reports its cancellation (no timing assumption).
+TEST_F(QueryCliTest, CtrlCInReplCancelsTheRunningStatement) {
+  std::string fifo = dir_.Join("in"), out = dir_.Join("out"), err = dir_.Join("err");
+  std::string script =
+      "set -u; mkfifo '" + fifo + "'; '" SALESLAKE_BINARY "' --lake '" + lake_ + "' query --format csv < '" +
+      fifo + "' > '" + out + "' 2> '" + err + "' & pid=$!; exec 3> '" + fifo + "';"
+      " echo 'SELECT 1 AS ready;' >&3;"
+      " for i in $(seq 1 600); do grep -q ready '" + out + "' && break; sleep 0.05; done;"
+      " echo 'SELECT count(DISTINCT a.amount * b.amount + a.amount) FROM raw_sales a CROSS JOIN raw_sales b;' >&3;"
+      " for i in $(seq 1 600); do kill -INT $pid; grep -q cancelled '" + err + "' && break; sleep 0.05; done;"
+      " echo 'SELECT 42 AS answer;' >&3; exec 3>&-; wait $pid; echo \"exit=$?\"";
+  auto r = RunProgram({"bash", "-c", script});
+  EXPECT_NE(r.out.find("exit=0"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(ReadFile(err).find("error: query cancelled"), std::string::npos) << ReadFile(err);
+  EXPECT_NE(ReadFile(out).find("answer\n42\n"), std::string::npos) << ReadFile(out);
+}
+
 }  // namespace
 }  // namespace saleslake::testing
