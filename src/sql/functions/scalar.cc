@@ -1403,6 +1403,20 @@ R ExtractFn(std::string_view name, const Types& t, ScalarKernel k) {
   return Fn(name, {DateLike(t[0])}, DataType::Int64(), k);
 }
 
+// $single_row(n): TRUE, or an error when a (decorrelated) scalar subquery found n > 1 rows for
+// an outer row. NULL (no rows) is fine.
+Status SingleRowKernel(Args a, size_t n, ColumnVector& out) {
+  const ColumnVector& c = *a[0];
+  const bool constant = c.encoding() == VectorEncoding::kConstant;
+  for (size_t i = 0; i < n; ++i) {
+    size_t r = constant ? 0 : i;
+    if (c.IsValid(r) && c.data<int64_t>()[r] > 1)
+      return Status::InvalidArgument("scalar subquery returned more than one row");
+  }
+  std::fill(out.data<uint8_t>(), out.data<uint8_t>() + n, uint8_t{1});
+  return Status::OK();
+}
+
 const std::map<std::string, Resolver, std::less<>>& Registry() {
   static const std::map<std::string, Resolver, std::less<>> reg = {
       {"$add", [](const Types& t) { return ResolveArith<AddOp, DecOp::kAdd>("+", t); }},
@@ -1411,6 +1425,10 @@ const std::map<std::string, Resolver, std::less<>>& Registry() {
       {"$div", [](const Types& t) { return ResolveArith<DivOp, DecOp::kDiv>("/", t); }},
       {"$mod", [](const Types& t) { return ResolveArith<ModOp, DecOp::kMod>("%", t); }},
       {"mod", [](const Types& t) { return ResolveArith<ModOp, DecOp::kMod>("mod", t); }},
+      {"$single_row", [](const Types& t) -> R {
+         if (t.size() != 1 || t[0].id != TypeId::kInt64) return Bad("$single_row", t, "(BIGINT)");
+         return Fn("$single_row", {DataType::Int64()}, DataType::Boolean(), &SingleRowKernel);
+       }},
       {"$neg", [](const Types& t) -> R {
          if (t.size() != 1 || !(IsNumericOrNull(t[0]) || t[0].id == TypeId::kInterval))
            return Bad("-", t, "a numeric argument");

@@ -641,10 +641,23 @@ Result<ExprPtr> Binder::BindCorrelated(const AstExpr& e, const ExprCtx& ctx) {
     return in;
   }
 
-  // Scalar subquery: must aggregate, so that each outer row gets one value.
-  if (aggs.empty())
-    return ErrAt(e.pos, "correlated scalar subquery must compute an aggregate (e.g. max(x)) so that "
-                        "it returns one row per outer row");
+  if (aggs.empty()) {
+    // A lookup: arbitrary(y) and count(*) per key; more than one row for an outer row is an
+    // error when the value is evaluated, as in Trino.
+    SL_ASSIGN_OR_RETURN(ExprPtr y, BindExpr(item, sc));
+    SL_ASSIGN_OR_RETURN(auto arbitrary, ResolveAggregate("arbitrary", {y->type}, false));
+    SL_ASSIGN_OR_RETURN(auto count_all, ResolveAggregate("count", {}, false));
+    y = Cast(y, arbitrary.arg_types[0]);
+    plan = MakeLeftJoin(plan,
+                        MakeGroupBy(c.inner, c.inner_keys,
+                                    {AggregateCall{arbitrary, {y}, nullptr}, AggregateCall{count_all, {}, nullptr}}),
+                        c.outer_keys);
+    ExprPtr value = col(base + static_cast<int>(k)), rows = col(base + static_cast<int>(k) + 1);
+    SL_ASSIGN_OR_RETURN(ExprPtr one_row, Call("$single_row", {rows}, e.pos));
+    auto n = MakeNode(ExprKind::kCase, value->type, e.pos, {one_row, value});
+    return n;
+  }
+  // Scalar subquery with aggregates: one row per outer row.
   std::vector<AggregateCall> calls;
   std::unordered_map<const AstExpr*, int> agg_cols;
   for (const AstExpr* a : aggs) {
