@@ -129,6 +129,8 @@ class ColumnVector {
   // Makes this a dictionary vector of n rows over `dict` (flat, no nulls); fill data<uint32_t>().
   void MakeDictionary(std::shared_ptr<const ColumnVector> dict, size_t n);
   const ColumnVector* dictionary() const { return dictionary_.get(); }
+  // The shared dictionary itself, for caches keyed by it (holding it keeps the key unique).
+  const std::shared_ptr<const ColumnVector>& shared_dictionary() const { return dictionary_; }
   // Rewrites a constant or dictionary vector as flat, in place.
   void Flatten();
 

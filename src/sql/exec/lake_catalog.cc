@@ -85,10 +85,25 @@ class LakeTable final : public Table {
     };
     if (meta_->spec.format == catalog::FileFormat::kParquet && columns.empty() && file.row_count >= 0) {
       // No column asked (count(*)): the row count the writer committed answers without opening
-      // the file. (Not for CSV, whose catalog count comes from the crawler's record count.)
+      // the file, in one batch of no columns. (Not for CSV, whose catalog count comes from the
+      // crawler's record count.)
+      if (file.row_count == 0) return Status::OK();
+      Batch b;
+      b.num_rows = static_cast<size_t>(file.row_count);
+      return sink(b);
+    }
+    bool only_partitions = true;
+    for (int c : columns) only_partitions &= is_partition_[static_cast<size_t>(c)];
+    if (meta_->spec.format == catalog::FileFormat::kParquet && only_partitions && file.row_count >= 0) {
+      // Only partition columns asked: constants over the committed row count, no file read.
       for (int64_t left = file.row_count; left > 0; left -= static_cast<int64_t>(kBatchRows)) {
         Batch b;
         b.num_rows = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(kBatchRows)));
+        for (int c : columns) {
+          ColumnVector col(s[static_cast<size_t>(c)].type, 1);
+          FillConstant(col, partition_value(c), b.num_rows);
+          b.columns.push_back(std::move(col));
+        }
         SL_RETURN_IF_ERROR(sink(b));
       }
       return Status::OK();

@@ -144,7 +144,8 @@ void SetValueAt(ColumnVector& v, size_t row, const Value& value) {
 }
 
 void FillConstant(ColumnVector& out, const Value& value, size_t n) {
-  out.Resize(std::max<size_t>(n, 1));
+  // One slot: a constant is read at row 0 only, and partition columns make one per batch.
+  out.Resize(1);
   SetValueAt(out, 0, value);
   out.MakeConstant(n);
 }

@@ -63,6 +63,18 @@ std::shared_ptr<PlanNode> Copy(const PlanNode& p) { return std::make_shared<Plan
 
 bool Pushable(const ExprPtr& e) { return e->deterministic() && !HasSubquery(*e); }
 
+// Only scalar subqueries (uncorrelated, computed once before the pipelines): a scan can prune
+// with their values, e.g. `customer_id = (SELECT min(customer_id) ...)`.
+bool OnlyScalarSubqueries(const Expr& e) {
+  if (e.subquery && e.kind != ExprKind::kScalarSubquery) return false;
+  for (const auto& a : e.args)
+    if (!OnlyScalarSubqueries(*a)) return false;
+  return true;
+}
+
+// A conjunct a scan may use for pruning (the Filter above still evaluates it).
+bool ScanPrunable(const ExprPtr& e) { return e->deterministic() && OnlyScalarSubqueries(*e); }
+
 PlanPtr Push(const PlanPtr& p);
 
 PlanPtr PushFilter(const PlanNode& filter) {
@@ -80,7 +92,7 @@ PlanPtr PushFilter(const PlanNode& filter) {
     case PlanKind::kScan: {
       auto scan = Copy(*child);
       for (const auto& c : conj)
-        if (Pushable(c)) scan->scan_filters.push_back(c);
+        if (ScanPrunable(c)) scan->scan_filters.push_back(c);
       return WithFilter(scan, conj);
     }
     case PlanKind::kProject: {
@@ -180,54 +192,103 @@ PlanPtr Push(const PlanPtr& p) {
 
 // ---------------------------------------------------------------- column pruning
 
-ExprPtr NullOf(const DataType& t) { return MakeLiteral(Value::Null(t)); }
+// A pruned plan and where each column of the original output went: map[i] is the new index of
+// old column i, or -1 when it was dropped. Nodes drop columns nobody above reads, so a scan
+// decodes only what the query uses and no operator carries (or rebuilds) dead columns.
+struct Pruned {
+  PlanPtr plan;
+  std::vector<int> map;
+};
 
-PlanPtr Prune(const PlanPtr& p, std::set<int> req) {
+std::vector<int> Identity(size_t n) {
+  std::vector<int> m(n);
+  for (size_t i = 0; i < n; ++i) m[i] = static_cast<int>(i);
+  return m;
+}
+
+// Rewrites column references of an expression over an old input to the pruned input. Every
+// referenced column was required below, so it has a new index.
+ExprPtr Remap(const ExprPtr& e, const std::vector<int>& map) {
+  if (!e) return e;
+  return Rewrite(e, [&](const Expr& c) {
+    return MakeColumn(map[static_cast<size_t>(c.column)], c.type, c.name);
+  });
+}
+
+// Puts back the original column layout (`width` columns) over a pruned plan; columns that were
+// dropped come back as NULLs. Only for plans whose consumer cannot be rewritten (the root, set
+// operations), where every column is required anyway, so this is normally a no-op.
+PlanPtr Restore(const Pruned& r, const std::vector<OutputColumn>& output) {
+  bool identity = r.plan->output.size() == output.size();
+  for (size_t i = 0; identity && i < r.map.size(); ++i) identity = r.map[i] == static_cast<int>(i);
+  if (identity) return r.plan;
+  auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+  proj->output = output;
+  for (size_t i = 0; i < output.size(); ++i) {
+    int to = r.map[i];
+    proj->exprs.push_back(to < 0 ? MakeLiteral(Value::Null(output[i].type))
+                                 : MakeColumn(to, output[i].type, output[i].name));
+  }
+  proj->children.push_back(r.plan);
+  return proj;
+}
+
+Pruned Prune(const PlanPtr& p, std::set<int> req);
+
+std::set<int> AllColumns(const PlanNode& p) {
+  std::set<int> all;
+  for (size_t i = 0; i < p.output.size(); ++i) all.insert(static_cast<int>(i));
+  return all;
+}
+
+Pruned Prune(const PlanPtr& p, std::set<int> req) {
   switch (p->kind) {
     case PlanKind::kScan: {
       for (const auto& f : p->scan_filters) ColumnsOf(*f, req);
-      size_t width = p->output.size();
-      if (req.size() >= width) return p;
+      if (req.size() >= p->output.size()) return {p, Identity(p->output.size())};
       // No column needed (count(*)): the scan reads none and takes row counts from metadata.
       auto scan = Copy(*p);
       scan->scan_columns.clear();
       scan->output.clear();
-      std::map<int, int> remap;
+      std::vector<int> map(p->output.size(), -1);
       for (int c : req) {
-        remap[c] = static_cast<int>(scan->scan_columns.size());
+        map[static_cast<size_t>(c)] = static_cast<int>(scan->scan_columns.size());
         scan->scan_columns.push_back(p->scan_columns[static_cast<size_t>(c)]);
         scan->output.push_back(p->output[static_cast<size_t>(c)]);
       }
-      for (auto& f : scan->scan_filters)
-        f = Rewrite(f, [&](const Expr& col) { return MakeColumn(remap[col.column], col.type, col.name); });
-      auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
-      proj->output = p->output;
-      for (size_t i = 0; i < width; ++i) {
-        auto it = remap.find(static_cast<int>(i));
-        proj->exprs.push_back(it == remap.end() ? NullOf(p->output[i].type)
-                                                : MakeColumn(it->second, p->output[i].type, p->output[i].name));
-      }
-      proj->children.push_back(scan);
-      return proj;
+      for (auto& f : scan->scan_filters) f = Remap(f, map);
+      return {scan, std::move(map)};
     }
     case PlanKind::kProject: {
       auto c = Copy(*p);
       std::set<int> child_req;
-      for (size_t i = 0; i < c->exprs.size(); ++i) {
-        if (!req.count(static_cast<int>(i)) && c->exprs[i]->deterministic() && !HasSubquery(*c->exprs[i])) {
-          c->exprs[i] = NullOf(c->exprs[i]->type);
-          continue;
-        }
-        ColumnsOf(*c->exprs[i], child_req);
+      std::vector<size_t> kept;
+      for (size_t i = 0; i < p->exprs.size(); ++i) {
+        const Expr& e = *p->exprs[i];
+        if (!req.count(static_cast<int>(i)) && e.deterministic() && !HasSubquery(e)) continue;
+        kept.push_back(i);
+        ColumnsOf(e, child_req);
       }
-      c->children[0] = Prune(p->children[0], child_req);
-      return c;
+      Pruned child = Prune(p->children[0], child_req);
+      std::vector<int> map(p->exprs.size(), -1);
+      c->exprs.clear();
+      c->output.clear();
+      for (size_t i : kept) {
+        map[i] = static_cast<int>(c->exprs.size());
+        c->exprs.push_back(Remap(p->exprs[i], child.map));
+        c->output.push_back(p->output[i]);
+      }
+      c->children[0] = child.plan;
+      return {c, std::move(map)};
     }
     case PlanKind::kFilter: {
       auto c = Copy(*p);
       ColumnsOf(*p->predicate, req);
-      c->children[0] = Prune(p->children[0], req);
-      return c;
+      Pruned child = Prune(p->children[0], req);
+      c->predicate = Remap(p->predicate, child.map);
+      c->output = child.plan->output;
+      c->children[0] = child.plan;
+      return {c, std::move(child.map)};
     }
     case PlanKind::kAggregate: {
       auto c = Copy(*p);
@@ -237,59 +298,149 @@ PlanPtr Prune(const PlanPtr& p, std::set<int> req) {
         for (const auto& x : a.args) ColumnsOf(*x, r);
         if (a.filter) ColumnsOf(*a.filter, r);
       }
-      c->children[0] = Prune(p->children[0], r);
-      return c;
+      Pruned child = Prune(p->children[0], r);
+      for (auto& g : c->groups) g = Remap(g, child.map);
+      for (auto& a : c->aggregates) {
+        for (auto& x : a.args) x = Remap(x, child.map);
+        a.filter = Remap(a.filter, child.map);
+      }
+      c->children[0] = child.plan;
+      return {c, Identity(p->output.size())};
     }
     case PlanKind::kJoin: {
       auto c = Copy(*p);
-      int nl = static_cast<int>(p->children[0]->output.size());
+      size_t nl = p->children[0]->output.size();
       if (p->residual) ColumnsOf(*p->residual, req);
       std::set<int> l, r;
       for (int i : req) {
-        if (i < nl) l.insert(i); else r.insert(i - nl);
+        if (static_cast<size_t>(i) < nl) l.insert(i); else r.insert(i - static_cast<int>(nl));
       }
       for (const auto& k : p->left_keys) ColumnsOf(*k, l);
       for (const auto& k : p->right_keys) ColumnsOf(*k, r);
-      c->children[0] = Prune(p->children[0], l);
-      c->children[1] = Prune(p->children[1], r);
-      return c;
+      Pruned left = Prune(p->children[0], l);
+      Pruned right = Prune(p->children[1], r);
+      int new_nl = static_cast<int>(left.plan->output.size());
+      std::vector<int> map = left.map;
+      for (int to : right.map) map.push_back(to < 0 ? -1 : to + new_nl);
+      for (auto& k : c->left_keys) k = Remap(k, left.map);
+      for (auto& k : c->right_keys) k = Remap(k, right.map);
+      c->residual = Remap(p->residual, map);
+      c->output = left.plan->output;
+      c->output.insert(c->output.end(), right.plan->output.begin(), right.plan->output.end());
+      c->children[0] = left.plan;
+      c->children[1] = right.plan;
+      return {c, std::move(map)};
     }
     case PlanKind::kSort: {
       auto c = Copy(*p);
       for (const auto& k : p->sort_keys) ColumnsOf(*k.expr, req);
-      c->children[0] = Prune(p->children[0], req);
-      return c;
+      Pruned child = Prune(p->children[0], req);
+      for (auto& k : c->sort_keys) k.expr = Remap(k.expr, child.map);
+      c->output = child.plan->output;
+      c->children[0] = child.plan;
+      return {c, std::move(child.map)};
     }
     case PlanKind::kLimit: {
       auto c = Copy(*p);
-      c->children[0] = Prune(p->children[0], req);
-      return c;
+      Pruned child = Prune(p->children[0], req);
+      c->output = child.plan->output;
+      c->children[0] = child.plan;
+      return {c, std::move(child.map)};
     }
     case PlanKind::kWindow: {
       auto c = Copy(*p);
-      int width = static_cast<int>(p->children[0]->output.size());
+      size_t width = p->children[0]->output.size();
       std::set<int> r;
       for (int i : req)
-        if (i < width) r.insert(i);
+        if (static_cast<size_t>(i) < width) r.insert(i);
       for (const auto& w : p->windows) {
         for (const auto& x : w.args) ColumnsOf(*x, r);
         for (const auto& x : w.partition_by) ColumnsOf(*x, r);
         for (const auto& k : w.order_by) ColumnsOf(*k.expr, r);
+        for (const ExprPtr* x : {&w.frame.range_key, &w.frame.range_start, &w.frame.range_end})
+          if (*x) ColumnsOf(**x, r);
       }
-      c->children[0] = Prune(p->children[0], r);
-      return c;
+      Pruned child = Prune(p->children[0], r);
+      for (auto& w : c->windows) {
+        for (auto& x : w.args) x = Remap(x, child.map);
+        for (auto& x : w.partition_by) x = Remap(x, child.map);
+        for (auto& k : w.order_by) k.expr = Remap(k.expr, child.map);
+        w.frame.range_key = Remap(w.frame.range_key, child.map);
+        w.frame.range_start = Remap(w.frame.range_start, child.map);
+        w.frame.range_end = Remap(w.frame.range_end, child.map);
+      }
+      int new_width = static_cast<int>(child.plan->output.size());
+      std::vector<int> map = child.map;
+      for (size_t i = width; i < p->output.size(); ++i)
+        map.push_back(new_width + static_cast<int>(i - width));
+      c->output = child.plan->output;
+      c->output.insert(c->output.end(), p->output.begin() + static_cast<std::ptrdiff_t>(width),
+                       p->output.end());
+      c->children[0] = child.plan;
+      return {c, std::move(map)};
     }
     default: {
-      if (p->children.empty()) return p;
+      if (p->children.empty()) return {p, Identity(p->output.size())};
       auto c = Copy(*p);
-      for (auto& ch : c->children) {
-        std::set<int> all;
-        for (size_t i = 0; i < ch->output.size(); ++i) all.insert(static_cast<int>(i));
-        ch = Prune(ch, all);
-      }
-      return c;
+      for (auto& ch : c->children) ch = Restore(Prune(ch, AllColumns(*ch)), ch->output);
+      return {c, Identity(p->output.size())};
     }
   }
+}
+
+// Optimizes the plans of subqueries inside expressions (they are planned separately by the
+// binder): pushdown and pruning matter there as much as in the outer query.
+ExprPtr OptimizeSubqueries(const ExprPtr& e, const OptimizerOptions& options);
+
+PlanPtr OptimizeNestedPlans(const PlanPtr& p, const OptimizerOptions& options) {
+  auto c = Copy(*p);
+  bool changed = false;
+  auto fix = [&](ExprPtr& e) {
+    if (!e) return;
+    ExprPtr n = OptimizeSubqueries(e, options);
+    if (n != e) {
+      e = n;
+      changed = true;
+    }
+  };
+  for (auto& ch : c->children) {
+    PlanPtr n = OptimizeNestedPlans(ch, options);
+    if (n != ch) {
+      ch = n;
+      changed = true;
+    }
+  }
+  for (auto& row : c->rows)
+    for (auto& e : row) fix(e);
+  fix(c->predicate);
+  for (auto& e : c->exprs) fix(e);
+  for (auto& e : c->groups) fix(e);
+  for (auto& a : c->aggregates) {
+    for (auto& x : a.args) fix(x);
+    fix(a.filter);
+  }
+  for (auto& e : c->left_keys) fix(e);
+  for (auto& e : c->right_keys) fix(e);
+  fix(c->residual);
+  for (auto& k : c->sort_keys) fix(k.expr);
+  for (auto& w : c->windows) {
+    for (auto& x : w.args) fix(x);
+    for (auto& x : w.partition_by) fix(x);
+    for (auto& k : w.order_by) fix(k.expr);
+  }
+  for (auto& e : c->scan_filters) fix(e);
+  return changed ? c : p;
+}
+
+ExprPtr OptimizeSubqueries(const ExprPtr& e, const OptimizerOptions& options) {
+  if (!HasSubquery(*e)) return e;
+  auto c = std::make_shared<Expr>(*e);
+  for (auto& a : c->args) a = OptimizeSubqueries(a, options);
+  if (c->subquery) {
+    auto sub = Optimize(c->subquery, options);
+    if (sub.ok()) c->subquery = *sub;  // an unoptimized subquery still runs correctly
+  }
+  return c;
 }
 
 // ---------------------------------------------------------------- join sides
@@ -357,14 +508,10 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
 }  // namespace
 
 Result<PlanPtr> Optimize(const PlanPtr& plan, const OptimizerOptions& options) {
-  PlanPtr p = plan;
+  PlanPtr p = OptimizeNestedPlans(plan, options);
   if (options.pushdown) p = Push(p);
   if (options.reorder_joins) p = ChooseBuildSides(p);
-  if (options.prune_columns) {
-    std::set<int> all;
-    for (size_t i = 0; i < p->output.size(); ++i) all.insert(static_cast<int>(i));
-    p = Prune(p, all);
-  }
+  if (options.prune_columns) p = Restore(Prune(p, AllColumns(*p)), p->output);
   return p;
 }
 

@@ -48,7 +48,8 @@ class Table {
   // The morsels of the current snapshot.
   virtual Result<std::vector<Morsel>> Morsels() const = 0;
   // Reads morsel `m`, projected to `columns` (indexes into schema()), calling sink per batch of
-  // at most kBatchRows rows. Batches are flat or constant/dictionary-encoded columns.
+  // at most kBatchRows rows (with no columns asked, a batch of no columns may count more).
+  // Batches are flat or constant/dictionary-encoded columns.
   virtual Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
                             const std::function<Status(Batch&)>& sink) const = 0;
 };

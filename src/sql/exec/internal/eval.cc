@@ -364,10 +364,129 @@ Result<const ColumnVector*> Evaluator::EvalTry(const Expr& e, const Batch& in) {
   return out;
 }
 
+const ColumnVector* Evaluator::Flat(const ColumnVector& c, size_t n) {
+  for (const auto& [src, flat] : flattened_)
+    if (src == &c) return flat;
+  ColumnVector* out = NewVector(c.type(), n);
+  const ColumnVector& dict = *c.dictionary();
+  const uint32_t* codes = c.data<uint32_t>();
+  // Null rows may hold any code the decoder left: clamp, their value is never read.
+  const uint32_t dn = static_cast<uint32_t>(dict.size());
+  auto gather = [&](auto tag) {
+    using T = decltype(tag);
+    const T* d = dict.data<T>();
+    T* o = out->data<T>();
+    for (size_t i = 0; i < n; ++i) o[i] = d[codes[i] < dn ? codes[i] : 0];
+  };
+  switch (c.type().byte_width()) {
+    case 1: gather(uint8_t{}); break;
+    case 4: gather(uint32_t{}); break;
+    case 8: gather(uint64_t{}); break;
+    default: gather(Wide16{}); break;
+  }
+  if (c.validity() != nullptr) std::memcpy(out->EnsureValidity(), c.validity(), (n + 63) / 64 * 8);
+  if (c.type().id == TypeId::kVarchar) out->KeepAlive(c.shared_dictionary());
+  flattened_.emplace_back(&c, out);
+  return out;
+}
+
+namespace {
+
+// The one column an expression reads, or -1 when it reads none or several, or cannot be
+// evaluated per dictionary entry (non-deterministic, subqueries, try).
+int SingleColumn(const Expr& e) {
+  int col = -1;
+  bool ok = true;
+  std::vector<const Expr*> stack{&e};
+  while (ok && !stack.empty()) {
+    const Expr* x = stack.back();
+    stack.pop_back();
+    if (x->subquery || x->kind == ExprKind::kTry ||
+        (x->kind == ExprKind::kCall && x->fn && !x->fn->deterministic)) {
+      ok = false;
+    } else if (x->kind == ExprKind::kColumn) {
+      if (col >= 0 && col != x->column) ok = false;
+      col = x->column;
+    }
+    for (const auto& a : x->args) stack.push_back(a.get());
+  }
+  return ok ? col : -1;
+}
+
+}  // namespace
+
+Result<const ColumnVector*> Evaluator::EvalOnDictionary(const Expr& e, const Batch& in) {
+  auto it = dict_column_.find(&e);
+  if (it == dict_column_.end()) {
+    // Strings stay per row: a string result could point into the per-dictionary values, which
+    // do not live as long as an owned result (EvalOwned).
+    int c = e.type.id == TypeId::kVarchar ? -1 : SingleColumn(e);
+    it = dict_column_.emplace(&e, c).first;
+  }
+  if (it->second < 0) return nullptr;
+  const ColumnVector& col = in.columns[static_cast<size_t>(it->second)];
+  const size_t n = in.num_rows;
+  if (col.encoding() != VectorEncoding::kDictionary || col.validity() != nullptr ||
+      col.dictionary()->size() > n) {
+    return nullptr;
+  }
+  DictResult& r = dict_results_[&e];
+  if (r.dict != col.shared_dictionary()) {
+    const ColumnVector& dict = *col.dictionary();
+    Batch db;
+    db.num_rows = dict.size();
+    db.columns.resize(in.columns.size());
+    CopyColumn(dict, dict.size(), db.columns[static_cast<size_t>(it->second)]);
+    Evaluator sub(subqueries_);
+    auto v = sub.EvalOwned(e, db);
+    // An error on some entry (a failed cast) may concern only rows that are not live here:
+    // evaluate this dictionary's batches per row instead, which reports it only for live rows.
+    r.values = v.ok() ? std::make_unique<ColumnVector>(std::move(*v)) : nullptr;
+    r.dict = col.shared_dictionary();
+  }
+  if (!r.values) return nullptr;
+  const ColumnVector& v = *r.values;
+  if (v.encoding() == VectorEncoding::kConstant) {
+    ColumnVector* out = NewVector(e.type, 1);
+    std::memcpy(out->data<uint8_t>(), v.data<uint8_t>(), e.type.byte_width());
+    if (!v.IsValid(0)) out->SetNull(0);
+    out->MakeConstant(n);
+    return out;
+  }
+  ColumnVector* out = NewVector(e.type, n);
+  const uint32_t* codes = col.data<uint32_t>();
+  const uint32_t dn = static_cast<uint32_t>(v.size());
+  auto gather = [&](auto tag) {
+    using T = decltype(tag);
+    const T* d = v.data<T>();
+    T* o = out->data<T>();
+    for (size_t i = 0; i < n; ++i) o[i] = d[codes[i] < dn ? codes[i] : 0];
+  };
+  switch (e.type.byte_width()) {
+    case 1: gather(uint8_t{}); break;
+    case 4: gather(uint32_t{}); break;
+    case 8: gather(uint64_t{}); break;
+    default: gather(Wide16{}); break;
+  }
+  if (v.validity() != nullptr) {
+    for (size_t i = 0; i < n; ++i)
+      if (!v.IsValid(codes[i] < dn ? codes[i] : 0)) out->SetNull(i);
+  }
+  return out;
+}
+
 Result<const ColumnVector*> Evaluator::Eval(const Expr& e, const Batch& in) {
   size_t n = in.num_rows;
+  if (e.kind != ExprKind::kColumn && e.kind != ExprKind::kLiteral) {
+    SL_ASSIGN_OR_RETURN(const ColumnVector* d, EvalOnDictionary(e, in));
+    if (d) return d;
+  }
   switch (e.kind) {
-    case ExprKind::kColumn: return &in.columns[static_cast<size_t>(e.column)];
+    case ExprKind::kColumn: {
+      const ColumnVector& c = in.columns[static_cast<size_t>(e.column)];
+      if (c.encoding() == VectorEncoding::kDictionary) return Flat(c, n);
+      return &c;
+    }
     case ExprKind::kLiteral: {
       ColumnVector* v = NewVector(e.type, 1);
       FillConstant(*v, e.value, n);

@@ -57,6 +57,7 @@ class Evaluator {
   void Reset() {
     scratch_.clear();
     sub_batches_.clear();
+    flattened_.clear();
   }
 
  private:
@@ -68,8 +69,25 @@ class Evaluator {
   Result<const ColumnVector*> EvalCase(const Expr& e, const Batch& in);
   Result<const ColumnVector*> EvalCoalesce(const Expr& e, const Batch& in);
 
+  // A dictionary-encoded input column as a flat vector (views into the dictionary), once per
+  // column per Reset(): kernels take flat or constant vectors.
+  const ColumnVector* Flat(const ColumnVector& c, size_t n);
+  // Evaluates e once per dictionary entry when its only column input is a dictionary column
+  // without nulls in this batch, then gathers per row; null when that does not apply.
+  Result<const ColumnVector*> EvalOnDictionary(const Expr& e, const Batch& in);
+
   SubqueryCache* subqueries_;
   std::vector<std::unique_ptr<ColumnVector>> scratch_;
+  std::vector<std::pair<const ColumnVector*, const ColumnVector*>> flattened_;
+  // Per expression: its single input column, or -1 (none, several, or not eligible).
+  std::unordered_map<const Expr*, int> dict_column_;
+  // Per expression: its values over the last dictionary it met (one per file: reused by the
+  // file's batches). The dictionary is held so its address cannot be reused by another.
+  struct DictResult {
+    std::shared_ptr<const ColumnVector> dict;
+    std::unique_ptr<ColumnVector> values;
+  };
+  std::unordered_map<const Expr*, DictResult> dict_results_;
   std::vector<std::unique_ptr<Batch>> sub_batches_;
   // Literal IN lists hashed once per evaluator.
   std::unordered_map<const Expr*, std::unique_ptr<SubqueryCache::InSet>> in_sets_;

@@ -115,8 +115,8 @@ bool AnyNull(const std::vector<const ColumnVector*>& cols, size_t row) {
 
 class ScanOp final : public Operator {
  public:
-  ScanOp(const PlanNode& node, std::vector<Morsel> morsels, QueryContext& ctx)
-      : node_(node), morsels_(std::move(morsels)), ctx_(ctx) {}
+  ScanOp(const PlanNode& node, std::vector<Morsel> morsels, QueryContext& ctx, bool keep_dictionaries)
+      : node_(node), morsels_(std::move(morsels)), ctx_(ctx), keep_dictionaries_(keep_dictionaries) {}
   Result<bool> Next(Batch& out) override {
     while (buffer_.empty()) {
       if (next_ >= morsels_.size()) return false;
@@ -130,8 +130,10 @@ class ScanOp final : public Operator {
     }
     out = std::move(buffer_.front());
     buffer_.pop_front();
-    for (auto& c : out.columns)
-      if (c.encoding() == VectorEncoding::kDictionary) c.Flatten();
+    if (!keep_dictionaries_) {
+      for (auto& c : out.columns)
+        if (c.encoding() == VectorEncoding::kDictionary) c.Flatten();
+    }
     if (out.selection) {
       std::vector<uint32_t> rows(out.selection->data(), out.selection->data() + out.selection->size());
       out.selection.reset();
@@ -144,6 +146,7 @@ class ScanOp final : public Operator {
   const PlanNode& node_;
   std::vector<Morsel> morsels_;
   QueryContext& ctx_;
+  const bool keep_dictionaries_;
   size_t next_ = 0;
   std::deque<Batch> buffer_;
 };
@@ -375,36 +378,20 @@ class GroupTable {
     }
     hashes_.resize(n);
     for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
-    size_t mask = slots_.size() - 1;
-    for (size_t i = 0; i < n; ++i) {
-      uint64_t h = hashes_[i];
-      size_t slot = h & mask;
-      while (true) {
-        uint32_t g = slots_[slot];
-        if (g == 0) {
-          uint32_t id = static_cast<uint32_t>(count_++);
-          slots_[slot] = id + 1;
-          group_hash_.push_back(h);
-          for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
-          gids[i] = id;
-          if (count_ * 2 > slots_.size()) {
-            Grow();
-            mask = slots_.size() - 1;
-          }
-          break;
-        }
-        --g;
-        if (group_hash_[g] == h) {
-          bool same = true;
-          for (size_t k = 0; same && k < cols.size(); ++k) same = SameKey(*cols[k], i, keys_[k], g);
-          if (same) {
-            gids[i] = g;
-            break;
-          }
-        }
-        slot = (slot + 1) & mask;
+    if (const ColumnVector* dict = OnlyDictionary(cols, n)) {
+      // One dictionary column (no nulls) and constants: rows with the same code are the same
+      // group, so each code is looked up once per batch (status, product ids).
+      const uint32_t* codes = dict->data<uint32_t>();
+      const uint32_t dn = static_cast<uint32_t>(dict->dictionary()->size());
+      code_gid_.assign(dn, UINT32_MAX);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t c = codes[i] < dn ? codes[i] : 0;
+        if (code_gid_[c] == UINT32_MAX) code_gid_[c] = Lookup(cols, i, hashes_[i]);
+        gids[i] = code_gid_[c];
       }
+      return;
     }
+    for (size_t i = 0; i < n; ++i) gids[i] = Lookup(cols, i, hashes_[i]);
   }
   // Ensures the no-key table has its one group (a global aggregate of no rows).
   void EnsureGlobalGroup() {
@@ -414,6 +401,42 @@ class GroupTable {
   std::vector<ColumnVector>& keys() { return keys_; }
 
  private:
+  // The group of row i (hash h), inserted when new.
+  uint32_t Lookup(const std::vector<const ColumnVector*>& cols, size_t i, uint64_t h) {
+    size_t mask = slots_.size() - 1;
+    size_t slot = h & mask;
+    while (true) {
+      uint32_t g = slots_[slot];
+      if (g == 0) {
+        uint32_t id = static_cast<uint32_t>(count_++);
+        slots_[slot] = id + 1;
+        group_hash_.push_back(h);
+        for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
+        if (count_ * 2 > slots_.size()) Grow();
+        return id;
+      }
+      --g;
+      if (group_hash_[g] == h) {
+        bool same = true;
+        for (size_t k = 0; same && k < cols.size(); ++k) same = SameKey(*cols[k], i, keys_[k], g);
+        if (same) return g;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  // The key column when it is the only non-constant one, dictionary-encoded without nulls and
+  // with no more entries than rows; null otherwise.
+  static const ColumnVector* OnlyDictionary(const std::vector<const ColumnVector*>& cols, size_t n) {
+    const ColumnVector* dict = nullptr;
+    for (const ColumnVector* c : cols) {
+      if (c->encoding() == VectorEncoding::kConstant) continue;
+      if (dict || c->encoding() != VectorEncoding::kDictionary || c->validity() != nullptr) return nullptr;
+      dict = c;
+    }
+    return dict && dict->dictionary()->size() <= n ? dict : nullptr;
+  }
+
   void Grow() {
     std::vector<uint32_t> next(slots_.size() * 2, 0);
     size_t mask = next.size() - 1;
@@ -429,6 +452,7 @@ class GroupTable {
   std::vector<uint32_t> slots_;       // group id + 1, 0 = empty
   std::vector<uint64_t> group_hash_;  // per group
   std::vector<uint64_t> hashes_;      // per input row (scratch)
+  std::vector<uint32_t> code_gid_;    // per dictionary code (scratch)
   size_t count_ = 0;
 };
 
@@ -479,6 +503,10 @@ class HashAggregateOp final : public Operator {
     if (n == 0) return Status::OK();
     std::vector<const ColumnVector*> group_cols;
     for (const auto& g : node_.groups) {
+      if (g->kind == ExprKind::kColumn) {  // as scanned: GroupTable takes dictionary columns
+        group_cols.push_back(&in.columns[static_cast<size_t>(g->column)]);
+        continue;
+      }
       SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*g, in));
       group_cols.push_back(v);
     }
@@ -537,7 +565,7 @@ class HashAggregateOp final : public Operator {
         evs[w] = std::make_unique<Evaluator>(ctx_.subqueries());
       }
       return Consume(*partials[w], *evs[w], b);
-    }));
+    }, /*keep_dictionaries=*/true));
     (void)workers;
     // Merge the thread-local partials into the first one.
     std::vector<SetPartial>* final_parts = nullptr;
@@ -1352,7 +1380,20 @@ bool MayMatch(const std::string& op, const ColumnStats& s, const Value& lit, boo
   return true;
 }
 
-bool MorselMayMatch(const PlanNode& scan, const Morsel& m, const Expr& f) {
+// The constant a pruning comparison can use: a literal, or an uncorrelated scalar subquery whose
+// value the query computed before its pipelines (e.g. `customer_id = (SELECT min(...) ...)`).
+const Value* ConstantOf(const Expr& e, SubqueryCache* subqueries, Value& scratch) {
+  if (e.kind == ExprKind::kLiteral) return &e.value;
+  if (e.kind == ExprKind::kScalarSubquery && subqueries) {
+    auto v = subqueries->Scalar(e);
+    if (!v.ok()) return nullptr;  // the filter above reports the error
+    scratch = std::move(*v);
+    return &scratch;
+  }
+  return nullptr;
+}
+
+bool MorselMayMatch(const PlanNode& scan, const Morsel& m, const Expr& f, SubqueryCache* subqueries) {
   auto stats_of = [&](const Expr& e) -> const ColumnStats* {
     if (e.kind != ExprKind::kColumn) return nullptr;
     int tc = scan.scan_columns[static_cast<size_t>(e.column)];
@@ -1364,10 +1405,11 @@ bool MorselMayMatch(const PlanNode& scan, const Morsel& m, const Expr& f) {
     if (op == "=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
       const Expr* a = f.args[0].get();
       const Expr* b = f.args[1].get();
-      if (a->kind == ExprKind::kLiteral) {
-        if (const ColumnStats* s = stats_of(*b)) return MayMatch(op, *s, a->value, false);
-      } else if (b->kind == ExprKind::kLiteral) {
-        if (const ColumnStats* s = stats_of(*a)) return MayMatch(op, *s, b->value, true);
+      Value scratch;
+      if (const ColumnStats* s = stats_of(*b)) {
+        if (const Value* v = ConstantOf(*a, subqueries, scratch)) return MayMatch(op, *s, *v, false);
+      } else if (const ColumnStats* s2 = stats_of(*a)) {
+        if (const Value* v = ConstantOf(*b, subqueries, scratch)) return MayMatch(op, *s2, *v, true);
       }
     }
   }
@@ -1388,11 +1430,11 @@ bool MorselMayMatch(const PlanNode& scan, const Morsel& m, const Expr& f) {
   }
   if (f.kind == ExprKind::kAnd) {
     for (const auto& a : f.args)
-      if (!MorselMayMatch(scan, m, *a)) return false;
+      if (!MorselMayMatch(scan, m, *a, subqueries)) return false;
   }
   if (f.kind == ExprKind::kOr) {
     for (const auto& a : f.args)
-      if (MorselMayMatch(scan, m, *a)) return true;
+      if (MorselMayMatch(scan, m, *a, subqueries)) return true;
     return false;
   }
   return true;
@@ -1400,7 +1442,8 @@ bool MorselMayMatch(const PlanNode& scan, const Morsel& m, const Expr& f) {
 
 }  // namespace
 
-Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats) {
+Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats,
+                                          SubqueryCache* subqueries) {
   SL_ASSIGN_OR_RETURN(std::vector<Morsel> all, scan.table->Morsels());
   if (scan.scan_filters.empty()) {
     if (stats) stats->morsels_read += all.size();
@@ -1411,7 +1454,7 @@ Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats
     bool keep = true;
     if (!m.stats.empty()) {
       for (const auto& f : scan.scan_filters)
-        if (!MorselMayMatch(scan, m, *f)) {
+        if (!MorselMayMatch(scan, m, *f, subqueries)) {
           keep = false;
           break;
         }
@@ -1423,7 +1466,8 @@ Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats
 }
 
 Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
-                             const std::function<Status(size_t, size_t, Batch&)>& sink) {
+                             const std::function<Status(size_t, size_t, Batch&)>& sink,
+                             bool keep_dictionaries) {
   NodeStats* root_stats = ctx.StatsFor(plan.get());
   if (!IsPipeline(*plan)) {
     SL_ASSIGN_OR_RETURN(auto op, BuildOperator(plan, ctx));
@@ -1437,7 +1481,7 @@ Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
     return size_t{1};
   }
   const PlanNode* scan = PipelineScan(*plan);
-  SL_ASSIGN_OR_RETURN(std::vector<Morsel> morsels, PrunedMorsels(*scan, ctx.StatsFor(scan)));
+  SL_ASSIGN_OR_RETURN(std::vector<Morsel> morsels, PrunedMorsels(*scan, ctx.StatsFor(scan), ctx.subqueries()));
   size_t threads = ctx.options().max_threads ? ctx.options().max_threads : ThreadPool::Default().size();
   size_t workers = std::max<size_t>(1, std::min(threads, morsels.size()));
   std::atomic<size_t> next{0};
@@ -1451,7 +1495,7 @@ Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
       std::vector<Morsel> one{morsels[i]};
       Status s = [&]() -> Status {
         SL_RETURN_IF_ERROR(ctx.Check());
-        SL_ASSIGN_OR_RETURN(auto op, BuildOperator(plan, ctx, &one));
+        SL_ASSIGN_OR_RETURN(auto op, BuildOperator(plan, ctx, &one, keep_dictionaries));
         Batch b;
         while (true) {
           SL_ASSIGN_OR_RETURN(bool more, Pull(*op, b, root_stats));
@@ -1478,7 +1522,8 @@ Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
 }
 
 Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContext& ctx,
-                                                const std::vector<Morsel>* morsels) {
+                                                const std::vector<Morsel>* morsels,
+                                                bool keep_dictionaries) {
   const PlanNode& p = *plan;
   switch (p.kind) {
     case PlanKind::kScan: {
@@ -1486,17 +1531,17 @@ Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContex
       if (morsels) {
         ms = *morsels;
       } else {
-        SL_ASSIGN_OR_RETURN(ms, PrunedMorsels(p, ctx.StatsFor(&p)));
+        SL_ASSIGN_OR_RETURN(ms, PrunedMorsels(p, ctx.StatsFor(&p), ctx.subqueries()));
       }
-      return std::unique_ptr<Operator>(new ScanOp(p, std::move(ms), ctx));
+      return std::unique_ptr<Operator>(new ScanOp(p, std::move(ms), ctx, keep_dictionaries));
     }
     case PlanKind::kValues: return std::unique_ptr<Operator>(new ValuesOp(p, ctx));
     case PlanKind::kFilter: {
-      SL_ASSIGN_OR_RETURN(auto child, BuildOperator(p.children[0], ctx, morsels));
+      SL_ASSIGN_OR_RETURN(auto child, BuildOperator(p.children[0], ctx, morsels, keep_dictionaries));
       return std::unique_ptr<Operator>(new FilterOp(p, std::move(child), ctx));
     }
     case PlanKind::kProject: {
-      SL_ASSIGN_OR_RETURN(auto child, BuildOperator(p.children[0], ctx, morsels));
+      SL_ASSIGN_OR_RETURN(auto child, BuildOperator(p.children[0], ctx, morsels, keep_dictionaries));
       return std::unique_ptr<Operator>(new ProjectOp(p, std::move(child), ctx));
     }
     case PlanKind::kLimit: {

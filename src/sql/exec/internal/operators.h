@@ -61,19 +61,26 @@ class Operator {
 Result<bool> Pull(Operator& op, Batch& out, NodeStats* stats);
 
 // Builds the operator tree of a plan. `morsels` (when not null) restricts the plan's scan.
+// With keep_dictionaries, a streaming chain (Filter/Project over a Scan) may return dictionary
+// columns (for consumers that handle every encoding); otherwise outputs are flat or constant.
 Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContext& ctx,
-                                                const std::vector<Morsel>* morsels = nullptr);
+                                                const std::vector<Morsel>* morsels = nullptr,
+                                                bool keep_dictionaries = false);
 
 // Runs `plan` to completion, in parallel over scan morsels when the plan is a streaming chain
 // (Filter/Project) over a Scan. sink(worker, morsel_index, batch) is called from worker threads;
-// worker < returned worker count. Returns the number of workers used.
+// worker < returned worker count. Returns the number of workers used. keep_dictionaries: as in
+// BuildOperator.
 Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
-                             const std::function<Status(size_t worker, size_t morsel, Batch&)>& sink);
+                             const std::function<Status(size_t worker, size_t morsel, Batch&)>& sink,
+                             bool keep_dictionaries = false);
 
 // Approximate bytes held by a batch.
 int64_t BatchBytes(const Batch& b);
 
-// Morsels of a scan that survive pruning by its filters' min/max/null-count stats.
-Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats);
+// Morsels of a scan that survive pruning by its filters' min/max/null-count stats. Comparisons
+// with an uncorrelated scalar subquery use its value from `subqueries` (may be null).
+Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats,
+                                          SubqueryCache* subqueries);
 
 }  // namespace saleslake::sql::internal
