@@ -222,9 +222,13 @@ void HashKeyColumn(const ColumnVector& c, size_t n, uint64_t* h, bool first) {
   }
   if (c.encoding() == VectorEncoding::kDictionary) {
     const ColumnVector& dict = *c.dictionary();
+    const uint32_t* codes = c.data<uint32_t>();
+    if (dict.size() > n) {  // a big dictionary (product ids): hash the rows' entries only
+      for (size_t i = 0; i < n; ++i) CombineHash(h, i, c.IsValid(i) ? HashValue(dict, codes[i]) : kNullHash, first);
+      return;
+    }
     std::vector<uint64_t> dh(dict.size());
     HashKeyColumn(dict, dict.size(), dh.data(), true);
-    const uint32_t* codes = c.data<uint32_t>();
     for (size_t i = 0; i < n; ++i) CombineHash(h, i, c.IsValid(i) ? dh[codes[i]] : kNullHash, first);
     return;
   }

@@ -376,6 +376,26 @@ class GroupTable {
       std::fill(gids + 1, gids + n, gids[0]);
       return;
     }
+    if (cols.size() == 1 && cols[0]->encoding() == VectorEncoding::kDictionary &&
+        cols[0]->validity() == nullptr) {
+      // The only key is a dictionary column: its codes map to groups through a cache that lives
+      // as long as the dictionary (one per file), so each entry is hashed and looked up once.
+      const ColumnVector& c = *cols[0];
+      const uint32_t dn = static_cast<uint32_t>(c.dictionary()->size());
+      if (cached_dict_ != c.shared_dictionary()) {
+        cached_dict_ = c.shared_dictionary();
+        dict_hash_.resize(dn);
+        HashKeyColumn(*c.dictionary(), dn, dict_hash_.data(), true);  // = the row hash of a code
+        dict_gid_.assign(dn, UINT32_MAX);
+      }
+      const uint32_t* codes = c.data<uint32_t>();
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t code = codes[i] < dn ? codes[i] : 0;
+        if (dict_gid_[code] == UINT32_MAX) dict_gid_[code] = Lookup(cols, i, dict_hash_[code]);
+        gids[i] = dict_gid_[code];
+      }
+      return;
+    }
     hashes_.resize(n);
     for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
     if (const ColumnVector* dict = OnlyDictionary(cols, n)) {
@@ -453,6 +473,11 @@ class GroupTable {
   std::vector<uint64_t> group_hash_;  // per group
   std::vector<uint64_t> hashes_;      // per input row (scratch)
   std::vector<uint32_t> code_gid_;    // per dictionary code (scratch)
+  // Single dictionary key: group of each code of cached_dict_ (UINT32_MAX = not seen yet) and
+  // each code's hash. Group ids never change, so the map stays valid while the dictionary does.
+  std::shared_ptr<const ColumnVector> cached_dict_;
+  std::vector<uint32_t> dict_gid_;
+  std::vector<uint64_t> dict_hash_;
   size_t count_ = 0;
 };
 
