@@ -39,7 +39,9 @@ Result<std::unique_ptr<CompiledExpressions>> CompiledExpressions::Compile(
   auto impl = std::make_unique<Impl>();
   impl->subqueries = std::make_unique<internal::SubqueryCache>(impl->exec);
   Schema output;
-  for (const auto& [name, text] : exprs) {
+  for (const auto& named : exprs) {
+    const std::string& name = named.first;
+    const std::string& text = named.second;
     auto context = [&](const Status& s) { return s.WithContext("column '" + name + "' = '" + text + "'"); };
     auto ast = ParseExpression(text);
     if (!ast.ok()) return context(ast.status());
