@@ -1230,6 +1230,19 @@ const char* kMonthNames[] = {"January", "February", "March",     "April",   "May
                              "July",    "August",   "September", "October", "November", "December"};
 const char* kDayNames[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
 
+// Appends v (0 <= v) zero-padded to `width` digits: the common date_format fields, without a
+// formatting call per field per row (ETL partition keys run date_format on every row).
+void AppendPadded(std::string& b, int64_t v, int width) {
+  char buf[24];
+  int len = 0;
+  do {
+    buf[len++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  for (int k = len; k < width; ++k) b.push_back('0');
+  while (len > 0) b.push_back(buf[--len]);
+}
+
 // MySQL-style format, as Trino's date_format.
 Status DateFormatKernel(Args a, size_t n, ColumnVector& out) {
   return StrToStr(a, n, out, [&](size_t i, std::string& b, Status* err) {
@@ -1249,20 +1262,23 @@ Status DateFormatKernel(Args a, size_t n, ColumnVector& out) {
       }
       char s = f[++k];
       switch (s) {
-        case 'Y': b += fmt::format("{:04}", c.year); break;
+        case 'Y':
+          if (c.year >= 0) AppendPadded(b, c.year, 4);
+          else b += fmt::format("{:04}", c.year);
+          break;
         case 'y': b += fmt::format("{:02}", ((c.year % 100) + 100) % 100); break;
-        case 'm': b += fmt::format("{:02}", c.month); break;
+        case 'm': AppendPadded(b, c.month, 2); break;
         case 'c': b += std::to_string(c.month); break;
-        case 'd': b += fmt::format("{:02}", c.day); break;
+        case 'd': AppendPadded(b, c.day, 2); break;
         case 'e': b += std::to_string(c.day); break;
-        case 'H': b += fmt::format("{:02}", h); break;
+        case 'H': AppendPadded(b, h, 2); break;
         case 'k': b += std::to_string(h); break;
         case 'h':
         case 'I': b += fmt::format("{:02}", (h + 11) % 12 + 1); break;
         case 'l': b += std::to_string((h + 11) % 12 + 1); break;
-        case 'i': b += fmt::format("{:02}", mi); break;
+        case 'i': AppendPadded(b, mi, 2); break;
         case 's':
-        case 'S': b += fmt::format("{:02}", se); break;
+        case 'S': AppendPadded(b, se, 2); break;
         case 'f': b += fmt::format("{:06}", tod % kMicrosPerSecond); break;
         case 'p': b += h < 12 ? "AM" : "PM"; break;
         case 'T': b += fmt::format("{:02}:{:02}:{:02}", h, mi, se); break;
