@@ -1,5 +1,6 @@
 // ParquetWriter: batches -> dictionary/PLAIN pages -> compressed column chunks -> footer.
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <bit>
@@ -79,21 +80,9 @@ uint64_t Mix(uint64_t x) {
   x ^= x >> 33;
   return x;
 }
-uint64_t HashBytes(std::string_view s) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = Mix(h ^ w) * 0x9e3779b97f4a7c15ULL;
-  }
-  if (i < s.size()) {
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, s.size() - i);
-    h = Mix(h ^ w);
-  }
-  return Mix(h);
-}
+// Dictionary keys: XXH3 is several times faster than a word-at-a-time mix for the 10-60 byte
+// strings of ids and names.
+uint64_t HashBytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
 // Physical value kinds the writer handles. Fixed = decimal in FIXED_LEN_BYTE_ARRAY (__int128).
 template <typename P>
