@@ -213,6 +213,26 @@ Status ClosePartitionFile(Run& run, PartitionFile& p) {
   return Status::OK();
 }
 
+// How many values of v repeat an earlier one (an open-addressing set; 0 marks an empty slot,
+// so a zero hash is counted apart). Linear in v, unlike sorting.
+uint64_t CountRepeats(const std::vector<uint64_t>& v) {
+  size_t cap = 16;
+  while (cap < v.size() * 2) cap <<= 1;
+  std::vector<uint64_t> slots(cap, 0);
+  uint64_t repeats = 0, zeros = 0;
+  for (uint64_t h : v) {
+    if (h == 0) {
+      repeats += zeros++ > 0;
+      continue;
+    }
+    size_t i = static_cast<size_t>(h) & (cap - 1);  // the bucket came from the top bits
+    while (slots[i] != 0 && slots[i] != h) i = (i + 1) & (cap - 1);
+    if (slots[i] == h) ++repeats;
+    else slots[i] = h;
+  }
+  return repeats;
+}
+
 // Hash of one row's value (any encoding; NULL hashes apart from every value).
 uint64_t RowHash(const ColumnVector& v, size_t row) {
   if (!v.IsValid(row)) return 0x9ae16a3b2f90404fULL;
@@ -937,10 +957,8 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
   }
   std::vector<uint64_t> duplicates(run.row_hashes.size(), 0);
   ThreadPool::Default().ParallelFor(run.row_hashes.size(), [&](size_t b) {
-    std::vector<uint64_t>& v = run.row_hashes[b];
-    std::sort(v.begin(), v.end());
-    for (size_t i = 1; i < v.size(); ++i) duplicates[b] += v[i] == v[i - 1];
-    std::vector<uint64_t>().swap(v);
+    duplicates[b] = CountRepeats(run.row_hashes[b]);
+    std::vector<uint64_t>().swap(run.row_hashes[b]);
   });
   for (uint64_t d : duplicates) report.exact_duplicates += d;
   if (report.rows_read != report.rows_loaded + report.rows_quarantined)

@@ -58,6 +58,21 @@ TEST(TokenizerTest, EqualsOneShotHmacForEveryKeyLengthAndThread) {
   }
 }
 
+TEST(PiiScannerTest, FindsEntitiesAtEveryAlignment) {
+  // The pre-check reads eight bytes at a time: entities must be found wherever they start,
+  // after multi-byte UTF-8 too, and eight digits spread over words still count.
+  for (size_t pad = 0; pad < 17; ++pad) {
+    for (std::string prefix : {std::string(pad, 'x'), std::string(pad, 'x') + "\xc3\xa9"}) {
+      EXPECT_EQ(Masked(prefix + " jane.doe@example.com"), prefix + " [EMAIL]") << pad;
+      EXPECT_EQ(Masked(prefix + " 555-123-4567"), prefix + " [PHONE]") << pad;
+      EXPECT_EQ(Masked(prefix + " 4111 1111 1111 1111"), prefix + " [CARD]") << pad;
+      std::string few = prefix + " SKU-12345-X 67";  // seven digits: nothing to find
+      EXPECT_EQ(Masked(few), few) << pad;
+      EXPECT_FALSE(PiiScanner::Contains(few));
+    }
+  }
+}
+
 TEST(TokenizerTest, RejectsBadKeys) {
   EXPECT_FALSE(Tokenizer::FromKeyHex("").ok());
   EXPECT_FALSE(Tokenizer::FromKeyHex("abcd").ok());
