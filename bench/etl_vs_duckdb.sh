@@ -36,7 +36,7 @@ SQL
 read -r duck_s duck_kb < "$work/duck.time"
 duck_bytes=$(du -sb "$work/duck" | cut -f1)
 
-rows_loaded=$(python3 -c "import json,sys; print(json.load(open('$work/sl.json'))['rows_loaded'])" 2>/dev/null || echo "?")
+rows_loaded=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$work/sl.json','utf8')).rows_loaded)" 2>/dev/null || echo "?")
 printf 'rows: %s (loaded by saleslake: %s)\n' "$ROWS" "$rows_loaded"
 printf 'saleslake start-job: %6.2f s  peak RSS %5d MB  output %6.1f MB\n' "$sl_s" $((sl_kb / 1024)) "$(awk "BEGIN{print $sl_bytes/1e6}")"
 printf 'DuckDB COPY:         %6.2f s  peak RSS %5d MB  output %6.1f MB\n' "$duck_s" $((duck_kb / 1024)) "$(awk "BEGIN{print $duck_bytes/1e6}")"
