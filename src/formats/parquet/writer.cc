@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/hash.h"
 #include "formats/parquet/internal/codec.h"
 #include "formats/parquet/internal/encoding.h"
 #include "formats/parquet/internal/metadata.h"
@@ -72,14 +73,6 @@ int DecimalBytes(int precision) {
   return 16;
 }
 
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 // Dictionary keys: XXH3 is several times faster than a word-at-a-time mix for the 10-60 byte
 // strings of ids and names.
 uint64_t HashBytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
@@ -349,11 +342,11 @@ class TypedColumnWriter final : public ColumnWriter {
     if constexpr (std::is_same_v<P, std::string_view>) {
       return HashBytes(v);
     } else if constexpr (std::is_same_v<P, __int128>) {
-      return Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64)));
+      return MixBits64(static_cast<uint64_t>(v) ^ MixBits64(static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64)));
     } else {
       uint64_t bits = 0;
       std::memcpy(&bits, &v, sizeof(P));
-      return Mix(bits);
+      return MixBits64(bits);
     }
   }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "common/hash.h"
 #include "sql/functions/functions.h"
 #include "sql/functions/internal/kernels.h"
 
@@ -154,23 +155,15 @@ void FillConstant(ColumnVector& out, const Value& value, size_t n) {
 
 namespace {
 
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
 // Hash of one row's value (the slow path of HashKeyColumn) (NULL has its own hash; -0.0 = 0.0; every NaN alike).
 inline uint64_t HashValue(const ColumnVector& c, size_t i) {
   if (!c.IsValid(i)) return 0x5bd1e9955bd1e995ULL;
   switch (c.type().id) {
     case TypeId::kVarchar: return std::hash<std::string_view>{}(c.GetValue<std::string_view>(i));
-    case TypeId::kBoolean: return Mix(c.GetValue<uint8_t>(i) + 1);
+    case TypeId::kBoolean: return MixBits64(c.GetValue<uint8_t>(i) + 1);
     case TypeId::kInt32:
-    case TypeId::kDate: return Mix(static_cast<uint64_t>(static_cast<int64_t>(c.GetValue<int32_t>(i))));
+    case TypeId::kDate: return MixBits64(static_cast<uint64_t>(static_cast<int64_t>(c.GetValue<int32_t>(i))));
     case TypeId::kFloat:
     case TypeId::kDouble: {
       double d = c.type().id == TypeId::kFloat ? c.GetValue<float>(i) : c.GetValue<double>(i);
@@ -178,26 +171,26 @@ inline uint64_t HashValue(const ColumnVector& c, size_t i) {
       if (std::isnan(d)) return 0x7ff8000000000000ULL;
       uint64_t bits;
       std::memcpy(&bits, &d, sizeof bits);
-      return Mix(bits);
+      return MixBits64(bits);
     }
     case TypeId::kDecimal: {
       __int128 v = DecimalAt(c, i);
-      return Mix(static_cast<uint64_t>(v) ^ Mix(static_cast<uint64_t>(v >> 64)));
+      return MixBits64(static_cast<uint64_t>(v) ^ MixBits64(static_cast<uint64_t>(v >> 64)));
     }
     case TypeId::kInterval: {
       Interval v = c.GetValue<Interval>(i);
-      return Mix(static_cast<uint64_t>(v.micros) ^ Mix((static_cast<uint64_t>(static_cast<uint32_t>(v.months)) << 32) |
+      return MixBits64(static_cast<uint64_t>(v.micros) ^ MixBits64((static_cast<uint64_t>(static_cast<uint32_t>(v.months)) << 32) |
                                                        static_cast<uint32_t>(v.days)));
     }
     case TypeId::kNull: return 0x5bd1e9955bd1e995ULL;
-    default: return Mix(static_cast<uint64_t>(c.GetValue<int64_t>(i)));
+    default: return MixBits64(static_cast<uint64_t>(c.GetValue<int64_t>(i)));
   }
 }
 
 constexpr uint64_t kNullHash = 0x5bd1e9955bd1e995ULL;
 
 inline void CombineHash(uint64_t* h, size_t i, uint64_t v, bool first) {
-  h[i] = first ? v : Mix(h[i] * 31 + v);
+  h[i] = first ? v : MixBits64(h[i] * 31 + v);
 }
 
 template <typename T, typename F>
@@ -238,11 +231,11 @@ void HashKeyColumn(const ColumnVector& c, size_t n, uint64_t* h, bool first) {
       return;
     case TypeId::kInt32:
     case TypeId::kDate:
-      HashFlat<int32_t>(c, n, h, first, [](int32_t v) { return Mix(static_cast<uint64_t>(static_cast<int64_t>(v))); });
+      HashFlat<int32_t>(c, n, h, first, [](int32_t v) { return MixBits64(static_cast<uint64_t>(static_cast<int64_t>(v))); });
       return;
     case TypeId::kInt64:
     case TypeId::kTimestamp:
-      HashFlat<int64_t>(c, n, h, first, [](int64_t v) { return Mix(static_cast<uint64_t>(v)); });
+      HashFlat<int64_t>(c, n, h, first, [](int64_t v) { return MixBits64(static_cast<uint64_t>(v)); });
       return;
     default:
       for (size_t i = 0; i < n; ++i) CombineHash(h, i, HashValue(c, i), first);

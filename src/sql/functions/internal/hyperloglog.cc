@@ -6,20 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "common/hash.h"
+
 namespace saleslake::sql::internal {
 
 namespace {
 
-// A 64-bit finalizer: the key hashes are good for hash tables but HLL reads the top bits and the
-// leading zeros of the rest, which must look uniformly random.
-inline uint64_t Fmix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
 class HllState final : public AggregateState {
  public:
@@ -40,7 +32,9 @@ class HllState final : public AggregateState {
     const ColumnVector& x = *args[0];
     for (size_t i = 0; i < n; ++i) {
       if (!x.IsValid(i)) continue;
-      Add(groups_[gids[i]], Fmix(hashes_[i]));
+      // Key hashes suit hash tables; HLL reads the top bits and the leading zeros of the rest,
+      // which must look uniformly random, so they are mixed once more.
+      Add(groups_[gids[i]], MixBits64(hashes_[i]));
     }
     return Status::OK();
   }
