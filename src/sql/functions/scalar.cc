@@ -1038,7 +1038,11 @@ Status ExtractKernel(Args a, size_t n, ColumnVector& out) {
     int64_t micros = MicrosOf(*a[0], i);
     int32_t days = static_cast<int32_t>(FloorDiv(micros, kMicrosPerDay));
     int64_t tod = micros - int64_t{days} * kMicrosPerDay;
-    CivilDate c = CivilFromDays(days);
+    // The civil date only for the fields that need it (it is most of the cost of the others).
+    constexpr bool kCivil = f == Field::kYear || f == Field::kQuarter || f == Field::kMonth ||
+                            f == Field::kDay || f == Field::kDayOfYear;
+    CivilDate c{};
+    if constexpr (kCivil) c = CivilFromDays(days);
     int64_t r = 0;
     switch (f) {
       case Field::kYear: r = c.year; break;

@@ -396,6 +396,7 @@ class GroupTable {
       }
       return;
     }
+    if (cols.size() == 1 && DirectLookup(*cols[0], n, gids)) return;
     hashes_.resize(n);
     for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
     if (const ColumnVector* dict = OnlyDictionary(cols, n)) {
@@ -445,6 +446,50 @@ class GroupTable {
     }
   }
 
+  // A single flat integer key without NULLs over a small range (dates, day_of_week, years,
+  // small ids): the group of each value is kept in an array indexed by value - base, so a row
+  // costs one load instead of a hash probe. False (nothing done) when the batch does not fit.
+  bool DirectLookup(const ColumnVector& c, size_t n, uint32_t* gids) {
+    if (c.encoding() != VectorEncoding::kFlat || c.validity() != nullptr || n == 0) return false;
+    const TypeId id = c.type().id;
+    if (id != TypeId::kInt32 && id != TypeId::kDate && id != TypeId::kInt64) return false;
+    auto value = [&](size_t i) -> int64_t {
+      return id == TypeId::kInt64 ? c.data<int64_t>()[i] : c.data<int32_t>()[i];
+    };
+    int64_t lo = value(0), hi = lo;
+    for (size_t i = 1; i < n; ++i) {
+      int64_t v = value(i);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    constexpr int64_t kMaxSpan = 1 << 16;
+    if (direct_gid_.empty()) direct_base_ = lo;
+    int64_t new_lo = std::min(lo, direct_base_);
+    int64_t new_hi = std::max(hi, direct_base_ + static_cast<int64_t>(direct_gid_.size()) - 1);
+    if (new_hi - new_lo >= kMaxSpan) return false;
+    if (new_lo < direct_base_ || new_hi >= direct_base_ + static_cast<int64_t>(direct_gid_.size())) {
+      std::vector<uint32_t> grown(static_cast<size_t>(new_hi - new_lo + 1), UINT32_MAX);
+      std::copy(direct_gid_.begin(), direct_gid_.end(), grown.begin() + (direct_base_ - new_lo));
+      direct_gid_.swap(grown);
+      direct_base_ = new_lo;
+    }
+    const std::vector<const ColumnVector*> cols{&c};
+    bool hashed = false;  // new values also enter the hash table (other batches may probe it)
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t& g = direct_gid_[static_cast<size_t>(value(i) - direct_base_)];
+      if (g == UINT32_MAX) {
+        if (!hashed) {
+          hashes_.resize(n);
+          HashKeyColumn(c, n, hashes_.data(), true);
+          hashed = true;
+        }
+        g = Lookup(cols, i, hashes_[i]);
+      }
+      gids[i] = g;
+    }
+    return true;
+  }
+
   // The key column when it is the only non-constant one, dictionary-encoded without nulls and
   // with no more entries than rows; null otherwise.
   static const ColumnVector* OnlyDictionary(const std::vector<const ColumnVector*>& cols, size_t n) {
@@ -478,6 +523,9 @@ class GroupTable {
   std::shared_ptr<const ColumnVector> cached_dict_;
   std::vector<uint32_t> dict_gid_;
   std::vector<uint64_t> dict_hash_;
+  // DirectLookup: the group of value direct_base_ + i (UINT32_MAX = not seen yet).
+  int64_t direct_base_ = 0;
+  std::vector<uint32_t> direct_gid_;
   size_t count_ = 0;
 };
 
