@@ -14,6 +14,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "common/memory.h"
 #include "io/local_store.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/sql.h"
@@ -33,6 +34,7 @@ int Fail(const saleslake::Status& s) {
 
 int main(int argc, char** argv) {
   using namespace saleslake;  // NOLINT
+  ConfigureAllocator();  // as the saleslake binary does
   if (argc != 4) {
     std::fprintf(stderr, "usage: sql_dashboard_bench LAKE_DIR REPEATS \"SQL\"\n");
     return 2;

@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "common/logging.h"
+#include "common/memory.h"
 
 #ifndef SALESLAKE_VERSION
 #define SALESLAKE_VERSION "dev"
@@ -110,4 +111,7 @@ int Main(int argc, char** argv) {
 
 }  // namespace saleslake::cli
 
-int main(int argc, char** argv) { return saleslake::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  saleslake::ConfigureAllocator();
+  return saleslake::cli::Main(argc, argv);
+}
