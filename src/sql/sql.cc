@@ -114,7 +114,9 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
           std::string line = std::string(static_cast<size_t>(op.depth) * 2, ' ') + "- " + op.name +
                              fmt::format("  (rows: {}, time: {:.3f} ms", op.rows_out, op.seconds * 1e3);
           if (op.morsels_read || op.morsels_skipped)
-            line += fmt::format(", morsels read: {}, skipped: {}", op.morsels_read, op.morsels_skipped);
+            line += fmt::format(", files read: {}, skipped: {}", op.morsels_read, op.morsels_skipped);
+          if (op.row_groups_read || op.row_groups_skipped)
+            line += fmt::format(", row groups read: {}, skipped: {}", op.row_groups_read, op.row_groups_skipped);
           line += ")";
           rows.push_back({line});
         }

@@ -53,8 +53,8 @@ struct OperatorStats {
   int depth = 0;
   uint64_t rows_out = 0;
   double seconds = 0;
-  uint64_t morsels_read = 0, morsels_skipped = 0;
-  uint64_t files_read = 0, files_skipped = 0;
+  uint64_t morsels_read = 0, morsels_skipped = 0;  // files of a lake table
+  uint64_t row_groups_read = 0, row_groups_skipped = 0;  // inside the files read
 };
 
 struct ExecStats {

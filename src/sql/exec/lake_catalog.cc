@@ -74,6 +74,11 @@ class LakeTable final : public Table {
 
   Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
                     const std::function<Status(Batch&)>& sink) const override {
+    return ReadMorselPruned(m, columns, nullptr, nullptr, sink);
+  }
+
+  Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns, const StatsFilter& may_match,
+                          PartCounts* counts, const std::function<Status(Batch&)>& sink) const override {
     if (m.index >= files_.size()) return Status::Internal("bad morsel");
     const catalog::DataFile& file = files_[m.index];
     const Schema& s = schema();
@@ -155,7 +160,14 @@ class LakeTable final : public Table {
         }
         return sink(out);
       }).WithContext(file.key); };
-      for (int rg = 0; rg < reader->num_row_groups(); ++rg) SL_RETURN_IF_ERROR(read_group(rg));
+      for (int rg = 0; rg < reader->num_row_groups(); ++rg) {
+        if (may_match && !may_match(RowGroupStats(m, *reader, rg))) {
+          if (counts) ++counts->skipped;
+          continue;
+        }
+        if (counts) ++counts->read;
+        SL_RETURN_IF_ERROR(read_group(rg));
+      }
       return Status::OK();
     }
     if (meta_->spec.format == catalog::FileFormat::kCsv) {
@@ -218,6 +230,26 @@ class LakeTable final : public Table {
   }
 
  private:
+  // Statistics of row group `rg` per table column: the file's (partition values, catalog
+  // stats) overridden by the row group's own min/max/null count where the file column has the
+  // table column's type (a widened column keeps the file-level figures).
+  std::vector<ColumnStats> RowGroupStats(const Morsel& m, const parquet::ParquetReader& reader, int rg) const {
+    const Schema& s = schema();
+    const Schema& fs = reader.schema();
+    std::vector<ColumnStats> st = m.stats;
+    st.resize(s.size());
+    for (size_t c = 0; c < s.size(); ++c) {
+      if (is_partition_[c]) continue;
+      auto f = fs.FindField(s[c].name);
+      if (!f || !(fs[*f].type == s[c].type)) continue;
+      parquet::ColumnStats rs = reader.row_group_stats(rg, static_cast<int>(*f));
+      st[c].min = rs.min;
+      st[c].max = rs.max;
+      st[c].null_count = rs.has_null_count ? rs.null_count : -1;
+    }
+    return st;
+  }
+
   // REQUIRES: mu_ held.
   Status Load() const {
     const Schema& s = schema();

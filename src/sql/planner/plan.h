@@ -52,6 +52,20 @@ class Table {
   // Batches are flat or constant/dictionary-encoded columns.
   virtual Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
                             const std::function<Status(Batch&)>& sink) const = 0;
+
+  // Like ReadMorsel, for tables whose morsels have parts with statistics of their own (a
+  // Parquet file's row groups): a part is skipped when `may_match` (given its statistics per
+  // table column, laid out as Morsel::stats) says no row can qualify. Parts read and skipped
+  // are added to `counts` (EXPLAIN ANALYZE). Default: no finer pruning.
+  struct PartCounts {
+    uint64_t read = 0, skipped = 0;
+  };
+  using StatsFilter = std::function<bool(const std::vector<ColumnStats>&)>;
+  virtual Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns,
+                                  const StatsFilter& /*may_match*/, PartCounts* /*counts*/,
+                                  const std::function<Status(Batch&)>& sink) const {
+    return ReadMorsel(m, columns, sink);
+  }
 };
 
 struct ViewDefinition {

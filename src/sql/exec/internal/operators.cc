@@ -113,19 +113,36 @@ bool AnyNull(const std::vector<const ColumnVector*>& cols, size_t row) {
 
 // ------------------------------------------------------------------ scan
 
+bool MorselMayMatch(const PlanNode& scan, const Morsel& m, const Expr& f, SubqueryCache* subqueries);
+
 class ScanOp final : public Operator {
  public:
   ScanOp(const PlanNode& node, std::vector<Morsel> morsels, QueryContext& ctx, bool keep_dictionaries)
-      : node_(node), morsels_(std::move(morsels)), ctx_(ctx), keep_dictionaries_(keep_dictionaries) {}
+      : node_(node), morsels_(std::move(morsels)), ctx_(ctx), keep_dictionaries_(keep_dictionaries),
+        stats_(ctx.StatsFor(&node)) {
+    if (!node_.scan_filters.empty()) {
+      // Row groups are pruned with the same rules as whole files, on their own statistics.
+      may_match_ = [this](const std::vector<ColumnStats>& st) {
+        Morsel probe;
+        probe.stats = st;
+        for (const auto& f : node_.scan_filters)
+          if (!MorselMayMatch(node_, probe, *f, ctx_.subqueries())) return false;
+        return true;
+      };
+    }
+  }
   Result<bool> Next(Batch& out) override {
     while (buffer_.empty()) {
       if (next_ >= morsels_.size()) return false;
       SL_RETURN_IF_ERROR(ctx_.Check());
       const Morsel& m = morsels_[next_++];
-      Status s = node_.table->ReadMorsel(m, node_.scan_columns, [&](Batch& b) {
+      Table::PartCounts parts;
+      Status s = node_.table->ReadMorselPruned(m, node_.scan_columns, may_match_, &parts, [&](Batch& b) {
         buffer_.push_back(std::move(b));
         return Status::OK();
       });
+      stats_->parts_read += parts.read;
+      stats_->parts_skipped += parts.skipped;
       if (!s.ok()) return s.WithContext("scan of " + node_.table->name());
     }
     out = std::move(buffer_.front());
@@ -147,6 +164,8 @@ class ScanOp final : public Operator {
   std::vector<Morsel> morsels_;
   QueryContext& ctx_;
   const bool keep_dictionaries_;
+  NodeStats* stats_;
+  Table::StatsFilter may_match_;  // empty when the scan has no filters
   size_t next_ = 0;
   std::deque<Batch> buffer_;
 };

@@ -18,6 +18,7 @@ struct NodeStats {
   std::atomic<uint64_t> rows{0};
   std::atomic<uint64_t> nanos{0};
   std::atomic<uint64_t> morsels_read{0}, morsels_skipped{0};
+  std::atomic<uint64_t> parts_read{0}, parts_skipped{0};  // row groups inside read morsels
 };
 
 // State shared by every operator of one query. Thread safety: methods are safe from any thread.
