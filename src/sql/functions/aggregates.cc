@@ -602,21 +602,6 @@ class PercentileState final : public AggregateState {
   std::vector<double> p_;
 };
 
-// Equality of row i of a (any encoding) and row j of b (flat); neither is NULL.
-inline bool SameArg(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
-  if (a.encoding() == VectorEncoding::kFlat) {
-    switch (a.type().id) {
-      case TypeId::kVarchar: return a.data<std::string_view>()[i] == b.data<std::string_view>()[j];
-      case TypeId::kInt32:
-      case TypeId::kDate: return a.data<int32_t>()[i] == b.data<int32_t>()[j];
-      case TypeId::kInt64:
-      case TypeId::kTimestamp: return a.data<int64_t>()[i] == b.data<int64_t>()[j];
-      default: break;
-    }
-  }
-  return CompareRows(a, i, b, j) == 0;
-}
-
 // DISTINCT: keeps the distinct (group, argument row) pairs and feeds them to the inner aggregate
 // at Finalize, so partial states merge exactly. The pairs live in one open-addressing table for
 // all groups (entry = index into rows_/gids_), keyed by the argument's typed hash mixed with the
@@ -639,49 +624,15 @@ class DistinctState final : public AggregateState {
       bool any_null = false;
       for (const ColumnVector* c : a) any_null |= !c->IsValid(i);
       if (any_null) continue;  // aggregates ignore NULL inputs
-      uint64_t vh = hashes_[i];
-      uint32_t g = gids[i];
-      size_t slot = SlotOf(vh, g);
-      size_t mask = slots_.size() - 1;
-      bool found = false;
-      for (uint32_t e; (e = slots_[slot]) != 0; slot = (slot + 1) & mask) {
-        --e;
-        if (vhash_[e] != vh || gids_[e] != g) continue;
-        bool same = true;
-        for (size_t k = 0; same && k < a.size(); ++k) same = SameArg(*a[k], i, rows_[k], e);
-        if (same) {
-          found = true;
-          break;
-        }
-      }
-      if (found) continue;
-      for (size_t k = 0; k < a.size(); ++k) rows_[k].AppendFrom(*a[k], i);
-      Insert(slot, vh, g);
+      Add(hashes_[i], gids[i], a, i);
     }
     return Status::OK();
   }
   Status Merge(AggregateState& o, const uint32_t* map) override {
     auto& other = static_cast<DistinctState&>(o);
-    for (size_t r = 0; r < other.gids_.size(); ++r) {
-      uint64_t vh = other.vhash_[r];
-      uint32_t g = map[other.gids_[r]];
-      size_t slot = SlotOf(vh, g);
-      size_t mask = slots_.size() - 1;
-      bool found = false;
-      for (uint32_t e; (e = slots_[slot]) != 0; slot = (slot + 1) & mask) {
-        --e;
-        if (vhash_[e] != vh || gids_[e] != g) continue;
-        bool same = true;
-        for (size_t k = 0; same && k < rows_.size(); ++k) same = SameArg(other.rows_[k], r, rows_[k], e);
-        if (same) {
-          found = true;
-          break;
-        }
-      }
-      if (found) continue;
-      for (size_t k = 0; k < rows_.size(); ++k) rows_[k].AppendFrom(other.rows_[k], r);
-      Insert(slot, vh, g);
-    }
+    std::vector<const ColumnVector*> rows;
+    for (const ColumnVector& c : other.rows_) rows.push_back(&c);
+    for (size_t r = 0; r < other.gids_.size(); ++r) Add(other.vhash_[r], map[other.gids_[r]], rows, r);
     return Status::OK();
   }
   Status Finalize(ColumnVector& out) override {
@@ -701,6 +652,20 @@ class DistinctState final : public AggregateState {
     return x;
   }
   size_t SlotOf(uint64_t vh, uint32_t g) const { return PairHash(vh, g) & (slots_.size() - 1); }
+  // Adds value row i of `values` (hash vh) to group g unless the group already has it.
+  void Add(uint64_t vh, uint32_t g, Args values, size_t i) {
+    size_t mask = slots_.size() - 1;
+    size_t slot = SlotOf(vh, g);
+    for (uint32_t e; (e = slots_[slot]) != 0; slot = (slot + 1) & mask) {
+      --e;
+      if (vhash_[e] != vh || gids_[e] != g) continue;
+      bool same = true;
+      for (size_t k = 0; same && k < values.size(); ++k) same = ValuesEqual(*values[k], i, rows_[k], e);
+      if (same) return;
+    }
+    for (size_t k = 0; k < values.size(); ++k) rows_[k].AppendFrom(*values[k], i);
+    Insert(slot, vh, g);
+  }
   // Adds the entry just appended to rows_ at `slot` (the empty slot its probe ended on).
   void Insert(size_t slot, uint64_t vh, uint32_t g) {
     gids_.push_back(g);

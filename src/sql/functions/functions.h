@@ -125,4 +125,22 @@ void HashKeyColumn(const ColumnVector& c, size_t n, uint64_t* h, bool first);
 // Three-way comparison of row a of x and row b of y (same type; nulls are not handled here).
 int CompareRows(const ColumnVector& x, size_t a, const ColumnVector& y, size_t b);
 
+// Equality of row i of a (any encoding) and row j of b (flat, same type); neither is NULL.
+// Hash tables verify every probe hit with it, so the common flat types skip CompareRows'
+// per-call type switch.
+inline bool ValuesEqual(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+  if (a.encoding() != VectorEncoding::kDictionary) {
+    if (a.encoding() == VectorEncoding::kConstant) i = 0;
+    switch (a.type().id) {
+      case TypeId::kVarchar: return a.data<std::string_view>()[i] == b.data<std::string_view>()[j];
+      case TypeId::kInt32:
+      case TypeId::kDate: return a.data<int32_t>()[i] == b.data<int32_t>()[j];
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: return a.data<int64_t>()[i] == b.data<int64_t>()[j];
+      default: break;
+    }
+  }
+  return CompareRows(a, i, b, j) == 0;
+}
+
 }  // namespace saleslake::sql

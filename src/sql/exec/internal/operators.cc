@@ -350,27 +350,11 @@ Result<std::vector<Batch>> Collect(const PlanPtr& plan, QueryContext& ctx) {
 
 // ------------------------------------------------------------------ hash aggregation
 
-inline bool SameKeySlow(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+// Equality of a probe row and a stored group's key, NULL = NULL (as GROUP BY wants).
+inline bool SameKey(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
   bool va = a.IsValid(i), vb = b.IsValid(j);
   if (!va || !vb) return va == vb;
-  return CompareRows(a, i, b, j) == 0;
-}
-
-// Typed equality of a probe row and a stored group's key (NULL = NULL), without CompareRows'
-// per-call type switch for the common flat types.
-inline bool SameKey(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
-  if (a.encoding() != VectorEncoding::kDictionary && a.validity() == nullptr && b.validity() == nullptr) {
-    if (a.encoding() == VectorEncoding::kConstant) i = 0;
-    switch (a.type().id) {
-      case TypeId::kVarchar: return a.data<std::string_view>()[i] == b.data<std::string_view>()[j];
-      case TypeId::kInt32:
-      case TypeId::kDate: return a.data<int32_t>()[i] == b.data<int32_t>()[j];
-      case TypeId::kInt64:
-      case TypeId::kTimestamp: return a.data<int64_t>()[i] == b.data<int64_t>()[j];
-      default: break;
-    }
-  }
-  return SameKeySlow(a, i, b, j);
+  return ValuesEqual(a, i, b, j);
 }
 
 // Dense group ids for key rows: an open-addressing table of group ids, verified against one
