@@ -4,10 +4,12 @@
 
 namespace saleslake {
 
-void ConfigureAllocator() {
+bool ConfigureAllocator() {
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // mallopt returns 1 on success.
+  return mallopt(M_MMAP_THRESHOLD, 64 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1;
+#else
+  return false;
 #endif
 }
 

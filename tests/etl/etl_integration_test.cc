@@ -42,10 +42,7 @@ class EtlIntegrationTest : public ::testing::Test {
     ASSERT_EQ(Sl({"init"}).exit_code, 0);
     testing::WriteFile(lake_ + "/pipeline.yaml", kPipeline);
   }
-  testing::CommandResult Sl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--lake", lake_});
-    return RunSaleslake(args);
-  }
+  testing::CommandResult Sl(std::vector<std::string> args) { return testing::RunSaleslakeIn(lake_, std::move(args)); }
   void Generate(const std::string& name, int rows, int seed, bool messy) {
     std::vector<std::string> args = {"generate", "--rows", std::to_string(rows), "--seed",
                                      std::to_string(seed), "--out", dir_.Join(name)};
@@ -146,6 +143,24 @@ TEST_F(EtlIntegrationTest, SmallBufferBudgetCutsRowGroupsAndKeepsEveryRow) {
   auto ours = testing::RunDuckDb(q + "read_parquet(" + files + ", hive_partitioning=true) GROUP BY region ORDER BY region");
   ASSERT_EQ(ours.exit_code, 0) << ours.err;
   EXPECT_EQ(ours.out, expected.out);
+}
+
+TEST_F(EtlIntegrationTest, ExactDuplicatesAreCountedOnTheRawFields) {
+  // Three copies of one line, two of another: 2 + 1 duplicates. A line that differs only in an
+  // empty (NULL) amount versus "0" is not a duplicate of its twin.
+  std::string csv = "purchase_date,customer_id,product_id,amount,region,status\n";
+  const std::string a = "2025-03-01,CUST-1,SKU-1,10.00,Europe,COMPLETED\n";
+  const std::string b = "2025-03-02,CUST-2,SKU-2,20.00,Asia,REFUNDED\n";
+  csv += a + b + a + "2025-03-03,CUST-3,SKU-3,,Africa,COMPLETED\n" + a + b +
+         "2025-03-03,CUST-3,SKU-3,0,Africa,COMPLETED\n";
+  testing::WriteFile(dir_.Join("dups.csv"), csv);
+  ASSERT_EQ(Sl({"upload", dir_.Join("dups.csv")}).exit_code, 0);
+  auto crawl = Sl({"crawl"});
+  ASSERT_EQ(crawl.exit_code, 0) << crawl.err;
+  auto rep = StartJob();
+  EXPECT_EQ(rep["rows_read"], 7);
+  EXPECT_EQ(rep["rows_loaded"], 7);
+  EXPECT_EQ(rep["exact_duplicates"], 3);
 }
 
 TEST_F(EtlIntegrationTest, MessyDataIsCleanedOrQuarantinedNeverLost) {
@@ -264,10 +279,7 @@ namespace {
 TEST(EtlDefaultJobTest, DefaultPipelineRunsWithSqlMappings) {
   testing::TempDir dir;
   std::string lake = dir.Join("lake");
-  auto sl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--lake", lake});
-    return RunSaleslake(args);
-  };
+  auto sl = [&](std::vector<std::string> args) { return testing::RunSaleslakeIn(lake, std::move(args)); };
   ASSERT_EQ(sl({"init"}).exit_code, 0);
   ASSERT_EQ(RunSaleslake({"generate", "--rows", "20000", "--messy", "--out", dir.Join("s.csv")}).exit_code, 0);
   ASSERT_EQ(sl({"upload", dir.Join("s.csv")}).exit_code, 0);
@@ -319,10 +331,7 @@ TEST(EtlUciTest, OnlineRetailRevenueMatchesDuckDb) {
   SL_REQUIRE_SHARED(csv, "real/uci-online-retail/online_retail.csv");
   testing::TempDir dir;
   std::string lake = dir.Join("lake");
-  auto sl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--lake", lake});
-    return RunSaleslake(args);
-  };
+  auto sl = [&](std::vector<std::string> args) { return testing::RunSaleslakeIn(lake, std::move(args)); };
   ASSERT_EQ(sl({"init"}).exit_code, 0);
   testing::WriteFile(lake + "/pipeline.yaml", R"(crawlers:
   - {name: uci, path: raw_data/, table: raw_retail}

@@ -9,10 +9,7 @@ namespace {
 TEST(ForecastQueryTest, ForecastsRegionsFromSalesData) {
   testing::TempDir dir;
   std::string lake = dir.Join("lake");
-  auto sl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--lake", lake});
-    return testing::RunSaleslake(args);
-  };
+  auto sl = [&](std::vector<std::string> args) { return testing::RunSaleslakeIn(lake, std::move(args)); };
   ASSERT_EQ(sl({"init"}).exit_code, 0);
   ASSERT_EQ(sl({"generate", "--rows", "30000"}).exit_code, 0);
   ASSERT_EQ(sl({"crawl"}).exit_code, 0);

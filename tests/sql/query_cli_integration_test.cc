@@ -17,10 +17,7 @@ class QueryCliTest : public ::testing::Test {
     auto c = Run({"crawl"});
     ASSERT_EQ(c.exit_code, 0) << c.err;
   }
-  CommandResult Run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--lake", lake_});
-    return RunSaleslake(args);
-  }
+  CommandResult Run(std::vector<std::string> args) { return RunSaleslakeIn(lake_, std::move(args)); }
 
   TempDir dir_;
   std::string lake_;
@@ -61,10 +58,7 @@ TEST(QueryCliRowGroupTest, FiltersSkipRowGroupsByTheirOwnStatistics) {
   // row group, skips nine, and the answer is unchanged.
   TempDir dir;
   std::string lake = dir.Join("lake");
-  auto sl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--lake", lake});
-    return RunSaleslake(args);
-  };
+  auto sl = [&](std::vector<std::string> args) { return testing::RunSaleslakeIn(lake, std::move(args)); };
   ASSERT_EQ(sl({"init"}).exit_code, 0);
   std::string csv = "id,v\n";
   for (int i = 1; i <= 1000; ++i) csv += std::to_string(i) + "," + std::to_string(2 * i) + "\n";

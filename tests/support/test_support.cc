@@ -107,6 +107,11 @@ CommandResult RunProgram(const std::vector<std::string>& argv, const std::string
   return result;
 }
 
+CommandResult RunSaleslakeIn(const std::string& lake, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--lake", lake});
+  return RunSaleslake(args);
+}
+
 CommandResult RunSaleslake(const std::vector<std::string>& args, const std::string& stdin_text,
                            const std::vector<std::string>& env) {
   std::vector<std::string> argv{SALESLAKE_BINARY};

@@ -31,6 +31,8 @@ struct CommandResult {
 // Runs the saleslake binary with `args` (no shell), optional stdin text, and captures everything.
 CommandResult RunSaleslake(const std::vector<std::string>& args, const std::string& stdin_text = "",
                            const std::vector<std::string>& env = {});
+// RunSaleslake with `--lake LAKE` in front of `args`.
+CommandResult RunSaleslakeIn(const std::string& lake, std::vector<std::string> args);
 // Runs any program (argv[0] looked up in PATH).
 CommandResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                          const std::vector<std::string>& env = {});
