@@ -40,12 +40,22 @@ void StringHeap::Clear() {
 
 ColumnVector::ColumnVector(DataType type, size_t capacity) : type_(type) { Allocate(capacity); }
 
+ColumnVector::ColumnVector(DataType type, std::shared_ptr<const void> owner, uint64_t* data, size_t n)
+    : type_(type), size_(n), capacity_(n) {
+  data_.ptr = data;
+  data_.owner = std::move(owner);
+}
+
 void ColumnVector::Allocate(size_t capacity) {
   size_t width = std::max(type_.byte_width(), sizeof(uint32_t));  // room for dictionary indices
   size_t words = (capacity * width + 7) / 8;
   auto fresh = std::make_unique<uint64_t[]>(std::max<size_t>(words, 1));
-  if (data_ && size_ > 0) std::memcpy(fresh.get(), data_.get(), std::min(size_, capacity) * width);
-  data_ = std::move(fresh);
+  // Keep what is in use: indices (dictionary), slot 0 (constant) or values, and never more
+  // than the old buffer holds (a borrowed one has exactly its rows).
+  const size_t used = encoding_ == VectorEncoding::kDictionary ? sizeof(uint32_t) : type_.byte_width();
+  const size_t keep = std::min({encoding_ == VectorEncoding::kConstant ? size_t{1} : size_, capacity, capacity_});
+  if (data_.ptr && size_ > 0) std::memcpy(fresh.get(), data_.ptr, keep * used);
+  data_.Own(std::move(fresh));
   if (!validity_.empty()) validity_.resize((capacity + 63) / 64, ~uint64_t{0});
   capacity_ = capacity;
 }
@@ -108,7 +118,7 @@ void ColumnVector::Flatten() {
   auto flat = std::make_unique<uint64_t[]>(std::max<size_t>((std::max(n, capacity_) * width + 7) / 8, 1));
   auto* out = reinterpret_cast<uint8_t*>(flat.get());
   if (encoding_ == VectorEncoding::kConstant) {
-    const auto* v = reinterpret_cast<const uint8_t*>(data_.get());
+    const auto* v = reinterpret_cast<const uint8_t*>(data_.ptr);
     for (size_t i = 0; i < n; ++i) std::memcpy(out + i * width, v, width);
     if (!validity_.empty()) {
       bool valid = IsValid(0);
@@ -116,13 +126,13 @@ void ColumnVector::Flatten() {
     }
   } else {
     const auto* idx = data<uint32_t>();
-    const auto* dict = reinterpret_cast<const uint8_t*>(dictionary_->data_.get());
+    const auto* dict = reinterpret_cast<const uint8_t*>(dictionary_->data_.ptr);
     for (size_t i = 0; i < n; ++i) std::memcpy(out + i * width, dict + idx[i] * width, width);
     // Views into the dictionary's bytes must outlive it: keep the dictionary itself alive.
     if (type_.id == TypeId::kVarchar) kept_.push_back(dictionary_);
     dictionary_.reset();
   }
-  data_ = std::move(flat);
+  data_.Own(std::move(flat));
   capacity_ = std::max(n, capacity_);
   encoding_ = VectorEncoding::kFlat;
 }
@@ -140,13 +150,13 @@ void ColumnVector::AppendFrom(const ColumnVector& src, size_t row) {
   const uint8_t* from;
   switch (src.encoding_) {
     case VectorEncoding::kFlat:
-      from = reinterpret_cast<const uint8_t*>(src.data_.get()) + row * width;
+      from = reinterpret_cast<const uint8_t*>(src.data_.ptr) + row * width;
       break;
     case VectorEncoding::kConstant:
-      from = reinterpret_cast<const uint8_t*>(src.data_.get());
+      from = reinterpret_cast<const uint8_t*>(src.data_.ptr);
       break;
     default:
-      from = reinterpret_cast<const uint8_t*>(src.dictionary_->data_.get()) +
+      from = reinterpret_cast<const uint8_t*>(src.dictionary_->data_.ptr) +
              src.data<uint32_t>()[row] * width;
       break;
   }
@@ -155,7 +165,7 @@ void ColumnVector::AppendFrom(const ColumnVector& src, size_t row) {
     std::memcpy(&s, from, sizeof s);
     data<std::string_view>()[at] = heap_.Add(s);
   } else {
-    std::memcpy(reinterpret_cast<uint8_t*>(data_.get()) + at * width, from, width);
+    std::memcpy(reinterpret_cast<uint8_t*>(data_.ptr) + at * width, from, width);
   }
 }
 

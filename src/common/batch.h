@@ -69,6 +69,11 @@ class ColumnVector {
  public:
   ColumnVector() = default;
   explicit ColumnVector(DataType type, size_t capacity = kBatchRows);
+  // A flat vector of n rows whose values are the external buffer `data` (n values of the type's
+  // width, 8-byte aligned), kept alive by `owner`; no copy. Writes go to that buffer, so it must
+  // belong to this vector alone (e.g. one batch's slice of a decoded column chunk); growing past
+  // n copies the values into a buffer of the vector's own.
+  ColumnVector(DataType type, std::shared_ptr<const void> owner, uint64_t* data, size_t n);
   ColumnVector(ColumnVector&&) noexcept = default;
   ColumnVector& operator=(ColumnVector&&) noexcept = default;
   ColumnVector(const ColumnVector&) = delete;
@@ -86,11 +91,11 @@ class ColumnVector {
 
   template <typename T>
   T* data() {
-    return reinterpret_cast<T*>(data_.get());
+    return reinterpret_cast<T*>(data_.ptr);
   }
   template <typename T>
   const T* data() const {
-    return reinterpret_cast<const T*>(data_.get());
+    return reinterpret_cast<const T*>(data_.ptr);
   }
 
   // ---- validity ----
@@ -157,7 +162,28 @@ class ColumnVector {
   VectorEncoding encoding_ = VectorEncoding::kFlat;
   size_t size_ = 0;
   size_t capacity_ = 0;
-  std::unique_ptr<uint64_t[]> data_;  // 8-byte aligned; 16-byte types are memcpy'd
+  // The values: an owned buffer, or a borrowed one kept alive by `owner`. Moving leaves the
+  // source empty (ptr null), never pointing into the buffer it gave away.
+  struct Storage {
+    uint64_t* ptr = nullptr;  // 8-byte aligned; 16-byte types are memcpy'd
+    std::unique_ptr<uint64_t[]> owned;
+    std::shared_ptr<const void> owner;
+    Storage() = default;
+    Storage(Storage&& o) noexcept : ptr(o.ptr), owned(std::move(o.owned)), owner(std::move(o.owner)) { o.ptr = nullptr; }
+    Storage& operator=(Storage&& o) noexcept {
+      ptr = o.ptr;
+      owned = std::move(o.owned);
+      owner = std::move(o.owner);
+      o.ptr = nullptr;
+      return *this;
+    }
+    void Own(std::unique_ptr<uint64_t[]> buf) {
+      owned = std::move(buf);
+      owner.reset();
+      ptr = owned.get();
+    }
+  };
+  Storage data_;
   std::vector<uint64_t> validity_;
   StringHeap heap_;
   std::vector<std::shared_ptr<const void>> kept_;

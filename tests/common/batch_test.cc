@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "common/thread_pool.h"
 
@@ -54,6 +55,45 @@ TEST(BatchTest, ConstantAndDictionaryFlatten) {
   EXPECT_FALSE(d.IsValid(1));
   EXPECT_EQ(out.data<std::string_view>()[2], "South America");
   EXPECT_FALSE(out.IsValid(1));
+}
+
+// A vector over a borrowed buffer reads and writes that buffer, keeps its owner alive, copies
+// into its own buffer when it grows, and a moved-from vector no longer points at the buffer.
+TEST(BatchTest, BorrowedBufferSlices) {
+  auto buf = std::shared_ptr<uint64_t[]>(new uint64_t[8]);
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<uint64_t>(100 + i);
+  std::weak_ptr<uint64_t[]> watch = buf;
+  {
+    ColumnVector a(DataType::Int64(), buf, buf.get() + 4, 4);  // the second half
+    EXPECT_EQ(a.size(), 4u);
+    EXPECT_EQ(a.data<int64_t>()[0], 104);
+    a.data<int64_t>()[1] = -1;
+    EXPECT_EQ(buf[5], static_cast<uint64_t>(-1));  // writes land in the borrowed slice
+    buf.reset();
+    EXPECT_FALSE(watch.expired());  // the vector keeps its owner alive
+    ColumnVector b = std::move(a);
+    EXPECT_EQ(a.data<int64_t>(), nullptr);
+    EXPECT_EQ(b.data<int64_t>()[3], 107);
+    b.Resize(100);  // grows into a buffer of its own, values kept
+    EXPECT_EQ(b.data<int64_t>()[0], 104);
+    EXPECT_EQ(b.data<int64_t>()[1], -1);
+    EXPECT_EQ(b.data<int64_t>()[3], 107);
+    b.data<int64_t>()[99] = 7;
+    EXPECT_TRUE(watch.expired());  // nothing holds the old buffer any more
+  }
+  // A borrowed slice of dictionary indices.
+  auto dict = std::make_shared<ColumnVector>(DataType::Varchar(), 2);
+  dict->Resize(2);
+  dict->SetString(0, "north");
+  dict->SetString(1, "south");
+  auto idx = std::shared_ptr<uint64_t[]>(new uint64_t[1]);
+  const uint32_t codes[2] = {1, 0};
+  std::memcpy(idx.get(), codes, sizeof codes);
+  ColumnVector d(DataType::Varchar(), idx, idx.get(), 2);
+  d.MakeDictionary(dict, 2);
+  EXPECT_EQ(d.GetValue<std::string_view>(0), "south");
+  d.Flatten();
+  EXPECT_EQ(d.data<std::string_view>()[1], "north");
 }
 
 TEST(ThreadPoolTest, ParallelForVisitsEveryIndexOnceEvenNested) {

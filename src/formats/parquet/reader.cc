@@ -152,44 +152,94 @@ struct Chunk {
   size_t width = 0;          // bytes per row in `data` (4 in dictionary mode)
   bool dict_mode = false;    // `data` holds uint32 indices into `dict`
   size_t rows = 0;
-  std::vector<uint64_t> data;
+  // Row values; not zero-filled when allocated: every row is written by the page that holds it
+  // (null rows as zeros), and only rows < `rows` are read.
+  std::unique_ptr<uint64_t[]> data;
+  size_t data_words = 0;
   std::vector<uint64_t> validity;  // empty = all valid
   std::shared_ptr<ColumnVector> dict;
   std::vector<std::shared_ptr<const void>> keep;  // buffers string views point into
 
-  uint8_t* bytes() { return reinterpret_cast<uint8_t*>(data.data()); }
+  uint8_t* bytes() { return reinterpret_cast<uint8_t*>(data.get()); }
+  // Room for n rows of `width` bytes, keeping the first `rows` rows.
   void Reserve(size_t n) {
     size_t words = (n * width + 7) / 8;
-    if (data.size() < words) data.resize(std::max(words, data.size() * 3 / 2));
+    if (data_words < words) {
+      size_t grown = std::max(words, data_words * 3 / 2);
+      auto fresh = std::make_unique_for_overwrite<uint64_t[]>(std::max<size_t>(grown, 1));
+      if (rows > 0) std::memcpy(fresh.get(), data.get(), rows * width);
+      data = std::move(fresh);
+      data_words = grown;
+    }
     if (!validity.empty() && validity.size() < (n + 63) / 64) {
       validity.resize(std::max((n + 63) / 64, validity.size() * 3 / 2), ~uint64_t{0});
     }
   }
 };
 
-// Moves `dense` values at the start of out+start*W to their row slots given validity flags
-// (1 = value present), iterating backwards so the move is in place.
-template <size_t W>
-void Expand(uint8_t* base, size_t start, const uint8_t* present, size_t n, size_t dense) {
-  uint8_t* out = base + start * W;
-  size_t j = dense;
-  for (size_t i = n; i-- > 0;) {
-    if (present[i]) {
-      --j;
-      if (j != i) std::memcpy(out + i * W, out + j * W, W);
+// Writes the n rows of a page at dst (W bytes each) from its dense values: bit i of `bits` set
+// = row i has the next value, which put(row_address, value_index) writes; null rows get zeros.
+template <size_t W, typename Put>
+void ExpandForward(uint8_t* dst, const uint64_t* bits, size_t n, Put put) {
+  size_t j = 0;
+  for (size_t base = 0; base < n; base += 64) {
+    const size_t cnt = std::min<size_t>(64, n - base);
+    const uint64_t full = cnt == 64 ? ~uint64_t{0} : (uint64_t{1} << cnt) - 1;
+    const uint64_t b = bits[base / 64];
+    uint8_t* d = dst + base * W;
+    if (b == full) {
+      for (size_t r = 0; r < cnt; ++r) put(d + r * W, j++);
+    } else if (b == 0) {
+      std::memset(d, 0, cnt * W);
     } else {
-      std::memset(out + i * W, 0, W);
+      for (size_t r = 0; r < cnt; ++r) {
+        if ((b >> r) & 1) {
+          put(d + r * W, j++);
+        } else {
+          std::memset(d + r * W, 0, W);
+        }
+      }
     }
   }
 }
 
-void ExpandAny(size_t width, uint8_t* base, size_t start, const uint8_t* present, size_t n,
-               size_t dense) {
+// The same in place: the page's dense values already sit at dst; moved to their rows from the
+// back so nothing is overwritten before it moves.
+template <size_t W>
+void ExpandInPlace(uint8_t* dst, const uint64_t* bits, size_t n, size_t dense) {
+  size_t j = dense;
+  for (size_t i = n; i-- > 0;) {
+    if ((bits[i / 64] >> (i % 64)) & 1) {
+      --j;
+      if (j != i) std::memcpy(dst + i * W, dst + j * W, W);
+    } else {
+      std::memset(dst + i * W, 0, W);
+    }
+  }
+}
+
+// Calls f with the row width W as a compile-time constant (logical widths are 1, 4, 8 or 16).
+template <typename F>
+void WithWidth(size_t width, F&& f) {
   switch (width) {
-    case 1: return Expand<1>(base, start, present, n, dense);
-    case 4: return Expand<4>(base, start, present, n, dense);
-    case 8: return Expand<8>(base, start, present, n, dense);
-    default: return Expand<16>(base, start, present, n, dense);
+    case 1: return f(std::integral_constant<size_t, 1>());
+    case 4: return f(std::integral_constant<size_t, 4>());
+    case 8: return f(std::integral_constant<size_t, 8>());
+    default: return f(std::integral_constant<size_t, 16>());
+  }
+}
+
+// Clears the bits of dst[off, off + n) whose bit in src[0, n) is clear (dst starts all valid).
+void ClearNullBits(uint64_t* dst, size_t dst_words, size_t off, const uint64_t* src, size_t n) {
+  const size_t shift = off % 64;
+  for (size_t w = 0; w * 64 < n; ++w) {
+    const size_t cnt = std::min<size_t>(64, n - w * 64);
+    const uint64_t valid_mask = cnt == 64 ? ~uint64_t{0} : (uint64_t{1} << cnt) - 1;
+    const uint64_t nulls = ~src[w] & valid_mask;
+    if (nulls == 0) continue;
+    const size_t at = off / 64 + w;
+    dst[at] &= ~(nulls << shift);
+    if (shift != 0 && (nulls >> (64 - shift)) != 0 && at + 1 < dst_words) dst[at + 1] &= ~(nulls >> (64 - shift));
   }
 }
 
@@ -503,10 +553,11 @@ struct ChunkDecoder {
   size_t dict_size = 0;
   bool seen_data_page = false;
 
-  std::vector<uint8_t> present;     // per page: 1 = row has a value
-  std::vector<uint32_t> indices;    // dictionary indices
+  std::vector<uint64_t> present_bits;  // per page: bit i set = row i has a value
+  // Dictionary indices of a page; grown without zero-filling (the decoder writes each one).
+  std::unique_ptr<uint32_t[]> indices;
+  size_t indices_cap = 0;
   std::vector<uint64_t> scratch;    // physical values before conversion
-  std::vector<uint32_t> levels;
 
   Status Corrupt(const std::string& msg) const { return Status::Corruption(msg); }
 
@@ -572,9 +623,9 @@ Status ChunkDecoder::DecodePhysical(int32_t encoding, const uint8_t* p, const ui
       std::memcpy(&len, p, 4);
       if (len > avail - 4) return Corrupt("RLE booleans: length larger than the page");
       RleDecoder dec(p + 4, len, 1);
-      indices.resize(n);
-      if (!dec.Get(indices.data(), n)) return Corrupt("RLE booleans truncated or malformed");
-      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(indices[i]);
+      std::vector<uint32_t> bools(n);
+      if (!dec.Get(bools.data(), n)) return Corrupt("RLE booleans truncated or malformed");
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>(bools[i]);
       return Status::OK();
     }
     case kDeltaBinaryPacked: {
@@ -792,11 +843,15 @@ Status ChunkDecoder::DictPage(const PageHeader& h, const uint8_t* page, size_t s
 Status ChunkDecoder::LeaveDictMode() {
   // A page fell back to PLAIN: materialise the indices decoded so far as views.
   const size_t rows = out->rows;
-  std::vector<uint64_t> idx_words = std::move(out->data);
-  const auto* idx = reinterpret_cast<const uint32_t*>(idx_words.data());
+  Chunk idx_chunk;
+  idx_chunk.data = std::move(out->data);
+  const auto* idx = reinterpret_cast<const uint32_t*>(idx_chunk.data.get());
   out->dict_mode = false;
   out->width = 16;
-  out->data.assign((std::max(rows, rows_expected) * 16 + 7) / 8, 0);
+  out->data_words = 0;
+  out->rows = 0;
+  out->Reserve(std::max(rows, rows_expected));
+  out->rows = rows;
   GatherAny(16, dict->data<uint8_t>(), idx, rows, out->bytes());
   out->keep.push_back(dict);
   out->dict.reset();
@@ -854,68 +909,95 @@ Status ChunkDecoder::DataPage(const PageHeader& h, const uint8_t* page, size_t p
     p = page + def_len;
   }
 
-  // Definition levels -> present flags.
+  // Definition levels -> a bitmap of the rows that have a value.
   size_t dense = n;
-  present.resize(n);
+  const size_t words = (n + 63) / 64;
   if (leaf.max_def > 0) {
-    levels.resize(n);
-    bool ok;
+    present_bits.resize(std::max<size_t>(words, 1));
     if (def_encoding == kBitPacked && h.type == kDataPage) {
       // Deprecated BIT_PACKED: MSB first.
-      for (size_t i = 0; i < n; ++i) levels[i] = (def_p[i >> 3] >> (7 - (i & 7))) & 1;
-      ok = true;
+      std::fill(present_bits.begin(), present_bits.end(), 0);
+      for (size_t i = 0; i < n; ++i) {
+        present_bits[i / 64] |= static_cast<uint64_t>((def_p[i >> 3] >> (7 - (i & 7))) & 1) << (i % 64);
+      }
+      dense = CountValid(present_bits.data(), n);
     } else {
-      RleDecoder dec(def_p, def_len, 1);
-      ok = dec.Get(levels.data(), n);
-    }
-    if (!ok) return Corrupt(fmt::format("definition levels truncated or malformed ({} values expected)", n));
-    dense = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (levels[i] > 1) return Corrupt(fmt::format("definition level {} above the maximum 1", levels[i]));
-      present[i] = static_cast<uint8_t>(levels[i]);
-      dense += levels[i];
+      auto d = DecodeBitLevels(def_p, def_len, n, present_bits.data());
+      if (!d) return Corrupt(fmt::format("definition levels truncated or malformed ({} values expected, max level 1)", n));
+      dense = *d;
     }
     if (h.type == kDataPageV2 && static_cast<size_t>(h.data_page_header_v2->num_nulls) != n - dense) {
       return Corrupt("v2 page: num_nulls disagrees with the definition levels");
     }
   }
+  const bool has_nulls = dense < n;
+  const uint64_t* bits = present_bits.data();
 
   const size_t start = *rows_done;
   out->Reserve(start + n);
-  if (dense < n && out->validity.empty()) {
-    out->validity.assign(std::max<size_t>((std::max(rows_expected, start + n) + 63) / 64, out->data.size() ? 1 : 1),
-                         ~uint64_t{0});
+  if (has_nulls && out->validity.empty()) {
+    out->validity.assign((std::max(rows_expected, start + n) + 63) / 64, ~uint64_t{0});
   }
-  uint8_t* base = out->bytes();
-  uint8_t* dst = base + start * out->width;
 
   bool dict_encoded = encoding == kPlainDictionary || encoding == kRleDictionary;
+  if (!dict_encoded && out->dict_mode) SL_RETURN_IF_ERROR(LeaveDictMode());
+  uint8_t* dst = out->bytes() + start * out->width;
   if (dict_encoded) {
     if (!dict) return Corrupt("dictionary-encoded page without a dictionary page");
-    indices.resize(dense);
+    if (indices_cap < dense) {
+      indices = std::make_unique_for_overwrite<uint32_t[]>(dense);
+      indices_cap = dense;
+    }
     if (dense > 0) {
       if (p >= end) return Corrupt("dictionary indices: bit width byte missing");
       int bw = *p++;
       if (bw > 32) return Corrupt(fmt::format("dictionary index bit width {} is too large", bw));
       RleDecoder dec(p, static_cast<size_t>(end - p), bw);
-      if (!dec.Get(indices.data(), dense)) return Corrupt("dictionary indices truncated or malformed");
-      uint32_t mx = 0;
-      for (size_t i = 0; i < dense; ++i) mx = std::max(mx, indices[i]);
-      if (mx >= dict_size) {
-        return Corrupt(fmt::format("dictionary index {} out of range (dictionary has {} entries)", mx, dict_size));
+      if (!dec.Get(indices.get(), dense)) return Corrupt("dictionary indices truncated or malformed");
+      // Indices of bw bits cannot exceed a dictionary of 2^bw entries or more.
+      if (bw >= 32 || (uint64_t{1} << bw) > dict_size) {
+        uint32_t mx = 0;
+        for (size_t i = 0; i < dense; ++i) mx = std::max(mx, indices[i]);
+        if (mx >= dict_size) {
+          return Corrupt(fmt::format("dictionary index {} out of range (dictionary has {} entries)", mx, dict_size));
+        }
       }
     }
+    const uint32_t* idx = indices.get();
     if (out->dict_mode) {
-      if (dense > 0) std::memcpy(dst, indices.data(), dense * 4);
+      if (!has_nulls) {
+        if (dense > 0) std::memcpy(dst, idx, dense * 4);
+      } else {
+        ExpandForward<4>(dst, bits, n, [idx](uint8_t* d, size_t j) { std::memcpy(d, idx + j, 4); });
+      }
     } else {
-      GatherAny(out->width, dict->data<uint8_t>(), indices.data(), dense, dst);
+      const uint8_t* values = dict->data<uint8_t>();
+      WithWidth(out->width, [&](auto w) {
+        constexpr size_t W = decltype(w)::value;
+        if (!has_nulls) {
+          for (size_t i = 0; i < dense; ++i) std::memcpy(dst + i * W, values + static_cast<size_t>(idx[i]) * W, W);
+        } else {
+          ExpandForward<W>(dst, bits, n, [values, idx](uint8_t* d, size_t j) {
+            std::memcpy(d, values + static_cast<size_t>(idx[j]) * W, W);
+          });
+        }
+      });
     }
+  } else if (encoding == kPlain && IsIdentity(leaf.conv) && leaf.physical != kBoolean &&
+             leaf.physical != kByteArray && leaf.physical != kFixedLenByteArray && has_nulls) {
+    // Fixed-width PLAIN values go straight from the page to their rows.
+    const size_t pw = PhysicalWidth(leaf.physical);
+    if (pw != out->width) return Corrupt("PLAIN value width differs from the column's");
+    if (dense > static_cast<size_t>(end - p) / pw) {
+      return Corrupt(fmt::format("PLAIN {} values truncated: {} values need {} bytes, {} left",
+                                 PhysicalTypeName(leaf.physical), dense, dense * pw, end - p));
+    }
+    WithWidth(out->width, [&](auto w) {
+      constexpr size_t W = decltype(w)::value;
+      const uint8_t* src = p;
+      ExpandForward<W>(dst, bits, n, [src](uint8_t* d, size_t j) { std::memcpy(d, src + j * W, W); });
+    });
   } else {
-    if (out->dict_mode) {
-      SL_RETURN_IF_ERROR(LeaveDictMode());
-      base = out->bytes();
-      dst = base + start * out->width;
-    }
     if (IsIdentity(leaf.conv)) {
       SL_RETURN_IF_ERROR(DecodePhysical(encoding, p, end, dense, dst, page_keep));
     } else {
@@ -925,14 +1007,9 @@ Status ChunkDecoder::DataPage(const PageHeader& h, const uint8_t* page, size_t p
       SL_RETURN_IF_ERROR(DecodePhysical(encoding, p, end, dense, s, page_keep));
       SL_RETURN_IF_ERROR(Convert(s, dense, dst));
     }
+    if (has_nulls) WithWidth(out->width, [&](auto w) { ExpandInPlace<decltype(w)::value>(dst, bits, n, dense); });
   }
-  if (dense < n) {
-    ExpandAny(out->width, base, start, present.data(), n, dense);
-    uint64_t* v = out->validity.data();
-    for (size_t i = 0; i < n; ++i) {
-      if (!present[i]) v[(start + i) >> 6] &= ~(uint64_t{1} << ((start + i) & 63));
-    }
-  }
+  if (has_nulls) ClearNullBits(out->validity.data(), out->validity.size(), start, bits, n);
   *rows_done += n;
   out->rows = *rows_done;
   return Status::OK();
@@ -1025,10 +1102,11 @@ Status ParquetReader::Impl::DecodeChunk(int rg, int col, Chunk* out) const {
       const uint8_t* data = body;
       std::shared_ptr<const void> keep = chunk_keep;
       if (m.codec != kUncompressedCodec) {
-        auto buf = std::make_shared<std::string>(usize, '\0');
-        s = Decompress(m.codec, body, csize, reinterpret_cast<uint8_t*>(buf->data()), usize);
+        // Not zero-filled: Decompress fills exactly usize bytes or fails.
+        auto buf = std::make_shared_for_overwrite<uint8_t[]>(std::max<size_t>(usize, 1));
+        s = Decompress(m.codec, body, csize, buf.get(), usize);
         if (!s.ok()) return page_err(s);
-        data = reinterpret_cast<const uint8_t*>(buf->data());
+        data = buf.get();
         keep = buf;
       } else if (csize != usize) {
         return page_err(Status::Corruption(fmt::format(
@@ -1281,22 +1359,22 @@ Status ParquetReader::ReadRowGroup(int rg, const std::vector<int>& columns,
     for (size_t i = 0; i < columns.size(); ++i) decode(i);
   }
   for (auto& s : statuses) SL_RETURN_IF_ERROR(s);
-  for (size_t begin = 0; begin < rows || (rows == 0 && begin == 0 && false); begin += kBatchRows) {
+  // Batches are slices of the decoded chunks (no copy); each slice belongs to one batch.
+  std::vector<std::shared_ptr<uint64_t[]>> buffers(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) buffers[i] = std::shared_ptr<uint64_t[]>(std::move(chunks[i].data));
+  for (size_t begin = 0; begin < rows; begin += kBatchRows) {
     size_t n = std::min(kBatchRows, rows - begin);
     Batch batch;
     batch.columns.reserve(columns.size());
     for (size_t i = 0; i < columns.size(); ++i) {
       Chunk& ch = chunks[i];
-      ColumnVector& v = batch.columns.emplace_back(ch.type, n);
+      // begin is a multiple of 2048, so every slice starts 8-byte aligned.
+      uint64_t* slice = buffers[i].get() + begin * ch.width / 8;
+      ColumnVector& v = batch.columns.emplace_back(ch.type, buffers[i], slice, n);
       if (ch.dict_mode) {
         v.MakeDictionary(ch.dict, n);
-        std::memcpy(v.data<uint8_t>(), ch.bytes() + begin * 4, n * 4);
-      } else {
-        v.Resize(n);
-        std::memcpy(v.data<uint8_t>(), ch.bytes() + begin * ch.width, n * ch.width);
-        if (ch.type.id == TypeId::kVarchar) {
-          for (auto& k : ch.keep) v.KeepAlive(k);
-        }
+      } else if (ch.type.id == TypeId::kVarchar) {
+        for (auto& k : ch.keep) v.KeepAlive(k);
       }
       if (!ch.validity.empty()) {
         uint64_t* dst = v.EnsureValidity();

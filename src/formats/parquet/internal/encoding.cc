@@ -2,33 +2,68 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <bit>
+#include <optional>
+#include <utility>
+
 namespace saleslake::parquet::internal {
 
-void UnpackBits(const uint8_t* in, size_t n, int bw, uint32_t* out) {
+namespace {
+
+// Eight values of BW bits from `in`, each through one unaligned 8-byte load. The loads reach
+// up to 8 + 7*BW/8 bytes past `in`, so callers go through UnpackTail near the end of the data.
+template <int BW>
+inline void Unpack8(const uint8_t* in, uint32_t* out) {
+  constexpr uint64_t kMask = BW == 32 ? 0xffffffffULL : ((uint64_t{1} << BW) - 1);
+  for (int j = 0; j < 8; ++j) {
+    const size_t bit = static_cast<size_t>(j) * BW;
+    uint64_t w;
+    std::memcpy(&w, in + (bit >> 3), 8);
+    out[j] = static_cast<uint32_t>((w >> (bit & 7)) & kMask);
+  }
+}
+
+template <int BW>
+void UnpackFixed(const uint8_t* in, size_t avail, size_t n, uint32_t* out) {
+  constexpr size_t kReach = 8 + (7 * BW) / 8;  // bytes one Unpack8 may touch
+  size_t i = 0;
+  // Whole groups of 8 values take BW bytes each; stay kReach bytes clear of the end.
+  const size_t safe_groups = avail >= kReach ? (avail - kReach) / BW + 1 : 0;
+  const size_t groups = std::min(n / 8, safe_groups);
+  for (size_t g = 0; g < groups; ++g, i += 8) Unpack8<BW>(in + g * BW, out + i);
+  if (i == n) return;
+  // The rest (at most a few groups) from a zero-padded copy of the remaining bytes.
+  uint8_t pad[8 * 32 + 64] = {};
+  const size_t left_bytes = std::min(avail - (i / 8) * BW, sizeof(pad) - 64);
+  std::memcpy(pad, in + (i / 8) * BW, left_bytes);
+  for (size_t k = 0; i < n; k += BW) {
+    uint32_t tmp[8];
+    Unpack8<BW>(pad + k, tmp);
+    size_t take = std::min<size_t>(8, n - i);
+    std::memcpy(out + i, tmp, take * sizeof(uint32_t));
+    i += take;
+  }
+}
+
+using UnpackFn = void (*)(const uint8_t*, size_t, size_t, uint32_t*);
+
+template <size_t... BW>
+constexpr std::array<UnpackFn, sizeof...(BW)> UnpackTable(std::index_sequence<BW...>) {
+  return {&UnpackFixed<static_cast<int>(BW) + 1>...};
+}
+
+constexpr auto kUnpack = UnpackTable(std::make_index_sequence<32>());
+
+}  // namespace
+
+void UnpackBits(const uint8_t* in, size_t avail, size_t n, int bw, uint32_t* out) {
+  if (n == 0) return;
   if (bw == 0) {
     std::memset(out, 0, n * sizeof(uint32_t));
     return;
   }
-  const uint64_t mask = bw == 32 ? 0xffffffffULL : ((uint64_t{1} << bw) - 1);
-  if (bw == 1) {
-    for (size_t i = 0; i < n; ++i) out[i] = (in[i >> 3] >> (i & 7)) & 1;
-    return;
-  }
-  if (bw == 8) {
-    for (size_t i = 0; i < n; ++i) out[i] = in[i];
-    return;
-  }
-  uint64_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; ++i) {
-    while (bits < bw) {
-      acc |= static_cast<uint64_t>(*in++) << bits;
-      bits += 8;
-    }
-    out[i] = static_cast<uint32_t>(acc & mask);
-    acc >>= bw;
-    bits -= bw;
-  }
+  kUnpack[static_cast<size_t>(bw) - 1](in, avail, n, out);
 }
 
 static bool ReadUleb(const uint8_t*& p, const uint8_t* end, uint64_t* v) {
@@ -94,7 +129,8 @@ bool RleDecoder::Get(uint32_t* out, size_t n) {
       // Runs always start at a byte boundary; inside a run we resume at a multiple of 8 values
       // when possible, else go value by value through the slow path.
       if ((packed_bitpos_ & 7) == 0) {
-        UnpackBits(packed_ + packed_bitpos_ / 8, k, bw_, out);
+        const uint8_t* from = packed_ + packed_bitpos_ / 8;
+        UnpackBits(from, static_cast<size_t>(end_ - from), k, bw_, out);
       } else {
         const uint64_t mask = bw_ == 32 ? 0xffffffffULL : ((uint64_t{1} << bw_) - 1);
         for (size_t i = 0; i < k; ++i) {
@@ -115,6 +151,71 @@ bool RleDecoder::Get(uint32_t* out, size_t n) {
     }
   }
   return true;
+}
+
+namespace {
+
+// Sets bits [pos, pos + count) of a zeroed bitmap.
+void SetBitRange(uint64_t* bits, size_t pos, size_t count) {
+  while (count > 0) {
+    const size_t off = pos % 64;
+    const size_t take = std::min<size_t>(64 - off, count);
+    const uint64_t mask = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1) << off;
+    bits[pos / 64] |= mask;
+    pos += take;
+    count -= take;
+  }
+}
+
+// ORs `count` bits from the LSB-first byte string `src` into a zeroed bitmap at bit `pos`.
+void OrBits(uint64_t* bits, size_t words, size_t pos, const uint8_t* src, size_t count) {
+  for (size_t k = 0; k * 8 < count; ++k) {
+    uint64_t v = src[k];
+    if (count - k * 8 < 8) v &= (uint64_t{1} << (count - k * 8)) - 1;
+    if (v == 0) continue;
+    const size_t at = pos + k * 8;
+    bits[at / 64] |= v << (at % 64);
+    // A byte that straddles two words; its high bits exist only when they are below pos+count.
+    if (at % 64 > 56 && (v >> (64 - at % 64)) != 0 && at / 64 + 1 < words) bits[at / 64 + 1] |= v >> (64 - at % 64);
+  }
+}
+
+}  // namespace
+
+std::optional<size_t> DecodeBitLevels(const uint8_t* p, size_t len, size_t n, uint64_t* bits) {
+  const size_t words = (n + 63) / 64;
+  std::fill(bits, bits + words, 0);
+  const uint8_t* end = p + len;
+  size_t pos = 0;
+  while (pos < n) {
+    uint64_t header;
+    if (!ReadUleb(p, end, &header)) return std::nullopt;
+    if (header & 1) {  // bit-packed: header>>1 groups of 8 one-bit values, one byte each
+      uint64_t values = (header >> 1) * 8;
+      size_t bytes = static_cast<size_t>(header >> 1);
+      const size_t avail = static_cast<size_t>(end - p);
+      if (bytes > avail) {  // a final run cut short after its last real value, as RleDecoder allows
+        bytes = avail;
+        values = uint64_t{avail} * 8;
+        if (values == 0) return std::nullopt;
+      }
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(values, n - pos));
+      OrBits(bits, words, pos, p, take);
+      p += bytes;
+      pos += take;
+    } else {
+      const uint64_t count = header >> 1;
+      if (count == 0 || count > UINT32_MAX || p >= end) return std::nullopt;
+      const uint8_t v = *p++;
+      if (v > 1) return std::nullopt;  // a level above the maximum 1
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(count, n - pos));
+      if (v) SetBitRange(bits, pos, take);
+      pos += take;
+    }
+  }
+  size_t ones = 0;
+  for (size_t w = 0; w < words; ++w) ones += static_cast<size_t>(std::popcount(bits[w]));
+  return ones;
 }
 
 Result<uint64_t> DeltaBinaryPackedCount(const uint8_t* p, const uint8_t* end) {

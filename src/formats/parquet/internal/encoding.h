@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,9 +15,9 @@
 
 namespace saleslake::parquet::internal {
 
-// Unpacks n values of `bw` bits (LSB first, bw <= 32) from `in`. REQUIRES: in has at least
-// ceil(n*bw/8) bytes.
-void UnpackBits(const uint8_t* in, size_t n, int bw, uint32_t* out);
+// Unpacks n values of `bw` bits (LSB first, bw <= 32) from `in`, which has `avail` readable
+// bytes. REQUIRES: avail >= ceil(n*bw/8).
+void UnpackBits(const uint8_t* in, size_t avail, size_t n, int bw, uint32_t* out);
 
 // Decoder of the RLE / bit-packed hybrid (no length prefix; the caller strips it).
 class RleDecoder {
@@ -43,6 +44,12 @@ class RleDecoder {
   uint64_t packed_bitpos_ = 0;
   std::vector<uint32_t> scratch_;
 };
+
+// Decodes n levels of bit width 1 (the definition levels of a column whose maximum level is 1)
+// from the RLE/bit-packed hybrid [p, p + len) into the bitmap `bits` ((n + 63) / 64 words, all
+// written; bit i = level of value i, bits past n zero). Returns the number of 1 levels; nullopt
+// when the data ends first or is malformed.
+std::optional<size_t> DecodeBitLevels(const uint8_t* p, size_t len, size_t n, uint64_t* bits);
 
 // DELTA_BINARY_PACKED: decodes exactly `n` values (int32_t or int64_t) from [p, end); returns
 // the position after the encoded block (for the DELTA_*_BYTE_ARRAY encodings that follow it), or
