@@ -451,45 +451,83 @@ class GroupTable {
 
   // A single flat integer key without NULLs over a small range (dates, day_of_week, years,
   // small ids): the group of each value is kept in an array indexed by value - base, so a row
-  // costs one load instead of a hash probe. False (nothing done) when the batch does not fit.
+  // costs one load instead of a hash probe. False when the key does not fit (then this batch and
+  // every later one hash instead); gids may have been partly written then.
   bool DirectLookup(const ColumnVector& c, size_t n, uint32_t* gids) {
-    if (c.encoding() != VectorEncoding::kFlat || c.validity() != nullptr || n == 0) return false;
-    const TypeId id = c.type().id;
-    if (id != TypeId::kInt32 && id != TypeId::kDate && id != TypeId::kInt64) return false;
-    auto value = [&](size_t i) -> int64_t {
-      return id == TypeId::kInt64 ? c.data<int64_t>()[i] : c.data<int32_t>()[i];
-    };
-    int64_t lo = value(0), hi = lo;
-    for (size_t i = 1; i < n; ++i) {
-      int64_t v = value(i);
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
+    if (direct_failed_ || c.encoding() != VectorEncoding::kFlat || c.validity() != nullptr || n == 0)
+      return false;
+    bool ok = false;
+    switch (c.type().id) {
+      case TypeId::kInt32:
+      case TypeId::kDate: ok = DirectLookupT(c, c.data<int32_t>(), n, gids); break;
+      case TypeId::kInt64: ok = DirectLookupT(c, c.data<int64_t>(), n, gids); break;
+      default: return false;
     }
-    constexpr int64_t kMaxSpan = 1 << 16;
-    if (direct_gid_.empty()) direct_base_ = lo;
-    int64_t new_lo = std::min(lo, direct_base_);
-    int64_t new_hi = std::max(hi, direct_base_ + static_cast<int64_t>(direct_gid_.size()) - 1);
-    if (new_hi - new_lo >= kMaxSpan) return false;
-    if (new_lo < direct_base_ || new_hi >= direct_base_ + static_cast<int64_t>(direct_gid_.size())) {
-      std::vector<uint32_t> grown(static_cast<size_t>(new_hi - new_lo + 1), UINT32_MAX);
-      std::copy(direct_gid_.begin(), direct_gid_.end(), grown.begin() + (direct_base_ - new_lo));
-      direct_gid_.swap(grown);
-      direct_base_ = new_lo;
+    direct_failed_ = !ok;
+    return ok;
+  }
+
+  // One pass: a value outside the array's range grows it (up to kMaxSpan values in all).
+  template <typename T>
+  bool DirectLookupT(const ColumnVector& c, const T* v, size_t n, uint32_t* gids) {
+    if (direct_gid_.empty()) {  // first batch: size the array for its range at once
+      T lo = v[0], hi = v[0];
+      for (size_t i = 1; i < n; ++i) {
+        lo = std::min(lo, v[i]);
+        hi = std::max(hi, v[i]);
+      }
+      if (!GrowDirect(lo) || !GrowDirect(hi)) return false;
     }
-    const std::vector<const ColumnVector*> cols{&c};
+    uint32_t* dg = direct_gid_.data();
+    uint64_t size = direct_gid_.size();
+    int64_t base = direct_base_;
     bool hashed = false;  // new values also enter the hash table (other batches may probe it)
     for (size_t i = 0; i < n; ++i) {
-      uint32_t& g = direct_gid_[static_cast<size_t>(value(i) - direct_base_)];
-      if (g == UINT32_MAX) {
+      uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - base);
+      if (off >= size) [[unlikely]] {
+        if (!GrowDirect(v[i])) return false;
+        dg = direct_gid_.data();
+        size = direct_gid_.size();
+        base = direct_base_;
+        off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - base);
+      }
+      uint32_t g = dg[off];
+      if (g == UINT32_MAX) [[unlikely]] {
         if (!hashed) {
           hashes_.resize(n);
           HashKeyColumn(c, n, hashes_.data(), true);
           hashed = true;
         }
+        const std::vector<const ColumnVector*> cols{&c};
         g = Lookup(cols, i, hashes_[i]);
+        dg[off] = g;
       }
       gids[i] = g;
     }
+    return true;
+  }
+
+  // Extends the direct array to cover value x; false when the span would pass kMaxSpan.
+  bool GrowDirect(int64_t x) {
+    constexpr int64_t kMaxSpan = 1 << 16;
+    if (direct_gid_.empty()) {
+      direct_base_ = x;
+      direct_gid_.assign(1, UINT32_MAX);
+      return true;
+    }
+    const int64_t size = static_cast<int64_t>(direct_gid_.size());
+    const int64_t hi = direct_base_ + size - 1;
+    int64_t new_lo = std::min(x, direct_base_), new_hi = std::max(x, hi);
+    if (new_hi - new_lo >= kMaxSpan) return false;
+    if (new_lo == direct_base_ && new_hi == hi) return true;
+    // Grow by at least the current size (within the span) so a key that creeps up one value
+    // at a time copies the array O(log) times, not once per value.
+    if (x > hi) new_hi = std::max(new_hi, std::min(hi + size, new_lo + kMaxSpan - 1));
+    if (x < direct_base_) new_lo = std::min(new_lo, std::max(direct_base_ - size, new_hi - kMaxSpan + 1));
+    std::vector<uint32_t> grown(static_cast<size_t>(new_hi - new_lo + 1), UINT32_MAX);
+    std::copy(direct_gid_.begin(), direct_gid_.end(), grown.begin() + (direct_base_ - new_lo));
+    direct_gid_.swap(grown);
+    direct_base_ = new_lo;
     return true;
   }
 
@@ -529,6 +567,7 @@ class GroupTable {
   // DirectLookup: the group of value direct_base_ + i (UINT32_MAX = not seen yet).
   int64_t direct_base_ = 0;
   std::vector<uint32_t> direct_gid_;
+  bool direct_failed_ = false;  // a key outside the span was seen: hash from then on
   size_t count_ = 0;
 };
 

@@ -1,0 +1,105 @@
+// GROUP BY over many batches of integer keys, which go through the direct (value-indexed) group
+// array while their span is small and through the hash table otherwise: keys that creep upward
+// or downward batch after batch (the array grows at either end), an outlier in the middle of a
+// batch (the array gives up halfway through the batch), keys far apart from the start, keys near
+// INT32_MIN. Every case must give the groups a std::map gives.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "sql/result_format.h"
+#include "sql/sql.h"
+
+namespace saleslake::sql {
+namespace {
+
+constexpr size_t kBatches = 20;
+constexpr size_t kRows = 2048;
+
+int64_t Key(const std::string& col, size_t r) {
+  if (col == "creep") return static_cast<int64_t>(r / 3);
+  if (col == "down") return 100'000 - static_cast<int64_t>(r / 5);
+  if (col == "outlier") {
+    if (r == 30001) return -5;  // the array grows down, then gives up
+    if (r == 35007) return 1'000'000'000;
+    return static_cast<int64_t>(r % 50);
+  }
+  if (col == "wide") return static_cast<int64_t>(r % 100) * 1'000'003 - 7;
+  return INT32_MIN + static_cast<int64_t>((r * 7) % 70);  // "neg"
+}
+
+class HashAggregateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Schema schema;
+    schema.fields = {{"creep", DataType::Int32()}, {"down", DataType::Int32()},
+                     {"outlier", DataType::Int32()},
+                     {"wide", DataType::Int64()}, {"neg", DataType::Int32()}};
+    std::vector<Batch> batches;
+    for (size_t b = 0; b < kBatches; ++b) {
+      Batch batch;
+      batch.num_rows = kRows;
+      for (const auto& f : schema.fields) {
+        ColumnVector c(f.type, kRows);
+        c.Resize(kRows);
+        for (size_t i = 0; i < kRows; ++i) {
+          int64_t k = Key(f.name, b * kRows + i);
+          if (f.type.id == TypeId::kInt64) {
+            c.data<int64_t>()[i] = k;
+          } else {
+            c.data<int32_t>()[i] = static_cast<int32_t>(k);
+          }
+        }
+        batch.columns.push_back(std::move(c));
+      }
+      batches.push_back(std::move(batch));
+    }
+    auto catalog = std::make_shared<MemoryCatalog>();
+    catalog->AddTable(MemoryTable::Make("t", schema, std::move(batches), kRows));
+    auto engine = Engine::Open({.catalog = catalog});
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+  }
+
+  std::string Run(const std::string& sql) {
+    auto r = engine_->Execute(sql);
+    if (!r.ok()) return "ERROR: " + r.status().message();
+    std::string out;
+    for (const auto& b : r->result.batches)
+      for (size_t i = 0; i < b.num_rows; ++i) {
+        for (size_t c = 0; c < b.columns.size(); ++c) out += (c ? "|" : "") + CellText(b.columns[c], i);
+        out += "\n";
+      }
+    return out;
+  }
+
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(HashAggregateTest, IntegerKeysGiveTheGroupsOfAMap) {
+  for (std::string col : {"creep", "down", "outlier", "wide", "neg"}) {
+    std::map<int64_t, int64_t> groups;
+    for (size_t r = 0; r < kBatches * kRows; ++r) ++groups[Key(col, r)];
+    int64_t key_sum = 0, min_n = INT64_MAX, max_n = 0;
+    for (const auto& [k, n] : groups) {
+      key_sum += k;
+      min_n = std::min(min_n, n);
+      max_n = std::max(max_n, n);
+    }
+    std::string expect = std::to_string(groups.size()) + "|" + std::to_string(key_sum) + "|" +
+                         std::to_string(kBatches * kRows) + "|" + std::to_string(min_n) + "|" +
+                         std::to_string(max_n) + "\n";
+    EXPECT_EQ(Run("SELECT count(*), sum(k), sum(n), min(n), max(n) FROM (SELECT " + col +
+                  " AS k, count(*) AS n FROM t GROUP BY " + col + ")"),
+              expect)
+        << col;
+  }
+  // The outliers are groups of their own.
+  EXPECT_EQ(Run("SELECT outlier, count(*) FROM t WHERE outlier < 0 OR outlier > 100 GROUP BY 1 ORDER BY 1"),
+            "-5|1\n1000000000|1\n");
+  EXPECT_EQ(Run("SELECT outlier, count(*) FROM t GROUP BY 1 ORDER BY 2, 1 LIMIT 3"),
+            "-5|1\n1000000000|1\n1|819\n");
+}
+
+}  // namespace
+}  // namespace saleslake::sql
