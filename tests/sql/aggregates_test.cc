@@ -258,6 +258,50 @@ TEST(AggregatesTest, OneGroupFloatSum) {
   EXPECT_NEAR(RunOneGroup(Resolve("sum", DataType::Float()), f, 100).double_value(), expect, 1e-3);
 }
 
+// Batches spread over a few groups (sums kept in several lanes per group) and over many groups,
+// with NULLs, against sums computed row by row.
+TEST(AggregatesTest, FewAndManyGroupsMatchRowByRow) {
+  std::mt19937_64 rng(11);
+  for (uint32_t groups : {2u, 5u, 16u, 17u, 40u}) {
+    SCOPED_TRACE("groups=" + std::to_string(groups));
+    std::vector<ColumnVector> batches;
+    std::vector<std::vector<uint32_t>> gids;
+    std::vector<double> sum(groups, 0);
+    std::vector<int64_t> count(groups, 0), rows(groups, 0);
+    for (size_t n : {2048, 1000, 3}) {
+      ColumnVector c = Doubles(n, [&](size_t) { return rng() % 10 == 0; });
+      std::vector<uint32_t> g(n);
+      for (size_t i = 0; i < n; ++i) {
+        g[i] = rng() % 3 == 0 ? 0 : static_cast<uint32_t>(rng() % groups);  // group 0 in runs
+        ++rows[g[i]];
+        if (!c.IsValid(i)) continue;
+        sum[g[i]] += c.data<double>()[i];
+        ++count[g[i]];
+      }
+      batches.push_back(std::move(c));
+      gids.push_back(std::move(g));
+    }
+    std::vector<const ColumnVector*> ptrs;
+    for (const auto& b : batches) ptrs.push_back(&b);
+    auto s = RunGroups(Resolve("sum", DataType::Double()), ptrs, gids, groups);
+    auto a = RunGroups(Resolve("avg", DataType::Double()), ptrs, gids, groups);
+    auto c = RunGroups(Resolve("count", DataType::Double()), ptrs, gids, groups);
+    auto star = ResolveAggregate("count", {}, false);
+    ASSERT_TRUE(star.ok());
+    auto r = RunGroups(*star, ptrs, gids, groups);
+    for (uint32_t g = 0; g < groups; ++g) {
+      EXPECT_EQ(c[g].int_value(), count[g]);
+      EXPECT_EQ(r[g].int_value(), rows[g]);
+      if (count[g] == 0) {
+        EXPECT_TRUE(s[g].is_null());
+        continue;
+      }
+      EXPECT_NEAR(s[g].double_value(), sum[g], 1e-9 * std::max(1.0, std::fabs(sum[g])));
+      EXPECT_NEAR(a[g].double_value(), sum[g] / static_cast<double>(count[g]), 1e-9);
+    }
+  }
+}
+
 // count(DISTINCT x): values spread over groups, NULLs skipped, the table grown far past its first
 // size, and two thread-local partials merged with a group map, against a std::set.
 TEST(AggregatesTest, CountDistinctStringsAcrossGroupsAndMerge) {

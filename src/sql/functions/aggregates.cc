@@ -153,6 +153,12 @@ inline int64_t CountValid(const uint64_t* bits, size_t n) {
   return c;
 }
 
+// Few groups (status, weekday): consecutive rows often hit the same group, and each of their
+// updates waits for the previous store to the same slot. Rows are spread over kLanes copies of
+// the accumulators (row i to copy i % kLanes), folded into the state after the batch.
+constexpr size_t kLanes = 4;
+constexpr size_t kMaxLaneGroups = 16;  // past that, consecutive rows rarely share a group
+
 // ---- count ----
 class CountState final : public AggregateState {
  public:
@@ -174,6 +180,13 @@ class CountState final : public AggregateState {
     }
     if (OneGroup(gids, n)) {  // no store-to-load chain through one counter
       c_[gids[0]] += static_cast<int64_t>(n);
+      return Status::OK();
+    }
+    if (c_.size() <= kMaxLaneGroups) {
+      int64_t lanes[kMaxLaneGroups * kLanes] = {};
+      for (size_t i = 0; i < n; ++i) ++lanes[gids[i] * kLanes + (i % kLanes)];
+      for (size_t g = 0; g < c_.size(); ++g)
+        c_[g] += (lanes[g * kLanes] + lanes[g * kLanes + 1]) + (lanes[g * kLanes + 2] + lanes[g * kLanes + 3]);
       return Status::OK();
     }
     for (size_t i = 0; i < n; ++i) ++c_[gids[i]];
@@ -315,6 +328,10 @@ class DoubleSumState final : public AggregateState {
     ValidView ok(v);
     if (ok.none) return Status::OK();
     auto x = Read<In>(v);
+    if (s_.size() <= kMaxLaneGroups) {
+      UpdateFewGroups(gids, x, ok.all ? nullptr : ok.bits, n);
+      return Status::OK();
+    }
     Slot* s = s_.data();
     if (ok.all) {
       for (size_t i = 0; i < n; ++i) {
@@ -330,6 +347,30 @@ class DoubleSumState final : public AggregateState {
       s[gids[i]].count += static_cast<int64_t>(bit);
     }
     return Status::OK();
+  }
+  // The row-by-row update with kLanes copies of each group's slot (nulls masked; bits null =
+  // all valid).
+  void UpdateFewGroups(const uint32_t* gids, Reader<In> x, const uint64_t* bits, size_t n) {
+    Slot lanes[kMaxLaneGroups * kLanes];
+    if (bits == nullptr) {
+      for (size_t i = 0; i < n; ++i) {
+        Slot& l = lanes[gids[i] * kLanes + (i % kLanes)];
+        l.sum += static_cast<double>(x[i]);
+        ++l.count;
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t bit = (bits[i >> 6] >> (i & 63)) & 1;
+        Slot& l = lanes[gids[i] * kLanes + (i % kLanes)];
+        l.sum += Masked(static_cast<double>(x[i]), bit);
+        l.count += static_cast<int64_t>(bit);
+      }
+    }
+    for (size_t g = 0; g < s_.size(); ++g) {
+      const Slot* l = lanes + g * kLanes;
+      s_[g].sum += (l[0].sum + l[1].sum) + (l[2].sum + l[3].sum);
+      s_[g].count += (l[0].count + l[1].count) + (l[2].count + l[3].count);
+    }
   }
   Status Merge(AggregateState& o, const uint32_t* map) override {
     auto& other = static_cast<DoubleSumState&>(o);
