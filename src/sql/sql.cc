@@ -117,6 +117,8 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
             line += fmt::format(", files read: {}, skipped: {}", op.morsels_read, op.morsels_skipped);
           if (op.row_groups_read || op.row_groups_skipped)
             line += fmt::format(", row groups read: {}, skipped: {}", op.row_groups_read, op.row_groups_skipped);
+          if (op.batches_skipped)
+            line += fmt::format(", batches skipped by filters: {}", op.batches_skipped);
           line += ")";
           rows.push_back({line});
         }

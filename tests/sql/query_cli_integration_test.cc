@@ -1,5 +1,6 @@
 // `saleslake query` end to end: a generated lake, CSV table from the crawler, a partitioned
 // Parquet table made by CREATE TABLE AS, output formats, pruning, errors and exit codes.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "support/test_support.h"
@@ -77,6 +78,45 @@ TEST(QueryCliRowGroupTest, FiltersSkipRowGroupsByTheirOwnStatistics) {
   EXPECT_NE(e.out.find("files read: 1, skipped: 0, row groups read: 1, skipped: 9"), std::string::npos) << e.out;
   auto all = sl({"query", "SELECT count(*) AS n FROM raw_sales WHERE id > 0 AND v < 100000", "--format", "csv"});
   EXPECT_EQ(all.out, "n\n1000\n");
+}
+
+TEST(QueryCliRowGroupTest, FiltersSkipBatchesBeforeDecodingTheOtherColumns) {
+  // One row group of 10,000 rows (five 2048-row batches): k = 7 only on rows 4100-4109, all in
+  // the third batch. The scan decodes k first and never passes (or decodes the other columns
+  // of) batches where the filter selects nothing; answers are those of every row.
+  TempDir dir;
+  std::string lake = dir.Join("lake");
+  auto sl = [&](std::vector<std::string> args) { return testing::RunSaleslakeIn(lake, std::move(args)); };
+  ASSERT_EQ(sl({"init"}).exit_code, 0);
+  std::string csv = "id,k,v,s\n";
+  for (int i = 0; i < 10000; ++i) {
+    int k = i >= 4100 && i < 4110 ? 7 : i % 5;
+    csv += fmt::format("{},{},{},x{}\n", i, k, 3 * i, i);
+  }
+  WriteFile(dir.Join("t.csv"), csv);
+  auto conv = RunSaleslake({"convert", dir.Join("t.csv"), dir.Join("t.parquet")});
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  ASSERT_EQ(sl({"upload", dir.Join("t.parquet")}).exit_code, 0);
+  ASSERT_EQ(sl({"crawl"}).exit_code, 0);
+  auto q = [&](const std::string& sql) {
+    auto r = sl({"query", sql, "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 0) << sql << ": " << r.err;
+    return r.out;
+  };
+  const std::string seven = "SELECT count(*) AS n, sum(v) AS s FROM raw_sales WHERE k = 7";
+  EXPECT_EQ(q(seven), "n,s\n10,123135\n");  // 3 * (4100 + ... + 4109)
+  std::string e = q("EXPLAIN ANALYZE " + seven);
+  EXPECT_NE(e.find("batches skipped by filters: 4"), std::string::npos) << e;
+  // No row has k = 5, though k's statistics (0 to 7) cannot rule it out: every batch skipped.
+  EXPECT_EQ(q("SELECT count(*) AS n, max(v) AS m FROM raw_sales WHERE k = 5"), "n,m\n0,\n");
+  e = q("EXPLAIN ANALYZE SELECT count(*) AS n, max(v) AS m FROM raw_sales WHERE k = 5");
+  EXPECT_NE(e.find("batches skipped by filters: 5"), std::string::npos) << e;
+  // A string filter column; two filters, each matching rows of its own batches.
+  EXPECT_EQ(q("SELECT id, v FROM raw_sales WHERE s = 'x9999'"), "id,v\n9999,29997\n");
+  EXPECT_EQ(q("SELECT count(*) AS n FROM raw_sales WHERE k = 7 AND id < 4105"), "n\n5\n");
+  EXPECT_EQ(q("SELECT count(*) AS n FROM raw_sales WHERE k = 7 AND id > 8000"), "n\n0\n");
+  // A filter reading every scanned column still answers over all rows.
+  EXPECT_EQ(q("SELECT count(*) AS n FROM raw_sales WHERE k = 3"), "n\n1998\n");
 }
 
 TEST_F(QueryCliTest, ScriptsViewsAndErrors) {

@@ -136,6 +136,19 @@ class ParquetReader {
   Status ReadRowGroup(int rg, const std::vector<int>& columns,
                       const std::function<Status(Batch&)>& sink) const;
 
+  // A row test for late materialisation: `positions` (indexes into the read's `columns`) are
+  // decoded first; any_row gets each batch with only those holding data (the other columns are
+  // all-null constants) and says whether any of its rows may be wanted.
+  struct BatchFilter {
+    std::vector<size_t> positions;
+    std::function<bool(Batch&)> any_row;
+  };
+  // ReadRowGroup that skips what `filter` rules out: batches with no wanted row are not passed
+  // to sink, and when no batch of the row group has one, the other columns are never decoded.
+  // Returns the number of batches skipped.
+  Result<size_t> ReadRowGroupFiltered(int rg, const std::vector<int>& columns, const BatchFilter& filter,
+                                      const std::function<Status(Batch&)>& sink) const;
+
   // Human-readable (text) or JSON description of the footer: schema, row groups, column chunks
   // with encodings, codecs, sizes and statistics (what `saleslake parquet-meta` prints).
   std::string DescribeMetadata(bool json) const;

@@ -1351,6 +1351,12 @@ FileStats ParquetReader::file_stats() const {
 
 Status ParquetReader::ReadRowGroup(int rg, const std::vector<int>& columns,
                                    const std::function<Status(Batch&)>& sink) const {
+  return ReadRowGroupFiltered(rg, columns, BatchFilter{}, sink).status();
+}
+
+Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int>& columns,
+                                                   const BatchFilter& filter,
+                                                   const std::function<Status(Batch&)>& sink) const {
   if (rg < 0 || rg >= num_row_groups()) {
     return Status::InvalidArgument(fmt::format("{}: row group {} does not exist ({} row groups)",
                                                impl_->name, rg, num_row_groups()));
@@ -1360,26 +1366,38 @@ Status ParquetReader::ReadRowGroup(int rg, const std::vector<int>& columns,
       return Status::InvalidArgument(fmt::format("{}: column {} does not exist", impl_->name, c));
     }
   }
+  for (size_t p : filter.positions) {
+    if (p >= columns.size()) return Status::InvalidArgument("filter column position out of range");
+  }
   const size_t rows = static_cast<size_t>(row_group_num_rows(rg));
   std::vector<Chunk> chunks(columns.size());
-  std::vector<Status> statuses(columns.size());
-  auto decode = [&](size_t i) { statuses[i] = impl_->DecodeChunk(rg, columns[i], &chunks[i]); };
-  // Columns of one row group decode in parallel; callers add row-group parallelism on top.
-  if (columns.size() > 1 && rows >= 8192) {
-    ThreadPool::Default().ParallelFor(columns.size(), decode);
-  } else {
-    for (size_t i = 0; i < columns.size(); ++i) decode(i);
-  }
-  for (auto& s : statuses) SL_RETURN_IF_ERROR(s);
-  // Batches are slices of the decoded chunks (no copy); each slice belongs to one batch.
   std::vector<std::shared_ptr<uint64_t[]>> buffers(columns.size());
-  for (size_t i = 0; i < columns.size(); ++i) buffers[i] = std::shared_ptr<uint64_t[]>(std::move(chunks[i].data));
-  for (size_t begin = 0; begin < rows; begin += kBatchRows) {
-    size_t n = std::min(kBatchRows, rows - begin);
+  // Decodes the listed positions; columns of one row group decode in parallel, callers add
+  // row-group parallelism on top. Batches are slices of the decoded chunks (no copy).
+  auto decode = [&](const std::vector<size_t>& which) -> Status {
+    std::vector<Status> statuses(which.size());
+    auto one = [&](size_t i) { statuses[i] = impl_->DecodeChunk(rg, columns[which[i]], &chunks[which[i]]); };
+    if (which.size() > 1 && rows >= 8192) {
+      ThreadPool::Default().ParallelFor(which.size(), one);
+    } else {
+      for (size_t i = 0; i < which.size(); ++i) one(i);
+    }
+    for (auto& s : statuses) SL_RETURN_IF_ERROR(s);
+    for (size_t p : which) buffers[p] = std::shared_ptr<uint64_t[]>(std::move(chunks[p].data));
+    return Status::OK();
+  };
+  // Batch [begin, begin + n) with the decoded columns; the others as all-null constants.
+  auto make_batch = [&](size_t begin, size_t n, const std::vector<bool>& decoded) {
     Batch batch;
     batch.columns.reserve(columns.size());
     for (size_t i = 0; i < columns.size(); ++i) {
       Chunk& ch = chunks[i];
+      if (!decoded[i]) {
+        ColumnVector& v = batch.columns.emplace_back(impl_->leaves[static_cast<size_t>(columns[i])].type, 1);
+        v.SetNull(0);
+        v.MakeConstant(n);
+        continue;
+      }
       // begin is a multiple of 2048, so every slice starts 8-byte aligned.
       uint64_t* slice = buffers[i].get() + begin * ch.width / 8;
       ColumnVector& v = batch.columns.emplace_back(ch.type, buffers[i], slice, n);
@@ -1394,9 +1412,38 @@ Status ParquetReader::ReadRowGroup(int rg, const std::vector<int>& columns,
       }
     }
     batch.num_rows = n;
+    return batch;
+  };
+
+  std::vector<bool> decoded(columns.size(), false);
+  const size_t num_batches = (rows + kBatchRows - 1) / kBatchRows;
+  std::vector<bool> wanted(num_batches, true);
+  size_t skipped = 0;
+  const bool late = filter.any_row && !filter.positions.empty() && filter.positions.size() < columns.size();
+  if (late) {
+    std::vector<size_t> first(filter.positions);
+    std::sort(first.begin(), first.end());
+    first.erase(std::unique(first.begin(), first.end()), first.end());
+    SL_RETURN_IF_ERROR(decode(first));
+    for (size_t p : first) decoded[p] = true;
+    for (size_t b = 0; b < num_batches; ++b) {
+      Batch probe = make_batch(b * kBatchRows, std::min(kBatchRows, rows - b * kBatchRows), decoded);
+      wanted[b] = filter.any_row(probe);
+      skipped += wanted[b] ? 0 : 1;
+    }
+    if (skipped == num_batches) return skipped;  // the other columns are never decoded
+  }
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (!decoded[i]) rest.push_back(i);
+  SL_RETURN_IF_ERROR(decode(rest));
+  std::fill(decoded.begin(), decoded.end(), true);
+  for (size_t b = 0; b < num_batches; ++b) {
+    if (!wanted[b]) continue;
+    Batch batch = make_batch(b * kBatchRows, std::min(kBatchRows, rows - b * kBatchRows), decoded);
     SL_RETURN_IF_ERROR(sink(batch));
   }
-  return Status::OK();
+  return skipped;
 }
 
 bool StatsMayContain(const ColumnStats& stats, const Value& lo, const Value& hi) {

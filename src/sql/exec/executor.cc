@@ -40,6 +40,7 @@ void WalkStats(const PlanNode& p, int depth, QueryContext& ctx, ExecStats* out) 
     s.morsels_skipped = it->second->morsels_skipped.load();
     s.row_groups_read = it->second->parts_read.load();
     s.row_groups_skipped = it->second->parts_skipped.load();
+    s.batches_skipped = it->second->batches_skipped.load();
   }
   out->operators.push_back(std::move(s));
   for (const auto& c : p.children) WalkStats(*c, depth + 1, ctx, out);

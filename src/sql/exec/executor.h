@@ -55,6 +55,7 @@ struct OperatorStats {
   double seconds = 0;
   uint64_t morsels_read = 0, morsels_skipped = 0;  // files of a lake table
   uint64_t row_groups_read = 0, row_groups_skipped = 0;  // inside the files read
+  uint64_t batches_skipped = 0;  // by the scan's filters, other columns not decoded
 };
 
 struct ExecStats {

@@ -74,11 +74,12 @@ class LakeTable final : public Table {
 
   Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
                     const std::function<Status(Batch&)>& sink) const override {
-    return ReadMorselPruned(m, columns, nullptr, nullptr, sink);
+    return ReadMorselPruned(m, columns, nullptr, nullptr, nullptr, sink);
   }
 
   Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns, const StatsFilter& may_match,
-                          PartCounts* counts, const std::function<Status(Batch&)>& sink) const override {
+                          const RowFilter* row_filter, PartCounts* counts,
+                          const std::function<Status(Batch&)>& sink) const override {
     if (m.index >= files_.size()) return Status::Internal("bad morsel");
     const catalog::DataFile& file = files_[m.index];
     const Schema& s = schema();
@@ -134,7 +135,9 @@ class LakeTable final : public Table {
       }
       bool dummy = file_cols.empty() && fs.size() > 0;
       if (dummy) file_cols.push_back(0);  // only partition columns asked: still count rows
-      auto read_group = [&](int rg) { return reader->ReadRowGroup(rg, file_cols, [&](Batch& b) -> Status {
+      // The reader's batch in the table's column order: partition values and missing columns as
+      // constants, other file types cast to the table's.
+      auto to_table = [&](Batch& b) -> Result<Batch> {
         Batch out;
         out.num_rows = b.num_rows;
         out.selection = std::move(b.selection);
@@ -158,8 +161,34 @@ class LakeTable final : public Table {
           }
           out.columns.push_back(std::move(col));
         }
+        return out;
+      };
+      auto emit = [&](Batch& b) -> Status {
+        SL_ASSIGN_OR_RETURN(Batch out, to_table(b));
         return sink(out);
-      }).WithContext(file.key); };
+      };
+      // Late materialisation: the filter's file columns first; the others only for batches
+      // where some row may pass.
+      parquet::ParquetReader::BatchFilter late;
+      if (row_filter) {
+        bool usable = true;
+        for (size_t k : row_filter->columns) {
+          if (k >= columns.size()) usable = false;
+          else if (pos_of[k] >= 0) late.positions.push_back(static_cast<size_t>(pos_of[k]));
+        }
+        if (usable && !late.positions.empty() && late.positions.size() < file_cols.size()) {
+          late.any_row = [&](Batch& probe) {
+            auto out = to_table(probe);
+            return !out.ok() || row_filter->any_row(*out);  // a failing cast is the Filter's to report
+          };
+        }
+      }
+      auto read_group = [&](int rg) -> Status {
+        auto skipped = reader->ReadRowGroupFiltered(rg, file_cols, late, emit);
+        if (!skipped.ok()) return skipped.status().WithContext(file.key);
+        if (counts) counts->batches_skipped += *skipped;
+        return Status::OK();
+      };
       for (int rg = 0; rg < reader->num_row_groups(); ++rg) {
         if (may_match && !may_match(RowGroupStats(m, *reader, rg))) {
           if (counts) ++counts->skipped;

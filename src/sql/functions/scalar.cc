@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <random>
@@ -346,8 +347,23 @@ Result<ScalarFunction> ResolveArith(std::string_view name, const std::vector<Dat
 
 enum class Cmp { kEq, kNe, kLt, kLe, kGt, kGe };
 
+// String equality that rejects on the length, then on the first 8 bytes, before a memcmp
+// call: ids and tokens of one column mostly share a length and differ early.
+inline bool StringEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;  // data() may be null
+  if (a.size() < 8) return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  uint64_t x, y;
+  std::memcpy(&x, a.data(), 8);
+  std::memcpy(&y, b.data(), 8);
+  return x == y && std::memcmp(a.data() + 8, b.data() + 8, a.size() - 8) == 0;
+}
+
 template <Cmp c, typename T>
 inline bool Compare(const T& a, const T& b) {
+  if constexpr (std::is_same_v<T, std::string_view> && (c == Cmp::kEq || c == Cmp::kNe)) {
+    return StringEquals(a, b) == (c == Cmp::kEq);
+  }
   if constexpr (c == Cmp::kEq) return a == b;
   if constexpr (c == Cmp::kNe) return a != b;
   if constexpr (c == Cmp::kLt) return a < b;

@@ -9,11 +9,6 @@ namespace saleslake::sql {
 
 namespace {
 
-void ColumnsOf(const Expr& e, std::set<int>& out) {
-  if (e.kind == ExprKind::kColumn) out.insert(e.column);
-  for (const auto& a : e.args) ColumnsOf(*a, out);
-}
-
 bool HasSubquery(const Expr& e) {
   if (e.subquery) return true;
   for (const auto& a : e.args)

@@ -135,11 +135,6 @@ ExprPtr MakeNode(ExprKind k, DataType t, SourcePos p, std::vector<ExprPtr> args)
   return e;
 }
 
-void CollectColumns(const Expr& e, std::set<int>& out) {
-  if (e.kind == ExprKind::kColumn) out.insert(e.column);
-  for (const auto& a : e.args) CollectColumns(*a, out);
-}
-
 void SplitConjuncts(const ExprPtr& e, std::vector<ExprPtr>& out) {
   if (e->kind == ExprKind::kAnd) {
     for (const auto& a : e->args) SplitConjuncts(a, out);
@@ -492,7 +487,7 @@ Result<Binder::Correlation> Binder::BindCorrelation(const Query& q, const Scope&
     SL_ASSIGN_OR_RETURN(ExprPtr b, BindExpr(*a, wc));
     SL_ASSIGN_OR_RETURN(b, ToBoolean(b, "WHERE clause"));
     std::set<int> cols;
-    CollectColumns(*b, cols);
+    ColumnsOf(*b, cols);
     if (cols.empty() || *cols.rbegin() < n) {
       filters.push_back(b);
       continue;
@@ -501,8 +496,8 @@ Result<Binder::Correlation> Binder::BindCorrelation(const Query& q, const Scope&
     if (b->kind == ExprKind::kCall && b->fn && b->fn->name == "=" && b->args.size() == 2 &&
         b->deterministic()) {
       std::set<int> x, y;
-      CollectColumns(*b->args[0], x);
-      CollectColumns(*b->args[1], y);
+      ColumnsOf(*b->args[0], x);
+      ColumnsOf(*b->args[1], y);
       auto inner_only = [&](const std::set<int>& s) { return !s.empty() && *s.rbegin() < n; };
       auto outer_only = [&](const std::set<int>& s) { return !s.empty() && *s.begin() >= n; };
       for (int side = 0; side < 2 && !is_key; ++side) {
@@ -1216,8 +1211,8 @@ Status Binder::BindFrom(const TableRef& ref, const Scope* outer, PlanPtr* plan, 
         bool is_key = false;
         if (c->kind == ExprKind::kCall && c->fn && c->fn->name == "=" && c->args.size() == 2) {
           std::set<int> a, b;
-          CollectColumns(*c->args[0], a);
-          CollectColumns(*c->args[1], b);
+          ColumnsOf(*c->args[0], a);
+          ColumnsOf(*c->args[1], b);
           auto side = [&](const std::set<int>& s) {
             if (s.empty()) return 0;
             if (*s.rbegin() < nl) return 1;

@@ -35,6 +35,11 @@ std::string LiteralText(const Value& v) {
 
 }  // namespace
 
+void ColumnsOf(const Expr& e, std::set<int>& out) {
+  if (e.kind == ExprKind::kColumn) out.insert(e.column);
+  for (const auto& a : e.args) ColumnsOf(*a, out);
+}
+
 ExprPtr MakeColumn(int index, DataType type, std::string name) {
   auto e = std::make_shared<Expr>();
   e->kind = ExprKind::kColumn;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,10 +60,21 @@ class Table {
   // are added to `counts` (EXPLAIN ANALYZE). Default: no finer pruning.
   struct PartCounts {
     uint64_t read = 0, skipped = 0;
+    uint64_t batches_skipped = 0;  // by a RowFilter, without decoding their other columns
   };
   using StatsFilter = std::function<bool(const std::vector<ColumnStats>&)>;
+  // The scan's filters as a test of a batch, for readers that decode column by column:
+  // `columns` are the positions (in the read's column list) the filters read; any_row gets a
+  // batch of all the read's columns in which only those hold data (the others are all-null
+  // constants) and says whether any of its rows may pass. A reader may then skip batches, and
+  // the other columns of parts, with no such row (the Filter above still tests every row).
+  struct RowFilter {
+    std::vector<size_t> columns;
+    std::function<bool(Batch&)> any_row;
+  };
   virtual Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns,
-                                  const StatsFilter& /*may_match*/, PartCounts* /*counts*/,
+                                  const StatsFilter& /*may_match*/, const RowFilter* /*row_filter*/,
+                                  PartCounts* /*counts*/,
                                   const std::function<Status(Batch&)>& sink) const {
     return ReadMorsel(m, columns, sink);
   }
@@ -149,6 +161,8 @@ struct Expr {
 
 ExprPtr MakeColumn(int index, DataType type, std::string name = "");
 ExprPtr MakeLiteral(Value v);
+// Adds the input columns e reads (its column references) to out.
+void ColumnsOf(const Expr& e, std::set<int>& out);
 
 // ------------------------------------------------------------------ plan nodes
 

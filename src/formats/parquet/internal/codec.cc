@@ -98,7 +98,14 @@ Status Decompress(int32_t codec, const uint8_t* in, size_t in_size, uint8_t* out
     case kGzipCodec:
       return InflateAll(in, in_size, out, out_size);
     case kZstdCodec: {
-      size_t n = ZSTD_decompress(out, out_size, in, in_size);
+      // One context per thread: ZSTD_decompress would allocate and set up a fresh one per page.
+      struct DCtx {
+        ZSTD_DCtx* ctx = ZSTD_createDCtx();
+        ~DCtx() { ZSTD_freeDCtx(ctx); }
+      };
+      thread_local DCtx dctx;
+      if (dctx.ctx == nullptr) return Status::ResourceExhausted("cannot allocate a ZSTD context");
+      size_t n = ZSTD_decompressDCtx(dctx.ctx, out, out_size, in, in_size);
       if (ZSTD_isError(n)) {
         return Status::Corruption(fmt::format("bad ZSTD data: {}", ZSTD_getErrorName(n)));
       }

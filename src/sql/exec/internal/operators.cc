@@ -129,6 +129,21 @@ class ScanOp final : public Operator {
           if (!MorselMayMatch(node_, probe, *f, ctx_.subqueries())) return false;
         return true;
       };
+      // Batches where some filter selects no row hold nothing the Filter above would pass.
+      std::set<int> cols;
+      for (const auto& f : node_.scan_filters) ColumnsOf(*f, cols);
+      for (int c : cols) row_filter_.columns.push_back(static_cast<size_t>(c));
+      row_filter_.any_row = [this](Batch& b) {
+        for (const auto& f : node_.scan_filters) {
+          filter_ev_.Reset();
+          filter_rows_.clear();
+          // An error (say a cast a row of another filter would have spared) is the Filter's to
+          // report; here it only means "cannot rule the batch out".
+          if (!filter_ev_.Select(*f, b, &filter_rows_).ok()) return true;
+          if (filter_rows_.empty()) return false;
+        }
+        return true;
+      };
     }
   }
   Result<bool> Next(Batch& out) override {
@@ -137,12 +152,14 @@ class ScanOp final : public Operator {
       SL_RETURN_IF_ERROR(ctx_.Check());
       const Morsel& m = morsels_[next_++];
       Table::PartCounts parts;
-      Status s = node_.table->ReadMorselPruned(m, node_.scan_columns, may_match_, &parts, [&](Batch& b) {
+      Status s = node_.table->ReadMorselPruned(m, node_.scan_columns, may_match_,
+                                               row_filter_.any_row ? &row_filter_ : nullptr, &parts, [&](Batch& b) {
         buffer_.push_back(std::move(b));
         return Status::OK();
       });
       stats_->parts_read += parts.read;
       stats_->parts_skipped += parts.skipped;
+      stats_->batches_skipped += parts.batches_skipped;
       if (!s.ok()) return s.WithContext("scan of " + node_.table->name());
     }
     out = std::move(buffer_.front());
@@ -166,6 +183,9 @@ class ScanOp final : public Operator {
   const bool keep_dictionaries_;
   NodeStats* stats_;
   Table::StatsFilter may_match_;  // empty when the scan has no filters
+  Table::RowFilter row_filter_;   // the same filters as a batch test (late materialisation)
+  Evaluator filter_ev_{ctx_.subqueries()};
+  std::vector<uint32_t> filter_rows_;
   size_t next_ = 0;
   std::deque<Batch> buffer_;
 };

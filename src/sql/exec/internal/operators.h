@@ -19,6 +19,7 @@ struct NodeStats {
   std::atomic<uint64_t> nanos{0};
   std::atomic<uint64_t> morsels_read{0}, morsels_skipped{0};
   std::atomic<uint64_t> parts_read{0}, parts_skipped{0};  // row groups inside read morsels
+  std::atomic<uint64_t> batches_skipped{0};  // by the scan's filters before their other columns
 };
 
 // State shared by every operator of one query. Thread safety: methods are safe from any thread.
