@@ -524,21 +524,31 @@ class GroupTable {
       }
       if (!GrowDirect(lo) || !GrowDirect(hi)) return false;
     }
-    uint32_t* dg = direct_gid_.data();
-    uint64_t size = direct_gid_.size();
-    int64_t base = direct_base_;
+    // Pass 1, tight: the known group of each row, UINT32_MAX for a value outside the array or
+    // not seen yet (the key values come from memory the scan wrote a while ago: prefetched).
+    const uint32_t* dg = direct_gid_.data();
+    const uint64_t size = direct_gid_.size();
+    const int64_t base = direct_base_;
+    uint32_t unknown = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if ((i & 15) == 0) __builtin_prefetch(v + i + 256);
+      const uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - base);
+      const uint32_t g = off < size ? dg[off] : UINT32_MAX;
+      gids[i] = g;
+      unknown |= g == UINT32_MAX;
+    }
+    if (unknown == 0) return true;
+    // Pass 2: rows still unknown grow the array or enter the table.
     bool hashed = false;  // new values also enter the hash table (other batches may probe it)
     for (size_t i = 0; i < n; ++i) {
-      uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - base);
-      if (off >= size) [[unlikely]] {
+      if (gids[i] != UINT32_MAX) continue;
+      uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - direct_base_);
+      if (off >= direct_gid_.size()) {
         if (!GrowDirect(v[i])) return false;
-        dg = direct_gid_.data();
-        size = direct_gid_.size();
-        base = direct_base_;
-        off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - base);
+        off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - direct_base_);
       }
-      uint32_t g = dg[off];
-      if (g == UINT32_MAX) [[unlikely]] {
+      uint32_t& g = direct_gid_[off];
+      if (g == UINT32_MAX) {
         if (!hashed) {
           hashes_.resize(n);
           HashKeyColumn(c, n, hashes_.data(), true);
@@ -546,7 +556,6 @@ class GroupTable {
         }
         const std::vector<const ColumnVector*> cols{&c};
         g = Lookup(cols, i, hashes_[i]);
-        dg[off] = g;
       }
       gids[i] = g;
     }
