@@ -302,7 +302,18 @@ void Compact(Batch& in, const std::vector<uint32_t>& keep, Batch* out) {
     const size_t w = src.type().byte_width();
     const uint8_t* s = src.data<uint8_t>();
     uint8_t* d = dst.data<uint8_t>();
-    for (size_t i = 0; i < keep.size(); ++i) std::memcpy(d + i * w, s + keep[i] * w, w);
+    // A fixed width per loop: memcpy with a run-time size is a libc call per value.
+    auto gather = [&]<size_t kWidth>() {
+      for (size_t i = 0; i < keep.size(); ++i) std::memcpy(d + i * kWidth, s + keep[i] * kWidth, kWidth);
+    };
+    switch (w) {
+      case 1: gather.template operator()<1>(); break;
+      case 4: gather.template operator()<4>(); break;
+      case 8: gather.template operator()<8>(); break;
+      case 16: gather.template operator()<16>(); break;
+      default:
+        for (size_t i = 0; i < keep.size(); ++i) std::memcpy(d + i * w, s + keep[i] * w, w);
+    }
     if (src.validity()) {
       for (size_t i = 0; i < keep.size(); ++i)
         if (!src.IsValid(keep[i])) dst.SetNull(i);
@@ -540,7 +551,8 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
 
   // Mapping over the kept rows; the flags travel as a column so they stay with their rows.
   Batch kept;
-  Compact(typed, keep, &kept);
+  if (keep.size() == n) kept = std::move(typed);  // nothing quarantined: no gather needed
+  else Compact(typed, keep, &kept);
   if (run.has_flags) {
     ColumnVector fv(DataType::Varchar(), std::max<size_t>(keep.size(), 1));
     fv.Resize(keep.size());
@@ -556,18 +568,28 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
 
   // PII: tokenize declared columns; mask/tokenize entities found in the other strings.
   std::string redacted;
-  char token[Tokenizer::kTokenSize];
+  std::vector<uint32_t> valid_rows;
+  std::vector<std::string_view> to_tokenize;
   for (size_t c = 0; c < mapped.columns.size(); ++c) {
     ColumnVector& v = mapped.columns[c];
     if (v.type().id != TypeId::kVarchar) continue;
     auto* views = v.data<std::string_view>();
     if (run.tokenize_col[c]) {
+      // All tokens of the column in one call (two values hashed at once), written straight into
+      // the column's string heap.
+      valid_rows.clear();
+      to_tokenize.clear();
       for (size_t r = 0; r < mapped.num_rows; ++r) {
         if (!v.IsValid(r)) continue;
-        run.tokenizer->TokenInto(views[r], token);
-        views[r] = v.AddString(std::string_view(token, Tokenizer::kTokenSize));
-        local.tokenized++;
+        valid_rows.push_back(static_cast<uint32_t>(r));
+        to_tokenize.push_back(views[r]);
       }
+      if (to_tokenize.empty()) continue;
+      char* tokens = v.heap().Allocate(to_tokenize.size() * Tokenizer::kTokenSize);
+      run.tokenizer->TokensInto(to_tokenize.data(), to_tokenize.size(), tokens);
+      for (size_t i = 0; i < valid_rows.size(); ++i)
+        views[valid_rows[i]] = std::string_view(tokens + i * Tokenizer::kTokenSize, Tokenizer::kTokenSize);
+      local.tokenized += valid_rows.size();
     } else if (run.scan_col[c]) {
       for (size_t r = 0; r < mapped.num_rows; ++r) {
         if (!v.IsValid(r)) continue;

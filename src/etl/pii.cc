@@ -1,11 +1,10 @@
 #include "etl/pii.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <cctype>
+
+#include "etl/internal/sha256.h"
 
 namespace saleslake::etl {
 namespace {
@@ -167,7 +166,9 @@ bool MightContain(std::string_view s) {
     uint64_t ascii = ~w & kHigh;
     uint64_t ge0 = ((w | kHigh) - 0x30 * kOnes) & kHigh;  // lane >= '0'
     uint64_t ge10 = ((w | kHigh) - 0x3A * kOnes) & kHigh;  // lane > '9'
-    digits += std::popcount(ge0 & ~ge10 & ascii);
+    // Lanes holding a digit have only their 0x80 bit set: move it to bit 0 and let the multiply
+    // add the eight lanes up into the top byte (std::popcount is a libgcc call without -mpopcnt).
+    digits += static_cast<int>((((ge0 & ~ge10 & ascii) >> 7) * kOnes) >> 56);
     if (digits >= 8) return true;
   }
   for (; i < s.size(); ++i) {
@@ -315,12 +316,10 @@ bool PiiScanner::Redact(std::string_view text, PiiAction action, const Tokenizer
 }
 
 struct Tokenizer::Pads {
-  EVP_MD_CTX* inner = nullptr;
-  EVP_MD_CTX* outer = nullptr;
-  ~Pads() {
-    EVP_MD_CTX_free(inner);
-    EVP_MD_CTX_free(outer);
-  }
+  // SHA-256 states after the 64-byte inner and outer pad blocks.
+  uint32_t inner[8];
+  uint32_t outer[8];
+  internal::Sha256BlocksFn blocks;
 };
 
 Result<Tokenizer> Tokenizer::FromKeyHex(std::string_view hex) {
@@ -343,30 +342,17 @@ Result<Tokenizer> Tokenizer::FromKeyHex(std::string_view hex) {
     opad[i] ^= 0x5c;
   }
   auto pads = std::make_shared<Pads>();
-  pads->inner = EVP_MD_CTX_new();
-  pads->outer = EVP_MD_CTX_new();
-  if (!pads->inner || !pads->outer || !EVP_DigestInit_ex(pads->inner, EVP_sha256(), nullptr) ||
-      !EVP_DigestInit_ex(pads->outer, EVP_sha256(), nullptr) ||
-      !EVP_DigestUpdate(pads->inner, ipad.data(), kBlock) || !EVP_DigestUpdate(pads->outer, opad.data(), kBlock))
-    return Status::Internal("OpenSSL SHA-256 is unavailable");
+  pads->blocks = internal::BestSha256Blocks();
+  internal::Sha256Init(pads->inner);
+  pads->blocks(pads->inner, ipad.data(), 1);
+  internal::Sha256Init(pads->outer);
+  pads->blocks(pads->outer, opad.data(), 1);
   return Tokenizer(std::move(pads));
 }
 
-void Tokenizer::TokenInto(std::string_view value, char out[36]) const {
-  // One scratch context per thread: copying a keyed state is a memcpy, creating one allocates.
-  struct Scratch {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~Scratch() { EVP_MD_CTX_free(ctx); }
-  };
-  thread_local Scratch scratch;
-  unsigned char inner[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_MD_CTX_copy_ex(scratch.ctx, pads_->inner);
-  EVP_DigestUpdate(scratch.ctx, value.data(), value.size());
-  EVP_DigestFinal_ex(scratch.ctx, inner, &len);
-  EVP_MD_CTX_copy_ex(scratch.ctx, pads_->outer);
-  EVP_DigestUpdate(scratch.ctx, inner, len);
-  EVP_DigestFinal_ex(scratch.ctx, mac, &len);
+namespace {
+
+void FormatToken(const uint8_t mac[32], char out[36]) {
   static constexpr char kHex[] = "0123456789abcdef";
   out[0] = 't';
   out[1] = 'o';
@@ -376,6 +362,38 @@ void Tokenizer::TokenInto(std::string_view value, char out[36]) const {
     out[4 + 2 * i] = kHex[mac[i] >> 4];
     out[5 + 2 * i] = kHex[mac[i] & 15];
   }
+}
+
+}  // namespace
+
+void Tokenizer::TokenInto(std::string_view value, char out[36]) const {
+  uint8_t inner[32], mac[32];
+  internal::Sha256Finish(pads_->blocks, pads_->inner, 64, value, inner);
+  internal::Sha256Finish(pads_->blocks, pads_->outer, 64,
+                         std::string_view(reinterpret_cast<const char*>(inner), sizeof inner), mac);
+  FormatToken(mac, out);
+}
+
+void Tokenizer::TokensInto(const std::string_view* values, size_t n, char* out) const {
+  size_t i = 0;
+  if (pads_->blocks == &internal::Sha256BlocksShaNi) {
+    for (; i + 2 <= n; i += 2) {
+      std::string_view a = values[i], b = values[i + 1];
+      if (a.size() > internal::kSha256MaxShortTail || b.size() > internal::kSha256MaxShortTail) {
+        TokenInto(a, out + kTokenSize * i);
+        TokenInto(b, out + kTokenSize * (i + 1));
+        continue;
+      }
+      uint8_t inner_a[32], inner_b[32], mac_a[32], mac_b[32];
+      internal::Sha256FinishTwoShaNi(pads_->inner, pads_->inner, 64, a, b, inner_a, inner_b);
+      internal::Sha256FinishTwoShaNi(
+          pads_->outer, pads_->outer, 64, std::string_view(reinterpret_cast<char*>(inner_a), 32),
+          std::string_view(reinterpret_cast<char*>(inner_b), 32), mac_a, mac_b);
+      FormatToken(mac_a, out + kTokenSize * i);
+      FormatToken(mac_b, out + kTokenSize * (i + 1));
+    }
+  }
+  for (; i < n; ++i) TokenInto(values[i], out + kTokenSize * i);
 }
 
 std::string Tokenizer::Token(std::string_view value) const {
