@@ -162,6 +162,15 @@ class DictMap {
   size_t count_ = 0;
 };
 
+// Buffers of FlushPage, one set per thread (a page is encoded by the thread that appends it).
+struct PageScratch {
+  std::string values, levels, raw, body;
+};
+PageScratch& Scratch() {
+  thread_local PageScratch scratch;
+  return scratch;
+}
+
 struct ChunkResult {
   ColumnChunk chunk;
   ColumnIndex column_index;
@@ -193,26 +202,44 @@ class TypedColumnWriter final : public ColumnWriter {
 
   Status Append(const ColumnVector& col, const SelectionVector* sel, size_t begin,
                 size_t n) override {
-    const bool flat = col.encoding() == VectorEncoding::kFlat && sel == nullptr;
+    // `flat` is about the encoding only: a selection maps k to a row, which a flat vector then
+    // indexes directly (no per-value GetValue switch).
+    const bool flat = col.encoding() == VectorEncoding::kFlat;
     const bool all_valid = col.validity() == nullptr;
     const bool hashed = use_dict_ && n >= 8;
     if (hashed) Prefetch(col, sel, begin, n, flat, all_valid);
-    for (size_t k = 0; k < n; ++k) {
-      size_t row = sel ? sel->Get(begin + k) : begin + k;
-      bool valid = all_valid || col.IsValid(row);
-      if (!valid) {
-        if (!optional_) {
-          return Status::InvalidArgument(fmt::format("column '{}' is NOT NULL but row {} is NULL",
-                                                     field_.name, row));
+    // Runs up to the next multiple of 1024 page rows, where the page and dictionary checks are.
+    for (size_t k = 0; k < n;) {
+      const size_t end = k + std::min(n - k, 1024 - (page_rows_ & 1023));
+      if (all_valid) {
+        if (optional_) defs_.resize(defs_.size() + (end - k), 1);
+        for (size_t j = k; j < end; ++j) {
+          P v = Load(col, sel ? sel->Get(begin + j) : begin + j, flat);
+          AddValue(v, !use_dict_ ? 0 : hashed ? hashes_[j] : Hash(v));
         }
-        defs_.push_back(0);
-        ++page_nulls_;
       } else {
-        if (optional_) defs_.push_back(1);
-        P v = Load(col, row, flat);
-        AddValue(v, !use_dict_ ? 0 : hashed ? hashes_[k] : Hash(v));
+        uint8_t* defs = nullptr;  // this run's levels, zero (NULL) until a value is seen
+        if (optional_) {
+          defs_.resize(defs_.size() + (end - k), 0);
+          defs = defs_.data() + defs_.size() - (end - k);
+        }
+        for (size_t j = k; j < end; ++j) {
+          size_t row = sel ? sel->Get(begin + j) : begin + j;
+          if (!col.IsValid(row)) {
+            if (!optional_) {
+              return Status::InvalidArgument(
+                  fmt::format("column '{}' is NOT NULL but row {} is NULL", field_.name, row));
+            }
+            ++page_nulls_;
+          } else {
+            if (optional_) defs[j - k] = 1;
+            P v = Load(col, row, flat);
+            AddValue(v, !use_dict_ ? 0 : hashed ? hashes_[j] : Hash(v));
+          }
+        }
       }
-      ++page_rows_;
+      page_rows_ += end - k;
+      k = end;
       if ((page_rows_ & 1023) == 0) {
         if (use_dict_ && DictionaryUnprofitable()) {
           // Finish the dictionary-encoded page, then PLAIN for the rest of the chunk.
@@ -323,6 +350,26 @@ class TypedColumnWriter final : public ColumnWriter {
     if constexpr (std::is_floating_point_v<P>) {
       if (std::isnan(v)) return;
     }
+    if constexpr (std::is_same_v<P, std::string_view>) {
+      // Most strings differ from the page's min and max in their first eight bytes: compare
+      // those as one big-endian integer and call memcmp only on a tie.
+      const uint64_t prefix = Prefix8(v);
+      if (!page_has_minmax_) {
+        SetStat(page_min_, v);
+        SetStat(page_max_, v);
+        page_min_prefix_ = page_max_prefix_ = prefix;
+        page_has_minmax_ = true;
+      } else if (prefix < page_min_prefix_ ||
+                 (prefix == page_min_prefix_ && Less(v, AsP(page_min_)))) {
+        SetStat(page_min_, v);
+        page_min_prefix_ = prefix;
+      } else if (prefix > page_max_prefix_ ||
+                 (prefix == page_max_prefix_ && Less(AsP(page_max_), v))) {
+        SetStat(page_max_, v);
+        page_max_prefix_ = prefix;
+      }
+      return;
+    }
     if (!page_has_minmax_) {
       SetStat(page_min_, v);
       SetStat(page_max_, v);
@@ -331,6 +378,15 @@ class TypedColumnWriter final : public ColumnWriter {
     }
     if (Less(v, AsP(page_min_))) SetStat(page_min_, v);
     else if (Less(AsP(page_max_), v)) SetStat(page_max_, v);
+  }
+  // The first eight bytes of s as a big-endian number, zero-padded: when the prefixes of two
+  // strings differ, they order the strings as memcmp does.
+  static uint64_t Prefix8(std::string_view s) {
+    uint64_t x = 0;
+    if (s.size() >= 8) std::memcpy(&x, s.data(), 8);
+    else if (!s.empty()) std::memcpy(&x, s.data(), s.size());
+    if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+    return x;
   }
   static void SetStat(Key& k, const P& v) {
     if constexpr (std::is_same_v<P, std::string_view>) k.assign(v.data(), v.size());
@@ -476,58 +532,70 @@ class TypedColumnWriter final : public ColumnWriter {
 
   // True when the dictionary should be dropped for the rest of the chunk: it grew too big, or
   // most values are distinct so indices would not pay for it (checked every 1024 rows).
+  // Nearly all distinct after 4096 values (ids, tokens, measurements) is given up early: a
+  // uniform column that still has 90% new values there has 20,000 or more distinct values, and
+  // the 50% test at 16384 values would drop it anyway; meanwhile every value costs a hash insert.
   bool DictionaryUnprofitable() const {
     int64_t values = chunk_values_ - chunk_nulls_ + static_cast<int64_t>(page_idx_.size());
+    int64_t distinct = static_cast<int64_t>(dict_count_);
     bool too_big = dict_plain_.size() > std::max<size_t>(opts_.page_size, 64 * 1024) ||
                    dict_count_ >= (1u << 20);
-    bool useless = values >= 16384 && static_cast<int64_t>(dict_count_) * 2 > values;
-    return too_big || useless;
+    bool useless = values >= 16384 && distinct * 2 > values;
+    bool hopeless = values >= 4096 && distinct * 10 > values * 9;
+    return too_big || useless || hopeless;
   }
 
   Status FlushPage() {
     const size_t rows = page_rows_;
     const size_t nulls = page_nulls_;
     const bool dict_page = use_dict_ && dict_count_ > 0;  // an all-NULL page needs no dictionary
-    std::string values;
+    // Encoding and compression go through per-thread buffers that keep their capacity: fresh
+    // page-sized strings cost a page fault per 4 KB and a zero fill of the compression bound.
+    PageScratch& sc = Scratch();
+    const std::string* values = &sc.values;
+    sc.values.clear();
     if (dict_page) {
       int bw = BitWidth(dict_count_ > 0 ? dict_count_ - 1 : 0);
-      values.push_back(static_cast<char>(bw));
-      RleEncode(page_idx_.data(), page_idx_.size(), bw, &values);
+      sc.values.push_back(static_cast<char>(bw));
+      RleEncode(page_idx_.data(), page_idx_.size(), bw, &sc.values);
       ++dict_pages_;
     } else if constexpr (std::is_same_v<P, uint8_t>) {
-      values.assign((page_plain_.size() + 7) / 8, '\0');
+      sc.values.assign((page_plain_.size() + 7) / 8, '\0');
       for (size_t i = 0; i < page_plain_.size(); ++i) {
-        if (page_plain_[i]) values[i >> 3] = static_cast<char>(values[i >> 3] | (1 << (i & 7)));
+        if (page_plain_[i]) sc.values[i >> 3] = static_cast<char>(sc.values[i >> 3] | (1 << (i & 7)));
       }
       ++plain_pages_;
     } else {
-      values = std::move(page_plain_);
+      values = &page_plain_;
       ++plain_pages_;
     }
-    std::string levels;
+    std::string& levels = sc.levels;
+    levels.clear();
     if (optional_) RleEncodeBytes(defs_.data(), defs_.size(), 1, &levels);
     int32_t encoding = dict_page ? (opts_.data_page_v2 ? kRleDictionary : kPlainDictionary) : kPlain;
 
     PageHeader h;
-    std::string body;
+    std::string& body = sc.body;
+    body.clear();
     size_t raw_size;
     if (!opts_.data_page_v2) {
-      std::string raw;
+      std::string& raw = sc.raw;
+      raw.clear();
       if (optional_) {
         uint32_t len = static_cast<uint32_t>(levels.size());
         raw.append(reinterpret_cast<const char*>(&len), 4);
         raw.append(levels);
       }
-      raw.append(values);
+      raw.append(*values);
       raw_size = raw.size();
       SL_RETURN_IF_ERROR(Compress(codec_, opts_.compression_level, raw, &body));
       h.type = kDataPage;
       h.data_page_header = DataPageHeader{static_cast<int32_t>(rows), encoding, kRle, kRle, std::nullopt};
       h.uncompressed_page_size = static_cast<int32_t>(raw_size);
     } else {
-      body = levels;
-      SL_RETURN_IF_ERROR(Compress(codec_, opts_.compression_level, values, &body));
-      raw_size = levels.size() + values.size();
+      body.append(levels);
+      SL_RETURN_IF_ERROR(Compress(codec_, opts_.compression_level, *values, &body));
+      raw_size = levels.size() + values->size();
       h.type = kDataPageV2;
       DataPageHeaderV2 d;
       d.num_values = static_cast<int32_t>(rows);
@@ -571,7 +639,7 @@ class TypedColumnWriter final : public ColumnWriter {
     page_has_minmax_ = false;
     defs_.clear();
     page_idx_.clear();
-    page_plain_.clear();
+    std::string().swap(page_plain_);  // released: most column writers wait long for their next page
     return Status::OK();
   }
 
@@ -603,6 +671,7 @@ class TypedColumnWriter final : public ColumnWriter {
   std::string page_plain_;
   size_t page_rows_ = 0, page_nulls_ = 0;
   Key page_min_{}, page_max_{};
+  uint64_t page_min_prefix_ = 0, page_max_prefix_ = 0;  // Prefix8 of the two (strings only)
   bool page_has_minmax_ = false;
 
   // current chunk

@@ -180,11 +180,18 @@ Status Compress(int32_t codec, int level, std::string_view in, std::string* out)
       // One context per thread: creating one per page costs more than compressing a small page.
       thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(),
                                                                             ZSTD_freeCCtx);
-      out->resize(base + ZSTD_compressBound(in.size()));
-      size_t n = ZSTD_compressCCtx(ctx.get(), out->data() + base, out->size() - base, in.data(),
-                                   in.size(), level);
+      // Into a per-thread buffer, then appended: resizing `out` to the bound would zero-fill
+      // (and first touch) a page's worth of bytes that are mostly never written.
+      thread_local std::unique_ptr<char[]> buf;
+      thread_local size_t buf_size = 0;
+      const size_t bound = ZSTD_compressBound(in.size());
+      if (buf_size < bound) {
+        buf = std::make_unique_for_overwrite<char[]>(bound);
+        buf_size = bound;
+      }
+      size_t n = ZSTD_compressCCtx(ctx.get(), buf.get(), bound, in.data(), in.size(), level);
       if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
-      out->resize(base + n);
+      out->append(buf.get(), n);
       return Status::OK();
     }
     case kLz4RawCodec:
