@@ -26,7 +26,7 @@ inline const char* FindEither(const char* p, const char* end, char a, char b) {
 
 Tokenizer::Tokenizer(const Dialect& dialect)
     : delim_(dialect.delimiter), quote_(dialect.quote), escape_(dialect.escape) {
-  fields_.reserve(32);
+  fields_.resize(32);
 }
 
 std::string FieldCountReason(size_t expected, size_t found) {
@@ -36,7 +36,7 @@ std::string FieldCountReason(size_t expected, size_t found) {
 
 Tokenizer::Outcome Tokenizer::Next(const char* p, const char* end, bool at_eof,
                                    const char** next) {
-  fields_.clear();
+  num_fields_ = 0;
   newlines_ = 0;
   error_column_ = 0;
   const char* rec = p;
@@ -101,13 +101,13 @@ Tokenizer::Outcome Tokenizer::Next(const char* p, const char* end, bool at_eof,
       }
       newlines_ += nl;
       if (unterminated) {
-        fields_.push_back({p + 1, end, true, escaped});
-        SetError(static_cast<uint32_t>(fields_.size()), "unterminated quoted field");
+        AddField({p + 1, end, true, escaped});
+        SetError(static_cast<uint32_t>(num_fields_), "unterminated quoted field");
         raw_ = std::string_view(rec, end - rec);
         *next = end;
         return Outcome::kRecord;
       }
-      fields_.push_back({p + 1, q, true, escaped});
+      AddField({p + 1, q, true, escaped});
       p = q + 1;
       if (p == end) {
         raw_ = std::string_view(rec, p - rec);
@@ -137,12 +137,12 @@ Tokenizer::Outcome Tokenizer::Next(const char* p, const char* end, bool at_eof,
         return Outcome::kRecord;
       }
       // Text after the closing quote: keep it in the field and report the row.
-      SetError(static_cast<uint32_t>(fields_.size()),
+      SetError(static_cast<uint32_t>(num_fields_),
                std::string("unexpected character '") + (c >= 32 && c < 127 ? std::string(1, c) : "\\x" + std::to_string(static_cast<unsigned char>(c))) +
                    "' after the closing quote");
       const char* e = FindEither(p, end, delim_, '\n');
       if (e == end && !at_eof) return Outcome::kNeedMore;
-      fields_.back().end = e;
+      fields_[num_fields_ - 1].end = e;
       p = e;
     } else {
       const char* s = p;
@@ -150,7 +150,7 @@ Tokenizer::Outcome Tokenizer::Next(const char* p, const char* end, bool at_eof,
       if (p == end && !at_eof) return Outcome::kNeedMore;
       const char* fe = p;
       if ((p == end || *p == '\n') && fe > s && fe[-1] == '\r') --fe;
-      fields_.push_back({s, fe, false, false});
+      AddField({s, fe, false, false});
     }
     if (p == end) {
       const char* re = end;

@@ -38,7 +38,7 @@ class Tokenizer {
   // *next is the start of the following record. `at_eof`: `end` is the true end of the input.
   Outcome Next(const char* p, const char* end, bool at_eof, const char** next);
 
-  size_t num_fields() const { return fields_.size(); }
+  size_t num_fields() const { return num_fields_; }
   const FieldRef& field(size_t i) const { return fields_[i]; }
   // The field's text, unescaped. The view is valid until the next Text() or Next() call.
   std::string_view Text(size_t i);
@@ -61,8 +61,16 @@ class Tokenizer {
     }
   }
 
+  // Appends a field. Inline and without the vector's capacity check: every field of every
+  // record passes here (push_back was not inlined and cost 3% of an ETL run).
+  void AddField(const FieldRef& f) {
+    if (num_fields_ == fields_.size()) fields_.resize(fields_.size() * 2);
+    fields_[num_fields_++] = f;
+  }
+
   char delim_, quote_, escape_;
-  std::vector<FieldRef> fields_;
+  std::vector<FieldRef> fields_;  // the first num_fields_ are this record's
+  size_t num_fields_ = 0;
   std::string scratch_;
   std::string_view raw_;
   uint32_t newlines_ = 0;
