@@ -139,9 +139,11 @@ class ColumnVector {
   // Rewrites a constant or dictionary vector as flat, in place.
   void Flatten();
 
-  // Value of row `row` whatever the encoding (slow path: tests, printing, stats).
+  // Value of row `row` whatever the encoding (slow path: tests, printing, stats). Always
+  // inlined: it is a load and a switch, and as an out-of-line call in per-row loops (the ETL's
+  // typing and hashing) it cost more than the work around it.
   template <typename T>
-  T GetValue(size_t row) const {
+  [[gnu::always_inline]] T GetValue(size_t row) const {
     switch (encoding_) {
       case VectorEncoding::kFlat: return data<T>()[row];
       case VectorEncoding::kConstant: return data<T>()[0];

@@ -33,6 +33,9 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kFlagsColumn = "quality_flags";
 constexpr const char* kHiveNull = "__HIVE_DEFAULT_PARTITION__";
 
+// ASCII-only upper case (flag values are ASCII words); std::toupper is a locale-aware call.
+char AsciiUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
 std::string NewRunId() {
   std::random_device rd;
   char suffix[16];
@@ -233,6 +236,56 @@ uint64_t CountRepeats(const std::vector<uint64_t>& v) {
   return repeats;
 }
 
+// Hash of row r's first `fields` text fields, for counting exact duplicates. Equal fields give
+// equal hashes however the rows were quoted: the hashed bytes are the fields joined by the
+// delimiter when none is NULL or holds the delimiter - for unquoted fields exactly the record's
+// bytes in the file, hashed in place with one call - and otherwise each field length-prefixed
+// (NULL marked apart) under another seed. Files with other delimiters hash apart.
+uint64_t RawRowHash(const Batch& text, size_t fields, size_t r, char delimiter, std::string& scratch) {
+  if (fields == 0) return 0;
+  bool joinable = true, contiguous = true;
+  const char* prev_end = nullptr;
+  for (size_t f = 0; f < fields; ++f) {
+    const ColumnVector& c = text.columns[f];
+    if (!c.IsValid(r)) {
+      joinable = false;
+      break;
+    }
+    std::string_view s = c.GetValue<std::string_view>(r);
+    // Contiguous: one byte (the delimiter, as fields are unquoted) between this and the last.
+    if (f > 0) contiguous &= s.data() == prev_end + 1 && prev_end[0] == delimiter;
+    prev_end = s.data() + s.size();
+  }
+  if (joinable && contiguous) {
+    const char* begin = text.columns[0].GetValue<std::string_view>(r).data();
+    return XXH3_64bits(begin, static_cast<size_t>(prev_end - begin));
+  }
+  scratch.clear();
+  if (joinable) {
+    for (size_t f = 0; f < fields && joinable; ++f) {
+      std::string_view s = text.columns[f].GetValue<std::string_view>(r);
+      if (s.find(delimiter) != std::string_view::npos) joinable = false;
+      if (f > 0) scratch.push_back(delimiter);
+      scratch.append(s);
+    }
+    if (joinable) return XXH3_64bits(scratch.data(), scratch.size());
+    scratch.clear();
+  }
+  for (size_t f = 0; f < fields; ++f) {
+    const ColumnVector& c = text.columns[f];
+    if (!c.IsValid(r)) {
+      scratch.push_back('\x01');  // NULL
+      continue;
+    }
+    std::string_view s = c.GetValue<std::string_view>(r);
+    uint32_t len = static_cast<uint32_t>(s.size());
+    scratch.push_back('\x02');
+    scratch.append(reinterpret_cast<const char*>(&len), sizeof len);
+    scratch.append(s);
+  }
+  return XXH3_64bits_withSeed(scratch.data(), scratch.size(), 0x51ed27);
+}
+
 // Hash of one row's value (any encoding; NULL hashes apart from every value).
 uint64_t RowHash(const ColumnVector& v, size_t row) {
   if (!v.IsValid(row)) return 0x9ae16a3b2f90404fULL;
@@ -377,7 +430,7 @@ void FixValue(const ColumnRule& rule, ColumnVector& v, size_t row) {
 // Processes one batch of text rows from `file`: everything between the CSV reader and the
 // partition writers. Called concurrently for different morsels.
 Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& file_to_source,
-                    Batch& text) {
+                    char delimiter, Batch& text) {
   const size_t n = text.num_rows;
   const size_t fields = file_to_source.size();  // then "__line", added by the reader
   const ColumnVector& lines = text.columns[fields];
@@ -386,19 +439,8 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
   std::vector<uint64_t> hashes(n);
 
   // Exact-duplicate detection hashes the raw fields (NULL differs from any text).
-  for (size_t r = 0; r < n; ++r) {
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (size_t f = 0; f < fields; ++f) {
-      const ColumnVector& c = text.columns[f];
-      if (c.IsValid(r)) {
-        std::string_view s = c.GetValue<std::string_view>(r);
-        h = XXH3_64bits_withSeed(s.data(), s.size(), h);
-      } else {
-        h = XXH3_64bits_withSeed("\x1e", 1, h ^ 0x51ed27);
-      }
-    }
-    hashes[r] = h;
-  }
+  std::string scratch;
+  for (size_t r = 0; r < n; ++r) hashes[r] = RawRowHash(text, fields, r, delimiter, scratch);
 
   // Typing: one typed column per source column; columns the file lacks stay NULL.
   Batch typed(run.source_schema, std::max<size_t>(n, 1));
@@ -504,7 +546,7 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
       std::string_view s = csv::TrimSpaces(v.GetValue<std::string_view>(r));
       for (const std::string& want : values) {
         if (s.size() == want.size() && std::equal(s.begin(), s.end(), want.begin(), [](char a, char b) {
-              return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+              return AsciiUpper(a) == AsciiUpper(b);
             })) {
           add_flag(r, column + "_" + want);
           break;
@@ -817,10 +859,13 @@ Status ReadOneFile(Run& run, const catalog::DataFile& df, RunReport& report) {
   ro.dialect = sniff.dialect;
   ro.schema = text_schema;
   ro.line_column = true;  // quarantine names the line of every row the ETL rejects
+  // No copy of the text: ProcessBatch and the partition writers copy what they keep before the
+  // sink returns, and `shared` outlives the read.
+  ro.borrow_strings = true;
   QuarantineSink rejects(&run);
   auto stats = csv::ReadCsv(*shared, ro, [&](size_t, Batch& batch) -> Status {
     if (run.failed.load()) return Status::Cancelled("the run failed");
-    Status s = ProcessBatch(run, df.key, file_to_source, batch);
+    Status s = ProcessBatch(run, df.key, file_to_source, ro.dialect.delimiter, batch);
     if (!s.ok()) run.failed = true;
     return s;
   }, &rejects);

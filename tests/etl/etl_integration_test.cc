@@ -153,14 +153,18 @@ TEST_F(EtlIntegrationTest, ExactDuplicatesAreCountedOnTheRawFields) {
   const std::string b = "2025-03-02,CUST-2,SKU-2,20.00,Asia,REFUNDED\n";
   csv += a + b + a + "2025-03-03,CUST-3,SKU-3,,Africa,COMPLETED\n" + a + b +
          "2025-03-03,CUST-3,SKU-3,0,Africa,COMPLETED\n";
+  // The same fields quoted are the same row (one more duplicate of a); a field holding the
+  // delimiter, twice (one more); and not a duplicate of the row whose fields split differently.
+  csv += "\"2025-03-01\",\"CUST-1\",SKU-1,10.00,\"Europe\",COMPLETED\n";
+  const std::string c = "2025-03-04,CUST-4,\"SKU-4,blue\",5.00,Europe,COMPLETED\n";
+  csv += c + c + "2025-03-04,\"CUST-4,SKU-4\",blue,5.00,Europe,COMPLETED\n";
   testing::WriteFile(dir_.Join("dups.csv"), csv);
   ASSERT_EQ(Sl({"upload", dir_.Join("dups.csv")}).exit_code, 0);
   auto crawl = Sl({"crawl"});
   ASSERT_EQ(crawl.exit_code, 0) << crawl.err;
   auto rep = StartJob();
-  EXPECT_EQ(rep["rows_read"], 7);
-  EXPECT_EQ(rep["rows_loaded"], 7);
-  EXPECT_EQ(rep["exact_duplicates"], 3);
+  EXPECT_EQ(rep["rows_read"], 11);
+  EXPECT_EQ(rep["exact_duplicates"], 5);
 }
 
 TEST_F(EtlIntegrationTest, MessyDataIsCleanedOrQuarantinedNeverLost) {

@@ -57,7 +57,7 @@ struct ColumnPlan {
 class RowConverter {
  public:
   RowConverter(const ReadOptions& options, std::vector<ColumnPlan> plan)
-      : plan_(std::move(plan)), nulls_(options.dialect.null_tokens) {
+      : plan_(std::move(plan)), nulls_(options.dialect.null_tokens), borrow_(options.borrow_strings) {
     for (const auto& t : nulls_) max_null_len_ = std::max(max_null_len_, t.size());
     has_empty_null_ = std::find(nulls_.begin(), nulls_.end(), "") != nulls_.end();
   }
@@ -93,7 +93,8 @@ class RowConverter {
                                   p.name, static_cast<unsigned char>(text[bad]), bad);
             return false;
           }
-          col.data<std::string_view>()[row] = col.AddString(text);
+          // Unescaped text is a view of the input itself (see ReadOptions::borrow_strings).
+          col.data<std::string_view>()[row] = borrow_ && !f.escaped ? text : col.AddString(text);
           break;
         }
         case TypeId::kInt64:
@@ -167,6 +168,7 @@ class RowConverter {
   std::vector<std::string> nulls_;
   size_t max_null_len_ = 0;
   bool has_empty_null_ = false;
+  bool borrow_ = false;
 };
 
 struct Counters {

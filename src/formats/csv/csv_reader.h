@@ -84,6 +84,11 @@ struct ReadOptions {
   // follow the projected columns, line first.
   bool line_column = false;
   bool raw_column = false;
+  // VARCHAR values of fields without escapes point into the input bytes instead of being
+  // copied into the batch: for a caller that keeps the file open (and its mapping) while it
+  // uses the batches, and copies what it keeps (the ETL). Bytes the reader has released
+  // (RandomAccessFile::DoneWith) read back from the file.
+  bool borrow_strings = false;
   size_t morsel_bytes = 8 << 20;
   // Called once per morsel index (in any order, possibly concurrently) after the last batch of
   // that morsel went to the sink; with it a consumer that needs file order can release the

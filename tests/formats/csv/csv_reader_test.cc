@@ -300,6 +300,35 @@ TEST(CsvReaderTest, MorselEndLetsAConsumerRestoreFileOrder) {
   EXPECT_GT(ended.size(), 50u);
 }
 
+// borrow_strings: unescaped text is a view into the input bytes; text with doubled quotes is
+// unescaped into the batch. Values are the same either way.
+TEST(CsvReaderTest, BorrowedStringsPointIntoTheInput) {
+  const std::string text = "a,b\nplain,\"quoted\"\n\"say \"\"hi\"\"\",x\n";
+  auto file = io::MakeMemoryFile(text, "t.csv");
+  const char* lo = reinterpret_cast<const char*>(file->mapped_data());
+  ASSERT_NE(lo, nullptr);
+  const char* hi = lo + text.size();
+  auto inside = [&](std::string_view v) { return v.data() >= lo && v.data() + v.size() <= hi; };
+  for (bool borrow : {false, true}) {
+    ReadOptions o = Opts(TwoText());
+    o.borrow_strings = borrow;
+    std::vector<std::string> values;
+    std::vector<bool> borrowed;
+    auto r = ReadCsv(*file, o, [&](size_t, Batch& b) {
+      for (size_t i = 0; i < b.num_rows; ++i)
+        for (size_t c = 0; c < 2; ++c) {
+          std::string_view v = b.columns[c].data<std::string_view>()[i];
+          values.emplace_back(v);
+          borrowed.push_back(inside(v));
+        }
+      return Status::OK();
+    }, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(values, (std::vector<std::string>{"plain", "quoted", "say \"hi\"", "x"}));
+    EXPECT_EQ(borrowed, (std::vector<bool>{borrow, borrow, false, borrow})) << "borrow " << borrow;
+  }
+}
+
 TEST(CsvReaderTest, SinkErrorStopsTheRead) {
   auto file = io::MakeMemoryFile("a,b\n1,2\n", "t.csv");
   auto r = ReadCsv(*file, Opts(TwoText()),
