@@ -165,6 +165,14 @@ TEST_F(EngineTest, Functions) {
             "false|true|NULL|NULL|true\n");
   EXPECT_EQ(Run("SELECT DATE '2025-01-31' + INTERVAL '1' MONTH, TIMESTAMP '2025-01-01 10:00:00' + INTERVAL '90' MINUTE"),
             "2025-02-28|2025-01-01 11:30:00\n");
+  // ASCII case mapping leaves other bytes alone.
+  EXPECT_EQ(Run("SELECT upper('aZ-é1'), lower('AZ-É1')"), "AZ-é1|az-É1\n");
+  // date_format over dates memoises each day's text per batch: repeated days, two days 64
+  // apart (one memo slot), a NULL, and a format that is not constant.
+  EXPECT_EQ(Run("SELECT date_format(d, '%Y-%m-%d'), date_format(d, f) FROM (VALUES "
+                "(DATE '2025-01-01', '%m'), (DATE '2025-03-06', '%d'), (DATE '2025-01-01', '%Y'), "
+                "(NULL, '%Y'), (DATE '2025-03-06', '%m')) AS t(d, f)"),
+            "2025-01-01|01\n2025-03-06|06\n2025-01-01|2025\nNULL|NULL\n2025-03-06|03\n");
 }
 
 TEST_F(EngineTest, RuntimeErrors) {

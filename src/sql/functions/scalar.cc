@@ -682,20 +682,20 @@ Status StrToStr(Args a, size_t n, ColumnVector& out, F f) {
 std::string_view S(const ColumnVector& v, size_t i) { return v.GetValue<std::string_view>(i); }
 int64_t I64(const ColumnVector& v, size_t i) { return v.GetValue<int64_t>(i); }
 
-Status LowerKernel(Args a, size_t n, ColumnVector& out) {
+// ASCII case mapping, byte by byte: what std::tolower/toupper do on single bytes in the C
+// locale (bytes of multi-byte UTF-8 characters stay as they are), without a call per byte.
+template <bool upper>
+Status CaseKernel(Args a, size_t n, ColumnVector& out) {
   return StrToStr(a, n, out, [&](size_t i, std::string& b, Status*) {
     b = S(*a[0], i);
-    for (char& c : b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    constexpr char from = upper ? 'a' : 'A';
+    for (char& c : b)
+      if (static_cast<unsigned char>(c - from) < 26) c = static_cast<char>(c ^ 0x20);
     return true;
   });
 }
-Status UpperKernel(Args a, size_t n, ColumnVector& out) {
-  return StrToStr(a, n, out, [&](size_t i, std::string& b, Status*) {
-    b = S(*a[0], i);
-    for (char& c : b) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return true;
-  });
-}
+Status LowerKernel(Args a, size_t n, ColumnVector& out) { return CaseKernel<false>(a, n, out); }
+Status UpperKernel(Args a, size_t n, ColumnVector& out) { return CaseKernel<true>(a, n, out); }
 template <bool left, bool right>
 Status TrimKernel(Args a, size_t n, ColumnVector& out) {
   return PerRow(a, n, out, [&](size_t i, Status*) {
@@ -1265,7 +1265,7 @@ void AppendPadded(std::string& b, int64_t v, int width) {
 
 // MySQL-style format, as Trino's date_format.
 Status DateFormatKernel(Args a, size_t n, ColumnVector& out) {
-  return StrToStr(a, n, out, [&](size_t i, std::string& b, Status* err) {
+  auto format = [&](size_t i, std::string& b, Status* err) {
     int64_t t = MicrosOf(*a[0], i);
     int32_t days = static_cast<int32_t>(FloorDiv(t, kMicrosPerDay));
     int64_t tod = t - int64_t{days} * kMicrosPerDay;
@@ -1314,6 +1314,30 @@ Status DateFormatKernel(Args a, size_t n, ColumnVector& out) {
           return false;
       }
     }
+    return true;
+  };
+  if (a[0]->type().id != TypeId::kDate || a[1]->encoding() != VectorEncoding::kConstant) {
+    return StrToStr(a, n, out, format);
+  }
+  // Dates under one format repeat (the ETL derives purchase_month on every row): each day's
+  // text is built once per batch and its rows share the bytes, through a small direct-mapped
+  // memo of day -> text.
+  struct Memo {
+    int32_t day = 0;
+    bool set = false;
+    std::string_view text;
+  };
+  Memo memo[64];
+  std::string buf;
+  return PerRow(a, n, out, [&](size_t i, Status* err) {
+    const int32_t day = a[0]->GetValue<int32_t>(i);
+    Memo& m = memo[static_cast<uint32_t>(day) % 64];
+    if (!m.set || m.day != day) {
+      buf.clear();
+      if (!format(i, buf, err)) return false;
+      m = Memo{day, true, out.AddString(buf)};
+    }
+    out.data<std::string_view>()[i] = m.text;
     return true;
   });
 }
