@@ -5,6 +5,7 @@
 
 #include "sql/result_format.h"
 #include "sql/sql.h"
+#include "sql_test_util.h"
 
 namespace saleslake::sql {
 namespace {
@@ -120,17 +121,7 @@ class DictionaryScanTest : public ::testing::Test {
     flat_ = std::move(*b);
   }
 
-  static std::string Run(const Engine& engine, const std::string& sql) {
-    auto r = engine.Execute(sql);
-    if (!r.ok()) return "ERROR: " + r.status().message();
-    std::string out;
-    for (const auto& b : r->result.batches)
-      for (size_t i = 0; i < b.num_rows; ++i) {
-        for (size_t c = 0; c < b.columns.size(); ++c) out += (c ? "|" : "") + CellText(b.columns[c], i);
-        out += "\n";
-      }
-    return out;
-  }
+  static std::string Run(const Engine& engine, const std::string& sql) { return testutil::RowsText(engine, sql); }
 
   // Runs on both tables; returns the dictionary side's rows after checking they are the same.
   std::string Same(const std::string& sql) {

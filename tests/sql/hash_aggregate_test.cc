@@ -9,6 +9,7 @@
 
 #include "sql/result_format.h"
 #include "sql/sql.h"
+#include "sql_test_util.h"
 
 namespace saleslake::sql {
 namespace {
@@ -61,17 +62,7 @@ class HashAggregateTest : public ::testing::Test {
     engine_ = std::move(*engine);
   }
 
-  std::string Run(const std::string& sql) {
-    auto r = engine_->Execute(sql);
-    if (!r.ok()) return "ERROR: " + r.status().message();
-    std::string out;
-    for (const auto& b : r->result.batches)
-      for (size_t i = 0; i < b.num_rows; ++i) {
-        for (size_t c = 0; c < b.columns.size(); ++c) out += (c ? "|" : "") + CellText(b.columns[c], i);
-        out += "\n";
-      }
-    return out;
-  }
+  std::string Run(const std::string& sql) { return testutil::RowsText(*engine_, sql); }
 
   std::unique_ptr<Engine> engine_;
 };
