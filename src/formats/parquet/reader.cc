@@ -216,8 +216,8 @@ bool AnyIndexOutOfRange(const uint32_t* v, size_t n, size_t size) {
   return (all >> 63) != 0;
 }
 
-// The same in place: the page's dense values already sit at dst; moved to their rows from the
-// back so nothing is overwritten before it moves.
+// ExpandForward in place: the page's dense values already sit at dst; moved to their rows
+// from the back so nothing is overwritten before it moves.
 template <size_t W>
 void ExpandInPlace(uint8_t* dst, const uint64_t* bits, size_t n, size_t dense) {
   size_t j = dense;
