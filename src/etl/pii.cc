@@ -1,6 +1,7 @@
 #include "etl/pii.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <cctype>
 
@@ -157,10 +158,8 @@ bool MatchIban(std::string_view s, size_t i, size_t* end) {
 bool MightContain(std::string_view s) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
   int digits = 0;
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
+  // Whether the eight lanes of w hold an '@', else adds its digits to `digits`.
+  auto word = [&](uint64_t w) {
     uint64_t at = w ^ (0x40 * kOnes);
     if ((at - kOnes) & ~at & kHigh) return true;
     uint64_t ascii = ~w & kHigh;
@@ -169,13 +168,28 @@ bool MightContain(std::string_view s) {
     // Lanes holding a digit have only their 0x80 bit set: move it to bit 0 and let the multiply
     // add the eight lanes up into the top byte (std::popcount is a libgcc call without -mpopcnt).
     digits += static_cast<int>((((ge0 & ~ge10 & ascii) >> 7) * kOnes) >> 56);
-    if (digits >= 8) return true;
+    return false;
+  };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (word(w) || digits >= 8) return true;
   }
-  for (; i < s.size(); ++i) {
-    if (s[i] == '@') return true;
-    if (IsDigit(s[i]) && ++digits >= 8) return true;
+  const size_t tail = s.size() - i;
+  if (tail == 0) return false;
+  // The last 1-7 bytes as one more word: zero lanes are neither '@' nor digits. Strings of 8
+  // bytes or more reload their last eight and clear the lanes already counted (low lanes on a
+  // little-endian machine); shorter ones are copied into a zeroed word.
+  uint64_t w = 0;
+  if (s.size() >= 8) {
+    std::memcpy(&w, s.data() + s.size() - 8, 8);
+    if constexpr (std::endian::native == std::endian::little) w &= ~uint64_t{0} << (8 * (8 - tail));
+    else w &= ~uint64_t{0} >> (8 * (8 - tail));
+  } else {
+    std::memcpy(&w, s.data(), tail);
   }
-  return false;
+  return word(w) || digits >= 8;
 }
 
 std::string_view MaskText(PiiEntity e) {
