@@ -244,6 +244,7 @@ uint64_t CountRepeats(const std::vector<uint64_t>& v) {
 uint64_t RawRowHash(const Batch& text, size_t fields, size_t r, char delimiter, std::string& scratch) {
   if (fields == 0) return 0;
   bool joinable = true, contiguous = true;
+  const char* begin = nullptr;
   const char* prev_end = nullptr;
   for (size_t f = 0; f < fields; ++f) {
     const ColumnVector& c = text.columns[f];
@@ -253,13 +254,11 @@ uint64_t RawRowHash(const Batch& text, size_t fields, size_t r, char delimiter, 
     }
     std::string_view s = c.GetValue<std::string_view>(r);
     // Contiguous: one byte (the delimiter, as fields are unquoted) between this and the last.
-    if (f > 0) contiguous &= s.data() == prev_end + 1 && prev_end[0] == delimiter;
+    if (f == 0) begin = s.data();
+    else contiguous &= s.data() == prev_end + 1 && prev_end[0] == delimiter;
     prev_end = s.data() + s.size();
   }
-  if (joinable && contiguous) {
-    const char* begin = text.columns[0].GetValue<std::string_view>(r).data();
-    return XXH3_64bits(begin, static_cast<size_t>(prev_end - begin));
-  }
+  if (joinable && contiguous) return XXH3_64bits(begin, static_cast<size_t>(prev_end - begin));
   scratch.clear();
   if (joinable) {
     for (size_t f = 0; f < fields && joinable; ++f) {

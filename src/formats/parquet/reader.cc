@@ -198,24 +198,6 @@ void ExpandForward(uint8_t* dst, const uint64_t* bits, size_t n, Put put) {
   }
 }
 
-// Whether any of n indices is >= size: lim - v wraps (top bit set) exactly when v > lim. Fixed
-// blocks of 64-bit lanes, so the compiler vectorizes it even for baseline x86-64 (no unsigned
-// 32-bit max before SSE4.1).
-bool AnyIndexOutOfRange(const uint32_t* v, size_t n, size_t size) {
-  if (size == 0) return n > 0;
-  const uint64_t lim = size - 1;
-  constexpr size_t kLanes = 8;
-  uint64_t acc[kLanes] = {};
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (size_t k = 0; k < kLanes; ++k) acc[k] |= lim - uint64_t{v[i + k]};
-  }
-  uint64_t all = 0;
-  for (; i < n; ++i) all |= lim - uint64_t{v[i]};
-  for (uint64_t a : acc) all |= a;
-  return (all >> 63) != 0;
-}
-
 // ExpandForward in place: the page's dense values already sit at dst; moved to their rows
 // from the back so nothing is overwritten before it moves.
 template <size_t W>
@@ -259,14 +241,6 @@ void ClearNullBits(uint64_t* dst, size_t dst_words, size_t off, const uint64_t* 
 template <size_t W>
 void Gather(const uint8_t* dict, const uint32_t* idx, size_t n, uint8_t* out) {
   for (size_t i = 0; i < n; ++i) std::memcpy(out + i * W, dict + static_cast<size_t>(idx[i]) * W, W);
-}
-void GatherAny(size_t width, const uint8_t* dict, const uint32_t* idx, size_t n, uint8_t* out) {
-  switch (width) {
-    case 1: return Gather<1>(dict, idx, n, out);
-    case 4: return Gather<4>(dict, idx, n, out);
-    case 8: return Gather<8>(dict, idx, n, out);
-    default: return Gather<16>(dict, idx, n, out);
-  }
 }
 
 }  // namespace
@@ -865,7 +839,7 @@ Status ChunkDecoder::LeaveDictMode() {
   out->rows = 0;
   out->Reserve(std::max(rows, rows_expected));
   out->rows = rows;
-  GatherAny(16, dict->data<uint8_t>(), idx, rows, out->bytes());
+  Gather<16>(dict->data<uint8_t>(), idx, rows, out->bytes());
   out->keep.push_back(dict);
   out->dict.reset();
   return Status::OK();
@@ -987,7 +961,7 @@ Status ChunkDecoder::DataPage(const PageHeader& h, const uint8_t* page, size_t p
       WithWidth(out->width, [&](auto w) {
         constexpr size_t W = decltype(w)::value;
         if (!has_nulls) {
-          for (size_t i = 0; i < dense; ++i) std::memcpy(dst + i * W, values + static_cast<size_t>(idx[i]) * W, W);
+          Gather<W>(values, idx, dense, dst);
         } else {
           ExpandForward<W>(dst, bits, n, [values, idx](uint8_t* d, size_t j) {
             std::memcpy(d, values + static_cast<size_t>(idx[j]) * W, W);

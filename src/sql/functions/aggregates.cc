@@ -145,14 +145,6 @@ void IntSumRows(const In* x, const uint64_t* bits, size_t n, __int128* sum, int6
   *count = c;
 }
 
-// Valid rows among [0, n) of a flat vector.
-inline int64_t CountValid(const uint64_t* bits, size_t n) {
-  if (bits == nullptr) return static_cast<int64_t>(n);
-  int64_t c = 0;
-  for (size_t base = 0; base < n; base += 64) c += std::popcount(ValidWord(bits, base >> 6, n));
-  return c;
-}
-
 // Few groups (status, weekday): consecutive rows often hit the same group, and each of their
 // updates waits for the previous store to the same slot. Rows are spread over kLanes copies of
 // the accumulators (row i to copy i % kLanes), folded into the state after the batch.
@@ -171,7 +163,7 @@ class CountState final : public AggregateState {
         if (!x.IsValid(0)) return Status::OK();
       } else if (const uint64_t* bits = x.validity()) {
         if (OneGroup(gids, n)) {
-          c_[gids[0]] += CountValid(bits, n);
+          c_[gids[0]] += static_cast<int64_t>(CountValid(bits, n));
           return Status::OK();
         }
         for (size_t i = 0; i < n; ++i) c_[gids[i]] += (bits[i >> 6] >> (i & 63)) & 1;

@@ -254,6 +254,24 @@ TEST(ParquetEncoding, BitLevelsMatchTheGeneralDecoder) {
   EXPECT_FALSE(internal::DecodeBitLevels(two, sizeof two, 10, &w).has_value());
 }
 
+// The dictionary index check: an index equal to the dictionary size is out of range wherever it
+// sits (vector lanes, tail); the largest valid index is not; an empty dictionary has no index.
+TEST(ParquetEncoding, DictionaryIndexRangeCheck) {
+  for (size_t n : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{100}}) {
+    for (size_t at = 0; at < n; ++at) {
+      std::vector<uint32_t> v(n, 4);
+      EXPECT_FALSE(internal::AnyIndexOutOfRange(v.data(), n, 5));
+      v[at] = 5;
+      EXPECT_TRUE(internal::AnyIndexOutOfRange(v.data(), n, 5)) << "n " << n << " at " << at;
+      v[at] = UINT32_MAX;
+      EXPECT_TRUE(internal::AnyIndexOutOfRange(v.data(), n, 5)) << "n " << n << " at " << at;
+    }
+  }
+  const uint32_t zero = 0;
+  EXPECT_TRUE(internal::AnyIndexOutOfRange(&zero, 1, 0));
+  EXPECT_FALSE(internal::AnyIndexOutOfRange(&zero, 0, 0));
+}
+
 TEST(ParquetThrift, VarintAndSkip) {
   std::string buf;
   internal::ThriftWriter w(&buf);

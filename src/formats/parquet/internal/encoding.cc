@@ -218,6 +218,23 @@ std::optional<size_t> DecodeBitLevels(const uint8_t* p, size_t len, size_t n, ui
   return ones;
 }
 
+bool AnyIndexOutOfRange(const uint32_t* v, size_t n, size_t size) {
+  if (size == 0) return n > 0;
+  // lim - v wraps (top bit set) exactly when v > lim. Fixed blocks of 64-bit lanes: there is no
+  // unsigned 32-bit max before SSE4.1, so a max reduction would stay scalar.
+  const uint64_t lim = size - 1;
+  constexpr size_t kLanes = 8;
+  uint64_t acc[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t k = 0; k < kLanes; ++k) acc[k] |= lim - uint64_t{v[i + k]};
+  }
+  uint64_t all = 0;
+  for (; i < n; ++i) all |= lim - uint64_t{v[i]};
+  for (uint64_t a : acc) all |= a;
+  return (all >> 63) != 0;
+}
+
 Result<uint64_t> DeltaBinaryPackedCount(const uint8_t* p, const uint8_t* end) {
   uint64_t block, mini, total;
   if (!ReadUleb(p, end, &block) || !ReadUleb(p, end, &mini) || !ReadUleb(p, end, &total)) {

@@ -45,6 +45,10 @@ class RleDecoder {
   std::vector<uint32_t> scratch_;
 };
 
+// Whether any of the n indices is >= size (size 0: whether there are any), in a form that
+// vectorizes on baseline x86-64: dictionary indices are checked once per page.
+bool AnyIndexOutOfRange(const uint32_t* v, size_t n, size_t size);
+
 // Decodes n levels of bit width 1 (the definition levels of a column whose maximum level is 1)
 // from the RLE/bit-packed hybrid [p, p + len) into the bitmap `bits` ((n + 63) / 64 words, all
 // written; bit i = level of value i, bits past n zero). Returns the number of 1 levels; nullopt

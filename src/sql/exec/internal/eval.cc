@@ -40,6 +40,24 @@ void GatherValues(const ColumnVector& src, const uint32_t* rows, size_t n, Colum
   }
 }
 
+// out[i] = values[codes[i]] for n rows of a flat vector. Codes past the values are clamped to
+// 0: null rows may hold any code the decoder left, and their value is never read.
+void GatherCodes(const ColumnVector& values, const uint32_t* codes, size_t n, ColumnVector& out) {
+  const uint32_t dn = static_cast<uint32_t>(values.size());
+  auto gather = [&](auto tag) {
+    using T = decltype(tag);
+    const T* d = values.data<T>();
+    T* o = out.data<T>();
+    for (size_t i = 0; i < n; ++i) o[i] = d[codes[i] < dn ? codes[i] : 0];
+  };
+  switch (values.type().byte_width()) {
+    case 1: gather(uint8_t{}); break;
+    case 4: gather(uint32_t{}); break;
+    case 8: gather(uint64_t{}); break;
+    default: gather(Wide16{}); break;
+  }
+}
+
 // Copies one value (any encoding) into row `to` of a flat vector.
 void SetFrom(ColumnVector& out, size_t to, const ColumnVector& src, size_t row) {
   if (!src.IsValid(row)) {
@@ -369,21 +387,7 @@ const ColumnVector* Evaluator::Flat(const ColumnVector& c, size_t n) {
     if (src == &c) return flat;
   ColumnVector* out = NewVector(c.type(), n);
   const ColumnVector& dict = *c.dictionary();
-  const uint32_t* codes = c.data<uint32_t>();
-  // Null rows may hold any code the decoder left: clamp, their value is never read.
-  const uint32_t dn = static_cast<uint32_t>(dict.size());
-  auto gather = [&](auto tag) {
-    using T = decltype(tag);
-    const T* d = dict.data<T>();
-    T* o = out->data<T>();
-    for (size_t i = 0; i < n; ++i) o[i] = d[codes[i] < dn ? codes[i] : 0];
-  };
-  switch (c.type().byte_width()) {
-    case 1: gather(uint8_t{}); break;
-    case 4: gather(uint32_t{}); break;
-    case 8: gather(uint64_t{}); break;
-    default: gather(Wide16{}); break;
-  }
+  GatherCodes(dict, c.data<uint32_t>(), n, *out);
   if (c.validity() != nullptr) std::memcpy(out->EnsureValidity(), c.validity(), (n + 63) / 64 * 8);
   if (c.type().id == TypeId::kVarchar) out->KeepAlive(c.shared_dictionary());
   flattened_.emplace_back(&c, out);
@@ -455,20 +459,9 @@ Result<const ColumnVector*> Evaluator::EvalOnDictionary(const Expr& e, const Bat
   }
   ColumnVector* out = NewVector(e.type, n);
   const uint32_t* codes = col.data<uint32_t>();
-  const uint32_t dn = static_cast<uint32_t>(v.size());
-  auto gather = [&](auto tag) {
-    using T = decltype(tag);
-    const T* d = v.data<T>();
-    T* o = out->data<T>();
-    for (size_t i = 0; i < n; ++i) o[i] = d[codes[i] < dn ? codes[i] : 0];
-  };
-  switch (e.type.byte_width()) {
-    case 1: gather(uint8_t{}); break;
-    case 4: gather(uint32_t{}); break;
-    case 8: gather(uint64_t{}); break;
-    default: gather(Wide16{}); break;
-  }
+  GatherCodes(v, codes, n, *out);
   if (v.validity() != nullptr) {
+    const uint32_t dn = static_cast<uint32_t>(v.size());
     for (size_t i = 0; i < n; ++i)
       if (!v.IsValid(codes[i] < dn ? codes[i] : 0)) out->SetNull(i);
   }
