@@ -133,6 +133,11 @@ std::string DataFile::PartitionPath() const {
   return out;
 }
 
+std::string DataFile::ContentId() const {
+  if (sha256.empty() || partition_values.empty()) return sha256;
+  return sha256 + "@" + PartitionPath();
+}
+
 const SnapshotInfo* TableMetadata::FindSnapshot(int64_t id) const {
   if (id == 0) return nullptr;
   for (const SnapshotInfo& s : snapshots)

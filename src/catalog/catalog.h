@@ -93,6 +93,12 @@ struct DataFile {
   uint64_t size = 0;             // bytes
   int64_t row_count = -1;        // -1 = unknown
   std::string etag;              // ObjectInfo::etag when the file was registered ("" = unknown)
+  // Content identity (hex SHA-256 of the bytes) of a raw file the crawler registered: what
+  // "changed" and "already loaded" are decided on, never the key or the etag alone.
+  std::string sha256;
+  // For a file a job derived from raw data: the ContentId() of the one raw file whose rows it
+  // holds, so those rows can be replaced when that raw file's content changes ("" = unknown).
+  std::string source_id;
   std::vector<PartitionValue> partition_values;  // in the table's partition key order
   std::vector<ColumnStats> column_stats;         // any subset of the columns, by name
   // CSV: the file's own columns in file order (what a positional reader sees; a file may lack
@@ -105,6 +111,9 @@ struct DataFile {
   const ColumnStats* FindStats(std::string_view column) const;
   // "region=EU/month=2025-08" (escaped as Hive does), "" when unpartitioned.
   std::string PartitionPath() const;
+  // What makes two raw files the same data: their content and, in a partitioned table, their
+  // partition (the same bytes in another partition folder are other rows). "" when sha256 is.
+  std::string ContentId() const;
 };
 
 struct SchemaVersion {

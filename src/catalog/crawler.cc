@@ -20,6 +20,7 @@ std::string_view SchemaChangePolicyName(SchemaChangePolicy p) {
     case SchemaChangePolicy::kUpdate: return "update";
     case SchemaChangePolicy::kLog: return "log";
     case SchemaChangePolicy::kFail: return "fail";
+    case SchemaChangePolicy::kVarchar: return "varchar";
   }
   return "?";
 }
@@ -94,9 +95,10 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
           if (s == "update") c.policy = SchemaChangePolicy::kUpdate;
           else if (s == "log") c.policy = SchemaChangePolicy::kLog;
           else if (s == "fail") c.policy = SchemaChangePolicy::kFail;
+          else if (s == "varchar") c.policy = SchemaChangePolicy::kVarchar;
           else
             return Status::InvalidArgument(where + "unknown schema_change_policy '" + s +
-                                           "' (expected update, log or fail)");
+                                           "' (expected update, log, fail or varchar)");
         } else if (k == "description") {
           // free text
         } else {
@@ -231,6 +233,9 @@ DataType PartitionValueType(const std::string& v) {
 struct Listed {
   io::ObjectInfo info;
   std::vector<PartitionValue> partitions;
+  std::string sha256;        // hex SHA-256 of the bytes ("" when it could not be computed)
+  std::string id;            // DataFile::ContentId(): the content and the partition
+  std::string hash_error;    // why there is no sha256
 };
 
 struct Plan {
@@ -263,6 +268,13 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
     l.partitions = ParsePartitions(rel);
     l.info = std::move(o);
     listed.push_back(std::move(l));
+  }
+  // Content identity first, once per crawl (records make this a small read per file).
+  for (Listed& l : listed) {
+    auto sha = ContentHash(store, l.info);
+    if (sha.ok()) l.sha256 = std::move(*sha);
+    else l.hash_error = sha.status().message();
+    l.id = DataFile{.sha256 = l.sha256, .partition_values = l.partitions}.ContentId();
   }
   const State old_state = LoadState(store, state_key);
 
@@ -305,14 +317,72 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
     if (config.format && !plan.format) plan.format = config.format;
     bool have_layout = base != nullptr;  // partition keys / dialect fixed?
     std::set<std::string> listed_keys;
+    for (const Listed& l : listed) listed_keys.insert(l.info.key);
+    // Content already in the table, by hash -> key; and content added by this crawl.
+    // Only content that is still where the table says it is (or whose key is gone: a rename
+    // candidate) counts; a key whose content changed no longer holds its old content.
+    std::map<std::string, std::string> listed_sha;
+    for (const Listed& l : listed) listed_sha[l.info.key] = l.sha256;
+    std::map<std::string, std::string> base_by_id;
+    for (const auto& [key, f] : base_files) {
+      auto ls = listed_sha.find(key);
+      if (!f.sha256.empty() && (ls == listed_sha.end() || ls->second == f.sha256)) base_by_id.emplace(f.ContentId(), key);
+    }
+    std::map<std::string, std::string> added_by_id;
+    std::set<std::string> renamed_from;
     std::vector<DataFile> adds;
+    // A key whose new content duplicates another file: its old content is gone from the lake.
+    auto drop_old_content = [&](std::map<std::string, DataFile>::const_iterator bf) {
+      if (bf == base_files.end()) return;
+      rep.removed.push_back(bf->first);
+      plan.change.remove_files.push_back(bf->first);
+    };
     for (const Listed& l : listed) {
       const io::ObjectInfo& info = l.info;
-      listed_keys.insert(info.key);
       auto bf = base_files.find(info.key);
-      if (bf != base_files.end() && bf->second.size == info.size && bf->second.etag == info.etag) {
+      if (!l.hash_error.empty()) {
+        // Unreadable now: the table keeps what it had for this key.
+        rep.skipped.push_back({info.key, "cannot read its content: " + l.hash_error});
+        continue;
+      }
+      if (bf != base_files.end() &&
+          (bf->second.sha256 == l.sha256 ||
+           (bf->second.sha256.empty() && bf->second.size == info.size && bf->second.etag == info.etag))) {
         ++rep.files_unchanged;
         plan.state[info.key] = StateEntry{info.size, info.etag, false, "", ""};
+        if (bf->second.sha256.empty()) {
+          // A table registered before content identity: the entry learns its hash (no re-read).
+          DataFile df = bf->second;
+          df.sha256 = l.sha256;
+          plan.change.remove_files.push_back(df.key);
+          adds.push_back(std::move(df));
+        }
+        continue;
+      }
+      // Content the table already holds under another key: a copy (skipped) or a rename.
+      auto same = base_by_id.find(l.id);
+      if (same != base_by_id.end() && same->second != info.key) {
+        if (listed_keys.count(same->second) || renamed_from.count(same->second)) {
+          rep.skipped.push_back({info.key, "same content as " + same->second + ", skipped"});
+          drop_old_content(bf);
+          continue;
+        }
+        DataFile df = base_files.at(same->second);
+        rep.renamed.push_back(df.key + " -> " + info.key);
+        renamed_from.insert(df.key);
+        plan.change.remove_files.push_back(df.key);
+        if (bf != base_files.end()) plan.change.remove_files.push_back(info.key);
+        df.key = info.key;
+        df.size = info.size;
+        df.etag = info.etag;
+        adds.push_back(std::move(df));
+        plan.state[info.key] = StateEntry{info.size, info.etag, false, "", ""};
+        continue;
+      }
+      auto dup = added_by_id.find(l.id);
+      if (dup != added_by_id.end()) {
+        rep.skipped.push_back({info.key, "same content as " + dup->second + ", skipped"});
+        drop_old_content(bf);
         continue;
       }
       auto os = old_state.find(info.key);
@@ -350,12 +420,16 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
              plan.csv.delimiter + "'");
         continue;
       }
-      // The file's data columns (a column named like a partition key is the partition's).
+      // The file's data columns (a column named like a partition key is the partition's). A
+      // file without data rows has names but no evidence of types: they read as NULL, which
+      // widens to anything.
       Schema file_schema;
       for (const Field& fld : f.schema.fields) {
         bool is_part = std::any_of(l.partitions.begin(), l.partitions.end(),
                                    [&](const PartitionValue& p) { return p.key == fld.name; });
-        if (!is_part) file_schema.fields.push_back(fld);
+        if (is_part) continue;
+        file_schema.fields.push_back(fld);
+        if (f.row_count == 0) file_schema.fields.back().type = DataType::Null();
       }
       if (!have_layout) {
         // The first file defines the layout of a new table.
@@ -387,7 +461,20 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
             }
             break;
           }
-          case SchemaChangePolicy::kUpdate:
+          case SchemaChangePolicy::kUpdate: {
+            std::string conflict;
+            for (const auto& c : merged.changes)
+              if (c.kind == internal::SchemaChangeKind::kIncompatible)
+                conflict += (conflict.empty() ? "" : "; ") + c.Describe();
+            if (!conflict.empty()) {
+              rep.conflicts.push_back({info.key, "type conflict: " + conflict +
+                                                     " (the table keeps its types; fix the file, or set "
+                                                     "schema_change_policy: varchar to read such columns as text)"});
+              continue;
+            }
+            [[fallthrough]];
+          }
+          case SchemaChangePolicy::kVarchar:
             for (const auto& c : merged.changes) rep.schema_changes.push_back(info.key + ": " + c.Describe());
             data_schema = std::move(merged.schema);
             break;
@@ -404,12 +491,14 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
       df.key = info.key;
       df.size = info.size;
       df.etag = info.etag;
+      df.sha256 = l.sha256;
       df.row_count = f.row_count;
       df.partition_values = l.partitions;
       df.column_stats = f.stats;
       if (f.format == FileFormat::kCsv)
         for (const Field& fld : f.schema.fields) df.file_columns.push_back(fld.name);
       adds.push_back(std::move(df));
+      added_by_id.emplace(l.id, info.key);
       plan.state[info.key] = StateEntry{info.size, info.etag, false, "", ""};
       if (bf != base_files.end()) {
         rep.updated.push_back(info.key);
@@ -419,10 +508,13 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
       }
     }
     for (const auto& [key, f] : base_files) {
-      if (listed_keys.count(key)) continue;
+      if (listed_keys.count(key) || renamed_from.count(key)) continue;
       rep.removed.push_back(key);
       plan.change.remove_files.push_back(key);
     }
+    // Columns only header-only files named: no evidence of a type; read as text.
+    for (Field& fld : data_schema.fields)
+      if (fld.type.id == TypeId::kNull) fld.type = DataType::Varchar();
 
     // Partition columns: typed by their values (BIGINT, DATE, else VARCHAR), last in the schema.
     std::set<std::string> old_paths;
@@ -450,7 +542,8 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
         if (listed_keys.count(key)) vote(f);
       for (const DataFile& f : adds) vote(f);
       if (t.id == TypeId::kNull) t = DataType::Varchar();
-      if (base != nullptr && config.policy != SchemaChangePolicy::kUpdate) {
+      if (base != nullptr && config.policy != SchemaChangePolicy::kUpdate &&
+          config.policy != SchemaChangePolicy::kVarchar) {
         if (auto i = base->schema().FindField(plan.partition_keys[k])) t = base->schema()[*i].type;
       }
       full.fields.push_back({plan.partition_keys[k], t, true});
@@ -458,7 +551,9 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
     plan.schema = std::move(full);
     plan.change.operation = "crawl";
     plan.change.add_files = std::move(adds);
-    if (base == nullptr || config.policy == SchemaChangePolicy::kUpdate) plan.change.new_schema = plan.schema;
+    if (base == nullptr || config.policy == SchemaChangePolicy::kUpdate ||
+        config.policy == SchemaChangePolicy::kVarchar)
+      plan.change.new_schema = plan.schema;
     if (base != nullptr && plan.change.new_schema && !(*plan.change.new_schema == base->schema()))
       rep.schema_updated = true;
     return plan;
@@ -518,7 +613,9 @@ std::string CrawlReport::ToText() const {
   for (const auto& k : added) out += "  added     " + k + "\n";
   for (const auto& k : updated) out += "  updated   " + k + "\n";
   for (const auto& k : removed) out += "  removed   " + k + "\n";
+  for (const auto& k : renamed) out += "  renamed   " + k + " (same content: nothing new)\n";
   for (const auto& s : skipped) out += "  skipped   " + s.key + ": " + s.reason + "\n";
+  for (const auto& s : conflicts) out += "  conflict  " + s.key + ": " + s.reason + "\n";
   for (const auto& p : new_partitions) out += "  partition " + p + " (new)\n";
   for (const auto& c : schema_changes) out += "  schema    " + c + "\n";
   bool changed = committed || !added.empty() || !updated.empty() || !removed.empty();

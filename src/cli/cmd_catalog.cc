@@ -50,6 +50,12 @@ int RunCrawl(const Context& ctx, const std::string& only) {
       continue;
     }
     std::fputs(report->ToText().c_str(), stdout);
+    if (!report->conflicts.empty()) {
+      std::fflush(stdout);
+      rc = Fail("crawler " + c.name + ": " + std::to_string(report->conflicts.size()) +
+                " file(s) conflict with the types of table " + c.table + " (first: " +
+                report->conflicts[0].key + ": " + report->conflicts[0].reason + ")");
+    }
   }
   std::fflush(stdout);
   return rc;

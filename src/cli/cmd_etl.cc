@@ -37,6 +37,11 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   if (!report.ok()) return Fail(report.status().WithContext("job " + o.name));
   if (o.format == "json") std::printf("%s\n", report->ToJson().c_str());
   else std::fputs(report->ToText().c_str(), stdout);
+  if (!report->files_refused.empty()) {
+    std::fflush(stdout);
+    return Fail("job " + o.name + ": " + std::to_string(report->files_refused.size()) +
+                " raw file(s) refused: " + report->files_refused[0]);
+  }
   return 0;
 }
 

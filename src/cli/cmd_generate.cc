@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "catalog/crawler.h"
 #include "cli/command.h"
 #include "datagen/generator.h"
 
@@ -35,6 +36,7 @@ int Run(const Context& ctx, const Opts& o) {
   auto start = std::chrono::steady_clock::now();
   datagen::GenerateOptions g{.rows = o.rows, .seed = o.seed, .messy = o.messy, .threads = o.threads};
   std::unique_ptr<io::OutputStream> stream;
+  std::unique_ptr<io::LocalStore> lake;  // outlives `stream` when it writes into the lake
   std::string where;
   if (!o.out.empty()) {
     auto s = io::OpenLocalWrite(o.out);
@@ -44,10 +46,12 @@ int Run(const Context& ctx, const Opts& o) {
   } else {
     auto store = ctx.OpenLake(/*create=*/true);
     if (!store.ok()) return Fail(store.status());
-    auto s = (*store)->OpenWrite("raw_data/sales.csv");
+    // Into the landing zone through the same door as `upload`: content hash + object.created.
+    auto s = catalog::RawObjectWriter::Open(**store, "raw_data/sales.csv");
     if (!s.ok()) return Fail(s.status());
     stream = std::move(*s);
-    where = (*store)->PathOf("raw_data/sales.csv");
+    lake = std::move(*store);
+    where = lake->PathOf("raw_data/sales.csv");
   }
   auto stats = datagen::Generate(g, stream.get());
   if (!stats.ok()) return Fail(stats.status().WithContext("generate " + where));

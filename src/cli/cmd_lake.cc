@@ -1,6 +1,5 @@
 // `saleslake init` and `saleslake upload`: the lake's layout and its landing zone.
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "catalog/crawler.h"
 #include "cli/command.h"
 #include "common/logging.h"
 #include "common/types.h"
@@ -108,49 +108,20 @@ Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std:
   return Status::OK();
 }
 
-// Copies a local file into the lake atomically, hashing it on the way; returns hex SHA-256.
-Result<std::string> CopyIn(const std::string& path, io::LocalStore& store, const std::string& key) {
+// Copies a local file into the lake through the raw-object door (atomic, hashed, journaled);
+// returns the hex SHA-256.
+Result<std::string> CopyIn(const std::string& path, io::ObjectStore& store, const std::string& key) {
   SL_ASSIGN_OR_RETURN(auto in, io::OpenLocalFile(path));
-  SL_ASSIGN_OR_RETURN(auto out, store.OpenWrite(key));
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+  SL_ASSIGN_OR_RETURN(auto out, catalog::RawObjectWriter::Open(store, key));
   std::string buf(1 << 20, '\0');
   for (uint64_t off = 0; off < in->size();) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), in->size() - off));
-    Status s = in->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n));
-    if (s.ok()) s = out->Append(std::string_view(buf.data(), n));
-    if (!s.ok()) {
-      EVP_MD_CTX_free(md);
-      return s;
-    }
-    EVP_DigestUpdate(md, buf.data(), n);
+    SL_RETURN_IF_ERROR(in->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n)));
+    SL_RETURN_IF_ERROR(out->Append(std::string_view(buf.data(), n)));
     off += n;
   }
-  unsigned char digest[32];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md, digest, &len);
-  EVP_MD_CTX_free(md);
   SL_RETURN_IF_ERROR(out->Commit());
-  std::string hex;
-  char two[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(two, sizeof two, "%02x", digest[i]);
-    hex += two;
-  }
-  return hex;
-}
-
-// Appends one JSON line to _system/events.jsonl with a single O_APPEND write, then fsyncs, so
-// concurrent uploads never interleave partial lines.
-Status AppendEvent(const io::LocalStore& store, const std::string& line) {
-  std::string path = store.PathOf("_system/events.jsonl");
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, path);
-  std::string l = line + "\n";
-  bool ok = write(fd, l.data(), l.size()) == static_cast<ssize_t>(l.size()) && fsync(fd) == 0;
-  int err = errno;
-  close(fd);
-  return ok ? Status::OK() : Status::FromErrno(err, path);
+  return out->sha256();
 }
 
 void Register(CLI::App& root, Context& ctx) {
@@ -196,11 +167,6 @@ void Register(CLI::App& root, Context& ctx) {
         if (!sha.ok()) return Fail(sha.status().WithContext("upload " + f));
         auto info = (*store)->Stat(key);
         if (!info.ok()) return Fail(info.status());
-        std::string ev = "{\"type\":\"object.created\",\"time\":" + JsonQuote(UtcNow()) +
-                         ",\"key\":" + JsonQuote(key) + ",\"size\":" + std::to_string(info->size) +
-                         ",\"sha256\":" + JsonQuote(*sha) + "}";
-        Status s = AppendEvent(**store, ev);
-        if (!s.ok()) return Fail(s);
         std::printf("uploaded %s -> %s (%llu bytes, sha256 %s)\n", f.c_str(), key.c_str(),
                     static_cast<unsigned long long>(info->size), sha->c_str());
       }

@@ -20,7 +20,9 @@
 
 #include "common/logging.h"
 #include "common/thread_pool.h"
+#include "catalog/crawler.h"
 #include "etl/clean.h"
+#include "etl/internal/bookmark.h"
 #include "etl/internal/mapper.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/csv/sniffer.h"
@@ -949,6 +951,34 @@ Status WriteQuarantine(Run& run, RunReport& report) {
   return Status::OK();
 }
 
+// Closes every open partition file (the last row groups are encoded and compressed here, so in
+// parallel); their data files stay in PartitionFile::done.
+Status CloseAllPartitionFiles(Run& run) {
+  std::vector<PartitionFile*> open_files;
+  for (auto& [path, p] : run.partitions) open_files.push_back(p.get());
+  std::vector<Status> closed(open_files.size());
+  ThreadPool::Default().ParallelFor(open_files.size(), [&](size_t i) { closed[i] = ClosePartitionFile(run, *open_files[i]); });
+  for (const Status& st : closed) SL_RETURN_IF_ERROR(st);
+  return Status::OK();
+}
+
+// A source file as the crawler registered it must still be there with the same content.
+Result<io::ObjectInfo> VerifySource(io::ObjectStore& store, const catalog::DataFile& f) {
+  auto info = store.Stat(f.key);
+  if (!info.ok()) {
+    if (info.status().code() == StatusCode::kNotFound)
+      return Status::NotFound(f.key + " vanished since the last crawl; run 'saleslake crawl' and the job again");
+    return info.status();
+  }
+  if (f.sha256.empty()) return info;  // registered before content identity
+  SL_ASSIGN_OR_RETURN(std::string sha, catalog::ContentHash(store, *info));
+  if (sha != f.sha256)
+    return Status::Aborted(f.key + " changed since the last crawl (sha256 " + sha.substr(0, 12) +
+                           "..., the catalog has " + f.sha256.substr(0, 12) +
+                           "...); run 'saleslake crawl' and the job again; nothing was committed");
+  return info;
+}
+
 Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report) {
   const JobSpec& job = run.job;
   SL_ASSIGN_OR_RETURN(auto source, run.cat.LoadTable(job.source_table));
@@ -961,41 +991,63 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
   if (loaded.ok()) target = *loaded;
   else if (loaded.status().code() != StatusCode::kNotFound) return loaded.status();
 
-  // The bookmark: source files (key + etag) that earlier runs committed. Its text is compared
-  // at commit time: if another run committed meanwhile, this run must not commit on top.
-  std::map<std::string, std::string> bookmark;
+  // The bookmark: the raw contents earlier runs committed (internal/bookmark.h). Its text is
+  // compared at commit time: if another run committed meanwhile, this run must not commit on top.
   std::string bookmark_text;
-  if (target && target->spec.properties.count(BookmarkProperty(job.name))) {
+  if (target && target->spec.properties.count(BookmarkProperty(job.name)))
     bookmark_text = target->spec.properties.at(BookmarkProperty(job.name));
-    try {
-      bookmark = nlohmann::json::parse(bookmark_text).get<std::map<std::string, std::string>>();
-    } catch (const std::exception& e) {
-      return Status::Corruption("job '" + job.name + "': unreadable bookmark in table '" + job.target_table + "': " + e.what());
-    }
+  auto bookmark = internal::Bookmark::Parse(bookmark_text);
+  if (!bookmark.ok())
+    return bookmark.status().WithContext("job '" + job.name + "', table '" + job.target_table + "'");
+  std::set<std::string> tagged;  // raw contents whose rows the target's files are tagged with
+  if (target) {
+    SL_ASSIGN_OR_RETURN(auto target_files, run.cat.ListFiles(*target));
+    for (const auto& f : target_files)
+      if (!f.source_id.empty()) tagged.insert(f.source_id);
   }
   SL_ASSIGN_OR_RETURN(auto files, run.cat.ListFiles(*source));
+  internal::LoadPlan plan = internal::PlanLoad(*bookmark, files, tagged, job.append_only);
   std::vector<catalog::DataFile> todo;
-  for (const auto& f : files) {
-    auto it = bookmark.find(f.key);
-    if (it == bookmark.end() || it->second != f.etag) todo.push_back(f);
+  for (const internal::PlannedFile& p : plan.files) {
+    switch (p.action) {
+      case internal::FileAction::kUnchanged: ++report.files_unchanged; break;
+      case internal::FileAction::kNew:
+        report.files_new.push_back(p.file.key);
+        todo.push_back(p.file);
+        break;
+      case internal::FileAction::kReplace:
+        report.files_replaced.push_back(p.file.key);
+        todo.push_back(p.file);
+        break;
+      case internal::FileAction::kRefuse:
+        report.files_refused.push_back(p.file.key + ": " + p.reason);
+        report.alerts.push_back({"warn", "refused_file", 1, 0, p.file.key + ": " + p.reason});
+        break;
+    }
   }
   SL_RETURN_IF_ERROR(RemoveOrphans(run, target.get()));
   if (todo.empty()) {
-    report.status = "no_op";
+    report.status = report.files_refused.empty() ? "no_op" : "warned";
     report.snapshot_id = target ? target->current_snapshot_id : 0;
     return report;
   }
 
   SL_RETURN_IF_ERROR(Prepare(run, *source, options));
-  for (const catalog::DataFile& f : todo) SL_RETURN_IF_ERROR(ReadOneFile(run, f, report));
+  for (const catalog::DataFile& f : todo) {
+    // What is read must be what the crawler registered: the same content, unchanged while read.
+    SL_ASSIGN_OR_RETURN(io::ObjectInfo before, VerifySource(run.store, f));
+    SL_RETURN_IF_ERROR(ReadOneFile(run, f, report));
+    auto after = run.store.Stat(f.key);
+    if (!after.ok() || after->size != before.size || after->mtime_ns != before.mtime_ns)
+      return Status::Aborted(f.key + " changed while the job read it; nothing was committed (run the job again)");
+    // Each raw file's rows go to files of their own, tagged with its content, so that a later
+    // version of that file can replace exactly them.
+    SL_RETURN_IF_ERROR(CloseAllPartitionFiles(run));
+    for (auto& [path, p] : run.partitions)
+      for (catalog::DataFile& d : p->done)
+        if (d.source_id.empty()) d.source_id = f.ContentId();
+  }
 
-  // Close every partition file (the last row groups are encoded and compressed here, so in
-  // parallel), collecting the data files to commit.
-  std::vector<PartitionFile*> open_files;
-  for (auto& [path, p] : run.partitions) open_files.push_back(p.get());
-  std::vector<Status> closed(open_files.size());
-  ThreadPool::Default().ParallelFor(open_files.size(), [&](size_t i) { closed[i] = ClosePartitionFile(run, *open_files[i]); });
-  for (const Status& st : closed) SL_RETURN_IF_ERROR(st);
   std::vector<catalog::DataFile> written;
   for (auto& [path, p] : run.partitions) {
     report.rows_per_partition[path] = p->rows;
@@ -1056,17 +1108,25 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     auto created = run.cat.CreateTable(spec);
     if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) return created.status();
   }
-  std::map<std::string, std::string> new_bookmark = bookmark;
-  for (const auto& f : todo) new_bookmark[f.key] = f.etag;
   auto committed = run.cat.Commit(job.target_table, [&](const catalog::TableMetadata& base) -> Result<catalog::TableChange> {
     auto prop = base.spec.properties.find(BookmarkProperty(job.name));
     std::string base_text = prop == base.spec.properties.end() ? std::string() : prop->second;
     if (base_text != bookmark_text)
       return Status::Aborted("another run of job '" + job.name + "' committed meanwhile; run it again");
     catalog::TableChange change;
-    change.operation = "append";
+    change.operation = plan.replaced.empty() ? "append" : "replace";
     change.add_files = written;
-    change.set_properties[BookmarkProperty(job.name)] = nlohmann::json(new_bookmark).dump();
+    // The rows of replaced contents leave in the same commit that adds their new version.
+    report.rows_replaced = 0;
+    if (!plan.replaced.empty()) {
+      SL_ASSIGN_OR_RETURN(auto base_files, run.cat.ListFiles(base));
+      for (const auto& f : base_files) {
+        if (!plan.replaced.count(f.source_id)) continue;
+        change.remove_files.push_back(f.key);
+        report.rows_replaced += static_cast<uint64_t>(std::max<int64_t>(f.row_count, 0));
+      }
+    }
+    change.set_properties[BookmarkProperty(job.name)] = plan.next.Encode();
     change.allow_empty = true;
     return change;
   });

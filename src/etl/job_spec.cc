@@ -53,6 +53,13 @@ Result<double> Number(const Ctx& ctx, const YAML::Node& n, const std::string& wh
   return ctx.Error(n, what + " must be a number, not '" + s + "'");
 }
 
+Result<bool> Bool(const Ctx& ctx, const YAML::Node& n, const std::string& what) {
+  SL_ASSIGN_OR_RETURN(std::string s, Scalar(ctx, n, what));
+  if (s == "true" || s == "yes") return true;
+  if (s == "false" || s == "no") return false;
+  return ctx.Error(n, what + " must be true or false, not '" + s + "'");
+}
+
 Status CheckKeys(const Ctx& ctx, const YAML::Node& map, const std::set<std::string>& allowed,
                  const std::string& where) {
   for (const auto& kv : map) {
@@ -126,7 +133,7 @@ Result<JobSpec> ParseJob(const Ctx& ctx, const YAML::Node& n, size_t index) {
   where = "job '" + job.name + "'";
   SL_RETURN_IF_ERROR(CheckKeys(ctx, n,
                                {"name", "source", "target", "columns", "rules", "flag_values",
-                                "pii", "quality", "alert_topic"},
+                                "pii", "quality", "alert_topic", "append_only", "dedupe"},
                                where));
   if (!n["source"]) return ctx.Error(n, where + ": needs a 'source' table");
   SL_ASSIGN_OR_RETURN(job.source_table, Scalar(ctx, n["source"], "source"));
@@ -157,6 +164,12 @@ Result<JobSpec> ParseJob(const Ctx& ctx, const YAML::Node& n, size_t index) {
     SL_ASSIGN_OR_RETURN(double mb, Number(ctx, t["target_file_size_mb"], "target_file_size_mb"));
     if (mb < 1 || mb > 4096) return ctx.Error(t["target_file_size_mb"], where + ": target_file_size_mb must be 1..4096");
     job.target_file_size_mb = static_cast<uint64_t>(mb);
+  }
+  if (const YAML::Node a = n["append_only"]) {
+    SL_ASSIGN_OR_RETURN(job.append_only, Bool(ctx, a, "append_only"));
+  }
+  if (const YAML::Node d = n["dedupe"]) {
+    SL_ASSIGN_OR_RETURN(job.dedupe, Bool(ctx, d, "dedupe"));
   }
   if (const YAML::Node c = n["columns"]) {
     if (!c.IsMap()) return ctx.Error(c, where + ": columns must be a map of target: expression");

@@ -26,6 +26,9 @@
 //       quality:                              # share thresholds -> alert (warn) or failed run (fail)
 //         missing_amount_share: {warn: 0.08, fail: 0.20}
 //       alert_topic: data-quality
+//       append_only: false                    # true: a loaded raw file whose content changes is
+//                                             #   refused (alert); false: its rows are replaced
+//       dedupe: false                         # true: rows equal to any loaded row -> quarantine
 //
 // Thread safety: plain values.
 #pragma once
@@ -72,6 +75,12 @@ struct JobSpec {
   std::string compression = "zstd";
   std::vector<std::string> partition_by;
   uint64_t target_file_size_mb = 128;
+  // A raw file whose content changes after it was loaded: false = its rows are replaced in the
+  // same commit; true = the file is refused (reported, alerted) and the table keeps its rows.
+  bool append_only = false;
+  // Rows identical (as raw text) to a row loaded by any run, or earlier in this one, are
+  // quarantined as "duplicate" instead of loaded (`start-job --dedupe` sets it for one run).
+  bool dedupe = false;
   // Ordered (target column, SQL expression); empty = the source columns unchanged.
   std::vector<std::pair<std::string, std::string>> columns;
   std::vector<ColumnRule> rules;

@@ -16,6 +16,11 @@ std::string RunReport::ToJson() const {
   j["started_at"] = started_at;
   j["duration_s"] = duration_s;
   j["input_files"] = input_files;
+  j["files_new"] = files_new;
+  j["files_replaced"] = files_replaced;
+  j["files_refused"] = files_refused;
+  j["files_unchanged"] = files_unchanged;
+  j["rows_replaced"] = rows_replaced;
   j["bytes_read"] = bytes_read;
   j["rows_read"] = rows_read;
   j["rows_loaded"] = rows_loaded;
@@ -69,6 +74,11 @@ std::string RunReport::ToText() const {
   std::snprintf(buf, sizeof buf, "%.2f s (%.1f MB/s)", duration_s, mb_per_s());
   line("duration", buf);
   line("input files", std::to_string(input_files.size()));
+  for (const auto& f : files_new) line("  new", f);
+  for (const auto& f : files_replaced) line("  replaced", f);
+  for (const auto& f : files_refused) line("  refused", f);
+  if (files_unchanged) line("  unchanged", std::to_string(files_unchanged) + " (already loaded)");
+  if (rows_replaced) line("rows replaced", std::to_string(rows_replaced));
   line("rows read", std::to_string(rows_read));
   line("rows loaded", std::to_string(rows_loaded));
   line("rows quarantined", std::to_string(rows_quarantined));

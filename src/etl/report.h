@@ -32,6 +32,13 @@ struct RunReport {
   double duration_s = 0;
 
   std::vector<std::string> input_files;
+  // Raw files by what this run did with them; content identity (sha256) decides, never the key
+  // or the etag alone. A renamed or copied file with loaded content is unchanged.
+  std::vector<std::string> files_new;       // content never loaded before
+  std::vector<std::string> files_replaced;  // a loaded key whose content changed: rows replaced
+  std::vector<std::string> files_refused;   // "key: why" (append-only target, untagged rows)
+  uint64_t files_unchanged = 0;
+  uint64_t rows_replaced = 0;               // rows of the old versions removed by this run
   uint64_t bytes_read = 0;
   uint64_t rows_read = 0;  // data records (blank lines excluded)
   uint64_t rows_loaded = 0;

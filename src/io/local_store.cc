@@ -1,6 +1,7 @@
 #include "io/local_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,6 +172,18 @@ Result<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix) const 
     if (o.key.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(o));
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
+}
+
+Status LocalStore::Append(std::string_view key, std::string_view data) {
+  SL_RETURN_IF_ERROR(ValidateObjectKey(key));
+  std::string path = PathOf(key);
+  SL_RETURN_IF_ERROR(internal::MakeDirs(path.substr(0, path.rfind('/'))));
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "append " + std::string(key));
+  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  return ok ? Status::OK() : Status::FromErrno(err, "append " + std::string(key));
 }
 
 Status LocalStore::Delete(std::string_view key) {

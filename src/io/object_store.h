@@ -77,6 +77,13 @@ class ObjectStore {
   // Keys that start with `prefix` ("" = all), recursively, sorted. A prefix that names a folder
   // should end with '/'. Temporary files of unfinished writes are never listed.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) const = 0;
+  // Appends `data` to the object `key` (created when absent) as one durable write: concurrent
+  // appenders never interleave inside one call's bytes, and the data is synced before OK. For
+  // journals of small records (events, audit lines). A store without an append primitive
+  // returns kNotImplemented (the default).
+  virtual Status Append(std::string_view /*key*/, std::string_view /*data*/) {
+    return Status::NotImplemented("this store has no append");
+  }
   // kNotFound when absent.
   virtual Status Delete(std::string_view key) = 0;
   virtual Result<bool> Exists(std::string_view key) const = 0;

@@ -27,6 +27,11 @@ constexpr const char* kCsv =
     "purchase_date,customer_id,product_id,amount,region,status\n"
     "2025-08-01,C001,P01,12.50,EU,completed\n"
     "2025-08-02,C002,P02,7.25,US,pending\n";
+// Other rows of the same shape: files with equal content are one file to the crawler.
+constexpr const char* kCsvB =
+    "purchase_date,customer_id,product_id,amount,region,status\n"
+    "2025-08-03,C003,P03,1.50,EU,completed\n"
+    "2025-08-04,C004,P02,9.00,US,pending\n";
 
 class CatalogCliTest : public ::testing::Test {
  protected:
@@ -135,7 +140,7 @@ TEST_F(CatalogCliTest, CrawlTablesDescribeAndDdl) {
 TEST_F(CatalogCliTest, PartitionsAndTimeTravel) {
   Put("raw_data/region=EU/a.csv", kCsv);
   ASSERT_EQ(Run({"crawl"}).exit_code, 0);
-  Put("raw_data/region=US/b.csv", kCsv);
+  Put("raw_data/region=US/b.csv", kCsvB);
   CommandResult c = Run({"crawl"});
   ASSERT_EQ(c.exit_code, 0);
   EXPECT_NE(c.out.find("partition region=US (new)"), std::string::npos) << c.out;
@@ -163,7 +168,7 @@ TEST_F(CatalogCliTest, BadPipelineYamlIsOneClearError) {
 
 TEST_F(CatalogCliTest, ConcurrentCrawlProcessesLoseNothing) {
   Put("raw_data/a.csv", kCsv);
-  Put("raw_data/b.csv", kCsv);
+  Put("raw_data/b.csv", kCsvB);
   // Each process pauses before publishing, so that all of them race for the same version.
   std::vector<pid_t> pids;
   for (int i = 0; i < 4; ++i) {
@@ -186,7 +191,7 @@ TEST_F(CatalogCliTest, ConcurrentCrawlProcessesLoseNothing) {
 TEST_F(CatalogCliTest, SigkillDuringCommitLeavesPreviousSnapshot) {
   Put("raw_data/a.csv", kCsv);
   ASSERT_EQ(Run({"crawl"}).exit_code, 0);
-  Put("raw_data/b.csv", kCsv);
+  Put("raw_data/b.csv", kCsvB);
   size_t manifests_before = CountUnder("catalog/tables/raw_sales/manifests");
   pid_t p = Spawn({"crawl"}, "SALESLAKE_TEST_COMMIT_PAUSE_MS=30000");
   ASSERT_GT(p, 0);

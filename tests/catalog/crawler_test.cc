@@ -14,7 +14,8 @@ namespace {
 
 using saleslake::testing::TempDir;
 
-// Wraps a store and counts the reads of data objects (anything outside catalog/).
+// Wraps a store and counts the reads of data objects (anything outside catalog/ and the content
+// records of _system/content/).
 class CountingStore final : public io::ObjectStore {
  public:
   explicit CountingStore(io::ObjectStore* inner) : inner_(inner) {}
@@ -51,7 +52,7 @@ class CountingStore final : public io::ObjectStore {
 
  private:
   void Count(std::string_view k) const {
-    if (k.substr(0, 8) != "catalog/") ++reads_;
+    if (k.substr(0, 8) != "catalog/" && k.substr(0, 16) != "_system/content/") ++reads_;
   }
   io::ObjectStore* inner_;
   mutable std::atomic<int> reads_{0};
@@ -145,7 +146,7 @@ TEST_F(CrawlerTest, FirstCrawlCreatesTheTable) {
 
 TEST_F(CrawlerTest, SecondCrawlWithNothingNewReadsNoFile) {
   PutFile("raw_data/a.csv", kSalesCsv);
-  PutFile("raw_data/b.csv", kSalesCsv);
+  PutFile("raw_data/b.csv", std::string(kSalesCsv) + "2025-08-04,C004,P02,1.00,US,pending\n");
   PutFile("raw_data/junk.bin", std::string("\x00\x01\x02garbage", 10));
   MustCrawl();
   store_->Reset();
@@ -174,9 +175,9 @@ TEST_F(CrawlerTest, NewFileInNewPartitionFolderAppearsAsPartition) {
   EXPECT_EQ(t->schema()[6].type.ToString(), "VARCHAR");
 
   store_->Reset();
-  PutFile("raw_data/region=US%20West/month=2025-09/b.csv", kSalesCsv);
+  PutFile("raw_data/region=US%20West/month=2025-09/b.csv", std::string(kSalesCsv) + "2025-09-01,C9,P9,1.00,US,pending\n");
   CrawlReport r2 = MustCrawl();
-  EXPECT_EQ(store_->reads(), 1);  // only the new file
+  EXPECT_EQ(store_->reads(), 2);  // only the new file: hashed once, inspected once
   EXPECT_EQ(r2.added, std::vector<std::string>{"raw_data/region=US%20West/month=2025-09/b.csv"});
   EXPECT_EQ(r2.new_partitions, std::vector<std::string>{"region=US West/month=2025-09"});
   auto files = Files();
@@ -256,11 +257,57 @@ TEST_F(CrawlerTest, IncompatibleTypeChange) {
   EXPECT_EQ(TypeOf("amount"), "DOUBLE");
   ASSERT_EQ(widened.schema_changes.size(), 1u);
   EXPECT_NE(widened.schema_changes[0].find("widened BIGINT -> DOUBLE"), std::string::npos);
+  // Under the default policy a real conflict is reported with the file and the column, and the
+  // table keeps its type and leaves the file out.
   PutFile("raw_data/c.csv", "id,amount\n4,2025-01-01\n");
   CrawlReport r = MustCrawl();
+  EXPECT_EQ(TypeOf("amount"), "DOUBLE");
+  ASSERT_EQ(r.conflicts.size(), 1u);
+  EXPECT_EQ(r.conflicts[0].key, "raw_data/c.csv");
+  EXPECT_NE(r.conflicts[0].reason.find("amount"), std::string::npos);
+  EXPECT_EQ(Files().size(), 2u);
+  // schema_change_policy: varchar reads such a column as text instead.
+  config_.policy = SchemaChangePolicy::kVarchar;
+  CrawlReport v = MustCrawl();
   EXPECT_EQ(TypeOf("amount"), "VARCHAR");
-  ASSERT_EQ(r.schema_changes.size(), 1u);
-  EXPECT_NE(r.schema_changes[0].find("incompatible"), std::string::npos);
+  ASSERT_EQ(v.schema_changes.size(), 1u);
+  EXPECT_NE(v.schema_changes[0].find("incompatible"), std::string::npos);
+  EXPECT_EQ(Files().size(), 3u);
+}
+
+TEST_F(CrawlerTest, ContentIdentityDecidesNotKeysOrEtags) {
+  PutFile("raw_data/a.csv", kSalesCsv);
+  MustCrawl();
+  // A copy under another name is skipped; a rename keeps the content's place; a changed key is
+  // updated.
+  PutFile("raw_data/copy.csv", kSalesCsv);
+  CrawlReport copy = MustCrawl();
+  ASSERT_EQ(copy.skipped.size(), 1u);
+  EXPECT_EQ(copy.skipped[0].reason, "same content as raw_data/a.csv, skipped");
+  EXPECT_EQ(Files().size(), 1u);
+  ASSERT_TRUE(store_->Delete("raw_data/a.csv").ok());
+  CrawlReport renamed = MustCrawl();
+  EXPECT_EQ(renamed.renamed, std::vector<std::string>{"raw_data/a.csv -> raw_data/copy.csv"});
+  EXPECT_TRUE(renamed.removed.empty());
+  ASSERT_EQ(Files().size(), 1u);
+  EXPECT_EQ(Files()[0].key, "raw_data/copy.csv");
+  EXPECT_EQ(Files()[0].row_count, 3);
+  PutFile("raw_data/copy.csv", "purchase_date,customer_id,product_id,amount,region,status\n2025-08-09,C9,P9,1.00,EU,completed\n");
+  CrawlReport changed = MustCrawl();
+  EXPECT_EQ(changed.updated, std::vector<std::string>{"raw_data/copy.csv"});
+  EXPECT_EQ(Files()[0].row_count, 1);
+  EXPECT_EQ(Files()[0].sha256.size(), 64u);
+}
+
+TEST_F(CrawlerTest, HeaderOnlyFileIsNoEvidenceOfTypes) {
+  PutFile("raw_data/a.csv", kSalesCsv);
+  MustCrawl();
+  PutFile("raw_data/header.csv", "purchase_date,customer_id,product_id,amount,region,status\n");
+  CrawlReport r = MustCrawl();
+  EXPECT_TRUE(r.conflicts.empty());
+  EXPECT_TRUE(r.schema_changes.empty()) << r.ToText();
+  EXPECT_EQ(TypeOf("amount"), "DOUBLE");
+  EXPECT_EQ(TypeOf("purchase_date"), "DATE");
 }
 
 TEST_F(CrawlerTest, IncompatibleFileIsSkippedUnderLog) {
@@ -281,7 +328,7 @@ TEST_F(CrawlerTest, IncompatibleFileIsSkippedUnderLog) {
 
 TEST_F(CrawlerTest, ChangedAndRemovedFiles) {
   PutFile("raw_data/a.csv", kSalesCsv);
-  PutFile("raw_data/b.csv", kSalesCsv);
+  PutFile("raw_data/b.csv", std::string(kSalesCsv) + "2025-08-05,C005,P03,2.00,EU,completed\n");
   MustCrawl();
   ASSERT_TRUE(local_->Delete("raw_data/b.csv").ok());
   PutFile("raw_data/a.csv", std::string(kSalesCsv) + "2025-08-04,C004,P02,1.00,US,completed\n");

@@ -119,8 +119,10 @@ TEST(CliTest, GenerateIntoLakeThenUploadRecordsAnEvent) {
   auto u = RunSaleslake({"--lake", lake, "upload", dir.Join("extra.csv")});
   ASSERT_EQ(u.exit_code, 0) << u.err;
   EXPECT_EQ(testing::ReadFile(lake + "/raw_data/extra.csv"), testing::ReadFile(dir.Join("extra.csv")));
+  // Both went through the landing zone's one door: each has its object.created event.
   std::string events = testing::ReadFile(lake + "/_system/events.jsonl");
-  EXPECT_EQ(LineCount(events), 1u);
+  EXPECT_EQ(LineCount(events), 2u);
+  EXPECT_NE(events.find("\"key\":\"raw_data/sales.csv\""), std::string::npos);
   EXPECT_NE(events.find("\"type\":\"object.created\""), std::string::npos);
   EXPECT_NE(events.find("\"key\":\"raw_data/extra.csv\""), std::string::npos);
   EXPECT_TRUE(std::regex_search(events, std::regex("\"sha256\":\"[0-9a-f]{64}\"")));

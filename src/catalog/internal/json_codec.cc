@@ -167,6 +167,8 @@ json DataFileToJson(const DataFile& f) {
   j["size"] = f.size;
   j["rows"] = f.row_count;
   if (!f.etag.empty()) j["etag"] = f.etag;
+  if (!f.sha256.empty()) j["sha256"] = f.sha256;
+  if (!f.source_id.empty()) j["source"] = f.source_id;
   if (!f.partition_values.empty()) {
     json pv = json::array();
     for (const PartitionValue& p : f.partition_values)
@@ -201,6 +203,8 @@ Result<DataFile> DataFileFromJson(const json& j) {
   f.size = j.at("size").get<uint64_t>();
   f.row_count = j.value("rows", int64_t{-1});
   f.etag = j.value("etag", std::string());
+  f.sha256 = j.value("sha256", std::string());
+  f.source_id = j.value("source", std::string());
   if (j.contains("partition")) {
     for (const json& p : j["partition"]) {
       PartitionValue pv;
