@@ -18,6 +18,7 @@ struct JobOpts {
   std::string name;
   std::string format = "table";
   double buffer_mb = 256;
+  bool dedupe = false;
 };
 
 int RunStartJob(const Context& ctx, const JobOpts& o) {
@@ -33,6 +34,7 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   if (!cat.ok()) return Fail(cat.status());
   etl::RunOptions run_options;
   run_options.buffer_budget_bytes = static_cast<size_t>(o.buffer_mb * 1048576.0);
+  run_options.dedupe = o.dedupe;
   auto report = etl::RunJob(**cat, *job, run_options);
   if (!report.ok()) return Fail(report.status().WithContext("job " + o.name));
   if (o.format == "json") std::printf("%s\n", report->ToJson().c_str());
@@ -82,6 +84,10 @@ void Register(CLI::App& root, Context& ctx) {
                     "Memory the open partition files may buffer together; a partition past its "
                     "share writes its row group out (smaller = less memory, smaller row groups)")
       ->check(CLI::PositiveNumber);
+  start->add_flag("--dedupe", opts->dedupe,
+                  "Quarantine rows equal (as raw text) to a row already loaded from a raw file still "
+                  "in the lake, or to an earlier row of this run, as duplicate:exact (default off; "
+                  "`dedupe: true` in the job sets it for every run)");
   start->callback([&ctx, opts] { ctx.action = [&ctx, opts] { return RunStartJob(ctx, *opts); }; });
 
   auto job = std::make_shared<std::string>();

@@ -17,6 +17,8 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <array>
 
 #include "common/logging.h"
 #include "common/thread_pool.h"
@@ -130,6 +132,25 @@ struct PartitionFile {
   std::vector<catalog::DataFile> done;
 };
 
+// Raw row hashes already loaded, for dedupe: sharded so that morsels rarely wait for each other.
+class SeenRows {
+ public:
+  // True when `h` was not seen before (and is now).
+  bool Insert(uint64_t h) {
+    Shard& s = shards_[h >> (64 - kShardBits)];
+    std::lock_guard<std::mutex> lock(s.mu);
+    return s.set.insert(h).second;
+  }
+
+ private:
+  static constexpr int kShardBits = 6;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_set<uint64_t> set;  // GUARDED_BY(mu)
+  };
+  std::array<Shard, size_t{1} << kShardBits> shards_;
+};
+
 struct Run {
   const JobSpec& job;
   catalog::Catalog& cat;
@@ -160,6 +181,7 @@ struct Run {
   std::vector<std::vector<uint64_t>> row_hashes{size_t{1} << kHashBucketBits};  // GUARDED_BY(mu)
   std::map<std::string, std::unique_ptr<PartitionFile>> partitions;  // GUARDED_BY(mu)
   std::atomic<bool> failed{false};
+  std::unique_ptr<SeenRows> seen;  // dedupe runs only
   size_t buffer_budget = 0;                  // RunOptions::buffer_budget_bytes
   std::atomic<size_t> partition_budget{0};   // its share per open partition
 
@@ -449,6 +471,13 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
   std::vector<uint8_t> bad(n, 0);
   std::vector<std::string> reason(n);
   std::vector<uint32_t> bad_column(n, 0);
+  if (run.seen) {
+    for (size_t r = 0; r < n; ++r) {
+      if (run.seen->Insert(hashes[r])) continue;
+      bad[r] = 1;
+      reason[r] = "duplicate:exact: the same raw row as one loaded before (dedupe)";
+    }
+  }
   for (size_t s = 0; s < run.source_schema.size(); ++s) {
     ColumnVector& out = typed.columns[s];
     int f = -1;
@@ -878,6 +907,28 @@ Status ReadOneFile(Run& run, const catalog::DataFile& df, RunReport& report) {
   return Status::OK();
 }
 
+// Dedupe: the raw row hashes of a file loaded by an earlier run (the same hash ProcessBatch
+// computes), so that rows equal to them are recognised.
+Status HashLoadedRows(Run& run, const catalog::DataFile& df) {
+  SL_ASSIGN_OR_RETURN(auto file, run.store.OpenRead(df.key));
+  SL_ASSIGN_OR_RETURN(csv::SniffResult sniff, csv::Sniff(*file));
+  csv::ReadOptions ro;
+  ro.dialect = sniff.dialect;
+  for (const csv::ColumnSniff& c : sniff.columns) ro.schema.fields.push_back({c.name, DataType::Varchar(), true});
+  ro.borrow_strings = true;
+  const size_t fields = ro.schema.size();
+  class Ignore final : public csv::RejectSink {
+    void Reject(csv::RejectedRow) override {}
+  } ignore;
+  auto stats = csv::ReadCsv(*file, ro, [&](size_t, Batch& batch) -> Status {
+    std::string scratch;
+    for (size_t r = 0; r < batch.num_rows; ++r)
+      run.seen->Insert(RawRowHash(batch, fields, r, ro.dialect.delimiter, scratch));
+    return Status::OK();
+  }, &ignore);
+  return stats.ok() ? Status::OK() : stats.status().WithContext(df.key);
+}
+
 // Deletes data files under the target location that no retained snapshot references and that
 // an earlier, unfinished run left behind (their names carry a run id that never committed).
 Status RemoveOrphans(Run& run, const catalog::TableMetadata* target) {
@@ -1033,6 +1084,11 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
   }
 
   SL_RETURN_IF_ERROR(Prepare(run, *source, options));
+  if (job.dedupe || options.dedupe) {
+    run.seen = std::make_unique<SeenRows>();
+    for (const internal::PlannedFile& p : plan.files)
+      if (p.action == internal::FileAction::kUnchanged) SL_RETURN_IF_ERROR(HashLoadedRows(run, p.file));
+  }
   for (const catalog::DataFile& f : todo) {
     // What is read must be what the crawler registered: the same content, unchanged while read.
     SL_ASSIGN_OR_RETURN(io::ObjectInfo before, VerifySource(run.store, f));

@@ -43,6 +43,10 @@ struct RunOptions {
   // Test hook, also settable with $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS: a pause after the data
   // files are written and before the catalog commit (crash tests kill the process there).
   int pause_before_commit_ms = 0;
+  // JobSpec::dedupe for this run only: rows equal (as raw text) to a row of any loaded raw file
+  // still in the source table, or to an earlier row of this run, go to quarantine as
+  // "duplicate:exact" instead of loading. Earlier rows are known by re-reading those files.
+  bool dedupe = false;
 };
 
 // Runs `job` against the lake behind `catalog`. Returns the report for succeeded, warned and

@@ -298,6 +298,48 @@ TEST_F(ExactlyOnceTest, RealTypeConflictIsReportedNotWidened) {
   EXPECT_EQ(Job()["rows_loaded"], 1000);
 }
 
+TEST_F(ExactlyOnceTest, DedupeRemovesRowsOfOverlappingExports) {
+  std::string a = Make("a.csv", 1000, 1), c = Make("c.csv", 300, 3);
+  Upload(a);
+  ASSERT_EQ(Crawl().exit_code, 0);
+  auto first = Job();
+  ASSERT_EQ(first["exact_duplicates"], 0);
+  // The next export overlaps the first: 500 of its rows again, then 300 new ones.
+  std::string overlap = Head(a, 1 + 500), fresh = Head(c, 1 + 300);
+  std::filesystem::create_directories(dir_.Join("exp"));
+  testing::WriteFile(dir_.Join("exp/b.csv"), overlap + fresh.substr(fresh.find('\n') + 1));
+  Upload(dir_.Join("exp/b.csv"));
+  ASSERT_EQ(Crawl().exit_code, 0);
+  auto r = Sl({"start-job", "--job-name", "test-job", "--format", "json", "--dedupe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["rows_read"], 800);
+  EXPECT_EQ(j["quarantined_by_reason"]["duplicate:exact"], 500);
+  EXPECT_EQ(j["rows_loaded"], 300);
+  EXPECT_EQ(Rows(), 1300);
+  std::string quarantine = testing::ReadFile(lake_ + "/" + j["quarantine"].get<std::string>());
+  EXPECT_NE(quarantine.find("the same raw row as one loaded before"), std::string::npos);
+}
+
+TEST_F(ExactlyOnceTest, RawFileChangedOrGoneAfterTheCrawlIsAClearError) {
+  std::string a = Make("a.csv", 1000, 1);
+  Upload(a);
+  ASSERT_EQ(Crawl().exit_code, 0);
+  // Changed behind the crawler's back (no upload): the job refuses to read other bytes than
+  // the catalog registered, and commits nothing.
+  testing::WriteFile(lake_ + "/raw_data/a.csv", Head(a, 1 + 10));
+  auto r = Sl({"start-job", "--job-name", "test-job"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("raw_data/a.csv changed since the last crawl"), std::string::npos) << r.err;
+  std::filesystem::remove(lake_ + "/raw_data/a.csv");
+  r = Sl({"start-job", "--job-name", "test-job"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("raw_data/a.csv vanished since the last crawl"), std::string::npos) << r.err;
+  auto d = nlohmann::json::parse(Sl({"describe", "sales_data", "--format", "json"}).out, nullptr, false);
+  EXPECT_TRUE(d.is_discarded() || d["row_count"] == 0);
+}
+
 TEST_F(ExactlyOnceTest, KilledReplacingRunShowsOneVersionOnly) {
   std::string a = Make("a.csv", 3000, 1);
   Upload(a);
