@@ -30,7 +30,9 @@ crawlers:
     path: raw_data/              # everything under this folder...
     table: raw_sales             # ...becomes this table
     format: auto                 # csv | parquet | jsonl | auto (classify by content)
-    schema_change_policy: update # update | log | fail, when a new file changes the schema
+    # when a file changes the schema: update (new columns, widenings; a type conflict is reported
+    # and the file left out) | log | fail | varchar (conflicting columns become text)
+    schema_change_policy: update
 
 # ETL jobs turn raw tables into clean, partitioned Parquet (Glue ETL job's role).
 jobs:
@@ -64,6 +66,10 @@ jobs:
     quality:                     # share thresholds: warn raises an alert, fail fails the run
       missing_amount_share: {warn: 0.08, fail: 0.20}
     alert_topic: data-quality
+    # Raw files are known by their content: re-uploads, copies and renames load nothing twice.
+    append_only: false           # a loaded file whose content changes: false = its rows are
+                                 # replaced in one commit; true = refused with an alert
+    dedupe: false                # true: rows equal to rows already loaded -> quarantine
 )";
 
 Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std::string>* created) {
