@@ -63,7 +63,13 @@ jobs:
     pii:
       tokenize: [customer_id]    # keyed HMAC-SHA-256 with the lake secret (_system/secret.key)
       scan_strings: mask         # mask | tokenize | off: e-mails, phones, cards, IBANs, SSNs
-    quality:                     # share thresholds: warn raises an alert, fail fails the run
+    counts:                      # figures of the loaded rows in the run report
+      missing_amount: {column: amount, is: null}
+      out_rows: {column: status, equals: OUT}
+      negative_amounts: {column: amount, is: negative}
+    date_range: purchase_date    # first and last date in the run report
+    quality:                     # share thresholds (<count>_share, quarantined_share,
+                                 # duplicate_share): warn raises an alert, fail fails the run
       missing_amount_share: {warn: 0.08, fail: 0.20}
     alert_topic: data-quality
     # Raw files are known by their content: re-uploads, copies and renames load nothing twice.

@@ -99,7 +99,8 @@ struct Quarantined {
 };
 
 struct Counters {  // accumulated per batch, merged under a lock
-  uint64_t loaded = 0, quarantined = 0, missing_amount = 0, out_rows = 0, negative = 0;
+  uint64_t loaded = 0, quarantined = 0;
+  std::vector<uint64_t> counts;  // per JobSpec::counts
   uint64_t tokenized = 0;
   int32_t date_min = INT32_MAX, date_max = INT32_MIN;
   std::map<std::string, uint64_t> by_reason, flagged, fixed;
@@ -107,9 +108,8 @@ struct Counters {  // accumulated per batch, merged under a lock
   void Merge(const Counters& o) {
     loaded += o.loaded;
     quarantined += o.quarantined;
-    missing_amount += o.missing_amount;
-    out_rows += o.out_rows;
-    negative += o.negative;
+    counts.resize(std::max(counts.size(), o.counts.size()));
+    for (size_t i = 0; i < o.counts.size(); ++i) counts[i] += o.counts[i];
     tokenized += o.tokenized;
     date_min = std::min(date_min, o.date_min);
     date_max = std::max(date_max, o.date_max);
@@ -170,7 +170,10 @@ struct Run {
   std::vector<bool> scan_col;          // per output column
   bool has_flags = false;
   std::vector<std::unique_ptr<RE2>> rule_regex;  // per rule (kRegex only)
-  std::optional<size_t> amount_col, status_col, date_col;  // in source_schema, for the report
+  // Per JobSpec::counts: the source column counted (nullopt: a default count whose column the
+  // source lacks); then the date_range column.
+  std::vector<std::optional<size_t>> count_cols;
+  std::optional<size_t> date_col;
 
   std::mutex mu;
   Counters counters;                          // GUARDED_BY(mu)
@@ -450,6 +453,38 @@ void FixValue(const ColumnRule& rule, ColumnVector& v, size_t row) {
   }
 }
 
+// How many of `rows` of `v` the count counts (a loop per kind and type).
+uint64_t CountRows(const RowCount& rc, const ColumnVector& v, const std::vector<uint32_t>& rows) {
+  uint64_t n = 0;
+  auto count_if = [&](auto pred) {
+    for (uint32_t r : rows) n += v.IsValid(r) && pred(r);
+    return n;
+  };
+  const TypeId type = v.type().id;
+  switch (rc.kind) {
+    case CountKind::kNull:
+      for (uint32_t r : rows) n += !v.IsValid(r);
+      return n;
+    case CountKind::kNegative:
+      if (type == TypeId::kDouble) return count_if([&](uint32_t r) { return v.data<double>()[r] < 0; });
+      if (type == TypeId::kInt64) return count_if([&](uint32_t r) { return v.data<int64_t>()[r] < 0; });
+      if (type == TypeId::kInt32) return count_if([&](uint32_t r) { return v.data<int32_t>()[r] < 0; });
+      return 0;
+    case CountKind::kEquals: {
+      if (type == TypeId::kVarchar)
+        return count_if([&](uint32_t r) { return csv::TrimSpaces(v.GetValue<std::string_view>(r)) == rc.value; });
+      char* end = nullptr;
+      double want = std::strtod(rc.value.c_str(), &end);
+      if (end == rc.value.c_str() || *end != '\0') return 0;  // no number equals it
+      if (type == TypeId::kDouble) return count_if([&](uint32_t r) { return v.data<double>()[r] == want; });
+      if (type == TypeId::kInt64) return count_if([&](uint32_t r) { return static_cast<double>(v.data<int64_t>()[r]) == want; });
+      if (type == TypeId::kInt32) return count_if([&](uint32_t r) { return static_cast<double>(v.data<int32_t>()[r]) == want; });
+      return 0;
+    }
+  }
+  return 0;
+}
+
 // Processes one batch of text rows from `file`: everything between the CSV reader and the
 // partition writers. Called concurrently for different morsels.
 Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& file_to_source,
@@ -600,24 +635,17 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
   local.quarantined = n - keep.size();
   local.loaded = keep.size();
 
-  // Report figures over the loaded rows.
-  for (uint32_t r : keep) {
-    if (run.amount_col) {
-      const ColumnVector& a = typed.columns[*run.amount_col];
-      if (!a.IsValid(r)) local.missing_amount++;
-      else if (a.type().id == TypeId::kDouble && a.data<double>()[r] < 0) local.negative++;
-    }
-    if (run.status_col) {
-      const ColumnVector& s = typed.columns[*run.status_col];
-      if (s.IsValid(r) && csv::TrimSpaces(s.GetValue<std::string_view>(r)) == "OUT") local.out_rows++;
-    }
-    if (run.date_col) {
-      const ColumnVector& d = typed.columns[*run.date_col];
-      if (d.IsValid(r) && d.type().id == TypeId::kDate) {
-        int32_t v = d.data<int32_t>()[r];
-        local.date_min = std::min(local.date_min, v);
-        local.date_max = std::max(local.date_max, v);
-      }
+  // Report figures over the loaded rows: the job's declared counts, one column at a time.
+  local.counts.assign(run.job.counts.size(), 0);
+  for (size_t i = 0; i < run.job.counts.size(); ++i)
+    if (run.count_cols[i]) local.counts[i] = CountRows(run.job.counts[i], typed.columns[*run.count_cols[i]], keep);
+  if (run.date_col && typed.columns[*run.date_col].type().id == TypeId::kDate) {
+    const ColumnVector& d = typed.columns[*run.date_col];
+    for (uint32_t r : keep) {
+      if (!d.IsValid(r)) continue;
+      int32_t v = d.data<int32_t>()[r];
+      local.date_min = std::min(local.date_min, v);
+      local.date_max = std::max(local.date_max, v);
     }
   }
 
@@ -792,9 +820,18 @@ Status Prepare(Run& run, const catalog::TableMetadata& source, const RunOptions&
     SL_ASSIGN_OR_RETURN(Cleaner c, Cleaner::Make(f.type, fmt, source.spec.csv.null_tokens));
     run.cleaners.push_back(std::move(c));
   }
-  run.amount_col = run.source_schema.FindField("amount");
-  run.status_col = run.source_schema.FindField("status");
-  run.date_col = run.source_schema.FindField("purchase_date");
+  for (const RowCount& rc : job.counts) {
+    run.count_cols.push_back(run.source_schema.FindField(rc.column));
+    if (!run.count_cols.back() && job.counts_declared)
+      return Status::InvalidArgument("job '" + job.name + "': count '" + rc.name + "' names column '" +
+                                     rc.column + "', which source table '" + job.source_table + "' does not have");
+  }
+  if (!job.date_range_column.empty()) {
+    run.date_col = run.source_schema.FindField(job.date_range_column);
+    if (!run.date_col && job.counts_declared)
+      return Status::InvalidArgument("job '" + job.name + "': date_range names column '" + job.date_range_column +
+                                     "', which source table '" + job.source_table + "' does not have");
+  }
   for (const ColumnRule& rule : job.rules) {
     if (!run.source_schema.FindField(rule.column))
       return Status::InvalidArgument("job '" + job.name + "': rule '" + rule.name + "' names column '" +
@@ -955,10 +992,9 @@ Status RemoveOrphans(Run& run, const catalog::TableMetadata* target) {
 void EvaluateQuality(const JobSpec& job, RunReport& report) {
   for (const QualityThreshold& t : job.quality) {
     double value = 0;
-    if (t.metric == "missing_amount_share") value = report.share(report.missing_amount);
-    else if (t.metric == "out_share") value = report.share(report.out_rows);
-    else if (t.metric == "negative_amount_share") value = report.share(report.negative_amounts);
-    else if (t.metric == "quarantined_share") value = report.rows_read ? static_cast<double>(report.rows_quarantined) / report.rows_read : 0;
+    for (const auto& [name, n] : report.counts)
+      if (t.metric == name + "_share") value = report.share(n);
+    if (t.metric == "quarantined_share") value = report.rows_read ? static_cast<double>(report.rows_quarantined) / report.rows_read : 0;
     else if (t.metric == "duplicate_share") value = report.rows_read ? static_cast<double>(report.exact_duplicates) / report.rows_read : 0;
     auto raise = [&](const char* level, double threshold) {
       char msg[256];
@@ -1120,9 +1156,8 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
   report.quarantined_by_reason = c.by_reason;
   report.flagged = c.flagged;
   report.fixed_values = c.fixed;
-  report.missing_amount = c.missing_amount;
-  report.out_rows = c.out_rows;
-  report.negative_amounts = c.negative;
+  for (size_t i = 0; i < job.counts.size(); ++i)
+    report.counts.emplace_back(job.counts[i].name, i < c.counts.size() ? c.counts[i] : 0);
   report.pii_detections = c.pii;
   report.tokenized_values = c.tokenized;
   if (c.date_min <= c.date_max) {
@@ -1148,9 +1183,8 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     }
   }
 
-  int pause = options.pause_before_commit_ms;
-  if (const char* env = std::getenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS")) pause = std::atoi(env);
-  if (pause > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+  if (options.pause_before_commit_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.pause_before_commit_ms));
 
   // One commit: the data files and the new bookmark, atomically.
   if (!target) {

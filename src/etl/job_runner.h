@@ -40,8 +40,8 @@ struct RunOptions {
   // Encoded bytes all open partition files may buffer together: a partition whose open row
   // group passes its share (this / open partitions) writes the row group out.
   size_t buffer_budget_bytes = size_t{256} << 20;
-  // Test hook, also settable with $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS: a pause after the data
-  // files are written and before the catalog commit (crash tests kill the process there).
+  // Test hook: a pause after the data files are written and before the catalog commit (crash
+  // tests kill the process there; the CLI sets it from $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS).
   int pause_before_commit_ms = 0;
   // JobSpec::dedupe for this run only: rows equal (as raw text) to a row of any loaded raw file
   // still in the source table, or to an earlier row of this run, go to quarantine as

@@ -124,6 +124,14 @@ Result<ColumnRule> ParseRule(const Ctx& ctx, const YAML::Node& n, const std::str
   return r;
 }
 
+// The figures a job gets when it declares no `counts:` (pipelines written before counts could
+// be declared; the init pipeline declares them).
+const std::vector<RowCount> kSalesCounts = {
+    {.name = "missing_amount", .column = "amount", .kind = CountKind::kNull},
+    {.name = "out_rows", .column = "status", .kind = CountKind::kEquals, .value = "OUT"},
+    {.name = "negative_amounts", .column = "amount", .kind = CountKind::kNegative},
+};
+
 Result<JobSpec> ParseJob(const Ctx& ctx, const YAML::Node& n, size_t index) {
   std::string where = "jobs[" + std::to_string(index) + "]";
   if (!n.IsMap()) return ctx.Error(n, where + " must be a map");
@@ -133,7 +141,8 @@ Result<JobSpec> ParseJob(const Ctx& ctx, const YAML::Node& n, size_t index) {
   where = "job '" + job.name + "'";
   SL_RETURN_IF_ERROR(CheckKeys(ctx, n,
                                {"name", "source", "target", "columns", "rules", "flag_values",
-                                "pii", "quality", "alert_topic", "append_only", "dedupe"},
+                                "pii", "quality", "alert_topic", "append_only", "dedupe", "counts",
+                                "date_range"},
                                where));
   if (!n["source"]) return ctx.Error(n, where + ": needs a 'source' table");
   SL_ASSIGN_OR_RETURN(job.source_table, Scalar(ctx, n["source"], "source"));
@@ -209,14 +218,50 @@ Result<JobSpec> ParseJob(const Ctx& ctx, const YAML::Node& n, size_t index) {
       job.pii_scan = *action;
     }
   }
+  if (const YAML::Node c = n["counts"]) {
+    if (!c.IsMap()) return ctx.Error(c, where + ": counts must be a map of name: {column, is|equals}");
+    job.counts_declared = true;
+    for (const auto& kv : c) {
+      RowCount rc;
+      rc.name = kv.first.Scalar();
+      std::string in = where + " count '" + rc.name + "'";
+      if (!kv.second.IsMap()) return ctx.Error(kv.second, in + " needs {column: c, is: null|negative} or {column: c, equals: v}");
+      SL_RETURN_IF_ERROR(CheckKeys(ctx, kv.second, {"column", "is", "equals"}, in));
+      if (!kv.second["column"]) return ctx.Error(kv.second, in + " needs a 'column'");
+      SL_ASSIGN_OR_RETURN(rc.column, Scalar(ctx, kv.second["column"], "column"));
+      if (kv.second["equals"]) {
+        rc.kind = CountKind::kEquals;
+        SL_ASSIGN_OR_RETURN(rc.value, Scalar(ctx, kv.second["equals"], "equals"));
+      } else if (kv.second["is"]) {
+        std::string is = "null";  // YAML reads a bare `null` as no value
+        if (!kv.second["is"].IsNull()) {
+          SL_ASSIGN_OR_RETURN(is, Scalar(ctx, kv.second["is"], "is"));
+        }
+        if (is == "null") rc.kind = CountKind::kNull;
+        else if (is == "negative") rc.kind = CountKind::kNegative;
+        else return ctx.Error(kv.second["is"], in + ": 'is' must be null or negative, not '" + is + "'");
+      } else {
+        return ctx.Error(kv.second, in + " needs 'is: null|negative' or 'equals: value'");
+      }
+      job.counts.push_back(std::move(rc));
+    }
+  }
+  if (const YAML::Node d = n["date_range"]) {
+    job.counts_declared = true;
+    SL_ASSIGN_OR_RETURN(job.date_range_column, Scalar(ctx, d, "date_range"));
+  }
+  if (!job.counts_declared) job.counts = kSalesCounts, job.date_range_column = "purchase_date";
   if (const YAML::Node q = n["quality"]) {
     if (!q.IsMap()) return ctx.Error(q, where + ": quality must be a map of metric: {warn, fail}");
-    static const std::set<std::string> kMetrics = {"missing_amount_share", "out_share",
-                                                   "negative_amount_share", "quarantined_share",
-                                                   "duplicate_share"};
+    std::set<std::string> metrics = {"quarantined_share", "duplicate_share"};
+    for (const RowCount& rc : job.counts) metrics.insert(rc.name + "_share");
     for (const auto& kv : q) {
       QualityThreshold th;
       th.metric = kv.first.Scalar();
+      // Names from before counts were declared.
+      if (th.metric == "out_share") th.metric = "out_rows_share";
+      if (th.metric == "negative_amount_share") th.metric = "negative_amounts_share";
+      const auto& kMetrics = metrics;
       if (!kMetrics.count(th.metric)) {
         std::string list;
         for (const auto& m : kMetrics) list += (list.empty() ? "" : ", ") + m;

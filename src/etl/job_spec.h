@@ -24,7 +24,13 @@
 //         tokenize: [customer_id]             # keyed HMAC-SHA-256 tokens
 //         scan_strings: mask                  # mask | tokenize | off for the other string columns
 //       quality:                              # share thresholds -> alert (warn) or failed run (fail)
-//         missing_amount_share: {warn: 0.08, fail: 0.20}
+//         missing_amount_share: {warn: 0.08, fail: 0.20}   # <count>_share, quarantined_share,
+//                                                          # duplicate_share
+//       counts:                               # figures of the loaded rows in the run report
+//         missing_amount: {column: amount, is: null}
+//         negative_amounts: {column: amount, is: negative}
+//         out_rows: {column: status, equals: OUT}
+//       date_range: purchase_date             # first and last date in the report
 //       alert_topic: data-quality
 //       append_only: false                    # true: a loaded raw file whose content changes is
 //                                             #   refused (alert); false: its rows are replaced
@@ -61,9 +67,19 @@ struct ColumnRule {
   std::optional<std::string> fix_value;
 };
 
+// A figure of the run report: how many loaded rows have `column` NULL, negative, or equal to
+// `value` (text compared after trimming spaces; numbers as numbers). "<name>_share" (the count
+// over the rows loaded) can carry a quality threshold.
+enum class CountKind { kNull, kNegative, kEquals };
+struct RowCount {
+  std::string name;
+  std::string column;
+  CountKind kind = CountKind::kNull;
+  std::string value;  // kEquals
+};
+
 struct QualityThreshold {
-  std::string metric;  // missing_amount_share | out_share | negative_amount_share |
-                       // quarantined_share | duplicate_share
+  std::string metric;  // <count>_share | quarantined_share | duplicate_share
   std::optional<double> warn, fail;
 };
 
@@ -87,6 +103,13 @@ struct JobSpec {
   std::map<std::string, std::vector<std::string>> flag_values;
   std::vector<std::string> pii_tokenize;
   PiiAction pii_scan = PiiAction::kMask;
+  // Figures of the loaded rows (`counts:`), and the column whose first and last date the report
+  // shows (`date_range:`). A job that declares neither gets the sales defaults documented in
+  // kSalesCounts (missing_amount, out_rows, negative_amounts; date_range purchase_date), each
+  // applied only when its column exists; declared ones must name existing columns.
+  std::vector<RowCount> counts;
+  std::string date_range_column;
+  bool counts_declared = false;
   std::vector<QualityThreshold> quality;
   std::string alert_topic;
 };

@@ -29,11 +29,10 @@ std::string RunReport::ToJson() const {
   j["quarantined_by_reason"] = quarantined_by_reason;
   j["flagged"] = flagged;
   j["fixed_values"] = fixed_values;
-  j["missing_amount"] = missing_amount;
-  j["missing_amount_share"] = share(missing_amount);
-  j["out_rows"] = out_rows;
-  j["out_share"] = share(out_rows);
-  j["negative_amounts"] = negative_amounts;
+  for (const auto& [name, n] : counts) {
+    j[name] = n;
+    j[name + "_share"] = share(n);
+  }
   j["exact_duplicates"] = exact_duplicates;
   j["date_min"] = date_min;
   j["date_max"] = date_max;
@@ -84,9 +83,11 @@ std::string RunReport::ToText() const {
   line("rows quarantined", std::to_string(rows_quarantined));
   for (const auto& [k, v] : quarantined_by_reason) line(("  " + k).c_str(), std::to_string(v));
   line("blank lines", std::to_string(blank_lines));
-  line("missing amounts", pct(missing_amount));
-  line("OUT rows", pct(out_rows));
-  line("negative amounts", pct(negative_amounts));
+  for (const auto& [name, n] : counts) {
+    std::string label = name;
+    std::replace(label.begin(), label.end(), '_', ' ');
+    line(label.c_str(), pct(n));
+  }
   line("exact duplicates", std::to_string(exact_duplicates));
   for (const auto& [k, v] : flagged) line(("flagged " + k).c_str(), std::to_string(v));
   for (const auto& [k, v] : fixed_values) line(("cleaned " + k).c_str(), std::to_string(v));

@@ -48,11 +48,10 @@ struct RunReport {
   std::map<std::string, uint64_t> flagged;                // flag name -> rows
   std::map<std::string, uint64_t> fixed_values;           // column -> values cleaned into shape
 
-  uint64_t missing_amount = 0;   // loaded rows whose amount is NULL
-  uint64_t out_rows = 0;         // loaded rows with status OUT
-  uint64_t negative_amounts = 0;
+  // The job's declared counts (JobSpec::counts) over the loaded rows, in declaration order.
+  std::vector<std::pair<std::string, uint64_t>> counts;
   uint64_t exact_duplicates = 0;  // input records identical to an earlier one
-  std::string date_min, date_max;  // of purchase_date over loaded rows ("" when none)
+  std::string date_min, date_max;  // of the job's date_range column over loaded rows ("" when none)
   std::map<std::string, uint64_t> rows_per_partition;
   PiiCounts pii_detections;
   uint64_t tokenized_values = 0;

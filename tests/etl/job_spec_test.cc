@@ -7,6 +7,54 @@
 namespace saleslake::etl {
 namespace {
 
+TEST(JobSpecTest, CountsAreDeclaredOrTheSalesDefaults) {
+  auto declared = ParseJobs("p.yaml", R"(jobs:
+  - name: j
+    source: s
+    target: {table: t}
+    counts:
+      refunds: {column: status, equals: REFUNDED}
+      no_price: {column: price, is: null}
+      debits: {column: price, is: negative}
+    date_range: sold_on
+    quality: {refunds_share: {warn: 0.1}}
+)");
+  ASSERT_TRUE(declared.ok()) << declared.status().ToString();
+  const JobSpec& j = (*declared)[0];
+  ASSERT_EQ(j.counts.size(), 3u);
+  EXPECT_EQ(j.counts[0].name, "refunds");
+  EXPECT_EQ(j.counts[0].kind, CountKind::kEquals);
+  EXPECT_EQ(j.counts[0].value, "REFUNDED");
+  EXPECT_EQ(j.counts[1].kind, CountKind::kNull);
+  EXPECT_EQ(j.counts[2].kind, CountKind::kNegative);
+  EXPECT_EQ(j.date_range_column, "sold_on");
+  EXPECT_TRUE(j.counts_declared);
+  EXPECT_EQ(j.quality[0].metric, "refunds_share");
+
+  // A threshold over a count the job does not have is refused with its position.
+  auto unknown = ParseJobs("p.yaml", "jobs:\n  - name: j\n    source: s\n    target: {table: t}\n"
+                                     "    counts: {refunds: {column: status, equals: R}}\n"
+                                     "    quality: {missing_amount_share: {warn: 0.1}}\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("p.yaml:6:15: job 'j': unknown quality metric 'missing_amount_share'"),
+            std::string::npos) << unknown.status().message();
+  auto bad = ParseJobs("p.yaml", "jobs:\n  - name: j\n    source: s\n    target: {table: t}\n"
+                                 "    counts: {x: {column: a, is: big}}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'is' must be null or negative"), std::string::npos);
+
+  // Without `counts:` the sales defaults apply, and the old metric names still read.
+  auto legacy = ParseJobs("p.yaml", "jobs:\n  - name: j\n    source: s\n    target: {table: t}\n"
+                                    "    quality: {out_share: {warn: 0.1}, negative_amount_share: {fail: 0.5}}\n");
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+  EXPECT_FALSE((*legacy)[0].counts_declared);
+  ASSERT_EQ((*legacy)[0].counts.size(), 3u);
+  EXPECT_EQ((*legacy)[0].counts[0].name, "missing_amount");
+  EXPECT_EQ((*legacy)[0].quality[0].metric, "out_rows_share");
+  EXPECT_EQ((*legacy)[0].quality[1].metric, "negative_amounts_share");
+  EXPECT_EQ((*legacy)[0].date_range_column, "purchase_date");
+}
+
 TEST(JobSpecTest, ParsesTheDefaultPipelineThatInitWrites) {
   testing::TempDir dir;
   auto r = testing::RunSaleslake({"--lake", dir.Join("lake"), "init"});
