@@ -27,7 +27,9 @@ Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows);
 // Results of uncorrelated subqueries, computed once per query and shared by all threads.
 class SubqueryCache {
  public:
-  explicit SubqueryCache(const ExecOptions& options) : options_(options) {}
+  // `stop`: passed on to the subqueries' ExecutePlan (see there), or null.
+  SubqueryCache(const ExecOptions& options, const std::atomic<bool>* stop)
+      : options_(options), stop_(stop) {}
   Result<Value> Scalar(const Expr& e);
   struct InSet {
     std::unordered_set<std::string> keys;
@@ -38,6 +40,7 @@ class SubqueryCache {
 
  private:
   const ExecOptions& options_;
+  const std::atomic<bool>* stop_;
   std::mutex mu_;
   std::unordered_map<const Expr*, Value> scalars_;                  // GUARDED_BY(mu_)
   std::unordered_map<const Expr*, std::unique_ptr<InSet>> sets_;   // GUARDED_BY(mu_)

@@ -16,7 +16,8 @@
 namespace saleslake::sql::internal {
 
 Status QueryContext::Check() const {
-  if (options_.cancel && options_.cancel->load()) return Status::Cancelled("query cancelled");
+  if ((options_.cancel && options_.cancel->load()) || (stop_ && stop_->load()))
+    return Status::Cancelled("query cancelled");
   if (options_.deadline && std::chrono::steady_clock::now() > *options_.deadline)
     return Status::Cancelled("query stopped: time limit reached");
   return Status::OK();

@@ -27,8 +27,9 @@ class QueryContext {
  public:
   // Resolves the default memory limit and turns a timeout into a deadline (which subqueries
   // then share).
-  explicit QueryContext(const ExecOptions& options)
-      : options_(Resolve(options)), subqueries_(options_) {}
+  // `stop`: a second cancel flag (see ExecutePlan), or null.
+  QueryContext(const ExecOptions& options, const std::atomic<bool>* stop)
+      : options_(Resolve(options)), stop_(stop), subqueries_(options_, stop) {}
   static ExecOptions Resolve(const ExecOptions& options);
   const ExecOptions& options() const { return options_; }
   SubqueryCache* subqueries() { return &subqueries_; }
@@ -45,6 +46,7 @@ class QueryContext {
 
  private:
   ExecOptions options_;
+  const std::atomic<bool>* stop_;
   SubqueryCache subqueries_;
   std::atomic<int64_t> used_{0};
   std::atomic<int64_t> peak_{0};
