@@ -260,7 +260,7 @@ std::string Render(const std::vector<std::string>& cols, const std::vector<std::
 // strict CSV loader then reads like any --input (one code path for both inputs).
 Result<std::string> QueryToCsvFile(const Context& ctx, const std::string& query) {
   SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
-  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
+  SL_ASSIGN_OR_RETURN(auto cat, ctx.OpenCatalog(store.get()));
   SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::OpenLake(store.get(), cat.get()));
   auto result = engine->Execute(query);
   if (!result.ok()) return result.status().WithContext("forecast --query");
@@ -282,7 +282,7 @@ Status WriteForecastTable(const Context& ctx, const std::string& table,
                           const std::vector<forecast::DailySeries>& series,
                           const std::vector<forecast::SeriesOutcome>& outcomes, int horizon) {
   SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
-  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
+  SL_ASSIGN_OR_RETURN(auto cat, ctx.OpenCatalog(store.get()));
   SL_ASSIGN_OR_RETURN(auto writer, sql::Engine::OpenLake(store.get(), cat.get()));
   Schema schema;
   for (const auto& g : group_names) schema.fields.push_back({g, DataType::Varchar(), true});

@@ -116,7 +116,7 @@ void Register(CLI::App& root, Context& ctx) {
         return Fail("query: --format parquet needs --output FILE");
       auto store = ctx.OpenLake(false);
       if (!store.ok()) return Fail(store.status());
-      auto cat = catalog::Catalog::Open(store->get());
+      auto cat = ctx.OpenCatalog(store->get());
       if (!cat.ok()) return Fail(cat.status());
       sql::EngineOptions opts;
       opts.exec.cancel = &g_cancel;
