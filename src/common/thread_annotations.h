@@ -3,9 +3,10 @@
 // Under other compilers the macros expand to nothing.
 //
 // std::mutex and std::lock_guard carry no annotations in libstdc++, so annotated code uses
-// saleslake::Mutex and saleslake::MutexLock below (thin wrappers, no cost over std::mutex).
+// saleslake::Mutex, MutexLock and CondVar below (thin wrappers, no cost over std::mutex).
 #pragma once
 
+#include <condition_variable>
 #include <mutex>
 
 #if defined(__clang__)
@@ -49,6 +50,23 @@ class SL_SCOPED_CAPABILITY MutexLock {
 
  private:
   Mutex& mu_;
+};
+
+// A condition variable over a Mutex. Thread safety: like std::condition_variable.
+class CondVar {
+ public:
+  // Releases `mu` while it waits and holds it again on return. Wakeups may be spurious: wait in
+  // a loop that tests the condition (the analysis then checks the condition's reads too).
+  void Wait(Mutex& mu) SL_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu.native(), std::adopt_lock);
+    cv_.wait(lock);
+    lock.release();  // still held: the caller's MutexLock releases it
+  }
+  void NotifyOne() { cv_.notify_one(); }
+  void NotifyAll() { cv_.notify_all(); }
+
+ private:
+  std::condition_variable cv_;
 };
 
 }  // namespace saleslake

@@ -159,7 +159,7 @@ Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows) {
 // ---------------------------------------------------------------- subqueries
 
 Result<Value> SubqueryCache::Scalar(const Expr& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = scalars_.find(&e); it != scalars_.end()) return it->second;
   SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(e.subquery, options_, nullptr, stop_));
   if (r.num_rows() > 1)
@@ -172,7 +172,7 @@ Result<Value> SubqueryCache::Scalar(const Expr& e) {
 }
 
 Result<const SubqueryCache::InSet*> SubqueryCache::Set(const Expr& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = sets_.find(&e); it != sets_.end()) return it->second.get();
   SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(e.subquery, options_, nullptr, stop_));
   auto set = std::make_unique<InSet>();
@@ -193,7 +193,7 @@ Result<const SubqueryCache::InSet*> SubqueryCache::Set(const Expr& e) {
 }
 
 Result<bool> SubqueryCache::Exists(const Expr& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = exists_.find(&e); it != exists_.end()) return it->second;
   SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(e.subquery, options_, nullptr, stop_));
   bool v = r.num_rows() > 0;

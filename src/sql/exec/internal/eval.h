@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/batch.h"
+#include "common/thread_annotations.h"
 #include "sql/exec/executor.h"
 #include "sql/planner/plan.h"
 
@@ -41,10 +42,10 @@ class SubqueryCache {
  private:
   const ExecOptions& options_;
   const std::atomic<bool>* stop_;
-  std::mutex mu_;
-  std::unordered_map<const Expr*, Value> scalars_;                  // GUARDED_BY(mu_)
-  std::unordered_map<const Expr*, std::unique_ptr<InSet>> sets_;   // GUARDED_BY(mu_)
-  std::unordered_map<const Expr*, bool> exists_;                    // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<const Expr*, Value> scalars_ SL_GUARDED_BY(mu_);
+  std::unordered_map<const Expr*, std::unique_ptr<InSet>> sets_ SL_GUARDED_BY(mu_);
+  std::unordered_map<const Expr*, bool> exists_ SL_GUARDED_BY(mu_);
 };
 
 // Evaluates expressions over a batch. One evaluator per thread (it owns scratch vectors).

@@ -60,7 +60,7 @@ Status QueryContext::Reserve(int64_t bytes) {
 }
 
 NodeStats* QueryContext::StatsFor(const PlanNode* node) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto& s = stats_[node];
   if (!s) s = std::make_unique<NodeStats>();
   return s.get();

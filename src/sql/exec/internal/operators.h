@@ -40,7 +40,9 @@ class QueryContext {
   void Release(int64_t bytes) { used_.fetch_sub(bytes); }
   int64_t peak() const { return peak_.load(); }
   NodeStats* StatsFor(const PlanNode* node);
-  const std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>>& all_stats() const {
+  // REQUIRES: no operator of the query is running (read after it, for EXPLAIN ANALYZE).
+  const std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>>& all_stats() const
+      SL_NO_THREAD_SAFETY_ANALYSIS {
     return stats_;
   }
 
@@ -50,8 +52,8 @@ class QueryContext {
   SubqueryCache subqueries_;
   std::atomic<int64_t> used_{0};
   std::atomic<int64_t> peak_{0};
-  std::mutex mu_;
-  std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_ SL_GUARDED_BY(mu_);
 };
 
 class Operator {
