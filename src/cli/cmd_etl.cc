@@ -1,6 +1,5 @@
 // `saleslake start-job` and `saleslake runs`: ETL jobs from pipeline.yaml and their history.
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -31,13 +30,12 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   if (!jobs.ok()) return Fail(jobs.status());
   auto job = etl::FindJob(*jobs, o.name);
   if (!job.ok()) return Fail(job.status());
-  auto cat = catalog::Catalog::Open(store->get());
+  auto cat = ctx.OpenCatalog(store->get());
   if (!cat.ok()) return Fail(cat.status());
   etl::RunOptions run_options;
   run_options.buffer_budget_bytes = static_cast<size_t>(o.buffer_mb * 1048576.0);
   run_options.dedupe = o.dedupe;
-  // Crash tests of the CLI kill a run paused before its commit.
-  if (const char* env = std::getenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS")) run_options.pause_before_commit_ms = std::atoi(env);
+  run_options.pause_before_commit_ms = ctx.test_job_pause_ms;
   auto report = etl::RunJob(**cat, *job, run_options);
   if (!report.ok()) return Fail(report.status().WithContext("job " + o.name));
   if (o.format == "json") std::printf("%s\n", report->ToJson().c_str());

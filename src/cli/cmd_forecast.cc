@@ -23,7 +23,6 @@
 #include "forecast/forecast.h"
 #include "forecast/series.h"
 #include "io/object_store.h"
-#include "sql/exec/lake_catalog.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 
@@ -261,11 +260,8 @@ std::string Render(const std::vector<std::string>& cols, const std::vector<std::
 // strict CSV loader then reads like any --input (one code path for both inputs).
 Result<std::string> QueryToCsvFile(const Context& ctx, const std::string& query) {
   SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
-  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
-  SL_ASSIGN_OR_RETURN(auto view, sql::OpenLakeCatalog(store.get(), cat.get()));
-  sql::EngineOptions opts;
-  opts.catalog = view;
-  SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::Open(std::move(opts)));
+  SL_ASSIGN_OR_RETURN(auto cat, ctx.OpenCatalog(store.get()));
+  SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::OpenLake(store.get(), cat.get()));
   auto result = engine->Execute(query);
   if (!result.ok()) return result.status().WithContext("forecast --query");
   const char* tmpdir = std::getenv("TMPDIR");
@@ -286,8 +282,8 @@ Status WriteForecastTable(const Context& ctx, const std::string& table,
                           const std::vector<forecast::DailySeries>& series,
                           const std::vector<forecast::SeriesOutcome>& outcomes, int horizon) {
   SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
-  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
-  auto writer = sql::MakeLakeCatalogWriter(store.get(), cat.get());
+  SL_ASSIGN_OR_RETURN(auto cat, ctx.OpenCatalog(store.get()));
+  SL_ASSIGN_OR_RETURN(auto writer, sql::Engine::OpenLake(store.get(), cat.get()));
   Schema schema;
   for (const auto& g : group_names) schema.fields.push_back({g, DataType::Varchar(), true});
   schema.fields.push_back({"date", DataType::Date(), true});
@@ -338,7 +334,7 @@ Status WriteForecastTable(const Context& ctx, const std::string& table,
           table, names((*meta)->schema()), names(schema)));
     }
   }
-  Status st = writer->CreateTable(table, schema, batches, {}, /*if_not_exists=*/false);
+  Status st = writer->CreateTable(table, schema, batches);
   if (st.code() == StatusCode::kAlreadyExists) st = writer->InsertInto(table, schema, batches);
   return st.WithContext("forecast --to-table " + table);
 }

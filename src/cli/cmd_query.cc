@@ -14,7 +14,6 @@
 #include "cli/command.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
-#include "sql/exec/lake_catalog.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 
@@ -34,7 +33,7 @@ struct QueryArgs {
   int64_t memory_limit_mb = -1;
 };
 
-Status WriteParquet(const sql::QueryResult& r, const std::string& path) {
+Status WriteParquet(const sql::MaterializedResult& r, const std::string& path) {
   SL_ASSIGN_OR_RETURN(auto out, io::OpenLocalWrite(path));
   parquet::WriterOptions wo;
   SL_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::Open(out.get(), r.schema, wo));
@@ -117,20 +116,16 @@ void Register(CLI::App& root, Context& ctx) {
         return Fail("query: --format parquet needs --output FILE");
       auto store = ctx.OpenLake(false);
       if (!store.ok()) return Fail(store.status());
-      auto cat = catalog::Catalog::Open(store->get());
+      auto cat = ctx.OpenCatalog(store->get());
       if (!cat.ok()) return Fail(cat.status());
-      auto view = sql::OpenLakeCatalog(store->get(), cat->get());
-      if (!view.ok()) return Fail(view.status());
       sql::EngineOptions opts;
-      opts.catalog = *view;
-      opts.writer = sql::MakeLakeCatalogWriter(store->get(), cat->get());
       opts.exec.cancel = &g_cancel;
       // Unset: the engine's default (60% of RAM); 0: no limit.
       if (args->memory_limit_mb >= 0) opts.exec.memory_limit_bytes = args->memory_limit_mb << 20;
       // Counted from the start of each statement (every statement of a script or the REPL).
       if (args->timeout_s > 0)
         opts.exec.timeout = std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(args->timeout_s * 1e3)));
-      auto engine = sql::Engine::Open(std::move(opts));
+      auto engine = sql::Engine::OpenLake(store->get(), cat->get(), std::move(opts));
       if (!engine.ok()) return Fail(engine.status());
       signal(SIGINT, OnSigint);
       std::string text = args->sql;

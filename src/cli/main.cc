@@ -46,6 +46,10 @@ Result<std::unique_ptr<io::LocalStore>> Context::OpenLake(bool create) const {
   return io::LocalStore::Open(lake, create);
 }
 
+Result<std::unique_ptr<catalog::Catalog>> Context::OpenCatalog(io::ObjectStore* store) const {
+  return catalog::Catalog::Open(store, {.commit_pause_ms = test_commit_pause_ms});
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"saleslake: a self-hosted sales-analytics lakehouse in one binary", "saleslake"};
   app.set_version_flag("--version", std::string("saleslake ") + SALESLAKE_VERSION);
@@ -96,6 +100,12 @@ int Main(int argc, char** argv) {
     ctx.lake = env;
   } else {
     ctx.lake = "./lake";
+  }
+  if (const char* env = std::getenv("SALESLAKE_TEST_COMMIT_PAUSE_MS"); env && *env) {
+    ctx.test_commit_pause_ms = std::atoll(env);
+  }
+  if (const char* env = std::getenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS"); env && *env) {
+    ctx.test_job_pause_ms = std::atoi(env);
   }
   if (!ctx.action) {
     std::fprintf(stderr, "saleslake: usage error: no command given (see 'saleslake --help')\n");

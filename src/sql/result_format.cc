@@ -42,7 +42,7 @@ bool IsNumeric(const DataType& t) { return t.is_numeric(); }
 
 }  // namespace
 
-std::string FormatCsv(const QueryResult& r) {
+std::string FormatCsv(const MaterializedResult& r) {
   std::string out;
   for (size_t c = 0; c < r.schema.size(); ++c) out += (c ? "," : "") + CsvField(r.schema[c].name);
   out += "\n";
@@ -58,7 +58,7 @@ std::string FormatCsv(const QueryResult& r) {
   return out;
 }
 
-std::string FormatJson(const QueryResult& r) {
+std::string FormatJson(const MaterializedResult& r) {
   std::string out = "[";
   bool first = true;
   for (const auto& b : r.batches) {
@@ -92,7 +92,7 @@ std::string FormatJson(const QueryResult& r) {
   return out;
 }
 
-std::string FormatTable(const QueryResult& r, double seconds) {
+std::string FormatTable(const MaterializedResult& r, double seconds) {
   size_t cols = r.schema.size();
   std::vector<size_t> width(cols);
   for (size_t c = 0; c < cols; ++c) width[c] = r.schema[c].name.size();

@@ -5,17 +5,17 @@
 
 #include <string>
 
-#include "sql/exec/executor.h"
+#include "sql/sql.h"
 
 namespace saleslake::sql {
 
 // Text of one cell; NULL gives `null_text`.
 std::string CellText(const ColumnVector& v, size_t row, const std::string& null_text = "NULL");
 
-std::string FormatCsv(const QueryResult& r);
-std::string FormatJson(const QueryResult& r);
+std::string FormatCsv(const MaterializedResult& r);
+std::string FormatJson(const MaterializedResult& r);
 // Aligned table plus "(N rows)" footer; numbers right-aligned.
 // With seconds >= 0 the footer also gives the elapsed time.
-std::string FormatTable(const QueryResult& r, double seconds = -1);
+std::string FormatTable(const MaterializedResult& r, double seconds = -1);
 
 }  // namespace saleslake::sql
