@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "etl/internal/sha256.h"
-#include "etl/pii.h"
+#include "etl/internal/pii.h"
 
 using namespace saleslake;
 
@@ -32,9 +32,9 @@ std::vector<std::string> CustomerIds() {
 }
 
 void BM_Token(benchmark::State& state) {
-  auto t = etl::Tokenizer::FromKeyHex(kKeyHex);
+  auto t = etl::internal::Tokenizer::FromKeyHex(kKeyHex);
   auto ids = CustomerIds();
-  char out[etl::Tokenizer::kTokenSize];
+  char out[etl::internal::Tokenizer::kTokenSize];
   size_t i = 0;
   for (auto _ : state) {
     t->TokenInto(ids[i++ & 4095], out);
@@ -46,10 +46,10 @@ BENCHMARK(BM_Token);
 
 // The batch call the job makes: 2048 ids per call.
 void BM_TokensBatch(benchmark::State& state) {
-  auto t = etl::Tokenizer::FromKeyHex(kKeyHex);
+  auto t = etl::internal::Tokenizer::FromKeyHex(kKeyHex);
   auto ids = CustomerIds();
   std::vector<std::string_view> views(ids.begin(), ids.begin() + 2048);
-  std::vector<char> out(2048 * etl::Tokenizer::kTokenSize);
+  std::vector<char> out(2048 * etl::internal::Tokenizer::kTokenSize);
   for (auto _ : state) {
     t->TokensInto(views.data(), views.size(), out.data());
     benchmark::DoNotOptimize(out.data());

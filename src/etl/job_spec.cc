@@ -320,4 +320,33 @@ Result<JobSpec> FindJob(const std::vector<JobSpec>& jobs, std::string_view name)
                           (names.empty() ? std::string(" (it defines no jobs)") : " (jobs: " + names + ")"));
 }
 
+std::string_view PiiEntityName(PiiEntity e) {
+  switch (e) {
+    case PiiEntity::kEmail: return "email";
+    case PiiEntity::kPhone: return "phone";
+    case PiiEntity::kCard: return "card";
+    case PiiEntity::kIban: return "iban";
+    case PiiEntity::kSsn: return "ssn";
+  }
+  return "pii";
+}
+
+Result<PiiAction> ParsePiiAction(std::string_view s) {
+  if (s == "mask") return PiiAction::kMask;
+  if (s == "tokenize") return PiiAction::kTokenize;
+  if (s == "off") return PiiAction::kOff;
+  return Status::InvalidArgument("unknown PII action '" + std::string(s) +
+                                 "' (expected mask, tokenize or off)");
+}
+
+uint64_t PiiCounts::total() const {
+  uint64_t t = 0;
+  for (uint64_t c : by_entity) t += c;
+  return t;
+}
+
+void PiiCounts::Add(const PiiCounts& o) {
+  for (int i = 0; i < kNumPiiEntities; ++i) by_entity[i] += o.by_entity[i];
+}
+
 }  // namespace saleslake::etl

@@ -47,9 +47,24 @@
 #include <vector>
 
 #include "common/status.h"
-#include "etl/pii.h"
 
 namespace saleslake::etl {
+
+// PII entities found in free text, what a job does with them, and how many a run found.
+enum class PiiEntity : uint8_t { kEmail, kPhone, kCard, kIban, kSsn };
+constexpr int kNumPiiEntities = 5;
+std::string_view PiiEntityName(PiiEntity e);  // "email", "phone", "card", "iban", "ssn"
+
+enum class PiiAction : uint8_t { kMask, kTokenize, kOff };
+// "mask" | "tokenize" | "off".
+Result<PiiAction> ParsePiiAction(std::string_view s);
+
+struct PiiCounts {
+  uint64_t by_entity[kNumPiiEntities] = {};
+  uint64_t total() const;
+  void Add(const PiiCounts& other);
+};
+
 
 enum class RuleCheck : uint8_t { kNotNull, kRange, kAllowed, kRegex };
 enum class RuleAction : uint8_t { kReject, kFlag, kFix };

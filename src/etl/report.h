@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "etl/pii.h"
+#include "etl/job_spec.h"
 #include "io/object_store.h"
 
 namespace saleslake::etl {

@@ -1,8 +1,8 @@
-#include "etl/clean.h"
+#include "etl/internal/clean.h"
 
 #include <gtest/gtest.h>
 
-namespace saleslake::etl {
+namespace saleslake::etl::internal {
 namespace {
 
 TEST(CleanerTest, AmountsLoseTheirDirtButNotTheirValue) {
@@ -79,4 +79,4 @@ TEST(CleanerTest, IntegersAndTimestamps) {
 }
 
 }  // namespace
-}  // namespace saleslake::etl
+}  // namespace saleslake::etl::internal

@@ -1,4 +1,4 @@
-#include "etl/pii.h"
+#include "etl/internal/pii.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -6,7 +6,7 @@
 
 #include <thread>
 
-namespace saleslake::etl {
+namespace saleslake::etl::internal {
 namespace {
 
 std::string Masked(std::string_view text, PiiCounts* counts = nullptr) {
@@ -134,4 +134,4 @@ TEST(PiiScannerTest, Checksums) {
 }
 
 }  // namespace
-}  // namespace saleslake::etl
+}  // namespace saleslake::etl::internal

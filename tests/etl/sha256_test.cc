@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "etl/pii.h"
+#include "etl/internal/pii.h"
 
 namespace saleslake::etl::internal {
 namespace {

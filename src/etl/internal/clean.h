@@ -23,7 +23,7 @@
 #include "common/types.h"
 #include "formats/csv/value_parse.h"
 
-namespace saleslake::etl {
+namespace saleslake::etl::internal {
 
 enum class CleanOutcome : uint8_t {
   kValue,  // parsed as it was
@@ -58,4 +58,4 @@ class Cleaner {
   std::vector<std::string> null_tokens_;
 };
 
-}  // namespace saleslake::etl
+}  // namespace saleslake::etl::internal

@@ -17,8 +17,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "etl/job_spec.h"  // PiiEntity, PiiAction, PiiCounts
 
-namespace saleslake::etl {
+namespace saleslake::etl::internal {
 
 class Tokenizer {
  public:
@@ -43,24 +44,10 @@ class Tokenizer {
   std::shared_ptr<const Pads> pads_;
 };
 
-enum class PiiEntity : uint8_t { kEmail, kPhone, kCard, kIban, kSsn };
-constexpr int kNumPiiEntities = 5;
-std::string_view PiiEntityName(PiiEntity e);  // "email", "phone", "card", "iban", "ssn"
-
 struct PiiMatch {
   PiiEntity entity;
   size_t begin;  // byte offsets into the scanned text
   size_t end;
-};
-
-enum class PiiAction : uint8_t { kMask, kTokenize, kOff };
-// "mask" | "tokenize" | "off".
-Result<PiiAction> ParsePiiAction(std::string_view s);
-
-struct PiiCounts {
-  uint64_t by_entity[kNumPiiEntities] = {};
-  uint64_t total() const;
-  void Add(const PiiCounts& other);
 };
 
 class PiiScanner {
@@ -81,4 +68,4 @@ bool LuhnValid(std::string_view digits);
 // IBAN mod-97 check of a compact IBAN (letters and digits only). Exposed for tests.
 bool IbanValid(std::string_view compact);
 
-}  // namespace saleslake::etl
+}  // namespace saleslake::etl::internal

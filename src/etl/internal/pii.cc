@@ -1,4 +1,4 @@
-#include "etl/pii.h"
+#include "etl/internal/pii.h"
 
 #include <algorithm>
 #include <bit>
@@ -7,7 +7,7 @@
 
 #include "etl/internal/sha256.h"
 
-namespace saleslake::etl {
+namespace saleslake::etl::internal {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -237,35 +237,6 @@ bool IbanValid(std::string_view compact) {
   return rem == 1;
 }
 
-std::string_view PiiEntityName(PiiEntity e) {
-  switch (e) {
-    case PiiEntity::kEmail: return "email";
-    case PiiEntity::kPhone: return "phone";
-    case PiiEntity::kCard: return "card";
-    case PiiEntity::kIban: return "iban";
-    case PiiEntity::kSsn: return "ssn";
-  }
-  return "pii";
-}
-
-Result<PiiAction> ParsePiiAction(std::string_view s) {
-  if (s == "mask") return PiiAction::kMask;
-  if (s == "tokenize") return PiiAction::kTokenize;
-  if (s == "off") return PiiAction::kOff;
-  return Status::InvalidArgument("unknown PII action '" + std::string(s) +
-                                 "' (expected mask, tokenize or off)");
-}
-
-uint64_t PiiCounts::total() const {
-  uint64_t t = 0;
-  for (uint64_t c : by_entity) t += c;
-  return t;
-}
-
-void PiiCounts::Add(const PiiCounts& o) {
-  for (int i = 0; i < kNumPiiEntities; ++i) by_entity[i] += o.by_entity[i];
-}
-
 void PiiScanner::Find(std::string_view s, std::vector<PiiMatch>* out) {
   if (!MightContain(s)) return;
   // E-mails first (they may contain digits that look like other entities), then one left-to-
@@ -416,4 +387,4 @@ std::string Tokenizer::Token(std::string_view value) const {
   return t;
 }
 
-}  // namespace saleslake::etl
+}  // namespace saleslake::etl::internal

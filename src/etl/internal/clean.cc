@@ -1,8 +1,8 @@
-#include "etl/clean.h"
+#include "etl/internal/clean.h"
 
 #include <cmath>
 
-namespace saleslake::etl {
+namespace saleslake::etl::internal {
 namespace {
 
 // Removes a currency sign or code at either end: "$12.50", "12.50 €", "USD 12.50".
@@ -166,4 +166,4 @@ std::string Cleaner::ErrorReason(std::string_view raw) const {
   return r;
 }
 
-}  // namespace saleslake::etl
+}  // namespace saleslake::etl::internal
