@@ -1,14 +1,17 @@
 // Running an ETL job (`saleslake start-job --job-name NAME`, Glue job's role):
 //
-//   raw CSV files of the source table that no earlier run processed (the job bookmark)
+//   raw CSV files of the source table whose content no earlier run loaded (the job bookmark,
+//   by content identity: internal/bookmark.h); a loaded file whose content changed has its
+//   old rows removed in the same commit (or is refused when the job is append_only)
 //     -> read in parallel as text (csv::ReadCsv; malformed rows -> quarantine)
 //     -> typed with the source table's types by lenient cleaners (etl/clean.h; values that
 //        cannot be read -> quarantine with file, line, column, raw text and reason)
 //     -> column rules (reject | flag | fix) and flag_values
 //     -> column mappings (target column = SQL expression over source columns)
 //     -> PII: declared columns tokenized (keyed HMAC-SHA-256), other strings scanned and masked
-//     -> Hive partitions (<location>/<key>=<escaped value>/...), one Parquet file per partition
-//        and up to target_file_size_mb, partition columns in the path only
+//     -> Hive partitions (<location>/<key>=<escaped value>/...), Parquet files per raw file and
+//        partition (tagged with the raw file's content, DataFile::source_id) and up to
+//        target_file_size_mb, partition columns in the path only
 //     -> one catalog commit for the whole run (data files + the new bookmark, atomically)
 //     -> the run report (_system/runs/<job>/<run_id>.json), quarantine
 //        (quarantine/<job>/<run_id>/rejected.jsonl) and alerts (_system/alerts.jsonl).
