@@ -53,26 +53,10 @@ class CatalogCliTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out, nullptr, false);
   }
-  // Starts saleslake without waiting; returns the pid.
+  // Starts saleslake on this lake without waiting; returns the pid.
   pid_t Spawn(std::vector<std::string> args, const std::string& env_extra) {
-    args.insert(args.begin(), {SALESLAKE_BINARY, "--lake", lake_});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_store;
-    for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-    env_store.push_back(env_extra);
-    std::vector<char*> envp;
-    for (auto& e : env_store) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    return rc == 0 ? pid : -1;
+    args.insert(args.begin(), {"--lake", lake_});
+    return testing::SpawnSaleslake(args, {env_extra});
   }
   size_t CountUnder(const std::string& rel) {
     size_t n = 0;

@@ -11,9 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "etl/etl_test_util.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace saleslake {
 namespace {
@@ -220,32 +219,13 @@ TEST_F(EtlIntegrationTest, KilledRunLeavesThePreviousSnapshotAndTheRerunComplete
   auto first = StartJob();
   ASSERT_EQ(first["status"], "warned");
   Generate("b.csv", 2000, 2, false);
-  // Start a run that pauses before its commit, and kill it there.
-  std::vector<std::string> args = {SALESLAKE_BINARY, "--lake", lake_, "start-job", "--job-name", "test-job"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-  env_store.emplace_back("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS=60000");
-  std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data()), 0);
-  // Wait until its data files exist (written before the pause), then kill it.
-  bool wrote = false;
-  for (int i = 0; i < 600 && !wrote; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (auto& e : std::filesystem::recursive_directory_iterator(lake_ + "/processed_data"))
-      if (e.path().filename().string().rfind("part-", 0) == 0 &&
-          testing::ReadFile(e.path()).size() > 0 && e.path().string().find(first["run_id"].get<std::string>()) == std::string::npos)
-        wrote = true;
-  }
-  kill(pid, SIGKILL);
-  int status;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(wrote);
+  // Start a run that pauses before its commit, and kill it there once its data files exist
+  // (written before the pause).
+  int pid = testing::SpawnSaleslake({"--lake", lake_, "start-job", "--job-name", "test-job"},
+                                    {"SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS=60000"});
+  ASSERT_GT(pid, 0);
+  const std::string first_run = first["run_id"];
+  ASSERT_TRUE(testing::KillWhen(pid, [&] { return testing::OtherRunWroteDataFiles(lake_, first_run); }));
   auto desc = Sl({"describe", "sales_data", "--format", "json"});
   auto d = nlohmann::json::parse(desc.out, nullptr, false);
   ASSERT_FALSE(d.is_discarded()) << desc.out << desc.err;

@@ -2,20 +2,13 @@
 // of raw files across re-uploads, copies, renames and lake copies; replacement of a changed
 // file's rows (or refusal, append-only); header-only files; a killed replacing run.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
+#include "etl/etl_test_util.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace saleslake {
 namespace {
@@ -351,32 +344,12 @@ TEST_F(ExactlyOnceTest, KilledReplacingRunShowsOneVersionOnly) {
   Upload(dir_.Join("a60/a.csv"));
   ASSERT_EQ(Crawl().exit_code, 0);
 
-  std::vector<std::string> args = {SALESLAKE_BINARY, "--lake", lake_, "start-job", "--job-name", "test-job"};
-  std::vector<char*> argv;
-  for (auto& x : args) argv.push_back(x.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-  env_store.emplace_back("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS=60000");
-  std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data()), 0);
   // Killed once its new data files exist (before its commit).
-  bool wrote = false;
-  for (int i = 0; i < 600 && !wrote; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (auto& e : std::filesystem::recursive_directory_iterator(lake_ + "/processed_data"))
-      if (e.path().filename().string().rfind("part-", 0) == 0 &&
-          e.path().string().find(first["run_id"].get<std::string>()) == std::string::npos &&
-          std::filesystem::file_size(e.path()) > 0)
-        wrote = true;
-  }
-  kill(pid, SIGKILL);
-  int status;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(wrote);
+  int pid = testing::SpawnSaleslake({"--lake", lake_, "start-job", "--job-name", "test-job"},
+                                    {"SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS=60000"});
+  ASSERT_GT(pid, 0);
+  const std::string first_run = first["run_id"];
+  ASSERT_TRUE(testing::KillWhen(pid, [&] { return testing::OtherRunWroteDataFiles(lake_, first_run); }));
   EXPECT_EQ(Figures(), before);  // the old version, whole
   auto rerun = Job();
   EXPECT_EQ(rerun["files_replaced"].size(), 1u);

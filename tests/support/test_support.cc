@@ -31,6 +31,37 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+int SpawnSaleslake(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+  std::vector<std::string> all = {SALESLAKE_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  env_store.insert(env_store.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+bool KillWhen(int pid, const std::function<bool()>& ready, int timeout_ms) {
+  bool ok = false;
+  for (int waited = 0; waited < timeout_ms && !(ok = ready()); waited += 20) usleep(20 * 1000);
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return ok;
+}
+
 CommandResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_text,
                          const std::vector<std::string>& env) {
   CommandResult result;

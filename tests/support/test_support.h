@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ CommandResult RunSaleslakeIn(const std::string& lake, std::vector<std::string> a
 // Runs any program (argv[0] looked up in PATH).
 CommandResult RunProgram(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                          const std::vector<std::string>& env = {});
+
+// Starts the saleslake binary with `args`, this process's environment plus `extra_env`
+// ("NAME=value"), stdout and stderr to /dev/null, without waiting; returns its pid (-1 when it
+// could not start). The caller reaps it (waitpid).
+int SpawnSaleslake(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
+// Polls `ready` every 20 ms for at most `timeout_ms`, then SIGKILLs `pid` and reaps it. Returns
+// whether `ready` became true (crash tests kill a process at a known point).
+bool KillWhen(int pid, const std::function<bool()>& ready, int timeout_ms = 30000);
 
 // Absolute path of a file under ../shared/testdata, or "" when the shared data is absent.
 std::string SharedTestData(const std::string& rel);
