@@ -123,6 +123,10 @@ struct HttpRequestView {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string source_ip;       // the peer address ("127.0.0.1", "::1")
   bool secure_transport = false;  // TLS
+  // The whole body, for requests that carry no x-amz-content-sha256 (the JSON and query
+  // protocols sign the body's hash): the server reads the (size-limited) body first and passes
+  // it here. Unused when x-amz-content-sha256 is present.
+  std::optional<std::string_view> body;
 
   // The first value of a header (name lower-case), or nullopt.
   std::optional<std::string_view> Header(std::string_view lower_name) const;
@@ -319,9 +323,10 @@ class Policy {
   const std::string& text() const;  // the document as given
   size_t num_statements() const;
 
+  struct Rep;  // parsed statements; complete only inside the module
+  const Rep& rep() const { return *rep_; }
+
  private:
-  friend struct PolicyAccess;
-  struct Rep;
   explicit Policy(std::shared_ptr<const Rep> rep);
   std::shared_ptr<const Rep> rep_;  // immutable, shared between copies
 };
