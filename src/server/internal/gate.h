@@ -21,6 +21,8 @@ struct Principal {
   std::string arn;            // "arn:aws:iam::000000000000:user/alice"
   std::string user;           // "alice"
   std::string access_key_id;  // "" when anonymous
+  std::string account_id;
+  std::string user_id;        // "AIDA..."
 };
 
 // Condition keys beyond those the gate reads from the request itself (aws:SourceIp,
@@ -43,6 +45,10 @@ class Gate {
                           std::string_view /*resource*/, const HttpRequest& /*request*/) {}
   // Whether a request without any credentials may scrape /metrics.
   virtual bool open() const = 0;
+  // Refuses a bucket policy document the evaluator would not accept (MalformedPolicy).
+  virtual std::optional<ApiError> ValidateBucketPolicy(std::string_view /*document*/) {
+    return std::nullopt;
+  }
 };
 
 // --no-auth: every request is the anonymous admin; aws-chunked bodies are still decoded and

@@ -285,7 +285,7 @@ Outcome S3Service::Handle(const S3Request& s3, HttpRequest& request, const Princ
   if (op == "ListParts") return ListParts(s3);
   if (op == "ListMultipartUploads") return ListUploads(s3);
   if (op == "PutBucketPolicy" || op == "GetBucketPolicy" || op == "DeleteBucketPolicy") {
-    return BucketPolicy(s3, request);
+    return BucketPolicy(s3, request, gate);
   }
   return MakeError(501, "NotImplemented", op + " is not implemented");
 }
@@ -958,7 +958,7 @@ Outcome S3Service::ListUploads(const S3Request& s3) {
   return Xml(x + "</ListMultipartUploadsResult>");
 }
 
-Outcome S3Service::BucketPolicy(const S3Request& s3, HttpRequest& request) {
+Outcome S3Service::BucketPolicy(const S3Request& s3, HttpRequest& request, Gate& gate) {
   if (s3.operation == "GetBucketPolicy") {
     auto text = lake_->Get(std::string(kPolicyKey));
     if (!text.ok()) return MakeError(404, "NoSuchBucketPolicy", "The bucket policy does not exist");
@@ -977,6 +977,7 @@ Outcome S3Service::BucketPolicy(const S3Request& s3, HttpRequest& request) {
   if (j.is_discarded() || !j.is_object()) {
     return MakeError(400, "MalformedPolicy", "Policies must be valid JSON");
   }
+  if (auto err = gate.ValidateBucketPolicy(request.body)) return *err;
   if (Status s = lake_->Put(std::string(kPolicyKey), request.body); !s.ok()) return Internal(s);
   HttpResponse r;
   r.status = 204;

@@ -103,7 +103,7 @@ class S3Service {
   Outcome AbortMultipart(const S3Request& s3);
   Outcome ListParts(const S3Request& s3);
   Outcome ListUploads(const S3Request& s3);
-  Outcome BucketPolicy(const S3Request& s3, HttpRequest& request);
+  Outcome BucketPolicy(const S3Request& s3, HttpRequest& request, Gate& gate);
 
   // The object's metadata: the sidecar when it matches, else computed (MD5) and cached.
   Result<Meta> MetaOf(const io::ObjectInfo& info);
