@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -55,7 +56,7 @@ class ServerTest : public ::testing::Test {
   CommandResult Aws(std::vector<std::string> args) {
     std::vector<std::string> argv = {"/usr/bin/aws", "--endpoint-url", server_.url()};
     argv.insert(argv.end(), args.begin(), args.end());
-    if (args.size() > 1 && args[0] == "s3" && (args[1] == "cp" || args[1] == "sync" || args[1] == "rm")) {
+    if (args.size() > 1 && args[0] == "s3" && (args[1] == "cp" || args[1] == "sync")) {
       argv.push_back("--no-progress");
     }
     return RunProgram(argv, "", env_);

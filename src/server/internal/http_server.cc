@@ -258,6 +258,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (ec == http::error::header_limit) {
         return Reject(431, "RequestHeaderSectionTooLarge", "Your request header section is too large.");
       }
+      if (ec == http::error::body_limit) {  // a Content-Length over the limit
+        return Reject(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.");
+      }
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
           ec == net::error::operation_aborted || ec == net::error::eof ||
           ec == net::error::connection_reset) {

@@ -82,7 +82,7 @@ std::optional<std::pair<int64_t, int64_t>> ParseRange(std::string_view h, uint64
     return std::make_pair(std::max<int64_t>(0, n - b), n - 1);
   }
   if (!num(h.substr(0, dash), &a)) return std::nullopt;
-  if (dash + 1 == h.size()) b = n - 1;
+  if (dash + 1 == h.size()) b = INT64_MAX;
   else if (!num(h.substr(dash + 1), &b)) return std::nullopt;
   if (b < a) return std::nullopt;
   if (a >= n) return std::make_pair(int64_t{-1}, int64_t{-1});

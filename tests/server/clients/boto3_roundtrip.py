@@ -6,6 +6,7 @@ Exits 0 when every check passed; prints the first failure otherwise.
 import datetime
 import hashlib
 import sys
+import types
 import urllib.error
 import urllib.request
 
@@ -15,7 +16,7 @@ import botocore.config
 
 endpoint, bucket = sys.argv[1], sys.argv[2]
 s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=botocore.config.Config(s3={"addressing_style": "path"},
+                  config=botocore.config.Config(signature_version="s3v4", s3={"addressing_style": "path"},
                                                 retries={"max_attempts": 1}))
 
 
@@ -107,23 +108,41 @@ except s3.exceptions.ClientError as e:
 
 # presigned GET: valid now, and one signed two hours ago for one hour -> 403
 url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "raw_data/boto/a.txt"}, ExpiresIn=600)
-check(urllib.request.urlopen(url).read() == body, "presigned GET")
+try:
+    check(urllib.request.urlopen(url).read() == body, "presigned GET")
+except urllib.error.HTTPError as e:
+    check(False, "presigned GET %s: %s %r" % (url, e.code, e.read()))
 
 
-class PastDatetime(datetime.datetime):
+# A URL signed two hours ago for one hour: botocore's signers read the time from their module's
+# `datetime`, so they get a copy of that module whose clock runs two hours behind.
+real_datetime = datetime.datetime
+
+
+class PastDatetime(real_datetime):
     @classmethod
     def utcnow(cls):
-        return datetime.datetime.utcnow() - datetime.timedelta(hours=2)
+        return real_datetime.utcnow() - datetime.timedelta(hours=2)
 
     @classmethod
     def now(cls, tz=None):
-        return datetime.datetime.now(tz) - datetime.timedelta(hours=2)
+        return real_datetime.now(tz) - datetime.timedelta(hours=2)
 
 
-real = botocore.auth.datetime.datetime
-botocore.auth.datetime.datetime = PastDatetime
+past = types.SimpleNamespace(**{k: getattr(datetime, k) for k in dir(datetime) if not k.startswith("__")})
+past.datetime = PastDatetime
+signer_modules = [botocore.auth]
+try:
+    import botocore.crt.auth
+    signer_modules.append(botocore.crt.auth)
+except ImportError:
+    pass
+saved = [m.datetime for m in signer_modules]
+for m in signer_modules:
+    m.datetime = past
 old_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "raw_data/boto/a.txt"}, ExpiresIn=3600)
-botocore.auth.datetime.datetime = real
+for m, d in zip(signer_modules, saved):
+    m.datetime = d
 try:
     urllib.request.urlopen(old_url)
     check(False, "expired presigned URL must be refused")
