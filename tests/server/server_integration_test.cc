@@ -136,7 +136,11 @@ TEST_F(ServerTest, AwsCliCopySyncRangePresign) {
   std::string u = url.out.substr(0, url.out.find('\n'));
   auto curl = RunProgram({"curl", "-s", "-w", "\n%{http_code}", u});
   EXPECT_EQ(curl.out, "a,b\n1,x\n\n200");
-  auto tampered = RunProgram({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", u + "x"});
+  std::string bad_sig = u;
+  size_t sig = bad_sig.find("X-Amz-Signature=");
+  ASSERT_NE(sig, std::string::npos);
+  bad_sig[sig + 16] = bad_sig[sig + 16] == '0' ? '1' : '0';
+  auto tampered = RunProgram({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", bad_sig});
   EXPECT_EQ(tampered.out, "403");
 
   // The access log has one JSON line per request, without signatures.
