@@ -17,7 +17,7 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
   libcli11-dev libfmt-dev libfast-float-dev libre2-dev libxxhash-dev
   libboost-dev
-  awscli python3-boto3 curl
+  awscli python3-boto3 curl openssl
 )
 # Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a
 # newer one than Debian's, which is fine.

@@ -169,6 +169,59 @@ TEST_F(ServerTest, JavaScriptSdkRoundTrip) {
   EXPECT_NE(r.out.find("sdk round trip ok"), std::string::npos) << r.out << r.err;
 }
 
+// A file uploaded with `aws s3 cp` is crawled and loaded by my-etl-job exactly like one uploaded
+// with `saleslake upload`: same event, same crawl, same rows.
+TEST_F(ServerTest, AwsCliUploadFeedsTheEtlJobLikeSaleslakeUpload) {
+  UseAdmin();
+  StartServer();
+  std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "3000", "--seed", "5", "--messy", "--out", csv}).exit_code, 0);
+  auto cp = Aws({"s3", "cp", csv, std::string("s3://") + kBucket + "/raw_data/"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  std::string other = dir_.Join("other");
+  ASSERT_EQ(RunSaleslakeIn(other, {"init"}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(other, {"upload", csv}).exit_code, 0);
+
+  auto summary = [](const std::string& lake) {
+    auto crawl = RunSaleslakeIn(lake, {"crawl"});
+    EXPECT_EQ(crawl.exit_code, 0) << crawl.err;
+    auto job = RunSaleslakeIn(lake, {"start-job", "--job-name", "my-etl-job", "--format", "json"});
+    EXPECT_EQ(job.exit_code, 0) << job.err;
+    auto q = RunSaleslakeIn(lake, {"query", "SELECT count(*), sum(amount), count(DISTINCT customer_id) FROM sales_data",
+                                   "--format", "csv"});
+    EXPECT_EQ(q.exit_code, 0) << q.err;
+    std::string events = ReadFile(lake + "/_system/events.jsonl");
+    size_t sha = events.find("\"sha256\":");
+    return crawl.out + "|" + q.out + "|" + (sha == std::string::npos ? "" : events.substr(sha, 76));
+  };
+  std::string via_s3 = summary(lake_);
+  EXPECT_EQ(via_s3, summary(other));
+  EXPECT_NE(via_s3.find("raw_data/sales.csv"), std::string::npos) << via_s3;
+  // /metrics reads the job figures from the run history.
+  auto metrics = RawExchange(server_.port(), "GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n");
+  EXPECT_NE(metrics.body.find("saleslake_job_runs_total{job=\"my-etl-job\",status=\""), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("saleslake_job_rows_loaded_total{job=\"my-etl-job\"}"), std::string::npos);
+  EXPECT_NE(metrics.body.find("saleslake_request_duration_seconds_bucket{api=\"s3\",operation=\"PutObject\",le=\"+Inf\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(ServerTest, ServesTls) {
+  UseAdmin();
+  auto cert = RunProgram({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                          "/CN=localhost", "-keyout", dir_.Join("key.pem"), "-out", dir_.Join("cert.pem")});
+  ASSERT_EQ(cert.exit_code, 0) << cert.err;
+  StartServer({"--tls-cert", dir_.Join("cert.pem"), "--tls-key", dir_.Join("key.pem")});
+  std::string url = "https://127.0.0.1:" + std::to_string(server_.port());
+  auto health = RunProgram({"curl", "-sk", url + "/healthz"});
+  EXPECT_EQ(health.out, "ok\n") << health.err;
+  auto plain = RunProgram({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", server_.url() + "/healthz"});
+  EXPECT_NE(plain.out, "200");
+  auto ls = RunProgram({"/usr/bin/aws", "--endpoint-url", url, "--no-verify-ssl", "s3", "ls"}, "", env_);
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find(kBucket), std::string::npos);
+  EXPECT_EQ(server_.Stop(), 0);
+}
+
 TEST_F(ServerTest, AuthenticationAndAuthorization) {
   UseAdmin();
   Key nobody = CreateUserWithKey(lake_, "nobody", "");
