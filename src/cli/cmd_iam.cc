@@ -62,8 +62,16 @@ Result<std::string> PolicyDocument(const std::string& arg) {
 // --context-entries in the AWS CLI shorthand
 // ("ContextKeyName=aws:SourceIp,ContextKeyValues=10.0.0.1,ContextKeyType=ip", values may
 // repeat after ContextKeyValues=) or as a JSON array of {"ContextKeyName", "ContextKeyValues"}.
-Result<auth::RequestContext> ContextEntries(const std::vector<std::string>& entries) {
+Result<auth::RequestContext> ContextEntries(std::vector<std::string> entries) {
   auth::RequestContext ctx;
+  // CLI11 splits a bracketed argument ("[{...},{...}]") at its commas; the JSON form is whole
+  // again once the pieces are joined.
+  if (!entries.empty() && !entries[0].empty() && (entries[0][0] == '[' || entries[0][0] == '{')) {
+    std::string joined;
+    for (const auto& e : entries) joined += (joined.empty() ? "" : ",") + e;
+    if (joined[0] != '[') joined = "[" + joined + "]";
+    entries = {joined};
+  }
   for (const std::string& e : entries) {
     if (!e.empty() && (e.front() == '[' || e.front() == '{')) {
       try {
