@@ -501,6 +501,11 @@ class Iam {
 constexpr std::string_view kAdministratorAccessPolicy =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
 
+// What `init` does: when the account has no user named "admin", creates it with
+// kAdministratorAccessPolicy (inline, named AdministratorAccess) and one access key, returned
+// with its secret; nullopt when the admin already exists (init is idempotent).
+Result<std::optional<AccessKeyInfo>> EnsureAdmin(Iam& iam);
+
 // ---------------------------------------------------------------------------------------------
 // Audit log: _system/audit/YYYY-MM-DD.jsonl, one JSON object per line, appended with a single
 // write (O_APPEND, 0600) per line on a local lake; elsewhere one object per line.

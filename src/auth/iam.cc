@@ -881,4 +881,19 @@ Status Iam::DeleteLoginProfile(std::string_view user_name) {
   });
 }
 
+// ---- init
+
+Result<std::optional<AccessKeyInfo>> EnsureAdmin(Iam& iam) {
+  auto existing = iam.GetUser("admin");
+  if (existing.ok()) return std::optional<AccessKeyInfo>();
+  if (ErrorCodeOf(existing.status()) != ErrorCode::kNoSuchEntity) return existing.status();
+  auto user = iam.CreateUser("admin");
+  // A concurrent init created it first: that one prints the key.
+  if (ErrorCodeOf(user.status()) == ErrorCode::kEntityAlreadyExists) return std::optional<AccessKeyInfo>();
+  SL_RETURN_IF_ERROR(user.status());
+  SL_RETURN_IF_ERROR(iam.PutUserPolicy("admin", "AdministratorAccess", kAdministratorAccessPolicy));
+  SL_ASSIGN_OR_RETURN(AccessKeyInfo key, iam.CreateAccessKey("admin"));
+  return std::optional<AccessKeyInfo>(std::move(key));
+}
+
 }  // namespace saleslake::auth

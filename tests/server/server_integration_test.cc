@@ -45,7 +45,7 @@ class ServerTest : public ::testing::Test {
 
   // An admin key and the environment the AWS CLI / boto3 / the SDK read it from.
   void UseAdmin() {
-    admin_ = CreateUserWithKey(lake_, "admin", kAdminPolicy);
+    admin_ = CreateUserWithKey(lake_, "s3admin", kAdminPolicy);
     WriteFile(dir_.Join("aws-config"), "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n");
     env_ = {"AWS_ACCESS_KEY_ID=" + admin_.id, "AWS_SECRET_ACCESS_KEY=" + admin_.secret,
             "AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=" + dir_.Join("aws-config"),
@@ -268,7 +268,7 @@ TEST_F(ServerTest, RefusesUnsafeBinds) {
   auto r = RunSaleslakeIn(lake_, {"serve", "--host", "0.0.0.0", "--port", "0", "--no-auth"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--no-auth"), std::string::npos) << r.err;
-  CreateUserWithKey(lake_, "admin", kAdminPolicy);
+  CreateUserWithKey(lake_, "s3admin", kAdminPolicy);
   r = RunSaleslakeIn(lake_, {"serve", "--host", "0.0.0.0", "--port", "0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("TLS is required"), std::string::npos) << r.err;

@@ -219,6 +219,7 @@ class Parser {
         continue;
       }
       if (pos_ + 1 >= t_.size()) return Error(pos_, "unterminated escape");
+      const size_t esc = pos_;
       char e = t_[pos_ + 1];
       pos_ += 2;
       switch (e) {
@@ -232,23 +233,23 @@ class Parser {
         case 't': out->push_back('\t'); break;
         case 'u': {
           uint32_t cp;
-          if (!Hex4(pos_, &cp)) return Error(pos_ - 2, "malformed \\u escape");
+          if (!Hex4(pos_, &cp)) return Error(esc, "malformed \\u escape");
           pos_ += 4;
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
             if (t_.substr(pos_, 2) != "\\u" || !Hex4(pos_ + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-              return Error(pos_, "unpaired UTF-16 surrogate");
+              return Error(esc, "unpaired UTF-16 surrogate");
             }
             pos_ += 6;
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return Error(pos_ - 6, "unpaired UTF-16 surrogate");
+            return Error(esc, "unpaired UTF-16 surrogate");
           }
           AppendUtf8(cp, out);
           break;
         }
         default:
-          return Error(pos_ - 2, std::string("unknown escape '\\") + e + "'");
+          return Error(esc, std::string("unknown escape '\\") + e + "'");
       }
     }
   }
