@@ -155,6 +155,23 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
   return std::get<HttpResponse>(std::move(out));
 }
 
+template <class Run>
+HttpResponse Dispatcher::AuthorizeAndRun(Protocol protocol, const std::string& action,
+                                         const std::string& resource, HttpRequest& request,
+                                         const Principal& principal, RequestNote* note, Run run) {
+  if (auto denied = gate_->Authorize(principal, action, resource, request, {})) {
+    metrics_->AuthDenied(denied->code);
+    note->error_code = denied->code;
+    return RenderError(protocol, *denied, request);
+  }
+  Outcome out = run();
+  if (auto* err = std::get_if<ApiError>(&out)) {
+    note->error_code = err->code;
+    return RenderError(protocol, *err, request);
+  }
+  return std::get<HttpResponse>(std::move(out));
+}
+
 HttpResponse Dispatcher::HandleJson(HttpRequest& request, const Principal& principal,
                                     RequestNote* note) {
   const std::string target = request.HeaderOr("x-amz-target");
@@ -179,17 +196,8 @@ HttpResponse Dispatcher::HandleJson(HttpRequest& request, const Principal& princ
     note->error_code = e.code;
     return RenderError(Protocol::kJson, e, request);
   }
-  if (auto denied = gate_->Authorize(principal, op.iam_action, op.resource(input), request, {})) {
-    metrics_->AuthDenied(denied->code);
-    note->error_code = denied->code;
-    return RenderError(Protocol::kJson, *denied, request);
-  }
-  Outcome out = op.handler(input, principal, request);
-  if (auto* err = std::get_if<ApiError>(&out)) {
-    note->error_code = err->code;
-    return RenderError(Protocol::kJson, *err, request);
-  }
-  return std::get<HttpResponse>(std::move(out));
+  return AuthorizeAndRun(Protocol::kJson, op.iam_action, op.resource(input), request, principal, note,
+                         [&] { return op.handler(input, principal, request); });
 }
 
 HttpResponse Dispatcher::HandleQuery(HttpRequest& request, const Principal& principal,
@@ -215,17 +223,8 @@ HttpResponse Dispatcher::HandleQuery(HttpRequest& request, const Principal& prin
   }
   note->api = it->second.first;
   const QueryOperation& op = it->second.second;
-  if (auto denied = gate_->Authorize(principal, op.iam_action, op.resource(params), request, {})) {
-    metrics_->AuthDenied(denied->code);
-    note->error_code = denied->code;
-    return RenderError(Protocol::kQuery, *denied, request);
-  }
-  Outcome out = op.handler(params, principal, request);
-  if (auto* err = std::get_if<ApiError>(&out)) {
-    note->error_code = err->code;
-    return RenderError(Protocol::kQuery, *err, request);
-  }
-  return std::get<HttpResponse>(std::move(out));
+  return AuthorizeAndRun(Protocol::kQuery, op.iam_action, op.resource(params), request, principal, note,
+                         [&] { return op.handler(params, principal, request); });
 }
 
 }  // namespace saleslake::server::internal

@@ -87,6 +87,11 @@ class Dispatcher {
   HttpResponse HandleJson(HttpRequest& request, const Principal& principal, RequestNote* note);
   HttpResponse HandleQuery(HttpRequest& request, const Principal& principal, RequestNote* note);
   HttpResponse HandleMetrics(HttpRequest& request, RequestNote* note);
+  // Authorizes `action` on `resource`, then runs the operation; errors in the protocol's format.
+  template <class Run>
+  HttpResponse AuthorizeAndRun(Protocol protocol, const std::string& action, const std::string& resource,
+                               HttpRequest& request, const Principal& principal, RequestNote* note,
+                               Run run);
 
   DispatcherOptions options_;
   Gate* gate_;

@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "etl/report.h"
 
 namespace saleslake::server::internal {
 
@@ -90,10 +89,15 @@ std::string Metrics::Render(const io::ObjectStore* lake) const {
     // Job figures come from the run history, so they survive restarts and include CLI runs.
     std::map<std::pair<std::string, std::string>, uint64_t> runs;  // (job, status) -> runs
     std::map<std::string, std::pair<uint64_t, uint64_t>> rows;     // job -> (loaded, quarantined)
-    auto reports = etl::LoadRunReports(*lake, "");
+    // The run reports `saleslake runs` shows: _system/runs/<job>/<run_id>.json (read directly,
+    // so the server does not link the ETL engine for one listing).
+    auto reports = lake->List("_system/runs/");
     if (reports.ok()) {
-      for (const std::string& line : *reports) {
-        auto j = nlohmann::json::parse(line, nullptr, false);
+      for (const io::ObjectInfo& o : *reports) {
+        if (o.key.size() < 5 || o.key.compare(o.key.size() - 5, 5, ".json") != 0) continue;
+        auto text = lake->Get(o.key);
+        if (!text.ok()) continue;
+        auto j = nlohmann::json::parse(*text, nullptr, false);
         if (j.is_discarded() || !j.is_object()) continue;
         std::string job = j.value("job", "");
         ++runs[{job, j.value("status", "")}];
