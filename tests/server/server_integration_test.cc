@@ -187,7 +187,7 @@ TEST_F(ServerTest, AwsCliUploadFeedsTheEtlJobLikeSaleslakeUpload) {
     EXPECT_EQ(crawl.exit_code, 0) << crawl.err;
     auto job = RunSaleslakeIn(lake, {"start-job", "--job-name", "my-etl-job", "--format", "json"});
     EXPECT_EQ(job.exit_code, 0) << job.err;
-    auto q = RunSaleslakeIn(lake, {"query", "SELECT count(*), sum(amount), count(DISTINCT customer_id) FROM sales_data",
+    auto q = RunSaleslakeIn(lake, {"query", "SELECT count(*), round(sum(amount), 2), count(DISTINCT customer_id) FROM sales_data",
                                    "--format", "csv"});
     EXPECT_EQ(q.exit_code, 0) << q.err;
     std::string events = ReadFile(lake + "/_system/events.jsonl");

@@ -25,6 +25,12 @@ std::string Num(double v) {
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
+// Bucket bounds as people write them ("0.0005", not "0.00050000000000000001").
+std::string Le(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 }  // namespace
 
 void Metrics::Observe(const std::string& api, const std::string& operation, int status,
@@ -62,7 +68,7 @@ std::string Metrics::Render(const io::ObjectStore* lake) const {
     for (const auto& [k, h] : latency_) {
       std::string labels = "api=\"" + Label(k.first) + "\",operation=\"" + Label(k.second) + "\"";
       for (size_t i = 0; i < kNumBuckets; ++i) {
-        o += "saleslake_request_duration_seconds_bucket{" + labels + ",le=\"" + Num(kBuckets[i]) +
+        o += "saleslake_request_duration_seconds_bucket{" + labels + ",le=\"" + Le(kBuckets[i]) +
              "\"} " + std::to_string(h.buckets[i]) + "\n";
       }
       o += "saleslake_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
