@@ -207,6 +207,13 @@ Status S3Service::WriteMeta(const std::string& key, const Meta& meta) {
     std::lock_guard<std::mutex> lock(cache_mu_);
     etag_cache_[key] = meta;
   }
+  // A plain object (MD5 ETag, default type, no user metadata) needs no sidecar: everything about
+  // it can be recomputed from the content. That saves a durable write (two fsyncs) per small PUT;
+  // an older sidecar of the key no longer matches its size and mtime, so it is never used.
+  bool plain = meta.etag.find('-') == std::string::npos && meta.user.empty() &&
+               (meta.content_type.empty() || meta.content_type == "binary/octet-stream" ||
+                meta.content_type == "application/octet-stream");
+  if (plain) return Status::OK();
   return lake_->Put(std::string(kMetaPrefix) + key + ".json",
                     j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
