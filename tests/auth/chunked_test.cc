@@ -7,22 +7,14 @@
 #include "auth/auth.h"
 #include "auth/internal/crypto.h"
 #include "auth/internal/verify.h"
+#include "auth/example_keys.h"
 
 namespace saleslake::auth {
 namespace {
 
-constexpr const char* kKeyId = "AKIAIOSFODNN7EXAMPLE";
-constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-
-internal::KeyLookup ExampleKeys() {
-  return [](std::string_view id) -> std::optional<internal::KeyRecord> {
-    if (id != kKeyId) return std::nullopt;
-    internal::KeyRecord r;
-    r.secret = kSecret;
-    r.principal = Principal{"123456789012", "example", "AIDAEXAMPLE", "arn:aws:iam::123456789012:user/example", ""};
-    return r;
-  };
-}
+using testing::ExampleKeys;
+using testing::kKeyId;
+using testing::kSecret;
 
 // Feeds `body` in pieces of random sizes (fixed seed) and returns the payload and the status.
 Status Decode(ChunkedBodyDecoder& d, const std::string& body, std::string* out, unsigned seed = 7) {
