@@ -494,6 +494,12 @@ class Iam {
  private:
   struct Rep;
   explicit Iam(std::unique_ptr<Rep> rep);
+  // The user (group=false) and group forms of the inline-policy calls above.
+  Status PutInlinePolicy(bool group, std::string_view owner, std::string_view policy_name,
+                         std::string_view document);
+  Result<std::string> GetInlinePolicy(bool group, std::string_view owner, std::string_view policy_name);
+  Result<std::vector<std::string>> ListInlinePolicies(bool group, std::string_view owner);
+  Status DeleteInlinePolicy(bool group, std::string_view owner, std::string_view policy_name);
   std::unique_ptr<Rep> rep_;
 };
 

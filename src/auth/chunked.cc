@@ -388,9 +388,14 @@ Status ChunkedBodyDecoder::Finish() {
     s.phase = State::Phase::kDone;
     return Status::OK();
   }
-  // A body that ends right after the trailer lines, without the final empty line, is accepted
-  // (some clients omit it); anything cut inside a chunk is not.
-  if (s.phase == State::Phase::kTrailer && s.line.empty()) {
+  // A body that ends right after the trailer lines, without the final empty line or even the
+  // last CRLF, is accepted (some clients omit them); anything cut inside a chunk is not.
+  if (s.phase == State::Phase::kTrailer) {
+    if (!s.line.empty()) {
+      if (s.line.back() == '\r') s.line.pop_back();
+      SL_RETURN_IF_ERROR(s.ParseTrailerLine());
+      s.line.clear();
+    }
     SL_RETURN_IF_ERROR(s.FinishTrailer());
   }
   if (s.phase != State::Phase::kDone) {

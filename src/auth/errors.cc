@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "auth/auth.h"
+#include "common/types.h"
 
 namespace saleslake::auth {
 namespace {
@@ -119,82 +120,36 @@ std::string FormatUtc(TimePoint t, const char* format) {
   return std::string(buf, n);
 }
 
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
 }  // namespace
 
 std::string FormatAmzDate(TimePoint t) { return FormatUtc(t, "%Y%m%dT%H%M%SZ"); }
 std::string FormatIso8601(TimePoint t) { return FormatUtc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::optional<TimePoint> ParseTime(std::string_view s) {
-  int y, mo, d, h = 0, mi = 0, se = 0;
-  size_t pos = 0;
-  bool basic = s.size() == 16 && s[8] == 'T' && s[15] == 'Z';  // 20130524T000000Z
-  if (basic) {
-    if (!Digits(s, 0, 4, &y) || !Digits(s, 4, 2, &mo) || !Digits(s, 6, 2, &d) ||
-        !Digits(s, 9, 2, &h) || !Digits(s, 11, 2, &mi) || !Digits(s, 13, 2, &se)) {
-      return std::nullopt;
-    }
-  } else {
-    // 2013-05-24, 2013-05-24T00:00:00Z, 2013-05-24T00:00:00.123Z, ...+01:00
-    if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-        s[7] != '-' || !Digits(s, 8, 2, &d)) {
-      return std::nullopt;
-    }
-    pos = 10;
-    int offset_s = 0;
-    if (pos < s.size()) {
-      if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
-      if (!Digits(s, pos + 1, 2, &h) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-          !Digits(s, pos + 4, 2, &mi)) {
-        return std::nullopt;
-      }
-      pos += 6;
-      if (pos < s.size() && s[pos] == ':') {
-        if (!Digits(s, pos + 1, 2, &se)) return std::nullopt;
-        pos += 3;
-      }
-      if (pos < s.size() && s[pos] == '.') {
-        ++pos;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-      }
-      if (pos < s.size()) {
-        if (s[pos] == 'Z' || s[pos] == 'z') {
-          ++pos;
-        } else if (s[pos] == '+' || s[pos] == '-') {
-          int oh, om;
-          if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-              !Digits(s, pos + 4, 2, &om)) {
-            return std::nullopt;
-          }
-          offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
-          pos += 6;
-        } else {
-          return std::nullopt;
-        }
-      }
-      if (pos != s.size()) return std::nullopt;
-    }
-    se -= offset_s;
+  std::string text(s);
+  // The SigV4 basic form 20130524T000000Z becomes ISO 8601 for common's parser.
+  if (s.size() == 16 && s[8] == 'T' && s[15] == 'Z') {
+    text = std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" +
+           std::string(s.substr(6, 2)) + "T" + std::string(s.substr(9, 2)) + ":" +
+           std::string(s.substr(11, 2)) + ":" + std::string(s.substr(13, 2)) + "Z";
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59) return std::nullopt;
-  // Days from civil (H. Hinnant's algorithm), so no timegm/TZ dependence.
-  int yy = y - (mo <= 2);
-  int era = (yy >= 0 ? yy : yy - 399) / 400;
-  unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
-  int64_t secs = days * 86400 + h * 3600 + mi * 60 + se;
-  return TimePoint(std::chrono::seconds(secs));
+  // A "+hh:mm" / "-hh:mm" offset (common's parser takes UTC only).
+  int64_t offset_s = 0;
+  if (text.size() > 16 && text[10] == 'T' && (text[text.size() - 6] == '+' || text[text.size() - 6] == '-') &&
+      text[text.size() - 3] == ':') {
+    std::string_view off = std::string_view(text).substr(text.size() - 6);
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!digit(off[1]) || !digit(off[2]) || !digit(off[4]) || !digit(off[5])) return std::nullopt;
+    int h = (off[1] - '0') * 10 + (off[2] - '0'), m = (off[4] - '0') * 10 + (off[5] - '0');
+    if (h > 23 || m > 59) return std::nullopt;
+    offset_s = (h * 3600 + m * 60) * (off[0] == '+' ? 1 : -1);
+    text.resize(text.size() - 6);
+  }
+  if (text.size() > 10 && text[10] == ' ') return std::nullopt;  // only the 'T' form
+  std::optional<int64_t> micros = ParseIsoTimestamp(text);
+  if (!micros) return std::nullopt;
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+      std::chrono::microseconds(*micros) - std::chrono::seconds(offset_s)));
 }
 
 std::optional<std::string_view> HttpRequestView::Header(std::string_view lower_name) const {

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <shared_mutex>
+#include <type_traits>
 
 #include "auth/auth.h"
 #include "auth/internal/crypto.h"
@@ -767,84 +767,91 @@ Status NoPolicy(std::string_view owner, std::string_view name) {
 }
 }  // namespace
 
-Status Iam::PutUserPolicy(std::string_view user_name, std::string_view policy_name,
-                          std::string_view document) {
+namespace {
+// The inline policies of a user or a group (`group`), or nullptr when there is no such entity.
+template <typename DocT>
+auto* PoliciesOf(DocT& d, bool group, std::string_view owner) {
+  using Map = std::conditional_t<std::is_const_v<DocT>, const std::map<std::string, std::string>,
+                                 std::map<std::string, std::string>>;
+  Map* out = nullptr;
+  if (group) {
+    auto it = d.groups.find(std::string(owner));
+    if (it != d.groups.end()) out = &it->second.policies;
+  } else {
+    auto it = d.users.find(std::string(owner));
+    if (it != d.users.end()) out = &it->second.policies;
+  }
+  return out;
+}
+
+Status NoOwner(bool group, std::string_view owner) { return group ? NoGroup(owner) : NoUser(owner); }
+}  // namespace
+
+Status Iam::PutInlinePolicy(bool group, std::string_view owner, std::string_view policy_name,
+                            std::string_view document) {
   SL_RETURN_IF_ERROR(Policy::Parse(document).status());  // refuse before taking the write lock
   return rep_->Mutate([&](Doc& d) -> Status {
-    auto u = d.users.find(std::string(user_name));
-    if (u == d.users.end()) return NoUser(user_name);
-    return PutPolicy(u->second.policies, policy_name, document, kUserPolicyChars,
-                     "user " + std::string(user_name));
+    auto* policies = PoliciesOf(d, group, owner);
+    if (!policies) return NoOwner(group, owner);
+    return PutPolicy(*policies, policy_name, document, group ? kGroupPolicyChars : kUserPolicyChars,
+                     (group ? "group " : "user ") + std::string(owner));
   });
 }
 
-Result<std::string> Iam::GetUserPolicy(std::string_view user_name, std::string_view policy_name) {
+Result<std::string> Iam::GetInlinePolicy(bool group, std::string_view owner, std::string_view policy_name) {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  auto u = snap->doc.users.find(std::string(user_name));
-  if (u == snap->doc.users.end()) return NoUser(user_name);
-  auto p = u->second.policies.find(std::string(policy_name));
-  if (p == u->second.policies.end()) return NoPolicy("user", policy_name);
+  const auto* policies = PoliciesOf(snap->doc, group, owner);
+  if (!policies) return NoOwner(group, owner);
+  auto p = policies->find(std::string(policy_name));
+  if (p == policies->end()) return NoPolicy(group ? "group" : "user", policy_name);
   return p->second;
 }
 
-Result<std::vector<std::string>> Iam::ListUserPolicies(std::string_view user_name) {
+Result<std::vector<std::string>> Iam::ListInlinePolicies(bool group, std::string_view owner) {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  auto u = snap->doc.users.find(std::string(user_name));
-  if (u == snap->doc.users.end()) return NoUser(user_name);
+  const auto* policies = PoliciesOf(snap->doc, group, owner);
+  if (!policies) return NoOwner(group, owner);
   std::vector<std::string> out;
-  for (const auto& [n, t] : u->second.policies) out.push_back(n);
+  for (const auto& [n, t] : *policies) out.push_back(n);
   return out;
 }
 
-Status Iam::DeleteUserPolicy(std::string_view user_name, std::string_view policy_name) {
+Status Iam::DeleteInlinePolicy(bool group, std::string_view owner, std::string_view policy_name) {
   return rep_->Mutate([&](Doc& d) -> Status {
-    auto u = d.users.find(std::string(user_name));
-    if (u == d.users.end()) return NoUser(user_name);
-    if (!u->second.policies.erase(std::string(policy_name))) return NoPolicy("user", policy_name);
+    auto* policies = PoliciesOf(d, group, owner);
+    if (!policies) return NoOwner(group, owner);
+    if (!policies->erase(std::string(policy_name))) return NoPolicy(group ? "group" : "user", policy_name);
     return Status::OK();
   });
 }
 
+Status Iam::PutUserPolicy(std::string_view user_name, std::string_view policy_name,
+                          std::string_view document) {
+  return PutInlinePolicy(false, user_name, policy_name, document);
+}
+Result<std::string> Iam::GetUserPolicy(std::string_view user_name, std::string_view policy_name) {
+  return GetInlinePolicy(false, user_name, policy_name);
+}
+Result<std::vector<std::string>> Iam::ListUserPolicies(std::string_view user_name) {
+  return ListInlinePolicies(false, user_name);
+}
+Status Iam::DeleteUserPolicy(std::string_view user_name, std::string_view policy_name) {
+  return DeleteInlinePolicy(false, user_name, policy_name);
+}
 Status Iam::PutGroupPolicy(std::string_view group_name, std::string_view policy_name,
                            std::string_view document) {
-  SL_RETURN_IF_ERROR(Policy::Parse(document).status());
-  return rep_->Mutate([&](Doc& d) -> Status {
-    auto g = d.groups.find(std::string(group_name));
-    if (g == d.groups.end()) return NoGroup(group_name);
-    return PutPolicy(g->second.policies, policy_name, document, kGroupPolicyChars,
-                     "group " + std::string(group_name));
-  });
+  return PutInlinePolicy(true, group_name, policy_name, document);
 }
-
 Result<std::string> Iam::GetGroupPolicy(std::string_view group_name, std::string_view policy_name) {
-  SL_RETURN_IF_ERROR(rep_->Reload());
-  auto snap = rep_->Current();
-  auto g = snap->doc.groups.find(std::string(group_name));
-  if (g == snap->doc.groups.end()) return NoGroup(group_name);
-  auto p = g->second.policies.find(std::string(policy_name));
-  if (p == g->second.policies.end()) return NoPolicy("group", policy_name);
-  return p->second;
+  return GetInlinePolicy(true, group_name, policy_name);
 }
-
 Result<std::vector<std::string>> Iam::ListGroupPolicies(std::string_view group_name) {
-  SL_RETURN_IF_ERROR(rep_->Reload());
-  auto snap = rep_->Current();
-  auto g = snap->doc.groups.find(std::string(group_name));
-  if (g == snap->doc.groups.end()) return NoGroup(group_name);
-  std::vector<std::string> out;
-  for (const auto& [n, t] : g->second.policies) out.push_back(n);
-  return out;
+  return ListInlinePolicies(true, group_name);
 }
-
 Status Iam::DeleteGroupPolicy(std::string_view group_name, std::string_view policy_name) {
-  return rep_->Mutate([&](Doc& d) -> Status {
-    auto g = d.groups.find(std::string(group_name));
-    if (g == d.groups.end()) return NoGroup(group_name);
-    if (!g->second.policies.erase(std::string(policy_name))) return NoPolicy("group", policy_name);
-    return Status::OK();
-  });
+  return DeleteInlinePolicy(true, group_name, policy_name);
 }
 
 // ---- login profiles

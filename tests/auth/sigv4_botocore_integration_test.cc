@@ -1,6 +1,6 @@
-// SigV4 against an independent implementation: botocore (Debian python3-boto3) signs requests
-// with a key that saleslake's IAM issued, and Iam::Verify must accept every one of them — and
-// refuse each once tampered with.
+// SigV4 against independent implementations: botocore (Debian python3-boto3) signs requests and
+// the AWS CLI v2 (Debian awscli, /usr/bin/aws) presigns a URL with a key that saleslake's IAM
+// issued; Iam::Verify must accept every one of them — and refuse each once tampered with.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -124,6 +124,40 @@ TEST(BotocoreSigV4Test, IamVerifiesWhatBotocoreSigns) {
   for (const auto& r : requests) {
     EXPECT_EQ(ErrorCodeOf((*iam)->Verify(r.View(), r.service, now).status()), ErrorCode::kAccessDenied) << r.name;
   }
+}
+
+TEST(BotocoreSigV4Test, AwsCliPresignedUrlVerifiesAndExpires) {
+  TempDir dir;
+  auto store = io::LocalStore::Open(dir.Join("lake"), true);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Put("_system/secret.key", std::string(64, '6')).ok());
+  auto iam = Iam::Open(**store, IamOptions{.create = true});
+  ASSERT_TRUE(iam.ok());
+  ASSERT_TRUE((*iam)->CreateUser("reader").ok());
+  auto key = (*iam)->CreateAccessKey("reader");
+  ASSERT_TRUE(key.ok());
+  auto r = RunProgram({"/usr/bin/aws", "s3", "presign", "s3://my-analytics-bucket/raw_data/sales 2024.csv",
+                       "--endpoint-url", "http://127.0.0.1:8080", "--expires-in", "600"},
+                      "", {"HOME=" + dir.path(), "AWS_ACCESS_KEY_ID=" + key->access_key_id,
+                           "AWS_SECRET_ACCESS_KEY=" + key->secret_access_key, "AWS_DEFAULT_REGION=us-east-1",
+                           "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string url = r.out.substr(0, r.out.find_last_not_of("\r\n") + 1);
+  std::string rest = url.substr(url.find('/', std::string("http://").size()));
+  std::string path = rest.substr(0, rest.find('?')), query = rest.substr(rest.find('?') + 1);
+  HttpRequestView v;
+  v.method = "GET";
+  v.raw_path = path;
+  v.raw_query = query;
+  v.headers = {{"host", "127.0.0.1:8080"}};
+  TimePoint now = SystemClock().Now();
+  auto a = (*iam)->Verify(v, "s3", now);
+  ASSERT_TRUE(a.ok()) << url << ": " << a.status().ToString();
+  EXPECT_TRUE(a->presigned);
+  EXPECT_EQ(a->principal.user_name, "reader");
+  EXPECT_EQ(ErrorCodeOf((*iam)->Verify(v, "s3", now + std::chrono::minutes(11)).status()), ErrorCode::kAccessDenied);
+  v.raw_path = "/my-analytics-bucket/raw_data/other.csv";
+  EXPECT_EQ(ErrorCodeOf((*iam)->Verify(v, "s3", now).status()), ErrorCode::kSignatureDoesNotMatch);
 }
 
 }  // namespace

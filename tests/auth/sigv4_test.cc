@@ -5,26 +5,18 @@
 
 #include "auth/auth.h"
 #include "auth/internal/verify.h"
+#include "auth/example_keys.h"
 
 namespace saleslake::auth {
 namespace {
 
-constexpr const char* kKeyId = "AKIAIOSFODNN7EXAMPLE";
-constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+using testing::ExampleKeys;
+using testing::kKeyId;
+using testing::kSecret;
+
 constexpr const char* kEmptySha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 TimePoint At(const char* amz) { return *ParseTime(amz); }
-
-internal::KeyLookup ExampleKeys(bool active = true) {
-  return [active](std::string_view id) -> std::optional<internal::KeyRecord> {
-    if (id != kKeyId) return std::nullopt;
-    internal::KeyRecord r;
-    r.secret = kSecret;
-    r.active = active;
-    r.principal = Principal{"123456789012", "example", "AIDAEXAMPLE", "arn:aws:iam::123456789012:user/example", ""};
-    return r;
-  };
-}
 
 HttpRequestView GetObjectExample() {
   HttpRequestView r;
