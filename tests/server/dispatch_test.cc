@@ -6,6 +6,7 @@
 #include "server/internal/dispatch.h"
 #include "server/internal/metrics.h"
 #include "server/internal/s3.h"
+#include "server/test_request.h"
 #include "support/test_support.h"
 
 namespace saleslake::server::internal {
@@ -47,13 +48,7 @@ class DispatchTest : public ::testing::Test {
 
   HttpResponse Run(std::string method, std::string target, std::vector<std::pair<std::string, std::string>> headers,
                    std::string body, RequestNote* note) {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.target = target;
-    size_t q = target.find('?');
-    r.raw_path = target.substr(0, q);
-    r.raw_query = q == std::string::npos ? "" : target.substr(q + 1);
-    r.headers.emplace("host", "127.0.0.1:8080");
+    HttpRequest r = MakeRequest(std::move(method), target);
     for (auto& [k, v] : headers) r.headers.emplace(k, v);
     r.body = std::move(body);
     r.request_id = "REQ1";

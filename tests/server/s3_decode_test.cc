@@ -5,19 +5,13 @@
 #include "server/internal/s3.h"
 #include "server/internal/util.h"
 #include "server/internal/xml.h"
+#include "server/test_request.h"
 
 namespace saleslake::server::internal {
 namespace {
 
 HttpRequest Req(std::string method, std::string target, std::string host = "127.0.0.1:8080") {
-  HttpRequest r;
-  r.method = std::move(method);
-  r.target = target;
-  size_t q = target.find('?');
-  r.raw_path = target.substr(0, q);
-  r.raw_query = q == std::string::npos ? "" : target.substr(q + 1);
-  r.headers.emplace("host", host);
-  return r;
+  return MakeRequest(std::move(method), target, host);
 }
 
 std::string Op(const HttpRequest& r) {
