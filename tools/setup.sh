@@ -6,7 +6,8 @@
 set -euo pipefail
 
 # Build tools, test frameworks, fuzzing runtime (clang + libFuzzer), libraries (codecs, crypto,
-# HTTP, JSON, YAML, CLI, formatting, number parsing, regex, hashing).
+# HTTP, JSON, YAML, CLI, formatting, number parsing, regex, hashing, Boost.Beast/Asio for the
+# server). The AWS CLI v2, boto3 and curl are the real clients the server's tests drive.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev
@@ -15,6 +16,8 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev
   libcpp-httplib-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
   libcli11-dev libfmt-dev libfast-float-dev libre2-dev libxxhash-dev
+  libboost-dev
+  awscli python3-boto3 curl openssl
   rsync  # tests: a lake copied with rsync -a loads nothing twice
 )
 # Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a
@@ -33,8 +36,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -f "$here/peers/package.json" ] && [ ! -d "$here/peers/node_modules/@duckdb/node-api" ]; then
-  echo "setup: installing node peers (DuckDB) in tools/peers"
+if [ -f "$here/peers/package.json" ] && { [ ! -d "$here/peers/node_modules/@duckdb/node-api" ] ||
+    [ ! -d "$here/peers/node_modules/@aws-sdk/client-s3" ] || [ ! -d "$here/peers/node_modules/s3rver" ]; }; then
+  echo "setup: installing node peers (DuckDB, AWS SDK, s3rver) in tools/peers"
   (cd "$here/peers" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"

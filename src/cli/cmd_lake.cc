@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "auth/auth.h"
 #include "catalog/crawler.h"
 #include "cli/command.h"
 #include "common/logging.h"
@@ -145,12 +146,40 @@ void Register(CLI::App& root, Context& ctx) {
       std::vector<std::string> created;
       Status s = InitLake(**store, **store, &created);
       if (!s.ok()) return Fail(s);
+      // IAM: the account and its first user, "admin", whose key is shown only now and kept in
+      // an AWS credentials file readable by the owner only.
+      auto iam = auth::Iam::Open(**store, auth::IamOptions{.create = true});
+      if (!iam.ok()) return Fail(iam.status());
+      auto admin = auth::EnsureAdmin(**iam);
+      if (!admin.ok()) return Fail(admin.status());
+      std::string cred_path = (*store)->PathOf("_system/admin-credentials");
+      if (*admin) {
+        std::string text = "# saleslake admin key (account " + (*iam)->account_id() +
+                           "); use with AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE=saleslake\n"
+                           "[saleslake]\naws_access_key_id = " + (*admin)->access_key_id +
+                           "\naws_secret_access_key = " + (*admin)->secret_access_key + "\n";
+        int fd = open(cred_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) return Fail(Status::FromErrno(errno, cred_path));
+        bool ok = fchmod(fd, 0600) == 0 &&
+                  write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  fsync(fd) == 0;
+        close(fd);
+        if (!ok) return Fail(Status::IOError("could not write " + cred_path));
+        created.push_back("_system/iam/ (account " + (*iam)->account_id() + ", user admin)");
+        created.push_back("_system/admin-credentials");
+      }
       std::printf("lake %s ready", (*store)->root().c_str());
       if (created.empty()) std::printf(" (nothing to create)\n");
       else {
         std::printf("; created:");
         for (const auto& c : created) std::printf(" %s", c.c_str());
         std::printf("\n");
+      }
+      if (*admin) {
+        std::printf("admin access key (shown only now; also in %s, mode 0600):\n"
+                    "  AccessKeyId:     %s\n  SecretAccessKey: %s\n",
+                    cred_path.c_str(), (*admin)->access_key_id.c_str(),
+                    (*admin)->secret_access_key.c_str());
       }
       return 0;
     };

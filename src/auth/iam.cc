@@ -1,0 +1,906 @@
+// IAM over the lake's ObjectStore.
+//
+// Storage: each change writes a whole new state document `_system/iam/state-<generation>.json`
+// with PutIfAbsent, so of two racing writers (say the CLI and a future IAM API) exactly one
+// wins and the other retries on the new state; readers take the highest generation. Secrets
+// are AES-256-GCM sealed with a key derived from the lake secret; on a local lake the folder is
+// 0700 and the files 0600. The last few generations are kept (a reader may still be reading
+// one) and older ones removed.
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "auth/auth.h"
+#include "auth/internal/crypto.h"
+#include "auth/internal/verify.h"
+#include "io/local_store.h"
+
+namespace saleslake::auth {
+
+namespace {
+
+constexpr std::string_view kIamPrefix = "_system/iam/";
+constexpr std::string_view kStatePrefix = "_system/iam/state-";
+constexpr std::string_view kLakeSecretKey = "_system/secret.key";
+constexpr int kKeepGenerations = 5;
+constexpr size_t kMaxKeysPerUser = 2;
+constexpr size_t kUserPolicyChars = 2048;   // AWS: aggregate inline policy size per user
+constexpr size_t kGroupPolicyChars = 5120;  // ... per group
+
+constexpr std::string_view kUpperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+constexpr std::string_view kSecretChars =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+struct LoginProfile {
+  std::string salt_b64, hash_b64;
+  int iterations = 0;
+  int64_t created = 0;
+};
+
+struct User {
+  std::string name, id, path = "/";
+  int64_t created = 0;
+  std::map<std::string, std::string> policies;  // name -> document
+  std::optional<LoginProfile> login;
+};
+
+struct Group {
+  std::string name, id, path = "/";
+  int64_t created = 0;
+  std::vector<std::string> members;
+  std::map<std::string, std::string> policies;
+};
+
+struct Key {
+  std::string id, user, sealed_secret;
+  bool active = true;
+  int64_t created = 0;
+};
+
+// The persisted document.
+struct Doc {
+  uint64_t generation = 0;
+  std::string account_id;
+  std::map<std::string, User> users;
+  std::map<std::string, Group> groups;
+  std::map<std::string, Key> keys;  // by access key id
+};
+
+// What readers share: the document plus parsed policies and opened secrets.
+struct Snapshot {
+  Doc doc;
+  std::map<std::string, std::string> secrets;             // key id -> secret
+  std::map<std::string, std::vector<NamedPolicy>> user_policies;  // user -> identity policies
+};
+
+int64_t Secs(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+TimePoint FromSecs(int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+
+std::string StateKey(uint64_t gen) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(gen));
+  return std::string(kStatePrefix) + buf + ".json";
+}
+
+std::optional<uint64_t> GenerationOf(std::string_view key) {
+  if (key.rfind(kStatePrefix, 0) != 0 || key.size() != kStatePrefix.size() + 20 + 5) return std::nullopt;
+  uint64_t g = 0;
+  for (char c : key.substr(kStatePrefix.size(), 20)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    g = g * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return g;
+}
+
+std::string ToJson(const Doc& d) {
+  nlohmann::json j;
+  j["format"] = 1;
+  j["generation"] = d.generation;
+  j["account_id"] = d.account_id;
+  j["users"] = nlohmann::json::array();
+  for (const auto& [n, u] : d.users) {
+    nlohmann::json ju = {{"name", u.name}, {"id", u.id}, {"path", u.path}, {"created", u.created},
+                         {"policies", u.policies}};
+    if (u.login) {
+      ju["login"] = {{"salt", u.login->salt_b64}, {"hash", u.login->hash_b64},
+                     {"iterations", u.login->iterations}, {"created", u.login->created}};
+    }
+    j["users"].push_back(std::move(ju));
+  }
+  j["groups"] = nlohmann::json::array();
+  for (const auto& [n, g] : d.groups) {
+    j["groups"].push_back({{"name", g.name}, {"id", g.id}, {"path", g.path}, {"created", g.created},
+                           {"members", g.members}, {"policies", g.policies}});
+  }
+  j["access_keys"] = nlohmann::json::array();
+  for (const auto& [id, k] : d.keys) {
+    j["access_keys"].push_back({{"id", k.id}, {"user", k.user}, {"secret", k.sealed_secret},
+                                {"active", k.active}, {"created", k.created}});
+  }
+  return j.dump(1);
+}
+
+Result<Doc> FromJson(std::string_view text, std::string_view where) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    Doc d;
+    d.generation = j.at("generation").get<uint64_t>();
+    d.account_id = j.at("account_id").get<std::string>();
+    for (const auto& ju : j.at("users")) {
+      User u;
+      u.name = ju.at("name").get<std::string>();
+      u.id = ju.at("id").get<std::string>();
+      u.path = ju.at("path").get<std::string>();
+      u.created = ju.at("created").get<int64_t>();
+      u.policies = ju.at("policies").get<std::map<std::string, std::string>>();
+      if (ju.contains("login")) {
+        const auto& l = ju.at("login");
+        u.login = LoginProfile{l.at("salt").get<std::string>(), l.at("hash").get<std::string>(),
+                               l.at("iterations").get<int>(), l.at("created").get<int64_t>()};
+      }
+      d.users[u.name] = std::move(u);
+    }
+    for (const auto& jg : j.at("groups")) {
+      Group g;
+      g.name = jg.at("name").get<std::string>();
+      g.id = jg.at("id").get<std::string>();
+      g.path = jg.at("path").get<std::string>();
+      g.created = jg.at("created").get<int64_t>();
+      g.members = jg.at("members").get<std::vector<std::string>>();
+      g.policies = jg.at("policies").get<std::map<std::string, std::string>>();
+      d.groups[g.name] = std::move(g);
+    }
+    for (const auto& jk : j.at("access_keys")) {
+      Key k;
+      k.id = jk.at("id").get<std::string>();
+      k.user = jk.at("user").get<std::string>();
+      k.sealed_secret = jk.at("secret").get<std::string>();
+      k.active = jk.at("active").get<bool>();
+      k.created = jk.at("created").get<int64_t>();
+      d.keys[k.id] = std::move(k);
+    }
+    return d;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string(where) + ": " + e.what());
+  }
+}
+
+Status ValidateName(std::string_view what, std::string_view name, size_t max) {
+  if (name.empty() || name.size() > max) {
+    return MakeError(ErrorCode::kInvalidInput, std::string(what) + " must have 1 to " +
+                                                   std::to_string(max) + " characters");
+  }
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '=' ||
+              c == ',' || c == '.' || c == '@' || c == '-';
+    if (!ok) {
+      return MakeError(ErrorCode::kInvalidInput,
+                       std::string(what) + " '" + std::string(name) +
+                           "' may contain only letters, digits and _+=,.@-");
+    }
+  }
+  return Status::OK();
+}
+
+Status ValidatePath(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.back() != '/' || path.size() > 512) {
+    return MakeError(ErrorCode::kInvalidInput, "a path must begin and end with '/'");
+  }
+  for (char c : path) {
+    if (c < 0x21 || c > 0x7e) return MakeError(ErrorCode::kInvalidInput, "a path must be printable ASCII");
+  }
+  return Status::OK();
+}
+
+size_t NonSpaceChars(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return c != ' ' && c != '\n' && c != '\t' && c != '\r';
+  }));
+}
+
+std::string UserArn(const Doc& d, const User& u) {
+  return "arn:aws:iam::" + d.account_id + ":user" + u.path + u.name;
+}
+std::string GroupArn(const Doc& d, const Group& g) {
+  return "arn:aws:iam::" + d.account_id + ":group" + g.path + g.name;
+}
+
+UserInfo ToInfo(const Doc& d, const User& u) {
+  return UserInfo{u.name, u.id, UserArn(d, u), u.path, FromSecs(u.created)};
+}
+GroupInfo ToInfo(const Doc& d, const Group& g) {
+  return GroupInfo{g.name, g.id, GroupArn(d, g), g.path, FromSecs(g.created)};
+}
+
+Status NoUser(std::string_view name) {
+  return MakeError(ErrorCode::kNoSuchEntity, "the user with name " + std::string(name) + " cannot be found");
+}
+Status NoGroup(std::string_view name) {
+  return MakeError(ErrorCode::kNoSuchEntity, "the group with name " + std::string(name) + " cannot be found");
+}
+
+}  // namespace
+
+struct Iam::Rep {
+  io::ObjectStore& store;
+  IamOptions options;
+  Clock* clock;
+  internal::Digest secret_key{};  // seals access key secrets
+  std::string account_id;         // fixed for the life of the lake
+
+  mutable std::mutex mu;                     // guards snapshot and last_check
+  std::shared_ptr<const Snapshot> snapshot;
+  TimePoint last_check{};
+  std::mutex write_mu;                       // serialises this process's writers
+
+  Rep(io::ObjectStore& s, IamOptions o) : store(s), options(o), clock(o.clock ? o.clock : &SystemClock()) {}
+
+  std::shared_ptr<const Snapshot> Current() const {
+    std::lock_guard lock(mu);
+    return snapshot;
+  }
+
+  Result<std::shared_ptr<const Snapshot>> Build(Doc doc) const {
+    auto snap = std::make_shared<Snapshot>();
+    for (const auto& [id, k] : doc.keys) {
+      auto secret = internal::Open(secret_key, k.sealed_secret, "saleslake-iam-key:" + id);
+      if (!secret.ok()) return secret.status().WithContext("access key " + id);
+      snap->secrets[id] = std::move(*secret);
+    }
+    // Identity policies per user: the user's own, then each group's (names for the audit line).
+    for (const auto& [name, u] : doc.users) {
+      auto& list = snap->user_policies[name];
+      for (const auto& [pn, text] : u.policies) {
+        auto p = Policy::Parse(text);
+        if (!p.ok()) return p.status().WithContext("stored policy user/" + name + "/" + pn);
+        list.push_back(NamedPolicy{"user/" + name + "/" + pn, std::move(*p)});
+      }
+    }
+    for (const auto& [gname, g] : doc.groups) {
+      std::vector<NamedPolicy> gp;
+      for (const auto& [pn, text] : g.policies) {
+        auto p = Policy::Parse(text);
+        if (!p.ok()) return p.status().WithContext("stored policy group/" + gname + "/" + pn);
+        gp.push_back(NamedPolicy{"group/" + gname + "/" + pn, std::move(*p)});
+      }
+      for (const auto& m : g.members) {
+        auto& list = snap->user_policies[m];
+        list.insert(list.end(), gp.begin(), gp.end());
+      }
+    }
+    snap->doc = std::move(doc);
+    return std::shared_ptr<const Snapshot>(std::move(snap));
+  }
+
+  // Highest generation in the store (0 when none).
+  Result<uint64_t> LatestGeneration() const {
+    SL_ASSIGN_OR_RETURN(auto list, store.List(kStatePrefix));
+    uint64_t best = 0;
+    for (const auto& info : list) {
+      if (auto g = GenerationOf(info.key)) best = std::max(best, *g);
+    }
+    return best;
+  }
+
+  Status LoadGeneration(uint64_t gen) {
+    SL_ASSIGN_OR_RETURN(std::string text, store.Get(StateKey(gen)));
+    SL_ASSIGN_OR_RETURN(Doc doc, FromJson(text, StateKey(gen)));
+    SL_ASSIGN_OR_RETURN(auto snap, Build(std::move(doc)));
+    std::lock_guard lock(mu);
+    if (!snapshot || snapshot->doc.generation < snap->doc.generation) snapshot = std::move(snap);
+    last_check = clock->Now();
+    return Status::OK();
+  }
+
+  Status Reload() {
+    SL_ASSIGN_OR_RETURN(uint64_t gen, LatestGeneration());
+    if (gen == 0) return Status::NotFound("IAM is not initialised in this lake (run saleslake init)");
+    auto cur = Current();
+    if (cur && cur->doc.generation == gen) {
+      std::lock_guard lock(mu);
+      last_check = clock->Now();
+      return Status::OK();
+    }
+    return LoadGeneration(gen);
+  }
+
+  void Protect(std::string_view key) {
+    if (auto* local = dynamic_cast<io::LocalStore*>(&store)) {
+      chmod(local->PathOf(kIamPrefix.substr(0, kIamPrefix.size() - 1)).c_str(), 0700);
+      chmod(local->PathOf(key).c_str(), 0600);
+    }
+  }
+
+  // Publishes `doc` as the next generation; kAlreadyExists when another writer got there first.
+  Status Publish(Doc doc) {
+    std::string key = StateKey(doc.generation);
+    std::string text = ToJson(doc);
+    SL_ASSIGN_OR_RETURN(auto snap, Build(std::move(doc)));
+    SL_RETURN_IF_ERROR(store.PutIfAbsent(key, text));
+    Protect(key);
+    uint64_t gen = snap->doc.generation;
+    {
+      std::lock_guard lock(mu);
+      snapshot = std::move(snap);
+      last_check = clock->Now();
+    }
+    if (gen > kKeepGenerations) {
+      if (auto list = store.List(kStatePrefix); list.ok()) {
+        for (const auto& info : *list) {
+          auto g = GenerationOf(info.key);
+          if (g && *g + kKeepGenerations <= gen) (void)store.Delete(info.key);
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  // Applies `change` to the newest state and publishes it, retrying when another process wins.
+  template <typename Fn>
+  Status Mutate(Fn&& change) {
+    std::lock_guard wlock(write_mu);
+    for (int attempt = 0; attempt < 32; ++attempt) {
+      SL_RETURN_IF_ERROR(Reload());
+      Doc doc = Current()->doc;
+      SL_RETURN_IF_ERROR(change(doc));
+      doc.generation += 1;
+      Status s = Publish(std::move(doc));
+      if (s.code() != StatusCode::kAlreadyExists) return s;
+    }
+    return Status::Aborted("IAM store: too many concurrent writers");
+  }
+
+  TimePoint Now() const { return clock->Now(); }
+};
+
+Iam::Iam(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Iam::~Iam() = default;
+
+Result<std::unique_ptr<Iam>> Iam::Open(io::ObjectStore& store, IamOptions options) {
+  auto rep = std::make_unique<Rep>(store, options);
+  auto secret = store.Get(kLakeSecretKey);
+  if (!secret.ok()) {
+    return secret.status().WithContext("IAM needs the lake secret " + std::string(kLakeSecretKey));
+  }
+  std::string material = *secret;
+  while (!material.empty() && (material.back() == '\n' || material.back() == '\r')) material.pop_back();
+  if (material.size() < 32) return Status::Corruption(std::string(kLakeSecretKey) + " is too short");
+  rep->secret_key = internal::HmacSha256(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(material.data()), material.size()),
+      "saleslake iam secrets v1");
+  SL_ASSIGN_OR_RETURN(uint64_t gen, rep->LatestGeneration());
+  if (gen == 0) {
+    if (!options.create) {
+      return Status::NotFound("IAM is not initialised in this lake (run saleslake init)");
+    }
+    Doc doc;
+    doc.generation = 1;
+    SL_ASSIGN_OR_RETURN(std::string digits, internal::RandomString(11, "0123456789"));
+    SL_ASSIGN_OR_RETURN(std::string first, internal::RandomString(1, "123456789"));
+    doc.account_id = first + digits;
+    Status s = rep->Publish(std::move(doc));
+    if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
+  }
+  SL_RETURN_IF_ERROR(rep->Reload());
+  rep->account_id = rep->Current()->doc.account_id;
+  return std::unique_ptr<Iam>(new Iam(std::move(rep)));
+}
+
+const std::string& Iam::account_id() const { return rep_->account_id; }
+Clock& Iam::clock() const { return *rep_->clock; }
+
+Status Iam::Reload() { return rep_->Reload(); }
+
+Status Iam::MaybeReload() {
+  {
+    std::lock_guard lock(rep_->mu);
+    if (rep_->Now() - rep_->last_check < rep_->options.reload_interval) return Status::OK();
+    rep_->last_check = rep_->Now();  // one thread re-reads; the others keep the snapshot
+  }
+  return rep_->Reload();
+}
+
+// ---- authentication
+
+Result<Authenticated> Iam::Verify(const HttpRequestView& request, std::string_view service,
+                                  TimePoint now) {
+  (void)MaybeReload();  // a failed re-read keeps serving the last good snapshot
+  auto snap = rep_->Current();
+  internal::KeyLookup lookup = [&](std::string_view id) -> std::optional<internal::KeyRecord> {
+    auto it = snap->doc.keys.find(std::string(id));
+    if (it == snap->doc.keys.end()) return std::nullopt;
+    auto u = snap->doc.users.find(it->second.user);
+    if (u == snap->doc.users.end()) return std::nullopt;
+    internal::KeyRecord rec;
+    rec.secret = snap->secrets.at(it->first);
+    rec.active = it->second.active;
+    rec.principal = Principal{snap->doc.account_id, u->second.name, u->second.id,
+                              UserArn(snap->doc, u->second), std::string(id)};
+    return rec;
+  };
+  return internal::VerifyRequest(request, service, now, lookup);
+}
+
+Result<Principal> Iam::CheckPassword(std::string_view user_name, std::string_view password) {
+  auto snap = rep_->Current();
+  auto it = snap->doc.users.find(std::string(user_name));
+  // Same message for every failure, so the answer does not reveal which part was wrong.
+  Status denied = MakeError(ErrorCode::kAccessDenied, "wrong user name or password");
+  if (it == snap->doc.users.end() || !it->second.login) return denied;
+  const LoginProfile& lp = *it->second.login;
+  std::string salt, want;
+  if (!internal::FromBase64(lp.salt_b64, &salt) || !internal::FromBase64(lp.hash_b64, &want)) {
+    return Status::Corruption("login profile of " + std::string(user_name) + " is malformed");
+  }
+  SL_ASSIGN_OR_RETURN(std::string got, internal::Pbkdf2(password, salt, lp.iterations));
+  if (!sigv4::ConstantTimeEquals(got, want)) return denied;
+  const User& u = it->second;
+  return Principal{snap->doc.account_id, u.name, u.id, UserArn(snap->doc, u), ""};
+}
+
+// ---- authorization
+
+Decision Iam::Authorize(const AuthzRequest& request) {
+  (void)MaybeReload();
+  auto snap = rep_->Current();
+  AuthzRequest r = request;
+  auto fill = [&r](const char* key, std::string value) {
+    for (const auto& [k, v] : r.context) {
+      if (strcasecmp(k.c_str(), key) == 0) return;
+    }
+    r.context[key] = {std::move(value)};
+  };
+  fill("aws:CurrentTime", FormatIso8601(rep_->Now()));
+  fill("aws:EpochTime", std::to_string(Secs(rep_->Now())));
+  std::span<const NamedPolicy> identity;
+  if (!r.principal.anonymous()) {
+    fill("aws:username", r.principal.user_name);
+    fill("aws:userid", r.principal.user_id);
+    fill("aws:PrincipalArn", r.principal.arn);
+    fill("aws:PrincipalAccount", r.principal.account_id);
+    fill("aws:PrincipalType", "User");
+    // A principal from another account, or a user deleted since the key was checked, has no
+    // identity policies here.
+    if (r.principal.account_id == snap->doc.account_id &&
+        snap->doc.users.count(r.principal.user_name)) {
+      auto it = snap->user_policies.find(r.principal.user_name);
+      if (it != snap->user_policies.end()) identity = it->second;
+    }
+  }
+  return Evaluate(r, identity);
+}
+
+Result<Principal> Iam::PrincipalForUser(std::string_view user_name) {
+  auto snap = rep_->Current();
+  auto it = snap->doc.users.find(std::string(user_name));
+  if (it == snap->doc.users.end()) return NoUser(user_name);
+  const User& u = it->second;
+  return Principal{snap->doc.account_id, u.name, u.id, UserArn(snap->doc, u), ""};
+}
+
+Result<std::vector<SimulationResult>> Iam::SimulatePrincipalPolicy(
+    std::string_view source_arn, std::span<const std::string> actions,
+    std::span<const std::string> resources, const RequestContext& context,
+    const Policy* resource_policy) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  std::string prefix = "arn:aws:iam::" + account_id() + ":user/";
+  if (source_arn.rfind(prefix, 0) != 0) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "policy source ARN must be a user of this account (" + prefix + "NAME)");
+  }
+  std::string_view name = source_arn.substr(source_arn.rfind('/') + 1);
+  SL_ASSIGN_OR_RETURN(Principal who, PrincipalForUser(name));
+  if (who.arn != source_arn) return NoUser(name);
+  if (actions.empty()) return MakeError(ErrorCode::kInvalidInput, "at least one action name is required");
+  std::vector<std::string> all_resources(resources.begin(), resources.end());
+  if (all_resources.empty()) all_resources.push_back("*");
+  std::vector<SimulationResult> out;
+  for (const auto& a : actions) {
+    for (const auto& r : all_resources) {
+      AuthzRequest req{who, a, r, context, resource_policy};
+      out.push_back(SimulationResult{a, r, Authorize(req)});
+    }
+  }
+  return out;
+}
+
+// ---- users
+
+Result<UserInfo> Iam::CreateUser(std::string_view user_name, std::string_view path) {
+  SL_RETURN_IF_ERROR(ValidateName("user name", user_name, 64));
+  SL_RETURN_IF_ERROR(ValidatePath(path));
+  UserInfo info;
+  Status s = rep_->Mutate([&](Doc& d) -> Status {
+    // User names are unique case-insensitively in AWS.
+    for (const auto& [n, u] : d.users) {
+      if (strcasecmp(n.c_str(), std::string(user_name).c_str()) == 0) {
+        return MakeError(ErrorCode::kEntityAlreadyExists,
+                         "user with name " + std::string(user_name) + " already exists");
+      }
+    }
+    User u;
+    u.name = std::string(user_name);
+    u.path = std::string(path);
+    SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
+    u.id = "AIDA" + suffix;
+    u.created = Secs(rep_->Now());
+    info = ToInfo(d, u);
+    d.users[u.name] = std::move(u);
+    return Status::OK();
+  });
+  SL_RETURN_IF_ERROR(s);
+  return info;
+}
+
+Result<UserInfo> Iam::GetUser(std::string_view user_name) {
+  auto snap = rep_->Current();
+  auto it = snap->doc.users.find(std::string(user_name));
+  if (it == snap->doc.users.end()) return NoUser(user_name);
+  return ToInfo(snap->doc, it->second);
+}
+
+Result<std::vector<UserInfo>> Iam::ListUsers() {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  std::vector<UserInfo> out;
+  for (const auto& [n, u] : snap->doc.users) out.push_back(ToInfo(snap->doc, u));
+  return out;
+}
+
+Status Iam::DeleteUser(std::string_view user_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto it = d.users.find(std::string(user_name));
+    if (it == d.users.end()) return NoUser(user_name);
+    auto conflict = [&](std::string what) {
+      return MakeError(ErrorCode::kDeleteConflict,
+                       "cannot delete entity, must " + what + " first (user " + std::string(user_name) + ")");
+    };
+    for (const auto& [id, k] : d.keys) {
+      if (k.user == it->first) return conflict("delete access keys");
+    }
+    if (!it->second.policies.empty()) return conflict("delete policies");
+    if (it->second.login) return conflict("delete login profile");
+    for (const auto& [gn, g] : d.groups) {
+      if (std::find(g.members.begin(), g.members.end(), it->first) != g.members.end()) {
+        return conflict("remove users from group");
+      }
+    }
+    d.users.erase(it);
+    return Status::OK();
+  });
+}
+
+// ---- groups
+
+Result<GroupInfo> Iam::CreateGroup(std::string_view group_name, std::string_view path) {
+  SL_RETURN_IF_ERROR(ValidateName("group name", group_name, 128));
+  SL_RETURN_IF_ERROR(ValidatePath(path));
+  GroupInfo info;
+  SL_RETURN_IF_ERROR(rep_->Mutate([&](Doc& d) -> Status {
+    for (const auto& [n, g] : d.groups) {
+      if (strcasecmp(n.c_str(), std::string(group_name).c_str()) == 0) {
+        return MakeError(ErrorCode::kEntityAlreadyExists,
+                         "group with name " + std::string(group_name) + " already exists");
+      }
+    }
+    Group g;
+    g.name = std::string(group_name);
+    g.path = std::string(path);
+    SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
+    g.id = "AGPA" + suffix;
+    g.created = Secs(rep_->Now());
+    info = ToInfo(d, g);
+    d.groups[g.name] = std::move(g);
+    return Status::OK();
+  }));
+  return info;
+}
+
+Result<std::vector<GroupInfo>> Iam::ListGroups() {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  std::vector<GroupInfo> out;
+  for (const auto& [n, g] : snap->doc.groups) out.push_back(ToInfo(snap->doc, g));
+  return out;
+}
+
+Result<std::vector<GroupInfo>> Iam::ListGroupsForUser(std::string_view user_name) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  if (!snap->doc.users.count(std::string(user_name))) return NoUser(user_name);
+  std::vector<GroupInfo> out;
+  for (const auto& [n, g] : snap->doc.groups) {
+    if (std::find(g.members.begin(), g.members.end(), user_name) != g.members.end()) {
+      out.push_back(ToInfo(snap->doc, g));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<UserInfo>> Iam::GetGroupUsers(std::string_view group_name) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  auto it = snap->doc.groups.find(std::string(group_name));
+  if (it == snap->doc.groups.end()) return NoGroup(group_name);
+  std::vector<UserInfo> out;
+  for (const auto& m : it->second.members) {
+    auto u = snap->doc.users.find(m);
+    if (u != snap->doc.users.end()) out.push_back(ToInfo(snap->doc, u->second));
+  }
+  return out;
+}
+
+Status Iam::AddUserToGroup(std::string_view group_name, std::string_view user_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto g = d.groups.find(std::string(group_name));
+    if (g == d.groups.end()) return NoGroup(group_name);
+    if (!d.users.count(std::string(user_name))) return NoUser(user_name);
+    auto& m = g->second.members;
+    if (std::find(m.begin(), m.end(), user_name) == m.end()) m.emplace_back(user_name);
+    return Status::OK();
+  });
+}
+
+Status Iam::RemoveUserFromGroup(std::string_view group_name, std::string_view user_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto g = d.groups.find(std::string(group_name));
+    if (g == d.groups.end()) return NoGroup(group_name);
+    auto& m = g->second.members;
+    auto it = std::find(m.begin(), m.end(), user_name);
+    if (it == m.end()) return NoUser(user_name);
+    m.erase(it);
+    return Status::OK();
+  });
+}
+
+Status Iam::DeleteGroup(std::string_view group_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto g = d.groups.find(std::string(group_name));
+    if (g == d.groups.end()) return NoGroup(group_name);
+    if (!g->second.members.empty()) {
+      return MakeError(ErrorCode::kDeleteConflict, "cannot delete entity, must remove users from group first");
+    }
+    if (!g->second.policies.empty()) {
+      return MakeError(ErrorCode::kDeleteConflict, "cannot delete entity, must delete policies first");
+    }
+    d.groups.erase(g);
+    return Status::OK();
+  });
+}
+
+// ---- access keys
+
+Result<AccessKeyInfo> Iam::CreateAccessKey(std::string_view user_name) {
+  AccessKeyInfo info;
+  SL_RETURN_IF_ERROR(rep_->Mutate([&](Doc& d) -> Status {
+    if (!d.users.count(std::string(user_name))) return NoUser(user_name);
+    size_t have = std::count_if(d.keys.begin(), d.keys.end(),
+                                [&](const auto& kv) { return kv.second.user == user_name; });
+    if (have >= kMaxKeysPerUser) {
+      return MakeError(ErrorCode::kLimitExceeded, "cannot exceed quota for AccessKeysPerUser: 2");
+    }
+    Key k;
+    do {
+      SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(16, kBase32));
+      k.id = "AKIA" + suffix;
+    } while (d.keys.count(k.id));
+    SL_ASSIGN_OR_RETURN(std::string secret, internal::RandomString(40, kSecretChars));
+    SL_ASSIGN_OR_RETURN(k.sealed_secret,
+                        internal::Seal(rep_->secret_key, secret, "saleslake-iam-key:" + k.id));
+    k.user = std::string(user_name);
+    k.created = Secs(rep_->Now());
+    info = AccessKeyInfo{k.user, k.id, true, secret, FromSecs(k.created)};
+    d.keys[k.id] = std::move(k);
+    return Status::OK();
+  }));
+  return info;
+}
+
+Result<std::vector<AccessKeyInfo>> Iam::ListAccessKeys(std::string_view user_name) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  if (!snap->doc.users.count(std::string(user_name))) return NoUser(user_name);
+  std::vector<AccessKeyInfo> out;
+  for (const auto& [id, k] : snap->doc.keys) {
+    if (k.user == user_name) out.push_back(AccessKeyInfo{k.user, k.id, k.active, "", FromSecs(k.created)});
+  }
+  return out;
+}
+
+Status Iam::UpdateAccessKey(std::string_view user_name, std::string_view access_key_id, bool active) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    if (!d.users.count(std::string(user_name))) return NoUser(user_name);
+    auto it = d.keys.find(std::string(access_key_id));
+    if (it == d.keys.end() || it->second.user != user_name) {
+      return MakeError(ErrorCode::kNoSuchEntity, "the access key with id " + std::string(access_key_id) +
+                                                     " cannot be found");
+    }
+    it->second.active = active;
+    return Status::OK();
+  });
+}
+
+Status Iam::DeleteAccessKey(std::string_view user_name, std::string_view access_key_id) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    if (!d.users.count(std::string(user_name))) return NoUser(user_name);
+    auto it = d.keys.find(std::string(access_key_id));
+    if (it == d.keys.end() || it->second.user != user_name) {
+      return MakeError(ErrorCode::kNoSuchEntity, "the access key with id " + std::string(access_key_id) +
+                                                     " cannot be found");
+    }
+    d.keys.erase(it);
+    return Status::OK();
+  });
+}
+
+// ---- inline policies
+
+namespace {
+Status PutPolicy(std::map<std::string, std::string>& policies, std::string_view policy_name,
+                 std::string_view document, size_t limit, std::string_view owner) {
+  SL_RETURN_IF_ERROR(ValidateName("policy name", policy_name, 128));
+  auto parsed = Policy::Parse(document);
+  if (!parsed.ok()) return parsed.status();
+  size_t total = NonSpaceChars(document);
+  for (const auto& [n, text] : policies) {
+    if (n != policy_name) total += NonSpaceChars(text);
+  }
+  if (total > limit) {
+    return MakeError(ErrorCode::kLimitExceeded,
+                     "maximum policy size of " + std::to_string(limit) + " bytes exceeded for " +
+                         std::string(owner));
+  }
+  policies[std::string(policy_name)] = std::string(document);
+  return Status::OK();
+}
+
+Status NoPolicy(std::string_view owner, std::string_view name) {
+  return MakeError(ErrorCode::kNoSuchEntity, "the " + std::string(owner) + " policy with name " +
+                                                 std::string(name) + " cannot be found");
+}
+}  // namespace
+
+namespace {
+// The inline policies of a user or a group (`group`), or nullptr when there is no such entity.
+template <typename DocT>
+auto* PoliciesOf(DocT& d, bool group, std::string_view owner) {
+  using Map = std::conditional_t<std::is_const_v<DocT>, const std::map<std::string, std::string>,
+                                 std::map<std::string, std::string>>;
+  Map* out = nullptr;
+  if (group) {
+    auto it = d.groups.find(std::string(owner));
+    if (it != d.groups.end()) out = &it->second.policies;
+  } else {
+    auto it = d.users.find(std::string(owner));
+    if (it != d.users.end()) out = &it->second.policies;
+  }
+  return out;
+}
+
+Status NoOwner(bool group, std::string_view owner) { return group ? NoGroup(owner) : NoUser(owner); }
+}  // namespace
+
+Status Iam::PutInlinePolicy(bool group, std::string_view owner, std::string_view policy_name,
+                            std::string_view document) {
+  SL_RETURN_IF_ERROR(Policy::Parse(document).status());  // refuse before taking the write lock
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto* policies = PoliciesOf(d, group, owner);
+    if (!policies) return NoOwner(group, owner);
+    return PutPolicy(*policies, policy_name, document, group ? kGroupPolicyChars : kUserPolicyChars,
+                     (group ? "group " : "user ") + std::string(owner));
+  });
+}
+
+Result<std::string> Iam::GetInlinePolicy(bool group, std::string_view owner, std::string_view policy_name) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  const auto* policies = PoliciesOf(snap->doc, group, owner);
+  if (!policies) return NoOwner(group, owner);
+  auto p = policies->find(std::string(policy_name));
+  if (p == policies->end()) return NoPolicy(group ? "group" : "user", policy_name);
+  return p->second;
+}
+
+Result<std::vector<std::string>> Iam::ListInlinePolicies(bool group, std::string_view owner) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  const auto* policies = PoliciesOf(snap->doc, group, owner);
+  if (!policies) return NoOwner(group, owner);
+  std::vector<std::string> out;
+  for (const auto& [n, t] : *policies) out.push_back(n);
+  return out;
+}
+
+Status Iam::DeleteInlinePolicy(bool group, std::string_view owner, std::string_view policy_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto* policies = PoliciesOf(d, group, owner);
+    if (!policies) return NoOwner(group, owner);
+    if (!policies->erase(std::string(policy_name))) return NoPolicy(group ? "group" : "user", policy_name);
+    return Status::OK();
+  });
+}
+
+Status Iam::PutUserPolicy(std::string_view user_name, std::string_view policy_name,
+                          std::string_view document) {
+  return PutInlinePolicy(false, user_name, policy_name, document);
+}
+Result<std::string> Iam::GetUserPolicy(std::string_view user_name, std::string_view policy_name) {
+  return GetInlinePolicy(false, user_name, policy_name);
+}
+Result<std::vector<std::string>> Iam::ListUserPolicies(std::string_view user_name) {
+  return ListInlinePolicies(false, user_name);
+}
+Status Iam::DeleteUserPolicy(std::string_view user_name, std::string_view policy_name) {
+  return DeleteInlinePolicy(false, user_name, policy_name);
+}
+Status Iam::PutGroupPolicy(std::string_view group_name, std::string_view policy_name,
+                           std::string_view document) {
+  return PutInlinePolicy(true, group_name, policy_name, document);
+}
+Result<std::string> Iam::GetGroupPolicy(std::string_view group_name, std::string_view policy_name) {
+  return GetInlinePolicy(true, group_name, policy_name);
+}
+Result<std::vector<std::string>> Iam::ListGroupPolicies(std::string_view group_name) {
+  return ListInlinePolicies(true, group_name);
+}
+Status Iam::DeleteGroupPolicy(std::string_view group_name, std::string_view policy_name) {
+  return DeleteInlinePolicy(true, group_name, policy_name);
+}
+
+// ---- login profiles
+
+Status Iam::CreateLoginProfile(std::string_view user_name, std::string_view password) {
+  if (password.size() < 8 || password.size() > 128) {
+    return MakeError(ErrorCode::kInvalidInput, "a password must have 8 to 128 characters");
+  }
+  SL_ASSIGN_OR_RETURN(std::string salt, internal::RandomBytes(16));
+  int iterations = std::max(1, rep_->options.password_iterations);
+  SL_ASSIGN_OR_RETURN(std::string hash, internal::Pbkdf2(password, salt, iterations));
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto u = d.users.find(std::string(user_name));
+    if (u == d.users.end()) return NoUser(user_name);
+    if (u->second.login) {
+      return MakeError(ErrorCode::kEntityAlreadyExists,
+                       "login profile for " + std::string(user_name) + " already exists");
+    }
+    u->second.login = LoginProfile{internal::Base64(salt), internal::Base64(hash), iterations,
+                                   Secs(rep_->Now())};
+    return Status::OK();
+  });
+}
+
+Status Iam::DeleteLoginProfile(std::string_view user_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto u = d.users.find(std::string(user_name));
+    if (u == d.users.end()) return NoUser(user_name);
+    if (!u->second.login) {
+      return MakeError(ErrorCode::kNoSuchEntity, "login profile for " + std::string(user_name) + " cannot be found");
+    }
+    u->second.login.reset();
+    return Status::OK();
+  });
+}
+
+// ---- init
+
+Result<std::optional<AccessKeyInfo>> EnsureAdmin(Iam& iam) {
+  auto existing = iam.GetUser("admin");
+  if (existing.ok()) return std::optional<AccessKeyInfo>();
+  if (ErrorCodeOf(existing.status()) != ErrorCode::kNoSuchEntity) return existing.status();
+  auto user = iam.CreateUser("admin");
+  // A concurrent init created it first: that one prints the key.
+  if (ErrorCodeOf(user.status()) == ErrorCode::kEntityAlreadyExists) return std::optional<AccessKeyInfo>();
+  SL_RETURN_IF_ERROR(user.status());
+  SL_RETURN_IF_ERROR(iam.PutUserPolicy("admin", "AdministratorAccess", kAdministratorAccessPolicy));
+  SL_ASSIGN_OR_RETURN(AccessKeyInfo key, iam.CreateAccessKey("admin"));
+  return std::optional<AccessKeyInfo>(std::move(key));
+}
+
+}  // namespace saleslake::auth

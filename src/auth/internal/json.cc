@@ -1,0 +1,265 @@
+#include "auth/internal/json.h"
+
+#include <cstdint>
+
+namespace saleslake::auth::internal {
+
+const JsonValue* JsonValue::Find(std::string_view key) const {
+  for (const auto& m : members) {
+    if (m.key == key) return &m.value;
+  }
+  return nullptr;
+}
+
+std::string_view JsonValue::KindName() const {
+  switch (kind) {
+    case Kind::kNull: return "null";
+    case Kind::kBool: return "a boolean";
+    case Kind::kNumber: return "a number";
+    case Kind::kString: return "a string";
+    case Kind::kArray: return "an array";
+    case Kind::kObject: return "an object";
+  }
+  return "?";
+}
+
+std::string JsonPosition(std::string_view text, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col) + " (byte " +
+         std::to_string(offset) + ")";
+}
+
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : t_(text) {}
+
+  Result<JsonValue> Run() {
+    JsonValue v;
+    SL_RETURN_IF_ERROR(Value(&v, 0));
+    SkipSpace();
+    if (pos_ != t_.size()) return Error(pos_, "unexpected text after the document");
+    return v;
+  }
+
+ private:
+  Status Error(size_t at, std::string_view why) const {
+    return Status::InvalidArgument(JsonPosition(t_, at) + ": " + std::string(why));
+  }
+  void SkipSpace() {
+    while (pos_ < t_.size() &&
+           (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  Status Value(JsonValue* v, int depth) {
+    if (depth > 64) return Error(pos_, "nesting deeper than 64 levels");
+    SkipSpace();
+    if (pos_ >= t_.size()) return Error(pos_, "unexpected end of document, expected a value");
+    v->offset = pos_;
+    char c = t_[pos_];
+    if (c == '{') return Object(v, depth);
+    if (c == '[') return Array(v, depth);
+    if (c == '"') {
+      v->kind = JsonValue::Kind::kString;
+      return String(&v->text);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return Number(v);
+    for (std::string_view lit : {"true", "false", "null"}) {
+      if (t_.substr(pos_, lit.size()) == lit) {
+        v->kind = lit == "null" ? JsonValue::Kind::kNull : JsonValue::Kind::kBool;
+        v->text = std::string(lit);
+        pos_ += lit.size();
+        return Status::OK();
+      }
+    }
+    return Error(pos_, std::string("unexpected character '") + c + "', expected a value");
+  }
+
+  Status Object(JsonValue* v, int depth) {
+    v->kind = JsonValue::Kind::kObject;
+    ++pos_;
+    SkipSpace();
+    if (pos_ < t_.size() && t_[pos_] == '}') {
+      ++pos_;
+      return Status::OK();
+    }
+    while (true) {
+      SkipSpace();
+      if (pos_ >= t_.size() || t_[pos_] != '"') return Error(pos_, "expected a quoted member name");
+      JsonMember m;
+      m.key_offset = pos_;
+      SL_RETURN_IF_ERROR(String(&m.key));
+      for (const auto& other : v->members) {
+        if (other.key == m.key) return Error(m.key_offset, "duplicate member \"" + m.key + "\"");
+      }
+      SkipSpace();
+      if (pos_ >= t_.size() || t_[pos_] != ':') return Error(pos_, "expected ':' after a member name");
+      ++pos_;
+      SL_RETURN_IF_ERROR(Value(&m.value, depth + 1));
+      v->members.push_back(std::move(m));
+      SkipSpace();
+      if (pos_ < t_.size() && t_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < t_.size() && t_[pos_] == '}') {
+        ++pos_;
+        return Status::OK();
+      }
+      return Error(pos_, "expected ',' or '}' in an object");
+    }
+  }
+
+  Status Array(JsonValue* v, int depth) {
+    v->kind = JsonValue::Kind::kArray;
+    ++pos_;
+    SkipSpace();
+    if (pos_ < t_.size() && t_[pos_] == ']') {
+      ++pos_;
+      return Status::OK();
+    }
+    while (true) {
+      JsonValue item;
+      SL_RETURN_IF_ERROR(Value(&item, depth + 1));
+      v->items.push_back(std::move(item));
+      SkipSpace();
+      if (pos_ < t_.size() && t_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < t_.size() && t_[pos_] == ']') {
+        ++pos_;
+        return Status::OK();
+      }
+      return Error(pos_, "expected ',' or ']' in an array");
+    }
+  }
+
+  Status Number(JsonValue* v) {
+    size_t start = pos_;
+    if (t_[pos_] == '-') ++pos_;
+    auto digits = [&] {
+      size_t s = pos_;
+      while (pos_ < t_.size() && t_[pos_] >= '0' && t_[pos_] <= '9') ++pos_;
+      return pos_ > s;
+    };
+    if (!digits()) return Error(pos_, "malformed number");
+    if (pos_ < t_.size() && t_[pos_] == '.') {
+      ++pos_;
+      if (!digits()) return Error(pos_, "malformed number: digits expected after '.'");
+    }
+    if (pos_ < t_.size() && (t_[pos_] == 'e' || t_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < t_.size() && (t_[pos_] == '+' || t_[pos_] == '-')) ++pos_;
+      if (!digits()) return Error(pos_, "malformed number: digits expected in the exponent");
+    }
+    v->kind = JsonValue::Kind::kNumber;
+    v->text = std::string(t_.substr(start, pos_ - start));
+    return Status::OK();
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  bool Hex4(size_t at, uint32_t* out) const {
+    if (at + 4 > t_.size()) return false;
+    uint32_t v = 0;
+    for (size_t i = at; i < at + 4; ++i) {
+      char c = t_[i];
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(d);
+    }
+    *out = v;
+    return true;
+  }
+
+  Status String(std::string* out) {
+    size_t start = pos_;
+    ++pos_;
+    out->clear();
+    while (true) {
+      if (pos_ >= t_.size()) return Error(start, "unterminated string");
+      unsigned char c = static_cast<unsigned char>(t_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return Status::OK();
+      }
+      if (c < 0x20) return Error(pos_, "control character in a string");
+      if (c != '\\') {
+        out->push_back(static_cast<char>(c));
+        ++pos_;
+        continue;
+      }
+      if (pos_ + 1 >= t_.size()) return Error(pos_, "unterminated escape");
+      const size_t esc = pos_;
+      char e = t_[pos_ + 1];
+      pos_ += 2;
+      switch (e) {
+        case '"': out->push_back('"'); break;
+        case '\\': out->push_back('\\'); break;
+        case '/': out->push_back('/'); break;
+        case 'b': out->push_back('\b'); break;
+        case 'f': out->push_back('\f'); break;
+        case 'n': out->push_back('\n'); break;
+        case 'r': out->push_back('\r'); break;
+        case 't': out->push_back('\t'); break;
+        case 'u': {
+          uint32_t cp;
+          if (!Hex4(pos_, &cp)) return Error(esc, "malformed \\u escape");
+          pos_ += 4;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo;
+            if (t_.substr(pos_, 2) != "\\u" || !Hex4(pos_ + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+              return Error(esc, "unpaired UTF-16 surrogate");
+            }
+            pos_ += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return Error(esc, "unpaired UTF-16 surrogate");
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Error(esc, std::string("unknown escape '\\") + e + "'");
+      }
+    }
+  }
+
+  std::string_view t_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<JsonValue> ParseJson(std::string_view text) { return Parser(text).Run(); }
+
+}  // namespace saleslake::auth::internal

@@ -1,0 +1,104 @@
+// The one dispatcher for the three AWS wire protocols.
+//
+//   REST-XML (S3):     anything that is neither of the two below; path-style /bucket/key or
+//                      virtual-host bucket.host/key.
+//   JSON 1.1:          an X-Amz-Target: Service.Operation header (Kinesis, Glue, Athena).
+//   Query:             POST / with a form body (or GET /?Action=...) naming Action= (SNS).
+//
+// Every request goes through the same steps: authenticate (Gate) -> decode into an operation of
+// the API's table -> authorize the operation's IAM action on its resource -> handler. Errors from
+// any step are rendered by the protocol in RenderError, with AWS's HTTP status and a request id.
+// Thread safety: Handle may run on many worker threads at once; tables are filled before Start.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "io/object_store.h"
+#include "server/internal/api_error.h"
+#include "server/internal/gate.h"
+#include "server/internal/http_types.h"
+
+namespace saleslake::server::internal {
+
+class Metrics;
+class S3Service;
+
+enum class Protocol { kRestXml, kJson, kQuery };
+
+// What the access log and the metrics learn about a request from the dispatcher.
+struct RequestNote {
+  std::string api = "-";        // "s3", "kinesis", "sns", "server"
+  std::string operation = "-";  // "GetObject"
+  std::string principal;        // ARN, "" when unauthenticated
+  std::string error_code;       // "" on success
+};
+
+using Outcome = std::variant<HttpResponse, ApiError>;
+
+// An operation of a JSON 1.1 API: input is the parsed request body.
+struct JsonOperation {
+  std::string iam_action;  // "kinesis:PutRecord"
+  // The ARN the operation acts on (for authorization), from its input.
+  std::function<std::string(const nlohmann::json& input)> resource;
+  std::function<Outcome(const nlohmann::json& input, const Principal& principal,
+                        const HttpRequest& request)> handler;
+};
+
+// An operation of a query-protocol API: input is the decoded form parameters.
+struct QueryOperation {
+  std::string iam_action;  // "sns:Publish"
+  std::function<std::string(const std::map<std::string, std::string>& params)> resource;
+  std::function<Outcome(const std::map<std::string, std::string>& params,
+                        const Principal& principal, const HttpRequest& request)> handler;
+};
+
+struct DispatcherOptions {
+  std::string bucket;
+  bool metrics_open = false;  // /metrics needs no key (loopback bind or --no-auth)
+  const io::ObjectStore* lake = nullptr;  // for the job figures of /metrics
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(DispatcherOptions options, Gate* gate, S3Service* s3, Metrics* metrics);
+
+  // JSON 1.1: `target` is the full X-Amz-Target ("Kinesis_20131202.PutRecord"); `api` names the
+  // service in metrics and logs ("kinesis").
+  void AddJsonOperation(std::string api, std::string target, JsonOperation op);
+  // Query protocol: `action` is the Action= value ("Publish").
+  void AddQueryOperation(std::string api, std::string action, QueryOperation op);
+
+  // Never fails: errors become the protocol's error response.
+  HttpResponse Handle(HttpRequest& request, RequestNote* note);
+
+  // The protocol a request speaks (exposed for tests and the fuzzer).
+  Protocol Detect(const HttpRequest& request) const;
+
+  static HttpResponse RenderError(Protocol protocol, const ApiError& error,
+                                  const HttpRequest& request);
+
+ private:
+  HttpResponse HandleJson(HttpRequest& request, const Principal& principal, RequestNote* note);
+  HttpResponse HandleQuery(HttpRequest& request, const Principal& principal, RequestNote* note);
+  HttpResponse HandleMetrics(HttpRequest& request, RequestNote* note);
+  // Authorizes `action` on `resource`, then runs the operation; errors in the protocol's format.
+  template <class Run>
+  HttpResponse AuthorizeAndRun(Protocol protocol, const std::string& action, const std::string& resource,
+                               HttpRequest& request, const Principal& principal, RequestNote* note,
+                               Run run);
+
+  DispatcherOptions options_;
+  Gate* gate_;
+  S3Service* s3_;
+  Metrics* metrics_;
+  std::map<std::string, std::pair<std::string, JsonOperation>> json_ops_;    // target -> (api, op)
+  std::map<std::string, std::pair<std::string, QueryOperation>> query_ops_;  // action -> (api, op)
+};
+
+}  // namespace saleslake::server::internal

@@ -1,0 +1,65 @@
+// The server's seam to authentication and authorization (src/auth implements the real one).
+//
+// Every request passes Authenticate (signature, presigned URL, aws-chunked body decoding) and
+// then Authorize for the operation's IAM action and resource ARN; nothing else in the server
+// decides who may do what.
+// Thread safety: implementations are called from many worker threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "server/internal/api_error.h"
+#include "server/internal/http_types.h"
+
+namespace saleslake::server::internal {
+
+struct Principal {
+  std::string arn;            // "arn:aws:iam::000000000000:user/alice"
+  std::string user;           // "alice"
+  std::string access_key_id;  // "" when anonymous
+  std::string account_id;
+  std::string user_id;        // "AIDA..."
+};
+
+// Condition keys beyond those the gate reads from the request itself (aws:SourceIp,
+// aws:SecureTransport, aws:CurrentTime): e.g. "s3:prefix" for ListBucket.
+using ConditionContext = std::map<std::string, std::string>;
+
+class Gate {
+ public:
+  virtual ~Gate() = default;
+  // Verifies the request's credentials. On success the body is the decoded payload (aws-chunked
+  // framing removed, trailing checksums verified) and the principal is returned.
+  virtual std::optional<ApiError> Authenticate(HttpRequest& request, Principal* principal) = 0;
+  // Decides whether `principal` may perform `action` ("s3:GetObject") on `resource`
+  // ("arn:aws:s3:::bucket/key"). nullopt = allowed; otherwise AccessDenied (audited).
+  virtual std::optional<ApiError> Authorize(const Principal& principal, std::string_view action,
+                                            std::string_view resource, const HttpRequest& request,
+                                            const ConditionContext& context) = 0;
+  // Records a write that was allowed and done (the audit log of writes).
+  virtual void AuditWrite(const Principal& /*principal*/, std::string_view /*action*/,
+                          std::string_view /*resource*/, const HttpRequest& /*request*/) {}
+  // Whether a request without any credentials may scrape /metrics.
+  virtual bool open() const = 0;
+  // Refuses a bucket policy document the evaluator would not accept (MalformedPolicy).
+  virtual std::optional<ApiError> ValidateBucketPolicy(std::string_view /*document*/) {
+    return std::nullopt;
+  }
+};
+
+// --no-auth: every request is the anonymous admin; aws-chunked bodies are still decoded and
+// their trailing checksums verified.
+std::unique_ptr<Gate> MakeOpenGate();
+
+// Removes aws-chunked framing from `body` (chunk signatures are not checked here: that is the
+// gate's job) and verifies any x-amz-checksum-* trailer. Trailers are returned in `trailers`.
+std::optional<ApiError> DecodeAwsChunked(std::string& body, HeaderMap* trailers);
+
+// True when the request carries an aws-chunked body (Content-Encoding or x-amz-content-sha256).
+bool IsAwsChunked(const HttpRequest& request);
+
+}  // namespace saleslake::server::internal

@@ -1,0 +1,194 @@
+// The gate over src/auth: SigV4 (header and presigned), aws-chunked bodies, IAM policies with
+// the bucket policy, and the audit log.
+#include <sys/stat.h>
+
+#include <mutex>
+
+#include "auth/auth.h"
+#include "server/internal/server_internal.h"
+
+namespace saleslake::server::internal {
+
+namespace {
+
+constexpr const char* kBucketPolicyKey = "_system/s3/bucket-policy.json";
+
+ApiError FromAuth(const Status& s) {
+  auth::ErrorCode code = auth::ErrorCodeOf(s);
+  ApiError e;
+  e.http_status = auth::HttpStatusOf(code);
+  e.code = std::string(auth::ErrorCodeName(code));
+  e.message = std::string(auth::ErrorMessageOf(s));
+  if (code == auth::ErrorCode::kMissingAuthenticationToken) {
+    // S3 answers a request without credentials for a private resource with AccessDenied.
+    e.http_status = 403;
+    e.code = "AccessDenied";
+    e.message = "Access Denied (no credentials: only /healthz answers without a key)";
+  }
+  return e;
+}
+
+auth::HttpRequestView ViewOf(const HttpRequest& request) {
+  auth::HttpRequestView v;
+  v.method = request.method;
+  v.raw_path = request.raw_path;
+  v.raw_query = request.raw_query;
+  v.headers.assign(request.headers.begin(), request.headers.end());
+  v.source_ip = request.remote_ip;
+  v.secure_transport = request.secure;
+  v.body = std::string_view(request.body);
+  return v;
+}
+
+auth::Principal AuthPrincipal(const Principal& p) {
+  auth::Principal a;
+  a.account_id = p.account_id;
+  a.user_name = p.user;
+  a.user_id = p.user_id;
+  a.arn = p.arn;
+  a.access_key_id = p.access_key_id;
+  return a;
+}
+
+class IamGate final : public Gate {
+ public:
+  IamGate(io::LocalStore* lake, std::unique_ptr<auth::Iam> iam)
+      : lake_(lake), iam_(std::move(iam)), audit_(*lake) {}
+
+  std::optional<ApiError> Authenticate(HttpRequest& request, Principal* principal) override {
+    (void)iam_->MaybeReload();
+    auth::HttpRequestView view = ViewOf(request);
+    // S3 signs with service "s3"; the JSON and query APIs with their own name, which the
+    // credential scope states.
+    std::string service = "s3";
+    if (request.Header("x-amz-target") || request.raw_path == "/") {
+      std::string_view cred;
+      if (const std::string* h = request.Header("authorization")) {
+        auto parsed = auth::sigv4::ParseAuthorization(*h);
+        if (parsed.ok()) service = parsed->credential.service;
+      } else if ((cred = request.raw_query).find("X-Amz-Credential=") != std::string_view::npos) {
+        service = "s3";
+      }
+    }
+    auto verified = iam_->Verify(view, service, iam_->clock().Now());
+    if (!verified.ok()) {
+      ApiError e = FromAuth(verified.status());
+      Audit(request, nullptr, "auth:Authenticate", "", auth::DecisionKind::kExplicitDeny, e.code, e.http_status);
+      return e;
+    }
+    // The body as the signature promised it (hash checked, aws-chunked framing and trailers
+    // decoded and verified).
+    auto decoder = auth::ChunkedBodyDecoder::Create(*verified);
+    if (!decoder.ok()) return FromAuth(decoder.status());
+    std::string out;
+    out.reserve(request.body.size());
+    Status s = decoder->Feed(request.body, &out);
+    if (s.ok()) s = decoder->Finish();
+    if (!s.ok()) return FromAuth(s);
+    request.body = std::move(out);
+    const auth::Principal& p = verified->principal;
+    principal->arn = p.arn;
+    principal->user = p.user_name;
+    principal->access_key_id = p.access_key_id;
+    principal->account_id = p.account_id;
+    principal->user_id = p.user_id;
+    return std::nullopt;
+  }
+
+  std::optional<ApiError> Authorize(const Principal& principal, std::string_view action,
+                                    std::string_view resource, const HttpRequest& request,
+                                    const ConditionContext& context) override {
+    auth::AuthzRequest req;
+    req.principal = AuthPrincipal(principal);
+    req.action = std::string(action);
+    req.resource = std::string(resource);
+    auth::HttpRequestView view = ViewOf(request);
+    req.context = auth::RequestContextFor(view, iam_->clock().Now());
+    for (const auto& [k, v] : context) req.context[k] = {v};
+    std::shared_ptr<const auth::Policy> bucket_policy = BucketPolicy();
+    if (resource.rfind("arn:aws:s3:::", 0) == 0) req.resource_policy = bucket_policy.get();
+    auth::Decision d = iam_->Authorize(req);
+    if (d.allowed()) return std::nullopt;
+    Audit(request, &principal, std::string(action), std::string(resource), d.kind, "AccessDenied", 403, &d);
+    ApiError e = MakeError(403, "AccessDenied", "Access Denied");
+    return e;
+  }
+
+  void AuditWrite(const Principal& principal, std::string_view action, std::string_view resource,
+                  const HttpRequest& request) override {
+    Audit(request, &principal, std::string(action), std::string(resource), auth::DecisionKind::kAllowed, "", 200);
+  }
+
+  bool open() const override { return false; }
+
+  std::optional<ApiError> ValidateBucketPolicy(std::string_view document) override {
+    auto p = auth::Policy::Parse(document, /*for_resource=*/true);
+    if (!p.ok()) return MakeError(400, "MalformedPolicy", std::string(auth::ErrorMessageOf(p.status())));
+    return std::nullopt;
+  }
+
+ private:
+  void Audit(const HttpRequest& request, const Principal* principal, std::string action,
+             std::string resource, auth::DecisionKind kind, const std::string& code, int status,
+             const auth::Decision* decision = nullptr) {
+    auth::AuditRecord r;
+    r.time = iam_->clock().Now();
+    r.principal = principal && !principal->arn.empty() ? principal->arn : "anonymous";
+    r.access_key_id = principal ? principal->access_key_id : "";
+    r.source_ip = request.remote_ip;
+    r.action = std::move(action);
+    r.resource = std::move(resource);
+    if (decision) r.decision = *decision;
+    else r.decision.kind = kind;
+    if (!decision && !code.empty()) r.decision.statement = code;  // why authentication failed
+    r.request_id = request.request_id;
+    r.http_status = status;
+    (void)audit_.Record(r);  // the audit log failing must not take the request down with it
+  }
+
+  // The bucket policy, parsed once per version of its file.
+  std::shared_ptr<const auth::Policy> BucketPolicy() {
+    struct stat st;
+    std::string path = lake_->PathOf(kBucketPolicyKey);
+    int64_t stamp = stat(path.c_str(), &st) == 0
+                        ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec + st.st_size
+                        : -1;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stamp == policy_stamp_) return policy_;
+    policy_stamp_ = stamp;
+    policy_.reset();
+    if (stamp >= 0) {
+      auto text = lake_->Get(kBucketPolicyKey);
+      if (text.ok()) {
+        auto p = auth::Policy::Parse(*text, /*for_resource=*/true);
+        if (p.ok()) policy_ = std::make_shared<const auth::Policy>(std::move(*p));
+      }
+    }
+    return policy_;
+  }
+
+  io::LocalStore* lake_;
+  std::unique_ptr<auth::Iam> iam_;
+  auth::AuditLog audit_;
+  std::mutex mu_;
+  int64_t policy_stamp_ = -2;                     // GUARDED_BY(mu_)
+  std::shared_ptr<const auth::Policy> policy_;    // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Gate>> MakeGate(const ServerOptions& options) {
+  if (options.no_auth) return MakeOpenGate();
+  auth::IamOptions iam_options;
+  auto iam = auth::Iam::Open(*options.lake, iam_options);
+  if (!iam.ok()) {
+    if (iam.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("the lake has no IAM store yet (run `saleslake init`, or serve with "
+                              "--no-auth on loopback): " + iam.status().message());
+    }
+    return iam.status();
+  }
+  return std::unique_ptr<Gate>(std::make_unique<IamGate>(options.lake, std::move(*iam)));
+}
+
+}  // namespace saleslake::server::internal

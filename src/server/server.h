@@ -1,0 +1,63 @@
+// The saleslake server: one HTTP endpoint over the lake that AWS clients use unchanged.
+//
+// One dispatcher serves the three AWS wire protocols (REST-XML for S3, JSON 1.1 selected by
+// X-Amz-Target, and the form-encoded query protocol selected by Action=); each API is a table of
+// operations (name -> decoder, IAM action, handler), so later APIs only add tables. Connections
+// are served asynchronously on a few I/O threads (idle keep-alive connections cost no thread);
+// handlers run on a bounded worker pool because lake I/O blocks.
+// Thread safety: Start/Stop/Wait may be called from any thread; Stop is idempotent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "io/local_store.h"
+
+namespace saleslake::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 = any free port (see Server::port())
+  // The lake the S3 API serves as one bucket. Not owned; must outlive the server.
+  io::LocalStore* lake = nullptr;
+  std::string bucket = "my-analytics-bucket";
+  // TLS: both or neither. Required off loopback unless allow_plain_http.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool allow_plain_http = false;
+  // No authentication at all (every request is an anonymous admin). Refused off loopback.
+  bool no_auth = false;
+  int io_threads = 1;
+  int worker_threads = 0;          // 0 = 2 x cores, at least 4
+  int max_queued_requests = 1024;  // beyond this, 503 SlowDown
+  uint64_t max_header_bytes = 16 * 1024;
+  // Request bodies are held in memory: larger ones get 400 EntityTooLarge. Clients upload big
+  // files in parts (the AWS CLI and SDKs switch to multipart at 8 MB), each under this limit.
+  uint64_t max_body_bytes = 64ull << 20;
+  int idle_timeout_ms = 60'000;     // keep-alive idle, and the whole header read (slowloris)
+  int body_timeout_ms = 60'000;     // between two reads of body bytes
+  int shutdown_deadline_ms = 20'000;
+  // JSON access log, one line per request: "-" = stdout, "" = none, else a file (appended).
+  std::string access_log = "-";
+};
+
+class Server {
+ public:
+  // Binds, starts the I/O and worker threads and returns. kInvalidArgument for refused option
+  // combinations (no_auth or plain HTTP off loopback, half a TLS pair), kIOError when the
+  // address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  virtual ~Server() = default;
+
+  // The bound port (the real one when options.port was 0).
+  virtual uint16_t port() const = 0;
+  // Graceful stop: stops accepting, lets in-flight requests finish within the deadline, closes
+  // idle connections, flushes logs and joins every thread. Idempotent.
+  virtual void Stop() = 0;
+  // Blocks until Stop() has finished (from another thread or a signal handler thread).
+  virtual void Wait() = 0;
+};
+
+}  // namespace saleslake::server
