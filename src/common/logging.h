@@ -8,6 +8,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/json.h"  // JsonQuote, for callers that log JSON fields
+
 namespace saleslake {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
@@ -20,8 +22,5 @@ bool ParseLogFormat(std::string_view s, LogFormat* out);
 
 using LogField = std::pair<std::string_view, std::string>;
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
-
-// JSON string literal with escapes (quotes included); shared by logging and small JSON writers.
-std::string JsonQuote(std::string_view s);
 
 }  // namespace saleslake
