@@ -40,6 +40,7 @@ std::string NowIso() {
 }  // namespace
 
 void SetLogFormat(LogFormat format) { g_format = format; }
+LogFormat GetLogFormat() { return g_format.load(); }
 void SetLogLevel(LogLevel min_level) { g_level = min_level; }
 
 bool ParseLogFormat(std::string_view s, LogFormat* out) {

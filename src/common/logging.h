@@ -16,6 +16,7 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 enum class LogFormat { kText, kJson };
 
 void SetLogFormat(LogFormat format);
+LogFormat GetLogFormat();
 void SetLogLevel(LogLevel min_level);
 // Parses "text" or "json".
 bool ParseLogFormat(std::string_view s, LogFormat* out);
