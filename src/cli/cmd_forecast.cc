@@ -496,7 +496,11 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
       continue;
     }
     bool zero_width = false;
-    for (int i = 0; i < opt.horizon; ++i) zero_width = zero_width || !(o.forecast.hi95[i] > o.forecast.lo95[i]);
+    for (int i = 0; i < opt.horizon; ++i) {
+      // Rounding leaves a constant history's interval a few ulps wide: compare with the level.
+      const double tolerance = 1e-9 * std::max(1.0, std::fabs(o.forecast.mean[i]));
+      zero_width = zero_width || !(o.forecast.hi95[i] - o.forecast.lo95[i] > tolerance);
+    }
     if (zero_width) {
       ++failed;
       (void)Fail(fmt::format("{}: the {} days of history do not vary enough to measure the "
@@ -549,9 +553,9 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
       mrows.push_back(std::move(r));
     }
   }
-  std::string fc_text = RenderRows(cols, rows, mode, /*footer=*/false);
+  std::string fc_text = rows.empty() ? "" : RenderRows(cols, rows, mode, /*footer=*/false);
   std::string m_text;
-  if (windows > 0) {
+  if (windows > 0 && !mrows.empty()) {
     m_text = RenderRows(mcols, mrows, mode, /*footer=*/false);
     if (mode == OutputMode::kTable) {
       std::string head = fmt::format("Backtest: {} rolling windows of {} days at the end of each series\n",

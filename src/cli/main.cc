@@ -140,7 +140,9 @@ int UsageError(const std::string& message, CLI::App* sub) {
     }
     path += " " + sub->get_name();
     std::string usage = UsageLine(sub);
+    // CLI11 writes "Usage: generate [OPTIONS]": give the whole command line to type.
     if (usage.rfind("Usage: ", 0) == 0) usage = usage.substr(7);
+    if (usage.rfind(sub->get_name(), 0) == 0) usage = path + usage.substr(sub->get_name().size());
     if (!usage.empty()) full += " (usage: " + usage + "; see '" + path + " --help')";
     else full += " (see '" + path + " --help')";
   } else {

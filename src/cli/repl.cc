@@ -98,6 +98,7 @@ class Repl {
   bool interactive_;
   std::string buffer_;      // the text since the last fresh prompt
   size_t executed_ = 0;     // statements of buffer_ already run
+  size_t lines_before_ = 0;  // piped input: lines before buffer_ (commands included)
   bool failed_ = false;     // some statement failed (piped input: exit 1)
   std::string prompt_;
   std::vector<std::string> completion_words_;  // loaded on the first Tab
@@ -129,10 +130,16 @@ void Repl::Feed(const std::string& line) {
   buffer_ += line;
   buffer_ += '\n';
   SplitResult split = SplitStatements(buffer_, /*complete_only=*/true);
-  for (size_t i = executed_; i < split.statements.size(); ++i) Execute(split.statements[i]);
+  for (size_t i = executed_; i < split.statements.size(); ++i) {
+    // Piped input is one script: positions count from its first line, not the statement's.
+    if (!interactive_) split.statements[i].text.insert(0, lines_before_, '\n');
+    Execute(split.statements[i]);
+  }
   executed_ = split.statements.size();
   if (Trim(split.rest).empty()) {
-    // Nothing pending: the next statement starts a fresh buffer (its positions count from 1).
+    // Nothing pending: the next statement starts a fresh buffer (at a prompt its positions
+    // count from 1 again).
+    lines_before_ += static_cast<size_t>(std::count(buffer_.begin(), buffer_.end(), '\n'));
     buffer_.clear();
     executed_ = 0;
   }
@@ -211,13 +218,19 @@ int Repl::RunPiped() {
   while (std::getline(std::cin, line)) {
     const Command c = TryCommand(line);
     if (c == Command::kQuit) break;
-    if (c == Command::kHandled) continue;
+    if (c == Command::kHandled) {
+      ++lines_before_;
+      continue;
+    }
     Feed(line);
   }
   // A last statement without ';' still runs.
   if (!Trim(buffer_).empty()) {
     SplitResult split = SplitStatements(buffer_);
-    for (size_t i = executed_; i < split.statements.size(); ++i) Execute(split.statements[i]);
+    for (size_t i = executed_; i < split.statements.size(); ++i) {
+      split.statements[i].text.insert(0, lines_before_, '\n');
+      Execute(split.statements[i]);
+    }
   }
   std::fflush(stdout);
   return failed_ ? 1 : 0;

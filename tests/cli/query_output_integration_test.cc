@@ -57,6 +57,7 @@ TEST_F(QueryOutputTest, SeveralStatementsInTheArgumentAFileAndOnStdin) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_.Join("r-1.csv")), "a\n1\n");
   EXPECT_EQ(ReadFile(dir_.Join("r-3.csv")), "c\n3\n");
+  WriteFile(script, "SELECT 1 AS a;\nCREATE VIEW w AS SELECT 3 AS c;\nSELECT c FROM w;\n");
   r = Run({"query", "-f", script, "--output", dir_.Join("r.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_.Join("r.json")),
@@ -96,12 +97,12 @@ TEST_F(QueryOutputTest, TablesAreWholeOffATerminalAndTruncatedOnRequest) {
 }
 
 TEST_F(QueryOutputTest, CellsReadAsPeopleReadThem) {
-  auto t = Run({"query", "SELECT 0.1e0 + 0.2e0 AS d, 'two' || chr(10) || 'lines' AS s"});
+  auto t = Run({"query", "SELECT 0.1e0 + 0.2e0 AS d, 'two\nlines' AS s"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_NE(t.out.find("0.3 | two\\nlines"), std::string::npos) << t.out;
   EXPECT_EQ(std::count(t.out.begin(), t.out.end(), '\n'), 4) << t.out;
   // CSV keeps every digit and byte.
-  auto c = Run({"query", "SELECT 0.1e0 + 0.2e0 AS d, 'two' || chr(10) || 'lines' AS s", "--format", "csv"});
+  auto c = Run({"query", "SELECT 0.1e0 + 0.2e0 AS d, 'two\nlines' AS s", "--format", "csv"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, "d,s\n0.30000000000000004,\"two\nlines\"\n");
   // DECIMAL keeps its scale.

@@ -41,7 +41,7 @@ TEST(RenderTest, MaxRowsKeepsHeadAndTailAroundACountLine) {
   for (int i = 1; i <= 100; ++i) rows.push_back({std::to_string(i)});
   const std::string t = Table({{"i", CellKind::kNumber}}, rows, {.max_rows = 4});
   EXPECT_EQ(t,
-            "  i\n"
+            "i\n"
             "---\n"
             "  1\n"
             "  2\n"
