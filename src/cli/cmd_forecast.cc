@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include "catalog/catalog.h"
@@ -173,6 +174,33 @@ Status NoColumn(const std::string& where, const char* flag, const std::string& n
                                              fmt::join(names, ", ")));
 }
 
+// Where the flags' columns are in the input's schema (CSV header or query result).
+struct InputColumns {
+  size_t date = 0, value = 0;
+  std::vector<size_t> by;
+  std::optional<size_t> exclude;
+};
+
+Result<InputColumns> FindInputColumns(const ForecastArgs& a, const Schema& schema, const std::string& where,
+                                      std::vector<std::string>* group_names) {
+  auto find = [&](const std::string& name, const char* flag) -> Result<size_t> {
+    if (auto i = schema.FindField(name)) return *i;
+    return NoColumn(where, flag, name, schema);
+  };
+  InputColumns c;
+  SL_ASSIGN_OR_RETURN(c.date, find(a.date_col, "--date"));
+  SL_ASSIGN_OR_RETURN(c.value, find(a.value_col, "--value"));
+  for (const std::string& col : ByColumns(a.by)) {
+    SL_ASSIGN_OR_RETURN(size_t i, find(col, "--by"));
+    c.by.push_back(i);
+    group_names->push_back(col);
+  }
+  if (!a.exclude.empty()) {
+    SL_ASSIGN_OR_RETURN(c.exclude, find(a.exclude.substr(0, a.exclude.find('=')), "--exclude"));
+  }
+  return c;
+}
+
 // Reads --input with the project's CSV reader: the sniffer finds the dialect and the column
 // types (a DATE/TIMESTAMP date column in any format it knows, a numeric value column), the reader
 // handles quoting and reports bad rows with their line. Values a typed column could not parse,
@@ -184,24 +212,11 @@ Result<std::vector<forecast::DailySeries>> LoadCsv(const ForecastArgs& a,
   auto sniff = csv::Sniff(**file);
   if (!sniff.ok()) return sniff.status().WithContext(a.input);
   const Schema& header = sniff->schema;
-  auto find = [&](const std::string& name, const char* flag) -> Result<size_t> {
-    if (auto i = header.FindField(name)) return *i;
-    return NoColumn(a.input, flag, name, header);
-  };
-  SL_ASSIGN_OR_RETURN(size_t date_i, find(a.date_col, "--date"));
-  SL_ASSIGN_OR_RETURN(size_t value_i, find(a.value_col, "--value"));
-  std::vector<size_t> by_i;
-  for (const std::string& col : ByColumns(a.by)) {
-    SL_ASSIGN_OR_RETURN(size_t i, find(col, "--by"));
-    by_i.push_back(i);
-    group_names->push_back(col);
-  }
   SL_ASSIGN_OR_RETURN(forecast::SeriesOptions so, SeriesOptionsOf(a));
-  std::optional<size_t> excl_i;
-  if (!a.exclude.empty()) {
-    SL_ASSIGN_OR_RETURN(size_t i, find(a.exclude.substr(0, a.exclude.find('=')), "--exclude"));
-    excl_i = i;
-  }
+  SL_ASSIGN_OR_RETURN(InputColumns in, FindInputColumns(a, header, a.input, group_names));
+  const size_t date_i = in.date, value_i = in.value;
+  const std::vector<size_t>& by_i = in.by;
+  const std::optional<size_t>& excl_i = in.exclude;
 
   csv::ReadOptions ro = sniff->ToReadOptions();
   ro.dialect.null_tokens.push_back("null");
@@ -271,30 +286,13 @@ Result<std::vector<forecast::DailySeries>> LoadQuery(const Context& ctx, const F
   auto result = engine->Execute(a.query);
   if (!result.ok()) return result.status().WithContext(origin);
   if (!result->has_rows) return Status::InvalidArgument(origin + ": the statement returns no rows");
-  const Schema& schema = result->result.schema;
-  auto find = [&](const std::string& name, const char* flag) -> Result<size_t> {
-    if (auto i = schema.FindField(name)) return *i;
-    return NoColumn(origin, flag, name, schema);
-  };
-  SL_ASSIGN_OR_RETURN(size_t date_i, find(a.date_col, "--date"));
-  SL_ASSIGN_OR_RETURN(size_t value_i, find(a.value_col, "--value"));
-  std::vector<size_t> by_i;
-  for (const std::string& col : ByColumns(a.by)) {
-    SL_ASSIGN_OR_RETURN(size_t i, find(col, "--by"));
-    by_i.push_back(i);
-    group_names->push_back(col);
-  }
   SL_ASSIGN_OR_RETURN(forecast::SeriesOptions so, SeriesOptionsOf(a));
-  std::optional<size_t> excl_i;
-  if (!a.exclude.empty()) {
-    SL_ASSIGN_OR_RETURN(size_t i, find(a.exclude.substr(0, a.exclude.find('=')), "--exclude"));
-    excl_i = i;
-  }
+  SL_ASSIGN_OR_RETURN(InputColumns in, FindInputColumns(a, result->result.schema, origin, group_names));
   SeriesLoader loader(a, so);
   int64_t number = 0;
   for (const Batch& b : result->result.batches) {
-    SeriesColumns cols{&b.columns[date_i], &b.columns[value_i], {}, excl_i ? &b.columns[*excl_i] : nullptr};
-    for (size_t i : by_i) cols.by.push_back(&b.columns[i]);
+    SeriesColumns cols{&b.columns[in.date], &b.columns[in.value], {}, in.exclude ? &b.columns[*in.exclude] : nullptr};
+    for (size_t i : in.by) cols.by.push_back(&b.columns[i]);
     for (size_t row = 0; row < b.num_rows; ++row) {
       ++number;
       SL_RETURN_IF_ERROR(loader.Add(cols, row, number, fmt::format("{}: row {}", origin, number)));

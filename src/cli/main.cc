@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "common/logging.h"
+#include "common/suggest.h"
 #include "common/memory.h"
 
 #ifndef SALESLAKE_VERSION
@@ -65,33 +66,6 @@ Result<std::unique_ptr<io::LocalStore>> Context::OpenLake(bool create) const {
 }
 
 namespace {
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// The closest of `names` to `word`, if it is close enough to be a typo.
-std::string Closest(std::string_view word, const std::vector<std::string>& names) {
-  std::string best;
-  size_t best_d = SIZE_MAX;
-  for (const std::string& n : names) {
-    const size_t d = EditDistance(word, n);
-    if (d < best_d) {
-      best_d = d;
-      best = n;
-    }
-  }
-  return best_d <= std::max<size_t>(2, word.size() / 3) ? best : "";
-}
 
 std::vector<std::string> SubcommandNames(const CLI::App& app) {
   std::vector<std::string> names;
@@ -245,7 +219,7 @@ int Main(int argc, char** argv) {
         if (a == "--lake" || a == "--log-format") { ++i; continue; }
         if (!a.empty() && a[0] != '-') {
           std::string msg = "unknown command '" + std::string(a) + "'";
-          if (std::string near = Closest(a, SubcommandNames(app)); !near.empty()) {
+          if (std::string near = ClosestName(a, SubcommandNames(app)); !near.empty()) {
             msg += "; did you mean '" + near + "'?";
           }
           return UsageError(msg, nullptr);
@@ -260,7 +234,7 @@ int Main(int argc, char** argv) {
       if (a.size() > 2 && a.substr(0, 2) == "--" && msg.find(std::string(a.substr(0, a.find('=')))) != std::string::npos) {
         const std::string flag(a.substr(0, a.find('=')));
         std::vector<std::string> names = FlagNames(sub != nullptr ? *sub : app);
-        if (std::string near = Closest(flag, names); !near.empty()) {
+        if (std::string near = ClosestName(flag, names); !near.empty()) {
           msg = "unknown option '" + flag + "'; did you mean '" + near + "'?";
         } else {
           msg = "unknown option '" + flag + "'";
