@@ -15,7 +15,7 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev
   libcpp-httplib-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
   libcli11-dev libfmt-dev libfast-float-dev libre2-dev libxxhash-dev
-  libedit-dev
+  libedit-dev libcairo2-dev
 )
 # Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a
 # newer one than Debian's, which is fine.

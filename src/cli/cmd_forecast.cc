@@ -13,6 +13,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/command.h"
+#include "cli/forecast_plot.h"
 #include "cli/query_output.h"
 #include "cli/render.h"
 #include "common/logging.h"
@@ -31,8 +32,8 @@ namespace saleslake::cli {
 namespace {
 
 struct ForecastArgs {
-  std::string input, query, date_col, value_col, by, model = "auto", format = "table", output;
-  std::string gaps = "zero", duplicates = "error", exclude, to_table;
+  std::string input, query, date_col, value_col, by, model = "auto", format, output;
+  std::string gaps = "zero", duplicates = "error", exclude, to_table, plot;
   int horizon = 0, season = 7, backtest = 0;
   bool metrics = false;
 };
@@ -378,14 +379,10 @@ std::string Fixed(double v, int decimals) {
   return fmt::format("{:.{}f}", v, decimals);
 }
 
-// "1,047" for the summary line people read.
-std::string Grouped(double v) {
-  std::string digits = fmt::format("{:.0f}", std::fabs(v)), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return (v < 0 ? "-" : "") + out;
+// "1,047" or "3.25" for the summary line people read.
+std::string Readable(double v) {
+  if (std::fabs(v) < 100) return fmt::format("{:.2f}", v);
+  return (v < 0 ? "-" : "") + Thousands(static_cast<uint64_t>(std::llround(std::fabs(v))));
 }
 
 // "22% better" / "5% worse" than the baseline's MAE.
@@ -415,11 +412,16 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
   if (a.query.empty() && a.input.empty()) return Fail("forecast: one of --input FILE.csv or --query SQL is required");
   auto chosen = ChooseFormat(a.format, a.output);
   if (!chosen.ok() || *chosen == ResultFormat::kParquet || *chosen == ResultFormat::kLine) {
+    if (a.format.empty()) return Fail("forecast: --output " + a.output + ": forecasts are written as table, csv or json");
     return Fail("forecast: --format must be table, csv or json, got '" + a.format + "'");
   }
   const OutputMode mode = *chosen == ResultFormat::kCsv    ? OutputMode::kCsv
                           : *chosen == ResultFormat::kJson ? OutputMode::kJson
                                                            : OutputMode::kTable;
+  if (!a.plot.empty()) {
+    const std::string ext = a.plot.size() > 4 ? a.plot.substr(a.plot.size() - 4) : "";
+    if (ext != ".png" && ext != ".svg") return Fail("forecast: --plot " + a.plot + ": the file must end in .png or .svg");
+  }
   forecast::ForecastOptions opt;
   opt.horizon = a.horizon;
   opt.season = a.season;
@@ -482,6 +484,7 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
   std::vector<std::vector<std::string>> rows, mrows;
   std::vector<forecast::SeriesOutcome*> written(series->size(), nullptr);
   bool any_auto = false;
+  std::vector<PlotSeries> plots;
   double mae_sum = 0, base_sum = 0;
   int compared = 0;
   for (size_t j = 0; j < outcomes.size(); ++j) {
@@ -514,6 +517,20 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
                                        2 * a.season + 2, a.season));
     }
     any_auto = any_auto || o.forecast.model.rfind("Auto[", 0) == 0;
+    if (!a.plot.empty()) {
+      // The recent history: enough to see the weekly pattern and the trend the forecast follows.
+      const size_t keep = std::min(s.values.size(), std::max<size_t>(90, 4 * static_cast<size_t>(opt.horizon)));
+      PlotSeries p;
+      p.label = s.group.empty() ? "the series" : fmt::format("{}", fmt::join(s.group, ", "));
+      p.history_start = s.start_day + static_cast<int32_t>(s.values.size() - keep);
+      p.history.assign(s.values.end() - static_cast<std::ptrdiff_t>(keep), s.values.end());
+      p.mean = o.forecast.mean;
+      p.lo80 = o.forecast.lo80;
+      p.hi80 = o.forecast.hi80;
+      p.lo95 = o.forecast.lo95;
+      p.hi95 = o.forecast.hi95;
+      plots.push_back(std::move(p));
+    }
     written[job_series[j]] = &o;
     const int32_t first = s.start_day + static_cast<int32_t>(s.values.size());
     for (int i = 0; i < opt.horizon; ++i) {
@@ -560,8 +577,8 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
                                      windows, a.horizon);
       m_text = head + m_text;
       if (compared > 0) {
-        m_text += fmt::format("MAE {} {} a day (baseline {} {}: {})\n", Grouped(mae_sum / compared),
-                              a.value_col, base_name, Grouped(base_sum / compared),
+        m_text += fmt::format("MAE {} {} a day (baseline {} {}: {})\n", Readable(mae_sum / compared),
+                              a.value_col, base_name, Readable(base_sum / compared),
                               VersusBaseline(mae_sum, base_sum));
       }
       m_text += fmt::format(
@@ -576,6 +593,16 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
   if (!a.output.empty()) {
     Status st = io::WriteLocalFileAtomic(a.output, fc_text);
     if (!st.ok()) return Fail(st.WithContext("--output"));
+  }
+  if (!a.plot.empty() && !plots.empty()) {
+    Status st = PlotForecasts(a.plot, plots, a.value_col);
+    if (!st.ok()) return Fail(st);
+    if (plots.size() > kMaxPlotPanels) {
+      Notice(fmt::format("--plot {}: drew the first {} of {} series (filter with --query or --exclude for others)",
+                         a.plot, kMaxPlotPanels, plots.size()));
+    }
+    std::fprintf(stderr, "forecast: plotted %zu series to %s\n", std::min(plots.size(), kMaxPlotPanels),
+                 a.plot.c_str());
   }
   if (!a.to_table.empty()) {
     std::vector<forecast::SeriesOutcome> kept;
@@ -623,15 +650,19 @@ void Register(CLI::App& root, Context& ctx) {
   cmd->add_option("--season", a->season, "Seasonal period in days (default 7; 1 = none)")
       ->check(CLI::Range(1, 366));
   cmd->add_option("--backtest", a->backtest,
-                  "Rolling-origin windows of --horizon days at the end (default 4 with --metrics)")
+                  "Rolling-origin windows of --horizon days at the end; metrics are printed after the "
+                  "forecasts (0: none, 4 with --metrics)")
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--model", a->model,
-                  "auto|naive|snaive|mean|ets|ets:<ANN|AAdA|MAM...>|theta|croston|sba|tsb|regression");
-  cmd->add_option("--format", a->format, "table|csv|json (default table)");
+                  "auto|naive|snaive|mean|ets|ets:<ANN|AAdA|MAM...>|theta|croston|sba|tsb|regression; "
+                  "auto picks per series and shows e.g. Auto[ETS(A,N,A)+Theta+Regression]: the average "
+                  "of those models");
+  cmd->add_option("--format", a->format, "table|csv|json (default: from --output's extension, else table)");
   cmd->add_option("--output", a->output, "Write the forecasts to this file instead of stdout");
   cmd->add_flag("--metrics", a->metrics,
-                "Print the backtest metrics table (MAE, RMSE, sMAPE, MASE, coverage) on stdout; "
-                "forecasts then go only to --output");
+                "Backtest (4 windows unless --backtest) and print the metrics (MAE, RMSE, sMAPE, "
+                "MASE, coverage, beside a seasonal-naive baseline) after the forecasts; with --output "
+                "the forecasts go to the file and stdout has the metrics");
   cmd->add_option("--gaps", a->gaps, "Missing days: zero|interpolate|error (default zero)");
   cmd->add_option("--duplicates", a->duplicates,
                   "Several rows per day: error|sum (default error; sum for raw transactions)");
@@ -639,6 +670,9 @@ void Register(CLI::App& root, Context& ctx) {
   cmd->add_option("--to-table", a->to_table,
                   "Append the forecasts to this lake table (e.g. forecasts; created on first use, "
                   "Parquet + one catalog commit); stdout then stays empty unless --metrics");
+  cmd->add_option("--plot", a->plot,
+                  "Also draw history, forecast and the 80%/95% bands to FILE.png or FILE.svg (first "
+                  "6 series)");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return RunForecast(ctx, *a); }; });
 }
 

@@ -53,15 +53,6 @@ std::string Pad(std::string_view s, size_t width, bool right) {
   return right ? fill + std::string(s) : std::string(s) + fill;
 }
 
-std::string Thousands(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 bool IsJsonNumber(std::string_view s) {
   if (s.empty()) return false;
   size_t i = s[0] == '-' ? 1 : 0;
@@ -86,6 +77,15 @@ std::string_view OutputModeName(OutputMode mode) {
     case OutputMode::kLine: return "line";
   }
   return "table";
+}
+
+std::string Thousands(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
 }
 
 size_t DisplayWidth(std::string_view s) {

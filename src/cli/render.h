@@ -96,6 +96,9 @@ size_t TerminalWidth();
 // rounded away (3289868.03). The table uses it; csv and json keep the exact round-trip text.
 std::string DisplayDouble(double v);
 
+// 1234567 -> "1,234,567" (row counts, summary lines).
+std::string Thousands(uint64_t n);
+
 // How many characters (UTF-8 code points) `s` shows.
 size_t DisplayWidth(std::string_view s);
 

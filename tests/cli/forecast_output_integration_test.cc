@@ -133,5 +133,24 @@ TEST(ForecastOutputTest, QueryInputErrorsNameTheQueryAndToTableConfirms) {
   EXPECT_NE(r.err.find("appended 7 rows (1 series x 7 days) to lake table 'fc'"), std::string::npos) << r.err;
 }
 
+TEST(ForecastOutputTest, PlotDrawsPngAndSvg) {
+  TempDir dir;
+  WriteFile(dir.Join("in.csv"), Daily(60));
+  for (const char* name : {"fc.png", "fc.svg"}) {
+    auto r = RunSaleslake({"forecast", "--input", dir.Join("in.csv"), "--date", "day", "--value", "sales",
+                           "--horizon", "14", "--plot", dir.Join(name)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(std::string("plotted 1 series to ") + dir.Join(name)), std::string::npos) << r.err;
+    const std::string img = ReadFile(dir.Join(name));
+    EXPECT_GT(img.size(), 2000u) << name;
+    if (std::string(name) == "fc.png") EXPECT_EQ(img.rfind("\x89PNG", 0), 0u);
+    else EXPECT_NE(img.find("<svg"), std::string::npos);
+  }
+  auto bad = RunSaleslake({"forecast", "--input", dir.Join("in.csv"), "--date", "day", "--value", "sales",
+                           "--horizon", "14", "--plot", dir.Join("fc.jpg")});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("must end in .png or .svg"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace saleslake::testing

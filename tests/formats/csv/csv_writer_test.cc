@@ -13,9 +13,7 @@ ReadOptions TextOptions(const Dialect& d, size_t columns) {
   ReadOptions o;
   o.dialect = d;
   o.dialect.null_tokens = {};
-  std::vector<std::pair<std::string, DataType>> fields;
-  for (size_t c = 0; c < columns; ++c) fields.push_back({"c" + std::to_string(c), DataType::Varchar()});
-  o.schema = MakeSchema(fields);
+  for (size_t c = 0; c < columns; ++c) o.schema.fields.push_back({"c" + std::to_string(c), DataType::Varchar(), true});
   return o;
 }
 
