@@ -81,7 +81,7 @@ void Register(CLI::App& root, Context& ctx) {
                   "otherwise; 0: all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--timing", args->timing, "Show each statement's run time under its table");
-  cmd->add_option("--timeout", args->timeout_s, "Cancel each statement after this many seconds")
+  cmd->add_option("--timeout", args->timeout_s, "Cancel each statement after this many seconds (default 0: no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--memory-limit", args->memory_limit_mb,
                   "Fail a query that needs more than this many MB (default: 60% of RAM; 0: none)")

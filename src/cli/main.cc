@@ -169,10 +169,13 @@ void AddExamples(CLI::App& app) {
   }
 }
 
-// Every option that takes a value shows its default in --help ([value]) unless it is required.
+// Every option that takes a value shows its default in --help (=value), unless it is required or
+// its description already says what the default is (a sentinel like -1 would only confuse).
 void ShowDefaults(CLI::App& app) {
   for (CLI::Option* o : app.get_options()) {
-    if (o->get_type_size() != 0 && !o->get_required() && o->get_positional() == false) o->capture_default_str();
+    if (o->get_type_size() == 0 || o->get_required() || o->get_positional()) continue;
+    if (o->get_description().find("default") != std::string::npos) continue;
+    o->capture_default_str();
   }
   for (CLI::App* sub : app.get_subcommands({})) ShowDefaults(*sub);
 }

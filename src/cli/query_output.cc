@@ -166,9 +166,10 @@ Status QueryOutput::Add(size_t index, const sql::StatementResult& r) {
   std::unique_ptr<io::OutputStream> file;
   if (separate_file) {
     SL_ASSIGN_OR_RETURN(file, io::OpenLocalWrite(PathFor(index)));
-  } else if (!first && !json_list && ro.mode != OutputMode::kJson) {
-    SL_RETURN_IF_ERROR(Emit("\n"));  // a blank line between results
+  } else if (row_results_ > 0 && !json_list && ro.mode != OutputMode::kJson) {
+    SL_RETURN_IF_ERROR(Emit("\n"));  // a blank line between results with rows
   }
+  ++row_results_;
   auto sink = [&](std::string text) -> Status {
     if (file) return file->Append(text);
     return Emit(text);

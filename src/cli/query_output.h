@@ -59,6 +59,7 @@ class QueryOutput {
   OutputSpec spec_;
   size_t statements_;
   size_t results_ = 0;      // results written so far (rows or messages)
+  size_t row_results_ = 0;  // of which with rows (a blank line goes between those)
   std::string file_text_;   // table / JSON going to spec_.path
 };
 
