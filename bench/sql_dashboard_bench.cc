@@ -16,7 +16,6 @@
 #include "catalog/catalog.h"
 #include "common/memory.h"
 #include "io/local_store.h"
-#include "sql/exec/lake_catalog.h"
 #include "sql/sql.h"
 
 namespace {
@@ -46,9 +45,7 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(store.status());
   auto cat = catalog::Catalog::Open(store->get());
   if (!cat.ok()) return Fail(cat.status());
-  auto view = sql::OpenLakeCatalog(store->get(), cat->get());
-  if (!view.ok()) return Fail(view.status());
-  auto engine = sql::Engine::Open({.catalog = *view});
+  auto engine = sql::Engine::OpenLake(store->get(), cat->get());
   if (!engine.ok()) return Fail(engine.status());
   double open_ms = MsSince(t_open);
 

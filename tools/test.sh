@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds saleslake and runs every test: set-up, Release build + all tests, then a clang build with
-# AddressSanitizer + UndefinedBehaviorSanitizer that runs the unit tests and a short libFuzzer run
-# of every fuzz target. CI (.ci/run) runs exactly this. Ends with ctest's summary line.
+# Builds saleslake and runs every test: set-up, the include check (tools/check_includes.sh), a
+# clang build with AddressSanitizer + UndefinedBehaviorSanitizer that runs the unit tests and a
+# short libFuzzer run of every fuzz target, then a Release build and every test. CI (.ci/run)
+# runs exactly this. Ends with ctest's summary line.
 #   JOBS=N         parallel build jobs (default: cores)
 #   FUZZ_SECONDS=N seconds per fuzz target (default 15; 0 skips fuzzing)
 set -euo pipefail
@@ -9,6 +10,9 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+
+echo "== include check (module layering, docs/modules.md)"
+bash tools/check_includes.sh
 
 echo "== sanitizer build (clang, ASan + UBSan, fuzz targets)"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \

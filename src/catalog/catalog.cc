@@ -559,8 +559,8 @@ Result<CommitResult> Catalog::CommitOnce(const TableMetadata& base, const TableC
   }
 
   if (im.options.before_publish) im.options.before_publish();
-  if (const char* pause = std::getenv("SALESLAKE_TEST_COMMIT_PAUSE_MS"); pause && *pause) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(pause)));
+  if (im.options.commit_pause_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(im.options.commit_pause_ms));
   }
 
   std::string key = im.MetadataDir(name) + VersionName(next.version);

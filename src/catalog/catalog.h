@@ -182,9 +182,11 @@ struct CatalogOptions {
   // Clock for timestamps (ms since the epoch); tests inject one. Default: system clock.
   std::function<int64_t()> clock;
   // Test hook: called after the manifests are written and before the publish. Tests use it to
-  // kill a process mid-commit or to force a race. Also $SALESLAKE_TEST_COMMIT_PAUSE_MS makes the
-  // publish wait that long (for CLI crash tests).
+  // kill a process mid-commit or to force a race.
   std::function<void()> before_publish;
+  // Test hook: the publish then waits this long (the CLI sets it from
+  // $SALESLAKE_TEST_COMMIT_PAUSE_MS for its crash tests, which kill the process there).
+  int64_t commit_pause_ms = 0;
 };
 
 struct CommitResult {

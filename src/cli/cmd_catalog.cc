@@ -24,7 +24,7 @@ struct Lake {
 Result<Lake> OpenCatalog(const Context& ctx) {
   Lake lake;
   SL_ASSIGN_OR_RETURN(lake.store, ctx.OpenLake(/*create=*/false));
-  SL_ASSIGN_OR_RETURN(lake.catalog, catalog::Catalog::Open(lake.store.get()));
+  SL_ASSIGN_OR_RETURN(lake.catalog, ctx.OpenCatalog(lake.store.get()));
   return lake;
 }
 

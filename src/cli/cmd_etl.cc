@@ -29,10 +29,11 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   if (!jobs.ok()) return Fail(jobs.status());
   auto job = etl::FindJob(*jobs, o.name);
   if (!job.ok()) return Fail(job.status());
-  auto cat = catalog::Catalog::Open(store->get());
+  auto cat = ctx.OpenCatalog(store->get());
   if (!cat.ok()) return Fail(cat.status());
   etl::RunOptions run_options;
   run_options.buffer_budget_bytes = static_cast<size_t>(o.buffer_mb * 1048576.0);
+  run_options.pause_before_commit_ms = ctx.test_job_pause_ms;
   auto report = etl::RunJob(**cat, *job, run_options);
   if (!report.ok()) {
     // Most runner errors already start with "job 'NAME'": name the job only when they do not.

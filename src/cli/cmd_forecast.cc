@@ -24,7 +24,6 @@
 #include "forecast/forecast.h"
 #include "forecast/series.h"
 #include "io/object_store.h"
-#include "sql/exec/lake_catalog.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 
@@ -279,19 +278,21 @@ Result<std::vector<forecast::DailySeries>> LoadQuery(const Context& ctx, const F
                                                      std::vector<std::string>* group_names) {
   const std::string origin = "forecast --query";
   SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
-  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
-  SL_ASSIGN_OR_RETURN(auto view, sql::OpenLakeCatalog(store.get(), cat.get()));
-  sql::EngineOptions opts;
-  opts.catalog = view;
-  SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::Open(std::move(opts)));
-  auto result = engine->Execute(a.query);
+  SL_ASSIGN_OR_RETURN(auto cat, ctx.OpenCatalog(store.get()));
+  SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::OpenLake(store.get(), cat.get()));
+  auto result = engine->Query(a.query);
   if (!result.ok()) return result.status().WithContext(origin);
-  if (!result->has_rows) return Status::InvalidArgument(origin + ": the statement returns no rows");
+  sql::QueryResult& rows = **result;
+  if (rows.schema().size() == 0) return Status::InvalidArgument(origin + ": the statement returns no rows");
   SL_ASSIGN_OR_RETURN(forecast::SeriesOptions so, SeriesOptionsOf(a));
-  SL_ASSIGN_OR_RETURN(InputColumns in, FindInputColumns(a, result->result.schema, origin, group_names));
+  SL_ASSIGN_OR_RETURN(InputColumns in, FindInputColumns(a, rows.schema(), origin, group_names));
   SeriesLoader loader(a, so);
   int64_t number = 0;
-  for (const Batch& b : result->result.batches) {
+  Batch b;
+  for (;;) {
+    auto more = rows.Next(&b);
+    if (!more.ok()) return more.status().WithContext(origin);
+    if (!*more) break;
     SeriesColumns cols{&b.columns[in.date], &b.columns[in.value], {}, in.exclude ? &b.columns[*in.exclude] : nullptr};
     for (size_t i : in.by) cols.by.push_back(&b.columns[i]);
     for (size_t row = 0; row < b.num_rows; ++row) {
@@ -314,8 +315,8 @@ Status WriteForecastTable(const Context& ctx, const std::string& table,
                           const std::vector<forecast::DailySeries>& series,
                           const std::vector<forecast::SeriesOutcome>& outcomes, int horizon) {
   SL_ASSIGN_OR_RETURN(auto store, ctx.OpenLake(false));
-  SL_ASSIGN_OR_RETURN(auto cat, catalog::Catalog::Open(store.get()));
-  auto writer = sql::MakeLakeCatalogWriter(store.get(), cat.get());
+  SL_ASSIGN_OR_RETURN(auto cat, ctx.OpenCatalog(store.get()));
+  SL_ASSIGN_OR_RETURN(auto writer, sql::Engine::OpenLake(store.get(), cat.get()));
   Schema schema;
   for (const auto& g : group_names) schema.fields.push_back({g, DataType::Varchar(), true});
   schema.fields.push_back({"date", DataType::Date(), true});
@@ -366,7 +367,7 @@ Status WriteForecastTable(const Context& ctx, const std::string& table,
           table, names((*meta)->schema()), names(schema)));
     }
   }
-  Status st = writer->CreateTable(table, schema, batches, {}, /*if_not_exists=*/false);
+  Status st = writer->CreateTable(table, schema, batches);
   if (st.code() == StatusCode::kAlreadyExists) st = writer->InsertInto(table, schema, batches);
   return st.WithContext("forecast --to-table " + table);
 }

@@ -19,7 +19,6 @@
 #include "cli/repl.h"
 #include "cli/statements.h"
 #include "io/object_store.h"
-#include "sql/exec/lake_catalog.h"
 #include "sql/sql.h"
 
 namespace saleslake::cli {
@@ -103,20 +102,16 @@ void Register(CLI::App& root, Context& ctx) {
       spec.max_width = terminal && args->max_rows != 0 ? TerminalWidth() : 0;
       auto store = ctx.OpenLake(false);
       if (!store.ok()) return Fail(store.status());
-      auto cat = catalog::Catalog::Open(store->get());
+      auto cat = ctx.OpenCatalog(store->get());
       if (!cat.ok()) return Fail(cat.status());
-      auto view = sql::OpenLakeCatalog(store->get(), cat->get());
-      if (!view.ok()) return Fail(view.status());
       sql::EngineOptions opts;
-      opts.catalog = *view;
-      opts.writer = sql::MakeLakeCatalogWriter(store->get(), cat->get());
       opts.exec.cancel = &g_cancel;
       // Unset: the engine's default (60% of RAM); 0: no limit.
       if (args->memory_limit_mb >= 0) opts.exec.memory_limit_bytes = args->memory_limit_mb << 20;
       // Counted from the start of each statement (every statement of a script or the REPL).
       if (args->timeout_s > 0)
         opts.exec.timeout = std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(args->timeout_s * 1e3)));
-      auto engine = sql::Engine::Open(std::move(opts));
+      auto engine = sql::Engine::OpenLake(store->get(), cat->get(), std::move(opts));
       if (!engine.ok()) return Fail(engine.status());
       if (args->file.empty() && args->sql.empty()) {
         return RunRepl(**engine, ReplOptions{.output = spec, .cancel = &g_cancel});

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "catalog/catalog.h"
 #include "common/status.h"
 #include "io/local_store.h"
 
@@ -21,9 +22,16 @@ struct Context {
   std::string lake;        // --lake, else $SALESLAKE_LAKE, else ./lake (resolved in main)
   std::string log_format;  // text | json
   std::function<int()> action;
+  // Test hooks for the CLI crash tests, read once from the environment in main():
+  // $SALESLAKE_TEST_COMMIT_PAUSE_MS (every catalog commit pauses before its publish) and
+  // $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS (an ETL run pauses before its commit).
+  int64_t test_commit_pause_ms = 0;
+  int test_job_pause_ms = 0;
 
   // Opens the lake. With create=false a missing lake is a clear error.
   Result<std::unique_ptr<io::LocalStore>> OpenLake(bool create = false) const;
+  // Opens the catalog of a lake opened with OpenLake (with the test hooks above).
+  Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(io::ObjectStore* store) const;
 };
 
 // Prints "saleslake: error: <message>" to stderr (one line; a JSON log line with

@@ -65,6 +65,10 @@ Result<std::unique_ptr<io::LocalStore>> Context::OpenLake(bool create) const {
   return store;
 }
 
+Result<std::unique_ptr<catalog::Catalog>> Context::OpenCatalog(io::ObjectStore* store) const {
+  return catalog::Catalog::Open(store, {.commit_pause_ms = test_commit_pause_ms});
+}
+
 namespace {
 
 std::vector<std::string> SubcommandNames(const CLI::App& app) {
@@ -258,6 +262,12 @@ int Main(int argc, char** argv) {
     ctx.lake = env;
   } else {
     ctx.lake = "./lake";
+  }
+  if (const char* env = std::getenv("SALESLAKE_TEST_COMMIT_PAUSE_MS"); env && *env) {
+    ctx.test_commit_pause_ms = std::atoll(env);
+  }
+  if (const char* env = std::getenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS"); env && *env) {
+    ctx.test_job_pause_ms = std::atoi(env);
   }
   if (!ctx.action) return UsageError("no command given", nullptr);
   try {

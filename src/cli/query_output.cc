@@ -37,7 +37,7 @@ CellKind KindOf(const DataType& t) {
 }
 
 // Feeds every row of `r` to `renderer`; `sink` gets the text as it grows (after each batch).
-Status RenderRows(const sql::QueryResult& r, Renderer& renderer, bool display_doubles,
+Status RenderRows(const sql::MaterializedResult& r, Renderer& renderer, bool display_doubles,
                   const std::function<Status(std::string)>& sink) {
   for (const Batch& b : r.batches) {
     for (size_t i = 0; i < b.num_rows; ++i) {
@@ -61,7 +61,7 @@ Status RenderRows(const sql::QueryResult& r, Renderer& renderer, bool display_do
 
 // Parquet has no column type for a bare NULL (SELECT NULL AS n): such columns are written as
 // all-null INT32, as DuckDB does.
-Status WriteParquet(const sql::QueryResult& r, const std::string& path) {
+Status WriteParquet(const sql::MaterializedResult& r, const std::string& path) {
   Schema schema = r.schema;
   std::vector<size_t> null_columns;
   for (size_t c = 0; c < schema.size(); ++c) {

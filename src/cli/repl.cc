@@ -17,7 +17,6 @@
 #include <fmt/format.h>
 
 #include "cli/statements.h"
-#include "sql/functions/functions.h"  // function names for completion
 
 namespace saleslake::cli {
 namespace {
@@ -296,7 +295,7 @@ std::vector<std::string> Repl::Candidates() {
   if (!completion_words_.empty()) return completion_words_;
   std::set<std::string> words;
   for (const char* k : kKeywords) words.insert(k);
-  for (const std::string& f : sql::AllFunctionNames()) words.insert(f);
+  for (const std::string& f : sql::FunctionNames()) words.insert(f);
   auto tables = engine_.Execute("SHOW TABLES");
   if (tables.ok()) {
     for (const Batch& b : tables->result.batches) {

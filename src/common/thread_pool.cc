@@ -28,27 +28,27 @@ ThreadPool::ThreadPool(size_t threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   for (std::thread& t : threads_) t.join();
 }
 
 void ThreadPool::Submit(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     queue_.push_back(std::move(task));
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void ThreadPool::WorkerLoop() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(mu_);
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
@@ -66,9 +66,9 @@ struct ForState {
   std::atomic<size_t> next{0};
   size_t n = 0;
   const std::function<void(size_t)>* fn = nullptr;
-  std::mutex mu;
-  std::condition_variable done;
-  size_t active = 0;  // GUARDED_BY(mu): helpers inside fn
+  Mutex mu;
+  CondVar done;
+  size_t active SL_GUARDED_BY(mu) = 0;  // helpers inside fn
 
   void Work() {
     for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) (*fn)(i);
@@ -90,18 +90,18 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn, si
   for (size_t h = 0; h + 1 < workers; ++h) {
     Submit([state] {
       {
-        std::lock_guard<std::mutex> lock(state->mu);
+        MutexLock lock(state->mu);
         if (state->next.load() >= state->n) return;  // nothing left: never touch fn
         ++state->active;
       }
       state->Work();
-      std::lock_guard<std::mutex> lock(state->mu);
-      if (--state->active == 0) state->done.notify_all();
+      MutexLock lock(state->mu);
+      if (--state->active == 0) state->done.NotifyAll();
     });
   }
   state->Work();
-  std::unique_lock<std::mutex> lock(state->mu);
-  state->done.wait(lock, [&] { return state->active == 0; });
+  MutexLock lock(state->mu);
+  while (state->active != 0) state->done.Wait(state->mu);
 }
 
 }  // namespace saleslake

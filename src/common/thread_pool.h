@@ -2,13 +2,13 @@
 // Thread safety: all methods are safe to call from any thread, including from pool tasks.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/thread_annotations.h"
 
 namespace saleslake {
 
@@ -36,10 +36,10 @@ class ThreadPool {
  private:
   void WorkerLoop();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;                    // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> queue_ SL_GUARDED_BY(mu_);
+  bool stopping_ SL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sql/exec/internal/eval.h"
+#include "sql/exec/executor.h"
 #include "sql/parser/parser.h"
 #include "sql/planner/binder.h"
 
@@ -26,9 +26,6 @@ void CollectColumns(const Expr& e, std::vector<size_t>* out) {
 
 struct CompiledExpressions::Impl {
   std::vector<ExprPtr> exprs;
-  ExecOptions exec{.max_threads = 1};
-  // Never consulted (subqueries are refused), but the evaluator wants one.
-  std::unique_ptr<internal::SubqueryCache> subqueries;
 };
 
 CompiledExpressions::CompiledExpressions(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -37,7 +34,6 @@ CompiledExpressions::~CompiledExpressions() = default;
 Result<std::unique_ptr<CompiledExpressions>> CompiledExpressions::Compile(
     const Schema& input, const std::vector<std::pair<std::string, std::string>>& exprs) {
   auto impl = std::make_unique<Impl>();
-  impl->subqueries = std::make_unique<internal::SubqueryCache>(impl->exec);
   Schema output;
   for (const auto& named : exprs) {
     const std::string& name = named.first;
@@ -63,11 +59,10 @@ Result<std::unique_ptr<CompiledExpressions>> CompiledExpressions::Compile(
 
 Status CompiledExpressions::Evaluate(std::shared_ptr<const Batch> in, Batch* out) const {
   if (in->selection) return Status::InvalidArgument("CompiledExpressions::Evaluate: input has a selection");
-  internal::Evaluator eval(impl_->subqueries.get());
   out->columns.clear();
   out->selection.reset();
-  for (const ExprPtr& e : impl_->exprs) {
-    SL_ASSIGN_OR_RETURN(ColumnVector v, eval.EvalOwned(*e, *in));
+  SL_ASSIGN_OR_RETURN(std::vector<ColumnVector> columns, EvaluateScalars(impl_->exprs, *in));
+  for (ColumnVector& v : columns) {
     if (v.type().id == TypeId::kVarchar) v.KeepAlive(in);
     out->columns.push_back(std::move(v));
   }

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "sql/exec/executor.h"
+#include "sql/sql.h"
 
 namespace saleslake::sql {
 

@@ -1,10 +1,11 @@
 #include "sql/sql.h"
 
 #include <chrono>
-#include <mutex>
 
 #include <fmt/format.h>
 
+#include "sql/exec/executor.h"
+#include "sql/exec/lake_catalog.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
 #include "sql/planner/binder.h"
@@ -19,8 +20,8 @@ std::string JoinName(const std::vector<std::string>& parts) {
   return s;
 }
 
-QueryResult TextResult(const std::vector<std::string>& names, const std::vector<std::vector<std::string>>& rows) {
-  QueryResult r;
+MaterializedResult TextResult(const std::vector<std::string>& names, const std::vector<std::vector<std::string>>& rows) {
+  MaterializedResult r;
   Batch b;
   b.num_rows = rows.size();
   for (size_t c = 0; c < names.size(); ++c) {
@@ -60,26 +61,38 @@ std::string PropertyText(const AstExpr& e) {
 
 }  // namespace
 
+Engine::~Engine() = default;
+
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   if (!options.catalog) return Status::InvalidArgument("sql::Engine needs a catalog");
   return std::unique_ptr<Engine>(new Engine(std::move(options)));
 }
 
-Result<PlanPtr> Engine::Plan(std::string_view sql) const {
-  SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
-  if (!st->query) return Status::InvalidArgument("line 1:1: not a query");
-  SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, *options_.catalog));
-  if (options_.optimize) {
-    SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
-  }
-  return plan;
+Result<std::unique_ptr<Engine>> Engine::OpenLake(io::ObjectStore* store, catalog::Catalog* catalog,
+                                                 EngineOptions options) {
+  SL_ASSIGN_OR_RETURN(options.catalog, OpenLakeCatalog(store, catalog));
+  options.writer = MakeLakeCatalogWriter(store, catalog);
+  return Open(std::move(options));
+}
+
+Status Engine::CreateTable(const std::string& name, const Schema& schema,
+                           const std::vector<Batch>& data,
+                           const std::vector<std::pair<std::string, std::string>>& properties) const {
+  if (!options_.writer) return Status::NotImplemented("CREATE TABLE needs a writable catalog");
+  return options_.writer->CreateTable(name, schema, data, properties, /*if_not_exists=*/false);
+}
+
+Status Engine::InsertInto(const std::string& name, const Schema& schema,
+                          const std::vector<Batch>& data) const {
+  if (!options_.writer) return Status::NotImplemented("INSERT needs a writable catalog");
+  return options_.writer->InsertInto(name, schema, data);
 }
 
 Result<StatementResult> Engine::Execute(std::string_view sql) const {
   auto t0 = std::chrono::steady_clock::now();
   SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
   StatementResult out;
-  auto plan_query = [&](const Query& q) -> Result<PlanPtr> {
+  auto plan_query = [&](const sql::Query& q) -> Result<PlanPtr> {
     SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(q, *options_.catalog));
     if (options_.optimize) {
       SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
@@ -108,7 +121,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
         opts.collect_stats = true;
         ExecStats stats;
         auto t1 = std::chrono::steady_clock::now();
-        SL_ASSIGN_OR_RETURN(QueryResult r, ExecutePlan(plan, opts, &stats));
+        SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(plan, opts, &stats));
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
         for (const auto& op : stats.operators) {
           std::string line = std::string(static_cast<size_t>(op.depth) * 2, ' ') + "- " + op.name +
@@ -199,7 +212,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
     case Statement::Kind::kInsert: {
       if (!options_.writer) return Status::NotImplemented("CREATE TABLE AS and INSERT need a writable catalog");
       SL_ASSIGN_OR_RETURN(PlanPtr plan, plan_query(*st->query));
-      SL_ASSIGN_OR_RETURN(QueryResult data, ExecutePlan(plan, options_.exec));
+      SL_ASSIGN_OR_RETURN(MaterializedResult data, ExecutePlan(plan, options_.exec));
       size_t rows = data.num_rows();
       if (st->kind == Statement::Kind::kCreateTableAs) {
         std::vector<std::pair<std::string, std::string>> props;
@@ -227,7 +240,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
             target_of.push_back(static_cast<int>(*f));
           }
         }
-        QueryResult shaped;
+        MaterializedResult shaped;
         shaped.schema = target;
         for (const auto& b : data.batches) {
           Batch nb;
@@ -297,69 +310,84 @@ Result<std::vector<StatementResult>> Engine::ExecuteScript(std::string_view sql)
   return out;
 }
 
-// ---------------------------------------------------------------- memory catalog writer
+// ---------------------------------------------------------------- QueryResult
 
-namespace {
-
-class MemoryWriter final : public CatalogWriter {
- public:
-  explicit MemoryWriter(std::shared_ptr<MemoryCatalog> c) : c_(std::move(c)) {}
-  Status CreateView(const std::string& name, const std::string& sql, bool or_replace) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!or_replace && (c_->GetView(name) || c_->GetTable(name).ok()))
-      return Status::AlreadyExists("view '" + name + "' already exists");
-    c_->AddView(name, sql);
-    return Status::OK();
-  }
-  Status DropView(const std::string& name, bool if_exists) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!c_->DropView(name) && !if_exists) return Status::NotFound("view '" + name + "' not found");
-    return Status::OK();
-  }
-  Status CreateTable(const std::string& name, const Schema& schema, const std::vector<Batch>& data,
-                     const std::vector<std::pair<std::string, std::string>>&, bool if_not_exists) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (c_->GetTable(name).ok() || c_->GetView(name)) {
-      if (if_not_exists) return Status::OK();
-      return Status::AlreadyExists("table '" + name + "' already exists");
-    }
-    std::vector<Batch> copy;
-    copy.push_back(ConcatBatches(schema, data));
-    c_->AddTable(MemoryTable::Make(name, schema, std::move(copy)));
-    return Status::OK();
-  }
-  Status InsertInto(const std::string& name, const Schema& schema, const std::vector<Batch>& data) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    SL_ASSIGN_OR_RETURN(auto t, c_->GetTable(name));
-    std::vector<Batch> all;
-    SL_ASSIGN_OR_RETURN(auto ms, t->Morsels());
-    std::vector<int> cols;
-    for (size_t i = 0; i < t->schema().size(); ++i) cols.push_back(static_cast<int>(i));
-    for (const auto& m : ms) {
-      SL_RETURN_IF_ERROR(t->ReadMorsel(m, cols, [&](Batch& b) {
-        all.push_back(std::move(b));
-        return Status::OK();
-      }));
-    }
-    all.push_back(ConcatBatches(schema, data));
-    c_->AddTable(MemoryTable::Make(t->name(), t->schema(), std::move(all)));
-    return Status::OK();
-  }
-  Status DropTable(const std::string& name, bool if_exists) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!c_->DropTable(name) && !if_exists) return Status::NotFound("table '" + name + "' not found");
-    return Status::OK();
-  }
-
- private:
-  std::shared_ptr<MemoryCatalog> c_;
-  std::mutex mu_;
+struct QueryResult::State {
+  Schema schema;
+  std::string message;
+  PlanPtr plan;        // null once run (or for statements run by Engine::Query)
+  ExecOptions exec;
+  std::atomic<bool> cancelled{false};
+  Status failed;       // sticky: every Next() after a failure returns it
+  MaterializedResult rows;
+  size_t next = 0;     // the first batch of `rows` not yet handed out
 };
 
-}  // namespace
+QueryResult::QueryResult(std::unique_ptr<State> state) : state_(std::move(state)) {}
+QueryResult::~QueryResult() = default;
 
-std::shared_ptr<CatalogWriter> MakeMemoryCatalogWriter(std::shared_ptr<MemoryCatalog> catalog) {
-  return std::make_shared<MemoryWriter>(std::move(catalog));
+const Schema& QueryResult::schema() const { return state_->schema; }
+const std::string& QueryResult::message() const { return state_->message; }
+void QueryResult::Cancel() { state_->cancelled.store(true); }
+
+Result<bool> QueryResult::Next(Batch* out) {
+  State& s = *state_;
+  if (!s.failed.ok()) return s.failed;
+  if (s.cancelled.load()) {
+    s.failed = Status::Cancelled("query cancelled");
+    return s.failed;
+  }
+  if (s.plan) {
+    auto rows = ExecutePlan(s.plan, s.exec, nullptr, &s.cancelled);
+    s.plan.reset();
+    if (!rows.ok()) {
+      s.failed = rows.status();
+      return s.failed;
+    }
+    s.rows = std::move(*rows);
+  }
+  while (s.next < s.rows.batches.size()) {
+    Batch& b = s.rows.batches[s.next++];
+    if (b.num_rows == 0) continue;
+    *out = std::move(b);
+    b = Batch();  // handed out: release what the move left behind
+    return true;
+  }
+  return false;
 }
+
+Result<MaterializedResult> QueryResult::Materialize() {
+  MaterializedResult all;
+  all.schema = state_->schema;
+  Batch b;
+  while (true) {
+    SL_ASSIGN_OR_RETURN(bool more, Next(&b));
+    if (!more) break;
+    all.batches.push_back(std::move(b));
+  }
+  return all;
+}
+
+Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
+  auto state = std::make_unique<QueryResult::State>();
+  SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
+  if (st->kind == Statement::Kind::kQuery) {
+    SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, *options_.catalog));
+    if (options_.optimize) {
+      SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
+    }
+    state->schema = OutputSchema(*plan);
+    state->plan = std::move(plan);
+    state->exec = options_.exec;
+  } else {
+    SL_ASSIGN_OR_RETURN(StatementResult r, Execute(sql));
+    state->message = std::move(r.message);
+    if (r.has_rows) state->rows = std::move(r.result);
+    state->schema = state->rows.schema;
+  }
+  return std::unique_ptr<QueryResult>(new QueryResult(std::move(state)));
+}
+
+std::vector<std::string> FunctionNames() { return AllFunctionNames(); }
 
 }  // namespace saleslake::sql

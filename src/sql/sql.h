@@ -1,24 +1,44 @@
 // The SQL engine facade: parse -> bind -> optimize -> execute, for the Trino/Athena dialect.
-// This is the only header other modules (cli, etl, server) should include from src/sql.
+// This is the only header other modules (cli, etl, forecast, server) include from src/sql,
+// besides expression.h (the ETL's column mappings) and result_format.h (printing results).
+// Plans, operators and the engine's table interface stay inside src/sql.
 //
-//   auto engine = sql::Engine::Open({.catalog = my_catalog});
-//   auto result = (*engine)->Execute("SELECT region, sum(amount) FROM sales_data GROUP BY 1");
+//   auto engine = sql::Engine::OpenLake(store, catalog, {});
+//   auto result = (*engine)->Query("SELECT region, sum(amount) FROM sales_data GROUP BY 1");
+//   Batch batch;
+//   while (true) {
+//     SL_ASSIGN_OR_RETURN(bool more, (*result)->Next(&batch));
+//     if (!more) break;
+//     ...  // (*result)->schema() names and types the columns
+//   }
 //
 // Thread safety: an Engine may run many statements concurrently as long as its catalog allows
 // concurrent reads; DDL statements (CREATE VIEW, DROP ...) go through the CatalogWriter, which
 // must synchronise itself.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "common/batch.h"
 #include "common/status.h"
-#include "sql/exec/executor.h"
-#include "sql/planner/plan.h"
+#include "sql/exec/exec_types.h"
+
+namespace saleslake::io {
+class ObjectStore;
+}
+namespace saleslake::catalog {
+class Catalog;
+}
 
 namespace saleslake::sql {
+
+class Catalog;        // the engine's view of tables and views (inside src/sql)
+class CatalogWriter;  // where DDL goes (inside src/sql)
 
 struct EngineOptions {
   std::shared_ptr<const Catalog> catalog;  // required
@@ -28,23 +48,79 @@ struct EngineOptions {
 };
 
 struct StatementResult {
-  QueryResult result;     // rows (SELECT, EXPLAIN, SHOW, DESCRIBE)
-  bool has_rows = true;   // false for DDL; then `message` says what happened
+  MaterializedResult result;  // rows (SELECT, EXPLAIN, SHOW, DESCRIBE)
+  bool has_rows = true;       // false for DDL; then `message` says what happened
   std::string message;
   double seconds = 0;
 };
 
+// The rows of one statement, handed out a batch at a time.
+//
+// The statement is planned when the QueryResult is made (SQL errors come from Engine::Query)
+// and runs on the first Next(). Today that run produces every row before the first batch is
+// returned (batches are then released one by one as they are handed out); callers must not rely
+// on it: a later executor may produce the batches while they are being pulled.
+//
+// Thread safety: Next() and Materialize() from one thread at a time; Cancel() from any thread.
+class QueryResult {
+ public:
+  ~QueryResult();
+  QueryResult(const QueryResult&) = delete;
+  QueryResult& operator=(const QueryResult&) = delete;
+
+  // Column names and types, known before the first batch. No columns for DDL.
+  const Schema& schema() const;
+  // For a statement without rows (DDL): what happened ("CREATE VIEW"); empty otherwise.
+  const std::string& message() const;
+
+  // Fills `out` with the next batch (flat or constant columns, no selection, at least one row)
+  // and returns true, or returns false at the end. kCancelled after Cancel(), past the options'
+  // deadline or timeout, or when ExecOptions::cancel is set; then every later call fails too.
+  // Other errors are those of Engine::Execute (kResourceExhausted past the memory limit, ...).
+  Result<bool> Next(Batch* out);
+  // Drains the batches not yet returned by Next().
+  Result<MaterializedResult> Materialize();
+  // Stops the statement: a running or later Next() fails with kCancelled.
+  void Cancel();
+
+ private:
+  friend class Engine;
+  struct State;
+  explicit QueryResult(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 class Engine {
  public:
+  ~Engine();
+
   // kInvalidArgument when options.catalog is null.
   static Result<std::unique_ptr<Engine>> Open(EngineOptions options);
+  // An engine over a lake's catalog tables and views (options.catalog and options.writer are
+  // replaced by the lake's). DDL writes to the lake: views as SQL files under queries/views/,
+  // CREATE TABLE AS and INSERT as ZSTD Parquet under processed_data/<table>/ (Hive partitions
+  // for WITH (partitioned_by = ARRAY['col', ...])) with one catalog commit each; DROP TABLE is
+  // refused. `store` and `catalog` must outlive the engine.
+  static Result<std::unique_ptr<Engine>> OpenLake(io::ObjectStore* store, catalog::Catalog* catalog,
+                                                  EngineOptions options = {});
 
-  // Runs one statement. Errors carry "line L:C" positions for bad SQL.
+  // Plans one statement and returns its rows to pull. Errors carry "line L:C" positions for
+  // bad SQL. Statements other than queries (EXPLAIN, SHOW, DDL) run here, before it returns.
+  Result<std::unique_ptr<QueryResult>> Query(std::string_view sql) const;
+  // Runs one statement to completion. Errors carry "line L:C" positions for bad SQL.
   Result<StatementResult> Execute(std::string_view sql) const;
   // Runs a ';'-separated script; returns the result of every statement (stops at the first error).
   Result<std::vector<StatementResult>> ExecuteScript(std::string_view sql) const;
-  // The optimized plan of a query (tests, EXPLAIN).
-  Result<PlanPtr> Plan(std::string_view sql) const;
+
+  // Writes rows as a new table through the engine's writer, as CREATE TABLE AS would:
+  // kAlreadyExists when the table (or a view of that name) exists, kNotImplemented without a
+  // writer. `properties` are WITH (...) pairs as text; arrays comma-separated
+  // ("partitioned_by" -> "region,month").
+  Status CreateTable(const std::string& name, const Schema& schema, const std::vector<Batch>& data,
+                     const std::vector<std::pair<std::string, std::string>>& properties = {}) const;
+  // Appends rows already shaped to the table's schema, as INSERT would.
+  Status InsertInto(const std::string& name, const Schema& schema,
+                    const std::vector<Batch>& data) const;
 
   const EngineOptions& options() const { return options_; }
 
@@ -53,7 +129,7 @@ class Engine {
   EngineOptions options_;
 };
 
-// A CatalogWriter over a MemoryCatalog (tests, scratch sessions).
-std::shared_ptr<CatalogWriter> MakeMemoryCatalogWriter(std::shared_ptr<MemoryCatalog> catalog);
+// Every SQL function name the engine knows (the REPL completes them).
+std::vector<std::string> FunctionNames();
 
 }  // namespace saleslake::sql

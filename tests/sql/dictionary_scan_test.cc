@@ -3,6 +3,7 @@
 // query here must return exactly what the same rows give as flat columns.
 #include <gtest/gtest.h>
 
+#include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
 #include "sql/result_format.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"

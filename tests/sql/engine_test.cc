@@ -2,6 +2,8 @@
 // with positions.
 #include <gtest/gtest.h>
 
+#include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
+#include "sql/internal/memory_writer.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"

@@ -11,6 +11,7 @@
 
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
+#include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
 #include "sql/result_format.h"
 #include "sql/sql.h"
 

@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
 #include "sql/result_format.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
 #include "sql/sql.h"
 
 namespace saleslake::sql {

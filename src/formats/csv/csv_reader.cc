@@ -13,12 +13,12 @@
 namespace saleslake::csv {
 
 void CollectingRejectSink::Reject(RejectedRow row) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   rows_.push_back(std::move(row));
 }
 
 std::vector<RejectedRow> CollectingRejectSink::TakeSorted() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<RejectedRow> out = std::move(rows_);
   rows_.clear();
   std::stable_sort(out.begin(), out.end(), [](const RejectedRow& a, const RejectedRow& b) {

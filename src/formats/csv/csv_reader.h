@@ -26,6 +26,7 @@
 
 #include "common/batch.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "common/types.h"
 #include "io/object_store.h"
 
@@ -64,8 +65,8 @@ class CollectingRejectSink final : public RejectSink {
   std::vector<RejectedRow> TakeSorted();
 
  private:
-  std::mutex mu_;
-  std::vector<RejectedRow> rows_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<RejectedRow> rows_ SL_GUARDED_BY(mu_);
 };
 
 struct ReadOptions {

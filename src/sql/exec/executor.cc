@@ -91,10 +91,11 @@ void PrecomputeSubqueries(const PlanNode& p, internal::SubqueryCache& cache) {
 
 }  // namespace
 
-Result<QueryResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options, ExecStats* stats) {
-  QueryContext ctx(options);
+Result<MaterializedResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options,
+                                       ExecStats* stats, const std::atomic<bool>* stop) {
+  QueryContext ctx(options, stop);
   PrecomputeSubqueries(*plan, *ctx.subqueries());
-  QueryResult result;
+  MaterializedResult result;
   result.schema = OutputSchema(*plan);
   std::mutex mu;
   std::vector<std::vector<Batch>> by_morsel;
@@ -114,6 +115,20 @@ Result<QueryResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options,
     stats->peak_memory_bytes = ctx.peak();
   }
   return result;
+}
+
+Result<std::vector<ColumnVector>> EvaluateScalars(const std::vector<ExprPtr>& exprs, const Batch& in) {
+  // Never consulted (the expressions read no tables), but the evaluator wants one.
+  const ExecOptions options{.max_threads = 1};
+  internal::SubqueryCache no_subqueries(options, nullptr);
+  internal::Evaluator eval(&no_subqueries);
+  std::vector<ColumnVector> out;
+  out.reserve(exprs.size());
+  for (const ExprPtr& e : exprs) {
+    SL_ASSIGN_OR_RETURN(ColumnVector v, eval.EvalOwned(*e, in));
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- MemoryTable

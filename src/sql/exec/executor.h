@@ -15,37 +15,10 @@
 
 #include "common/batch.h"
 #include "common/status.h"
+#include "sql/exec/exec_types.h"
 #include "sql/planner/plan.h"
 
 namespace saleslake::sql {
-
-struct ExecOptions {
-  // Worker threads for parallel pipelines (0 = the pool's size).
-  size_t max_threads = 0;
-  // Bytes the query's hash tables, join builds, sorts, window buffers and buffered results may
-  // hold; past it the query fails with kResourceExhausted ("query exceeded memory limit of
-  // ..."). 0 = no limit; kDefaultMemoryLimit = 60% of the machine's physical memory.
-  static constexpr int64_t kDefaultMemoryLimit = -1;
-  int64_t memory_limit_bytes = kDefaultMemoryLimit;
-  // Set from another thread to stop the query with kCancelled (Ctrl-C in the REPL).
-  const std::atomic<bool>* cancel = nullptr;
-  // The query fails with kCancelled after this time point...
-  std::optional<std::chrono::steady_clock::time_point> deadline;
-  // ...or after this long from the start of ExecutePlan (0 = no time limit).
-  std::chrono::milliseconds timeout{0};
-  // Collect per-operator rows and time (EXPLAIN ANALYZE).
-  bool collect_stats = false;
-};
-
-struct QueryResult {
-  Schema schema;
-  std::vector<Batch> batches;  // flat or constant columns, no selection vectors
-  size_t num_rows() const {
-    size_t n = 0;
-    for (const auto& b : batches) n += b.num_rows;
-    return n;
-  }
-};
 
 // Per-operator figures for EXPLAIN ANALYZE, in plan order (pre-order walk).
 struct OperatorStats {
@@ -63,8 +36,16 @@ struct ExecStats {
   int64_t peak_memory_bytes = 0;
 };
 
-Result<QueryResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options,
-                                ExecStats* stats = nullptr);
+// `stop`, when set, is a second cancel flag beside options.cancel (QueryResult::Cancel); it
+// reaches the query's subqueries too.
+Result<MaterializedResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options,
+                                       ExecStats* stats = nullptr,
+                                       const std::atomic<bool>* stop = nullptr);
+
+// Evaluates scalar expressions that read no tables (no subqueries) over the rows of `in`, which
+// must have no selection: one owned column per expression (strings may point into `in`).
+// For sql::CompiledExpressions.
+Result<std::vector<ColumnVector>> EvaluateScalars(const std::vector<ExprPtr>& exprs, const Batch& in);
 
 // An in-memory table, split into morsels of `morsel_rows` rows (tests, VALUES-like sources,
 // CTAS staging). Stats (min/max/nulls) are computed per morsel so pruning can be tested.

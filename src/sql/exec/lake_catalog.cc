@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/thread_annotations.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet.h"
 #include "sql/exec/executor.h"
@@ -64,7 +65,7 @@ class LakeTable final : public Table {
   const Schema& schema() const override { return meta_->schema(); }
 
   Result<std::vector<Morsel>> Morsels() const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!loaded_) {
       SL_RETURN_IF_ERROR(Load());
       loaded_ = true;
@@ -280,7 +281,7 @@ class LakeTable final : public Table {
   }
 
   // REQUIRES: mu_ held.
-  Status Load() const {
+  Status Load() const SL_REQUIRES(mu_) {
     const Schema& s = schema();
     for (size_t fi = 0; fi < files_.size(); ++fi) {
       const catalog::DataFile& file = files_[fi];
@@ -315,9 +316,9 @@ class LakeTable final : public Table {
   std::string name_;
   std::vector<bool> is_partition_;
   std::vector<int> data_columns_;
-  mutable std::mutex mu_;
-  mutable bool loaded_ = false;                                        // GUARDED_BY(mu_)
-  mutable std::vector<Morsel> morsels_;                                // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable bool loaded_ SL_GUARDED_BY(mu_) = false;
+  mutable std::vector<Morsel> morsels_ SL_GUARDED_BY(mu_);
 };
 
 class LakeCatalog final : public Catalog {
@@ -326,7 +327,7 @@ class LakeCatalog final : public Catalog {
 
   Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
     std::string base = BaseName(name);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = tables_.find(Lower(base));
     if (it != tables_.end()) return std::shared_ptr<const Table>(it->second);
     SL_ASSIGN_OR_RETURN(std::vector<std::string> names, cat_->ListTables());
@@ -363,8 +364,8 @@ class LakeCatalog final : public Catalog {
  private:
   io::ObjectStore* store_;
   catalog::Catalog* cat_;
-  mutable std::mutex mu_;
-  mutable std::map<std::string, std::shared_ptr<LakeTable>> tables_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<LakeTable>> tables_ SL_GUARDED_BY(mu_);
 };
 
 // ---------------------------------------------------------------- writer

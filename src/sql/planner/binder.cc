@@ -282,7 +282,14 @@ Result<ExprPtr> Binder::BindLiteral(const AstExpr& e) {
       size_t p = lead == std::string::npos ? 1 : digits.size() - lead;
       p = std::max(p, scale);
       if (p == 0) p = 1;
-      if (p > 38) return lit(Value::Double(std::stod(e.text)));
+      if (p > 38) {
+        // Wider than DECIMAL(38): a DOUBLE, as before, but never past DOUBLE's range.
+        double d = 0;
+        auto r = std::from_chars(e.text.data(), e.text.data() + e.text.size(), d);
+        if (r.ec != std::errc() || r.ptr != e.text.data() + e.text.size())
+          return ErrAt(e.pos, "invalid numeric literal '" + e.text + "': out of DOUBLE range");
+        return lit(Value::Double(d));
+      }
       auto v = CastValue(Value::Varchar(e.text), DataType::Decimal(static_cast<uint8_t>(p), static_cast<uint8_t>(scale)));
       if (!v.ok()) return ErrAt(e.pos, "invalid decimal literal '" + e.text + "'");
       return lit(*v);

@@ -159,9 +159,9 @@ Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows) {
 // ---------------------------------------------------------------- subqueries
 
 Result<Value> SubqueryCache::Scalar(const Expr& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = scalars_.find(&e); it != scalars_.end()) return it->second;
-  SL_ASSIGN_OR_RETURN(QueryResult r, ExecutePlan(e.subquery, options_));
+  SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(e.subquery, options_, nullptr, stop_));
   if (r.num_rows() > 1)
     return AtPos(Status::InvalidArgument("scalar subquery returned more than one row"), e.pos);
   Value v = Value::Null(e.type);
@@ -172,9 +172,9 @@ Result<Value> SubqueryCache::Scalar(const Expr& e) {
 }
 
 Result<const SubqueryCache::InSet*> SubqueryCache::Set(const Expr& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = sets_.find(&e); it != sets_.end()) return it->second.get();
-  SL_ASSIGN_OR_RETURN(QueryResult r, ExecutePlan(e.subquery, options_));
+  SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(e.subquery, options_, nullptr, stop_));
   auto set = std::make_unique<InSet>();
   std::string key;
   for (const auto& b : r.batches)
@@ -193,9 +193,9 @@ Result<const SubqueryCache::InSet*> SubqueryCache::Set(const Expr& e) {
 }
 
 Result<bool> SubqueryCache::Exists(const Expr& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = exists_.find(&e); it != exists_.end()) return it->second;
-  SL_ASSIGN_OR_RETURN(QueryResult r, ExecutePlan(e.subquery, options_));
+  SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(e.subquery, options_, nullptr, stop_));
   bool v = r.num_rows() > 0;
   exists_[&e] = v;
   return v;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/batch.h"
+#include "common/thread_annotations.h"
 #include "sql/exec/executor.h"
 #include "sql/planner/plan.h"
 
@@ -27,7 +28,9 @@ Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows);
 // Results of uncorrelated subqueries, computed once per query and shared by all threads.
 class SubqueryCache {
  public:
-  explicit SubqueryCache(const ExecOptions& options) : options_(options) {}
+  // `stop`: passed on to the subqueries' ExecutePlan (see there), or null.
+  SubqueryCache(const ExecOptions& options, const std::atomic<bool>* stop)
+      : options_(options), stop_(stop) {}
   Result<Value> Scalar(const Expr& e);
   struct InSet {
     std::unordered_set<std::string> keys;
@@ -38,10 +41,11 @@ class SubqueryCache {
 
  private:
   const ExecOptions& options_;
-  std::mutex mu_;
-  std::unordered_map<const Expr*, Value> scalars_;                  // GUARDED_BY(mu_)
-  std::unordered_map<const Expr*, std::unique_ptr<InSet>> sets_;   // GUARDED_BY(mu_)
-  std::unordered_map<const Expr*, bool> exists_;                    // GUARDED_BY(mu_)
+  const std::atomic<bool>* stop_;
+  Mutex mu_;
+  std::unordered_map<const Expr*, Value> scalars_ SL_GUARDED_BY(mu_);
+  std::unordered_map<const Expr*, std::unique_ptr<InSet>> sets_ SL_GUARDED_BY(mu_);
+  std::unordered_map<const Expr*, bool> exists_ SL_GUARDED_BY(mu_);
 };
 
 // Evaluates expressions over a batch. One evaluator per thread (it owns scratch vectors).

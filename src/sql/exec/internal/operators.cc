@@ -16,7 +16,8 @@
 namespace saleslake::sql::internal {
 
 Status QueryContext::Check() const {
-  if (options_.cancel && options_.cancel->load()) return Status::Cancelled("query cancelled");
+  if ((options_.cancel && options_.cancel->load()) || (stop_ && stop_->load()))
+    return Status::Cancelled("query cancelled");
   if (options_.deadline && std::chrono::steady_clock::now() > *options_.deadline)
     return Status::Cancelled("query stopped: time limit reached");
   return Status::OK();
@@ -59,7 +60,7 @@ Status QueryContext::Reserve(int64_t bytes) {
 }
 
 NodeStats* QueryContext::StatsFor(const PlanNode* node) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto& s = stats_[node];
   if (!s) s = std::make_unique<NodeStats>();
   return s.get();

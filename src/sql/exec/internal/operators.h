@@ -27,8 +27,9 @@ class QueryContext {
  public:
   // Resolves the default memory limit and turns a timeout into a deadline (which subqueries
   // then share).
-  explicit QueryContext(const ExecOptions& options)
-      : options_(Resolve(options)), subqueries_(options_) {}
+  // `stop`: a second cancel flag (see ExecutePlan), or null.
+  QueryContext(const ExecOptions& options, const std::atomic<bool>* stop)
+      : options_(Resolve(options)), stop_(stop), subqueries_(options_, stop) {}
   static ExecOptions Resolve(const ExecOptions& options);
   const ExecOptions& options() const { return options_; }
   SubqueryCache* subqueries() { return &subqueries_; }
@@ -39,17 +40,20 @@ class QueryContext {
   void Release(int64_t bytes) { used_.fetch_sub(bytes); }
   int64_t peak() const { return peak_.load(); }
   NodeStats* StatsFor(const PlanNode* node);
-  const std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>>& all_stats() const {
+  // REQUIRES: no operator of the query is running (read after it, for EXPLAIN ANALYZE).
+  const std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>>& all_stats() const
+      SL_NO_THREAD_SAFETY_ANALYSIS {
     return stats_;
   }
 
  private:
   ExecOptions options_;
+  const std::atomic<bool>* stop_;
   SubqueryCache subqueries_;
   std::atomic<int64_t> used_{0};
   std::atomic<int64_t> peak_{0};
-  std::mutex mu_;
-  std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_ SL_GUARDED_BY(mu_);
 };
 
 class Operator {
