@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "cli/statements.h"
+#include "common/logging.h"
 
 namespace saleslake::cli {
 namespace {
@@ -105,8 +106,12 @@ class Repl {
 
 void Repl::PrintError(const Status& s) {
   if (s.code() != StatusCode::kCancelled) failed_ = true;
-  std::fprintf(stderr, "error: %s\n", s.message().c_str());
-  std::fflush(stderr);
+  if (GetLogFormat() == LogFormat::kJson) {
+    Log(LogLevel::kError, s.message());
+  } else {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    std::fflush(stderr);
+  }
 }
 
 void Repl::Execute(const Statement& st) {
