@@ -48,16 +48,15 @@ int RunStatements(const sql::Engine& engine, const std::string& text, const std:
   if (statements.empty()) return Fail(origin.empty() ? "query: no SQL statement given" : origin + ": no SQL statement");
   QueryOutput out(spec, statements.size());
   for (size_t i = 0; i < statements.size(); ++i) {
-    auto r = engine.Execute(statements[i].text);
-    if (!r.ok()) {
+    const auto started = QueryOutput::Clock::now();
+    auto r = engine.Query(statements[i].text);
+    Status s = r.ok() ? out.Add(i + 1, **r, started) : r.status();
+    if (!s.ok()) {
       (void)out.Finish();
-      Status s = r.status();
       if (!origin.empty()) s = s.WithContext(origin);
       else if (statements.size() > 1) s = s.WithContext(fmt::format("statement {}", i + 1));
       return Fail(s);
     }
-    Status s = out.Add(i + 1, *r);
-    if (!s.ok()) return Fail(s);
   }
   Status s = out.Finish();
   std::fflush(stdout);

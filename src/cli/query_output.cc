@@ -36,10 +36,14 @@ CellKind KindOf(const DataType& t) {
   return t.is_numeric() ? CellKind::kNumber : CellKind::kText;
 }
 
-// Feeds every row of `r` to `renderer`; `sink` gets the text as it grows (after each batch).
-Status RenderRows(const sql::MaterializedResult& r, Renderer& renderer, bool display_doubles,
+// Pulls every batch of `r` into `renderer`; `sink` gets the text as it grows (after each batch),
+// so a large result streams through (a truncated table keeps only the rows it will show).
+Status RenderRows(sql::QueryResult& r, Renderer& renderer, bool display_doubles,
                   const std::function<Status(std::string)>& sink) {
-  for (const Batch& b : r.batches) {
+  Batch b;
+  for (;;) {
+    SL_ASSIGN_OR_RETURN(bool more, r.Next(&b));
+    if (!more) break;
     for (size_t i = 0; i < b.num_rows; ++i) {
       for (const ColumnVector& v : b.columns) {
         if (!v.IsValid(i)) {
@@ -61,8 +65,8 @@ Status RenderRows(const sql::MaterializedResult& r, Renderer& renderer, bool dis
 
 // Parquet has no column type for a bare NULL (SELECT NULL AS n): such columns are written as
 // all-null INT32, as DuckDB does.
-Status WriteParquet(const sql::MaterializedResult& r, const std::string& path) {
-  Schema schema = r.schema;
+Status WriteParquet(sql::QueryResult& r, const std::string& path) {
+  Schema schema = r.schema();
   std::vector<size_t> null_columns;
   for (size_t c = 0; c < schema.size(); ++c) {
     if (schema.fields[c].type.id == TypeId::kNull) {
@@ -74,7 +78,10 @@ Status WriteParquet(const sql::MaterializedResult& r, const std::string& path) {
   SL_ASSIGN_OR_RETURN(auto out, io::OpenLocalWrite(path));
   parquet::WriterOptions wo;
   SL_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::Open(out.get(), schema, wo));
-  for (const Batch& b : r.batches) {
+  Batch b;
+  for (;;) {
+    SL_ASSIGN_OR_RETURN(bool more, r.Next(&b));
+    if (!more) break;
     if (null_columns.empty()) {
       SL_RETURN_IF_ERROR(writer->Write(b));
       continue;
@@ -138,17 +145,17 @@ Status QueryOutput::Emit(const std::string& text) {
   return Status::OK();
 }
 
-Status QueryOutput::Add(size_t index, const sql::StatementResult& r) {
+Status QueryOutput::Add(size_t index, sql::QueryResult& r, Clock::time_point started) {
   const bool json_list = spec_.format == ResultFormat::kJson && statements_ > 1;
   const bool first = results_ == 0;
   ++results_;
   if (json_list) SL_RETURN_IF_ERROR(Emit(first ? "[\n" : ",\n"));
-  if (!r.has_rows) {
-    if (json_list) return Emit("{\"message\": " + JsonQuote(r.message) + "}");
-    return WriteStdout(r.message + "\n");
+  if (r.schema().size() == 0) {  // DDL: its message, no rows
+    if (json_list) return Emit("{\"message\": " + JsonQuote(r.message()) + "}");
+    return WriteStdout(r.message() + "\n");
   }
   if (spec_.format == ResultFormat::kParquet) {
-    return WriteParquet(r.result, PathFor(index)).WithContext("--output " + PathFor(index));
+    return WriteParquet(r, PathFor(index)).WithContext("--output " + PathFor(index));
   }
   RenderOptions ro;
   ro.mode = spec_.format == ResultFormat::kCsv    ? OutputMode::kCsv
@@ -160,7 +167,7 @@ Status QueryOutput::Add(size_t index, const sql::StatementResult& r) {
     ro.max_width = spec_.max_width;
   }
   std::vector<Column> columns;
-  for (const Field& f : r.result.schema.fields) columns.push_back({f.name, KindOf(f.type)});
+  for (const Field& f : r.schema().fields) columns.push_back({f.name, KindOf(f.type)});
   Renderer renderer(std::move(columns), ro);
   const bool separate_file = spec_.format == ResultFormat::kCsv && !spec_.path.empty();
   std::unique_ptr<io::OutputStream> file;
@@ -174,8 +181,9 @@ Status QueryOutput::Add(size_t index, const sql::StatementResult& r) {
     if (file) return file->Append(text);
     return Emit(text);
   };
-  SL_RETURN_IF_ERROR(RenderRows(r.result, renderer, ro.mode == OutputMode::kTable, sink));
-  std::string rest = renderer.Finish(spec_.timing ? fmt::format("{:.3f} s", r.seconds) : "");
+  SL_RETURN_IF_ERROR(RenderRows(r, renderer, ro.mode == OutputMode::kTable, sink));
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::string rest = renderer.Finish(spec_.timing ? fmt::format("{:.3f} s", seconds) : "");
   if (json_list && !rest.empty() && rest.back() == '\n') rest.pop_back();
   SL_RETURN_IF_ERROR(sink(std::move(rest)));
   if (file) return file->Commit().WithContext("--output " + PathFor(index));

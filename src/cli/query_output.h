@@ -14,6 +14,7 @@
 // Thread safety: one QueryOutput per thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,8 +47,12 @@ class QueryOutput {
   QueryOutput(OutputSpec spec, size_t statements);
   ~QueryOutput();
 
-  // Writes the result of statement number `index` (1-based).
-  Status Add(size_t index, const sql::StatementResult& result);
+  using Clock = std::chrono::steady_clock;
+
+  // Pulls and writes the rows of statement number `index` (1-based), or its message when it has
+  // none (DDL). Errors of the statement itself (kCancelled, memory limit) come back from here.
+  // `started`: when the statement was sent, for --timing.
+  Status Add(size_t index, sql::QueryResult& result, Clock::time_point started);
   // Closes the JSON list and writes the table/JSON file. Call once, after the last Add (also
   // after a failed statement, so what ran is kept).
   Status Finish();

@@ -117,14 +117,11 @@ void Repl::PrintError(const Status& s) {
 void Repl::Execute(const Statement& st) {
   if (options_.cancel != nullptr) options_.cancel->store(false);
   g_interrupted = false;
-  auto r = engine_.Execute(st.text);
-  g_interrupted = false;  // a Ctrl-C that cancelled the statement is spent
-  if (!r.ok()) {
-    PrintError(r.status());
-    return;
-  }
+  const auto started = QueryOutput::Clock::now();
+  auto r = engine_.Query(st.text);
   QueryOutput out(options_.output, 1);
-  Status s = out.Add(1, *r);
+  Status s = r.ok() ? out.Add(1, **r, started) : r.status();
+  g_interrupted = false;  // a Ctrl-C that cancelled the statement is spent
   if (s.ok()) s = out.Finish();
   std::fflush(stdout);
   if (!s.ok()) PrintError(s);
