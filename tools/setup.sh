@@ -19,6 +19,7 @@ PACKAGES=(
   libboost-dev
   awscli python3-boto3 curl openssl
   rsync  # tests: a lake copied with rsync -a loads nothing twice
+  libedit-dev libcairo2-dev
 )
 # Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a
 # newer one than Debian's, which is fine.

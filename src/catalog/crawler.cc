@@ -43,6 +43,12 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
     if (!root || root.IsNull()) return out;
     if (!root.IsMap())
       return Status::InvalidArgument(At(file_name, root.Mark()) + "the pipeline must be a mapping");
+    // A newer format must not be half-understood: only version 1 (or none) is read.
+    if (const YAML::Node v = root["version"]; v && !(v.IsScalar() && v.Scalar() == "1")) {
+      return Status::InvalidArgument(At(file_name, v.Mark()) + "pipeline version '" +
+                                     (v.IsScalar() ? v.Scalar() : std::string("?")) +
+                                     "' is not supported: this saleslake reads version 1");
+    }
     const YAML::Node crawlers = root["crawlers"];
     if (!crawlers || crawlers.IsNull()) return out;
     if (!crawlers.IsSequence())

@@ -11,6 +11,7 @@
 #include "catalog/crawler.h"
 #include "catalog/describe.h"
 #include "cli/command.h"
+#include "cli/render.h"
 
 namespace saleslake::cli {
 namespace {
@@ -96,24 +97,14 @@ int RunTables(const Context& ctx, const std::string& format) {
     std::printf("no tables (run 'saleslake crawl')\n");
     return 0;
   }
-  std::vector<std::string> head = {"table", "format", "files", "rows", "snapshot", "location"};
-  std::vector<size_t> w(head.size());
-  for (size_t c = 0; c < head.size(); ++c) {
-    w[c] = head[c].size();
-    for (const auto& r : rows) w[c] = std::max(w[c], r[c].size());
+  Renderer table({{"table"}, {"format"}, {"files", CellKind::kNumber}, {"rows", CellKind::kNumber},
+                  {"snapshot", CellKind::kNumber}, {"location"}},
+                 RenderOptions{.mode = OutputMode::kTable, .footer = false});
+  for (const auto& r : rows) {
+    for (const std::string& cell : r) table.AddCell(cell);
+    table.EndRow();
   }
-  auto print = [&](const std::vector<std::string>& r) {
-    std::string line;
-    for (size_t c = 0; c < r.size(); ++c) {
-      bool right = c >= 2 && c <= 4;
-      std::string pad(w[c] - r[c].size(), ' ');
-      line += right ? pad + r[c] : r[c] + (c + 1 < r.size() ? pad : "");
-      if (c + 1 < r.size()) line += "  ";
-    }
-    std::printf("%s\n", line.c_str());
-  };
-  print(head);
-  for (const auto& r : rows) print(r);
+  std::fputs(table.Finish().c_str(), stdout);
   return 0;
 }
 

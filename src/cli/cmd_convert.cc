@@ -17,6 +17,8 @@
 namespace saleslake::cli {
 namespace {
 
+constexpr size_t kShownRejects = 10;
+
 struct ConvertOptions {
   std::string in;
   std::string out;
@@ -105,10 +107,26 @@ int RunConvert(const ConvertOptions& o) {
       **in, ro, [&](size_t m, Batch& b) { return ordered.Add(m, b); },
       o.max_errors > 0 ? &rejects : nullptr);
   std::vector<csv::RejectedRow> rejected = rejects.TakeSorted();
-  for (const auto& r : rejected)
+  // The first few rejected rows, then one summary line: a messy file must not flood the terminal.
+  for (size_t i = 0; i < rejected.size() && i < kShownRejects; ++i) {
+    const auto& r = rejected[i];
     std::fprintf(stderr, "saleslake: rejected: %s:%llu: %s\n", r.file.c_str(),
                  static_cast<unsigned long long>(r.line), r.reason.c_str());
-  if (!stats.ok()) return Fail(stats.status());
+  }
+  if (rejected.size() > kShownRejects) {
+    std::fprintf(stderr, "saleslake: rejected: ... and %zu more rows (%zu in all; the first %zu are shown)\n",
+                 rejected.size() - kShownRejects, rejected.size(), kShownRejects);
+  }
+  if (!stats.ok()) {
+    Status s = stats.status();
+    // A bad row with the default --max-errors 0: name the flag that lets the rest through.
+    if (s.code() == StatusCode::kInvalidArgument && rejected.size() >= o.max_errors) {
+      return Fail(fmt::format("{}; to convert the other rows and skip up to N bad ones, pass --max-errors N "
+                              "(now {})",
+                              s.message(), o.max_errors));
+    }
+    return Fail(s);
+  }
   auto file_stats = (*writer)->Close();
   if (!file_stats.ok()) return Fail(file_stats.status().WithContext(o.out));
   Status committed = (*stream)->Commit();

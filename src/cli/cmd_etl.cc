@@ -37,7 +37,12 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   run_options.dedupe = o.dedupe;
   run_options.pause_before_commit_ms = ctx.test_job_pause_ms;
   auto report = etl::RunJob(**cat, *job, run_options);
-  if (!report.ok()) return Fail(report.status().WithContext("job " + o.name));
+  if (!report.ok()) {
+    // Most runner errors already start with "job 'NAME'": name the job only when they do not.
+    const Status& s = report.status();
+    if (s.message().find("job '" + o.name + "'") != std::string::npos) return Fail(s);
+    return Fail(s.WithContext("job '" + o.name + "'"));
+  }
   if (o.format == "json") std::printf("%s\n", report->ToJson().c_str());
   else std::fputs(report->ToText().c_str(), stdout);
   if (!report->files_refused.empty()) {
@@ -71,6 +76,10 @@ int RunRuns(const Context& ctx, const std::string& job, const std::string& forma
                 static_cast<unsigned long long>(j.value("rows_loaded", 0ULL)),
                 static_cast<unsigned long long>(j.value("rows_quarantined", 0ULL)),
                 j.value("bytes_written", 0ULL) / 1e6, j.value("mb_per_s", 0.0));
+    // A failed run says why, on the next line, so the table stays aligned.
+    if (const std::string error = j.value("error", ""); !error.empty()) {
+      std::printf("  %s: %s\n", j.value("status", "").c_str(), error.c_str());
+    }
   }
   std::printf("(%zu runs)\n", runs->size());
   return 0;

@@ -10,6 +10,8 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "common/json.h"
+#include "formats/csv/csv_writer.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
 
@@ -90,37 +92,6 @@ bool ValueText(const ColumnVector& v, size_t row, const parquet::ColumnInfo& inf
   return true;
 }
 
-void AppendCsvField(std::string& out, std::string_view s, bool is_string) {
-  bool quote = (is_string && s.empty()) || s.find_first_of(",\"\n\r") != std::string_view::npos;
-  if (!quote) {
-    out += s;
-    return;
-  }
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back('"');
-}
-
 Status Flush(std::string& buf) {
   if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size()) {
     return Status::IOError("cannot write to stdout");
@@ -157,7 +128,7 @@ Status RunCat(const CatOptions& o) {
   if (o.format == "csv") {
     for (size_t i = 0; i < cols.size(); ++i) {
       if (i) buf.push_back(',');
-      AppendCsvField(buf, schema[cols[i]].name, false);
+      csv::AppendField(buf, schema[cols[i]].name, csv::Dialect{});
     }
     buf.push_back('\n');
   }
@@ -174,7 +145,7 @@ Status RunCat(const CatOptions& o) {
           bool valid = ValueText(v, r, info, field);
           if (o.format == "csv") {
             if (i) buf.push_back(',');
-            if (valid) AppendCsvField(buf, field, v.type().id == TypeId::kVarchar);
+            if (valid) csv::AppendField(buf, field, csv::Dialect{}, v.type().id == TypeId::kVarchar);
           } else {
             if (i) buf.push_back(',');
             AppendJsonString(buf, schema[cols[i]].name);

@@ -1,20 +1,24 @@
 // `saleslake query`: Trino-dialect SQL over the lake's catalog tables and views.
-//   query "SQL" [--format table|csv|json|parquet] [--output FILE]
-//   query -f FILE.sql            (a script: every statement runs, the last result is printed)
-//   query                        (a REPL: statements end with ';', Ctrl-C cancels the running one)
+//   query "SQL[; SQL...]" [--format table|csv|json|line|parquet] [--output FILE] [--max-rows N]
+//   query -f FILE.sql            (a script: every statement runs and prints its result)
+//   query                        (the REPL, repl.h; statements piped on stdin run the same way)
+// Output layout, formats and several results: query_output.h.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <iostream>
+
+#include <fmt/format.h>
 
 #include "catalog/catalog.h"
 #include "cli/command.h"
-#include "formats/parquet/parquet.h"
+#include "cli/query_output.h"
+#include "cli/render.h"
+#include "cli/repl.h"
+#include "cli/statements.h"
 #include "io/object_store.h"
-#include "sql/result_format.h"
 #include "sql/sql.h"
 
 namespace saleslake::cli {
@@ -27,72 +31,36 @@ void OnSigint(int) { g_cancel = true; }
 struct QueryArgs {
   std::string sql;
   std::string file;
-  std::string format = "table";
+  std::string format;  // "" = from --output's extension, else table
   std::string output;
+  int64_t max_rows = -1;  // -1 = 40 on a terminal, else all
+  bool timing = false;
   double timeout_s = 0;
   int64_t memory_limit_mb = -1;
 };
 
-Status WriteParquet(const sql::MaterializedResult& r, const std::string& path) {
-  SL_ASSIGN_OR_RETURN(auto out, io::OpenLocalWrite(path));
-  parquet::WriterOptions wo;
-  SL_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::Open(out.get(), r.schema, wo));
-  for (const auto& b : r.batches) SL_RETURN_IF_ERROR(writer->Write(b));
-  SL_RETURN_IF_ERROR(writer->Close().status());
-  return out->Commit();
-}
+constexpr int64_t kTerminalRows = 40;
 
-Status Emit(const sql::StatementResult& r, const QueryArgs& args) {
-  if (!r.has_rows) {
-    std::string line = r.message + "\n";
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    return Status::OK();
-  }
-  if (args.format == "parquet") return WriteParquet(r.result, args.output);
-  std::string text;
-  if (args.format == "csv") {
-    text = sql::FormatCsv(r.result);
-  } else if (args.format == "json") {
-    text = sql::FormatJson(r.result);
-  } else {
-    text = sql::FormatTable(r.result, r.seconds);
-  }
-  if (!args.output.empty()) return io::WriteLocalFileAtomic(args.output, text);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  return Status::OK();
-}
-
-int Repl(const sql::Engine& engine, QueryArgs args) {
-  bool tty = isatty(0);
-  std::string buffer, line;
-  if (tty) std::fprintf(stderr, "saleslake SQL (Trino dialect). End statements with ';', Ctrl-D to quit.\n");
-  while (true) {
-    if (tty) std::fprintf(stderr, buffer.empty() ? "sql> " : "  -> ");
-    if (!std::getline(std::cin, line)) break;
-    buffer += line + "\n";
-    // Run every complete statement in the buffer.
-    size_t semi;
-    while ((semi = buffer.find(';')) != std::string::npos) {
-      std::string stmt = buffer.substr(0, semi);
-      buffer.erase(0, semi + 1);
-      if (stmt.find_first_not_of(" \t\r\n") == std::string::npos) continue;
-      g_cancel = false;
-      auto r = engine.Execute(stmt);
-      if (!r.ok()) {
-        std::fprintf(stderr, "error: %s\n", r.status().message().c_str());
-        continue;
-      }
-      Status s = Emit(*r, args);
-      if (!s.ok()) std::fprintf(stderr, "error: %s\n", s.message().c_str());
+// Runs every statement of `text` in order; stops at the first failure (what ran is kept).
+int RunStatements(const sql::Engine& engine, const std::string& text, const std::string& origin,
+                  const OutputSpec& spec) {
+  std::vector<Statement> statements = SplitStatements(text).statements;
+  if (statements.empty()) return Fail(origin.empty() ? "query: no SQL statement given" : origin + ": no SQL statement");
+  QueryOutput out(spec, statements.size());
+  for (size_t i = 0; i < statements.size(); ++i) {
+    const auto started = QueryOutput::Clock::now();
+    auto r = engine.Query(statements[i].text);
+    Status s = r.ok() ? out.Add(i + 1, **r, started) : r.status();
+    if (!s.ok()) {
+      (void)out.Finish();
+      if (!origin.empty()) s = s.WithContext(origin);
+      else if (statements.size() > 1) s = s.WithContext(fmt::format("statement {}", i + 1));
+      return Fail(s);
     }
   }
-  if (buffer.find_first_not_of(" \t\r\n") != std::string::npos) {
-    auto r = engine.Execute(buffer);
-    if (!r.ok()) return Fail(r.status());
-    Status s = Emit(*r, args);
-    if (!s.ok()) return Fail(s);
-  }
-  return 0;
+  Status s = out.Finish();
+  std::fflush(stdout);
+  return s.ok() ? 0 : Fail(s);
 }
 
 void Register(CLI::App& root, Context& ctx) {
@@ -100,10 +68,18 @@ void Register(CLI::App& root, Context& ctx) {
   CLI::App* cmd = root.add_subcommand("query", "Run SQL (Trino/Athena dialect) over the lake's tables");
   cmd->add_option("sql", args->sql, "The statement; omit it (and -f) for an interactive prompt");
   cmd->add_option("-f,--file", args->file, "Run the statements of a .sql file");
-  cmd->add_option("--format", args->format, "Output format")
-      ->check(CLI::IsMember({"table", "csv", "json", "parquet"}));
-  cmd->add_option("--output", args->output, "Write the result to this file instead of stdout");
-  cmd->add_option("--timeout", args->timeout_s, "Cancel each statement after this many seconds")
+  cmd->add_option("--format", args->format,
+                  "table, csv, json, line or parquet (default: from --output's extension, else table)")
+      ->check(CLI::IsMember({"table", "csv", "json", "line", "parquet"}));
+  cmd->add_option("--output", args->output,
+                  "Write results to FILE instead of stdout, in the format of its extension; several "
+                  "statements: table and JSON in FILE, CSV and Parquet one file per statement (FILE-N.ext)");
+  cmd->add_option("--max-rows", args->max_rows,
+                  "Rows a table shows at most, first and last half (default: 40 on a terminal, all "
+                  "otherwise; 0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--timing", args->timing, "Show each statement's run time under its table");
+  cmd->add_option("--timeout", args->timeout_s, "Cancel each statement after this many seconds (default 0: no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--memory-limit", args->memory_limit_mb,
                   "Fail a query that needs more than this many MB (default: 60% of RAM; 0: none)")
@@ -112,8 +88,17 @@ void Register(CLI::App& root, Context& ctx) {
     ctx.action = [&ctx, args]() -> int {
       if (!args->sql.empty() && !args->file.empty())
         return Fail("query: give either SQL text or -f FILE, not both");
-      if (args->format == "parquet" && args->output.empty())
-        return Fail("query: --format parquet needs --output FILE");
+      auto format = ChooseFormat(args->format, args->output);
+      if (!format.ok()) return Fail(format.status());
+      if (*format == ResultFormat::kParquet && args->output.empty())
+        return Fail("query: --format parquet needs --output FILE.parquet");
+      OutputSpec spec;
+      spec.format = *format;
+      spec.path = args->output;
+      spec.timing = args->timing;
+      const bool terminal = args->output.empty() && isatty(STDOUT_FILENO);
+      spec.max_rows = static_cast<size_t>(args->max_rows >= 0 ? args->max_rows : terminal ? kTerminalRows : 0);
+      spec.max_width = terminal && args->max_rows != 0 ? TerminalWidth() : 0;
       auto store = ctx.OpenLake(false);
       if (!store.ok()) return Fail(store.status());
       auto cat = ctx.OpenCatalog(store->get());
@@ -127,25 +112,16 @@ void Register(CLI::App& root, Context& ctx) {
         opts.exec.timeout = std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(args->timeout_s * 1e3)));
       auto engine = sql::Engine::OpenLake(store->get(), cat->get(), std::move(opts));
       if (!engine.ok()) return Fail(engine.status());
-      signal(SIGINT, OnSigint);
-      std::string text = args->sql;
+      if (args->file.empty() && args->sql.empty()) {
+        return RunRepl(**engine, ReplOptions{.output = spec, .cancel = &g_cancel});
+      }
+      signal(SIGINT, OnSigint);  // Ctrl-C cancels the running statement (exit 1: "query cancelled")
       if (!args->file.empty()) {
         auto content = io::ReadLocalFile(args->file);
         if (!content.ok()) return Fail(content.status());
-        auto results = (*engine)->ExecuteScript(*content);
-        if (!results.ok()) return Fail(results.status().WithContext(args->file));
-        for (const auto& r : *results) {
-          Status s = Emit(r, *args);
-          if (!s.ok()) return Fail(s);
-        }
-        return 0;
+        return RunStatements(**engine, *content, args->file, spec);
       }
-      if (text.empty()) return Repl(**engine, *args);
-      auto r = (*engine)->Execute(text);
-      if (!r.ok()) return Fail(r.status());
-      Status s = Emit(*r, *args);
-      if (!s.ok()) return Fail(s);
-      return 0;
+      return RunStatements(**engine, args->sql, "", spec);
     };
   });
 }

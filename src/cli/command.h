@@ -34,9 +34,13 @@ struct Context {
   Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(io::ObjectStore* store) const;
 };
 
-// Prints "saleslake: error: <message>" to stderr and returns 1.
+// Prints "saleslake: error: <message>" to stderr (one line; a JSON log line with
+// --log-format json) and returns 1.
 int Fail(const Status& status);
 int Fail(const std::string& message);
+// "saleslake: notice: <message>" on stderr (a JSON log line at level warn with --log-format json),
+// for what the user must not miss although the command goes on.
+void Notice(const std::string& message);
 
 using RegisterFn = void (*)(CLI::App& root, Context& ctx);
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/json.h"
+
 namespace saleslake {
 namespace {
 
@@ -38,6 +40,7 @@ std::string NowIso() {
 }  // namespace
 
 void SetLogFormat(LogFormat format) { g_format = format; }
+LogFormat GetLogFormat() { return g_format.load(); }
 void SetLogLevel(LogLevel min_level) { g_level = min_level; }
 
 bool ParseLogFormat(std::string_view s, LogFormat* out) {
@@ -45,31 +48,6 @@ bool ParseLogFormat(std::string_view s, LogFormat* out) {
   else if (s == "json") *out = LogFormat::kJson;
   else return false;
   return true;
-}
-
-std::string JsonQuote(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {

@@ -8,20 +8,20 @@
 #include <string_view>
 #include <utility>
 
+#include "common/json.h"  // JsonQuote, for callers that log JSON fields
+
 namespace saleslake {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 enum class LogFormat { kText, kJson };
 
 void SetLogFormat(LogFormat format);
+LogFormat GetLogFormat();
 void SetLogLevel(LogLevel min_level);
 // Parses "text" or "json".
 bool ParseLogFormat(std::string_view s, LogFormat* out);
 
 using LogField = std::pair<std::string_view, std::string>;
 void Log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
-
-// JSON string literal with escapes (quotes included); shared by logging and small JSON writers.
-std::string JsonQuote(std::string_view s);
 
 }  // namespace saleslake

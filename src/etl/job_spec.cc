@@ -293,6 +293,11 @@ Result<std::vector<JobSpec>> ParseJobs(std::string_view path, std::string_view y
     std::vector<JobSpec> jobs;
     if (!root || root.IsNull()) return jobs;
     if (!root.IsMap()) return ctx.Error(root, "the pipeline must be a map at the top level");
+    // A newer format must not be half-understood: only version 1 (or none) is read.
+    if (const YAML::Node v = root["version"]; v && !(v.IsScalar() && v.Scalar() == "1")) {
+      return ctx.Error(v, "pipeline version '" + (v.IsScalar() ? v.Scalar() : std::string("?")) +
+                              "' is not supported: this saleslake reads version 1");
+    }
     const YAML::Node list = root["jobs"];
     if (!list || list.IsNull()) return jobs;
     if (!list.IsSequence()) return ctx.Error(list, "'jobs' must be a list");

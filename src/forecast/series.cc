@@ -89,7 +89,7 @@ Result<std::vector<DailySeries>> SeriesBuilder::Finish() {
       if (!merged.empty() && merged.back().day == o.day) {
         if (state_->options.duplicates == DuplicatePolicy::kError) {
           return Status::InvalidArgument(fmt::format(
-              "{}: duplicate date {} (rows {} and {}); aggregate the input or use duplicates=sum",
+              "{}: duplicate date {} (rows {} and {}); aggregate the input or pass --duplicates sum",
               label, FormatDate(o.day), merged.back().row, o.row));
         }
         Obs& b = merged.back();

@@ -1,6 +1,6 @@
-// Printing query results: aligned tables (REPL / terminal), CSV (as `cat` prints it: header,
-// RFC 4180 quoting, empty field for NULL) and JSON (an array of objects).
-// Thread safety: pure functions.
+// The text of a result cell as Trino prints it (2.0 for a double, 12.50 for DECIMAL(_,2), ISO
+// dates and timestamps). Tables, CSV and JSON around it are written by the CLI's renderer
+// (src/cli/render.h) and csv::CsvWriter. Thread safety: pure functions.
 #pragma once
 
 #include <string>
@@ -11,11 +11,5 @@ namespace saleslake::sql {
 
 // Text of one cell; NULL gives `null_text`.
 std::string CellText(const ColumnVector& v, size_t row, const std::string& null_text = "NULL");
-
-std::string FormatCsv(const MaterializedResult& r);
-std::string FormatJson(const MaterializedResult& r);
-// Aligned table plus "(N rows)" footer; numbers right-aligned.
-// With seconds >= 0 the footer also gives the elapsed time.
-std::string FormatTable(const MaterializedResult& r, double seconds = -1);
 
 }  // namespace saleslake::sql

@@ -387,4 +387,7 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
   }
   return std::unique_ptr<QueryResult>(new QueryResult(std::move(state)));
 }
+
+std::vector<std::string> FunctionNames() { return AllFunctionNames(); }
+
 }  // namespace saleslake::sql

@@ -129,4 +129,7 @@ class Engine {
   EngineOptions options_;
 };
 
+// Every SQL function name the engine knows (the REPL completes them).
+std::vector<std::string> FunctionNames();
+
 }  // namespace saleslake::sql

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "formats/csv/csv_reader.h"
+#include "formats/csv/csv_writer.h"
 #include "formats/csv/sniffer.h"
 
 namespace saleslake::etl::internal {
@@ -112,14 +113,7 @@ std::string RawRecord(const Batch& text, size_t fields, size_t row) {
     if (c) r += ',';
     const ColumnVector& v = text.columns[c];
     if (!v.IsValid(row)) continue;
-    std::string_view s = v.GetValue<std::string_view>(row);
-    if (s.find_first_of(",\"\n\r") != std::string_view::npos) {
-      r += '"';
-      for (char ch : s) r += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      r += '"';
-    } else {
-      r.append(s);
-    }
+    csv::AppendField(r, v.GetValue<std::string_view>(row), csv::Dialect{});
   }
   return r;
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/json.h"
 #include "common/thread_pool.h"
 #include "formats/parquet/internal/codec.h"
 #include "formats/parquet/internal/encoding.h"
@@ -1435,23 +1436,6 @@ bool StatsMayContain(const ColumnStats& stats, const Value& lo, const Value& hi)
 namespace saleslake::parquet {
 namespace {
 
-std::string JsonEscape(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
-}
-
 std::string StatText(const Value& v) {
   if (v.is_null()) return "";
   return v.ToString();
@@ -1497,19 +1481,19 @@ std::string ParquetReader::DescribeMetadata(bool json) const {
   }
   o += "{";
   o += fmt::format("\"file\":{},\"size\":{},\"created_by\":{},\"version\":{},\"num_rows\":{},",
-                   JsonEscape(im.name), im.file_size, JsonEscape(md.created_by.value_or("")),
+                   JsonQuote(im.name), im.file_size, JsonQuote(md.created_by.value_or("")),
                    md.version, im.num_rows);
   o += "\"key_value_metadata\":{";
   for (size_t i = 0; i < im.kv.size(); ++i) {
-    o += fmt::format("{}{}:{}", i ? "," : "", JsonEscape(im.kv[i].first), JsonEscape(im.kv[i].second));
+    o += fmt::format("{}{}:{}", i ? "," : "", JsonQuote(im.kv[i].first), JsonQuote(im.kv[i].second));
   }
   o += "},\"schema\":[";
   for (size_t c = 0; c < im.leaves.size(); ++c) {
     const ColumnInfo& ci = im.leaves[c].info;
     o += fmt::format("{}{{\"name\":{},\"repetition\":\"{}\",\"physical_type\":\"{}\",\"logical_type\":{},\"type\":{}}}",
-                     c ? "," : "", JsonEscape(ci.name), ci.required ? "REQUIRED" : "OPTIONAL",
-                     ci.physical_type, JsonEscape(ci.logical_type),
-                     JsonEscape(im.leaves[c].type.ToString()));
+                     c ? "," : "", JsonQuote(ci.name), ci.required ? "REQUIRED" : "OPTIONAL",
+                     ci.physical_type, JsonQuote(ci.logical_type),
+                     JsonQuote(im.leaves[c].type.ToString()));
   }
   o += "],\"row_groups\":[";
   for (size_t g = 0; g < md.row_groups.size(); ++g) {
@@ -1529,13 +1513,13 @@ std::string ParquetReader::DescribeMetadata(bool json) const {
           "\"total_uncompressed_size\":{},\"total_compressed_size\":{},\"data_page_offset\":{},"
           "\"dictionary_page_offset\":{},\"has_column_index\":{},\"has_offset_index\":{},"
           "\"null_count\":{},\"min\":{},\"max\":{}}}",
-          c ? "," : "", JsonEscape(im.leaves[c].info.name), CodecName(m.codec), encs, m.num_values,
+          c ? "," : "", JsonQuote(im.leaves[c].info.name), CodecName(m.codec), encs, m.num_values,
           m.total_uncompressed_size, m.total_compressed_size, m.data_page_offset,
           m.dictionary_page_offset ? std::to_string(*m.dictionary_page_offset) : "null",
           cc.column_index_offset.has_value(), cc.offset_index_offset.has_value(),
           s.has_null_count ? std::to_string(s.null_count) : "null",
-          s.min.is_null() ? "null" : JsonEscape(StatText(s.min)),
-          s.max.is_null() ? "null" : JsonEscape(StatText(s.max)));
+          s.min.is_null() ? "null" : JsonQuote(StatText(s.min)),
+          s.max.is_null() ? "null" : JsonQuote(StatText(s.max)));
     }
     o += "]}";
   }

@@ -15,8 +15,6 @@ Result<PlanPtr> BindQuery(const Query& query, const Catalog& catalog);
 // Binds a standalone scalar expression over the columns of `input` (ETL column mappings).
 Result<ExprPtr> BindScalarExpression(const AstExpr& expr, const Schema& input);
 
-// Levenshtein distance, for hints.
-size_t EditDistance(std::string_view a, std::string_view b);
 // " ; did you mean 'x'?" for the closest candidate within a small distance, else "".
 std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates);
 

@@ -78,7 +78,8 @@ TEST(ConvertTest, BadRowsFailUnlessAllowed) {
   auto r = RunSaleslake({"convert", dir.Join("in.csv"), dir.Join("out.parquet")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "saleslake: error: " + dir.Join("in.csv") +
-                       ":502: cannot parse 'oops' as BIGINT in column n\n");
+                       ":502: cannot parse 'oops' as BIGINT in column n; to convert the other rows and "
+                       "skip up to N bad ones, pass --max-errors N (now 0)\n");
   EXPECT_TRUE(testing::ReadFile(dir.Join("out.parquet")).empty());  // nothing half-written
   r = RunSaleslake({"convert", dir.Join("in.csv"), dir.Join("out.parquet"), "--max-errors", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -1,0 +1,271 @@
+// The hash aggregation's group table (HashAggregateOp): dense group ids for key rows.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sql/exec/internal/operators.h"
+
+namespace saleslake::sql::internal {
+
+// Equality of a probe row and a stored group's key, NULL = NULL (as GROUP BY wants).
+inline bool SameKey(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
+  bool va = a.IsValid(i), vb = b.IsValid(j);
+  if (!va || !vb) return va == vb;
+  return ValuesEqual(a, i, b, j);
+}
+
+// Dense group ids for key rows: an open-addressing table of group ids, verified against one
+// stored row of key values per group (NULL keys form their own group, as GROUP BY wants).
+class GroupTable {
+ public:
+  explicit GroupTable(const std::vector<DataType>& types) {
+    for (const auto& t : types) keys_.emplace_back(t, 16);
+    for (auto& k : keys_) k.Resize(0);
+    slots_.assign(1024, 0);
+  }
+  void FindOrInsert(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids) {
+    if (cols.empty()) {
+      if (count_ == 0) count_ = 1;
+      std::fill(gids, gids + n, 0u);
+      return;
+    }
+    bool all_constant = n > 1;
+    for (const ColumnVector* c : cols) all_constant &= c->encoding() == VectorEncoding::kConstant;
+    if (all_constant) {  // GROUP BY partition columns only: one lookup per batch
+      FindOrInsert(cols, 1, gids);
+      std::fill(gids + 1, gids + n, gids[0]);
+      return;
+    }
+    if (cols.size() == 1 && cols[0]->encoding() == VectorEncoding::kDictionary &&
+        cols[0]->validity() == nullptr) {
+      // The only key is a dictionary column: its codes map to groups through a cache that lives
+      // as long as the dictionary (one per file), so each entry is hashed and looked up once.
+      const ColumnVector& c = *cols[0];
+      const uint32_t dn = static_cast<uint32_t>(c.dictionary()->size());
+      if (cached_dict_ != c.shared_dictionary()) {
+        cached_dict_ = c.shared_dictionary();
+        dict_hash_.resize(dn);
+        HashKeyColumn(*c.dictionary(), dn, dict_hash_.data(), true);  // = the row hash of a code
+        dict_gid_.assign(dn, UINT32_MAX);
+      }
+      const uint32_t* codes = c.data<uint32_t>();
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t code = codes[i] < dn ? codes[i] : 0;
+        if (dict_gid_[code] == UINT32_MAX) dict_gid_[code] = Lookup(cols, i, dict_hash_[code]);
+        gids[i] = dict_gid_[code];
+      }
+      return;
+    }
+    if (cols.size() == 1 && DirectLookup(*cols[0], n, gids)) return;
+    hashes_.resize(n);
+    for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
+    if (const ColumnVector* dict = OnlyDictionary(cols, n)) {
+      // One dictionary column (no nulls) and constants: rows with the same code are the same
+      // group, so each code is looked up once per batch (status, product ids).
+      const uint32_t* codes = dict->data<uint32_t>();
+      const uint32_t dn = static_cast<uint32_t>(dict->dictionary()->size());
+      code_gid_.assign(dn, UINT32_MAX);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t c = codes[i] < dn ? codes[i] : 0;
+        if (code_gid_[c] == UINT32_MAX) code_gid_[c] = Lookup(cols, i, hashes_[i]);
+        gids[i] = code_gid_[c];
+      }
+      return;
+    }
+    // Many groups (customer ids) miss the cache at every step of a probe: while row i is looked
+    // up, fetch the slot of row i + 24, the stored string view of row i + 16's first candidate
+    // and that string's bytes for row i + 8.
+    const ColumnVector* strings =
+        cols.size() == 1 && keys_[0].type().id == TypeId::kVarchar ? &keys_[0] : nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 24 < n) __builtin_prefetch(&slots_[hashes_[i + 24] & (slots_.size() - 1)]);
+      if (strings) {
+        if (i + 16 < n) PrefetchKey(*strings, hashes_[i + 16], false);
+        if (i + 8 < n) PrefetchKey(*strings, hashes_[i + 8], true);
+      }
+      gids[i] = Lookup(cols, i, hashes_[i]);
+    }
+  }
+  // Ensures the no-key table has its one group (a global aggregate of no rows).
+  void EnsureGlobalGroup() {
+    if (keys_.empty() && count_ == 0) count_ = 1;
+  }
+  size_t size() const { return count_; }
+  std::vector<ColumnVector>& keys() { return keys_; }
+
+ private:
+  // The group of row i (hash h), inserted when new.
+  uint32_t Lookup(const std::vector<const ColumnVector*>& cols, size_t i, uint64_t h) {
+    size_t mask = slots_.size() - 1;
+    size_t slot = h & mask;
+    const uint64_t tag = h & kTagMask;
+    while (true) {
+      uint64_t e = slots_[slot];
+      if (e == 0) {
+        uint32_t id = static_cast<uint32_t>(count_++);
+        slots_[slot] = tag | (id + 1);
+        group_hash_.push_back(h);
+        for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
+        if (count_ * 2 > slots_.size()) Grow();
+        return id;
+      }
+      if ((e & kTagMask) == tag) {
+        uint32_t g = static_cast<uint32_t>(e) - 1;
+        bool same = true;
+        for (size_t k = 0; same && k < cols.size(); ++k) same = SameKey(*cols[k], i, keys_[k], g);
+        if (same) return g;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  // Prefetches the stored string key that a row of hash h would first compare with: its view,
+  // or (bytes) the characters it points to.
+  void PrefetchKey(const ColumnVector& strings, uint64_t h, bool bytes) const {
+    uint64_t e = slots_[h & (slots_.size() - 1)];
+    if (e == 0 || (e & kTagMask) != (h & kTagMask)) return;
+    const std::string_view* view = strings.data<std::string_view>() + (static_cast<uint32_t>(e) - 1);
+    if (bytes) {
+      __builtin_prefetch(view->data());
+    } else {
+      __builtin_prefetch(view);
+    }
+  }
+
+  // A single flat integer key without NULLs over a small range (dates, day_of_week, years,
+  // small ids): the group of each value is kept in an array indexed by value - base, so a row
+  // costs one load instead of a hash probe. False when the key does not fit (then this batch and
+  // every later one hash instead); gids may have been partly written then.
+  bool DirectLookup(const ColumnVector& c, size_t n, uint32_t* gids) {
+    if (direct_failed_ || c.encoding() != VectorEncoding::kFlat || c.validity() != nullptr || n == 0)
+      return false;
+    bool ok = false;
+    switch (c.type().id) {
+      case TypeId::kInt32:
+      case TypeId::kDate: ok = DirectLookupT(c, c.data<int32_t>(), n, gids); break;
+      case TypeId::kInt64: ok = DirectLookupT(c, c.data<int64_t>(), n, gids); break;
+      default: return false;
+    }
+    direct_failed_ = !ok;
+    return ok;
+  }
+
+  // One pass: a value outside the array's range grows it (up to kMaxSpan values in all).
+  template <typename T>
+  bool DirectLookupT(const ColumnVector& c, const T* v, size_t n, uint32_t* gids) {
+    if (direct_gid_.empty()) {  // first batch: size the array for its range at once
+      T lo = v[0], hi = v[0];
+      for (size_t i = 1; i < n; ++i) {
+        lo = std::min(lo, v[i]);
+        hi = std::max(hi, v[i]);
+      }
+      if (!GrowDirect(lo) || !GrowDirect(hi)) return false;
+    }
+    // Pass 1, tight: the known group of each row, UINT32_MAX for a value outside the array or
+    // not seen yet (the key values come from memory the scan wrote a while ago: prefetched).
+    const uint32_t* dg = direct_gid_.data();
+    const uint64_t size = direct_gid_.size();
+    const int64_t base = direct_base_;
+    uint32_t unknown = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if ((i & 15) == 0) __builtin_prefetch(v + i + 256);
+      const uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - base);
+      const uint32_t g = off < size ? dg[off] : UINT32_MAX;
+      gids[i] = g;
+      unknown |= g == UINT32_MAX;
+    }
+    if (unknown == 0) return true;
+    // Pass 2: rows still unknown grow the array or enter the table.
+    bool hashed = false;  // new values also enter the hash table (other batches may probe it)
+    for (size_t i = 0; i < n; ++i) {
+      if (gids[i] != UINT32_MAX) continue;
+      uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - direct_base_);
+      if (off >= direct_gid_.size()) {
+        if (!GrowDirect(v[i])) return false;
+        off = static_cast<uint64_t>(static_cast<int64_t>(v[i]) - direct_base_);
+      }
+      uint32_t& g = direct_gid_[off];
+      if (g == UINT32_MAX) {
+        if (!hashed) {
+          hashes_.resize(n);
+          HashKeyColumn(c, n, hashes_.data(), true);
+          hashed = true;
+        }
+        const std::vector<const ColumnVector*> cols{&c};
+        g = Lookup(cols, i, hashes_[i]);
+      }
+      gids[i] = g;
+    }
+    return true;
+  }
+
+  // Extends the direct array to cover value x; false when the span would pass kMaxSpan.
+  bool GrowDirect(int64_t x) {
+    constexpr int64_t kMaxSpan = 1 << 16;
+    if (direct_gid_.empty()) {
+      direct_base_ = x;
+      direct_gid_.assign(1, UINT32_MAX);
+      return true;
+    }
+    const int64_t size = static_cast<int64_t>(direct_gid_.size());
+    const int64_t hi = direct_base_ + size - 1;
+    int64_t new_lo = std::min(x, direct_base_), new_hi = std::max(x, hi);
+    if (new_hi - new_lo >= kMaxSpan) return false;
+    if (new_lo == direct_base_ && new_hi == hi) return true;
+    // Grow by at least the current size (within the span) so a key that creeps up one value
+    // at a time copies the array O(log) times, not once per value.
+    if (x > hi) new_hi = std::max(new_hi, std::min(hi + size, new_lo + kMaxSpan - 1));
+    if (x < direct_base_) new_lo = std::min(new_lo, std::max(direct_base_ - size, new_hi - kMaxSpan + 1));
+    std::vector<uint32_t> grown(static_cast<size_t>(new_hi - new_lo + 1), UINT32_MAX);
+    std::copy(direct_gid_.begin(), direct_gid_.end(), grown.begin() + (direct_base_ - new_lo));
+    direct_gid_.swap(grown);
+    direct_base_ = new_lo;
+    return true;
+  }
+
+  // The key column when it is the only non-constant one, dictionary-encoded without nulls and
+  // with no more entries than rows; null otherwise.
+  static const ColumnVector* OnlyDictionary(const std::vector<const ColumnVector*>& cols, size_t n) {
+    const ColumnVector* dict = nullptr;
+    for (const ColumnVector* c : cols) {
+      if (c->encoding() == VectorEncoding::kConstant) continue;
+      if (dict || c->encoding() != VectorEncoding::kDictionary || c->validity() != nullptr) return nullptr;
+      dict = c;
+    }
+    return dict && dict->dictionary()->size() <= n ? dict : nullptr;
+  }
+
+  void Grow() {
+    std::vector<uint64_t> next(slots_.size() * 2, 0);
+    size_t mask = next.size() - 1;
+    for (size_t g = 0; g < group_hash_.size(); ++g) {
+      size_t slot = group_hash_[g] & mask;
+      while (next[slot] != 0) slot = (slot + 1) & mask;
+      next[slot] = (group_hash_[g] & kTagMask) | (g + 1);
+    }
+    slots_.swap(next);
+  }
+
+  std::vector<ColumnVector> keys_;
+  // A slot holds the high 32 bits of its group's hash (a filter that spares a load of
+  // group_hash_ on every probe) and the group id + 1 in the low 32; 0 = empty.
+  static constexpr uint64_t kTagMask = ~uint64_t{0} << 32;
+  std::vector<uint64_t> slots_;
+  std::vector<uint64_t> group_hash_;  // per group
+  std::vector<uint64_t> hashes_;      // per input row (scratch)
+  std::vector<uint32_t> code_gid_;    // per dictionary code (scratch)
+  // Single dictionary key: group of each code of cached_dict_ (UINT32_MAX = not seen yet) and
+  // each code's hash. Group ids never change, so the map stays valid while the dictionary does.
+  std::shared_ptr<const ColumnVector> cached_dict_;
+  std::vector<uint32_t> dict_gid_;
+  std::vector<uint64_t> dict_hash_;
+  // DirectLookup: the group of value direct_base_ + i (UINT32_MAX = not seen yet).
+  int64_t direct_base_ = 0;
+  std::vector<uint32_t> direct_gid_;
+  bool direct_failed_ = false;  // a key outside the span was seen: hash from then on
+  size_t count_ = 0;
+};
+
+}  // namespace saleslake::sql::internal

@@ -1,0 +1,97 @@
+#include "sql/exec/internal/physical_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <numeric>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace saleslake::sql::internal {
+namespace {
+
+class ScanOp final : public Operator {
+ public:
+  ScanOp(const PlanNode& node, std::vector<Morsel> morsels, QueryContext& ctx, bool keep_dictionaries)
+      : node_(node), morsels_(std::move(morsels)), ctx_(ctx), keep_dictionaries_(keep_dictionaries),
+        stats_(ctx.StatsFor(&node)) {
+    if (!node_.scan_filters.empty()) {
+      // Row groups are pruned with the same rules as whole files, on their own statistics.
+      may_match_ = [this](const std::vector<ColumnStats>& st) {
+        Morsel probe;
+        probe.stats = st;
+        for (const auto& f : node_.scan_filters)
+          if (!MorselMayMatch(node_, probe, *f, ctx_.subqueries())) return false;
+        return true;
+      };
+      // Batches where some filter selects no row hold nothing the Filter above would pass.
+      std::set<int> cols;
+      for (const auto& f : node_.scan_filters) ColumnsOf(*f, cols);
+      for (int c : cols) row_filter_.columns.push_back(static_cast<size_t>(c));
+      row_filter_.any_row = [this](Batch& b) {
+        for (const auto& f : node_.scan_filters) {
+          filter_ev_.Reset();
+          filter_rows_.clear();
+          // An error (say a cast a row of another filter would have spared) is the Filter's to
+          // report; here it only means "cannot rule the batch out".
+          if (!filter_ev_.Select(*f, b, &filter_rows_).ok()) return true;
+          if (filter_rows_.empty()) return false;
+        }
+        return true;
+      };
+    }
+  }
+  Result<bool> Next(Batch& out) override {
+    while (buffer_.empty()) {
+      if (next_ >= morsels_.size()) return false;
+      SL_RETURN_IF_ERROR(ctx_.Check());
+      const Morsel& m = morsels_[next_++];
+      Table::PartCounts parts;
+      Status s = node_.table->ReadMorselPruned(m, node_.scan_columns, may_match_,
+                                               row_filter_.any_row ? &row_filter_ : nullptr, &parts, [&](Batch& b) {
+        buffer_.push_back(std::move(b));
+        return Status::OK();
+      });
+      stats_->parts_read += parts.read;
+      stats_->parts_skipped += parts.skipped;
+      stats_->batches_skipped += parts.batches_skipped;
+      if (!s.ok()) return s.WithContext("scan of " + node_.table->name());
+    }
+    out = std::move(buffer_.front());
+    buffer_.pop_front();
+    if (!keep_dictionaries_) {
+      for (auto& c : out.columns)
+        if (c.encoding() == VectorEncoding::kDictionary) c.Flatten();
+    }
+    if (out.selection) {
+      std::vector<uint32_t> rows(out.selection->data(), out.selection->data() + out.selection->size());
+      out.selection.reset();
+      out = GatherBatch(out, rows);
+    }
+    return true;
+  }
+
+ private:
+  const PlanNode& node_;
+  std::vector<Morsel> morsels_;
+  QueryContext& ctx_;
+  const bool keep_dictionaries_;
+  NodeStats* stats_;
+  Table::StatsFilter may_match_;  // empty when the scan has no filters
+  Table::RowFilter row_filter_;   // the same filters as a batch test (late materialisation)
+  Evaluator filter_ev_{ctx_.subqueries()};
+  std::vector<uint32_t> filter_rows_;
+  size_t next_ = 0;
+  std::deque<Batch> buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeScanOp(const PlanNode& node, std::vector<Morsel> morsels,
+                                     QueryContext& ctx, bool keep_dictionaries) {
+  return std::make_unique<ScanOp>(node, std::move(morsels), ctx, keep_dictionaries);
+}
+
+}  // namespace saleslake::sql::internal
