@@ -224,11 +224,14 @@ class ReadJob {
   Status Run(size_t threads) {
     ThreadPool::Default().ParallelFor(
         num_morsels_, [this](size_t i) { RunMorsel(i); }, threads);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return error_;
   }
 
-  Counters totals() const { return totals_; }
+  Counters totals() const {
+    MutexLock lock(mu_);
+    return totals_;
+  }
 
  private:
   uint64_t NominalStart(size_t i) const {
@@ -240,19 +243,22 @@ class ReadJob {
 
   void RunMorsel(size_t i) {
     if (stop_.load(std::memory_order_relaxed)) return;
-    std::unique_lock<std::mutex> lock(mu_);
+    mu_.lock();
     // Back-pressure: speculative morsels buffer their batches until the chain reaches them, so
     // a thread may not run further ahead of the chain than max_ahead_ morsels (a slow sink in
     // the chain would otherwise let the file pile up in memory). The morsel at next_ is always
     // claimed by a thread that does not wait here, so the chain keeps moving.
-    ahead_cv_.wait(lock, [&] { return stop_.load() || i < next_ + max_ahead_; });
-    if (stop_.load()) return;
+    while (!stop_.load() && i >= next_ + max_ahead_) ahead_cv_.Wait(mu_);
+    if (stop_.load()) {
+      mu_.unlock();
+      return;
+    }
     // Every earlier morsel is done when i is the chain's next: its true start is known. It is
     // still parsed into a buffer and delivered outside the chain (RunChain), so that a slow
     // sink (the ETL's per-batch work) runs on every thread instead of inside the chain.
     const bool exact = next_ == i;
     const uint64_t exact_start = prev_end_;
-    lock.unlock();
+    mu_.unlock();
     // Guess: the first line start at or after the nominal start.
     uint64_t a = NominalStart(i);
     uint64_t s = exact ? exact_start : a;
@@ -263,16 +269,17 @@ class ReadJob {
     }
     auto res = std::make_unique<MorselResult>();
     ParseRange(i, s, /*direct=*/false, res.get());
-    lock.lock();
+    mu_.lock();
     results_[i] = std::move(res);
     if (!chain_busy_) {
       chain_busy_ = true;
-      RunChain(lock);
+      RunChain();
     }
+    mu_.unlock();
   }
 
-  // REQUIRES: lock held and chain_busy_ set by this thread (it is cleared on return).
-  void RunChain(std::unique_lock<std::mutex>& lock) {
+  // REQUIRES: chain_busy_ set by this thread (it is cleared on return).
+  void RunChain() SL_REQUIRES(mu_) {
     while (next_ < num_morsels_ && results_[next_] && !stop_.load()) {
       size_t k = next_;
       std::unique_ptr<MorselResult> res = std::move(results_[k]);
@@ -285,23 +292,24 @@ class ReadJob {
         lines_before_ += res->counts.newlines;
         prev_end_ = res->end;
         ++next_;
-        ahead_cv_.notify_all();
+        ahead_cv_.NotifyAll();
         chain_busy_ = false;
-        lock.unlock();
+        mu_.unlock();
         Deliver(k, *res, line_base, allowed);
         if (source_) source_->DoneWith(res->start, res->end - res->start);
         res.reset();
-        lock.lock();
+        mu_.lock();
         if (chain_busy_) return;
         chain_busy_ = true;
         continue;
       }
       // Wrong guess (a quoted newline crossed the boundary): parse again from the true start.
       uint64_t start = prev_end_;
-      lock.unlock();
+      direct_line_base_ = lines_before_ + 1;  // read here, under mu_ (the chain is ours)
+      mu_.unlock();
       res.reset();
       ParseDirect(k, start);
-      lock.lock();
+      mu_.lock();
     }
     chain_busy_ = false;
   }
@@ -309,27 +317,25 @@ class ReadJob {
   // Parses morsel i from a known record start, delivering as it goes. Holds the chain.
   void ParseDirect(size_t i, uint64_t start) {
     MorselResult res;
-    direct_line_base_ = lines_before_ + 1;
     ParseRange(i, start, /*direct=*/true, &res);
     if (res.error.ok() && !stop_.load() && options_.on_morsel_end) res.error = options_.on_morsel_end(i);
     if (source_ && res.end > start) source_->DoneWith(start, res.end - start);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!res.error.ok()) Fail(res.error);
     totals_.Add(res.counts);
     lines_before_ += res.counts.newlines;
     prev_end_ = res.end;
     ++next_;
-    ahead_cv_.notify_all();
+    ahead_cv_.NotifyAll();
   }
 
-  void Fail(Status s) {
-    // REQUIRES: mu_ held.
+  void Fail(Status s) SL_REQUIRES(mu_) {
     if (error_.ok()) error_ = std::move(s);
     stop_.store(true);
-    ahead_cv_.notify_all();
+    ahead_cv_.NotifyAll();
   }
   void FailLocked(Status s) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     Fail(std::move(s));
   }
 
@@ -466,8 +472,7 @@ class ReadJob {
         continue;
       }
       r.line += direct_line_base_;
-      // The chain is ours: totals_ is stable, only this thread moves it.
-      uint64_t before = totals_.rows_rejected + res->counts.rows_rejected - 1;
+      uint64_t before = ChainRowsRejected() + res->counts.rows_rejected - 1;
       if (rejects_ == nullptr) {
         res->error = RejectError(r);
         return;
@@ -498,17 +503,21 @@ class ReadJob {
   int line_col_ = -1;  // batch column of "__line", or -1
   int raw_col_ = -1;   // batch column of "__raw", or -1
 
-  std::mutex mu_;
-  std::condition_variable ahead_cv_;  // signalled when next_ moves or the read stops
+  // REQUIRES: this thread holds the chain (a direct parse): only the chain holder moves totals_,
+  // so it is stable without mu_.
+  uint64_t ChainRowsRejected() const SL_NO_THREAD_SAFETY_ANALYSIS { return totals_.rows_rejected; }
+
+  mutable Mutex mu_;
+  CondVar ahead_cv_;  // signalled when next_ moves or the read stops
   size_t max_ahead_ = 2 * ThreadPool::Default().size() + 2;
   std::atomic<bool> stop_{false};
-  Status error_;                                       // GUARDED_BY(mu_)
-  bool chain_busy_ = false;                            // GUARDED_BY(mu_)
-  size_t next_ = 0;                                    // GUARDED_BY(mu_): first morsel not accounted
-  std::vector<std::unique_ptr<MorselResult>> results_;  // GUARDED_BY(mu_)
-  uint64_t prev_end_;                                  // GUARDED_BY(mu_): true start of morsel next_
-  uint64_t lines_before_;                              // GUARDED_BY(mu_): '\n' before prev_end_
-  Counters totals_;                                    // GUARDED_BY(mu_)
+  Status error_ SL_GUARDED_BY(mu_);
+  bool chain_busy_ SL_GUARDED_BY(mu_) = false;
+  size_t next_ SL_GUARDED_BY(mu_) = 0;  // first morsel not accounted
+  std::vector<std::unique_ptr<MorselResult>> results_ SL_GUARDED_BY(mu_);
+  uint64_t prev_end_ SL_GUARDED_BY(mu_);      // true start of morsel next_
+  uint64_t lines_before_ SL_GUARDED_BY(mu_);  // '\n' before prev_end_
+  Counters totals_ SL_GUARDED_BY(mu_);
   // Written by the chain holder before a direct parse; read only by it.
   uint64_t direct_line_base_ = 1;
 };
