@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable, ExecutePlan: inside src/sql
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
 #include "sql/planner/binder.h"
