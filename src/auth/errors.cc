@@ -1,4 +1,5 @@
 // Typed auth errors carried in a Status, the injectable clocks and AWS time formats.
+#include <cstdint>
 #include <ctime>
 #include <mutex>
 
@@ -147,7 +148,10 @@ std::optional<TimePoint> ParseTime(std::string_view s) {
   }
   if (text.size() > 10 && text[10] == ' ') return std::nullopt;  // only the 'T' form
   std::optional<int64_t> micros = ParseIsoTimestamp(text);
-  if (!micros) return std::nullopt;
+  // A TimePoint counts nanoseconds in 64 bits (years 1678..2262): dates past that are no time
+  // this parser can hold (the conversion would overflow), so they are refused like bad text.
+  constexpr int64_t kMaxMicros = INT64_MAX / 1000 - int64_t{86400} * 1000000;
+  if (!micros || *micros > kMaxMicros || *micros < -kMaxMicros) return std::nullopt;
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::microseconds(*micros) - std::chrono::seconds(offset_s)));
 }
