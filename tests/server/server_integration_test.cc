@@ -169,8 +169,8 @@ TEST_F(ServerTest, JavaScriptSdkRoundTrip) {
   EXPECT_NE(r.out.find("sdk round trip ok"), std::string::npos) << r.out << r.err;
 }
 
-// A file uploaded with `aws s3 cp` is crawled and loaded by my-etl-job exactly like one uploaded
-// with `saleslake upload`: same event, same crawl, same rows.
+// A file uploaded with `/usr/bin/aws s3 cp` (Debian's AWS CLI v2) is crawled and loaded by
+// my-etl-job exactly like one uploaded with `saleslake upload`: same event, same crawl, same rows.
 TEST_F(ServerTest, AwsCliUploadFeedsTheEtlJobLikeSaleslakeUpload) {
   UseAdmin();
   StartServer();
