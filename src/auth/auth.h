@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "io/object_store.h"
 
@@ -41,28 +42,12 @@ namespace saleslake::auth {
 // ---------------------------------------------------------------------------------------------
 // Time
 
-using TimePoint = std::chrono::system_clock::time_point;
-
-// The injectable clock: everything in auth that depends on "now" (skew, presigned expiry, key
-// and user creation dates, audit lines, aws:CurrentTime) asks one of these.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual TimePoint Now() const = 0;
-};
-// The wall clock (a process-wide singleton).
-Clock& SystemClock();
-// A clock that only moves when told (tests). Thread-safe.
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint start);
-  TimePoint Now() const override;
-  void Set(TimePoint t);
-  void Advance(std::chrono::nanoseconds d);
-
- private:
-  std::atomic<int64_t> ns_;
-};
+// The injectable clock lives in common (everything that depends on "now" in auth — skew,
+// presigned expiry, key and user creation dates, audit lines, aws:CurrentTime — asks one).
+using saleslake::Clock;
+using saleslake::ManualClock;
+using saleslake::SystemClock;
+using saleslake::TimePoint;
 
 // "20130524T000000Z" <-> TimePoint (UTC). ISO-8601 "2013-05-24T00:00:00Z" too for parsing.
 std::string FormatAmzDate(TimePoint t);

@@ -81,33 +81,6 @@ std::string_view ErrorMessageOf(const Status& status) {
   return colon == std::string::npos ? std::string_view(m) : std::string_view(m).substr(colon + 2);
 }
 
-// ---- clocks
-
-namespace {
-class WallClock final : public Clock {
- public:
-  TimePoint Now() const override { return std::chrono::system_clock::now(); }
-};
-int64_t ToNs(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-}  // namespace
-
-Clock& SystemClock() {
-  static WallClock clock;
-  return clock;
-}
-
-ManualClock::ManualClock(TimePoint start) : ns_(ToNs(start)) {}
-TimePoint ManualClock::Now() const {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-      std::chrono::nanoseconds(ns_.load(std::memory_order_acquire))));
-}
-void ManualClock::Set(TimePoint t) { ns_.store(ToNs(t), std::memory_order_release); }
-void ManualClock::Advance(std::chrono::nanoseconds d) {
-  ns_.fetch_add(d.count(), std::memory_order_acq_rel);
-}
-
 // ---- time formats
 
 namespace {

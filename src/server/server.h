@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "io/local_store.h"
 
@@ -39,6 +40,9 @@ struct ServerOptions {
   int idle_timeout_ms = 60'000;     // keep-alive idle, and the whole header read (slowloris)
   int body_timeout_ms = 60'000;     // between two reads of body bytes
   int shutdown_deadline_ms = 20'000;
+  // "now" for the hosted services (expiry, schedules, alarms); nullptr = the process clock
+  // (the system clock unless $SALESLAKE_TEST_CLOCK_FILE is set). Not owned.
+  Clock* clock = nullptr;
   // JSON access log, one line per request: "-" = stdout, "" = none, else a file (appended).
   std::string access_log = "-";
 };

@@ -84,6 +84,31 @@ TEST_F(DispatchTest, JsonProtocol) {
   EXPECT_EQ(nlohmann::json::parse(unknown.body)["__type"], "UnknownOperationException");
 }
 
+TEST_F(DispatchTest, RoutesByLongestPrefixBeforeS3) {
+  auto route = [](std::string tag) {
+    HttpRoute r;
+    r.api = "trino";
+    r.handler = [tag](HttpRequest&, RequestNote* note) {
+      note->operation = tag;
+      HttpResponse resp;
+      resp.body = tag;
+      return resp;
+    };
+    return r;
+  };
+  dispatcher_->AddRoute("/v1/", route("v1"));
+  dispatcher_->AddRoute("/v1/statement/", route("statement"));
+  RequestNote note;
+  EXPECT_EQ(Run("POST", "/v1/statement/", {}, "SELECT 1", &note).body, "statement");
+  EXPECT_EQ(note.api, "trino");
+  EXPECT_EQ(Run("GET", "/v1/info", {}, "", &note).body, "v1");
+  // Anything else is still S3 (here: an object of the bucket, absent).
+  RequestNote s3note;
+  auto r = Run("GET", "/my-analytics-bucket/v1/x", {}, "", &s3note);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(s3note.api, "s3");
+}
+
 TEST_F(DispatchTest, QueryProtocol) {
   RequestNote note;
   auto r = Run("POST", "/", {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}},

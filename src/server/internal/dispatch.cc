@@ -30,6 +30,10 @@ void Dispatcher::AddQueryOperation(std::string api, std::string action, QueryOpe
   query_ops_[std::move(action)] = {std::move(api), std::move(op)};
 }
 
+void Dispatcher::AddRoute(std::string path_prefix, HttpRoute route) {
+  routes_[std::move(path_prefix)] = std::move(route);
+}
+
 Protocol Dispatcher::Detect(const HttpRequest& request) const {
   if (request.Header("x-amz-target")) return Protocol::kJson;
   if (request.raw_path == "/") {
@@ -109,6 +113,13 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
     return r;
   }
   if (request.raw_path == "/metrics" && request.method == "GET") return HandleMetrics(request, note);
+  // Reverse order puts "/v1/statement/" before "/v1/": the first prefix that matches is the longest.
+  for (auto& [prefix, route] : routes_) {
+    if (request.raw_path.rfind(prefix, 0) == 0) {
+      note->api = route.api;
+      return route.handler(request, note);
+    }
+  }
 
   Protocol protocol = Detect(request);
   Principal principal;

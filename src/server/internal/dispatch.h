@@ -58,6 +58,15 @@ struct QueryOperation {
                         const Principal& principal, const HttpRequest& request)> handler;
 };
 
+// A route outside the AWS protocols (the Trino protocol under /v1/, the web console under
+// /console/): matched by path prefix before protocol detection. The route authenticates on its
+// own terms (Trino basic auth, a console session cookie) through the Gate it was given and
+// renders its own errors.
+struct HttpRoute {
+  std::string api;  // "trino", "console": for metrics and the access log
+  std::function<HttpResponse(HttpRequest& request, RequestNote* note)> handler;
+};
+
 struct DispatcherOptions {
   std::string bucket;
   bool metrics_open = false;  // /metrics needs no key (loopback bind or --no-auth)
@@ -73,6 +82,9 @@ class Dispatcher {
   void AddJsonOperation(std::string api, std::string target, JsonOperation op);
   // Query protocol: `action` is the Action= value ("Publish").
   void AddQueryOperation(std::string api, std::string action, QueryOperation op);
+  // A path-prefix route ("/v1/", "/console/"); the longest matching prefix wins. The S3 bucket
+  // cannot be named like a route's first segment.
+  void AddRoute(std::string path_prefix, HttpRoute route);
 
   // Never fails: errors become the protocol's error response.
   HttpResponse Handle(HttpRequest& request, RequestNote* note);
@@ -99,6 +111,7 @@ class Dispatcher {
   Metrics* metrics_;
   std::map<std::string, std::pair<std::string, JsonOperation>> json_ops_;    // target -> (api, op)
   std::map<std::string, std::pair<std::string, QueryOperation>> query_ops_;  // action -> (api, op)
+  std::map<std::string, HttpRoute, std::greater<>> routes_;  // prefix -> route, longest first
 };
 
 }  // namespace saleslake::server::internal

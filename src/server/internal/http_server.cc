@@ -31,6 +31,7 @@
 #include "server/internal/metrics.h"
 #include "server/internal/s3.h"
 #include "server/internal/server_internal.h"
+#include "server/internal/service.h"
 #include "server/internal/util.h"
 #include "server/server.h"
 
@@ -498,6 +499,9 @@ class ServerImpl final : public Server {
     shared_.workers = &workers_;
     shared_.id_prefix = internal::RandomHex(4);
     for (char& c : shared_.id_prefix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    service_context_ = internal::ServiceContext{&options_, options_.lake, gate_.get(), &metrics_,
+                                                options_.clock ? options_.clock : &ProcessClock()};
+    services_ = internal::MakeServices(service_context_);
   }
 
   ~ServerImpl() override { Stop(); }
@@ -507,6 +511,7 @@ class ServerImpl final : public Server {
       return Status::IOError("cannot open the access log " + options_.access_log);
     }
     SL_RETURN_IF_ERROR(s3_.Recover());
+    for (auto& service : services_) SL_RETURN_IF_ERROR(service->Register(dispatcher_));
     if (!options_.tls_cert_file.empty()) {
       tls_.emplace(ssl::context::tls_server);
       tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -527,6 +532,10 @@ class ServerImpl final : public Server {
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) return Status::IOError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
+    for (auto& service : services_) {
+      Status st = service->Start();
+      if (!st.ok()) return Status(st.code(), service->name() + ": " + st.message());
+    }
     Accept();
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
       io_threads_.emplace_back([this] { ioc_.run(); });
@@ -561,6 +570,7 @@ class ServerImpl final : public Server {
       if (shared_.in_flight.load() == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    for (auto it = services_.rbegin(); it != services_.rend(); ++it) (*it)->Stop();
     ioc_.stop();
     for (auto& t : io_threads_) {
       if (t.joinable()) t.join();
@@ -610,6 +620,8 @@ class ServerImpl final : public Server {
   internal::Metrics metrics_;
   internal::S3Service s3_;
   internal::Dispatcher dispatcher_;
+  internal::ServiceContext service_context_;
+  std::vector<std::unique_ptr<internal::Service>> services_;
   AccessLog log_;
   Shared shared_;
   std::optional<ssl::context> tls_;
