@@ -388,7 +388,7 @@ struct AccessKeyInfo {
 };
 
 struct IamOptions {
-  Clock* clock = nullptr;  // nullptr: SystemClock()
+  Clock* clock = nullptr;  // nullptr: ProcessClock() (the system clock outside tests)
   // Open creates the account (id, store layout) when absent; otherwise a missing IAM store is
   // kNotFound.
   bool create = false;

@@ -240,7 +240,7 @@ struct Iam::Rep {
   TimePoint last_check{};
   std::mutex write_mu;                       // serialises this process's writers
 
-  Rep(io::ObjectStore& s, IamOptions o) : store(s), options(o), clock(o.clock ? o.clock : &SystemClock()) {}
+  Rep(io::ObjectStore& s, IamOptions o) : store(s), options(o), clock(o.clock ? o.clock : &ProcessClock()) {}
 
   std::shared_ptr<const Snapshot> Current() const {
     std::lock_guard lock(mu);

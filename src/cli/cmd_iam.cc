@@ -2,6 +2,7 @@
 // output (`aws iam create-user --user-name U` becomes `saleslake iam create-user --user-name U`).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ using ordered = nlohmann::ordered_json;
 
 struct IamOpts {
   std::string user_name, group_name, path = "/", access_key_id, status, policy_name,
-      policy_document, password, policy_source_arn;
+      policy_document, password, policy_source_arn, resource_policy;
   std::vector<std::string> action_names, resource_arns, context_entries;
   bool password_reset_required = false;
 };
@@ -334,8 +335,18 @@ void Register(CLI::App& root, Context& ctx) {
           [o](auth::Iam& i) {
             auto ctx_entries = ContextEntries(o->context_entries);
             if (!ctx_entries.ok()) return Fail(ctx_entries.status());
+            // --resource-policy: the bucket policy evaluated beside the user's, as the server does.
+            std::optional<auth::Policy> resource_policy;
+            if (!o->resource_policy.empty()) {
+              auto doc = PolicyDocument(o->resource_policy);
+              if (!doc.ok()) return Fail(doc.status());
+              auto parsed = auth::Policy::Parse(*doc, /*for_resource=*/true);
+              if (!parsed.ok()) return Fail(parsed.status().WithContext("--resource-policy"));
+              resource_policy = std::move(*parsed);
+            }
             auto results = i.SimulatePrincipalPolicy(o->policy_source_arn, o->action_names,
-                                                     o->resource_arns, *ctx_entries);
+                                                     o->resource_arns, *ctx_entries,
+                                                     resource_policy ? &*resource_policy : nullptr);
             if (!results.ok()) return Fail(results.status());
             ordered list = ordered::array();
             for (const auto& r : *results) {
@@ -357,6 +368,8 @@ void Register(CLI::App& root, Context& ctx) {
   c->add_option("--policy-source-arn", o->policy_source_arn, "arn:aws:iam::ACCOUNT:user/NAME")->required();
   c->add_option("--action-names", o->action_names, "Actions, e.g. s3:GetObject s3:PutObject")->required()->expected(1, -1);
   c->add_option("--resource-arns", o->resource_arns, "Resource ARNs (default *)")->expected(1, -1);
+  c->add_option("--resource-policy", o->resource_policy,
+                "A bucket policy (file://policy.json or the JSON) evaluated with the user's policies");
   c->add_option("--context-entries", o->context_entries,
                 "ContextKeyName=aws:SourceIp,ContextKeyValues=10.0.0.1,ContextKeyType=ip ...")->expected(1, -1);
 }

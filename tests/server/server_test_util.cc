@@ -205,6 +205,28 @@ std::string SignedRequest(const std::string& method, const std::string& path_and
   return raw;
 }
 
+std::string PresignedPath(const std::string& path, int port, const Key& key,
+                          std::chrono::system_clock::time_point signed_at, int expires_seconds) {
+  std::string amz_date = auth::FormatAmzDate(signed_at);
+  auth::HttpRequestView view;
+  view.method = "GET";
+  view.raw_path = path;
+  const std::string query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + key.id + "%2F" +
+                            amz_date.substr(0, 8) + "%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=" + amz_date +
+                            "&X-Amz-Expires=" + std::to_string(expires_seconds) + "&X-Amz-SignedHeaders=host";
+  view.raw_query = query;
+  view.headers = {{"host", "127.0.0.1:" + std::to_string(port)}};
+  auth::sigv4::SignInput in;
+  in.access_key_id = key.id;
+  in.secret = key.secret;
+  in.amz_date = amz_date;
+  in.signed_headers = {"host"};
+  in.payload_hash = "UNSIGNED-PAYLOAD";
+  auto sig = auth::sigv4::PresignSignature(view, in);
+  EXPECT_TRUE(sig.ok()) << sig.status().ToString();
+  return path + "?" + query + "&X-Amz-Signature=" + (sig.ok() ? *sig : "");
+}
+
 Key CreateUserWithKey(const std::string& lake, const std::string& name, const std::string& policy) {
   auto store = io::LocalStore::Open(lake, false);
   EXPECT_TRUE(store.ok());

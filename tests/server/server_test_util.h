@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,6 +59,11 @@ struct Key {
 std::string SignedRequest(const std::string& method, const std::string& path_and_query, int port,
                           const Key& key, const std::string& body = "",
                           const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// A presigned GET URL's path and query ("/bucket/key?X-Amz-Algorithm=...&X-Amz-Signature=..."),
+// signed as if at `signed_at` and valid for `expires_seconds` from then.
+std::string PresignedPath(const std::string& path, int port, const Key& key,
+                          std::chrono::system_clock::time_point signed_at, int expires_seconds);
 
 // Creates the IAM store in `lake` (after `saleslake init`) with user `name`, an access key and,
 // unless policy is empty, an inline policy.

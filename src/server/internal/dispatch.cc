@@ -142,6 +142,7 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
   S3Request& s3 = std::get<S3Request>(decoded);
   note->operation = s3.operation;
   const S3OperationInfo* info = FindS3Operation(s3.operation);
+  std::string resource;
   if (info && info->iam_action) {
     ConditionContext ctx;
     if (s3.operation == "ListObjects" || s3.operation == "ListObjectsV2") {
@@ -149,8 +150,7 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
       ctx["s3:prefix"] = it == s3.query.end() ? "" : it->second;
       if (auto d = s3.query.find("delimiter"); d != s3.query.end()) ctx["s3:delimiter"] = d->second;
     }
-    std::string resource = s3.bucket.empty() ? "arn:aws:s3:::*"
-                           : ArnOfS3(s3.bucket, info->object_resource ? s3.key : "");
+    resource = s3.bucket.empty() ? "arn:aws:s3:::*" : ArnOfS3(s3.bucket, info->object_resource ? s3.key : "");
     if (auto denied = gate_->Authorize(principal, info->iam_action, resource, request, ctx)) {
       metrics_->AuthDenied(denied->code);
       note->error_code = denied->code;
@@ -163,12 +163,13 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
     if (err->code == "AccessDenied") metrics_->AuthDenied(err->code);
     return RenderError(protocol, *err, request);
   }
+  if (info && info->audited_write && info->iam_action) gate_->AuditWrite(principal, info->iam_action, resource, request);
   return std::get<HttpResponse>(std::move(out));
 }
 
 template <class Run>
 HttpResponse Dispatcher::AuthorizeAndRun(Protocol protocol, const std::string& action,
-                                         const std::string& resource, HttpRequest& request,
+                                         const std::string& resource, bool audited_write, HttpRequest& request,
                                          const Principal& principal, RequestNote* note, Run run) {
   if (auto denied = gate_->Authorize(principal, action, resource, request, {})) {
     metrics_->AuthDenied(denied->code);
@@ -180,6 +181,7 @@ HttpResponse Dispatcher::AuthorizeAndRun(Protocol protocol, const std::string& a
     note->error_code = err->code;
     return RenderError(protocol, *err, request);
   }
+  if (audited_write) gate_->AuditWrite(principal, action, resource, request);
   return std::get<HttpResponse>(std::move(out));
 }
 
@@ -207,8 +209,8 @@ HttpResponse Dispatcher::HandleJson(HttpRequest& request, const Principal& princ
     note->error_code = e.code;
     return RenderError(Protocol::kJson, e, request);
   }
-  return AuthorizeAndRun(Protocol::kJson, op.iam_action, op.resource(input), request, principal, note,
-                         [&] { return op.handler(input, principal, request); });
+  return AuthorizeAndRun(Protocol::kJson, op.iam_action, op.resource(input), op.audited_write, request,
+                         principal, note, [&] { return op.handler(input, principal, request); });
 }
 
 HttpResponse Dispatcher::HandleQuery(HttpRequest& request, const Principal& principal,
@@ -234,7 +236,8 @@ HttpResponse Dispatcher::HandleQuery(HttpRequest& request, const Principal& prin
   }
   note->api = it->second.first;
   const QueryOperation& op = it->second.second;
-  return AuthorizeAndRun(Protocol::kQuery, op.iam_action, op.resource(params), request, principal, note,
+  return AuthorizeAndRun(Protocol::kQuery, op.iam_action, op.resource(params), op.audited_write, request,
+                         principal, note,
                          [&] { return op.handler(params, principal, request); });
 }
 

@@ -44,6 +44,7 @@ using Outcome = std::variant<HttpResponse, ApiError>;
 // An operation of a JSON 1.1 API: input is the parsed request body.
 struct JsonOperation {
   std::string iam_action;  // "kinesis:PutRecord"
+  bool audited_write = false;  // a change (CreateStream, StartJobRun): audited when it succeeds
   // The ARN the operation acts on (for authorization), from its input.
   std::function<std::string(const nlohmann::json& input)> resource;
   std::function<Outcome(const nlohmann::json& input, const Principal& principal,
@@ -53,6 +54,7 @@ struct JsonOperation {
 // An operation of a query-protocol API: input is the decoded form parameters.
 struct QueryOperation {
   std::string iam_action;  // "sns:Publish"
+  bool audited_write = false;  // a change (CreateTopic, Subscribe): audited when it succeeds
   std::function<std::string(const std::map<std::string, std::string>& params)> resource;
   std::function<Outcome(const std::map<std::string, std::string>& params,
                         const Principal& principal, const HttpRequest& request)> handler;
@@ -102,6 +104,7 @@ class Dispatcher {
   // Authorizes `action` on `resource`, then runs the operation; errors in the protocol's format.
   template <class Run>
   HttpResponse AuthorizeAndRun(Protocol protocol, const std::string& action, const std::string& resource,
+                               bool audited_write,
                                HttpRequest& request, const Principal& principal, RequestNote* note,
                                Run run);
 

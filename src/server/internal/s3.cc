@@ -271,7 +271,7 @@ Outcome S3Service::Handle(const S3Request& s3, HttpRequest& request, const Princ
   }
   if (op == "ListObjects" || op == "ListObjectsV2") return ListObjects(s3, op == "ListObjectsV2");
   if (op == "GetObject" || op == "HeadObject") return GetObject(s3, request, op == "HeadObject");
-  if (op == "PutObject") return PutObject(s3, request, principal, gate);
+  if (op == "PutObject") return PutObject(s3, request);
   if (op == "CopyObject") return CopyObject(s3, request, principal, gate);
   if (op == "DeleteObject") return DeleteObject(s3);
   if (op == "DeleteObjects") return DeleteObjects(s3, request, principal, gate);
@@ -493,8 +493,7 @@ Outcome S3Service::GetObject(const S3Request& s3, const HttpRequest& request, bo
   return r;
 }
 
-Outcome S3Service::PutObject(const S3Request& s3, HttpRequest& request, const Principal& principal,
-                             Gate& gate) {
+Outcome S3Service::PutObject(const S3Request& s3, HttpRequest& request) {
   if (auto err = CheckWritable(s3.key)) return *err;
   if (auto err = VerifyBodyChecksums(request, request.body)) return *err;
   HttpResponse r;
@@ -535,7 +534,6 @@ Outcome S3Service::PutObject(const S3Request& s3, HttpRequest& request, const Pr
     }
   }
   if (Status s = RecordRawObject(s3.key, HexEncode(Sha256(request.body))); !s.ok()) return Internal(s);
-  gate.AuditWrite(principal, "s3:PutObject", "arn:aws:s3:::" + bucket_ + "/" + s3.key, request);
   r.Set("ETag", Quoted(meta.etag));
   for (const auto& [name, value] : request.headers) {
     if (name.rfind("x-amz-checksum-", 0) == 0 && name != "x-amz-checksum-algorithm") r.Set(name, value);
@@ -602,7 +600,6 @@ Outcome S3Service::CopyObject(const S3Request& s3, HttpRequest& request, const P
   auto stored = StoreObject(s3.key, *data, meta);
   if (!stored.ok()) return Internal(stored.status());
   if (Status s = RecordRawObject(s3.key, HexEncode(Sha256(*data))); !s.ok()) return Internal(s);
-  gate.AuditWrite(principal, "s3:PutObject", "arn:aws:s3:::" + bucket_ + "/" + s3.key, request);
   return Xml(std::string("<CopyObjectResult xmlns=\"") + kXmlns + "\"><LastModified>" +
              IsoDate(stored->mtime_ns) + "</LastModified><ETag>&quot;" + stored->etag +
              "&quot;</ETag></CopyObjectResult>");

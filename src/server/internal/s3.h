@@ -40,6 +40,7 @@ struct S3OperationInfo {
   const char* name;
   const char* iam_action;
   bool object_resource;  // resource is bucket/key (else the bucket)
+  bool audited_write = false;  // a change of what the bucket holds: audited when it succeeds
 };
 
 // Request -> typed operation (pure; the fuzz target). `bucket` is the lake's bucket name (for
@@ -89,8 +90,7 @@ class S3Service {
   Outcome ListBuckets(const HttpRequest& request);
   Outcome ListObjects(const S3Request& s3, bool v2);
   Outcome GetObject(const S3Request& s3, const HttpRequest& request, bool head);
-  Outcome PutObject(const S3Request& s3, HttpRequest& request, const Principal& principal,
-                    Gate& gate);
+  Outcome PutObject(const S3Request& s3, HttpRequest& request);
   Outcome CopyObject(const S3Request& s3, HttpRequest& request, const Principal& principal,
                      Gate& gate);
   Outcome DeleteObject(const S3Request& s3);

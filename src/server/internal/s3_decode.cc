@@ -11,31 +11,33 @@ namespace saleslake::server::internal {
 
 namespace {
 
-// name, IAM action (nullptr: the handler authorizes per resource), object resource.
+// name, IAM action (nullptr: the handler authorizes per resource), object resource, audited
+// write. Parts of a multipart upload are not audited one by one: the object appears (and is
+// audited) at CompleteMultipartUpload. DeleteObjects audits each key itself.
 constexpr S3OperationInfo kOperations[] = {
     {"ListBuckets", "s3:ListAllMyBuckets", false},
     {"HeadBucket", "s3:ListBucket", false},
     {"GetBucketLocation", "s3:GetBucketLocation", false},
-    {"CreateBucket", "s3:CreateBucket", false},
-    {"DeleteBucket", "s3:DeleteBucket", false},
+    {"CreateBucket", "s3:CreateBucket", false, true},
+    {"DeleteBucket", "s3:DeleteBucket", false, true},
     {"ListObjects", "s3:ListBucket", false},
     {"ListObjectsV2", "s3:ListBucket", false},
     {"ListMultipartUploads", "s3:ListBucketMultipartUploads", false},
     {"GetBucketVersioning", "s3:GetBucketVersioning", false},
-    {"PutBucketPolicy", "s3:PutBucketPolicy", false},
+    {"PutBucketPolicy", "s3:PutBucketPolicy", false, true},
     {"GetBucketPolicy", "s3:GetBucketPolicy", false},
-    {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", false},
+    {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", false, true},
     {"DeleteObjects", nullptr, false},
     {"HeadObject", "s3:GetObject", true},
     {"GetObject", "s3:GetObject", true},
-    {"PutObject", "s3:PutObject", true},
-    {"CopyObject", "s3:PutObject", true},
-    {"DeleteObject", "s3:DeleteObject", true},
+    {"PutObject", "s3:PutObject", true, true},
+    {"CopyObject", "s3:PutObject", true, true},
+    {"DeleteObject", "s3:DeleteObject", true, true},
     {"CreateMultipartUpload", "s3:PutObject", true},
     {"UploadPart", "s3:PutObject", true},
     {"UploadPartCopy", "s3:PutObject", true},
-    {"CompleteMultipartUpload", "s3:PutObject", true},
-    {"AbortMultipartUpload", "s3:AbortMultipartUpload", true},
+    {"CompleteMultipartUpload", "s3:PutObject", true, true},
+    {"AbortMultipartUpload", "s3:AbortMultipartUpload", true, true},
     {"ListParts", "s3:ListMultipartUploadParts", true},
 };
 
