@@ -74,6 +74,8 @@ enum class ErrorCode {
   kIncompleteBody,               // body shorter than declared / framing cut short
   kInvalidChunkSizeError,        // malformed aws-chunked framing
   kInvalidRequest,               // unsupported combination (e.g. unknown x-amz-trailer)
+  kExpiredToken,                 // temporary credentials past their expiration
+  kInvalidToken,                 // a session token that is malformed, forged or for a deleted role
   // IAM management
   kNoSuchEntity,
   kEntityAlreadyExists,
@@ -123,7 +125,11 @@ struct Principal {
   std::string user_id;        // "AIDA..." (aws:userid)
   std::string arn;            // arn:aws:iam::<acct>:user/<name>, or "*" for anonymous
   std::string access_key_id;  // the key that signed the request ("" for anonymous)
-  bool anonymous() const { return user_name.empty(); }
+  // An assumed role's session (STS temporary credentials): user_name is then empty, arn is
+  // arn:aws:sts::<acct>:assumed-role/<role>/<session>, user_id is "AROA...:<session>".
+  std::string role_name;
+  std::string role_arn;       // arn:aws:iam::<acct>:role/<path><name>
+  bool anonymous() const { return user_name.empty() && role_name.empty(); }
 };
 
 // How the request body is protected; the ChunkedBodyDecoder enforces it.
@@ -299,6 +305,8 @@ class Policy {
   // `for_resource`: a bucket policy (Principal/NotPrincipal required in every statement);
   // identity policies must not have one.
   static Result<Policy> Parse(std::string_view json, bool for_resource);
+  // A role's trust (assume-role) policy: Principal required, no Resource (the role is implied).
+  static Result<Policy> ParseTrust(std::string_view json);
   Policy(const Policy&);
   Policy& operator=(const Policy&);
   Policy(Policy&&) noexcept;
@@ -378,6 +386,30 @@ struct GroupInfo {
   TimePoint create_date{};
 };
 
+struct RoleInfo {
+  std::string role_name;
+  std::string role_id;  // AROA...
+  std::string arn;      // arn:aws:iam::<acct>:role/<path><name>
+  std::string path = "/";
+  TimePoint create_date{};
+  std::string assume_role_policy;  // the trust policy document
+  int max_session_duration = 3600;  // seconds
+};
+
+// Temporary credentials from AssumeRole. The session token is stateless: it names the role,
+// session and expiry and is authenticated with the lake key; the secret is derived from it.
+struct TemporaryCredentials {
+  std::string access_key_id;  // ASIA + 16 chars
+  std::string secret_access_key;
+  std::string session_token;
+  TimePoint expiration{};
+  std::string assumed_role_arn;  // arn:aws:sts::<acct>:assumed-role/<role>/<session>
+  std::string assumed_role_id;   // AROA...:<session>
+};
+
+// Whose inline policies an operation is about.
+enum class PolicyOwner { kUser, kGroup, kRole };
+
 struct AccessKeyInfo {
   std::string user_name;
   std::string access_key_id;  // AKIA + 16 chars
@@ -422,13 +454,22 @@ class Iam {
   // Verifies the SigV4 signature of `request` for `service` ("s3") at `now`.
   Result<Authenticated> Verify(const HttpRequestView& request, std::string_view service,
                                TimePoint now);
+  // STS AssumeRole: `caller` may assume `role_arn` when the role's trust policy and the caller's
+  // identity policies allow sts:AssumeRole on it (evaluated like a bucket policy: a trust policy
+  // naming only the account delegates to the identity policies). `decision` receives the
+  // decision for the audit line. AccessDenied, NoSuchEntity for an unknown role, InvalidInput for
+  // a bad session name or duration (900 s to the role's maximum).
+  Result<TemporaryCredentials> AssumeRole(const Principal& caller, std::string_view role_arn,
+                                          std::string_view session_name, int duration_seconds,
+                                          const RequestContext& context, Decision* decision);
+
   // Console password check (constant time in the hash comparison). AccessDenied when wrong.
   Result<Principal> CheckPassword(std::string_view user_name, std::string_view password);
 
   // ---- authorization
   // Evaluate() over the principal's user and group inline policies and the resource policy.
   Decision Authorize(const AuthzRequest& request);
-  // simulate-principal-policy: `source_arn` is a user ARN of this account; each action is
+  // simulate-principal-policy: `source_arn` is a user or role ARN of this account; each action is
   // evaluated against each resource (["*"] when empty) with `context` (the CLI's
   // --context-entries). Uses Authorize, so it agrees with the server.
   Result<std::vector<SimulationResult>> SimulatePrincipalPolicy(
@@ -446,6 +487,15 @@ class Iam {
   // DeleteConflict while the user has keys, policies, a login profile or groups (as AWS).
   Status DeleteUser(std::string_view user_name);
 
+  // Roles: the trust policy is validated by Policy::ParseTrust.
+  Result<RoleInfo> CreateRole(std::string_view role_name, std::string_view assume_role_policy,
+                              std::string_view path = "/", int max_session_duration = 3600);
+  Result<RoleInfo> GetRole(std::string_view role_name);
+  Result<std::vector<RoleInfo>> ListRoles();
+  // DeleteConflict while the role has inline policies (as AWS). Sessions of a deleted role stop
+  // working at once.
+  Status DeleteRole(std::string_view role_name);
+
   Result<GroupInfo> CreateGroup(std::string_view group_name, std::string_view path = "/");
   Result<std::vector<GroupInfo>> ListGroups();
   Result<std::vector<GroupInfo>> ListGroupsForUser(std::string_view user_name);
@@ -460,7 +510,14 @@ class Iam {
   Status UpdateAccessKey(std::string_view user_name, std::string_view access_key_id, bool active);
   Status DeleteAccessKey(std::string_view user_name, std::string_view access_key_id);
 
-  // Inline policies. Put validates (MalformedPolicyDocument with the position) and replaces.
+  // Inline policies of a user, group or role. Put validates (MalformedPolicyDocument with the
+  // position) and replaces; the size limits are AWS's per owner kind.
+  Status PutInlinePolicy(PolicyOwner kind, std::string_view owner, std::string_view policy_name,
+                         std::string_view document);
+  Result<std::string> GetInlinePolicy(PolicyOwner kind, std::string_view owner, std::string_view policy_name);
+  Result<std::vector<std::string>> ListInlinePolicies(PolicyOwner kind, std::string_view owner);
+  Status DeleteInlinePolicy(PolicyOwner kind, std::string_view owner, std::string_view policy_name);
+  // The user and group forms (the AWS CLI's put-user-policy, put-group-policy, ...).
   Status PutUserPolicy(std::string_view user_name, std::string_view policy_name,
                        std::string_view document);
   Result<std::string> GetUserPolicy(std::string_view user_name, std::string_view policy_name);
@@ -479,12 +536,6 @@ class Iam {
  private:
   struct Rep;
   explicit Iam(std::unique_ptr<Rep> rep);
-  // The user (group=false) and group forms of the inline-policy calls above.
-  Status PutInlinePolicy(bool group, std::string_view owner, std::string_view policy_name,
-                         std::string_view document);
-  Result<std::string> GetInlinePolicy(bool group, std::string_view owner, std::string_view policy_name);
-  Result<std::vector<std::string>> ListInlinePolicies(bool group, std::string_view owner);
-  Status DeleteInlinePolicy(bool group, std::string_view owner, std::string_view policy_name);
   std::unique_ptr<Rep> rep_;
 };
 

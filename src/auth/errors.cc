@@ -31,6 +31,8 @@ constexpr ErrorInfo kErrors[] = {
     {ErrorCode::kIncompleteBody, "IncompleteBody", 400, StatusCode::kInvalidArgument},
     {ErrorCode::kInvalidChunkSizeError, "InvalidChunkSizeError", 400, StatusCode::kInvalidArgument},
     {ErrorCode::kInvalidRequest, "InvalidRequest", 400, StatusCode::kInvalidArgument},
+    {ErrorCode::kExpiredToken, "ExpiredToken", 400, StatusCode::kPermissionDenied},
+    {ErrorCode::kInvalidToken, "InvalidToken", 400, StatusCode::kPermissionDenied},
     {ErrorCode::kNoSuchEntity, "NoSuchEntity", 404, StatusCode::kNotFound},
     {ErrorCode::kEntityAlreadyExists, "EntityAlreadyExists", 409, StatusCode::kAlreadyExists},
     {ErrorCode::kDeleteConflict, "DeleteConflict", 409, StatusCode::kAborted},

@@ -30,6 +30,8 @@ constexpr int kKeepGenerations = 5;
 constexpr size_t kMaxKeysPerUser = 2;
 constexpr size_t kUserPolicyChars = 2048;   // AWS: aggregate inline policy size per user
 constexpr size_t kGroupPolicyChars = 5120;  // ... per group
+constexpr size_t kRolePolicyChars = 10240;  // ... per role
+constexpr std::string_view kTokenPrefix = "SLST1";  // session tokens of this format
 
 constexpr std::string_view kUpperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -56,6 +58,14 @@ struct Group {
   std::map<std::string, std::string> policies;
 };
 
+struct Role {
+  std::string name, id, path = "/";
+  std::string trust;  // the assume-role policy document
+  int64_t created = 0;
+  int max_session = 3600;
+  std::map<std::string, std::string> policies;
+};
+
 struct Key {
   std::string id, user, sealed_secret;
   bool active = true;
@@ -68,6 +78,7 @@ struct Doc {
   std::string account_id;
   std::map<std::string, User> users;
   std::map<std::string, Group> groups;
+  std::map<std::string, Role> roles;
   std::map<std::string, Key> keys;  // by access key id
 };
 
@@ -76,6 +87,8 @@ struct Snapshot {
   Doc doc;
   std::map<std::string, std::string> secrets;             // key id -> secret
   std::map<std::string, std::vector<NamedPolicy>> user_policies;  // user -> identity policies
+  std::map<std::string, std::vector<NamedPolicy>> role_policies;  // role -> identity policies
+  std::map<std::string, Policy> trust;                            // role -> trust policy
 };
 
 int64_t Secs(TimePoint t) {
@@ -119,6 +132,11 @@ std::string ToJson(const Doc& d) {
     j["groups"].push_back({{"name", g.name}, {"id", g.id}, {"path", g.path}, {"created", g.created},
                            {"members", g.members}, {"policies", g.policies}});
   }
+  j["roles"] = nlohmann::json::array();
+  for (const auto& [n, r] : d.roles) {
+    j["roles"].push_back({{"name", r.name}, {"id", r.id}, {"path", r.path}, {"created", r.created},
+                          {"trust", r.trust}, {"max_session", r.max_session}, {"policies", r.policies}});
+  }
   j["access_keys"] = nlohmann::json::array();
   for (const auto& [id, k] : d.keys) {
     j["access_keys"].push_back({{"id", k.id}, {"user", k.user}, {"secret", k.sealed_secret},
@@ -156,6 +174,18 @@ Result<Doc> FromJson(std::string_view text, std::string_view where) {
       g.members = jg.at("members").get<std::vector<std::string>>();
       g.policies = jg.at("policies").get<std::map<std::string, std::string>>();
       d.groups[g.name] = std::move(g);
+    }
+    // Roles came after the first stores were written: absent means none.
+    for (const auto& jr : j.value("roles", nlohmann::json::array())) {
+      Role r;
+      r.name = jr.at("name").get<std::string>();
+      r.id = jr.at("id").get<std::string>();
+      r.path = jr.at("path").get<std::string>();
+      r.created = jr.at("created").get<int64_t>();
+      r.trust = jr.at("trust").get<std::string>();
+      r.max_session = jr.at("max_session").get<int>();
+      r.policies = jr.at("policies").get<std::map<std::string, std::string>>();
+      d.roles[r.name] = std::move(r);
     }
     for (const auto& jk : j.at("access_keys")) {
       Key k;
@@ -211,6 +241,9 @@ std::string UserArn(const Doc& d, const User& u) {
 std::string GroupArn(const Doc& d, const Group& g) {
   return "arn:aws:iam::" + d.account_id + ":group" + g.path + g.name;
 }
+std::string RoleArn(const Doc& d, const Role& r) {
+  return "arn:aws:iam::" + d.account_id + ":role" + r.path + r.name;
+}
 
 UserInfo ToInfo(const Doc& d, const User& u) {
   return UserInfo{u.name, u.id, UserArn(d, u), u.path, FromSecs(u.created)};
@@ -224,6 +257,97 @@ Status NoUser(std::string_view name) {
 }
 Status NoGroup(std::string_view name) {
   return MakeError(ErrorCode::kNoSuchEntity, "the group with name " + std::string(name) + " cannot be found");
+}
+Status NoRole(std::string_view name) {
+  return MakeError(ErrorCode::kNoSuchEntity, "the role with name " + std::string(name) + " cannot be found");
+}
+
+RoleInfo ToInfo(const Doc& d, const Role& r) {
+  return RoleInfo{r.name, r.id, RoleArn(d, r), r.path, FromSecs(r.created), r.trust, r.max_session};
+}
+
+// The role an ARN of this account names ("arn:aws:iam::<acct>:role/<path><name>").
+const Role* RoleOfArn(const Doc& d, std::string_view arn) {
+  std::string prefix = "arn:aws:iam::" + d.account_id + ":role/";
+  if (arn.rfind(prefix, 0) != 0) return nullptr;
+  auto it = d.roles.find(std::string(arn.substr(arn.rfind('/') + 1)));
+  if (it == d.roles.end() || RoleArn(d, it->second) != arn) return nullptr;
+  return &it->second;
+}
+
+// A session's principal: what Authorize evaluates for a request signed with its credentials.
+Principal SessionPrincipal(const Doc& d, const Role& r, std::string_view session, std::string_view key_id) {
+  Principal p;
+  p.account_id = d.account_id;
+  p.role_name = r.name;
+  p.role_arn = RoleArn(d, r);
+  p.user_id = r.id + ":" + std::string(session);
+  p.arn = "arn:aws:sts::" + d.account_id + ":assumed-role/" + r.name + "/" + std::string(session);
+  p.access_key_id = std::string(key_id);
+  return p;
+}
+
+// Session tokens are "SLST1.<hex of a JSON payload>.<hex HMAC>": the payload names the key id,
+// role, session and expiry, the HMAC under the lake key makes it unforgeable, and the session's
+// secret is derived from the whole token — so nothing is stored per session and a token cannot
+// be paired with another key.
+std::string MakeSessionToken(const internal::Digest& key, const nlohmann::json& payload) {
+  std::string head = std::string(kTokenPrefix) + "." + internal::ToHex(payload.dump());
+  return head + "." + internal::Hex(internal::HmacSha256(key, "sts-token:" + head));
+}
+
+std::string SessionSecret(const internal::Digest& key, std::string_view token) {
+  internal::Digest d = internal::HmacSha256(key, "sts-secret:" + std::string(token));
+  return internal::Base64(std::string_view(reinterpret_cast<const char*>(d.data()), d.size())).substr(0, 40);
+}
+
+// The payload of a token this lake issued; InvalidToken otherwise.
+Result<nlohmann::json> OpenSessionToken(const internal::Digest& key, std::string_view token) {
+  Status invalid = MakeError(ErrorCode::kInvalidToken, "the security token included in the request is invalid");
+  size_t last = token.rfind('.');
+  if (token.rfind(std::string(kTokenPrefix) + ".", 0) != 0 || last == std::string_view::npos ||
+      last <= kTokenPrefix.size()) {
+    return invalid;
+  }
+  std::string_view head = token.substr(0, last);
+  std::string want = internal::Hex(internal::HmacSha256(key, "sts-token:" + std::string(head)));
+  if (!sigv4::ConstantTimeEquals(want, token.substr(last + 1))) return invalid;
+  std::string text;
+  if (!internal::FromHex(head.substr(kTokenPrefix.size() + 1), &text)) return invalid;
+  auto payload = nlohmann::json::parse(text, nullptr, false);
+  if (payload.is_discarded() || !payload.is_object()) return invalid;
+  return payload;
+}
+
+// The session token a request carries (header, or the presigned query's X-Amz-Security-Token).
+std::string SessionTokenOf(const HttpRequestView& request) {
+  if (auto h = request.Header("x-amz-security-token")) return std::string(*h);
+  std::string_view q = request.raw_query;
+  for (size_t start = 0; start <= q.size();) {
+    size_t amp = q.find('&', start);
+    std::string_view item = q.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    constexpr std::string_view kName = "X-Amz-Security-Token=";
+    if (item.rfind(kName, 0) == 0) {
+      std::string out;
+      if (internal::PercentDecode(item.substr(kName.size()), &out)) return out;
+      return "";
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return "";
+}
+
+Status ValidateSessionName(std::string_view name) {
+  if (name.size() < 2 || name.size() > 64) {
+    return MakeError(ErrorCode::kInvalidInput, "RoleSessionName must have 2 to 64 characters");
+  }
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '=' ||
+              c == ',' || c == '.' || c == '@' || c == '-';
+    if (!ok) return MakeError(ErrorCode::kInvalidInput, "RoleSessionName may contain only letters, digits and _+=,.@-");
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -274,6 +398,17 @@ struct Iam::Rep {
         auto& list = snap->user_policies[m];
         list.insert(list.end(), gp.begin(), gp.end());
       }
+    }
+    for (const auto& [rname, r] : doc.roles) {
+      auto& list = snap->role_policies[rname];
+      for (const auto& [pn, text] : r.policies) {
+        auto p = Policy::Parse(text);
+        if (!p.ok()) return p.status().WithContext("stored policy role/" + rname + "/" + pn);
+        list.push_back(NamedPolicy{"role/" + rname + "/" + pn, std::move(*p)});
+      }
+      auto t = Policy::ParseTrust(r.trust);
+      if (!t.ok()) return t.status().WithContext("stored trust policy of role/" + rname);
+      snap->trust.emplace(rname, std::move(*t));
     }
     snap->doc = std::move(doc);
     return std::shared_ptr<const Snapshot>(std::move(snap));
@@ -413,7 +548,31 @@ Result<Authenticated> Iam::Verify(const HttpRequestView& request, std::string_vi
                                   TimePoint now) {
   (void)MaybeReload();  // a failed re-read keeps serving the last good snapshot
   auto snap = rep_->Current();
+  Status token_error;
+  std::string token = SessionTokenOf(request);
   internal::KeyLookup lookup = [&](std::string_view id) -> std::optional<internal::KeyRecord> {
+    if (id.rfind("ASIA", 0) == 0) {
+      // Temporary credentials: the key exists only inside its session token.
+      auto payload = OpenSessionToken(rep_->secret_key, token);
+      if (!payload.ok()) {
+        token_error = payload.status();
+        return std::nullopt;
+      }
+      const nlohmann::json& p = *payload;
+      auto role = snap->doc.roles.find(p.value("r", ""));
+      if (p.value("k", "") != id || p.value("a", "") != snap->doc.account_id || role == snap->doc.roles.end()) {
+        token_error = MakeError(ErrorCode::kInvalidToken, "the security token included in the request is invalid");
+        return std::nullopt;
+      }
+      if (p.value("e", int64_t{0}) <= Secs(now)) {
+        token_error = MakeError(ErrorCode::kExpiredToken, "the security token included in the request is expired");
+        return std::nullopt;
+      }
+      internal::KeyRecord rec;
+      rec.secret = SessionSecret(rep_->secret_key, token);
+      rec.principal = SessionPrincipal(snap->doc, role->second, p.value("s", ""), id);
+      return rec;
+    }
     auto it = snap->doc.keys.find(std::string(id));
     if (it == snap->doc.keys.end()) return std::nullopt;
     auto u = snap->doc.users.find(it->second.user);
@@ -425,7 +584,9 @@ Result<Authenticated> Iam::Verify(const HttpRequestView& request, std::string_vi
                               UserArn(snap->doc, u->second), std::string(id)};
     return rec;
   };
-  return internal::VerifyRequest(request, service, now, lookup);
+  auto verified = internal::VerifyRequest(request, service, now, lookup);
+  if (!verified.ok() && !token_error.ok()) return token_error;
+  return verified;
 }
 
 Result<Principal> Iam::CheckPassword(std::string_view user_name, std::string_view password) {
@@ -460,7 +621,16 @@ Decision Iam::Authorize(const AuthzRequest& request) {
   fill("aws:CurrentTime", FormatIso8601(rep_->Now()));
   fill("aws:EpochTime", std::to_string(Secs(rep_->Now())));
   std::span<const NamedPolicy> identity;
-  if (!r.principal.anonymous()) {
+  if (!r.principal.role_name.empty()) {
+    fill("aws:userid", r.principal.user_id);
+    fill("aws:PrincipalArn", r.principal.role_arn);
+    fill("aws:PrincipalAccount", r.principal.account_id);
+    fill("aws:PrincipalType", "AssumedRole");
+    if (r.principal.account_id == snap->doc.account_id) {
+      auto it = snap->role_policies.find(r.principal.role_name);
+      if (it != snap->role_policies.end()) identity = it->second;
+    }
+  } else if (!r.principal.anonymous()) {
     fill("aws:username", r.principal.user_name);
     fill("aws:userid", r.principal.user_id);
     fill("aws:PrincipalArn", r.principal.arn);
@@ -490,14 +660,22 @@ Result<std::vector<SimulationResult>> Iam::SimulatePrincipalPolicy(
     std::span<const std::string> resources, const RequestContext& context,
     const Policy* resource_policy) {
   SL_RETURN_IF_ERROR(rep_->Reload());
-  std::string prefix = "arn:aws:iam::" + account_id() + ":user/";
-  if (source_arn.rfind(prefix, 0) != 0) {
-    return MakeError(ErrorCode::kInvalidInput,
-                     "policy source ARN must be a user of this account (" + prefix + "NAME)");
-  }
+  std::string prefix = "arn:aws:iam::" + account_id() + ":";
   std::string_view name = source_arn.substr(source_arn.rfind('/') + 1);
-  SL_ASSIGN_OR_RETURN(Principal who, PrincipalForUser(name));
-  if (who.arn != source_arn) return NoUser(name);
+  Principal who;
+  if (source_arn.rfind(prefix + "role/", 0) == 0) {
+    // A role is simulated as one of its sessions: its own policies decide.
+    auto snap = rep_->Current();
+    const Role* role = RoleOfArn(snap->doc, source_arn);
+    if (!role) return NoRole(name);
+    who = SessionPrincipal(snap->doc, *role, "simulated", "");
+  } else if (source_arn.rfind(prefix + "user/", 0) == 0) {
+    SL_ASSIGN_OR_RETURN(who, PrincipalForUser(name));
+    if (who.arn != source_arn) return NoUser(name);
+  } else {
+    return MakeError(ErrorCode::kInvalidInput, "policy source ARN must be a user or role of this account (" +
+                                                   prefix + "user/NAME or " + prefix + "role/NAME)");
+  }
   if (actions.empty()) return MakeError(ErrorCode::kInvalidInput, "at least one action name is required");
   std::vector<std::string> all_resources(resources.begin(), resources.end());
   if (all_resources.empty()) all_resources.push_back("*");
@@ -509,6 +687,104 @@ Result<std::vector<SimulationResult>> Iam::SimulatePrincipalPolicy(
     }
   }
   return out;
+}
+
+// ---- STS
+
+Result<TemporaryCredentials> Iam::AssumeRole(const Principal& caller, std::string_view role_arn,
+                                             std::string_view session_name, int duration_seconds,
+                                             const RequestContext& context, Decision* decision) {
+  SL_RETURN_IF_ERROR(ValidateSessionName(session_name));
+  SL_RETURN_IF_ERROR(rep_->Reload());  // a role created a moment ago must be assumable
+  auto snap = rep_->Current();
+  Status denied = MakeError(ErrorCode::kAccessDenied, caller.arn + " is not authorized to perform: sts:AssumeRole on resource: " +
+                                                          std::string(role_arn));
+  const Role* role = RoleOfArn(snap->doc, role_arn);
+  if (!role) {
+    *decision = Decision{};
+    return denied;  // as AWS: an unknown role is indistinguishable from a refused one
+  }
+  if (duration_seconds < 900 || duration_seconds > role->max_session) {
+    return MakeError(ErrorCode::kInvalidInput, "DurationSeconds must be between 900 and the role's maximum of " +
+                                                   std::to_string(role->max_session));
+  }
+  AuthzRequest req{caller, "sts:AssumeRole", std::string(role_arn), context, &snap->trust.at(role->name)};
+  *decision = Authorize(req);
+  if (!decision->allowed()) return denied;
+  TemporaryCredentials out;
+  SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(16, kBase32));
+  out.access_key_id = "ASIA" + suffix;
+  out.expiration = FromSecs(Secs(rep_->Now()) + duration_seconds);
+  nlohmann::json payload = {{"k", out.access_key_id}, {"a", snap->doc.account_id}, {"r", role->name},
+                            {"s", std::string(session_name)}, {"e", Secs(out.expiration)}, {"c", caller.arn}};
+  out.session_token = MakeSessionToken(rep_->secret_key, payload);
+  out.secret_access_key = SessionSecret(rep_->secret_key, out.session_token);
+  Principal session = SessionPrincipal(snap->doc, *role, session_name, out.access_key_id);
+  out.assumed_role_arn = session.arn;
+  out.assumed_role_id = session.user_id;
+  return out;
+}
+
+// ---- roles
+
+Result<RoleInfo> Iam::CreateRole(std::string_view role_name, std::string_view assume_role_policy,
+                                 std::string_view path, int max_session_duration) {
+  SL_RETURN_IF_ERROR(ValidateName("role name", role_name, 64));
+  SL_RETURN_IF_ERROR(ValidatePath(path));
+  if (max_session_duration < 3600 || max_session_duration > 43200) {
+    return MakeError(ErrorCode::kInvalidInput, "MaxSessionDuration must be between 3600 and 43200 seconds");
+  }
+  auto trust = Policy::ParseTrust(assume_role_policy);
+  if (!trust.ok()) return trust.status();
+  RoleInfo info;
+  SL_RETURN_IF_ERROR(rep_->Mutate([&](Doc& d) -> Status {
+    for (const auto& [n, r] : d.roles) {
+      if (strcasecmp(n.c_str(), std::string(role_name).c_str()) == 0) {
+        return MakeError(ErrorCode::kEntityAlreadyExists, "role with name " + std::string(role_name) + " already exists");
+      }
+    }
+    Role r;
+    r.name = std::string(role_name);
+    r.path = std::string(path);
+    r.trust = std::string(assume_role_policy);
+    r.max_session = max_session_duration;
+    SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
+    r.id = "AROA" + suffix;
+    r.created = Secs(rep_->Now());
+    info = ToInfo(d, r);
+    d.roles[r.name] = std::move(r);
+    return Status::OK();
+  }));
+  return info;
+}
+
+Result<RoleInfo> Iam::GetRole(std::string_view role_name) {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  auto it = snap->doc.roles.find(std::string(role_name));
+  if (it == snap->doc.roles.end()) return NoRole(role_name);
+  return ToInfo(snap->doc, it->second);
+}
+
+Result<std::vector<RoleInfo>> Iam::ListRoles() {
+  SL_RETURN_IF_ERROR(rep_->Reload());
+  auto snap = rep_->Current();
+  std::vector<RoleInfo> out;
+  for (const auto& [n, r] : snap->doc.roles) out.push_back(ToInfo(snap->doc, r));
+  return out;
+}
+
+Status Iam::DeleteRole(std::string_view role_name) {
+  return rep_->Mutate([&](Doc& d) -> Status {
+    auto it = d.roles.find(std::string(role_name));
+    if (it == d.roles.end()) return NoRole(role_name);
+    if (!it->second.policies.empty()) {
+      return MakeError(ErrorCode::kDeleteConflict, "cannot delete entity, must delete policies first (role " +
+                                                       std::string(role_name) + ")");
+    }
+    d.roles.erase(it);
+    return Status::OK();
+  });
 }
 
 // ---- users
@@ -768,90 +1044,117 @@ Status NoPolicy(std::string_view owner, std::string_view name) {
 }  // namespace
 
 namespace {
-// The inline policies of a user or a group (`group`), or nullptr when there is no such entity.
+// The inline policies of a user, group or role, or nullptr when there is no such entity.
 template <typename DocT>
-auto* PoliciesOf(DocT& d, bool group, std::string_view owner) {
+auto* PoliciesOf(DocT& d, PolicyOwner kind, std::string_view owner) {
   using Map = std::conditional_t<std::is_const_v<DocT>, const std::map<std::string, std::string>,
                                  std::map<std::string, std::string>>;
   Map* out = nullptr;
-  if (group) {
-    auto it = d.groups.find(std::string(owner));
-    if (it != d.groups.end()) out = &it->second.policies;
-  } else {
-    auto it = d.users.find(std::string(owner));
-    if (it != d.users.end()) out = &it->second.policies;
+  auto find = [&](auto& entities) {
+    auto it = entities.find(std::string(owner));
+    if (it != entities.end()) out = &it->second.policies;
+  };
+  switch (kind) {
+    case PolicyOwner::kUser: find(d.users); break;
+    case PolicyOwner::kGroup: find(d.groups); break;
+    case PolicyOwner::kRole: find(d.roles); break;
   }
   return out;
 }
 
-Status NoOwner(bool group, std::string_view owner) { return group ? NoGroup(owner) : NoUser(owner); }
+const char* KindName(PolicyOwner kind) {
+  switch (kind) {
+    case PolicyOwner::kGroup: return "group";
+    case PolicyOwner::kRole: return "role";
+    case PolicyOwner::kUser: break;
+  }
+  return "user";
+}
+
+size_t PolicyLimit(PolicyOwner kind) {
+  switch (kind) {
+    case PolicyOwner::kGroup: return kGroupPolicyChars;
+    case PolicyOwner::kRole: return kRolePolicyChars;
+    case PolicyOwner::kUser: break;
+  }
+  return kUserPolicyChars;
+}
+
+Status NoOwner(PolicyOwner kind, std::string_view owner) {
+  switch (kind) {
+    case PolicyOwner::kGroup: return NoGroup(owner);
+    case PolicyOwner::kRole: return NoRole(owner);
+    case PolicyOwner::kUser: break;
+  }
+  return NoUser(owner);
+}
 }  // namespace
 
-Status Iam::PutInlinePolicy(bool group, std::string_view owner, std::string_view policy_name,
+Status Iam::PutInlinePolicy(PolicyOwner kind, std::string_view owner, std::string_view policy_name,
                             std::string_view document) {
   SL_RETURN_IF_ERROR(Policy::Parse(document).status());  // refuse before taking the write lock
   return rep_->Mutate([&](Doc& d) -> Status {
-    auto* policies = PoliciesOf(d, group, owner);
-    if (!policies) return NoOwner(group, owner);
-    return PutPolicy(*policies, policy_name, document, group ? kGroupPolicyChars : kUserPolicyChars,
-                     (group ? "group " : "user ") + std::string(owner));
+    auto* policies = PoliciesOf(d, kind, owner);
+    if (!policies) return NoOwner(kind, owner);
+    return PutPolicy(*policies, policy_name, document, PolicyLimit(kind),
+                     std::string(KindName(kind)) + " " + std::string(owner));
   });
 }
 
-Result<std::string> Iam::GetInlinePolicy(bool group, std::string_view owner, std::string_view policy_name) {
+Result<std::string> Iam::GetInlinePolicy(PolicyOwner kind, std::string_view owner, std::string_view policy_name) {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  const auto* policies = PoliciesOf(snap->doc, group, owner);
-  if (!policies) return NoOwner(group, owner);
+  const auto* policies = PoliciesOf(snap->doc, kind, owner);
+  if (!policies) return NoOwner(kind, owner);
   auto p = policies->find(std::string(policy_name));
-  if (p == policies->end()) return NoPolicy(group ? "group" : "user", policy_name);
+  if (p == policies->end()) return NoPolicy(KindName(kind), policy_name);
   return p->second;
 }
 
-Result<std::vector<std::string>> Iam::ListInlinePolicies(bool group, std::string_view owner) {
+Result<std::vector<std::string>> Iam::ListInlinePolicies(PolicyOwner kind, std::string_view owner) {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  const auto* policies = PoliciesOf(snap->doc, group, owner);
-  if (!policies) return NoOwner(group, owner);
+  const auto* policies = PoliciesOf(snap->doc, kind, owner);
+  if (!policies) return NoOwner(kind, owner);
   std::vector<std::string> out;
   for (const auto& [n, t] : *policies) out.push_back(n);
   return out;
 }
 
-Status Iam::DeleteInlinePolicy(bool group, std::string_view owner, std::string_view policy_name) {
+Status Iam::DeleteInlinePolicy(PolicyOwner kind, std::string_view owner, std::string_view policy_name) {
   return rep_->Mutate([&](Doc& d) -> Status {
-    auto* policies = PoliciesOf(d, group, owner);
-    if (!policies) return NoOwner(group, owner);
-    if (!policies->erase(std::string(policy_name))) return NoPolicy(group ? "group" : "user", policy_name);
+    auto* policies = PoliciesOf(d, kind, owner);
+    if (!policies) return NoOwner(kind, owner);
+    if (!policies->erase(std::string(policy_name))) return NoPolicy(KindName(kind), policy_name);
     return Status::OK();
   });
 }
 
 Status Iam::PutUserPolicy(std::string_view user_name, std::string_view policy_name,
                           std::string_view document) {
-  return PutInlinePolicy(false, user_name, policy_name, document);
+  return PutInlinePolicy(PolicyOwner::kUser, user_name, policy_name, document);
 }
 Result<std::string> Iam::GetUserPolicy(std::string_view user_name, std::string_view policy_name) {
-  return GetInlinePolicy(false, user_name, policy_name);
+  return GetInlinePolicy(PolicyOwner::kUser, user_name, policy_name);
 }
 Result<std::vector<std::string>> Iam::ListUserPolicies(std::string_view user_name) {
-  return ListInlinePolicies(false, user_name);
+  return ListInlinePolicies(PolicyOwner::kUser, user_name);
 }
 Status Iam::DeleteUserPolicy(std::string_view user_name, std::string_view policy_name) {
-  return DeleteInlinePolicy(false, user_name, policy_name);
+  return DeleteInlinePolicy(PolicyOwner::kUser, user_name, policy_name);
 }
 Status Iam::PutGroupPolicy(std::string_view group_name, std::string_view policy_name,
                            std::string_view document) {
-  return PutInlinePolicy(true, group_name, policy_name, document);
+  return PutInlinePolicy(PolicyOwner::kGroup, group_name, policy_name, document);
 }
 Result<std::string> Iam::GetGroupPolicy(std::string_view group_name, std::string_view policy_name) {
-  return GetInlinePolicy(true, group_name, policy_name);
+  return GetInlinePolicy(PolicyOwner::kGroup, group_name, policy_name);
 }
 Result<std::vector<std::string>> Iam::ListGroupPolicies(std::string_view group_name) {
-  return ListInlinePolicies(true, group_name);
+  return ListInlinePolicies(PolicyOwner::kGroup, group_name);
 }
 Status Iam::DeleteGroupPolicy(std::string_view group_name, std::string_view policy_name) {
-  return DeleteInlinePolicy(true, group_name, policy_name);
+  return DeleteInlinePolicy(PolicyOwner::kGroup, group_name, policy_name);
 }
 
 // ---- login profiles

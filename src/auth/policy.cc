@@ -207,7 +207,8 @@ namespace {
 
 class PolicyParser {
  public:
-  PolicyParser(std::string_view text, bool for_resource) : text_(text), for_resource_(for_resource) {}
+  PolicyParser(std::string_view text, bool for_resource, bool trust = false)
+      : text_(text), for_resource_(for_resource || trust), trust_(trust) {}
 
   Status Error(size_t offset, std::string_view why) const {
     return MakeError(ErrorCode::kMalformedPolicyDocument,
@@ -442,6 +443,7 @@ class PolicyParser {
           SL_RETURN_IF_ERROR(CheckAction(st.actions[i], at));
         }
       } else if (k == "Resource" || k == "NotResource") {
+        if (trust_) return Error(m.key_offset, "a trust policy must not specify " + k + " (it is the role)");
         if (st.has_resource) {
           return Error(m.key_offset, "a statement has either Resource or NotResource, not both");
         }
@@ -469,6 +471,10 @@ class PolicyParser {
     }
     if (!have_effect) return Error(v.offset, "statement " + st.id + " has no Effect");
     if (!have_action) return Error(v.offset, "statement " + st.id + " has no Action or NotAction");
+    if (trust_) {
+      st.has_resource = true;
+      st.resources = {"*"};  // the role the policy belongs to
+    }
     if (!st.has_resource) return Error(v.offset, "statement " + st.id + " has no Resource or NotResource");
     if (for_resource_ && !principal) {
       return Error(v.offset, "statement " + st.id + " of a resource policy has no Principal or NotPrincipal");
@@ -479,6 +485,7 @@ class PolicyParser {
 
   std::string_view text_;
   bool for_resource_;
+  bool trust_;  // a role's trust policy: Principal required, Resource implied
 };
 
 }  // namespace
@@ -494,6 +501,11 @@ Result<Policy> Policy::Parse(std::string_view json) { return Parse(json, false);
 
 Result<Policy> Policy::Parse(std::string_view json, bool for_resource) {
   SL_ASSIGN_OR_RETURN(std::shared_ptr<Policy::Rep> rep, PolicyParser(json, for_resource).Run());
+  return Policy(std::shared_ptr<const Rep>(std::move(rep)));
+}
+
+Result<Policy> Policy::ParseTrust(std::string_view json) {
+  SL_ASSIGN_OR_RETURN(std::shared_ptr<Policy::Rep> rep, PolicyParser(json, true, /*trust=*/true).Run());
   return Policy(std::shared_ptr<const Rep>(std::move(rep)));
 }
 
@@ -657,6 +669,8 @@ bool PrincipalListed(const Statement& st, const Principal& who, bool for_grant) 
   if (st.principal_any) return true;
   for (const auto& p : st.principals) {
     if (!who.anonymous() && (p == who.arn || p == who.user_id)) return true;
+    // A policy naming a role covers every session of it.
+    if (!who.role_arn.empty() && p == who.role_arn) return true;
     bool account = p == who.account_id || p == "arn:aws:iam::" + who.account_id + ":root";
     if (account && !for_grant && !who.anonymous()) return true;
   }

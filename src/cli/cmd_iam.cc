@@ -19,7 +19,8 @@ using ordered = nlohmann::ordered_json;
 
 struct IamOpts {
   std::string user_name, group_name, path = "/", access_key_id, status, policy_name,
-      policy_document, password, policy_source_arn, resource_policy;
+      policy_document, password, policy_source_arn, resource_policy, role_name;
+  int max_session_duration = 3600;
   std::vector<std::string> action_names, resource_arns, context_entries;
   bool password_reset_required = false;
 };
@@ -49,6 +50,14 @@ ordered UserJson(const auth::UserInfo& u) {
 ordered GroupJson(const auth::GroupInfo& g) {
   return ordered{{"Path", g.path}, {"GroupName", g.group_name}, {"GroupId", g.group_id},
                  {"Arn", g.arn}, {"CreateDate", auth::FormatIso8601(g.create_date)}};
+}
+
+ordered RoleJson(const auth::RoleInfo& r) {
+  ordered trust = ordered::parse(r.assume_role_policy, nullptr, false);
+  if (trust.is_discarded()) trust = r.assume_role_policy;  // stored documents are validated
+  return ordered{{"Path", r.path}, {"RoleName", r.role_name}, {"RoleId", r.role_id}, {"Arn", r.arn},
+                 {"CreateDate", auth::FormatIso8601(r.create_date)}, {"AssumeRolePolicyDocument", trust},
+                 {"MaxSessionDuration", r.max_session_duration}};
 }
 
 // --policy-document: file://PATH (as the AWS CLI), or the JSON text itself.
@@ -271,46 +280,73 @@ void Register(CLI::App& root, Context& ctx) {
     return Print({{"PolicyNames", *names}});
   };
 
-  c = add("put-user-policy", "Add or replace a user's inline policy (validated: MalformedPolicyDocument)",
-          [o](auth::Iam& i) {
-            auto doc = PolicyDocument(o->policy_document);
-            if (!doc.ok()) return Fail(doc.status());
-            return Done(i.PutUserPolicy(o->user_name, o->policy_name, *doc));
-          });
-  user_opt(c);
-  doc_opts(c);
-  c = add("get-user-policy", "Show a user's inline policy", [o, get_json](auth::Iam& i) {
-    return get_json("UserName", o->user_name, o->policy_name, i.GetUserPolicy(o->user_name, o->policy_name));
-  });
-  user_opt(c);
-  name_opt(c);
-  c = add("list-user-policies", "List a user's inline policies",
-          [o, names_json](auth::Iam& i) { return names_json(i.ListUserPolicies(o->user_name)); });
-  user_opt(c);
-  c = add("delete-user-policy", "Delete a user's inline policy",
-          [o](auth::Iam& i) { return Done(i.DeleteUserPolicy(o->user_name, o->policy_name)); });
-  user_opt(c);
-  name_opt(c);
+  // Inline policies of users, groups and roles: the same four commands for each owner kind.
+  struct OwnerKind {
+    auth::PolicyOwner kind;
+    const char* word;       // "user"
+    const char* json_key;   // "UserName"
+    const char* option;     // "--user-name"
+    std::string IamOpts::*name;
+  };
+  for (const OwnerKind& k : {OwnerKind{auth::PolicyOwner::kUser, "user", "UserName", "--user-name", &IamOpts::user_name},
+                             OwnerKind{auth::PolicyOwner::kGroup, "group", "GroupName", "--group-name", &IamOpts::group_name},
+                             OwnerKind{auth::PolicyOwner::kRole, "role", "RoleName", "--role-name", &IamOpts::role_name}}) {
+    std::string word = k.word;
+    auto owner_opt = [o, k, word](CLI::App* cmd) {
+      cmd->add_option(k.option, (*o).*k.name, "The " + word + "'s name")->required();
+    };
+    c = add(("put-" + word + "-policy").c_str(),
+            ("Add or replace a " + word + "'s inline policy (validated: MalformedPolicyDocument)").c_str(),
+            [o, k](auth::Iam& i) {
+              auto doc = PolicyDocument(o->policy_document);
+              if (!doc.ok()) return Fail(doc.status());
+              return Done(i.PutInlinePolicy(k.kind, (*o).*k.name, o->policy_name, *doc));
+            });
+    owner_opt(c);
+    doc_opts(c);
+    c = add(("get-" + word + "-policy").c_str(), ("Show a " + word + "'s inline policy").c_str(),
+            [o, k, get_json](auth::Iam& i) {
+              return get_json(k.json_key, (*o).*k.name, o->policy_name,
+                              i.GetInlinePolicy(k.kind, (*o).*k.name, o->policy_name));
+            });
+    owner_opt(c);
+    name_opt(c);
+    c = add(("list-" + word + "-policies").c_str(), ("List a " + word + "'s inline policies").c_str(),
+            [o, k, names_json](auth::Iam& i) { return names_json(i.ListInlinePolicies(k.kind, (*o).*k.name)); });
+    owner_opt(c);
+    c = add(("delete-" + word + "-policy").c_str(), ("Delete a " + word + "'s inline policy").c_str(),
+            [o, k](auth::Iam& i) { return Done(i.DeleteInlinePolicy(k.kind, (*o).*k.name, o->policy_name)); });
+    owner_opt(c);
+    name_opt(c);
+  }
 
-  c = add("put-group-policy", "Add or replace a group's inline policy", [o](auth::Iam& i) {
+  // Roles, assumed through STS AssumeRole on the server.
+  auto role_opt = [o](CLI::App* cmd) { cmd->add_option("--role-name", o->role_name, "Role name")->required(); };
+  c = add("create-role", "Create a role with its trust policy (who may assume it)", [o](auth::Iam& i) {
     auto doc = PolicyDocument(o->policy_document);
     if (!doc.ok()) return Fail(doc.status());
-    return Done(i.PutGroupPolicy(o->group_name, o->policy_name, *doc));
+    auto r = i.CreateRole(o->role_name, *doc, o->path, o->max_session_duration);
+    return r.ok() ? Print({{"Role", RoleJson(*r)}}) : Fail(r.status());
   });
-  group_opt(c);
-  doc_opts(c);
-  c = add("get-group-policy", "Show a group's inline policy", [o, get_json](auth::Iam& i) {
-    return get_json("GroupName", o->group_name, o->policy_name, i.GetGroupPolicy(o->group_name, o->policy_name));
+  role_opt(c);
+  c->add_option("--assume-role-policy-document", o->policy_document, "file://trust.json or the JSON itself")->required();
+  c->add_option("--path", o->path, "Path (default /)");
+  c->add_option("--max-session-duration", o->max_session_duration, "Longest session in seconds (3600 to 43200)");
+  c = add("get-role", "Show a role", [o](auth::Iam& i) {
+    auto r = i.GetRole(o->role_name);
+    return r.ok() ? Print({{"Role", RoleJson(*r)}}) : Fail(r.status());
   });
-  group_opt(c);
-  name_opt(c);
-  c = add("list-group-policies", "List a group's inline policies",
-          [o, names_json](auth::Iam& i) { return names_json(i.ListGroupPolicies(o->group_name)); });
-  group_opt(c);
-  c = add("delete-group-policy", "Delete a group's inline policy",
-          [o](auth::Iam& i) { return Done(i.DeleteGroupPolicy(o->group_name, o->policy_name)); });
-  group_opt(c);
-  name_opt(c);
+  role_opt(c);
+  add("list-roles", "List roles", [](auth::Iam& i) {
+    auto roles = i.ListRoles();
+    if (!roles.ok()) return Fail(roles.status());
+    ordered list = ordered::array();
+    for (const auto& r : *roles) list.push_back(RoleJson(r));
+    return Print({{"Roles", list}});
+  });
+  c = add("delete-role", "Delete a role (it must have no policies)",
+          [o](auth::Iam& i) { return Done(i.DeleteRole(o->role_name)); });
+  role_opt(c);
 
   c = add("create-login-profile", "Give a user a console password (stored as a salted PBKDF2 hash)",
           [o](auth::Iam& i) {

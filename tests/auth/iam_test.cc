@@ -32,9 +32,10 @@ class IamTest : public ::testing::Test {
     return iam.ok() ? std::move(*iam) : nullptr;
   }
 
-  // A request signed with `key` at the clock's time.
+  // A request signed with `key` at the clock's time (with a session token for temporary keys).
   // REQUIRES: `path` outlives the view (a literal).
-  HttpRequestView Signed(const AccessKeyInfo& key, std::string_view path = "/my-analytics-bucket/raw_data/a.csv") {
+  HttpRequestView Signed(const AccessKeyInfo& key, std::string_view path = "/my-analytics-bucket/raw_data/a.csv",
+                         const std::string& session_token = "") {
     HttpRequestView r;
     r.method = "GET";
     r.raw_path = path;
@@ -42,9 +43,13 @@ class IamTest : public ::testing::Test {
     r.headers = {{"host", "127.0.0.1:8080"},
                  {"x-amz-date", FormatAmzDate(clock_.Now())},
                  {"x-amz-content-sha256", std::string(sigv4::kUnsignedPayload)}};
+    std::vector<std::string> signed_headers = {"host", "x-amz-content-sha256", "x-amz-date"};
+    if (!session_token.empty()) {
+      r.headers.emplace_back("x-amz-security-token", session_token);
+      signed_headers.push_back("x-amz-security-token");
+    }
     sigv4::SignInput in{key.access_key_id, key.secret_access_key, "us-east-1", "s3",
-                        FormatAmzDate(clock_.Now()), {"host", "x-amz-content-sha256", "x-amz-date"},
-                        std::string(sigv4::kUnsignedPayload)};
+                        FormatAmzDate(clock_.Now()), signed_headers, std::string(sigv4::kUnsignedPayload)};
     r.headers.emplace_back("authorization", *sigv4::AuthorizationHeader(r, in));
     return r;
   }
@@ -263,6 +268,90 @@ TEST_F(IamTest, PoliciesAuthorizeAndSimulationAgrees) {
   ASSERT_TRUE(iam_->DeleteUserPolicy("alice", "NoSystem").ok());
   EXPECT_EQ(ErrorCodeOf(iam_->DeleteUserPolicy("alice", "NoSystem")), ErrorCode::kNoSuchEntity);
   EXPECT_TRUE(iam_->Authorize(AuthzRequest{alice, "s3:GetObject", "arn:aws:s3:::my-analytics-bucket/_system/x", {}, nullptr}).allowed());
+}
+
+TEST_F(IamTest, RolesAssumedThroughTrustPoliciesWithExpiringSessions) {
+  const std::string acct = iam_->account_id();
+  ASSERT_TRUE(iam_->CreateUser("analyst").ok());
+  ASSERT_TRUE(iam_->CreateUser("delegated").ok());
+  ASSERT_TRUE(iam_->CreateUser("outsider").ok());
+  ASSERT_TRUE(iam_->PutUserPolicy("delegated", "MayAssume", R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::)" + acct + R"(:role/*"}]})").ok());
+  // A trust policy naming the user grants by itself; one naming the account delegates.
+  auto reader = iam_->CreateRole("lake-reader", R"({"Version":"2012-10-17","Statement":[{"Sid":"Analyst",
+      "Effect":"Allow","Principal":{"AWS":"arn:aws:iam::)" + acct + R"(:user/analyst"},"Action":"sts:AssumeRole"}]})");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ(reader->arn, "arn:aws:iam::" + acct + ":role/lake-reader");
+  EXPECT_EQ(reader->role_id.rfind("AROA", 0), 0u);
+  auto account = iam_->CreateRole("account-trust", R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::)" + acct + R"(:root"},"Action":"sts:AssumeRole"}]})");
+  ASSERT_TRUE(account.ok());
+  ASSERT_TRUE(iam_->PutInlinePolicy(PolicyOwner::kRole, "lake-reader", "Read", R"({"Version":"2012-10-17",
+      "Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-analytics-bucket/raw_data/*"}]})").ok());
+  // A trust policy without a Principal is refused; so is a second role of the same name.
+  EXPECT_EQ(ErrorCodeOf(iam_->CreateRole("bad", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]})").status()),
+            ErrorCode::kMalformedPolicyDocument);
+  EXPECT_EQ(ErrorCodeOf(iam_->CreateRole("bad", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Principal":"*","Action":"sts:AssumeRole","Resource":"*"}]})").status()),
+            ErrorCode::kMalformedPolicyDocument);
+  EXPECT_EQ(ErrorCodeOf(iam_->CreateRole("LAKE-READER", reader->assume_role_policy).status()),
+            ErrorCode::kEntityAlreadyExists);
+
+  auto principal = [&](const char* user) { return *iam_->PrincipalForUser(user); };
+  Decision d;
+  auto creds = iam_->AssumeRole(principal("analyst"), reader->arn, "s1", 900, {}, &d);
+  ASSERT_TRUE(creds.ok()) << creds.status().ToString();
+  EXPECT_EQ(d.statement, "Analyst");
+  EXPECT_EQ(creds->access_key_id.rfind("ASIA", 0), 0u);
+  EXPECT_EQ(creds->assumed_role_arn, "arn:aws:sts::" + acct + ":assumed-role/lake-reader/s1");
+  EXPECT_EQ(ErrorCodeOf(iam_->AssumeRole(principal("outsider"), reader->arn, "s1", 900, {}, &d).status()),
+            ErrorCode::kAccessDenied);
+  EXPECT_EQ(ErrorCodeOf(iam_->AssumeRole(principal("analyst"), account->arn, "s1", 900, {}, &d).status()),
+            ErrorCode::kAccessDenied);
+  EXPECT_TRUE(iam_->AssumeRole(principal("delegated"), account->arn, "s2", 900, {}, &d).ok());
+  EXPECT_EQ(ErrorCodeOf(iam_->AssumeRole(principal("analyst"), reader->arn, "s1", 100, {}, &d).status()),
+            ErrorCode::kInvalidInput);
+  EXPECT_EQ(ErrorCodeOf(iam_->AssumeRole(principal("analyst"), reader->arn, "bad name", 900, {}, &d).status()),
+            ErrorCode::kInvalidInput);
+
+  // The session signs requests; its principal is the role, evaluated with the role's policies.
+  AccessKeyInfo temp{"", creds->access_key_id, true, creds->secret_access_key, {}};
+  auto v = iam_->Verify(Signed(temp, "/my-analytics-bucket/raw_data/a.csv", creds->session_token), "s3", clock_.Now());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->principal.arn, creds->assumed_role_arn);
+  EXPECT_EQ(v->principal.role_name, "lake-reader");
+  auto authz = [&](const std::string& action) {
+    return iam_->Authorize(AuthzRequest{v->principal, action, "arn:aws:s3:::my-analytics-bucket/raw_data/a.csv", {}, nullptr});
+  };
+  EXPECT_TRUE(authz("s3:GetObject").allowed());
+  EXPECT_FALSE(authz("s3:PutObject").allowed());
+  // Without its token, with a tampered one, or after expiry, the key signs nothing.
+  EXPECT_EQ(ErrorCodeOf(iam_->Verify(Signed(temp), "s3", clock_.Now()).status()), ErrorCode::kInvalidToken);
+  std::string forged = creds->session_token;
+  forged[10] = forged[10] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(ErrorCodeOf(iam_->Verify(Signed(temp, "/my-analytics-bucket/raw_data/a.csv", forged), "s3", clock_.Now()).status()),
+            ErrorCode::kInvalidToken);
+  clock_.Advance(std::chrono::seconds(901));
+  EXPECT_EQ(ErrorCodeOf(iam_->Verify(Signed(temp, "/my-analytics-bucket/raw_data/a.csv", creds->session_token), "s3",
+                                     clock_.Now()).status()),
+            ErrorCode::kExpiredToken);
+  // Simulation takes a role ARN too.
+  std::vector<std::string> actions = {"s3:GetObject"};
+  std::vector<std::string> resources = {"arn:aws:s3:::my-analytics-bucket/raw_data/a.csv"};
+  auto sim = iam_->SimulatePrincipalPolicy(reader->arn, actions, resources, {});
+  ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+  EXPECT_TRUE((*sim)[0].decision.allowed());
+  // A role with policies cannot be deleted; once deleted, its sessions end.
+  EXPECT_EQ(ErrorCodeOf(iam_->DeleteRole("lake-reader")), ErrorCode::kDeleteConflict);
+  clock_.Advance(-std::chrono::seconds(901));
+  auto fresh = iam_->AssumeRole(principal("analyst"), reader->arn, "s3", 900, {}, &d);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE(iam_->DeleteInlinePolicy(PolicyOwner::kRole, "lake-reader", "Read").ok());
+  ASSERT_TRUE(iam_->DeleteRole("lake-reader").ok());
+  AccessKeyInfo gone{"", fresh->access_key_id, true, fresh->secret_access_key, {}};
+  EXPECT_EQ(ErrorCodeOf(iam_->Verify(Signed(gone, "/my-analytics-bucket/raw_data/a.csv", fresh->session_token), "s3",
+                                     clock_.Now()).status()),
+            ErrorCode::kInvalidToken);
 }
 
 TEST_F(IamTest, ConcurrentWritersFromTwoProcessesBothLand) {

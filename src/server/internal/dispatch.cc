@@ -171,7 +171,9 @@ template <class Run>
 HttpResponse Dispatcher::AuthorizeAndRun(Protocol protocol, const std::string& action,
                                          const std::string& resource, bool audited_write, HttpRequest& request,
                                          const Principal& principal, RequestNote* note, Run run) {
-  if (auto denied = gate_->Authorize(principal, action, resource, request, {})) {
+  // An empty action: the handler decides itself (STS AssumeRole weighs the role's trust policy)
+  // or nothing needs permission (GetCallerIdentity).
+  if (auto denied = action.empty() ? std::nullopt : gate_->Authorize(principal, action, resource, request, {})) {
     metrics_->AuthDenied(denied->code);
     note->error_code = denied->code;
     return RenderError(protocol, *denied, request);

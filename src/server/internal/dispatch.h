@@ -53,7 +53,7 @@ struct JsonOperation {
 
 // An operation of a query-protocol API: input is the decoded form parameters.
 struct QueryOperation {
-  std::string iam_action;  // "sns:Publish"
+  std::string iam_action;  // "sns:Publish"; "" = the handler authorizes (or none is needed)
   bool audited_write = false;  // a change (CreateTopic, Subscribe): audited when it succeeds
   std::function<std::string(const std::map<std::string, std::string>& params)> resource;
   std::function<Outcome(const std::map<std::string, std::string>& params,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "server/internal/api_error.h"
 #include "server/internal/http_types.h"
@@ -22,7 +23,19 @@ struct Principal {
   std::string user;           // "alice"
   std::string access_key_id;  // "" when anonymous
   std::string account_id;
-  std::string user_id;        // "AIDA..."
+  std::string user_id;        // "AIDA...", or "AROA...:<session>" for an assumed role
+  std::string role_name;      // an assumed role's session: the role ("" for users)
+  std::string role_arn;
+};
+
+// Temporary credentials of an assumed role (STS AssumeRole).
+struct SessionCredentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  std::string expiration;  // ISO 8601
+  std::string assumed_role_arn;
+  std::string assumed_role_id;
 };
 
 // Condition keys beyond those the gate reads from the request itself (aws:SourceIp,
@@ -43,6 +56,15 @@ class Gate {
   // Records a write that was allowed and done (the audit log of writes).
   virtual void AuditWrite(const Principal& /*principal*/, std::string_view /*action*/,
                           std::string_view /*resource*/, const HttpRequest& /*request*/) {}
+  // STS AssumeRole for `principal`: the role's trust policy and the caller's identity policies
+  // decide; the decision is audited like any other. Unavailable without IAM (--no-auth).
+  virtual std::variant<SessionCredentials, ApiError> AssumeRole(const Principal& /*principal*/,
+                                                                std::string_view /*role_arn*/,
+                                                                std::string_view /*session_name*/,
+                                                                int /*duration_seconds*/,
+                                                                const HttpRequest& /*request*/) {
+    return MakeError(400, "InvalidAction", "AssumeRole needs IAM: this server runs with --no-auth");
+  }
   // Whether a request without any credentials may scrape /metrics.
   virtual bool open() const = 0;
   // Refuses a bucket policy document the evaluator would not accept (MalformedPolicy).

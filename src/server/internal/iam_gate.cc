@@ -47,6 +47,8 @@ auth::Principal AuthPrincipal(const Principal& p) {
   a.user_id = p.user_id;
   a.arn = p.arn;
   a.access_key_id = p.access_key_id;
+  a.role_name = p.role_name;
+  a.role_arn = p.role_arn;
   return a;
 }
 
@@ -92,6 +94,8 @@ class IamGate final : public Gate {
     principal->access_key_id = p.access_key_id;
     principal->account_id = p.account_id;
     principal->user_id = p.user_id;
+    principal->role_name = p.role_name;
+    principal->role_arn = p.role_arn;
     return std::nullopt;
   }
 
@@ -117,6 +121,26 @@ class IamGate final : public Gate {
   void AuditWrite(const Principal& principal, std::string_view action, std::string_view resource,
                   const HttpRequest& request) override {
     Audit(request, &principal, std::string(action), std::string(resource), auth::DecisionKind::kAllowed, "", 200);
+  }
+
+  std::variant<SessionCredentials, ApiError> AssumeRole(const Principal& principal, std::string_view role_arn,
+                                                        std::string_view session_name, int duration_seconds,
+                                                        const HttpRequest& request) override {
+    auth::HttpRequestView view = ViewOf(request);
+    auth::Decision d;
+    auto creds = iam_->AssumeRole(AuthPrincipal(principal), role_arn, session_name, duration_seconds,
+                                  auth::RequestContextFor(view, iam_->clock().Now()), &d);
+    if (!creds.ok()) {
+      ApiError e = FromAuth(creds.status());
+      if (e.code == "AccessDenied") {
+        Audit(request, &principal, "sts:AssumeRole", std::string(role_arn), d.kind, e.code, e.http_status, &d);
+      }
+      return e;
+    }
+    Audit(request, &principal, "sts:AssumeRole", std::string(role_arn), auth::DecisionKind::kAllowed, "", 200, &d);
+    return SessionCredentials{creds->access_key_id, creds->secret_access_key, creds->session_token,
+                              auth::FormatIso8601(creds->expiration), creds->assumed_role_arn,
+                              creds->assumed_role_id};
   }
 
   bool open() const override { return false; }

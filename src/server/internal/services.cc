@@ -3,9 +3,11 @@
 
 namespace saleslake::server::internal {
 
+std::unique_ptr<Service> MakeStsService(const ServiceContext& context);
+
 std::vector<std::unique_ptr<Service>> MakeServices(const ServiceContext& context) {
   std::vector<std::unique_ptr<Service>> services;
-  (void)context;
+  services.push_back(MakeStsService(context));
   return services;
 }
 
