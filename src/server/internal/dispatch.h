@@ -44,20 +44,20 @@ using Outcome = std::variant<HttpResponse, ApiError>;
 // An operation of a JSON 1.1 API: input is the parsed request body.
 struct JsonOperation {
   std::string iam_action;  // "kinesis:PutRecord"
-  bool audited_write = false;  // a change (CreateStream, StartJobRun): audited when it succeeds
   // The ARN the operation acts on (for authorization), from its input.
   std::function<std::string(const nlohmann::json& input)> resource;
   std::function<Outcome(const nlohmann::json& input, const Principal& principal,
                         const HttpRequest& request)> handler;
+  bool audited_write = false;  // a change (CreateStream, StartJobRun): audited when it succeeds
 };
 
 // An operation of a query-protocol API: input is the decoded form parameters.
 struct QueryOperation {
   std::string iam_action;  // "sns:Publish"; "" = the handler authorizes (or none is needed)
-  bool audited_write = false;  // a change (CreateTopic, Subscribe): audited when it succeeds
   std::function<std::string(const std::map<std::string, std::string>& params)> resource;
   std::function<Outcome(const std::map<std::string, std::string>& params,
                         const Principal& principal, const HttpRequest& request)> handler;
+  bool audited_write = false;  // a change (CreateTopic, Subscribe): audited when it succeeds
 };
 
 // A route outside the AWS protocols (the Trino protocol under /v1/, the web console under
