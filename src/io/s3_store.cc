@@ -213,11 +213,17 @@ struct S3Store::Impl {
         return res.body.substr(offset, n);
       }
       if (res.status != 206) return Error(res, "GET", full);
-      if (res.body.size() == n) return std::move(res.body);
+      // A range reaching past the end gets what there is: Content-Range says how much that is.
+      uint64_t expected = n;
+      if (const std::string* cr = res.Header("content-range"); cr != nullptr && cr->find('/') != std::string::npos) {
+        uint64_t total = std::strtoull(cr->c_str() + cr->find('/') + 1, nullptr, 10);
+        if (total > offset) expected = std::min<uint64_t>(n, total - offset);
+      }
+      if (res.body.size() == expected) return std::move(res.body);
       // Fewer bytes than asked although the range is inside the object: a truncated body.
       if (!backoff.BeforeRetry(attempt))
         return Status::IOError("GET " + Where(full) + ": " + std::to_string(res.body.size()) + " of " +
-                               std::to_string(n) + " bytes at offset " + std::to_string(offset) + " arrived");
+                               std::to_string(expected) + " bytes at offset " + std::to_string(offset) + " arrived");
     }
   }
 
@@ -392,7 +398,8 @@ class S3Writer final : public OutputStream {
 
 Result<std::unique_ptr<S3Store>> S3Store::Open(S3Options options) {
   if (options.bucket.empty()) return Status::InvalidArgument("S3 store: no bucket");
-  if (options.part_size < (1u << 20)) return Status::InvalidArgument("S3 store: part size below 1 MiB");
+  // S3 refuses parts below 5 MiB (all but the last).
+  if (options.part_size < (5u << 20)) return Status::InvalidArgument("S3 store: part size below 5 MiB");
   auto impl = std::make_unique<Impl>();
   if (!options.sleep_ms)
     options.sleep_ms = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
