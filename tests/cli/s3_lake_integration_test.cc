@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "server/server_test_util.h"
 #include "support/test_support.h"
@@ -94,6 +95,36 @@ TEST_F(S3LakeTest, PipelineGivesTheSameAnswersAsALocalLake) {
   ASSERT_GT(parquet, 0u);
   CommandResult cat = RunSaleslake({"parquet-meta", one});
   EXPECT_EQ(cat.exit_code, 0) << cat.err;
+}
+
+TEST_F(S3LakeTest, TwoConcurrentJobsNeverBothCommit) {
+  const std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "4000", "--out", csv}).exit_code, 0);
+  ASSERT_EQ(S3({"init"}).exit_code, 0);
+  ASSERT_EQ(S3({"upload", csv}).exit_code, 0);
+  ASSERT_EQ(S3({"crawl"}).exit_code, 0);
+  CommandResult a, b;
+  std::thread ta([&] { a = S3({"start-job", "--job-name", "my-etl-job"}); });
+  std::thread tb([&] { b = S3({"start-job", "--job-name", "my-etl-job"}); });
+  ta.join();
+  tb.join();
+  int succeeded = 0;
+  for (const CommandResult* r : {&a, &b}) {
+    if (r->exit_code == 0 && r->out.find(": succeeded") != std::string::npos) {
+      ++succeeded;
+    } else if (r->exit_code == 0) {
+      EXPECT_NE(r->out.find("no_op"), std::string::npos) << r->out;  // ran after the other one
+    } else {
+      // Refused by the job lock, or lost the commit race: either way nothing was committed.
+      EXPECT_TRUE(r->err.find("already running") != std::string::npos ||
+                  r->err.find("committed meanwhile") != std::string::npos) << r->err;
+    }
+  }
+  EXPECT_EQ(succeeded, 1) << a.out << a.err << b.out << b.err;
+  CommandResult count = S3({"query", "SELECT count(*) FROM sales_data", "--format", "csv"});
+  EXPECT_EQ(count.out, "_col0\n4000\n") << count.err;  // loaded once, not twice
+  CommandResult snaps = S3({"catalog", "snapshots", "sales_data"});
+  EXPECT_EQ(snaps.out.find("       2 "), std::string::npos) << snaps.out;  // one snapshot only
 }
 
 TEST_F(S3LakeTest, ClearErrorsForMissingLakesAndBuckets) {
