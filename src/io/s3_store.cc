@@ -235,7 +235,8 @@ struct S3Store::Impl {
     if (res.status == 200) return Status::OK();
     if (if_absent && res.status == 412) {
       // A retried attempt may have lost only the reply to our own successful write: the key
-      // holding exactly our bytes means we won.
+      // holding exactly our bytes means we won. (Two writers of byte-identical content are
+      // indistinguishable here; commits carry unique ids and times, so theirs never are.)
       if (attempts > 1) {
         SL_ASSIGN_OR_RETURN(HttpResult got, Send({.method = "GET", .key = full}));
         if (got.status == 200 && got.body == data) return Status::OK();
@@ -256,8 +257,9 @@ struct S3Store::Impl {
     char hex[17];
     for (int i = 0; i < 8; ++i) std::snprintf(hex + 2 * i, 3, "%02x", raw[i]);
     std::string probe = Full(std::string("_system/probes/put-if-absent-") + hex);
-    SL_RETURN_IF_ERROR(PutObject(probe, "probe", true).WithContext("probing conditional writes"));
-    Status second = PutObject(probe, "probe", true);
+    SL_RETURN_IF_ERROR(PutObject(probe, "first", true).WithContext("probing conditional writes"));
+    // Other bytes the second time: a retried 412 must not pass for our own earlier success.
+    Status second = PutObject(probe, "second", true);
     (void)Send({.method = "DELETE", .key = probe});
     if (!second.ok() && second.code() != StatusCode::kAlreadyExists) return second;
     conditional.store(second.ok() ? 2 : 1);

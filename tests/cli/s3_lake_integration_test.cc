@@ -2,9 +2,19 @@
 // bucket, and init -> upload -> crawl -> start-job -> query run with --lake s3://bucket/lake,
 // credentials from the served lake's admin-credentials file through AWS_PROFILE (the standard
 // chain). Every answer must equal the same pipeline's on a local lake.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "server/server_test_util.h"
@@ -12,6 +22,161 @@
 
 namespace saleslake::testing {
 namespace {
+
+
+// A fault-injecting HTTP proxy between saleslake and the S3 server: one request per client
+// connection; every sixth request gets a fault, in turn a 503 SlowDown, a 500, a dropped reply
+// (the request reached the server, the answer never comes back) and a truncated body. Every
+// wait is bounded; the destructor joins everything.
+class FaultProxy {
+ public:
+  explicit FaultProxy(int upstream) : upstream_(upstream) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = Loopback(0);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(fd_, 64);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    accept_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~FaultProxy() {
+    stop_ = true;
+    accept_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : conns_) t.join();
+    close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int faults() const { return faults_.load(); }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    return a;
+  }
+  // Reads until `done(buffer)` or EOF or ~10 s of silence; false on timeout or error.
+  static bool ReadUntil(int fd, std::string* buf, const std::function<bool(const std::string&)>& done) {
+    char tmp[65536];
+    for (int idle = 0; !done(*buf);) {
+      pollfd p{fd, POLLIN, 0};
+      int r = poll(&p, 1, 100);
+      if (r == 0) {
+        if (++idle > 100) return false;
+        continue;
+      }
+      ssize_t n = read(fd, tmp, sizeof tmp);
+      if (n <= 0) return n == 0;
+      buf->append(tmp, static_cast<size_t>(n));
+      idle = 0;
+    }
+    return true;
+  }
+  static bool WriteAll(int fd, std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  static std::string Lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+  // Bytes of a message whose headers end at `head_end`, or npos when it runs to EOF.
+  static size_t MessageEnd(const std::string& buf, size_t head_end, bool no_body) {
+    if (no_body) return head_end + 4;
+    std::string head = Lower(buf.substr(0, head_end));
+    size_t cl = head.find("\r\ncontent-length:");
+    if (cl != std::string::npos) return head_end + 4 + std::stoul(head.substr(cl + 17));
+    if (head.find("transfer-encoding: chunked") != std::string::npos) {
+      size_t end = buf.find("\r\n0\r\n\r\n", head_end);
+      return end == std::string::npos ? std::string::npos - 1 : end + 7;
+    }
+    return std::string::npos;
+  }
+
+  void AcceptLoop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      conns_.emplace_back([this, c] {
+        Serve(c);
+        close(c);
+      });
+    }
+  }
+
+  void Serve(int c) {
+    std::string req;
+    size_t head_end = std::string::npos;
+    bool ok = ReadUntil(c, &req, [&](const std::string& b) {
+      head_end = b.find("\r\n\r\n");
+      // A request without Content-Length has no body (our client never sends chunked).
+      bool no_body = head_end != std::string::npos &&
+                     Lower(b.substr(0, head_end)).find("\r\ncontent-length:") == std::string::npos;
+      return head_end != std::string::npos && b.size() >= MessageEnd(b, head_end, no_body);
+    });
+    if (!ok || head_end == std::string::npos) return;
+    const bool head_request = req.rfind("HEAD ", 0) == 0;
+    const int n = count_++;
+    const int fault = n % 6 == 5 ? (n / 6) % 4 : -1;
+    if (fault == 0 || fault == 1) {
+      ++faults_;
+      std::string body = fault == 0 ? "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+                                    : "<Error><Code>InternalError</Code><Message>injected</Message></Error>";
+      WriteAll(c, std::string(fault == 0 ? "HTTP/1.1 503 Slow Down" : "HTTP/1.1 500 Internal Server Error") +
+                      "\r\nConnection: close\r\nContent-Length: " + std::to_string(head_request ? 0 : body.size()) +
+                      "\r\n\r\n" + (head_request ? "" : body));
+      return;
+    }
+    int up = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = Loopback(upstream_);
+    if (connect(up, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || !WriteAll(up, req)) {
+      close(up);
+      return;
+    }
+    std::string resp;
+    size_t rhead = std::string::npos;
+    ok = ReadUntil(up, &resp, [&](const std::string& b) {
+      rhead = b.find("\r\n\r\n");
+      if (rhead == std::string::npos) return false;
+      bool no_body = head_request || b.rfind("HTTP/1.1 204", 0) == 0 || b.rfind("HTTP/1.1 304", 0) == 0;
+      return b.size() >= MessageEnd(b, rhead, no_body);
+    });
+    close(up);
+    if (!ok || rhead == std::string::npos) return;
+    size_t line_end = resp.find("\r\n");
+    resp.insert(line_end + 2, "Connection: close\r\n");
+    rhead += 19;
+    if (fault == 2) {  // applied upstream, reply lost
+      ++faults_;
+      return;
+    }
+    if (fault == 3 && resp.size() > rhead + 4 + 1) {  // half the body, then the connection drops
+      ++faults_;
+      WriteAll(c, std::string_view(resp).substr(0, rhead + 4 + (resp.size() - rhead - 4) / 2));
+      return;
+    }
+    WriteAll(c, resp);
+  }
+
+  int upstream_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> count_{0}, faults_{0};
+  std::thread accept_;
+  std::mutex mu_;
+  std::vector<std::thread> conns_;  // GUARDED_BY(mu_)
+};
 
 class S3LakeTest : public ::testing::Test {
  protected:
@@ -125,6 +290,35 @@ TEST_F(S3LakeTest, TwoConcurrentJobsNeverBothCommit) {
   EXPECT_EQ(count.out, "_col0\n4000\n") << count.err;  // loaded once, not twice
   CommandResult snaps = S3({"catalog", "snapshots", "sales_data"});
   EXPECT_EQ(snaps.out.find("       2 "), std::string::npos) << snaps.out;  // one snapshot only
+}
+
+TEST_F(S3LakeTest, FaultsOnTheWireChangeNoAnswer) {
+  FaultProxy proxy(server_.port());
+  for (std::string& e : env_)
+    if (e.rfind("AWS_ENDPOINT_URL=", 0) == 0) e = "AWS_ENDPOINT_URL=" + proxy.url();
+  const std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "3000", "--messy", "--out", csv}).exit_code, 0);
+  const std::string local = dir_.Join("local");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"init"}, {"upload", csv}, {"crawl"}, {"start-job", "--job-name", "my-etl-job"}}) {
+    ASSERT_EQ(RunSaleslakeIn(local, args).exit_code, 0);
+    CommandResult r = S3(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+  }
+  CommandResult again = S3({"start-job", "--job-name", "my-etl-job"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("no_op"), std::string::npos) << again.out;
+  for (const char* q :
+       {"SELECT count(*), count(DISTINCT customer_id), round(sum(amount), 2) FROM sales_data",
+        "SELECT region, purchase_month, count(*), round(sum(amount), 2) FROM sales_data GROUP BY 1, 2 ORDER BY 1, 2"}) {
+    CommandResult l = RunSaleslakeIn(local, {"query", q, "--format", "csv"});
+    CommandResult r = S3({"query", q, "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(l.out, r.out) << q;
+  }
+  CommandResult snaps = S3({"catalog", "snapshots", "sales_data"});
+  EXPECT_EQ(snaps.out.find("       2 "), std::string::npos) << snaps.out;  // committed once
+  EXPECT_GE(proxy.faults(), 10);
 }
 
 TEST_F(S3LakeTest, ClearErrorsForMissingLakesAndBuckets) {
