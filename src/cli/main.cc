@@ -53,24 +53,26 @@ void Notice(const std::string& message) {
 
 Result<std::unique_ptr<io::ObjectStore>> Context::OpenLake(bool create) const {
   std::unique_ptr<io::ObjectStore> store;
-  bool has_catalog = false;
   if (io::IsS3Uri(lake)) {
     SL_ASSIGN_OR_RETURN(store, io::S3Store::OpenUri(lake));
-    if (create) return store;
-    // A bucket has no folders: the catalog is there when any object is under catalog/.
-    SL_ASSIGN_OR_RETURN(auto listed, store->List("catalog/"));
-    has_catalog = !listed.empty();
   } else {
-    SL_ASSIGN_OR_RETURN(auto local, io::LocalStore::Open(lake, create));
-    if (create) return std::unique_ptr<io::ObjectStore>(std::move(local));
-    struct stat st;
-    has_catalog = stat(local->PathOf("catalog").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    store = std::move(local);
+    SL_ASSIGN_OR_RETURN(store, io::LocalStore::Open(lake, create));
   }
+  if (create) return store;
   // A folder without the lake's files is most likely a wrong --lake: say so before "no tables".
   auto has_pipeline = store->Exists("pipeline.yaml");
   if (!has_pipeline.ok() && has_pipeline.status().code() != StatusCode::kNotFound) return has_pipeline.status();
-  if ((!has_pipeline.ok() || !*has_pipeline) && !has_catalog) {
+  if (has_pipeline.ok() && *has_pipeline) return store;
+  bool has_catalog = false;
+  if (auto* local = dynamic_cast<io::LocalStore*>(store.get())) {
+    struct stat st;
+    has_catalog = stat(local->PathOf("catalog").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  } else {
+    // A bucket has no folders: the catalog is there when an object is under catalog/.
+    SL_ASSIGN_OR_RETURN(auto listed, store->List("catalog/"));
+    has_catalog = !listed.empty();
+  }
+  if (!has_catalog) {
     return Status::NotFound("not a lake: " + lake +
                             " has no pipeline.yaml or catalog/ (run `saleslake init` to create one "
                             "there, or point --lake or $SALESLAKE_LAKE at your lake)");
