@@ -3,8 +3,12 @@
 // credentials from the served lake's admin-credentials file through AWS_PROFILE (the standard
 // chain). Every answer must equal the same pipeline's on a local lake.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -341,6 +345,88 @@ TEST_F(S3LakeTest, ClearErrorsForMissingLakesAndBuckets) {
   CommandResult anon = RunSaleslake({"--lake", "s3://my-analytics-bucket/lake", "tables"}, "", no_creds);
   EXPECT_EQ(anon.exit_code, 1);
   EXPECT_NE(anon.err.find("no AWS credentials"), std::string::npos) << anon.err;
+}
+
+// s3rver (npm; tools/setup.sh installs it in tools/peers), a second S3 implementation no one here
+// wrote. It ignores If-None-Match, so the store must refuse to commit there unless the lake is
+// declared single-writer, and then the pipeline must still give the local lake's answers.
+class S3rverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/node_modules/s3rver/bin/s3rver.js";
+    ASSERT_EQ(access(script.c_str(), R_OK), 0) << script << " missing: run tools/setup.sh";
+    std::string data = dir_.Join("s3rver"), log = dir_.Join("s3rver.log");
+    std::filesystem::create_directories(data);
+    std::vector<std::string> args = {"node", script, "-d", data, "-a", "127.0.0.1", "-p", "0",
+                                     "--configure-bucket", "my-analytics-bucket", "--silent"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    int rc = posix_spawnp(&pid_, "node", &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ASSERT_EQ(rc, 0) << "cannot start node";
+    for (int i = 0; i < 200 && port_ == 0; ++i) {  // at most ~20 s
+      std::string out = ReadFile(log);
+      size_t at = out.find("127.0.0.1:");
+      if (at != std::string::npos && out.find('\n', at) != std::string::npos) port_ = std::stoi(out.substr(at + 10));
+      else usleep(100'000);
+    }
+    ASSERT_GT(port_, 0) << ReadFile(log);
+    env_ = {"AWS_ACCESS_KEY_ID=S3RVER", "AWS_SECRET_ACCESS_KEY=S3RVER", "AWS_PROFILE=",
+            "AWS_SHARED_CREDENTIALS_FILE=" + dir_.Join("none"), "AWS_CONFIG_FILE=" + dir_.Join("none"),
+            "AWS_ENDPOINT_URL_S3=", "AWS_ENDPOINT_URL=http://127.0.0.1:" + std::to_string(port_)};
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) usleep(50'000);
+      if (waitpid(pid_, &status, WNOHANG) == 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+      }
+    }
+  }
+  CommandResult S3(std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
+    args.insert(args.begin(), {"--lake", "s3://my-analytics-bucket/lake"});
+    std::vector<std::string> env = env_;
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    return RunSaleslake(args, "", env);
+  }
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::vector<std::string> env_;
+};
+
+TEST_F(S3rverTest, NoConditionalWritesMeansNoSilentCommitsAndSingleWriterWorks) {
+  CommandResult refused = S3({"init"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("ignores conditional writes"), std::string::npos) << refused.err;
+
+  const std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "3000", "--out", csv}).exit_code, 0);
+  const std::string local = dir_.Join("local");
+  const std::vector<std::string> single = {"SALESLAKE_S3_SINGLE_WRITER=1"};
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"init"}, {"upload", csv}, {"crawl"}, {"start-job", "--job-name", "my-etl-job"}}) {
+    ASSERT_EQ(RunSaleslakeIn(local, args).exit_code, 0);
+    CommandResult r = S3(args, single);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    if (args[0] != "upload") {  // the steps that commit say how, never silently
+      EXPECT_NE(r.err.find("rely on a single writer"), std::string::npos) << args[0] << ": " << r.err;
+    }
+  }
+  const char* q = "SELECT region, purchase_month, count(*), round(sum(amount), 2) FROM sales_data GROUP BY 1, 2 ORDER BY 1, 2";
+  CommandResult l = RunSaleslakeIn(local, {"query", q, "--format", "csv"});
+  CommandResult r = S3({"query", q, "--format", "csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(l.out, r.out);
 }
 
 }  // namespace
