@@ -8,6 +8,8 @@ set -euo pipefail
 # Build tools, test frameworks, fuzzing runtime (clang + libFuzzer), libraries (codecs, crypto,
 # HTTP, JSON, YAML, CLI, formatting, number parsing, regex, hashing, Boost.Beast/Asio for the
 # server). The AWS CLI v2, boto3 and curl are the real clients the server's tests drive.
+# libcurl (with OpenSSL for SigV4) is the S3 store's client (--lake s3://...); its tests also run
+# against s3rver (npm, tools/peers).
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev

@@ -17,7 +17,7 @@ namespace saleslake::cli {
 namespace {
 
 struct Lake {
-  std::unique_ptr<io::LocalStore> store;
+  std::unique_ptr<io::ObjectStore> store;
   std::unique_ptr<catalog::Catalog> catalog;
 };
 

@@ -36,7 +36,7 @@ int Run(const Context& ctx, const Opts& o) {
   auto start = std::chrono::steady_clock::now();
   datagen::GenerateOptions g{.rows = o.rows, .seed = o.seed, .messy = o.messy, .threads = o.threads};
   std::unique_ptr<io::OutputStream> stream;
-  std::unique_ptr<io::LocalStore> lake;  // outlives `stream` when it writes into the lake
+  std::unique_ptr<io::ObjectStore> lake;  // outlives `stream` when it writes into the lake
   std::string where;
   if (!o.out.empty()) {
     auto s = io::OpenLocalWrite(o.out);
@@ -51,7 +51,7 @@ int Run(const Context& ctx, const Opts& o) {
     if (!s.ok()) return Fail(s.status());
     stream = std::move(*s);
     lake = std::move(*store);
-    where = lake->PathOf("raw_data/sales.csv");
+    where = lake->uri() + "/raw_data/sales.csv";
   }
   auto stats = datagen::Generate(g, stream.get());
   if (!stats.ok()) return Fail(stats.status().WithContext("generate " + where));

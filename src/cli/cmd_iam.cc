@@ -26,7 +26,7 @@ struct IamOpts {
 };
 
 struct Session {
-  std::unique_ptr<io::LocalStore> store;
+  std::unique_ptr<io::ObjectStore> store;
   std::unique_ptr<auth::Iam> iam;
 };
 

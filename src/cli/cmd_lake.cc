@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "common/logging.h"
 #include "common/types.h"
+#include "io/s3_store.h"
 
 namespace saleslake::cli {
 namespace {
@@ -79,36 +80,52 @@ jobs:
     dedupe: false                # true: rows equal to rows already loaded -> quarantine
 )";
 
-Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std::string>* created) {
+// 32 random bytes as hex and a newline: the PII tokenization key.
+Result<std::string> NewSecretHex() {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Status::Internal("no randomness available for the lake secret");
+  char hex[65];
+  for (int i = 0; i < 32; ++i) std::snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+  return std::string(hex, 64) + "\n";
+}
+
+Status InitLake(io::ObjectStore& w, std::vector<std::string>* created) {
+  auto* local = dynamic_cast<io::LocalStore*>(&w);
+  // A bucket has no folders (a key prefix exists once an object is under it).
   for (const char* dir : kLayout) {
+    if (local == nullptr) break;
     struct stat st;
-    std::string path = store.PathOf(dir);
-    bool existed = stat(path.c_str(), &st) == 0;
-    SL_RETURN_IF_ERROR(w.MakeDir(dir));
+    bool existed = stat(local->PathOf(dir).c_str(), &st) == 0;
+    SL_RETURN_IF_ERROR(local->MakeDir(dir));
     if (!existed) created->push_back(std::string(dir) + "/");
   }
-  SL_ASSIGN_OR_RETURN(bool have_pipeline, store.Exists("pipeline.yaml"));
+  SL_ASSIGN_OR_RETURN(bool have_pipeline, w.Exists("pipeline.yaml"));
   if (!have_pipeline) {
     // PutIfAbsent: a concurrent init or a user's file is never overwritten.
     Status s = w.PutIfAbsent("pipeline.yaml", kDefaultPipeline);
     if (s.ok()) created->push_back("pipeline.yaml");
     else if (s.code() != StatusCode::kAlreadyExists) return s;
   }
-  // The PII tokenization key: 32 random bytes, hex, readable by the owner only. Created with
-  // O_EXCL and mode 0600 from the start so it is never briefly readable by others.
-  std::string key_path = store.PathOf("_system/secret.key");
+  if (local == nullptr) {
+    // On S3 the bucket's access policy guards the secret; put-if-absent keeps an existing one.
+    SL_ASSIGN_OR_RETURN(std::string hex, NewSecretHex());
+    Status s = w.PutIfAbsent("_system/secret.key", hex);
+    if (s.ok()) created->push_back("_system/secret.key");
+    else if (s.code() != StatusCode::kAlreadyExists) return s;
+    return Status::OK();
+  }
+  // The PII tokenization key, readable by the owner only. Created with O_EXCL and mode 0600
+  // from the start so it is never briefly readable by others.
+  std::string key_path = local->PathOf("_system/secret.key");
   int fd = open(key_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {
-    unsigned char raw[32];
-    if (RAND_bytes(raw, sizeof raw) != 1) {
+    auto hex = NewSecretHex();
+    if (!hex.ok()) {
       close(fd);
       unlink(key_path.c_str());
-      return Status::Internal("no randomness available for the lake secret");
+      return hex.status();
     }
-    char hex[65];
-    for (int i = 0; i < 32; ++i) std::snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    hex[64] = '\n';
-    bool ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+    bool ok = write(fd, hex->data(), hex->size()) == static_cast<ssize_t>(hex->size()) && fsync(fd) == 0;
     close(fd);
     if (!ok) {
       unlink(key_path.c_str());
@@ -119,6 +136,24 @@ Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std:
     return Status::FromErrno(errno, key_path);
   }
   return Status::OK();
+}
+
+// Writes the admin's AWS credentials file: mode 0600 locally, an object under _system/ on S3.
+// Returns where it went.
+Result<std::string> WriteAdminCredentials(io::ObjectStore& store, const std::string& text) {
+  auto* local = dynamic_cast<io::LocalStore*>(&store);
+  if (local == nullptr) {
+    SL_RETURN_IF_ERROR(store.Put("_system/admin-credentials", text));
+    return store.uri() + "/_system/admin-credentials";
+  }
+  std::string cred_path = local->PathOf("_system/admin-credentials");
+  int fd = open(cred_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, cred_path);
+  bool ok = fchmod(fd, 0600) == 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  if (!ok) return Status::IOError("could not write " + cred_path);
+  return cred_path;
 }
 
 // Copies a local file into the lake through the raw-object door (atomic, hashed, journaled);
@@ -144,7 +179,7 @@ void Register(CLI::App& root, Context& ctx) {
       auto store = ctx.OpenLake(/*create=*/true);
       if (!store.ok()) return Fail(store.status());
       std::vector<std::string> created;
-      Status s = InitLake(**store, **store, &created);
+      Status s = InitLake(**store, &created);
       if (!s.ok()) return Fail(s);
       // IAM: the account and its first user, "admin", whose key is shown only now and kept in
       // an AWS credentials file readable by the owner only.
@@ -152,23 +187,19 @@ void Register(CLI::App& root, Context& ctx) {
       if (!iam.ok()) return Fail(iam.status());
       auto admin = auth::EnsureAdmin(**iam);
       if (!admin.ok()) return Fail(admin.status());
-      std::string cred_path = (*store)->PathOf("_system/admin-credentials");
+      std::string cred_path;
       if (*admin) {
         std::string text = "# saleslake admin key (account " + (*iam)->account_id() +
                            "); use with AWS_SHARED_CREDENTIALS_FILE and AWS_PROFILE=saleslake\n"
                            "[saleslake]\naws_access_key_id = " + (*admin)->access_key_id +
                            "\naws_secret_access_key = " + (*admin)->secret_access_key + "\n";
-        int fd = open(cred_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0) return Fail(Status::FromErrno(errno, cred_path));
-        bool ok = fchmod(fd, 0600) == 0 &&
-                  write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  fsync(fd) == 0;
-        close(fd);
-        if (!ok) return Fail(Status::IOError("could not write " + cred_path));
+        auto where = WriteAdminCredentials(**store, text);
+        if (!where.ok()) return Fail(where.status());
+        cred_path = *where;
         created.push_back("_system/iam/ (account " + (*iam)->account_id() + ", user admin)");
         created.push_back("_system/admin-credentials");
       }
-      std::printf("lake %s ready", (*store)->root().c_str());
+      std::printf("lake %s ready", (*store)->uri().c_str());
       if (created.empty()) std::printf(" (nothing to create)\n");
       else {
         std::printf("; created:");
@@ -176,9 +207,9 @@ void Register(CLI::App& root, Context& ctx) {
         std::printf("\n");
       }
       if (*admin) {
-        std::printf("admin access key (shown only now; also in %s, mode 0600):\n"
+        std::printf("admin access key (shown only now; also in %s%s):\n"
                     "  AccessKeyId:     %s\n  SecretAccessKey: %s\n",
-                    cred_path.c_str(), (*admin)->access_key_id.c_str(),
+                    cred_path.c_str(), io::IsS3Uri(ctx.lake) ? "" : ", mode 0600", (*admin)->access_key_id.c_str(),
                     (*admin)->secret_access_key.c_str());
       }
       return 0;

@@ -35,7 +35,7 @@ std::string BucketName(const io::LocalStore& lake, const std::string& flag) {
 }
 
 int RunServe(const Context& ctx, ServeOpts& opts) {
-  auto lake = ctx.OpenLake(/*create=*/false);
+  auto lake = ctx.OpenLocalLake();
   if (!lake.ok()) return Fail(lake.status());
   server::ServerOptions options = opts.server;
   options.lake = lake->get();

@@ -15,11 +15,13 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "io/local_store.h"
+#include "io/object_store.h"
 
 namespace saleslake::cli {
 
 struct Context {
-  std::string lake;        // --lake, else $SALESLAKE_LAKE, else ./lake (resolved in main)
+  std::string lake;        // --lake, else $SALESLAKE_LAKE, else ./lake (resolved in main); a
+                           // directory or s3://bucket/prefix
   std::string log_format;  // text | json
   std::function<int()> action;
   // Test hooks for the CLI crash tests, read once from the environment in main():
@@ -28,8 +30,11 @@ struct Context {
   int64_t test_commit_pause_ms = 0;
   int test_job_pause_ms = 0;
 
-  // Opens the lake. With create=false a missing lake is a clear error.
-  Result<std::unique_ptr<io::LocalStore>> OpenLake(bool create = false) const;
+  // Opens the lake: a LocalStore, or an S3Store for "s3://bucket/prefix" (credentials, region and
+  // endpoint from the standard AWS chain). With create=false a missing lake is a clear error.
+  Result<std::unique_ptr<io::ObjectStore>> OpenLake(bool create = false) const;
+  // The lake as a local directory, for commands that need one (serve); an S3 lake is refused.
+  Result<std::unique_ptr<io::LocalStore>> OpenLocalLake() const;
   // Opens the catalog of a lake opened with OpenLake (with the test hooks above).
   Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(io::ObjectStore* store) const;
 };

@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/suggest.h"
 #include "common/memory.h"
+#include "io/s3_store.h"
 
 #ifndef SALESLAKE_VERSION
 #define SALESLAKE_VERSION "dev"
@@ -50,19 +51,41 @@ void Notice(const std::string& message) {
   else std::fprintf(stderr, "saleslake: notice: %s\n", OneLine(message).c_str());
 }
 
-Result<std::unique_ptr<io::LocalStore>> Context::OpenLake(bool create) const {
-  SL_ASSIGN_OR_RETURN(auto store, io::LocalStore::Open(lake, create));
+Result<std::unique_ptr<io::ObjectStore>> Context::OpenLake(bool create) const {
+  std::unique_ptr<io::ObjectStore> store;
+  if (io::IsS3Uri(lake)) {
+    SL_ASSIGN_OR_RETURN(store, io::S3Store::OpenUri(lake));
+  } else {
+    SL_ASSIGN_OR_RETURN(store, io::LocalStore::Open(lake, create));
+  }
   if (create) return store;
   // A folder without the lake's files is most likely a wrong --lake: say so before "no tables".
   auto has_pipeline = store->Exists("pipeline.yaml");
-  struct stat st;
-  const bool has_catalog = stat(store->PathOf("catalog").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  if ((!has_pipeline.ok() || !*has_pipeline) && !has_catalog) {
+  if (!has_pipeline.ok() && has_pipeline.status().code() != StatusCode::kNotFound) return has_pipeline.status();
+  if (has_pipeline.ok() && *has_pipeline) return store;
+  bool has_catalog = false;
+  if (auto* local = dynamic_cast<io::LocalStore*>(store.get())) {
+    struct stat st;
+    has_catalog = stat(local->PathOf("catalog").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  } else {
+    // A bucket has no folders: the catalog is there when an object is under catalog/.
+    SL_ASSIGN_OR_RETURN(auto listed, store->List("catalog/"));
+    has_catalog = !listed.empty();
+  }
+  if (!has_catalog) {
     return Status::NotFound("not a lake: " + lake +
                             " has no pipeline.yaml or catalog/ (run `saleslake init` to create one "
                             "there, or point --lake or $SALESLAKE_LAKE at your lake)");
   }
   return store;
+}
+
+Result<std::unique_ptr<io::LocalStore>> Context::OpenLocalLake() const {
+  if (io::IsS3Uri(lake))
+    return Status::NotImplemented("this command needs a local lake directory, not " + lake +
+                                  " (serving a lake that lives on S3 is not supported yet)");
+  SL_ASSIGN_OR_RETURN(auto generic, OpenLake(false));
+  return std::unique_ptr<io::LocalStore>(static_cast<io::LocalStore*>(generic.release()));
 }
 
 Result<std::unique_ptr<catalog::Catalog>> Context::OpenCatalog(io::ObjectStore* store) const {
@@ -193,7 +216,7 @@ int Main(int argc, char** argv) {
   app.fallthrough();
   Context ctx;
   std::string lake_flag;
-  app.add_option("--lake", lake_flag, "Lake directory (default: $SALESLAKE_LAKE, else ./lake)");
+  app.add_option("--lake", lake_flag, "Lake directory or s3://bucket/prefix (default: $SALESLAKE_LAKE, else ./lake)");
   ctx.log_format = "text";
   app.add_option("--log-format", ctx.log_format, "Log format on stderr")
       ->check(CLI::IsMember({"text", "json"}));

@@ -1,0 +1,125 @@
+#include "io/internal/http_client.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <mutex>
+
+namespace saleslake::io::internal {
+namespace {
+
+constexpr size_t kMaxIdle = 16;
+
+size_t OnBody(char* p, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(p, size * n);
+  return size * n;
+}
+
+size_t OnHeader(char* p, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+  std::string_view line(p, size * n);
+  if (line.rfind("HTTP/", 0) == 0) headers->clear();  // a new response (after 100 Continue)
+  size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view v = line.substr(colon + 1);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+    headers->emplace_back(std::move(name), std::string(v));
+  }
+  return size * n;
+}
+
+}  // namespace
+
+const std::string* HttpResult::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+HttpClient::HttpClient(HttpOptions options) : options_(options) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpClient::~HttpClient() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* HttpClient::Take() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void HttpClient::Give(void* handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (idle_.size() < kMaxIdle) idle_.push_back(handle);
+  else curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
+Result<HttpResult> HttpClient::Send(const HttpCall& call) {
+  CURL* h = static_cast<CURL*>(Take());
+  if (h == nullptr) return Status::Internal("curl_easy_init failed");
+  // reset keeps the handle's live connections: that is the reuse.
+  curl_easy_reset(h);
+  HttpResult result;
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(h, CURLOPT_URL, call.url.c_str());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>((options_.stall_timeout_ms + 999) / 1000));
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &result.headers);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (call.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (call.method == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    if (call.method != "DELETE" || !call.body.empty()) {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+    }
+  }
+  curl_slist* list = nullptr;
+  bool has_type = false;
+  for (const auto& [k, v] : call.headers) {
+    list = curl_slist_append(list, (k + ": " + v).c_str());
+    if (k == "content-type" || k == "Content-Type") has_type = true;
+  }
+  // No "Expect: 100-continue" round trip, and no form content type for raw bodies.
+  list = curl_slist_append(list, "Expect:");
+  if (!has_type) list = curl_slist_append(list, "Content-Type:");
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+
+  CURLcode rc = curl_easy_perform(h);
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(list);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  if (rc != CURLE_OK) {
+    // The handle may hold a broken connection: do not keep it.
+    curl_easy_cleanup(h);
+    std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
+    return Status::IOError(call.method + " " + call.url + ": " + why);
+  }
+  Give(h);
+  result.status = status;
+  return result;
+}
+
+}  // namespace saleslake::io::internal

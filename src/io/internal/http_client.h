@@ -1,0 +1,58 @@
+// A small blocking HTTP/1.1 client over libcurl for the S3 store. Easy handles are pooled, so
+// connections (and TLS sessions) are reused across requests and threads.
+// Thread safety: Send may be called from many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace saleslake::io::internal {
+
+struct HttpOptions {
+  int64_t connect_timeout_ms = 10'000;
+  // A transfer slower than 1 KB/s for this long is abandoned (a stalled connection); there is
+  // no overall limit because large objects legitimately take long.
+  int64_t stall_timeout_ms = 60'000;
+};
+
+struct HttpCall {
+  std::string method;  // GET, HEAD, PUT, POST, DELETE
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string_view body;
+};
+
+struct HttpResult {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  const std::string* Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpOptions options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // kIOError for transport failures (refused, reset, timed out, truncated body) with curl's
+  // reason and the URL; any HTTP status is a result.
+  Result<HttpResult> Send(const HttpCall& call);
+
+ private:
+  void* Take();
+  void Give(void* handle);
+  HttpOptions options_;
+  std::mutex mu_;
+  std::vector<void*> idle_;  // GUARDED_BY(mu_): CURL* handles with their connection caches
+};
+
+}  // namespace saleslake::io::internal

@@ -1,0 +1,327 @@
+// S3Store fault handling against a scripted HTTP server on loopback: each connection's request
+// gets the next scripted reply (an S3 error, a dropped connection, a truncated body, success).
+// Retries wait through an injected sleeper, so nothing here sleeps.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "io/s3_store.h"
+
+namespace saleslake::io {
+namespace {
+
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  enum Kind { kNormal, kDrop, kTruncate } kind = kNormal;
+};
+
+struct Seen {
+  std::string method, target, head, body;
+};
+
+// One request per connection (the reply says "Connection: close"), replies taken in order.
+// Every wait is bounded by poll timeouts; the destructor stops and joins the thread.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<Reply> script) : script_(script.begin(), script.end()) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(fd_, 16);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~ScriptedServer() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<Seen> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      Serve(c);
+      close(c);
+    }
+  }
+  void Serve(int c) {
+    std::string in;
+    char buf[65536];
+    size_t head_end = std::string::npos, need = 0;
+    for (int waited = 0; waited < 100;) {  // at most ~5 s per request
+      pollfd p{c, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) {
+        ++waited;
+        continue;
+      }
+      ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) return;
+      in.append(buf, static_cast<size_t>(n));
+      if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
+        std::string lower = in.substr(0, head_end);
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        size_t cl = lower.find("content-length:");
+        if (cl != std::string::npos) need = std::stoul(lower.substr(cl + 15));
+      }
+      if (head_end != std::string::npos && in.size() >= head_end + 4 + need) break;
+    }
+    if (head_end == std::string::npos) return;
+    Seen s;
+    s.head = in.substr(0, head_end);
+    s.body = in.substr(head_end + 4);
+    size_t sp1 = s.head.find(' '), sp2 = s.head.find(' ', sp1 + 1);
+    s.method = s.head.substr(0, sp1);
+    s.target = s.head.substr(sp1 + 1, sp2 - sp1 - 1);
+    Reply r;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.push_back(s);
+      if (script_.empty()) {
+        r.status = 500;
+        r.body = "<Error><Code>ScriptEnded</Code></Error>";
+      } else {
+        r = script_.front();
+        script_.pop_front();
+      }
+    }
+    if (r.kind == Reply::kDrop) return;
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nConnection: close\r\n";
+    for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+    size_t announced = r.body.size() + (r.kind == Reply::kTruncate ? 100 : 0);
+    out += "Content-Length: " + std::to_string(announced) + "\r\n";
+    out += "\r\n";
+    if (s.method != "HEAD") out += r.body;
+    (void)!write(c, out.data(), out.size());
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::deque<Reply> script_;
+  std::vector<Seen> seen_;
+};
+
+Reply S3Error(int status, const std::string& code) {
+  return {status, "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>scripted " + code +
+                      "</Message></Error>"};
+}
+
+std::unique_ptr<S3Store> OpenAt(const std::string& endpoint, std::vector<int64_t>* slept, int attempts = 4) {
+  S3Options o;
+  o.bucket = "my-analytics-bucket";
+  o.prefix = "lake";
+  o.endpoint = endpoint;
+  o.path_style = true;
+  o.access_key_id = "AKIDEXAMPLE";
+  o.secret_access_key = "secret";
+  o.max_attempts = attempts;
+  o.sleep_ms = [slept](int64_t ms) { slept->push_back(ms); };
+  o.random = [] { return uint64_t{7}; };
+  o.now_s = [] { return int64_t{1'700'000'000}; };
+  auto s = S3Store::Open(std::move(o));
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+TEST(S3StoreFaults, SlowDownAndServerErrorsAreRetriedThenSucceed) {
+  ScriptedServer server({S3Error(503, "SlowDown"), S3Error(500, "InternalError"), {200, "", {{"ETag", "\"e\""}}}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  Status s = store->Put("raw_data/a.csv", "x,y\n1,2\n");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(slept.size(), 2u);
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const Seen& r : seen) {
+    EXPECT_EQ(r.method, "PUT");
+    EXPECT_EQ(r.target, "/my-analytics-bucket/lake/raw_data/a.csv");
+    EXPECT_EQ(r.body, "x,y\n1,2\n");  // the same request each time
+    EXPECT_NE(r.head.find("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request"),
+              std::string::npos) << r.head;
+  }
+}
+
+TEST(S3StoreFaults, GivesUpWithTheLastErrorAfterTheLastAttempt) {
+  ScriptedServer server({S3Error(500, "InternalError"), S3Error(503, "SlowDown"), S3Error(500, "InternalError")});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept, 3);
+  ASSERT_TRUE(store);
+  auto got = store->Get("catalog/x.json");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kIOError);
+  EXPECT_NE(got.status().message().find("HTTP 500 InternalError"), std::string::npos) << got.status().ToString();
+  EXPECT_NE(got.status().message().find("gave up after 3 attempts"), std::string::npos);
+  EXPECT_NE(got.status().message().find("s3://my-analytics-bucket/lake/catalog/x.json"), std::string::npos);
+  EXPECT_EQ(slept.size(), 2u);
+}
+
+TEST(S3StoreFaults, ConnectionRefusedIsAClearError) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);  // nothing listens there now
+  std::string endpoint = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  std::vector<int64_t> slept;
+  auto store = OpenAt(endpoint, &slept);
+  ASSERT_TRUE(store);
+  auto e = store->Exists("pipeline.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), StatusCode::kIOError);
+  EXPECT_NE(e.status().message().find("connect"), std::string::npos) << e.status().ToString();
+  EXPECT_NE(e.status().message().find(endpoint), std::string::npos) << e.status().ToString();
+  EXPECT_EQ(slept.size(), 3u);  // retried: a server restarting is worth waiting for
+}
+
+TEST(S3StoreFaults, DroppedConnectionsAndTruncatedBodiesAreRetried) {
+  Reply truncated{200, "0123"};
+  truncated.kind = Reply::kTruncate;
+  Reply dropped;
+  dropped.kind = Reply::kDrop;
+  ScriptedServer server({dropped, truncated, {200, "0123456789"}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  auto got = store->Get("raw_data/a.csv");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "0123456789");
+  EXPECT_EQ(slept.size(), 2u);
+}
+
+TEST(S3StoreFaults, ErrorsNameTheObject) {
+  ScriptedServer server({S3Error(404, "NoSuchKey"), S3Error(403, "AccessDenied"), S3Error(404, "NoSuchBucket")});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  auto missing = store->Get("raw_data/gone.csv");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("raw_data/gone.csv"), std::string::npos);
+  auto denied = store->Get("raw_data/secret.csv");
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.status().message().find("s3://my-analytics-bucket/lake/raw_data/secret.csv"), std::string::npos);
+  EXPECT_NE(denied.status().message().find("AccessDenied"), std::string::npos);
+  auto bucket = store->Get("raw_data/a.csv");
+  EXPECT_EQ(bucket.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(bucket.status().message().find("bucket 'my-analytics-bucket' does not exist"), std::string::npos)
+      << bucket.status().ToString();
+  EXPECT_TRUE(slept.empty());  // 4xx are answers, not failures to retry
+}
+
+TEST(S3StoreFaults, ListFollowsContinuationTokens) {
+  ScriptedServer server(
+      {{200,
+        "<ListBucketResult><IsTruncated>true</IsTruncated><KeyCount>2</KeyCount>"
+        "<Contents><Key>lake/raw_data/b.csv</Key><LastModified>2025-01-02T03:04:05.678Z</LastModified>"
+        "<ETag>&quot;bb&quot;</ETag><Size>20</Size></Contents>"
+        "<Contents><Key>lake/raw_data/</Key><Size>0</Size><ETag>\"d\"</ETag></Contents>"
+        "<NextContinuationToken>tok/+=1</NextContinuationToken></ListBucketResult>"},
+       {200,
+        "<ListBucketResult><IsTruncated>false</IsTruncated>"
+        "<Contents><Key>lake/raw_data/a &amp; b.csv</Key><LastModified>2025-01-01T00:00:00.000Z</LastModified>"
+        "<ETag>\"aa\"</ETag><Size>10</Size></Contents></ListBucketResult>"}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  auto list = store->List("raw_data/");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2u);  // the folder marker is not an object
+  EXPECT_EQ((*list)[0].key, "raw_data/a & b.csv");
+  EXPECT_EQ((*list)[0].size, 10u);
+  EXPECT_EQ((*list)[0].etag, "aa");
+  EXPECT_EQ((*list)[1].key, "raw_data/b.csv");
+  EXPECT_EQ((*list)[1].etag, "bb");
+  EXPECT_EQ((*list)[1].mtime_ns, int64_t{1735787045} * 1'000'000'000);
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_NE(seen[0].target.find("prefix=lake%2Fraw_data%2F"), std::string::npos) << seen[0].target;
+  EXPECT_NE(seen[1].target.find("continuation-token=tok%2F%2B%3D1"), std::string::npos) << seen[1].target;
+}
+
+TEST(S3StoreFaults, PutIfAbsentNeedsAServerThatHonoursIt) {
+  {
+    // Probe: created, then refused -> conditional writes work; the real write then loses.
+    ScriptedServer server({{200, ""}, S3Error(412, "PreconditionFailed"), {204, ""}, S3Error(412, "PreconditionFailed")});
+    std::vector<int64_t> slept;
+    auto store = OpenAt(server.endpoint(), &slept);
+    ASSERT_TRUE(store);
+    Status s = store->PutIfAbsent("catalog/t/metadata/v2.json", "{}");
+    EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+    auto seen = server.seen();
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_NE(seen[3].head.find("if-none-match: *"), std::string::npos) << seen[3].head;
+  }
+  {
+    // A server that ignores If-None-Match lets the probe be created twice: refused, clearly.
+    ScriptedServer server({{200, ""}, {200, ""}, {204, ""}});
+    std::vector<int64_t> slept;
+    auto store = OpenAt(server.endpoint(), &slept);
+    ASSERT_TRUE(store);
+    Status s = store->PutIfAbsent("catalog/t/metadata/v2.json", "{}");
+    EXPECT_EQ(s.code(), StatusCode::kNotImplemented);
+    EXPECT_NE(s.message().find("If-None-Match"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find("SALESLAKE_S3_SINGLE_WRITER"), std::string::npos);
+  }
+}
+
+TEST(S3StoreFaults, ARetriedConditionalPutThatHadWonIsNotReportedLost) {
+  // Probe ok; our PUT's reply is dropped (it was applied); the retry sees 412; the object holds
+  // our bytes, so we won.
+  Reply dropped;
+  dropped.kind = Reply::kDrop;
+  ScriptedServer server({{200, ""}, S3Error(412, "PreconditionFailed"), {204, ""}, dropped,
+                         S3Error(412, "PreconditionFailed"), {200, "ours"}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  Status s = store->PutIfAbsent("catalog/t/metadata/v2.json", "ours");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(S3Uri, Parse) {
+  std::string b, p;
+  ASSERT_TRUE(ParseS3Uri("s3://my-analytics-bucket/lake/sub/", &b, &p).ok());
+  EXPECT_EQ(b, "my-analytics-bucket");
+  EXPECT_EQ(p, "lake/sub");
+  ASSERT_TRUE(ParseS3Uri("s3://bucket", &b, &p).ok());
+  EXPECT_EQ(p, "");
+  EXPECT_FALSE(ParseS3Uri("s3://Bad_Bucket/x", &b, &p).ok());
+  EXPECT_FALSE(ParseS3Uri("s3://bucket/../x", &b, &p).ok());
+  EXPECT_FALSE(ParseS3Uri("/srv/lake", &b, &p).ok());
+  EXPECT_TRUE(IsS3Uri("s3://b/x"));
+  EXPECT_FALSE(IsS3Uri("./lake"));
+}
+
+}  // namespace
+}  // namespace saleslake::io
