@@ -45,6 +45,37 @@ ExprPtr AndAll(const std::vector<ExprPtr>& v) {
   return e;
 }
 
+// Conjuncts that every branch of an OR implies, added beside the OR (which stays, so the result
+// is unchanged): `(a = b AND x) OR (a = b AND y)` also yields `a = b`, which makes an equi-join
+// of what would otherwise be a cross product with a residual (TPC-H Q19).
+void AddCommonOfOrs(std::vector<ExprPtr>& conj) {
+  size_t n = conj.size();
+  for (size_t i = 0; i < n; ++i) {
+    const ExprPtr& e = conj[i];
+    if (e->kind != ExprKind::kOr || !e->deterministic()) continue;
+    std::vector<std::pair<std::string, ExprPtr>> common;
+    bool first = true;
+    for (const auto& branch : e->args) {
+      std::vector<ExprPtr> parts;
+      Split(branch, parts);
+      std::set<std::string> here;
+      for (const auto& p : parts) here.insert(p->ToString());
+      if (first) {
+        for (const auto& p : parts)
+          if (p->deterministic() && !HasSubquery(*p)) common.emplace_back(p->ToString(), p);
+        first = false;
+      } else {
+        std::erase_if(common, [&](const auto& c) { return !here.count(c.first); });
+      }
+      if (common.empty()) break;
+    }
+    std::set<std::string> have;
+    for (const auto& c : conj) have.insert(c->ToString());
+    for (auto& c : common)
+      if (have.insert(c.first).second) conj.push_back(c.second);
+  }
+}
+
 PlanPtr WithFilter(PlanPtr child, const std::vector<ExprPtr>& conj) {
   if (conj.empty()) return child;
   auto f = std::make_shared<PlanNode>(PlanKind::kFilter);
@@ -76,6 +107,7 @@ PlanPtr PushFilter(const PlanNode& filter) {
   const PlanPtr& child = filter.children[0];
   std::vector<ExprPtr> conj;
   Split(filter.predicate, conj);
+  AddCommonOfOrs(conj);
   switch (child->kind) {
     case PlanKind::kFilter: {
       std::vector<ExprPtr> more;
