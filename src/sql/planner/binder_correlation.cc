@@ -108,7 +108,7 @@ Result<Binder::Correlation> Binder::BindCorrelation(const Query& q, const Scope&
                            "be compared with '=' to subquery columns (and in EXISTS, once with "
                            "<>, <, <=, > or >=), in conditions ANDed in its WHERE clause");
   }
-  if (c.inner_keys.empty())
+  if (c.inner_keys.empty() && c.cmp_op.empty())
     return ErrAt(pos, "correlated subquery is not supported: outer columns may only be used in "
                       "'=' conditions of its WHERE clause");
   if (!filters.empty()) {
