@@ -34,6 +34,20 @@ void SplitAstConjuncts(const AstExpr& e, std::vector<const AstExpr*>& out) {
   }
 }
 
+// For a binary call `b` over subquery columns (< n) and outer columns (>= n): the argument (0 or
+// 1) that uses only subquery columns while the other uses only outer ones, else -1.
+static int InnerSide(const Expr& b, int n) {
+  if (b.kind != ExprKind::kCall || b.args.size() != 2) return -1;
+  std::set<int> x, y;
+  ColumnsOf(*b.args[0], x);
+  ColumnsOf(*b.args[1], y);
+  auto inner_only = [&](const std::set<int>& s) { return !s.empty() && *s.rbegin() < n; };
+  auto outer_only = [&](const std::set<int>& s) { return !s.empty() && *s.begin() >= n; };
+  if (inner_only(x) && outer_only(y)) return 0;
+  if (inner_only(y) && outer_only(x)) return 1;
+  return -1;
+}
+
 bool AggregateOfEmptyIsZero(const AggregateFunction& fn) {
   return fn.name == "count" || fn.name == "count_if" || fn.name == "approx_distinct";
 }
@@ -68,40 +82,19 @@ Result<Binder::Correlation> Binder::BindCorrelation(const Query& q, const Scope&
       continue;
     }
     bool is_key = false;
-    if (b->kind == ExprKind::kCall && b->fn && b->fn->name == "=" && b->args.size() == 2 &&
-        b->deterministic()) {
-      std::set<int> x, y;
-      ColumnsOf(*b->args[0], x);
-      ColumnsOf(*b->args[1], y);
-      auto inner_only = [&](const std::set<int>& s) { return !s.empty() && *s.rbegin() < n; };
-      auto outer_only = [&](const std::set<int>& s) { return !s.empty() && *s.begin() >= n; };
-      for (int side = 0; side < 2 && !is_key; ++side) {
-        const std::set<int>& in = side == 0 ? x : y;
-        const std::set<int>& out = side == 0 ? y : x;
-        if (inner_only(in) && outer_only(out)) {
-          c.inner_keys.push_back(b->args[static_cast<size_t>(side)]);
-          c.outer_keys.push_back(ShiftColumns(b->args[static_cast<size_t>(1 - side)], -n));
-          is_key = true;
-        }
-      }
+    const int inner_side = b->fn && b->deterministic() ? InnerSide(*b, n) : -1;
+    if (inner_side >= 0 && b->fn->name == "=") {
+      c.inner_keys.push_back(b->args[static_cast<size_t>(inner_side)]);
+      c.outer_keys.push_back(ShiftColumns(b->args[static_cast<size_t>(1 - inner_side)], -n));
+      is_key = true;
     }
     static const std::map<std::string, std::string> kFlip = {
         {"<>", "<>"}, {"<", ">"}, {">", "<"}, {"<=", ">="}, {">=", "<="}};
-    if (!is_key && c.cmp_op.empty() && b->kind == ExprKind::kCall && b->fn && b->args.size() == 2 &&
-        kFlip.count(b->fn->name) && b->deterministic()) {
-      std::set<int> x, y;
-      ColumnsOf(*b->args[0], x);
-      ColumnsOf(*b->args[1], y);
-      auto inner_only = [&](const std::set<int>& s) { return !s.empty() && *s.rbegin() < n; };
-      auto outer_only = [&](const std::set<int>& s) { return !s.empty() && *s.begin() >= n; };
-      for (int side = 0; side < 2 && !is_key; ++side) {
-        if (inner_only(side == 0 ? x : y) && outer_only(side == 0 ? y : x)) {
-          c.cmp_op = side == 0 ? b->fn->name : kFlip.at(b->fn->name);
-          c.inner_cmp = b->args[static_cast<size_t>(side)];
-          c.outer_cmp = ShiftColumns(b->args[static_cast<size_t>(1 - side)], -n);
-          is_key = true;
-        }
-      }
+    if (!is_key && c.cmp_op.empty() && inner_side >= 0 && kFlip.count(b->fn->name)) {
+      c.cmp_op = inner_side == 0 ? b->fn->name : kFlip.at(b->fn->name);
+      c.inner_cmp = b->args[static_cast<size_t>(inner_side)];
+      c.outer_cmp = ShiftColumns(b->args[static_cast<size_t>(1 - inner_side)], -n);
+      is_key = true;
     }
     if (!is_key)
       return ErrAt(a->pos, "correlated subquery condition is not supported: outer columns may only "

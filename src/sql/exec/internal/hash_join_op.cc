@@ -199,16 +199,8 @@ class HashJoinOp final : public Operator {
         if (!unmatched.empty()) {
           Batch extra;
           extra.num_rows = unmatched.size();
-          for (size_t c = 0; c < nl_; ++c) {
-            ColumnVector col;
-            GatherColumn(in_.columns[c], unmatched.data(), unmatched.size(), col);
-            extra.columns.push_back(std::move(col));
-          }
-          for (size_t c = 0; c < nr_; ++c) {
-            ColumnVector col;
-            MakeNullColumn(node_.children[1]->output[c].type, unmatched.size(), col);
-            extra.columns.push_back(std::move(col));
-          }
+          AppendSide(&in_, *node_.children[0], unmatched, extra);
+          AppendSide(nullptr, *node_.children[1], unmatched, extra);
           if (joined.num_rows == 0) {
             joined = std::move(extra);
           } else {
@@ -241,16 +233,8 @@ class HashJoinOp final : public Operator {
       if (rows.empty()) continue;
       out = Batch();
       out.num_rows = rows.size();
-      for (size_t c = 0; c < nl_; ++c) {
-        ColumnVector col;
-        MakeNullColumn(node_.children[0]->output[c].type, rows.size(), col);
-        out.columns.push_back(std::move(col));
-      }
-      for (size_t c = 0; c < nr_; ++c) {
-        ColumnVector col;
-        GatherColumn(build_.columns[c], rows.data(), rows.size(), col);
-        out.columns.push_back(std::move(col));
-      }
+      AppendSide(nullptr, *node_.children[0], rows, out);
+      AppendSide(&build_, *node_.children[1], rows, out);
       return true;
     }
     return false;
@@ -259,17 +243,23 @@ class HashJoinOp final : public Operator {
   Batch Assemble(const std::vector<uint32_t>& l, const std::vector<uint32_t>& r) {
     Batch b;
     b.num_rows = l.size();
-    for (size_t c = 0; c < nl_; ++c) {
-      ColumnVector col;
-      GatherColumn(in_.columns[c], l.data(), l.size(), col);
-      b.columns.push_back(std::move(col));
-    }
-    for (size_t c = 0; c < nr_; ++c) {
-      ColumnVector col;
-      GatherColumn(build_.columns[c], r.data(), r.size(), col);
-      b.columns.push_back(std::move(col));
-    }
+    AppendSide(&in_, *node_.children[0], l, b);
+    AppendSide(&build_, *node_.children[1], r, b);
     return b;
+  }
+
+  // Appends the columns of one side (`side`'s output) to `out`: rows `rows` of `src`, or NULLs
+  // (the missing side of an outer join's unmatched rows) when src is null.
+  static void AppendSide(const Batch* src, const PlanNode& side, const std::vector<uint32_t>& rows, Batch& out) {
+    for (size_t c = 0; c < side.output.size(); ++c) {
+      ColumnVector col;
+      if (src) {
+        GatherColumn(src->columns[c], rows.data(), rows.size(), col);
+      } else {
+        MakeNullColumn(side.output[c].type, rows.size(), col);
+      }
+      out.columns.push_back(std::move(col));
+    }
   }
 
   static constexpr uint32_t kStart = UINT32_MAX - 1;  // chain_: the row's chain is not started
