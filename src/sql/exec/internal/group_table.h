@@ -89,14 +89,16 @@ class GroupTable {
     }
   }
   // The group of each row (UINT32_MAX when absent), inserting nothing (hash join probes).
+  // `hashes` is the caller's scratch, so many threads may probe one table at once.
   // REQUIRES: cols have the key types of the table.
-  void Find(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids) {
-    hashes_.resize(n);
-    for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
+  void Find(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids,
+            std::vector<uint64_t>& hashes) const {
+    hashes.resize(n);
+    for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes.data(), k == 0);
     const size_t mask = slots_.size() - 1;
     for (size_t i = 0; i < n; ++i) {
-      if (i + 16 < n) __builtin_prefetch(&slots_[hashes_[i + 16] & mask]);
-      const uint64_t h = hashes_[i], tag = h & kTagMask;
+      if (i + 16 < n) __builtin_prefetch(&slots_[hashes[i + 16] & mask]);
+      const uint64_t h = hashes[i], tag = h & kTagMask;
       uint32_t found = UINT32_MAX;
       for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
         const uint64_t e = slots_[slot];

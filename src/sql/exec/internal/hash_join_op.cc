@@ -8,6 +8,20 @@
 #include "sql/exec/internal/group_table.h"
 
 namespace saleslake::sql::internal {
+
+// The collected build rows, the table of their distinct keys and, per key id, its first row
+// (head) and per row the next of the same key (next): read-only once made, so every worker of
+// a pipeline probes it at once.
+struct JoinBuild {
+  explicit JoinBuild(QueryContext& c) : ctx(c) {}
+  ~JoinBuild() { ctx.Release(reserved); }
+  QueryContext& ctx;
+  int64_t reserved = 0;  // counted against the memory limit until the query ends
+  Batch rows;
+  std::unique_ptr<GroupTable> table;  // null for a join without keys
+  std::vector<uint32_t> head, next;
+};
+
 namespace {
 
 // Rows one Next() emits at most: a probe batch whose keys match many build rows (or a join
@@ -53,33 +67,41 @@ class HashJoinOp final : public Operator {
 
  private:
   Status Build() {
+    SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeBuild(); }));
+    if (node_.join_type == JoinType::kRight || node_.join_type == JoinType::kFull)
+      right_matched_.assign(build_->rows.num_rows, 0);
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<const JoinBuild>> MakeBuild() {
+    auto jb = std::make_shared<JoinBuild>(ctx_);
     SL_ASSIGN_OR_RETURN(std::vector<Batch> batches, Collect(node_.children[1], ctx_));
-    build_ = ConcatBatches(OutputSchema(*node_.children[1]), batches);
+    Batch& rows = jb->rows;
+    rows = ConcatBatches(OutputSchema(*node_.children[1]), batches);
     batches.clear();
-    if (build_.columns.empty()) {
+    if (rows.columns.empty()) {
       for (const auto& c : node_.children[1]->output) {
         ColumnVector v(c.type, 1);
         v.Resize(0);
-        build_.columns.push_back(std::move(v));
+        rows.columns.push_back(std::move(v));
       }
     }
-    if (build_.num_rows >= UINT32_MAX - 1)
+    if (rows.num_rows >= UINT32_MAX - 1)
       return Status::ResourceExhausted("join build side has more than 4 billion rows");
-    right_matched_.assign(build_.num_rows, 0);
-    if (cross_) return Status::OK();
+    if (cross_) return std::shared_ptr<const JoinBuild>(std::move(jb));
     Evaluator ev(ctx_.subqueries());
     std::vector<const ColumnVector*> keys;
     std::vector<DataType> types;
     for (size_t k = 0; k < node_.right_keys.size(); ++k) {
-      SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*node_.right_keys[k], build_));
+      SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*node_.right_keys[k], rows));
       keys.push_back(v);
       types.push_back(v->type());
       if (!(node_.left_keys[k]->type == v->type()))
         return Status::Internal(fmt::format("join key {} has types {} and {}", k,
                                             node_.left_keys[k]->type.ToString(), v->type().ToString()));
     }
-    table_ = std::make_unique<GroupTable>(types);
-    const size_t n = build_.num_rows;
+    jb->table = std::make_unique<GroupTable>(types);
+    const size_t n = rows.num_rows;
     std::vector<uint32_t> gids(n);
     // In slices, so a large build stays cancellable and its scratch small.
     constexpr size_t kSlice = 64 * 1024;
@@ -89,29 +111,30 @@ class HashJoinOp final : public Operator {
       SL_RETURN_IF_ERROR(ctx_.Check());
       size_t m = std::min(kSlice, n - at);
       if (at == 0 && m == n) {
-        table_->FindOrInsert(keys, n, gids.data());
+        jb->table->FindOrInsert(keys, n, gids.data());
         break;
       }
-      std::vector<uint32_t> rows(m);
-      for (size_t i = 0; i < m; ++i) rows[i] = static_cast<uint32_t>(at + i);
+      std::vector<uint32_t> slice_rows(m);
+      for (size_t i = 0; i < m; ++i) slice_rows[i] = static_cast<uint32_t>(at + i);
       for (size_t k = 0; k < keys.size(); ++k) {
         slices[k] = ColumnVector();
-        GatherColumn(*keys[k], rows.data(), m, slices[k]);
+        GatherColumn(*keys[k], slice_rows.data(), m, slices[k]);
         slice_keys[k] = &slices[k];
       }
-      table_->FindOrInsert(slice_keys, m, gids.data() + at);
+      jb->table->FindOrInsert(slice_keys, m, gids.data() + at);
     }
-    head_.assign(table_->size(), UINT32_MAX);
-    next_.assign(n, UINT32_MAX);
+    jb->head.assign(jb->table->size(), UINT32_MAX);
+    jb->next.assign(n, UINT32_MAX);
     // Backwards, so each chain lists its rows in build order. Rows with a NULL key join nothing.
     for (size_t r = n; r-- > 0;) {
       if (AnyNull(keys, r)) continue;
-      next_[r] = head_[gids[r]];
-      head_[gids[r]] = static_cast<uint32_t>(r);
+      jb->next[r] = jb->head[gids[r]];
+      jb->head[gids[r]] = static_cast<uint32_t>(r);
     }
-    int64_t bytes = table_->MemoryBytes() + static_cast<int64_t>(head_.capacity() + next_.capacity() + n) * 4;
-    reserved_ += bytes;
-    return ctx_.Reserve(bytes);
+    jb->reserved = jb->table->MemoryBytes() +
+                   static_cast<int64_t>(jb->head.capacity() + jb->next.capacity() + n) * 4;
+    SL_RETURN_IF_ERROR(ctx_.Reserve(jb->reserved));
+    return std::shared_ptr<const JoinBuild>(std::move(jb));
   }
 
   Status StartBatch() {
@@ -129,7 +152,7 @@ class HashJoinOp final : public Operator {
       keys.push_back(v);
     }
     probe_gids_.resize(in_.num_rows);
-    table_->Find(keys, in_.num_rows, probe_gids_.data());
+    build_->table->Find(keys, in_.num_rows, probe_gids_.data(), probe_hashes_);
     return Status::OK();
   }
 
@@ -137,7 +160,7 @@ class HashJoinOp final : public Operator {
   void NextPairs() {
     lrows_.clear();
     rrows_.clear();
-    const size_t n = in_.num_rows, nb = build_.num_rows;
+    const size_t n = in_.num_rows, nb = build_->rows.num_rows;
     while (pos_ < n && lrows_.size() < kMaxPairs) {
       const uint32_t l = static_cast<uint32_t>(pos_);
       if (cross_) {
@@ -153,11 +176,12 @@ class HashJoinOp final : public Operator {
         }
         continue;
       }
-      if (chain_ == kStart) chain_ = probe_gids_[pos_] == UINT32_MAX ? UINT32_MAX : head_[probe_gids_[pos_]];
+      if (chain_ == kStart)
+        chain_ = probe_gids_[pos_] == UINT32_MAX ? UINT32_MAX : build_->head[probe_gids_[pos_]];
       while (chain_ != UINT32_MAX && lrows_.size() < kMaxPairs) {
         lrows_.push_back(l);
         rrows_.push_back(chain_);
-        chain_ = next_[chain_];
+        chain_ = build_->next[chain_];
       }
       if (chain_ == UINT32_MAX) {
         ++pos_;
@@ -186,7 +210,8 @@ class HashJoinOp final : public Operator {
         rrows_.resize(w);
       }
     }
-    for (uint32_t r : rrows_) right_matched_[r] = 1;
+    if (!right_matched_.empty())
+      for (uint32_t r : rrows_) right_matched_[r] = 1;
     const bool outer_left = node_.join_type == JoinType::kLeft || node_.join_type == JoinType::kFull;
     if (outer_left)
       for (uint32_t l : lrows_) left_matched_[l] = 1;
@@ -224,9 +249,9 @@ class HashJoinOp final : public Operator {
 
   Result<bool> EmitUnmatchedRight(Batch& out) {
     if (!(node_.join_type == JoinType::kRight || node_.join_type == JoinType::kFull)) return false;
-    while (right_pos_ < build_.num_rows) {
+    while (right_pos_ < build_->rows.num_rows) {
       std::vector<uint32_t> rows;
-      while (right_pos_ < build_.num_rows && rows.size() < kMaxPairs) {
+      while (right_pos_ < build_->rows.num_rows && rows.size() < kMaxPairs) {
         if (!right_matched_[right_pos_]) rows.push_back(static_cast<uint32_t>(right_pos_));
         ++right_pos_;
       }
@@ -234,7 +259,7 @@ class HashJoinOp final : public Operator {
       out = Batch();
       out.num_rows = rows.size();
       AppendSide(nullptr, *node_.children[0], rows, out);
-      AppendSide(&build_, *node_.children[1], rows, out);
+      AppendSide(&build_->rows, *node_.children[1], rows, out);
       return true;
     }
     return false;
@@ -244,7 +269,7 @@ class HashJoinOp final : public Operator {
     Batch b;
     b.num_rows = l.size();
     AppendSide(&in_, *node_.children[0], l, b);
-    AppendSide(&build_, *node_.children[1], r, b);
+    AppendSide(&build_->rows, *node_.children[1], r, b);
     return b;
   }
 
@@ -272,18 +297,16 @@ class HashJoinOp final : public Operator {
   size_t nl_, nr_;
   bool cross_ = false;
   bool built_ = false, left_done_ = false;
-  int64_t reserved_ = 0;   // all this operator counts against the memory limit
+  int64_t reserved_ = 0;   // what this operator (not the shared build) counts against the limit
   int64_t in_flight_ = 0;  // of which the last emitted piece
-  // Build side: its rows, the key table, and per key id the first build row, per row the next.
-  Batch build_;
-  std::unique_ptr<GroupTable> table_;
-  std::vector<uint32_t> head_, next_;
-  std::vector<uint8_t> right_matched_;
+  std::shared_ptr<const JoinBuild> build_;
+  std::vector<uint8_t> right_matched_;  // RIGHT/FULL joins (never run in parallel)
   size_t right_pos_ = 0;  // RIGHT/FULL: next build row to check for no match
   // Probe side: the current batch, its key ids and where its pairs resume.
   Batch in_;
   bool have_in_ = false;
   std::vector<uint32_t> probe_gids_;
+  std::vector<uint64_t> probe_hashes_;
   std::vector<uint8_t> left_matched_;
   size_t pos_ = 0, cross_r_ = 0;
   uint32_t chain_ = kStart;
