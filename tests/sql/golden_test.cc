@@ -14,65 +14,16 @@
 #include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
 #include "sql/result_format.h"
 #include "sql/sql.h"
+#include "sql_test_util.h"
 
 namespace saleslake::sql {
 namespace {
 
 namespace fs = std::filesystem;
+using testutil::LoadParquet;
+using testutil::ParseCsvLine;
 
 std::string SourceDir() { return SALESLAKE_SOURCE_DIR; }
-
-std::shared_ptr<MemoryTable> LoadParquet(const std::string& name, const std::string& path) {
-  auto file = io::OpenLocalFile(path);
-  EXPECT_TRUE(file.ok()) << path;
-  std::shared_ptr<const io::RandomAccessFile> shared(std::move(*file));
-  auto reader = parquet::ParquetReader::Open(shared);
-  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-  std::vector<Batch> batches;
-  std::vector<int> cols;
-  for (size_t i = 0; i < (*reader)->schema().size(); ++i) cols.push_back(static_cast<int>(i));
-  for (int rg = 0; rg < (*reader)->num_row_groups(); ++rg) {
-    Status s = (*reader)->ReadRowGroup(rg, cols, [&](Batch& b) {
-      for (auto& c : b.columns)
-        if (c.encoding() == VectorEncoding::kDictionary) c.Flatten();
-      batches.push_back(std::move(b));
-      return Status::OK();
-    });
-    EXPECT_TRUE(s.ok()) << s.ToString();
-  }
-  // Small morsels so that parallel pipelines and partial-aggregate merges are exercised.
-  return MemoryTable::Make(name, (*reader)->schema(), std::move(batches), 700);
-}
-
-std::vector<std::string> ParseCsvLine(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          cur.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        cur.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
 
 bool ParseNumber(const std::string& s, double* v) {
   if (s.empty()) return false;

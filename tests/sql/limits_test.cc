@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
+#include "sql/result_format.h"
 #include "sql/sql.h"
 
 namespace saleslake::sql {
@@ -86,6 +87,27 @@ TEST_F(LimitsTest, DefaultLimitIsSetAndZeroMeansNone) {
   EXPECT_EQ(defaults.memory_limit_bytes, ExecOptions::kDefaultMemoryLimit);
   EXPECT_TRUE(Run(kOperatorQueries[0], defaults).ok());
   EXPECT_TRUE(Run(kOperatorQueries[0], {.memory_limit_bytes = 0}).ok());
+}
+
+// A join without a predicate (and a join whose keys repeat) streams its result in bounded
+// pieces: 9M pairs counted under a 16 MB limit; a result that is kept (ORDER BY) fails with the
+// memory limit's error instead of taking the machine.
+TEST_F(LimitsTest, CrossProductStreamsWithinTheLimitOrFailsClearly) {
+  auto r = Run("SELECT count(*), sum(a.id + b.id) FROM small a CROSS JOIN small b",
+               {.memory_limit_bytes = int64_t{16} << 20});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(CellText(r->result.batches[0].columns[0], 0), "9000000");
+  EXPECT_EQ(CellText(r->result.batches[0].columns[1], 0), "26991000000");  // 2 * 3000 * (0+...+2999)
+  auto many = Run("SELECT count(*) FROM small a JOIN small b ON a.k % 3 = b.k % 3",
+                  {.memory_limit_bytes = int64_t{16} << 20});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_EQ(CellText(many->result.batches[0].columns[0], 0), "3000000");  // 3 keys x 1000^2
+  auto kept = Run("SELECT a.id, b.id FROM small a CROSS JOIN small b ORDER BY 1, 2",
+                  {.memory_limit_bytes = int64_t{16} << 20});
+  ASSERT_FALSE(kept.ok());
+  EXPECT_EQ(kept.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(kept.status().message().find("query exceeded memory limit of 16.0 MB"), std::string::npos)
+      << kept.status().message();
 }
 
 // 40000 x 40000 rows would run for minutes: the time limit must stop it at its next check.

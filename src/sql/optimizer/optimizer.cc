@@ -45,6 +45,37 @@ ExprPtr AndAll(const std::vector<ExprPtr>& v) {
   return e;
 }
 
+// Conjuncts that every branch of an OR implies, added beside the OR (which stays, so the result
+// is unchanged): `(a = b AND x) OR (a = b AND y)` also yields `a = b`, which makes an equi-join
+// of what would otherwise be a cross product with a residual (TPC-H Q19).
+void AddCommonOfOrs(std::vector<ExprPtr>& conj) {
+  size_t n = conj.size();
+  for (size_t i = 0; i < n; ++i) {
+    const ExprPtr& e = conj[i];
+    if (e->kind != ExprKind::kOr || !e->deterministic()) continue;
+    std::vector<std::pair<std::string, ExprPtr>> common;
+    bool first = true;
+    for (const auto& branch : e->args) {
+      std::vector<ExprPtr> parts;
+      Split(branch, parts);
+      std::set<std::string> here;
+      for (const auto& p : parts) here.insert(p->ToString());
+      if (first) {
+        for (const auto& p : parts)
+          if (p->deterministic() && !HasSubquery(*p)) common.emplace_back(p->ToString(), p);
+        first = false;
+      } else {
+        std::erase_if(common, [&](const auto& c) { return !here.count(c.first); });
+      }
+      if (common.empty()) break;
+    }
+    std::set<std::string> have;
+    for (const auto& c : conj) have.insert(c->ToString());
+    for (auto& c : common)
+      if (have.insert(c.first).second) conj.push_back(c.second);
+  }
+}
+
 PlanPtr WithFilter(PlanPtr child, const std::vector<ExprPtr>& conj) {
   if (conj.empty()) return child;
   auto f = std::make_shared<PlanNode>(PlanKind::kFilter);
@@ -76,6 +107,7 @@ PlanPtr PushFilter(const PlanNode& filter) {
   const PlanPtr& child = filter.children[0];
   std::vector<ExprPtr> conj;
   Split(filter.predicate, conj);
+  AddCommonOfOrs(conj);
   switch (child->kind) {
     case PlanKind::kFilter: {
       std::vector<ExprPtr> more;
@@ -464,6 +496,242 @@ double EstimateRows(const PlanNode& p) {
   }
 }
 
+// ---------------------------------------------------------------- join order
+//
+// A tree of inner and cross joins is flattened into its inputs (leaves) and its conditions, then
+// rebuilt left-deep: the largest input streams through the others, each next input being the
+// smallest one an equality connects to what is already joined (inputs with no such condition
+// come last, so comma joins never become cross products while a condition could join them).
+// A projection on top restores the original column order.
+
+struct JoinLeaf {
+  PlanPtr plan;
+  int offset, width;
+  double rows;
+};
+struct JoinEq {
+  ExprPtr a, b;  // a = b, over the flattened tree's columns
+};
+
+// Distinct values of output column `col` of `p`, bounded from above by the span of an integer
+// or date column's min/max statistics (keys: nation 0..24, custkey 1..15000); -1 when unknown.
+double ColumnNdv(const PlanNode& p, int col) {
+  switch (p.kind) {
+    case PlanKind::kScan: {
+      auto ms = p.table->Morsels();
+      if (!ms.ok() || col < 0 || static_cast<size_t>(col) >= p.scan_columns.size()) return -1;
+      const size_t tc = static_cast<size_t>(p.scan_columns[static_cast<size_t>(col)]);
+      int64_t lo = INT64_MAX, hi = INT64_MIN;
+      double rows = 0;
+      for (const auto& m : *ms) {
+        if (tc >= m.stats.size()) return -1;
+        const ColumnStats& st = m.stats[tc];
+        if (st.min.is_null() || st.max.is_null()) return -1;
+        switch (st.min.type().id) {
+          case TypeId::kInt32:
+          case TypeId::kInt64:
+          case TypeId::kDate: break;
+          default: return -1;
+        }
+        lo = std::min(lo, st.min.int_value());
+        hi = std::max(hi, st.max.int_value());
+        rows += m.rows >= 0 ? static_cast<double>(m.rows) : 1e5;
+      }
+      if (lo > hi) return -1;
+      return std::min(rows, static_cast<double>(hi) - static_cast<double>(lo) + 1);
+    }
+    case PlanKind::kFilter: return ColumnNdv(*p.children[0], col);
+    case PlanKind::kProject: {
+      const Expr& e = *p.exprs[static_cast<size_t>(col)];
+      return e.kind == ExprKind::kColumn ? ColumnNdv(*p.children[0], e.column) : -1;
+    }
+    case PlanKind::kJoin: {
+      int nl = static_cast<int>(p.children[0]->output.size());
+      return col < nl ? ColumnNdv(*p.children[0], col) : ColumnNdv(*p.children[1], col - nl);
+    }
+    default: return -1;
+  }
+}
+
+bool IsInnerJoin(const PlanNode& p) {
+  return p.kind == PlanKind::kJoin && (p.join_type == JoinType::kInner || p.join_type == JoinType::kCross);
+}
+
+PlanPtr ReorderJoins(const PlanPtr& p);
+
+// False when the tree holds something the reordering does not move (a residual with a subquery).
+bool FlattenJoins(const PlanPtr& p, int offset, std::vector<JoinLeaf>& leaves,
+                  std::vector<JoinEq>& eqs, std::vector<ExprPtr>& others) {
+  if (!IsInnerJoin(*p)) {
+    PlanPtr leaf = ReorderJoins(p);
+    leaves.push_back({leaf, offset, static_cast<int>(p->output.size()), EstimateRows(*leaf)});
+    return true;
+  }
+  int nl = static_cast<int>(p->children[0]->output.size());
+  if (!FlattenJoins(p->children[0], offset, leaves, eqs, others) ||
+      !FlattenJoins(p->children[1], offset + nl, leaves, eqs, others))
+    return false;
+  for (size_t i = 0; i < p->left_keys.size(); ++i)
+    eqs.push_back({Shift(p->left_keys[i], offset), Shift(p->right_keys[i], offset + nl)});
+  if (p->residual) {
+    if (!Pushable(p->residual)) return false;
+    std::vector<ExprPtr> conj;
+    Split(Shift(p->residual, offset), conj);
+    others.insert(others.end(), conj.begin(), conj.end());
+  }
+  return true;
+}
+
+PlanPtr ReorderJoins(const PlanPtr& p) {
+  if (p->children.empty()) return p;
+  if (!IsInnerJoin(*p)) {
+    auto c = Copy(*p);
+    for (auto& ch : c->children) ch = ReorderJoins(ch);
+    return c;
+  }
+  std::vector<JoinLeaf> leaves;
+  std::vector<JoinEq> eqs;
+  std::vector<ExprPtr> others;
+  auto keep = [&]() {
+    auto c = Copy(*p);
+    for (auto& ch : c->children) ch = ReorderJoins(ch);
+    return c;
+  };
+  if (!FlattenJoins(p, 0, leaves, eqs, others) || leaves.size() < 3 || leaves.size() > 64) return keep();
+  const size_t n = leaves.size();
+  std::vector<int> leaf_of;
+  for (size_t l = 0; l < n; ++l)
+    for (int c = 0; c < leaves[l].width; ++c) leaf_of.push_back(static_cast<int>(l));
+  auto mask_of = [&](const ExprPtr& e) {
+    std::set<int> cols;
+    ColumnsOf(*e, cols);
+    uint64_t m = 0;
+    for (int c : cols) m |= uint64_t{1} << leaf_of[static_cast<size_t>(c)];
+    return m;
+  };
+  std::vector<std::pair<uint64_t, uint64_t>> eq_masks;
+  for (const auto& e : eqs) eq_masks.emplace_back(mask_of(e.a), mask_of(e.b));
+  std::vector<uint64_t> other_masks;
+  for (const auto& e : others) other_masks.push_back(mask_of(e));
+
+  // Distinct values of a key expression: of its column when it is one (capped by its input's
+  // rows), else unknown (-1).
+  auto key_ndv = [&](const ExprPtr& e) -> double {
+    if (e->kind != ExprKind::kColumn) return -1;
+    const JoinLeaf& leaf = leaves[static_cast<size_t>(leaf_of[static_cast<size_t>(e->column)])];
+    double d = ColumnNdv(*leaf.plan, e->column - leaf.offset);
+    return d < 0 ? -1 : std::min(d, std::max(leaf.rows, 1.0));
+  };
+
+  // The order: the largest input first, then, repeatedly, the connected input whose join is
+  // estimated smallest (|joined| x |input| / the larger key's distinct count; a key of unknown
+  // distinct count is taken as unique on the input's side), smaller inputs first on ties.
+  std::vector<size_t> order;
+  uint64_t have = 0;
+  size_t first = 0;
+  for (size_t l = 1; l < n; ++l)
+    if (leaves[l].rows > leaves[first].rows) first = l;
+  order.push_back(first);
+  have |= uint64_t{1} << first;
+  double cur_rows = leaves[first].rows;
+  while (order.size() < n) {
+    size_t best = n;
+    bool best_connected = false;
+    double best_out = 0;
+    for (size_t l = 0; l < n; ++l) {
+      uint64_t bit = uint64_t{1} << l;
+      if (have & bit) continue;
+      bool connected = false;
+      double divisor = 1;
+      for (size_t e = 0; e < eqs.size(); ++e) {
+        auto [ma, mb] = eq_masks[e];
+        const ExprPtr* mine = nullptr;
+        const ExprPtr* theirs = nullptr;
+        if (ma != 0 && mb == bit && (ma & ~have) == 0) {
+          mine = &eqs[e].b;
+          theirs = &eqs[e].a;
+        } else if (mb != 0 && ma == bit && (mb & ~have) == 0) {
+          mine = &eqs[e].a;
+          theirs = &eqs[e].b;
+        } else {
+          continue;
+        }
+        connected = true;
+        double dm = key_ndv(*mine), dt = key_ndv(*theirs);
+        if (dm < 0) dm = std::max(leaves[l].rows, 1.0);
+        divisor = std::max(divisor, std::max(dm, dt));
+      }
+      double out = connected ? cur_rows * leaves[l].rows / divisor : cur_rows * leaves[l].rows;
+      if (best == n || (connected && !best_connected) ||
+          (connected == best_connected &&
+           (out < best_out || (out == best_out && leaves[l].rows < leaves[best].rows)))) {
+        best = l;
+        best_connected = connected;
+        best_out = out;
+      }
+    }
+    order.push_back(best);
+    have |= uint64_t{1} << best;
+    cur_rows = std::max(best_out, 1.0);
+  }
+
+  // Rebuild left-deep; each condition goes to the first join that has all its columns.
+  std::vector<int> newpos(leaf_of.size());
+  int pos = 0;
+  for (size_t l : order)
+    for (int c = 0; c < leaves[l].width; ++c) newpos[static_cast<size_t>(leaves[l].offset + c)] = pos++;
+  auto remap = [&](const ExprPtr& e) {
+    return Rewrite(e, [&](const Expr& c) { return MakeColumn(newpos[static_cast<size_t>(c.column)], c.type, c.name); });
+  };
+  std::vector<bool> eq_used(eqs.size(), false), other_used(others.size(), false);
+  PlanPtr cur = leaves[order[0]].plan;
+  have = uint64_t{1} << order[0];
+  int width = leaves[order[0]].width;
+  for (size_t k = 1; k < n; ++k) {
+    const JoinLeaf& leaf = leaves[order[k]];
+    const uint64_t bit = uint64_t{1} << order[k], now = have | bit;
+    auto j = std::make_shared<PlanNode>(PlanKind::kJoin);
+    j->children = {cur, leaf.plan};
+    j->output = cur->output;
+    j->output.insert(j->output.end(), leaf.plan->output.begin(), leaf.plan->output.end());
+    for (size_t e = 0; e < eqs.size(); ++e) {
+      auto [ma, mb] = eq_masks[e];
+      if (eq_used[e] || ((ma | mb) & ~now) != 0) continue;
+      eq_used[e] = true;
+      if (ma != 0 && (ma & ~have) == 0 && mb == bit) {
+        j->left_keys.push_back(remap(eqs[e].a));
+        j->right_keys.push_back(Shift(remap(eqs[e].b), -width));
+      } else if (mb != 0 && (mb & ~have) == 0 && ma == bit) {
+        j->left_keys.push_back(remap(eqs[e].b));
+        j->right_keys.push_back(Shift(remap(eqs[e].a), -width));
+      } else {
+        return keep();  // an equality not between the joined inputs and the new one
+      }
+    }
+    std::vector<ExprPtr> residual;
+    for (size_t e = 0; e < others.size(); ++e) {
+      if (other_used[e] || (other_masks[e] & ~now) != 0) continue;
+      other_used[e] = true;
+      residual.push_back(remap(others[e]));
+    }
+    if (!residual.empty()) j->residual = AndAll(residual);
+    j->join_type = j->left_keys.empty() && !j->residual ? JoinType::kCross : JoinType::kInner;
+    cur = j;
+    have = now;
+    width += leaf.width;
+  }
+  for (bool u : eq_used)
+    if (!u) return keep();
+  for (bool u : other_used)
+    if (!u) return keep();
+  auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+  proj->output = p->output;
+  for (size_t i = 0; i < p->output.size(); ++i)
+    proj->exprs.push_back(MakeColumn(newpos[i], p->output[i].type, p->output[i].name));
+  proj->children.push_back(cur);
+  return proj;
+}
+
 PlanPtr ChooseBuildSides(const PlanPtr& p) {
   if (p->children.empty()) return p;
   auto c = Copy(*p);
@@ -505,7 +773,7 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
 Result<PlanPtr> Optimize(const PlanPtr& plan, const OptimizerOptions& options) {
   PlanPtr p = OptimizeNestedPlans(plan, options);
   if (options.pushdown) p = Push(p);
-  if (options.reorder_joins) p = ChooseBuildSides(p);
+  if (options.reorder_joins) p = ChooseBuildSides(ReorderJoins(p));
   if (options.prune_columns) p = Restore(Prune(p, AllColumns(*p)), p->output);
   return p;
 }

@@ -486,6 +486,16 @@ Result<AstExprPtr> Parser::FunctionCall(std::string name, SourcePos p) {
     do {
       SL_ASSIGN_OR_RETURN(AstExprPtr a, Expr());
       e->args.push_back(std::move(a));
+      // The standard form substring(s FROM start [FOR length]) (TPC-H Q22) is substring(s, start[, length]).
+      if (e->text == "substring" && e->args.size() == 1 && AcceptKw("from")) {
+        SL_ASSIGN_OR_RETURN(AstExprPtr start, Expr());
+        e->args.push_back(std::move(start));
+        if (AcceptKw("for")) {
+          SL_ASSIGN_OR_RETURN(AstExprPtr length, Expr());
+          e->args.push_back(std::move(length));
+        }
+        break;
+      }
     } while (AcceptOp(","));
   }
   SL_RETURN_IF_ERROR(ExpectOp(")"));

@@ -34,6 +34,20 @@ void SplitAstConjuncts(const AstExpr& e, std::vector<const AstExpr*>& out) {
   }
 }
 
+// For a binary call `b` over subquery columns (< n) and outer columns (>= n): the argument (0 or
+// 1) that uses only subquery columns while the other uses only outer ones, else -1.
+static int InnerSide(const Expr& b, int n) {
+  if (b.kind != ExprKind::kCall || b.args.size() != 2) return -1;
+  std::set<int> x, y;
+  ColumnsOf(*b.args[0], x);
+  ColumnsOf(*b.args[1], y);
+  auto inner_only = [&](const std::set<int>& s) { return !s.empty() && *s.rbegin() < n; };
+  auto outer_only = [&](const std::set<int>& s) { return !s.empty() && *s.begin() >= n; };
+  if (inner_only(x) && outer_only(y)) return 0;
+  if (inner_only(y) && outer_only(x)) return 1;
+  return -1;
+}
+
 bool AggregateOfEmptyIsZero(const AggregateFunction& fn) {
   return fn.name == "count" || fn.name == "count_if" || fn.name == "approx_distinct";
 }
@@ -68,29 +82,26 @@ Result<Binder::Correlation> Binder::BindCorrelation(const Query& q, const Scope&
       continue;
     }
     bool is_key = false;
-    if (b->kind == ExprKind::kCall && b->fn && b->fn->name == "=" && b->args.size() == 2 &&
-        b->deterministic()) {
-      std::set<int> x, y;
-      ColumnsOf(*b->args[0], x);
-      ColumnsOf(*b->args[1], y);
-      auto inner_only = [&](const std::set<int>& s) { return !s.empty() && *s.rbegin() < n; };
-      auto outer_only = [&](const std::set<int>& s) { return !s.empty() && *s.begin() >= n; };
-      for (int side = 0; side < 2 && !is_key; ++side) {
-        const std::set<int>& in = side == 0 ? x : y;
-        const std::set<int>& out = side == 0 ? y : x;
-        if (inner_only(in) && outer_only(out)) {
-          c.inner_keys.push_back(b->args[static_cast<size_t>(side)]);
-          c.outer_keys.push_back(ShiftColumns(b->args[static_cast<size_t>(1 - side)], -n));
-          is_key = true;
-        }
-      }
+    const int inner_side = b->fn && b->deterministic() ? InnerSide(*b, n) : -1;
+    if (inner_side >= 0 && b->fn->name == "=") {
+      c.inner_keys.push_back(b->args[static_cast<size_t>(inner_side)]);
+      c.outer_keys.push_back(ShiftColumns(b->args[static_cast<size_t>(1 - inner_side)], -n));
+      is_key = true;
+    }
+    static const std::map<std::string, std::string> kFlip = {
+        {"<>", "<>"}, {"<", ">"}, {">", "<"}, {"<=", ">="}, {">=", "<="}};
+    if (!is_key && c.cmp_op.empty() && inner_side >= 0 && kFlip.count(b->fn->name)) {
+      c.cmp_op = inner_side == 0 ? b->fn->name : kFlip.at(b->fn->name);
+      c.inner_cmp = b->args[static_cast<size_t>(inner_side)];
+      c.outer_cmp = ShiftColumns(b->args[static_cast<size_t>(1 - inner_side)], -n);
+      is_key = true;
     }
     if (!is_key)
       return ErrAt(a->pos, "correlated subquery condition is not supported: outer columns may only "
-                           "be compared with '=' to subquery columns, in conditions ANDed in its "
-                           "WHERE clause");
+                           "be compared with '=' to subquery columns (and in EXISTS, once with "
+                           "<>, <, <=, > or >=), in conditions ANDed in its WHERE clause");
   }
-  if (c.inner_keys.empty())
+  if (c.inner_keys.empty() && c.cmp_op.empty())
     return ErrAt(pos, "correlated subquery is not supported: outer columns may only be used in "
                       "'=' conditions of its WHERE clause");
   if (!filters.empty()) {
@@ -162,12 +173,40 @@ Result<ExprPtr> Binder::BindCorrelated(const AstExpr& e, const ExprCtx& ctx) {
       if (item.expr->kind != AstKind::kStar) {
         SL_RETURN_IF_ERROR(BindExpr(*item.expr, sc).status());
       }
+    if (!c.cmp_op.empty()) {
+      // Some inner x of the outer row's group with x <op> v: decided by the group's min and max
+      // of x (NULLs ignored): <> min or max differs; < and <= the min; > and >= the max.
+      SL_ASSIGN_OR_RETURN(auto min_fn, ResolveAggregate("min", {c.inner_cmp->type}, false));
+      SL_ASSIGN_OR_RETURN(auto max_fn, ResolveAggregate("max", {c.inner_cmp->type}, false));
+      plan = MakeLeftJoin(plan,
+                          MakeGroupBy(c.inner, c.inner_keys,
+                                      {AggregateCall{min_fn, {c.inner_cmp}, nullptr},
+                                       AggregateCall{max_fn, {c.inner_cmp}, nullptr}}),
+                          c.outer_keys);
+      ExprPtr lo = col(base + static_cast<int>(k)), hi = col(base + static_cast<int>(k) + 1);
+      ExprPtr cond;
+      if (c.cmp_op == "<>") {
+        SL_ASSIGN_OR_RETURN(ExprPtr a1, Compare("<>", lo, c.outer_cmp, e.pos));
+        SL_ASSIGN_OR_RETURN(ExprPtr a2, Compare("<>", hi, c.outer_cmp, e.pos));
+        cond = MakeNode(ExprKind::kOr, DataType::Boolean(), e.pos, {a1, a2});
+      } else {
+        bool uses_min = c.cmp_op[0] == '<';
+        SL_ASSIGN_OR_RETURN(cond, Compare(c.cmp_op, uses_min ? lo : hi, c.outer_cmp, e.pos));
+      }
+      ExprPtr exists = MakeNode(ExprKind::kCoalesce, DataType::Boolean(), e.pos,
+                                {cond, MakeLiteral(Value::Boolean(false))});
+      if (e.negated) return MakeNode(ExprKind::kNot, DataType::Boolean(), e.pos, {exists});
+      return exists;
+    }
     plan = MakeLeftJoin(plan, MakeGroupBy(c.inner, c.inner_keys, {}), c.outer_keys);
     auto n = MakeNode(ExprKind::kIsNull, DataType::Boolean(), e.pos, {col(base)});
     const_cast<Expr*>(n.get())->negated = !e.negated;
     return n;
   }
 
+  if (!c.cmp_op.empty())
+    return ErrAt(e.pos, "correlated subquery condition is not supported: outer columns may only be "
+                        "compared with '=' to subquery columns outside EXISTS");
   if (spec->items.size() != 1 || spec->items[0].expr->kind == AstKind::kStar)
     return ErrAt(e.pos, fmt::format("{} subquery must return one column",
                                     e.kind == AstKind::kSubquery ? "scalar" : "IN"));

@@ -88,6 +88,44 @@ class GroupTable {
       gids[i] = Lookup(cols, i, hashes_[i]);
     }
   }
+  // The group of each row (UINT32_MAX when absent), inserting nothing (hash join probes).
+  // `hashes` is the caller's scratch, so many threads may probe one table at once.
+  // REQUIRES: cols have the key types of the table.
+  void Find(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids,
+            std::vector<uint64_t>& hashes) const {
+    hashes.resize(n);
+    for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes.data(), k == 0);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 16 < n) __builtin_prefetch(&slots_[hashes[i + 16] & mask]);
+      const uint64_t h = hashes[i], tag = h & kTagMask;
+      uint32_t found = UINT32_MAX;
+      for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
+        const uint64_t e = slots_[slot];
+        if (e == 0) break;
+        if ((e & kTagMask) != tag) continue;
+        const uint32_t g = static_cast<uint32_t>(e) - 1;
+        bool same = true;
+        for (size_t k = 0; same && k < cols.size(); ++k) same = SameKey(*cols[k], i, keys_[k], g);
+        if (same) {
+          found = g;
+          break;
+        }
+      }
+      gids[i] = found;
+    }
+  }
+  // Bytes the table holds (slots, per-group hashes and stored keys), for the memory limit.
+  int64_t MemoryBytes() const {
+    int64_t b = static_cast<int64_t>(slots_.capacity() + group_hash_.capacity() + hashes_.capacity()) * 8 +
+                static_cast<int64_t>(direct_gid_.capacity()) * 4;
+    for (const auto& k : keys_) {
+      b += static_cast<int64_t>(count_ * std::max<size_t>(k.type().byte_width(), 8));
+      if (k.type().id == TypeId::kVarchar && count_ > 0)
+        for (size_t g = 0; g < count_; ++g) b += static_cast<int64_t>(k.data<std::string_view>()[g].size());
+    }
+    return b;
+  }
   // Ensures the no-key table has its one group (a global aggregate of no rows).
   void EnsureGlobalGroup() {
     if (keys_.empty() && count_ == 0) count_ = 1;

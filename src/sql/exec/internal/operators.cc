@@ -61,6 +61,19 @@ Status QueryContext::Reserve(int64_t bytes) {
   return Status::OK();
 }
 
+Result<std::shared_ptr<const JoinBuild>> QueryContext::SharedJoinBuild(
+    const PlanNode* node, const std::function<Result<std::shared_ptr<const JoinBuild>>()>& make) {
+  BuildSlot* slot;
+  {
+    MutexLock lock(mu_);
+    auto& s = builds_[node];
+    if (!s) s = std::make_unique<BuildSlot>();
+    slot = s.get();
+  }
+  std::call_once(slot->once, [&] { slot->result = make(); });
+  return slot->result;
+}
+
 NodeStats* QueryContext::StatsFor(const PlanNode* node) {
   MutexLock lock(mu_);
   auto& s = stats_[node];
@@ -95,6 +108,10 @@ namespace {
 bool IsPipeline(const PlanNode& p) {
   if (p.kind == PlanKind::kScan) return true;
   if (p.kind == PlanKind::kFilter || p.kind == PlanKind::kProject)
+    return IsPipeline(*p.children[0]);
+  // A hash join streams its probe (left) side: every worker probes the one shared build. Not
+  // RIGHT/FULL joins, whose unmatched build rows need every probe seen first.
+  if (p.kind == PlanKind::kJoin && p.join_type != JoinType::kRight && p.join_type != JoinType::kFull)
     return IsPipeline(*p.children[0]);
   return false;
 }
@@ -215,7 +232,7 @@ Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContex
     }
     case PlanKind::kAggregate: return MakeHashAggregateOp(p, ctx);
     case PlanKind::kJoin: {
-      SL_ASSIGN_OR_RETURN(auto left, BuildOperator(p.children[0], ctx));
+      SL_ASSIGN_OR_RETURN(auto left, BuildOperator(p.children[0], ctx, morsels, keep_dictionaries));
       return MakeHashJoinOp(p, std::move(left), ctx);
     }
     case PlanKind::kSort: return MakeSortOp(p, -1, ctx);

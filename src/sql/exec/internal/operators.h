@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -22,6 +23,10 @@ struct NodeStats {
   std::atomic<uint64_t> batches_skipped{0};  // by the scan's filters before their other columns
 };
 
+// The build side of a hash join once collected and keyed (hash_join_op.cc), shared by the
+// join's operators in every worker of a parallel pipeline.
+struct JoinBuild;
+
 // State shared by every operator of one query. Thread safety: methods are safe from any thread.
 class QueryContext {
  public:
@@ -40,6 +45,10 @@ class QueryContext {
   void Release(int64_t bytes) { used_.fetch_sub(bytes); }
   int64_t peak() const { return peak_.load(); }
   NodeStats* StatsFor(const PlanNode* node);
+  // The build of join `node`, made by `make` by the first caller (others wait for it) and
+  // shared with every later one; its error too.
+  Result<std::shared_ptr<const JoinBuild>> SharedJoinBuild(
+      const PlanNode* node, const std::function<Result<std::shared_ptr<const JoinBuild>>()>& make);
   // REQUIRES: no operator of the query is running (read after it, for EXPLAIN ANALYZE).
   const std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>>& all_stats() const
       SL_NO_THREAD_SAFETY_ANALYSIS {
@@ -54,6 +63,11 @@ class QueryContext {
   std::atomic<int64_t> peak_{0};
   Mutex mu_;
   std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_ SL_GUARDED_BY(mu_);
+  struct BuildSlot {
+    std::once_flag once;
+    Result<std::shared_ptr<const JoinBuild>> result = Status::Internal("join build not made");
+  };
+  std::unordered_map<const PlanNode*, std::unique_ptr<BuildSlot>> builds_ SL_GUARDED_BY(mu_);
 };
 
 class Operator {

@@ -117,6 +117,10 @@ struct Binder::Correlation {
   Scope scope;         // the subquery's FROM scope
   std::vector<ExprPtr> inner_keys;  // over `inner`
   std::vector<ExprPtr> outer_keys;  // over the outer plan
+  // At most one conjunct `inner_cmp <op> outer_cmp` with op one of <>, <, <=, >, >= (EXISTS
+  // only, TPC-H Q21): decided per key group from min/max of inner_cmp. cmp_op empty: none.
+  std::string cmp_op;
+  ExprPtr inner_cmp, outer_cmp;
 };
 
 }  // namespace saleslake::sql::internal
