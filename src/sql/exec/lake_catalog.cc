@@ -48,8 +48,9 @@ Value PartitionValueAs(const std::optional<std::string>& v, const DataType& type
 class LakeTable final : public Table {
  public:
   LakeTable(io::ObjectStore* store, std::shared_ptr<const catalog::TableMetadata> meta,
-            std::vector<catalog::DataFile> files)
-      : store_(store), meta_(std::move(meta)), files_(std::move(files)) {
+            std::vector<catalog::DataFile> files, int64_t snapshot = -2)
+      : store_(store), meta_(std::move(meta)), files_(std::move(files)),
+        snapshot_(snapshot == -2 ? meta_->current_snapshot_id : snapshot) {
     name_ = meta_->name();
     const Schema& s = meta_->schema();
     for (size_t i = 0; i < s.size(); ++i) {
@@ -63,6 +64,7 @@ class LakeTable final : public Table {
 
   const std::string& name() const override { return name_; }
   const Schema& schema() const override { return meta_->schema(); }
+  int64_t snapshot_id() const override { return snapshot_; }
 
   Result<std::vector<Morsel>> Morsels() const override {
     MutexLock lock(mu_);
@@ -313,6 +315,7 @@ class LakeTable final : public Table {
   io::ObjectStore* store_;
   std::shared_ptr<const catalog::TableMetadata> meta_;
   std::vector<catalog::DataFile> files_;
+  int64_t snapshot_;
   std::string name_;
   std::vector<bool> is_partition_;
   std::vector<int> data_columns_;
@@ -462,6 +465,11 @@ class LakeWriter final : public CatalogWriter {
     }).status();
   }
 
+  Result<std::vector<catalog::DataFile>> WriteFilesOf(const catalog::TableSpec& spec, const Schema& schema,
+                                                      const std::vector<Batch>& data) {
+    return WriteFiles(spec, schema, data);
+  }
+
   Status DropTable(const std::string& name, bool) override {
     return Status::NotImplemented("DROP TABLE '" + name + "': lake tables keep their history; "
                                   "remove them with the catalog tools");
@@ -554,6 +562,17 @@ Result<std::shared_ptr<Catalog>> OpenLakeCatalog(io::ObjectStore* store, catalog
 
 std::shared_ptr<CatalogWriter> MakeLakeCatalogWriter(io::ObjectStore* store, catalog::Catalog* cat) {
   return std::make_shared<LakeWriter>(store, cat);
+}
+
+std::shared_ptr<const Table> MakeLakeTable(io::ObjectStore* store,
+                                           std::shared_ptr<const catalog::TableMetadata> meta,
+                                           std::vector<catalog::DataFile> files, int64_t snapshot) {
+  return std::make_shared<LakeTable>(store, std::move(meta), std::move(files), snapshot);
+}
+
+Result<std::vector<catalog::DataFile>> WriteLakeFiles(io::ObjectStore* store, const catalog::TableSpec& spec,
+                                                      const Schema& schema, const std::vector<Batch>& data) {
+  return LakeWriter(store, nullptr).WriteFilesOf(spec, schema, data);
 }
 
 }  // namespace saleslake::sql
