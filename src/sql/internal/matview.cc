@@ -921,7 +921,7 @@ Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std:
   SL_RETURN_IF_ERROR(ctx.lake->CreateTable(spec).status());
   SL_RETURN_IF_ERROR(ctx.store->Put(kMarkerPrefix + base_name, base->name()));
   SL_ASSIGN_OR_RETURN(auto view, ctx.lake->LoadTable(base_name));
-  SL_ASSIGN_OR_RETURN(std::string msg, DoRefresh(ctx, view, true));
+  SL_ASSIGN_OR_RETURN(std::string msg, DoRefresh(ctx, view, false));
   std::string out = "CREATE MATERIALIZED VIEW: " + msg.substr(msg.find(':') + 2);
   if (!shape.incremental) out += "; notice: full refresh only (" + shape.why_not + ")";
   return out;
@@ -944,7 +944,9 @@ Result<std::vector<std::string>> ExplainRefresh(const MatViewContext& ctx, const
   out.push_back(fmt::format("base: {} snapshot {} (view reflects {})", base->name(), p.to_snapshot,
                             Prop(*view, kPropBaseSnapshot).empty() ? "none" : Prop(*view, kPropBaseSnapshot)));
   if (p.kind == RefreshPlan::Kind::kIncremental) {
-    for (const auto& f : p.added) out.push_back(fmt::format("  read {} ({} rows)", f.key, f.row_count));
+    for (size_t i = 0; i < p.added.size() && i < 10; ++i)
+      out.push_back(fmt::format("  read {} ({} rows)", p.added[i].key, p.added[i].row_count));
+    if (p.added.size() > 10) out.push_back(fmt::format("  ... and {} more file(s)", p.added.size() - 10));
     out.push_back("then merge into the view's groups and commit the view with the new base snapshot");
   } else if (p.kind == RefreshPlan::Kind::kFull) {
     out.push_back(fmt::format("read all {} file(s) of the base and rewrite the view", p.all.size()));
