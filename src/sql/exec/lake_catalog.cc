@@ -417,14 +417,7 @@ class LakeWriter final : public CatalogWriter {
       if (k == "format") {
         if (Lower(v) != "parquet") return Status::NotImplemented("CREATE TABLE AS writes PARQUET only, not '" + v + "'");
       } else if (k == "partitioned_by") {
-        size_t pos = 0;
-        while (pos <= v.size()) {
-          size_t comma = v.find(',', pos);
-          std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          if (!part.empty()) partition_keys.push_back(Lower(part));
-          if (comma == std::string::npos) break;
-          pos = comma + 1;
-        }
+        partition_keys = SplitPartitionList(v);
       } else if (k != "location" && k != "external_location") {
         return Status::InvalidArgument("unknown table property '" + k + "' (known: format, partitioned_by)");
       }
@@ -562,6 +555,19 @@ Result<std::shared_ptr<Catalog>> OpenLakeCatalog(io::ObjectStore* store, catalog
 
 std::shared_ptr<CatalogWriter> MakeLakeCatalogWriter(io::ObjectStore* store, catalog::Catalog* cat) {
   return std::make_shared<LakeWriter>(store, cat);
+}
+
+std::vector<std::string> SplitPartitionList(const std::string& v) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t comma = v.find(',', pos);
+    std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!part.empty()) out.push_back(Lower(part));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
 }
 
 std::shared_ptr<const Table> MakeLakeTable(io::ObjectStore* store,

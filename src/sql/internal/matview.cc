@@ -503,19 +503,6 @@ Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const c
   return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", rows.num_rows(), how);
 }
 
-std::vector<std::string> SplitList(const std::string& v) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= v.size()) {
-    size_t comma = v.find(',', pos);
-    std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (!part.empty()) out.push_back(Lower(part));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
-
 Status ValidateRefreshMode(const std::string& mode) {
   if (mode == "manual" || mode == "on_commit") return Status::OK();
   // rate(N minute[s]|hour[s]|day[s]), as EventBridge writes schedules.
@@ -531,10 +518,6 @@ Status ValidateRefreshMode(const std::string& mode) {
   return Status::InvalidArgument("refresh must be 'manual', 'on_commit' or 'rate(N minutes|hours|days)', not '" +
                                  mode + "'");
 }
-
-struct Listed {
-  std::shared_ptr<const catalog::TableMetadata> meta;
-};
 
 Result<std::vector<std::shared_ptr<const catalog::TableMetadata>>> AllViews(const MatViewContext& ctx) {
   std::vector<std::shared_ptr<const catalog::TableMetadata>> out;
@@ -885,7 +868,7 @@ Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std:
       mode = Lower(v);
       SL_RETURN_IF_ERROR(ValidateRefreshMode(mode));
     } else if (k == "partitioned_by") {
-      partition_keys = SplitList(v);
+      partition_keys = SplitPartitionList(v);
     } else if (k != "format" || Lower(v) != "parquet") {
       return Status::InvalidArgument("unknown materialized view property '" + k +
                                      "' (known: partitioned_by, refresh, format = 'PARQUET')");
