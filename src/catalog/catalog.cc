@@ -630,6 +630,23 @@ Result<CommitResult> Catalog::Commit(std::string_view table, const ChangeFn& fn)
                          " attempts: " + last.message());
 }
 
+Status Catalog::DropTable(std::string_view name) {
+  SL_RETURN_IF_ERROR(ValidateTableName(name));
+  Impl& im = *impl_;
+  SL_ASSIGN_OR_RETURN(auto versions, im.Versions(name));
+  if (versions.empty()) return Status::NotFound("table '" + std::string(name) + "' not found");
+  for (int64_t v : versions) {
+    Status s = im.store->Delete(im.MetadataDir(name) + VersionName(v));
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  SL_ASSIGN_OR_RETURN(auto rest, im.store->List(im.TableDir(name)));
+  for (const io::ObjectInfo& o : rest) {
+    Status s = im.store->Delete(o.key);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  return Status::OK();
+}
+
 Result<CommitResult> Catalog::ExpireSnapshots(std::string_view table) {
   return Commit(table, [](const TableMetadata&) -> Result<TableChange> {
     TableChange c;

@@ -239,6 +239,11 @@ class Catalog {
   using ChangeFn = std::function<Result<TableChange>(const TableMetadata& base)>;
   Result<CommitResult> Commit(std::string_view table, const ChangeFn& fn);
 
+  // Removes the table from the catalog: its metadata versions (the newest last, so a crash
+  // midway leaves the table whole at its latest version), then its snapshots and manifests.
+  // Data files are not touched (their owner deletes them). kNotFound when there is no such table.
+  Status DropTable(std::string_view name);
+
   // Drops expired snapshots now (normally done at every commit). Returns the version current
   // afterwards.
   Result<CommitResult> ExpireSnapshots(std::string_view table);

@@ -12,6 +12,7 @@
 #include "etl/internal/bookmark.h"
 #include "etl/internal/job_lock.h"
 #include "etl/internal/run.h"
+#include "sql/sql.h"
 
 namespace saleslake::etl {
 namespace {
@@ -204,6 +205,13 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     return committed.status();
   }
   report.snapshot_id = committed->metadata->current_snapshot_id;
+  // Materialized views with refresh = 'on_commit' follow the commit; a failed refresh leaves
+  // the view's previous version (stale, SHOW MATERIALIZED VIEWS says so) and warns.
+  if (committed->committed) {
+    auto refreshed = sql::RefreshOnCommitViews(&run.store, &run.cat, job.target_table);
+    if (!refreshed.ok())
+      report.alerts.push_back({"warn", "view_refresh_failed", 1, 0, refreshed.status().message()});
+  }
   report.status = report.alerts.empty() ? "succeeded" : "warned";
   return report;
 }

@@ -6,6 +6,7 @@
 
 #include "sql/exec/executor.h"
 #include "sql/exec/lake_catalog.h"
+#include "sql/internal/matview.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
 #include "sql/planner/binder.h"
@@ -59,7 +60,43 @@ std::string PropertyText(const AstExpr& e) {
   return "";
 }
 
+// The SELECT text after "AS" of a CREATE [MATERIALIZED] VIEW.
+std::string QueryText(std::string_view sql, const Statement& st) {
+  std::string text(sql);
+  size_t q = st.query->pos.line == 1 ? st.query->pos.column - 1 : 0;
+  if (st.query->pos.line != 1) {
+    size_t line = 1;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (line == st.query->pos.line) {
+        q = i + st.query->pos.column - 1;
+        break;
+      }
+      if (text[i] == '\n') ++line;
+    }
+  }
+  std::string body = text.substr(std::min(q, text.size()));
+  while (!body.empty() && (body.back() == ';' || std::isspace(static_cast<unsigned char>(body.back())))) body.pop_back();
+  return body;
+}
+
+internal::MatViewContext MatViewCtx(io::ObjectStore* store, catalog::Catalog* lake, const EngineOptions& o) {
+  internal::MatViewContext ctx;
+  ctx.store = store;
+  ctx.lake = lake;
+  ctx.catalog = o.catalog.get();
+  ctx.exec = o.exec;
+  ctx.max_staleness_ms = o.materialized_view_max_staleness_ms;
+  return ctx;
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> RefreshOnCommitViews(io::ObjectStore* store, catalog::Catalog* catalog,
+                                                      std::string_view table) {
+  EngineOptions o;
+  SL_ASSIGN_OR_RETURN(o.catalog, OpenLakeCatalog(store, catalog));
+  return internal::RefreshOnCommit(MatViewCtx(store, catalog, o), std::string(table));
+}
 
 Engine::~Engine() = default;
 
@@ -72,7 +109,10 @@ Result<std::unique_ptr<Engine>> Engine::OpenLake(io::ObjectStore* store, catalog
                                                  EngineOptions options) {
   SL_ASSIGN_OR_RETURN(options.catalog, OpenLakeCatalog(store, catalog));
   options.writer = MakeLakeCatalogWriter(store, catalog);
-  return Open(std::move(options));
+  SL_ASSIGN_OR_RETURN(auto engine, Open(std::move(options)));
+  engine->store_ = store;
+  engine->lake_ = catalog;
+  return engine;
 }
 
 Status Engine::CreateTable(const std::string& name, const Schema& schema,
@@ -92,8 +132,12 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
   auto t0 = std::chrono::steady_clock::now();
   SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
   StatementResult out;
+  std::vector<std::string> mv_notes;  // EXPLAIN: which materialized view answered, and why not others
   auto plan_query = [&](const sql::Query& q) -> Result<PlanPtr> {
     SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(q, *options_.catalog));
+    if (lake_ && options_.use_materialized_views) {
+      SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(MatViewCtx(store_, lake_, options_), plan, &mv_notes));
+    }
     if (options_.optimize) {
       SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
     }
@@ -116,6 +160,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
           rows.push_back({text.substr(pos, nl - pos)});
           pos = nl + 1;
         }
+        for (const auto& n : mv_notes) rows.push_back({n});
       } else {
         ExecOptions opts = options_.exec;
         opts.collect_stats = true;
@@ -175,29 +220,61 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
       if (!options_.writer) return Status::NotImplemented("CREATE VIEW needs a writable catalog");
       // Validate the view now so that a broken view is never stored.
       SL_RETURN_IF_ERROR(plan_query(*st->query).status());
-      // Store the SELECT text after "AS".
-      std::string text(sql);
-      size_t q = st->query->pos.line == 1 ? st->query->pos.column - 1 : 0;
-      if (st->query->pos.line != 1) {
-        size_t line = 1;
-        for (size_t i = 0; i < text.size(); ++i) {
-          if (line == st->query->pos.line) {
-            q = i + st->query->pos.column - 1;
-            break;
-          }
-          if (text[i] == '\n') ++line;
-        }
-      }
-      std::string body = text.substr(std::min(q, text.size()));
-      while (!body.empty() && (body.back() == ';' || std::isspace(static_cast<unsigned char>(body.back())))) body.pop_back();
-      SL_RETURN_IF_ERROR(options_.writer->CreateView(JoinName(st->name), body, st->or_replace));
+      SL_RETURN_IF_ERROR(options_.writer->CreateView(JoinName(st->name), QueryText(sql, *st), st->or_replace));
       out.has_rows = false;
       out.message = "CREATE VIEW";
+      break;
+    }
+    case Statement::Kind::kCreateMatView:
+    case Statement::Kind::kRefreshMatView:
+    case Statement::Kind::kDropMatView:
+    case Statement::Kind::kShowMatViews:
+    case Statement::Kind::kExplainRefresh: {
+      if (!lake_) return Status::NotImplemented("materialized views need a lake engine (Engine::OpenLake)");
+      auto ctx = MatViewCtx(store_, lake_, options_);
+      std::string name = JoinName(st->name);
+      out.has_rows = false;
+      if (st->kind == Statement::Kind::kCreateMatView) {
+        std::vector<std::pair<std::string, std::string>> props;
+        for (const auto& [k, v] : st->properties) props.emplace_back(k, PropertyText(*v));
+        SL_ASSIGN_OR_RETURN(out.message, internal::CreateMaterializedView(ctx, name, QueryText(sql, *st), props,
+                                                                          st->if_not_exists));
+      } else if (st->kind == Statement::Kind::kRefreshMatView) {
+        SL_ASSIGN_OR_RETURN(out.message, internal::RefreshMaterializedView(ctx, name, st->full));
+      } else if (st->kind == Statement::Kind::kDropMatView) {
+        SL_RETURN_IF_ERROR(internal::DropMaterializedView(ctx, name, st->if_exists));
+        out.message = "DROP MATERIALIZED VIEW";
+      } else if (st->kind == Statement::Kind::kShowMatViews) {
+        SL_ASSIGN_OR_RETURN(auto shown, internal::ShowMaterializedViews(ctx));
+        out.result = TextResult(shown.first, shown.second);
+        out.has_rows = true;
+      } else {
+        SL_ASSIGN_OR_RETURN(auto lines, internal::ExplainRefresh(ctx, name));
+        std::vector<std::vector<std::string>> rows;
+        for (auto& l : lines) rows.push_back({l});
+        out.result = TextResult({"Refresh Plan"}, rows);
+        out.has_rows = true;
+      }
       break;
     }
     case Statement::Kind::kDropView:
     case Statement::Kind::kDropTable: {
       if (!options_.writer) return Status::NotImplemented("DROP needs a writable catalog");
+      if (lake_) {
+        auto ctx = MatViewCtx(store_, lake_, options_);
+        std::string name = JoinName(st->name);
+        if (internal::IsMaterializedView(ctx, name))
+          return Status::InvalidArgument("'" + name + "' is a materialized view: use DROP MATERIALIZED VIEW");
+        if (st->kind == Statement::Kind::kDropTable) {
+          SL_ASSIGN_OR_RETURN(auto deps, internal::DependentViews(ctx, name));
+          if (!deps.empty()) {
+            std::string list;
+            for (const auto& d : deps) list += (list.empty() ? "" : ", ") + d;
+            return Status::InvalidArgument("cannot drop table '" + name + "': materialized views depend on it (" +
+                                           list + "); drop them first");
+          }
+        }
+      }
       if (st->kind == Statement::Kind::kDropView) {
         SL_RETURN_IF_ERROR(options_.writer->DropView(JoinName(st->name), st->if_exists));
         out.message = "DROP VIEW";
@@ -261,6 +338,10 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
         }
         SL_RETURN_IF_ERROR(options_.writer->InsertInto(name, shaped.schema, shaped.batches));
         out.message = fmt::format("INSERT: {} rows", rows);
+        if (lake_) {  // views with refresh = 'on_commit' follow the commit
+          SL_ASSIGN_OR_RETURN(auto refreshed, internal::RefreshOnCommit(MatViewCtx(store_, lake_, options_), name));
+          for (const auto& r : refreshed) out.message += "; " + r;
+        }
       }
       out.has_rows = false;
       break;
@@ -373,6 +454,9 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
   SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
   if (st->kind == Statement::Kind::kQuery) {
     SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, *options_.catalog));
+    if (lake_ && options_.use_materialized_views) {
+      SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(MatViewCtx(store_, lake_, options_), plan, nullptr));
+    }
     if (options_.optimize) {
       SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
     }

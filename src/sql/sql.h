@@ -45,6 +45,10 @@ struct EngineOptions {
   std::shared_ptr<CatalogWriter> writer;   // optional (DDL)
   ExecOptions exec;
   bool optimize = true;
+  // Answer aggregations from fresh materialized views (lake engines only; EXPLAIN says which).
+  bool use_materialized_views = true;
+  // ...and from views whose base moved on at most this long ago (0 = only fresh views).
+  int64_t materialized_view_max_staleness_ms = 0;
 };
 
 struct StatementResult {
@@ -127,7 +131,15 @@ class Engine {
  private:
   explicit Engine(EngineOptions options) : options_(std::move(options)) {}
   EngineOptions options_;
+  io::ObjectStore* store_ = nullptr;  // set by OpenLake (materialized views)
+  catalog::Catalog* lake_ = nullptr;
 };
+
+// Refreshes the materialized views over `table` whose refresh mode is 'on_commit' (call it after
+// a commit to `table`, as the ETL does); one line per view refreshed. A failed refresh leaves that
+// view's previous version and returns its error.
+Result<std::vector<std::string>> RefreshOnCommitViews(io::ObjectStore* store, catalog::Catalog* catalog,
+                                                      std::string_view table);
 
 // Every SQL function name the engine knows (the REPL completes them).
 std::vector<std::string> FunctionNames();

@@ -48,8 +48,9 @@ Value PartitionValueAs(const std::optional<std::string>& v, const DataType& type
 class LakeTable final : public Table {
  public:
   LakeTable(io::ObjectStore* store, std::shared_ptr<const catalog::TableMetadata> meta,
-            std::vector<catalog::DataFile> files)
-      : store_(store), meta_(std::move(meta)), files_(std::move(files)) {
+            std::vector<catalog::DataFile> files, int64_t snapshot = -2)
+      : store_(store), meta_(std::move(meta)), files_(std::move(files)),
+        snapshot_(snapshot == -2 ? meta_->current_snapshot_id : snapshot) {
     name_ = meta_->name();
     const Schema& s = meta_->schema();
     for (size_t i = 0; i < s.size(); ++i) {
@@ -63,6 +64,7 @@ class LakeTable final : public Table {
 
   const std::string& name() const override { return name_; }
   const Schema& schema() const override { return meta_->schema(); }
+  int64_t snapshot_id() const override { return snapshot_; }
 
   Result<std::vector<Morsel>> Morsels() const override {
     MutexLock lock(mu_);
@@ -313,6 +315,7 @@ class LakeTable final : public Table {
   io::ObjectStore* store_;
   std::shared_ptr<const catalog::TableMetadata> meta_;
   std::vector<catalog::DataFile> files_;
+  int64_t snapshot_;
   std::string name_;
   std::vector<bool> is_partition_;
   std::vector<int> data_columns_;
@@ -414,14 +417,7 @@ class LakeWriter final : public CatalogWriter {
       if (k == "format") {
         if (Lower(v) != "parquet") return Status::NotImplemented("CREATE TABLE AS writes PARQUET only, not '" + v + "'");
       } else if (k == "partitioned_by") {
-        size_t pos = 0;
-        while (pos <= v.size()) {
-          size_t comma = v.find(',', pos);
-          std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-          if (!part.empty()) partition_keys.push_back(Lower(part));
-          if (comma == std::string::npos) break;
-          pos = comma + 1;
-        }
+        partition_keys = SplitPartitionList(v);
       } else if (k != "location" && k != "external_location") {
         return Status::InvalidArgument("unknown table property '" + k + "' (known: format, partitioned_by)");
       }
@@ -460,6 +456,11 @@ class LakeWriter final : public CatalogWriter {
       ch.add_files = files;
       return ch;
     }).status();
+  }
+
+  Result<std::vector<catalog::DataFile>> WriteFilesOf(const catalog::TableSpec& spec, const Schema& schema,
+                                                      const std::vector<Batch>& data) {
+    return WriteFiles(spec, schema, data);
   }
 
   Status DropTable(const std::string& name, bool) override {
@@ -554,6 +555,30 @@ Result<std::shared_ptr<Catalog>> OpenLakeCatalog(io::ObjectStore* store, catalog
 
 std::shared_ptr<CatalogWriter> MakeLakeCatalogWriter(io::ObjectStore* store, catalog::Catalog* cat) {
   return std::make_shared<LakeWriter>(store, cat);
+}
+
+std::vector<std::string> SplitPartitionList(const std::string& v) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t comma = v.find(',', pos);
+    std::string part = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (!part.empty()) out.push_back(Lower(part));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::shared_ptr<const Table> MakeLakeTable(io::ObjectStore* store,
+                                           std::shared_ptr<const catalog::TableMetadata> meta,
+                                           std::vector<catalog::DataFile> files, int64_t snapshot) {
+  return std::make_shared<LakeTable>(store, std::move(meta), std::move(files), snapshot);
+}
+
+Result<std::vector<catalog::DataFile>> WriteLakeFiles(io::ObjectStore* store, const catalog::TableSpec& spec,
+                                                      const Schema& schema, const std::vector<Batch>& data) {
+  return LakeWriter(store, nullptr).WriteFilesOf(spec, schema, data);
 }
 
 }  // namespace saleslake::sql

@@ -28,4 +28,18 @@ Result<std::shared_ptr<Catalog>> OpenLakeCatalog(io::ObjectStore* store, catalog
 // (the catalog keeps history; drop files with the catalog tools).
 std::shared_ptr<CatalogWriter> MakeLakeCatalogWriter(io::ObjectStore* store, catalog::Catalog* catalog);
 
+// "region,month" (a partitioned_by property as text) -> {"region", "month"}, lower-cased.
+std::vector<std::string> SplitPartitionList(const std::string& v);
+
+// A table over exactly `files` of `meta` (one snapshot, or the files one commit added: the
+// incremental refresh of a materialized view scans those alone). snapshot_id() is `snapshot`.
+std::shared_ptr<const Table> MakeLakeTable(io::ObjectStore* store,
+                                           std::shared_ptr<const catalog::TableMetadata> meta,
+                                           std::vector<catalog::DataFile> files, int64_t snapshot);
+
+// Writes `data` (columns named as in `spec.schema`, any order) as ZSTD Parquet files under
+// spec.location, one per Hive partition, as CREATE TABLE AS does; returns them for a commit.
+Result<std::vector<catalog::DataFile>> WriteLakeFiles(io::ObjectStore* store, const catalog::TableSpec& spec,
+                                                      const Schema& schema, const std::vector<Batch>& data);
+
 }  // namespace saleslake::sql

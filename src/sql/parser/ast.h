@@ -179,10 +179,13 @@ struct Statement {
   enum class Kind : uint8_t {
     kQuery, kExplain, kCreateTableAs, kCreateView, kInsert, kDropTable, kDropView, kShowTables,
     kShowColumns,
+    // Materialized views (sql/internal/matview.h).
+    kCreateMatView, kRefreshMatView, kDropMatView, kShowMatViews, kExplainRefresh,
   } kind = Kind::kQuery;
   SourcePos pos;
   std::unique_ptr<Query> query;    // kQuery, kExplain, kCreateTableAs, kCreateView, kInsert
   bool analyze = false;            // EXPLAIN ANALYZE
+  bool full = false;               // REFRESH MATERIALIZED VIEW ... FULL
   std::vector<std::string> name;   // target table / view
   bool or_replace = false;
   bool if_exists = false;

@@ -1037,6 +1037,12 @@ Result<std::unique_ptr<Statement>> Parser::Statement_() {
   auto st = std::make_unique<Statement>();
   st->pos = Peek().pos;
   if (AcceptKw("explain")) {
+    if (AcceptKw("refresh")) {  // EXPLAIN REFRESH [MATERIALIZED VIEW] name
+      st->kind = Statement::Kind::kExplainRefresh;
+      if (AcceptKw("materialized")) SL_RETURN_IF_ERROR(ExpectKw("view"));
+      SL_ASSIGN_OR_RETURN(st->name, QualifiedName());
+      return st;
+    }
     st->kind = Statement::Kind::kExplain;
     st->analyze = AcceptKw("analyze");
     SL_ASSIGN_OR_RETURN(st->query, ParseQuery());
@@ -1055,8 +1061,10 @@ Result<std::unique_ptr<Statement>> Parser::Statement_() {
       return st;
     }
     if (st->or_replace) return Unexpected("VIEW after CREATE OR REPLACE");
-    SL_RETURN_IF_ERROR(ExpectKw("table"));
-    st->kind = Statement::Kind::kCreateTableAs;
+    // CREATE MATERIALIZED VIEW takes the same IF NOT EXISTS, WITH (...) and AS as CREATE TABLE.
+    bool matview = AcceptKw("materialized");
+    SL_RETURN_IF_ERROR(ExpectKw(matview ? "view" : "table"));
+    st->kind = matview ? Statement::Kind::kCreateMatView : Statement::Kind::kCreateTableAs;
     if (AcceptKw("if")) {
       SL_RETURN_IF_ERROR(ExpectKw("not"));
       SL_RETURN_IF_ERROR(ExpectKw("exists"));
@@ -1103,8 +1111,19 @@ Result<std::unique_ptr<Statement>> Parser::Statement_() {
     SL_ASSIGN_OR_RETURN(st->query, ParseQuery());
     return st;
   }
+  if (AcceptKw("refresh")) {
+    SL_RETURN_IF_ERROR(ExpectKw("materialized"));
+    SL_RETURN_IF_ERROR(ExpectKw("view"));
+    st->kind = Statement::Kind::kRefreshMatView;
+    SL_ASSIGN_OR_RETURN(st->name, QualifiedName());
+    st->full = AcceptKw("full");
+    return st;
+  }
   if (AcceptKw("drop")) {
-    if (AcceptKw("view")) {
+    if (AcceptKw("materialized")) {
+      SL_RETURN_IF_ERROR(ExpectKw("view"));
+      st->kind = Statement::Kind::kDropMatView;
+    } else if (AcceptKw("view")) {
       st->kind = Statement::Kind::kDropView;
     } else {
       SL_RETURN_IF_ERROR(ExpectKw("table"));
@@ -1118,6 +1137,11 @@ Result<std::unique_ptr<Statement>> Parser::Statement_() {
     return st;
   }
   if (AcceptKw("show")) {
+    if (AcceptKw("materialized")) {
+      SL_RETURN_IF_ERROR(ExpectKw("views"));
+      st->kind = Statement::Kind::kShowMatViews;
+      return st;
+    }
     if (AcceptKw("tables")) {
       st->kind = Statement::Kind::kShowTables;
       if (AcceptKw("like")) {
@@ -1140,7 +1164,7 @@ Result<std::unique_ptr<Statement>> Parser::Statement_() {
   }
   if (!(IsKw("select") || IsKw("with") || IsKw("values") || IsKw("table") || IsOp("(")))
     return Unexpected("a statement (SELECT, WITH, VALUES, EXPLAIN, CREATE, INSERT, DROP, SHOW, "
-                      "DESCRIBE)");
+                      "DESCRIBE, REFRESH)");
   st->kind = Statement::Kind::kQuery;
   SL_ASSIGN_OR_RETURN(st->query, ParseQuery());
   return st;

@@ -72,6 +72,9 @@ class Table {
     std::vector<size_t> columns;
     std::function<bool(Batch&)> any_row;
   };
+  // The catalog snapshot the table reads (materialized views compare it with the snapshot a
+  // view reflects); -1 for tables without snapshots.
+  virtual int64_t snapshot_id() const { return -1; }
   virtual Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns,
                                   const StatsFilter& /*may_match*/, const RowFilter* /*row_filter*/,
                                   PartCounts* /*counts*/,

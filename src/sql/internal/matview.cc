@@ -1,0 +1,1026 @@
+#include "sql/internal/matview.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sql/exec/executor.h"
+#include "sql/exec/lake_catalog.h"
+#include "sql/optimizer/optimizer.h"
+#include "sql/parser/parser.h"
+#include "sql/planner/binder.h"
+
+namespace saleslake::sql::internal {
+
+namespace {
+
+constexpr const char* kMarkerPrefix = "queries/materialized_views/";
+constexpr const char* kPropSql = "matview.sql";
+constexpr const char* kPropBase = "matview.base";
+constexpr const char* kPropRefresh = "matview.refresh";
+constexpr const char* kPropBaseSnapshot = "matview.base_snapshot";
+constexpr const char* kPropRefreshedMs = "matview.refreshed_ms";
+constexpr const char* kPropLastRefresh = "matview.last_refresh";
+constexpr const char* kPropIncremental = "matview.incremental";
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool IEquals(std::string_view a, std::string_view b) { return Lower(std::string(a)) == Lower(std::string(b)); }
+
+std::string BaseName(const std::string& name) {
+  auto dot = name.rfind('.');
+  return Lower(dot == std::string::npos ? name : name.substr(dot + 1));
+}
+
+int64_t Now(const MatViewContext& ctx) {
+  if (ctx.clock) return ctx.clock();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Prop(const catalog::TableMetadata& m, const char* key) {
+  auto it = m.spec.properties.find(key);
+  return it == m.spec.properties.end() ? "" : it->second;
+}
+
+bool IsMatView(const catalog::TableMetadata& m) { return m.spec.properties.count(kPropSql) > 0; }
+
+// The base table resolved to a fixed set of files; every other name goes to the engine's catalog.
+class OverlayCatalog final : public Catalog {
+ public:
+  OverlayCatalog(const Catalog& inner, std::string name, std::shared_ptr<const Table> table)
+      : inner_(inner), name_(Lower(std::move(name))), table_(std::move(table)) {}
+  Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
+    if (BaseName(name) == name_) return table_;
+    return inner_.GetTable(name);
+  }
+  std::optional<ViewDefinition> GetView(const std::string& name) const override {
+    if (BaseName(name) == name_) return std::nullopt;
+    return inner_.GetView(name);
+  }
+  std::vector<std::string> ListTables() const override { return inner_.ListTables(); }
+
+ private:
+  const Catalog& inner_;
+  std::string name_;
+  std::shared_ptr<const Table> table_;
+};
+
+// ---------------------------------------------------------------- the view's shape
+
+enum class StateKind : uint8_t { kKey, kCount, kSum, kMin, kMax, kAvg, kHiddenSum, kHiddenCount };
+
+struct StateColumn {
+  std::string name;
+  StateKind kind = StateKind::kKey;
+  DataType type;
+  std::string canon;  // group: its expression text; aggregate: fn(args) over the base columns
+  int avg_sum = -1, avg_cnt = -1;  // kAvg: positions of its hidden columns
+};
+
+struct Shape {
+  PlanPtr plan;       // the bound definition (unoptimized)
+  PlanPtr state;      // the plan whose rows are stored (hidden avg columns added)
+  std::string base;   // base table name as the catalog spells it
+  bool incremental = false;
+  std::string why_not;
+  std::set<std::string> filters;  // conjuncts of the WHERE, as text
+  std::vector<StateColumn> columns;  // stored order
+};
+
+void Conjuncts(const ExprPtr& e, std::vector<ExprPtr>& out) {
+  if (e->kind == ExprKind::kAnd) {
+    for (const auto& a : e->args) Conjuncts(a, out);
+    return;
+  }
+  out.push_back(e);
+}
+
+bool HasSubquery(const Expr& e) {
+  if (e.kind == ExprKind::kScalarSubquery || e.kind == ExprKind::kInSubquery || e.kind == ExprKind::kExists)
+    return true;
+  for (const auto& a : e.args)
+    if (HasSubquery(*a)) return true;
+  return false;
+}
+
+// Walks Filter* down to a Scan; collects the filters' conjuncts. nullptr when something else.
+const PlanNode* ScanBelow(const PlanNode* n, std::vector<ExprPtr>* conj) {
+  while (n->kind == PlanKind::kFilter) {
+    Conjuncts(n->predicate, *conj);
+    n = n->children[0].get();
+  }
+  return n->kind == PlanKind::kScan ? n : nullptr;
+}
+
+bool AnyNonDeterministic(const PlanNode& n) {
+  auto bad = [](const ExprPtr& e) { return e && !e->deterministic(); };
+  if (bad(n.predicate)) return true;
+  for (const auto& e : n.exprs) if (bad(e)) return true;
+  for (const auto& e : n.groups) if (bad(e)) return true;
+  for (const auto& e : n.scan_filters) if (bad(e)) return true;
+  for (const auto& a : n.aggregates) {
+    if (bad(a.filter)) return true;
+    for (const auto& e : a.args) if (bad(e)) return true;
+  }
+  for (const auto& r : n.rows) for (const auto& e : r) if (bad(e)) return true;
+  for (const auto& c : n.children) if (AnyNonDeterministic(*c)) return true;
+  return false;
+}
+
+// The tables the plan scans (lower-case names).
+void ScannedTables(const PlanNode& n, std::set<std::string>& out, std::string* first) {
+  if (n.kind == PlanKind::kScan && n.table) {
+    if (out.insert(Lower(n.table->name())).second && first->empty()) *first = n.table->name();
+  }
+  for (const auto& c : n.children) ScannedTables(*c, out, first);
+}
+
+std::string AggCanon(const std::string& fn, const std::vector<ExprPtr>& args) {
+  std::string s = fn + "(";
+  for (size_t i = 0; i < args.size(); ++i) s += (i ? ", " : "") + args[i]->ToString();
+  return s + ")";
+}
+
+// Binds `sql` over `catalog` and works out how the view is stored and refreshed.
+Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
+  SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
+  if (st->kind != Statement::Kind::kQuery || !st->query)
+    return Status::InvalidArgument("a materialized view is defined by a query");
+  Shape s;
+  SL_ASSIGN_OR_RETURN(s.plan, BindQuery(*st->query, catalog));
+  if (AnyNonDeterministic(*s.plan))
+    return Status::InvalidArgument(
+        "a materialized view cannot use non-deterministic functions (its refreshes would disagree "
+        "with each other)");
+  s.state = s.plan;
+  std::set<std::string> scanned;
+  std::string first;
+  ScannedTables(*s.plan, scanned, &first);
+  if (scanned.size() == 1) s.base = first;  // full-only views need their one base for freshness
+  auto full_only = [&](std::string why) -> Result<Shape> {
+    s.incremental = false;
+    s.why_not = std::move(why);
+    s.columns.clear();
+    for (const auto& o : s.plan->output) s.columns.push_back({o.name, StateKind::kKey, o.type, "", -1, -1});
+    return s;
+  };
+  // Project (SELECT list) over Aggregate over Filter* over Scan.
+  const PlanNode* top = s.plan.get();
+  if (top->kind != PlanKind::kProject) return full_only("the query is not SELECT ... GROUP BY over one table");
+  const PlanNode* agg = top->children[0].get();
+  if (agg->kind != PlanKind::kAggregate)
+    return full_only(agg->kind == PlanKind::kFilter ? "HAVING cannot be refreshed incrementally"
+                                                    : "the query is not SELECT ... GROUP BY over one table");
+  if (!agg->grouping_sets.empty() || agg->grouping_id)
+    return full_only("GROUPING SETS, ROLLUP and CUBE cannot be refreshed incrementally");
+  std::vector<ExprPtr> conj;
+  const PlanNode* scan = ScanBelow(agg->children[0].get(), &conj);
+  if (!scan) return full_only("only a single table (no joins, subqueries or views) is refreshed incrementally");
+  s.base = scan->table->name();
+  for (const auto& c : conj) {
+    if (HasSubquery(*c)) return full_only("a WHERE with subqueries cannot be refreshed incrementally");
+    s.filters.insert(c->ToString());
+  }
+  const size_t ng = agg->groups.size();
+  std::vector<bool> group_selected(ng, false);
+  auto state_agg = std::make_shared<PlanNode>(*agg);
+  auto state_top = std::make_shared<PlanNode>(*top);
+  std::vector<StateColumn> hidden;
+  for (size_t i = 0; i < top->exprs.size(); ++i) {
+    const ExprPtr& e = top->exprs[i];
+    const std::string& name = top->output[i].name;
+    if (e->kind != ExprKind::kColumn)
+      return full_only("select item '" + name + "' is an expression over aggregates; select the "
+                       "aggregates themselves to refresh incrementally");
+    size_t c = static_cast<size_t>(e->column);
+    if (c < ng) {
+      group_selected[c] = true;
+      s.columns.push_back({name, StateKind::kKey, e->type, agg->groups[c]->ToString(), -1, -1});
+      continue;
+    }
+    const AggregateCall& call = agg->aggregates[c - ng];
+    const std::string& fn = call.fn.name;
+    if (call.filter) return full_only("aggregate FILTER clauses cannot be refreshed incrementally");
+    if (call.fn.distinct && fn != "min" && fn != "max")
+      return full_only(fn + "(DISTINCT ...) cannot be refreshed incrementally");
+    StateColumn col{name, StateKind::kCount, e->type, AggCanon(fn, call.args), -1, -1};
+    if (fn == "count" || fn == "count_if") {
+      col.kind = StateKind::kCount;
+    } else if (fn == "sum") {
+      col.kind = StateKind::kSum;
+    } else if (fn == "min") {
+      col.kind = StateKind::kMin;
+    } else if (fn == "max") {
+      col.kind = StateKind::kMax;
+    } else if (fn == "avg") {
+      const DataType& a = call.fn.arg_types[0];
+      if (!a.is_integer() && a.id != TypeId::kDouble)
+        return full_only("avg over " + a.ToString() + " cannot be refreshed incrementally (integers and DOUBLE can)");
+      col.kind = StateKind::kAvg;
+      // sum(x) and count(x) ride along as hidden columns.
+      for (const char* hf : {"sum", "count"}) {
+        AggregateCall h;
+        SL_ASSIGN_OR_RETURN(h.fn, ResolveAggregate(hf, call.fn.arg_types, false));
+        h.args = call.args;
+        bool is_sum = std::string(hf) == "sum";
+        std::string hname = (is_sum ? "_mv_sum_" : "_mv_cnt_") + name;
+        state_agg->aggregates.push_back(h);
+        state_agg->output.push_back({hname, h.fn.return_type});
+        state_top->exprs.push_back(MakeColumn(static_cast<int>(state_agg->output.size() - 1), h.fn.return_type, hname));
+        state_top->output.push_back({hname, h.fn.return_type});
+        (is_sum ? col.avg_sum : col.avg_cnt) = static_cast<int>(top->exprs.size() + hidden.size());
+        hidden.push_back({hname, is_sum ? StateKind::kHiddenSum : StateKind::kHiddenCount, h.fn.return_type,
+                          AggCanon(hf, call.args), -1, -1});
+      }
+    } else {
+      return full_only(fn + " cannot be refreshed incrementally (count, count_if, sum, min, max and avg can)");
+    }
+    s.columns.push_back(col);
+  }
+  for (size_t g = 0; g < ng; ++g)
+    if (!group_selected[g])
+      return full_only("every GROUP BY expression must be selected for incremental refresh (" +
+                       agg->groups[g]->ToString() + " is not)");
+  for (auto& h : hidden) s.columns.push_back(std::move(h));
+  state_top->children[0] = state_agg;
+  s.state = state_top;
+  s.incremental = true;
+  return s;
+}
+
+Schema StoredSchema(const Shape& s) {
+  Schema out;
+  for (const auto& c : s.columns) out.fields.push_back(Field{c.name, c.type, true});
+  return out;
+}
+
+// ---------------------------------------------------------------- running
+
+Result<MaterializedResult> RunPlan(const MatViewContext& ctx, PlanPtr plan) {
+  SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
+  return ExecutePlan(plan, ctx.exec);
+}
+
+// The view's stored rows (state) over `table` (the base's files to aggregate).
+Result<MaterializedResult> StateRows(const MatViewContext& ctx, const std::string& sql, const std::string& base,
+                                     std::shared_ptr<const Table> table, const Schema& expect) {
+  OverlayCatalog overlay(*ctx.catalog, base, std::move(table));
+  SL_ASSIGN_OR_RETURN(Shape s, Analyze(sql, overlay));
+  SL_ASSIGN_OR_RETURN(MaterializedResult r, RunPlan(ctx, s.state));
+  if (expect.size() && !(StoredSchema(s) == expect))
+    return Status::Aborted("the query's columns changed since the view was built");
+  return r;
+}
+
+// Sets every avg column to sum / count from its hidden columns (NULL when the count is 0).
+void FinishAverages(const Shape& s, MaterializedResult& r) {
+  for (size_t c = 0; c < s.columns.size(); ++c) {
+    const StateColumn& col = s.columns[c];
+    if (col.kind != StateKind::kAvg) continue;
+    for (Batch& b : r.batches) {
+      ColumnVector out(DataType::Double(), std::max<size_t>(b.num_rows, 1));
+      out.Resize(b.num_rows);
+      const ColumnVector& sum = b.columns[static_cast<size_t>(col.avg_sum)];
+      const ColumnVector& cnt = b.columns[static_cast<size_t>(col.avg_cnt)];
+      for (size_t i = 0; i < b.num_rows; ++i) {
+        Value sv = GetValueAt(sum, i), cv = GetValueAt(cnt, i);
+        if (sv.is_null() || cv.is_null() || cv.int_value() == 0) {
+          out.SetNull(i);
+          continue;
+        }
+        double total = sv.type().id == TypeId::kDouble ? sv.double_value() : static_cast<double>(sv.int_value());
+        SetValueAt(out, i, Value::Double(total / static_cast<double>(cv.int_value())));
+      }
+      b.columns[c] = std::move(out);
+    }
+  }
+}
+
+// Old state + delta state, merged per group: counts and sums add up, min of mins, max of maxes.
+Result<MaterializedResult> MergeStates(const MatViewContext& ctx, const Shape& s, const Schema& schema,
+                                       std::vector<Batch> rows) {
+  auto table = MemoryTable::Make("_mv_merge", schema, std::move(rows));
+  auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
+  scan->table = table;
+  for (size_t i = 0; i < schema.size(); ++i) {
+    scan->scan_columns.push_back(static_cast<int>(i));
+    scan->output.push_back({schema[i].name, schema[i].type});
+  }
+  auto agg = std::make_shared<PlanNode>(PlanKind::kAggregate);
+  agg->children.push_back(scan);
+  std::vector<int> position(schema.size(), -1);  // stored column -> aggregate output
+  for (size_t i = 0; i < s.columns.size(); ++i) {
+    if (s.columns[i].kind != StateKind::kKey) continue;
+    position[i] = static_cast<int>(agg->groups.size());
+    agg->groups.push_back(MakeColumn(static_cast<int>(i), schema[i].type));
+    agg->output.push_back({schema[i].name, schema[i].type});
+  }
+  for (size_t i = 0; i < s.columns.size(); ++i) {
+    const char* fn = nullptr;
+    switch (s.columns[i].kind) {
+      case StateKind::kCount: case StateKind::kSum: case StateKind::kHiddenSum:
+      case StateKind::kHiddenCount: case StateKind::kAvg: fn = "sum"; break;
+      case StateKind::kMin: fn = "min"; break;
+      case StateKind::kMax: fn = "max"; break;
+      case StateKind::kKey: continue;
+    }
+    AggregateCall call;
+    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {schema[i].type}, false));
+    call.args.push_back(MakeColumn(static_cast<int>(i), schema[i].type));
+    position[i] = static_cast<int>(agg->groups.size() + agg->aggregates.size());
+    agg->aggregates.push_back(std::move(call));
+    agg->output.push_back({schema[i].name, agg->aggregates.back().fn.return_type});
+  }
+  auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+  proj->children.push_back(agg);
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const auto& o = agg->output[static_cast<size_t>(position[i])];
+    ExprPtr e = MakeColumn(position[i], o.type, o.name);
+    if (!(o.type == schema[i].type)) {  // sum(DOUBLE avg column) etc.: back to the stored type
+      auto c = std::make_shared<Expr>();
+      c->kind = ExprKind::kCast;
+      c->type = schema[i].type;
+      c->args.push_back(e);
+      e = c;
+    }
+    proj->exprs.push_back(e);
+    proj->output.push_back({schema[i].name, schema[i].type});
+  }
+  SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(proj, ctx.exec));
+  FinishAverages(s, r);
+  return r;
+}
+
+// Reads the view's stored rows, columns in `schema` order (by name).
+Result<std::vector<Batch>> ReadStored(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
+                                      const Schema& schema) {
+  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(*meta));
+  auto table = MakeLakeTable(ctx.store, meta, std::move(files), meta->current_snapshot_id);
+  auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
+  scan->table = table;
+  for (const auto& f : schema.fields) {
+    auto idx = table->schema().FindField(f.name);
+    if (!idx || !(table->schema()[*idx].type == f.type))
+      return Status::Aborted("stored column '" + f.name + "' changed");
+    scan->scan_columns.push_back(static_cast<int>(*idx));
+    scan->output.push_back({f.name, f.type});
+  }
+  SL_ASSIGN_OR_RETURN(MaterializedResult r, ExecutePlan(scan, ctx.exec));
+  return std::move(r.batches);
+}
+
+struct RefreshPlan {
+  enum class Kind : uint8_t { kUpToDate, kIncremental, kFull } kind = Kind::kFull;
+  std::string reason;
+  int64_t from_snapshot = 0, to_snapshot = 0;
+  std::vector<catalog::DataFile> added;  // incremental
+  std::vector<catalog::DataFile> all;    // the base's files at to_snapshot
+};
+
+Result<RefreshPlan> PlanRefresh(const MatViewContext& ctx, const catalog::TableMetadata& view,
+                                const catalog::TableMetadata& base, bool full) {
+  RefreshPlan p;
+  p.to_snapshot = base.current_snapshot_id;
+  SL_ASSIGN_OR_RETURN(p.all, ctx.lake->ListFiles(base));
+  std::string recorded = Prop(view, kPropBaseSnapshot);
+  if (full) {
+    p.reason = "FULL was asked for";
+    return p;
+  }
+  if (recorded.empty()) {
+    p.reason = "the view has never been built";
+    return p;
+  }
+  p.from_snapshot = std::stoll(recorded);
+  if (p.from_snapshot == p.to_snapshot) {
+    p.kind = RefreshPlan::Kind::kUpToDate;
+    p.reason = fmt::format("base table '{}' is still at snapshot {}", base.name(), p.to_snapshot);
+    return p;
+  }
+  std::string inc = Prop(view, kPropIncremental);
+  if (inc != "true") {
+    p.reason = "the view is full-refresh only: " + inc;
+    return p;
+  }
+  std::vector<catalog::DataFile> old_files;
+  if (p.from_snapshot > 0) {
+    auto old = ctx.lake->ListFiles(base, p.from_snapshot);
+    if (!old.ok()) {
+      p.reason = fmt::format("base snapshot {} is no longer retained ({})", p.from_snapshot, old.status().message());
+      return p;
+    }
+    old_files = std::move(*old);
+  }
+  std::set<std::string> now_keys, old_keys;
+  for (const auto& f : p.all) now_keys.insert(f.key);
+  size_t removed = 0;
+  for (const auto& f : old_files) {
+    old_keys.insert(f.key);
+    if (!now_keys.count(f.key)) ++removed;
+  }
+  if (removed > 0) {
+    p.reason = fmt::format("{} file(s) of base snapshot {} were replaced or deleted since (rows left the "
+                           "table; min/max and counts cannot be un-merged)", removed, p.from_snapshot);
+    return p;
+  }
+  for (const auto& f : p.all)
+    if (!old_keys.count(f.key)) p.added.push_back(f);
+  p.kind = RefreshPlan::Kind::kIncremental;
+  int64_t rows = 0;
+  for (const auto& f : p.added) rows += std::max<int64_t>(f.row_count, 0);
+  p.reason = fmt::format("base snapshot {} -> {}: {} file(s) added ({} rows), none removed", p.from_snapshot,
+                         p.to_snapshot, p.added.size(), rows);
+  return p;
+}
+
+Result<std::shared_ptr<const catalog::TableMetadata>> LoadView(const MatViewContext& ctx, const std::string& name) {
+  auto meta = ctx.lake->LoadTable(BaseName(name));
+  if (!meta.ok()) {
+    if (meta.status().code() == StatusCode::kNotFound)
+      return Status::NotFound("materialized view '" + name + "' not found");
+    return meta.status();
+  }
+  if (!IsMatView(**meta)) return Status::InvalidArgument("'" + name + "' is a table, not a materialized view");
+  return *meta;
+}
+
+// Writes `rows` as the view's new data and commits them with the base snapshot they reflect.
+Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, const Schema& schema,
+               const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how) {
+  SL_ASSIGN_OR_RETURN(auto files, WriteLakeFiles(ctx.store, view.spec, schema, rows));
+  catalog::TableChange ch;
+  ch.operation = "overwrite";
+  ch.remove_all_files = true;
+  ch.add_files = std::move(files);
+  ch.allow_empty = true;
+  ch.set_properties[kPropBaseSnapshot] = std::to_string(base_snapshot);
+  ch.set_properties[kPropRefreshedMs] = std::to_string(Now(ctx));
+  ch.set_properties[kPropLastRefresh] = how;
+  auto r = ctx.lake->CommitOnce(view, ch);
+  if (!r.ok() && r.status().code() == StatusCode::kAborted)
+    return Status::Aborted("materialized view '" + view.name() +
+                           "' was refreshed concurrently; nothing was changed (run REFRESH again)");
+  return r.status();
+}
+
+Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> view,
+                              bool full) {
+  std::string sql = Prop(*view, kPropSql);
+  std::string base_name = Prop(*view, kPropBase);
+  SL_ASSIGN_OR_RETURN(auto base, ctx.lake->LoadTable(base_name));
+  SL_ASSIGN_OR_RETURN(RefreshPlan p, PlanRefresh(ctx, *view, *base, full));
+  if (p.kind == RefreshPlan::Kind::kUpToDate) return "REFRESH MATERIALIZED VIEW: up to date (" + p.reason + ")";
+  SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, *ctx.catalog));
+  Schema schema = StoredSchema(shape);
+  if (p.kind == RefreshPlan::Kind::kIncremental) {
+    auto delta = StateRows(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), schema);
+    auto old = delta.ok() ? ReadStored(ctx, view, schema) : Result<std::vector<Batch>>(delta.status());
+    if (delta.ok() && old.ok()) {
+      std::vector<Batch> rows = std::move(*old);
+      for (auto& b : delta->batches) rows.push_back(std::move(b));
+      SL_ASSIGN_OR_RETURN(MaterializedResult merged, MergeStates(ctx, shape, schema, std::move(rows)));
+      std::string how = "incremental: " + p.reason;
+      SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how));
+      return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", merged.num_rows(), how);
+    }
+    Status why = delta.ok() ? old.status() : delta.status();
+    if (why.code() != StatusCode::kAborted) return why;
+    p.reason = why.message();  // the definition no longer matches what is stored: rebuild
+  }
+  SL_ASSIGN_OR_RETURN(MaterializedResult rows,
+                      StateRows(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.all, p.to_snapshot), {}));
+  if (shape.incremental) FinishAverages(shape, rows);
+  std::string how = "full: " + p.reason;
+  SL_RETURN_IF_ERROR(Publish(ctx, *view, StoredSchema(shape), rows.batches, p.to_snapshot, how));
+  return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", rows.num_rows(), how);
+}
+
+Status ValidateRefreshMode(const std::string& mode) {
+  if (mode == "manual" || mode == "on_commit") return Status::OK();
+  // rate(N minute[s]|hour[s]|day[s]), as EventBridge writes schedules.
+  if (mode.starts_with("rate(") && mode.ends_with(")")) {
+    std::string body = mode.substr(5, mode.size() - 6);
+    size_t sp = body.find(' ');
+    if (sp != std::string::npos && sp > 0 && std::all_of(body.begin(), body.begin() + static_cast<long>(sp), ::isdigit)) {
+      std::string unit = body.substr(sp + 1);
+      for (const char* u : {"minute", "minutes", "hour", "hours", "day", "days"})
+        if (unit == u) return Status::OK();
+    }
+  }
+  return Status::InvalidArgument("refresh must be 'manual', 'on_commit' or 'rate(N minutes|hours|days)', not '" +
+                                 mode + "'");
+}
+
+Result<std::vector<std::shared_ptr<const catalog::TableMetadata>>> AllViews(const MatViewContext& ctx) {
+  std::vector<std::shared_ptr<const catalog::TableMetadata>> out;
+  SL_ASSIGN_OR_RETURN(auto markers, ctx.store->List(kMarkerPrefix));
+  for (const auto& m : markers) {
+    std::string name = m.key.substr(std::string(kMarkerPrefix).size());
+    auto meta = ctx.lake->LoadTable(name);
+    if (meta.ok() && IsMatView(**meta)) out.push_back(*meta);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- rewrite
+
+// `e` (over the base table's columns) as an expression over the view's columns: a
+// sub-expression equal to a view key becomes that key's column. nullptr when a base column is
+// left over (the view does not keep it).
+ExprPtr Remap(const ExprPtr& e, const std::map<std::string, std::pair<int, DataType>>& keys) {
+  auto it = keys.find(e->ToString());
+  if (it != keys.end()) return MakeColumn(it->second.first, it->second.second);
+  if (e->kind == ExprKind::kColumn || e->subquery) return nullptr;
+  auto copy = std::make_shared<Expr>(*e);
+  for (auto& a : copy->args) {
+    a = Remap(a, keys);
+    if (!a) return nullptr;
+  }
+  return copy;
+}
+
+struct Candidate {
+  std::shared_ptr<const catalog::TableMetadata> meta;
+  Shape shape;
+};
+
+// The aggregation `agg` (over Filter* over the scan of the view's base) answered from `view`,
+// or the reason it cannot be.
+Result<PlanPtr> AnswerFrom(const MatViewContext& ctx, const PlanNode& agg, const std::vector<ExprPtr>& conj,
+                           const Candidate& view, std::string* why) {
+  const Shape& s = view.shape;
+  if (!s.incremental) {
+    *why = "full-refresh-only views are not used for rewrite (" + s.why_not + ")";
+    return PlanPtr();
+  }
+  if (!agg.grouping_sets.empty() || agg.grouping_id) {
+    *why = "GROUPING SETS / ROLLUP / CUBE";
+    return PlanPtr();
+  }
+  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(*view.meta));
+  auto table = MakeLakeTable(ctx.store, view.meta, std::move(files), view.meta->current_snapshot_id);
+  const Schema& vs = table->schema();
+  // View keys by expression text -> column of the view table.
+  std::map<std::string, std::pair<int, DataType>> keys;
+  std::map<std::string, std::pair<int, DataType>> states;  // aggregate canon -> column
+  for (const auto& c : s.columns) {
+    auto idx = vs.FindField(c.name);
+    if (!idx) {
+      *why = "stored column '" + c.name + "' is missing";
+      return PlanPtr();
+    }
+    auto entry = std::make_pair(static_cast<int>(*idx), vs[*idx].type);
+    if (c.kind == StateKind::kKey) keys.emplace(c.canon, entry);
+    else if (c.kind != StateKind::kAvg) states.emplace(c.canon, entry);
+  }
+  // Filters: the view's must all be in the query; the query's others must be on view keys.
+  std::set<std::string> qconj;
+  std::vector<ExprPtr> residual;
+  for (const auto& c : conj) qconj.insert(c->ToString());
+  for (const auto& f : s.filters)
+    if (!qconj.count(f)) {
+      *why = "its WHERE condition " + f + " is not in the query";
+      return PlanPtr();
+    }
+  for (const auto& c : conj) {
+    if (s.filters.count(c->ToString())) continue;
+    ExprPtr r = Remap(c, keys);
+    if (!r) {
+      *why = "filter " + c->ToString() + " is not on the view's grouping columns";
+      return PlanPtr();
+    }
+    residual.push_back(r);
+  }
+  auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
+  scan->table = table;
+  for (size_t i = 0; i < vs.size(); ++i) {
+    scan->scan_columns.push_back(static_cast<int>(i));
+    scan->output.push_back({vs[i].name, vs[i].type});
+  }
+  PlanPtr input = scan;
+  if (!residual.empty()) {
+    auto f = std::make_shared<PlanNode>(PlanKind::kFilter);
+    f->output = scan->output;
+    if (residual.size() == 1) {
+      f->predicate = residual[0];
+    } else {
+      auto a = std::make_shared<Expr>();
+      a->kind = ExprKind::kAnd;
+      a->type = DataType::Boolean();
+      a->args = residual;
+      f->predicate = a;
+    }
+    f->children.push_back(scan);
+    input = f;
+  }
+  auto agg2 = std::make_shared<PlanNode>(PlanKind::kAggregate);
+  agg2->children.push_back(input);
+  for (size_t g = 0; g < agg.groups.size(); ++g) {
+    ExprPtr r = Remap(agg.groups[g], keys);
+    if (!r) {
+      *why = "GROUP BY " + agg.groups[g]->ToString() + " is finer than the view's grouping";
+      return PlanPtr();
+    }
+    agg2->groups.push_back(r);
+    agg2->output.push_back(agg.output[g]);
+  }
+  // Each query aggregate from the view's states; `finish` builds its final expression over agg2.
+  auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+  proj->children.push_back(agg2);
+  for (size_t g = 0; g < agg.groups.size(); ++g)
+    proj->exprs.push_back(MakeColumn(static_cast<int>(g), agg.output[g].type, agg.output[g].name));
+  auto add_agg = [&](const char* fn, std::pair<int, DataType> col) -> Result<int> {
+    AggregateCall call;
+    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {col.second}, false));
+    call.args.push_back(MakeColumn(col.first, col.second));
+    agg2->aggregates.push_back(std::move(call));
+    agg2->output.push_back({fn, agg2->aggregates.back().fn.return_type});
+    return static_cast<int>(agg2->output.size() - 1);
+  };
+  const bool global = agg.groups.empty();
+  for (size_t i = 0; i < agg.aggregates.size(); ++i) {
+    const AggregateCall& call = agg.aggregates[i];
+    const std::string& fn = call.fn.name;
+    const DataType& want = agg.output[agg.groups.size() + i].type;
+    std::string canon = AggCanon(fn, call.args);
+    if (call.filter || (call.fn.distinct && fn != "min" && fn != "max")) {
+      *why = canon + " with DISTINCT or FILTER cannot be re-aggregated";
+      return PlanPtr();
+    }
+    ExprPtr out;
+    if (fn == "count" || fn == "count_if" || fn == "sum") {
+      auto st = states.find(canon);
+      if (st == states.end()) {
+        *why = canon + " is not kept by the view";
+        return PlanPtr();
+      }
+      SL_ASSIGN_OR_RETURN(int c, add_agg("sum", st->second));
+      out = MakeColumn(c, agg2->output[static_cast<size_t>(c)].type);
+      if (fn != "sum" && global) {  // count over no rows is 0, not NULL
+        auto co = std::make_shared<Expr>();
+        co->kind = ExprKind::kCoalesce;
+        co->type = DataType::Int64();
+        co->args = {out, MakeLiteral(Value::Int64(0))};
+        out = co;
+      }
+    } else if (fn == "min" || fn == "max") {
+      auto st = states.find(canon);
+      std::pair<int, DataType> src;
+      if (st != states.end()) {
+        src = st->second;
+      } else if (ExprPtr k = Remap(call.args[0], keys); k && k->kind == ExprKind::kColumn) {
+        src = {k->column, k->type};  // min/max of a grouping column
+      } else {
+        *why = canon + " is not kept by the view";
+        return PlanPtr();
+      }
+      SL_ASSIGN_OR_RETURN(int c, add_agg(fn.c_str(), src));
+      out = MakeColumn(c, agg2->output[static_cast<size_t>(c)].type);
+    } else if (fn == "avg") {
+      auto ss = states.find(AggCanon("sum", call.args));
+      auto cs = states.find(AggCanon("count", call.args));
+      if (ss == states.end() || cs == states.end() || want.id != TypeId::kDouble) {
+        *why = canon + " needs sum and count of the same argument in the view";
+        return PlanPtr();
+      }
+      SL_ASSIGN_OR_RETURN(int sc, add_agg("sum", ss->second));
+      SL_ASSIGN_OR_RETURN(int cc, add_agg("sum", cs->second));
+      auto to_double = [](ExprPtr e) {
+        if (e->type.id == TypeId::kDouble) return e;
+        auto c = std::make_shared<Expr>();
+        c->kind = ExprKind::kCast;
+        c->type = DataType::Double();
+        c->args.push_back(std::move(e));
+        return ExprPtr(c);
+      };
+      ExprPtr sum = to_double(MakeColumn(sc, agg2->output[static_cast<size_t>(sc)].type));
+      ExprPtr cnt = MakeColumn(cc, DataType::Int64());
+      // NULLIF(count, 0) keeps the division defined: no rows (or only NULLs) give NULL.
+      auto is_zero = std::make_shared<Expr>();
+      SL_ASSIGN_OR_RETURN(auto eq, ResolveScalar("$eq", {DataType::Int64(), DataType::Int64()}));
+      is_zero->kind = ExprKind::kCall;
+      is_zero->type = DataType::Boolean();
+      is_zero->fn = std::make_shared<ScalarFunction>(eq);
+      is_zero->name = eq.name;
+      is_zero->args = {cnt, MakeLiteral(Value::Int64(0))};
+      auto safe = std::make_shared<Expr>();
+      safe->kind = ExprKind::kCase;
+      safe->type = DataType::Int64();
+      safe->has_else = true;
+      safe->args = {is_zero, MakeLiteral(Value::Null(DataType::Int64())), cnt};
+      SL_ASSIGN_OR_RETURN(auto div, ResolveScalar("$div", {DataType::Double(), DataType::Double()}));
+      auto d = std::make_shared<Expr>();
+      d->kind = ExprKind::kCall;
+      d->type = div.return_type;
+      d->fn = std::make_shared<ScalarFunction>(div);
+      d->name = div.name;
+      d->args = {sum, to_double(safe)};
+      out = d;
+    } else {
+      *why = fn + " cannot be re-aggregated from a view";
+      return PlanPtr();
+    }
+    if (!(out->type == want)) {
+      *why = fmt::format("{} would come back as {} instead of {}", canon, out->type.ToString(), want.ToString());
+      return PlanPtr();
+    }
+    proj->exprs.push_back(out);
+  }
+  proj->output = agg.output;
+  return PlanPtr(proj);
+}
+
+struct RewriteState {
+  const MatViewContext& ctx;
+  std::vector<std::string>* notes;
+  std::map<std::string, std::vector<Candidate>> by_base;  // lower-case base -> views
+  bool loaded = false;
+};
+
+Status LoadCandidates(RewriteState& rs) {
+  if (rs.loaded) return Status::OK();
+  rs.loaded = true;
+  auto views = AllViews(rs.ctx);
+  if (!views.ok()) return Status::OK();  // no marker folder: no views
+  for (auto& meta : *views) {
+    auto shape = Analyze(Prop(*meta, kPropSql), *rs.ctx.catalog);
+    if (!shape.ok()) {
+      if (rs.notes) rs.notes->push_back("materialized view " + meta->name() + " not usable: " + shape.status().message());
+      continue;
+    }
+    rs.by_base[Lower(Prop(*meta, kPropBase))].push_back({meta, std::move(*shape)});
+  }
+  return Status::OK();
+}
+
+// Is `view` fresh for a query that reads `base_snapshot` of its base?
+bool Fresh(const MatViewContext& ctx, const Candidate& view, int64_t base_snapshot, std::string* why) {
+  std::string rec = Prop(*view.meta, kPropBaseSnapshot);
+  if (rec.empty()) {
+    *why = "it has never been built";
+    return false;
+  }
+  int64_t recorded = std::stoll(rec);
+  if (recorded == base_snapshot) return true;
+  if (ctx.max_staleness_ms > 0 && recorded < base_snapshot) {
+    auto base = ctx.lake->LoadTable(Prop(*view.meta, kPropBase));
+    if (base.ok()) {
+      for (const auto& sn : (*base)->snapshots)
+        if (sn.id > recorded) {
+          int64_t stale = Now(ctx) - sn.timestamp_ms;
+          if (stale <= ctx.max_staleness_ms) return true;
+          *why = fmt::format("stale for {} ms (more than the {} ms allowed)", stale, ctx.max_staleness_ms);
+          return false;
+        }
+    }
+  }
+  *why = fmt::format("stale: it reflects base snapshot {}, the query reads {}", recorded, base_snapshot);
+  return false;
+}
+
+Result<PlanPtr> RewriteNode(RewriteState& rs, const PlanPtr& node) {
+  if (node->kind == PlanKind::kAggregate) {
+    std::vector<ExprPtr> conj;
+    const PlanNode* scan = ScanBelow(node->children[0].get(), &conj);
+    if (scan && scan->table->snapshot_id() >= 0) {
+      SL_RETURN_IF_ERROR(LoadCandidates(rs));
+      auto it = rs.by_base.find(Lower(scan->table->name()));
+      if (it != rs.by_base.end()) {
+        PlanPtr best;
+        int64_t best_rows = 0;
+        std::string best_name;
+        std::vector<std::string> rejected;
+        for (const auto& cand : it->second) {
+          std::string why;
+          if (!Fresh(rs.ctx, cand, scan->table->snapshot_id(), &why)) {
+            rejected.push_back("not " + cand.meta->name() + ": " + why);
+            continue;
+          }
+          SL_ASSIGN_OR_RETURN(PlanPtr p, AnswerFrom(rs.ctx, *node, conj, cand, &why));
+          if (!p) {
+            rejected.push_back("not " + cand.meta->name() + ": " + why);
+            continue;
+          }
+          const catalog::SnapshotInfo* sn = cand.meta->current_snapshot();
+          int64_t rows = sn ? sn->total_rows : 0;
+          if (!best || rows < best_rows) {
+            if (best) rejected.push_back("not " + best_name + ": " + cand.meta->name() + " is smaller");
+            best = p;
+            best_rows = rows;
+            best_name = cand.meta->name();
+          } else {
+            rejected.push_back("not " + cand.meta->name() + ": " + best_name + " is smaller");
+          }
+        }
+        if (rs.notes) {
+          if (best)
+            rs.notes->push_back(fmt::format("materialized view: {} answers the aggregation over {} ({} rows)",
+                                            best_name, scan->table->name(), best_rows));
+          else
+            rs.notes->push_back("materialized view: none used for the aggregation over " + scan->table->name());
+          for (auto& r : rejected) rs.notes->push_back("  " + r);
+        }
+        if (best) return best;
+      }
+    }
+  }
+  bool changed = false;
+  std::vector<PlanPtr> kids;
+  for (const auto& c : node->children) {
+    SL_ASSIGN_OR_RETURN(PlanPtr k, RewriteNode(rs, c));
+    changed |= k != c;
+    kids.push_back(k);
+  }
+  if (!changed) return node;
+  auto copy = std::make_shared<PlanNode>(*node);
+  copy->children = std::move(kids);
+  return PlanPtr(copy);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- statements
+
+Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std::string& name,
+                                           const std::string& sql,
+                                           const std::vector<std::pair<std::string, std::string>>& properties,
+                                           bool if_not_exists) {
+  std::string base_name = BaseName(name);
+  SL_RETURN_IF_ERROR(catalog::ValidateTableName(base_name));
+  if (auto existing = ctx.lake->LoadTable(base_name); existing.ok()) {
+    if (if_not_exists && IsMatView(**existing)) return std::string("CREATE MATERIALIZED VIEW: already exists");
+    return Status::AlreadyExists(std::string(IsMatView(**existing) ? "materialized view '" : "a table named '") +
+                                 base_name + "' already exists");
+  }
+  if (ctx.catalog->GetView(base_name)) return Status::AlreadyExists("a view named '" + base_name + "' exists");
+  std::string mode = "manual";
+  std::vector<std::string> partition_keys;
+  for (const auto& [k, v] : properties) {
+    if (k == "refresh") {
+      mode = Lower(v);
+      SL_RETURN_IF_ERROR(ValidateRefreshMode(mode));
+    } else if (k == "partitioned_by") {
+      partition_keys = SplitPartitionList(v);
+    } else if (k != "format" || Lower(v) != "parquet") {
+      return Status::InvalidArgument("unknown materialized view property '" + k +
+                                     "' (known: partitioned_by, refresh, format = 'PARQUET')");
+    }
+  }
+  SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, *ctx.catalog));
+  if (shape.base.empty()) {
+    // Freshness is one base snapshot id for now; several bases (joins) come later.
+    return Status::NotImplemented("materialized views over joins, subqueries or several tables are not "
+                                  "supported yet (" + shape.why_not + ")");
+  }
+  SL_ASSIGN_OR_RETURN(auto base, ctx.lake->LoadTable(shape.base));
+  Schema schema = StoredSchema(shape);
+  catalog::TableSpec spec;
+  spec.name = base_name;
+  spec.format = catalog::FileFormat::kParquet;
+  spec.location = "processed_data/" + base_name + "/";
+  for (const auto& p : partition_keys) {
+    auto f = schema.FindField(p);
+    if (!f) return Status::InvalidArgument("partition column '" + p + "' is not a column of the view");
+    if (shape.incremental && shape.columns[*f].kind != StateKind::kKey)
+      return Status::InvalidArgument("partition column '" + p + "' must be a GROUP BY column");
+  }
+  spec.partition_keys = partition_keys;
+  for (const auto& f : schema.fields)
+    if (std::find(partition_keys.begin(), partition_keys.end(), Lower(f.name)) == partition_keys.end())
+      spec.schema.fields.push_back(f);
+  for (const auto& p : partition_keys) spec.schema.fields.push_back(schema[*schema.FindField(p)]);
+  spec.properties[kPropSql] = sql;
+  spec.properties[kPropBase] = base->name();
+  spec.properties[kPropRefresh] = mode;
+  spec.properties[kPropIncremental] = shape.incremental ? "true" : shape.why_not;
+  SL_RETURN_IF_ERROR(ctx.lake->CreateTable(spec).status());
+  SL_RETURN_IF_ERROR(ctx.store->Put(kMarkerPrefix + base_name, base->name()));
+  SL_ASSIGN_OR_RETURN(auto view, ctx.lake->LoadTable(base_name));
+  SL_ASSIGN_OR_RETURN(std::string msg, DoRefresh(ctx, view, false));
+  std::string out = "CREATE MATERIALIZED VIEW: " + msg.substr(msg.find(':') + 2);
+  if (!shape.incremental) out += "; notice: full refresh only (" + shape.why_not + ")";
+  return out;
+}
+
+Result<std::string> RefreshMaterializedView(const MatViewContext& ctx, const std::string& name, bool full) {
+  SL_ASSIGN_OR_RETURN(auto view, LoadView(ctx, name));
+  return DoRefresh(ctx, view, full);
+}
+
+Result<std::vector<std::string>> ExplainRefresh(const MatViewContext& ctx, const std::string& name) {
+  SL_ASSIGN_OR_RETURN(auto view, LoadView(ctx, name));
+  SL_ASSIGN_OR_RETURN(auto base, ctx.lake->LoadTable(Prop(*view, kPropBase)));
+  SL_ASSIGN_OR_RETURN(RefreshPlan p, PlanRefresh(ctx, *view, *base, false));
+  std::vector<std::string> out;
+  const char* kind = p.kind == RefreshPlan::Kind::kUpToDate ? "nothing to do"
+                     : p.kind == RefreshPlan::Kind::kIncremental ? "incremental" : "full";
+  out.push_back(std::string("refresh: ") + kind);
+  out.push_back("why: " + p.reason);
+  out.push_back(fmt::format("base: {} snapshot {} (view reflects {})", base->name(), p.to_snapshot,
+                            Prop(*view, kPropBaseSnapshot).empty() ? "none" : Prop(*view, kPropBaseSnapshot)));
+  if (p.kind == RefreshPlan::Kind::kIncremental) {
+    for (size_t i = 0; i < p.added.size() && i < 10; ++i)
+      out.push_back(fmt::format("  read {} ({} rows)", p.added[i].key, p.added[i].row_count));
+    if (p.added.size() > 10) out.push_back(fmt::format("  ... and {} more file(s)", p.added.size() - 10));
+    out.push_back("then merge into the view's groups and commit the view with the new base snapshot");
+  } else if (p.kind == RefreshPlan::Kind::kFull) {
+    out.push_back(fmt::format("read all {} file(s) of the base and rewrite the view", p.all.size()));
+  }
+  return out;
+}
+
+Status DropMaterializedView(const MatViewContext& ctx, const std::string& name, bool if_exists) {
+  auto view = LoadView(ctx, name);
+  if (!view.ok()) {
+    if (view.status().code() == StatusCode::kNotFound && if_exists) return Status::OK();
+    return view.status();
+  }
+  std::string n = (*view)->name();
+  SL_RETURN_IF_ERROR(ctx.lake->DropTable(n));
+  Status s = ctx.store->Delete(kMarkerPrefix + n);
+  if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  // The view's data files are its own (nobody else references them).
+  SL_ASSIGN_OR_RETURN(auto files, ctx.store->List((*view)->spec.location));
+  for (const auto& f : files) (void)ctx.store->Delete(f.key);
+  return Status::OK();
+}
+
+Result<std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>> ShowMaterializedViews(
+    const MatViewContext& ctx) {
+  std::vector<std::string> header = {"name", "base_table", "base_snapshot", "base_current", "state",
+                                     "staleness_s", "last_refresh", "how", "refresh", "incremental", "rows"};
+  std::vector<std::vector<std::string>> rows;
+  SL_ASSIGN_OR_RETURN(auto views, AllViews(ctx));
+  for (const auto& v : views) {
+    std::string rec = Prop(*v, kPropBaseSnapshot);
+    auto base = ctx.lake->LoadTable(Prop(*v, kPropBase));
+    int64_t cur = base.ok() ? (*base)->current_snapshot_id : -1;
+    std::string state = "fresh", stale_s = "0";
+    if (rec.empty()) {
+      state = "never built";
+      stale_s = "";
+    } else if (std::stoll(rec) != cur) {
+      int64_t behind = 0, first_ts = 0;
+      if (base.ok())
+        for (const auto& sn : (*base)->snapshots)
+          if (sn.id > std::stoll(rec)) {
+            if (!first_ts) first_ts = sn.timestamp_ms;
+            ++behind;
+          }
+      state = fmt::format("stale ({} commit(s) behind)", behind);
+      stale_s = first_ts ? fmt::format("{:.1f}", static_cast<double>(Now(ctx) - first_ts) / 1000.0) : "";
+    }
+    std::string when;
+    if (std::string ms = Prop(*v, kPropRefreshedMs); !ms.empty()) {
+      int64_t t = std::stoll(ms);
+      when = Value::Timestamp(t * 1000).ToString();
+    }
+    const catalog::SnapshotInfo* sn = v->current_snapshot();
+    std::string inc = Prop(*v, kPropIncremental);
+    rows.push_back({v->name(), Prop(*v, kPropBase), rec, std::to_string(cur), state, stale_s, when,
+                    Prop(*v, kPropLastRefresh), Prop(*v, kPropRefresh), inc == "true" ? "yes" : "no: " + inc,
+                    std::to_string(sn ? sn->total_rows : 0)});
+  }
+  return std::make_pair(header, rows);
+}
+
+Result<std::vector<std::string>> DependentViews(const MatViewContext& ctx, const std::string& table) {
+  std::vector<std::string> out;
+  auto views = AllViews(ctx);
+  if (!views.ok()) return out;
+  for (const auto& v : *views)
+    if (IEquals(Prop(*v, kPropBase), BaseName(table))) out.push_back(v->name());
+  return out;
+}
+
+bool IsMaterializedView(const MatViewContext& ctx, const std::string& name) {
+  auto meta = ctx.lake->LoadTable(BaseName(name));
+  return meta.ok() && IsMatView(**meta);
+}
+
+Result<std::vector<std::string>> RefreshOnCommit(const MatViewContext& ctx, const std::string& table) {
+  std::vector<std::string> out;
+  SL_ASSIGN_OR_RETURN(auto views, AllViews(ctx));
+  for (const auto& v : views) {
+    if (!IEquals(Prop(*v, kPropBase), BaseName(table)) || Prop(*v, kPropRefresh) != "on_commit") continue;
+    SL_ASSIGN_OR_RETURN(std::string msg, DoRefresh(ctx, v, false));
+    out.push_back(v->name() + ": " + msg);
+  }
+  return out;
+}
+
+Result<PlanPtr> RewriteWithMaterializedViews(const MatViewContext& ctx, const PlanPtr& plan,
+                                             std::vector<std::string>* notes) {
+  RewriteState rs{ctx, notes, {}, false};
+  return RewriteNode(rs, plan);
+}
+
+}  // namespace saleslake::sql::internal

@@ -1,0 +1,85 @@
+// Materialized views: aggregations kept as ordinary Parquet tables in the lake, refreshed
+// incrementally from the files a base table gained, and used by the planner in place of their
+// base table when they answer a query exactly.
+//
+// Storage. A materialized view `v` is a catalog table `v` (location processed_data/v/) whose
+// properties hold its definition and state:
+//   matview.sql            the SELECT text            matview.base        the base table
+//   matview.refresh        manual | on_commit | rate(...) (stored and shown; #16 runs schedules)
+//   matview.base_snapshot  the base snapshot the data reflects (absent until the first build)
+//   matview.refreshed_ms   when that data was committed, matview.last_refresh: how (and why)
+//   matview.incremental    "true", or why the view can only be rebuilt
+// A refresh writes the new data files, then publishes them, the new base snapshot id and the
+// refresh time in ONE catalog commit (TableChange with set_properties): a reader, or a process
+// killed mid-refresh, sees the previous version or the new one, never a mix. A marker object
+// queries/materialized_views/<v> lists the view cheaply (the planner reads the markers for the
+// base table of each aggregate it plans).
+//
+// Stored columns: the view's output columns, in SELECT order (Hive partition columns last, as
+// for every lake table), then `_mv_sum_<c>` and `_mv_cnt_<c>` for each avg column `c` (avg is
+// kept as sum + count so that it merges; the `c` column holds sum / count for other readers).
+//
+// Incremental shape: SELECT keys..., aggregates... FROM one table [WHERE deterministic filter]
+// GROUP BY keys, every GROUP BY expression selected, aggregates count(*), count(x), count_if(p),
+// sum(x), min(x), max(x), avg(x) (x integer or double), no DISTINCT, FILTER or HAVING. Other
+// deterministic queries make full-refresh-only views (CREATE says why); non-deterministic ones
+// are refused.
+//
+// Thread safety: free functions; concurrent refreshes of one view are resolved by the catalog
+// (one commit wins, the other fails with kAborted and changes nothing).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "io/object_store.h"
+#include "sql/exec/exec_types.h"
+#include "sql/planner/plan.h"
+
+namespace saleslake::sql::internal {
+
+struct MatViewContext {
+  io::ObjectStore* store = nullptr;
+  catalog::Catalog* lake = nullptr;
+  const Catalog* catalog = nullptr;  // the engine's (binding the definition)
+  ExecOptions exec;
+  std::function<int64_t()> clock;    // ms since the epoch; default: the system clock
+  // Rewrite: a view whose base moved on is still used when it has been stale at most this long.
+  int64_t max_staleness_ms = 0;
+};
+
+// CREATE MATERIALIZED VIEW: validates, builds the first version, commits it. `properties` are
+// the WITH (...) pairs as text (partitioned_by comma-separated, refresh). Returns the message
+// (with a notice when the view is full-refresh only).
+Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std::string& name,
+                                           const std::string& sql,
+                                           const std::vector<std::pair<std::string, std::string>>& properties,
+                                           bool if_not_exists);
+// REFRESH MATERIALIZED VIEW [FULL]: incremental when it can be, else full; the message says
+// which and why. kAborted when a concurrent refresh committed first (nothing changed).
+Result<std::string> RefreshMaterializedView(const MatViewContext& ctx, const std::string& name, bool full);
+// EXPLAIN REFRESH: what a refresh would do now, one line per fact.
+Result<std::vector<std::string>> ExplainRefresh(const MatViewContext& ctx, const std::string& name);
+Status DropMaterializedView(const MatViewContext& ctx, const std::string& name, bool if_exists);
+// SHOW MATERIALIZED VIEWS: header + rows.
+Result<std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>> ShowMaterializedViews(
+    const MatViewContext& ctx);
+// Names of the materialized views over `table` (DROP TABLE refuses while there are some).
+Result<std::vector<std::string>> DependentViews(const MatViewContext& ctx, const std::string& table);
+// True when `name` is a materialized view.
+bool IsMaterializedView(const MatViewContext& ctx, const std::string& name);
+// Refreshes the on_commit views over `table`; one line per view.
+Result<std::vector<std::string>> RefreshOnCommit(const MatViewContext& ctx, const std::string& table);
+
+// Replaces each aggregation over a lake table that a fresh materialized view answers exactly
+// by an aggregation over the view. `notes` (may be null) gets one line per decision for EXPLAIN:
+// which view answered, and why each other candidate did not.
+Result<PlanPtr> RewriteWithMaterializedViews(const MatViewContext& ctx, const PlanPtr& plan,
+                                             std::vector<std::string>* notes);
+
+}  // namespace saleslake::sql::internal

@@ -1,0 +1,380 @@
+// Materialized views over a real lake (LocalStore + catalog): incremental refresh against a full
+// recompute after many kinds of loads, query rewrite against the base-table answer, bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "catalog/catalog.h"
+#include "formats/parquet/parquet.h"
+#include "io/local_store.h"
+#include "sql/exec/lake_catalog.h"
+#include "sql/sql.h"
+#include "sql_test_util.h"
+#include "support/test_support.h"
+
+namespace saleslake::sql {
+namespace {
+
+using testutil::RowsText;
+
+std::string Sorted(std::string text) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (auto& l : lines) out += l + "\n";
+  return out;
+}
+
+class MatViewTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = io::LocalStore::Open(dir_.path(), true);
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    auto c = catalog::Catalog::Open(store_.get());
+    ASSERT_TRUE(c.ok());
+    cat_ = std::move(*c);
+  }
+
+  // A fresh engine: lake engines see each table as of its first use.
+  std::unique_ptr<Engine> Fresh(bool rewrite = true) {
+    EngineOptions o;
+    o.use_materialized_views = rewrite;
+    auto e = Engine::OpenLake(store_.get(), cat_.get(), o);
+    EXPECT_TRUE(e.ok());
+    return std::move(*e);
+  }
+  std::string Run(const std::string& sql, bool rewrite = true) { return RowsText(*Fresh(rewrite), sql); }
+  std::string Message(const std::string& sql) {
+    auto r = Fresh()->Execute(sql);
+    return r.ok() ? r->message : "ERROR: " + r.status().message();
+  }
+
+  // `n` rows: region (some NULL), product, day, qty (some NULL), amount (multiples of 0.25, so
+  // every sum is exact in any order), price INTEGER. `new_groups` draws keys no earlier load used.
+  std::string Rows(int n, uint32_t seed, bool new_groups = false, bool null_keys = false) {
+    std::mt19937 rng(seed);
+    std::string v;
+    for (int i = 0; i < n; ++i) {
+      std::string region = new_groups ? fmt::format("'R{}'", seed) : fmt::format("'{}'", "NSEW"[rng() % 4]);
+      if (null_keys && rng() % 3 == 0) region = "CAST(NULL AS VARCHAR)";
+      std::string qty = rng() % 7 == 0 ? "CAST(NULL AS BIGINT)" : std::to_string(rng() % 50);
+      v += fmt::format("{}({}, 'p{}', DATE '2025-0{}-1{}', {}, {}, {})", i ? ", " : "", region, rng() % 5,
+                       1 + rng() % 3, rng() % 9, qty, static_cast<double>(rng() % 4000) / 4.0,
+                       static_cast<int>(rng() % 100) - 20);
+    }
+    return v;
+  }
+  void Load(const std::string& values) {
+    ASSERT_EQ(Message("INSERT INTO sales SELECT * FROM (VALUES " + values +
+                      ") AS t(region, product, day, qty, amount, price)").substr(0, 6), "INSERT");
+  }
+  void CreateBase() {
+    ASSERT_EQ(Message("CREATE TABLE sales AS SELECT * FROM (VALUES " + Rows(200, 1) +
+                      ") AS t(region, product, day, qty, amount, price)").substr(0, 12), "CREATE TABLE");
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<io::LocalStore> store_;
+  std::unique_ptr<catalog::Catalog> cat_;
+};
+
+// View shapes: each SELECT's columns are all named so the view can be compared column by column.
+const std::vector<std::string>& Shapes() {
+  static const std::vector<std::string> k = {
+      "SELECT region, count(*) AS n FROM sales GROUP BY region",
+      "SELECT region, product, sum(amount) AS s FROM sales GROUP BY region, product",
+      "SELECT product, region, sum(qty) AS q, count(qty) AS nq FROM sales GROUP BY region, product",
+      "SELECT region, min(amount) AS lo, max(amount) AS hi FROM sales GROUP BY region",
+      "SELECT region, avg(amount) AS a FROM sales GROUP BY region",
+      "SELECT region, avg(qty) AS a, count(*) AS n FROM sales GROUP BY region",
+      "SELECT day, sum(amount) AS s, count(*) AS n FROM sales GROUP BY day",
+      "SELECT date_trunc('month', day) AS m, sum(amount) AS s FROM sales GROUP BY 1",
+      "SELECT region, day, min(qty) AS lo, max(qty) AS hi, sum(price) AS p FROM sales GROUP BY region, day",
+      "SELECT count(*) AS n, sum(amount) AS s, min(day) AS d0, max(day) AS d1 FROM sales",
+      "SELECT region, count_if(amount > 500) AS big FROM sales GROUP BY region",
+      "SELECT region, sum(amount) AS s FROM sales WHERE qty > 10 GROUP BY region",
+      "SELECT product, avg(price) AS ap, sum(price) AS sp FROM sales WHERE region <> 'N' GROUP BY product",
+      "SELECT upper(region) AS r, count(*) AS n FROM sales GROUP BY upper(region)",
+      "SELECT region, product, day, count(*) AS n, sum(amount) AS s, avg(amount) AS a, min(price) AS mp "
+      "FROM sales GROUP BY region, product, day",
+      "SELECT qty, count(*) AS n FROM sales GROUP BY qty",
+      "SELECT region, max(product) AS top, min(product) AS bottom FROM sales GROUP BY region",
+      "SELECT price % 10 AS bucket, sum(qty) AS q FROM sales GROUP BY price % 10",
+      "SELECT region, sum(amount * qty) AS revenue FROM sales GROUP BY region",
+      "SELECT region, count(*) AS n FROM sales WHERE day >= DATE '2025-02-01' AND product IN ('p1', 'p2') GROUP BY region",
+      "SELECT coalesce(region, '?') AS r, sum(amount) AS s FROM sales GROUP BY coalesce(region, '?')",
+      "SELECT region, max(amount) AS hi, avg(amount) AS a FROM sales GROUP BY region HAVING count(*) > 10",
+  };
+  return k;
+}
+
+std::string Columns(const Engine& e, const std::string& sql) {
+  auto r = e.Execute(sql + " LIMIT 0");
+  if (!r.ok()) return "*";
+  std::string cols;
+  for (const auto& f : r->result.schema.fields) cols += (cols.empty() ? "" : ", ") + f.name;
+  return cols;
+}
+
+TEST_F(MatViewTest, EveryShapeEqualsAFullRecomputeAfterEachLoad) {
+  CreateBase();
+  const auto& shapes = Shapes();
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    std::string msg = Message(fmt::format("CREATE MATERIALIZED VIEW mv{} AS {}", i, shapes[i]));
+    ASSERT_EQ(msg.rfind("CREATE MATERIALIZED VIEW", 0), 0u) << shapes[i] << ": " << msg;
+  }
+  enum Expect { kAny, kIncremental, kFull };
+  auto check = [&](const std::string& when, Expect expect) {
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      std::string msg = Message(fmt::format("REFRESH MATERIALIZED VIEW mv{}", i));
+      ASSERT_EQ(msg.rfind("REFRESH MATERIALIZED VIEW", 0), 0u) << msg;
+      bool full_only = i + 1 == shapes.size();  // HAVING
+      if (expect == kIncremental && !full_only) {
+        EXPECT_NE(msg.find("incremental"), std::string::npos) << when << " mv" << i << ": " << msg;
+      }
+      if (expect == kFull) {
+        EXPECT_NE(msg.find("full"), std::string::npos) << when << " mv" << i << ": " << msg;
+      }
+      auto engine = Fresh(false);
+      std::string view = Sorted(RowsText(*engine, fmt::format("SELECT {} FROM mv{}", Columns(*engine, shapes[i]), i)));
+      std::string full = Sorted(RowsText(*engine, shapes[i]));
+      ASSERT_EQ(view, full) << when << ": " << shapes[i];
+      ASSERT_EQ(view.find("ERROR"), std::string::npos) << view;
+    }
+  };
+  check("initial build", kAny);
+  Load(Rows(100, 2));
+  check("load 1 (new files)", kIncremental);
+  Load(Rows(50, 3, /*new_groups=*/true));
+  check("load 2 (only new groups)", kIncremental);
+  Load(Rows(60, 4, false, /*null_keys=*/true));
+  check("load 3 (NULL keys)", kIncremental);
+  Load(Rows(1, 5));
+  check("load 4 (one row)", kIncremental);
+  // Load 5: an empty Parquet file committed to the table.
+  {
+    auto meta = cat_->LoadTable("sales");
+    ASSERT_TRUE(meta.ok());
+    std::string key = (*meta)->spec.location + "empty.parquet";
+    auto out = store_->OpenWrite(key);
+    ASSERT_TRUE(out.ok());
+    auto w = parquet::ParquetWriter::Open(out->get(), (*meta)->schema(), {});
+    ASSERT_TRUE(w.ok());
+    auto st = (*w)->Close();
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE((*out)->Commit().ok());
+    catalog::DataFile empty;
+    empty.key = key;
+    empty.size = st->file_size;
+    empty.row_count = 0;
+    auto c = cat_->Commit("sales", [&](const catalog::TableMetadata&) -> Result<catalog::TableChange> {
+      catalog::TableChange ch;
+      ch.add_files = {empty};
+      ch.allow_empty = true;
+      return ch;
+    });
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
+  check("load 5 (empty commit)", kIncremental);
+  Load(Rows(80, 6) + ", " + Rows(20, 7, false, true));
+  check("load 6 (mixed)", kIncremental);
+  // Load 7: a replaced file (rows left the table): every view falls back to a full recompute.
+  {
+    auto meta = cat_->LoadTable("sales");
+    auto files = cat_->ListFiles(**meta);
+    ASSERT_TRUE(files.ok());
+    std::string victim = files->front().key;
+    auto e = Fresh();
+    auto c = cat_->Commit("sales", [&](const catalog::TableMetadata&) -> Result<catalog::TableChange> {
+      catalog::TableChange ch;
+      ch.operation = "replace";
+      ch.remove_files = {victim};
+      return ch;
+    });
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto plan = RowsText(*e, "EXPLAIN REFRESH mv0");
+    EXPECT_NE(plan.find("refresh: full"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("replaced or deleted"), std::string::npos) << plan;
+  }
+  check("load 7 (replaced file)", kFull);
+  Load(Rows(30, 8));
+  check("load 8", kIncremental);
+  Load(Rows(30, 9, true, true));
+  check("load 9 (new groups and NULL keys)", kIncremental);
+  Load(Rows(300, 10));
+  check("load 10 (bigger)", kIncremental);
+}
+
+TEST_F(MatViewTest, ExplainRefreshAndShow) {
+  CreateBase();
+  EXPECT_EQ(Message("CREATE MATERIALIZED VIEW by_region WITH (refresh = 'rate(5 minutes)') AS "
+                    "SELECT region, sum(amount) AS s FROM sales GROUP BY region").rfind("CREATE MATERIALIZED VIEW", 0), 0u);
+  std::string plan = Run("EXPLAIN REFRESH by_region");
+  EXPECT_NE(plan.find("refresh: nothing to do"), std::string::npos) << plan;
+  Load(Rows(10, 2));
+  plan = Run("EXPLAIN REFRESH MATERIALIZED VIEW by_region");
+  EXPECT_NE(plan.find("refresh: incremental"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("1 file(s) added"), std::string::npos) << plan;
+  std::string show = Run("SHOW MATERIALIZED VIEWS");
+  EXPECT_NE(show.find("by_region|sales|1|2|stale (1 commit(s) behind)"), std::string::npos) << show;
+  EXPECT_NE(show.find("rate(5 minutes)"), std::string::npos) << show;
+  EXPECT_NE(Message("REFRESH MATERIALIZED VIEW by_region").find("incremental"), std::string::npos);
+  show = Run("SHOW MATERIALIZED VIEWS");
+  EXPECT_NE(show.find("by_region|sales|2|2|fresh|0|"), std::string::npos) << show;
+  EXPECT_NE(Message("REFRESH MATERIALIZED VIEW by_region FULL").find("full: FULL was asked for"), std::string::npos);
+  // The view is an ordinary catalog table with Parquet files in the lake.
+  auto meta = cat_->LoadTable("by_region");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ((*meta)->spec.location, "processed_data/by_region/");
+  EXPECT_EQ((*meta)->spec.properties.at("matview.base_snapshot"), "2");
+}
+
+TEST_F(MatViewTest, OnCommitViewsFollowInserts) {
+  CreateBase();
+  Message("CREATE MATERIALIZED VIEW live WITH (refresh = 'on_commit') AS SELECT region, count(*) AS n FROM sales GROUP BY region");
+  Message("CREATE MATERIALIZED VIEW manual_one AS SELECT region, count(*) AS n FROM sales GROUP BY region");
+  Load(Rows(25, 11));
+  std::string show = Run("SHOW MATERIALIZED VIEWS");
+  EXPECT_NE(show.find("live|sales|2|2|fresh"), std::string::npos) << show;
+  EXPECT_NE(show.find("manual_one|sales|1|2|stale"), std::string::npos) << show;
+  EXPECT_EQ(Sorted(Run("SELECT region, n FROM live")),
+            Sorted(Run("SELECT region, count(*) AS n FROM sales GROUP BY region", false)));
+  // The public hook the ETL calls after its commit.
+  auto r = RefreshOnCommitViews(store_.get(), cat_.get(), "sales");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_NE((*r)[0].find("up to date"), std::string::npos) << (*r)[0];
+}
+
+TEST_F(MatViewTest, BadInput) {
+  CreateBase();
+  EXPECT_NE(Message("CREATE MATERIALIZED VIEW r AS SELECT region, sum(amount * random()) AS s FROM sales GROUP BY region")
+                .find("non-deterministic"), std::string::npos);
+  EXPECT_NE(Message("CREATE MATERIALIZED VIEW r WITH (refresh = 'sometimes') AS SELECT count(*) AS n FROM sales")
+                .find("refresh must be"), std::string::npos);
+  EXPECT_NE(Message("CREATE MATERIALIZED VIEW r WITH (colour = 'red') AS SELECT count(*) AS n FROM sales")
+                .find("unknown materialized view property"), std::string::npos);
+  EXPECT_NE(Message("CREATE MATERIALIZED VIEW r WITH (partitioned_by = ARRAY['n']) AS SELECT region, count(*) AS n FROM sales GROUP BY region")
+                .find("must be a GROUP BY column"), std::string::npos);
+  EXPECT_NE(Message("CREATE MATERIALIZED VIEW r AS SELECT count(*) AS n FROM nowhere").find("not found"), std::string::npos);
+  EXPECT_NE(Message("CREATE MATERIALIZED VIEW sales AS SELECT count(*) AS n FROM sales").find("already exists"), std::string::npos);
+  // Full-refresh-only shapes are created with a notice.
+  std::string msg = Message("CREATE MATERIALIZED VIEW d AS SELECT region, count(DISTINCT product) AS n FROM sales GROUP BY region");
+  EXPECT_NE(msg.find("notice: full refresh only"), std::string::npos) << msg;
+  EXPECT_EQ(Message("CREATE MATERIALIZED VIEW IF NOT EXISTS d AS SELECT 1 AS x FROM sales"), "CREATE MATERIALIZED VIEW: already exists");
+  Message("CREATE MATERIALIZED VIEW a AS SELECT region, count(*) AS n FROM sales GROUP BY region");
+  msg = Message("DROP TABLE sales");
+  EXPECT_NE(msg.find("materialized views depend on it (a, d)"), std::string::npos) << msg;
+  EXPECT_NE(Message("DROP TABLE a").find("use DROP MATERIALIZED VIEW"), std::string::npos);
+  EXPECT_NE(Message("REFRESH MATERIALIZED VIEW sales").find("is a table, not a materialized view"), std::string::npos);
+  EXPECT_NE(Message("REFRESH MATERIALIZED VIEW nope").find("not found"), std::string::npos);
+  EXPECT_EQ(Message("DROP MATERIALIZED VIEW a"), "DROP MATERIALIZED VIEW");
+  EXPECT_EQ(Message("DROP MATERIALIZED VIEW IF EXISTS a"), "DROP MATERIALIZED VIEW");
+  EXPECT_FALSE(cat_->LoadTable("a").ok());
+  auto left = store_->List("processed_data/a/");
+  EXPECT_TRUE(!left.ok() || left->empty());
+  msg = Message("DROP TABLE sales");
+  EXPECT_NE(msg.find("(d)"), std::string::npos) << msg;
+}
+
+// ---------------------------------------------------------------- rewrite
+
+struct RewriteCase {
+  std::string sql;
+  bool uses_view;
+};
+
+TEST_F(MatViewTest, RewriteAnswersExactlyAndOnlyWhereItCan) {
+  CreateBase();
+  Load(Rows(300, 21, false, true));
+  ASSERT_EQ(Message("CREATE MATERIALIZED VIEW daily WITH (partitioned_by = ARRAY['region']) AS "
+                    "SELECT region, product, day, count(*) AS n, count(qty) AS nq, sum(qty) AS q, "
+                    "sum(amount) AS s, min(amount) AS lo, max(amount) AS hi, avg(price) AS ap, "
+                    "count_if(amount > 500) AS big FROM sales GROUP BY region, product, day")
+                .rfind("CREATE MATERIALIZED VIEW", 0), 0u);
+  ASSERT_EQ(Message("CREATE MATERIALIZED VIEW by_region AS SELECT region, count(*) AS n, sum(amount) AS s "
+                    "FROM sales GROUP BY region").rfind("CREATE MATERIALIZED VIEW", 0), 0u);
+  ASSERT_EQ(Message("CREATE MATERIALIZED VIEW big_qty AS SELECT region, sum(amount) AS s FROM sales "
+                    "WHERE qty > 10 GROUP BY region").rfind("CREATE MATERIALIZED VIEW", 0), 0u);
+  const std::vector<RewriteCase> cases = {
+      {"SELECT region, count(*) FROM sales GROUP BY region", true},
+      {"SELECT region, sum(amount) FROM sales GROUP BY region ORDER BY 2 DESC", true},
+      {"SELECT region, product, day, count(*) FROM sales GROUP BY region, product, day", true},
+      {"SELECT product, sum(qty) FROM sales GROUP BY product", true},
+      {"SELECT product, count(qty) FROM sales GROUP BY product", true},
+      {"SELECT day, min(amount), max(amount) FROM sales GROUP BY day", true},
+      {"SELECT product, avg(price) FROM sales GROUP BY product", true},
+      {"SELECT count(*) FROM sales", true},
+      {"SELECT count(*), sum(amount) FROM sales WHERE region = 'N'", true},
+      {"SELECT count(*) FROM sales WHERE region = 'nowhere'", true},
+      {"SELECT sum(qty) FROM sales WHERE region = 'nowhere'", true},
+      {"SELECT avg(price) FROM sales WHERE region = 'nowhere'", true},
+      {"SELECT region, sum(amount) FROM sales WHERE day >= DATE '2025-02-01' GROUP BY region", true},
+      {"SELECT date_trunc('month', day) AS m, sum(amount) FROM sales GROUP BY 1 ORDER BY 1", true},
+      {"SELECT region, count_if(amount > 500) FROM sales GROUP BY region", true},
+      {"SELECT region, count(*) FROM sales WHERE product IN ('p1', 'p3') GROUP BY region", true},
+      {"SELECT region, count(*) FROM sales GROUP BY region HAVING count(*) > 50", true},
+      {"SELECT region, sum(amount) FROM sales WHERE qty > 10 GROUP BY region", true},
+      {"SELECT sum(amount) FROM sales WHERE qty > 10", true},
+      {"SELECT min(day), max(day), max(product) FROM sales", true},
+      {"SELECT region IS NULL AS unknown, count(*) FROM sales GROUP BY 1", true},
+      {"SELECT upper(region), sum(qty) FROM sales WHERE region IS NOT NULL GROUP BY upper(region)", true},
+      {"SELECT * FROM (SELECT region, sum(amount) AS s FROM sales GROUP BY region) t WHERE s > 0", true},
+      {"SELECT region, count(*) FROM sales GROUP BY region LIMIT 2", true},
+      {"SELECT region, avg(price) AS ap, sum(qty) AS q FROM sales WHERE day < DATE '2025-03-01' GROUP BY region ORDER BY region", true},
+      // Not answerable from any view:
+      {"SELECT region, count(*) FROM sales WHERE amount > 100 GROUP BY region", false},  // filter on a non-key
+      {"SELECT region, price, count(*) FROM sales GROUP BY region, price", false},       // finer grouping
+      {"SELECT region, count(DISTINCT product) FROM sales GROUP BY region", false},     // not mergeable
+      {"SELECT region, avg(amount) FROM sales GROUP BY region", false},                  // no count(amount)
+      {"SELECT region, max(price) FROM sales GROUP BY region", false},                   // max(price) not kept
+      {"SELECT region, stddev(amount) FROM sales GROUP BY region", false},               // not re-aggregable
+      {"SELECT region, sum(amount) FROM sales WHERE qty > 11 GROUP BY region", false},   // other filter
+      {"SELECT region, product FROM sales", false},                                      // no aggregation
+  };
+  for (const auto& c : cases) {
+    std::string with = Sorted(Run(c.sql));
+    std::string without = Sorted(Run(c.sql, false));
+    EXPECT_EQ(with, without) << c.sql;
+    EXPECT_EQ(with.find("ERROR"), std::string::npos) << c.sql << ": " << with;
+    std::string plan = Run("EXPLAIN " + c.sql);
+    bool used = plan.find("answers the aggregation") != std::string::npos;
+    EXPECT_EQ(used, c.uses_view) << c.sql << "\n" << plan;
+  }
+  // The smallest fitting view answers, and EXPLAIN says why the others did not.
+  std::string plan = Run("EXPLAIN SELECT region, sum(amount) FROM sales GROUP BY region");
+  EXPECT_NE(plan.find("by_region answers"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("not daily: by_region is smaller"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("not big_qty: its WHERE condition"), std::string::npos) << plan;
+  // A stale view is not used, unless the engine allows that much staleness.
+  Load(Rows(10, 22));
+  plan = Run("EXPLAIN SELECT region, sum(amount) FROM sales GROUP BY region");
+  EXPECT_EQ(plan.find("answers"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("stale: it reflects base snapshot 2, the query reads 3"), std::string::npos) << plan;
+  {
+    EngineOptions o;
+    o.materialized_view_max_staleness_ms = 3600 * 1000;
+    auto e = Engine::OpenLake(store_.get(), cat_.get(), o);
+    ASSERT_TRUE(e.ok());
+    plan = RowsText(**e, "EXPLAIN SELECT region, sum(amount) FROM sales GROUP BY region");
+    EXPECT_NE(plan.find("by_region answers"), std::string::npos) << plan;
+  }
+  Message("REFRESH MATERIALIZED VIEW by_region");
+  EXPECT_EQ(Sorted(Run("SELECT region, sum(amount) FROM sales GROUP BY region")),
+            Sorted(Run("SELECT region, sum(amount) FROM sales GROUP BY region", false)));
+  EXPECT_NE(Run("EXPLAIN SELECT region, sum(amount) FROM sales GROUP BY region").find("by_region answers"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace saleslake::sql
