@@ -119,6 +119,8 @@ class StreamStore {
                                                IteratorType type, const std::string& sequence_number,
                                                int64_t timestamp_ms) = 0;
   virtual Result<GetRecordsResult> GetRecords(const std::string& iterator, int limit) = 0;
+  // The stream a genuine iterator reads ("" when it is not one): what IAM authorizes GetRecords on.
+  virtual std::string IteratorStream(const std::string& iterator) const = 0;
 
   // Increase: hours must be >= the current period; decrease: <= it. Both within 24..8760.
   virtual Status SetRetention(const std::string& name, int hours, bool increase) = 0;

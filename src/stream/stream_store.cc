@@ -389,6 +389,11 @@ class StoreImpl final : public StreamStore {
     return out;
   }
 
+  std::string IteratorStream(const std::string& iterator) const override {
+    auto st = internal::DecodeIterator(iterator, key_);
+    return st ? st->stream : std::string();
+  }
+
   Status SetRetention(const std::string& name, int hours, bool increase) override {
     auto s = Find(name);
     if (!s) return NotFound(name);
