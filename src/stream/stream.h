@@ -99,7 +99,8 @@ struct GetRecordsResult {
 
 class StreamStore {
  public:
-  // Opens `options.root` (creating it) and every stream in it, recovering their logs.
+  // Opens `options.root` (creating it) and every stream in it, recovering their logs. kAborted
+  // while another process has the same root open (the store holds an exclusive lock on it).
   static Result<std::unique_ptr<StreamStore>> Open(const StoreOptions& options);
   virtual ~StreamStore() = default;
 

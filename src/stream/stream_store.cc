@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/file.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -123,11 +124,24 @@ class StoreImpl final : public StreamStore {
   explicit StoreImpl(StoreOptions o) : options_(std::move(o)) {
     clock_ = options_.clock ? options_.clock : &ProcessClock();
   }
+  ~StoreImpl() override {
+    streams_.clear();  // close every log before the lock goes
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
 
   Status Load() {
     std::error_code ec;
     fs::create_directories(options_.root, ec);
     if (ec) return Status::IOError("create " + options_.root + ": " + ec.message());
+    // Group commit and sequence numbers live in this process: a second one appending to the same
+    // files would interleave frames. The lock goes with the process, also when it is killed.
+    std::string lock_path = options_.root + "/.lock";
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) return Status::IOError("open " + lock_path);
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Status::Aborted("the streams in " + options_.root +
+                             " are open in another process (a running `saleslake serve`?)");
+    }
     if (Status st = LoadKey(); !st.ok()) return st;
     for (const auto& e : fs::directory_iterator(options_.root, ec)) {
       if (!e.is_directory()) continue;
@@ -488,6 +502,7 @@ class StoreImpl final : public StreamStore {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;
   int total_shards_ = 0;
+  int lock_fd_ = -1;
 };
 
 }  // namespace

@@ -148,6 +148,36 @@ TEST_F(KinesisTest, AwsCliPutsAndReadsBackInOrder) {
   EXPECT_NE(missing.err.find("ResourceNotFoundException"), std::string::npos) << missing.err;
 }
 
+// `saleslake stream` works on the same logs as the server, one process at a time: records put by
+// the CLI are read through the API, and the CLI refuses while the server holds the streams.
+TEST_F(KinesisTest, CliSharesTheLogWithTheServerOneProcessAtATime) {
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"stream", "create", "events", "--shards", "2"}).exit_code, 0);
+  auto put = RunSaleslake({"--lake", lake_, "stream", "put", "events"},
+                          "{\"customer_id\":\"C1\",\"amount\":1}\n{\"customer_id\":\"C2\",\"amount\":2}\nnot json\n");
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_NE(put.out.find("put 3 record(s)"), std::string::npos) << put.out;
+  auto tail = RunSaleslakeIn(lake_, {"stream", "tail", "events"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  EXPECT_NE(tail.out.find("\tC2\t{\"customer_id\":\"C2\",\"amount\":2}"), std::string::npos) << tail.out;
+  EXPECT_NE(tail.out.find("\tnot json\n"), std::string::npos) << tail.out;
+  StartServer();
+  auto busy = RunSaleslakeIn(lake_, {"stream", "list"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.err.find("open in another process"), std::string::npos) << busy.err;
+  auto summary = Aws({"describe-stream-summary", "--stream-name", "events"});
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_NE(summary.out.find("\"OpenShardCount\": 2"), std::string::npos) << summary.out;
+  server_.Stop();
+  auto all = ReadAll("events");
+  size_t n = 0;
+  for (const auto& [shard, recs] : all) n += recs.size();
+  EXPECT_EQ(n, 3u);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"stream", "delete", "events"}).exit_code, 0);
+  auto gone = RunSaleslakeIn(lake_, {"stream", "describe", "events"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("not found"), std::string::npos) << gone.err;
+}
+
 TEST_F(KinesisTest, Boto3RoundTrip) {
   StartServer();
   auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/kinesis_boto3.py",
