@@ -89,6 +89,7 @@ struct StreamRecord {
   std::string partition_key;
   std::string data;
   int64_t arrival_ms = 0;
+  uint64_t position = 0;  // see ReadShard
 };
 
 struct GetRecordsResult {
@@ -122,6 +123,13 @@ class StreamStore {
   virtual Result<GetRecordsResult> GetRecords(const std::string& iterator, int limit) = 0;
   // The stream a genuine iterator reads ("" when it is not one): what IAM authorizes GetRecords on.
   virtual std::string IteratorStream(const std::string& iterator) const = 0;
+
+  // Positions (records since the shard's first, retained or not) for readers that keep their
+  // own offsets, like delivery into the lake: up to `max_records` from `position` of one shard.
+  virtual Result<std::vector<StreamRecord>> ReadShard(const std::string& name, int shard, uint64_t position,
+                                                      size_t max_records) const = 0;
+  // One past the newest acknowledged record of each shard.
+  virtual Result<std::vector<uint64_t>> EndPositions(const std::string& name) const = 0;
 
   // Increase: hours must be >= the current period; decrease: <= it. Both within 24..8760.
   virtual Status SetRetention(const std::string& name, int hours, bool increase) = 0;

@@ -394,12 +394,35 @@ class StoreImpl final : public StreamStore {
     for (auto& r : *recs) {
       next = r.ordinal + 1;
       out.records.push_back({internal::FormatSequence(r.ordinal), std::move(r.partition_key),
-                             std::move(r.data), r.arrival_ms});
+                             std::move(r.data), r.arrival_ms, r.ordinal});
     }
     const uint64_t end = log.end_ordinal();
     if (next < end) out.millis_behind_latest = std::max<int64_t>(0, now - log.ArrivalOf(next));
     internal::IteratorState ns{st->stream, st->stream_epoch_ms, st->shard, next, now};
     out.next_iterator = internal::EncodeIterator(ns, key_);
+    return out;
+  }
+
+  Result<std::vector<StreamRecord>> ReadShard(const std::string& name, int shard, uint64_t position,
+                                              size_t max_records) const override {
+    auto s = Find(name);
+    if (!s) return NotFound(name);
+    if (shard < 0 || shard >= static_cast<int>(s->shards.size())) return Status::NotFound("no shard " + ShardIdOf(shard));
+    auto recs = s->shards[static_cast<size_t>(shard)]->Read(position, max_records, kMaxGetRecordsBytes);
+    if (!recs.ok()) return recs.status();
+    std::vector<StreamRecord> out;
+    for (auto& r : *recs) {
+      if (r.ordinal < position) continue;
+      out.push_back({internal::FormatSequence(r.ordinal), std::move(r.partition_key), std::move(r.data), r.arrival_ms, r.ordinal});
+    }
+    return out;
+  }
+
+  Result<std::vector<uint64_t>> EndPositions(const std::string& name) const override {
+    auto s = Find(name);
+    if (!s) return NotFound(name);
+    std::vector<uint64_t> out;
+    for (const auto& log : s->shards) out.push_back(log->end_ordinal());
     return out;
   }
 

@@ -14,12 +14,15 @@ const k = new KinesisClient({ endpoint, region: 'us-east-1', maxAttempts: 1,
 const enc = new TextEncoder();
 const regions = ['North', 'South', 'East', 'West'];
 
-// A sales event like the lake's sales_data rows (~150 bytes).
+// A sales event with the raw table's columns (~150 bytes); one in 500 is not JSON at all (the
+// log keeps raw bytes; delivery quarantines it).
+const statuses = ['COMPLETED', 'COMPLETED', 'PENDING', 'REFUNDED', 'OUT'];
 function record(id) {
+  if (id % 500 === 499) return { Data: enc.encode(`not json ${id}`), PartitionKey: `c${id % 97}` };
   const row = {
-    id, order_id: `ORD-${id}`, customer_id: `C${id % 5000}`, region: regions[id % 4],
-    product: `P${id % 300}`, quantity: 1 + (id % 7), amount: ((id * 37) % 100000) / 100,
-    order_date: `2026-12-0${1 + (id % 5)}`,
+    id, purchase_date: `2026-${String(1 + (id % 12)).padStart(2, '0')}-${String(1 + (id % 28)).padStart(2, '0')}`,
+    customer_id: `CUST-${id % 5000}`, product_id: `SKU-${10000 + (id % 300)}-HOME-LAMP`,
+    amount: ((id * 37) % 100000) / 100, region: regions[id % 4], status: statuses[id % 5],
   };
   return { Data: enc.encode(JSON.stringify(row)), PartitionKey: `c${id % 97}` };
 }

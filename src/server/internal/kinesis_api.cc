@@ -4,9 +4,16 @@
 #include "server/internal/kinesis_api.h"
 
 #include <cmath>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "catalog/crawler.h"
+#include "etl/job_runner.h"
+#include "etl/job_spec.h"
+#include "stream/delivery.h"
 #include "common/logging.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"
@@ -90,7 +97,22 @@ class KinesisService final : public Service {
     return Status::OK();
   }
 
-  Status Start() override { return store_ ? store_->EnforceRetention() : Status::OK(); }
+  Status Start() override {
+    if (!store_) return Status::OK();
+    SL_RETURN_IF_ERROR(store_->EnforceRetention());
+    return StartDeliveries();
+  }
+
+  void Stop() override {
+    if (!delivery_thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(delivery_mu_);
+      stopping_ = true;
+    }
+    delivery_cv_.notify_all();
+    delivery_thread_.join();
+    DeliverAll();  // a graceful stop delivers everything acknowledged
+  }
 
  private:
   using Handler = Outcome (KinesisService::*)(const json&);
@@ -527,9 +549,97 @@ class KinesisService final : public Service {
     return Reply(json{{"Tags", tags}, {"HasMoreTags", more}});
   }
 
+  // Streams declared under `streams:` in pipeline.yaml: created when missing, delivered into
+  // their table by the crawl and ETL job that load uploads (stream/delivery.h).
+  Status StartDeliveries() {
+    auto text = context_.lake->Get("pipeline.yaml");
+    if (!text.ok()) return Status::OK();  // a lake without a pipeline delivers nothing
+    SL_ASSIGN_OR_RETURN(auto specs, stream::ParseDeliveries(*text));
+    if (specs.empty()) return Status::OK();
+    SL_ASSIGN_OR_RETURN(auto jobs, etl::ParseJobs("pipeline.yaml", *text));
+    SL_ASSIGN_OR_RETURN(auto crawlers, catalog::ParseCrawlerConfigs(*text, "pipeline.yaml"));
+    SL_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(context_.lake));
+    for (const auto& spec : specs) {
+      if (!store_->Describe(spec.stream).ok()) SL_RETURN_IF_ERROR(store_->CreateStream(spec.stream, spec.shards, false));
+      const etl::JobSpec* job = nullptr;
+      for (const auto& j : jobs) {
+        if (j.target_table == spec.table) job = &j;
+      }
+      if (!job) return Status::InvalidArgument("pipeline.yaml: stream " + spec.stream + ": no job loads table " + spec.table);
+      const catalog::CrawlerConfig* crawler = nullptr;
+      for (const auto& c : crawlers) {
+        if (c.table == job->source_table && std::string("raw_data/streams/").rfind(c.path, 0) == 0) crawler = &c;
+      }
+      if (!crawler) {
+        return Status::InvalidArgument("pipeline.yaml: stream " + spec.stream + ": no crawler of raw_data/ feeds " +
+                                       job->source_table);
+      }
+      // The raw table's columns when it exists (its order is what the job reads), else the
+      // sales columns of an upload.
+      std::vector<std::string> columns;
+      if (auto raw = catalog_->LoadTable(job->source_table); raw.ok()) {
+        for (const auto& f : (*raw)->spec.schema.fields) columns.push_back(f.name);
+      } else {
+        columns = {"purchase_date", "customer_id", "product_id", "amount", "region", "status"};
+      }
+      catalog::CrawlerConfig crawl = *crawler;
+      etl::JobSpec run = *job;
+      auto loader = [this, crawl, run](const std::string&) -> Status {
+        auto crawled = catalog::Crawl(*catalog_, crawl);
+        if (!crawled.ok()) return crawled.status();
+        auto report = etl::RunJob(*catalog_, run);
+        return report.ok() ? Status::OK() : report.status();
+      };
+      deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.lake->root() + "/streams",
+                                                               context_.lake, spec, columns, loader));
+      intervals_.push_back(std::chrono::seconds(spec.buffer_seconds));
+    }
+    delivery_thread_ = std::thread([this] { DeliveryLoop(); });
+    return Status::OK();
+  }
+
+  void DeliveryLoop() {
+    std::vector<std::chrono::steady_clock::time_point> last(deliveries_.size(), std::chrono::steady_clock::now());
+    std::unique_lock<std::mutex> lock(delivery_mu_);
+    while (!stopping_) {
+      delivery_cv_.wait_for(lock, std::chrono::milliseconds(500));
+      if (stopping_) break;
+      lock.unlock();
+      for (size_t i = 0; i < deliveries_.size(); ++i) {
+        if (std::chrono::steady_clock::now() - last[i] < intervals_[i]) continue;
+        last[i] = std::chrono::steady_clock::now();
+        Deliver(i);
+      }
+      lock.lock();
+    }
+  }
+
+  void DeliverAll() {
+    for (size_t i = 0; i < deliveries_.size(); ++i) Deliver(i);
+  }
+
+  void Deliver(size_t i) {
+    // Until the stream is drained (each round is bounded by buffer_mb).
+    for (int round = 0; round < 1000; ++round) {
+      auto r = deliveries_[i]->RunOnce();
+      if (!r.ok()) {
+        Log(LogLevel::kWarn, "stream delivery failed (retried later)", {{"error", r.status().ToString()}});
+        return;
+      }
+      if (r->records == 0) return;
+    }
+  }
+
   ServiceContext context_;
   std::string account_;
   std::unique_ptr<stream::StreamStore> store_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::vector<std::unique_ptr<stream::Delivery>> deliveries_;
+  std::vector<std::chrono::seconds> intervals_;
+  std::thread delivery_thread_;
+  std::mutex delivery_mu_;
+  std::condition_variable delivery_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace
