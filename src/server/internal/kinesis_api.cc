@@ -63,6 +63,17 @@ std::optional<ApiError> GetInt(const json& in, const char* key, std::optional<in
   return std::nullopt;
 }
 
+// An optional integer member within [lo, hi]; outside it is Kinesis's ValidationException.
+std::optional<ApiError> GetBounded(const json& in, const char* key, const char* field, int64_t lo, int64_t hi,
+                                   std::optional<int64_t>* out) {
+  if (auto e = GetInt(in, key, out)) return e;
+  if (*out && (**out < lo || **out > hi)) {
+    return Validation("Value '" + std::to_string(**out) + "' at '" + field + "' failed to satisfy constraint: " +
+                      "Member must have value between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  return std::nullopt;
+}
+
 class KinesisService final : public Service {
  public:
   explicit KinesisService(const ServiceContext& context) : context_(context) {}
@@ -211,11 +222,7 @@ class KinesisService final : public Service {
 
   Outcome ListStreams(const json& in) {
     std::optional<int64_t> limit;
-    if (auto e = GetInt(in, "Limit", &limit)) return *e;
-    if (limit && (*limit < 1 || *limit > 10000)) {
-      return Validation("Value '" + std::to_string(*limit) + "' at 'limit' failed to satisfy constraint: "
-                        "Member must have value between 1 and 10000");
-    }
+    if (auto e = GetBounded(in, "Limit", "limit", 1, 10000, &limit)) return *e;
     std::string start, token;
     if (auto e = GetString(in, "ExclusiveStartStreamName", &start)) return *e;
     if (auto e = GetString(in, "NextToken", &token)) return *e;
@@ -252,11 +259,7 @@ class KinesisService final : public Service {
     if (auto e = RequireStream(in, &name)) return *e;
     if (auto e = GetString(in, "ExclusiveStartShardId", &start)) return *e;
     std::optional<int64_t> limit;
-    if (auto e = GetInt(in, "Limit", &limit)) return *e;
-    if (limit && (*limit < 1 || *limit > 10000)) {
-      return Validation("Value '" + std::to_string(*limit) + "' at 'limit' failed to satisfy constraint: "
-                        "Member must have value between 1 and 10000");
-    }
+    if (auto e = GetBounded(in, "Limit", "limit", 1, 10000, &limit)) return *e;
     auto info = store_->Describe(name);
     if (!info.ok()) return FromStatus(info.status());
     json shards = json::array();
@@ -298,11 +301,7 @@ class KinesisService final : public Service {
     if (auto e = GetString(in, "NextToken", &token)) return *e;
     if (auto e = GetString(in, "ExclusiveStartShardId", &start)) return *e;
     std::optional<int64_t> max_results;
-    if (auto e = GetInt(in, "MaxResults", &max_results)) return *e;
-    if (max_results && (*max_results < 1 || *max_results > 10000)) {
-      return Validation("Value '" + std::to_string(*max_results) + "' at 'maxResults' failed to satisfy constraint: "
-                        "Member must have value between 1 and 10000");
-    }
+    if (auto e = GetBounded(in, "MaxResults", "maxResults", 1, 10000, &max_results)) return *e;
     std::string name = StreamNameOf(in);
     if (!token.empty()) {
       if (!name.empty()) {
@@ -451,11 +450,7 @@ class KinesisService final : public Service {
       return Validation("Value at 'shardIterator' failed to satisfy constraint: Member must have length between 1 and 512");
     }
     std::optional<int64_t> limit;
-    if (auto e = GetInt(in, "Limit", &limit)) return *e;
-    if (limit && (*limit < 1 || *limit > stream::kMaxGetRecordsLimit)) {
-      return Validation("Value '" + std::to_string(*limit) + "' at 'limit' failed to satisfy constraint: "
-                        "Member must have value less than or equal to 10000");
-    }
+    if (auto e = GetBounded(in, "Limit", "limit", 1, stream::kMaxGetRecordsLimit, &limit)) return *e;
     auto r = store_->GetRecords(iterator, limit ? static_cast<int>(*limit) : stream::kMaxGetRecordsLimit);
     if (!r.ok()) return FromStatus(r.status());
     json records = json::array();
@@ -529,10 +524,7 @@ class KinesisService final : public Service {
     if (auto e = RequireStream(in, &name)) return *e;
     if (auto e = GetString(in, "ExclusiveStartTagKey", &start)) return *e;
     std::optional<int64_t> limit;
-    if (auto e = GetInt(in, "Limit", &limit)) return *e;
-    if (limit && (*limit < 1 || *limit > 50)) {
-      return Validation("Value at 'limit' failed to satisfy constraint: Member must have value between 1 and 50");
-    }
+    if (auto e = GetBounded(in, "Limit", "limit", 1, 50, &limit)) return *e;
     auto info = store_->Describe(name);
     if (!info.ok()) return FromStatus(info.status());
     json tags = json::array();
