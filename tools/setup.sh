@@ -40,7 +40,7 @@ fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/peers/package.json" ] && { [ ! -d "$here/peers/node_modules/@duckdb/node-api" ] ||
-    [ ! -d "$here/peers/node_modules/@aws-sdk/client-s3" ] || [ ! -d "$here/peers/node_modules/s3rver" ]; }; then
+    [ ! -d "$here/peers/node_modules/@aws-sdk/client-s3" ] || [ ! -d "$here/peers/node_modules/@aws-sdk/client-kinesis" ] || [ ! -d "$here/peers/node_modules/s3rver" ]; }; then
   echo "setup: installing node peers (DuckDB, AWS SDK, s3rver) in tools/peers"
   (cd "$here/peers" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -78,6 +78,16 @@ jobs:
     append_only: false           # a loaded file whose content changes: false = its rows are
                                  # replaced in one commit; true = refused with an alert
     dedupe: false                # true: rows equal to rows already loaded -> quarantine
+
+# Kinesis streams served by `saleslake serve` (created when it starts) and delivered into a
+# table through the crawler and job above, exactly once (Firehose's role).
+streams:
+  - name: sales-events
+    shards: 4
+    table: sales_data            # delivered by the job whose target is this table
+    format: json                 # json objects with the raw columns | csv lines
+    buffer_mb: 64                # a delivery at this size (1..128)...
+    buffer_seconds: 60           # ...or this often (1..900)
 )";
 
 // 32 random bytes as hex and a newline: the PII tokenization key.
