@@ -364,3 +364,32 @@ TEST_F(TopicsTest, WebhookConfirmationEnvelopeRetriesAndDeadLetter) {
 
 }  // namespace
 }  // namespace saleslake::events
+
+namespace saleslake::events {
+namespace {
+
+// The CLI over the same code: rules test says why; events process runs what no server ran.
+TEST(CliTest, RulesTestEventsProcessAndTopicsPublish) {
+  TempDir dir;
+  std::string lake = dir.Join("lake");
+  ASSERT_EQ(testing::RunSaleslake({"--lake", lake, "init"}).exit_code, 0);
+  testing::WriteFile(dir.Join("ev.json"), R"({"type":"object.created","key":"other/x.csv"})");
+  auto t = testing::RunSaleslake({"--lake", lake, "rules", "test", dir.Join("ev.json")});
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.out.find("no       crawl-on-upload: key: \"other/x.csv\" does not match"), std::string::npos) << t.out;
+  testing::WriteFile(dir.Join("sales.csv"), MessyCsv());
+  ASSERT_EQ(testing::RunSaleslake({"--lake", lake, "upload", dir.Join("sales.csv")}).exit_code, 0);
+  auto p = testing::RunSaleslake({"--lake", lake, "events", "process"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.out.find("4 events, 3 actions"), std::string::npos) << p.out;
+  auto l = testing::RunSaleslake({"--lake", lake, "events", "list", "--type", "quality.violation"});
+  EXPECT_EQ(Lines(l.out).size(), 1u) << l.out;
+  auto again = testing::RunSaleslake({"--lake", lake, "events", "process"});
+  EXPECT_NE(again.out.find("0 events, 0 actions"), std::string::npos) << again.out;
+  auto pub = testing::RunSaleslake({"--lake", lake, "topics", "publish", "--topic", "pipeline-alerts", "--message", "hi"});
+  EXPECT_EQ(pub.exit_code, 0) << pub.err;
+  EXPECT_EQ(Lines(testing::ReadFile(lake + "/_system/alerts/pipeline-alerts.jsonl")).size(), 2u);
+}
+
+}  // namespace
+}  // namespace saleslake::events
