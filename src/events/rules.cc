@@ -610,6 +610,69 @@ Result<EventsConfig> ParseEventsConfig(std::string_view path, std::string_view y
       config.topics.push_back(std::move(t));
     }
   }
+  if (const YAML::Node alarms = root["alarms"]) {
+    if (!alarms.IsSequence()) return ctx.Error(alarms, "alarms is a list");
+    for (const auto& n : alarms) {
+      if (!n.IsMap()) return ctx.Error(n, "an alarm is a mapping (name, event_type, metric, threshold, ...)");
+      AlarmSpec a;
+      for (const auto& kv : n) {
+        std::string key = kv.first.Scalar();
+        const YAML::Node& v = kv.second;
+        auto num = [&](double lo, double hi, double* out) -> Status {
+          char* end = nullptr;
+          std::string t = ScalarOr(v);
+          double x = std::strtod(t.c_str(), &end);
+          if (t.empty() || *end != '\0' || x < lo || x > hi) return ctx.Error(v, key + " takes a number");
+          *out = x;
+          return Status::OK();
+        };
+        double x = 0;
+        if (key == "name") a.name = ScalarOr(v);
+        else if (key == "event_type") a.event_type = ScalarOr(v);
+        else if (key == "metric") a.metric = ScalarOr(v);
+        else if (key == "statistic") {
+          a.statistic = ScalarOr(v);
+          if (a.statistic != "Average" && a.statistic != "Sum" && a.statistic != "Minimum" &&
+              a.statistic != "Maximum" && a.statistic != "SampleCount")
+            return ctx.Error(v, "statistic is Average, Sum, Minimum, Maximum or SampleCount");
+        } else if (key == "period_s") {
+          SL_RETURN_IF_ERROR(num(10, 86400 * 7, &x));
+          a.period_s = static_cast<int64_t>(x);
+        } else if (key == "evaluation_periods") {
+          SL_RETURN_IF_ERROR(num(1, 1000, &x));
+          a.evaluation_periods = static_cast<int>(x);
+        } else if (key == "datapoints_to_alarm") {
+          SL_RETURN_IF_ERROR(num(1, 1000, &x));
+          a.datapoints_to_alarm = static_cast<int>(x);
+        } else if (key == "threshold") {
+          SL_RETURN_IF_ERROR(num(-1e300, 1e300, &a.threshold));
+        } else if (key == "comparison") {
+          a.comparison = ScalarOr(v);
+          if (a.comparison != "GreaterThanThreshold" && a.comparison != "GreaterThanOrEqualToThreshold" &&
+              a.comparison != "LessThanThreshold" && a.comparison != "LessThanOrEqualToThreshold")
+            return ctx.Error(v, "comparison is GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold");
+        } else if (key == "treat_missing_data") {
+          a.treat_missing_data = ScalarOr(v);
+          if (a.treat_missing_data != "missing" && a.treat_missing_data != "notBreaching" &&
+              a.treat_missing_data != "breaching" && a.treat_missing_data != "ignore")
+            return ctx.Error(v, "treat_missing_data is missing, notBreaching, breaching or ignore");
+        } else if (key == "alarm_actions" || key == "ok_actions") {
+          if (!v.IsSequence()) return ctx.Error(v, key + " is a list of topic names");
+          for (const auto& t : v) {
+            if (!ValidTopicName(ScalarOr(t))) return ctx.Error(t, "'" + ScalarOr(t) + "' is not a topic name");
+            (key == "alarm_actions" ? a.alarm_actions : a.ok_actions).push_back(t.Scalar());
+          }
+        } else {
+          return ctx.Error(kv.first, "unknown alarm key '" + key + "'");
+        }
+      }
+      if (!ValidRuleName(a.name)) return ctx.Error(n, "an alarm needs a name (1-64 of A-Z a-z 0-9 . _ -)");
+      if (a.event_type.empty() || a.metric.empty()) return ctx.Error(n, "alarm '" + a.name + "' needs event_type: and metric:");
+      if (a.datapoints_to_alarm > a.evaluation_periods)
+        return ctx.Error(n, "alarm '" + a.name + "': datapoints_to_alarm is more than evaluation_periods");
+      config.alarms.push_back(std::move(a));
+    }
+  }
   // Targets that name a topic must name a declared one or one made over the API: checked by the
   // engine at run time (API topics are not in this file).
   return config;
@@ -653,6 +716,84 @@ std::string TransformInput(const Target& target, const nlohmann::json& event) {
     out += t[i];
   }
   return out;
+}
+
+}  // namespace saleslake::events
+
+namespace saleslake::events {
+
+std::string_view AlarmStateName(AlarmState s) {
+  switch (s) {
+    case AlarmState::kInsufficientData: return "INSUFFICIENT_DATA";
+    case AlarmState::kOk: return "OK";
+    case AlarmState::kAlarm: return "ALARM";
+  }
+  return "?";
+}
+
+void Alarm::AddSample(TimePoint t, double value) { samples_.emplace_back(ToEpochMs(t), value); }
+
+std::optional<AlarmTransition> Alarm::Evaluate(TimePoint now) {
+  const int64_t period_ms = spec_.period_s * 1000;
+  const int n = spec_.evaluation_periods;
+  const int m = spec_.datapoints_to_alarm > 0 ? spec_.datapoints_to_alarm : n;
+  const int64_t end = ToEpochMs(now) / period_ms * period_ms;  // the last whole period ends here
+  const int64_t start = end - n * period_ms;
+  std::erase_if(samples_, [&](const auto& s) { return s.first < start; });
+  // One datapoint per period: the statistic over its samples (nullopt = missing).
+  std::vector<std::optional<double>> points(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    int64_t lo = start + i * period_ms, hi = lo + period_ms;
+    double sum = 0, mn = 0, mx = 0;
+    int count = 0;
+    for (const auto& [t, v] : samples_) {
+      if (t < lo || t >= hi) continue;
+      mn = count ? std::min(mn, v) : v;
+      mx = count ? std::max(mx, v) : v;
+      sum += v;
+      ++count;
+    }
+    if (count == 0) continue;
+    const std::string& st = spec_.statistic;
+    points[static_cast<size_t>(i)] = st == "Sum" ? sum : st == "Minimum" ? mn : st == "Maximum" ? mx
+                                   : st == "SampleCount" ? count : sum / count;
+  }
+  auto breaches = [&](double v) {
+    const std::string& c = spec_.comparison;
+    if (c == "GreaterThanOrEqualToThreshold") return v >= spec_.threshold;
+    if (c == "LessThanThreshold") return v < spec_.threshold;
+    if (c == "LessThanOrEqualToThreshold") return v <= spec_.threshold;
+    return v > spec_.threshold;
+  };
+  int present = 0, breaching = 0;
+  std::string shown;
+  for (const auto& p : points) {
+    if (!shown.empty()) shown += ", ";
+    if (!p) {
+      shown += "-";
+      if (spec_.treat_missing_data == "breaching") ++breaching;
+      continue;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", *p);
+    shown += buf;
+    ++present;
+    if (breaches(*p)) ++breaching;
+  }
+  AlarmState next;
+  const std::string& tmd = spec_.treat_missing_data;
+  if (breaching >= m) next = AlarmState::kAlarm;
+  else if (present == 0 && tmd == "missing") next = AlarmState::kInsufficientData;
+  else if (present == 0 && tmd == "ignore") next = state_;
+  else next = AlarmState::kOk;
+  if (next == state_) return std::nullopt;
+  AlarmTransition tr{state_, next, ""};
+  char th[32];
+  std::snprintf(th, sizeof th, "%g", spec_.threshold);
+  tr.reason = std::to_string(breaching) + " of the last " + std::to_string(n) + " datapoints [" + shown +
+              "] breached " + spec_.comparison + " " + th + " (" + std::to_string(m) + " needed; missing data: " + tmd + ")";
+  state_ = next;
+  return tr;
 }
 
 }  // namespace saleslake::events

@@ -120,9 +120,67 @@ struct TopicSpec {
   std::vector<SubscriptionSpec> subscriptions;
 };
 
+// ---- Alarms (CloudWatch's role) ----
+//
+//   alarms:
+//     - name: quarantine-high
+//       event_type: job.succeeded        # the metric is a numeric field of these events
+//       metric: rows_quarantined
+//       statistic: Maximum               # Average | Sum | Minimum | Maximum | SampleCount
+//       period_s: 300
+//       evaluation_periods: 3            # N
+//       datapoints_to_alarm: 2           # M (default N): M breaching of the last N periods
+//       threshold: 100
+//       comparison: GreaterThanThreshold # ...OrEqualToThreshold, LessThan..., LessThanOrEqual...
+//       treat_missing_data: missing      # missing | notBreaching | breaching | ignore
+//       alarm_actions: [pipeline-alerts] # topics told of a change to ALARM
+//       ok_actions: []                   # ... to OK
+//
+// Evaluation at time t looks at the N whole periods that end at or before t. Missing datapoints:
+// breaching / notBreaching count as such; missing skips them (no datapoint at all ->
+// INSUFFICIENT_DATA); ignore skips them and keeps the current state when there is no datapoint.
+enum class AlarmState { kInsufficientData, kOk, kAlarm };
+std::string_view AlarmStateName(AlarmState s);  // INSUFFICIENT_DATA | OK | ALARM
+
+struct AlarmSpec {
+  std::string name;
+  std::string event_type;
+  std::string metric;
+  std::string statistic = "Average";
+  int64_t period_s = 300;
+  int evaluation_periods = 1;
+  int datapoints_to_alarm = 0;  // 0 = evaluation_periods
+  double threshold = 0;
+  std::string comparison = "GreaterThanThreshold";
+  std::string treat_missing_data = "missing";
+  std::vector<std::string> alarm_actions, ok_actions;
+};
+
+struct AlarmTransition {
+  AlarmState from, to;
+  std::string reason;  // "2 of the last 3 datapoints [120, 5, 130] were GreaterThanThreshold 100"
+};
+
+// One alarm's samples and state. Samples older than the evaluation window are dropped.
+class Alarm {
+ public:
+  explicit Alarm(AlarmSpec spec) : spec_(std::move(spec)) {}
+  void AddSample(TimePoint t, double value);
+  // Evaluates at `now`; returns the transition when the state changed.
+  std::optional<AlarmTransition> Evaluate(TimePoint now);
+  AlarmState state() const { return state_; }
+  const AlarmSpec& spec() const { return spec_; }
+
+ private:
+  AlarmSpec spec_;
+  AlarmState state_ = AlarmState::kInsufficientData;
+  std::vector<std::pair<int64_t, double>> samples_;  // (epoch ms, value)
+};
+
 struct EventsConfig {
   std::vector<Rule> rules;
   std::vector<TopicSpec> topics;
+  std::vector<AlarmSpec> alarms;
 };
 
 // Parses the `rules:` and `topics:` sections (other sections are ignored). `path` names the file

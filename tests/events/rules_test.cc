@@ -162,3 +162,74 @@ TEST(ConfigTest, BadInputIsRefusedWithLineAndColumn) {
 
 }  // namespace
 }  // namespace saleslake::events
+
+namespace saleslake::events {
+namespace {
+
+// M of N with each TreatMissingData mode, on an injected time: `script` is one character per
+// 60 s period (X = a breaching datapoint, 0 = a fine one, - = none); returns the state after each.
+std::string Simulate(const std::string& treat, const std::string& script, int m = 2, int n = 3) {
+  AlarmSpec spec;
+  spec.name = "a";
+  spec.period_s = 60;
+  spec.evaluation_periods = n;
+  spec.datapoints_to_alarm = m;
+  spec.threshold = 10;
+  spec.statistic = "Maximum";
+  spec.treat_missing_data = treat;
+  Alarm alarm(spec);
+  std::string states;
+  const int64_t t0 = 1764979200;
+  for (size_t i = 0; i < script.size(); ++i) {
+    int64_t period_start = t0 + static_cast<int64_t>(i) * 60;
+    if (script[i] == 'X') alarm.AddSample(TimePoint(std::chrono::seconds(period_start + 5)), 50);
+    if (script[i] == '0') alarm.AddSample(TimePoint(std::chrono::seconds(period_start + 5)), 1);
+    alarm.Evaluate(TimePoint(std::chrono::seconds(period_start + 60)));  // the period just closed
+    states += alarm.state() == AlarmState::kAlarm ? 'A' : alarm.state() == AlarmState::kOk ? 'o' : '?';
+  }
+  return states;
+}
+
+TEST(AlarmTest, MOfNChangesStateExactlyWhenTheDataSaySo) {
+  // The window is the last 3 periods; periods before the first one are missing.
+  EXPECT_EQ(Simulate("missing", "0X0XX000"), "oooAAAoo");
+  EXPECT_EQ(Simulate("missing", "X-X"), "ooA");   // 2 of the 3 (one missing) breach
+  EXPECT_EQ(Simulate("missing", "X----"), "ooo??");
+  EXPECT_EQ(Simulate("ignore", "X----"), "oooo" "o");       // nothing to judge: the state stays
+  EXPECT_EQ(Simulate("ignore", "XX---"), "oAAoo");  // [X - -] judged by its datapoint; [- - -] keeps
+  EXPECT_EQ(Simulate("missing", "XX---"), "oAAo?");
+  EXPECT_EQ(Simulate("breaching", "0--"), "AAA");         // missing counts as breaching
+  EXPECT_EQ(Simulate("breaching", "0000"), "Aooo");
+  EXPECT_EQ(Simulate("notBreaching", "X-X--"), "ooAoo");  // missing counts as fine
+  EXPECT_EQ(Simulate("notBreaching", "---"), "ooo");
+  EXPECT_EQ(Simulate("missing", "---"), "???");
+}
+
+TEST(AlarmTest, TransitionsCarryTheReason) {
+  AlarmSpec spec;
+  spec.name = "a";
+  spec.period_s = 60;
+  spec.evaluation_periods = 1;
+  spec.threshold = 10;
+  Alarm alarm(spec);
+  alarm.AddSample(TimePoint(std::chrono::seconds(1764979205)), 50);
+  auto tr = alarm.Evaluate(TimePoint(std::chrono::seconds(1764979260)));
+  ASSERT_TRUE(tr.has_value());
+  EXPECT_EQ(tr->to, AlarmState::kAlarm);
+  EXPECT_NE(tr->reason.find("[50]"), std::string::npos) << tr->reason;
+  EXPECT_FALSE(alarm.Evaluate(TimePoint(std::chrono::seconds(1764979261))).has_value());  // no change, no transition
+}
+
+TEST(AlarmTest, BadAlarmsAreRefusedAtLoad) {
+  auto r = ParseEventsConfig("pipeline.yaml", "alarms:\n  - name: a\n    event_type: job.succeeded\n    metric: x\n    treat_missing_data: maybe\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("pipeline.yaml:5:25: treat_missing_data"), std::string::npos) << r.status().message();
+  r = ParseEventsConfig("pipeline.yaml", "alarms:\n  - name: a\n    event_type: job.succeeded\n    metric: x\n    evaluation_periods: 2\n    datapoints_to_alarm: 3\n");
+  EXPECT_FALSE(r.ok());
+  r = ParseEventsConfig("pipeline.yaml", "alarms:\n  - {name: a, event_type: job.succeeded, metric: rows_quarantined, threshold: 5, alarm_actions: [pipeline-alerts]}\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->alarms[0].alarm_actions, std::vector<std::string>{"pipeline-alerts"});
+}
+
+}  // namespace
+}  // namespace saleslake::events
