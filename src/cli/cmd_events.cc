@@ -201,7 +201,41 @@ void Register(CLI::App& root, Context& ctx) {
   });
 }
 
+void RegisterAlarms(CLI::App& root, Context& ctx) {
+  auto* alarms = root.add_subcommand("alarms", "Alarms of pipeline.yaml (CloudWatch's role): list");
+  alarms->require_subcommand(1);
+  auto* list = alarms->add_subcommand("list", "List the alarms and their last state change");
+  list->callback([&ctx] {
+    ctx.action = [&ctx] {
+      auto o = OpenAll(ctx, true);
+      if (!o.ok()) return Fail(o.status());
+      // The state is the server's: its last alarm.state_change in the journal.
+      std::map<std::string, nlohmann::json> last;
+      uint64_t offset = 0;
+      for (;;) {
+        auto batch = events::ReadEvents(*o->store, offset, 10000);
+        if (!batch.ok()) return Fail(batch.status());
+        if (batch->empty()) break;
+        offset = batch->back().end_offset;
+        for (const auto& e : *batch)
+          if (e.type == "alarm.state_change") last[e.json.value("alarm", "")] = e.json;
+      }
+      for (const auto& a : o->engine->config().alarms) {
+        auto it = last.find(a.name);
+        std::string state = it == last.end() ? "INSUFFICIENT_DATA" : it->second.value("to", "?");
+        std::printf("%-24s %-17s %s of %s.%s %s %g, %d of %d periods of %llds, missing data %s\n", a.name.c_str(),
+                    state.c_str(), a.statistic.c_str(), a.event_type.c_str(), a.metric.c_str(), a.comparison.c_str(),
+                    a.threshold, a.datapoints_to_alarm ? a.datapoints_to_alarm : a.evaluation_periods,
+                    a.evaluation_periods, static_cast<long long>(a.period_s), a.treat_missing_data.c_str());
+        if (it != last.end()) std::printf("  since %s: %s\n", it->second.value("time", "").c_str(), it->second.value("reason", "").c_str());
+      }
+      return 0;
+    };
+  });
+}
+
 const CommandRegistrar kRegistrar(85, &Register);
+const CommandRegistrar kAlarmsRegistrar(86, &RegisterAlarms);
 
 }  // namespace
 

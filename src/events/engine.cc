@@ -105,6 +105,7 @@ struct Engine::Impl {
   Clock* clock = nullptr;
   EventsConfig config;
   std::map<std::string, TimePoint> next_fire;  // schedule rule -> next firing
+  std::vector<Alarm> alarms;
   EngineStats stats;
 
   std::string CheckpointKey() const {
@@ -276,6 +277,11 @@ struct Engine::Impl {
 
   Status ProcessEvent(const Event& e) {
     ++stats.events;
+    for (Alarm& a : alarms) {
+      if (a.spec().event_type != e.type) continue;
+      auto it = e.json.find(a.spec().metric);
+      if (it != e.json.end() && it->is_number()) a.AddSample(clock->Now(), it->get<double>());
+    }
     for (const Rule& rule : config.rules) {
       if (!RuleMatches(rule, e, nullptr)) continue;
       for (size_t i = 0; i < rule.targets.size(); ++i) {
@@ -335,6 +341,13 @@ Status Engine::Reload() {
   SL_RETURN_IF_ERROR(impl_->CheckReferences(c, yaml));
   if (impl_->topics) SL_RETURN_IF_ERROR(impl_->topics->ApplyDeclared(c.topics));
   impl_->config = std::move(c);
+  // Alarms keep their state across a reload when their definition is the same name.
+  std::vector<Alarm> alarms;
+  for (const AlarmSpec& spec : impl_->config.alarms) {
+    auto old = std::find_if(impl_->alarms.begin(), impl_->alarms.end(), [&](const Alarm& a) { return a.spec().name == spec.name; });
+    alarms.push_back(old != impl_->alarms.end() ? std::move(*old) : Alarm(spec));
+  }
+  impl_->alarms = std::move(alarms);
   // Schedules of rules that changed restart from now.
   std::map<std::string, TimePoint> kept;
   for (const Rule& r : impl_->config.rules)
@@ -373,6 +386,24 @@ Result<int> Engine::Tick() {
     if (next) it->second = *next;
     else impl_->next_fire.erase(it);
   }
+  for (Alarm& a : impl_->alarms) {
+    auto tr = a.Evaluate(now);
+    if (!tr) continue;
+    std::string id = "alarm-" + a.spec().name + "-" + std::to_string(ToEpochMs(now));
+    nlohmann::json f = {{"alarm", a.spec().name}, {"from", std::string(AlarmStateName(tr->from))},
+                        {"to", std::string(AlarmStateName(tr->to))}, {"reason", tr->reason}};
+    SL_RETURN_IF_ERROR(PublishEvent(*impl_->store, "alarm.state_change", f, id).status());
+    const auto& actions = tr->to == AlarmState::kAlarm ? a.spec().alarm_actions
+                          : tr->to == AlarmState::kOk  ? a.spec().ok_actions
+                                                       : std::vector<std::string>{};
+    for (const auto& topic : actions) {
+      if (!impl_->topics) break;
+      f["type"] = "alarm.state_change";
+      auto r = impl_->topics->Publish(impl_->topics->TopicArn(topic), f.dump(), "ALARM: " + a.spec().name,
+                                      {{"type", {"String", "alarm.state_change"}}}, id.substr(0, 64));
+      if (!r.ok()) Log(LogLevel::kError, "events: alarm action", {{"alarm", a.spec().name}, {"error", r.status().ToString()}});
+    }
+  }
   return ticks;
 }
 
@@ -409,5 +440,11 @@ std::vector<RuleMatch> Engine::Test(const nlohmann::json& event) const {
 }
 
 EngineStats Engine::stats() const { return impl_->stats; }
+
+std::vector<std::pair<std::string, AlarmState>> Engine::AlarmStates() const {
+  std::vector<std::pair<std::string, AlarmState>> out;
+  for (const Alarm& a : impl_->alarms) out.emplace_back(a.spec().name, a.state());
+  return out;
+}
 
 }  // namespace saleslake::events

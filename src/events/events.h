@@ -81,7 +81,7 @@ class Engine {
 
   // Journals a schedule.tick for every schedule that came due since the last call (the first
   // call only starts the clocks; several missed firings of one rule make one tick, for the
-  // latest). Returns the ticks journaled.
+  // latest), and evaluates the alarms. Returns the ticks journaled.
   Result<int> Tick();
   // Processes the events past the checkpoint (at most max); returns how many.
   Result<int> ProcessPending(size_t max = 1000);
@@ -89,6 +89,9 @@ class Engine {
   // Which rules match `event` and why not (no action is taken).
   std::vector<RuleMatch> Test(const nlohmann::json& event) const;
   EngineStats stats() const;
+  // The alarms of pipeline.yaml and their state (evaluated by Tick; a change journals an
+  // alarm.state_change and publishes to the alarm's action topics).
+  std::vector<std::pair<std::string, AlarmState>> AlarmStates() const;
 
  private:
   struct Impl;

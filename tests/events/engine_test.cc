@@ -393,3 +393,57 @@ TEST(CliTest, RulesTestEventsProcessAndTopicsPublish) {
 
 }  // namespace
 }  // namespace saleslake::events
+
+namespace saleslake::events {
+namespace {
+
+// An alarm over job figures: a run reading more than 5 rows in 1 of 1 periods -> ALARM, the
+// alarm's topic gets it; the next quiet period -> OK (missing data is notBreaching).
+TEST_F(LakeTest, AlarmOverJobFiguresPublishesOnTransition) {
+  SetPipeline(R"(rules:
+  - name: etl
+    pattern: {type: [object.created]}
+    targets: [{job: my-etl-job}]
+  - name: crawl
+    pattern: {type: [object.created]}
+    targets: [{crawler: raw-crawler}]
+topics:
+  - name: pipeline-alerts
+    subscriptions:
+      - {protocol: file, endpoint: _system/alerts/pipeline-alerts.jsonl}
+alarms:
+  - name: big-run
+    event_type: job.succeeded
+    metric: rows_read
+    statistic: Maximum
+    period_s: 60
+    evaluation_periods: 1
+    threshold: 5
+    treat_missing_data: notBreaching
+    alarm_actions: [pipeline-alerts]
+)");
+  Upload("sales.csv", MessyCsv());
+  Drain();  // the job runs before the crawl registered the table: it fails; the crawl follows
+  Upload("more.csv", MessyCsv() + "2025-08-30,C1,SKU-1,1.00,EU,completed\n");
+  Drain();
+  ASSERT_EQ(engine_->AlarmStates().size(), 1u);
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(engine_->Tick().ok());
+  EXPECT_EQ(engine_->AlarmStates()[0].second, AlarmState::kAlarm);
+  topics_->DeliverDue();
+  auto alerts = Lines(Get("_system/alerts/pipeline-alerts.jsonl"));
+  ASSERT_FALSE(alerts.empty());
+  json msg = json::parse(json::parse(alerts.back())["Message"].get<std::string>());
+  EXPECT_EQ(msg["alarm"], "big-run");
+  EXPECT_EQ(msg["to"], "ALARM");
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(engine_->Tick().ok());
+  EXPECT_EQ(engine_->AlarmStates()[0].second, AlarmState::kOk);
+  auto changes = ReadEvents(*store_, 0);
+  int n = 0;
+  for (const auto& e : *changes) n += e.type == "alarm.state_change";
+  EXPECT_EQ(n, 2);
+}
+
+}  // namespace
+}  // namespace saleslake::events
