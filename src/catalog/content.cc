@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 
 #include "catalog/crawler.h"
 #include "common/logging.h"
@@ -72,18 +74,45 @@ Result<std::string> HashObject(const io::ObjectStore& store, std::string_view ke
   return sha.HexDigest();
 }
 
-Status JournalCreated(io::ObjectStore& store, const io::ObjectInfo& info, std::string_view sha256_hex) {
-  std::string line = "{\"type\":\"object.created\",\"time\":" + JsonQuote(UtcNow()) +
-                     ",\"key\":" + JsonQuote(info.key) + ",\"size\":" + std::to_string(info.size) +
-                     ",\"sha256\":" + JsonQuote(sha256_hex) + "}\n";
+// A new event id: the UTC time (so ids sort roughly by time) and 64 random bits.
+std::string NewEventId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char rnd[17];
+  std::snprintf(rnd, sizeof rnd, "%016llx", static_cast<unsigned long long>(rng()));
+  return UtcNow("%Y%m%dT%H%M%SZ") + "-" + rnd;
+}
+
+}  // namespace
+
+Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
+                                 std::string_view fields_json, std::string_view id) {
+  std::string event_id = id.empty() ? NewEventId() : std::string(id);
+  std::string line = "{\"id\":" + JsonQuote(event_id) + ",\"type\":" + JsonQuote(type) +
+                     ",\"time\":" + JsonQuote(UtcNow());
+  if (!fields_json.empty() && fields_json != "{}") {
+    if (fields_json.front() != '{' || fields_json.back() != '}')
+      return Status::InvalidArgument("event fields must be a JSON object");
+    line += ",";
+    line += fields_json.substr(1);
+  } else {
+    line += "}";
+  }
+  line += "\n";
   Status s = store.Append(kEventsKey, line);
   if (s.code() == StatusCode::kNotImplemented) {
     // A store without appends (S3) gets one object per event; the events module reads both.
-    return store.Put(std::string(kEventsKey.substr(0, kEventsKey.size() - 6)) + "/" +
-                         UtcNow("%Y%m%dT%H%M%SZ") + "-" + std::string(sha256_hex.substr(0, 16)) + ".json",
-                     line);
+    s = store.Put(std::string(kEventsKey.substr(0, kEventsKey.size() - 6)) + "/" + event_id + ".json", line);
   }
-  return s;
+  SL_RETURN_IF_ERROR(s);
+  return event_id;
+}
+
+namespace {
+
+Status JournalCreated(io::ObjectStore& store, const io::ObjectInfo& info, std::string_view sha256_hex) {
+  std::string fields = "{\"key\":" + JsonQuote(info.key) + ",\"size\":" + std::to_string(info.size) +
+                       ",\"sha256\":" + JsonQuote(sha256_hex) + "}";
+  return JournalEvent(store, "object.created", fields).status();
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ Status RecordContentHash(io::ObjectStore& store, const io::ObjectInfo& info,
 // The one door for new raw objects (`upload`, `generate`, the S3 API's PutObject, stream
 // delivery): an OutputStream that hashes what is appended and, on Commit, makes the object
 // visible atomically, records its content hash and journals an object.created event
-// ({"type","time","key","size","sha256"} in _system/events.jsonl). Nothing is recorded for a
+// ({"id","type","time","key","size","sha256"} in _system/events.jsonl, see JournalEvent). Nothing is recorded for a
 // stream that is destroyed uncommitted.
 class RawObjectWriter final : public io::OutputStream {
  public:
@@ -147,5 +147,13 @@ class RawObjectWriter final : public io::OutputStream {
 // For a writer that committed `key` itself and hashed its bytes on the way (multipart uploads
 // assembled from parts): records the content hash and journals the object.created event.
 Status RecordRawObject(io::ObjectStore& store, std::string_view key, std::string_view sha256_hex);
+
+// The one writer of the lake's event journal (_system/events.jsonl; the events module reads it
+// and acts on it): appends {"id","type","time", ...fields} as one durable line and returns the
+// id. `fields_json` is a JSON object ("" = none); `id` = "" makes a new one (UTC time + 64
+// random bits); a caller that may repeat itself after a crash passes a deterministic id so the
+// repeat is recognised as the same event.
+Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
+                                 std::string_view fields_json = "", std::string_view id = "");
 
 }  // namespace saleslake::catalog

@@ -79,6 +79,40 @@ jobs:
                                  # replaced in one commit; true = refused with an alert
     dedupe: false                # true: rows equal to rows already loaded -> quarantine
 
+# Rules react to the lake's events (EventBridge's role; `saleslake serve` runs them): an upload
+# into raw_data/ runs the crawler, a crawl that registered something runs the job, a failure or
+# a quality violation is published to pipeline-alerts. Patterns: exact values, prefix,
+# anything-but, numeric, exists; schedules: rate(5 minutes) or cron(0/15 * * * ? *) in UTC.
+rules:
+  - name: crawl-on-upload
+    pattern:
+      type: [object.created]
+      key: [{prefix: raw_data/}]
+    targets:
+      - crawler: raw-crawler
+  - name: etl-after-crawl
+    pattern:
+      type: [crawler.succeeded]
+      crawler: [raw-crawler]
+      committed: [true]
+    targets:
+      - job: my-etl-job
+  - name: alert-on-failure
+    pattern:
+      type: [job.failed, crawler.failed, quality.violation]
+    targets:
+      - topic: pipeline-alerts
+
+# Topics deliver messages to their subscribers (SNS's role).
+topics:
+  - name: pipeline-alerts
+    subscriptions:
+      - protocol: file                     # JSON lines in the lake
+        endpoint: _system/alerts/pipeline-alerts.jsonl
+      # - protocol: https                  # SNS's JSON envelope, POSTed
+      #   endpoint: https://hooks.example.com/saleslake
+      #   filter_policy: {type: [job.failed]}
+
 # Kinesis streams served by `saleslake serve` (created when it starts) and delivered into a
 # table through the crawler and job above, exactly once (Firehose's role).
 streams:

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -16,6 +19,16 @@
 
 namespace saleslake::etl {
 namespace {
+
+// One mutex per job name for the life of the process (never erased: job names are few).
+std::mutex& InProcessJobMutex(const std::string& job) {
+  static std::mutex registry_mu;
+  static std::map<std::string, std::unique_ptr<std::mutex>> registry;
+  std::lock_guard<std::mutex> lock(registry_mu);
+  auto& m = registry[job];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
 
 using Clock = std::chrono::steady_clock;
 using namespace internal;
@@ -228,6 +241,10 @@ Result<RunReport> RunJob(catalog::Catalog& catalog, const JobSpec& job, const Ru
   auto start = Clock::now();
   Result<RunReport> result = Status::Internal("not run");
   {
+    // Runs of one job inside one process (the server's event rules, stream deliveries and the
+    // Glue API all start my-etl-job) queue behind each other here; the lock object below then
+    // keeps other processes out.
+    std::unique_lock<std::mutex> in_process(InProcessJobMutex(job.name));
     auto lock = JobLock::Acquire(run.store, job.name, run.run_id);
     if (!lock.ok()) return lock.status();
     result = Execute(run, options, report);

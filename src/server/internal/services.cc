@@ -2,6 +2,7 @@
 #include "server/internal/service.h"
 
 #include "server/internal/kinesis_api.h"
+#include "server/internal/sns_api.h"
 
 namespace saleslake::server::internal {
 
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Service>> MakeServices(const ServiceContext& context
   std::vector<std::unique_ptr<Service>> services;
   services.push_back(MakeStsService(context));
   services.push_back(MakeKinesisService(context));
+  services.push_back(MakeEventsService(context));
   return services;
 }
 

@@ -1,0 +1,450 @@
+// The bus reader and the engine (see events.h).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "catalog/crawler.h"
+#include "common/logging.h"
+#include "etl/job_runner.h"
+#include "etl/job_spec.h"
+#include "events/events.h"
+#include "events/internal/outbound.h"
+
+namespace saleslake::events {
+
+namespace {
+
+constexpr std::string_view kJournalKey = "_system/events.jsonl";
+constexpr std::string_view kStatePrefix = "_system/events/";
+
+// A stable id for an event a target emits on behalf of `cause` (FNV-1a 64, twice, for 128 bits).
+std::string DerivedId(const std::string& cause, const std::string& rule, size_t target, const std::string& what) {
+  std::string key = cause + "\x1f" + rule + "\x1f" + std::to_string(target) + "\x1f" + what;
+  auto fnv = [&](uint64_t h) {
+    for (unsigned char c : key) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    return h;
+  };
+  char b[40];
+  std::snprintf(b, sizeof b, "d-%016llx%016llx", static_cast<unsigned long long>(fnv(14695981039346656037ULL)),
+                static_cast<unsigned long long>(fnv(0x9e3779b97f4a7c15ULL)));
+  return b;
+}
+
+std::string IsoSeconds(TimePoint t) {
+  time_t s = static_cast<time_t>(ToEpochMs(t) / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return b;
+}
+
+// Keys inside the lake: ids and rule names are [A-Za-z0-9._-] already; anything else is dropped.
+std::string SafeKeyPart(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') out += c;
+  return out.empty() ? "_" : out;
+}
+
+}  // namespace
+
+Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t offset, size_t max) {
+  std::vector<Event> out;
+  auto info = store.Stat(kJournalKey);
+  if (!info.ok()) {
+    if (info.status().code() == StatusCode::kNotFound) return out;
+    return info.status();
+  }
+  if (info->size <= offset) return out;
+  uint64_t want = std::min<uint64_t>(info->size - offset, uint64_t{8} << 20);
+  SL_ASSIGN_OR_RETURN(std::string text, store.GetRange(kJournalKey, offset, want));
+  size_t pos = 0;
+  while (out.size() < max) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;  // a torn or unfinished last line: not yet an event
+    std::string_view line(text.data() + pos, nl - pos);
+    uint64_t end = offset + nl + 1;
+    pos = nl + 1;
+    if (line.empty()) continue;
+    Event e;
+    e.json = nlohmann::json::parse(line, nullptr, false);
+    e.end_offset = end;
+    if (!e.json.is_object()) {
+      Log(LogLevel::kWarn, "events: a journal line is not JSON; skipped", {{"offset", std::to_string(end)}});
+      continue;
+    }
+    e.type = e.json.value("type", "");
+    // Lines from before ids existed are known by their offset (stable: the journal only grows).
+    e.id = e.json.contains("id") && e.json["id"].is_string() ? e.json["id"].get<std::string>()
+                                                               : "o" + std::to_string(end);
+    e.json["id"] = e.id;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::string> PublishEvent(io::ObjectStore& store, const std::string& type, const nlohmann::json& fields,
+                                 const std::string& id) {
+  nlohmann::json f = fields.is_object() ? fields : nlohmann::json::object();
+  f.erase("id");
+  f.erase("type");
+  f.erase("time");
+  return catalog::JournalEvent(store, type, f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), id);
+}
+
+struct Engine::Impl {
+  catalog::Catalog* catalog = nullptr;
+  io::ObjectStore* store = nullptr;
+  Topics* topics = nullptr;
+  EngineOptions options;
+  Clock* clock = nullptr;
+  EventsConfig config;
+  std::map<std::string, TimePoint> next_fire;  // schedule rule -> next firing
+  std::vector<Alarm> alarms;
+  EngineStats stats;
+
+  std::string CheckpointKey() const {
+    return std::string(kStatePrefix) + "checkpoints/" + SafeKeyPart(options.consumer) + ".json";
+  }
+  std::string DoneKey(const std::string& rule, const std::string& id, size_t target) const {
+    return std::string(kStatePrefix) + "done/" + SafeKeyPart(rule) + "/" + SafeKeyPart(id) + "." + std::to_string(target);
+  }
+
+  Result<uint64_t> LoadCheckpoint() const {
+    auto text = store->Get(CheckpointKey());
+    if (!text.ok()) return text.status().code() == StatusCode::kNotFound ? Result<uint64_t>(uint64_t{0}) : text.status();
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_object() || !j.contains("offset")) return Status::Corruption(CheckpointKey() + " is unreadable");
+    return j["offset"].get<uint64_t>();
+  }
+  Status SaveCheckpoint(uint64_t offset) {
+    return store->Put(CheckpointKey(), nlohmann::json{{"offset", offset}, {"time", IsoSeconds(clock->Now())}}.dump());
+  }
+
+  bool RuleMatches(const Rule& r, const Event& e, std::string* why) const {
+    if (r.pattern) return r.pattern->Matches(e.json, why);
+    if (e.type == "schedule.tick" && e.json.value("rule", "") == r.name) return true;
+    if (why) *why = "a schedule rule runs on its own schedule.tick only";
+    return false;
+  }
+
+  void Emit(const std::string& type, nlohmann::json fields, const std::string& id) {
+    auto r = PublishEvent(*store, type, fields, id);
+    if (!r.ok()) Log(LogLevel::kError, "events: could not journal an event", {{"type", type}, {"error", r.status().ToString()}});
+  }
+
+  void DeadLetter(const Rule& rule, const Event& e, size_t target, const std::string& reason, int attempts) {
+    nlohmann::json j = {{"time", IsoSeconds(clock->Now())}, {"rule", rule.name}, {"target", target},
+                        {"kind", std::string(TargetKindName(rule.targets[target].kind))},
+                        {"event", e.json}, {"reason", reason}, {"attempts", attempts}};
+    Status s = store->Append("_system/dlq/" + SafeKeyPart(rule.name) + ".jsonl", j.dump() + "\n");
+    if (!s.ok()) Log(LogLevel::kError, "events: could not dead-letter", {{"rule", rule.name}, {"error", s.ToString()}});
+    ++stats.dead_lettered;
+  }
+
+  // Runs one target for one event. Returns what the done marker records.
+  nlohmann::json RunTarget(const Rule& rule, size_t index, const Event& e) {
+    const Target& t = rule.targets[index];
+    nlohmann::json cause = {{"rule", rule.name}, {"cause", e.id}};
+    switch (t.kind) {
+      case Target::Kind::kCrawler: {
+        auto configs = catalog::LoadCrawlerConfigs(*store, options.pipeline_key);
+        Status err;
+        if (configs.ok()) {
+          auto it = std::find_if(configs->begin(), configs->end(), [&](const auto& c) { return c.name == t.name; });
+          if (it == configs->end()) {
+            err = Status::NotFound("no crawler named '" + t.name + "'");
+          } else {
+            auto report = catalog::Crawl(*catalog, *it);
+            if (report.ok()) {
+              nlohmann::json f = cause;
+              f["crawler"] = t.name;
+              f["table"] = report->table;
+              f["committed"] = report->committed;
+              f["added"] = report->added.size();
+              f["updated"] = report->updated.size();
+              f["conflicts"] = report->conflicts.size();
+              f["snapshot_id"] = report->snapshot_id;
+              Emit("crawler.succeeded", f, DerivedId(e.id, rule.name, index, "crawler"));
+              return {{"status", "succeeded"}};
+            }
+            err = report.status();
+          }
+        } else {
+          err = configs.status();
+        }
+        ++stats.failures;
+        nlohmann::json f = cause;
+        f["crawler"] = t.name;
+        f["error"] = err.ToString();
+        Emit("crawler.failed", f, DerivedId(e.id, rule.name, index, "crawler"));
+        return {{"status", "failed"}, {"error", err.ToString()}};
+      }
+      case Target::Kind::kJob: {
+        std::string run_id = "ev-" + DerivedId(e.id, rule.name, index, "run").substr(2, 20);
+        nlohmann::json f = cause;
+        f["job"] = t.name;
+        f["run_id"] = run_id;
+        Status err;
+        auto text = store->Get(options.pipeline_key);
+        if (!text.ok()) {
+          err = text.status();
+        } else if (auto jobs = etl::ParseJobs(options.pipeline_key, *text); !jobs.ok()) {
+          err = jobs.status();
+        } else if (auto job = etl::FindJob(*jobs, t.name); !job.ok()) {
+          err = job.status();
+        } else {
+          etl::RunOptions ro;
+          ro.run_id = run_id;
+          auto report = etl::RunJob(*catalog, *job, ro);
+          if (report.ok()) {
+            f["status"] = report->status;
+            f["rows_read"] = report->rows_read;
+            f["rows_loaded"] = report->rows_loaded;
+            f["rows_quarantined"] = report->rows_quarantined;
+            f["snapshot_id"] = report->snapshot_id;
+            std::string type = report->status == "no_op" ? "job.no_op" : "job.succeeded";
+            Emit(type, f, DerivedId(e.id, rule.name, index, "job"));
+            for (size_t i = 0; i < report->alerts.size(); ++i) {
+              const auto& a = report->alerts[i];
+              nlohmann::json q = cause;
+              q["job"] = t.name;
+              q["run_id"] = run_id;
+              q["level"] = a.level;
+              q["metric"] = a.metric;
+              q["value"] = a.value;
+              q["threshold"] = a.threshold;
+              q["message"] = a.message;
+              q["rows_read"] = report->rows_read;
+              q["rows_quarantined"] = report->rows_quarantined;
+              Emit("quality.violation", q, DerivedId(e.id, rule.name, index, "quality" + std::to_string(i)));
+            }
+            return {{"status", report->status}, {"run_id", run_id}};
+          }
+          err = report.status();
+        }
+        ++stats.failures;
+        f["status"] = "failed";
+        f["error"] = err.ToString();
+        Emit("job.failed", f, DerivedId(e.id, rule.name, index, "job"));
+        return {{"status", "failed"}, {"run_id", run_id}, {"error", err.ToString()}};
+      }
+      case Target::Kind::kTopic: {
+        std::string message = TransformInput(t, e.json);
+        std::map<std::string, MessageAttribute> attrs = {{"type", {"String", e.type}}, {"rule", {"String", rule.name}}};
+        if (e.json.contains("level") && e.json["level"].is_string()) attrs["level"] = {"String", e.json["level"]};
+        auto r = topics ? topics->Publish(topics->TopicArn(t.name), message, "saleslake " + e.type, attrs,
+                                          DerivedId(e.id, rule.name, index, "publish").substr(2, 32))
+                        : Result<PublishResult>(Status::NotFound("no topics in this process"));
+        if (!r.ok()) {
+          ++stats.failures;
+          DeadLetter(rule, e, index, r.status().ToString(), 1);
+          return {{"status", "dead_lettered"}, {"error", r.status().ToString()}};
+        }
+        return {{"status", "published"}, {"message_id", r->message_id}, {"deliveries", r->deliveries}};
+      }
+      case Target::Kind::kCommand: {
+        std::string input = TransformInput(t, e.json);
+        std::map<std::string, std::string> env = t.env;
+        env["SALESLAKE_EVENT_ID"] = e.id;
+        env["SALESLAKE_EVENT_TYPE"] = e.type;
+        env["SALESLAKE_RULE"] = rule.name;
+        internal::CommandResult res;
+        int attempts = 0;
+        for (; attempts <= t.retries; ++attempts) {
+          if (attempts > 0 && options.command_backoff_ms > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(options.command_backoff_ms << (attempts - 1)));
+          res = internal::RunCommand(t.name, input, env, t.timeout_s * 1000, t.memory_mb);
+          nlohmann::json run = {{"time", IsoSeconds(clock->Now())}, {"event", e.id}, {"attempt", attempts + 1},
+                                {"exit_code", res.exit_code}, {"signal", res.signal}, {"timed_out", res.timed_out},
+                                {"stdout", res.out}, {"stderr", res.err}, {"truncated", res.truncated}};
+          (void)store->Append(std::string(kStatePrefix) + "runs/" + SafeKeyPart(rule.name) + ".jsonl",
+                              run.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+          if (res.ok()) return {{"status", "succeeded"}, {"attempts", attempts + 1}};
+        }
+        ++stats.failures;
+        DeadLetter(rule, e, index, res.Reason(), attempts);
+        return {{"status", "dead_lettered"}, {"error", res.Reason()}};
+      }
+    }
+    return {{"status", "unknown"}};
+  }
+
+  Status ProcessEvent(const Event& e) {
+    ++stats.events;
+    for (Alarm& a : alarms) {
+      if (a.spec().event_type != e.type) continue;
+      auto it = e.json.find(a.spec().metric);
+      if (it != e.json.end() && it->is_number()) a.AddSample(clock->Now(), it->get<double>());
+    }
+    for (const Rule& rule : config.rules) {
+      if (!RuleMatches(rule, e, nullptr)) continue;
+      for (size_t i = 0; i < rule.targets.size(); ++i) {
+        std::string marker = DoneKey(rule.name, e.id, i);
+        SL_ASSIGN_OR_RETURN(bool done, store->Exists(marker));
+        if (done) {
+          ++stats.skipped_done;
+          continue;
+        }
+        nlohmann::json result = RunTarget(rule, i, e);
+        ++stats.actions;
+        result["time"] = IsoSeconds(clock->Now());
+        SL_RETURN_IF_ERROR(store->Put(marker, result.dump()));
+      }
+    }
+    return Status::OK();
+  }
+
+  Status CheckReferences(const EventsConfig& c, const std::string& text) {
+    auto crawlers = catalog::ParseCrawlerConfigs(text, options.pipeline_key);
+    auto jobs = etl::ParseJobs(options.pipeline_key, text);
+    for (const Rule& r : c.rules) {
+      for (const Target& t : r.targets) {
+        auto where = options.pipeline_key + ":" + std::to_string(r.line) + ": rule '" + r.name + "': ";
+        if (t.kind == Target::Kind::kCrawler && crawlers.ok() &&
+            std::none_of(crawlers->begin(), crawlers->end(), [&](const auto& x) { return x.name == t.name; }))
+          return Status::InvalidArgument(where + "no crawler named '" + t.name + "' in crawlers:");
+        if (t.kind == Target::Kind::kJob && jobs.ok() && !etl::FindJob(*jobs, t.name).ok())
+          return Status::InvalidArgument(where + "no job named '" + t.name + "' in jobs:");
+      }
+    }
+    return Status::OK();
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(catalog::Catalog* catalog, Topics* topics, EngineOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->catalog = catalog;
+  impl->store = catalog->store();
+  impl->topics = topics;
+  impl->options = options;
+  impl->clock = options.clock ? options.clock : &ProcessClock();
+  auto engine = std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  SL_RETURN_IF_ERROR(engine->Reload());
+  return engine;
+}
+
+Status Engine::Reload() {
+  auto text = impl_->store->Get(impl_->options.pipeline_key);
+  std::string yaml;
+  if (text.ok()) yaml = std::move(*text);
+  else if (text.status().code() != StatusCode::kNotFound) return text.status();
+  SL_ASSIGN_OR_RETURN(EventsConfig c, ParseEventsConfig(impl_->options.pipeline_key, yaml));
+  SL_RETURN_IF_ERROR(impl_->CheckReferences(c, yaml));
+  if (impl_->topics) SL_RETURN_IF_ERROR(impl_->topics->ApplyDeclared(c.topics));
+  impl_->config = std::move(c);
+  // Alarms keep their state across a reload when their definition is the same name.
+  std::vector<Alarm> alarms;
+  for (const AlarmSpec& spec : impl_->config.alarms) {
+    auto old = std::find_if(impl_->alarms.begin(), impl_->alarms.end(), [&](const Alarm& a) { return a.spec().name == spec.name; });
+    alarms.push_back(old != impl_->alarms.end() ? std::move(*old) : Alarm(spec));
+  }
+  impl_->alarms = std::move(alarms);
+  // Schedules of rules that changed restart from now.
+  std::map<std::string, TimePoint> kept;
+  for (const Rule& r : impl_->config.rules)
+    if (r.schedule && impl_->next_fire.count(r.name)) kept[r.name] = impl_->next_fire[r.name];
+  impl_->next_fire = std::move(kept);
+  return Status::OK();
+}
+
+const EventsConfig& Engine::config() const { return impl_->config; }
+
+Result<int> Engine::Tick() {
+  TimePoint now = impl_->clock->Now();
+  int ticks = 0;
+  for (const Rule& r : impl_->config.rules) {
+    if (!r.schedule) continue;
+    auto it = impl_->next_fire.find(r.name);
+    if (it == impl_->next_fire.end()) {
+      auto next = r.schedule->NextAfter(now);
+      if (next) impl_->next_fire[r.name] = *next;
+      continue;
+    }
+    if (it->second > now) continue;
+    TimePoint fire = it->second;
+    for (int guard = 0; guard < 1000000; ++guard) {
+      auto n = r.schedule->NextAfter(fire);
+      if (!n || *n > now) break;
+      fire = *n;
+    }
+    int64_t ms = ToEpochMs(fire);
+    SL_RETURN_IF_ERROR(PublishEvent(*impl_->store, "schedule.tick",
+                                    {{"rule", r.name}, {"scheduled_time", IsoSeconds(fire)}, {"schedule", r.schedule->expression()}},
+                                    "schedule-" + r.name + "-" + std::to_string(ms))
+                           .status());
+    ++ticks;
+    auto next = r.schedule->NextAfter(fire);
+    if (next) it->second = *next;
+    else impl_->next_fire.erase(it);
+  }
+  for (Alarm& a : impl_->alarms) {
+    auto tr = a.Evaluate(now);
+    if (!tr) continue;
+    std::string id = "alarm-" + a.spec().name + "-" + std::to_string(ToEpochMs(now));
+    nlohmann::json f = {{"alarm", a.spec().name}, {"from", std::string(AlarmStateName(tr->from))},
+                        {"to", std::string(AlarmStateName(tr->to))}, {"reason", tr->reason}};
+    SL_RETURN_IF_ERROR(PublishEvent(*impl_->store, "alarm.state_change", f, id).status());
+    const auto& actions = tr->to == AlarmState::kAlarm ? a.spec().alarm_actions
+                          : tr->to == AlarmState::kOk  ? a.spec().ok_actions
+                                                       : std::vector<std::string>{};
+    for (const auto& topic : actions) {
+      if (!impl_->topics) break;
+      f["type"] = "alarm.state_change";
+      auto r = impl_->topics->Publish(impl_->topics->TopicArn(topic), f.dump(), "ALARM: " + a.spec().name,
+                                      {{"type", {"String", "alarm.state_change"}}}, id.substr(0, 64));
+      if (!r.ok()) Log(LogLevel::kError, "events: alarm action", {{"alarm", a.spec().name}, {"error", r.status().ToString()}});
+    }
+  }
+  return ticks;
+}
+
+Result<int> Engine::ProcessPending(size_t max) {
+  SL_ASSIGN_OR_RETURN(uint64_t offset, impl_->LoadCheckpoint());
+  SL_ASSIGN_OR_RETURN(std::vector<Event> events, ReadEvents(*impl_->store, offset, max));
+  int n = 0;
+  for (const Event& e : events) {
+    uint64_t before = impl_->stats.actions;
+    SL_RETURN_IF_ERROR(impl_->ProcessEvent(e));
+    ++n;
+    // After an action the checkpoint moves at once (so a crash replays little); events that
+    // matched nothing move it at the end of the batch.
+    if (impl_->stats.actions != before) SL_RETURN_IF_ERROR(impl_->SaveCheckpoint(e.end_offset));
+  }
+  if (!events.empty()) SL_RETURN_IF_ERROR(impl_->SaveCheckpoint(events.back().end_offset));
+  return n;
+}
+
+std::vector<RuleMatch> Engine::Test(const nlohmann::json& event) const {
+  Event e;
+  e.json = event;
+  e.type = event.value("type", "");
+  e.id = event.value("id", "");
+  std::vector<RuleMatch> out;
+  for (const Rule& r : impl_->config.rules) {
+    RuleMatch m;
+    m.rule = r.name;
+    m.matched = impl_->RuleMatches(r, e, &m.why);
+    if (m.matched) m.why = r.pattern ? "pattern matches" : "its schedule tick";
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+EngineStats Engine::stats() const { return impl_->stats; }
+
+std::vector<std::pair<std::string, AlarmState>> Engine::AlarmStates() const {
+  std::vector<std::pair<std::string, AlarmState>> out;
+  for (const Alarm& a : impl_->alarms) out.emplace_back(a.spec().name, a.state());
+  return out;
+}
+
+}  // namespace saleslake::events

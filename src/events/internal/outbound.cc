@@ -1,0 +1,177 @@
+#include "events/internal/outbound.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+namespace saleslake::events::internal {
+
+namespace {
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+HttpResult HttpPost(const std::string& url, const std::string& body,
+                    const std::vector<std::pair<std::string, std::string>>& headers, int timeout_ms) {
+  InitCurlOnce();
+  HttpResult r;
+  CURL* curl = curl_easy_init();
+  if (!curl) {
+    r.error = "curl_easy_init failed";
+    return r;
+  }
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+  list = curl_slist_append(list, "Expect:");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode rc = curl_easy_perform(curl);
+  if (rc == CURLE_OK) {
+    long code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    r.status = static_cast<int>(code);
+    if (code < 200 || code > 299) r.error = "HTTP " + std::to_string(code);
+  } else {
+    r.error = curl_easy_strerror(rc);
+  }
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+std::string CommandResult::Reason() const {
+  if (!error.empty()) return error;
+  if (timed_out) return "timed out";
+  if (signal) return "killed by signal " + std::to_string(signal);
+  if (exit_code != 0) {
+    std::string tail = err.size() > 200 ? err.substr(err.size() - 200) : err;
+    return "exit code " + std::to_string(exit_code) + (tail.empty() ? "" : ": " + tail);
+  }
+  return "ok";
+}
+
+CommandResult RunCommand(const std::string& command, const std::string& input,
+                         const std::map<std::string, std::string>& env, int timeout_ms, int memory_mb,
+                         size_t max_output) {
+  CommandResult r;
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0) { r.error = std::string("pipe: ") + std::strerror(errno); return r; }
+  if (pipe2(out, O_CLOEXEC) != 0) { close(in[0]); close(in[1]); r.error = "pipe failed"; return r; }
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
+    r.error = "pipe failed";
+    return r;
+  }
+  // Everything the child needs is prepared before fork (only async-signal-safe calls after).
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
+  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+  rlim_t limit = static_cast<rlim_t>(memory_mb) << 20;
+  pid_t pid = fork();
+  if (pid < 0) {
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
+    r.error = "fork failed";
+    return r;
+  }
+  if (pid == 0) {
+    setpgid(0, 0);  // its own group: a timeout kills the command and its children
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    rlimit rl{limit, limit};
+    setrlimit(RLIMIT_AS, &rl);
+    execve(argv[0], argv, envp.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  size_t written = 0;
+  int in_fd = in[1];
+  if (input.empty()) { close(in_fd); in_fd = -1; }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int open_fds = 2;
+  bool out_open = true, err_open = true;
+  char buf[8192];
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) { r.timed_out = true; break; }
+    pollfd fds[3];
+    int n = 0;
+    if (out_open) fds[n++] = {out[0], POLLIN, 0};
+    if (err_open) fds[n++] = {err[0], POLLIN, 0};
+    if (in_fd >= 0) fds[n++] = {in_fd, POLLOUT, 0};
+    if (poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<int64_t>(left, 1000))) < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      if (!fds[i].revents) continue;
+      if (fds[i].fd == in_fd) {
+        ssize_t w = write(in_fd, input.data() + written, input.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        if (w < 0 && errno != EAGAIN) written = input.size();  // the child closed stdin
+        if (written >= input.size()) { close(in_fd); in_fd = -1; }
+        continue;
+      }
+      ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      std::string& sink = fds[i].fd == out[0] ? r.out : r.err;
+      if (got <= 0) {
+        if (fds[i].fd == out[0]) out_open = false; else err_open = false;
+        --open_fds;
+        continue;
+      }
+      // Output past the cap is read and dropped, so a flooding command never blocks on a pipe.
+      size_t room = sink.size() < max_output ? max_output - sink.size() : 0;
+      if (static_cast<size_t>(got) > room) r.truncated = true;
+      sink.append(buf, std::min(room, static_cast<size_t>(got)));
+    }
+  }
+  if (in_fd >= 0) close(in_fd);
+  if (r.timed_out) kill(-pid, SIGKILL);
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  // Output closed: the command is exiting; a bounded wait, then a kill.
+  for (;;) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      r.timed_out = true;
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    usleep(2000);
+  }
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  return r;
+}
+
+}  // namespace saleslake::events::internal

@@ -1,0 +1,512 @@
+// Topics, subscriptions and deliveries (see topics.h).
+#include "events/topics.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/json.h"
+#include "common/logging.h"
+#include "events/internal/outbound.h"
+
+namespace saleslake::events {
+
+namespace {
+
+constexpr std::string_view kStateKey = "_system/sns/state.json";
+
+std::string RandomId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char b[64];
+  uint64_t a = rng(), c = rng();
+  std::snprintf(b, sizeof b, "%08x-%04x-4%03x-a%03x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>(a & 0xffff), static_cast<unsigned>((a >> 16) & 0xfff),
+                static_cast<unsigned>(c >> 52), static_cast<unsigned long long>(c & 0xffffffffffffULL));
+  return b;
+}
+
+std::string IsoMs(TimePoint t) {
+  int64_t ms = ToEpochMs(t);
+  time_t s = static_cast<time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char b[96];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return b;
+}
+
+std::string NameOfArn(const std::string& arn) {
+  size_t colon = arn.rfind(':');
+  return colon == std::string::npos ? arn : arn.substr(colon + 1);
+}
+
+// The attributes as a filter policy sees them: strings, numbers, and String.Array as arrays.
+nlohmann::json AttributesForFilter(const std::map<std::string, MessageAttribute>& attributes) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, a] : attributes) {
+    if (a.type.rfind("Number", 0) == 0) {
+      char* end = nullptr;
+      double d = std::strtod(a.value.c_str(), &end);
+      if (end && *end == '\0') { j[name] = d; continue; }
+    }
+    if (a.type == "String.Array") {
+      auto arr = nlohmann::json::parse(a.value, nullptr, false);
+      if (arr.is_array()) { j[name] = arr; continue; }
+    }
+    j[name] = a.value;
+  }
+  return j;
+}
+
+struct Delivery {
+  std::string subscription_arn;
+  std::string topic;
+  std::string protocol, endpoint;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string message_id;
+  int attempts = 0;
+  int64_t next_ms = 0;
+  int64_t first_ms = 0;
+  std::string last_error;
+};
+
+}  // namespace
+
+struct Topics::Impl {
+  io::ObjectStore* store = nullptr;
+  TopicsOptions options;
+  Clock* clock = nullptr;
+
+  mutable std::mutex mu;
+  std::map<std::string, bool> topics;  // name -> declared
+  std::vector<Subscription> subs;
+  std::deque<Delivery> queue;
+  DeliveryStats stats;
+
+  std::mutex thread_mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread thread;
+
+  int64_t NowMs() const { return ToEpochMs(clock->Now()); }
+
+  Status LoadLocked() {
+    auto text = store->Get(kStateKey);
+    if (!text.ok()) return text.status().code() == StatusCode::kNotFound ? Status::OK() : text.status();
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_object()) return Status::Corruption(std::string(kStateKey) + " is not JSON");
+    for (const auto& t : j.value("topics", nlohmann::json::array()))
+      topics[t.value("name", "")] = t.value("declared", false);
+    for (const auto& s : j.value("subscriptions", nlohmann::json::array())) {
+      Subscription sub;
+      sub.arn = s.value("arn", "");
+      sub.topic_arn = s.value("topic_arn", "");
+      sub.protocol = s.value("protocol", "");
+      sub.endpoint = s.value("endpoint", "");
+      sub.raw_message_delivery = s.value("raw", false);
+      sub.filter_policy = s.value("filter_policy", "");
+      sub.filter_on_body = s.value("filter_on_body", false);
+      sub.confirmed = s.value("confirmed", true);
+      sub.declared = s.value("declared", false);
+      sub.token = s.value("token", "");
+      subs.push_back(std::move(sub));
+    }
+    return Status::OK();
+  }
+
+  Status SaveLocked() {
+    nlohmann::json j;
+    j["topics"] = nlohmann::json::array();
+    for (const auto& [name, declared] : topics) j["topics"].push_back({{"name", name}, {"declared", declared}});
+    j["subscriptions"] = nlohmann::json::array();
+    for (const auto& s : subs)
+      j["subscriptions"].push_back({{"arn", s.arn}, {"topic_arn", s.topic_arn}, {"protocol", s.protocol},
+                                    {"endpoint", s.endpoint}, {"raw", s.raw_message_delivery},
+                                    {"filter_policy", s.filter_policy}, {"filter_on_body", s.filter_on_body},
+                                    {"confirmed", s.confirmed}, {"declared", s.declared}, {"token", s.token}});
+    return store->Put(kStateKey, j.dump(1));
+  }
+
+  std::string Arn(const std::string& name) const {
+    return "arn:aws:sns:" + options.region + ":" + options.account_id + ":" + name;
+  }
+
+  Result<std::string> TopicOf(const std::string& arn) const {
+    std::string name = NameOfArn(arn);
+    if (!topics.count(name)) return Status::NotFound("Topic does not exist: " + arn);
+    return name;
+  }
+
+  void EnqueueLocked(Delivery d) {
+    d.first_ms = d.next_ms = NowMs();
+    queue.push_back(std::move(d));
+    ++stats.pending;
+    cv.notify_one();
+  }
+
+  Status AddSubscriptionLocked(Subscription sub, const std::string& confirm_base) {
+    if (!sub.confirmed) {
+      sub.token = RandomId() + RandomId();
+      Delivery d;
+      d.subscription_arn = sub.arn;
+      d.topic = NameOfArn(sub.topic_arn);
+      d.protocol = sub.protocol;
+      d.endpoint = sub.endpoint;
+      d.message_id = RandomId();
+      std::string url = confirm_base + "?Action=ConfirmSubscription&TopicArn=" + sub.topic_arn + "&Token=" + sub.token;
+      nlohmann::json env = {{"Type", "SubscriptionConfirmation"},
+                            {"MessageId", d.message_id},
+                            {"Token", sub.token},
+                            {"TopicArn", sub.topic_arn},
+                            {"Message", "You have chosen to subscribe to the topic " + sub.topic_arn +
+                                            ".\nTo confirm the subscription, visit the SubscribeURL included in this message."},
+                            {"SubscribeURL", url},
+                            {"Timestamp", IsoMs(clock->Now())},
+                            {"SignatureVersion", "1"},
+                            {"Signature", ""},
+                            {"SigningCertURL", ""}};
+      d.body = env.dump();
+      d.headers = {{"Content-Type", "text/plain; charset=UTF-8"},
+                   {"x-amz-sns-message-type", "SubscriptionConfirmation"},
+                   {"x-amz-sns-message-id", d.message_id},
+                   {"x-amz-sns-topic-arn", sub.topic_arn}};
+      EnqueueLocked(std::move(d));
+    }
+    subs.push_back(std::move(sub));
+    return SaveLocked();
+  }
+
+  // One attempt; true when delivered.
+  bool Attempt(Delivery& d) {
+    if (d.protocol == "http" || d.protocol == "https") {
+      auto r = internal::HttpPost(d.endpoint, d.body, d.headers, options.http_timeout_ms);
+      d.last_error = r.error;
+      return r.error.empty();
+    }
+    if (d.protocol == "file") {
+      std::string line = d.body;
+      if (line.empty() || line.back() != '\n') line += '\n';
+      if (!d.endpoint.empty() && d.endpoint[0] == '/') {
+        int fd = ::open(d.endpoint.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) { d.last_error = "cannot open " + d.endpoint; return false; }
+        bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+        ::close(fd);
+        if (!ok) d.last_error = "short write to " + d.endpoint;
+        return ok;
+      }
+      Status s = store->Append(d.endpoint, line);
+      d.last_error = s.ok() ? "" : s.ToString();
+      return s.ok();
+    }
+    if (d.protocol == "command") {
+      auto r = internal::RunCommand(d.endpoint, d.body, {{"SNS_TOPIC", d.topic}}, options.http_timeout_ms, 512);
+      d.last_error = r.ok() ? "" : r.Reason();
+      return r.ok();
+    }
+    d.last_error = "unsupported protocol " + d.protocol;
+    return false;
+  }
+
+  void DeadLetter(const Delivery& d) {
+    nlohmann::json j = {{"time", IsoMs(clock->Now())}, {"topic", d.topic}, {"subscription", d.subscription_arn},
+                        {"endpoint", d.endpoint}, {"message_id", d.message_id}, {"attempts", d.attempts},
+                        {"reason", d.last_error}, {"body", d.body}};
+    Status s = store->Append("_system/dlq/sns-" + d.topic + ".jsonl", j.dump() + "\n");
+    if (!s.ok()) Log(LogLevel::kError, "sns: could not dead-letter a delivery", {{"error", s.ToString()}});
+    Log(LogLevel::kWarn, "sns: delivery dead-lettered",
+        {{"topic", d.topic}, {"endpoint", d.endpoint}, {"reason", d.last_error}});
+  }
+};
+
+Topics::Topics(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Topics::~Topics() { Stop(); }
+
+Result<std::unique_ptr<Topics>> Topics::Open(io::ObjectStore* store, TopicsOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->store = store;
+  impl->options = options;
+  impl->clock = options.clock ? options.clock : &ProcessClock();
+  {
+    std::lock_guard lock(impl->mu);
+    SL_RETURN_IF_ERROR(impl->LoadLocked());
+  }
+  return std::unique_ptr<Topics>(new Topics(std::move(impl)));
+}
+
+std::string Topics::TopicArn(const std::string& name) const { return impl_->Arn(name); }
+
+Result<std::string> Topics::CreateTopic(const std::string& name) {
+  if (!ValidTopicName(name))
+    return Status::InvalidArgument("Invalid parameter: Topic Name (1-256 of A-Z a-z 0-9 _ -)");
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->topics.count(name)) {
+    impl_->topics[name] = false;
+    SL_RETURN_IF_ERROR(impl_->SaveLocked());
+  }
+  return impl_->Arn(name);
+}
+
+Status Topics::DeleteTopic(const std::string& topic_arn) {
+  std::lock_guard lock(impl_->mu);
+  std::string name = NameOfArn(topic_arn);
+  if (!impl_->topics.erase(name)) return Status::OK();  // SNS: deleting a missing topic succeeds
+  std::erase_if(impl_->subs, [&](const Subscription& s) { return NameOfArn(s.topic_arn) == name; });
+  return impl_->SaveLocked();
+}
+
+std::vector<std::string> Topics::ListTopics() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::string> out;
+  for (const auto& [name, declared] : impl_->topics) out.push_back(impl_->Arn(name));
+  return out;
+}
+
+Result<Subscription> Topics::Subscribe(const std::string& topic_arn, const std::string& protocol,
+                                       const std::string& endpoint,
+                                       const std::map<std::string, std::string>& attributes,
+                                       const std::string& confirm_base) {
+  std::lock_guard lock(impl_->mu);
+  SL_ASSIGN_OR_RETURN(std::string name, impl_->TopicOf(topic_arn));
+  if (protocol != "http" && protocol != "https" && protocol != "file" && protocol != "command")
+    return Status::InvalidArgument("Invalid parameter: Protocol '" + protocol + "' (http, https, file, command)");
+  if ((protocol == "http" || protocol == "https") && endpoint.rfind(protocol + "://", 0) != 0)
+    return Status::InvalidArgument("Invalid parameter: Endpoint must start with " + protocol + "://");
+  if (endpoint.empty()) return Status::InvalidArgument("Invalid parameter: Endpoint");
+  Subscription sub;
+  sub.topic_arn = impl_->Arn(name);
+  sub.protocol = protocol;
+  sub.endpoint = endpoint;
+  for (const auto& [k, v] : attributes) {
+    if (k == "RawMessageDelivery") {
+      sub.raw_message_delivery = v == "true";
+    } else if (k == "FilterPolicy") {
+      auto j = nlohmann::json::parse(v, nullptr, false);
+      if (j.is_discarded()) return Status::InvalidArgument("Invalid parameter: FilterPolicy: not JSON");
+      auto p = EventPattern::FromJson(j);
+      if (!p.ok()) return Status::InvalidArgument("Invalid parameter: FilterPolicy: " + p.status().message());
+      sub.filter_policy = j.dump();
+    } else if (k == "FilterPolicyScope") {
+      if (v != "MessageAttributes" && v != "MessageBody")
+        return Status::InvalidArgument("Invalid parameter: FilterPolicyScope");
+      sub.filter_on_body = v == "MessageBody";
+    } else {
+      return Status::InvalidArgument("Invalid parameter: Attributes Reason: unknown attribute " + k);
+    }
+  }
+  // SNS returns the existing subscription for the same topic, protocol and endpoint.
+  for (const auto& s : impl_->subs)
+    if (s.topic_arn == sub.topic_arn && s.protocol == protocol && s.endpoint == endpoint) return s;
+  sub.arn = sub.topic_arn + ":" + RandomId();
+  sub.confirmed = !(protocol == "http" || protocol == "https");
+  SL_RETURN_IF_ERROR(impl_->AddSubscriptionLocked(sub, confirm_base));
+  return impl_->subs.back();
+}
+
+Result<std::string> Topics::ConfirmSubscription(const std::string& topic_arn, const std::string& token) {
+  std::lock_guard lock(impl_->mu);
+  for (auto& s : impl_->subs) {
+    if (!s.token.empty() && s.token == token && (topic_arn.empty() || NameOfArn(s.topic_arn) == NameOfArn(topic_arn))) {
+      s.confirmed = true;
+      SL_RETURN_IF_ERROR(impl_->SaveLocked());
+      return s.arn;
+    }
+  }
+  return Status::NotFound("Invalid token");
+}
+
+Status Topics::Unsubscribe(const std::string& subscription_arn) {
+  std::lock_guard lock(impl_->mu);
+  size_t n = std::erase_if(impl_->subs, [&](const Subscription& s) { return s.arn == subscription_arn; });
+  if (n == 0) return Status::NotFound("Subscription does not exist");
+  return impl_->SaveLocked();
+}
+
+std::vector<Subscription> Topics::ListSubscriptions(const std::string& topic_arn) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<Subscription> out;
+  for (const auto& s : impl_->subs)
+    if (topic_arn.empty() || NameOfArn(s.topic_arn) == NameOfArn(topic_arn)) out.push_back(s);
+  return out;
+}
+
+Result<PublishResult> Topics::Publish(const std::string& topic_arn, const std::string& message,
+                                      const std::string& subject,
+                                      const std::map<std::string, MessageAttribute>& attributes,
+                                      const std::string& message_id) {
+  if (message.empty()) return Status::InvalidArgument("Invalid parameter: Empty message");
+  if (message.size() > 256 * 1024) return Status::InvalidArgument("Invalid parameter: Message too long");
+  std::lock_guard lock(impl_->mu);
+  SL_ASSIGN_OR_RETURN(std::string name, impl_->TopicOf(topic_arn));
+  PublishResult result;
+  result.message_id = message_id.empty() ? RandomId() : message_id;
+  std::string arn = impl_->Arn(name);
+  nlohmann::json attrs_json = nlohmann::json::object();
+  for (const auto& [k, a] : attributes) attrs_json[k] = {{"Type", a.type}, {"Value", a.value}};
+  nlohmann::json filter_attrs = AttributesForFilter(attributes);
+  nlohmann::json body_json;
+  bool body_parsed = false;
+  for (const auto& s : impl_->subs) {
+    if (!s.confirmed || NameOfArn(s.topic_arn) != name) continue;
+    if (!s.filter_policy.empty()) {
+      auto policy = EventPattern::FromJson(nlohmann::json::parse(s.filter_policy, nullptr, false));
+      bool match = false;
+      if (policy.ok()) {
+        if (s.filter_on_body) {
+          if (!body_parsed) {
+            body_json = nlohmann::json::parse(message, nullptr, false);
+            body_parsed = true;
+          }
+          match = body_json.is_object() && policy->Matches(body_json);
+        } else {
+          match = policy->Matches(filter_attrs);
+        }
+      }
+      if (!match) {
+        ++result.filtered;
+        ++impl_->stats.filtered;
+        continue;
+      }
+    }
+    Delivery d;
+    d.subscription_arn = s.arn;
+    d.topic = name;
+    d.protocol = s.protocol;
+    d.endpoint = s.endpoint;
+    d.message_id = result.message_id;
+    if (s.raw_message_delivery) {
+      d.body = message;
+    } else {
+      nlohmann::json env = {{"Type", "Notification"}, {"MessageId", result.message_id}, {"TopicArn", arn}};
+      if (!subject.empty()) env["Subject"] = subject;
+      env["Message"] = message;
+      env["Timestamp"] = IsoMs(impl_->clock->Now());
+      env["SignatureVersion"] = "1";
+      env["Signature"] = "";
+      env["SigningCertURL"] = "";
+      env["UnsubscribeURL"] = "";
+      if (!attributes.empty()) env["MessageAttributes"] = attrs_json;
+      d.body = env.dump();
+    }
+    d.headers = {{"Content-Type", "text/plain; charset=UTF-8"},
+                 {"x-amz-sns-message-type", "Notification"},
+                 {"x-amz-sns-message-id", result.message_id},
+                 {"x-amz-sns-topic-arn", arn},
+                 {"x-amz-sns-subscription-arn", s.arn}};
+    if (s.raw_message_delivery) d.headers.emplace_back("x-amz-sns-rawdelivery", "true");
+    impl_->EnqueueLocked(std::move(d));
+    ++result.deliveries;
+  }
+  return result;
+}
+
+Status Topics::ApplyDeclared(const std::vector<TopicSpec>& declared) {
+  std::lock_guard lock(impl_->mu);
+  for (const auto& t : declared) impl_->topics[t.name] = true;
+  // Declared subscriptions are replaced as a whole (the file is the truth for them).
+  std::erase_if(impl_->subs, [](const Subscription& s) { return s.declared; });
+  for (const auto& t : declared) {
+    for (const auto& spec : t.subscriptions) {
+      Subscription sub;
+      sub.topic_arn = impl_->Arn(t.name);
+      sub.arn = sub.topic_arn + ":declared-" + std::to_string(impl_->subs.size());
+      sub.protocol = spec.protocol;
+      sub.endpoint = spec.endpoint;
+      sub.raw_message_delivery = spec.raw_message_delivery;
+      if (spec.filter_policy) sub.filter_policy = spec.filter_policy->json().dump();
+      sub.filter_on_body = spec.filter_on_body;
+      // Declared in the lake's own file by its owner: no handshake needed.
+      sub.confirmed = true;
+      sub.declared = true;
+      impl_->subs.push_back(std::move(sub));
+    }
+  }
+  return impl_->SaveLocked();
+}
+
+int Topics::DeliverDue() {
+  std::vector<Delivery> due;
+  {
+    std::lock_guard lock(impl_->mu);
+    int64_t now = impl_->NowMs();
+    for (auto it = impl_->queue.begin(); it != impl_->queue.end();) {
+      if (it->next_ms <= now) {
+        due.push_back(std::move(*it));
+        it = impl_->queue.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  const RetryPolicy& p = impl_->options.retry;
+  for (auto& d : due) {
+    bool ok = impl_->Attempt(d);
+    ++d.attempts;
+    std::lock_guard lock(impl_->mu);
+    if (ok) {
+      ++impl_->stats.delivered;
+      --impl_->stats.pending;
+      continue;
+    }
+    ++impl_->stats.failed_attempts;
+    int64_t now = impl_->NowMs();
+    int retries_done = d.attempts - 1;
+    if (retries_done >= p.immediate_retries + p.backoff_retries || now - d.first_ms >= p.total_ms) {
+      impl_->DeadLetter(d);
+      ++impl_->stats.dead_lettered;
+      --impl_->stats.pending;
+      continue;
+    }
+    if (retries_done < p.immediate_retries) {
+      d.next_ms = now;
+    } else {
+      int k = retries_done - p.immediate_retries;
+      int64_t delay = std::min(p.max_delay_ms, p.min_delay_ms << std::min(k, 20));
+      d.next_ms = std::min(now + delay, d.first_ms + p.total_ms);
+    }
+    impl_->queue.push_back(std::move(d));
+  }
+  return static_cast<int>(due.size());
+}
+
+void Topics::Start(int poll_ms) {
+  std::lock_guard lock(impl_->thread_mu);
+  if (impl_->thread.joinable()) return;
+  impl_->stop = false;
+  impl_->thread = std::thread([this, poll_ms] {
+    for (;;) {
+      {
+        std::unique_lock lock(impl_->thread_mu);
+        if (impl_->stop) return;
+        impl_->cv.wait_for(lock, std::chrono::milliseconds(poll_ms));
+        if (impl_->stop) return;
+      }
+      DeliverDue();
+    }
+  });
+}
+
+void Topics::Stop() {
+  {
+    std::lock_guard lock(impl_->thread_mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+DeliveryStats Topics::stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+}  // namespace saleslake::events
