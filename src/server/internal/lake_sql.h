@@ -14,11 +14,16 @@
 #include "server/internal/service.h"
 #include "sql/sql.h"
 
+namespace saleslake::auth {
+class Iam;
+}
+
 namespace saleslake::server::internal {
 
 class LakeSqlService final : public Service {
  public:
-  explicit LakeSqlService(const ServiceContext& context) : context_(context) {}
+  explicit LakeSqlService(const ServiceContext& context);
+  ~LakeSqlService() override;
   std::string name() const override { return "lake-sql"; }
   Status Register(Dispatcher&) override { return Status::OK(); }
   Status Start() override;
@@ -37,6 +42,11 @@ class LakeSqlService final : public Service {
   std::vector<std::string> PiiColumns() const;
   // Whether `principal` may read PII (saleslake:ReadPii on the Glue catalog ARN).
   bool MayReadPii(const Principal& principal, const HttpRequest& request) const;
+  // HTTP Basic credentials of the non-AWS protocols (Trino): an access key id with its secret
+  // (proven by signing a request with it and verifying that signature, so secrets are never
+  // compared by hand), or a user name with its console password. kPermissionDenied when wrong
+  // or when the lake has no IAM.
+  Result<Principal> CheckBasic(const std::string& user, const std::string& password) const;
 
  private:
   ServiceContext context_;
@@ -44,6 +54,7 @@ class LakeSqlService final : public Service {
   std::unique_ptr<sql::Engine> engine_;
   std::unique_ptr<QueryManager> queries_;
   std::string account_id_ = "000000000000";
+  std::unique_ptr<auth::Iam> iam_;  // null when the lake has no IAM store
 };
 
 }  // namespace saleslake::server::internal

@@ -3,6 +3,7 @@
 #include "server/internal/glue_api.h"
 #include "server/internal/lake_sql.h"
 #include "server/internal/service.h"
+#include "server/internal/trino_api.h"
 
 namespace saleslake::server::internal {
 
@@ -14,6 +15,7 @@ std::vector<std::unique_ptr<Service>> MakeServices(const ServiceContext& context
   services.push_back(std::move(lake_sql));
   services.push_back(MakeAthenaService(context, sql));
   services.push_back(MakeGlueService(context, sql));
+  services.push_back(MakeTrinoService(context, sql));
   return services;
 }
 
