@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -206,6 +208,143 @@ TEST_F(GlueAthenaTest, CloudSetupUsageThroughTheAwsCli) {
     EXPECT_EQ(hidden[i][1], shown[i][1]);
     EXPECT_EQ(shown[i][0].rfind("tok_", 0), 0u) << shown[i][0];
   }
+}
+
+}  // namespace
+}  // namespace saleslake::testing
+
+namespace saleslake::testing {
+namespace {
+
+// Splits the output of tools/peers/trino_clients.mjs into blocks: "<client> <n>" -> lines.
+std::map<std::string, std::vector<std::string>> ClientBlocks(const std::string& out) {
+  std::map<std::string, std::vector<std::string>> blocks;
+  std::string current;
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t nl = out.find('\n', start);
+    std::string line = out.substr(start, nl - start);
+    start = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.rfind("== ", 0) == 0) {
+      current = line.substr(3);
+      blocks[current];
+    } else if (!current.empty()) {
+      blocks[current].push_back(line);
+    }
+  }
+  return blocks;
+}
+
+// A JavaScript client prints the double 149.0 as "149": cells that are both numbers compare as
+// numbers, everything else as text.
+bool SameRow(const std::string& got, const std::vector<std::string>& want) {
+  std::vector<std::string> cells;
+  size_t s = 0;
+  while (true) {
+    size_t t = got.find('\t', s);
+    cells.push_back(got.substr(s, t - s));
+    if (t == std::string::npos) break;
+    s = t + 1;
+  }
+  if (cells.size() != want.size()) return false;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (cells[i] == want[i]) continue;
+    char* end_a = nullptr;
+    char* end_b = nullptr;
+    double a = std::strtod(cells[i].c_str(), &end_a), b = std::strtod(want[i].c_str(), &end_b);
+    if (cells[i].empty() || want[i].empty() || *end_a || *end_b || a != b) return false;
+  }
+  return true;
+}
+
+std::string Join(const std::vector<std::string>& cells, char sep) {
+  std::string s;
+  for (size_t i = 0; i < cells.size(); ++i) s += (i ? std::string(1, sep) : "") + cells[i];
+  return s;
+}
+
+TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
+  std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "6000", "--seed", "3", "--out", csv}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"start-job", "--job-name", "my-etl-job"}).exit_code, 0);
+
+  const std::vector<std::string> queries = {
+      "SELECT region, count(*) AS n, round(sum(amount), 2) AS revenue FROM sales_data GROUP BY 1 ORDER BY 1",
+      "SELECT purchase_date, customer_id, amount FROM sales_data ORDER BY purchase_date, customer_id, amount LIMIT 50",
+      "SELECT status, count(*) AS n FROM sales_data GROUP BY status ORDER BY status",
+      "SELECT purchase_month, count(DISTINCT customer_id) AS customers FROM sales_data GROUP BY 1 ORDER BY 1",
+      "SELECT purchase_date, customer_id, product_id, amount, status, region FROM sales_data "
+      "ORDER BY purchase_date, customer_id, product_id, amount, status",
+  };
+  std::string sql_file = dir_.Join("queries.sql");
+  std::string text;
+  for (const auto& q : queries) text += q + "\n";
+  text += "SELECT nope FROM sales_data\nSELEC 1\n";
+  WriteFile(sql_file, text);
+  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs";
+  auto r = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, sql_file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto blocks = ClientBlocks(r.out);
+
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto cli = CliRows(lake_, queries[i]);
+    ASSERT_FALSE(cli.empty());
+    for (const char* client : {"trino-client", "presto-client"}) {
+      const auto& got = blocks[std::string(client) + " " + std::to_string(i + 1)];
+      ASSERT_EQ(got.size(), cli.size()) << client << " " << queries[i] << "\n" << r.out.substr(0, 2000);
+      // Header: "name:type" per column; the names are the CLI's.
+      std::vector<std::string> names;
+      for (const std::string& col : cli[0]) names.push_back(col);
+      std::string header;
+      for (size_t c = 0, s = 0; c < names.size(); ++c) {
+        size_t colon = got[0].find(':', s);
+        header += (c ? "\t" : "") + got[0].substr(s, colon - s);
+        s = got[0].find('\t', colon);
+        s = s == std::string::npos ? got[0].size() : s + 1;
+      }
+      EXPECT_EQ(header, Join(names, '\t')) << client;
+      for (size_t row = 1; row < cli.size(); ++row) {
+        ASSERT_TRUE(SameRow(got[row], cli[row]))
+            << client << " query " << i + 1 << " row " << row << ": " << got[row] << " vs " << Join(cli[row], '\t');
+      }
+    }
+  }
+  EXPECT_EQ(blocks["trino-client 1"][0], "region:varchar\tn:bigint\trevenue:double");
+  EXPECT_EQ(blocks["presto-client 2"][0], "purchase_date:date\tcustomer_id:varchar\tamount:double");
+  // Errors keep Trino's names and the position of the engine's message.
+  for (const char* client : {"trino-client", "presto-client"}) {
+    auto err1 = blocks[std::string(client) + " " + std::to_string(queries.size() + 1)];
+    ASSERT_FALSE(err1.empty()) << client;
+    EXPECT_EQ(err1[0].rfind("ERROR COLUMN_NOT_FOUND 1:8 ", 0), 0u) << err1[0];
+    auto err2 = blocks[std::string(client) + " " + std::to_string(queries.size() + 2)];
+    ASSERT_FALSE(err2.empty()) << client;
+    EXPECT_EQ(err2[0].rfind("ERROR SYNTAX_ERROR 1:1 ", 0), 0u) << err2[0];
+  }
+
+  // A query cancelled while it runs.
+  std::string digits = "(VALUES 0,1,2,3,4,5,6,7,8,9)";
+  std::string slow = "SELECT count(*) FROM " + digits + " a(x)";
+  for (char c = 'b'; c <= 'i'; ++c) slow += " CROSS JOIN " + digits + " " + c + "(x)";
+  auto cancel = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, "--cancel", slow});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_EQ(cancel.out, "CANCELLED USER_CANCELED\n");
+
+  // Without saleslake:ReadPii, customer_id comes back NULL; a wrong secret is refused.
+  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
+  WriteFile(sql_file, queries[1] + "\n");
+  auto hidden = RunProgram({"node", script, server_.url(), analyst.id, analyst.secret, sql_file});
+  ASSERT_EQ(hidden.exit_code, 0) << hidden.err;
+  auto hidden_rows = ClientBlocks(hidden.out)["trino-client 1"];
+  ASSERT_EQ(hidden_rows.size(), 51u) << hidden.out;
+  for (size_t row = 1; row < hidden_rows.size(); ++row) {
+    EXPECT_NE(hidden_rows[row].find("\t\\N\t"), std::string::npos) << hidden_rows[row];
+    EXPECT_EQ(hidden_rows[row].find("tok_"), std::string::npos) << hidden_rows[row];
+  }
+  auto wrong = RunProgram({"node", script, server_.url(), analyst.id, "not-the-secret", sql_file});
+  EXPECT_EQ(wrong.out.find("tok_"), std::string::npos);
+  EXPECT_TRUE(wrong.exit_code != 0 || wrong.out.find("ERROR") != std::string::npos) << wrong.out;
 }
 
 }  // namespace
