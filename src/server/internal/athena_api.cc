@@ -75,11 +75,7 @@ class AthenaService final : public Service {
 
   void Add(Dispatcher& d, const std::string& op, std::function<std::string(const json&)> resource,
            Handler handler) {
-    d.AddJsonOperation("athena", kTarget + op,
-                       JsonOperation{"athena:" + op, std::move(resource),
-                                     [this, handler](const json& in, const Principal& p, const HttpRequest& r) {
-                                       return (this->*handler)(in, p, r);
-                                     }});
+    AddMemberOperation(d, this, "athena", kTarget, op, std::move(resource), handler);
   }
 
   std::string WorkGroupArn(const std::string& wg) const {

@@ -43,4 +43,17 @@ inline Result<std::optional<int64_t>> IntField(const nlohmann::json& in, const c
   return std::optional<int64_t>(it->get<int64_t>());
 }
 
+// Adds operation `op` of a JSON 1.1 API whose handlers are members of `service`:
+// target "<target_prefix><op>", IAM action "<iam_prefix>:<op>".
+template <class S>
+void AddMemberOperation(Dispatcher& d, S* service, const std::string& api, const std::string& target_prefix,
+                        const std::string& op,
+                        std::function<std::string(const nlohmann::json&)> resource,
+                        Outcome (S::*handler)(const nlohmann::json&, const Principal&, const HttpRequest&)) {
+  d.AddJsonOperation(api, target_prefix + op,
+                     JsonOperation{api + ":" + op, std::move(resource),
+                                   [service, handler](const nlohmann::json& in, const Principal& p,
+                                                      const HttpRequest& r) { return (service->*handler)(in, p, r); }});
+}
+
 }  // namespace saleslake::server::internal

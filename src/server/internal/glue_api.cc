@@ -166,11 +166,7 @@ class GlueService final : public Service {
 
   void Add(Dispatcher& d, const std::string& op, std::function<std::string(const json&)> resource,
            Handler handler) {
-    d.AddJsonOperation("glue", "AWSGlue." + op,
-                       JsonOperation{"glue:" + op, std::move(resource),
-                                     [this, handler](const json& in, const Principal& p, const HttpRequest& r) {
-                                       return (this->*handler)(in, p, r);
-                                     }});
+    AddMemberOperation(d, this, "glue", "AWSGlue.", op, std::move(resource), handler);
   }
 
   std::string Arn(const std::string& what) const {
