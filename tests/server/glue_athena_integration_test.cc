@@ -333,10 +333,16 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
 
   // Without saleslake:ReadPii, customer_id comes back NULL; a wrong secret is refused.
   Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
-  WriteFile(sql_file, queries[1] + "\n");
+  WriteFile(sql_file,
+            "SELECT purchase_date, customer_id, amount FROM sales_data ORDER BY purchase_date, amount LIMIT 50\n"
+            "SELECT customer_id AS c FROM sales_data LIMIT 1\n");
   auto hidden = RunProgram({"node", script, server_.url(), analyst.id, analyst.secret, sql_file});
   ASSERT_EQ(hidden.exit_code, 0) << hidden.err;
-  auto hidden_rows = ClientBlocks(hidden.out)["trino-client 1"];
+  auto hidden_blocks = ClientBlocks(hidden.out);
+  auto hidden_rows = hidden_blocks["trino-client 1"];
+  // An alias cannot carry the column out under another name.
+  ASSERT_FALSE(hidden_blocks["trino-client 2"].empty());
+  EXPECT_EQ(hidden_blocks["trino-client 2"][0].rfind("ERROR PERMISSION_DENIED", 0), 0u) << hidden.out;
   ASSERT_EQ(hidden_rows.size(), 51u) << hidden.out;
   for (size_t row = 1; row < hidden_rows.size(); ++row) {
     EXPECT_NE(hidden_rows[row].find("\t\\N\t"), std::string::npos) << hidden_rows[row];

@@ -162,6 +162,28 @@ TEST_F(QueryManagerTest, RedactedColumnsComeBackNull) {
   EXPECT_EQ(page->rows[0][1], "5");
 }
 
+TEST_F(QueryManagerTest, RedactedColumnsCannotLeaveUnderAnotherName) {
+  auto qm = Make({});
+  for (const char* sql : {"SELECT customer_id AS c FROM (VALUES 'C1') t(customer_id)",
+                          "SELECT upper(customer_id) AS customer_id FROM (VALUES 'C1') t(customer_id) WHERE customer_id <> ''",
+                          "SELECT count(DISTINCT \"Customer_Id\") FROM (VALUES 'C1') t(customer_id)"}) {
+    auto id = qm->Submit({.sql = sql, .redact_columns = {"customer_id"}});
+    ASSERT_TRUE(id.ok());
+    QueryInfo info = WaitFinal(*qm, *id);
+    EXPECT_EQ(info.state, QueryState::kFailed) << sql;
+    EXPECT_EQ(info.error_code, StatusCode::kPermissionDenied) << sql;
+  }
+  // Named as itself (and in a string literal): allowed, and NULL.
+  auto id = qm->Submit({.sql = "SELECT *, 'customer_id' AS label FROM (VALUES 'C1') t(customer_id)",
+                        .redact_columns = {"customer_id"}});
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(WaitFinal(*qm, *id).state, QueryState::kSucceeded);
+  auto page = qm->Fetch(*id, 0, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_FALSE(page->rows[0][0].has_value());
+  EXPECT_EQ(page->rows[0][1], "customer_id");
+}
+
 TEST_F(QueryManagerTest, IdleResultsAreReleasedAndHistoryIsBounded) {
   auto qm = Make({.max_history = 2, .result_idle_timeout = 60s});
   auto a = qm->Submit({.sql = "SELECT 1"});

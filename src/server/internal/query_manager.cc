@@ -37,6 +37,26 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
+// How often `word` appears in `sql` as a whole identifier (case-insensitive; quoted
+// identifiers count too, string literals do not).
+size_t CountIdentifier(std::string_view sql, std::string_view word) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  size_t n = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] == '\'') {
+      in_string = !in_string;
+      continue;
+    }
+    if (in_string || (i > 0 && ident(sql[i - 1])) || i + word.size() > sql.size()) continue;
+    if (EqualsIgnoreCase(sql.substr(i, word.size()), word) &&
+        (i + word.size() == sql.size() || !ident(sql[i + word.size()]))) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 struct QueryManager::Impl {
@@ -169,9 +189,18 @@ struct QueryManager::Impl {
     {
       MutexLock lock(mu);
       const Schema& schema = qr.schema();
-      for (size_t c = 0; c < schema.size(); ++c) {
-        for (const std::string& name : e.info.request.redact_columns) {
-          if (EqualsIgnoreCase(schema[c].name, name)) redacted.push_back(c);
+      for (const std::string& name : e.info.request.redact_columns) {
+        size_t named = 0;
+        for (size_t c = 0; c < schema.size(); ++c) {
+          if (EqualsIgnoreCase(schema[c].name, name)) {
+            redacted.push_back(c);
+            ++named;
+          }
+        }
+        if (CountIdentifier(sql, name) > named) {
+          qr.Cancel();
+          return Finish(e, Status::PermissionDenied("Access denied: column " + name +
+                                                    " holds PII and needs saleslake:ReadPii"));
         }
       }
       e.info.schema = schema;

@@ -64,7 +64,9 @@ struct QueryRequest {
   std::string catalog = "lake";
   std::string database = "sales";
   // Result columns with these names (case-insensitive) come back as NULL: columns the caller
-  // may not read (PII without saleslake:ReadPii).
+  // may not read (PII without saleslake:ReadPii). So that an alias or an expression cannot carry
+  // them out under another name, a statement that names such a column more often than its
+  // result has columns of that name fails with kPermissionDenied.
   std::vector<std::string> redact_columns;
   // Free-form tags the caller wants back in QueryInfo (Athena's ResultConfiguration, ...).
   std::map<std::string, std::string> tags;
