@@ -175,20 +175,6 @@ class AthenaService final : public Service {
     return JsonOk({{"QueryExecutions", found}, {"UnprocessedQueryExecutionIds", missing}});
   }
 
-  // NextToken: base64 of "<query id>|<row offset>", so a token of another query is refused.
-  static std::string Token(const std::string& id, uint64_t offset) {
-    return Base64Encode(id + "|" + std::to_string(offset));
-  }
-  static std::optional<uint64_t> ParseToken(const std::string& token, const std::string& id) {
-    auto text = Base64Decode(token);
-    if (!text || text->rfind(id + "|", 0) != 0) return std::nullopt;
-    std::string digits = text->substr(id.size() + 1);
-    if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) {
-      return std::nullopt;
-    }
-    return std::stoull(digits);
-  }
-
   Outcome GetQueryResults(const json& in, const Principal&, const HttpRequest&) {
     auto q = Find(in);
     if (!q.ok()) return Invalid(q.status().message());
@@ -207,7 +193,7 @@ class AthenaService final : public Service {
     uint64_t offset = 0;
     std::string token = StringField(in, "NextToken");
     if (!token.empty()) {
-      auto parsed = ParseToken(token, q->id);
+      auto parsed = ParsePageToken(token, q->id);
       if (!parsed) return Invalid("The NextToken is not valid for this query");
       offset = *parsed;
     }
@@ -236,7 +222,7 @@ class AthenaService final : public Service {
     }
     json out = {{"UpdateCount", 0},
                 {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
-    if (!page->complete) out["NextToken"] = Token(q->id, offset + page->rows.size());
+    if (!page->complete) out["NextToken"] = PageToken(q->id, offset + page->rows.size());
     return JsonOk(out);
   }
 
@@ -257,7 +243,7 @@ class AthenaService final : public Service {
     if (max_results < 0 || max_results > 50) return Invalid("MaxResults must be between 0 and 50");
     uint64_t offset = 0;
     if (std::string token = StringField(in, "NextToken"); !token.empty()) {
-      auto parsed = ParseToken(token, "list:" + wg);
+      auto parsed = ParsePageToken(token, "list:" + wg);
       if (!parsed) return Invalid("The NextToken is not valid");
       offset = *parsed;
     }
@@ -267,7 +253,7 @@ class AthenaService final : public Service {
       ids.push_back(all[i].id);
     }
     json out = {{"QueryExecutionIds", ids}};
-    if (offset + ids.size() < all.size()) out["NextToken"] = Token("list:" + wg, offset + ids.size());
+    if (offset + ids.size() < all.size()) out["NextToken"] = PageToken("list:" + wg, offset + ids.size());
     return JsonOk(out);
   }
 

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "server/internal/dispatch.h"
+#include "server/internal/util.h"
 
 namespace saleslake::server::internal {
 
@@ -41,6 +42,21 @@ inline Result<std::optional<int64_t>> IntField(const nlohmann::json& in, const c
   if (it == in.end() || it->is_null()) return std::optional<int64_t>();
   if (!it->is_number_integer()) return Status::InvalidArgument(std::string(name) + " must be an integer");
   return std::optional<int64_t>(it->get<int64_t>());
+}
+
+// A NextToken: Base64 of "<scope>|<offset>", where the scope is the query id or the listing
+// ("tables", "runs:<job>"), so a token of another listing is refused (nullopt).
+inline std::string PageToken(const std::string& scope, uint64_t offset) {
+  return Base64Encode(scope + "|" + std::to_string(offset));
+}
+inline std::optional<uint64_t> ParsePageToken(const std::string& token, const std::string& scope) {
+  auto text = Base64Decode(token);
+  if (!text || text->rfind(scope + "|", 0) != 0) return std::nullopt;
+  std::string digits = text->substr(scope.size() + 1);
+  if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoull(digits);
 }
 
 // Adds operation `op` of a JSON 1.1 API whose handlers are members of `service`:

@@ -104,20 +104,6 @@ struct JobRun {
   json arguments = json::object();
 };
 
-// A Base64 "<scope>|<offset>" pagination token (refused for another scope).
-std::string Token(const std::string& scope, size_t offset) {
-  return Base64Encode(scope + "|" + std::to_string(offset));
-}
-std::optional<size_t> ParseToken(const std::string& token, const std::string& scope) {
-  auto text = Base64Decode(token);
-  if (!text || text->rfind(scope + "|", 0) != 0) return std::nullopt;
-  std::string digits = text->substr(scope.size() + 1);
-  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  return static_cast<size_t>(std::stoul(digits));
-}
-
 class GlueService final : public Service {
  public:
   GlueService(const ServiceContext& context, LakeSqlService* sql) : context_(context), sql_(sql) {}
@@ -295,9 +281,9 @@ class GlueService final : public Service {
     if (!max.ok()) return Invalid(max.status().message());
     const int64_t limit = max->value_or(100);
     if (limit < 1 || limit > 100) return Invalid("MaxResults must be between 1 and 100");
-    size_t offset = 0;
+    uint64_t offset = 0;
     if (std::string token = StringField(in, "NextToken"); !token.empty()) {
-      auto parsed = ParseToken(token, "tables");
+      auto parsed = ParsePageToken(token, "tables");
       if (!parsed) return Invalid("Invalid NextToken");
       offset = *parsed;
     }
@@ -313,7 +299,7 @@ class GlueService final : public Service {
       tables.push_back(TableJson(**t));
     }
     json out = {{"TableList", tables}};
-    if (i < names->size()) out["NextToken"] = Token("tables", i);
+    if (i < names->size()) out["NextToken"] = PageToken("tables", i);
     return JsonOk(out);
   }
 
@@ -748,9 +734,9 @@ class GlueService final : public Service {
     if (!max.ok()) return Invalid(max.status().message());
     const int64_t limit = max->value_or(100);
     if (limit < 1 || limit > 200) return Invalid("MaxResults must be between 1 and 200");
-    size_t offset = 0;
+    uint64_t offset = 0;
     if (std::string token = StringField(in, "NextToken"); !token.empty()) {
-      auto parsed = ParseToken(token, "runs:" + job);
+      auto parsed = ParsePageToken(token, "runs:" + job);
       if (!parsed) return Invalid("Invalid NextToken");
       offset = *parsed;
     }
@@ -759,7 +745,7 @@ class GlueService final : public Service {
     size_t i = offset;
     for (; i < runs.size() && list.size() < static_cast<size_t>(limit); ++i) list.push_back(RunJson(runs[i]));
     json out = {{"JobRuns", list}};
-    if (i < runs.size()) out["NextToken"] = Token("runs:" + job, i);
+    if (i < runs.size()) out["NextToken"] = PageToken("runs:" + job, i);
     return JsonOk(out);
   }
 
