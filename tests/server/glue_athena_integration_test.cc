@@ -264,6 +264,8 @@ std::string Join(const std::vector<std::string>& cells, char sep) {
 }
 
 TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
+  // Created first: the server re-reads IAM at most once a second.
+  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
   std::string csv = dir_.Join("sales.csv");
   ASSERT_EQ(RunSaleslake({"generate", "--rows", "6000", "--seed", "3", "--out", csv}).exit_code, 0);
   ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
@@ -332,7 +334,6 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   EXPECT_EQ(cancel.out, "CANCELLED USER_CANCELED\n");
 
   // Without saleslake:ReadPii, customer_id comes back NULL; a wrong secret is refused.
-  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
   WriteFile(sql_file,
             "SELECT purchase_date, customer_id, amount FROM sales_data ORDER BY purchase_date, amount LIMIT 50\n"
             "SELECT customer_id AS c FROM sales_data LIMIT 1\n");
