@@ -133,6 +133,9 @@ std::vector<std::vector<std::string>> CliRows(const std::string& lake, const std
 }
 
 TEST_F(GlueAthenaTest, CloudSetupUsageThroughTheAwsCli) {
+  // Created first: the server re-reads IAM at most once a second.
+  Key denied = CreateUserWithKey(lake_, "no-etl", kNoStartJobPolicy);
+  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
   std::string csv = dir_.Join("sales.csv");
   ASSERT_EQ(RunSaleslake({"generate", "--rows", "8000", "--seed", "11", "--out", csv}).exit_code, 0);
   auto cp = Aws({"s3", "cp", csv, std::string("s3://") + kBucket + "/raw_data/", "--no-progress"});
@@ -191,13 +194,11 @@ TEST_F(GlueAthenaTest, CloudSetupUsageThroughTheAwsCli) {
   EXPECT_NE(unknown.err.find("EntityNotFoundException"), std::string::npos) << unknown.err;
 
   // IAM: a user denied glue:StartJobRun cannot start the job.
-  Key denied = CreateUserWithKey(lake_, "no-etl", kNoStartJobPolicy);
   auto refused = Aws({"glue", "start-job-run", "--job-name", "my-etl-job"}, &denied);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("AccessDenied"), std::string::npos) << refused.err;
 
   // A user without saleslake:ReadPii gets no customer_id values; the admin does.
-  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
   const std::string pii_sql = "SELECT customer_id, amount FROM sales_data ORDER BY amount DESC LIMIT 20";
   auto hidden = Athena(pii_sql, &analyst);
   auto shown = Athena(pii_sql);
