@@ -1,8 +1,12 @@
 // The list of services the server hosts beside S3 (see service.h). Add one line per service.
 #include "server/internal/service.h"
 
+#include "server/internal/athena_api.h"
+#include "server/internal/glue_api.h"
 #include "server/internal/kinesis_api.h"
+#include "server/internal/lake_sql.h"
 #include "server/internal/sns_api.h"
+#include "server/internal/trino_api.h"
 
 namespace saleslake::server::internal {
 
@@ -13,6 +17,13 @@ std::vector<std::unique_ptr<Service>> MakeServices(const ServiceContext& context
   services.push_back(MakeStsService(context));
   services.push_back(MakeKinesisService(context));
   services.push_back(MakeEventsService(context));
+  // The catalog, engine and query manager of the SQL services: before them, so it starts first.
+  auto lake_sql = std::make_unique<LakeSqlService>(context);
+  LakeSqlService* sql = lake_sql.get();
+  services.push_back(std::move(lake_sql));
+  services.push_back(MakeAthenaService(context, sql));
+  services.push_back(MakeGlueService(context, sql));
+  services.push_back(MakeTrinoService(context, sql));
   return services;
 }
 

@@ -1,0 +1,88 @@
+#include "server/internal/lake_sql.h"
+
+#include "auth/auth.h"
+#include "common/logging.h"
+#include "etl/job_spec.h"
+
+namespace saleslake::server::internal {
+
+LakeSqlService::LakeSqlService(const ServiceContext& context) : context_(context) {}
+LakeSqlService::~LakeSqlService() = default;
+
+Status LakeSqlService::Start() {
+  SL_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(context_.lake));
+  SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get()));
+  // Two runners: the machine's cores are shared with request handling and ETL runs.
+  SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2, .clock = context_.clock}));
+  auth::IamOptions iam_options;
+  iam_options.clock = context_.clock;
+  auto iam = auth::Iam::Open(*context_.lake, iam_options);
+  if (iam.ok()) {
+    iam_ = std::move(*iam);
+    account_id_ = iam_->account_id();
+  }
+  return Status::OK();
+}
+
+void LakeSqlService::Stop() {
+  queries_.reset();
+  engine_.reset();
+  catalog_.reset();
+}
+
+std::vector<std::string> LakeSqlService::PiiColumns() const {
+  std::vector<std::string> out;
+  auto text = context_.lake->Get("pipeline.yaml");
+  if (!text.ok()) return out;
+  auto jobs = etl::ParseJobs("pipeline.yaml", *text);
+  if (!jobs.ok()) return out;
+  for (const etl::JobSpec& job : *jobs) {
+    out.insert(out.end(), job.pii_tokenize.begin(), job.pii_tokenize.end());
+  }
+  return out;
+}
+
+bool LakeSqlService::MayReadPii(const Principal& principal, const HttpRequest& request) const {
+  std::string resource = "arn:aws:glue:" + region() + ":" + account_id_ + ":catalog";
+  return !context_.gate->Authorize(principal, "saleslake:ReadPii", resource, request, {}).has_value();
+}
+
+Result<Principal> LakeSqlService::CheckBasic(const std::string& user, const std::string& password) const {
+  if (!iam_) return Status::PermissionDenied("the lake has no IAM users");
+  (void)iam_->MaybeReload();
+  auth::Principal p;
+  if (user.size() == 20 && (user.rfind("AKIA", 0) == 0 || user.rfind("ASIA", 0) == 0)) {
+    const TimePoint now = iam_->clock().Now();
+    auth::HttpRequestView view;
+    view.method = "GET";
+    view.raw_path = "/";
+    view.headers = {{"host", "saleslake"}, {"x-amz-date", auth::FormatAmzDate(now)}};
+    view.body = std::string_view();
+    auth::sigv4::SignInput in;
+    in.access_key_id = user;
+    in.secret = password;
+    in.region = region();
+    in.service = "trino";
+    in.amz_date = view.headers[1].second;
+    in.signed_headers = {"host", "x-amz-date"};
+    in.payload_hash = auth::sigv4::HexSha256("");
+    SL_ASSIGN_OR_RETURN(std::string authorization, auth::sigv4::AuthorizationHeader(view, in));
+    view.headers.emplace_back("authorization", authorization);
+    auto verified = iam_->Verify(view, "trino", now);
+    if (!verified.ok()) return Status::PermissionDenied("invalid access key id or secret");
+    p = verified->principal;
+  } else {
+    auto checked = iam_->CheckPassword(user, password);
+    if (!checked.ok()) return Status::PermissionDenied("invalid user name or password");
+    p = *checked;
+  }
+  Principal out;
+  out.arn = p.arn;
+  out.user = p.user_name;
+  out.access_key_id = p.access_key_id;
+  out.account_id = p.account_id;
+  out.user_id = p.user_id;
+  return out;
+}
+
+}  // namespace saleslake::server::internal

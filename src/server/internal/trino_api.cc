@@ -1,0 +1,370 @@
+#include "server/internal/trino_api.h"
+
+#include <cmath>
+#include <regex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "server/internal/util.h"
+
+namespace saleslake::server::internal {
+
+using nlohmann::json;
+
+TrinoError ClassifyTrinoError(StatusCode code, const std::string& message) {
+  auto has = [&](const char* s) { return message.find(s) != std::string::npos; };
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      if (has("column '") && has("not found")) return {"COLUMN_NOT_FOUND", 47, "USER_ERROR"};
+      if (has("table '") && has("not found")) return {"TABLE_NOT_FOUND", 46, "USER_ERROR"};
+      if (has("function '") && has("not found")) return {"FUNCTION_NOT_FOUND", 6, "USER_ERROR"};
+      if (has("does not exist")) return {"TYPE_MISMATCH", 58, "USER_ERROR"};
+      if (has("expected") || has("unexpected") || has("syntax")) return {"SYNTAX_ERROR", 1, "USER_ERROR"};
+      return {"GENERIC_USER_ERROR", 0, "USER_ERROR"};
+    case StatusCode::kNotImplemented: return {"NOT_SUPPORTED", 13, "USER_ERROR"};
+    case StatusCode::kPermissionDenied: return {"PERMISSION_DENIED", 4, "USER_ERROR"};
+    case StatusCode::kCancelled:
+      if (has("time") || has("deadline")) return {"EXCEEDED_TIME_LIMIT", 131075, "INSUFFICIENT_RESOURCES"};
+      return {"USER_CANCELED", 3, "USER_ERROR"};
+    case StatusCode::kResourceExhausted:
+      return {"EXCEEDED_LOCAL_MEMORY_LIMIT", 131079, "INSUFFICIENT_RESOURCES"};
+    default: return {"GENERIC_INTERNAL_ERROR", 65536, "INTERNAL_ERROR"};
+  }
+}
+
+namespace {
+
+constexpr size_t kMaxPageRows = 4096;
+constexpr size_t kMaxPageBytes = 1 << 20;
+constexpr auto kLongPoll = std::chrono::milliseconds(1000);
+
+json LongArg(int64_t v) { return {{"kind", "LONG"}, {"value", v}}; }
+
+// The column's type as Trino writes it: the name and its signature.
+json Column(const Field& f) {
+  std::string raw, full;
+  json args = json::array();
+  switch (f.type.id) {
+    case TypeId::kBoolean: raw = "boolean"; break;
+    case TypeId::kInt32: raw = "integer"; break;
+    case TypeId::kInt64: raw = "bigint"; break;
+    case TypeId::kFloat: raw = "real"; break;
+    case TypeId::kDouble: raw = "double"; break;
+    case TypeId::kDecimal:
+      raw = "decimal";
+      full = fmt::format("decimal({},{})", f.type.precision, f.type.scale);
+      args = {LongArg(f.type.precision), LongArg(f.type.scale)};
+      break;
+    case TypeId::kDate: raw = "date"; break;
+    case TypeId::kTimestamp:
+      raw = "timestamp";
+      full = "timestamp(6)";
+      args = {LongArg(6)};
+      break;
+    case TypeId::kInterval: raw = "interval day to second"; break;
+    case TypeId::kNull:
+    case TypeId::kVarchar:
+      raw = "varchar";
+      args = {LongArg(2147483647)};
+      break;
+  }
+  return {{"name", f.name}, {"type", full.empty() ? raw : full},
+          {"typeSignature", {{"rawType", raw}, {"arguments", args}}}};
+}
+
+// A cell as Trino's JSON encodes it: numbers and booleans as JSON values, the rest as text.
+json Cell(const DataType& type, const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  switch (type.id) {
+    case TypeId::kBoolean: return *text == "true";
+    case TypeId::kInt32:
+    case TypeId::kInt64: {
+      json v = json::parse(*text, nullptr, false);
+      return v.is_number() ? v : json(*text);
+    }
+    case TypeId::kFloat:
+    case TypeId::kDouble: {
+      json v = json::parse(*text, nullptr, false);
+      if (v.is_number()) return v;
+      if (*text == "inf" || *text == "Infinity") return "Infinity";
+      if (*text == "-inf" || *text == "-Infinity") return "-Infinity";
+      return "NaN";
+    }
+    default: return *text;
+  }
+}
+
+json Stats(const QueryInfo& q, uint64_t rows_sent) {
+  std::string state;
+  switch (q.state) {
+    case QueryState::kQueued: state = "QUEUED"; break;
+    case QueryState::kRunning: state = "RUNNING"; break;
+    case QueryState::kSucceeded: state = "FINISHED"; break;
+    case QueryState::kFailed:
+    case QueryState::kCancelled: state = "FAILED"; break;
+  }
+  int64_t elapsed = 0;
+  if (q.finished) elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(*q.finished - q.submitted).count();
+  return {{"state", state},
+          {"queued", q.state == QueryState::kQueued},
+          {"scheduled", q.state != QueryState::kQueued},
+          {"nodes", 1},
+          {"totalSplits", 1},
+          {"queuedSplits", q.state == QueryState::kQueued ? 1 : 0},
+          {"runningSplits", q.state == QueryState::kRunning ? 1 : 0},
+          {"completedSplits", IsFinal(q.state) ? 1 : 0},
+          {"cpuTimeMillis", elapsed},
+          {"wallTimeMillis", elapsed},
+          {"queuedTimeMillis", 0},
+          {"elapsedTimeMillis", elapsed},
+          {"processedRows", rows_sent},
+          {"processedBytes", q.bytes_scanned},
+          {"physicalInputBytes", q.bytes_scanned},
+          {"peakMemoryBytes", q.result_bytes},
+          {"spilledBytes", 0},
+          {"progressPercentage", IsFinal(q.state) ? 100.0 : 0.0}};
+}
+
+class TrinoService final : public Service {
+ public:
+  TrinoService(const ServiceContext& context, LakeSqlService* sql) : context_(context), sql_(sql) {}
+  std::string name() const override { return "trino"; }
+
+  Status Register(Dispatcher& d) override {
+    d.AddRoute("/v1/statement", HttpRoute{"trino", [this](HttpRequest& r, RequestNote* note) { return Handle(r, note); }});
+    d.AddRoute("/v1/info", HttpRoute{"trino", [this](HttpRequest& r, RequestNote* note) { return Info(r, note); }});
+    d.AddRoute("/v1/query/", HttpRoute{"trino", [this](HttpRequest& r, RequestNote* note) { return KillQuery(r, note); }});
+    return Status::OK();
+  }
+
+ private:
+  static HttpResponse JsonResponse(int status, const json& body) {
+    HttpResponse r;
+    r.status = status;
+    r.Set("Content-Type", "application/json");
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return r;
+  }
+
+  static HttpResponse Plain(int status, std::string text) {
+    HttpResponse r;
+    r.status = status;
+    r.Set("Content-Type", "text/plain");
+    r.body = std::move(text) + "\n";
+    return r;
+  }
+
+  // The caller: HTTP Basic (access key id + secret, or user + console password), else the
+  // server's gate (a SigV4 signature, or anyone under --no-auth). nullopt with `*refusal` set
+  // when refused.
+  std::optional<Principal> Authenticate(HttpRequest& r, HttpResponse* refusal) {
+    const std::string* authz = r.Header("authorization");
+    if (authz && authz->rfind("Basic ", 0) == 0) {
+      auto decoded = Base64Decode(std::string_view(*authz).substr(6));
+      size_t colon = decoded ? decoded->find(':') : std::string::npos;
+      if (colon == std::string::npos) {
+        *refusal = Plain(401, "Malformed basic credentials");
+        return std::nullopt;
+      }
+      auto p = sql_->CheckBasic(decoded->substr(0, colon), decoded->substr(colon + 1));
+      if (!p.ok()) {
+        *refusal = Plain(401, p.status().message());
+        refusal->Set("WWW-Authenticate", "Basic realm=\"saleslake\"");
+        return std::nullopt;
+      }
+      return *p;
+    }
+    Principal p;
+    if (auto err = context_.gate->Authenticate(r, &p)) {
+      *refusal = Plain(401, err->message.empty() ? err->code : err->message);
+      refusal->Set("WWW-Authenticate", "Basic realm=\"saleslake\"");
+      return std::nullopt;
+    }
+    if (p.user.empty() && !context_.gate->open()) {
+      *refusal = Plain(401, "Authentication required: HTTP Basic with an access key id and its secret");
+      refusal->Set("WWW-Authenticate", "Basic realm=\"saleslake\"");
+      return std::nullopt;
+    }
+    return p;
+  }
+
+  std::string BaseUri(const HttpRequest& r) const {
+    return std::string(r.secure ? "https" : "http") + "://" + r.HeaderOr("host", "localhost");
+  }
+
+  static std::string HeaderEither(const HttpRequest& r, const char* trino, const char* presto) {
+    std::string v = r.HeaderOr(trino);
+    return v.empty() ? r.HeaderOr(presto) : v;
+  }
+
+  HttpResponse Info(HttpRequest& r, RequestNote* note) {
+    note->operation = "Info";
+    if (r.method != "GET") return Plain(405, "Method not allowed");
+    return JsonResponse(200, {{"nodeVersion", {{"version", "saleslake"}}}, {"environment", "saleslake"},
+                              {"coordinator", true}, {"starting", false}, {"uptime", "1.00m"}});
+  }
+
+  HttpResponse Handle(HttpRequest& r, RequestNote* note) {
+    HttpResponse refusal;
+    auto principal = Authenticate(r, &refusal);
+    if (!principal) {
+      note->error_code = "Unauthorized";
+      return refusal;
+    }
+    note->principal = principal->arn;
+    if (r.raw_path == "/v1/statement" || r.raw_path == "/v1/statement/") {
+      note->operation = "StartQuery";
+      if (r.method != "POST") return Plain(405, "Method not allowed");
+      return Submit(r, *principal, note);
+    }
+    // /v1/statement/executing/<id>/<offset>
+    static const std::regex kPath("^/v1/statement/(?:executing|queued)/([0-9a-f-]{36})/([0-9]{1,18})$");
+    std::smatch m;
+    if (!std::regex_match(r.raw_path, m, kPath)) return Plain(404, "Unknown statement URI");
+    const std::string id = m[1];
+    const uint64_t offset = std::stoull(m[2]);
+    auto q = sql_->queries().Get(id);
+    if (!q.ok() || q->request.user != UserOf(*principal)) return Plain(404, "Query not found: " + id);
+    if (r.method == "DELETE") {
+      note->operation = "CancelQuery";
+      (void)sql_->queries().Cancel(id);
+      HttpResponse done;
+      done.status = 204;
+      return done;
+    }
+    if (r.method != "GET") return Plain(405, "Method not allowed");
+    note->operation = "FetchResults";
+    return Page(r, id, offset);
+  }
+
+  static std::string UserOf(const Principal& p) { return p.arn.empty() ? "anonymous" : p.arn; }
+
+  HttpResponse Submit(HttpRequest& r, const Principal& principal, RequestNote* note) {
+    std::string workgroup_arn = "arn:aws:athena:" + sql_->region() + ":" + sql_->account_id() + ":workgroup/primary";
+    if (auto denied = context_.gate->Authorize(principal, "athena:StartQueryExecution", workgroup_arn, r, {})) {
+      note->error_code = denied->code;
+      return Plain(403, "Access Denied: athena:StartQueryExecution");
+    }
+    if (HeaderEither(r, "x-trino-user", "x-presto-user").empty()) {
+      return Plain(400, "User must be set (X-Trino-User)");
+    }
+    QueryRequest req{.sql = r.body, .user = UserOf(principal), .workgroup = "primary", .source = "trino"};
+    std::string catalog = HeaderEither(r, "x-trino-catalog", "x-presto-catalog");
+    std::string schema = HeaderEither(r, "x-trino-schema", "x-presto-schema");
+    if (!catalog.empty()) req.catalog = catalog;
+    if (!schema.empty()) req.database = schema;
+    if (!sql_->MayReadPii(principal, r)) req.redact_columns = sql_->PiiColumns();
+    auto id = sql_->queries().Submit(std::move(req));
+    if (!id.ok()) {
+      if (id.status().code() == StatusCode::kResourceExhausted) return Plain(503, id.status().message());
+      return JsonResponse(200, ErrorBody("", id.status().code(), id.status().message(), BaseUri(r), QueryInfo{}));
+    }
+    auto info = sql_->queries().Get(*id);
+    json body = {{"id", *id},
+                 {"infoUri", BaseUri(r) + "/ui/query.html?" + *id},
+                 {"nextUri", BaseUri(r) + "/v1/statement/queued/" + *id + "/0"},
+                 {"stats", Stats(info.ok() ? *info : QueryInfo{}, 0)},
+                 {"warnings", json::array()}};
+    return JsonResponse(200, body);
+  }
+
+  static json ErrorBody(const std::string& id, StatusCode code, const std::string& message,
+                        const std::string& base, const QueryInfo& q) {
+    TrinoError e = ClassifyTrinoError(code, message);
+    json error = {{"message", message}, {"errorCode", e.code}, {"errorName", e.name}, {"errorType", e.type},
+                  {"failureInfo", {{"type", std::string("io.trino.spi.TrinoException")}, {"message", message},
+                                   {"suppressed", json::array()}, {"stack", json::array()}}}};
+    static const std::regex kPos("line (\\d+):(\\d+)");
+    std::smatch m;
+    if (std::regex_search(message, m, kPos)) {
+      json loc = {{"lineNumber", std::stoi(m[1])}, {"columnNumber", std::stoi(m[2])}};
+      error["errorLocation"] = loc;
+      error["failureInfo"]["errorLocation"] = loc;
+    }
+    json stats = Stats(q, 0);
+    stats["state"] = "FAILED";
+    return {{"id", id}, {"infoUri", base + "/ui/query.html?" + id}, {"stats", stats}, {"error", error},
+            {"warnings", json::array()}};
+  }
+
+  HttpResponse Page(HttpRequest& r, const std::string& id, uint64_t offset) {
+    const std::string base = BaseUri(r);
+    // Long-poll: until the query is final or has rows past `offset`, at most kLongPoll.
+    auto deadline = std::chrono::steady_clock::now() + kLongPoll;
+    Result<QueryInfo> q = sql_->queries().Get(id);
+    while (q.ok() && !IsFinal(q->state) && q->rows <= offset && std::chrono::steady_clock::now() < deadline) {
+      q = sql_->queries().Wait(id, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::min<std::chrono::steady_clock::duration>(
+                                           deadline - std::chrono::steady_clock::now(), std::chrono::milliseconds(100))));
+    }
+    if (!q.ok()) return Plain(404, "Query not found: " + id);
+    if (q->state == QueryState::kFailed || q->state == QueryState::kCancelled) {
+      return JsonResponse(200, ErrorBody(id, q->error_code, q->error, base, *q));
+    }
+    json body = {{"id", id}, {"infoUri", base + "/ui/query.html?" + id}, {"warnings", json::array()}};
+    const std::string next = base + "/v1/statement/executing/" + id + "/";
+    if (q->state == QueryState::kQueued || (q->state == QueryState::kRunning && q->schema.size() == 0)) {
+      body["nextUri"] = next + std::to_string(offset);
+      body["stats"] = Stats(*q, offset);
+      return JsonResponse(200, body);
+    }
+    json columns = json::array();
+    for (const Field& f : q->schema.fields) columns.push_back(Column(f));
+    if (!q->has_rows) {
+      // A statement without rows: Trino answers with its update type and no columns.
+      body["updateType"] = q->message;
+      body["stats"] = Stats(*q, 0);
+      return JsonResponse(200, body);
+    }
+    body["columns"] = columns;
+    auto page = sql_->queries().Fetch(id, offset, kMaxPageRows);
+    if (!page.ok()) return JsonResponse(200, ErrorBody(id, page.status().code(), page.status().message(), base, *q));
+    json data = json::array();
+    size_t bytes = 0, n = 0;
+    for (const auto& row : page->rows) {
+      json out = json::array();
+      for (size_t c = 0; c < row.size(); ++c) {
+        out.push_back(Cell(q->schema[c].type, row[c]));
+        bytes += row[c] ? row[c]->size() + 4 : 4;
+      }
+      data.push_back(std::move(out));
+      ++n;
+      if (bytes > kMaxPageBytes) break;
+    }
+    if (n > 0) body["data"] = std::move(data);
+    const bool complete = page->complete && n == page->rows.size();
+    if (!complete) body["nextUri"] = next + std::to_string(offset + n);
+    body["stats"] = Stats(*q, offset + n);
+    if (complete) sql_->queries().Release(id);
+    return JsonResponse(200, body);
+  }
+
+  // DELETE /v1/query/<id>: what the Trino CLI sends to kill a query.
+  HttpResponse KillQuery(HttpRequest& r, RequestNote* note) {
+    note->operation = "KillQuery";
+    HttpResponse refusal;
+    auto principal = Authenticate(r, &refusal);
+    if (!principal) return refusal;
+    if (r.method != "DELETE") return Plain(405, "Method not allowed");
+    std::string id = r.raw_path.substr(std::string("/v1/query/").size());
+    auto q = sql_->queries().Get(id);
+    if (!q.ok() || q->request.user != UserOf(*principal)) return Plain(404, "Query not found: " + id);
+    (void)sql_->queries().Cancel(id);
+    HttpResponse done;
+    done.status = 204;
+    return done;
+  }
+
+  ServiceContext context_;
+  LakeSqlService* sql_;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> MakeTrinoService(const ServiceContext& context, LakeSqlService* sql) {
+  return std::make_unique<TrinoService>(context, sql);
+}
+
+}  // namespace saleslake::server::internal

@@ -1,0 +1,359 @@
+// The cloud set-up's usage section, run unchanged through Debian's AWS CLI v2 against a real
+// `saleslake serve`: s3 cp into raw_data/, glue start-crawler / get-crawler, glue start-job-run /
+// get-job-run, athena start-query-execution / get-query-execution / get-query-results paged to
+// the end, with the rows equal to `saleslake query`. Then IAM: a user denied glue:StartJobRun
+// cannot start the job; a user without saleslake:ReadPii gets no customer_id values.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/server_test_util.h"
+#include "support/test_support.h"
+
+namespace saleslake::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kBucket = "my-analytics-bucket";
+constexpr const char* kAdminPolicy =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
+constexpr const char* kNoStartJobPolicy = R"({"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":"*","Resource":"*"},
+  {"Effect":"Deny","Action":"glue:StartJobRun","Resource":"*"}]})";
+constexpr const char* kAnalystPolicy = R"({"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["athena:*","glue:Get*","s3:GetObject","s3:ListBucket"],"Resource":"*"}]})";
+
+class GlueAthenaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lake_ = dir_.Join("lake");
+    auto init = RunSaleslakeIn(lake_, {"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    admin_ = CreateUserWithKey(lake_, "cloudadmin", kAdminPolicy);
+    WriteFile(dir_.Join("aws-config"), "[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n");
+    std::string err;
+    ASSERT_TRUE(server_.Start(lake_, {"--access-log", dir_.Join("access.jsonl")}, &err)) << err;
+  }
+
+  std::vector<std::string> Env(const Key& key) {
+    return {"AWS_ACCESS_KEY_ID=" + key.id, "AWS_SECRET_ACCESS_KEY=" + key.secret,
+            "AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=" + dir_.Join("aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
+            "AWS_PAGER=", "HOME=" + dir_.path()};
+  }
+
+  CommandResult Aws(std::vector<std::string> args, const Key* key = nullptr) {
+    std::vector<std::string> argv = {"/usr/bin/aws", "--endpoint-url", server_.url(), "--output", "json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, "", Env(key ? *key : admin_));
+  }
+
+  json AwsJson(std::vector<std::string> args, const Key* key = nullptr) {
+    auto r = Aws(std::move(args), key);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j.is_discarded() ? json::object() : j;
+  }
+
+  // Polls `get` (an AWS CLI call) until `done` holds; bounded at about 60 s.
+  json WaitFor(const std::vector<std::string>& get, const std::function<bool(const json&)>& done,
+               const Key* key = nullptr) {
+    json last;
+    for (int i = 0; i < 300; ++i) {
+      last = AwsJson(get, key);
+      if (done(last)) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ADD_FAILURE() << "gave up waiting on " << get[1] << ": " << last.dump();
+    return last;
+  }
+
+  // Runs `sql` through Athena and returns every row (header first) as text, NULL as "\\N".
+  std::vector<std::vector<std::string>> Athena(const std::string& sql, const Key* key = nullptr,
+                                               std::string* columns_json = nullptr) {
+    json start = AwsJson({"athena", "start-query-execution", "--query-string", sql,
+                          "--query-execution-context", "Database=sales", "--work-group", "primary"}, key);
+    std::string id = start.value("QueryExecutionId", "");
+    EXPECT_FALSE(id.empty());
+    json exec = WaitFor({"athena", "get-query-execution", "--query-execution-id", id}, [](const json& j) {
+      std::string s = j["QueryExecution"]["Status"]["State"];
+      return s != "QUEUED" && s != "RUNNING";
+    }, key);
+    EXPECT_EQ(exec["QueryExecution"]["Status"]["State"], "SUCCEEDED") << exec.dump();
+    // --page-size: the CLI pages through the server's NextToken in requests of 300 rows.
+    json results = AwsJson({"athena", "get-query-results", "--query-execution-id", id, "--page-size", "300"}, key);
+    std::vector<std::vector<std::string>> rows;
+    for (const json& row : results["ResultSet"]["Rows"]) {
+      std::vector<std::string> cells;
+      for (const json& d : row["Data"]) cells.push_back(d.contains("VarCharValue") ? d["VarCharValue"].get<std::string>() : "\\N");
+      rows.push_back(std::move(cells));
+    }
+    if (columns_json) *columns_json = results["ResultSet"]["ResultSetMetadata"]["ColumnInfo"].dump();
+    return rows;
+  }
+
+  TempDir dir_;
+  std::string lake_;
+  ServerProcess server_;
+  Key admin_;
+};
+
+// `saleslake query --format csv` rows (header first), NULL as "\\N". The generated data has no
+// commas or quotes inside values, so splitting on ',' is exact.
+std::vector<std::vector<std::string>> CliRows(const std::string& lake, const std::string& sql) {
+  auto r = RunSaleslakeIn(lake, {"query", sql, "--format", "csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::vector<std::string>> rows;
+  size_t start = 0;
+  while (start < r.out.size()) {
+    size_t nl = r.out.find('\n', start);
+    std::string line = r.out.substr(start, nl - start);
+    start = nl == std::string::npos ? r.out.size() : nl + 1;
+    std::vector<std::string> cells;
+    size_t s = 0;
+    while (true) {
+      size_t c = line.find(',', s);
+      std::string cell = line.substr(s, c - s);
+      cells.push_back(cell.empty() ? "\\N" : cell);
+      if (c == std::string::npos) break;
+      s = c + 1;
+    }
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+TEST_F(GlueAthenaTest, CloudSetupUsageThroughTheAwsCli) {
+  // Created first: the server re-reads IAM at most once a second.
+  Key denied = CreateUserWithKey(lake_, "no-etl", kNoStartJobPolicy);
+  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
+  std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "8000", "--seed", "11", "--out", csv}).exit_code, 0);
+  auto cp = Aws({"s3", "cp", csv, std::string("s3://") + kBucket + "/raw_data/", "--no-progress"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+
+  ASSERT_EQ(Aws({"glue", "start-crawler", "--name", "raw-crawler"}).exit_code, 0);
+  json crawler = WaitFor({"glue", "get-crawler", "--name", "raw-crawler"}, [](const json& j) {
+    return j["Crawler"]["State"] == "READY" && j["Crawler"].contains("LastCrawl");
+  });
+  EXPECT_EQ(crawler["Crawler"]["LastCrawl"]["Status"], "SUCCEEDED") << crawler.dump();
+  json raw = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "raw_sales"});
+  EXPECT_EQ(raw["Table"]["StorageDescriptor"]["Location"], std::string("s3://") + kBucket + "/raw_data/");
+  EXPECT_EQ(raw["Table"]["Parameters"]["classification"], "csv");
+
+  json run = AwsJson({"glue", "start-job-run", "--job-name", "my-etl-job"});
+  std::string run_id = run.value("JobRunId", "");
+  ASSERT_FALSE(run_id.empty());
+  json done = WaitFor({"glue", "get-job-run", "--job-name", "my-etl-job", "--run-id", run_id}, [](const json& j) {
+    std::string s = j["JobRun"]["JobRunState"];
+    return s != "RUNNING" && s != "STARTING";
+  });
+  ASSERT_EQ(done["JobRun"]["JobRunState"], "SUCCEEDED") << done.dump();
+
+  json table = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "sales_data"});
+  EXPECT_EQ(table["Table"]["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe");
+  EXPECT_EQ(table["Table"]["PartitionKeys"][0]["Name"], "region") << table.dump();
+  json parts = AwsJson({"glue", "get-partitions", "--database-name", "sales", "--table-name", "sales_data",
+                        "--expression", "region = 'Africa'"});
+  ASSERT_FALSE(parts["Partitions"].empty());
+  for (const json& p : parts["Partitions"]) EXPECT_EQ(p["Values"][0], "Africa");
+
+  const std::string sql = "SELECT * FROM sales_data WHERE purchase_date >= '2025-08-01'";
+  std::string columns;
+  auto athena = Athena(sql, nullptr, &columns);
+  auto cli = CliRows(lake_, sql);
+  ASSERT_GT(athena.size(), 600u);  // several pages of 300
+  ASSERT_EQ(athena.size(), cli.size());
+  EXPECT_EQ(athena[0], cli[0]);  // the header row
+  std::sort(athena.begin() + 1, athena.end());
+  std::sort(cli.begin() + 1, cli.end());
+  EXPECT_EQ(athena, cli);
+  EXPECT_NE(columns.find(R"("Name":"purchase_date")"), std::string::npos);
+  EXPECT_NE(columns.find(R"("Type":"date")"), std::string::npos) << columns;
+
+  // SQL errors: the query fails with the engine's message and position.
+  json bad = AwsJson({"athena", "start-query-execution", "--query-string", "SELECT nope FROM sales_data"});
+  json failed = WaitFor({"athena", "get-query-execution", "--query-execution-id", bad["QueryExecutionId"]},
+                        [](const json& j) { return j["QueryExecution"]["Status"]["State"] == "FAILED"; });
+  EXPECT_NE(failed["QueryExecution"]["Status"]["StateChangeReason"].get<std::string>().find("line 1:8"),
+            std::string::npos) << failed.dump();
+  auto results = Aws({"athena", "get-query-results", "--query-execution-id", bad["QueryExecutionId"]});
+  EXPECT_NE(results.exit_code, 0);
+  EXPECT_NE(results.err.find("InvalidRequestException"), std::string::npos) << results.err;
+  auto unknown = Aws({"glue", "get-job-run", "--job-name", "my-etl-job", "--run-id", "jr_nope"});
+  EXPECT_NE(unknown.err.find("EntityNotFoundException"), std::string::npos) << unknown.err;
+
+  // IAM: a user denied glue:StartJobRun cannot start the job.
+  auto refused = Aws({"glue", "start-job-run", "--job-name", "my-etl-job"}, &denied);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("AccessDenied"), std::string::npos) << refused.err;
+
+  // A user without saleslake:ReadPii gets no customer_id values; the admin does.
+  const std::string pii_sql = "SELECT customer_id, amount FROM sales_data ORDER BY amount DESC LIMIT 20";
+  auto hidden = Athena(pii_sql, &analyst);
+  auto shown = Athena(pii_sql);
+  ASSERT_EQ(hidden.size(), 21u);
+  ASSERT_EQ(shown.size(), 21u);
+  for (size_t i = 1; i < hidden.size(); ++i) {
+    EXPECT_EQ(hidden[i][0], "\\N");
+    EXPECT_EQ(hidden[i][1], shown[i][1]);
+    EXPECT_EQ(shown[i][0].rfind("tok_", 0), 0u) << shown[i][0];
+  }
+}
+
+}  // namespace
+}  // namespace saleslake::testing
+
+namespace saleslake::testing {
+namespace {
+
+// Splits the output of tools/peers/trino_clients.mjs into blocks: "<client> <n>" -> lines.
+std::map<std::string, std::vector<std::string>> ClientBlocks(const std::string& out) {
+  std::map<std::string, std::vector<std::string>> blocks;
+  std::string current;
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t nl = out.find('\n', start);
+    std::string line = out.substr(start, nl - start);
+    start = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.rfind("== ", 0) == 0) {
+      current = line.substr(3);
+      blocks[current];
+    } else if (!current.empty()) {
+      blocks[current].push_back(line);
+    }
+  }
+  return blocks;
+}
+
+// A JavaScript client prints the double 149.0 as "149": cells that are both numbers compare as
+// numbers, everything else as text.
+bool SameRow(const std::string& got, const std::vector<std::string>& want) {
+  std::vector<std::string> cells;
+  size_t s = 0;
+  while (true) {
+    size_t t = got.find('\t', s);
+    cells.push_back(got.substr(s, t - s));
+    if (t == std::string::npos) break;
+    s = t + 1;
+  }
+  if (cells.size() != want.size()) return false;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (cells[i] == want[i]) continue;
+    char* end_a = nullptr;
+    char* end_b = nullptr;
+    double a = std::strtod(cells[i].c_str(), &end_a), b = std::strtod(want[i].c_str(), &end_b);
+    if (cells[i].empty() || want[i].empty() || *end_a || *end_b || a != b) return false;
+  }
+  return true;
+}
+
+std::string Join(const std::vector<std::string>& cells, char sep) {
+  std::string s;
+  for (size_t i = 0; i < cells.size(); ++i) s += (i ? std::string(1, sep) : "") + cells[i];
+  return s;
+}
+
+TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
+  // Created first: the server re-reads IAM at most once a second.
+  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
+  std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "6000", "--seed", "3", "--out", csv}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"start-job", "--job-name", "my-etl-job"}).exit_code, 0);
+
+  const std::vector<std::string> queries = {
+      "SELECT region, count(*) AS n, round(sum(amount), 2) AS revenue FROM sales_data GROUP BY 1 ORDER BY 1",
+      "SELECT purchase_date, customer_id, amount FROM sales_data ORDER BY purchase_date, customer_id, amount LIMIT 50",
+      "SELECT status, count(*) AS n FROM sales_data GROUP BY status ORDER BY status",
+      "SELECT purchase_month, count(DISTINCT customer_id) AS customers FROM sales_data GROUP BY 1 ORDER BY 1",
+      "SELECT purchase_date, customer_id, product_id, amount, status, region FROM sales_data "
+      "ORDER BY purchase_date, customer_id, product_id, amount, status",
+  };
+  std::string sql_file = dir_.Join("queries.sql");
+  std::string text;
+  for (const auto& q : queries) text += q + "\n";
+  text += "SELECT nope FROM sales_data\nSELEC 1\n";
+  WriteFile(sql_file, text);
+  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs";
+  auto r = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, sql_file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto blocks = ClientBlocks(r.out);
+
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto cli = CliRows(lake_, queries[i]);
+    ASSERT_FALSE(cli.empty());
+    for (const char* client : {"trino-client", "presto-client"}) {
+      const auto& got = blocks[std::string(client) + " " + std::to_string(i + 1)];
+      ASSERT_EQ(got.size(), cli.size()) << client << " " << queries[i] << "\n" << r.out.substr(0, 2000);
+      // Header: "name:type" per column; the names are the CLI's.
+      std::vector<std::string> names;
+      for (const std::string& col : cli[0]) names.push_back(col);
+      std::string header;
+      for (size_t c = 0, s = 0; c < names.size(); ++c) {
+        size_t colon = got[0].find(':', s);
+        header += (c ? "\t" : "") + got[0].substr(s, colon - s);
+        s = got[0].find('\t', colon);
+        s = s == std::string::npos ? got[0].size() : s + 1;
+      }
+      EXPECT_EQ(header, Join(names, '\t')) << client;
+      for (size_t row = 1; row < cli.size(); ++row) {
+        ASSERT_TRUE(SameRow(got[row], cli[row]))
+            << client << " query " << i + 1 << " row " << row << ": " << got[row] << " vs " << Join(cli[row], '\t');
+      }
+    }
+  }
+  EXPECT_EQ(blocks["trino-client 1"][0], "region:varchar\tn:bigint\trevenue:double");
+  EXPECT_EQ(blocks["presto-client 2"][0], "purchase_date:date\tcustomer_id:varchar\tamount:double");
+  // Errors keep Trino's names and the position of the engine's message.
+  for (const char* client : {"trino-client", "presto-client"}) {
+    auto err1 = blocks[std::string(client) + " " + std::to_string(queries.size() + 1)];
+    ASSERT_FALSE(err1.empty()) << client;
+    EXPECT_EQ(err1[0].rfind("ERROR COLUMN_NOT_FOUND 1:8 ", 0), 0u) << err1[0];
+    auto err2 = blocks[std::string(client) + " " + std::to_string(queries.size() + 2)];
+    ASSERT_FALSE(err2.empty()) << client;
+    EXPECT_EQ(err2[0].rfind("ERROR SYNTAX_ERROR 1:1 ", 0), 0u) << err2[0];
+  }
+
+  // A query cancelled while it runs.
+  std::string digits = "(VALUES 0,1,2,3,4,5,6,7,8,9)";
+  std::string slow = "SELECT count(*) FROM " + digits + " a(x)";
+  for (char c = 'b'; c <= 'i'; ++c) slow += " CROSS JOIN " + digits + " " + c + "(x)";
+  auto cancel = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, "--cancel", slow});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_EQ(cancel.out, "CANCELLED USER_CANCELED\n");
+
+  // Without saleslake:ReadPii, customer_id comes back NULL; a wrong secret is refused.
+  WriteFile(sql_file,
+            "SELECT purchase_date, customer_id, amount FROM sales_data ORDER BY purchase_date, amount LIMIT 50\n"
+            "SELECT customer_id AS c FROM sales_data LIMIT 1\n");
+  auto hidden = RunProgram({"node", script, server_.url(), analyst.id, analyst.secret, sql_file});
+  ASSERT_EQ(hidden.exit_code, 0) << hidden.err;
+  auto hidden_blocks = ClientBlocks(hidden.out);
+  auto hidden_rows = hidden_blocks["trino-client 1"];
+  // An alias cannot carry the column out under another name.
+  ASSERT_FALSE(hidden_blocks["trino-client 2"].empty());
+  EXPECT_EQ(hidden_blocks["trino-client 2"][0].rfind("ERROR PERMISSION_DENIED", 0), 0u) << hidden.out;
+  ASSERT_EQ(hidden_rows.size(), 51u) << hidden.out;
+  for (size_t row = 1; row < hidden_rows.size(); ++row) {
+    EXPECT_NE(hidden_rows[row].find("\t\\N\t"), std::string::npos) << hidden_rows[row];
+    EXPECT_EQ(hidden_rows[row].find("tok_"), std::string::npos) << hidden_rows[row];
+  }
+  auto wrong = RunProgram({"node", script, server_.url(), analyst.id, "not-the-secret", sql_file});
+  EXPECT_EQ(wrong.out.find("tok_"), std::string::npos);
+  EXPECT_TRUE(wrong.exit_code != 0 || wrong.out.find("ERROR") != std::string::npos) << wrong.out;
+}
+
+}  // namespace
+}  // namespace saleslake::testing
