@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "catalog/crawler.h"
 #include "cli/command.h"
+#include "server/dashboard.h"
 #include "common/logging.h"
 #include "common/types.h"
 
@@ -94,6 +95,10 @@ Status InitLake(const io::LocalStore& store, io::LocalStore& w, std::vector<std:
     if (s.ok()) created->push_back("pipeline.yaml");
     else if (s.code() != StatusCode::kAlreadyExists) return s;
   }
+  // The default dashboard of the web console, over the table the default job writes.
+  Status dash = w.PutIfAbsent(server::kDefaultDashboardKey, server::DefaultDashboardJson());
+  if (dash.ok()) created->push_back(std::string(server::kDefaultDashboardKey));
+  else if (dash.code() != StatusCode::kAlreadyExists) return dash;
   // The PII tokenization key: 32 random bytes, hex, readable by the owner only. Created with
   // O_EXCL and mode 0600 from the start so it is never briefly readable by others.
   std::string key_path = store.PathOf("_system/secret.key");

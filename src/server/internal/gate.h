@@ -43,6 +43,14 @@ class Gate {
   // Records a write that was allowed and done (the audit log of writes).
   virtual void AuditWrite(const Principal& /*principal*/, std::string_view /*action*/,
                           std::string_view /*resource*/, const HttpRequest& /*request*/) {}
+  // The web console's sign-in: a user's console password (login profile). On success fills
+  // `principal`; AccessDenied otherwise (also when this gate has no passwords).
+  virtual std::optional<ApiError> CheckPassword(std::string_view /*user_name*/,
+                                                std::string_view /*password*/,
+                                                const HttpRequest& /*request*/,
+                                                Principal* /*principal*/) {
+    return MakeError(403, "AccessDenied", "console passwords are not available");
+  }
   // Whether a request without any credentials may scrape /metrics.
   virtual bool open() const = 0;
   // Refuses a bucket policy document the evaluator would not accept (MalformedPolicy).
