@@ -15,6 +15,7 @@ const state = {
   timer: null,
   paused: false,
   refreshing: false,
+  pending: false,
 };
 // What the page shows, for tests and debugging: tile id -> {columns, rows, error}.
 window.__saleslake = { tiles: {}, refreshes: 0, ready: false };
@@ -182,8 +183,13 @@ function tileEl(id) { return document.querySelector(`.tile[data-tile-id="${CSS.e
 // Runs every tile in parallel; each tile shows its own error and keeps its last good render
 // until new data arrives (no blank frame between two renders).
 async function refresh() {
-  if (state.refreshing || !state.dashboard) return;
+  if (!state.dashboard) return;
+  if (state.refreshing) {  // run again when this one ends (filters may have changed meanwhile)
+    state.pending = true;
+    return;
+  }
   state.refreshing = true;
+  state.pending = false;
   $('status-dot').className = 'dot busy';
   const started = new Date();
   let failures = 0;
@@ -207,10 +213,11 @@ async function refresh() {
   }));
   state.refreshing = false;
   window.__saleslake.refreshes++;
-  window.__saleslake.ready = true;
+  window.__saleslake.ready = !state.pending;
   $('status-dot').className = failures ? 'dot bad' : 'dot ok';
   $('status-dot').title = failures ? `${failures} tile(s) failed` : 'all tiles up to date';
   $('last-refresh').textContent = `updated ${started.toLocaleTimeString()}`;
+  if (state.pending) refresh();
 }
 
 function numericColumns(r) {

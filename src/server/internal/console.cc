@@ -208,7 +208,7 @@ class ConsoleService final : public Service {
   std::string name() const override { return "console"; }
 
   Status Register(Dispatcher& dispatcher) override {
-    dispatcher.AddRoute("/console", HttpRoute{"console", [this](HttpRequest& r, RequestNote* n) { return Pages(r, n); }});
+    dispatcher.AddRoute("/console/", HttpRoute{"console", [this](HttpRequest& r, RequestNote* n) { return Pages(r, n); }});
     dispatcher.AddRoute("/api/", HttpRoute{"console", [this](HttpRequest& r, RequestNote* n) { return Api(r, n); }});
     return Status::OK();
   }
@@ -221,14 +221,7 @@ class ConsoleService final : public Service {
   HttpResponse Pages(HttpRequest& request, RequestNote* note) {
     note->operation = "Page";
     if (request.method != "GET" && request.method != "HEAD") return Error(405, "MethodNotAllowed", "pages are GET only");
-    std::string path = request.raw_path.substr(std::string_view("/console").size());
-    if (path.empty()) {
-      HttpResponse r;
-      r.status = 302;
-      r.Set("Location", "/console/");
-      return r;
-    }
-    path = path.substr(1);
+    std::string path = request.raw_path.substr(std::string_view("/console/").size());
     if (path.empty()) path = "index.html";
     for (size_t i = 0; i < kNumConsoleAssets; ++i) {
       const EmbeddedAsset& a = kConsoleAssets[i];
