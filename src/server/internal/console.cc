@@ -19,9 +19,8 @@
 #include "server/internal/console_assets.h"
 #include "server/internal/console_session.h"
 #include "server/internal/console_sql.h"
+#include "server/internal/lake_sql.h"
 #include "server/internal/metrics.h"
-#include "sql/result_format.h"
-#include "sql/sql.h"
 
 namespace saleslake::server::internal {
 
@@ -30,7 +29,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kCookie = "sl_session";
-constexpr const char* kRegion = "us-east-1";
 constexpr size_t kMaxResultRows = 100000;  // rows a console query keeps (paged to the page)
 constexpr size_t kCacheEntries = 512;
 constexpr size_t kCacheBytes = 128u << 20;
@@ -101,12 +99,11 @@ const char* ContentType(std::string_view path) {
 
 // ---- results
 
-// One column of a result as the page receives it: numbers as JSON numbers, NULL as null, the
-// rest as the engine's text (dates ISO, decimals exact).
-json CellJson(const ColumnVector& v, const DataType& type, size_t row) {
-  static const std::string kNull("\x01null");
-  std::string text = sql::CellText(v, row, kNull);
-  if (text == kNull) return nullptr;
+// One cell as the page receives it: numbers as JSON numbers, NULL as null, the rest as the
+// engine's text (dates ISO, decimals exact).
+json CellJson(const std::optional<std::string>& cell, const DataType& type) {
+  if (!cell) return nullptr;
+  const std::string& text = *cell;
   switch (type.id) {
     case TypeId::kBoolean:
       return text == "true";
@@ -202,8 +199,8 @@ bool ReadOnlyStatement(std::string_view sql) {
 
 class ConsoleService final : public Service {
  public:
-  explicit ConsoleService(const ServiceContext& context)
-      : ctx_(context), sessions_(std::chrono::hours(8)), limiter_(5, std::chrono::seconds(300)) {}
+  ConsoleService(const ServiceContext& context, LakeSqlService* lake_sql)
+      : ctx_(context), sql_(lake_sql), sessions_(std::chrono::hours(8)), limiter_(5, std::chrono::seconds(300)) {}
 
   std::string name() const override { return "console"; }
 
@@ -315,9 +312,8 @@ class ConsoleService final : public Service {
     return Error(404, "NotFound", "no such API");
   }
 
-  std::string Arn(const ConsoleSession& s, const std::string& service, const std::string& resource) const {
-    std::string account = s.principal.account_id.empty() ? "000000000000" : s.principal.account_id;
-    return "arn:aws:" + service + ":" + kRegion + ":" + account + ":" + resource;
+  std::string Arn(const ConsoleSession& /*s*/, const std::string& service, const std::string& resource) const {
+    return "arn:aws:" + service + ":" + sql_->region() + ":" + sql_->account_id() + ":" + resource;
   }
   std::string TableArn(const ConsoleSession& s, const std::string& table) const {
     return Arn(s, "glue", "table/default/" + table);
@@ -335,7 +331,7 @@ class ConsoleService final : public Service {
             {"arn", s.principal.arn},
             {"csrf_token", s.csrf},
             {"expires_ms", ToEpochMs(s.expires)},
-            {"read_pii", Allowed(s, "saleslake:ReadPii", TableArn(s, "*"), request)}};
+            {"read_pii", sql_->MayReadPii(s.principal, request)}};
   }
 
   HttpResponse Login(HttpRequest& request, RequestNote* note) {
@@ -426,6 +422,7 @@ class ConsoleService final : public Service {
     std::string sql;                             // after parameters, filters and PII masking
     std::map<std::string, int64_t> snapshots;   // table -> snapshot id
     bool cacheable = true;
+    bool read_pii = false;
   };
 
   // Binds parameters, checks table permissions, applies the dashboard filters and masks PII.
@@ -448,8 +445,9 @@ class ConsoleService final : public Service {
       return std::nullopt;
     }
     std::set<std::string> tables(names->begin(), names->end());
-    const bool read_pii = Allowed(s, "saleslake:ReadPii", TableArn(s, "*"), request);
+    const bool read_pii = sql_->MayReadPii(s.principal, request);
     Prepared p;
+    p.read_pii = read_pii;
     // Views (queries/views/) could read PII columns around the masking below: only principals
     // who may read PII use them from the console.
     std::set<std::string> views;
@@ -533,10 +531,12 @@ class ConsoleService final : public Service {
     return out + "\"";
   }
 
-  // The columns tagged PII in the catalog: the table property "pii.columns" (comma-separated)
-  // and customer_id, which every job tokenizes.
-  static std::set<std::string> PiiColumns(const catalog::TableMetadata& meta) {
+  // The PII columns of a table: those pipeline.yaml's jobs tokenize, those named in the table
+  // property "pii.columns" (comma-separated), and customer_id.
+  std::set<std::string> PiiColumns(const catalog::TableMetadata& meta) const {
     std::set<std::string> pii;
+    std::set<std::string> tagged = {"customer_id"};
+    for (const std::string& c : sql_->PiiColumns()) tagged.insert(c);
     auto it = meta.spec.properties.find("pii.columns");
     if (it != meta.spec.properties.end()) {
       std::string_view s = it->second;
@@ -551,7 +551,7 @@ class ConsoleService final : public Service {
       }
     }
     for (const auto& f : meta.schema().fields) {
-      if (f.name == "customer_id") pii.insert(f.name);
+      if (tagged.count(f.name)) pii.insert(f.name);
     }
     return pii;
   }
@@ -571,11 +571,9 @@ class ConsoleService final : public Service {
     }
     const size_t offset = in.value("offset", size_t{0});
     const size_t limit = std::min<size_t>(in.value("limit", size_t{1000}), 10000);
-    auto cat = catalog::Catalog::Open(ctx_.lake);
-    if (!cat.ok()) return Error(500, "InternalError", cat.status().message());
     HttpResponse refused;
     auto prepared = Prepare(in["sql"].get<std::string>(), in.value("params", json::object()),
-                            in.value("filters", json::object()), s, request, **cat, &refused);
+                            in.value("filters", json::object()), s, request, sql_->catalog(), &refused);
     if (!prepared) {
       note->error_code = "Refused";
       return refused;
@@ -591,7 +589,7 @@ class ConsoleService final : public Service {
     } else {
       ctx_.metrics->Count("console_queries_total", "Console queries run by the engine.");
       double timeout_s = std::clamp(in.value("timeout_seconds", 60.0), 0.1, 600.0);
-      auto run = Run(prepared->sql, **cat, timeout_s);
+      auto run = Run(*prepared, s, timeout_s);
       if (!run.ok()) {
         ctx_.metrics->Count("console_query_errors_total", "Console queries that failed.");
         const Status& st = run.status();
@@ -617,37 +615,50 @@ class ConsoleService final : public Service {
                       {"elapsed_ms", cached ? 0.0 : result->seconds * 1000}});
   }
 
-  Result<std::shared_ptr<const CachedResult>> Run(const std::string& sql_text, catalog::Catalog& cat, double timeout_s) {
-    sql::EngineOptions opts;
-    opts.exec.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
-    SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::OpenLake(ctx_.lake, &cat, std::move(opts)));
-    auto started = std::chrono::steady_clock::now();
-    SL_ASSIGN_OR_RETURN(auto q, engine->Query(sql_text));
+  // Runs the statement through the server's one query manager (shared with Athena and Trino),
+  // waits at most `timeout_s` (then cancels it) and keeps up to kMaxResultRows rows.
+  Result<std::shared_ptr<const CachedResult>> Run(const Prepared& p, const ConsoleSession& s, double timeout_s) {
+    QueryRequest req;
+    req.sql = p.sql;
+    req.user = s.principal.arn.empty() ? "anonymous" : s.principal.arn;
+    req.source = "console";
+    if (!p.read_pii) {  // belt and braces: the rewrite already replaced them by NULL
+      for (const std::string& c : sql_->PiiColumns()) req.redact_columns.push_back(c);
+      req.redact_columns.push_back("customer_id");
+    }
+    QueryManager& qm = sql_->queries();
+    SL_ASSIGN_OR_RETURN(std::string id, qm.Submit(std::move(req)));
+    auto info = qm.Wait(id, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    if (!info.ok()) return info.status();
+    if (!IsFinal(info->state)) {
+      (void)qm.Cancel(id);
+      qm.Release(id);
+      return Status::Cancelled("query cancelled: over the time limit of " + std::to_string(static_cast<int>(timeout_s)) + " s");
+    }
+    if (info->state != QueryState::kSucceeded) {
+      qm.Release(id);
+      return Status(info->error_code == StatusCode::kOk ? StatusCode::kInvalidArgument : info->error_code, info->error);
+    }
     auto out = std::make_shared<CachedResult>();
     out->columns = json::array();
-    const Schema& schema = q->schema();
-    for (const auto& f : schema.fields) out->columns.push_back({{"name", f.name}, {"type", TypeText(f.type)}});
+    for (const auto& f : info->schema.fields) out->columns.push_back({{"name", f.name}, {"type", TypeText(f.type)}});
     out->rows = json::array();
-    Batch batch;
-    for (;;) {
-      SL_ASSIGN_OR_RETURN(bool more, q->Next(&batch));
-      if (!more) break;
-      for (size_t r = 0; r < batch.num_rows; ++r) {
-        ++out->total_rows;
-        if (out->rows.size() >= kMaxResultRows) {
-          out->truncated = true;
-          continue;
-        }
-        json row = json::array();
-        for (size_t c = 0; c < batch.num_columns(); ++c) {
-          row.push_back(CellJson(batch.columns[c], schema.fields[c].type, r));
-        }
-        out->bytes += 16;
-        out->rows.push_back(std::move(row));
+    out->total_rows = info->rows;
+    out->truncated = info->rows > kMaxResultRows;
+    auto page = qm.Fetch(id, 0, kMaxResultRows);
+    qm.Release(id);
+    if (!page.ok()) return page.status();
+    for (const auto& row : page->rows) {
+      json r = json::array();
+      for (size_t c = 0; c < row.size() && c < info->schema.fields.size(); ++c) {
+        r.push_back(CellJson(row[c], info->schema.fields[c].type));
+        out->bytes += row[c] ? row[c]->size() + 8 : 8;
       }
+      out->rows.push_back(std::move(r));
     }
-    out->bytes += out->rows.size() * out->columns.size() * 24;
-    out->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (info->started && info->finished) {
+      out->seconds = std::chrono::duration<double>(*info->finished - *info->started).count();
+    }
     return std::shared_ptr<const CachedResult>(std::move(out));
   }
 
@@ -714,15 +725,14 @@ class ConsoleService final : public Service {
   // ---- catalog
 
   HttpResponse Tables(const HttpRequest& request, const ConsoleSession& s) {
-    auto cat = catalog::Catalog::Open(ctx_.lake);
-    if (!cat.ok()) return Error(500, "InternalError", cat.status().message());
-    auto names = (*cat)->ListTables();
+    catalog::Catalog* cat = &sql_->catalog();
+    auto names = cat->ListTables();
     if (!names.ok()) return Error(500, "InternalError", names.status().message());
     json out = json::array();
     for (const std::string& t : *names) {
       // Tables the principal may not read are not listed at all.
       if (!Allowed(s, "glue:GetTable", TableArn(s, t), request)) continue;
-      auto meta = (*cat)->LoadTable(t);
+      auto meta = cat->LoadTable(t);
       if (!meta.ok()) continue;
       std::set<std::string> pii = PiiColumns(**meta);
       json cols = json::array();
@@ -742,6 +752,7 @@ class ConsoleService final : public Service {
   }
 
   ServiceContext ctx_;
+  LakeSqlService* sql_;
   SessionStore sessions_;
   LoginLimiter limiter_;
   ResultCache cache_;
@@ -749,8 +760,8 @@ class ConsoleService final : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> MakeConsoleService(const ServiceContext& context) {
-  return std::make_unique<ConsoleService>(context);
+std::unique_ptr<Service> MakeConsoleService(const ServiceContext& context, LakeSqlService* lake_sql) {
+  return std::make_unique<ConsoleService>(context, lake_sql);
 }
 
 }  // namespace saleslake::server::internal

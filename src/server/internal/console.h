@@ -16,6 +16,9 @@
 
 namespace saleslake::server::internal {
 
-std::unique_ptr<Service> MakeConsoleService(const ServiceContext& context);
+class LakeSqlService;
+
+// `lake_sql` (the shared catalog, engine and query manager) must outlive the service.
+std::unique_ptr<Service> MakeConsoleService(const ServiceContext& context, LakeSqlService* lake_sql);
 
 }  // namespace saleslake::server::internal

@@ -7,7 +7,7 @@
 
 namespace saleslake::server::internal {
 
-Result<std::string> RandomHex(size_t n) {
+Result<std::string> SecretHex(size_t n) {
   std::vector<unsigned char> raw(n);
   if (RAND_bytes(raw.data(), static_cast<int>(n)) != 1) return Status::Internal("no randomness available");
   static constexpr char kHex[] = "0123456789abcdef";
@@ -22,8 +22,8 @@ Result<std::string> RandomHex(size_t n) {
 
 Result<ConsoleSession> SessionStore::Create(const Principal& principal, TimePoint now) {
   ConsoleSession s;
-  SL_ASSIGN_OR_RETURN(s.token, RandomHex(32));
-  SL_ASSIGN_OR_RETURN(s.csrf, RandomHex(32));
+  SL_ASSIGN_OR_RETURN(s.token, SecretHex(32));
+  SL_ASSIGN_OR_RETURN(s.csrf, SecretHex(32));
   s.principal = principal;
   s.expires = now + ttl_;
   std::lock_guard<std::mutex> lock(mu_);

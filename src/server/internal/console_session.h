@@ -64,7 +64,7 @@ class LoginLimiter {
   std::map<std::string, std::deque<TimePoint>> failures_;  // GUARDED_BY(mu_)
 };
 
-// Hex of `n` random bytes (OpenSSL's CSPRNG).
-Result<std::string> RandomHex(size_t n);
+// Hex of `n` random bytes from OpenSSL's CSPRNG; an error (never a weaker fallback) when it fails.
+Result<std::string> SecretHex(size_t n);
 
 }  // namespace saleslake::server::internal

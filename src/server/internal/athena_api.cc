@@ -1,0 +1,319 @@
+#include "server/internal/athena_api.h"
+
+#include <fmt/format.h>
+
+#include "server/internal/aws_json.h"
+#include "server/internal/util.h"
+
+namespace saleslake::server::internal {
+
+using nlohmann::json;
+
+std::string AthenaTypeName(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kBoolean: return "boolean";
+    case TypeId::kInt32: return "integer";
+    case TypeId::kInt64: return "bigint";
+    case TypeId::kFloat: return "float";
+    case TypeId::kDouble: return "double";
+    case TypeId::kDecimal: return "decimal";
+    case TypeId::kDate: return "date";
+    case TypeId::kTimestamp: return "timestamp";
+    case TypeId::kInterval: return "interval day to second";
+    case TypeId::kNull:
+    case TypeId::kVarchar: return "varchar";
+  }
+  return "varchar";
+}
+
+namespace {
+
+constexpr const char* kTarget = "AmazonAthena.";
+constexpr const char* kWorkGroup = "primary";
+constexpr int64_t kMaxResultsPerPage = 1000;
+
+int Precision(const DataType& t) {
+  switch (t.id) {
+    case TypeId::kBoolean: return 0;
+    case TypeId::kInt32: return 10;
+    case TypeId::kInt64: return 19;
+    case TypeId::kFloat: return 17;
+    case TypeId::kDouble: return 17;
+    case TypeId::kDecimal: return t.precision;
+    case TypeId::kDate: return 0;
+    case TypeId::kTimestamp: return 3;
+    default: return 2147483647;
+  }
+}
+
+class AthenaService final : public Service {
+ public:
+  AthenaService(const ServiceContext& context, LakeSqlService* sql) : context_(context), sql_(sql) {}
+  std::string name() const override { return "athena"; }
+
+  Status Register(Dispatcher& d) override {
+    auto workgroup_arn = [this](const json& in) {
+      std::string wg = StringField(in, "WorkGroup");
+      return WorkGroupArn(wg.empty() ? kWorkGroup : wg);
+    };
+    auto any = [this](const json&) { return WorkGroupArn("*"); };
+    Add(d, "StartQueryExecution", workgroup_arn, &AthenaService::StartQueryExecution);
+    Add(d, "GetQueryExecution", any, &AthenaService::GetQueryExecution);
+    Add(d, "BatchGetQueryExecution", any, &AthenaService::BatchGetQueryExecution);
+    Add(d, "GetQueryResults", any, &AthenaService::GetQueryResults);
+    Add(d, "StopQueryExecution", any, &AthenaService::StopQueryExecution);
+    Add(d, "ListQueryExecutions", workgroup_arn, &AthenaService::ListQueryExecutions);
+    Add(d, "ListWorkGroups", any, &AthenaService::ListWorkGroups);
+    Add(d, "GetWorkGroup", workgroup_arn, &AthenaService::GetWorkGroup);
+    Add(d, "ListDataCatalogs", any, &AthenaService::ListDataCatalogs);
+    Add(d, "ListDatabases", any, &AthenaService::ListDatabases);
+    return Status::OK();
+  }
+
+ private:
+  using Handler = Outcome (AthenaService::*)(const json&, const Principal&, const HttpRequest&);
+
+  void Add(Dispatcher& d, const std::string& op, std::function<std::string(const json&)> resource,
+           Handler handler) {
+    d.AddJsonOperation("athena", kTarget + op,
+                       JsonOperation{"athena:" + op, std::move(resource),
+                                     [this, handler](const json& in, const Principal& p, const HttpRequest& r) {
+                                       return (this->*handler)(in, p, r);
+                                     }});
+  }
+
+  std::string WorkGroupArn(const std::string& wg) const {
+    return "arn:aws:athena:" + sql_->region() + ":" + sql_->account_id() + ":workgroup/" + wg;
+  }
+
+  static ApiError Invalid(std::string message) { return JsonError("InvalidRequestException", std::move(message)); }
+
+  // The query of `id` when it exists and was submitted through Athena's workgroups.
+  Result<QueryInfo> Find(const json& in) const {
+    std::string id = StringField(in, "QueryExecutionId");
+    if (id.empty()) return Status::InvalidArgument("QueryExecutionId is required");
+    auto info = sql_->queries().Get(id);
+    if (!info.ok()) return Status::NotFound("QueryExecution " + id + " was not found");
+    return info;
+  }
+
+  json Execution(const QueryInfo& q) const {
+    json status = {{"State", QueryStateName(q.state)}, {"SubmissionDateTime", EpochSeconds(q.submitted)}};
+    if (q.finished) status["CompletionDateTime"] = EpochSeconds(*q.finished);
+    if (q.state == QueryState::kFailed || q.state == QueryState::kCancelled) {
+      status["StateChangeReason"] = q.error;
+      if (q.state == QueryState::kFailed) {
+        const bool user = q.error_code == StatusCode::kInvalidArgument || q.error_code == StatusCode::kNotFound;
+        status["AthenaError"] = {{"ErrorCategory", user ? 2 : 1},
+                                 {"ErrorType", user ? 1006 : 1001},
+                                 {"Retryable", !user},
+                                 {"ErrorMessage", q.error}};
+      }
+    }
+    auto ms = [](TimePoint a, TimePoint b) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+    };
+    json stats = {{"DataScannedInBytes", q.bytes_scanned},
+                  {"ResultReuseInformation", {{"ReusedPreviousResult", false}}}};
+    if (q.started) stats["QueryQueueTimeInMillis"] = ms(q.submitted, *q.started);
+    if (q.started && q.finished) stats["EngineExecutionTimeInMillis"] = ms(*q.started, *q.finished);
+    if (q.finished) stats["TotalExecutionTimeInMillis"] = ms(q.submitted, *q.finished);
+    std::string statement = q.has_rows ? "DML" : "DDL";
+    return {{"QueryExecutionId", q.id},
+            {"Query", q.request.sql},
+            {"StatementType", statement},
+            {"ResultConfiguration",
+             {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/" + q.id + ".csv"}}},
+            {"QueryExecutionContext", {{"Database", q.request.database}, {"Catalog", "AwsDataCatalog"}}},
+            {"Status", status},
+            {"Statistics", stats},
+            {"WorkGroup", q.request.workgroup},
+            {"EngineVersion",
+             {{"SelectedEngineVersion", "AUTO"}, {"EffectiveEngineVersion", "Athena engine version 3"}}}};
+  }
+
+  Outcome StartQueryExecution(const json& in, const Principal& p, const HttpRequest& r) {
+    std::string sql = StringField(in, "QueryString");
+    if (sql.empty()) return Invalid("QueryString is required");
+    std::string wg = StringField(in, "WorkGroup");
+    if (wg.empty()) wg = kWorkGroup;
+    if (wg != kWorkGroup) return Invalid("WorkGroup " + wg + " is not found.");
+    QueryRequest req{.sql = sql, .user = p.arn.empty() ? "anonymous" : p.arn, .workgroup = wg, .source = "athena"};
+    if (auto ctx = in.find("QueryExecutionContext"); ctx != in.end() && ctx->is_object()) {
+      std::string db = StringField(*ctx, "Database");
+      if (!db.empty()) req.database = db;
+    }
+    if (!sql_->MayReadPii(p, r)) req.redact_columns = sql_->PiiColumns();
+    auto id = sql_->queries().Submit(std::move(req));
+    if (!id.ok()) {
+      if (id.status().code() == StatusCode::kResourceExhausted) {
+        return JsonError("TooManyRequestsException", id.status().message());
+      }
+      return Invalid(id.status().message());
+    }
+    return JsonOk({{"QueryExecutionId", *id}});
+  }
+
+  Outcome GetQueryExecution(const json& in, const Principal&, const HttpRequest&) {
+    auto q = Find(in);
+    if (!q.ok()) return Invalid(q.status().message());
+    return JsonOk({{"QueryExecution", Execution(*q)}});
+  }
+
+  Outcome BatchGetQueryExecution(const json& in, const Principal&, const HttpRequest&) {
+    auto ids = in.find("QueryExecutionIds");
+    if (ids == in.end() || !ids->is_array() || ids->empty() || ids->size() > 50) {
+      return Invalid("QueryExecutionIds must list 1 to 50 ids");
+    }
+    json found = json::array(), missing = json::array();
+    for (const json& id : *ids) {
+      if (!id.is_string()) return Invalid("QueryExecutionIds must be strings");
+      auto q = sql_->queries().Get(id.get<std::string>());
+      if (q.ok()) {
+        found.push_back(Execution(*q));
+      } else {
+        missing.push_back({{"QueryExecutionId", id}, {"ErrorCode", "INVALID_INPUT"},
+                           {"ErrorMessage", "QueryExecution " + id.get<std::string>() + " was not found"}});
+      }
+    }
+    return JsonOk({{"QueryExecutions", found}, {"UnprocessedQueryExecutionIds", missing}});
+  }
+
+  // NextToken: base64 of "<query id>|<row offset>", so a token of another query is refused.
+  static std::string Token(const std::string& id, uint64_t offset) {
+    return Base64Encode(id + "|" + std::to_string(offset));
+  }
+  static std::optional<uint64_t> ParseToken(const std::string& token, const std::string& id) {
+    auto text = Base64Decode(token);
+    if (!text || text->rfind(id + "|", 0) != 0) return std::nullopt;
+    std::string digits = text->substr(id.size() + 1);
+    if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoull(digits);
+  }
+
+  Outcome GetQueryResults(const json& in, const Principal&, const HttpRequest&) {
+    auto q = Find(in);
+    if (!q.ok()) return Invalid(q.status().message());
+    auto max = IntField(in, "MaxResults");
+    if (!max.ok()) return Invalid(max.status().message());
+    const int64_t max_results = max->value_or(kMaxResultsPerPage);
+    if (max_results < 1 || max_results > kMaxResultsPerPage) {
+      return Invalid(fmt::format("MaxResults must be between 1 and {} (got {})", kMaxResultsPerPage, max_results));
+    }
+    if (q->state == QueryState::kFailed || q->state == QueryState::kCancelled) {
+      return Invalid(fmt::format("Query has not succeeded: {}. {}", QueryStateName(q->state), q->error));
+    }
+    if (q->state != QueryState::kSucceeded) {
+      return Invalid(fmt::format("Query has not yet finished. Current state: {}", QueryStateName(q->state)));
+    }
+    uint64_t offset = 0;
+    std::string token = StringField(in, "NextToken");
+    if (!token.empty()) {
+      auto parsed = ParseToken(token, q->id);
+      if (!parsed) return Invalid("The NextToken is not valid for this query");
+      offset = *parsed;
+    }
+    // Athena puts the column names in the first row of the first page, as a row of its own.
+    const bool header = offset == 0 && q->has_rows;
+    auto page = sql_->queries().Fetch(q->id, offset, static_cast<size_t>(max_results - (header ? 1 : 0)));
+    if (!page.ok()) return Invalid(page.status().message());
+    json rows = json::array();
+    if (header) {
+      json data = json::array();
+      for (const Field& f : page->schema.fields) data.push_back({{"VarCharValue", f.name}});
+      rows.push_back({{"Data", data}});
+    }
+    for (const auto& row : page->rows) {
+      json data = json::array();
+      for (const auto& cell : row) data.push_back(cell ? json{{"VarCharValue", *cell}} : json::object());
+      rows.push_back({{"Data", data}});
+    }
+    json columns = json::array();
+    for (const Field& f : page->schema.fields) {
+      const bool text = f.type.id == TypeId::kVarchar;
+      columns.push_back({{"CatalogName", "hive"}, {"SchemaName", ""}, {"TableName", ""},
+                         {"Name", f.name}, {"Label", f.name}, {"Type", AthenaTypeName(f.type)},
+                         {"Precision", Precision(f.type)}, {"Scale", f.type.id == TypeId::kDecimal ? f.type.scale : 0},
+                         {"Nullable", "UNKNOWN"}, {"CaseSensitive", text}});
+    }
+    json out = {{"UpdateCount", 0},
+                {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
+    if (!page->complete) out["NextToken"] = Token(q->id, offset + page->rows.size());
+    return JsonOk(out);
+  }
+
+  Outcome StopQueryExecution(const json& in, const Principal&, const HttpRequest&) {
+    auto q = Find(in);
+    if (!q.ok()) return Invalid(q.status().message());
+    Status s = sql_->queries().Cancel(q->id);
+    if (!s.ok()) return Invalid(s.message());
+    return JsonOk(json::object());
+  }
+
+  Outcome ListQueryExecutions(const json& in, const Principal&, const HttpRequest&) {
+    std::string wg = StringField(in, "WorkGroup");
+    if (wg.empty()) wg = kWorkGroup;
+    auto max = IntField(in, "MaxResults");
+    if (!max.ok()) return Invalid(max.status().message());
+    const int64_t max_results = max->value_or(50);
+    if (max_results < 0 || max_results > 50) return Invalid("MaxResults must be between 0 and 50");
+    uint64_t offset = 0;
+    if (std::string token = StringField(in, "NextToken"); !token.empty()) {
+      auto parsed = ParseToken(token, "list:" + wg);
+      if (!parsed) return Invalid("The NextToken is not valid");
+      offset = *parsed;
+    }
+    std::vector<QueryInfo> all = sql_->queries().List(wg);
+    json ids = json::array();
+    for (uint64_t i = offset; i < all.size() && ids.size() < static_cast<size_t>(max_results); ++i) {
+      ids.push_back(all[i].id);
+    }
+    json out = {{"QueryExecutionIds", ids}};
+    if (offset + ids.size() < all.size()) out["NextToken"] = Token("list:" + wg, offset + ids.size());
+    return JsonOk(out);
+  }
+
+  json WorkGroupSummary() const {
+    return {{"Name", kWorkGroup}, {"State", "ENABLED"}, {"Description", "The lake's workgroup"},
+            {"CreationTime", 0.0},
+            {"EngineVersion", {{"SelectedEngineVersion", "AUTO"}, {"EffectiveEngineVersion", "Athena engine version 3"}}}};
+  }
+
+  Outcome ListWorkGroups(const json&, const Principal&, const HttpRequest&) {
+    return JsonOk({{"WorkGroups", json::array({WorkGroupSummary()})}});
+  }
+
+  Outcome GetWorkGroup(const json& in, const Principal&, const HttpRequest&) {
+    std::string wg = StringField(in, "WorkGroup");
+    if (wg != kWorkGroup) return Invalid("WorkGroup " + wg + " is not found.");
+    json w = WorkGroupSummary();
+    w["Configuration"] = {
+        {"ResultConfiguration", {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/"}}},
+        {"EnforceWorkGroupConfiguration", false},
+        {"PublishCloudWatchMetricsEnabled", false},
+        {"RequesterPaysEnabled", false},
+        {"EngineVersion", w["EngineVersion"]}};
+    return JsonOk({{"WorkGroup", w}});
+  }
+
+  Outcome ListDataCatalogs(const json&, const Principal&, const HttpRequest&) {
+    return JsonOk({{"DataCatalogsSummary", json::array({{{"CatalogName", "AwsDataCatalog"}, {"Type", "GLUE"}}})}});
+  }
+
+  Outcome ListDatabases(const json&, const Principal&, const HttpRequest&) {
+    return JsonOk({{"DatabaseList", json::array({{{"Name", "sales"}, {"Description", "The lake's tables"}}})}});
+  }
+
+  ServiceContext context_;
+  LakeSqlService* sql_;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> MakeAthenaService(const ServiceContext& context, LakeSqlService* sql) {
+  return std::make_unique<AthenaService>(context, sql);
+}
+
+}  // namespace saleslake::server::internal

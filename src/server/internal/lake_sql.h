@@ -1,0 +1,49 @@
+// What the SQL- and catalog-speaking services (Athena, Glue, the Trino protocol, the web
+// console) share: the lake's catalog, one sql::Engine over it and the one QueryManager, opened
+// when the server starts and closed (running queries cancelled) when it stops. It is listed
+// first in services.cc, so it starts before and stops after the services that use it.
+// Thread safety: the accessors may be called from any handler thread between Start and Stop.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "server/internal/query_manager.h"
+#include "server/internal/service.h"
+#include "sql/sql.h"
+
+namespace saleslake::server::internal {
+
+class LakeSqlService final : public Service {
+ public:
+  explicit LakeSqlService(const ServiceContext& context) : context_(context) {}
+  std::string name() const override { return "lake-sql"; }
+  Status Register(Dispatcher&) override { return Status::OK(); }
+  Status Start() override;
+  void Stop() override;
+
+  const ServiceContext& context() const { return context_; }
+  catalog::Catalog& catalog() const { return *catalog_; }
+  const sql::Engine& engine() const { return *engine_; }
+  QueryManager& queries() const { return *queries_; }
+  // The IAM account's id ("000000000000" without IAM, e.g. under --no-auth): for resource ARNs.
+  const std::string& account_id() const { return account_id_; }
+  std::string region() const { return "us-east-1"; }
+
+  // Columns that hold PII: the `pii: tokenize:` columns of every job in pipeline.yaml. A caller
+  // without saleslake:ReadPii gets them as NULL.
+  std::vector<std::string> PiiColumns() const;
+  // Whether `principal` may read PII (saleslake:ReadPii on the Glue catalog ARN).
+  bool MayReadPii(const Principal& principal, const HttpRequest& request) const;
+
+ private:
+  ServiceContext context_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<sql::Engine> engine_;
+  std::unique_ptr<QueryManager> queries_;
+  std::string account_id_ = "000000000000";
+};
+
+}  // namespace saleslake::server::internal

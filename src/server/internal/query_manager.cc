@@ -1,0 +1,358 @@
+#include "server/internal/query_manager.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/batch.h"
+#include "common/thread_annotations.h"
+#include "sql/result_format.h"
+#include "sql/sql.h"
+
+namespace saleslake::server::internal {
+
+const char* QueryStateName(QueryState state) {
+  switch (state) {
+    case QueryState::kQueued: return "QUEUED";
+    case QueryState::kRunning: return "RUNNING";
+    case QueryState::kSucceeded: return "SUCCEEDED";
+    case QueryState::kFailed: return "FAILED";
+    case QueryState::kCancelled: return "CANCELLED";
+  }
+  return "FAILED";
+}
+
+namespace {
+
+using Row = std::vector<std::optional<std::string>>;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+struct QueryManager::Impl {
+  struct Entry {
+    QueryInfo info;
+    std::vector<Row> rows;
+    bool cancel_requested = false;
+    sql::QueryResult* running = nullptr;  // set while a runner pulls its rows
+    TimePoint last_access{};
+  };
+
+  const sql::Engine* engine;
+  QueryManagerOptions options;
+  Clock* clock;
+
+  mutable Mutex mu;
+  mutable std::condition_variable_any changed;  // a state changed, rows arrived, or shutdown
+  std::map<std::string, std::shared_ptr<Entry>> entries SL_GUARDED_BY(mu);
+  std::deque<std::string> order SL_GUARDED_BY(mu);   // ids, oldest first (history order)
+  std::deque<std::string> queue SL_GUARDED_BY(mu);   // QUEUED ids, oldest first
+  std::map<std::string, int> running_by_workgroup SL_GUARDED_BY(mu);
+  std::mt19937_64 rng SL_GUARDED_BY(mu){std::random_device{}()};
+  bool stopping SL_GUARDED_BY(mu) = false;
+  std::vector<std::thread> runners;
+
+  int LimitOf(const std::string& workgroup) const {
+    auto it = options.workgroup_max_running.find(workgroup);
+    return it == options.workgroup_max_running.end() ? options.max_running : it->second;
+  }
+
+  std::string NewId() SL_REQUIRES(mu) {
+    uint64_t a = rng(), b = rng();
+    a = (a & ~0xF000ull) | 0x4000ull;                   // version 4
+    b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10
+    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF,
+                       b >> 48, b & 0xFFFFFFFFFFFFull);
+  }
+
+  // Releases idle results and forgets the oldest finished queries past the history bound.
+  void Sweep() SL_REQUIRES(mu) {
+    const TimePoint now = clock->Now();
+    size_t finished = 0;
+    for (auto& [id, e] : entries) {
+      if (!IsFinal(e->info.state)) continue;
+      ++finished;
+      if (!e->info.results_released && now - e->last_access >= options.result_idle_timeout) {
+        ReleaseRows(*e);
+      }
+    }
+    for (auto it = order.begin(); finished > options.max_history && it != order.end();) {
+      auto e = entries.find(*it);
+      if (e != entries.end() && IsFinal(e->second->info.state)) {
+        entries.erase(e);
+        it = order.erase(it);
+        --finished;
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  static void ReleaseRows(Entry& e) {
+    e.rows.clear();
+    e.rows.shrink_to_fit();
+    e.info.results_released = true;
+    e.info.result_bytes = 0;
+  }
+
+  // The next runnable query (its workgroup below its limit), moved to RUNNING; null to stop.
+  std::shared_ptr<Entry> Take() SL_EXCLUDES(mu) {
+    MutexLock lock(mu);
+    while (true) {
+      if (stopping) return nullptr;
+      for (auto it = queue.begin(); it != queue.end(); ++it) {
+        auto e = entries.find(*it);
+        if (e == entries.end()) {
+          queue.erase(it);
+          break;  // restart the scan with a valid iterator
+        }
+        Entry& entry = *e->second;
+        if (running_by_workgroup[entry.info.request.workgroup] >= LimitOf(entry.info.request.workgroup)) {
+          continue;
+        }
+        queue.erase(it);
+        entry.info.state = QueryState::kRunning;
+        entry.info.started = clock->Now();
+        ++running_by_workgroup[entry.info.request.workgroup];
+        changed.notify_all();
+        return e->second;
+      }
+      changed.wait(mu.native());
+    }
+  }
+
+  void Finish(Entry& e, const Status& status) SL_REQUIRES(mu) {
+    e.running = nullptr;
+    if (e.cancel_requested) {
+      e.info.state = QueryState::kCancelled;
+      e.info.error_code = StatusCode::kCancelled;
+      e.info.error = "Query cancelled by the user";
+      ReleaseRows(e);
+    } else if (!status.ok()) {
+      e.info.state = status.code() == StatusCode::kCancelled ? QueryState::kCancelled : QueryState::kFailed;
+      e.info.error_code = status.code();
+      e.info.error = status.message();
+      ReleaseRows(e);
+    } else {
+      e.info.state = QueryState::kSucceeded;
+    }
+    e.info.finished = clock->Now();
+    e.last_access = *e.info.finished;
+    --running_by_workgroup[e.info.request.workgroup];
+    changed.notify_all();
+  }
+
+  void Run(Entry& e) SL_EXCLUDES(mu) {
+    std::string sql;
+    {
+      MutexLock lock(mu);
+      sql = e.info.request.sql;
+      if (e.cancel_requested) return Finish(e, Status::Cancelled("cancelled"));
+    }
+    auto result = engine->Query(sql);
+    if (!result.ok()) {
+      MutexLock lock(mu);
+      return Finish(e, result.status());
+    }
+    sql::QueryResult& qr = **result;
+    std::vector<size_t> redacted;
+    {
+      MutexLock lock(mu);
+      const Schema& schema = qr.schema();
+      for (size_t c = 0; c < schema.size(); ++c) {
+        for (const std::string& name : e.info.request.redact_columns) {
+          if (EqualsIgnoreCase(schema[c].name, name)) redacted.push_back(c);
+        }
+      }
+      e.info.schema = schema;
+      e.info.message = qr.message();
+      e.info.has_rows = qr.message().empty();
+      if (e.cancel_requested) return Finish(e, Status::Cancelled("cancelled"));
+      e.running = &qr;
+    }
+    Batch batch;
+    Status status;
+    while (true) {
+      auto more = qr.Next(&batch);
+      if (!more.ok()) {
+        status = more.status();
+        break;
+      }
+      if (!*more) break;
+      std::vector<Row> rows(batch.num_rows);
+      uint64_t bytes = 0;
+      for (size_t r = 0; r < batch.num_rows; ++r) {
+        rows[r].resize(batch.num_columns());
+        for (size_t c = 0; c < batch.num_columns(); ++c) {
+          const ColumnVector& col = batch.columns[c];
+          if (!col.IsValid(r) || std::find(redacted.begin(), redacted.end(), c) != redacted.end()) continue;
+          rows[r][c] = sql::CellText(col, r);
+          bytes += rows[r][c]->size() + 8;
+        }
+      }
+      MutexLock lock(mu);
+      e.info.result_bytes += bytes;
+      if (e.info.result_bytes > options.max_result_bytes) {
+        status = Status::ResourceExhausted(fmt::format(
+            "query result exceeded the limit of {} bytes held for paging", options.max_result_bytes));
+        e.running = nullptr;
+        qr.Cancel();
+        break;
+      }
+      e.info.rows += rows.size();
+      std::move(rows.begin(), rows.end(), std::back_inserter(e.rows));
+      changed.notify_all();
+    }
+    MutexLock lock(mu);
+    Finish(e, status);
+  }
+};
+
+QueryManager::QueryManager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<QueryManager>> QueryManager::Create(const sql::Engine* engine,
+                                                           QueryManagerOptions options) {
+  if (engine == nullptr) return Status::InvalidArgument("query manager: no engine");
+  if (options.max_running < 1) return Status::InvalidArgument("query manager: max_running must be at least 1");
+  auto impl = std::make_unique<Impl>();
+  impl->engine = engine;
+  impl->clock = options.clock ? options.clock : &SystemClock();
+  impl->options = std::move(options);
+  Impl* raw = impl.get();
+  for (int i = 0; i < raw->options.max_running; ++i) {
+    raw->runners.emplace_back([raw] {
+      while (auto entry = raw->Take()) raw->Run(*entry);
+    });
+  }
+  return std::unique_ptr<QueryManager>(new QueryManager(std::move(impl)));
+}
+
+QueryManager::~QueryManager() {
+  {
+    MutexLock lock(impl_->mu);
+    impl_->stopping = true;
+    for (auto& [id, e] : impl_->entries) {
+      e->cancel_requested = e->cancel_requested || !IsFinal(e->info.state);
+      if (e->running) e->running->Cancel();
+    }
+    impl_->changed.notify_all();
+  }
+  for (auto& t : impl_->runners) t.join();
+}
+
+Result<std::string> QueryManager::Submit(QueryRequest request) {
+  if (request.sql.find_first_not_of(" \t\r\n;") == std::string::npos) {
+    return Status::InvalidArgument("the query string is empty");
+  }
+  MutexLock lock(impl_->mu);
+  impl_->Sweep();
+  if (impl_->queue.size() >= impl_->options.max_queued) {
+    return Status::ResourceExhausted(
+        fmt::format("too many queued queries ({}); try again later", impl_->queue.size()));
+  }
+  auto entry = std::make_shared<Impl::Entry>();
+  entry->info.id = impl_->NewId();
+  entry->info.request = std::move(request);
+  entry->info.submitted = impl_->clock->Now();
+  entry->last_access = entry->info.submitted;
+  std::string id = entry->info.id;
+  impl_->entries[id] = std::move(entry);
+  impl_->order.push_back(id);
+  impl_->queue.push_back(id);
+  impl_->changed.notify_all();
+  return id;
+}
+
+Result<QueryInfo> QueryManager::Get(const std::string& id) const {
+  MutexLock lock(impl_->mu);
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
+  return it->second->info;
+}
+
+Result<QueryInfo> QueryManager::Wait(const std::string& id, std::chrono::milliseconds max_wait) const {
+  const auto until = std::chrono::steady_clock::now() + max_wait;
+  MutexLock lock(impl_->mu);
+  while (true) {
+    auto it = impl_->entries.find(id);
+    if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
+    if (IsFinal(it->second->info.state)) return it->second->info;
+    if (impl_->changed.wait_until(impl_->mu.native(), until) == std::cv_status::timeout) {
+      it = impl_->entries.find(id);
+      if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
+      return it->second->info;
+    }
+  }
+}
+
+Status QueryManager::Cancel(const std::string& id) {
+  MutexLock lock(impl_->mu);
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
+  Impl::Entry& e = *it->second;
+  if (IsFinal(e.info.state)) return Status::OK();
+  e.cancel_requested = true;
+  if (e.info.state == QueryState::kQueued) {
+    impl_->queue.erase(std::remove(impl_->queue.begin(), impl_->queue.end(), id), impl_->queue.end());
+    e.info.state = QueryState::kCancelled;
+    e.info.error_code = StatusCode::kCancelled;
+    e.info.error = "Query cancelled by the user";
+    e.info.finished = impl_->clock->Now();
+    e.last_access = *e.info.finished;
+    impl_->changed.notify_all();
+  } else if (e.running) {
+    e.running->Cancel();
+  }
+  return Status::OK();
+}
+
+Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, size_t max_rows) {
+  MutexLock lock(impl_->mu);
+  impl_->Sweep();
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
+  Impl::Entry& e = *it->second;
+  if (e.info.state == QueryState::kFailed || e.info.state == QueryState::kCancelled) {
+    return Status(e.info.error_code == StatusCode::kOk ? StatusCode::kInvalidArgument : e.info.error_code,
+                  fmt::format("query {} {}: {}", id, QueryStateName(e.info.state), e.info.error));
+  }
+  if (e.info.results_released) return Status::NotFound("the results of query " + id + " expired");
+  e.last_access = impl_->clock->Now();
+  ResultPage page;
+  page.schema = e.info.schema;
+  page.offset = offset;
+  const uint64_t end = std::min<uint64_t>(e.rows.size(), offset + max_rows);
+  for (uint64_t r = offset; r < end; ++r) page.rows.push_back(e.rows[r]);
+  page.complete = e.info.state == QueryState::kSucceeded && end >= e.rows.size();
+  return page;
+}
+
+void QueryManager::Release(const std::string& id) {
+  MutexLock lock(impl_->mu);
+  auto it = impl_->entries.find(id);
+  if (it != impl_->entries.end() && IsFinal(it->second->info.state)) Impl::ReleaseRows(*it->second);
+}
+
+std::vector<QueryInfo> QueryManager::List(const std::string& workgroup, size_t limit) const {
+  MutexLock lock(impl_->mu);
+  std::vector<QueryInfo> out;
+  for (auto it = impl_->order.rbegin(); it != impl_->order.rend() && out.size() < limit; ++it) {
+    auto e = impl_->entries.find(*it);
+    if (e == impl_->entries.end()) continue;
+    if (!workgroup.empty() && e->second->info.request.workgroup != workgroup) continue;
+    out.push_back(e->second->info);
+  }
+  return out;
+}
+
+}  // namespace saleslake::server::internal

@@ -1,0 +1,136 @@
+// The one query manager behind Athena, the Trino protocol and the web console: SQL submitted
+// for a principal becomes a query id; queries wait in a bounded queue, run on a fixed number of
+// runners (a concurrency limit overall and per workgroup) through the same sql::Engine the CLI
+// uses, and keep their rows for paging until they are released (idle timeout, history bound).
+//
+//   auto qm = QueryManager::Create(engine, {.max_running = 2});
+//   auto id = (*qm)->Submit({.sql = "SELECT 1", .user = principal.arn, .source = "athena"});
+//   auto info = (*qm)->Wait(*id, std::chrono::seconds(1));   // or poll Get(*id)
+//   auto page = (*qm)->Fetch(*id, /*offset=*/0, /*max_rows=*/1000);
+//
+// States: QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED (a queued query may go straight to
+// CANCELLED; Cancel of a finished query changes nothing).
+// Time ("submitted", "finished", idle expiry) comes from the injected Clock; Wait() is a real
+// long-poll bounded by its argument (it never decides an outcome).
+// Thread safety: every method may be called from any thread at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/types.h"
+
+namespace saleslake::sql {
+class Engine;
+}
+
+namespace saleslake::server::internal {
+
+enum class QueryState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+// "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED" (Athena's names).
+const char* QueryStateName(QueryState state);
+inline bool IsFinal(QueryState s) {
+  return s == QueryState::kSucceeded || s == QueryState::kFailed || s == QueryState::kCancelled;
+}
+
+struct QueryManagerOptions {
+  int max_running = 2;  // runners: queries executing at once over all workgroups
+  // Per-workgroup limits (absent: max_running). A queued query of a full workgroup waits while
+  // others run.
+  std::map<std::string, int> workgroup_max_running;
+  size_t max_queued = 256;  // Submit past this fails with kResourceExhausted
+  // Finished queries kept in the history (oldest dropped first, with their rows).
+  size_t max_history = 1000;
+  // Rows of a finished query are released when nobody fetched them for this long; its history
+  // entry stays (Fetch then fails with kNotFound "results expired").
+  std::chrono::milliseconds result_idle_timeout{std::chrono::minutes(15)};
+  // Result bytes (cell text) a query may hold; past it the query fails with kResourceExhausted.
+  uint64_t max_result_bytes = 512ull << 20;
+  Clock* clock = nullptr;  // nullptr: the system clock
+};
+
+struct QueryRequest {
+  std::string sql;
+  std::string user;                   // principal ARN (or "anonymous")
+  std::string workgroup = "primary";
+  std::string source;                 // "athena", "trino", "console": for the history
+  std::string catalog = "lake";
+  std::string database = "sales";
+  // Result columns with these names (case-insensitive) come back as NULL: columns the caller
+  // may not read (PII without saleslake:ReadPii).
+  std::vector<std::string> redact_columns;
+  // Free-form tags the caller wants back in QueryInfo (Athena's ResultConfiguration, ...).
+  std::map<std::string, std::string> tags;
+};
+
+struct QueryInfo {
+  std::string id;
+  QueryRequest request;
+  QueryState state = QueryState::kQueued;
+  // FAILED / CANCELLED: the engine's code and message ("line 1:8: Column 'x' cannot be resolved").
+  StatusCode error_code = StatusCode::kOk;
+  std::string error;
+  TimePoint submitted{};
+  std::optional<TimePoint> started;   // when it left the queue
+  std::optional<TimePoint> finished;
+  Schema schema;                      // result columns, once known (RUNNING on)
+  std::string message;                // statements without rows: what happened ("CREATE VIEW")
+  bool has_rows = true;
+  uint64_t rows = 0;                  // rows produced so far
+  uint64_t result_bytes = 0;          // text bytes of the rows held
+  uint64_t bytes_scanned = 0;         // lake bytes the statement read (0 when unknown)
+  bool results_released = false;      // rows dropped (idle timeout / history bound)
+};
+
+// One page of rows, each cell as Trino prints it (sql::CellText), nullopt for NULL.
+struct ResultPage {
+  Schema schema;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  uint64_t offset = 0;     // index of rows[0] in the whole result
+  bool complete = false;   // no rows after these (and the query has finished)
+};
+
+class QueryManager {
+ public:
+  // `engine` must outlive the manager. kInvalidArgument for max_running < 1.
+  static Result<std::unique_ptr<QueryManager>> Create(const sql::Engine* engine,
+                                                      QueryManagerOptions options);
+  // Cancels what runs, drops the queue and joins the runners.
+  ~QueryManager();
+  QueryManager(const QueryManager&) = delete;
+  QueryManager& operator=(const QueryManager&) = delete;
+
+  // Queues the statement; returns its id (a UUID, as Athena's). kResourceExhausted when the
+  // queue is full, kInvalidArgument for empty SQL.
+  Result<std::string> Submit(QueryRequest request);
+  // kNotFound for an unknown (or forgotten) id.
+  Result<QueryInfo> Get(const std::string& id) const;
+  // Waits until the query is final or `max_wait` passed, then returns Get(id).
+  Result<QueryInfo> Wait(const std::string& id, std::chrono::milliseconds max_wait) const;
+  // Stops a queued or running query (CANCELLED). kNotFound for an unknown id; a finished query
+  // stays as it is (OK).
+  Status Cancel(const std::string& id);
+  // Rows [offset, offset + max_rows) of a query. While it runs, the rows produced so far (may be
+  // none). kNotFound for an unknown id or released results; kInvalidArgument for a FAILED or
+  // CANCELLED query (its error in the message). An offset past the end of a finished query
+  // returns an empty, complete page.
+  Result<ResultPage> Fetch(const std::string& id, uint64_t offset, size_t max_rows);
+  // Lets go of a query's rows now (a Trino client's DELETE after the last page).
+  void Release(const std::string& id);
+  // The history, newest first: queued, running and finished queries (`workgroup` "" = all).
+  std::vector<QueryInfo> List(const std::string& workgroup = "", size_t limit = SIZE_MAX) const;
+
+ private:
+  struct Impl;
+  explicit QueryManager(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace saleslake::server::internal

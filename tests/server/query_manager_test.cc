@@ -1,0 +1,188 @@
+// QueryManager: the queue behind Athena, Trino and the console, over a real engine on an empty
+// lake (queries over VALUES): states, paging, errors, cancellation, the concurrency limit,
+// redaction, idle release of results and the history bound.
+#include "server/internal/query_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "catalog/catalog.h"
+#include "io/local_store.h"
+#include "sql/sql.h"
+#include "support/test_support.h"
+
+namespace saleslake::server::internal {
+namespace {
+
+using namespace std::chrono_literals;
+
+// 10^n rows: the cross join of n ten-row VALUES lists.
+std::string Digits(int n) {
+  std::string sql = "SELECT ";
+  for (int i = 0; i < n; ++i) sql += (i ? " + " : "") + std::string("d") + std::to_string(i) + ".x * " + std::to_string(static_cast<int64_t>(std::pow(10, i)));
+  sql += " AS n FROM ";
+  for (int i = 0; i < n; ++i) {
+    sql += (i ? " CROSS JOIN " : "") + std::string("(VALUES 0,1,2,3,4,5,6,7,8,9) d") + std::to_string(i) + "(x)";
+  }
+  return sql;
+}
+
+class QueryManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = io::LocalStore::Open(dir_.path(), true);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    auto cat = catalog::Catalog::Open(store_.get());
+    ASSERT_TRUE(cat.ok());
+    catalog_ = std::move(*cat);
+    auto engine = sql::Engine::OpenLake(store_.get(), catalog_.get());
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+  }
+
+  std::unique_ptr<QueryManager> Make(QueryManagerOptions options) {
+    options.clock = &clock_;
+    auto qm = QueryManager::Create(engine_.get(), std::move(options));
+    EXPECT_TRUE(qm.ok()) << qm.status().ToString();
+    return std::move(*qm);
+  }
+
+  QueryInfo WaitFinal(QueryManager& qm, const std::string& id) {
+    for (int i = 0; i < 600; ++i) {  // bounded: 600 x up to 100 ms
+      auto info = qm.Wait(id, 100ms);
+      EXPECT_TRUE(info.ok());
+      if (!info.ok() || IsFinal(info->state)) return info.ok() ? *info : QueryInfo{};
+    }
+    ADD_FAILURE() << "query " << id << " did not finish";
+    return {};
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<io::LocalStore> store_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<sql::Engine> engine_;
+  ManualClock clock_{FromEpochMs(1'750'000'000'000)};
+};
+
+TEST_F(QueryManagerTest, RunsAQueryAndPagesItsRows) {
+  auto qm = Make({});
+  auto id = qm->Submit({.sql = Digits(3) + " ORDER BY n", .user = "alice", .source = "test"});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(id->size(), 36u);  // a UUID
+  QueryInfo info = WaitFinal(*qm, *id);
+  ASSERT_EQ(info.state, QueryState::kSucceeded) << info.error;
+  EXPECT_EQ(info.rows, 1000u);
+  ASSERT_EQ(info.schema.size(), 1u);
+  EXPECT_EQ(info.schema[0].name, "n");
+  EXPECT_TRUE(info.started.has_value());
+  EXPECT_TRUE(info.finished.has_value());
+
+  uint64_t offset = 0, pages = 0;
+  while (true) {
+    auto page = qm->Fetch(*id, offset, 300);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (size_t r = 0; r < page->rows.size(); ++r) {
+      ASSERT_EQ(page->rows[r][0], std::to_string(offset + r));
+    }
+    offset += page->rows.size();
+    ++pages;
+    if (page->complete) break;
+    ASSERT_LT(pages, 10u);
+  }
+  EXPECT_EQ(offset, 1000u);
+  EXPECT_EQ(pages, 4u);
+  auto past = qm->Fetch(*id, 5000, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->rows.empty());
+  EXPECT_TRUE(past->complete);
+}
+
+TEST_F(QueryManagerTest, SqlErrorsFailTheQueryWithTheEnginesMessage) {
+  auto qm = Make({});
+  auto id = qm->Submit({.sql = "SELECT nope FROM (VALUES 1) t(x)", .user = "alice"});
+  ASSERT_TRUE(id.ok());
+  QueryInfo info = WaitFinal(*qm, *id);
+  EXPECT_EQ(info.state, QueryState::kFailed);
+  EXPECT_NE(info.error.find("line 1:8"), std::string::npos) << info.error;
+  EXPECT_EQ(qm->Fetch(*id, 0, 10).status().code(), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(qm->Submit({.sql = "  ; "}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(qm->Get("no-such-id").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(qm->Cancel("no-such-id").code(), StatusCode::kNotFound);
+}
+
+TEST_F(QueryManagerTest, CancelsQueuedAndRunningQueriesAndHonoursTheLimit) {
+  auto qm = Make({.max_running = 1});
+  auto slow = qm->Submit({.sql = "SELECT count(*) FROM (" + Digits(9) + ") t", .user = "a"});
+  ASSERT_TRUE(slow.ok());
+  auto queued = qm->Submit({.sql = "SELECT 1", .user = "b"});
+  ASSERT_TRUE(queued.ok());
+  // Bounded wait until the slow one runs; the second stays queued behind the limit of one.
+  for (int i = 0; i < 100 && qm->Get(*slow)->state != QueryState::kRunning; ++i) (void)qm->Wait(*slow, 50ms);
+  ASSERT_EQ(qm->Get(*slow)->state, QueryState::kRunning);
+  EXPECT_EQ(qm->Get(*queued)->state, QueryState::kQueued);
+
+  ASSERT_TRUE(qm->Cancel(*queued).ok());
+  EXPECT_EQ(qm->Get(*queued)->state, QueryState::kCancelled);
+  ASSERT_TRUE(qm->Cancel(*slow).ok());
+  EXPECT_EQ(WaitFinal(*qm, *slow).state, QueryState::kCancelled);
+  EXPECT_TRUE(qm->Cancel(*slow).ok());  // already final: nothing changes
+
+  auto next = qm->Submit({.sql = "SELECT 2 AS two", .user = "c"});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(WaitFinal(*qm, *next).state, QueryState::kSucceeded);
+
+  auto history = qm->List();
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].id, *next);  // newest first
+  EXPECT_EQ(history[2].request.user, "a");
+}
+
+TEST_F(QueryManagerTest, QueueIsBounded) {
+  auto qm = Make({.max_running = 1, .max_queued = 2});
+  auto slow = qm->Submit({.sql = "SELECT count(*) FROM (" + Digits(9) + ") t"});
+  ASSERT_TRUE(slow.ok());
+  for (int i = 0; i < 100 && qm->Get(*slow)->state != QueryState::kRunning; ++i) (void)qm->Wait(*slow, 50ms);
+  ASSERT_TRUE(qm->Submit({.sql = "SELECT 1"}).ok());
+  ASSERT_TRUE(qm->Submit({.sql = "SELECT 1"}).ok());
+  EXPECT_EQ(qm->Submit({.sql = "SELECT 1"}).status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(QueryManagerTest, RedactedColumnsComeBackNull) {
+  auto qm = Make({});
+  auto id = qm->Submit({.sql = "SELECT 'C1' AS Customer_ID, 5 AS amount", .redact_columns = {"customer_id"}});
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(WaitFinal(*qm, *id).state, QueryState::kSucceeded);
+  auto page = qm->Fetch(*id, 0, 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->rows.size(), 1u);
+  EXPECT_FALSE(page->rows[0][0].has_value());
+  EXPECT_EQ(page->rows[0][1], "5");
+}
+
+TEST_F(QueryManagerTest, IdleResultsAreReleasedAndHistoryIsBounded) {
+  auto qm = Make({.max_history = 2, .result_idle_timeout = 60s});
+  auto a = qm->Submit({.sql = "SELECT 1"});
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(WaitFinal(*qm, *a).state, QueryState::kSucceeded);
+  clock_.Advance(59s);
+  ASSERT_TRUE(qm->Fetch(*a, 0, 10).ok());  // a fetch counts as use
+  clock_.Advance(59s);
+  ASSERT_TRUE(qm->Fetch(*a, 0, 10).ok());
+  clock_.Advance(61s);
+  EXPECT_EQ(qm->Fetch(*a, 0, 10).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(qm->Get(*a)->results_released);
+
+  for (int i = 0; i < 2; ++i) {
+    auto id = qm->Submit({.sql = "SELECT 1"});
+    ASSERT_TRUE(id.ok());
+    ASSERT_EQ(WaitFinal(*qm, *id).state, QueryState::kSucceeded);
+  }
+  (void)qm->Submit({.sql = "SELECT 1"});  // sweeps: three finished, two kept
+  EXPECT_EQ(qm->Get(*a).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace saleslake::server::internal
