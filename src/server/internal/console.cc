@@ -193,8 +193,13 @@ bool ReadOnlyStatement(std::string_view sql) {
   while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
     word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
   }
-  static const std::set<std::string> kRead = {"select", "with", "values", "show", "describe", "explain", "table"};
-  return kRead.count(word) > 0;
+  // Statements that write are refused; anything else goes to the engine, whose parser reports
+  // misspellings with their position.
+  static const std::set<std::string> kWrite = {"create", "insert", "drop", "delete", "update", "alter", "merge",
+                                               "grant", "revoke", "call", "set", "reset", "use", "truncate",
+                                               "refresh", "analyze", "vacuum", "prepare", "execute", "deallocate",
+                                               "start", "commit", "rollback", "comment"};
+  return kWrite.count(word) == 0;
 }
 
 class ConsoleService final : public Service {
