@@ -46,6 +46,10 @@ TEST(ConsoleBrowserTest, DashboardSqlEditorAndSecurityInChromium) {
     ASSERT_EQ(lp.exit_code, 0) << lp.err;
   }
 
+  // Loaded while the page is open: the refresh must show it.
+  const std::string more = dir.Join("more.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "500", "--seed", "12", "--out", more}).exit_code, 0);
+
   ServerProcess server;
   std::string error;
   ASSERT_TRUE(server.Start(lake, {"--access-log", ""}, &error)) << error;
@@ -54,7 +58,8 @@ TEST(ConsoleBrowserTest, DashboardSqlEditorAndSecurityInChromium) {
                        server.url(), lake, SALESLAKE_BINARY, artifacts},
                       "",
                       {"CONSOLE_USER=analyst", "CONSOLE_PASSWORD=Pw-analyst-2026!", "VIEWER_USER=viewer",
-                       "VIEWER_PASSWORD=Pw-viewer-2026!", std::string("XSS_PRODUCT=") + kXssProduct});
+                       "VIEWER_PASSWORD=Pw-viewer-2026!", std::string("XSS_PRODUCT=") + kXssProduct,
+                       "NEW_CSV=" + more});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("console browser ok"), std::string::npos) << r.out << r.err;
   EXPECT_TRUE(std::filesystem::exists(artifacts + "/console-dashboard.png"));

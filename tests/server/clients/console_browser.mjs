@@ -194,6 +194,31 @@ try {
   check(await metric('console_queries_total') === queriesBefore, 'a no-change refresh ran queries');
   check(await metric('console_cache_hits_total') >= hitsBefore + dashboard.tiles.length, 'the refresh did not hit the cache');
 
+  step = 'new data loaded by a job appears on refresh, in place';
+  if (env.NEW_CSV) {
+    for (const args of [['upload', env.NEW_CSV], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
+      execFileSync(saleslake, ['--lake', lake, ...args], { encoding: 'utf8' });
+    }
+    // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
+    await page.evaluate(() => {
+      window.__blank = [];
+      const obs = new MutationObserver(() => {
+        for (const el of document.querySelectorAll('.tile .body')) {
+          if (el.childElementCount === 0) window.__blank.push(el.parentElement.dataset.tileId);
+        }
+      });
+      obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
+    });
+    const before = await metric('console_queries_total');
+    n = await refreshes();
+    await page.click('#refresh-now');
+    await waitRefresh(n);
+    await checkAll(chosen, 'after new data');
+    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again');
+    const blank = await page.evaluate(() => window.__blank);
+    check(blank.length === 0, `tiles went blank during the refresh: ${blank}`);
+  }
+
   step = 'CSRF';
   const csrf = await page.evaluate(async () => {
     const body = JSON.stringify({ title: 'x', tiles: [] });
