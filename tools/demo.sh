@@ -36,5 +36,17 @@ $SL query "SELECT count(*) AS orders, round(sum(amount), 2) AS revenue FROM sale
 $SL query "SELECT region, count(*) AS orders, round(sum(amount), 2) AS revenue, count(DISTINCT customer_id) AS customers FROM sales_data WHERE status <> 'OUT' GROUP BY region ORDER BY revenue DESC"
 $SL query "SELECT purchase_month, round(sum(amount), 2) AS revenue, round(100.0 * count_if(status = 'REFUNDED') / count(*), 2) AS refund_pct FROM sales_data GROUP BY 1 ORDER BY 1"
 $SL query "SELECT * FROM sales_data WHERE purchase_date >= DATE '2025-08-01' ORDER BY amount DESC LIMIT 5"
-echo
+step "the web console: dashboard \"Sales performance\" over sales_data"
+# A console password for the admin user (random, shown once; the IAM store keeps only a hash).
+PASSWORD=${PASSWORD:-$(openssl rand -base64 18 | tr -d '/+=' | cut -c1-20)}
+$SL iam delete-login-profile --user-name admin >/dev/null 2>&1 || true
+$SL iam create-login-profile --user-name admin --password "$PASSWORD" >/dev/null
+PORT=${PORT:-8080}
 echo "demo done: the lake is in $LAKE (try: $SL --lake $LAKE query \"SHOW TABLES\")"
+echo
+echo "  dashboard: http://127.0.0.1:$PORT/console/#/d/sales-performance"
+echo "  sign in:   user admin, password $PASSWORD"
+echo "  (or the admin access key in $LAKE/_system/admin-credentials); Ctrl-C stops the server"
+echo
+[ "${SERVE:-1}" = 0 ] && exit 0
+exec $SL serve --port "$PORT" --access-log ''

@@ -22,6 +22,7 @@ PACKAGES=(
   awscli python3-boto3 curl openssl
   rsync  # tests: a lake copied with rsync -a loads nothing twice
   libedit-dev libcairo2-dev
+  chromium  # the web console's browser tests (driven headless by playwright-core)
 )
 # Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a
 # newer one than Debian's, which is fine.
@@ -40,8 +41,15 @@ fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/peers/package.json" ] && { [ ! -d "$here/peers/node_modules/@duckdb/node-api" ] ||
-    [ ! -d "$here/peers/node_modules/@aws-sdk/client-s3" ] || [ ! -d "$here/peers/node_modules/@aws-sdk/client-kinesis" ] || [ ! -d "$here/peers/node_modules/s3rver" ]; }; then
-  echo "setup: installing node peers (DuckDB, AWS SDK, s3rver) in tools/peers"
+    [ ! -d "$here/peers/node_modules/@aws-sdk/client-s3" ] || [ ! -d "$here/peers/node_modules/@aws-sdk/client-kinesis" ] ||
+    [ ! -d "$here/peers/node_modules/s3rver" ] || [ ! -d "$here/peers/node_modules/playwright-core" ] ||
+    [ ! -d "$here/peers/node_modules/trino-client" ]; }; then
+  echo "setup: installing node peers (DuckDB, AWS SDKs, s3rver, playwright-core, Trino/Presto clients) in tools/peers"
   (cd "$here/peers" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The web console's front-end packages (ECharts), embedded in the binary at build time.
+if [ -f "$here/../web/package.json" ] && [ ! -f "$here/../web/node_modules/echarts/dist/echarts.min.js" ]; then
+  echo "setup: installing the web console's packages (ECharts) in web/"
+  (cd "$here/../web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"

@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "catalog/crawler.h"
 #include "cli/command.h"
+#include "server/dashboard.h"
 #include "common/logging.h"
 #include "common/types.h"
 #include "io/s3_store.h"
@@ -150,6 +151,10 @@ Status InitLake(io::ObjectStore& w, std::vector<std::string>* created) {
     if (s.ok()) created->push_back("pipeline.yaml");
     else if (s.code() != StatusCode::kAlreadyExists) return s;
   }
+  // The default dashboard of the web console, over the table the default job writes.
+  Status dash = w.PutIfAbsent(server::kDefaultDashboardKey, server::DefaultDashboardJson());
+  if (dash.ok()) created->push_back(std::string(server::kDefaultDashboardKey));
+  else if (dash.code() != StatusCode::kAlreadyExists) return dash;
   if (local == nullptr) {
     // On S3 the bucket's access policy guards the secret; put-if-absent keeps an existing one.
     SL_ASSIGN_OR_RETURN(std::string hex, NewSecretHex());

@@ -65,6 +65,14 @@ class Gate {
                                                                 const HttpRequest& /*request*/) {
     return MakeError(400, "InvalidAction", "AssumeRole needs IAM: this server runs with --no-auth");
   }
+  // The web console's sign-in: a user's console password (login profile). On success fills
+  // `principal`; AccessDenied otherwise (also when this gate has no passwords).
+  virtual std::optional<ApiError> CheckPassword(std::string_view /*user_name*/,
+                                                std::string_view /*password*/,
+                                                const HttpRequest& /*request*/,
+                                                Principal* /*principal*/) {
+    return MakeError(403, "AccessDenied", "console passwords are not available");
+  }
   // Whether a request without any credentials may scrape /metrics.
   virtual bool open() const = 0;
   // Refuses a bucket policy document the evaluator would not accept (MalformedPolicy).

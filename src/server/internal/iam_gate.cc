@@ -143,6 +143,24 @@ class IamGate final : public Gate {
                               creds->assumed_role_id};
   }
 
+  std::optional<ApiError> CheckPassword(std::string_view user_name, std::string_view password,
+                                        const HttpRequest& request, Principal* principal) override {
+    (void)iam_->MaybeReload();
+    auto p = iam_->CheckPassword(user_name, password);
+    if (!p.ok()) {
+      ApiError e = MakeError(403, "AccessDenied", "wrong user name or password");
+      Audit(request, nullptr, "signin:ConsoleLogin", std::string(user_name),
+            auth::DecisionKind::kExplicitDeny, e.code, 403);
+      return e;
+    }
+    principal->arn = p->arn;
+    principal->user = p->user_name;
+    principal->access_key_id = "";
+    principal->account_id = p->account_id;
+    principal->user_id = p->user_id;
+    return std::nullopt;
+  }
+
   bool open() const override { return false; }
 
   std::optional<ApiError> ValidateBucketPolicy(std::string_view document) override {

@@ -52,6 +52,13 @@ void Metrics::AuthDenied(const std::string& reason) {
   ++denials_[reason];
 }
 
+void Metrics::Count(const std::string& name, const std::string& help, uint64_t delta) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& c = counters_[name];
+  if (c.first.empty()) c.first = help;
+  c.second += delta;
+}
+
 std::string Metrics::Render(const io::ObjectStore* lake) const {
   std::string o;
   {
@@ -86,6 +93,10 @@ std::string Metrics::Render(const io::ObjectStore* lake) const {
          "# TYPE saleslake_auth_denials_total counter\n";
     for (const auto& [reason, n] : denials_) {
       o += "saleslake_auth_denials_total{code=\"" + Label(reason) + "\"} " + std::to_string(n) + "\n";
+    }
+    for (const auto& [name, c] : counters_) {
+      o += "# HELP saleslake_" + name + " " + c.first + "\n# TYPE saleslake_" + name +
+           " counter\nsaleslake_" + name + " " + std::to_string(c.second) + "\n";
     }
   }
   o += "# HELP saleslake_open_connections Client connections open now.\n"

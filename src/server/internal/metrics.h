@@ -22,6 +22,9 @@ class Metrics {
   void ConnectionClosed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
   void AuthDenied(const std::string& reason);
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  // A counter a hosted service keeps ("console_cache_hits_total"), rendered as
+  // saleslake_<name> with `help`; created at 0 on first use.
+  void Count(const std::string& name, const std::string& help, uint64_t delta = 1);
 
   // The exposition text; job figures are read from the lake's run history (_system/runs/).
   std::string Render(const io::ObjectStore* lake) const;
@@ -39,6 +42,7 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
   std::map<std::pair<std::string, std::string>, Histogram> latency_;        // GUARDED_BY(mu_)
   std::map<std::string, uint64_t> denials_;                                 // GUARDED_BY(mu_)
+  std::map<std::string, std::pair<std::string, uint64_t>> counters_;        // GUARDED_BY(mu_)
   uint64_t bytes_in_ = 0;                                                   // GUARDED_BY(mu_)
   uint64_t bytes_out_ = 0;                                                  // GUARDED_BY(mu_)
   std::atomic<int64_t> open_connections_{0};

@@ -2,6 +2,7 @@
 #include "server/internal/service.h"
 
 #include "server/internal/athena_api.h"
+#include "server/internal/console.h"
 #include "server/internal/glue_api.h"
 #include "server/internal/kinesis_api.h"
 #include "server/internal/lake_sql.h"
@@ -24,6 +25,7 @@ std::vector<std::unique_ptr<Service>> MakeServices(const ServiceContext& context
   services.push_back(MakeAthenaService(context, sql));
   services.push_back(MakeGlueService(context, sql));
   services.push_back(MakeTrinoService(context, sql));
+  services.push_back(MakeConsoleService(context, sql));
   return services;
 }
 

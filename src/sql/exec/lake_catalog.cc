@@ -51,6 +51,7 @@ class LakeTable final : public Table {
             std::vector<catalog::DataFile> files, int64_t snapshot = -2)
       : store_(store), meta_(std::move(meta)), files_(std::move(files)),
         snapshot_(snapshot == -2 ? meta_->current_snapshot_id : snapshot) {
+    version_ = meta_->version;
     name_ = meta_->name();
     const Schema& s = meta_->schema();
     for (size_t i = 0; i < s.size(); ++i) {
@@ -63,6 +64,7 @@ class LakeTable final : public Table {
   }
 
   const std::string& name() const override { return name_; }
+  int64_t version() const { return version_; }
   const Schema& schema() const override { return meta_->schema(); }
   int64_t snapshot_id() const override { return snapshot_; }
 
@@ -316,6 +318,7 @@ class LakeTable final : public Table {
   std::shared_ptr<const catalog::TableMetadata> meta_;
   std::vector<catalog::DataFile> files_;
   int64_t snapshot_;
+  int64_t version_ = 0;  // the catalog metadata version these files belong to
   std::string name_;
   std::vector<bool> is_partition_;
   std::vector<int> data_columns_;
@@ -328,17 +331,19 @@ class LakeCatalog final : public Catalog {
  public:
   LakeCatalog(io::ObjectStore* store, catalog::Catalog* cat) : store_(store), cat_(cat) {}
 
+  // The table's latest committed version: a long-lived engine (the server's) sees every commit
+  // made after it opened; the file list is reused while the version is unchanged.
   Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
     std::string base = BaseName(name);
-    MutexLock lock(mu_);
-    auto it = tables_.find(Lower(base));
-    if (it != tables_.end()) return std::shared_ptr<const Table>(it->second);
     SL_ASSIGN_OR_RETURN(std::vector<std::string> names, cat_->ListTables());
     std::string actual;
     for (const auto& n : names)
       if (IEquals(n, base)) actual = n;
     if (actual.empty()) return Status::NotFound("table '" + name + "' not found");
     SL_ASSIGN_OR_RETURN(auto meta, cat_->LoadTable(actual));
+    MutexLock lock(mu_);
+    auto it = tables_.find(Lower(base));
+    if (it != tables_.end() && it->second->version() == meta->version) return std::shared_ptr<const Table>(it->second);
     SL_ASSIGN_OR_RETURN(auto files, cat_->ListFiles(*meta));
     auto t = std::make_shared<LakeTable>(store_, meta, std::move(files));
     tables_[Lower(base)] = t;

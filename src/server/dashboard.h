@@ -1,0 +1,33 @@
+// Dashboards of the web console: JSON files under the lake's dashboards/ folder (versionable,
+// editable in the UI), validated on load and on save with "name:line:col: reason" errors.
+//
+//   {"title": "Sales performance", "refresh_seconds": 300,
+//    "tiles": [{"id": "revenue", "title": "Revenue", "type": "kpi", "format": "currency",
+//               "sql": "SELECT sum(amount) AS value FROM sales_data", "w": 2, "h": 1}, ...]}
+//
+// refresh_seconds: 0 = off, else 10 .. 86400. Tile types: kpi, line, bar, pie, table, heatmap;
+// formats: number, currency, percent. Unknown keys are refused (a typo must not pass silently).
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace saleslake::server {
+
+// The "Sales performance" dashboard `saleslake init` writes to dashboards/sales-performance.json.
+std::string DefaultDashboardJson();
+constexpr std::string_view kDefaultDashboardKey = "dashboards/sales-performance.json";
+
+// Parses and validates a dashboard. kInvalidArgument "NAME:LINE:COL: reason" (1-based) for bad
+// JSON or a field that breaks the rules above.
+Result<nlohmann::json> ParseDashboard(std::string_view text, std::string_view name);
+
+// A dashboard id (the file name without .json): [a-z0-9][a-z0-9_-]{0,63}.
+bool ValidDashboardId(std::string_view id);
+
+}  // namespace saleslake::server

@@ -1,0 +1,772 @@
+#include "server/internal/console.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "server/dashboard.h"
+#include "server/internal/console_assets.h"
+#include "server/internal/console_session.h"
+#include "server/internal/console_sql.h"
+#include "server/internal/lake_sql.h"
+#include "server/internal/metrics.h"
+
+namespace saleslake::server::internal {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kCookie = "sl_session";
+constexpr size_t kMaxResultRows = 100000;  // rows a console query keeps (paged to the page)
+constexpr size_t kCacheEntries = 512;
+constexpr size_t kCacheBytes = 128u << 20;
+
+// ---- HTTP helpers
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.Set("Content-Type", "application/json; charset=utf-8");
+  r.Set("Cache-Control", "no-store");
+  r.Set("X-Content-Type-Options", "nosniff");
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse Error(int status, const std::string& code, const std::string& message, json extra = json::object()) {
+  json e = {{"code", code}, {"message", message}};
+  for (auto& [k, v] : extra.items()) e[k] = v;
+  return Json(status, {{"error", e}});
+}
+
+std::string Cookie(const HttpRequest& request, std::string_view name) {
+  auto [b, e] = request.headers.equal_range("cookie");
+  for (auto it = b; it != e; ++it) {
+    std::string_view s = it->second;
+    while (!s.empty()) {
+      size_t semi = s.find(';');
+      std::string_view part = s.substr(0, semi);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      size_t eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+      if (semi == std::string_view::npos) break;
+      s.remove_prefix(semi + 1);
+    }
+  }
+  return "";
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+bool StateChanging(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+const char* ContentType(std::string_view path) {
+  auto ends = [&](std::string_view ext) {
+    return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".json")) return "application/json";
+  return "application/octet-stream";
+}
+
+// ---- results
+
+// One cell as the page receives it: numbers as JSON numbers, NULL as null, the rest as the
+// engine's text (dates ISO, decimals exact).
+json CellJson(const std::optional<std::string>& cell, const DataType& type) {
+  if (!cell) return nullptr;
+  const std::string& text = *cell;
+  switch (type.id) {
+    case TypeId::kBoolean:
+      return text == "true";
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+      return std::strtoll(text.c_str(), nullptr, 10);
+    case TypeId::kFloat:
+    case TypeId::kDouble:
+    case TypeId::kDecimal: {
+      char* end = nullptr;
+      double d = std::strtod(text.c_str(), &end);
+      if (end && *end == '\0' && std::isfinite(d)) return d;
+      return text;  // NaN / Infinity are not JSON numbers
+    }
+    default:
+      return text;
+  }
+}
+
+std::string TypeText(const DataType& t) { return t.ToString(); }
+
+struct CachedResult {
+  json columns;  // [{"name", "type"}]
+  json rows;     // [[...], ...]
+  size_t total_rows = 0;
+  bool truncated = false;
+  double seconds = 0;
+  size_t bytes = 0;
+};
+
+// An LRU of statement results keyed by (final SQL, snapshot ids of the tables it reads).
+class ResultCache {
+ public:
+  std::shared_ptr<const CachedResult> Get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second.second);
+    return it->second.first;
+  }
+  void Put(const std::string& key, std::shared_ptr<const CachedResult> value) {
+    if (value->bytes > kCacheBytes / 4) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.count(key)) return;
+    order_.push_front(key);
+    bytes_ += value->bytes;
+    map_[key] = {std::move(value), order_.begin()};
+    while (map_.size() > kCacheEntries || bytes_ > kCacheBytes) {
+      auto last = map_.find(order_.back());
+      bytes_ -= last->second.first->bytes;
+      map_.erase(last);
+      order_.pop_back();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::string> order_;  // GUARDED_BY(mu_), most recent first
+  std::unordered_map<std::string, std::pair<std::shared_ptr<const CachedResult>, std::list<std::string>::iterator>>
+      map_;                        // GUARDED_BY(mu_)
+  size_t bytes_ = 0;              // GUARDED_BY(mu_)
+};
+
+// "line 1:23: ..." at the start of an engine error -> {"line": 1, "column": 23}.
+json ErrorPosition(const std::string& message) {
+  size_t at = message.find("line ");
+  if (at == std::string::npos) return json::object();
+  int line = 0, col = 0;
+  if (std::sscanf(message.c_str() + at, "line %d:%d", &line, &col) == 2) return {{"line", line}, {"column", col}};
+  return json::object();
+}
+
+bool ReadOnlyStatement(std::string_view sql) {
+  size_t i = 0;
+  for (;;) {  // skip blanks, comments and opening parentheses
+    while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+    if (sql.substr(i, 2) == "--") {
+      while (i < sql.size() && sql[i] != '\n') ++i;
+    } else if (sql.substr(i, 2) == "/*") {
+      size_t e = sql.find("*/", i + 2);
+      i = e == std::string_view::npos ? sql.size() : e + 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  }
+  // Statements that write are refused; anything else goes to the engine, whose parser reports
+  // misspellings with their position.
+  static const std::set<std::string> kWrite = {"create", "insert", "drop", "delete", "update", "alter", "merge",
+                                               "grant", "revoke", "call", "set", "reset", "use", "truncate",
+                                               "refresh", "analyze", "vacuum", "prepare", "execute", "deallocate",
+                                               "start", "commit", "rollback", "comment"};
+  return kWrite.count(word) == 0;
+}
+
+class ConsoleService final : public Service {
+ public:
+  ConsoleService(const ServiceContext& context, LakeSqlService* lake_sql)
+      : ctx_(context), sql_(lake_sql), sessions_(std::chrono::hours(8)), limiter_(5, std::chrono::seconds(300)) {}
+
+  std::string name() const override { return "console"; }
+
+  Status Register(Dispatcher& dispatcher) override {
+    dispatcher.AddRoute("/console/", HttpRoute{"console", [this](HttpRequest& r, RequestNote* n) { return Pages(r, n); }});
+    dispatcher.AddRoute("/api/", HttpRoute{"console", [this](HttpRequest& r, RequestNote* n) { return Api(r, n); }});
+    return Status::OK();
+  }
+
+ private:
+  TimePoint Now() const { return ctx_.clock ? ctx_.clock->Now() : ProcessClock().Now(); }
+
+  // ---- pages
+
+  HttpResponse Pages(HttpRequest& request, RequestNote* note) {
+    note->operation = "Page";
+    if (request.method != "GET" && request.method != "HEAD") return Error(405, "MethodNotAllowed", "pages are GET only");
+    std::string path = request.raw_path.substr(std::string_view("/console/").size());
+    if (path.empty()) path = "index.html";
+    for (size_t i = 0; i < kNumConsoleAssets; ++i) {
+      const EmbeddedAsset& a = kConsoleAssets[i];
+      if (path != a.path) continue;
+      HttpResponse r;
+      r.Set("Content-Type", ContentType(path));
+      r.Set("X-Content-Type-Options", "nosniff");
+      r.Set("X-Frame-Options", "DENY");
+      r.Set("Referrer-Policy", "same-origin");
+      // No inline script and nothing from elsewhere: an injected tag has nothing to run.
+      r.Set("Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+      r.Set("Cache-Control", "no-cache");
+      r.body.assign(reinterpret_cast<const char*>(a.data), a.size);
+      if (request.method == "HEAD") {
+        r.head_length = r.body.size();
+        r.body.clear();
+      }
+      return r;
+    }
+    return Error(404, "NotFound", "no such page");
+  }
+
+  // ---- API
+
+  HttpResponse Api(HttpRequest& request, RequestNote* note) {
+    const std::string path = request.raw_path;
+    const std::string& m = request.method;
+    if (path == "/api/login" && m == "POST") {
+      note->operation = "Login";
+      return Login(request, note);
+    }
+    // Everything else needs a session.
+    std::optional<ConsoleSession> session;
+    std::string token = Cookie(request, kCookie);
+    if (!token.empty()) session = sessions_.Find(token, Now());
+    if (!session) {
+      note->operation = "Unauthenticated";
+      note->error_code = "Unauthenticated";
+      return Error(401, "Unauthenticated", "sign in first");
+    }
+    note->principal = session->principal.arn;
+    if (StateChanging(m)) {
+      std::string sent = request.HeaderOr("x-csrf-token");
+      if (sent.empty() || !auth::sigv4::ConstantTimeEquals(sent, session->csrf)) {
+        note->operation = "CsrfRejected";
+        note->error_code = "InvalidCsrfToken";
+        return Error(403, "InvalidCsrfToken", "missing or wrong X-CSRF-Token");
+      }
+    }
+    if (path == "/api/logout" && m == "POST") {
+      note->operation = "Logout";
+      sessions_.Erase(token);
+      HttpResponse r = Json(200, {{"signed_out", true}});
+      r.Set("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                              (request.secure ? "; Secure" : ""));
+      return r;
+    }
+    if (path == "/api/session" && m == "GET") {
+      note->operation = "GetSession";
+      return Json(200, SessionJson(*session, request));
+    }
+    if (path == "/api/query" && m == "POST") {
+      note->operation = "Query";
+      return Query(request, *session, note);
+    }
+    if (path == "/api/dashboards" && m == "GET") {
+      note->operation = "ListDashboards";
+      return ListDashboards(request, *session);
+    }
+    const std::string dash = "/api/dashboards/";
+    if (path.rfind(dash, 0) == 0) {
+      std::string id = PercentDecode(path.substr(dash.size()));
+      if (!ValidDashboardId(id)) return Error(404, "NotFound", "no such dashboard");
+      if (m == "GET") {
+        note->operation = "GetDashboard";
+        return GetDashboard(request, *session, id);
+      }
+      if (m == "PUT") {
+        note->operation = "SaveDashboard";
+        return SaveDashboard(request, *session, id);
+      }
+      return Error(405, "MethodNotAllowed", "GET or PUT");
+    }
+    if (path == "/api/catalog/tables" && m == "GET") {
+      note->operation = "ListTables";
+      return Tables(request, *session);
+    }
+    note->operation = "NotFound";
+    return Error(404, "NotFound", "no such API");
+  }
+
+  std::string Arn(const ConsoleSession& /*s*/, const std::string& service, const std::string& resource) const {
+    return "arn:aws:" + service + ":" + sql_->region() + ":" + sql_->account_id() + ":" + resource;
+  }
+  std::string TableArn(const ConsoleSession& s, const std::string& table) const {
+    return Arn(s, "glue", "table/default/" + table);
+  }
+  bool Allowed(const ConsoleSession& s, const std::string& action, const std::string& resource,
+               const HttpRequest& request) {
+    return !ctx_.gate->Authorize(s.principal, action, resource, request, {}).has_value();
+  }
+  HttpResponse Forbidden(const std::string& action) {
+    return Error(403, "AccessDenied", "not allowed to " + action);
+  }
+
+  json SessionJson(const ConsoleSession& s, const HttpRequest& request) {
+    return {{"user", s.principal.user},
+            {"arn", s.principal.arn},
+            {"csrf_token", s.csrf},
+            {"expires_ms", ToEpochMs(s.expires)},
+            {"read_pii", sql_->MayReadPii(s.principal, request)}};
+  }
+
+  HttpResponse Login(HttpRequest& request, RequestNote* note) {
+    // A JSON body cannot be sent cross-site without a CORS preflight, which this API never
+    // answers: no login CSRF through a form on another site.
+    if (request.HeaderOr("content-type").rfind("application/json", 0) != 0) {
+      return Error(415, "UnsupportedMediaType", "send the credentials as application/json");
+    }
+    json in;
+    try {
+      in = json::parse(request.body);
+    } catch (const json::exception&) {
+      return Error(400, "BadRequest", "the body is not JSON");
+    }
+    if (!in.is_object()) return Error(400, "BadRequest", "the body is not a JSON object");
+    std::string user = in.value("user_name", "");
+    std::string key_id = in.value("access_key_id", "");
+    std::string who = user.empty() ? key_id : user;
+    if (who.empty()) return Error(400, "BadRequest", "user_name and password, or access_key_id and secret_access_key");
+    TimePoint now = Now();
+    const std::string ip_key = "ip:" + request.remote_ip, who_key = "id:" + who;
+    int64_t wait = std::max(limiter_.RetryAfterSeconds(ip_key, now), limiter_.RetryAfterSeconds(who_key, now));
+    if (wait > 0) {
+      ctx_.metrics->Count("console_login_throttled_total", "Console sign-ins refused by the rate limit.");
+      note->error_code = "TooManyRequests";
+      HttpResponse r = Error(429, "TooManyRequests", "too many failed sign-ins; try again in " + std::to_string(wait) + " s");
+      r.Set("Retry-After", std::to_string(wait));
+      return r;
+    }
+    Principal principal;
+    std::optional<ApiError> err;
+    if (!user.empty()) {
+      err = ctx_.gate->CheckPassword(user, in.value("password", ""), request, &principal);
+    } else {
+      err = CheckAccessKey(key_id, in.value("secret_access_key", ""), request, &principal);
+    }
+    if (err) {
+      limiter_.Failed(ip_key, now);
+      limiter_.Failed(who_key, now);
+      ctx_.metrics->Count("console_login_failures_total", "Console sign-ins refused (wrong credentials).");
+      note->error_code = "AccessDenied";
+      return Error(401, "InvalidCredentials", "wrong user name or password, or access key");
+    }
+    limiter_.Succeeded(who_key);
+    auto session = sessions_.Create(principal, now);
+    if (!session.ok()) return Error(500, "InternalError", session.status().message());
+    note->principal = principal.arn;
+    HttpResponse r = Json(200, SessionJson(*session, request));
+    r.Set("Set-Cookie", std::string(kCookie) + "=" + session->token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                            std::to_string(sessions_.ttl().count()) + (request.secure ? "; Secure" : ""));
+    return r;
+  }
+
+  // An access key signs in by proving its secret: the server signs a request with the secret
+  // given and lets the gate verify it like any SigV4 request (so inactive keys, unknown keys and
+  // wrong secrets fail exactly as they do for the S3 API).
+  std::optional<ApiError> CheckAccessKey(const std::string& key_id, const std::string& secret,
+                                         const HttpRequest& original, Principal* principal) {
+    HttpRequest probe;
+    probe.method = "GET";
+    probe.target = probe.raw_path = "/console-signin";
+    probe.remote_ip = original.remote_ip;
+    probe.secure = original.secure;
+    const std::string amz_date = auth::FormatAmzDate(SystemClock().Now());
+    const std::string payload = auth::sigv4::HexSha256("");
+    probe.headers.emplace("host", "saleslake");
+    probe.headers.emplace("x-amz-date", amz_date);
+    probe.headers.emplace("x-amz-content-sha256", payload);
+    auth::HttpRequestView view;
+    view.method = probe.method;
+    view.raw_path = probe.raw_path;
+    view.headers.assign(probe.headers.begin(), probe.headers.end());
+    auth::sigv4::SignInput in;
+    in.access_key_id = key_id;
+    in.secret = secret;
+    in.amz_date = amz_date;
+    in.signed_headers = {"host", "x-amz-content-sha256", "x-amz-date"};
+    in.payload_hash = payload;
+    auto header = auth::sigv4::AuthorizationHeader(view, in);
+    if (!header.ok()) return MakeError(403, "AccessDenied", "bad access key");
+    probe.headers.emplace("authorization", *header);
+    return ctx_.gate->Authenticate(probe, principal);
+  }
+
+  // ---- query
+
+  struct Prepared {
+    std::string sql;                             // after parameters, filters and PII masking
+    std::map<std::string, int64_t> snapshots;   // table -> snapshot id
+    bool cacheable = true;
+    bool read_pii = false;
+  };
+
+  // Binds parameters, checks table permissions, applies the dashboard filters and masks PII.
+  // Returns an HTTP error response in *error when refused.
+  std::optional<Prepared> Prepare(const std::string& sql_in, const json& params, const json& filters,
+                                  const ConsoleSession& s, const HttpRequest& request,
+                                  catalog::Catalog& cat, HttpResponse* error) {
+    auto bound = BindParameters(sql_in, params);
+    if (!bound.ok()) {
+      *error = Error(400, "InvalidParameter", bound.status().message());
+      return std::nullopt;
+    }
+    if (!ReadOnlyStatement(*bound)) {
+      *error = Error(400, "ReadOnly", "the console runs queries only (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)");
+      return std::nullopt;
+    }
+    auto names = cat.ListTables();
+    if (!names.ok()) {
+      *error = Error(500, "InternalError", names.status().message());
+      return std::nullopt;
+    }
+    std::set<std::string> tables(names->begin(), names->end());
+    const bool read_pii = sql_->MayReadPii(s.principal, request);
+    Prepared p;
+    p.read_pii = read_pii;
+    // Views (queries/views/) could read PII columns around the masking below: only principals
+    // who may read PII use them from the console.
+    std::set<std::string> views;
+    if (auto listed = ctx_.lake->List("queries/views/"); listed.ok()) {
+      for (const auto& o : *listed) {
+        std::string n = o.key.substr(std::string("queries/views/").size());
+        if (n.size() > 4 && n.substr(n.size() - 4) == ".sql") views.insert(n.substr(0, n.size() - 4));
+      }
+    }
+    if (!ReferencedTables(*bound, views).empty()) {
+      p.cacheable = false;
+      if (!read_pii) {
+        *error = Error(403, "AccessDenied", "views need saleslake:ReadPii in the console");
+        return std::nullopt;
+      }
+    }
+    std::map<std::string, std::string> rewrites;
+    for (const std::string& t : ReferencedTables(*bound, tables)) {
+      if (!Allowed(s, "glue:GetTable", TableArn(s, t), request)) {
+        *error = Error(403, "AccessDenied", "not allowed to read table " + t);
+        return std::nullopt;
+      }
+      auto meta = cat.LoadTable(t);
+      if (!meta.ok()) {
+        *error = Error(500, "InternalError", meta.status().message());
+        return std::nullopt;
+      }
+      p.snapshots[t] = (*meta)->current_snapshot_id;
+      std::set<std::string> pii = PiiColumns(**meta);
+      std::vector<std::string> where;
+      if (filters.is_object()) {
+        for (const auto& f : (*meta)->schema().fields) {
+          if (!filters.contains(f.name)) continue;
+          const json& v = filters[f.name];
+          if (v.is_array() && !v.empty()) {
+            auto list = BindParameters(":v", json{{"v", v}});
+            if (!list.ok()) {
+              *error = Error(400, "InvalidFilter", list.status().message());
+              return std::nullopt;
+            }
+            where.push_back(Quote(f.name) + " IN " + *list);
+          } else if (v.is_object()) {  // {"from": .., "to": ..} inclusive
+            for (const auto& [k, op] : {std::pair<const char*, const char*>{"from", ">="}, {"to", "<="}}) {
+              if (!v.contains(k) || v[k].is_null()) continue;
+              auto lit = SqlLiteral(v[k]);
+              if (!lit.ok()) {
+                *error = Error(400, "InvalidFilter", lit.status().message());
+                return std::nullopt;
+              }
+              std::string col = Quote(f.name);
+              // Compare as the column's type: a date column against a date literal.
+              std::string rhs = f.type.id == TypeId::kDate ? "CAST(" + *lit + " AS DATE)" : *lit;
+              where.push_back(col + " " + op + " " + rhs);
+            }
+          }
+        }
+      }
+      bool mask = !read_pii && !pii.empty();
+      if (where.empty() && !mask) continue;
+      std::string cols;
+      for (const auto& f : (*meta)->schema().fields) {
+        if (!cols.empty()) cols += ", ";
+        if (mask && pii.count(f.name)) cols += "CAST(NULL AS " + TypeText(f.type) + ") AS " + Quote(f.name);
+        else cols += Quote(f.name);
+      }
+      std::string sub = "(SELECT " + cols + " FROM " + Quote(t);
+      for (size_t i = 0; i < where.size(); ++i) sub += (i ? " AND " : " WHERE ") + where[i];
+      rewrites[t] = sub + ")";
+    }
+    p.sql = ReplaceTableReferences(*bound, rewrites);
+    if (p.snapshots.empty()) p.cacheable = false;  // nothing to key a result on (now(), SHOW ...)
+    return p;
+  }
+
+  static std::string Quote(const std::string& ident) {
+    std::string out = "\"";
+    for (char c : ident) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  // The PII columns of a table: those pipeline.yaml's jobs tokenize, those named in the table
+  // property "pii.columns" (comma-separated), and customer_id.
+  std::set<std::string> PiiColumns(const catalog::TableMetadata& meta) const {
+    std::set<std::string> pii;
+    std::set<std::string> tagged = {"customer_id"};
+    for (const std::string& c : sql_->PiiColumns()) tagged.insert(c);
+    auto it = meta.spec.properties.find("pii.columns");
+    if (it != meta.spec.properties.end()) {
+      std::string_view s = it->second;
+      while (!s.empty()) {
+        size_t c = s.find(',');
+        std::string_view part = s.substr(0, c);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+        if (!part.empty()) pii.insert(std::string(part));
+        if (c == std::string_view::npos) break;
+        s.remove_prefix(c + 1);
+      }
+    }
+    for (const auto& f : meta.schema().fields) {
+      if (tagged.count(f.name)) pii.insert(f.name);
+    }
+    return pii;
+  }
+
+  HttpResponse Query(HttpRequest& request, const ConsoleSession& s, RequestNote* note) {
+    if (!Allowed(s, "athena:StartQueryExecution", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:StartQueryExecution");
+    }
+    json in;
+    try {
+      in = json::parse(request.body);
+    } catch (const json::exception&) {
+      return Error(400, "BadRequest", "the body is not JSON");
+    }
+    if (!in.is_object() || !in.contains("sql") || !in["sql"].is_string()) {
+      return Error(400, "BadRequest", "{\"sql\": \"...\"} expected");
+    }
+    const size_t offset = in.value("offset", size_t{0});
+    const size_t limit = std::min<size_t>(in.value("limit", size_t{1000}), 10000);
+    HttpResponse refused;
+    auto prepared = Prepare(in["sql"].get<std::string>(), in.value("params", json::object()),
+                            in.value("filters", json::object()), s, request, sql_->catalog(), &refused);
+    if (!prepared) {
+      note->error_code = "Refused";
+      return refused;
+    }
+    std::string key = prepared->sql;
+    for (const auto& [t, id] : prepared->snapshots) key += "\n-- " + t + "@" + std::to_string(id);
+    std::shared_ptr<const CachedResult> result;
+    bool cached = false;
+    if (prepared->cacheable) result = cache_.Get(key);
+    if (result) {
+      cached = true;
+      ctx_.metrics->Count("console_cache_hits_total", "Console queries answered from the result cache (no table changed).");
+    } else {
+      ctx_.metrics->Count("console_queries_total", "Console queries run by the engine.");
+      double timeout_s = std::clamp(in.value("timeout_seconds", 60.0), 0.1, 600.0);
+      auto run = Run(*prepared, s, timeout_s);
+      if (!run.ok()) {
+        ctx_.metrics->Count("console_query_errors_total", "Console queries that failed.");
+        const Status& st = run.status();
+        note->error_code = "QueryFailed";
+        int status = st.code() == StatusCode::kCancelled ? 408 : st.code() == StatusCode::kResourceExhausted ? 413 : 400;
+        return Error(status, st.code() == StatusCode::kCancelled ? "QueryCancelled" : "QueryFailed",
+                     st.message(), {{"position", ErrorPosition(st.message())}});
+      }
+      result = std::move(*run);
+      if (prepared->cacheable) cache_.Put(key, result);
+    }
+    json page = json::array();
+    for (size_t i = offset; i < result->rows.size() && i < offset + limit; ++i) page.push_back(result->rows[i]);
+    json snaps = json::object();
+    for (const auto& [t, id] : prepared->snapshots) snaps[t] = id;
+    return Json(200, {{"columns", result->columns},
+                      {"rows", std::move(page)},
+                      {"offset", offset},
+                      {"total_rows", result->total_rows},
+                      {"truncated", result->truncated},
+                      {"cached", cached},
+                      {"snapshots", snaps},
+                      {"elapsed_ms", cached ? 0.0 : result->seconds * 1000}});
+  }
+
+  // Runs the statement through the server's one query manager (shared with Athena and Trino),
+  // waits at most `timeout_s` (then cancels it) and keeps up to kMaxResultRows rows.
+  Result<std::shared_ptr<const CachedResult>> Run(const Prepared& p, const ConsoleSession& s, double timeout_s) {
+    QueryRequest req;
+    req.sql = p.sql;
+    req.user = s.principal.arn.empty() ? "anonymous" : s.principal.arn;
+    req.source = "console";
+    if (!p.read_pii) {  // belt and braces: the rewrite already replaced them by NULL
+      for (const std::string& c : sql_->PiiColumns()) req.redact_columns.push_back(c);
+      req.redact_columns.push_back("customer_id");
+    }
+    QueryManager& qm = sql_->queries();
+    SL_ASSIGN_OR_RETURN(std::string id, qm.Submit(std::move(req)));
+    auto info = qm.Wait(id, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    if (!info.ok()) return info.status();
+    if (!IsFinal(info->state)) {
+      (void)qm.Cancel(id);
+      qm.Release(id);
+      return Status::Cancelled("query cancelled: over the time limit of " + std::to_string(static_cast<int>(timeout_s)) + " s");
+    }
+    if (info->state != QueryState::kSucceeded) {
+      qm.Release(id);
+      return Status(info->error_code == StatusCode::kOk ? StatusCode::kInvalidArgument : info->error_code, info->error);
+    }
+    auto out = std::make_shared<CachedResult>();
+    out->columns = json::array();
+    for (const auto& f : info->schema.fields) out->columns.push_back({{"name", f.name}, {"type", TypeText(f.type)}});
+    out->rows = json::array();
+    out->total_rows = info->rows;
+    out->truncated = info->rows > kMaxResultRows;
+    auto page = qm.Fetch(id, 0, kMaxResultRows);
+    qm.Release(id);
+    if (!page.ok()) return page.status();
+    for (const auto& row : page->rows) {
+      json r = json::array();
+      for (size_t c = 0; c < row.size() && c < info->schema.fields.size(); ++c) {
+        r.push_back(CellJson(row[c], info->schema.fields[c].type));
+        out->bytes += row[c] ? row[c]->size() + 8 : 8;
+      }
+      out->rows.push_back(std::move(r));
+    }
+    if (info->started && info->finished) {
+      out->seconds = std::chrono::duration<double>(*info->finished - *info->started).count();
+    }
+    return std::shared_ptr<const CachedResult>(std::move(out));
+  }
+
+  // ---- dashboards
+
+  HttpResponse ListDashboards(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "quicksight:ListDashboards", Arn(s, "quicksight", "dashboard/*"), request)) {
+      return Forbidden("quicksight:ListDashboards");
+    }
+    auto listed = ctx_.lake->List("dashboards/");
+    if (!listed.ok()) return Error(500, "InternalError", listed.status().message());
+    json out = json::array();
+    for (const auto& o : *listed) {
+      std::string n = o.key.substr(std::string("dashboards/").size());
+      if (n.size() <= 5 || n.substr(n.size() - 5) != ".json") continue;
+      std::string id = n.substr(0, n.size() - 5);
+      if (!ValidDashboardId(id)) continue;
+      json item = {{"id", id}};
+      auto text = ctx_.lake->Get(o.key);
+      if (text.ok()) {
+        auto d = ParseDashboard(*text, o.key);
+        if (d.ok()) item["title"] = (*d)["title"];
+        else item["error"] = d.status().message();
+      }
+      out.push_back(item);
+    }
+    return Json(200, {{"dashboards", out}});
+  }
+
+  HttpResponse GetDashboard(const HttpRequest& request, const ConsoleSession& s, const std::string& id) {
+    if (!Allowed(s, "quicksight:DescribeDashboard", Arn(s, "quicksight", "dashboard/" + id), request)) {
+      return Forbidden("quicksight:DescribeDashboard");
+    }
+    std::string key = "dashboards/" + id + ".json";
+    auto text = ctx_.lake->Get(key);
+    if (!text.ok()) {
+      if (text.status().code() == StatusCode::kNotFound) return Error(404, "NotFound", "no dashboard " + id);
+      return Error(500, "InternalError", text.status().message());
+    }
+    auto d = ParseDashboard(*text, key);
+    if (!d.ok()) return Error(422, "InvalidDashboard", d.status().message());
+    json out = *d;
+    out["id"] = id;
+    return Json(200, out);
+  }
+
+  HttpResponse SaveDashboard(const HttpRequest& request, const ConsoleSession& s, const std::string& id) {
+    const std::string arn = Arn(s, "quicksight", "dashboard/" + id);
+    if (!Allowed(s, "quicksight:UpdateDashboard", arn, request)) return Forbidden("quicksight:UpdateDashboard");
+    std::string key = "dashboards/" + id + ".json";
+    auto d = ParseDashboard(request.body, key);
+    if (!d.ok()) return Error(400, "InvalidDashboard", d.status().message());
+    // Stored as sent (the user's formatting survives for diffs), newline-terminated.
+    std::string text = request.body;
+    if (text.empty() || text.back() != '\n') text += '\n';
+    Status st = ctx_.lake->Put(key, text);
+    if (!st.ok()) return Error(500, "InternalError", st.message());
+    ctx_.gate->AuditWrite(s.principal, "quicksight:UpdateDashboard", arn, request);
+    json out = *d;
+    out["id"] = id;
+    return Json(200, out);
+  }
+
+  // ---- catalog
+
+  HttpResponse Tables(const HttpRequest& request, const ConsoleSession& s) {
+    catalog::Catalog* cat = &sql_->catalog();
+    auto names = cat->ListTables();
+    if (!names.ok()) return Error(500, "InternalError", names.status().message());
+    json out = json::array();
+    for (const std::string& t : *names) {
+      // Tables the principal may not read are not listed at all.
+      if (!Allowed(s, "glue:GetTable", TableArn(s, t), request)) continue;
+      auto meta = cat->LoadTable(t);
+      if (!meta.ok()) continue;
+      std::set<std::string> pii = PiiColumns(**meta);
+      json cols = json::array();
+      for (const auto& f : (*meta)->schema().fields) {
+        bool part = std::find((*meta)->spec.partition_keys.begin(), (*meta)->spec.partition_keys.end(), f.name) !=
+                    (*meta)->spec.partition_keys.end();
+        cols.push_back({{"name", f.name}, {"type", TypeText(f.type)}, {"pii", pii.count(f.name) > 0}, {"partition", part}});
+      }
+      const catalog::SnapshotInfo* snap = (*meta)->current_snapshot();
+      out.push_back({{"name", t},
+                     {"format", std::string(catalog::FileFormatName((*meta)->spec.format))},
+                     {"columns", cols},
+                     {"snapshot_id", (*meta)->current_snapshot_id},
+                     {"rows", snap ? snap->total_rows : 0}});
+    }
+    return Json(200, {{"tables", out}});
+  }
+
+  ServiceContext ctx_;
+  LakeSqlService* sql_;
+  SessionStore sessions_;
+  LoginLimiter limiter_;
+  ResultCache cache_;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> MakeConsoleService(const ServiceContext& context, LakeSqlService* lake_sql) {
+  return std::make_unique<ConsoleService>(context, lake_sql);
+}
+
+}  // namespace saleslake::server::internal

@@ -1,0 +1,326 @@
+// Drives the web console in Debian's chromium (headless, through playwright-core) against a
+// real `saleslake serve`, and checks what the page shows against the same SQL run by
+// `saleslake query`. Run by tests/server/console_browser_integration_test.cc:
+//   node console_browser.mjs URL LAKE SALESLAKE ARTIFACT_DIR
+// Environment: CONSOLE_USER / CONSOLE_PASSWORD (may read PII), VIEWER_USER / VIEWER_PASSWORD
+// (denied saleslake:ReadPii), XSS_PRODUCT (a product id holding a script payload).
+// Exit 0 and "console browser ok" when every check passed; otherwise the failed check.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const require = createRequire(path.join(here, '../../../tools/peers/package.json'));
+const { chromium } = require('playwright-core');
+
+const [url, lake, saleslake, artifacts] = process.argv.slice(2);
+const env = process.env;
+mkdirSync(artifacts, { recursive: true });
+
+function fail(msg) {
+  throw new Error(msg);
+}
+function check(cond, msg) {
+  if (!cond) fail(msg);
+}
+function close(a, b) {
+  if (a === null || b === null) return a === b;
+  return Math.abs(Number(a) - Number(b)) <= 1e-6 * Math.max(1, Math.abs(Number(b)));
+}
+
+// The engine's answer, through the CLI (a separate process, not the server).
+function engine(sql) {
+  const out = execFileSync(saleslake, ['--lake', lake, 'query', '--format', 'json', sql], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+// The tile SQL restricted to some regions, written independently of the server's rewriting.
+function withRegions(sql, regions) {
+  const list = regions.map((r) => `'${r.replace(/'/g, "''")}'`).join(', ');
+  return sql.replace(/FROM sales_data/g, `FROM (SELECT * FROM sales_data WHERE region IN (${list})) AS sales_data`);
+}
+
+const browser = await chromium.launch({ executablePath: env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+let step = 'start';
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1600 } });
+  page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('dialog', (d) => { pageErrors.push(`dialog: ${d.message()}`); d.dismiss(); });
+
+  step = 'unauthenticated API is 401';
+  const anon = await page.request.post(`${url}/api/query`, { data: { sql: 'SELECT 1' } });
+  check(anon.status() === 401, `unauthenticated /api/query gave ${anon.status()}`);
+
+  step = 'sign in';
+  await page.goto(`${url}/console/`);
+  await page.fill('#login-user', env.CONSOLE_USER);
+  await page.fill('#login-pass', env.CONSOLE_PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForFunction(() => window.__saleslake.ready === true, null, { timeout: 60000 });
+  const cookies = await context.cookies();
+  const sc = cookies.find((c) => c.name === 'sl_session');
+  check(sc && sc.httpOnly && sc.sameSite === 'Strict' && sc.expires > 0, `session cookie flags: ${JSON.stringify(sc)}`);
+
+  const dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
+  const tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
+
+  // Every KPI (from the DOM), and the chart data (from the echarts instances), against the engine.
+  async function checkAll(regions, label) {
+    const shown = await page.evaluate(() => {
+      const out = { kpi: {}, charts: {}, errors: {} };
+      for (const el of document.querySelectorAll('.tile')) {
+        const id = el.dataset.tileId;
+        const err = el.querySelector('.tile-error').textContent;
+        if (err) out.errors[id] = err;
+        const k = el.querySelector('.kpi-value');
+        if (k) out.kpi[id] = k.dataset.value === '' ? null : Number(k.dataset.value);
+        const inst = window.echarts && window.echarts.getInstanceByDom(el.querySelector('.body'));
+        if (inst) {
+          const o = inst.getOption();
+          out.charts[id] = { x: o.xAxis && o.xAxis[0] ? o.xAxis[0].data : null, series: o.series.map((s) => s.data) };
+        }
+      }
+      return out;
+    });
+    check(Object.keys(shown.errors).length === 0, `${label}: tile errors ${JSON.stringify(shown.errors)}`);
+    const scoped = (sql) => (regions ? withRegions(sql, regions) : sql);
+    for (const id of ['revenue', 'orders', 'basket', 'refund_rate', 'customers']) {
+      const want = Object.values(engine(scoped(tiles[id].sql))[0])[0];
+      check(close(shown.kpi[id], want), `${label}: KPI ${id} shows ${shown.kpi[id]}, engine says ${want}`);
+    }
+    for (const id of ['revenue_by_region', 'top_products', 'daily_revenue']) {
+      const rows = engine(scoped(tiles[id].sql));
+      const c = shown.charts[id];
+      check(c, `${label}: no chart for ${id}`);
+      check(c.x.length === rows.length, `${label}: ${id} has ${c.x.length} points, engine ${rows.length}`);
+      rows.forEach((r, i) => {
+        const vals = Object.values(r);
+        check(String(c.x[i]) === String(vals[0]), `${label}: ${id} point ${i} is ${c.x[i]}, engine ${vals[0]}`);
+        check(close(c.series[0][i], vals[1]), `${label}: ${id} ${vals[0]} shows ${c.series[0][i]}, engine ${vals[1]}`);
+      });
+    }
+    const pie = engine(scoped(tiles.status_mix.sql));
+    const shownPie = Object.fromEntries(shown.charts.status_mix.series[0].map((d) => [d.name, d.value]));
+    for (const r of pie) check(close(shownPie[r.status], r.orders), `${label}: status ${r.status} shows ${shownPie[r.status]}, engine ${r.orders}`);
+    const heat = engine(scoped(tiles.region_month.sql));
+    const shownHeat = shown.charts.region_month.series[0].reduce((s, d) => s + d[2], 0);
+    const wantHeat = heat.reduce((s, r) => s + r.revenue, 0);
+    check(close(shownHeat, wantHeat), `${label}: heat map total ${shownHeat}, engine ${wantHeat}`);
+    return shown;
+  }
+
+  async function waitRefresh(before) {
+    await page.waitForFunction((n) => window.__saleslake.refreshes > n && window.__saleslake.ready, before, { timeout: 60000 });
+    // Let the charts apply their options.
+    await page.waitForTimeout(200);
+  }
+  const refreshes = () => page.evaluate(() => window.__saleslake.refreshes);
+
+  step = 'unfiltered dashboard equals the engine';
+  const all = await checkAll(null, 'unfiltered');
+  await page.screenshot({ path: path.join(artifacts, 'console-dashboard.png'), fullPage: true });
+
+  step = 'cross-filter click on a region bar';
+  const regions = engine('SELECT DISTINCT region FROM sales_data ORDER BY 1').map((r) => r.region);
+  const target = all.charts.revenue_by_region.x[1];
+  let n = await refreshes();
+  const point = await page.evaluate((name) => {
+    const el = document.querySelector('.tile[data-tile-id="revenue_by_region"] .body');
+    const inst = window.echarts.getInstanceByDom(el);
+    const o = inst.getOption();
+    const i = o.xAxis[0].data.indexOf(name);
+    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
+    const box = el.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  }, target);
+  await page.mouse.click(point.x, point.y);
+  await waitRefresh(n);
+  const afterClick = await page.evaluate(() => location.hash);
+  check(decodeURIComponent(afterClick).includes(target), `the URL does not carry the cross-filter: ${afterClick}`);
+  await checkAll([target], `cross-filter ${target}`);
+
+  step = 'region filter from the multi-select';
+  n = await refreshes();
+  await page.click('#f-clear');
+  await waitRefresh(n);
+  const chosen = [regions[0], regions[regions.length - 1]];
+  n = await refreshes();
+  await page.selectOption('#f-region', chosen);
+  await waitRefresh(n);
+  const filtered = await checkAll(chosen, `regions ${chosen}`);
+
+  step = 'drill-down to order rows keeps the filters';
+  const product = filtered.charts.top_products.x[0];
+  const bar = await page.evaluate(() => {
+    const el = document.querySelector('.tile[data-tile-id="top_products"] .body');
+    const inst = window.echarts.getInstanceByDom(el);
+    const o = inst.getOption();
+    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [0, o.series[0].data[0] / 2]);
+    const box = el.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  });
+  await page.mouse.click(bar.x, bar.y);
+  await page.waitForFunction(() => window.__saleslake.drill, null, { timeout: 30000 });
+  const drill = await page.evaluate(() => window.__saleslake.drill);
+  const wantRows = engine(withRegions(
+    `SELECT count(*) AS n FROM sales_data WHERE product_id = '${product.replace(/'/g, "''")}'`, chosen))[0].n;
+  check(drill.rows.length === Math.min(200, wantRows), `drill rows ${drill.rows.length}, engine ${wantRows}`);
+  check(drill.rows.every((r) => r[1] === product && chosen.includes(r[4])), 'drill rows outside the filter');
+
+  step = 'a reload of the shared URL shows the same view';
+  const shared = page.url();
+  await page.goto('about:blank');
+  await page.goto(shared);
+  await page.waitForFunction(() => window.__saleslake.ready === true, null, { timeout: 60000 });
+  await page.waitForTimeout(200);
+  await checkAll(chosen, 'reloaded');
+  const selected = await page.evaluate(() => [...document.getElementById('f-region').selectedOptions].map((o) => o.value));
+  check(JSON.stringify(selected) === JSON.stringify(chosen), `reloaded filter inputs: ${selected}`);
+
+  step = 'a refresh with no new data runs no query';
+  const metric = async (name) => {
+    const text = await (await page.request.get(`${url}/metrics`)).text();
+    const m = text.match(new RegExp(`^saleslake_${name} (\\d+)$`, 'm'));
+    return m ? Number(m[1]) : 0;
+  };
+  const queriesBefore = await metric('console_queries_total');
+  const hitsBefore = await metric('console_cache_hits_total');
+  n = await refreshes();
+  await page.click('#refresh-now');
+  await waitRefresh(n);
+  check(await metric('console_queries_total') === queriesBefore, 'a no-change refresh ran queries');
+  check(await metric('console_cache_hits_total') >= hitsBefore + dashboard.tiles.length, 'the refresh did not hit the cache');
+
+  step = 'new data loaded by a job appears on refresh, in place';
+  if (env.NEW_CSV) {
+    for (const args of [['upload', env.NEW_CSV], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
+      execFileSync(saleslake, ['--lake', lake, ...args], { encoding: 'utf8' });
+    }
+    // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
+    await page.evaluate(() => {
+      window.__blank = [];
+      const obs = new MutationObserver(() => {
+        for (const el of document.querySelectorAll('.tile .body')) {
+          if (el.childElementCount === 0) window.__blank.push(el.parentElement.dataset.tileId);
+        }
+      });
+      obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
+    });
+    const before = await metric('console_queries_total');
+    n = await refreshes();
+    await page.click('#refresh-now');
+    await waitRefresh(n);
+    await checkAll(chosen, 'after new data');
+    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again');
+    const blank = await page.evaluate(() => window.__blank);
+    check(blank.length === 0, `tiles went blank during the refresh: ${blank}`);
+  }
+
+  step = 'CSRF';
+  const csrf = await page.evaluate(async () => {
+    const body = JSON.stringify({ title: 'x', tiles: [] });
+    const none = await fetch('/api/dashboards/csrf-test', { method: 'PUT', body, headers: { 'Content-Type': 'application/json' } });
+    const wrong = await fetch('/api/dashboards/csrf-test', { method: 'PUT', body, headers: { 'X-CSRF-Token': 'f'.repeat(64) } });
+    const logout = await fetch('/api/logout', { method: 'POST' });
+    return [none.status, wrong.status, logout.status];
+  });
+  check(csrf.every((s) => s === 403), `state-changing requests without the CSRF token gave ${csrf}`);
+
+  step = 'stored XSS in data and titles stays inert';
+  const xssDash = {
+    title: '<img src=x onerror="window.__xss=1">',
+    refresh_seconds: 0,
+    tiles: [
+      { id: 'x1', title: '<script>window.__xss=2</script>', type: 'table', sql: "SELECT product_id, '<b onmouseover=window.__xss=3>' AS t FROM sales_data WHERE product_id LIKE '%<%' LIMIT 5" },
+      { id: 'x2', title: '"><svg onload=window.__xss=4>', type: 'bar', sql: "SELECT product_id, sum(amount) AS revenue FROM sales_data WHERE product_id LIKE '%<%' GROUP BY 1" },
+      { id: 'x3', title: 'bad sql', type: 'kpi', sql: 'SELEC nonsense' },
+    ],
+  };
+  const saved = await page.evaluate(async (d) => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch('/api/dashboards/xss', { method: 'PUT', body: JSON.stringify(d), headers: { 'X-CSRF-Token': s.csrf_token } });
+    return r.status;
+  }, xssDash);
+  check(saved === 200, `saving the XSS dashboard gave ${saved}`);
+  await page.goto(`${url}/console/#/d/xss`);
+  await page.waitForFunction(() => window.__saleslake.ready === true, null, { timeout: 60000 });
+  // Hover the bar and the table so tooltips and mouse handlers would fire.
+  await page.hover('.tile[data-tile-id="x2"] .body');
+  await page.waitForTimeout(300);
+  const xss = await page.evaluate(() => ({
+    fired: window.__xss,
+    injected: document.querySelectorAll('#tiles img, #tiles script, #tiles svg[onload], #dash-title img, #tiles b').length,
+    title: document.getElementById('dash-title').textContent,
+    cell: window.__saleslake.tiles.x1 && window.__saleslake.tiles.x1.rows.length,
+    badSqlError: document.querySelector('.tile[data-tile-id="x3"] .tile-error').textContent,
+    others: document.querySelector('.tile[data-tile-id="x1"] .tile-error').textContent,
+  }));
+  check(xss.fired === undefined, `an XSS payload ran: ${xss.fired}`);
+  check(xss.injected === 0, `injected elements: ${xss.injected}`);
+  check(xss.title.includes('<img'), 'the title is not shown as text');
+  check(xss.cell >= 1, `the XSS rows are not in the data (${xss.cell}): XSS_PRODUCT=${env.XSS_PRODUCT}`);
+  check(/line 1/.test(xss.badSqlError) && xss.others === '', `per-tile errors: ${JSON.stringify(xss)}`);
+  await page.screenshot({ path: path.join(artifacts, 'console-xss.png'), fullPage: true });
+
+  step = 'a principal without saleslake:ReadPii never receives customer_id values';
+  const viewer = await browser.newContext();
+  const vp = await viewer.newPage();
+  const login = await vp.request.post(`${url}/api/login`, { data: { user_name: env.VIEWER_USER, password: env.VIEWER_PASSWORD } });
+  check(login.status() === 200, `viewer sign-in gave ${login.status()}`);
+  const vs = await login.json();
+  check(vs.read_pii === false, 'viewer may read PII?');
+  for (const sql of ['SELECT customer_id FROM sales_data LIMIT 20', 'SELECT s.customer_id AS c FROM sales_data s LIMIT 20',
+    'SELECT max(customer_id) AS m FROM sales_data', 'SELECT * FROM sales_data LIMIT 20']) {
+    const r = await vp.request.post(`${url}/api/query`, { data: { sql }, headers: { 'X-CSRF-Token': vs.csrf_token } });
+    const body = await r.text();
+    check(!/tok_[0-9a-f]{8}/.test(body), `viewer received a customer_id through "${sql}": ${body.slice(0, 200)}`);
+  }
+  const adminSee = await page.evaluate(async () => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch('/api/query', { method: 'POST', body: JSON.stringify({ sql: 'SELECT customer_id FROM sales_data LIMIT 1' }), headers: { 'X-CSRF-Token': s.csrf_token } });
+    return (await r.json()).rows[0][0];
+  });
+  check(/^tok_/.test(adminSee), `the PII reader does not see customer_id: ${adminSee}`);
+
+  step = 'the SQL editor runs a query, pages and downloads CSV';
+  await page.goto(`${url}/console/#/sql`);
+  await page.waitForSelector('#sql-view:not([hidden])');
+  const editorSql = 'SELECT region, count(*) AS orders, sum(amount) AS revenue FROM sales_data GROUP BY region ORDER BY region';
+  await page.fill('#sql-text', editorSql);
+  await page.click('#sql-run');
+  await page.waitForFunction(() => window.__saleslake.sql, null, { timeout: 30000 });
+  const grid = await page.evaluate(() => [...document.querySelectorAll('#sql-result tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)));
+  const want = engine(editorSql);
+  check(grid.length === want.length, `editor grid has ${grid.length} rows, engine ${want.length}`);
+  want.forEach((r, i) => check(grid[i][0] === r.region && Number(grid[i][1]) === r.orders && close(Number(grid[i][2]), r.revenue),
+    `editor row ${i}: ${grid[i]} vs ${JSON.stringify(r)}`));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#sql-csv')]);
+  const csvPath = path.join(artifacts, 'query.csv');
+  await download.saveAs(csvPath);
+  const csv = (await import('node:fs')).readFileSync(csvPath, 'utf8').trim().split('\n');
+  check(csv[0] === 'region,orders,revenue' && csv.length === want.length + 1, `CSV: ${csv.slice(0, 2)}`);
+  await page.fill('#sql-text', 'SELECT nope FROM sales_data');
+  await page.click('#sql-run');
+  await page.waitForFunction(() => document.getElementById('sql-error').textContent !== '', null, { timeout: 30000 });
+  check(/line 1/.test(await page.textContent('#sql-error')), 'the editor shows no error position');
+
+  step = 'login brute force is rate-limited';
+  const statuses = [];
+  for (let i = 0; i < 7; i++) {
+    const r = await vp.request.post(`${url}/api/login`, { data: { user_name: env.VIEWER_USER, password: `wrong-${i}` } });
+    statuses.push(r.status());
+  }
+  check(statuses.slice(0, 5).every((s) => s === 401) && statuses.slice(5).every((s) => s === 429), `login statuses ${statuses}`);
+
+  check(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
+  console.log('console browser ok');
+} catch (e) {
+  console.error(`FAILED at "${step}": ${e.message}`);
+  if (page) await page.screenshot({ path: path.join(artifacts, 'console-failure.png'), fullPage: true }).catch(() => {});
+  await browser.close();
+  process.exit(1);
+}
+await browser.close();

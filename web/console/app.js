@@ -1,0 +1,535 @@
+// The saleslake web console: sign-in, dashboards and the SQL editor over /api/.
+// Every value from the server is put in the page as text (textContent, escaped tooltips), never
+// as HTML, so data and titles cannot inject markup. The page's state (dashboard, filters) lives
+// in the URL so a view can be shared and reloaded.
+
+const $ = (id) => document.getElementById(id);
+const echarts = window.echarts || null;
+
+const state = {
+  session: null,
+  dashboard: null,
+  dashboardId: 'sales-performance',
+  filters: {},           // column -> [values] | {from, to}
+  charts: new Map(),     // tile id -> echarts instance
+  timer: null,
+  paused: false,
+  refreshing: false,
+  pending: false,
+};
+// What the page shows, for tests and debugging: tile id -> {columns, rows, error}.
+window.__saleslake = { tiles: {}, refreshes: 0, ready: false };
+
+// ---- helpers
+
+export function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+const money = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', maximumFractionDigits: 2 });
+const count = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+const pct = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 2 });
+
+function fmt(value, format) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value !== 'number') return String(value);
+  if (format === 'currency') return money.format(value);
+  if (format === 'percent') return pct.format(value);
+  return count.format(value);
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(method, path, body, signal) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (method !== 'GET' && state.session) headers['X-CSRF-Token'] = state.session.csrf_token;
+  const res = await fetch(path, {
+    method, headers, credentials: 'same-origin', signal,
+    body: body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body)),
+  });
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  if (res.status === 401 && path !== '/api/login') {
+    state.session = null;
+    showLogin();
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+function text(el, value) { el.textContent = value; return el; }
+function make(tag, cls, content) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  if (content !== undefined) el.textContent = content;
+  return el;
+}
+
+// ---- routing and URL state
+
+function parseHash() {
+  const h = location.hash || '#/d/sales-performance';
+  const [path, query] = h.slice(1).split('?');
+  const params = new URLSearchParams(query || '');
+  return { path, params };
+}
+
+function writeFiltersToUrl() {
+  const f = JSON.stringify(state.filters);
+  const base = `#/d/${state.dashboardId}`;
+  const next = f === '{}' ? base : `${base}?f=${encodeURIComponent(f)}`;
+  if (location.hash !== next) history.replaceState(null, '', next);
+}
+
+function showOnly(id) {
+  for (const v of ['login-view', 'dashboard-view', 'sql-view']) $(v).hidden = v !== id;
+  $('top').hidden = id === 'login-view';
+}
+
+function showLogin() {
+  stopTimer();
+  showOnly('login-view');
+}
+
+async function route() {
+  if (!state.session) {
+    try {
+      state.session = await api('GET', '/api/session');
+    } catch {
+      showLogin();
+      return;
+    }
+  }
+  $('whoami').textContent = `${state.session.user}${state.session.read_pii ? '' : ' (no PII)'}`;
+  const { path, params } = parseHash();
+  if (path === '/sql') {
+    stopTimer();
+    showOnly('sql-view');
+    loadCatalog();
+    return;
+  }
+  const m = path.match(/^\/d\/([a-z0-9][a-z0-9_-]*)$/);
+  state.dashboardId = m ? m[1] : 'sales-performance';
+  try {
+    state.filters = params.get('f') ? JSON.parse(params.get('f')) : {};
+  } catch {
+    state.filters = {};
+  }
+  showOnly('dashboard-view');
+  await openDashboard();
+}
+
+// ---- sign-in
+
+async function login(body) {
+  $('login-error').textContent = '';
+  try {
+    state.session = await api('POST', '/api/login', body);
+    await route();
+  } catch (e) {
+    $('login-error').textContent = e.message;
+  }
+}
+
+// ---- dashboards
+
+async function openDashboard() {
+  window.__saleslake.ready = false;
+  let d;
+  try {
+    d = await api('GET', `/api/dashboards/${state.dashboardId}`);
+  } catch (e) {
+    $('dash-title').textContent = 'Dashboard unavailable';
+    $('tiles').replaceChildren(make('p', 'error', e.message));
+    return;
+  }
+  state.dashboard = d;
+  $('dash-title').textContent = d.title;
+  $('interval').value = String(d.refresh_seconds);
+  buildTiles();
+  await loadFilterOptions();
+  syncFilterInputs();
+  await refresh();
+  startTimer();
+}
+
+function buildTiles() {
+  for (const c of state.charts.values()) c.dispose();
+  state.charts.clear();
+  window.__saleslake.tiles = {};
+  const grid = $('tiles');
+  grid.replaceChildren();
+  for (const t of state.dashboard.tiles) {
+    const el = make('div', `tile ${t.type === 'kpi' ? 'kpi' : t.type === 'table' ? 'table' : 'chart'}`);
+    el.dataset.tileId = t.id;
+    el.style.gridColumn = `span ${Math.min(12, t.w || (t.type === 'kpi' ? 2 : 6))}`;
+    const h = make('h3');
+    h.append(make('span', 'tile-title', t.title), make('span', 'tile-dot dot'));
+    const body = make('div', 'body');
+    const err = make('div', 'tile-error');
+    el.append(h, body, err);
+    grid.append(el);
+  }
+}
+
+function tileEl(id) { return document.querySelector(`.tile[data-tile-id="${CSS.escape(id)}"]`); }
+
+// Runs every tile in parallel; each tile shows its own error and keeps its last good render
+// until new data arrives (no blank frame between two renders).
+async function refresh() {
+  if (!state.dashboard) return;
+  if (state.refreshing) {  // run again when this one ends (filters may have changed meanwhile)
+    state.pending = true;
+    return;
+  }
+  state.refreshing = true;
+  state.pending = false;
+  $('status-dot').className = 'dot busy';
+  const started = new Date();
+  let failures = 0;
+  await Promise.all(state.dashboard.tiles.map(async (t) => {
+    const el = tileEl(t.id);
+    if (!el) return;
+    try {
+      const r = await api('POST', '/api/query', { sql: t.sql, filters: state.filters, limit: 5000 });
+      window.__saleslake.tiles[t.id] = { columns: r.columns, rows: r.rows, cached: r.cached };
+      el.querySelector('.tile-error').textContent = '';
+      el.querySelector('.tile-dot').className = 'tile-dot dot ok';
+      render(t, el, r);
+    } catch (e) {
+      failures++;
+      const pos = e.body && e.body.error && e.body.error.position;
+      const where = pos && pos.line ? ` (line ${pos.line}, column ${pos.column})` : '';
+      window.__saleslake.tiles[t.id] = { error: e.message };
+      el.querySelector('.tile-error').textContent = e.message + where;
+      el.querySelector('.tile-dot').className = 'tile-dot dot bad';
+    }
+  }));
+  state.refreshing = false;
+  window.__saleslake.refreshes++;
+  window.__saleslake.ready = !state.pending;
+  $('status-dot').className = failures ? 'dot bad' : 'dot ok';
+  $('status-dot').title = failures ? `${failures} tile(s) failed` : 'all tiles up to date';
+  $('last-refresh').textContent = `updated ${started.toLocaleTimeString()}`;
+  if (state.pending) refresh();
+}
+
+function numericColumns(r) {
+  return r.columns.map((c, i) => i).filter((i) => i > 0);
+}
+
+function tooltipFormatter(format) {
+  return (params) => {
+    const list = Array.isArray(params) ? params : [params];
+    const head = list.length ? escapeHtml(list[0].name ?? '') : '';
+    const lines = list.map((p) => {
+      const v = Array.isArray(p.value) ? p.value[p.value.length - 1] : p.value;
+      return `${p.marker || ''}${escapeHtml(p.seriesName ?? '')}: ${escapeHtml(fmt(v, format))}`;
+    });
+    return [head, ...lines].join('<br>');
+  };
+}
+
+function chartFor(t, el) {
+  let c = state.charts.get(t.id);
+  if (!c) {
+    const body = el.querySelector('.body');
+    const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+    c = echarts.init(body, dark ? 'dark' : null, { renderer: 'canvas' });
+    state.charts.set(t.id, c);
+    c.on('click', (p) => onChartClick(t, p));
+    new ResizeObserver(() => c.resize()).observe(body);
+  }
+  return c;
+}
+
+function render(t, el, r) {
+  const body = el.querySelector('.body');
+  if (t.type === 'kpi') {
+    const v = r.rows.length ? r.rows[0][0] : null;
+    let k = body.querySelector('.kpi-value');
+    if (!k) { k = make('div', 'kpi-value'); body.replaceChildren(k); }
+    k.textContent = fmt(v, t.format);
+    k.dataset.value = v === null ? '' : String(v);
+    if (v === null && t.id === 'customers' && state.session && !state.session.read_pii) {
+      el.querySelector('.tile-error').textContent = 'needs saleslake:ReadPii';
+    }
+    return;
+  }
+  if (t.type === 'table' || !echarts) {
+    body.replaceChildren(resultTable(r.columns, r.rows));
+    return;
+  }
+  const c = chartFor(t, el);
+  const tooltip = { trigger: t.type === 'pie' || t.type === 'heatmap' ? 'item' : 'axis', formatter: tooltipFormatter(t.format), confine: true };
+  const x = r.rows.map((row) => row[0]);
+  let option;
+  if (t.type === 'line' || t.type === 'bar') {
+    option = {
+      tooltip, legend: { top: 0 }, grid: { left: 60, right: 16, top: 28, bottom: 40 },
+      xAxis: { type: 'category', data: x, axisLabel: { hideOverlap: true } },
+      yAxis: { type: 'value', axisLabel: { formatter: (v) => fmt(v, t.format) } },
+      series: numericColumns(r).map((i) => ({
+        name: r.columns[i].name, type: t.type, data: r.rows.map((row) => row[i]),
+        showSymbol: false, smooth: t.type === 'line' && i > 1,
+      })),
+    };
+    if (t.type === 'line') option.dataZoom = [{ type: 'inside' }];
+  } else if (t.type === 'pie') {
+    option = {
+      tooltip, legend: { top: 0, type: 'scroll' },
+      series: [{ name: r.columns[1] ? r.columns[1].name : '', type: 'pie', radius: ['40%', '70%'], top: 24,
+        data: r.rows.map((row) => ({ name: String(row[0]), value: row[1] })) }],
+    };
+  } else if (t.type === 'heatmap') {
+    const xs = [...new Set(r.rows.map((row) => row[1]))];
+    const ys = [...new Set(r.rows.map((row) => row[0]))];
+    const values = r.rows.map((row) => row[2]).filter((v) => typeof v === 'number');
+    option = {
+      tooltip, grid: { left: 110, right: 16, top: 8, bottom: 60 },
+      xAxis: { type: 'category', data: xs }, yAxis: { type: 'category', data: ys },
+      visualMap: { min: values.length ? Math.min(...values) : 0, max: values.length ? Math.max(...values) : 1,
+        calculable: true, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 80 },
+      series: [{ name: r.columns[2] ? r.columns[2].name : '', type: 'heatmap',
+        data: r.rows.map((row) => [xs.indexOf(row[1]), ys.indexOf(row[0]), row[2]]) }],
+    };
+  }
+  // Merge (not replace): zoom, legend selection and hover survive a refresh.
+  c.setOption(option, { notMerge: false, lazyUpdate: false });
+}
+
+function resultTable(columns, rows) {
+  const table = make('table', 'grid-table');
+  const head = make('tr');
+  for (const c of columns) head.append(make('th', null, c.name));
+  table.append(make('thead'));
+  table.tHead.append(head);
+  const tb = make('tbody');
+  for (const row of rows) {
+    const tr = make('tr');
+    row.forEach((v) => tr.append(make('td', typeof v === 'number' ? 'num' : null, v === null ? 'NULL' : String(v))));
+    tb.append(tr);
+  }
+  table.append(tb);
+  return table;
+}
+
+// Cross-filter: clicking a bar or slice toggles its value in the filter of the tile's drill
+// column; the product tile drills down to the order rows instead, keeping every filter.
+function onChartClick(t, p) {
+  if (!t.drill || p.name === undefined) return;
+  if (t.drill === 'product_id') {
+    drillToOrders(String(p.name));
+    return;
+  }
+  const cur = Array.isArray(state.filters[t.drill]) ? state.filters[t.drill] : [];
+  const v = String(p.name);
+  const next = cur.includes(v) ? cur.filter((x) => x !== v) : [...cur, v];
+  if (next.length) state.filters[t.drill] = next; else delete state.filters[t.drill];
+  filtersChanged();
+}
+
+async function drillToOrders(product) {
+  $('drill').hidden = false;
+  $('drill-title').textContent = `Orders of ${product}`;
+  const sql = 'SELECT purchase_date, product_id, amount, status, region FROM sales_data WHERE product_id = :product ORDER BY purchase_date DESC LIMIT 200';
+  try {
+    const r = await api('POST', '/api/query', { sql, params: { product }, filters: state.filters });
+    window.__saleslake.drill = { columns: r.columns, rows: r.rows };
+    $('drill-body').replaceChildren(resultTable(r.columns, r.rows));
+  } catch (e) {
+    $('drill-body').replaceChildren(make('p', 'error', e.message));
+  }
+}
+
+function filtersChanged() {
+  writeFiltersToUrl();
+  syncFilterInputs();
+  refresh();
+}
+
+async function loadFilterOptions() {
+  for (const [col, id] of [['region', 'f-region'], ['status', 'f-status']]) {
+    try {
+      const r = await api('POST', '/api/query', { sql: `SELECT DISTINCT ${col} FROM sales_data ORDER BY 1`, limit: 1000 });
+      const sel = $(id);
+      sel.replaceChildren(...r.rows.map((row) => {
+        const o = make('option', null, String(row[0]));
+        o.value = String(row[0]);
+        return o;
+      }));
+    } catch { /* the tiles show the error */ }
+  }
+}
+
+function syncFilterInputs() {
+  for (const [col, id] of [['region', 'f-region'], ['status', 'f-status']]) {
+    const chosen = Array.isArray(state.filters[col]) ? state.filters[col] : [];
+    for (const o of $(id).options) o.selected = chosen.includes(o.value);
+  }
+  const d = state.filters.purchase_date || {};
+  $('f-from').value = d.from || '';
+  $('f-to').value = d.to || '';
+  const chips = $('chips');
+  chips.replaceChildren();
+  for (const [col, v] of Object.entries(state.filters)) {
+    const label = Array.isArray(v) ? v.join(', ') : `${v.from || '…'} – ${v.to || '…'}`;
+    const chip = make('span', 'chip', `${col}: ${label} ×`);
+    chip.addEventListener('click', () => { delete state.filters[col]; filtersChanged(); });
+    chips.append(chip);
+  }
+}
+
+function readFilterInputs() {
+  for (const [col, id] of [['region', 'f-region'], ['status', 'f-status']]) {
+    const v = [...$(id).selectedOptions].map((o) => o.value);
+    if (v.length) state.filters[col] = v; else delete state.filters[col];
+  }
+  const from = $('f-from').value, to = $('f-to').value;
+  if (from || to) state.filters.purchase_date = { from: from || null, to: to || null };
+  else delete state.filters.purchase_date;
+  filtersChanged();
+}
+
+function stopTimer() {
+  if (state.timer) clearInterval(state.timer);
+  state.timer = null;
+}
+
+function startTimer() {
+  stopTimer();
+  const s = state.dashboard ? state.dashboard.refresh_seconds : 0;
+  if (!s || state.paused) return;
+  state.timer = setInterval(() => { if (!document.hidden) refresh(); }, s * 1000);
+}
+
+async function saveDashboard() {
+  const d = { ...state.dashboard };
+  delete d.id;
+  d.refresh_seconds = Number($('interval').value);
+  try {
+    state.dashboard = { ...(await api('PUT', `/api/dashboards/${state.dashboardId}`, JSON.stringify(d, null, 2))), id: state.dashboardId };
+    $('last-refresh').textContent = 'saved';
+    startTimer();
+  } catch (e) {
+    $('last-refresh').textContent = e.message;
+  }
+}
+
+// ---- SQL editor
+
+const editor = { offset: 0, limit: 100, total: 0, controller: null, lastSql: '' };
+
+async function loadCatalog() {
+  try {
+    const r = await api('GET', '/api/catalog/tables');
+    const box = $('catalog');
+    box.replaceChildren(make('h3', null, 'Tables'));
+    for (const t of r.tables) {
+      const d = make('details');
+      d.append(make('summary', null, `${t.name} (${t.rows} rows)`));
+      const ul = make('ul');
+      for (const c of t.columns) {
+        const li = make('li', null, `${c.name} ${c.type}`);
+        if (c.pii) li.append(' ', make('span', 'pii', 'PII'));
+        ul.append(li);
+      }
+      d.append(ul);
+      box.append(d);
+    }
+  } catch { /* shown when a query runs */ }
+}
+
+async function runSql(offset) {
+  editor.offset = offset;
+  editor.lastSql = $('sql-text').value;
+  editor.controller = new AbortController();
+  $('sql-run').disabled = true;
+  $('sql-cancel').disabled = false;
+  $('sql-error').textContent = '';
+  $('sql-status').textContent = 'running…';
+  const t0 = performance.now();
+  try {
+    const r = await api('POST', '/api/query', { sql: editor.lastSql, offset, limit: editor.limit }, editor.controller.signal);
+    editor.total = r.total_rows;
+    window.__saleslake.sql = r;
+    $('sql-result').replaceChildren(resultTable(r.columns, r.rows));
+    $('sql-status').textContent = `${r.total_rows} rows${r.cached ? ' (cached)' : ''} in ${Math.round(performance.now() - t0)} ms`;
+    $('sql-page').textContent = r.total_rows ? `${offset + 1}–${offset + r.rows.length} of ${r.total_rows}` : '';
+    $('sql-csv').disabled = false;
+  } catch (e) {
+    const pos = e.body && e.body.error && e.body.error.position;
+    $('sql-error').textContent = e.name === 'AbortError' ? 'cancelled' : e.message + (pos && pos.line ? ` (line ${pos.line}, column ${pos.column})` : '');
+    $('sql-status').textContent = '';
+  } finally {
+    $('sql-run').disabled = false;
+    $('sql-cancel').disabled = true;
+  }
+}
+
+function csvCell(v) {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function downloadCsv() {
+  const r = await api('POST', '/api/query', { sql: editor.lastSql, offset: 0, limit: 10000 });
+  const lines = [r.columns.map((c) => csvCell(c.name)).join(',')];
+  for (const row of r.rows) lines.push(row.map(csvCell).join(','));
+  const blob = new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
+  const a = make('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = 'query.csv';
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+// ---- wiring
+
+function wire() {
+  $('login-password').addEventListener('submit', (e) => {
+    e.preventDefault();
+    login({ user_name: $('login-user').value, password: $('login-pass').value });
+  });
+  $('login-key').addEventListener('submit', (e) => {
+    e.preventDefault();
+    login({ access_key_id: $('login-key-id').value, secret_access_key: $('login-key-secret').value });
+  });
+  $('logout').addEventListener('click', async () => {
+    try { await api('POST', '/api/logout'); } catch { /* signed out anyway */ }
+    state.session = null;
+    showLogin();
+  });
+  $('refresh-now').addEventListener('click', () => refresh());
+  $('pause').addEventListener('click', () => {
+    state.paused = !state.paused;
+    $('pause').textContent = state.paused ? 'Resume' : 'Pause';
+    startTimer();
+  });
+  $('interval').addEventListener('change', () => {
+    if (state.dashboard) state.dashboard.refresh_seconds = Number($('interval').value);
+    startTimer();
+  });
+  $('save-dash').addEventListener('click', saveDashboard);
+  for (const id of ['f-region', 'f-status', 'f-from', 'f-to']) $(id).addEventListener('change', readFilterInputs);
+  $('f-clear').addEventListener('click', () => { state.filters = {}; filtersChanged(); });
+  $('drill-close').addEventListener('click', () => { $('drill').hidden = true; });
+  $('sql-run').addEventListener('click', () => runSql(0));
+  $('sql-cancel').addEventListener('click', () => editor.controller && editor.controller.abort());
+  $('sql-next').addEventListener('click', () => { if (editor.offset + editor.limit < editor.total) runSql(editor.offset + editor.limit); });
+  $('sql-prev').addEventListener('click', () => runSql(Math.max(0, editor.offset - editor.limit)));
+  $('sql-csv').addEventListener('click', downloadCsv);
+  $('sql-text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql(0); });
+  window.addEventListener('hashchange', route);
+}
+
+wire();
+route();
