@@ -16,7 +16,7 @@ namespace saleslake::cli {
 namespace {
 
 struct Opened {
-  std::unique_ptr<io::LocalStore> store;
+  std::unique_ptr<io::ObjectStore> store;
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<events::Topics> topics;
   std::unique_ptr<events::Engine> engine;

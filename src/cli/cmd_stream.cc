@@ -28,7 +28,8 @@ struct StreamOpts {
 };
 
 Result<std::unique_ptr<stream::StreamStore>> OpenStreams(const Context& ctx) {
-  auto lake = ctx.OpenLake(/*create=*/false);
+  // Streams are files beside the lake (like `serve`, they need a local lake).
+  auto lake = ctx.OpenLocalLake();
   if (!lake.ok()) return lake.status();
   stream::StoreOptions o;
   o.root = (*lake)->root() + "/streams";
