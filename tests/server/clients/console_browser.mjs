@@ -196,8 +196,18 @@ try {
 
   step = 'new data loaded by a job appears on refresh, in place';
   if (env.NEW_CSV) {
+    // The server's own rules may already be crawling and running the job for this upload (one
+    // run of a job at a time): a start-job that finds it running waits for it, bounded.
     for (const args of [['upload', env.NEW_CSV], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
-      execFileSync(saleslake, ['--lake', lake, ...args], { encoding: 'utf8' });
+      for (let attempt = 0; ; attempt++) {
+        try {
+          execFileSync(saleslake, ['--lake', lake, ...args], { encoding: 'utf8', stdio: 'pipe' });
+          break;
+        } catch (e) {
+          if (attempt >= 120 || !String(e.stderr).includes('already running')) throw e;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+        }
+      }
     }
     // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
     await page.evaluate(() => {
