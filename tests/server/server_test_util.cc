@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <regex>
+#include <thread>
 
 #include "auth/auth.h"
 #include "io/local_store.h"
@@ -225,6 +226,16 @@ std::string PresignedPath(const std::string& path, int port, const Key& key,
   auto sig = auth::sigv4::PresignSignature(view, in);
   EXPECT_TRUE(sig.ok()) << sig.status().ToString();
   return path + "?" + query + "&X-Amz-Signature=" + (sig.ok() ? *sig : "");
+}
+
+CommandResult StartJobBesideServer(const std::string& lake, const std::string& job) {
+  CommandResult r;
+  for (int attempt = 0; attempt < 240; ++attempt) {  // at most ~60 s
+    r = RunSaleslakeIn(lake, {"start-job", "--job-name", job});
+    if (r.exit_code == 0 || r.err.find("already running") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return r;
 }
 
 Key CreateUserWithKey(const std::string& lake, const std::string& name, const std::string& policy) {

@@ -65,6 +65,10 @@ std::string SignedRequest(const std::string& method, const std::string& path_and
 std::string PresignedPath(const std::string& path, int port, const Key& key,
                           std::chrono::system_clock::time_point signed_at, int expires_seconds);
 
+// `saleslake start-job` beside a running server, whose own event rules may be running the same
+// job for an upload (one run of a job at a time): retries, bounded, while the job is held.
+CommandResult StartJobBesideServer(const std::string& lake, const std::string& job);
+
 // Creates the IAM store in `lake` (after `saleslake init`) with user `name`, an access key and,
 // unless policy is empty, an inline policy.
 Key CreateUserWithKey(const std::string& lake, const std::string& name, const std::string& policy);
