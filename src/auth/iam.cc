@@ -459,8 +459,18 @@ struct Iam::Rep {
     std::string text = ToJson(doc);
     SL_ASSIGN_OR_RETURN(auto snap, Build(std::move(doc)));
     SL_RETURN_IF_ERROR(store.PutIfAbsent(key, text));
-    Protect(key);
     uint64_t gen = snap->doc.generation;
+    // A writer that stalled while others published and pruned could re-create a generation that
+    // was pruned, on a stale base (readers would never see it: a lost update). Pruning deletes
+    // oldest first, so if our base is gone, ours was such a write: withdraw it and retry.
+    if (gen > 1) {
+      auto base = store.Exists(StateKey(gen - 1));
+      if (base.ok() && !*base) {
+        (void)store.Delete(key);
+        return Status::AlreadyExists("IAM store moved on while this change was written");
+      }
+    }
+    Protect(key);
     {
       std::lock_guard lock(mu);
       snapshot = std::move(snap);
@@ -468,10 +478,13 @@ struct Iam::Rep {
     }
     if (gen > kKeepGenerations) {
       if (auto list = store.List(kStatePrefix); list.ok()) {
+        std::vector<uint64_t> old;
         for (const auto& info : *list) {
           auto g = GenerationOf(info.key);
-          if (g && *g + kKeepGenerations <= gen) (void)store.Delete(info.key);
+          if (g && *g + kKeepGenerations <= gen) old.push_back(*g);
         }
+        std::sort(old.begin(), old.end());  // oldest first: Publish's base check relies on it
+        for (uint64_t g : old) (void)store.Delete(StateKey(g));
       }
     }
     return Status::OK();
@@ -482,7 +495,11 @@ struct Iam::Rep {
   Status Mutate(Fn&& change) {
     std::lock_guard wlock(write_mu);
     for (int attempt = 0; attempt < 32; ++attempt) {
-      SL_RETURN_IF_ERROR(Reload());
+      // A generation listed a moment ago may be gone (pruned, or withdrawn by Publish): re-list.
+      if (Status r = Reload(); !r.ok()) {
+        if (r.code() == StatusCode::kNotFound && attempt + 1 < 32) continue;
+        return r;
+      }
       Doc doc = Current()->doc;
       SL_RETURN_IF_ERROR(change(doc));
       doc.generation += 1;
