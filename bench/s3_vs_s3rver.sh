@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # saleslake serve vs s3rver (npm), same machine, same client (bench/s3_bench.mjs, AWS SDK v3 with
 # its default checksums), one run each: 4 KB PUT/GET with 64 concurrent clients, and one large
-# object up (multipart, 8 MB parts) and down. Figures go to bench/README.md.
+# object up (multipart, 8 MB parts) and down; then the same again from bench/s3_load.mjs, which
+# presigns with the SDK's signer and sends with curl, so that the client is not the bottleneck.
+# Figures go to bench/README.md.
 # Usage: bench/s3_vs_s3rver.sh [BUILD_DIR]   (SMALL_OPS, CONCURRENCY, LARGE_MB as in s3_bench.mjs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +33,7 @@ for _ in $(seq 100); do grep -q serving "$work/serve.err" && break; sleep 0.1; d
 port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.err")
 echo "saleslake: $(head -1 "$work/serve.err")"
 node "$here/s3_bench.mjs" "http://127.0.0.1:$port" "$bucket" saleslake
+node "$here/s3_load.mjs" "http://127.0.0.1:$port" "$bucket" saleslake
 
 mkdir -p "$work/s3rver"
 node "$here/../tools/peers/node_modules/s3rver/bin/s3rver.js" -d "$work/s3rver" -a 127.0.0.1 -p 0 \
@@ -40,3 +43,4 @@ for _ in $(seq 100); do grep -q "listening" "$work/s3rver.out" && break; sleep 0
 sport=$(grep -o '127.0.0.1:[0-9]*' "$work/s3rver.out" | head -1 | cut -d: -f2)
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 node "$here/s3_bench.mjs" "http://127.0.0.1:$sport" "$bucket" s3rver
+node "$here/s3_load.mjs" "http://127.0.0.1:$sport" "$bucket" s3rver

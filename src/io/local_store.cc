@@ -186,6 +186,52 @@ Status LocalStore::Append(std::string_view key, std::string_view data) {
   return ok ? Status::OK() : Status::FromErrno(err, "append " + std::string(key));
 }
 
+Status LocalStore::WriteAt(std::string_view key, uint64_t offset, std::string_view data) {
+  SL_RETURN_IF_ERROR(ValidateObjectKey(key));
+  std::string path = PathOf(key);
+  std::string dir = path.substr(0, path.rfind('/'));
+  SL_RETURN_IF_ERROR(internal::MakeDirs(dir));
+  bool created = true;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  }
+  if (fd < 0) return Status::FromErrno(errno, "open " + std::string(key));
+  bool ok = true;
+  while (ok && !data.empty()) {
+    ssize_t w = pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    ok = w > 0;
+    if (ok) {
+      data.remove_prefix(static_cast<size_t>(w));
+      offset += static_cast<uint64_t>(w);
+    }
+  }
+  ok = ok && fdatasync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok) return Status::FromErrno(err, "write " + std::string(key));
+  return created ? internal::SyncDir(dir) : Status::OK();
+}
+
+Status LocalStore::Promote(std::string_view from, std::string_view to, uint64_t size) {
+  SL_RETURN_IF_ERROR(ValidateObjectKey(from));
+  SL_RETURN_IF_ERROR(ValidateObjectKey(to));
+  std::string src = PathOf(from), dst = PathOf(to);
+  int fd = open(src.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open " + std::string(from));
+  bool ok = ftruncate(fd, static_cast<off_t>(size)) == 0 && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok) return Status::FromErrno(err, "sync " + std::string(from));
+  std::string dst_dir = dst.substr(0, dst.rfind('/'));
+  SL_RETURN_IF_ERROR(internal::MakeDirs(dst_dir));
+  if (rename(src.c_str(), dst.c_str()) != 0) return Status::FromErrno(errno, "rename to " + std::string(to));
+  SL_RETURN_IF_ERROR(internal::SyncDir(dst_dir));
+  return internal::SyncDir(src.substr(0, src.rfind('/')));
+}
+
 Status LocalStore::Delete(std::string_view key) {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
   if (unlink(PathOf(key).c_str()) != 0) {

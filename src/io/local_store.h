@@ -40,6 +40,14 @@ class LocalStore final : public ObjectStore {
   Status MakeDir(std::string_view key);
   Status RemoveTemporaries(std::string_view prefix, int64_t min_age_s) override;
 
+  // Staging in place, for writers that assemble a file from pieces arriving in any order (the
+  // server's multipart uploads): WriteAt writes `data` at `offset` of `key` (created when missing,
+  // never atomic, durable when it returns); Promote cuts `from` to `size` bytes, syncs it and
+  // renames it over `to` (folders created and synced): the staged file is published atomically,
+  // without the copy an OpenWrite of its content would cost.
+  Status WriteAt(std::string_view key, uint64_t offset, std::string_view data);
+  Status Promote(std::string_view from, std::string_view to, uint64_t size);
+
   // Absolute path of a key (for engines and messages). REQUIRES: a valid key.
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
   const std::string& root() const { return root_; }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
 
@@ -27,6 +28,16 @@ constexpr std::string_view kUploadsPrefix = "_system/s3/uploads/";
 constexpr std::string_view kPolicyKey = "_system/s3/bucket-policy.json";
 constexpr const char* kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 constexpr uint64_t kMinPartSize = 5ull << 20;
+// In an upload's folder: the stripe file, its width, and per part "part-NNNNN" (a part in a
+// file of its own) and its record "part-NNNNN.md5": "<etag>" for a part in its own file,
+// "<etag> <size>" for a part in the stripe at (n - 1) x width.
+constexpr char kStripe[] = "stripe";
+constexpr char kStripeWidth[] = "stripe.width";
+std::string PartName(int n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "part-%05d", n);
+  return buf;
+}
 constexpr const char* kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
 
 bool Hidden(std::string_view key) { return key.substr(0, kSystem.size()) == kSystem; }
@@ -131,8 +142,35 @@ std::string S3Service::UploadDir(const std::string& upload_id) const {
   return std::string(kUploadsPrefix) + upload_id + "/";
 }
 
-std::mutex& S3Service::UploadMutex(const std::string& upload_id) {
+std::shared_mutex& S3Service::UploadMutex(const std::string& upload_id) {
   return upload_mu_[std::hash<std::string>()(upload_id) % upload_mu_.size()];
+}
+
+std::optional<uint64_t> S3Service::ClaimStripe(const std::string& id, int n, uint64_t size) {
+  // The stripe width is the size of the first part of at least the minimum part size; a smaller
+  // first arrival can only be the last part (or the only one) and fits any width.
+  std::string dir = UploadDir(id);
+  auto width_of = [&]() -> uint64_t {
+    auto text = lake_->Get(dir + kStripeWidth);
+    return text.ok() ? std::strtoull(text->c_str(), nullptr, 10) : 0;
+  };
+  uint64_t width = width_of();
+  if (width == 0 && size >= kMinPartSize) {
+    (void)lake_->PutIfAbsent(dir + kStripeWidth, std::to_string(size));  // the first one wins
+    width = width_of();
+  }
+  if (width == 0 || size == 0 || size > width) return std::nullopt;
+  std::lock_guard<std::mutex> lock(stripe_mu_);
+  // A region is written once: a part number sent again (or twice at once) gets a file of its
+  // own, so a record never names bytes that a later, unfinished write is changing.
+  if (lake_->Exists(dir + PartName(n) + ".md5").ValueOr(true)) return std::nullopt;
+  if (!stripe_claims_.emplace(id, n).second) return std::nullopt;
+  return static_cast<uint64_t>(n - 1) * width;
+}
+
+void S3Service::ReleaseStripe(const std::string& id, int n) {
+  std::lock_guard<std::mutex> lock(stripe_mu_);
+  stripe_claims_.erase({id, n});
 }
 
 std::optional<ApiError> S3Service::CheckWritable(const std::string& key) const {
@@ -689,11 +727,6 @@ std::variant<nlohmann::json, ApiError> LoadUpload(io::LocalStore* lake, const st
   if (j.is_discarded() || !j.is_object() || j.value("key", "") != key) return NoSuchUpload();
   return j;
 }
-std::string PartName(int n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "part-%05d", n);
-  return buf;
-}
 }  // namespace
 
 Outcome S3Service::UploadPart(const S3Request& s3, HttpRequest& request, const Principal& principal,
@@ -739,11 +772,19 @@ Outcome S3Service::UploadPart(const S3Request& s3, HttpRequest& request, const P
   }
   std::string etag = HexEncode(Md5(data));
   {
-    std::lock_guard<std::mutex> lock(UploadMutex(id));
+    std::shared_lock<std::shared_mutex> lock(UploadMutex(id));
     // Re-check under the lock: a concurrent Complete/Abort may have removed the upload.
     if (!lake_->Exists(dir + "upload.json").ValueOr(false)) return NoSuchUpload();
-    Status s = lake_->Put(dir + PartName(part), data);
-    if (s.ok()) s = lake_->Put(dir + PartName(part) + ".md5", etag);
+    // The record goes last: it names only bytes that are already durable.
+    Status s;
+    if (std::optional<uint64_t> at = ClaimStripe(id, part, data.size())) {
+      s = lake_->WriteAt(dir + kStripe, *at, data);
+      if (s.ok()) s = lake_->Put(dir + PartName(part) + ".md5", etag + " " + std::to_string(data.size()));
+      ReleaseStripe(id, part);
+    } else {
+      s = lake_->Put(dir + PartName(part), data);
+      if (s.ok()) s = lake_->Put(dir + PartName(part) + ".md5", etag);
+    }
     if (!s.ok()) return Internal(s);
   }
   if (copy) {
@@ -767,59 +808,119 @@ Outcome S3Service::CompleteMultipart(const S3Request& s3, HttpRequest& request) 
                      "published schema: " + parts.status().message());
   }
   std::string dir = UploadDir(id);
-  std::lock_guard<std::mutex> lock(UploadMutex(id));
+  std::unique_lock<std::shared_mutex> lock(UploadMutex(id));
   auto up = LoadUpload(lake_, dir, s3.key);
   if (auto* e = std::get_if<ApiError>(&up)) return *e;
   const nlohmann::json& upload = std::get<nlohmann::json>(up);
   if (auto err = CheckWritable(s3.key)) return *err;
 
   // Validate every part before writing anything.
-  std::vector<std::shared_ptr<io::RandomAccessFile>> files;
+  struct Piece {
+    std::shared_ptr<io::RandomAccessFile> file;
+    uint64_t offset, size;
+  };
+  std::vector<Piece> pieces;
+  std::shared_ptr<io::RandomAccessFile> stripe;
+  uint64_t width = 0;
+  if (auto w = lake_->Get(dir + kStripeWidth); w.ok()) width = std::strtoull(w->c_str(), nullptr, 10);
+  // In place when every part lies in the stripe where the object needs it: parts 1..N, all but
+  // the last exactly one stripe wide.
+  bool in_place = true;
   std::string md5s;
   int prev = 0;
+  auto invalid_part = [] {
+    return MakeError(400, "InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.");
+  };
   for (size_t i = 0; i < parts->size(); ++i) {
     auto [n, etag] = (*parts)[i];
     if (n <= prev) {
       return MakeError(400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number.");
     }
     prev = n;
-    auto stored = lake_->Get(dir + PartName(n) + ".md5");
-    auto file = lake_->OpenRead(dir + PartName(n));
-    if (!stored.ok() || !file.ok() || *stored != etag) {
-      return MakeError(400, "InvalidPart", "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.");
+    auto record = lake_->Get(dir + PartName(n) + ".md5");
+    if (!record.ok()) return invalid_part();
+    size_t space = record->find(' ');
+    if (record->substr(0, space) != etag) return invalid_part();
+    Piece piece{nullptr, 0, 0};
+    if (space == std::string::npos) {
+      auto file = lake_->OpenRead(dir + PartName(n));
+      if (!file.ok()) return invalid_part();
+      piece = {std::move(*file), 0, 0};
+      piece.size = piece.file->size();
+      in_place = false;
+    } else {
+      if (!stripe) {
+        auto file = lake_->OpenRead(dir + kStripe);
+        if (!file.ok() || width == 0) return invalid_part();
+        stripe = std::move(*file);
+      }
+      piece = {stripe, static_cast<uint64_t>(n - 1) * width, std::strtoull(record->c_str() + space + 1, nullptr, 10)};
+      if (piece.offset + piece.size > stripe->size()) return invalid_part();
+      in_place = in_place && n == static_cast<int>(i) + 1 && (i + 1 == parts->size() || piece.size == width);
     }
-    if (i + 1 < parts->size() && (*file)->size() < kMinPartSize) {
+    if (i + 1 < parts->size() && piece.size < kMinPartSize) {
       return MakeError(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.");
     }
     auto raw = std::string(etag.size() / 2, '\0');
     for (size_t k = 0; k + 1 < etag.size(); k += 2) raw[k / 2] = static_cast<char>(std::stoi(etag.substr(k, 2), nullptr, 16));
     md5s += raw;
-    files.emplace_back(std::move(*file));
+    pieces.push_back(std::move(piece));
   }
-  // Assemble into the object's own atomic write: nothing is visible until Commit.
-  auto out = lake_->OpenWrite(s3.key);
-  if (!out.ok()) return Internal(out.status());
+  // A completed upload under raw_data/ is recorded by its content hash, as `saleslake upload` does.
+  const bool raw = s3.key.rfind("raw_data/", 0) == 0;
   Digest sha(Digest::kSha256);
-  std::string buf;
-  for (const auto& f : files) {
-    if (const uint8_t* data = f->mapped_data()) {
-      std::string_view all(reinterpret_cast<const char*>(data), f->size());
-      sha.Update(all);
-      if (Status s = (*out)->Append(all); !s.ok()) return Internal(s);
-      f->DoneWith(0, f->size());
-      continue;
+  auto hash_piece = [&](const Piece& p) -> Status {
+    if (const uint8_t* data = p.file->mapped_data()) {
+      sha.Update(std::string_view(reinterpret_cast<const char*>(data) + p.offset, p.size));
+      return Status::OK();
     }
-    buf.resize(4 << 20);
-    for (uint64_t off = 0; off < f->size();) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), f->size() - off));
-      Status s = f->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n));
-      if (s.ok()) s = (*out)->Append(std::string_view(buf.data(), n));
-      if (!s.ok()) return Internal(s);
+    std::string buf(static_cast<size_t>(std::min<uint64_t>(p.size, 4 << 20)), '\0');
+    for (uint64_t off = 0; off < p.size;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), p.size - off));
+      SL_RETURN_IF_ERROR(p.file->ReadAt(p.offset + off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n)));
       sha.Update(std::string_view(buf.data(), n));
       off += n;
     }
+    return Status::OK();
+  };
+  if (in_place && !pieces.empty()) {
+    // The stripe already holds the object: cut it to length and rename it into place.
+    if (raw) {
+      for (const Piece& p : pieces) {
+        if (Status s = hash_piece(p); !s.ok()) return Internal(s);
+      }
+    }
+    uint64_t total = pieces.back().offset + pieces.back().size;
+    pieces.clear();
+    stripe.reset();
+    if (Status s = lake_->Promote(dir + kStripe, s3.key, total); !s.ok()) return Internal(s);
+  } else {
+    // Assemble into the object's own atomic write: nothing is visible until Commit.
+    auto out = lake_->OpenWrite(s3.key);
+    if (!out.ok()) return Internal(out.status());
+    std::string buf;
+    for (const Piece& p : pieces) {
+      if (raw) {
+        if (Status s = hash_piece(p); !s.ok()) return Internal(s);
+      }
+      if (const uint8_t* data = p.file->mapped_data()) {
+        if (Status s = (*out)->Append(std::string_view(reinterpret_cast<const char*>(data) + p.offset, p.size)); !s.ok()) {
+          return Internal(s);
+        }
+        p.file->DoneWith(p.offset, p.size);
+        continue;
+      }
+      buf.resize(4 << 20);
+      for (uint64_t off = 0; off < p.size;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), p.size - off));
+        Status s = p.file->ReadAt(p.offset + off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n));
+        if (s.ok()) s = (*out)->Append(std::string_view(buf.data(), n));
+        if (!s.ok()) return Internal(s);
+        off += n;
+      }
+    }
+    if (Status s = (*out)->Commit(); !s.ok()) return Internal(s);
   }
-  if (Status s = (*out)->Commit(); !s.ok()) return Internal(s);
   Meta meta;
   meta.etag = HexEncode(Md5(md5s)) + "-" + std::to_string(parts->size());
   meta.content_type = upload.value("content_type", "");
@@ -833,7 +934,9 @@ Outcome S3Service::CompleteMultipart(const S3Request& s3, HttpRequest& request) 
   meta.size = info->size;
   meta.mtime_ns = info->mtime_ns;
   if (Status s = WriteMeta(s3.key, meta); !s.ok()) return Internal(s);
-  if (Status s = RecordRawObject(s3.key, HexEncode(sha.Finish())); !s.ok()) return Internal(s);
+  if (raw) {
+    if (Status s = RecordRawObject(s3.key, HexEncode(sha.Finish())); !s.ok()) return Internal(s);
+  }
   // The parts go last: a crash before this leaves an upload that can still be aborted.
   auto leftovers = lake_->List(dir);
   if (leftovers.ok()) {
@@ -853,7 +956,7 @@ Outcome S3Service::AbortMultipart(const S3Request& s3) {
   const std::string& id = s3.query.at("uploadId");
   if (!ValidUploadId(id)) return NoSuchUpload();
   std::string dir = UploadDir(id);
-  std::lock_guard<std::mutex> lock(UploadMutex(id));
+  std::unique_lock<std::shared_mutex> lock(UploadMutex(id));
   auto up = LoadUpload(lake_, dir, s3.key);
   if (auto* e = std::get_if<ApiError>(&up)) return *e;
   // upload.json first: from then on the upload is gone for every other request.
@@ -894,18 +997,28 @@ Outcome S3Service::ListParts(const S3Request& s3) {
   int count = 0, last = 0;
   bool truncated = false;
   for (const auto& o : *listed) {
-    if (o.key.size() != dir.size() + 10) continue;  // "part-NNNNN" (not its .md5)
-    int n = std::stoi(o.key.substr(dir.size() + 5));
+    // Records only ("part-NNNNN.md5"): a part without one is still being written.
+    if (o.key.size() != dir.size() + 14 || o.key.compare(dir.size() + 10, 4, ".md5") != 0) continue;
+    int n = std::stoi(o.key.substr(dir.size() + 5, 5));
     if (n <= marker) continue;
     if (count >= max_parts) {
       truncated = true;
       break;
     }
-    auto etag = lake_->Get(o.key + ".md5");
-    if (!etag.ok()) continue;
+    auto record = lake_->Get(o.key);
+    if (!record.ok()) continue;
+    size_t space = record->find(' ');
+    uint64_t size = 0;
+    if (space != std::string::npos) {
+      size = std::strtoull(record->c_str() + space + 1, nullptr, 10);
+    } else if (auto info = lake_->Stat(o.key.substr(0, o.key.size() - 4)); info.ok()) {
+      size = info->size;
+    } else {
+      continue;
+    }
     parts += "<Part><PartNumber>" + std::to_string(n) + "</PartNumber><LastModified>" +
-             IsoDate(o.mtime_ns) + "</LastModified><ETag>&quot;" + *etag + "&quot;</ETag><Size>" +
-             std::to_string(o.size) + "</Size></Part>";
+             IsoDate(o.mtime_ns) + "</LastModified><ETag>&quot;" + record->substr(0, space) +
+             "&quot;</ETag><Size>" + std::to_string(size) + "</Size></Part>";
     last = n;
     ++count;
   }
@@ -942,14 +1055,44 @@ Outcome S3Service::ListUploads(const S3Request& s3) {
     }
   }
   std::sort(uploads.begin(), uploads.end());
-  std::string x = std::string("<ListMultipartUploadsResult xmlns=\"") + kXmlns + "\"><Bucket>" +
-                  XmlEscape(bucket_) + "</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>" +
-                  "<Prefix>" + XmlEscape(prefix) + "</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>";
-  for (const auto& [key, id] : uploads) {
-    x += "<Upload><Key>" + XmlEscape(key) + "</Key><UploadId>" + id + "</UploadId>" + OwnerXml() +
-         "<StorageClass>STANDARD</StorageClass><Initiated>" + IsoDate(initiated[id]) +
-         "</Initiated></Upload>";
+  // Paging as S3 does it: after (key-marker, upload-id-marker), or after every upload of
+  // key-marker when no upload-id-marker is given.
+  std::string key_marker = q("key-marker"), id_marker = q("upload-id-marker");
+  int max_uploads = 1000;
+  if (auto it = s3.query.find("max-uploads"); it != s3.query.end()) {
+    const std::string& v = it->second;
+    if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), ::isdigit)) {
+      return MakeError(400, "InvalidArgument", "max-uploads must be an integer between 0 and 2147483647");
+    }
+    max_uploads = std::min(1000, std::stoi(v));
   }
+  std::string body, next_key, next_id;
+  bool truncated = false;
+  int count = 0;
+  for (const auto& [key, id] : uploads) {
+    if (!key_marker.empty() && (key < key_marker || (key == key_marker && (id_marker.empty() || id <= id_marker)))) {
+      continue;
+    }
+    if (count == max_uploads) {
+      truncated = true;
+      break;
+    }
+    body += "<Upload><Key>" + XmlEscape(key) + "</Key><UploadId>" + id + "</UploadId>" + OwnerXml() +
+            "<StorageClass>STANDARD</StorageClass><Initiated>" + IsoDate(initiated[id]) +
+            "</Initiated></Upload>";
+    next_key = key;
+    next_id = id;
+    ++count;
+  }
+  std::string x = std::string("<ListMultipartUploadsResult xmlns=\"") + kXmlns + "\"><Bucket>" +
+                  XmlEscape(bucket_) + "</Bucket><KeyMarker>" + XmlEscape(key_marker) +
+                  "</KeyMarker><UploadIdMarker>" + XmlEscape(id_marker) + "</UploadIdMarker>";
+  if (truncated) {
+    x += "<NextKeyMarker>" + XmlEscape(next_key) + "</NextKeyMarker><NextUploadIdMarker>" + next_id +
+         "</NextUploadIdMarker>";
+  }
+  x += "<Prefix>" + XmlEscape(prefix) + "</Prefix><MaxUploads>" + std::to_string(max_uploads) +
+       "</MaxUploads><IsTruncated>" + (truncated ? "true" : "false") + "</IsTruncated>" + body;
   return Xml(x + "</ListMultipartUploadsResult>");
 }
 

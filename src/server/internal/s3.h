@@ -4,7 +4,8 @@
 // MD5 or multipart ETag) lives in a sidecar under _system/s3/meta/, valid while the object's size
 // and mtime match it; objects written by the CLI have none, so their MD5 is computed on demand
 // and cached. Multipart parts are staged under _system/s3/uploads/<id>/ and assembled into the
-// object with one atomic commit. _system/ is invisible through S3 (it holds secrets and IAM);
+// object with one atomic commit; parts of the same size (what clients send) are written in place
+// into one stripe file there, which Complete renames into the object without a copy. _system/ is invisible through S3 (it holds secrets and IAM);
 // catalog/ and processed_data/ are read-only (data enters tables through crawls and jobs).
 // Thread safety: Handle runs on many worker threads at once.
 #pragma once
@@ -13,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -117,13 +120,20 @@ class S3Service {
                                                  const Principal& principal, Gate& gate);
   std::optional<ApiError> CheckWritable(const std::string& key) const;
   std::string UploadDir(const std::string& upload_id) const;
-  std::mutex& UploadMutex(const std::string& upload_id);
+  // Parts hold it shared while they write; Complete and Abort hold it alone.
+  std::shared_mutex& UploadMutex(const std::string& upload_id);
+  // Claims the stripe region of part `n` (`size` bytes) of upload `id`; returns its offset, or
+  // nothing when the part must go to a file of its own (see UploadPart).
+  std::optional<uint64_t> ClaimStripe(const std::string& id, int n, uint64_t size);
+  void ReleaseStripe(const std::string& id, int n);
 
   io::LocalStore* lake_;
   std::string bucket_;
   std::mutex cache_mu_;
   std::map<std::string, Meta> etag_cache_;  // GUARDED_BY(cache_mu_): key -> computed metadata
-  std::array<std::mutex, 64> upload_mu_;    // striped by upload id: Complete vs Abort vs Part
+  std::array<std::shared_mutex, 64> upload_mu_;  // striped by upload id: Complete vs Abort vs Part
+  std::mutex stripe_mu_;
+  std::set<std::pair<std::string, int>> stripe_claims_;  // GUARDED_BY(stripe_mu_): parts being written
 };
 
 }  // namespace saleslake::server::internal

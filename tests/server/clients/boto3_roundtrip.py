@@ -71,6 +71,49 @@ check(c["ETag"] == '"%s"' % want, "multipart ETag %s vs %s" % (c["ETag"], want))
 got = s3.get_object(Bucket=bucket, Key="raw_data/boto/big.bin")
 check(got["Body"].read() == p1 + p2 and got["ETag"] == '"%s"' % want, "multipart content")
 check(got["ContentType"] == "application/x-test", "multipart content type")
+# the server writes parts of one size in place (a stripe) and assembles other shapes by copying:
+# each shape must give the bytes of its parts in order, with S3's ETag
+def multipart(key, parts, order=None):
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etags = {}
+    for n in order or range(1, len(parts) + 1):
+        etags[n] = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=n, Body=parts[n - 1])["ETag"]
+    listed = s3.list_parts(Bucket=bucket, Key=key, UploadId=up)["Parts"]
+    check([(p["PartNumber"], p["Size"]) for p in listed] == [(n, len(parts[n - 1])) for n in range(1, len(parts) + 1)],
+          "%s: list parts %r" % (key, [(p["PartNumber"], p["Size"]) for p in listed]))
+    c = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": etags[n]} for n in range(1, len(parts) + 1)]})
+    want = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-%d" % len(parts)
+    check(c["ETag"] == '"%s"' % want, "%s: ETag %s vs %s" % (key, c["ETag"], want))
+    got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    check(got == b"".join(parts), "%s: content (%d bytes, want %d)" % (key, len(got), sum(map(len, parts))))
+
+M = 5 << 20
+multipart("raw_data/boto/mp/in-order.bin", [b"1" * M, b"2" * M, b"3" * 10])
+multipart("raw_data/boto/mp/last-first.bin", [b"1" * M, b"2" * M, b"3" * 10], order=[3, 1, 2])
+multipart("raw_data/boto/mp/uneven.bin", [b"1" * (M + 7), b"2" * M, b"3" * 10], order=[2, 1, 3])
+multipart("raw_data/boto/mp/single.bin", [b"only" * 9])
+# a part sent twice: the second one counts
+up = s3.create_multipart_upload(Bucket=bucket, Key="raw_data/boto/mp/resent.bin")["UploadId"]
+s3.upload_part(Bucket=bucket, Key="raw_data/boto/mp/resent.bin", UploadId=up, PartNumber=1, Body=b"a" * M)
+e1 = s3.upload_part(Bucket=bucket, Key="raw_data/boto/mp/resent.bin", UploadId=up, PartNumber=1, Body=b"A" * M)["ETag"]
+e2 = s3.upload_part(Bucket=bucket, Key="raw_data/boto/mp/resent.bin", UploadId=up, PartNumber=2, Body=b"z")["ETag"]
+s3.complete_multipart_upload(Bucket=bucket, Key="raw_data/boto/mp/resent.bin", UploadId=up, MultipartUpload={
+    "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+check(s3.get_object(Bucket=bucket, Key="raw_data/boto/mp/resent.bin")["Body"].read() == b"A" * M + b"z",
+      "a resent part replaces the first one")
+
+# ListMultipartUploads pages with key and upload-id markers
+open_ids = sorted((("raw_data/boto/pending/%d" % (i % 3)),
+                   s3.create_multipart_upload(Bucket=bucket, Key="raw_data/boto/pending/%d" % (i % 3))["UploadId"])
+                  for i in range(5))
+pages = list(s3.get_paginator("list_multipart_uploads").paginate(
+    Bucket=bucket, Prefix="raw_data/boto/pending/", PaginationConfig={"PageSize": 2}))
+seen = [(u["Key"], u["UploadId"]) for p in pages for u in p.get("Uploads", [])]
+check(len(pages) == 3 and seen == open_ids, "paged uploads: %d pages %r vs %r" % (len(pages), seen, open_ids))
+for key, uid in open_ids:
+    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=uid)
+
 # aborted upload leaves nothing
 mp2 = s3.create_multipart_upload(Bucket=bucket, Key="raw_data/boto/aborted.bin")
 s3.upload_part(Bucket=bucket, Key="raw_data/boto/aborted.bin", UploadId=mp2["UploadId"], PartNumber=1, Body=b"z")
