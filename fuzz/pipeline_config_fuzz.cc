@@ -1,0 +1,33 @@
+// Fuzzes the configuration parsers a user's files and the lake's state reach: every section of
+// pipeline.yaml (crawlers, jobs, stream deliveries, events: rules, schedules, topics, alarms),
+// dashboard JSON, schedule expressions, the AWS shared config/credentials INI and the S3 XML
+// replies the S3 lake client reads. Each must return a value or an error, never crash or hang.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "catalog/crawler.h"
+#include "etl/job_spec.h"
+#include "events/rules.h"
+#include "io/internal/aws_config.h"
+#include "io/internal/s3_xml.h"
+#include "server/dashboard.h"
+#include "stream/delivery.h"
+
+using namespace saleslake;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  (void)catalog::ParseCrawlerConfigs(text, "pipeline.yaml");
+  (void)etl::ParseJobs("pipeline.yaml", text);
+  (void)stream::ParseDeliveries(text);
+  (void)events::ParseEventsConfig("pipeline.yaml", text);
+  (void)events::Schedule::Parse(text.substr(0, text.find('\n')));
+  (void)server::ParseDashboard(text, "fuzz.json");
+  (void)io::internal::ParseAwsIni(text);
+  for (std::string_view item : io::internal::XmlElements(text, "Contents")) {
+    (void)io::internal::XmlUnescape(io::internal::XmlText(item, "Key"));
+  }
+  return 0;
+}
