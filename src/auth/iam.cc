@@ -27,6 +27,7 @@ constexpr std::string_view kIamPrefix = "_system/iam/";
 constexpr std::string_view kStatePrefix = "_system/iam/state-";
 constexpr std::string_view kLakeSecretKey = "_system/secret.key";
 constexpr int kKeepGenerations = 5;
+constexpr size_t kRecentWrites = 64;
 constexpr size_t kMaxKeysPerUser = 2;
 constexpr size_t kUserPolicyChars = 2048;   // AWS: aggregate inline policy size per user
 constexpr size_t kGroupPolicyChars = 5120;  // ... per group
@@ -80,6 +81,9 @@ struct Doc {
   std::map<std::string, Group> groups;
   std::map<std::string, Role> roles;
   std::map<std::string, Key> keys;  // by access key id
+  // Ids of the last kRecentWrites changes, newest last: a writer finds its own change in a later
+  // generation this way (see Publish).
+  std::vector<std::string> recent_writes;
 };
 
 // What readers share: the document plus parsed policies and opened secrets.
@@ -137,6 +141,7 @@ std::string ToJson(const Doc& d) {
     j["roles"].push_back({{"name", r.name}, {"id", r.id}, {"path", r.path}, {"created", r.created},
                           {"trust", r.trust}, {"max_session", r.max_session}, {"policies", r.policies}});
   }
+  j["recent_writes"] = d.recent_writes;
   j["access_keys"] = nlohmann::json::array();
   for (const auto& [id, k] : d.keys) {
     j["access_keys"].push_back({{"id", k.id}, {"user", k.user}, {"secret", k.sealed_secret},
@@ -151,6 +156,7 @@ Result<Doc> FromJson(std::string_view text, std::string_view where) {
     Doc d;
     d.generation = j.at("generation").get<uint64_t>();
     d.account_id = j.at("account_id").get<std::string>();
+    if (j.contains("recent_writes")) d.recent_writes = j.at("recent_writes").get<std::vector<std::string>>();
     for (const auto& ju : j.at("users")) {
       User u;
       u.name = ju.at("name").get<std::string>();
@@ -462,10 +468,13 @@ struct Iam::Rep {
     uint64_t gen = snap->doc.generation;
     // A writer that stalled while others published and pruned could re-create a generation that
     // was pruned, on a stale base (readers would never see it: a lost update). Pruning deletes
-    // oldest first, so if our base is gone, ours was such a write: withdraw it and retry.
+    // oldest first, so our base being gone means one of two things: others built on our write
+    // and pruned past it (it landed: the newest generation lists its id), or ours re-created a
+    // pruned generation (withdraw it and retry).
     if (gen > 1) {
       auto base = store.Exists(StateKey(gen - 1));
-      if (base.ok() && !*base) {
+      const auto& writes = snap->doc.recent_writes;
+      if (base.ok() && !*base && (writes.empty() || !Landed(writes.back()))) {
         (void)store.Delete(key);
         return Status::AlreadyExists("IAM store moved on while this change was written");
       }
@@ -490,6 +499,17 @@ struct Iam::Rep {
     return Status::OK();
   }
 
+  // Whether the newest generation includes the change with this id.
+  bool Landed(const std::string& write_id) {
+    auto gen = LatestGeneration();
+    if (!gen.ok() || *gen == 0) return false;
+    auto text = store.Get(StateKey(*gen));
+    if (!text.ok()) return false;
+    auto doc = FromJson(*text, StateKey(*gen));
+    return doc.ok() && std::find(doc->recent_writes.begin(), doc->recent_writes.end(), write_id) !=
+                           doc->recent_writes.end();
+  }
+
   // Applies `change` to the newest state and publishes it, retrying when another process wins.
   template <typename Fn>
   Status Mutate(Fn&& change) {
@@ -503,6 +523,9 @@ struct Iam::Rep {
       Doc doc = Current()->doc;
       SL_RETURN_IF_ERROR(change(doc));
       doc.generation += 1;
+      SL_ASSIGN_OR_RETURN(std::string write_id, internal::RandomString(16, "0123456789abcdef"));
+      doc.recent_writes.push_back(std::move(write_id));
+      if (doc.recent_writes.size() > kRecentWrites) doc.recent_writes.erase(doc.recent_writes.begin());
       Status s = Publish(std::move(doc));
       if (s.code() != StatusCode::kAlreadyExists) return s;
     }
