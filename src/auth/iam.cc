@@ -292,8 +292,8 @@ Principal SessionPrincipal(const Doc& d, const Role& r, std::string_view session
 // secret is derived from the whole token — so nothing is stored per session and a token cannot
 // be paired with another key.
 std::string MakeSessionToken(const internal::Digest& key, const nlohmann::json& payload) {
-  std::string head = std::string(kTokenPrefix) + "." + internal::ToHex(payload.dump());
-  return head + "." + internal::Hex(internal::HmacSha256(key, "sts-token:" + head));
+  std::string head = std::string(kTokenPrefix) + "." + HexEncode(payload.dump());
+  return head + "." + HexEncode(internal::HmacSha256(key, "sts-token:" + head));
 }
 
 std::string SessionSecret(const internal::Digest& key, std::string_view token) {
@@ -310,10 +310,10 @@ Result<nlohmann::json> OpenSessionToken(const internal::Digest& key, std::string
     return invalid;
   }
   std::string_view head = token.substr(0, last);
-  std::string want = internal::Hex(internal::HmacSha256(key, "sts-token:" + std::string(head)));
+  std::string want = HexEncode(internal::HmacSha256(key, "sts-token:" + std::string(head)));
   if (!sigv4::ConstantTimeEquals(want, token.substr(last + 1))) return invalid;
   std::string text;
-  if (!internal::FromHex(head.substr(kTokenPrefix.size() + 1), &text)) return invalid;
+  if (!HexDecode(head.substr(kTokenPrefix.size() + 1), &text)) return invalid;
   auto payload = nlohmann::json::parse(text, nullptr, false);
   if (payload.is_discarded() || !payload.is_object()) return invalid;
   return payload;
@@ -328,9 +328,7 @@ std::string SessionTokenOf(const HttpRequestView& request) {
     std::string_view item = q.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     constexpr std::string_view kName = "X-Amz-Security-Token=";
     if (item.rfind(kName, 0) == 0) {
-      std::string out;
-      if (internal::PercentDecode(item.substr(kName.size()), &out)) return out;
-      return "";
+      return PercentDecode(item.substr(kName.size())).value_or("");
     }
     if (amp == std::string_view::npos) break;
     start = amp + 1;
