@@ -149,19 +149,18 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     }
     report.files_written = written.size();
 
-    const Counters& c = run.counters;
-    report.rows_loaded = c.loaded;
-    report.rows_quarantined = c.quarantined;
-    report.quarantined_by_reason = c.by_reason;
-    report.flagged = c.flagged;
-    report.fixed_values = c.fixed;
+    report.rows_loaded = run.counters.loaded;
+    report.rows_quarantined = run.counters.quarantined;
+    report.quarantined_by_reason = run.counters.by_reason;
+    report.flagged = run.counters.flagged;
+    report.fixed_values = run.counters.fixed;
     for (size_t i = 0; i < job.counts.size(); ++i)
-      report.counts.emplace_back(job.counts[i].name, i < c.counts.size() ? c.counts[i] : 0);
-    report.pii_detections = c.pii;
-    report.tokenized_values = c.tokenized;
-    if (c.date_min <= c.date_max) {
-      report.date_min = FormatDate(c.date_min);
-      report.date_max = FormatDate(c.date_max);
+      report.counts.emplace_back(job.counts[i].name, i < run.counters.counts.size() ? run.counters.counts[i] : 0);
+    report.pii_detections = run.counters.pii;
+    report.tokenized_values = run.counters.tokenized;
+    if (run.counters.date_min <= run.counters.date_max) {
+      report.date_min = FormatDate(run.counters.date_min);
+      report.date_max = FormatDate(run.counters.date_max);
     }
     row_hashes.swap(run.row_hashes);
   }
