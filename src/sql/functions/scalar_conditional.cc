@@ -71,6 +71,20 @@ Status SingleRowKernel(Args a, size_t n, ColumnVector& out) {
   return Status::OK();
 }
 
+// greatest(...) and least(...): every argument coerces to one common type.
+template <bool greatest>
+R ResolveGreatestLeast(std::string_view name, const Types& t) {
+  if (t.empty()) return Bad(name, t, "at least one argument");
+  DataType c = t[0];
+  for (const DataType& x : t) {
+    auto s = CommonSuperType(c, x);
+    if (!s) return Bad(name, t, "arguments of one comparable type");
+    c = *s;
+  }
+  if (c.id == TypeId::kNull) c = DataType::Int32();
+  return Fn(name, Types(t.size(), c), c, &GreatestLeast<greatest>);
+}
+
 }  // namespace
 
 void internal::AddConditionalFunctions(ScalarRegistry& reg) {
@@ -79,28 +93,8 @@ void internal::AddConditionalFunctions(ScalarRegistry& reg) {
          if (t.size() != 1 || t[0].id != TypeId::kInt64) return Bad("$single_row", t, "(BIGINT)");
          return Fn("$single_row", {DataType::Int64()}, DataType::Boolean(), &SingleRowKernel);
        }},
-      {"greatest", [](const Types& t) -> R {
-         if (t.empty()) return Bad("greatest", t, "at least one argument");
-         DataType c = t[0];
-         for (const DataType& x : t) {
-           auto s = CommonSuperType(c, x);
-           if (!s) return Bad("greatest", t, "arguments of one comparable type");
-           c = *s;
-         }
-         if (c.id == TypeId::kNull) c = DataType::Int32();
-         return Fn("greatest", Types(t.size(), c), c, &GreatestLeast<true>);
-       }},
-      {"least", [](const Types& t) -> R {
-         if (t.empty()) return Bad("least", t, "at least one argument");
-         DataType c = t[0];
-         for (const DataType& x : t) {
-           auto s = CommonSuperType(c, x);
-           if (!s) return Bad("least", t, "arguments of one comparable type");
-           c = *s;
-         }
-         if (c.id == TypeId::kNull) c = DataType::Int32();
-         return Fn("least", Types(t.size(), c), c, &GreatestLeast<false>);
-       }},
+      {"greatest", [](const Types& t) { return ResolveGreatestLeast<true>("greatest", t); }},
+      {"least", [](const Types& t) { return ResolveGreatestLeast<false>("least", t); }},
       {"nullif", [](const Types& t) -> R {
          if (t.size() != 2) return Bad("nullif", t, "two arguments");
          auto c = CommonSuperType(t[0], t[1]);

@@ -145,6 +145,24 @@ Status RandomKernel(Args, size_t n, ColumnVector& out) {
   return Status::OK();
 }
 
+// floor(x) and ceil(x): integers are their own result; a decimal keeps its integer digits.
+template <bool ceil>
+R ResolveFloorCeil(std::string_view name, const Types& t) {
+  if (t.size() != 1 || !AnyNumeric(t[0])) return Bad(name, t, "a numeric argument");
+  DataType a = t[0].id == TypeId::kNull ? DataType::Double() : t[0];
+  if (a.id == TypeId::kInt32) return Fn(name, {a}, a, &Identity<int32_t>);
+  if (a.id == TypeId::kInt64) return Fn(name, {a}, a, &Identity<int64_t>);
+  if (a.id == TypeId::kDecimal) {
+    DataType r = DataType::Decimal(static_cast<uint8_t>(std::max(1, a.precision - a.scale + (a.scale > 0))), 0);
+    return Fn(name, {a}, r, &FloorCeilDecimal<ceil>);
+  }
+  if constexpr (ceil) {
+    return Fn(name, {DataType::Double()}, DataType::Double(), &DoubleUnary<std::ceil>);
+  } else {
+    return Fn(name, {DataType::Double()}, DataType::Double(), &DoubleUnary<std::floor>);
+  }
+}
+
 }  // namespace
 
 void internal::AddMathFunctions(ScalarRegistry& reg) {
@@ -182,24 +200,8 @@ void internal::AddMathFunctions(ScalarRegistry& reg) {
          }
          return Fn("round", {a, DataType::Int32()}, a, &RoundDouble2);
        }},
-      {"floor", [](const Types& t) -> R {
-         if (t.size() != 1 || !AnyNumeric(t[0])) return Bad("floor", t, "a numeric argument");
-         DataType a = t[0].id == TypeId::kNull ? DataType::Double() : t[0];
-         if (a.id == TypeId::kInt32) return Fn("floor", {a}, a, &Identity<int32_t>);
-         if (a.id == TypeId::kInt64) return Fn("floor", {a}, a, &Identity<int64_t>);
-         if (a.id == TypeId::kDecimal)
-           return Fn("floor", {a}, DataType::Decimal(static_cast<uint8_t>(std::max(1, a.precision - a.scale + (a.scale > 0))), 0), &FloorCeilDecimal<false>);
-         return Fn("floor", {DataType::Double()}, DataType::Double(), &DoubleUnary<std::floor>);
-       }},
-      {"ceil", [](const Types& t) -> R {
-         if (t.size() != 1 || !AnyNumeric(t[0])) return Bad("ceil", t, "a numeric argument");
-         DataType a = t[0].id == TypeId::kNull ? DataType::Double() : t[0];
-         if (a.id == TypeId::kInt32) return Fn("ceil", {a}, a, &Identity<int32_t>);
-         if (a.id == TypeId::kInt64) return Fn("ceil", {a}, a, &Identity<int64_t>);
-         if (a.id == TypeId::kDecimal)
-           return Fn("ceil", {a}, DataType::Decimal(static_cast<uint8_t>(std::max(1, a.precision - a.scale + (a.scale > 0))), 0), &FloorCeilDecimal<true>);
-         return Fn("ceil", {DataType::Double()}, DataType::Double(), &DoubleUnary<std::ceil>);
-       }},
+      {"floor", [](const Types& t) { return ResolveFloorCeil<false>("floor", t); }},
+      {"ceil", [](const Types& t) { return ResolveFloorCeil<true>("ceil", t); }},
       {"sqrt", [](const Types& t) { return StringFn("sqrt", t, 1, 1, {DataType::Double()}, DataType::Double(), &DoubleUnary<std::sqrt>); }},
       {"cbrt", [](const Types& t) { return StringFn("cbrt", t, 1, 1, {DataType::Double()}, DataType::Double(), &DoubleUnary<std::cbrt>); }},
       {"ln", [](const Types& t) { return StringFn("ln", t, 1, 1, {DataType::Double()}, DataType::Double(), &DoubleUnary<std::log>); }},
