@@ -166,7 +166,7 @@ Status ChunkedBodyDecoder::State::ParseSizeLine() {
     constexpr std::string_view kSig = "chunk-signature=";
     if (ext.substr(0, kSig.size()) == kSig) chunk_signature = std::string(ext.substr(kSig.size()));
   }
-  if (signed_chunks() && !internal::IsLowerHex(chunk_signature, 64)) {
+  if (signed_chunks() && !IsLowerHex(chunk_signature, 64)) {
     return Fail(ErrorCode::kInvalidChunkSizeError, "chunk without a valid chunk-signature");
   }
   chunk_left = size;
@@ -218,7 +218,7 @@ Status ChunkedBodyDecoder::State::FinishTrailer() {
     }
   }
   if (mode == PayloadMode::kStreamingSignedTrailer) {
-    if (!internal::IsLowerHex(trailer_signature, 64)) {
+    if (!IsLowerHex(trailer_signature, 64)) {
       return Fail(ErrorCode::kSignatureDoesNotMatch, "missing or malformed x-amz-trailer-signature");
     }
     std::string canonical;
@@ -378,7 +378,7 @@ Status ChunkedBodyDecoder::Finish() {
       unsigned char d[32];
       unsigned int n = 0;
       EVP_DigestFinal_ex(s.sha, d, &n);
-      std::string actual = internal::Hex(std::span<const uint8_t>(d, n));
+      std::string actual = HexEncode(std::span<const uint8_t>(d, n));
       if (actual != s.expected_sha256) {
         return s.Fail(ErrorCode::kXAmzContentSHA256Mismatch,
                       "the provided x-amz-content-sha256 header does not match what was computed "

@@ -272,6 +272,40 @@ RoleInfo ToInfo(const Doc& d, const Role& r) {
   return RoleInfo{r.name, r.id, RoleArn(d, r), r.path, FromSecs(r.created), r.trust, r.max_session};
 }
 
+// User, group and role names are unique case-insensitively in AWS; `kind` is "user", "group"
+// or "role".
+template <typename Map>
+Status CheckNameFree(const Map& entities, std::string_view name, std::string_view kind) {
+  for (const auto& [n, e] : entities) {
+    if (strcasecmp(n.c_str(), std::string(name).c_str()) == 0) {
+      return MakeError(ErrorCode::kEntityAlreadyExists,
+                       std::string(kind) + " with name " + std::string(name) + " already exists");
+    }
+  }
+  return Status::OK();
+}
+
+// A new user, group or role: its name, path, unique id (`id_prefix` + 17 random characters,
+// as AWS: AIDA, AGPA, AROA) and creation time.
+template <typename Entity>
+Status InitEntity(Entity& e, std::string_view name, std::string_view path,
+                  std::string_view id_prefix, TimePoint now) {
+  e.name = std::string(name);
+  e.path = std::string(path);
+  SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
+  e.id = std::string(id_prefix) + suffix;
+  e.created = Secs(now);
+  return Status::OK();
+}
+
+// Every entity of one map, as the public info type.
+template <typename Info, typename Map>
+std::vector<Info> InfosOf(const Doc& d, const Map& entities) {
+  std::vector<Info> out;
+  for (const auto& [n, e] : entities) out.push_back(ToInfo(d, e));
+  return out;
+}
+
 // The role an ARN of this account names ("arn:aws:iam::<acct>:role/<path><name>").
 const Role* RoleOfArn(const Doc& d, std::string_view arn) {
   std::string prefix = "arn:aws:iam::" + d.account_id + ":role/";
@@ -298,8 +332,8 @@ Principal SessionPrincipal(const Doc& d, const Role& r, std::string_view session
 // secret is derived from the whole token — so nothing is stored per session and a token cannot
 // be paired with another key.
 std::string MakeSessionToken(const internal::Digest& key, const nlohmann::json& payload) {
-  std::string head = std::string(kTokenPrefix) + "." + internal::ToHex(payload.dump());
-  return head + "." + internal::Hex(internal::HmacSha256(key, "sts-token:" + head));
+  std::string head = std::string(kTokenPrefix) + "." + HexEncode(payload.dump());
+  return head + "." + HexEncode(internal::HmacSha256(key, "sts-token:" + head));
 }
 
 std::string SessionSecret(const internal::Digest& key, std::string_view token) {
@@ -316,10 +350,10 @@ Result<nlohmann::json> OpenSessionToken(const internal::Digest& key, std::string
     return invalid;
   }
   std::string_view head = token.substr(0, last);
-  std::string want = internal::Hex(internal::HmacSha256(key, "sts-token:" + std::string(head)));
+  std::string want = HexEncode(internal::HmacSha256(key, "sts-token:" + std::string(head)));
   if (!sigv4::ConstantTimeEquals(want, token.substr(last + 1))) return invalid;
   std::string text;
-  if (!internal::FromHex(head.substr(kTokenPrefix.size() + 1), &text)) return invalid;
+  if (!HexDecode(head.substr(kTokenPrefix.size() + 1), &text)) return invalid;
   auto payload = nlohmann::json::parse(text, nullptr, false);
   if (payload.is_discarded() || !payload.is_object()) return invalid;
   return payload;
@@ -334,9 +368,7 @@ std::string SessionTokenOf(const HttpRequestView& request) {
     std::string_view item = q.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     constexpr std::string_view kName = "X-Amz-Security-Token=";
     if (item.rfind(kName, 0) == 0) {
-      std::string out;
-      if (internal::PercentDecode(item.substr(kName.size()), &out)) return out;
-      return "";
+      return PercentDecode(item.substr(kName.size())).value_or("");
     }
     if (amp == std::string_view::npos) break;
     start = amp + 1;
@@ -778,19 +810,11 @@ Result<RoleInfo> Iam::CreateRole(std::string_view role_name, std::string_view as
   if (!trust.ok()) return trust.status();
   RoleInfo info;
   SL_RETURN_IF_ERROR(rep_->Mutate([&](Doc& d) -> Status {
-    for (const auto& [n, r] : d.roles) {
-      if (strcasecmp(n.c_str(), std::string(role_name).c_str()) == 0) {
-        return MakeError(ErrorCode::kEntityAlreadyExists, "role with name " + std::string(role_name) + " already exists");
-      }
-    }
+    SL_RETURN_IF_ERROR(CheckNameFree(d.roles, role_name, "role"));
     Role r;
-    r.name = std::string(role_name);
-    r.path = std::string(path);
+    SL_RETURN_IF_ERROR(InitEntity(r, role_name, path, "AROA", rep_->Now()));
     r.trust = std::string(assume_role_policy);
     r.max_session = max_session_duration;
-    SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
-    r.id = "AROA" + suffix;
-    r.created = Secs(rep_->Now());
     info = ToInfo(d, r);
     d.roles[r.name] = std::move(r);
     return Status::OK();
@@ -809,9 +833,7 @@ Result<RoleInfo> Iam::GetRole(std::string_view role_name) {
 Result<std::vector<RoleInfo>> Iam::ListRoles() {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  std::vector<RoleInfo> out;
-  for (const auto& [n, r] : snap->doc.roles) out.push_back(ToInfo(snap->doc, r));
-  return out;
+  return InfosOf<RoleInfo>(snap->doc, snap->doc.roles);
 }
 
 Status Iam::DeleteRole(std::string_view role_name) {
@@ -834,19 +856,9 @@ Result<UserInfo> Iam::CreateUser(std::string_view user_name, std::string_view pa
   SL_RETURN_IF_ERROR(ValidatePath(path));
   UserInfo info;
   Status s = rep_->Mutate([&](Doc& d) -> Status {
-    // User names are unique case-insensitively in AWS.
-    for (const auto& [n, u] : d.users) {
-      if (strcasecmp(n.c_str(), std::string(user_name).c_str()) == 0) {
-        return MakeError(ErrorCode::kEntityAlreadyExists,
-                         "user with name " + std::string(user_name) + " already exists");
-      }
-    }
+    SL_RETURN_IF_ERROR(CheckNameFree(d.users, user_name, "user"));
     User u;
-    u.name = std::string(user_name);
-    u.path = std::string(path);
-    SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
-    u.id = "AIDA" + suffix;
-    u.created = Secs(rep_->Now());
+    SL_RETURN_IF_ERROR(InitEntity(u, user_name, path, "AIDA", rep_->Now()));
     info = ToInfo(d, u);
     d.users[u.name] = std::move(u);
     return Status::OK();
@@ -865,9 +877,7 @@ Result<UserInfo> Iam::GetUser(std::string_view user_name) {
 Result<std::vector<UserInfo>> Iam::ListUsers() {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  std::vector<UserInfo> out;
-  for (const auto& [n, u] : snap->doc.users) out.push_back(ToInfo(snap->doc, u));
-  return out;
+  return InfosOf<UserInfo>(snap->doc, snap->doc.users);
 }
 
 Status Iam::DeleteUser(std::string_view user_name) {
@@ -900,18 +910,9 @@ Result<GroupInfo> Iam::CreateGroup(std::string_view group_name, std::string_view
   SL_RETURN_IF_ERROR(ValidatePath(path));
   GroupInfo info;
   SL_RETURN_IF_ERROR(rep_->Mutate([&](Doc& d) -> Status {
-    for (const auto& [n, g] : d.groups) {
-      if (strcasecmp(n.c_str(), std::string(group_name).c_str()) == 0) {
-        return MakeError(ErrorCode::kEntityAlreadyExists,
-                         "group with name " + std::string(group_name) + " already exists");
-      }
-    }
+    SL_RETURN_IF_ERROR(CheckNameFree(d.groups, group_name, "group"));
     Group g;
-    g.name = std::string(group_name);
-    g.path = std::string(path);
-    SL_ASSIGN_OR_RETURN(std::string suffix, internal::RandomString(17, kUpperDigits));
-    g.id = "AGPA" + suffix;
-    g.created = Secs(rep_->Now());
+    SL_RETURN_IF_ERROR(InitEntity(g, group_name, path, "AGPA", rep_->Now()));
     info = ToInfo(d, g);
     d.groups[g.name] = std::move(g);
     return Status::OK();
@@ -922,9 +923,7 @@ Result<GroupInfo> Iam::CreateGroup(std::string_view group_name, std::string_view
 Result<std::vector<GroupInfo>> Iam::ListGroups() {
   SL_RETURN_IF_ERROR(rep_->Reload());
   auto snap = rep_->Current();
-  std::vector<GroupInfo> out;
-  for (const auto& [n, g] : snap->doc.groups) out.push_back(ToInfo(snap->doc, g));
-  return out;
+  return InfosOf<GroupInfo>(snap->doc, snap->doc.groups);
 }
 
 Result<std::vector<GroupInfo>> Iam::ListGroupsForUser(std::string_view user_name) {

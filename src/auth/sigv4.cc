@@ -10,7 +10,6 @@
 
 namespace saleslake::auth {
 
-using internal::Hex;
 using internal::HmacSha256;
 using internal::Sha256;
 
@@ -51,42 +50,6 @@ Status ValidateSignedHeaders(const std::vector<std::string>& names, ErrorCode co
 }  // namespace
 
 namespace internal {
-
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c != '%') {
-      out->push_back(c);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    std::string byte;
-    if (!FromHex(in.substr(i + 1, 2), &byte)) return false;
-    out->push_back(byte[0]);
-    i += 2;
-  }
-  return true;
-}
-
-std::string UriEncode(std::string_view in, bool keep_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size() * 3 / 2);
-  for (unsigned char c : in) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::optional<TimePoint> ParseHttpDate(std::string_view s) {
   // "Fri, 24 May 2013 00:00:00 GMT"
@@ -186,7 +149,7 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view header) {
       have_headers = true;
     } else if (name == "Signature") {
       if (have_sig) return MakeError(kBad, "Signature appears twice");
-      if (!internal::IsLowerHex(value, 64)) {
+      if (!IsLowerHex(value, 64)) {
         return MakeError(kBad, "Signature must be 64 lower-case hex digits");
       }
       out.signature = std::string(value);
@@ -203,13 +166,11 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view header) {
 
 Result<std::string> CanonicalUri(std::string_view raw_path, std::string_view service) {
   if (raw_path.empty()) return std::string("/");
-  std::string decoded;
-  if (!internal::PercentDecode(raw_path, &decoded)) {
-    return Status::InvalidArgument("malformed percent-encoding in the path");
-  }
-  std::string once = internal::UriEncode(decoded, /*keep_slash=*/true);
+  std::optional<std::string> decoded = PercentDecode(raw_path);
+  if (!decoded) return Status::InvalidArgument("malformed percent-encoding in the path");
+  std::string once = PercentEncode(*decoded, /*keep_slash=*/true);
   if (service == "s3") return once;
-  return internal::UriEncode(once, /*keep_slash=*/true);
+  return PercentEncode(once, /*keep_slash=*/true);
 }
 
 Result<std::string> CanonicalQuery(std::string_view raw_query, bool drop_signature) {
@@ -220,13 +181,12 @@ Result<std::string> CanonicalQuery(std::string_view raw_query, bool drop_signatu
     raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    std::string k, v;
-    if (!internal::PercentDecode(part.substr(0, eq), &k) ||
-        (eq != std::string_view::npos && !internal::PercentDecode(part.substr(eq + 1), &v))) {
-      return Status::InvalidArgument("malformed percent-encoding in the query string");
-    }
-    if (drop_signature && k == "X-Amz-Signature") continue;
-    params.emplace_back(internal::UriEncode(k, false), internal::UriEncode(v, false));
+    std::optional<std::string> k = PercentDecode(part.substr(0, eq));
+    std::optional<std::string> v =
+        eq == std::string_view::npos ? std::string() : PercentDecode(part.substr(eq + 1));
+    if (!k || !v) return Status::InvalidArgument("malformed percent-encoding in the query string");
+    if (drop_signature && *k == "X-Amz-Signature") continue;
+    params.emplace_back(PercentEncode(*k), PercentEncode(*v));
   }
   std::sort(params.begin(), params.end());
   std::string out;
@@ -302,10 +262,10 @@ std::array<uint8_t, 32> SigningKey(std::string_view secret, std::string_view dat
 }
 
 std::string HexHmac(std::span<const uint8_t> key, std::string_view data) {
-  return Hex(HmacSha256(key, data));
+  return HexEncode(HmacSha256(key, data));
 }
 
-std::string HexSha256(std::string_view data) { return Hex(Sha256(data)); }
+std::string HexSha256(std::string_view data) { return Sha256Hex(data); }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -351,11 +311,10 @@ std::optional<std::string> QueryParam(std::string_view raw_query, std::string_vi
     std::string_view part = raw_query.substr(0, amp);
     raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     size_t eq = part.find('=');
-    std::string k, v;
-    if (!PercentDecode(part.substr(0, eq), &k)) continue;
-    if (k != name) continue;
-    if (eq != std::string_view::npos && !PercentDecode(part.substr(eq + 1), &v)) return std::nullopt;
-    return v;
+    std::optional<std::string> k = PercentDecode(part.substr(0, eq));
+    if (!k || *k != name) continue;
+    if (eq == std::string_view::npos) return std::string();
+    return PercentDecode(part.substr(eq + 1));
   }
   return std::nullopt;
 }

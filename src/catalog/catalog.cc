@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "catalog/internal/json_codec.h"
+#include "common/encoding.h"
 
 namespace saleslake::catalog {
 
@@ -183,12 +184,6 @@ bool HiveEscapes(unsigned char c) {
       return false;
   }
 }
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 std::string EscapePartitionValue(std::string_view value) {
@@ -211,9 +206,9 @@ std::string UnescapePartitionValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '%' && i + 2 < value.size() && HexDigit(value[i + 1]) >= 0 &&
-        HexDigit(value[i + 2]) >= 0) {
-      out += static_cast<char>(HexDigit(value[i + 1]) * 16 + HexDigit(value[i + 2]));
+    if (value[i] == '%' && i + 2 < value.size() && HexDigitValue(value[i + 1]) >= 0 &&
+        HexDigitValue(value[i + 2]) >= 0) {
+      out += static_cast<char>(HexDigitValue(value[i + 1]) * 16 + HexDigitValue(value[i + 2]));
       i += 2;
     } else {
       out += value[i];

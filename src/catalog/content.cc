@@ -8,6 +8,7 @@
 #include <random>
 
 #include "catalog/crawler.h"
+#include "common/encoding.h"
 #include "common/logging.h"
 #include "common/types.h"
 
@@ -30,14 +31,7 @@ class Sha256 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx_, digest, &len);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(2 * len);
-    for (unsigned i = 0; i < len; ++i) {
-      hex += kHex[digest[i] >> 4];
-      hex += kHex[digest[i] & 15];
-    }
-    return hex;
+    return HexEncode(std::span<const uint8_t>(digest, len));
   }
 
  private:
@@ -46,11 +40,7 @@ class Sha256 {
 
 std::string RecordKey(std::string_view key) { return std::string(kContentPrefix) + std::string(key) + ".json"; }
 
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
+bool IsHexSha256(std::string_view s) { return IsLowerHex(s, 64); }
 
 Result<std::string> HashObject(const io::ObjectStore& store, std::string_view key) {
   SL_ASSIGN_OR_RETURN(auto file, store.OpenRead(key));

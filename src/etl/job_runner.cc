@@ -128,39 +128,46 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     // Each raw file's rows go to files of their own, tagged with its content, so that a later
     // version of that file can replace exactly them.
     SL_RETURN_IF_ERROR(CloseAllPartitionFiles(run));
+    MutexLock lock(run.mu);
     for (auto& [path, p] : run.partitions)
       for (catalog::DataFile& d : p->done)
         if (d.source_id.empty()) d.source_id = f.ContentId();
   }
 
   std::vector<catalog::DataFile> written;
-  for (auto& [path, p] : run.partitions) {
-    report.rows_per_partition[path] = p->rows;
-    for (auto& f : p->done) {
-      report.bytes_written += f.size;
-      written.push_back(std::move(f));
+  std::vector<std::vector<uint64_t>> row_hashes;
+  {
+    // Every file is read: what the workers merged under run.mu is taken out (the lock is
+    // uncontended now).
+    MutexLock lock(run.mu);
+    for (auto& [path, p] : run.partitions) {
+      report.rows_per_partition[path] = p->rows;
+      for (auto& f : p->done) {
+        report.bytes_written += f.size;
+        written.push_back(std::move(f));
+      }
     }
-  }
-  report.files_written = written.size();
+    report.files_written = written.size();
 
-  const Counters& c = run.counters;
-  report.rows_loaded = c.loaded;
-  report.rows_quarantined = c.quarantined;
-  report.quarantined_by_reason = c.by_reason;
-  report.flagged = c.flagged;
-  report.fixed_values = c.fixed;
-  for (size_t i = 0; i < job.counts.size(); ++i)
-    report.counts.emplace_back(job.counts[i].name, i < c.counts.size() ? c.counts[i] : 0);
-  report.pii_detections = c.pii;
-  report.tokenized_values = c.tokenized;
-  if (c.date_min <= c.date_max) {
-    report.date_min = FormatDate(c.date_min);
-    report.date_max = FormatDate(c.date_max);
+    report.rows_loaded = run.counters.loaded;
+    report.rows_quarantined = run.counters.quarantined;
+    report.quarantined_by_reason = run.counters.by_reason;
+    report.flagged = run.counters.flagged;
+    report.fixed_values = run.counters.fixed;
+    for (size_t i = 0; i < job.counts.size(); ++i)
+      report.counts.emplace_back(job.counts[i].name, i < run.counters.counts.size() ? run.counters.counts[i] : 0);
+    report.pii_detections = run.counters.pii;
+    report.tokenized_values = run.counters.tokenized;
+    if (run.counters.date_min <= run.counters.date_max) {
+      report.date_min = FormatDate(run.counters.date_min);
+      report.date_max = FormatDate(run.counters.date_max);
+    }
+    row_hashes.swap(run.row_hashes);
   }
-  std::vector<uint64_t> duplicates(run.row_hashes.size(), 0);
-  ThreadPool::Default().ParallelFor(run.row_hashes.size(), [&](size_t b) {
-    duplicates[b] = CountRepeats(run.row_hashes[b]);
-    std::vector<uint64_t>().swap(run.row_hashes[b]);
+  std::vector<uint64_t> duplicates(row_hashes.size(), 0);
+  ThreadPool::Default().ParallelFor(row_hashes.size(), [&](size_t b) {
+    duplicates[b] = CountRepeats(row_hashes[b]);
+    std::vector<uint64_t>().swap(row_hashes[b]);
   });
   for (uint64_t d : duplicates) report.exact_duplicates += d;
   if (report.rows_read != report.rows_loaded + report.rows_quarantined)

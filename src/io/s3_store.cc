@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "common/encoding.h"
+#include "common/text.h"
 #include "io/internal/aws_config.h"
 #include "io/internal/http_client.h"
 #include "io/internal/retry.h"
@@ -122,9 +124,9 @@ struct S3Store::Impl {
   // One request, signed afresh for every attempt, retried on 5xx/429 and transport failures.
   // `attempts` receives how many were made (idempotence checks need to know).
   Result<HttpResult> Send(const Request& r, int* attempts = nullptr) const {
-    std::string path = path_base + "/" + internal::UriEncode(r.key, false);
+    std::string path = path_base + "/" + PercentEncode(r.key, /*keep_slash=*/true);
     std::string query = internal::CanonicalQueryString(r.query);
-    std::string payload_hash = internal::Sha256Hex(r.body);
+    std::string payload_hash = Sha256Hex(r.body);
     Status last;
     for (int attempt = 1;; ++attempt) {
       if (attempts != nullptr) *attempts = attempt;
@@ -562,7 +564,7 @@ Status S3Store::DeleteMany(const std::vector<std::string>& keys) {
   for (size_t begin = 0; begin < keys.size(); begin += 1000) {
     std::string xml = "<Delete><Quiet>true</Quiet>";
     for (size_t i = begin; i < std::min(keys.size(), begin + 1000); ++i)
-      xml += "<Object><Key>" + internal::XmlEscape(impl_->Full(keys[i])) + "</Key></Object>";
+      xml += "<Object><Key>" + XmlEscape(impl_->Full(keys[i])) + "</Key></Object>";
     xml += "</Delete>";
     SL_ASSIGN_OR_RETURN(HttpResult r, impl_->Send({.method = "POST", .key = "", .query = {{"delete", ""}},
                                                    .headers = {{"content-md5", Md5Base64(xml)}}, .body = xml}));

@@ -226,7 +226,7 @@ TEST(ChunkedBodyDecoderTest, SignedTrailerExample) {
 // Independent check values ("123456789") of each algorithm, big-endian, base64.
 std::string CheckValue(std::string_view hex) {
   std::string raw;
-  EXPECT_TRUE(internal::FromHex(hex, &raw));
+  EXPECT_TRUE(HexDecode(hex, &raw));
   return internal::Base64(raw);
 }
 

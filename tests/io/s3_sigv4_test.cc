@@ -44,7 +44,7 @@ TEST(SigV4, GetObjectWithRange) {
 
 TEST(SigV4, PutObjectEncodesTheKey) {
   const std::string body = "Welcome to Amazon S3.";
-  SignInput in = Example("PUT", "/" + UriEncode("test$file.text", false));
+  SignInput in = Example("PUT", "/" + PercentEncode("test$file.text", true));
   EXPECT_EQ(in.canonical_uri, "/test%24file.text");
   in.payload_sha256_hex = Sha256Hex(body);
   EXPECT_EQ(in.payload_sha256_hex, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
@@ -88,9 +88,9 @@ TEST(SigV4, SubresourceWithoutValueAndLifecycle) {
 }
 
 TEST(SigV4, UriEncodingAndHeaderValues) {
-  EXPECT_EQ(UriEncode("a b/c~d_e.f-g+h=&", false), "a%20b/c~d_e.f-g%2Bh%3D%26");
-  EXPECT_EQ(UriEncode("a/b", true), "a%2Fb");
-  EXPECT_EQ(UriEncode("\xc3\xa9", false), "%C3%A9");
+  EXPECT_EQ(PercentEncode("a b/c~d_e.f-g+h=&", true), "a%20b/c~d_e.f-g%2Bh%3D%26");
+  EXPECT_EQ(PercentEncode("a/b"), "a%2Fb");
+  EXPECT_EQ(PercentEncode("\xc3\xa9", true), "%C3%A9");
   SignInput in = Example("GET", "/");
   in.headers = {{"X-Spaced", "  a   b  "}, {"host", "h"}};
   in.payload_sha256_hex = kEmptySha;

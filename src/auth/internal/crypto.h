@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/encoding.h"
 #include "common/status.h"
 
 namespace saleslake::auth::internal {
@@ -16,11 +17,7 @@ using Digest = std::array<uint8_t, 32>;
 
 Digest Sha256(std::string_view data);
 Digest HmacSha256(std::span<const uint8_t> key, std::string_view data);
-std::string Hex(std::span<const uint8_t> bytes);
-std::string ToHex(std::string_view bytes);
-// Lower- or upper-case hex into bytes; false on odd length or a non-hex character.
-bool FromHex(std::string_view hex, std::string* out);
-bool IsLowerHex(std::string_view s, size_t len);
+// Hex of digests and tokens: common/encoding.h (HexEncode, HexDecode, IsLowerHex).
 std::string Base64(std::string_view bytes);
 bool FromBase64(std::string_view text, std::string* out);
 

@@ -2,6 +2,10 @@
 
 #include <cstdint>
 
+#include "common/encoding.h"
+#include "common/text.h"
+#include "common/text_position.h"
+
 namespace saleslake::auth::internal {
 
 const JsonValue* JsonValue::Find(std::string_view key) const {
@@ -24,16 +28,8 @@ std::string_view JsonValue::KindName() const {
 }
 
 std::string JsonPosition(std::string_view text, size_t offset) {
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(col) + " (byte " +
+  TextPosition p = PositionOf(text, offset);
+  return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column) + " (byte " +
          std::to_string(offset) + ")";
 }
 
@@ -169,31 +165,11 @@ class Parser {
     return Status::OK();
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   bool Hex4(size_t at, uint32_t* out) const {
     if (at + 4 > t_.size()) return false;
     uint32_t v = 0;
     for (size_t i = at; i < at + 4; ++i) {
-      char c = t_[i];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int d = HexDigitValue(t_[i]);
       if (d < 0) return false;
       v = v * 16 + static_cast<uint32_t>(d);
     }

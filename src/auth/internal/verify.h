@@ -26,8 +26,4 @@ Result<Authenticated> VerifyRequest(const HttpRequestView& request, std::string_
 // RFC 1123 date ("Fri, 24 May 2013 00:00:00 GMT"), for requests that sign the Date header.
 std::optional<TimePoint> ParseHttpDate(std::string_view text);
 
-// Percent-decoding / AWS URI encoding (unreserved A-Z a-z 0-9 - _ . ~ kept).
-bool PercentDecode(std::string_view in, std::string* out);
-std::string UriEncode(std::string_view in, bool keep_slash);
-
 }  // namespace saleslake::auth::internal

@@ -65,7 +65,10 @@ Status ClosePartitionFile(Run& run, PartitionFile& p) {
 // parallel); their data files stay in PartitionFile::done.
 Status CloseAllPartitionFiles(Run& run) {
   std::vector<PartitionFile*> open_files;
-  for (auto& [path, p] : run.partitions) open_files.push_back(p.get());
+  {
+    MutexLock lock(run.mu);
+    for (auto& [path, p] : run.partitions) open_files.push_back(p.get());
+  }
   std::vector<Status> closed(open_files.size());
   ThreadPool::Default().ParallelFor(open_files.size(), [&](size_t i) { closed[i] = ClosePartitionFile(run, *open_files[i]); });
   for (const Status& st : closed) SL_RETURN_IF_ERROR(st);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <cctype>
 
+#include "common/encoding.h"
 #include "etl/internal/sha256.h"
 
 namespace saleslake::etl::internal {
@@ -13,13 +14,6 @@ namespace {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool EmailLocalChar(char c) {
   return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
@@ -317,7 +311,7 @@ Result<Tokenizer> Tokenizer::FromKeyHex(std::string_view hex) {
   constexpr size_t kBlock = 64;
   std::array<uint8_t, kBlock> ipad{}, opad{};
   for (size_t i = 0; i < hex.size() / 2; ++i) {
-    int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]), lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return Status::InvalidArgument("PII secret key is not hexadecimal");
     ipad[i] = static_cast<uint8_t>(hi * 16 + lo);
   }

@@ -45,6 +45,7 @@ Status AppendAlerts(io::ObjectStore& store, const JobSpec& job, const RunReport&
 }
 
 Status WriteQuarantine(Run& run, RunReport& report) {
+  MutexLock lock(run.mu);  // uncontended: the rows' workers are done
   if (run.quarantine.empty()) return Status::OK();
   std::sort(run.quarantine.begin(), run.quarantine.end(), [](const Quarantined& a, const Quarantined& b) {
     return std::tie(a.file, a.line) < std::tie(b.file, b.line);

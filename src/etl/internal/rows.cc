@@ -459,7 +459,7 @@ Status WritePartitions(Run& run, Batch& mapped) {
       path += key + "=" + (text_value ? EscapeForPath(*text_value) : kHiveNull);
       values.push_back({key, text_value});
     }
-    std::lock_guard<std::mutex> lock(run.mu);
+    MutexLock lock(run.mu);
     auto& slot = run.partitions[path];
     if (!slot) {
       slot = std::make_unique<PartitionFile>();
@@ -582,7 +582,7 @@ Status ProcessBatch(Run& run, const std::string& file, const std::vector<int>& f
   RedactPii(run, mapped, local);
   SL_RETURN_IF_ERROR(WritePartitions(run, mapped));
 
-  std::lock_guard<std::mutex> lock(run.mu);
+  MutexLock lock(run.mu);
   run.counters.Merge(local);
   for (auto& q : rejected) run.quarantine.push_back(std::move(q));
   for (uint64_t h : hashes) run.row_hashes[h >> (64 - Run::kHashBucketBits)].push_back(h);
@@ -594,7 +594,7 @@ class QuarantineSink final : public csv::RejectSink {
  public:
   explicit QuarantineSink(Run* run) : run_(run) {}
   void Reject(csv::RejectedRow row) override {
-    std::lock_guard<std::mutex> lock(run_->mu);
+    MutexLock lock(run_->mu);
     run_->counters.by_reason["malformed_row"]++;
     run_->counters.quarantined++;
     run_->quarantine.push_back({row.file, row.line, row.column, std::move(row.raw), "malformed_row: " + row.reason});

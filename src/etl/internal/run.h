@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "common/batch.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "etl/internal/clean.h"
 #include "etl/internal/mapper.h"
 #include "etl/job_runner.h"
@@ -44,7 +45,7 @@ struct Quarantined {
   std::string reason;
 };
 
-struct Counters {  // accumulated per batch, merged under a lock
+struct Counters {  // accumulated per batch, merged into Run::counters under Run::mu
   uint64_t loaded = 0, quarantined = 0;
   std::vector<uint64_t> counts;  // per JobSpec::counts
   uint64_t tokenized = 0;
@@ -66,6 +67,9 @@ struct Counters {  // accumulated per batch, merged under a lock
   }
 };
 
+// One open partition of the target. `mu` is held by the thread writing rows into it
+// (WritePartitions, which tries the free partitions first, so it stays a std::mutex for
+// try_lock); opening and closing between files happen when no rows are being written.
 struct PartitionFile {
   std::mutex mu;
   std::vector<catalog::PartitionValue> values;
@@ -84,15 +88,15 @@ class SeenRows {
   // True when `h` was not seen before (and is now).
   bool Insert(uint64_t h) {
     Shard& s = shards_[h >> (64 - kShardBits)];
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(s.mu);
     return s.set.insert(h).second;
   }
 
  private:
   static constexpr int kShardBits = 6;
   struct Shard {
-    std::mutex mu;
-    std::unordered_set<uint64_t> set;  // GUARDED_BY(mu)
+    Mutex mu;
+    std::unordered_set<uint64_t> set SL_GUARDED_BY(mu);
   };
   std::array<Shard, size_t{1} << kShardBits> shards_;
 };
@@ -121,14 +125,15 @@ struct Run {
   std::vector<std::optional<size_t>> count_cols;
   std::optional<size_t> date_col;
 
-  std::mutex mu;
-  Counters counters;                          // GUARDED_BY(mu)
-  std::vector<Quarantined> quarantine;        // GUARDED_BY(mu)
+  // What the morsels of ReadOneFile merge; read once they are all done (still under mu).
+  Mutex mu;
+  Counters counters SL_GUARDED_BY(mu);
+  std::vector<Quarantined> quarantine SL_GUARDED_BY(mu);
   // Row hashes for exact-duplicate counting, split by their top bits so that the buckets can be
   // sorted in parallel at the end.
   static constexpr int kHashBucketBits = 8;
-  std::vector<std::vector<uint64_t>> row_hashes{size_t{1} << kHashBucketBits};  // GUARDED_BY(mu)
-  std::map<std::string, std::unique_ptr<PartitionFile>> partitions;  // GUARDED_BY(mu)
+  std::vector<std::vector<uint64_t>> row_hashes SL_GUARDED_BY(mu){size_t{1} << kHashBucketBits};
+  std::map<std::string, std::unique_ptr<PartitionFile>> partitions SL_GUARDED_BY(mu);
   std::atomic<bool> failed{false};
   std::unique_ptr<SeenRows> seen;  // dedupe runs only
   size_t buffer_budget = 0;                  // RunOptions::buffer_budget_bytes

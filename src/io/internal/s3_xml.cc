@@ -37,21 +37,6 @@ std::string XmlText(std::string_view xml, std::string_view tag) {
   return all.empty() ? std::string() : XmlUnescape(all.front());
 }
 
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string XmlUnescape(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {

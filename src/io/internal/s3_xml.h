@@ -12,7 +12,7 @@ namespace saleslake::io::internal {
 std::vector<std::string_view> XmlElements(std::string_view xml, std::string_view tag);
 // The decoded text of the first <tag>, or "".
 std::string XmlText(std::string_view xml, std::string_view tag);
-std::string XmlEscape(std::string_view s);
+// (Escaping is common/text.h XmlEscape.)
 std::string XmlUnescape(std::string_view s);
 
 }  // namespace saleslake::io::internal

@@ -7,18 +7,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/encoding.h"
+
 namespace saleslake::io::internal {
 namespace {
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[p[i] >> 4];
-    out[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return out;
-}
 
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -52,32 +44,9 @@ std::string CanonicalValue(std::string_view v) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return Hex(d, sizeof d);
-}
-
-std::string UriEncode(std::string_view s, bool encode_slash) {
-  static const char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string CanonicalQueryString(const std::vector<std::pair<std::string, std::string>>& query) {
   std::vector<std::pair<std::string, std::string>> enc;
-  for (const auto& [k, v] : query) enc.emplace_back(UriEncode(k, true), UriEncode(v, true));
+  for (const auto& [k, v] : query) enc.emplace_back(PercentEncode(k), PercentEncode(v));
   std::sort(enc.begin(), enc.end());
   std::string out;
   for (const auto& [k, v] : enc) {
@@ -118,7 +87,7 @@ std::string AuthorizationHeader(const SignInput& in, const SigV4Key& key) {
   std::string sig = Hmac(k, StringToSign(in, canonical));
   return "AWS4-HMAC-SHA256 Credential=" + key.access_key_id + "/" + date + "/" + in.region + "/" +
          in.service + "/aws4_request,SignedHeaders=" + signed_headers +
-         ",Signature=" + Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+         ",Signature=" + HexEncode(sig);
 }
 
 }  // namespace saleslake::io::internal

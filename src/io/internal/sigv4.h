@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/encoding.h"  // Sha256Hex, PercentEncode: the payload hash and key paths
+
 namespace saleslake::io::internal {
 
 struct SigV4Key {
@@ -28,10 +30,6 @@ struct SignInput {
   std::string service = "s3";
 };
 
-std::string Sha256Hex(std::string_view data);
-// RFC 3986 unreserved characters kept, everything else %XX (upper case); '/' kept when
-// !encode_slash (object key paths).
-std::string UriEncode(std::string_view s, bool encode_slash);
 // name=value pairs encoded, sorted by name then value, joined with '&'.
 std::string CanonicalQueryString(const std::vector<std::pair<std::string, std::string>>& query);
 // The canonical request; *signed_headers receives "host;range;x-amz-date".

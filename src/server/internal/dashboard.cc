@@ -5,25 +5,13 @@
 #include <map>
 #include <set>
 
+#include "common/text_position.h"
+
 namespace saleslake::server {
 
 namespace {
 
 using nlohmann::json;
-
-// Byte offset -> "line:col" (1-based; col counts bytes, as the SQL errors do).
-std::string LineCol(std::string_view text, size_t offset) {
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return std::to_string(line) + ":" + std::to_string(col);
-}
 
 // Where each value starts, by JSON pointer ("/tiles/2/sql"), for text nlohmann already
 // accepted: a small walker that only needs to find value boundaries.
@@ -120,12 +108,12 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name) {
     size_t at = e.byte > 0 ? e.byte - 1 : 0;
     std::string why = e.what();
     size_t colon = why.rfind(": ");
-    return Status::InvalidArgument(std::string(name) + ":" + LineCol(text, at) + ": invalid JSON: " +
+    return Status::InvalidArgument(std::string(name) + ":" + LineColumn(text, at) + ": invalid JSON: " +
                                    (colon == std::string::npos ? why : why.substr(colon + 2)));
   }
   Positions pos(text);
   auto fail = [&](const std::string& ptr, const std::string& why) -> Status {
-    return Status::InvalidArgument(std::string(name) + ":" + LineCol(text, pos.Of(ptr)) + ": " + why);
+    return Status::InvalidArgument(std::string(name) + ":" + LineColumn(text, pos.Of(ptr)) + ": " + why);
   };
   if (!d.is_object()) return fail("", "a dashboard is a JSON object");
   static const std::set<std::string> kTop = {"title", "description", "refresh_seconds", "tiles", "filters", "theme"};

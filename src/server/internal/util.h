@@ -10,17 +10,17 @@
 #include <utility>
 #include <vector>
 
+#include "common/encoding.h"
+#include "common/text.h"
+
 namespace saleslake::server::internal {
 
-// Percent-decoding; '+' stays '+' unless plus_is_space. nullopt on a malformed escape.
-std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space = false);
-// RFC 3986 unreserved characters stay; everything else is %XX. '/' stays when keep_slash.
-std::string PercentEncode(std::string_view s, bool keep_slash = false);
+// (PercentDecode, PercentEncode, HexEncode: common/encoding.h; XmlEscape: common/text.h.)
+
 // "a=1&b&c=%20" -> [(a,1),(b,""),(c," ")]; nullopt on a malformed escape.
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view q,
                                                                            bool plus_is_space);
 
-std::string HexEncode(std::string_view bytes);
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
 
@@ -43,8 +43,6 @@ std::string Sha256(std::string_view data);  // raw 32 bytes
 uint32_t Crc32(std::string_view data, uint32_t crc = 0);
 uint32_t Crc32c(std::string_view data, uint32_t crc = 0);
 std::string BigEndian32(uint32_t v);
-
-std::string XmlEscape(std::string_view s);
 
 // "Sat, 05 Dec 2026 11:50:26 GMT"
 std::string HttpDate(int64_t unix_s);

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "common/text.h"
+
 namespace saleslake::server::internal {
 
 namespace {
@@ -76,23 +78,6 @@ class Parser {
     size_t colon = n.rfind(':');
     return colon == std::string::npos ? n : n.substr(colon + 1);
   }
-  static void AppendUtf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
   // Text up to `stop`, with entities decoded.
   bool Text(char stop, std::string* out) {
     while (pos_ < d_.size() && d_[pos_] != stop) {
@@ -120,7 +105,7 @@ class Parser {
             if (cp > 0x10FFFF) return Error("character reference out of range");
           }
           if (cp == 0) return Error("NUL character reference");
-          AppendUtf8(out, cp);
+          AppendUtf8(cp, out);
         } else {
           return Error("unknown entity");
         }
