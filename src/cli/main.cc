@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "common/clock.h"
 #include "common/logging.h"
 #include "common/suggest.h"
 #include "common/memory.h"
@@ -54,7 +55,7 @@ void Notice(const std::string& message) {
 Result<std::unique_ptr<io::ObjectStore>> Context::OpenLake(bool create) const {
   std::unique_ptr<io::ObjectStore> store;
   if (io::IsS3Uri(lake)) {
-    SL_ASSIGN_OR_RETURN(store, io::S3Store::OpenUri(lake));
+    SL_ASSIGN_OR_RETURN(store, io::S3Store::OpenUri(lake, s3_single_writer));
   } else {
     SL_ASSIGN_OR_RETURN(store, io::LocalStore::Open(lake, create));
   }
@@ -285,6 +286,12 @@ int Main(int argc, char** argv) {
     ctx.lake = env;
   } else {
     ctx.lake = "./lake";
+  }
+  // Test hooks and settings from the environment become option fields here, the one place that
+  // reads the environment.
+  if (const char* env = std::getenv("SALESLAKE_TEST_CLOCK_FILE"); env && *env) UseClockFile(env);
+  if (const char* env = std::getenv("SALESLAKE_S3_SINGLE_WRITER"); env && std::string_view(env) == "1") {
+    ctx.s3_single_writer = true;
   }
   if (const char* env = std::getenv("SALESLAKE_TEST_COMMIT_PAUSE_MS"); env && *env) {
     ctx.test_commit_pause_ms = std::atoll(env);

@@ -1,5 +1,6 @@
 #include "common/clock.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -44,13 +45,17 @@ TimePoint FileClock::Now() const {
   return std::chrono::system_clock::now();
 }
 
+namespace {
+std::atomic<Clock*> process_clock{nullptr};
+}  // namespace
+
 Clock& ProcessClock() {
-  static Clock* clock = [] () -> Clock* {
-    const char* path = std::getenv("SALESLAKE_TEST_CLOCK_FILE");
-    if (path != nullptr && *path != '\0') return new FileClock(path);  // lives for the process
-    return &SystemClock();
-  }();
-  return *clock;
+  Clock* c = process_clock.load(std::memory_order_acquire);
+  return c != nullptr ? *c : SystemClock();
+}
+
+void UseClockFile(const std::string& path) {
+  process_clock.store(new FileClock(path), std::memory_order_release);  // lives for the process
 }
 
 int64_t ToEpochMs(TimePoint t) {

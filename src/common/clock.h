@@ -36,7 +36,7 @@ class ManualClock final : public Clock {
 
 // The clock of a whole process under test: the time is read from a file holding milliseconds
 // since the epoch (rewritten by the test; an unreadable file reads as the system clock). Tests
-// that drive a real `saleslake serve` use it through $SALESLAKE_TEST_CLOCK_FILE.
+// that drive a real `saleslake serve` use it through the CLI's $SALESLAKE_TEST_CLOCK_FILE.
 class FileClock final : public Clock {
  public:
   explicit FileClock(std::string path);
@@ -46,9 +46,11 @@ class FileClock final : public Clock {
   std::string path_;
 };
 
-// The clock a process uses: a FileClock when $SALESLAKE_TEST_CLOCK_FILE names a file, else the
-// system clock. Read once, at first use.
+// The clock a process uses: the system clock, or a FileClock over `path` once UseClockFile was
+// called (the CLI does, first thing, for $SALESLAKE_TEST_CLOCK_FILE; library code reads no
+// environment).
 Clock& ProcessClock();
+void UseClockFile(const std::string& path);
 
 // Milliseconds since the epoch.
 int64_t ToEpochMs(TimePoint t);

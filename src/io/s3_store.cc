@@ -437,7 +437,7 @@ Result<std::unique_ptr<S3Store>> S3Store::Open(S3Options options) {
   return std::unique_ptr<S3Store>(new S3Store(std::move(impl)));
 }
 
-Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri) {
+Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri, bool assume_single_writer) {
   S3Options o;
   SL_RETURN_IF_ERROR(ParseS3Uri(uri, &o.bucket, &o.prefix));
   SL_ASSIGN_OR_RETURN(internal::AwsSettings s, internal::ResolveAwsSettings(internal::ProcessEnv()));
@@ -447,8 +447,7 @@ Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri) {
   o.region = s.region;
   o.endpoint = s.endpoint;
   o.path_style = s.path_style;
-  const char* single = std::getenv("SALESLAKE_S3_SINGLE_WRITER");
-  o.assume_single_writer = single != nullptr && std::string_view(single) == "1";
+  o.assume_single_writer = assume_single_writer;
   return Open(std::move(o));
 }
 

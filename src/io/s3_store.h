@@ -66,8 +66,9 @@ class S3Store final : public ObjectStore {
   // Opens "s3://bucket/prefix" with credentials, region and endpoint from the standard AWS
   // chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE with
   // ~/.aws/credentials and ~/.aws/config, AWS_REGION, AWS_ENDPOINT_URL(_S3)); path-style
-  // addressing for custom endpoints. $SALESLAKE_S3_SINGLE_WRITER=1 sets assume_single_writer.
-  static Result<std::unique_ptr<S3Store>> OpenUri(std::string_view uri);
+  // addressing for custom endpoints. `assume_single_writer` as in S3Options (the CLI sets it from
+  // $SALESLAKE_S3_SINGLE_WRITER=1).
+  static Result<std::unique_ptr<S3Store>> OpenUri(std::string_view uri, bool assume_single_writer = false);
   ~S3Store() override;
 
   Status Put(std::string_view key, std::string_view data) override;

@@ -41,7 +41,7 @@ struct ServerOptions {
   int body_timeout_ms = 60'000;     // between two reads of body bytes
   int shutdown_deadline_ms = 20'000;
   // "now" for the hosted services (expiry, schedules, alarms); nullptr = the process clock
-  // (the system clock unless $SALESLAKE_TEST_CLOCK_FILE is set). Not owned.
+  // (the system clock unless the CLI was given $SALESLAKE_TEST_CLOCK_FILE). Not owned.
   Clock* clock = nullptr;
   // JSON access log, one line per request: "-" = stdout, "" = none, else a file (appended).
   std::string access_log = "-";
