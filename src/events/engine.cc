@@ -339,7 +339,10 @@ Status Engine::Reload() {
   else if (text.status().code() != StatusCode::kNotFound) return text.status();
   SL_ASSIGN_OR_RETURN(EventsConfig c, ParseEventsConfig(impl_->options.pipeline_key, yaml));
   SL_RETURN_IF_ERROR(impl_->CheckReferences(c, yaml));
-  if (impl_->topics) SL_RETURN_IF_ERROR(impl_->topics->ApplyDeclared(c.topics));
+  if (impl_->topics) {
+    SL_RETURN_IF_ERROR(impl_->topics->ApplyDeclared(c.topics));
+    impl_->topics->SetMailServer(c.smtp);
+  }
   impl_->config = std::move(c);
   // Alarms keep their state across a reload when their definition is the same name.
   std::vector<Alarm> alarms;

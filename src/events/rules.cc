@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 
 namespace saleslake::events {
@@ -401,8 +402,9 @@ Result<SubscriptionSpec> ParseSubscription(const Ctx& ctx, const YAML::Node& n) 
     const YAML::Node& v = kv.second;
     if (key == "protocol") {
       s.protocol = ScalarOr(v);
-      if (s.protocol != "file" && s.protocol != "http" && s.protocol != "https" && s.protocol != "command")
-        return ctx.Error(v, "unknown protocol '" + s.protocol + "' (file, http, https, command)");
+      if (s.protocol != "file" && s.protocol != "http" && s.protocol != "https" && s.protocol != "command" &&
+          s.protocol != "email" && s.protocol != "email-json")
+        return ctx.Error(v, "unknown protocol '" + s.protocol + "' (file, http, https, command, email, email-json)");
     } else if (key == "endpoint") {
       s.endpoint = ScalarOr(v);
     } else if (key == "raw_message_delivery") {
@@ -425,6 +427,53 @@ Result<SubscriptionSpec> ParseSubscription(const Ctx& ctx, const YAML::Node& n) 
   if (s.protocol.empty() || s.endpoint.empty()) return ctx.Error(n, "a subscription needs protocol: and endpoint:");
   if ((s.protocol == "http" || s.protocol == "https") && s.endpoint.rfind(s.protocol + "://", 0) != 0)
     return ctx.Error(n, "an " + s.protocol + " endpoint starts with " + s.protocol + "://");
+  if ((s.protocol == "email" || s.protocol == "email-json") && !ValidEmailAddress(s.endpoint))
+    return ctx.Error(n, "'" + s.endpoint + "' is not an e-mail address");
+  return s;
+}
+
+Result<SmtpSettings> ParseSmtp(const Ctx& ctx, const YAML::Node& n) {
+  if (!n.IsMap()) return ctx.Error(n, "smtp is a mapping (url, from, starttls, username, password_env, ...)");
+  SmtpSettings s;
+  for (const auto& kv : n) {
+    std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    std::string text = ScalarOr(v);
+    if (key == "url") {
+      if (text.rfind("smtp://", 0) != 0 && text.rfind("smtps://", 0) != 0)
+        return ctx.Error(v, "the smtp url starts with smtp:// or smtps://");
+      if (text.find_first_of(" \r\n") != std::string::npos) return ctx.Error(v, "the smtp url has a space");
+      s.url = text;
+    } else if (key == "from") {
+      if (!ValidEmailAddress(text)) return ctx.Error(v, "'" + text + "' is not an e-mail address");
+      s.from = text;
+    } else if (key == "starttls") {
+      if (text != "off" && text != "try" && text != "required")
+        return ctx.Error(v, "starttls is off, try or required");
+      s.starttls = text;
+    } else if (key == "username") {
+      s.username = text;
+    } else if (key == "password_env") {
+      // The password stays out of the lake's file; a missing variable is a load error, not a
+      // login that fails at 3 a.m.
+      const char* p = std::getenv(text.c_str());
+      if (text.empty() || !p) return ctx.Error(v, "environment variable '" + text + "' is not set");
+      s.password = p;
+    } else if (key == "ca_file") {
+      s.ca_file = text;
+    } else if (key == "timeout_s") {
+      char* end = nullptr;
+      long t = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || t < 1 || t > 600) return ctx.Error(v, "timeout_s takes 1..600");
+      s.timeout_s = static_cast<int>(t);
+    } else {
+      return ctx.Error(kv.first, "unknown smtp key '" + key +
+                                     "' (url, from, starttls, username, password_env, ca_file, timeout_s)");
+    }
+  }
+  if (s.url.empty()) return ctx.Error(n, "smtp needs url:");
+  if (s.url.rfind("smtps://", 0) == 0 && s.starttls != "off")
+    return ctx.Error(n, "starttls is for smtp:// (smtps:// is TLS from the start)");
   return s;
 }
 
@@ -559,6 +608,17 @@ std::string_view TargetKindName(Target::Kind kind) {
   return "?";
 }
 
+bool ValidEmailAddress(std::string_view a) {
+  size_t at = a.find('@');
+  if (a.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 >= a.size() ||
+      a.find('@', at + 1) != std::string_view::npos)
+    return false;
+  return std::all_of(a.begin(), a.end(), [](char c) {
+    return c > ' ' && c < 127 && c != '<' && c != '>' && c != '(' && c != ')' && c != ',' && c != ';' &&
+           c != '\\' && c != '"';
+  });
+}
+
 bool ValidTopicName(std::string_view name) {
   return !name.empty() && name.size() <= 256 && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
@@ -609,6 +669,9 @@ Result<EventsConfig> ParseEventsConfig(std::string_view path, std::string_view y
       if (t.name.empty()) return ctx.Error(n, "a topic needs a name");
       config.topics.push_back(std::move(t));
     }
+  }
+  if (const YAML::Node smtp = root["smtp"]) {
+    SL_ASSIGN_OR_RETURN(config.smtp, ParseSmtp(ctx, smtp));
   }
   if (const YAML::Node alarms = root["alarms"]) {
     if (!alarms.IsSequence()) return ctx.Error(alarms, "alarms is a list");

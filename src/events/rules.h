@@ -24,11 +24,20 @@
 //   topics:
 //     - name: pipeline-alerts
 //       subscriptions:
-//         - protocol: file             # file | http | https | command
-//           endpoint: _system/alerts/pipeline-alerts.jsonl
+//         - protocol: file             # file | http | https | command | email | email-json
+//           endpoint: _system/alerts/pipeline-alerts.jsonl   # an address for email
 //           raw_message_delivery: false
 //           filter_policy: {level: [fail]}   # same operators as patterns
 //           filter_policy_scope: MessageAttributes   # or MessageBody
+//
+//   smtp:                              # where email subscriptions are sent (libcurl)
+//     url: smtp://mail.example.com:587 # smtp:// (plain, or STARTTLS below) or smtps:// (TLS)
+//     from: saleslake@example.com
+//     starttls: required               # off | try | required (smtp:// only)
+//     username: alerts                 # AUTH, when the server asks for it
+//     password_env: SMTP_PASSWORD      #   the password comes from this environment variable
+//     ca_file: /etc/ssl/certs/my-ca.pem  # trust this CA instead of the system's
+//     timeout_s: 30
 //
 // Everything is checked when the file loads: a bad pattern, schedule, name or target is refused
 // with "pipeline.yaml:LINE:COL: reason".
@@ -108,7 +117,7 @@ struct Rule {
 };
 
 struct SubscriptionSpec {
-  std::string protocol;  // file | http | https | command | email
+  std::string protocol;  // file | http | https | command | email | email-json
   std::string endpoint;
   bool raw_message_delivery = false;
   std::optional<EventPattern> filter_policy;
@@ -177,11 +186,27 @@ class Alarm {
   std::vector<std::pair<int64_t, double>> samples_;  // (epoch ms, value)
 };
 
+// The mail server email subscriptions go through (the `smtp:` section).
+struct SmtpSettings {
+  std::string url;                  // "" = none configured: email deliveries fail (and retry)
+  std::string from = "saleslake@localhost";
+  std::string starttls = "off";     // off | try | required
+  std::string username;
+  std::string password;             // read from password_env when the file loads
+  std::string ca_file;
+  int timeout_s = 30;
+  bool operator==(const SmtpSettings&) const = default;
+};
+
 struct EventsConfig {
   std::vector<Rule> rules;
   std::vector<TopicSpec> topics;
   std::vector<AlarmSpec> alarms;
+  SmtpSettings smtp;
 };
+
+// What SNS accepts as an e-mail endpoint: local@domain, printable ASCII, no spaces or brackets.
+bool ValidEmailAddress(std::string_view address);
 
 // Parses the `rules:` and `topics:` sections (other sections are ignored). `path` names the file
 // in messages.
