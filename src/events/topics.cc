@@ -494,7 +494,10 @@ Result<PublishResult> Topics::Publish(const std::string& topic_arn, const std::s
     if (s.protocol == "email") {
       // SNS's email protocol: the message as the text, the subject (or its default) as the subject.
       d.subject = subject.empty() ? "AWS Notification Message" : subject;
-      d.body = message + "\n\n--\nThis message was sent by the topic " + arn + " (saleslake).\n";
+      // An alert is a JSON object: indented, a person reads it (and no line nears SMTP's limit).
+      auto j = nlohmann::json::parse(message, nullptr, false);
+      d.body = (j.is_object() ? j.dump(2) : message) + "\n\n--\nThis message was sent by the topic " + arn +
+               " (saleslake).\n";
     } else if (s.raw_message_delivery) {
       d.body = message;
     } else {

@@ -109,10 +109,25 @@ HttpResult SendMail(const SmtpSettings& settings, const std::string& to, const s
   std::string domain = settings.from.substr(settings.from.find('@') + 1);
   std::snprintf(message_id, sizeof message_id, "<%016llx.%lld@%s>", static_cast<unsigned long long>(rng()),
                 static_cast<long long>(date_epoch_ms), domain.substr(0, 60).c_str());
+  // SMTP lines end at 998 bytes: a body with a longer line travels base64-encoded (76 a line).
+  bool long_line = false;
+  for (size_t pos = 0; pos < body.size() && !long_line;) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string::npos) nl = body.size();
+    long_line = nl - pos > 990;
+    pos = nl + 1;
+  }
+  std::string text;
+  if (long_line) {
+    std::string b64 = Base64(body);
+    for (size_t i = 0; i < b64.size(); i += 76) text += b64.substr(i, 76) + "\r\n";
+  } else {
+    text = CrLf(body);
+  }
   std::string mail = std::string("Date: ") + date + "\r\nFrom: " + settings.from + "\r\nTo: " + to +
                      "\r\nSubject: " + EncodeSubject(subject) + "\r\nMessage-ID: " + message_id +
                      "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                     "Content-Transfer-Encoding: 8bit\r\n\r\n" + CrLf(body);
+                     "Content-Transfer-Encoding: " + (long_line ? "base64" : "8bit") + "\r\n\r\n" + text;
   CURL* curl = curl_easy_init();
   if (!curl) {
     r.error = "curl_easy_init failed";
