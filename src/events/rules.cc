@@ -299,6 +299,13 @@ bool ValidRuleName(std::string_view name) {
   });
 }
 
+// What REFRESH MATERIALIZED VIEW can name without quoting, or "*" (every materialized view).
+bool ValidViewName(const std::string& s) {
+  if (s == "*") return true;
+  if (s.empty() || s.size() > 128 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
 Result<Target> ParseTarget(const Ctx& ctx, const YAML::Node& n) {
   if (!n.IsMap()) return ctx.Error(n, "a target is a mapping (crawler:, job:, topic: or command:)");
   Target t;
@@ -319,16 +326,19 @@ Result<Target> ParseTarget(const Ctx& ctx, const YAML::Node& n) {
       *out = static_cast<int>(x);
       return Status::OK();
     };
-    if (key == "crawler" || key == "job" || key == "topic" || key == "command") {
+    if (key == "crawler" || key == "job" || key == "topic" || key == "command" || key == "materialized_view") {
       SL_RETURN_IF_ERROR(need_scalar());
       ++kinds;
       t.kind = key == "crawler" ? Target::Kind::kCrawler
                : key == "job"   ? Target::Kind::kJob
                : key == "topic" ? Target::Kind::kTopic
-                                : Target::Kind::kCommand;
+               : key == "command" ? Target::Kind::kCommand
+                                  : Target::Kind::kMatview;
       t.name = v.Scalar();
       if (t.kind == Target::Kind::kTopic && !ValidTopicName(t.name))
         return ctx.Error(v, "'" + t.name + "' is not a topic name (1-256 of A-Z a-z 0-9 _ -)");
+      if (t.kind == Target::Kind::kMatview && !ValidViewName(t.name))
+        return ctx.Error(v, "'" + t.name + "' is not a view name (letters, digits, _; or * for every one)");
     } else if (key == "timeout_s") {
       SL_RETURN_IF_ERROR(need_int(1, 3600, &t.timeout_s));
     } else if (key == "memory_mb") {
@@ -348,11 +358,12 @@ Result<Target> ParseTarget(const Ctx& ctx, const YAML::Node& n) {
       t.input_template = v.Scalar();
     } else {
       return ctx.Error(kv.first, "unknown target key '" + key +
-                                     "' (crawler, job, topic, command, timeout_s, memory_mb, retries, env, "
+                                     "' (crawler, job, topic, command, materialized_view, timeout_s, memory_mb, "
+                                     "retries, env, "
                                      "input_paths, input_template)");
     }
   }
-  if (kinds != 1) return ctx.Error(n, "a target names exactly one of crawler:, job:, topic:, command:");
+  if (kinds != 1) return ctx.Error(n, "a target names exactly one of crawler:, job:, topic:, command:, materialized_view:");
   if (t.kind != Target::Kind::kCommand && (!t.env.empty()))
     return ctx.Error(n, "env applies to command targets only");
   return t;
@@ -604,6 +615,7 @@ std::string_view TargetKindName(Target::Kind kind) {
     case Target::Kind::kJob: return "job";
     case Target::Kind::kTopic: return "topic";
     case Target::Kind::kCommand: return "command";
+    case Target::Kind::kMatview: return "materialized_view";
   }
   return "?";
 }

@@ -14,6 +14,7 @@
 //       targets:
 //         - job: my-etl-job            # start a job (etl::RunJob)
 //         - topic: pipeline-alerts     # publish the event to a topic
+//         - materialized_view: daily_revenue   # REFRESH MATERIALIZED VIEW (* = every one)
 //         - command: ./notify.sh       # run a command: event JSON on stdin
 //           timeout_s: 30              #   killed after this (default 60)
 //           memory_mb: 512             #   RLIMIT_AS (default 1024)
@@ -96,9 +97,9 @@ class Schedule {
 };
 
 struct Target {
-  enum class Kind { kCrawler, kJob, kTopic, kCommand };
+  enum class Kind { kCrawler, kJob, kTopic, kCommand, kMatview };
   Kind kind = Kind::kCommand;
-  std::string name;     // crawler, job or topic name; the command line for kCommand
+  std::string name;     // crawler, job, topic or view name; the command line for kCommand
   int timeout_s = 60;   // command
   int memory_mb = 1024; // command
   int retries = 2;      // command: attempts after the first, with backoff, then the DLQ
