@@ -283,6 +283,11 @@ struct Engine::Impl {
             f["rows_loaded"] = report->rows_loaded;
             f["rows_quarantined"] = report->rows_quarantined;
             f["snapshot_id"] = report->snapshot_id;
+            // Figures alarms watch: the run's duration and shares in percent of its rows.
+            f["duration_s"] = report->duration_s;
+            f["quarantined_pct"] = report->rows_read ? 100.0 * report->rows_quarantined / report->rows_read : 0.0;
+            for (const auto& [count, n] : report->counts)
+              f[count + "_pct"] = report->rows_loaded ? 100.0 * n / report->rows_loaded : 0.0;
             std::string type = report->status == "no_op" ? "job.no_op" : "job.succeeded";
             Emit(type, f, DerivedId(e.id, rule.name, index, "job"));
             for (size_t i = 0; i < report->alerts.size(); ++i) {
@@ -508,6 +513,11 @@ Result<int> Engine::Tick() {
     }
   }
   return ticks;
+}
+
+void Engine::RecordMetric(const std::string& metric, double value) {
+  for (Alarm& a : impl_->alarms)
+    if (a.spec().event_type == "server.metrics" && a.spec().metric == metric) a.AddSample(impl_->clock->Now(), value);
 }
 
 Result<int> Engine::ProcessPending(size_t max) {

@@ -135,7 +135,11 @@ struct TopicSpec {
 //   alarms:
 //     - name: quarantine-high
 //       event_type: job.succeeded        # the metric is a numeric field of these events
-//       metric: rows_quarantined
+//       metric: rows_quarantined         #   (job.succeeded: duration_s, rows_*, quarantined_pct,
+//                                        #   <count>_pct such as missing_amount_pct), or
+//                                        #   event_type: server.metrics for the server's figures:
+//                                        #   http_5xx, http_requests, request_latency_s,
+//                                        #   <api>_latency_s (athena_latency_s, trino_latency_s)
 //       statistic: Maximum               # Average | Sum | Minimum | Maximum | SampleCount
 //       period_s: 300
 //       evaluation_periods: 3            # N

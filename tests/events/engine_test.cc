@@ -455,6 +455,66 @@ namespace {
 
 // An alarm over job figures: a run reading more than 5 rows in 1 of 1 periods -> ALARM, the
 // alarm's topic gets it; the next quiet period -> OK (missing data is notBreaching).
+// The default job's figures as shares (percent of the run's rows) and its duration are fields of
+// job.succeeded that alarms watch; the server's figures arrive through RecordMetric.
+TEST_F(LakeTest, AlarmsWatchJobSharesAndServerMetrics) {
+  SetPipeline(R"(rules:
+  - name: crawl
+    pattern: {type: [object.created]}
+    targets: [{crawler: raw-crawler}]
+  - name: etl
+    pattern: {type: [crawler.succeeded], committed: [true]}
+    targets: [{job: my-etl-job}]
+topics:
+  - name: pipeline-alerts
+    subscriptions:
+      - {protocol: file, endpoint: _system/alerts/pipeline-alerts.jsonl}
+alarms:
+  - name: missing-amounts
+    event_type: job.succeeded
+    metric: missing_amount_pct
+    statistic: Maximum
+    period_s: 60
+    threshold: 10
+    treat_missing_data: notBreaching
+    alarm_actions: [pipeline-alerts]
+  - name: server-errors
+    event_type: server.metrics
+    metric: http_5xx
+    statistic: Sum
+    period_s: 60
+    evaluation_periods: 2
+    datapoints_to_alarm: 2
+    threshold: 0
+    treat_missing_data: notBreaching
+    alarm_actions: [pipeline-alerts]
+)");
+  Upload("sales.csv", MessyCsv());
+  Drain();
+  json done;
+  for (const auto& l : Lines(Get("_system/events.jsonl"))) {
+    json e = json::parse(l);
+    if (e["type"] == "job.succeeded") done = e;
+  }
+  ASSERT_FALSE(done.is_null());
+  EXPECT_DOUBLE_EQ(done["missing_amount_pct"].get<double>(), 20.0);  // 4 of 20 rows
+  EXPECT_DOUBLE_EQ(done["quarantined_pct"].get<double>(), 0.0);
+  EXPECT_GE(done["duration_s"].get<double>(), 0.0);
+
+  engine_->RecordMetric("http_5xx", 3);
+  engine_->RecordMetric("not_watched", 1);
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(engine_->Tick().ok());
+  auto states = engine_->AlarmStates();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].second, AlarmState::kAlarm);  // 20% > 10%
+  EXPECT_EQ(states[1].second, AlarmState::kOk);     // 1 of 2 periods breaching: not yet
+  engine_->RecordMetric("http_5xx", 1);
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(engine_->Tick().ok());
+  EXPECT_EQ(engine_->AlarmStates()[1].second, AlarmState::kAlarm);  // 2 of 2
+}
+
 TEST_F(LakeTest, AlarmOverJobFiguresPublishesOnTransition) {
   SetPipeline(R"(rules:
   - name: etl

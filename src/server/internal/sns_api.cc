@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -304,6 +305,32 @@ class EventsService final : public Service {
         exported_.filtered);
   }
 
+  // The server's figures as alarm samples, once per 10 s of the clock: the requests, 5xx answers
+  // and mean latencies (overall and per API) of the interval.
+  void SampleServerMetrics() {
+    if (!ctx_.metrics || !engine_) return;
+    int64_t now = ToEpochMs(ctx_.clock->Now());
+    if (sampled_ms_ && now - *sampled_ms_ < 10000 && now >= *sampled_ms_) return;
+    Metrics::Totals t = ctx_.metrics->totals();
+    if (sampled_ms_) {
+      engine_->RecordMetric("http_requests", static_cast<double>(t.requests - last_totals_.requests));
+      engine_->RecordMetric("http_5xx", static_cast<double>(t.errors_5xx - last_totals_.errors_5xx));
+      double sum = 0;
+      uint64_t count = 0;
+      for (const auto& [api, l] : t.latency) {
+        auto prev = last_totals_.latency[api];
+        double s = l.first - prev.first;
+        uint64_t n = l.second - prev.second;
+        sum += s;
+        count += n;
+        if (n) engine_->RecordMetric(api + "_latency_s", s / static_cast<double>(n));
+      }
+      if (count) engine_->RecordMetric("request_latency_s", sum / static_cast<double>(count));
+    }
+    last_totals_ = std::move(t);
+    sampled_ms_ = now;
+  }
+
   void Loop() {
     for (;;) {
       bool force = false;
@@ -314,6 +341,7 @@ class EventsService final : public Service {
       }
       MaybeReload(force);
       ExportStats();
+      SampleServerMetrics();
       if (engine_) {
         auto t = engine_->Tick();
         if (!t.ok()) Log(LogLevel::kError, "events: schedules", {{"error", t.status().ToString()}});
@@ -337,6 +365,8 @@ class EventsService final : public Service {
   bool stop_ = false;
   bool reload_requested_ = false;
   events::DeliveryStats exported_;
+  std::optional<int64_t> sampled_ms_;
+  Metrics::Totals last_totals_;
   std::thread loop_;
 };
 
