@@ -8,6 +8,7 @@
 #include "events/events.h"
 #include "events/smtp_server.h"
 #include "events/topics.h"
+#include "events/lines.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "support/test_support.h"
@@ -18,18 +19,7 @@ namespace {
 using nlohmann::json;
 using testing::TempDir;
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
-
+using testing::Lines;
 class DeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {

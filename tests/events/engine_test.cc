@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "events/events.h"
 #include "events/topics.h"
+#include "events/lines.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "sql/sql.h"
@@ -28,18 +29,7 @@ std::string MessyCsv() {
   return s;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
-
+using testing::Lines;
 class LakeTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/smtp_server.h"
+#include "events/lines.h"
 #include "events/webhook.h"
 #include "server/server_test_util.h"
 
@@ -24,18 +25,6 @@ using nlohmann::json;
 
 constexpr const char* kAdminPolicy =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
 
 std::string MessyCsv() {
   std::string s = "purchase_date,customer_id,product_id,amount,region,status\n";
