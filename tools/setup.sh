@@ -20,6 +20,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev libfast-float-dev libre2-dev libxxhash-dev
   libboost-dev
   awscli python3-boto3 curl openssl
+  python3-aiosmtpd  # tests: the SMTP server e-mail alerts are delivered to
   rsync  # tests: a lake copied with rsync -a loads nothing twice
   libedit-dev libcairo2-dev
   chromium  # the web console's browser tests (driven headless by playwright-core)
