@@ -16,9 +16,12 @@ const state = {
   paused: false,
   refreshing: false,
   pending: false,
+  editing: false,
+  editingTile: null,     // index in dashboard.tiles of the tile in the editor, -1 for a new one
 };
-// What the page shows, for tests and debugging: tile id -> {columns, rows, error}.
-window.__saleslake = { tiles: {}, refreshes: 0, ready: false };
+// What the page shows, for tests and debugging: tile id -> {columns, rows, error}; refreshes
+// started and finished.
+window.__saleslake = { tiles: {}, refreshes: 0, started: 0, ready: false };
 
 // ---- helpers
 
@@ -112,6 +115,8 @@ async function route() {
     stopTimer();
     showOnly('sql-view');
     loadCatalog();
+    loadHistory();
+    loadSaved();
     return;
   }
   const m = path.match(/^\/d\/([a-z0-9][a-z0-9_-]*)$/);
@@ -150,6 +155,7 @@ async function openDashboard() {
     return;
   }
   state.dashboard = d;
+  setEditing(false);
   $('dash-title').textContent = d.title;
   $('interval').value = String(d.refresh_seconds);
   buildTiles();
@@ -170,10 +176,21 @@ function buildTiles() {
     el.dataset.tileId = t.id;
     el.style.gridColumn = `span ${Math.min(12, t.w || (t.type === 'kpi' ? 2 : 6))}`;
     const h = make('h3');
+    const tools = make('div', 'tools');
+    for (const [act, label, title] of [['left', '◀', 'move left'], ['right', '▶', 'move right'],
+      ['narrower', '−', 'narrower'], ['wider', '+', 'wider'], ['shorter', '▴', 'shorter'], ['taller', '▾', 'taller'],
+      ['edit', '✎', 'edit'], ['remove', '✕', 'remove']]) {
+      const b = make('button', `tool-${act}`, label);
+      b.type = 'button';
+      b.title = title;
+      b.addEventListener('click', () => tileAction(t.id, act));
+      tools.append(b);
+    }
     h.append(make('span', 'tile-title', t.title), make('span', 'tile-dot dot'));
     const body = make('div', 'body');
+    if (t.type !== 'kpi' && t.h) body.style.height = `${Math.min(8, t.h) * 5.5}rem`;
     const err = make('div', 'tile-error');
-    el.append(h, body, err);
+    el.append(h, tools, body, err);
     grid.append(el);
   }
 }
@@ -190,6 +207,7 @@ async function refresh() {
   }
   state.refreshing = true;
   state.pending = false;
+  window.__saleslake.started++;
   $('status-dot').className = 'dot busy';
   const started = new Date();
   let failures = 0;
@@ -351,7 +369,24 @@ async function drillToOrders(product) {
 function filtersChanged() {
   writeFiltersToUrl();
   syncFilterInputs();
+  loadProductOptions();
   refresh();
+}
+
+// Cascading: the product list offers the products of the chosen regions only.
+async function loadProductOptions() {
+  const filters = {};
+  if (Array.isArray(state.filters.region)) filters.region = state.filters.region;
+  try {
+    const r = await api('POST', '/api/query', { sql: 'SELECT DISTINCT product_id FROM sales_data ORDER BY 1', filters, limit: 5000 });
+    const list = r.rows.map((row) => String(row[0]));
+    $('f-product-list').replaceChildren(...list.map((p) => {
+      const o = make('option');
+      o.value = p;
+      return o;
+    }));
+    window.__saleslake.products = { regions: filters.region || null, list };
+  } catch { /* the tiles show the error */ }
 }
 
 async function loadFilterOptions() {
@@ -366,6 +401,7 @@ async function loadFilterOptions() {
       }));
     } catch { /* the tiles show the error */ }
   }
+  await loadProductOptions();
 }
 
 function syncFilterInputs() {
@@ -376,6 +412,7 @@ function syncFilterInputs() {
   const d = state.filters.purchase_date || {};
   $('f-from').value = d.from || '';
   $('f-to').value = d.to || '';
+  $('f-product').value = Array.isArray(state.filters.product_id) ? state.filters.product_id.join(', ') : '';
   const chips = $('chips');
   chips.replaceChildren();
   for (const [col, v] of Object.entries(state.filters)) {
@@ -397,6 +434,90 @@ function readFilterInputs() {
   filtersChanged();
 }
 
+// ---- editing tiles (saved with the dashboard by Save; the server validates and writes it)
+
+function setEditing(on) {
+  state.editing = on;
+  $('tiles').classList.toggle('editing', on);
+  $('add-tile').hidden = !on;
+  $('edit-dash').textContent = on ? 'Done' : 'Edit';
+}
+
+function dashboardChanged() {
+  buildTiles();
+  refresh();  // unchanged tiles come from the server's cache
+}
+
+function tileAction(id, act) {
+  const tiles = state.dashboard.tiles;
+  const i = tiles.findIndex((t) => t.id === id);
+  if (i < 0) return;
+  const t = tiles[i];
+  const w = t.w || (t.type === 'kpi' ? 2 : 6);
+  const h = t.h || (t.type === 'kpi' ? 1 : 3);
+  if (act === 'left' && i > 0) [tiles[i - 1], tiles[i]] = [tiles[i], tiles[i - 1]];
+  else if (act === 'right' && i + 1 < tiles.length) [tiles[i + 1], tiles[i]] = [tiles[i], tiles[i + 1]];
+  else if (act === 'narrower') t.w = Math.max(1, w - 1);
+  else if (act === 'wider') t.w = Math.min(12, w + 1);
+  else if (act === 'shorter') t.h = Math.max(1, h - 1);
+  else if (act === 'taller') t.h = Math.min(8, h + 1);
+  else if (act === 'remove') tiles.splice(i, 1);
+  else if (act === 'edit') { openTileEditor(i); return; }
+  dashboardChanged();
+}
+
+function openTileEditor(index) {
+  state.editingTile = index;
+  const t = index >= 0 ? state.dashboard.tiles[index]
+    : { id: `tile-${state.dashboard.tiles.length + 1}`, title: 'New tile', type: 'kpi', format: 'number', w: 2, sql: 'SELECT count(*) AS value FROM sales_data' };
+  $('te-id').value = t.id;
+  $('te-title').value = t.title;
+  $('te-type').value = t.type;
+  $('te-format').value = t.format || 'number';
+  $('te-w').value = String(t.w || (t.type === 'kpi' ? 2 : 6));
+  $('te-h').value = String(t.h || (t.type === 'kpi' ? 1 : 3));
+  $('te-drill').value = t.drill || '';
+  $('te-sql').value = t.sql;
+  $('te-error').textContent = '';
+  $('te-result').replaceChildren();
+  $('tile-editor').showModal();
+}
+
+async function previewTile() {
+  $('te-error').textContent = '';
+  try {
+    const r = await api('POST', '/api/query', { sql: $('te-sql').value, filters: state.filters, limit: 20 });
+    $('te-result').replaceChildren(resultTable(r.columns, r.rows));
+  } catch (e) {
+    $('te-error').textContent = e.message + errorWhere(e);
+    $('te-result').replaceChildren();
+  }
+}
+
+function applyTile() {
+  const t = {
+    id: $('te-id').value.trim(), title: $('te-title').value, type: $('te-type').value,
+    format: $('te-format').value, w: Number($('te-w').value) || 6, h: Number($('te-h').value) || 3,
+    sql: $('te-sql').value,
+  };
+  const drill = $('te-drill').value.trim();
+  if (drill) t.drill = drill;
+  const tiles = state.dashboard.tiles;
+  const clash = tiles.findIndex((x) => x.id === t.id);
+  if (clash >= 0 && clash !== state.editingTile) {
+    $('te-error').textContent = `a tile "${t.id}" exists already`;
+    return false;
+  }
+  if (state.editingTile >= 0) tiles[state.editingTile] = t; else tiles.push(t);
+  dashboardChanged();
+  return true;
+}
+
+function errorWhere(e) {
+  const pos = e.body && e.body.error && e.body.error.position;
+  return pos && pos.line ? ` (line ${pos.line}, column ${pos.column})` : '';
+}
+
 function stopTimer() {
   if (state.timer) clearInterval(state.timer);
   state.timer = null;
@@ -413,22 +534,31 @@ async function saveDashboard() {
   const d = { ...state.dashboard };
   delete d.id;
   d.refresh_seconds = Number($('interval').value);
+  $('dash-error').textContent = '';
   try {
     state.dashboard = { ...(await api('PUT', `/api/dashboards/${state.dashboardId}`, JSON.stringify(d, null, 2))), id: state.dashboardId };
     $('last-refresh').textContent = 'saved';
+    window.__saleslake.saved = (window.__saleslake.saved || 0) + 1;
+    setEditing(false);
     startTimer();
   } catch (e) {
-    $('last-refresh').textContent = e.message;
+    $('dash-error').textContent = e.message;
   }
 }
 
 // ---- SQL editor
 
-const editor = { offset: 0, limit: 100, total: 0, controller: null, lastSql: '' };
+const editor = { offset: 0, limit: 100, total: 0, controller: null, clientId: null, lastSql: '', names: [] };
 
 async function loadCatalog() {
   try {
     const r = await api('GET', '/api/catalog/tables');
+    const names = new Set();
+    for (const t of r.tables) {
+      names.add(t.name);
+      for (const c of t.columns) names.add(c.name);
+    }
+    editor.names = [...names].sort();
     const box = $('catalog');
     box.replaceChildren(make('h3', null, 'Tables'));
     for (const t of r.tables) {
@@ -450,13 +580,15 @@ async function runSql(offset) {
   editor.offset = offset;
   editor.lastSql = $('sql-text').value;
   editor.controller = new AbortController();
+  editor.clientId = crypto.randomUUID();
+  const clientId = editor.clientId;
   $('sql-run').disabled = true;
   $('sql-cancel').disabled = false;
   $('sql-error').textContent = '';
   $('sql-status').textContent = 'running…';
   const t0 = performance.now();
   try {
-    const r = await api('POST', '/api/query', { sql: editor.lastSql, offset, limit: editor.limit }, editor.controller.signal);
+    const r = await api('POST', '/api/query', { sql: editor.lastSql, offset, limit: editor.limit, client_id: clientId }, editor.controller.signal);
     editor.total = r.total_rows;
     window.__saleslake.sql = r;
     $('sql-result').replaceChildren(resultTable(r.columns, r.rows));
@@ -464,13 +596,105 @@ async function runSql(offset) {
     $('sql-page').textContent = r.total_rows ? `${offset + 1}–${offset + r.rows.length} of ${r.total_rows}` : '';
     $('sql-csv').disabled = false;
   } catch (e) {
-    const pos = e.body && e.body.error && e.body.error.position;
-    $('sql-error').textContent = e.name === 'AbortError' ? 'cancelled' : e.message + (pos && pos.line ? ` (line ${pos.line}, column ${pos.column})` : '');
+    const cancelled = e.name === 'AbortError' || (e.body && e.body.error && e.body.error.code === 'QueryCancelled');
+    $('sql-error').textContent = cancelled ? `cancelled: ${e.message}` : e.message + errorWhere(e);
     $('sql-status').textContent = '';
   } finally {
+    editor.clientId = null;
     $('sql-run').disabled = false;
     $('sql-cancel').disabled = true;
+    loadHistory();
   }
+}
+
+// Cancel stops the statement on the server (the query manager cancels it); the waiting request
+// then answers QueryCancelled. If it already finished, the request is simply dropped.
+async function cancelSql() {
+  const id = editor.clientId;
+  if (!id) return;
+  try {
+    const r = await api('POST', '/api/query/cancel', { client_id: id });
+    if (!r.cancelled && editor.controller) editor.controller.abort();
+  } catch {
+    if (editor.controller) editor.controller.abort();
+  }
+}
+
+function firstLine(sql) { return sql.replace(/\s+/g, ' ').trim(); }
+
+async function loadHistory() {
+  try {
+    const r = await api('GET', '/api/queries');
+    window.__saleslake.history = r.queries;
+    $('history-list').replaceChildren(...r.queries.slice(0, 30).map((q) => {
+      const li = make('li');
+      li.append(make('span', `state-${q.state}`, q.state), ' ', firstLine(q.sql));
+      li.title = q.error || q.sql;
+      li.addEventListener('click', () => { $('sql-text').value = q.sql; });
+      return li;
+    }));
+  } catch { /* not allowed: no history */ }
+}
+
+async function loadSaved() {
+  try {
+    const r = await api('GET', '/api/saved-queries');
+    window.__saleslake.saved_queries = r.queries;
+    $('saved-list').replaceChildren(...r.queries.map((q) => {
+      const li = make('li', null, `${q.name}: ${firstLine(q.sql)}`);
+      li.title = q.sql;
+      li.addEventListener('click', () => { $('sql-text').value = q.sql.replace(/\n$/, ''); $('sql-name').value = q.name; });
+      return li;
+    }));
+  } catch { /* not allowed: no saved queries */ }
+}
+
+async function saveSql() {
+  const name = $('sql-name').value.trim();
+  $('sql-error').textContent = '';
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+    $('sql-error').textContent = 'a query name is lower-case letters, digits, - and _';
+    return;
+  }
+  try {
+    await api('PUT', `/api/saved-queries/${name}`, { sql: $('sql-text').value });
+    $('sql-status').textContent = `saved as ${name}`;
+    await loadSaved();
+  } catch (e) {
+    $('sql-error').textContent = e.message;
+  }
+}
+
+// Completion of table and column names (from /api/catalog/tables): the word before the caret
+// is matched by prefix; Tab takes the first suggestion.
+function wordBeforeCaret(el) {
+  const upto = el.value.slice(0, el.selectionStart);
+  const m = upto.match(/[A-Za-z_][A-Za-z0-9_]*$/);
+  return m ? m[0] : '';
+}
+
+function suggestions(el) {
+  const w = wordBeforeCaret(el).toLowerCase();
+  if (!w) return [];
+  return editor.names.filter((n) => n.toLowerCase().startsWith(w) && n.toLowerCase() !== w).slice(0, 8);
+}
+
+function showSuggestions() {
+  const el = $('sql-text');
+  const list = suggestions(el);
+  $('sql-suggest').replaceChildren(...list.map((n) => {
+    const sp = make('span', null, n);
+    sp.addEventListener('click', () => { complete(n); el.focus(); });
+    return sp;
+  }));
+}
+
+function complete(name) {
+  const el = $('sql-text');
+  const w = wordBeforeCaret(el);
+  const at = el.selectionStart;
+  el.setRangeText(name, at - w.length, at, 'end');
+  showSuggestions();
 }
 
 function csvCell(v) {
@@ -523,7 +747,29 @@ function wire() {
   $('f-clear').addEventListener('click', () => { state.filters = {}; filtersChanged(); });
   $('drill-close').addEventListener('click', () => { $('drill').hidden = true; });
   $('sql-run').addEventListener('click', () => runSql(0));
-  $('sql-cancel').addEventListener('click', () => editor.controller && editor.controller.abort());
+  $('sql-cancel').addEventListener('click', cancelSql);
+  $('sql-save').addEventListener('click', saveSql);
+  $('sql-text').addEventListener('input', showSuggestions);
+  $('sql-text').addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab' || e.shiftKey) return;
+    const list = suggestions($('sql-text'));
+    if (!list.length) return;
+    e.preventDefault();
+    complete(list[0]);
+  });
+  $('edit-dash').addEventListener('click', () => setEditing(!state.editing));
+  $('add-tile').addEventListener('click', () => openTileEditor(-1));
+  $('te-preview').addEventListener('click', previewTile);
+  $('tile-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (e.submitter && e.submitter.value === 'apply' && !applyTile()) return;
+    $('tile-editor').close();
+  });
+  $('f-product').addEventListener('change', () => {
+    const v = $('f-product').value.trim();
+    if (v) state.filters.product_id = [v]; else delete state.filters.product_id;
+    filtersChanged();
+  });
   $('sql-next').addEventListener('click', () => { if (editor.offset + editor.limit < editor.total) runSql(editor.offset + editor.limit); });
   $('sql-prev').addEventListener('click', () => runSql(Math.max(0, editor.offset - editor.limit)));
   $('sql-csv').addEventListener('click', downloadCsv);

@@ -32,6 +32,7 @@ constexpr const char* kCookie = "sl_session";
 constexpr size_t kMaxResultRows = 100000;  // rows a console query keeps (paged to the page)
 constexpr size_t kCacheEntries = 512;
 constexpr size_t kCacheBytes = 128u << 20;
+constexpr const char* kCancelledByUser = "query cancelled by the user";
 
 // ---- HTTP helpers
 
@@ -290,6 +291,32 @@ class ConsoleService final : public Service {
     if (path == "/api/query" && m == "POST") {
       note->operation = "Query";
       return Query(request, *session, note);
+    }
+    if (path == "/api/query/cancel" && m == "POST") {
+      note->operation = "CancelQuery";
+      return CancelQuery(request, *session);
+    }
+    if (path == "/api/queries" && m == "GET") {
+      note->operation = "ListQueries";
+      return QueryHistory(request, *session);
+    }
+    if (path == "/api/saved-queries" && m == "GET") {
+      note->operation = "ListSavedQueries";
+      return ListSavedQueries(request, *session);
+    }
+    const std::string saved = "/api/saved-queries/";
+    if (path.rfind(saved, 0) == 0) {
+      std::string name = PercentDecode(path.substr(saved.size()));
+      if (!ValidDashboardId(name)) return Error(404, "NotFound", "a saved query name is [a-z0-9][a-z0-9_-]*");
+      if (m == "PUT") {
+        note->operation = "SaveQuery";
+        return SaveQuery(request, *session, name);
+      }
+      if (m == "DELETE") {
+        note->operation = "DeleteSavedQuery";
+        return DeleteSavedQuery(request, *session, name);
+      }
+      return Error(405, "MethodNotAllowed", "PUT or DELETE");
     }
     if (path == "/api/dashboards" && m == "GET") {
       note->operation = "ListDashboards";
@@ -594,12 +621,19 @@ class ConsoleService final : public Service {
     } else {
       ctx_.metrics->Count("console_queries_total", "Console queries run by the engine.");
       double timeout_s = std::clamp(in.value("timeout_seconds", 60.0), 0.1, 600.0);
-      auto run = Run(*prepared, s, timeout_s);
+      std::string client_id;
+      if (in.contains("client_id") && in["client_id"].is_string() && in["client_id"].get<std::string>().size() <= 64) {
+        client_id = in["client_id"].get<std::string>();
+      }
+      auto run = Run(*prepared, s, timeout_s, in["sql"].get<std::string>(), client_id);
       if (!run.ok()) {
         ctx_.metrics->Count("console_query_errors_total", "Console queries that failed.");
         const Status& st = run.status();
         note->error_code = "QueryFailed";
         int status = st.code() == StatusCode::kCancelled ? 408 : st.code() == StatusCode::kResourceExhausted ? 413 : 400;
+        if (st.code() == StatusCode::kAborted && st.message() == kCancelledByUser) {
+          return Error(409, "QueryCancelled", st.message());
+        }
         return Error(status, st.code() == StatusCode::kCancelled ? "QueryCancelled" : "QueryFailed",
                      st.message(), {{"position", ErrorPosition(st.message())}});
       }
@@ -621,20 +655,39 @@ class ConsoleService final : public Service {
   }
 
   // Runs the statement through the server's one query manager (shared with Athena and Trino),
-  // waits at most `timeout_s` (then cancels it) and keeps up to kMaxResultRows rows.
-  Result<std::shared_ptr<const CachedResult>> Run(const Prepared& p, const ConsoleSession& s, double timeout_s) {
+  // waits at most `timeout_s` (then cancels it) and keeps up to kMaxResultRows rows. With a
+  // `client_id`, POST /api/query/cancel can stop it meanwhile (kAborted "cancelled by the user").
+  // `original` (the SQL as the user wrote it) is what the history shows.
+  Result<std::shared_ptr<const CachedResult>> Run(const Prepared& p, const ConsoleSession& s, double timeout_s,
+                                                  const std::string& original, const std::string& client_id) {
     QueryRequest req;
     req.sql = p.sql;
     req.user = s.principal.arn.empty() ? "anonymous" : s.principal.arn;
     req.source = "console";
+    req.tags["console.sql"] = original.substr(0, 10000);
     if (!p.read_pii) {  // belt and braces: the rewrite already replaced them by NULL
       for (const std::string& c : sql_->PiiColumns()) req.redact_columns.push_back(c);
       req.redact_columns.push_back("customer_id");
     }
     QueryManager& qm = sql_->queries();
     SL_ASSIGN_OR_RETURN(std::string id, qm.Submit(std::move(req)));
+    const std::string running_key = s.principal.arn + "\n" + client_id;
+    if (!client_id.empty()) {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      running_[running_key] = id;
+    }
     auto info = qm.Wait(id, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    bool by_user = false;
+    if (!client_id.empty()) {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      running_.erase(running_key);
+      by_user = cancelled_.erase(id) > 0;
+    }
     if (!info.ok()) return info.status();
+    if (by_user && info->state == QueryState::kCancelled) {
+      qm.Release(id);
+      return Status::Aborted(kCancelledByUser);
+    }
     if (!IsFinal(info->state)) {
       (void)qm.Cancel(id);
       qm.Release(id);
@@ -665,6 +718,99 @@ class ConsoleService final : public Service {
       out->seconds = std::chrono::duration<double>(*info->finished - *info->started).count();
     }
     return std::shared_ptr<const CachedResult>(std::move(out));
+  }
+
+  // Stops the caller's running query started with this client_id (its POST /api/query then
+  // answers 409 QueryCancelled). Only the principal who started it can stop it.
+  HttpResponse CancelQuery(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "athena:StopQueryExecution", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:StopQueryExecution");
+    }
+    json in = json::parse(request.body, nullptr, false);
+    if (!in.is_object() || !in.contains("client_id") || !in["client_id"].is_string()) {
+      return Error(400, "BadRequest", "{\"client_id\": \"...\"} expected");
+    }
+    std::string id;
+    {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      auto it = running_.find(s.principal.arn + "\n" + in["client_id"].get<std::string>());
+      if (it == running_.end()) return Json(200, {{"cancelled", false}});  // finished meanwhile
+      id = it->second;
+      cancelled_.insert(id);
+    }
+    Status st = sql_->queries().Cancel(id);
+    if (!st.ok() && st.code() != StatusCode::kNotFound) return Error(500, "InternalError", st.message());
+    return Json(200, {{"cancelled", true}, {"query_id", id}});
+  }
+
+  // The caller's console queries, newest first (the query manager's history: at most its bound).
+  HttpResponse QueryHistory(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "athena:ListQueryExecutions", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:ListQueryExecutions");
+    }
+    json out = json::array();
+    for (const QueryInfo& q : sql_->queries().List()) {
+      if (q.request.source != "console" || q.request.user != s.principal.arn) continue;
+      auto tag = q.request.tags.find("console.sql");
+      json item = {{"id", q.id},
+                   {"sql", tag == q.request.tags.end() ? q.request.sql : tag->second},
+                   {"state", QueryStateName(q.state)},
+                   {"submitted_ms", std::chrono::duration_cast<std::chrono::milliseconds>(q.submitted.time_since_epoch()).count()},
+                   {"rows", q.rows}};
+      if (q.started && q.finished) {
+        item["elapsed_ms"] = std::chrono::duration<double, std::milli>(*q.finished - *q.started).count();
+      }
+      if (!q.error.empty()) item["error"] = q.error;
+      out.push_back(std::move(item));
+      if (out.size() >= 100) break;
+    }
+    return Json(200, {{"queries", out}});
+  }
+
+  // Saved queries: queries/NAME.sql in the lake (versionable beside dashboards/; queries/views/
+  // holds views and is not listed here). IAM: Athena's named-query actions.
+  HttpResponse ListSavedQueries(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "athena:ListNamedQueries", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:ListNamedQueries");
+    }
+    auto listed = ctx_.lake->List("queries/");
+    if (!listed.ok()) return Error(500, "InternalError", listed.status().message());
+    json out = json::array();
+    for (const auto& o : *listed) {
+      std::string n = o.key.substr(std::string("queries/").size());
+      if (n.size() <= 4 || n.substr(n.size() - 4) != ".sql") continue;
+      std::string name = n.substr(0, n.size() - 4);
+      if (!ValidDashboardId(name)) continue;  // also skips views/...
+      auto text = ctx_.lake->Get(o.key);
+      if (!text.ok()) continue;
+      out.push_back({{"name", name}, {"sql", *text}});
+    }
+    return Json(200, {{"queries", out}});
+  }
+
+  HttpResponse SaveQuery(const HttpRequest& request, const ConsoleSession& s, const std::string& name) {
+    const std::string arn = Arn(s, "athena", "workgroup/primary");
+    if (!Allowed(s, "athena:CreateNamedQuery", arn, request)) return Forbidden("athena:CreateNamedQuery");
+    json in = json::parse(request.body, nullptr, false);
+    if (!in.is_object() || !in.contains("sql") || !in["sql"].is_string() || in["sql"].get<std::string>().empty() ||
+        in["sql"].get<std::string>().size() > 100000) {
+      return Error(400, "BadRequest", "{\"sql\": \"...\"} expected (at most 100000 bytes)");
+    }
+    std::string text = in["sql"].get<std::string>();
+    if (text.back() != '\n') text += '\n';
+    Status st = ctx_.lake->Put("queries/" + name + ".sql", text);  // atomic: old or new, never half
+    if (!st.ok()) return Error(500, "InternalError", st.message());
+    ctx_.gate->AuditWrite(s.principal, "athena:CreateNamedQuery", arn, request);
+    return Json(200, {{"name", name}, {"sql", text}});
+  }
+
+  HttpResponse DeleteSavedQuery(const HttpRequest& request, const ConsoleSession& s, const std::string& name) {
+    const std::string arn = Arn(s, "athena", "workgroup/primary");
+    if (!Allowed(s, "athena:DeleteNamedQuery", arn, request)) return Forbidden("athena:DeleteNamedQuery");
+    Status st = ctx_.lake->Delete("queries/" + name + ".sql");
+    if (!st.ok() && st.code() != StatusCode::kNotFound) return Error(500, "InternalError", st.message());
+    ctx_.gate->AuditWrite(s.principal, "athena:DeleteNamedQuery", arn, request);
+    return Json(200, {{"deleted", name}});
   }
 
   // ---- dashboards
@@ -714,7 +860,11 @@ class ConsoleService final : public Service {
     const std::string arn = Arn(s, "quicksight", "dashboard/" + id);
     if (!Allowed(s, "quicksight:UpdateDashboard", arn, request)) return Forbidden("quicksight:UpdateDashboard");
     std::string key = "dashboards/" + id + ".json";
-    auto d = ParseDashboard(request.body, key);
+    // Tiles run read-only statements only: refused at save time with the position of their SQL.
+    auto d = ParseDashboard(request.body, key, [](std::string_view sql) -> std::optional<std::string> {
+      if (ReadOnlyStatement(sql)) return std::nullopt;
+      return "a tile's SQL must be a query (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)";
+    });
     if (!d.ok()) return Error(400, "InvalidDashboard", d.status().message());
     // Stored as sent (the user's formatting survives for diffs), newline-terminated.
     std::string text = request.body;
@@ -761,6 +911,9 @@ class ConsoleService final : public Service {
   SessionStore sessions_;
   LoginLimiter limiter_;
   ResultCache cache_;
+  std::mutex running_mu_;
+  std::map<std::string, std::string> running_;  // GUARDED_BY(running_mu_): arn + client_id -> query id
+  std::set<std::string> cancelled_;             // GUARDED_BY(running_mu_): query ids the user stopped
 };
 
 }  // namespace

@@ -111,7 +111,7 @@ bool ValidDashboardId(std::string_view id) {
   return true;
 }
 
-Result<json> ParseDashboard(std::string_view text, std::string_view name) {
+Result<json> ParseDashboard(std::string_view text, std::string_view name, const TileSqlCheck& check_sql) {
   json d;
   try {
     d = json::parse(text.begin(), text.end());
@@ -176,6 +176,9 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name) {
     if (!t.contains("sql") || !t["sql"].is_string() || t["sql"].get<std::string>().empty() ||
         t["sql"].get<std::string>().size() > 100000) {
       return fail(at + (t.contains("sql") ? "/sql" : ""), "a tile needs its \"sql\"");
+    }
+    if (check_sql) {
+      if (auto why = check_sql(t["sql"].get<std::string>())) return fail(at + "/sql", *why);
     }
     if (t.contains("format") && (!t["format"].is_string() || !kFormats.count(t["format"].get<std::string>()))) {
       return fail(at + "/format", "\"format\" must be number, currency or percent");

@@ -6,7 +6,7 @@
 // (denied saleslake:ReadPii), XSS_PRODUCT (a product id holding a script payload).
 // Exit 0 and "console browser ok" when every check passed; otherwise the failed check.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -64,8 +64,8 @@ try {
   const sc = cookies.find((c) => c.name === 'sl_session');
   check(sc && sc.httpOnly && sc.sameSite === 'Strict' && sc.expires > 0, `session cookie flags: ${JSON.stringify(sc)}`);
 
-  const dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
-  const tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
+  let dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
+  let tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
 
   // Every KPI (from the DOM), and the chart data (from the echarts instances), against the engine.
   async function checkAll(regions, label) {
@@ -194,8 +194,93 @@ try {
   check(await metric('console_queries_total') === queriesBefore, 'a no-change refresh ran queries');
   check(await metric('console_cache_hits_total') >= hitsBefore + dashboard.tiles.length, 'the refresh did not hit the cache');
 
-  step = 'new data loaded by a job appears on refresh, in place';
+  step = 'edit tiles in the UI: edit SQL and title, move, resize, add; save; reload';
+  await page.click('#edit-dash');
+  await page.click('.tile[data-tile-id="orders"] .tool-edit');
+  await page.fill('#te-title', 'Completed orders <i>edited</i>');
+  await page.fill('#te-sql', "SELECT count(*) AS value FROM sales_data WHERE status = 'COMPLETED'");
+  await page.click('#te-apply');
+  await page.click('.tile[data-tile-id="orders"] .tool-left');
+  await page.click('.tile[data-tile-id="orders"] .tool-wider');
+  await page.click('.tile[data-tile-id="status_mix"] .tool-taller');
+  await page.click('#add-tile');
+  await page.fill('#te-id', 'refunds');
+  await page.fill('#te-title', 'Refunded amount');
+  await page.selectOption('#te-format', 'currency');
+  await page.fill('#te-sql', "SELECT sum(amount) AS value FROM sales_data WHERE status = 'REFUNDED'");
+  await page.click('#te-preview');
+  await page.waitForSelector('#te-result table', { timeout: 30000 });
+  await page.click('#te-apply');
+  await page.selectOption('#interval', '10');
+  await page.click('#save-dash');
+  await page.waitForFunction(() => window.__saleslake.saved >= 1, null, { timeout: 30000 });
+  check(await page.textContent('#dash-error') === '', `save error: ${await page.textContent('#dash-error')}`);
+  const onDisk = JSON.parse(readFileSync(path.join(lake, 'dashboards', 'sales-performance.json'), 'utf8'));
+  check(onDisk.refresh_seconds === 10 && onDisk.tiles.some((t) => t.id === 'refunds'), 'the saved file lacks the edits');
+  // The server refuses a tile that writes, naming the position of its SQL; nothing is written.
+  const refused = await page.evaluate(async () => {
+    const s = await (await fetch('/api/session')).json();
+    const body = '{"title": "t",\n "tiles": [{"id": "a", "title": "a", "type": "kpi",\n   "sql": "DROP TABLE sales_data"}]}';
+    const r = await fetch('/api/dashboards/bad-save', { method: 'PUT', body, headers: { 'X-CSRF-Token': s.csrf_token } });
+    const after = await fetch('/api/dashboards/bad-save');
+    return { status: r.status, body: await r.json(), after: after.status };
+  });
+  check(refused.status === 400 && /bad-save\.json:3:11: a tile's SQL must be a query/.test(refused.body.error.message) &&
+    refused.after === 404, `a writing tile was not refused with its position: ${JSON.stringify(refused)}`);
+  await page.reload();
+  await page.waitForFunction(() => window.__saleslake.ready === true, null, { timeout: 60000 });
+  await page.waitForTimeout(200);
+  const layout = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((el) => ({
+    id: el.dataset.tileId, title: el.querySelector('.tile-title').textContent, span: el.style.gridColumn,
+    height: el.querySelector('.body').style.height, injected: el.querySelectorAll('h3 i').length,
+    kpi: el.querySelector('.kpi-value') ? el.querySelector('.kpi-value').dataset.value : null })));
+  check(layout[0].id === 'orders' && layout[0].title === 'Completed orders <i>edited</i>' && layout[0].injected === 0,
+    `edited tile after reload: ${JSON.stringify(layout[0])}`);
+  check(layout[0].span === 'span 3', `resized tile spans ${layout[0].span}`);
+  check(layout.find((t) => t.id === 'status_mix').height === '22rem', 'the taller tile lost its height');
+  const refundsShown = layout.find((t) => t.id === 'refunds');
+  const refundsWant = engine(withRegions("SELECT sum(amount) AS value FROM sales_data WHERE status = 'REFUNDED'", chosen))[0].value;
+  check(refundsShown && close(Number(refundsShown.kpi), refundsWant), `new tile shows ${refundsShown && refundsShown.kpi}, engine ${refundsWant}`);
+  check(await page.inputValue('#interval') === '10', 'the saved interval did not survive the reload');
+  dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
+  tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
+  await checkAll(chosen, 'edited dashboard');
+  await page.screenshot({ path: path.join(artifacts, 'console-edited.png'), fullPage: true });
+
+  step = 'cascading filters: the regions narrow the product list; product search filters';
+  const products = await page.evaluate(() => window.__saleslake.products);
+  const wantProducts = engine(withRegions('SELECT DISTINCT product_id FROM sales_data ORDER BY 1', chosen)).map((r) => r.product_id);
+  check(JSON.stringify(products.regions) === JSON.stringify(chosen) && JSON.stringify(products.list) === JSON.stringify(wantProducts),
+    `product list for ${chosen}: ${products.list.length} products, engine ${wantProducts.length}`);
+  const allProducts = engine('SELECT count(DISTINCT product_id) AS n FROM sales_data')[0].n;
+  check(wantProducts.length < allProducts, 'the region filter does not narrow the products in this data');
+  n = await refreshes();
+  await page.fill('#f-product', wantProducts[0]);
+  await page.dispatchEvent('#f-product', 'change');
+  await waitRefresh(n);
+  const productOrders = engine(withRegions(`SELECT count(*) AS value FROM sales_data WHERE status = 'COMPLETED' AND product_id = '${wantProducts[0].replace(/'/g, "''")}'`, chosen))[0].value;
+  const shownOrders = await page.evaluate(() => Number(document.querySelector('.tile[data-tile-id="orders"] .kpi-value').dataset.value));
+  check(close(shownOrders, productOrders), `orders of ${wantProducts[0]}: ${shownOrders}, engine ${productOrders}`);
+  n = await refreshes();
+  await page.fill('#f-product', '');
+  await page.dispatchEvent('#f-product', 'change');
+  await waitRefresh(n);
+
+  step = 'new data loaded by a job appears by the 10 s refresh, without a reload or a blank frame';
   if (env.NEW_CSV) {
+    // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
+    // A full page reload would drop window.__sameDocument.
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+      window.__blank = [];
+      const obs = new MutationObserver(() => {
+        for (const el of document.querySelectorAll('.tile .body')) {
+          if (el.childElementCount === 0) window.__blank.push(el.parentElement.dataset.tileId);
+        }
+      });
+      obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
+    });
+    const before = await metric('console_queries_total');
     // The server's own rules may already be crawling and running the job for this upload (one
     // run of a job at a time): a start-job that finds it running waits for it, bounded.
     for (const args of [['upload', env.NEW_CSV], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
@@ -209,24 +294,24 @@ try {
         }
       }
     }
-    // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
-    await page.evaluate(() => {
-      window.__blank = [];
-      const obs = new MutationObserver(() => {
-        for (const el of document.querySelectorAll('.tile .body')) {
-          if (el.childElementCount === 0) window.__blank.push(el.parentElement.dataset.tileId);
-        }
-      });
-      obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
-    });
-    const before = await metric('console_queries_total');
-    n = await refreshes();
-    await page.click('#refresh-now');
-    await waitRefresh(n);
+    // A refresh the timer starts after the commit (none is clicked): at most ~10 s away.
+    const startedAtCommit = await page.evaluate(() => window.__saleslake.started);
+    await page.waitForFunction((k) => window.__saleslake.refreshes > k && window.__saleslake.ready, startedAtCommit, { timeout: 60000 });
+    await page.waitForTimeout(200);
+    check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
     await checkAll(chosen, 'after new data');
-    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again');
+    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again (once each)');
     const blank = await page.evaluate(() => window.__blank);
     check(blank.length === 0, `tiles went blank during the refresh: ${blank}`);
+
+    step = 'a timed refresh with no new data runs no query';
+    const quiet = await metric('console_queries_total');
+    const hits = await metric('console_cache_hits_total');
+    const k = await page.evaluate(() => window.__saleslake.started);
+    await page.waitForFunction((m) => window.__saleslake.refreshes > m && window.__saleslake.ready, k, { timeout: 60000 });
+    check(await metric('console_queries_total') === quiet, 'a no-change timed refresh ran queries');
+    check(await metric('console_cache_hits_total') >= hits + dashboard.tiles.length, 'the timed refresh did not hit the cache');
+    await page.screenshot({ path: path.join(artifacts, 'console-refreshed.png'), fullPage: true });
   }
 
   step = 'CSRF';
@@ -316,6 +401,49 @@ try {
   await page.click('#sql-run');
   await page.waitForFunction(() => document.getElementById('sql-error').textContent !== '', null, { timeout: 30000 });
   check(/line 1/.test(await page.textContent('#sql-error')), 'the editor shows no error position');
+
+  step = 'the SQL editor completes table and column names';
+  await page.waitForFunction(() => document.querySelectorAll('#catalog details').length > 0, null, { timeout: 30000 });
+  await page.fill('#sql-text', 'SELECT regi');
+  await page.press('#sql-text', 'Tab');
+  await page.type('#sql-text', ', count(*) AS n FROM sales_d');
+  check((await page.textContent('#sql-suggest')).startsWith('sales_data'), `suggestions: ${await page.textContent('#sql-suggest')}`);
+  await page.press('#sql-text', 'Tab');
+  check(await page.inputValue('#sql-text') === 'SELECT region, count(*) AS n FROM sales_data', `completed: ${await page.inputValue('#sql-text')}`);
+
+  step = 'saved queries are files in queries/ and come back after a reload';
+  const savedSql = 'SELECT region, count(*) AS n FROM sales_data GROUP BY region';
+  await page.fill('#sql-text', savedSql);
+  await page.fill('#sql-name', 'orders-by-region');
+  await page.click('#sql-save');
+  await page.waitForFunction(() => (window.__saleslake.saved_queries || []).some((q) => q.name === 'orders-by-region'), null, { timeout: 30000 });
+  check(readFileSync(path.join(lake, 'queries', 'orders-by-region.sql'), 'utf8') === `${savedSql}
+`, 'queries/orders-by-region.sql');
+  await page.reload();
+  await page.waitForFunction(() => (window.__saleslake.saved_queries || []).length > 0, null, { timeout: 30000 });
+  await page.fill('#sql-text', '');
+  await page.click('#saved-list li');
+  check(await page.inputValue('#sql-text') === savedSql, 'a saved query does not load into the editor');
+
+  step = 'Cancel stops a long query on the server; the history shows it';
+  const longSql = 'SELECT count(*) AS n FROM sales_data a CROSS JOIN sales_data b CROSS JOIN sales_data c';
+  await page.fill('#sql-text', longSql);
+  await page.click('#sql-run');
+  const running = async () => page.evaluate(async (q) => {
+    const r = await (await fetch('/api/queries')).json();
+    const h = r.queries.find((x) => x.sql === q);
+    return h ? h.state : null;
+  }, longSql);
+  for (let i = 0; i < 300 && (await running()) !== 'RUNNING'; i++) await page.waitForTimeout(100);
+  check(await running() === 'RUNNING', `the long query is ${await running()}`);
+  await page.click('#sql-cancel');
+  await page.waitForFunction(() => document.getElementById('sql-error').textContent.startsWith('cancelled'), null, { timeout: 30000 });
+  check(await running() === 'CANCELLED', `after Cancel the query is ${await running()}`);
+  await page.waitForFunction(() => (window.__saleslake.history || []).length > 0 && window.__saleslake.history[0].state === 'CANCELLED', null, { timeout: 30000 });
+  const history = await page.evaluate(() => window.__saleslake.history.map((q) => [q.state, q.sql]));
+  check(history.some(([st, q]) => st === 'SUCCEEDED' && q === editorSql), `history lacks the editor query: ${JSON.stringify(history.slice(0, 5))}`);
+  check(await page.textContent('#history-list li') !== '', 'the history list is empty');
+  await page.screenshot({ path: path.join(artifacts, 'console-sql.png'), fullPage: true });
 
   step = 'login brute force is rate-limited';
   const statuses = [];
