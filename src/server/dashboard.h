@@ -5,8 +5,10 @@
 //    "tiles": [{"id": "revenue", "title": "Revenue", "type": "kpi", "format": "currency",
 //               "sql": "SELECT sum(amount) AS value FROM sales_data", "w": 2, "h": 1}, ...]}
 //
-// refresh_seconds: 0 = off, else 10 .. 86400. Tile types: kpi, line, bar, pie, table, heatmap;
-// formats: number, currency, percent. Unknown keys are refused (a typo must not pass silently).
+// refresh_seconds: 0 = off, else 10 .. 86400. Tile types: kpi, line, bar, pie, table, heatmap,
+// quality (its SQL's first value as a KPI beside the quarantined rows of each run of its "job");
+// formats: number, currency, percent. A line tile may ask for "forecast": {"horizon", "season"}
+// (days, 1 .. 366). Unknown keys are refused (a typo must not pass silently).
 // Thread safety: pure functions.
 #pragma once
 

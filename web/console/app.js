@@ -91,7 +91,7 @@ function writeFiltersToUrl() {
 }
 
 function showOnly(id) {
-  for (const v of ['login-view', 'dashboard-view', 'sql-view']) $(v).hidden = v !== id;
+  for (const v of ['login-view', 'dashboard-view', 'sql-view', 'catalog-view', 'jobs-view']) $(v).hidden = v !== id;
   $('top').hidden = id === 'login-view';
 }
 
@@ -117,6 +117,19 @@ async function route() {
     loadCatalog();
     loadHistory();
     loadSaved();
+    return;
+  }
+  const cat = path.match(/^\/catalog(?:\/([A-Za-z0-9_]+))?$/);
+  if (cat) {
+    stopTimer();
+    showOnly('catalog-view');
+    await openCatalog(cat[1]);
+    return;
+  }
+  if (path === '/jobs') {
+    stopTimer();
+    showOnly('jobs-view');
+    await openJobs();
     return;
   }
   const m = path.match(/^\/d\/([a-z0-9][a-z0-9_-]*)$/);
@@ -172,7 +185,7 @@ function buildTiles() {
   const grid = $('tiles');
   grid.replaceChildren();
   for (const t of state.dashboard.tiles) {
-    const el = make('div', `tile ${t.type === 'kpi' ? 'kpi' : t.type === 'table' ? 'table' : 'chart'}`);
+    const el = make('div', `tile ${t.type === 'kpi' ? 'kpi' : t.type === 'table' ? 'table' : t.type === 'quality' ? 'quality' : 'chart'}`);
     el.dataset.tileId = t.id;
     el.style.gridColumn = `span ${Math.min(12, t.w || (t.type === 'kpi' ? 2 : 6))}`;
     const h = make('h3');
@@ -215,11 +228,14 @@ async function refresh() {
     const el = tileEl(t.id);
     if (!el) return;
     try {
-      const r = await api('POST', '/api/query', { sql: t.sql, filters: state.filters, limit: 5000 });
-      window.__saleslake.tiles[t.id] = { columns: r.columns, rows: r.rows, cached: r.cached };
+      const body = { sql: t.sql, filters: state.filters, limit: 5000 };
+      if (t.type === 'line' && t.forecast) body.forecast = t.forecast;
+      const r = await api('POST', '/api/query', body);
+      const prev = window.__saleslake.tiles[t.id];
+      window.__saleslake.tiles[t.id] = { columns: r.columns, rows: r.rows, cached: r.cached, forecast: r.forecast, runs: prev && prev.runs };
       el.querySelector('.tile-error').textContent = '';
       el.querySelector('.tile-dot').className = 'tile-dot dot ok';
-      render(t, el, r);
+      await render(t, el, r);
     } catch (e) {
       failures++;
       const pos = e.body && e.body.error && e.body.error.position;
@@ -269,6 +285,10 @@ function chartFor(t, el) {
 
 function render(t, el, r) {
   const body = el.querySelector('.body');
+  if (t.type === 'quality') {
+    renderQuality(t, el, r);
+    return;
+  }
   if (t.type === 'kpi') {
     const v = r.rows.length ? r.rows[0][0] : null;
     let k = body.querySelector('.kpi-value');
@@ -299,6 +319,7 @@ function render(t, el, r) {
       })),
     };
     if (t.type === 'line') option.dataZoom = [{ type: 'inside' }];
+    if (t.type === 'line' && r.forecast) addForecast(t, r, option, el);
   } else if (t.type === 'pie') {
     option = {
       tooltip, legend: { top: 0, type: 'scroll' },
@@ -318,8 +339,173 @@ function render(t, el, r) {
         data: r.rows.map((row) => [xs.indexOf(row[1]), ys.indexOf(row[0]), row[2]]) }],
     };
   }
-  // Merge (not replace): zoom, legend selection and hover survive a refresh.
+  // Merge (not replace): zoom, legend selection and hover survive a refresh, and the series
+  // animate from their old values instead of being drawn again.
   c.setOption(option, { notMerge: false, lazyUpdate: false });
+}
+
+// Forecast bands on a line tile: the mean dashed after the last day, 80% and 95% bands as
+// stacked areas (a transparent lower edge plus the band's width), and the model and its
+// backtested error in the tooltip. The series are there even when the forecast failed (empty),
+// so that a merge never leaves an old band behind.
+function addForecast(t, r, option, el) {
+  let fc = r.forecast;
+  if (fc.error) {
+    el.querySelector('.tile-error').textContent = `forecast: ${fc.error}`;
+    fc = { dates: [], mean: [], lo80: [], hi80: [], lo95: [], hi95: [], model: '', backtest: null };
+  }
+  const n = r.rows.length;
+  const pad = (vals) => [...new Array(n).fill(null), ...vals];
+  option.xAxis.data = [...option.xAxis.data, ...fc.dates];
+  for (const sr of option.series) sr.data = [...sr.data, ...new Array(fc.dates.length).fill(null)];
+  const band = (lo, hi, stack, opacity) => [
+    { name: `${stack} low`, type: 'line', stack, data: pad(lo), lineStyle: { opacity: 0 }, showSymbol: false, silent: true, tooltip: { show: false } },
+    { name: stack, type: 'line', stack, data: pad(hi.map((h, i) => h - lo[i])), lineStyle: { opacity: 0 }, showSymbol: false,
+      areaStyle: { opacity, color: '#7c3aed' }, silent: true },
+  ];
+  option.series.push(
+    ...band(fc.lo95, fc.hi95, 'band 95%', 0.12), ...band(fc.lo80, fc.hi80, 'band 80%', 0.22),
+    { name: 'forecast', type: 'line', data: pad(fc.mean), showSymbol: false, lineStyle: { type: 'dashed', color: '#7c3aed' }, itemStyle: { color: '#7c3aed' } },
+  );
+  option.legend = { top: 0, data: [...r.columns.slice(1).map((c) => c.name), 'forecast'] };
+  const bt = fc.backtest;
+  const errorLine = bt ? `backtest (${bt.windows} × ${fc.dates.length} days): sMAPE ${bt.smape === null ? '—' : bt.smape.toFixed(1)}%, MAE ${escapeHtml(fmt(bt.mae, t.format))}, 80% band held ${bt.coverage80 === null ? '—' : Math.round(bt.coverage80 * 100)}%` : 'no backtest (short history)';
+  option.tooltip.formatter = (params) => {
+    const list = Array.isArray(params) ? params : [params];
+    if (!list.length) return '';
+    const i = list[0].dataIndex;
+    if (i < n) return tooltipFormatter(t.format)(list.filter((p) => !String(p.seriesName).startsWith('band')));
+    const k = i - n;
+    return [escapeHtml(fc.dates[k]), `forecast: ${escapeHtml(fmt(fc.mean[k], t.format))}`,
+      `80%: ${escapeHtml(fmt(fc.lo80[k], t.format))} – ${escapeHtml(fmt(fc.hi80[k], t.format))}`,
+      `95%: ${escapeHtml(fmt(fc.lo95[k], t.format))} – ${escapeHtml(fmt(fc.hi95[k], t.format))}`,
+      `model ${escapeHtml(fc.model)}`, errorLine].join('<br>');
+  };
+}
+
+// A data-quality tile: its SQL's value (the share of rows missing an amount) and the quarantined
+// rows of each run of its job (from the run reports); a click on a run opens its quarantined rows.
+async function renderQuality(t, el, r) {
+  const body = el.querySelector('.body');
+  let k = body.querySelector('.kpi-value');
+  let chartBox = body.querySelector('.quality-chart');
+  if (!k) {
+    k = make('div', 'kpi-value');
+    chartBox = make('div', 'quality-chart');
+    body.replaceChildren(make('div', 'quality-label', r.columns[0] ? r.columns[0].name : ''), k, chartBox);
+  }
+  const v = r.rows.length ? r.rows[0][0] : null;
+  k.textContent = fmt(v, t.format);
+  k.dataset.value = v === null ? '' : String(v);
+  const job = t.job || 'my-etl-job';
+  let runs;
+  try {
+    runs = (await api('GET', `/api/runs?job=${encodeURIComponent(job)}`)).runs.slice(0, 30).reverse();
+  } catch (e) {
+    el.querySelector('.tile-error').textContent = `runs: ${e.message}`;
+    return;
+  }
+  if (!el.isConnected) return;  // the tiles were rebuilt (an edit) while the runs loaded
+  const entry = window.__saleslake.tiles[t.id];
+  if (entry) entry.runs = runs.map((x) => ({ run_id: x.run_id, rows_quarantined: x.rows_quarantined }));
+  const rows = runs.map((x) => [x.run_id, x.rows_quarantined]);
+  if (!echarts) {
+    chartBox.replaceChildren(resultTable([{ name: 'run' }, { name: 'quarantined rows' }], rows));
+    return;
+  }
+  let c = state.charts.get(t.id);
+  if (!c) {
+    const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+    c = echarts.init(chartBox, dark ? 'dark' : null, { renderer: 'canvas' });
+    state.charts.set(t.id, c);
+    c.on('click', (p) => showQuarantine(job, String(p.name), $('drill'), $('drill-title'), $('drill-body')));
+    new ResizeObserver(() => c.resize()).observe(chartBox);
+  }
+  c.setOption({
+    tooltip: { trigger: 'axis', confine: true, formatter: (ps) => {
+      const p = ps[0];
+      const run = runs[p.dataIndex];
+      const reasons = Object.entries(run.quarantined_by_reason || {}).map(([why, n]) => `${escapeHtml(why)}: ${n}`);
+      return [escapeHtml(run.run_id), `${escapeHtml(run.status)}, ${run.rows_loaded} rows loaded`, `quarantined: ${run.rows_quarantined}`, ...reasons].join('<br>');
+    } },
+    grid: { left: 50, right: 16, top: 8, bottom: 24 },
+    xAxis: { type: 'category', data: runs.map((x) => x.run_id), axisLabel: { show: false } },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [{ name: 'quarantined rows', type: 'bar', data: runs.map((x) => x.rows_quarantined), itemStyle: { color: '#c0262d' } }],
+  }, { notMerge: false });
+}
+
+async function showQuarantine(job, runId, box, title, out) {
+  box.hidden = false;
+  title.textContent = `Quarantined rows of ${job} run ${runId}`;
+  try {
+    const r = await api('GET', `/api/runs/${encodeURIComponent(job)}/${encodeURIComponent(runId)}/quarantine`);
+    window.__saleslake.quarantine = r;
+    const cols = ['line', 'column', 'reason', 'raw'];
+    out.replaceChildren(resultTable(cols.map((name) => ({ name })), r.rows.map((q) => cols.map((c) => q[c] ?? null))));
+  } catch (e) {
+    window.__saleslake.quarantine = { error: e.message, status: e.status };
+    out.replaceChildren(make('p', 'error', e.message));
+  }
+}
+
+// ---- catalog page
+
+async function openCatalog(name) {
+  $('catalog-error').textContent = '';
+  try {
+    const r = await api('GET', '/api/catalog/tables');
+    $('catalog-tables').replaceChildren(make('h3', null, 'Tables'), ...r.tables.map((t) => {
+      const a = make('a', null, `${t.name} (${t.rows} rows)`);
+      a.href = `#/catalog/${t.name}`;
+      const p = make('p');
+      p.append(a);
+      return p;
+    }));
+    if (!name && r.tables.length) name = r.tables[0].name;
+    if (!name) return;
+    const t = await api('GET', `/api/catalog/tables/${encodeURIComponent(name)}`);
+    window.__saleslake.table = t;
+    $('table-name').textContent = t.name;
+    $('table-meta').textContent = `${t.format} at ${t.location}; partitioned by ${t.partition_keys.join(', ') || 'nothing'}; snapshot ${t.current_snapshot_id}`;
+    $('table-columns').replaceChildren(resultTable([{ name: 'column' }, { name: 'type' }, { name: 'tags' }],
+      t.columns.map((c) => [c.name, c.type, [c.pii ? 'PII' : '', c.partition ? 'partition' : ''].filter(Boolean).join(', ')])));
+    $('table-partitions').replaceChildren(resultTable([{ name: 'partition' }, { name: 'files' }, { name: 'rows' }, { name: 'bytes' }],
+      t.partitions.map((p) => [p.path, p.files, p.rows, p.bytes])));
+    $('table-snapshots').replaceChildren(resultTable([{ name: 'snapshot' }, { name: 'time' }, { name: 'operation' }, { name: 'files' }, { name: 'rows' }],
+      t.snapshots.slice().reverse().map((sn) => [sn.id, new Date(sn.timestamp_ms).toISOString(), sn.operation, sn.files, sn.rows])));
+  } catch (e) {
+    $('catalog-error').textContent = e.message;
+  }
+}
+
+// ---- jobs page
+
+async function openJobs() {
+  $('jobs-error').textContent = '';
+  $('quarantine').hidden = true;
+  try {
+    const r = await api('GET', '/api/runs');
+    window.__saleslake.runs = r.runs;
+    const cols = ['job', 'run_id', 'status', 'started_at', 'duration_s', 'rows_read', 'rows_loaded', 'rows_quarantined', 'quarantined_by_reason'];
+    const table = resultTable(cols.map((name) => ({ name })), r.runs.map((run) => cols.map((c) => {
+      const v = run[c];
+      if (c === 'quarantined_by_reason') return Object.entries(v || {}).map(([k, n]) => `${k}: ${n}`).join('; ');
+      if (c === 'duration_s' && typeof v === 'number') return Math.round(v * 1000) / 1000;
+      return v ?? null;
+    })));
+    [...table.tBodies[0].rows].forEach((tr, i) => {
+      const run = r.runs[i];
+      tr.dataset.runId = run.run_id;
+      if (run.rows_quarantined > 0) {
+        tr.classList.add('clickable');
+        tr.addEventListener('click', () => showQuarantine(run.job, run.run_id, $('quarantine'), $('quarantine-title'), $('quarantine-body')));
+      }
+    });
+    $('runs').replaceChildren(table);
+  } catch (e) {
+    $('jobs-error').textContent = e.message;
+  }
 }
 
 function resultTable(columns, rows) {

@@ -1,6 +1,7 @@
 #include "server/internal/console.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -15,8 +16,10 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "etl/report.h"
 #include "server/dashboard.h"
 #include "server/internal/console_assets.h"
+#include "server/internal/console_forecast.h"
 #include "server/internal/console_session.h"
 #include "server/internal/console_sql.h"
 #include "server/internal/lake_sql.h"
@@ -133,6 +136,7 @@ struct CachedResult {
   bool truncated = false;
   double seconds = 0;
   size_t bytes = 0;
+  json forecast;  // the forecast entries of the cache: ForecastTileRows' answer
 };
 
 // An LRU of statement results keyed by (final SQL, snapshot ids of the tables it reads).
@@ -251,7 +255,18 @@ class ConsoleService final : public Service {
 
   // ---- API
 
+  // nlohmann's value() and get() throw on a field of the wrong type ({"offset": "x"}); no
+  // exception may leave a handler, so the API's edge turns them into 400.
   HttpResponse Api(HttpRequest& request, RequestNote* note) {
+    try {
+      return ApiRoutes(request, note);
+    } catch (const json::exception& e) {
+      note->error_code = "BadRequest";
+      return Error(400, "BadRequest", std::string("a field of the request has the wrong type: ") + e.what());
+    }
+  }
+
+  HttpResponse ApiRoutes(HttpRequest& request, RequestNote* note) {
     const std::string path = request.raw_path;
     const std::string& m = request.method;
     if (path == "/api/login" && m == "POST") {
@@ -339,6 +354,25 @@ class ConsoleService final : public Service {
     if (path == "/api/catalog/tables" && m == "GET") {
       note->operation = "ListTables";
       return Tables(request, *session);
+    }
+    const std::string table_prefix = "/api/catalog/tables/";
+    if (path.rfind(table_prefix, 0) == 0 && m == "GET") {
+      note->operation = "GetTable";
+      return TableDetail(request, *session, PercentDecode(path.substr(table_prefix.size())));
+    }
+    if (path == "/api/runs" && m == "GET") {
+      note->operation = "ListRuns";
+      return Runs(request, *session);
+    }
+    const std::string runs_prefix = "/api/runs/";
+    if (path.rfind(runs_prefix, 0) == 0 && m == "GET") {
+      // /api/runs/JOB/RUN_ID/quarantine
+      std::string rest = path.substr(runs_prefix.size());
+      size_t a = rest.find('/'), b = a == std::string::npos ? a : rest.find('/', a + 1);
+      if (b != std::string::npos && rest.substr(b) == "/quarantine") {
+        note->operation = "GetQuarantine";
+        return Quarantine(request, *session, PercentDecode(rest.substr(0, a)), PercentDecode(rest.substr(a + 1, b - a - 1)));
+      }
     }
     note->operation = "NotFound";
     return Error(404, "NotFound", "no such API");
@@ -644,7 +678,31 @@ class ConsoleService final : public Service {
     for (size_t i = offset; i < result->rows.size() && i < offset + limit; ++i) page.push_back(result->rows[i]);
     json snaps = json::object();
     for (const auto& [t, id] : prepared->snapshots) snaps[t] = id;
+    json forecast = nullptr;
+    if (in.contains("forecast") && in["forecast"].is_object()) {
+      // Forecast bands of a line tile: computed from the (cached) rows and cached beside them
+      // under the same snapshot ids, so a no-change refresh fits no model either.
+      TileForecastOptions fo;
+      const json& f = in["forecast"];
+      auto days = [&](const char* k, int dflt) {  // out-of-range values are refused by ForecastTileRows
+        return f.contains(k) && f[k].is_number_integer() ? static_cast<int>(std::clamp<int64_t>(f[k].get<int64_t>(), -1, 100000)) : dflt;
+      };
+      fo.horizon = days("horizon", 28);
+      fo.season = days("season", 7);
+      const std::string fkey = key + "\n-- forecast " + std::to_string(fo.horizon) + " " + std::to_string(fo.season);
+      std::shared_ptr<const CachedResult> fc = prepared->cacheable ? cache_.Get(fkey) : nullptr;
+      if (!fc) {
+        auto made = std::make_shared<CachedResult>();
+        auto f = ForecastTileRows(result->rows, fo);
+        made->forecast = f.ok() ? *f : json{{"error", f.status().message()}};
+        made->bytes = made->forecast.dump().size();
+        if (prepared->cacheable) cache_.Put(fkey, made);
+        fc = made;
+      }
+      forecast = fc->forecast;
+    }
     return Json(200, {{"columns", result->columns},
+                      {"forecast", std::move(forecast)},
                       {"rows", std::move(page)},
                       {"offset", offset},
                       {"total_rows", result->total_rows},
@@ -904,6 +962,116 @@ class ConsoleService final : public Service {
                      {"rows", snap ? snap->total_rows : 0}});
     }
     return Json(200, {{"tables", out}});
+  }
+
+  // One table for the catalog page: columns (PII and partition tags), partitions of the current
+  // snapshot (files, rows, bytes) and the retained snapshots (time travel in the SQL editor).
+  HttpResponse TableDetail(const HttpRequest& request, const ConsoleSession& s, const std::string& name) {
+    if (!Allowed(s, "glue:GetTable", TableArn(s, name), request)) return Forbidden("glue:GetTable");
+    catalog::Catalog& cat = sql_->catalog();
+    auto meta = cat.LoadTable(name);
+    if (!meta.ok()) {
+      if (meta.status().code() == StatusCode::kNotFound) return Error(404, "NotFound", "no table " + name);
+      return Error(500, "InternalError", meta.status().message());
+    }
+    const catalog::TableMetadata& t = **meta;
+    std::set<std::string> pii = PiiColumns(t);
+    json cols = json::array();
+    for (const auto& f : t.schema().fields) {
+      bool part = std::find(t.spec.partition_keys.begin(), t.spec.partition_keys.end(), f.name) != t.spec.partition_keys.end();
+      cols.push_back({{"name", f.name}, {"type", TypeText(f.type)}, {"pii", pii.count(f.name) > 0}, {"partition", part}});
+    }
+    json snaps = json::array();
+    for (const auto& sn : t.snapshots) {
+      snaps.push_back({{"id", sn.id}, {"timestamp_ms", sn.timestamp_ms}, {"operation", sn.operation},
+                       {"files", sn.total_files}, {"rows", sn.total_rows}, {"bytes", sn.total_bytes}});
+    }
+    json partitions = json::array();
+    if (!t.spec.partition_keys.empty()) {
+      if (!Allowed(s, "glue:GetPartitions", TableArn(s, name), request)) return Forbidden("glue:GetPartitions");
+      auto files = cat.ListFiles(t);
+      if (!files.ok()) return Error(500, "InternalError", files.status().message());
+      std::map<std::string, std::array<int64_t, 3>> by;  // path -> files, rows, bytes
+      for (const auto& f : *files) {
+        auto& e = by[f.PartitionPath()];
+        e[0] += 1;
+        e[1] += std::max<int64_t>(0, f.row_count);
+        e[2] += static_cast<int64_t>(f.size);
+      }
+      for (const auto& [p, e] : by) partitions.push_back({{"path", p}, {"files", e[0]}, {"rows", e[1]}, {"bytes", e[2]}});
+    }
+    return Json(200, {{"name", name},
+                      {"format", std::string(catalog::FileFormatName(t.spec.format))},
+                      {"location", t.spec.location},
+                      {"partition_keys", t.spec.partition_keys},
+                      {"columns", cols},
+                      {"current_snapshot_id", t.current_snapshot_id},
+                      {"snapshots", snaps},
+                      {"partitions", partitions}});
+  }
+
+  // Job runs, newest first (the run reports under _system/runs/), for the jobs page and the
+  // data-quality tile. Only jobs the principal may read (glue:GetJobRuns) are listed.
+  HttpResponse Runs(const HttpRequest& request, const ConsoleSession& s) {
+    std::string job;
+    for (std::string_view q = request.raw_query; !q.empty();) {
+      size_t amp = q.find('&');
+      std::string_view kv = q.substr(0, amp);
+      if (kv.rfind("job=", 0) == 0) job = PercentDecode(kv.substr(4));
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
+    auto lines = etl::LoadRunReports(*ctx_.lake, job);
+    if (!lines.ok()) {
+      if (lines.status().code() == StatusCode::kNotFound) return Json(200, {{"runs", json::array()}});
+      return Error(500, "InternalError", lines.status().message());
+    }
+    json runs = json::array();
+    std::map<std::string, bool> allowed;
+    for (auto it = lines->rbegin(); it != lines->rend() && runs.size() < 500; ++it) {
+      json r = json::parse(*it, nullptr, false);
+      if (!r.is_object() || !r.contains("job") || !r["job"].is_string()) continue;
+      const std::string j = r["job"].get<std::string>();
+      auto [a, fresh] = allowed.emplace(j, false);
+      if (fresh) a->second = Allowed(s, "glue:GetJobRuns", Arn(s, "glue", "job/" + j), request);
+      if (!a->second) continue;
+      r.erase("rows_per_partition");  // large; the catalog page has the partitions
+      r.erase("input_files");
+      runs.push_back(std::move(r));
+    }
+    return Json(200, {{"runs", runs}});
+  }
+
+  // The quarantined rows of one run with their reasons. They are raw input (customer ids before
+  // tokenization), so reading them needs saleslake:ReadPii as well.
+  HttpResponse Quarantine(const HttpRequest& request, const ConsoleSession& s, const std::string& job,
+                          const std::string& run_id) {
+    auto safe = [](const std::string& v) {
+      return !v.empty() && v.size() <= 128 && v != "." && v != ".." &&
+             std::all_of(v.begin(), v.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+    };
+    if (!safe(job) || !safe(run_id)) return Error(404, "NotFound", "no such run");
+    if (!Allowed(s, "glue:GetJobRun", Arn(s, "glue", "job/" + job), request)) return Forbidden("glue:GetJobRun");
+    if (!sql_->MayReadPii(s.principal, request)) return Forbidden("saleslake:ReadPii (quarantined rows are raw input)");
+    auto text = ctx_.lake->Get("quarantine/" + job + "/" + run_id + "/rejected.jsonl");
+    if (!text.ok()) {
+      if (text.status().code() == StatusCode::kNotFound) return Json(200, {{"rows", json::array()}, {"total", 0}});
+      return Error(500, "InternalError", text.status().message());
+    }
+    json rows = json::array();
+    size_t total = 0;
+    std::string_view all = *text;
+    while (!all.empty()) {
+      size_t nl = all.find('\n');
+      std::string_view line = all.substr(0, nl);
+      all.remove_prefix(nl == std::string_view::npos ? all.size() : nl + 1);
+      if (line.empty()) continue;
+      ++total;
+      if (rows.size() >= 1000) continue;
+      json r = json::parse(line, nullptr, false);
+      if (r.is_object()) rows.push_back(std::move(r));
+    }
+    return Json(200, {{"rows", rows}, {"total", total}});
   }
 
   ServiceContext ctx_;

@@ -6,7 +6,7 @@
 // (denied saleslake:ReadPii), XSS_PRODUCT (a product id holding a script payload).
 // Exit 0 and "console browser ok" when every check passed; otherwise the failed check.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -80,14 +80,15 @@ try {
         const inst = window.echarts && window.echarts.getInstanceByDom(el.querySelector('.body'));
         if (inst) {
           const o = inst.getOption();
-          out.charts[id] = { x: o.xAxis && o.xAxis[0] ? o.xAxis[0].data : null, series: o.series.map((s) => s.data) };
+          out.charts[id] = { x: o.xAxis && o.xAxis[0] ? o.xAxis[0].data : null, series: o.series.map((s) => s.data),
+            names: o.series.map((s) => s.name) };
         }
       }
       return out;
     });
     check(Object.keys(shown.errors).length === 0, `${label}: tile errors ${JSON.stringify(shown.errors)}`);
     const scoped = (sql) => (regions ? withRegions(sql, regions) : sql);
-    for (const id of ['revenue', 'orders', 'basket', 'refund_rate', 'customers']) {
+    for (const id of ['revenue', 'orders', 'basket', 'refund_rate', 'customers', 'data_quality']) {
       const want = Object.values(engine(scoped(tiles[id].sql))[0])[0];
       check(close(shown.kpi[id], want), `${label}: KPI ${id} shows ${shown.kpi[id]}, engine says ${want}`);
     }
@@ -95,11 +96,27 @@ try {
       const rows = engine(scoped(tiles[id].sql));
       const c = shown.charts[id];
       check(c, `${label}: no chart for ${id}`);
-      check(c.x.length === rows.length, `${label}: ${id} has ${c.x.length} points, engine ${rows.length}`);
+      const horizon = tiles[id].forecast ? tiles[id].forecast.horizon : 0;
+      check(c.x.length === rows.length + horizon, `${label}: ${id} has ${c.x.length} points, engine ${rows.length} + ${horizon} forecast`);
       rows.forEach((r, i) => {
         const vals = Object.values(r);
         check(String(c.x[i]) === String(vals[0]), `${label}: ${id} point ${i} is ${c.x[i]}, engine ${vals[0]}`);
         check(close(c.series[0][i], vals[1]), `${label}: ${id} ${vals[0]} shows ${c.series[0][i]}, engine ${vals[1]}`);
+      });
+    }
+    // The forecast bands equal `saleslake forecast` over the same series (printed to 2 decimals).
+    if (tiles.daily_revenue.forecast) {
+      const c = shown.charts.daily_revenue;
+      const sql = scoped(tiles.daily_revenue.sql.replace(/, avg\(sum\(amount\)\) OVER \([^)]*\) AS revenue_7d/, ''));
+      const fc = JSON.parse(execFileSync(saleslake, ['--lake', lake, 'forecast', '--query', sql, '--date', 'day', '--value', 'revenue',
+        '--horizon', String(tiles.daily_revenue.forecast.horizon), '--format', 'json'], { encoding: 'utf8' }));
+      const mean = c.series[c.names.indexOf('forecast')];
+      const lo95 = c.series[c.names.indexOf('band 95% low')];
+      const n0 = c.x.length - fc.length;
+      check(fc.length === tiles.daily_revenue.forecast.horizon && String(c.x[n0]) === fc[0].date, `${label}: forecast starts ${c.x[n0]}, CLI ${fc[0].date}`);
+      fc.forEach((f, i) => {
+        check(Math.abs(mean[n0 + i] - f.forecast) <= 0.006 && Math.abs(lo95[n0 + i] - f.lo95) <= 0.006,
+          `${label}: forecast ${f.date} shows ${mean[n0 + i]} [${lo95[n0 + i]}], CLI ${f.forecast} [${f.lo95}]`);
       });
     }
     const pie = engine(scoped(tiles.status_mix.sql));
@@ -122,6 +139,47 @@ try {
   step = 'unfiltered dashboard equals the engine';
   const all = await checkAll(null, 'unfiltered');
   await page.screenshot({ path: path.join(artifacts, 'console-dashboard.png'), fullPage: true });
+
+  step = 'the data-quality tile shows the quarantined rows of every run, linked to the rows';
+  const runReports = () => {
+    const dir = path.join(lake, '_system', 'runs', 'my-etl-job');
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+  };
+  // The server's own rules may add a run at any time: every run reported before a refresh must
+  // be shown after it, and everything shown must be a reported run with its count.
+  const checkQuality = async (label) => {
+    const before = runReports();
+    const k = await page.evaluate(() => window.__saleslake.started);
+    await page.click('#refresh-now');
+    await page.waitForFunction((m) => window.__saleslake.refreshes > m && window.__saleslake.ready, k, { timeout: 60000 });
+    const shownRuns = await page.evaluate(() => window.__saleslake.tiles.data_quality.runs);
+    const after = Object.fromEntries(runReports().map((r) => [r.run_id, r.rows_quarantined]));
+    check(before.every((r) => shownRuns.some((x) => x.run_id === r.run_id)) && shownRuns.every((r) => after[r.run_id] === r.rows_quarantined),
+      `${label}: quality tile runs ${JSON.stringify(shownRuns)}, reports ${JSON.stringify(after)}`);
+    return shownRuns;
+  };
+  const qRuns = await checkQuality('first load');
+  const dirty = qRuns.find((r) => r.rows_quarantined > 0);
+  check(dirty && dirty.rows_quarantined === 2, `no run with the 2 quarantined rows: ${JSON.stringify(qRuns)}`);
+  const qBar = await page.evaluate((runId) => {
+    const el = document.querySelector('.tile[data-tile-id="data_quality"] .quality-chart');
+    const inst = window.echarts.getInstanceByDom(el);
+    const o = inst.getOption();
+    const i = o.xAxis[0].data.indexOf(runId);
+    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
+    const box = el.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  }, dirty.run_id);
+  await page.mouse.click(qBar.x, qBar.y);
+  await page.waitForFunction(() => window.__saleslake.quarantine, null, { timeout: 30000 });
+  const qRows = await page.evaluate(() => window.__saleslake.quarantine);
+  const jsonl = readFileSync(path.join(lake, 'quarantine', 'my-etl-job', dirty.run_id, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  check(qRows.total === 2 && qRows.rows.length === 2 && qRows.rows.every((r, i) => r.reason === jsonl[i].reason && r.raw === jsonl[i].raw),
+    `quarantine viewer: ${JSON.stringify(qRows)}`);
+  const drillCells = await page.evaluate(() => [...document.querySelectorAll('#drill-body td')].map((td) => td.textContent));
+  check(drillCells.some((c) => c.startsWith('malformed_row')), `the quarantine rows are not shown: ${drillCells}`);
+  await page.click('#drill-close');
+  await page.evaluate(() => { delete window.__saleslake.quarantine; });
 
   step = 'cross-filter click on a region bar';
   const regions = engine('SELECT DISTINCT region FROM sales_data ORDER BY 1').map((r) => r.region);
@@ -311,8 +369,35 @@ try {
     await page.waitForFunction((m) => window.__saleslake.refreshes > m && window.__saleslake.ready, k, { timeout: 60000 });
     check(await metric('console_queries_total') === quiet, 'a no-change timed refresh ran queries');
     check(await metric('console_cache_hits_total') >= hits + dashboard.tiles.length, 'the timed refresh did not hit the cache');
+    await checkQuality('after new data');
     await page.screenshot({ path: path.join(artifacts, 'console-refreshed.png'), fullPage: true });
   }
+
+  step = 'the catalog page: columns with PII and partition tags, partitions, snapshots';
+  await page.goto(`${url}/console/#/catalog/sales_data`);
+  await page.waitForFunction(() => window.__saleslake.table && window.__saleslake.table.name === 'sales_data', null, { timeout: 30000 });
+  const table = await page.evaluate(() => window.__saleslake.table);
+  const total = engine('SELECT count(*) AS n FROM sales_data')[0].n;
+  check(table.partitions.reduce((a, p) => a + p.rows, 0) === total, `partition rows ${table.partitions.reduce((a, p) => a + p.rows, 0)}, engine ${total}`);
+  const wantParts = engine("SELECT count(DISTINCT region || '/' || purchase_month) AS n FROM sales_data")[0].n;
+  check(table.partitions.length === wantParts, `partitions ${table.partitions.length}, engine ${wantParts}`);
+  check(table.columns.find((c) => c.name === 'customer_id').pii && table.columns.find((c) => c.name === 'region').partition, 'column tags');
+  check(table.snapshots.length >= 2 && table.snapshots[table.snapshots.length - 1].id === table.current_snapshot_id, 'snapshots');
+  const shownParts = await page.evaluate(() => document.querySelectorAll('#table-partitions tbody tr').length);
+  check(shownParts === wantParts, `the page lists ${shownParts} partitions`);
+  await page.screenshot({ path: path.join(artifacts, 'console-catalog.png'), fullPage: true });
+
+  step = 'the jobs page: run history and the quarantine viewer';
+  await page.goto(`${url}/console/#/jobs`);
+  await page.waitForFunction(() => window.__saleslake.runs, null, { timeout: 30000 });
+  const reports = runReports();
+  const listed = await page.evaluate(() => window.__saleslake.runs.map((r) => [r.run_id, r.rows_loaded]));
+  check(reports.every((r) => listed.some(([id, n]) => id === r.run_id && n === r.rows_loaded)),
+    `jobs page runs ${JSON.stringify(listed)}`);
+  await page.click(`#runs tr[data-run-id="${dirty.run_id}"]`);
+  await page.waitForFunction(() => window.__saleslake.quarantine, null, { timeout: 30000 });
+  check(await page.evaluate(() => document.querySelectorAll('#quarantine-body tbody tr').length) === 2, 'the jobs page quarantine viewer');
+  await page.screenshot({ path: path.join(artifacts, 'console-jobs.png'), fullPage: true });
 
   step = 'CSRF';
   const csrf = await page.evaluate(async () => {
@@ -373,6 +458,12 @@ try {
     const body = await r.text();
     check(!/tok_[0-9a-f]{8}/.test(body), `viewer received a customer_id through "${sql}": ${body.slice(0, 200)}`);
   }
+  const vq = await vp.request.get(`${url}/api/runs/my-etl-job/${dirty.run_id}/quarantine`);
+  check(vq.status() === 403, `the viewer read quarantined (raw, untokenized) rows: ${vq.status()}`);
+  const bad = await vp.request.post(`${url}/api/query`, { data: { sql: 'SELECT 1', offset: 'x' }, headers: { 'X-CSRF-Token': vs.csrf_token } });
+  check(bad.status() === 400, `a field of the wrong type gave ${bad.status()}`);
+  const badLogin = await vp.request.post(`${url}/api/login`, { data: { user_name: 5, password: [] } });
+  check(badLogin.status() === 400, `a sign-in with fields of the wrong type gave ${badLogin.status()}`);
   const adminSee = await page.evaluate(async () => {
     const s = await (await fetch('/api/session')).json();
     const r = await fetch('/api/query', { method: 'POST', body: JSON.stringify({ sql: 'SELECT customer_id FROM sales_data LIMIT 1' }), headers: { 'X-CSRF-Token': s.csrf_token } });
