@@ -117,6 +117,12 @@ TEST(DashboardTest, ForecastAndJobFieldsAreChecked) {
     ASSERT_FALSE(d.ok()) << bad;
     EXPECT_EQ(d.status().message().rfind("d.json:1:", 0), 0u) << d.status().message();
   }
+  const std::string live = "{\"title\": \"x\", \"tiles\": [{\"id\": \"l\", \"title\": \"L\", \"type\": \"live\", \"w\": 4";
+  EXPECT_TRUE(ParseDashboard(live + ", \"stream\": \"sales-events\"}]}", "d").ok());
+  EXPECT_FALSE(ParseDashboard(live + "}]}", "d").ok());                                        // no stream
+  EXPECT_FALSE(ParseDashboard(live + ", \"stream\": \"s\", \"sql\": \"SELECT 1\"}]}", "d").ok());  // live tiles have no SQL
+  EXPECT_FALSE(ParseDashboard(live + ", \"stream\": \"s\", \"w\": 99}]}", "d").ok());          // still checked
+  EXPECT_FALSE(ParseDashboard(tile(", \"stream\": \"s\""), "d").ok());
   auto bar = ParseDashboard(tile(", \"forecast\": {\"horizon\": 7}", "bar"), "d");
   ASSERT_FALSE(bar.ok());
   EXPECT_NE(bar.status().message().find("only line tiles"), std::string::npos);

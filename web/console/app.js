@@ -186,6 +186,7 @@ function buildTiles() {
   grid.replaceChildren();
   for (const t of state.dashboard.tiles) {
     const el = make('div', `tile ${t.type === 'kpi' ? 'kpi' : t.type === 'table' ? 'table' : t.type === 'quality' ? 'quality' : 'chart'}`);
+    if (t.type === 'live') el.classList.add('live');
     el.dataset.tileId = t.id;
     el.style.gridColumn = `span ${Math.min(12, t.w || (t.type === 'kpi' ? 2 : 6))}`;
     const h = make('h3');
@@ -228,6 +229,10 @@ async function refresh() {
     const el = tileEl(t.id);
     if (!el) return;
     try {
+      if (t.type === 'live') {
+        await refreshLive(t, el);
+        return;
+      }
       const body = { sql: t.sql, filters: state.filters, limit: 5000 };
       if (t.type === 'line' && t.forecast) body.forecast = t.forecast;
       const r = await api('POST', '/api/query', body);
@@ -381,6 +386,50 @@ function addForecast(t, r, option, el) {
       `95%: ${escapeHtml(fmt(fc.lo95[k], t.format))} – ${escapeHtml(fmt(fc.hi95[k], t.format))}`,
       `model ${escapeHtml(fc.model)}`, errorLine].join('<br>');
   };
+}
+
+// A live tile: the per-minute metrics of a stream (GET /api/streams/NAME/metrics: one-minute
+// windows per region of the last 24 h, minutes without records absent), summed over regions,
+// over the last hour with empty minutes as zeros. Never cached on the server; runs no SQL.
+async function refreshLive(t, el) {
+  const m = await api('GET', `/api/streams/${encodeURIComponent(t.stream)}/metrics`);
+  const step = (m.window_seconds || 60) * 1000;
+  const end = Math.floor((m.generated_ms || Date.now()) / step) * step;
+  const minutes = [];
+  for (let at = end - 59 * step; at <= end; at += step) minutes.push(at);
+  const by = new Map(minutes.map((at) => [at, { orders: 0, revenue: 0, refunds: 0, invalid: 0 }]));
+  for (const w of m.windows || []) {
+    const slot = by.get(w.window_start_ms);
+    if (!slot) continue;
+    slot.orders += w.orders || 0;
+    slot.revenue += w.revenue || 0;
+    slot.refunds += w.refunds || 0;
+    slot.invalid += w.invalid || 0;
+  }
+  const rows = minutes.map((at) => {
+    const v = by.get(at);
+    return [new Date(at).toISOString().slice(11, 16), v.orders, Math.round(v.revenue * 100) / 100, v.refunds, v.invalid];
+  });
+  const r = { columns: ['minute', 'orders', 'revenue', 'refunds', 'invalid'].map((name) => ({ name })), rows };
+  window.__saleslake.tiles[t.id] = { columns: r.columns, rows, live: true };
+  el.querySelector('.tile-error').textContent = '';
+  el.querySelector('.tile-dot').className = 'tile-dot dot ok';
+  if (!echarts) {
+    el.querySelector('.body').replaceChildren(resultTable(r.columns, rows));
+    return;
+  }
+  const c = chartFor(t, el);
+  c.setOption({
+    tooltip: { trigger: 'axis', confine: true, formatter: tooltipFormatter('number') },
+    legend: { top: 0 }, grid: { left: 50, right: 60, top: 28, bottom: 30 },
+    xAxis: { type: 'category', data: rows.map((x) => x[0]) },
+    yAxis: [{ type: 'value', name: 'orders', minInterval: 1 }, { type: 'value', name: 'revenue' }],
+    series: [
+      { name: 'orders', type: 'bar', data: rows.map((x) => x[1]) },
+      { name: 'revenue', type: 'line', yAxisIndex: 1, showSymbol: false, data: rows.map((x) => x[2]) },
+      { name: 'invalid', type: 'bar', stack: 'bad', data: rows.map((x) => x[4]), itemStyle: { color: '#c0262d' } },
+    ],
+  }, { notMerge: false });
 }
 
 // A data-quality tile: its SQL's value (the share of rows missing an amount) and the quarantined
@@ -663,7 +712,8 @@ function openTileEditor(index) {
   $('te-w').value = String(t.w || (t.type === 'kpi' ? 2 : 6));
   $('te-h').value = String(t.h || (t.type === 'kpi' ? 1 : 3));
   $('te-drill').value = t.drill || '';
-  $('te-sql').value = t.sql;
+  $('te-sql').value = t.sql || '';
+  $('te-stream').value = t.stream || '';
   $('te-error').textContent = '';
   $('te-result').replaceChildren();
   $('tile-editor').showModal();
@@ -681,13 +731,27 @@ async function previewTile() {
 }
 
 function applyTile() {
+  const old = state.editingTile >= 0 ? state.dashboard.tiles[state.editingTile] : {};
   const t = {
+    ...old,  // fields the editor does not show (forecast, job) stay
     id: $('te-id').value.trim(), title: $('te-title').value, type: $('te-type').value,
     format: $('te-format').value, w: Number($('te-w').value) || 6, h: Number($('te-h').value) || 3,
     sql: $('te-sql').value,
   };
   const drill = $('te-drill').value.trim();
-  if (drill) t.drill = drill;
+  if (drill) t.drill = drill; else delete t.drill;
+  if (t.type === 'live') {
+    t.stream = $('te-stream').value.trim();
+    delete t.sql;
+  } else {
+    delete t.stream;
+    if (!t.sql.trim()) {
+      $('te-error').textContent = 'a tile needs its SQL';
+      return false;
+    }
+  }
+  if (t.type !== 'line') delete t.forecast;
+  if (t.type !== 'quality') delete t.job;
   const tiles = state.dashboard.tiles;
   const clash = tiles.findIndex((x) => x.id === t.id);
   if (clash >= 0 && clash !== state.editingTile) {

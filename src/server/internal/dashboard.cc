@@ -152,8 +152,8 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name, const 
   }
   if (!d.contains("tiles") || !d["tiles"].is_array()) return fail("/tiles", "\"tiles\" must be an array");
   if (d["tiles"].size() > 100) return fail("/tiles", "at most 100 tiles");
-  static const std::set<std::string> kTileKeys = {"id", "title", "type", "sql", "format", "x", "y", "w", "h", "drill", "forecast", "job"};
-  static const std::set<std::string> kTypes = {"kpi", "line", "bar", "pie", "table", "heatmap", "quality"};
+  static const std::set<std::string> kTileKeys = {"id", "title", "type", "sql", "format", "x", "y", "w", "h", "drill", "forecast", "job", "stream"};
+  static const std::set<std::string> kTypes = {"kpi", "line", "bar", "pie", "table", "heatmap", "quality", "live"};
   static const std::set<std::string> kFormats = {"number", "currency", "percent"};
   std::set<std::string> ids;
   for (size_t i = 0; i < d["tiles"].size(); ++i) {
@@ -171,13 +171,21 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name, const 
       return fail(at + (t.contains("title") ? "/title" : ""), "a tile needs a \"title\" string (at most 200)");
     }
     if (!t.contains("type") || !t["type"].is_string() || !kTypes.count(t["type"].get<std::string>())) {
-      return fail(at + (t.contains("type") ? "/type" : ""), "\"type\" must be kpi, line, bar, pie, table, heatmap or quality");
+      return fail(at + (t.contains("type") ? "/type" : ""), "\"type\" must be kpi, line, bar, pie, table, heatmap, quality or live");
     }
-    if (!t.contains("sql") || !t["sql"].is_string() || t["sql"].get<std::string>().empty() ||
-        t["sql"].get<std::string>().size() > 100000) {
+    // A live tile reads its stream's metrics (GET /api/streams/NAME/metrics), not SQL.
+    const bool live = t["type"] == "live";
+    if (live && (!t.contains("stream") || !t["stream"].is_string() || t["stream"].get<std::string>().empty() ||
+                 t["stream"].get<std::string>().size() > 128)) {
+      return fail(at + (t.contains("stream") ? "/stream" : ""), "a live tile needs its \"stream\" (a stream name)");
+    }
+    if (!live && t.contains("stream")) return fail(at + "/stream", "\"stream\" belongs to live tiles");
+    if (live && t.contains("sql")) return fail(at + "/sql", "a live tile has no \"sql\" (it shows its stream's metrics)");
+    if (!live && (!t.contains("sql") || !t["sql"].is_string() || t["sql"].get<std::string>().empty() ||
+                  t["sql"].get<std::string>().size() > 100000)) {
       return fail(at + (t.contains("sql") ? "/sql" : ""), "a tile needs its \"sql\"");
     }
-    if (check_sql) {
+    if (check_sql && !live) {
       if (auto why = check_sql(t["sql"].get<std::string>())) return fail(at + "/sql", *why);
     }
     if (t.contains("format") && (!t["format"].is_string() || !kFormats.count(t["format"].get<std::string>()))) {
