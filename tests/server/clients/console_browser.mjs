@@ -129,6 +129,17 @@ try {
     return shown;
   }
 
+  // Where to click the bar of `category` (its index when a number) in the chart inside `selector`.
+  const barPoint = (selector, category) => page.evaluate(([sel, cat]) => {
+    const el = document.querySelector(sel);
+    const inst = window.echarts.getInstanceByDom(el);
+    const o = inst.getOption();
+    const i = typeof cat === 'number' ? cat : o.xAxis[0].data.indexOf(cat);
+    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
+    const box = el.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  }, [selector, category]);
+
   async function waitRefresh(before) {
     await page.waitForFunction((n) => window.__saleslake.refreshes > n && window.__saleslake.ready, before, { timeout: 60000 });
     // Let the charts apply their options.
@@ -161,15 +172,7 @@ try {
   const qRuns = await checkQuality('first load');
   const dirty = qRuns.find((r) => r.rows_quarantined > 0);
   check(dirty && dirty.rows_quarantined === 2, `no run with the 2 quarantined rows: ${JSON.stringify(qRuns)}`);
-  const qBar = await page.evaluate((runId) => {
-    const el = document.querySelector('.tile[data-tile-id="data_quality"] .quality-chart');
-    const inst = window.echarts.getInstanceByDom(el);
-    const o = inst.getOption();
-    const i = o.xAxis[0].data.indexOf(runId);
-    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
-    const box = el.getBoundingClientRect();
-    return { x: box.left + x, y: box.top + y };
-  }, dirty.run_id);
+  const qBar = await barPoint('.tile[data-tile-id="data_quality"] .quality-chart', dirty.run_id);
   await page.mouse.click(qBar.x, qBar.y);
   await page.waitForFunction(() => window.__saleslake.quarantine, null, { timeout: 30000 });
   const qRows = await page.evaluate(() => window.__saleslake.quarantine);
@@ -185,15 +188,7 @@ try {
   const regions = engine('SELECT DISTINCT region FROM sales_data ORDER BY 1').map((r) => r.region);
   const target = all.charts.revenue_by_region.x[1];
   let n = await refreshes();
-  const point = await page.evaluate((name) => {
-    const el = document.querySelector('.tile[data-tile-id="revenue_by_region"] .body');
-    const inst = window.echarts.getInstanceByDom(el);
-    const o = inst.getOption();
-    const i = o.xAxis[0].data.indexOf(name);
-    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
-    const box = el.getBoundingClientRect();
-    return { x: box.left + x, y: box.top + y };
-  }, target);
+  const point = await barPoint('.tile[data-tile-id="revenue_by_region"] .body', target);
   await page.mouse.click(point.x, point.y);
   await waitRefresh(n);
   const afterClick = await page.evaluate(() => location.hash);
@@ -212,14 +207,7 @@ try {
 
   step = 'drill-down to order rows keeps the filters';
   const product = filtered.charts.top_products.x[0];
-  const bar = await page.evaluate(() => {
-    const el = document.querySelector('.tile[data-tile-id="top_products"] .body');
-    const inst = window.echarts.getInstanceByDom(el);
-    const o = inst.getOption();
-    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [0, o.series[0].data[0] / 2]);
-    const box = el.getBoundingClientRect();
-    return { x: box.left + x, y: box.top + y };
-  });
+  const bar = await barPoint('.tile[data-tile-id="top_products"] .body', 0);
   await page.mouse.click(bar.x, bar.y);
   await page.waitForFunction(() => window.__saleslake.drill, null, { timeout: 30000 });
   const drill = await page.evaluate(() => window.__saleslake.drill);
