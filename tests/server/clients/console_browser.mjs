@@ -326,6 +326,10 @@ try {
       });
       obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
     });
+    // Paused while the job commits (and no refresh in flight), so that no refresh straddles the
+    // commit; Resume restarts the 10 s timer, whose next tick must bring the new data.
+    await page.click('#pause');
+    await page.waitForFunction(() => window.__saleslake.refreshes === window.__saleslake.started, null, { timeout: 60000 });
     const before = await metric('console_queries_total');
     // The server's own rules may already be crawling and running the job for this upload (one
     // run of a job at a time): a start-job that finds it running waits for it, bounded.
@@ -342,6 +346,8 @@ try {
     }
     // A refresh the timer starts after the commit (none is clicked): at most ~10 s away.
     const startedAtCommit = await page.evaluate(() => window.__saleslake.started);
+    check(await page.textContent('#pause') === 'Resume', 'the pause button does not offer Resume');
+    await page.click('#pause');
     await page.waitForFunction((k) => window.__saleslake.refreshes > k && window.__saleslake.ready, startedAtCommit, { timeout: 60000 });
     await page.waitForTimeout(200);
     check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
