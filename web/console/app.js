@@ -521,6 +521,9 @@ async function openCatalog(name) {
       t.columns.map((c) => [c.name, c.type, [c.pii ? 'PII' : '', c.partition ? 'partition' : ''].filter(Boolean).join(', ')])));
     $('table-partitions').replaceChildren(resultTable([{ name: 'partition' }, { name: 'files' }, { name: 'rows' }, { name: 'bytes' }],
       t.partitions.map((p) => [p.path, p.files, p.rows, p.bytes])));
+    const showDdl = () => { $('table-ddl').textContent = t.ddl[$('ddl-dialect').value] || ''; };
+    $('ddl-dialect').onchange = showDdl;
+    showDdl();
     $('table-snapshots').replaceChildren(resultTable([{ name: 'snapshot' }, { name: 'time' }, { name: 'operation' }, { name: 'files' }, { name: 'rows' }],
       t.snapshots.slice().reverse().map((sn) => [sn.id, new Date(sn.timestamp_ms).toISOString(), sn.operation, sn.files, sn.rows])));
   } catch (e) {
@@ -826,9 +829,9 @@ async function loadCatalog() {
   } catch { /* shown when a query runs */ }
 }
 
-async function runSql(offset) {
+async function runSql(offset, explain = false) {
   editor.offset = offset;
-  editor.lastSql = $('sql-text').value;
+  editor.lastSql = explain ? `EXPLAIN ANALYZE ${$('sql-text').value.trim().replace(/;\s*$/, '')}` : $('sql-text').value;
   editor.controller = new AbortController();
   editor.clientId = crypto.randomUUID();
   const clientId = editor.clientId;
@@ -841,7 +844,10 @@ async function runSql(offset) {
     const r = await api('POST', '/api/query', { sql: editor.lastSql, offset, limit: editor.limit, client_id: clientId }, editor.controller.signal);
     editor.total = r.total_rows;
     window.__saleslake.sql = r;
-    $('sql-result').replaceChildren(resultTable(r.columns, r.rows));
+    // EXPLAIN ANALYZE answers one text column: shown as the plan, not as a grid.
+    $('sql-plan').hidden = !explain;
+    $('sql-plan').textContent = explain ? r.rows.map((row) => row[0]).join('\n') : '';
+    $('sql-result').replaceChildren(...(explain ? [] : [resultTable(r.columns, r.rows)]));
     $('sql-status').textContent = `${r.total_rows} rows${r.cached ? ' (cached)' : ''} in ${Math.round(performance.now() - t0)} ms`;
     $('sql-page').textContent = r.total_rows ? `${offset + 1}–${offset + r.rows.length} of ${r.total_rows}` : '';
     $('sql-csv').disabled = false;
@@ -998,6 +1004,7 @@ function wire() {
   $('drill-close').addEventListener('click', () => { $('drill').hidden = true; });
   $('sql-run').addEventListener('click', () => runSql(0));
   $('sql-cancel').addEventListener('click', cancelSql);
+  $('sql-explain').addEventListener('click', () => runSql(0, true));
   $('sql-save').addEventListener('click', saveSql);
   $('sql-text').addEventListener('input', showSuggestions);
   $('sql-text').addEventListener('keydown', (e) => {

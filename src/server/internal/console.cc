@@ -16,6 +16,7 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "catalog/describe.h"
 #include "etl/report.h"
 #include "server/dashboard.h"
 #include "server/internal/console_assets.h"
@@ -1000,7 +1001,12 @@ class ConsoleService final : public Service {
       }
       for (const auto& [p, e] : by) partitions.push_back({{"path", p}, {"files", e[0]}, {"rows", e[1]}, {"bytes", e[2]}});
     }
+    // DDL as Athena and Trino see the lake through this server's S3 API (as Glue's LocationUri).
+    const std::string base = "s3://" + ctx_.options->bucket;
+    json ddl = {{"athena", catalog::ExportDdl(t, base, catalog::DdlDialect::kAthena)},
+                {"trino", catalog::ExportDdl(t, base, catalog::DdlDialect::kTrino)}};
     return Json(200, {{"name", name},
+                      {"ddl", std::move(ddl)},
                       {"format", std::string(catalog::FileFormatName(t.spec.format))},
                       {"location", t.spec.location},
                       {"partition_keys", t.spec.partition_keys},

@@ -377,6 +377,9 @@ try {
   check(table.partitions.length === wantParts, `partitions ${table.partitions.length}, engine ${wantParts}`);
   check(table.columns.find((c) => c.name === 'customer_id').pii && table.columns.find((c) => c.name === 'region').partition, 'column tags');
   check(table.snapshots.length >= 2 && table.snapshots[table.snapshots.length - 1].id === table.current_snapshot_id, 'snapshots');
+  const wantDdl = execFileSync(saleslake, ['--lake', lake, 'catalog', 'export-ddl', 'sales_data', '--dialect', 'athena',
+    '--location-uri', table.ddl.athena.match(/LOCATION '(s3:\/\/[^/]+)\//)[1]], { encoding: 'utf8' });
+  check(await page.textContent('#table-ddl') === table.ddl.athena && table.ddl.athena === wantDdl, `DDL: ${table.ddl.athena}`);
   const shownParts = await page.evaluate(() => document.querySelectorAll('#table-partitions tbody tr').length);
   check(shownParts === wantParts, `the page lists ${shownParts} partitions`);
   await page.screenshot({ path: path.join(artifacts, 'console-catalog.png'), fullPage: true });
@@ -486,6 +489,12 @@ try {
   await page.click('#sql-run');
   await page.waitForFunction(() => document.getElementById('sql-error').textContent !== '', null, { timeout: 30000 });
   check(/line 1/.test(await page.textContent('#sql-error')), 'the editor shows no error position');
+
+  step = 'the SQL editor shows EXPLAIN ANALYZE as a plan';
+  await page.fill('#sql-text', 'SELECT region, count(*) AS n FROM sales_data GROUP BY region');
+  await page.click('#sql-explain');
+  await page.waitForFunction(() => !document.getElementById('sql-plan').hidden && document.getElementById('sql-plan').textContent.includes('Scan'), null, { timeout: 30000 });
+  check(/Aggregate/.test(await page.textContent('#sql-plan')) && /rows: \d+/.test(await page.textContent('#sql-plan')), 'the plan lacks operators with rows');
 
   step = 'the SQL editor completes table and column names';
   await page.waitForFunction(() => document.querySelectorAll('#catalog details').length > 0, null, { timeout: 30000 });
