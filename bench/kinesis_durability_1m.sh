@@ -18,12 +18,8 @@ spid=
 cleanup() { [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 "$bin" --lake "$work/lake" init >/dev/null
-"$bin" --lake "$work/lake" iam create-user --user-name bench >/dev/null
-"$bin" --lake "$work/lake" iam put-user-policy --user-name bench --policy-name all --policy-document \
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' >/dev/null
-key=$("$bin" --lake "$work/lake" iam create-access-key --user-name bench)
-export AWS_ACCESS_KEY_ID=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.AccessKeyId)' "$key")
-export AWS_SECRET_ACCESS_KEY=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.SecretAccessKey)' "$key")
+. "$here/bench_user.sh"
+bench_user "$bin" "$work/lake"
 export AWS_REGION=us-east-1
 
 start_server() {

@@ -21,12 +21,8 @@ hwm() { grep VmHWM "/proc/$1/status" | awk '{print $2 / 1024 " MiB"}'; }
 "$bin" --lake "$work/lake" init >/dev/null
 # Deliveries every 5 s (or 64 MB) so the lag is measured at the load's rate, not the default 60 s.
 sed -i 's/buffer_seconds: 60 /buffer_seconds: 5  /' "$work/lake/pipeline.yaml"
-"$bin" --lake "$work/lake" iam create-user --user-name bench >/dev/null
-"$bin" --lake "$work/lake" iam put-user-policy --user-name bench --policy-name all --policy-document \
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' >/dev/null
-key=$("$bin" --lake "$work/lake" iam create-access-key --user-name bench)
-export AWS_ACCESS_KEY_ID=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.AccessKeyId)' "$key")
-export AWS_SECRET_ACCESS_KEY=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.SecretAccessKey)' "$key")
+. "$here/bench_user.sh"
+bench_user "$bin" "$work/lake"
 "$bin" --lake "$work/lake" serve --port 0 --access-log '' 2>"$work/serve.err" &
 spid=$!
 pids+=($spid)
@@ -48,7 +44,9 @@ for _ in $(seq 6000); do
   if [ "$done_n" -ge "$acked" ]; then lag=$(echo "$(date +%s.%N) - $end" | bc); break; fi
   sleep 0.1
 done
-echo "saleslake: delivery lag after the load ${lag} s for $acked records; peak memory $(hwm $spid)"
+cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$spid/stat")
+echo "saleslake: delivery lag after the load ${lag} s for $acked records; peak memory $(hwm $spid);" \
+  "server CPU ${cpu} s in all (puts, drain, metrics, deliveries): $(echo "scale=1; $cpu * 1000000 / $acked" | bc) µs per record"
 
 # kinesalite takes --port 0 as its default 4567: a free port from the kernel instead.
 kport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -59,4 +57,4 @@ pids+=($kpid)
 for _ in $(seq 100); do grep -q Listening "$work/kinesalite.out" && break; sleep 0.1; done
 echo "== kinesalite"
 node "$here/kinesis_load.mjs" "http://127.0.0.1:$kport" sales-events "${load[@]}"
-echo "kinesalite: peak memory $(hwm $kpid)"
+echo "kinesalite: peak memory $(hwm $kpid); server CPU $(awk '{print ($14 + $15) / 100}' "/proc/$kpid/stat") s in all"
