@@ -328,7 +328,8 @@ class ConsoleService final : public Service {
         const int code = j.status().code() == StatusCode::kInvalidArgument ? 400
                          : j.status().code() == StatusCode::kNotFound      ? 404
                                                                              : 500;
-        return Error(code, code == 500 ? "InternalError" : "NotFound", j.status().message());
+        return Error(code, code == 500 ? "InternalError" : code == 400 ? "InvalidParameter" : "NotFound",
+                     j.status().message());
       }
       return Json(200, *j);
     }
