@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -140,6 +141,33 @@ class Engine {
 // view's previous version and returns its error.
 Result<std::vector<std::string>> RefreshOnCommitViews(io::ObjectStore* store, catalog::Catalog* catalog,
                                                       std::string_view table);
+
+// System tables: `system.<name>`, computed each time a statement reads one, by a module above
+// sql that registers it (stream registers system.stream_metrics) without sql knowing that module.
+// A registration is seen by every Engine of the process (they look system.* names up before the
+// catalog's own tables) until the returned handle is destroyed; registering a name again
+// shadows the earlier registration until the later handle goes. `rows` is called once per
+// statement that reads the table (at bind time, so a statement sees one consistent set of rows)
+// and must be thread-safe; its batches must match `schema`.
+struct SystemTableRows {
+  Schema schema;
+  std::vector<Batch> batches;
+};
+using SystemTableFn = std::function<Result<SystemTableRows>()>;
+class SystemTableHandle {
+ public:
+  explicit SystemTableHandle(uint64_t id) : id_(id) {}
+  ~SystemTableHandle();
+  SystemTableHandle(const SystemTableHandle&) = delete;
+  SystemTableHandle& operator=(const SystemTableHandle&) = delete;
+
+ private:
+  uint64_t id_;
+};
+// `name` without the "system." prefix, lower-case (e.g. "stream_metrics").
+[[nodiscard]] std::unique_ptr<SystemTableHandle> RegisterSystemTable(const std::string& name, SystemTableFn rows);
+// The names registered now ("system.stream_metrics", ...), sorted.
+std::vector<std::string> SystemTableNames();
 
 // Every SQL function name the engine knows (the REPL completes them).
 std::vector<std::string> FunctionNames();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include "server/internal/console_sql.h"
 #include "server/internal/lake_sql.h"
 #include "server/internal/metrics.h"
+#include "server/internal/stream_metrics_api.h"
 
 namespace saleslake::server::internal {
 
@@ -375,6 +377,24 @@ class ConsoleService final : public Service {
         return Quarantine(request, *session, PercentDecode(rest.substr(0, a)), PercentDecode(rest.substr(a + 1, b - a - 1)));
       }
     }
+    const std::string streams = "/api/streams/", metrics = "/metrics";
+    if (path.rfind(streams, 0) == 0 && path.size() > streams.size() + metrics.size() &&
+        path.compare(path.size() - metrics.size(), metrics.size(), metrics) == 0 && m == "GET") {
+      note->operation = "GetStreamMetrics";
+      std::string name = PercentDecode(path.substr(streams.size(), path.size() - streams.size() - metrics.size()));
+      if (!Allowed(*session, "kinesis:DescribeStreamSummary", Arn(*session, "kinesis", "stream/" + name), request)) {
+        return Forbidden("kinesis:DescribeStreamSummary on stream " + name);
+      }
+      auto j = StreamMetricsJson(sql_->engine(), name, ToEpochMs(Now()));
+      if (!j.ok()) {
+        const int code = j.status().code() == StatusCode::kInvalidArgument ? 400
+                         : j.status().code() == StatusCode::kNotFound      ? 404
+                                                                             : 500;
+        return Error(code, code == 500 ? "InternalError" : code == 400 ? "InvalidParameter" : "NotFound",
+                     j.status().message());
+      }
+      return Json(200, *j);
+    }
     note->operation = "NotFound";
     return Error(404, "NotFound", "no such API");
   }
@@ -586,6 +606,10 @@ class ConsoleService final : public Service {
     }
     p.sql = ReplaceTableReferences(*bound, rewrites);
     if (p.snapshots.empty()) p.cacheable = false;  // nothing to key a result on (now(), SHOW ...)
+    // System tables (system.stream_metrics) change without a snapshot: never from the cache.
+    std::string lower = *bound;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("system.") != std::string::npos) p.cacheable = false;
     return p;
   }
 

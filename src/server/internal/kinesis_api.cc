@@ -14,6 +14,8 @@
 #include "etl/job_runner.h"
 #include "etl/job_spec.h"
 #include "stream/delivery.h"
+#include "stream/metrics.h"
+#include "sql/sql.h"
 #include "common/logging.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"
@@ -89,6 +91,10 @@ class KinesisService final : public Service {
     o.root = context_.lake->root() + "/streams";
     o.clock = context_.clock;
     SL_ASSIGN_OR_RETURN(store_, stream::StreamStore::Open(o));
+    stream::MetricsOptions mo;
+    mo.clock = context_.clock;
+    metrics_ = std::make_unique<stream::StreamMetrics>(store_.get(), mo);
+    metrics_table_ = sql::RegisterSystemTable("stream_metrics", [this] { return MetricsTable(); });
 
     Add(d, "CreateStream", &KinesisService::CreateStream);
     Add(d, "DeleteStream", &KinesisService::DeleteStream);
@@ -111,10 +117,13 @@ class KinesisService final : public Service {
   Status Start() override {
     if (!store_) return Status::OK();
     SL_RETURN_IF_ERROR(store_->EnforceRetention());
-    return StartDeliveries();
+    SL_RETURN_IF_ERROR(StartDeliveries());
+    delivery_thread_ = std::thread([this] { DeliveryLoop(); });
+    return Status::OK();
   }
 
   void Stop() override {
+    metrics_table_.reset();  // no statement reads the metrics once the service is going
     if (!delivery_thread_.joinable()) return;
     {
       std::lock_guard<std::mutex> lock(delivery_mu_);
@@ -576,30 +585,66 @@ class KinesisService final : public Service {
       }
       catalog::CrawlerConfig crawl = *crawler;
       etl::JobSpec run = *job;
-      auto loader = [this, crawl, run](const std::string&) -> Status {
+      auto loader = [this, crawl, run](const std::string&) -> Result<stream::LoadReport> {
         auto crawled = catalog::Crawl(*catalog_, crawl);
         if (!crawled.ok()) return crawled.status();
         auto report = etl::RunJob(*catalog_, run);
-        return report.ok() ? Status::OK() : report.status();
+        if (!report.ok()) return report.status();
+        return stream::LoadReport{report->run_id, report->status, report->rows_loaded, report->rows_quarantined};
       };
+      metrics_->Format(spec.stream, spec.format, columns);
       deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.lake->root() + "/streams",
-                                                               context_.lake, spec, columns, loader));
-      intervals_.push_back(std::chrono::seconds(spec.buffer_seconds));
+                                                               context_.lake, spec, columns, loader, context_.clock));
     }
-    delivery_thread_ = std::thread([this] { DeliveryLoop(); });
     return Status::OK();
   }
 
+  // system.stream_metrics: one row per stream, minute and region (stream/metrics.h).
+  Result<sql::SystemTableRows> MetricsTable() {
+    SL_ASSIGN_OR_RETURN(auto rows, metrics_->Rows());
+    sql::SystemTableRows out;
+    out.schema.fields = {{"stream", DataType::Varchar(), false},     {"window_start", DataType::Timestamp(), false},
+                         {"window_end", DataType::Timestamp(), false}, {"region", DataType::Varchar(), true},
+                         {"orders", DataType::Int64(), false},        {"revenue", DataType::Double(), false},
+                         {"refunds", DataType::Int64(), false},       {"out_rows", DataType::Int64(), false},
+                         {"invalid", DataType::Int64(), false}};
+    for (size_t at = 0; at < rows.size(); at += kBatchRows) {
+      const size_t n = std::min(kBatchRows, rows.size() - at);
+      Batch b(out.schema, n);
+      b.SetRows(n);
+      for (size_t i = 0; i < n; ++i) {
+        const stream::MetricsRow& r = rows[at + i];
+        b.columns[0].SetString(i, r.stream);
+        b.columns[1].data<int64_t>()[i] = r.window_start_ms * 1000;
+        b.columns[2].data<int64_t>()[i] = (r.window_start_ms + stream::kMetricsWindowMs) * 1000;
+        if (r.region) b.columns[3].SetString(i, *r.region);
+        else b.columns[3].SetNull(i);
+        b.columns[4].data<int64_t>()[i] = r.orders;
+        b.columns[5].data<double>()[i] = r.revenue;
+        b.columns[6].data<int64_t>()[i] = r.refunds;
+        b.columns[7].data<int64_t>()[i] = r.out_rows;
+        b.columns[8].data<int64_t>()[i] = r.invalid;
+      }
+      out.batches.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  // Every half second: the live metrics count what was acknowledged since (reads catch up by
+  // themselves too), and each stream whose delivery is due (interval or size) is delivered.
   void DeliveryLoop() {
-    std::vector<std::chrono::steady_clock::time_point> last(deliveries_.size(), std::chrono::steady_clock::now());
+    std::vector<int64_t> last(deliveries_.size(), ToEpochMs(context_.clock->Now()));
     std::unique_lock<std::mutex> lock(delivery_mu_);
     while (!stopping_) {
       delivery_cv_.wait_for(lock, std::chrono::milliseconds(500));
       if (stopping_) break;
       lock.unlock();
+      if (Status st = metrics_->Refresh(); !st.ok()) {
+        Log(LogLevel::kWarn, "stream metrics could not read the log", {{"error", st.ToString()}});
+      }
       for (size_t i = 0; i < deliveries_.size(); ++i) {
-        if (std::chrono::steady_clock::now() - last[i] < intervals_[i]) continue;
-        last[i] = std::chrono::steady_clock::now();
+        if (!deliveries_[i]->Due(last[i])) continue;
+        last[i] = ToEpochMs(context_.clock->Now());
         Deliver(i);
       }
       lock.lock();
@@ -627,7 +672,8 @@ class KinesisService final : public Service {
   std::unique_ptr<stream::StreamStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::vector<std::unique_ptr<stream::Delivery>> deliveries_;
-  std::vector<std::chrono::seconds> intervals_;
+  std::unique_ptr<stream::StreamMetrics> metrics_;
+  std::unique_ptr<sql::SystemTableHandle> metrics_table_;
   std::thread delivery_thread_;
   std::mutex delivery_mu_;
   std::condition_variable delivery_cv_;
