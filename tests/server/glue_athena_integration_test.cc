@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -211,6 +212,47 @@ TEST_F(GlueAthenaTest, CloudSetupUsageThroughTheAwsCli) {
   }
 }
 
+// The same flow through boto3 (Debian python3-boto3): upload_file into raw_data/, start_crawler
+// and get_crawler, start_job_run and get_job_run until SUCCEEDED, start_query_execution and
+// get_query_results paged by NextToken; the rows equal `saleslake query`.
+TEST_F(GlueAthenaTest, CloudSetupUsageThroughBoto3) {
+  std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "7000", "--seed", "5", "--out", csv}).exit_code, 0);
+  const std::string sql = "SELECT * FROM sales_data WHERE purchase_date >= '2025-08-01'";
+  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/glue_athena_boto3.py",
+                       server_.url(), kBucket, csv, sql},
+                      "", Env(admin_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::vector<std::string>> got;
+  std::string pages;
+  size_t start = 0;
+  while (start < r.out.size()) {
+    size_t nl = r.out.find('\n', start);
+    std::string line = r.out.substr(start, nl - start);
+    start = nl == std::string::npos ? r.out.size() : nl + 1;
+    if (line.rfind("PAGES ", 0) == 0) {
+      pages = line.substr(6);
+      continue;
+    }
+    std::vector<std::string> cells;
+    for (size_t s = 0;;) {
+      size_t c = line.find(',', s);
+      cells.push_back(line.substr(s, c - s));
+      if (c == std::string::npos) break;
+      s = c + 1;
+    }
+    got.push_back(std::move(cells));
+  }
+  auto cli = CliRows(lake_, sql);
+  ASSERT_GT(cli.size(), 500u);
+  ASSERT_EQ(got.size(), cli.size());
+  EXPECT_GE(std::atoi(pages.c_str()), static_cast<int>(cli.size() / 250)) << pages;
+  EXPECT_EQ(got[0], cli[0]);  // the header row
+  std::sort(got.begin() + 1, got.end());
+  std::sort(cli.begin() + 1, cli.end());
+  EXPECT_EQ(got, cli);
+}
+
 }  // namespace
 }  // namespace saleslake::testing
 
@@ -253,7 +295,10 @@ bool SameRow(const std::string& got, const std::vector<std::string>& want) {
     char* end_a = nullptr;
     char* end_b = nullptr;
     double a = std::strtod(cells[i].c_str(), &end_a), b = std::strtod(want[i].c_str(), &end_b);
-    if (cells[i].empty() || want[i].empty() || *end_a || *end_b || a != b) return false;
+    // Doubles to 1e-9 relative, as the SQL suites compare them: sums of partial sums computed in
+    // parallel may add in another order and differ in the last digit between two runs.
+    if (cells[i].empty() || want[i].empty() || *end_a || *end_b) return false;
+    if (a != b && std::abs(a - b) > 1e-9 * std::max(std::abs(a), std::abs(b))) return false;
   }
   return true;
 }
@@ -355,6 +400,68 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   auto wrong = RunProgram({"node", script, server_.url(), analyst.id, "not-the-secret", sql_file});
   EXPECT_EQ(wrong.out.find("tok_"), std::string::npos);
   EXPECT_TRUE(wrong.exit_code != 0 || wrong.out.find("ERROR") != std::string::npos) << wrong.out;
+}
+
+// The 25 dashboard queries of tests/sql/dashboard_suite.sql (the bench's dashboard queries and
+// the analyst queries of these tests) through trino-client and presto-client: the same rows, in
+// the same order, and the same column types as `saleslake query` (types: SHOW COLUMNS of a view
+// over the query, in the same engine).
+TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
+  std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "6000", "--seed", "9", "--out", csv}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
+  auto job = StartJobBesideServer(lake_, "my-etl-job");
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+
+  const std::string suite = std::string(SALESLAKE_SOURCE_DIR) + "/tests/sql/dashboard_suite.sql";
+  std::vector<std::string> queries;
+  {
+    std::string text = ReadFile(suite);
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t nl = text.find('\n', start);
+      std::string line = text.substr(start, nl - start);
+      start = nl == std::string::npos ? text.size() : nl + 1;
+      if (!line.empty()) queries.push_back(line);
+    }
+  }
+  ASSERT_EQ(queries.size(), 25u);
+  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs";
+  auto r = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, suite});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto blocks = ClientBlocks(r.out);
+
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto cli = CliRows(lake_, queries[i]);
+    ASSERT_GT(cli.size(), 1u) << queries[i];
+    // The CLI's column types: SHOW COLUMNS of a view over the query.
+    std::string view = "suite_q" + std::to_string(i + 1);
+    auto described = RunSaleslakeIn(lake_, {"query", "CREATE VIEW " + view + " AS " + queries[i] +
+                                                      "; SHOW COLUMNS FROM " + view + "; DROP VIEW " + view,
+                                            "--format", "csv"});
+    ASSERT_EQ(described.exit_code, 0) << described.err;
+    std::string want_header;
+    size_t pos = described.out.find("Column,Type\n");
+    ASSERT_NE(pos, std::string::npos) << described.out;
+    pos += 12;
+    for (size_t c = 0; c < cli[0].size(); ++c) {
+      size_t nl = described.out.find('\n', pos);
+      std::string line = described.out.substr(pos, nl - pos);
+      pos = nl + 1;
+      size_t comma = line.find(',');
+      want_header += (c ? "\t" : "") + line.substr(0, comma) + ":" + line.substr(comma + 1);
+    }
+    for (const char* client : {"trino-client", "presto-client"}) {
+      const auto& got = blocks[std::string(client) + " " + std::to_string(i + 1)];
+      ASSERT_EQ(got.size(), cli.size()) << client << " " << queries[i] << "\n" << (got.empty() ? "" : got[0]);
+      EXPECT_EQ(got[0], want_header) << client << " " << queries[i];
+      for (size_t row = 1; row < cli.size(); ++row) {
+        ASSERT_TRUE(SameRow(got[row], cli[row]))
+            << client << " query " << i + 1 << " row " << row << ": " << got[row] << " vs " << Join(cli[row], '\t');
+      }
+    }
+  }
 }
 
 }  // namespace
