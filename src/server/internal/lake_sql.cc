@@ -1,5 +1,7 @@
 #include "server/internal/lake_sql.h"
 
+#include <filesystem>
+
 #include "auth/auth.h"
 #include "common/logging.h"
 #include "etl/job_spec.h"
@@ -13,7 +15,15 @@ Status LakeSqlService::Start() {
   SL_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(context_.lake));
   SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get()));
   // Two runners: the machine's cores are shared with request handling and ETL runs.
-  SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2, .clock = context_.clock}));
+  // Large results spool next to the lake (the temp directory may be a RAM disk). The files are
+  // unlinked as soon as they are made, so the folder stays empty.
+  const std::string spool_dir = context_.lake->root() + "/_system/query_spool";
+  std::error_code ec;
+  std::filesystem::create_directories(spool_dir, ec);
+  if (ec) return Status::IOError("cannot create " + spool_dir + ": " + ec.message());
+  SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2,
+                                                                    .spool_dir = spool_dir,
+                                                                    .clock = context_.clock}));
   auth::IamOptions iam_options;
   iam_options.clock = context_.clock;
   auto iam = auth::Iam::Open(*context_.lake, iam_options);
