@@ -462,6 +462,20 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
       }
     }
   }
+
+  // The history as SQL: system.queries holds the 50 statements, their user, state and rows.
+  WriteFile(dir_.Join("history.sql"),
+            "SELECT state, user, source, count(*) AS n, count_if(rows > 0) AS with_rows, "
+            "count_if(finished >= started AND started >= created) AS timed FROM system.queries "
+            "WHERE query NOT LIKE '%system.queries%' GROUP BY 1, 2, 3\n");
+  auto history = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, dir_.Join("history.sql")});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  auto history_blocks = ClientBlocks(history.out);
+  const auto& h = history_blocks["trino-client 1"];
+  ASSERT_EQ(h.size(), 2u) << history.out;
+  EXPECT_EQ(h[0], "state:varchar\tuser:varchar\tsource:varchar\tn:bigint\twith_rows:bigint\ttimed:bigint");
+  EXPECT_EQ(h[1].rfind("SUCCEEDED\tarn:aws:iam::", 0), 0u) << history.out;
+  EXPECT_NE(h[1].find(":user/cloudadmin\ttrino\t50\t50\t50"), std::string::npos) << history.out;
 }
 
 // A field of /proc/<pid>/status in KiB ("VmHWM", "VmRSS"); -1 when absent.

@@ -13,7 +13,9 @@ LakeSqlService::~LakeSqlService() = default;
 
 Status LakeSqlService::Start() {
   SL_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(context_.lake));
-  SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get()));
+  sql::EngineOptions engine_options;
+  engine_options.system_tables = system_tables_;
+  SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get(), std::move(engine_options)));
   // Two runners: the machine's cores are shared with request handling and ETL runs.
   // Large results spool next to the lake (the temp directory may be a RAM disk). The files are
   // unlinked as soon as they are made, so the folder stays empty.
@@ -24,6 +26,7 @@ Status LakeSqlService::Start() {
   SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2,
                                                                     .spool_dir = spool_dir,
                                                                     .clock = context_.clock}));
+  SL_RETURN_IF_ERROR(RegisterQueryHistory());
   auth::IamOptions iam_options;
   iam_options.clock = context_.clock;
   auto iam = auth::Iam::Open(*context_.lake, iam_options);
@@ -35,9 +38,71 @@ Status LakeSqlService::Start() {
 }
 
 void LakeSqlService::Stop() {
+  system_tables_->Unregister("queries");
   queries_.reset();
   engine_.reset();
   catalog_.reset();
+}
+
+// system.queries: the query manager's history (Athena, Trino and the console), newest first.
+// Every caller who may query sees every query, as in Trino's system.runtime.queries.
+Status LakeSqlService::RegisterQueryHistory() {
+  Schema schema;
+  auto add = [&](const char* name, DataType type) { schema.fields.push_back(Field{name, type, true}); };
+  add("query_id", DataType::Varchar());
+  add("state", DataType::Varchar());
+  add("user", DataType::Varchar());
+  add("source", DataType::Varchar());
+  add("workgroup", DataType::Varchar());
+  add("query", DataType::Varchar());
+  add("created", DataType::Timestamp());
+  add("started", DataType::Timestamp());
+  add("finished", DataType::Timestamp());
+  add("queued_ms", DataType::Int64());
+  add("elapsed_ms", DataType::Int64());
+  add("rows", DataType::Int64());
+  add("result_bytes", DataType::Int64());
+  add("spooled_rows", DataType::Int64());
+  add("bytes_read", DataType::Int64());
+  add("error", DataType::Varchar());
+  QueryManager* queries = queries_.get();
+  Clock* clock = context_.clock ? context_.clock : &SystemClock();
+  return system_tables_->Register("queries", std::move(schema), [queries, clock]() -> Result<sql::SystemTableRows> {
+    auto micros = [](TimePoint t) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    };
+    auto ms = [](TimePoint a, TimePoint b) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+    };
+    auto time_or_null = [&](const std::optional<TimePoint>& t) {
+      return t ? Value::Timestamp(micros(*t)) : Value::Null(DataType::Timestamp());
+    };
+    const TimePoint now = clock->Now();
+    sql::SystemTableRows rows;
+    for (const QueryInfo& q : queries->List()) {
+      const TimePoint started = q.started.value_or(q.finished.value_or(now));
+      const TimePoint finished = q.finished.value_or(now);
+      rows.push_back({
+          Value::Varchar(q.id),
+          Value::Varchar(QueryStateName(q.state)),
+          Value::Varchar(q.request.user),
+          Value::Varchar(q.request.source),
+          Value::Varchar(q.request.workgroup),
+          Value::Varchar(q.request.sql),
+          Value::Timestamp(micros(q.submitted)),
+          time_or_null(q.started),
+          time_or_null(q.finished),
+          Value::Int64(ms(q.submitted, started)),
+          Value::Int64(ms(q.submitted, finished)),
+          Value::Int64(static_cast<int64_t>(q.rows)),
+          Value::Int64(static_cast<int64_t>(q.result_bytes)),
+          Value::Int64(static_cast<int64_t>(q.spooled_rows)),
+          Value::Int64(static_cast<int64_t>(q.bytes_scanned)),
+          q.error.empty() ? Value::Null(DataType::Varchar()) : Value::Varchar(q.error),
+      });
+    }
+    return rows;
+  });
 }
 
 std::vector<std::string> LakeSqlService::PiiColumns() const {
