@@ -18,11 +18,29 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
+namespace {
+
+// "lake.system.queries" -> "system.queries": the catalog in front is optional.
+std::string Unqualified(const std::string& qualified_name) {
+  std::string name = Lower(qualified_name);
+  if (name.rfind("lake.", 0) == 0) name = name.substr(5);
+  return name;
+}
+
+}  // namespace
+
+bool SystemTables::IsSystemName(const std::string& qualified_name) {
+  std::string name = Unqualified(qualified_name);
+  return name.rfind("system.", 0) == 0 || name.rfind("information_schema.", 0) == 0;
+}
+
 Status SystemTables::Register(const std::string& name, Schema schema, SystemTableProducer rows) {
-  if (name.empty() || schema.size() == 0) return Status::InvalidArgument("a system table needs a name and columns");
-  MutexLock lock(mu_);
   std::string key = Lower(name);
-  if (tables_.count(key)) return Status::AlreadyExists("system table system." + key + " exists");
+  if (!IsSystemName(key) || key.rfind("lake.", 0) == 0 || schema.size() == 0) {
+    return Status::InvalidArgument("a system table is named system.<name> or information_schema.<name> and has columns");
+  }
+  MutexLock lock(mu_);
+  if (tables_.count(key)) return Status::AlreadyExists("system table " + key + " exists");
   tables_[key] = Entry{key, std::move(schema), std::move(rows)};
   return Status::OK();
 }
@@ -35,16 +53,12 @@ void SystemTables::Unregister(const std::string& name) {
 std::vector<std::string> SystemTables::Names() const {
   MutexLock lock(mu_);
   std::vector<std::string> out;
-  for (const auto& [name, e] : tables_) out.push_back("system." + name);
+  for (const auto& [name, e] : tables_) out.push_back(name);
   return out;
 }
 
 std::optional<SystemTables::Entry> SystemTables::Find(const std::string& qualified_name) const {
-  std::string name = Lower(qualified_name);
-  // The catalog's name in front (Trino clients qualify fully) is optional.
-  if (name.rfind("lake.system.", 0) == 0) name = name.substr(5);
-  if (name.rfind("system.", 0) != 0) return std::nullopt;
-  name = name.substr(7);
+  std::string name = Unqualified(qualified_name);
   MutexLock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) return std::nullopt;
@@ -62,7 +76,7 @@ class SystemTablesCatalog final : public Catalog {
   Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
     auto entry = tables_->Find(name);
     if (!entry) {
-      if (Lower(name).rfind("system.", 0) == 0) return Status::NotFound("table '" + name + "' not found");
+      if (SystemTables::IsSystemName(name)) return Status::NotFound("table '" + name + "' not found");
       return base_->GetTable(name);
     }
     SL_ASSIGN_OR_RETURN(SystemTableRows rows, entry->rows());
@@ -74,14 +88,14 @@ class SystemTablesCatalog final : public Catalog {
       col.Resize(rows.size());
       for (size_t r = 0; r < rows.size(); ++r) {
         if (rows[r].size() != schema.size()) {
-          return Status::Internal("system." + entry->name + ": a row has " + std::to_string(rows[r].size()) +
+          return Status::Internal(entry->name + ": a row has " + std::to_string(rows[r].size()) +
                                   " values for " + std::to_string(schema.size()) + " columns");
         }
         const Value& v = rows[r][c];
         if (v.is_null()) {
           col.SetNull(r);
         } else if (v.type() != schema[c].type) {
-          return Status::Internal("system." + entry->name + ": column " + schema[c].name + " holds a value of another type");
+          return Status::Internal(entry->name + ": column " + schema[c].name + " holds a value of another type");
         } else {
           SetValueAt(col, r, v);
         }
@@ -90,7 +104,7 @@ class SystemTablesCatalog final : public Catalog {
     }
     std::vector<Batch> batches;
     batches.push_back(std::move(batch));
-    return std::shared_ptr<const Table>(MemoryTable::Make("system." + entry->name, schema, std::move(batches)));
+    return std::shared_ptr<const Table>(MemoryTable::Make(entry->name, schema, std::move(batches)));
   }
 
   std::optional<ViewDefinition> GetView(const std::string& name) const override {

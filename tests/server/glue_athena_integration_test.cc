@@ -476,6 +476,26 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
   EXPECT_EQ(h[0], "state:varchar\tuser:varchar\tsource:varchar\tn:bigint\twith_rows:bigint\ttimed:bigint");
   EXPECT_EQ(h[1].rfind("SUCCEEDED\tarn:aws:iam::", 0), 0u) << history.out;
   EXPECT_NE(h[1].find(":user/cloudadmin\ttrino\t50\t50\t50"), std::string::npos) << history.out;
+
+  // What BI tools query on connect.
+  WriteFile(dir_.Join("connect.sql"),
+            "SELECT node_id, coordinator, state FROM system.runtime.nodes\n"
+            "SELECT schema_name FROM lake.information_schema.schemata ORDER BY 1\n"
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'sales' ORDER BY 2\n"
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'sales_data' ORDER BY ordinal_position\n");
+  auto connect = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, dir_.Join("connect.sql")});
+  ASSERT_EQ(connect.exit_code, 0) << connect.err;
+  auto c = ClientBlocks(connect.out);
+  EXPECT_EQ(c["presto-client 1"], (std::vector<std::string>{"node_id:varchar\tcoordinator:boolean\tstate:varchar",
+                                                             "saleslake\ttrue\tactive"})) << connect.out;
+  EXPECT_EQ(c["trino-client 2"], (std::vector<std::string>{"schema_name:varchar", "information_schema", "sales", "system"}));
+  EXPECT_EQ(c["trino-client 3"], (std::vector<std::string>{"table_schema:varchar\ttable_name:varchar\ttable_type:varchar",
+                                                           "sales\traw_sales\tBASE TABLE", "sales\tsales_data\tBASE TABLE"}))
+      << connect.out;
+  const auto& columns = c["trino-client 4"];
+  ASSERT_GT(columns.size(), 6u) << connect.out;
+  EXPECT_EQ(columns[1], "purchase_date\tdate");
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "amount\tdouble"), columns.end()) << connect.out;
 }
 
 // A field of /proc/<pid>/status in KiB ("VmHWM", "VmRSS"); -1 when absent.

@@ -43,7 +43,7 @@ class SystemTablesTest : public ::testing::Test {
 
 TEST_F(SystemTablesTest, ATableRegisteredAfterTheEngineOpenedIsReadWithTheRowsOfTheMoment) {
   std::atomic<int> calls{0};
-  ASSERT_TRUE(tables_->Register("queries", QueriesSchema(), [&]() -> Result<SystemTableRows> {
+  ASSERT_TRUE(tables_->Register("system.queries", QueriesSchema(), [&]() -> Result<SystemTableRows> {
     int n = ++calls;
     SystemTableRows rows;
     for (int i = 0; i < n; ++i) {
@@ -60,7 +60,7 @@ TEST_F(SystemTablesTest, ATableRegisteredAfterTheEngineOpenedIsReadWithTheRowsOf
   // A second table is one call; both are listed.
   Schema nodes;
   nodes.fields.push_back(Field{"node_id", DataType::Varchar(), false});
-  ASSERT_TRUE(tables_->Register("runtime.nodes", nodes, []() -> Result<SystemTableRows> {
+  ASSERT_TRUE(tables_->Register("system.runtime.nodes", nodes, []() -> Result<SystemTableRows> {
     return SystemTableRows{{Value::Varchar("saleslake")}};
   }).ok());
   EXPECT_EQ(Run("SELECT node_id FROM system.runtime.nodes"), "saleslake\n");
@@ -72,18 +72,19 @@ TEST_F(SystemTablesTest, UnknownNamesProducerErrorsAndBadRowsFail) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("line 1:15"), std::string::npos) << missing.status().ToString();
   EXPECT_EQ(tables_->Register("", QueriesSchema(), nullptr).code(), StatusCode::kInvalidArgument);
-  ASSERT_TRUE(tables_->Register("broken", QueriesSchema(), []() -> Result<SystemTableRows> {
+  EXPECT_EQ(tables_->Register("queries", QueriesSchema(), nullptr).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(tables_->Register("system.broken", QueriesSchema(), []() -> Result<SystemTableRows> {
     return Status::Aborted("history is closed");
   }).ok());
-  EXPECT_EQ(tables_->Register("BROKEN", QueriesSchema(), nullptr).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(tables_->Register("SYSTEM.BROKEN", QueriesSchema(), nullptr).code(), StatusCode::kAlreadyExists);
   auto broken = engine_->Execute("SELECT * FROM system.broken");
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.status().message().find("history is closed"), std::string::npos);
-  ASSERT_TRUE(tables_->Register("wrong", QueriesSchema(), []() -> Result<SystemTableRows> {
+  ASSERT_TRUE(tables_->Register("system.wrong", QueriesSchema(), []() -> Result<SystemTableRows> {
     return SystemTableRows{{Value::Int64(1), Value::Int64(2), Value::Timestamp(0)}};
   }).ok());
   EXPECT_EQ(engine_->Execute("SELECT * FROM system.wrong").status().code(), StatusCode::kInternal);
-  tables_->Unregister("broken");
+  tables_->Unregister("system.broken");
   EXPECT_EQ(engine_->Execute("SELECT * FROM system.broken").status().code(), StatusCode::kInvalidArgument);
 }
 

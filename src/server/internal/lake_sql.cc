@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "auth/auth.h"
 #include "common/logging.h"
 #include "etl/job_spec.h"
@@ -27,6 +29,7 @@ Status LakeSqlService::Start() {
                                                                     .spool_dir = spool_dir,
                                                                     .clock = context_.clock}));
   SL_RETURN_IF_ERROR(RegisterQueryHistory());
+  SL_RETURN_IF_ERROR(RegisterCatalogTables());
   auth::IamOptions iam_options;
   iam_options.clock = context_.clock;
   auto iam = auth::Iam::Open(*context_.lake, iam_options);
@@ -38,7 +41,10 @@ Status LakeSqlService::Start() {
 }
 
 void LakeSqlService::Stop() {
-  system_tables_->Unregister("queries");
+  for (const char* name : {"system.queries", "system.runtime.nodes", "information_schema.schemata",
+                           "information_schema.tables", "information_schema.columns"}) {
+    system_tables_->Unregister(name);
+  }
   queries_.reset();
   engine_.reset();
   catalog_.reset();
@@ -67,7 +73,7 @@ Status LakeSqlService::RegisterQueryHistory() {
   add("error", DataType::Varchar());
   QueryManager* queries = queries_.get();
   Clock* clock = context_.clock ? context_.clock : &SystemClock();
-  return system_tables_->Register("queries", std::move(schema), [queries, clock]() -> Result<sql::SystemTableRows> {
+  return system_tables_->Register("system.queries", std::move(schema), [queries, clock]() -> Result<sql::SystemTableRows> {
     auto micros = [](TimePoint t) {
       return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
     };
@@ -103,6 +109,80 @@ Status LakeSqlService::RegisterQueryHistory() {
     }
     return rows;
   });
+}
+
+// What BI tools and drivers query on connect: system.runtime.nodes and information_schema's
+// schemata, tables and columns. Tables and column types come from the engine's own SHOW TABLES
+// and SHOW COLUMNS, so they name what a query sees. One catalog (`lake`) with the schema `sales`.
+Status LakeSqlService::RegisterCatalogTables() {
+  auto schema_of = [](std::initializer_list<std::pair<const char*, DataType>> cols) {
+    Schema s;
+    for (const auto& [name, type] : cols) s.fields.push_back(Field{name, type, true});
+    return s;
+  };
+  const DataType text = DataType::Varchar();
+  bool tls = context_.options && !context_.options->tls_cert_file.empty();
+  std::string uri = context_.options ? fmt::format("{}://{}:{}", tls ? "https" : "http", context_.options->host,
+                                                   context_.options->port)
+                                     : "";
+  SL_RETURN_IF_ERROR(system_tables_->Register(
+      "system.runtime.nodes",
+      schema_of({{"node_id", text}, {"http_uri", text}, {"node_version", text}, {"coordinator", DataType::Boolean()},
+                 {"state", text}}),
+      [uri]() -> Result<sql::SystemTableRows> {
+        return sql::SystemTableRows{{Value::Varchar("saleslake"), Value::Varchar(uri), Value::Varchar("saleslake"),
+                                     Value::Boolean(true), Value::Varchar("active")}};
+      }));
+  SL_RETURN_IF_ERROR(system_tables_->Register(
+      "information_schema.schemata", schema_of({{"catalog_name", text}, {"schema_name", text}}),
+      []() -> Result<sql::SystemTableRows> {
+        return sql::SystemTableRows{{Value::Varchar("lake"), Value::Varchar("information_schema")},
+                                    {Value::Varchar("lake"), Value::Varchar("sales")},
+                                    {Value::Varchar("lake"), Value::Varchar("system")}};
+      }));
+  const sql::Engine* engine = engine_.get();
+  auto table_names = [engine]() -> Result<std::vector<std::string>> {
+    SL_ASSIGN_OR_RETURN(auto shown, engine->Execute("SHOW TABLES"));
+    std::vector<std::string> names;
+    for (const Batch& b : shown.result.batches) {
+      for (size_t r = 0; r < b.num_rows; ++r) names.emplace_back(b.columns[0].GetValue<std::string_view>(r));
+    }
+    return names;
+  };
+  SL_RETURN_IF_ERROR(system_tables_->Register(
+      "information_schema.tables",
+      schema_of({{"table_catalog", text}, {"table_schema", text}, {"table_name", text}, {"table_type", text}}),
+      [table_names]() -> Result<sql::SystemTableRows> {
+        SL_ASSIGN_OR_RETURN(auto names, table_names());
+        sql::SystemTableRows rows;
+        for (const auto& name : names) {
+          rows.push_back({Value::Varchar("lake"), Value::Varchar("sales"), Value::Varchar(name),
+                          Value::Varchar("BASE TABLE")});
+        }
+        return rows;
+      }));
+  return system_tables_->Register(
+      "information_schema.columns",
+      schema_of({{"table_catalog", text}, {"table_schema", text}, {"table_name", text}, {"column_name", text},
+                 {"ordinal_position", DataType::Int64()}, {"is_nullable", text}, {"data_type", text}}),
+      [engine, table_names]() -> Result<sql::SystemTableRows> {
+        SL_ASSIGN_OR_RETURN(auto names, table_names());
+        sql::SystemTableRows rows;
+        for (const auto& name : names) {
+          auto shown = engine->Execute("SHOW COLUMNS FROM \"" + name + "\"");
+          if (!shown.ok()) continue;  // dropped meanwhile
+          int64_t position = 0;
+          for (const Batch& b : shown->result.batches) {
+            for (size_t r = 0; r < b.num_rows; ++r) {
+              rows.push_back({Value::Varchar("lake"), Value::Varchar("sales"), Value::Varchar(name),
+                              Value::Varchar(std::string(b.columns[0].GetValue<std::string_view>(r))),
+                              Value::Int64(++position), Value::Varchar("YES"),
+                              Value::Varchar(std::string(b.columns[1].GetValue<std::string_view>(r)))});
+            }
+          }
+        }
+        return rows;
+      });
 }
 
 std::vector<std::string> LakeSqlService::PiiColumns() const {

@@ -54,6 +54,7 @@ class LakeSqlService final : public Service {
 
  private:
   Status RegisterQueryHistory();
+  Status RegisterCatalogTables();
 
   ServiceContext context_;
   std::unique_ptr<catalog::Catalog> catalog_;
