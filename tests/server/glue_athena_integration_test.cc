@@ -102,6 +102,18 @@ class GlueAthenaTest : public ::testing::Test {
     return rows;
   }
 
+  // Generated sales loaded through the CLI: upload, crawl, my-etl-job.
+  void LoadSales(int rows, int seed) {
+    std::string csv = dir_.Join("sales.csv");
+    ASSERT_EQ(RunSaleslake({"generate", "--rows", std::to_string(rows), "--seed", std::to_string(seed), "--out", csv})
+                  .exit_code, 0);
+    ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
+    ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
+    // The server's rules may be loading this upload already; the CLI's run then waits for theirs.
+    auto job = StartJobBesideServer(lake_, "my-etl-job");
+    ASSERT_EQ(job.exit_code, 0) << job.err;
+  }
+
   TempDir dir_;
   std::string lake_;
   ServerProcess server_;
@@ -278,6 +290,24 @@ std::map<std::string, std::vector<std::string>> ClientBlocks(const std::string& 
   return blocks;
 }
 
+// Runs tools/peers/trino_clients.mjs against `url` as `key`: `args` is a statements file, or
+// --cancel / --count with one statement (the script's header says what it prints).
+CommandResult TrinoClients(const std::string& url, const Key& key, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"node", std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs", url,
+                                   key.id, key.secret};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv);
+}
+
+// Writes `statements` (one a line) to `file`, runs both clients on it and returns their blocks.
+std::map<std::string, std::vector<std::string>> ClientsRun(const std::string& url, const Key& key,
+                                                           const std::string& file, const std::string& statements) {
+  WriteFile(file, statements);
+  auto r = TrinoClients(url, key, {file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return ClientBlocks(r.out);
+}
+
 // A JavaScript client prints the double 149.0 as "149": cells that are both numbers compare as
 // numbers, everything else as text.
 bool SameRow(const std::string& got, const std::vector<std::string>& want) {
@@ -312,13 +342,8 @@ std::string Join(const std::vector<std::string>& cells, char sep) {
 TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   // Created first: the server re-reads IAM at most once a second.
   Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
-  std::string csv = dir_.Join("sales.csv");
-  ASSERT_EQ(RunSaleslake({"generate", "--rows", "6000", "--seed", "3", "--out", csv}).exit_code, 0);
-  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
-  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
-  // The server's rules may be loading this upload already; the CLI's run then waits for theirs.
-  auto job = StartJobBesideServer(lake_, "my-etl-job");
-  ASSERT_EQ(job.exit_code, 0) << job.err;
+  LoadSales(6000, 3);
+  if (HasFatalFailure()) return;
 
   const std::vector<std::string> queries = {
       "SELECT region, count(*) AS n, round(sum(amount), 2) AS revenue FROM sales_data GROUP BY 1 ORDER BY 1",
@@ -333,8 +358,7 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   for (const auto& q : queries) text += q + "\n";
   text += "SELECT nope FROM sales_data\nSELEC 1\n";
   WriteFile(sql_file, text);
-  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs";
-  auto r = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, sql_file});
+  auto r = TrinoClients(server_.url(), admin_, {sql_file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto blocks = ClientBlocks(r.out);
 
@@ -377,7 +401,7 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   std::string digits = "(VALUES 0,1,2,3,4,5,6,7,8,9)";
   std::string slow = "SELECT count(*) FROM " + digits + " a(x)";
   for (char c = 'b'; c <= 'i'; ++c) slow += " CROSS JOIN " + digits + " " + c + "(x)";
-  auto cancel = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, "--cancel", slow});
+  auto cancel = TrinoClients(server_.url(), admin_, {"--cancel", slow});
   ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
   EXPECT_EQ(cancel.out, "CANCELLED USER_CANCELED\n");
 
@@ -385,7 +409,7 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   WriteFile(sql_file,
             "SELECT purchase_date, customer_id, amount FROM sales_data ORDER BY purchase_date, amount LIMIT 50\n"
             "SELECT customer_id AS c FROM sales_data LIMIT 1\n");
-  auto hidden = RunProgram({"node", script, server_.url(), analyst.id, analyst.secret, sql_file});
+  auto hidden = TrinoClients(server_.url(), analyst, {sql_file});
   ASSERT_EQ(hidden.exit_code, 0) << hidden.err;
   auto hidden_blocks = ClientBlocks(hidden.out);
   auto hidden_rows = hidden_blocks["trino-client 1"];
@@ -397,7 +421,7 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
     EXPECT_NE(hidden_rows[row].find("\t\\N\t"), std::string::npos) << hidden_rows[row];
     EXPECT_EQ(hidden_rows[row].find("tok_"), std::string::npos) << hidden_rows[row];
   }
-  auto wrong = RunProgram({"node", script, server_.url(), analyst.id, "not-the-secret", sql_file});
+  auto wrong = TrinoClients(server_.url(), Key{analyst.id, "not-the-secret"}, {sql_file});
   EXPECT_EQ(wrong.out.find("tok_"), std::string::npos);
   EXPECT_TRUE(wrong.exit_code != 0 || wrong.out.find("ERROR") != std::string::npos) << wrong.out;
 }
@@ -407,12 +431,8 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
 // the same order, and the same column types as `saleslake query` (types: SHOW COLUMNS of a view
 // over the query, in the same engine).
 TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
-  std::string csv = dir_.Join("sales.csv");
-  ASSERT_EQ(RunSaleslake({"generate", "--rows", "6000", "--seed", "9", "--out", csv}).exit_code, 0);
-  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", csv}).exit_code, 0);
-  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
-  auto job = StartJobBesideServer(lake_, "my-etl-job");
-  ASSERT_EQ(job.exit_code, 0) << job.err;
+  LoadSales(6000, 9);
+  if (HasFatalFailure()) return;
 
   const std::string suite = std::string(SALESLAKE_SOURCE_DIR) + "/tests/sql/dashboard_suite.sql";
   std::vector<std::string> queries;
@@ -427,8 +447,7 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
     }
   }
   ASSERT_EQ(queries.size(), 25u);
-  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs";
-  auto r = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, suite});
+  auto r = TrinoClients(server_.url(), admin_, {suite});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto blocks = ClientBlocks(r.out);
 
@@ -464,38 +483,32 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
   }
 
   // The history as SQL: system.queries holds the 50 statements, their user, state and rows.
-  WriteFile(dir_.Join("history.sql"),
-            "SELECT state, user, source, count(*) AS n, count_if(rows > 0) AS with_rows, "
-            "count_if(finished >= started AND started >= created) AS timed FROM system.queries "
-            "WHERE query NOT LIKE '%system.queries%' GROUP BY 1, 2, 3\n");
-  auto history = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, dir_.Join("history.sql")});
-  ASSERT_EQ(history.exit_code, 0) << history.err;
-  auto history_blocks = ClientBlocks(history.out);
-  const auto& h = history_blocks["trino-client 1"];
-  ASSERT_EQ(h.size(), 2u) << history.out;
+  auto history = ClientsRun(server_.url(), admin_, dir_.Join("history.sql"),
+                            "SELECT state, user, source, count(*) AS n, count_if(rows > 0) AS with_rows, "
+                            "count_if(finished >= started AND started >= created) AS timed FROM system.queries "
+                            "WHERE query NOT LIKE '%system.queries%' GROUP BY 1, 2, 3\n");
+  const auto& h = history["trino-client 1"];
+  ASSERT_EQ(h.size(), 2u) << (h.empty() ? "" : h[0]);
   EXPECT_EQ(h[0], "state:varchar\tuser:varchar\tsource:varchar\tn:bigint\twith_rows:bigint\ttimed:bigint");
-  EXPECT_EQ(h[1].rfind("SUCCEEDED\tarn:aws:iam::", 0), 0u) << history.out;
-  EXPECT_NE(h[1].find(":user/cloudadmin\ttrino\t50\t50\t50"), std::string::npos) << history.out;
+  EXPECT_EQ(h[1].rfind("SUCCEEDED\tarn:aws:iam::", 0), 0u) << h[1];
+  EXPECT_NE(h[1].find(":user/cloudadmin\ttrino\t50\t50\t50"), std::string::npos) << h[1];
 
   // What BI tools query on connect.
-  WriteFile(dir_.Join("connect.sql"),
-            "SELECT node_id, coordinator, state FROM system.runtime.nodes\n"
-            "SELECT schema_name FROM lake.information_schema.schemata ORDER BY 1\n"
-            "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'sales' ORDER BY 2\n"
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'sales_data' ORDER BY ordinal_position\n");
-  auto connect = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, dir_.Join("connect.sql")});
-  ASSERT_EQ(connect.exit_code, 0) << connect.err;
-  auto c = ClientBlocks(connect.out);
+  auto c = ClientsRun(
+      server_.url(), admin_, dir_.Join("connect.sql"),
+      "SELECT node_id, coordinator, state FROM system.runtime.nodes\n"
+      "SELECT schema_name FROM lake.information_schema.schemata ORDER BY 1\n"
+      "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'sales' ORDER BY 2\n"
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'sales_data' ORDER BY ordinal_position\n");
   EXPECT_EQ(c["presto-client 1"], (std::vector<std::string>{"node_id:varchar\tcoordinator:boolean\tstate:varchar",
-                                                             "saleslake\ttrue\tactive"})) << connect.out;
+                                                             "saleslake\ttrue\tactive"}));
   EXPECT_EQ(c["trino-client 2"], (std::vector<std::string>{"schema_name:varchar", "information_schema", "sales", "system"}));
   EXPECT_EQ(c["trino-client 3"], (std::vector<std::string>{"table_schema:varchar\ttable_name:varchar\ttable_type:varchar",
-                                                           "sales\traw_sales\tBASE TABLE", "sales\tsales_data\tBASE TABLE"}))
-      << connect.out;
+                                                           "sales\traw_sales\tBASE TABLE", "sales\tsales_data\tBASE TABLE"}));
   const auto& columns = c["trino-client 4"];
-  ASSERT_GT(columns.size(), 6u) << connect.out;
+  ASSERT_GT(columns.size(), 6u);
   EXPECT_EQ(columns[1], "purchase_date\tdate");
-  EXPECT_NE(std::find(columns.begin(), columns.end(), "amount\tdouble"), columns.end()) << connect.out;
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "amount\tdouble"), columns.end()) << columns[1];
 }
 
 // A field of /proc/<pid>/status in KiB ("VmHWM", "VmRSS"); -1 when absent.
@@ -517,8 +530,7 @@ TEST_F(GlueAthenaTest, AFiveMillionRowResultPagesOutWithBoundedServerMemory) {
   for (char c = 'b'; c <= 'g'; ++c) sql += std::string(" CROSS JOIN ") + digits + " " + c + "(x)";
   const long before_kb = ProcStatusKb(server_.pid(), "VmRSS");
   ASSERT_GT(before_kb, 0);
-  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs";
-  auto r = RunProgram({"node", script, server_.url(), admin_.id, admin_.secret, "--count", sql});
+  auto r = TrinoClients(server_.url(), admin_, {"--count", sql});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Every row once: 0 + 1 + ... + 4999999.
   EXPECT_EQ(r.out.rfind("ROWS 5000000 SUM 12499997500000 PAGES ", 0), 0u) << r.out;
