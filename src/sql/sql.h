@@ -18,7 +18,6 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,11 +38,15 @@ class Catalog;
 namespace saleslake::sql {
 
 class Catalog;        // the engine's view of tables and views (inside src/sql)
+class SystemTables;   // system.* tables filled by modules above sql (system_tables.h)
 class CatalogWriter;  // where DDL goes (inside src/sql)
 
 struct EngineOptions {
   std::shared_ptr<const Catalog> catalog;  // required
   std::shared_ptr<CatalogWriter> writer;   // optional (DDL)
+  // Optional: tables read as `system.<name>` (system_tables.h); may gain tables while the
+  // engine runs.
+  std::shared_ptr<const SystemTables> system_tables;
   ExecOptions exec;
   bool optimize = true;
   // Answer aggregations from fresh materialized views (lake engines only; EXPLAIN says which).
@@ -141,33 +144,6 @@ class Engine {
 // view's previous version and returns its error.
 Result<std::vector<std::string>> RefreshOnCommitViews(io::ObjectStore* store, catalog::Catalog* catalog,
                                                       std::string_view table);
-
-// System tables: `system.<name>`, computed each time a statement reads one, by a module above
-// sql that registers it (stream registers system.stream_metrics) without sql knowing that module.
-// A registration is seen by every Engine of the process (they look system.* names up before the
-// catalog's own tables) until the returned handle is destroyed; registering a name again
-// shadows the earlier registration until the later handle goes. `rows` is called once per
-// statement that reads the table (at bind time, so a statement sees one consistent set of rows)
-// and must be thread-safe; its batches must match `schema`.
-struct SystemTableRows {
-  Schema schema;
-  std::vector<Batch> batches;
-};
-using SystemTableFn = std::function<Result<SystemTableRows>()>;
-class SystemTableHandle {
- public:
-  explicit SystemTableHandle(uint64_t id) : id_(id) {}
-  ~SystemTableHandle();
-  SystemTableHandle(const SystemTableHandle&) = delete;
-  SystemTableHandle& operator=(const SystemTableHandle&) = delete;
-
- private:
-  uint64_t id_;
-};
-// `name` without the "system." prefix, lower-case (e.g. "stream_metrics").
-[[nodiscard]] std::unique_ptr<SystemTableHandle> RegisterSystemTable(const std::string& name, SystemTableFn rows);
-// The names registered now ("system.stream_metrics", ...), sorted.
-std::vector<std::string> SystemTableNames();
 
 // Every SQL function name the engine knows (the REPL completes them).
 std::vector<std::string> FunctionNames();

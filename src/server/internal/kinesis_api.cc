@@ -16,6 +16,7 @@
 #include "stream/delivery.h"
 #include "stream/metrics.h"
 #include "sql/sql.h"
+#include "sql/system_tables.h"
 #include "common/logging.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"
@@ -78,7 +79,8 @@ std::optional<ApiError> GetBounded(const json& in, const char* key, const char* 
 
 class KinesisService final : public Service {
  public:
-  explicit KinesisService(const ServiceContext& context) : context_(context) {}
+  KinesisService(const ServiceContext& context, sql::SystemTables* system_tables)
+      : context_(context), system_tables_(system_tables) {}
 
   std::string name() const override { return "kinesis"; }
 
@@ -94,7 +96,8 @@ class KinesisService final : public Service {
     stream::MetricsOptions mo;
     mo.clock = context_.clock;
     metrics_ = std::make_unique<stream::StreamMetrics>(store_.get(), mo);
-    metrics_table_ = sql::RegisterSystemTable("stream_metrics", [this] { return MetricsTable(); });
+    SL_RETURN_IF_ERROR(system_tables_->Register("system.stream_metrics", MetricsSchema(),
+                                                [this] { return MetricsTable(); }));
 
     Add(d, "CreateStream", &KinesisService::CreateStream);
     Add(d, "DeleteStream", &KinesisService::DeleteStream);
@@ -123,7 +126,7 @@ class KinesisService final : public Service {
   }
 
   void Stop() override {
-    metrics_table_.reset();  // no statement reads the metrics once the service is going
+    if (metrics_) system_tables_->Unregister("system.stream_metrics");  // no statement reads it now
     if (!delivery_thread_.joinable()) return;
     {
       std::lock_guard<std::mutex> lock(delivery_mu_);
@@ -600,32 +603,25 @@ class KinesisService final : public Service {
   }
 
   // system.stream_metrics: one row per stream, minute and region (stream/metrics.h).
+  static Schema MetricsSchema() {
+    Schema s;
+    s.fields = {{"stream", DataType::Varchar(), false},     {"window_start", DataType::Timestamp(), false},
+                {"window_end", DataType::Timestamp(), false}, {"region", DataType::Varchar(), true},
+                {"orders", DataType::Int64(), false},        {"revenue", DataType::Double(), false},
+                {"refunds", DataType::Int64(), false},       {"out_rows", DataType::Int64(), false},
+                {"invalid", DataType::Int64(), false}};
+    return s;
+  }
   Result<sql::SystemTableRows> MetricsTable() {
     SL_ASSIGN_OR_RETURN(auto rows, metrics_->Rows());
     sql::SystemTableRows out;
-    out.schema.fields = {{"stream", DataType::Varchar(), false},     {"window_start", DataType::Timestamp(), false},
-                         {"window_end", DataType::Timestamp(), false}, {"region", DataType::Varchar(), true},
-                         {"orders", DataType::Int64(), false},        {"revenue", DataType::Double(), false},
-                         {"refunds", DataType::Int64(), false},       {"out_rows", DataType::Int64(), false},
-                         {"invalid", DataType::Int64(), false}};
-    for (size_t at = 0; at < rows.size(); at += kBatchRows) {
-      const size_t n = std::min(kBatchRows, rows.size() - at);
-      Batch b(out.schema, n);
-      b.SetRows(n);
-      for (size_t i = 0; i < n; ++i) {
-        const stream::MetricsRow& r = rows[at + i];
-        b.columns[0].SetString(i, r.stream);
-        b.columns[1].data<int64_t>()[i] = r.window_start_ms * 1000;
-        b.columns[2].data<int64_t>()[i] = (r.window_start_ms + stream::kMetricsWindowMs) * 1000;
-        if (r.region) b.columns[3].SetString(i, *r.region);
-        else b.columns[3].SetNull(i);
-        b.columns[4].data<int64_t>()[i] = r.orders;
-        b.columns[5].data<double>()[i] = r.revenue;
-        b.columns[6].data<int64_t>()[i] = r.refunds;
-        b.columns[7].data<int64_t>()[i] = r.out_rows;
-        b.columns[8].data<int64_t>()[i] = r.invalid;
-      }
-      out.batches.push_back(std::move(b));
+    out.reserve(rows.size());
+    for (const stream::MetricsRow& r : rows) {
+      out.push_back({Value::Varchar(r.stream), Value::Timestamp(r.window_start_ms * 1000),
+                     Value::Timestamp((r.window_start_ms + stream::kMetricsWindowMs) * 1000),
+                     r.region ? Value::Varchar(*r.region) : Value::Null(DataType::Varchar()),
+                     Value::Int64(r.orders), Value::Double(r.revenue), Value::Int64(r.refunds),
+                     Value::Int64(r.out_rows), Value::Int64(r.invalid)});
     }
     return out;
   }
@@ -673,7 +669,7 @@ class KinesisService final : public Service {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::vector<std::unique_ptr<stream::Delivery>> deliveries_;
   std::unique_ptr<stream::StreamMetrics> metrics_;
-  std::unique_ptr<sql::SystemTableHandle> metrics_table_;
+  sql::SystemTables* system_tables_;  // the lake-sql service's: system.stream_metrics lives there
   std::thread delivery_thread_;
   std::mutex delivery_mu_;
   std::condition_variable delivery_cv_;
@@ -682,7 +678,7 @@ class KinesisService final : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context) {
+std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context, sql::SystemTables* system_tables) {
   return std::make_unique<KinesisService>(context);
 }
 
