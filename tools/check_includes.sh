@@ -29,7 +29,7 @@ sql: common io formats/csv formats/parquet catalog sql/parser sql/functions sql/
 etl: common io formats/csv formats/parquet catalog sql
 stream: common io formats/csv formats/parquet catalog sql
 forecast: common sql
-events: common io catalog etl stream forecast
+events: common io catalog sql etl stream forecast
 auth: common io catalog
 server: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth
 cli: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth server

@@ -20,6 +20,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev libfast-float-dev libre2-dev libxxhash-dev
   libboost-dev
   awscli python3-boto3 curl openssl
+  python3-aiosmtpd  # tests: the SMTP server e-mail alerts are delivered to
   rsync  # tests: a lake copied with rsync -a loads nothing twice
   libedit-dev libcairo2-dev
   chromium  # the web console's browser tests (driven headless by playwright-core)
@@ -43,8 +44,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/peers/package.json" ] && { [ ! -d "$here/peers/node_modules/@duckdb/node-api" ] ||
     [ ! -d "$here/peers/node_modules/@aws-sdk/client-s3" ] || [ ! -d "$here/peers/node_modules/@aws-sdk/client-kinesis" ] ||
     [ ! -d "$here/peers/node_modules/s3rver" ] || [ ! -d "$here/peers/node_modules/playwright-core" ] ||
-    [ ! -d "$here/peers/node_modules/trino-client" ]; }; then
-  echo "setup: installing node peers (DuckDB, AWS SDKs, s3rver, playwright-core, Trino/Presto clients) in tools/peers"
+    [ ! -d "$here/peers/node_modules/trino-client" ] || [ ! -d "$here/peers/node_modules/kinesalite" ]; }; then
+  echo "setup: installing node peers (DuckDB, AWS SDKs, s3rver, kinesalite, playwright-core, Trino/Presto clients) in tools/peers"
   (cd "$here/peers" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # The web console's front-end packages (ECharts), embedded in the binary at build time.

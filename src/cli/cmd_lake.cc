@@ -73,7 +73,8 @@ jobs:
     date_range: purchase_date    # first and last date in the run report
     quality:                     # share thresholds (<count>_share, quarantined_share,
                                  # duplicate_share): warn raises an alert, fail fails the run
-      missing_amount_share: {warn: 0.08, fail: 0.20}
+      missing_amount_share: {warn: 0.10, fail: 0.20}   # > 10% of a run's rows lack an amount
+      quarantined_share: {warn: 0.01}                  # > 1% of a run's rows quarantined
     alert_topic: data-quality
     # Raw files are known by their content: re-uploads, copies and renames load nothing twice.
     append_only: false           # a loaded file whose content changes: false = its rows are
@@ -103,6 +104,10 @@ rules:
       type: [job.failed, crawler.failed, quality.violation]
     targets:
       - topic: pipeline-alerts
+  - name: refresh-rollups      # the dashboards' rollups (materialized views), every 5 minutes
+    schedule: rate(5 minutes)
+    targets:
+      - materialized_view: "*"   # every materialized view; or name one
 
 # Topics deliver messages to their subscribers (SNS's role).
 topics:
@@ -113,6 +118,16 @@ topics:
       # - protocol: https                  # SNS's JSON envelope, POSTed
       #   endpoint: https://hooks.example.com/saleslake
       #   filter_policy: {type: [job.failed]}
+      # - protocol: email                  # the alert as an e-mail, through smtp: below
+      #   endpoint: data-team@example.com
+
+# The mail server e-mail subscriptions go through (libcurl): smtp:// with STARTTLS, or smtps://.
+# smtp:
+#   url: smtp://mail.example.com:587
+#   from: saleslake@example.com
+#   starttls: required           # off | try | required
+#   username: alerts
+#   password_env: SMTP_PASSWORD  # the password comes from this environment variable
 
 # Kinesis streams served by `saleslake serve` (created when it starts) and delivered into a
 # table through the crawler and job above, exactly once (Firehose's role).

@@ -42,13 +42,15 @@ int RunServe(const Context& ctx, ServeOpts& opts) {
   options.bucket = BucketName(**lake, opts.bucket);
   options.max_body_bytes = static_cast<uint64_t>(opts.max_body_mb) << 20;
 
-  // SIGTERM/SIGINT are taken by one thread that stops the server gracefully; every other thread
-  // (started below, so they inherit the mask) never sees them. SIGPIPE is ignored: a client that
-  // goes away is a write error, not a dead server.
+  // SIGTERM/SIGINT are taken by one thread that stops the server gracefully, SIGHUP by the same
+  // thread to reload the configuration; every other thread (started below, so they inherit the
+  // mask) never sees them. SIGPIPE is ignored: a client that goes away is a write error, not a
+  // dead server.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -62,7 +64,10 @@ int RunServe(const Context& ctx, ServeOpts& opts) {
   server::Server* s = srv->get();
   std::thread waiter([&set, s] {
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+      std::fprintf(stderr, "saleslake: SIGHUP, reloading the configuration\n");
+      s->Reload();
+    }
     std::fprintf(stderr, "saleslake: signal %d, stopping\n", sig);
     s->Stop();
   });

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "catalog/crawler.h"
@@ -10,6 +11,7 @@
 #include "etl/job_spec.h"
 #include "events/events.h"
 #include "events/internal/outbound.h"
+#include "sql/sql.h"
 
 namespace saleslake::events {
 
@@ -105,6 +107,10 @@ struct Engine::Impl {
   Clock* clock = nullptr;
   EventsConfig config;
   std::map<std::string, TimePoint> next_fire;  // schedule rule -> next firing
+  // Materialized views created WITH (refresh = 'rate(...)' or 'cron(...)'): a schedule rule
+  // each ("matview-<view>"), re-listed at most once a minute of the clock.
+  std::vector<Rule> matview_rules;
+  std::optional<int64_t> matviews_listed_ms;
   std::vector<Alarm> alarms;
   EngineStats stats;
 
@@ -131,6 +137,75 @@ struct Engine::Impl {
     if (e.type == "schedule.tick" && e.json.value("rule", "") == r.name) return true;
     if (why) *why = "a schedule rule runs on its own schedule.tick only";
     return false;
+  }
+
+  // The materialized views of the lake: (name, refresh mode) from SHOW MATERIALIZED VIEWS.
+  Result<std::vector<std::pair<std::string, std::string>>> MaterializedViews(const sql::Engine& engine) const {
+    SL_ASSIGN_OR_RETURN(sql::StatementResult shown, engine.Execute("SHOW MATERIALIZED VIEWS"));
+    std::vector<std::pair<std::string, std::string>> out;
+    int name_col = -1, refresh_col = -1;
+    for (size_t i = 0; i < shown.result.schema.fields.size(); ++i) {
+      if (shown.result.schema.fields[i].name == "name") name_col = static_cast<int>(i);
+      if (shown.result.schema.fields[i].name == "refresh") refresh_col = static_cast<int>(i);
+    }
+    if (name_col < 0 || refresh_col < 0) return Status::Internal("SHOW MATERIALIZED VIEWS has no name/refresh column");
+    for (const Batch& b : shown.result.batches)
+      for (size_t r = 0; r < b.num_rows; ++r)
+        out.emplace_back(std::string(b.columns[name_col].GetValue<std::string_view>(r)),
+                         std::string(b.columns[refresh_col].GetValue<std::string_view>(r)));
+    return out;
+  }
+
+  // Refreshes `name` (or every materialized view for "*") through the SQL facade.
+  Result<std::vector<std::string>> RefreshViews(const std::string& name) {
+    SL_ASSIGN_OR_RETURN(auto engine, sql::Engine::OpenLake(store, catalog));
+    std::vector<std::string> names;
+    if (name == "*") {
+      SL_ASSIGN_OR_RETURN(auto views, MaterializedViews(*engine));
+      for (auto& [v, mode] : views) names.push_back(v);
+    } else {
+      names.push_back(name);
+    }
+    std::vector<std::string> messages;
+    for (const auto& v : names) {
+      auto r = engine->Execute("REFRESH MATERIALIZED VIEW " + v);
+      if (!r.ok()) return Status(r.status().code(), v + ": " + r.status().message());
+      messages.push_back(v + ": " + r->message);
+    }
+    return messages;
+  }
+
+  // Keeps matview_rules in step with the views' refresh modes (rate(...) / cron(...)).
+  void ListScheduledViews(TimePoint now) {
+    int64_t ms = ToEpochMs(now);
+    if (matviews_listed_ms && ms >= *matviews_listed_ms && ms - *matviews_listed_ms < 60000) return;
+    matviews_listed_ms = ms;
+    auto engine = sql::Engine::OpenLake(store, catalog);
+    if (!engine.ok()) return;
+    auto views = MaterializedViews(**engine);
+    if (!views.ok()) {
+      Log(LogLevel::kWarn, "events: could not list materialized views", {{"error", views.status().ToString()}});
+      return;
+    }
+    std::vector<Rule> rules;
+    for (const auto& [view, mode] : *views) {
+      if (mode.rfind("rate(", 0) != 0 && mode.rfind("cron(", 0) != 0) continue;
+      auto schedule = Schedule::Parse(mode);
+      if (!schedule.ok()) {
+        Log(LogLevel::kWarn, "events: a materialized view's refresh schedule is not valid; not scheduled",
+            {{"view", view}, {"refresh", mode}, {"error", schedule.status().message()}});
+        continue;
+      }
+      Rule r;
+      r.name = "matview-" + view;
+      r.schedule = std::move(*schedule);
+      Target t;
+      t.kind = Target::Kind::kMatview;
+      t.name = view;
+      r.targets.push_back(t);
+      rules.push_back(std::move(r));
+    }
+    matview_rules = std::move(rules);
   }
 
   void Emit(const std::string& type, nlohmann::json fields, const std::string& id) {
@@ -208,6 +283,11 @@ struct Engine::Impl {
             f["rows_loaded"] = report->rows_loaded;
             f["rows_quarantined"] = report->rows_quarantined;
             f["snapshot_id"] = report->snapshot_id;
+            // Figures alarms watch: the run's duration and shares in percent of its rows.
+            f["duration_s"] = report->duration_s;
+            f["quarantined_pct"] = report->rows_read ? 100.0 * report->rows_quarantined / report->rows_read : 0.0;
+            for (const auto& [count, n] : report->counts)
+              f[count + "_pct"] = report->rows_loaded ? 100.0 * n / report->rows_loaded : 0.0;
             std::string type = report->status == "no_op" ? "job.no_op" : "job.succeeded";
             Emit(type, f, DerivedId(e.id, rule.name, index, "job"));
             for (size_t i = 0; i < report->alerts.size(); ++i) {
@@ -248,6 +328,20 @@ struct Engine::Impl {
         }
         return {{"status", "published"}, {"message_id", r->message_id}, {"deliveries", r->deliveries}};
       }
+      case Target::Kind::kMatview: {
+        nlohmann::json f = cause;
+        f["view"] = t.name;
+        auto refreshed = RefreshViews(t.name);
+        if (refreshed.ok()) {
+          f["refreshed"] = *refreshed;
+          Emit("matview.refreshed", f, DerivedId(e.id, rule.name, index, "matview"));
+          return {{"status", "succeeded"}, {"refreshed", *refreshed}};
+        }
+        ++stats.failures;
+        f["error"] = refreshed.status().ToString();
+        Emit("matview.refresh_failed", f, DerivedId(e.id, rule.name, index, "matview"));
+        return {{"status", "failed"}, {"error", refreshed.status().ToString()}};
+      }
       case Target::Kind::kCommand: {
         std::string input = TransformInput(t, e.json);
         std::map<std::string, std::string> env = t.env;
@@ -282,7 +376,11 @@ struct Engine::Impl {
       auto it = e.json.find(a.spec().metric);
       if (it != e.json.end() && it->is_number()) a.AddSample(clock->Now(), it->get<double>());
     }
-    for (const Rule& rule : config.rules) {
+    std::vector<const Rule*> all;
+    for (const Rule& rule : config.rules) all.push_back(&rule);
+    for (const Rule& rule : matview_rules) all.push_back(&rule);
+    for (const Rule* rp : all) {
+      const Rule& rule = *rp;
       if (!RuleMatches(rule, e, nullptr)) continue;
       for (size_t i = 0; i < rule.targets.size(); ++i) {
         std::string marker = DoneKey(rule.name, e.id, i);
@@ -339,7 +437,10 @@ Status Engine::Reload() {
   else if (text.status().code() != StatusCode::kNotFound) return text.status();
   SL_ASSIGN_OR_RETURN(EventsConfig c, ParseEventsConfig(impl_->options.pipeline_key, yaml));
   SL_RETURN_IF_ERROR(impl_->CheckReferences(c, yaml));
-  if (impl_->topics) SL_RETURN_IF_ERROR(impl_->topics->ApplyDeclared(c.topics));
+  if (impl_->topics) {
+    SL_RETURN_IF_ERROR(impl_->topics->ApplyDeclared(c.topics));
+    impl_->topics->SetMailServer(c.smtp);
+  }
   impl_->config = std::move(c);
   // Alarms keep their state across a reload when their definition is the same name.
   std::vector<Alarm> alarms;
@@ -352,6 +453,8 @@ Status Engine::Reload() {
   std::map<std::string, TimePoint> kept;
   for (const Rule& r : impl_->config.rules)
     if (r.schedule && impl_->next_fire.count(r.name)) kept[r.name] = impl_->next_fire[r.name];
+  for (const Rule& r : impl_->matview_rules)
+    if (impl_->next_fire.count(r.name)) kept[r.name] = impl_->next_fire[r.name];
   impl_->next_fire = std::move(kept);
   return Status::OK();
 }
@@ -361,7 +464,12 @@ const EventsConfig& Engine::config() const { return impl_->config; }
 Result<int> Engine::Tick() {
   TimePoint now = impl_->clock->Now();
   int ticks = 0;
-  for (const Rule& r : impl_->config.rules) {
+  impl_->ListScheduledViews(now);
+  std::vector<const Rule*> scheduled;
+  for (const Rule& r : impl_->config.rules) scheduled.push_back(&r);
+  for (const Rule& r : impl_->matview_rules) scheduled.push_back(&r);
+  for (const Rule* rp : scheduled) {
+    const Rule& r = *rp;
     if (!r.schedule) continue;
     auto it = impl_->next_fire.find(r.name);
     if (it == impl_->next_fire.end()) {
@@ -405,6 +513,11 @@ Result<int> Engine::Tick() {
     }
   }
   return ticks;
+}
+
+void Engine::RecordMetric(const std::string& metric, double value) {
+  for (Alarm& a : impl_->alarms)
+    if (a.spec().event_type == "server.metrics" && a.spec().metric == metric) a.AddSample(impl_->clock->Now(), value);
 }
 
 Result<int> Engine::ProcessPending(size_t max) {

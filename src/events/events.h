@@ -92,6 +92,10 @@ class Engine {
   // The alarms of pipeline.yaml and their state (evaluated by Tick; a change journals an
   // alarm.state_change and publishes to the alarm's action topics).
   std::vector<std::pair<std::string, AlarmState>> AlarmStates() const;
+  // A figure of the server (not an event): a sample, at the clock's now, for the alarms whose
+  // event_type is "server.metrics" and whose metric is `metric` (http_5xx, http_requests,
+  // request_latency_s, <api>_latency_s such as athena_latency_s).
+  void RecordMetric(const std::string& metric, double value);
 
  private:
   struct Impl;

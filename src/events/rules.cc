@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 
 namespace saleslake::events {
@@ -298,6 +299,13 @@ bool ValidRuleName(std::string_view name) {
   });
 }
 
+// What REFRESH MATERIALIZED VIEW can name without quoting, or "*" (every materialized view).
+bool ValidViewName(const std::string& s) {
+  if (s == "*") return true;
+  if (s.empty() || s.size() > 128 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
 Result<Target> ParseTarget(const Ctx& ctx, const YAML::Node& n) {
   if (!n.IsMap()) return ctx.Error(n, "a target is a mapping (crawler:, job:, topic: or command:)");
   Target t;
@@ -318,16 +326,19 @@ Result<Target> ParseTarget(const Ctx& ctx, const YAML::Node& n) {
       *out = static_cast<int>(x);
       return Status::OK();
     };
-    if (key == "crawler" || key == "job" || key == "topic" || key == "command") {
+    if (key == "crawler" || key == "job" || key == "topic" || key == "command" || key == "materialized_view") {
       SL_RETURN_IF_ERROR(need_scalar());
       ++kinds;
       t.kind = key == "crawler" ? Target::Kind::kCrawler
                : key == "job"   ? Target::Kind::kJob
                : key == "topic" ? Target::Kind::kTopic
-                                : Target::Kind::kCommand;
+               : key == "command" ? Target::Kind::kCommand
+                                  : Target::Kind::kMatview;
       t.name = v.Scalar();
       if (t.kind == Target::Kind::kTopic && !ValidTopicName(t.name))
         return ctx.Error(v, "'" + t.name + "' is not a topic name (1-256 of A-Z a-z 0-9 _ -)");
+      if (t.kind == Target::Kind::kMatview && !ValidViewName(t.name))
+        return ctx.Error(v, "'" + t.name + "' is not a view name (letters, digits, _; or * for every one)");
     } else if (key == "timeout_s") {
       SL_RETURN_IF_ERROR(need_int(1, 3600, &t.timeout_s));
     } else if (key == "memory_mb") {
@@ -347,11 +358,12 @@ Result<Target> ParseTarget(const Ctx& ctx, const YAML::Node& n) {
       t.input_template = v.Scalar();
     } else {
       return ctx.Error(kv.first, "unknown target key '" + key +
-                                     "' (crawler, job, topic, command, timeout_s, memory_mb, retries, env, "
+                                     "' (crawler, job, topic, command, materialized_view, timeout_s, memory_mb, "
+                                     "retries, env, "
                                      "input_paths, input_template)");
     }
   }
-  if (kinds != 1) return ctx.Error(n, "a target names exactly one of crawler:, job:, topic:, command:");
+  if (kinds != 1) return ctx.Error(n, "a target names exactly one of crawler:, job:, topic:, command:, materialized_view:");
   if (t.kind != Target::Kind::kCommand && (!t.env.empty()))
     return ctx.Error(n, "env applies to command targets only");
   return t;
@@ -401,8 +413,9 @@ Result<SubscriptionSpec> ParseSubscription(const Ctx& ctx, const YAML::Node& n) 
     const YAML::Node& v = kv.second;
     if (key == "protocol") {
       s.protocol = ScalarOr(v);
-      if (s.protocol != "file" && s.protocol != "http" && s.protocol != "https" && s.protocol != "command")
-        return ctx.Error(v, "unknown protocol '" + s.protocol + "' (file, http, https, command)");
+      if (s.protocol != "file" && s.protocol != "http" && s.protocol != "https" && s.protocol != "command" &&
+          s.protocol != "email" && s.protocol != "email-json")
+        return ctx.Error(v, "unknown protocol '" + s.protocol + "' (file, http, https, command, email, email-json)");
     } else if (key == "endpoint") {
       s.endpoint = ScalarOr(v);
     } else if (key == "raw_message_delivery") {
@@ -425,6 +438,53 @@ Result<SubscriptionSpec> ParseSubscription(const Ctx& ctx, const YAML::Node& n) 
   if (s.protocol.empty() || s.endpoint.empty()) return ctx.Error(n, "a subscription needs protocol: and endpoint:");
   if ((s.protocol == "http" || s.protocol == "https") && s.endpoint.rfind(s.protocol + "://", 0) != 0)
     return ctx.Error(n, "an " + s.protocol + " endpoint starts with " + s.protocol + "://");
+  if ((s.protocol == "email" || s.protocol == "email-json") && !ValidEmailAddress(s.endpoint))
+    return ctx.Error(n, "'" + s.endpoint + "' is not an e-mail address");
+  return s;
+}
+
+Result<SmtpSettings> ParseSmtp(const Ctx& ctx, const YAML::Node& n) {
+  if (!n.IsMap()) return ctx.Error(n, "smtp is a mapping (url, from, starttls, username, password_env, ...)");
+  SmtpSettings s;
+  for (const auto& kv : n) {
+    std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    std::string text = ScalarOr(v);
+    if (key == "url") {
+      if (text.rfind("smtp://", 0) != 0 && text.rfind("smtps://", 0) != 0)
+        return ctx.Error(v, "the smtp url starts with smtp:// or smtps://");
+      if (text.find_first_of(" \r\n") != std::string::npos) return ctx.Error(v, "the smtp url has a space");
+      s.url = text;
+    } else if (key == "from") {
+      if (!ValidEmailAddress(text)) return ctx.Error(v, "'" + text + "' is not an e-mail address");
+      s.from = text;
+    } else if (key == "starttls") {
+      if (text != "off" && text != "try" && text != "required")
+        return ctx.Error(v, "starttls is off, try or required");
+      s.starttls = text;
+    } else if (key == "username") {
+      s.username = text;
+    } else if (key == "password_env") {
+      // The password stays out of the lake's file; a missing variable is a load error, not a
+      // login that fails at 3 a.m.
+      const char* p = std::getenv(text.c_str());
+      if (text.empty() || !p) return ctx.Error(v, "environment variable '" + text + "' is not set");
+      s.password = p;
+    } else if (key == "ca_file") {
+      s.ca_file = text;
+    } else if (key == "timeout_s") {
+      char* end = nullptr;
+      long t = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || t < 1 || t > 600) return ctx.Error(v, "timeout_s takes 1..600");
+      s.timeout_s = static_cast<int>(t);
+    } else {
+      return ctx.Error(kv.first, "unknown smtp key '" + key +
+                                     "' (url, from, starttls, username, password_env, ca_file, timeout_s)");
+    }
+  }
+  if (s.url.empty()) return ctx.Error(n, "smtp needs url:");
+  if (s.url.rfind("smtps://", 0) == 0 && s.starttls != "off")
+    return ctx.Error(n, "starttls is for smtp:// (smtps:// is TLS from the start)");
   return s;
 }
 
@@ -555,8 +615,20 @@ std::string_view TargetKindName(Target::Kind kind) {
     case Target::Kind::kJob: return "job";
     case Target::Kind::kTopic: return "topic";
     case Target::Kind::kCommand: return "command";
+    case Target::Kind::kMatview: return "materialized_view";
   }
   return "?";
+}
+
+bool ValidEmailAddress(std::string_view a) {
+  size_t at = a.find('@');
+  if (a.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 >= a.size() ||
+      a.find('@', at + 1) != std::string_view::npos)
+    return false;
+  return std::all_of(a.begin(), a.end(), [](char c) {
+    return c > ' ' && c < 127 && c != '<' && c != '>' && c != '(' && c != ')' && c != ',' && c != ';' &&
+           c != '\\' && c != '"';
+  });
 }
 
 bool ValidTopicName(std::string_view name) {
@@ -609,6 +681,9 @@ Result<EventsConfig> ParseEventsConfig(std::string_view path, std::string_view y
       if (t.name.empty()) return ctx.Error(n, "a topic needs a name");
       config.topics.push_back(std::move(t));
     }
+  }
+  if (const YAML::Node smtp = root["smtp"]) {
+    SL_ASSIGN_OR_RETURN(config.smtp, ParseSmtp(ctx, smtp));
   }
   if (const YAML::Node alarms = root["alarms"]) {
     if (!alarms.IsSequence()) return ctx.Error(alarms, "alarms is a list");

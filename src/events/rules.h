@@ -14,6 +14,7 @@
 //       targets:
 //         - job: my-etl-job            # start a job (etl::RunJob)
 //         - topic: pipeline-alerts     # publish the event to a topic
+//         - materialized_view: daily_revenue   # REFRESH MATERIALIZED VIEW (* = every one)
 //         - command: ./notify.sh       # run a command: event JSON on stdin
 //           timeout_s: 30              #   killed after this (default 60)
 //           memory_mb: 512             #   RLIMIT_AS (default 1024)
@@ -24,11 +25,20 @@
 //   topics:
 //     - name: pipeline-alerts
 //       subscriptions:
-//         - protocol: file             # file | http | https | command
-//           endpoint: _system/alerts/pipeline-alerts.jsonl
+//         - protocol: file             # file | http | https | command | email | email-json
+//           endpoint: _system/alerts/pipeline-alerts.jsonl   # an address for email
 //           raw_message_delivery: false
 //           filter_policy: {level: [fail]}   # same operators as patterns
 //           filter_policy_scope: MessageAttributes   # or MessageBody
+//
+//   smtp:                              # where email subscriptions are sent (libcurl)
+//     url: smtp://mail.example.com:587 # smtp:// (plain, or STARTTLS below) or smtps:// (TLS)
+//     from: saleslake@example.com
+//     starttls: required               # off | try | required (smtp:// only)
+//     username: alerts                 # AUTH, when the server asks for it
+//     password_env: SMTP_PASSWORD      #   the password comes from this environment variable
+//     ca_file: /etc/ssl/certs/my-ca.pem  # trust this CA instead of the system's
+//     timeout_s: 30
 //
 // Everything is checked when the file loads: a bad pattern, schedule, name or target is refused
 // with "pipeline.yaml:LINE:COL: reason".
@@ -87,9 +97,9 @@ class Schedule {
 };
 
 struct Target {
-  enum class Kind { kCrawler, kJob, kTopic, kCommand };
+  enum class Kind { kCrawler, kJob, kTopic, kCommand, kMatview };
   Kind kind = Kind::kCommand;
-  std::string name;     // crawler, job or topic name; the command line for kCommand
+  std::string name;     // crawler, job, topic or view name; the command line for kCommand
   int timeout_s = 60;   // command
   int memory_mb = 1024; // command
   int retries = 2;      // command: attempts after the first, with backoff, then the DLQ
@@ -108,7 +118,7 @@ struct Rule {
 };
 
 struct SubscriptionSpec {
-  std::string protocol;  // file | http | https | command | email
+  std::string protocol;  // file | http | https | command | email | email-json
   std::string endpoint;
   bool raw_message_delivery = false;
   std::optional<EventPattern> filter_policy;
@@ -125,7 +135,11 @@ struct TopicSpec {
 //   alarms:
 //     - name: quarantine-high
 //       event_type: job.succeeded        # the metric is a numeric field of these events
-//       metric: rows_quarantined
+//       metric: rows_quarantined         #   (job.succeeded: duration_s, rows_*, quarantined_pct,
+//                                        #   <count>_pct such as missing_amount_pct), or
+//                                        #   event_type: server.metrics for the server's figures:
+//                                        #   http_5xx, http_requests, request_latency_s,
+//                                        #   <api>_latency_s (athena_latency_s, trino_latency_s)
 //       statistic: Maximum               # Average | Sum | Minimum | Maximum | SampleCount
 //       period_s: 300
 //       evaluation_periods: 3            # N
@@ -177,11 +191,27 @@ class Alarm {
   std::vector<std::pair<int64_t, double>> samples_;  // (epoch ms, value)
 };
 
+// The mail server email subscriptions go through (the `smtp:` section).
+struct SmtpSettings {
+  std::string url;                  // "" = none configured: email deliveries fail (and retry)
+  std::string from = "saleslake@localhost";
+  std::string starttls = "off";     // off | try | required
+  std::string username;
+  std::string password;             // read from password_env when the file loads
+  std::string ca_file;
+  int timeout_s = 30;
+  bool operator==(const SmtpSettings&) const = default;
+};
+
 struct EventsConfig {
   std::vector<Rule> rules;
   std::vector<TopicSpec> topics;
   std::vector<AlarmSpec> alarms;
+  SmtpSettings smtp;
 };
+
+// What SNS accepts as an e-mail endpoint: local@domain, printable ASCII, no spaces or brackets.
+bool ValidEmailAddress(std::string_view address);
 
 // Parses the `rules:` and `topics:` sections (other sections are ignored). `path` names the file
 // in messages.

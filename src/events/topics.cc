@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -22,6 +24,7 @@ namespace saleslake::events {
 namespace {
 
 constexpr std::string_view kStateKey = "_system/sns/state.json";
+constexpr std::string_view kOutboxPrefix = "_system/sns/outbox/";
 
 std::string RandomId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -71,6 +74,7 @@ struct Delivery {
   std::string subscription_arn;
   std::string topic;
   std::string protocol, endpoint;
+  std::string subject;  // email
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string message_id;
@@ -78,7 +82,52 @@ struct Delivery {
   int64_t next_ms = 0;
   int64_t first_ms = 0;
   std::string last_error;
+  std::string outbox_key;
+
+  nlohmann::json ToJson() const {
+    nlohmann::json h = nlohmann::json::array();
+    for (const auto& [k, v] : headers) h.push_back({k, v});
+    return {{"subscription", subscription_arn}, {"topic", topic}, {"protocol", protocol}, {"endpoint", endpoint},
+            {"subject", subject}, {"body", body}, {"headers", h}, {"message_id", message_id},
+            {"attempts", attempts}, {"next_ms", next_ms}, {"first_ms", first_ms}, {"last_error", last_error}};
+  }
+  static std::optional<Delivery> FromJson(const nlohmann::json& j) {
+    if (!j.is_object() || !j.contains("body") || !j.contains("protocol")) return std::nullopt;
+    Delivery d;
+    d.subscription_arn = j.value("subscription", "");
+    d.topic = j.value("topic", "");
+    d.protocol = j.value("protocol", "");
+    d.endpoint = j.value("endpoint", "");
+    d.subject = j.value("subject", "");
+    d.body = j.value("body", "");
+    for (const auto& h : j.value("headers", nlohmann::json::array()))
+      if (h.is_array() && h.size() == 2 && h[0].is_string() && h[1].is_string()) d.headers.emplace_back(h[0], h[1]);
+    d.message_id = j.value("message_id", "");
+    d.attempts = j.value("attempts", 0);
+    d.next_ms = j.value("next_ms", int64_t{0});
+    d.first_ms = j.value("first_ms", int64_t{0});
+    d.last_error = j.value("last_error", "");
+    return d;
+  }
 };
+
+// One outbox entry per (message, subscription): a message published again with the same id
+// (an engine replaying an event after a crash) overwrites its entry instead of adding one.
+std::string OutboxKey(const std::string& message_id, const std::string& subscription_arn) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : subscription_arn) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  std::string id;
+  for (char c : message_id)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') id += c;
+  char b[24];
+  std::snprintf(b, sizeof b, "-%016llx.json", static_cast<unsigned long long>(h));
+  return std::string(kOutboxPrefix) + id.substr(0, 120) + b;
+}
+
+bool IsEmail(const std::string& protocol) { return protocol == "email" || protocol == "email-json"; }
 
 }  // namespace
 
@@ -92,6 +141,7 @@ struct Topics::Impl {
   std::vector<Subscription> subs;
   std::deque<Delivery> queue;
   DeliveryStats stats;
+  SmtpSettings smtp;
 
   std::mutex thread_mu;
   std::condition_variable cv;
@@ -147,11 +197,45 @@ struct Topics::Impl {
     return name;
   }
 
-  void EnqueueLocked(Delivery d) {
+  // Durable first (the outbox), then queued: once this returns OK the delivery survives a kill.
+  Status EnqueueLocked(Delivery d) {
     d.first_ms = d.next_ms = NowMs();
+    d.outbox_key = OutboxKey(d.message_id, d.subscription_arn);
+    SL_RETURN_IF_ERROR(store->Put(d.outbox_key, d.ToJson().dump()));
+    // The same message for the same subscription queued twice in this process: once is enough.
+    for (const auto& q : queue)
+      if (q.outbox_key == d.outbox_key) return Status::OK();
     queue.push_back(std::move(d));
     ++stats.pending;
     cv.notify_one();
+    return Status::OK();
+  }
+
+  // What an earlier process queued and did not finish.
+  Status RecoverOutboxLocked() {
+    SL_ASSIGN_OR_RETURN(auto listed, store->List(kOutboxPrefix));
+    for (const auto& info : listed) {
+      auto text = store->Get(info.key);
+      if (!text.ok()) continue;  // gone meanwhile (delivered by another process)
+      auto d = Delivery::FromJson(nlohmann::json::parse(*text, nullptr, false));
+      if (!d) {
+        // A torn write cannot happen (Put replaces whole), so this is foreign: keep it aside.
+        Log(LogLevel::kWarn, "sns: an outbox entry is not a delivery; skipped", {{"key", info.key}});
+        continue;
+      }
+      d->outbox_key = info.key;
+      queue.push_back(std::move(*d));
+      ++stats.pending;
+      ++stats.recovered;
+    }
+    return Status::OK();
+  }
+
+  void Finished(const Delivery& d) {
+    Status s = store->Delete(d.outbox_key);
+    if (!s.ok() && s.code() != StatusCode::kNotFound)
+      Log(LogLevel::kWarn, "sns: could not remove an outbox entry (it will be delivered again)",
+          {{"key", d.outbox_key}, {"error", s.ToString()}});
   }
 
   Status AddSubscriptionLocked(Subscription sub, const std::string& confirm_base) {
@@ -175,12 +259,22 @@ struct Topics::Impl {
                             {"SignatureVersion", "1"},
                             {"Signature", ""},
                             {"SigningCertURL", ""}};
-      d.body = env.dump();
+      if (IsEmail(sub.protocol)) {
+        d.subject = "AWS Notification - Subscription Confirmation";
+        d.body = "You have chosen to subscribe to the topic:\n" + sub.topic_arn +
+                 "\n\nTo confirm this subscription, open the link below:\n" + url +
+                 "\n\nIf you did not mean to subscribe, ignore this message.\n";
+        d.protocol = "email";  // the confirmation is a plain e-mail for email-json too
+      } else {
+        d.body = env.dump();
+      }
       d.headers = {{"Content-Type", "text/plain; charset=UTF-8"},
                    {"x-amz-sns-message-type", "SubscriptionConfirmation"},
                    {"x-amz-sns-message-id", d.message_id},
                    {"x-amz-sns-topic-arn", sub.topic_arn}};
-      EnqueueLocked(std::move(d));
+      subs.push_back(std::move(sub));
+      SL_RETURN_IF_ERROR(SaveLocked());
+      return EnqueueLocked(std::move(d));
     }
     subs.push_back(std::move(sub));
     return SaveLocked();
@@ -207,6 +301,16 @@ struct Topics::Impl {
       Status s = store->Append(d.endpoint, line);
       d.last_error = s.ok() ? "" : s.ToString();
       return s.ok();
+    }
+    if (IsEmail(d.protocol)) {
+      SmtpSettings server;
+      {
+        std::lock_guard lock(mu);
+        server = smtp;
+      }
+      auto r = internal::SendMail(server, d.endpoint, d.subject, d.body, NowMs());
+      d.last_error = r.error;
+      return r.error.empty();
     }
     if (d.protocol == "command") {
       auto r = internal::RunCommand(d.endpoint, d.body, {{"SNS_TOPIC", d.topic}}, options.http_timeout_ms, 512);
@@ -239,6 +343,7 @@ Result<std::unique_ptr<Topics>> Topics::Open(io::ObjectStore* store, TopicsOptio
   {
     std::lock_guard lock(impl->mu);
     SL_RETURN_IF_ERROR(impl->LoadLocked());
+    SL_RETURN_IF_ERROR(impl->RecoverOutboxLocked());
   }
   return std::unique_ptr<Topics>(new Topics(std::move(impl)));
 }
@@ -277,8 +382,11 @@ Result<Subscription> Topics::Subscribe(const std::string& topic_arn, const std::
                                        const std::string& confirm_base) {
   std::lock_guard lock(impl_->mu);
   SL_ASSIGN_OR_RETURN(std::string name, impl_->TopicOf(topic_arn));
-  if (protocol != "http" && protocol != "https" && protocol != "file" && protocol != "command")
-    return Status::InvalidArgument("Invalid parameter: Protocol '" + protocol + "' (http, https, file, command)");
+  if (protocol != "http" && protocol != "https" && protocol != "file" && protocol != "command" && !IsEmail(protocol))
+    return Status::InvalidArgument("Invalid parameter: Protocol '" + protocol +
+                                   "' (http, https, email, email-json, file, command)");
+  if (IsEmail(protocol) && !ValidEmailAddress(endpoint))
+    return Status::InvalidArgument("Invalid parameter: Email address");
   if ((protocol == "http" || protocol == "https") && endpoint.rfind(protocol + "://", 0) != 0)
     return Status::InvalidArgument("Invalid parameter: Endpoint must start with " + protocol + "://");
   if (endpoint.empty()) return Status::InvalidArgument("Invalid parameter: Endpoint");
@@ -307,7 +415,7 @@ Result<Subscription> Topics::Subscribe(const std::string& topic_arn, const std::
   for (const auto& s : impl_->subs)
     if (s.topic_arn == sub.topic_arn && s.protocol == protocol && s.endpoint == endpoint) return s;
   sub.arn = sub.topic_arn + ":" + RandomId();
-  sub.confirmed = !(protocol == "http" || protocol == "https");
+  sub.confirmed = !(protocol == "http" || protocol == "https" || IsEmail(protocol));
   SL_RETURN_IF_ERROR(impl_->AddSubscriptionLocked(sub, confirm_base));
   return impl_->subs.back();
 }
@@ -383,7 +491,14 @@ Result<PublishResult> Topics::Publish(const std::string& topic_arn, const std::s
     d.protocol = s.protocol;
     d.endpoint = s.endpoint;
     d.message_id = result.message_id;
-    if (s.raw_message_delivery) {
+    if (s.protocol == "email") {
+      // SNS's email protocol: the message as the text, the subject (or its default) as the subject.
+      d.subject = subject.empty() ? "AWS Notification Message" : subject;
+      // An alert is a JSON object: indented, a person reads it (and no line nears SMTP's limit).
+      auto j = nlohmann::json::parse(message, nullptr, false);
+      d.body = (j.is_object() ? j.dump(2) : message) + "\n\n--\nThis message was sent by the topic " + arn +
+               " (saleslake).\n";
+    } else if (s.raw_message_delivery) {
       d.body = message;
     } else {
       nlohmann::json env = {{"Type", "Notification"}, {"MessageId", result.message_id}, {"TopicArn", arn}};
@@ -403,7 +518,8 @@ Result<PublishResult> Topics::Publish(const std::string& topic_arn, const std::s
                  {"x-amz-sns-topic-arn", arn},
                  {"x-amz-sns-subscription-arn", s.arn}};
     if (s.raw_message_delivery) d.headers.emplace_back("x-amz-sns-rawdelivery", "true");
-    impl_->EnqueueLocked(std::move(d));
+    if (s.protocol == "email-json") d.subject = subject.empty() ? "AWS Notification Message" : subject;
+    SL_RETURN_IF_ERROR(impl_->EnqueueLocked(std::move(d)));
     ++result.deliveries;
   }
   return result;
@@ -453,6 +569,7 @@ int Topics::DeliverDue() {
     ++d.attempts;
     std::lock_guard lock(impl_->mu);
     if (ok) {
+      impl_->Finished(d);
       ++impl_->stats.delivered;
       --impl_->stats.pending;
       continue;
@@ -462,6 +579,7 @@ int Topics::DeliverDue() {
     int retries_done = d.attempts - 1;
     if (retries_done >= p.immediate_retries + p.backoff_retries || now - d.first_ms >= p.total_ms) {
       impl_->DeadLetter(d);
+      impl_->Finished(d);
       ++impl_->stats.dead_lettered;
       --impl_->stats.pending;
       continue;
@@ -473,6 +591,9 @@ int Topics::DeliverDue() {
       int64_t delay = std::min(p.max_delay_ms, p.min_delay_ms << std::min(k, 20));
       d.next_ms = std::min(now + delay, d.first_ms + p.total_ms);
     }
+    // The attempts so far go to the outbox too, so a restart keeps the total time bounded.
+    Status s = impl_->store->Put(d.outbox_key, d.ToJson().dump());
+    if (!s.ok()) Log(LogLevel::kWarn, "sns: could not update an outbox entry", {{"error", s.ToString()}});
     impl_->queue.push_back(std::move(d));
   }
   return static_cast<int>(due.size());
@@ -502,6 +623,11 @@ void Topics::Stop() {
   }
   impl_->cv.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void Topics::SetMailServer(const SmtpSettings& smtp) {
+  std::lock_guard lock(impl_->mu);
+  impl_->smtp = smtp;
 }
 
 DeliveryStats Topics::stats() const {

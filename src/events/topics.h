@@ -1,13 +1,18 @@
 // Topics and subscriptions (SNS's role): created over the API (the server's SNS query API) or
 // declared in pipeline.yaml (rules.h), kept in _system/sns/state.json; Publish fans a message
 // out to the confirmed subscriptions whose filter policy matches, and a delivery thread posts
-// SNS's JSON envelope (or the raw message) to http(s) endpoints, appends it to files (a lake key,
-// or an absolute path) or pipes it into commands. A failed delivery is retried (immediately, then
+// SNS's JSON envelope (or the raw message) to http(s) endpoints, mails it (email: the message
+// as the text, the subject as the subject; email-json: the envelope) through the SMTP server of
+// pipeline.yaml, appends it to files (a lake key, or an absolute path) or pipes it into commands.
+// Every queued delivery is first written to the outbox _system/sns/outbox/ (Publish returns
+// after that) and removed when delivered or dead-lettered; Open queues what an earlier process
+// left there, so a kill between Publish and delivery loses nothing (at-least-once: a delivery
+// cut off after the endpoint had it is made again). A failed delivery is retried (immediately, then
 // with exponential backoff on the injected clock, bounded in attempts and total time) and then
 // written to the dead-letter file _system/dlq/sns-<topic>.jsonl with the reason.
-// An http(s) subscription starts "pending confirmation": its endpoint gets a
-// SubscriptionConfirmation message whose SubscribeURL (or ConfirmSubscription with the Token)
-// confirms it, as in SNS.
+// An http(s) or email subscription made over the API starts "pending confirmation": its endpoint
+// gets a SubscriptionConfirmation message (an e-mail with the link, for email) whose SubscribeURL
+// (or ConfirmSubscription with the Token) confirms it, as in SNS.
 // Thread safety: every method may be called from many threads at once.
 #pragma once
 
@@ -72,6 +77,7 @@ struct DeliveryStats {
   uint64_t dead_lettered = 0;
   uint64_t filtered = 0;
   uint64_t pending = 0;
+  uint64_t recovered = 0;  // deliveries found in the outbox at Open
 };
 
 class Topics {
@@ -105,6 +111,9 @@ class Topics {
   // Makes the declared topics and their subscriptions exist (file/command subscriptions are
   // confirmed at once); declared subscriptions no longer declared are removed.
   Status ApplyDeclared(const std::vector<TopicSpec>& topics);
+
+  // The mail server for email deliveries (the engine sets it from pipeline.yaml's smtp:).
+  void SetMailServer(const SmtpSettings& smtp);
 
   // Attempts every delivery that is due now; returns how many were attempted. The delivery
   // thread calls it; tests call it directly.

@@ -5,11 +5,15 @@
 //    "tiles": [{"id": "revenue", "title": "Revenue", "type": "kpi", "format": "currency",
 //               "sql": "SELECT sum(amount) AS value FROM sales_data", "w": 2, "h": 1}, ...]}
 //
-// refresh_seconds: 0 = off, else 10 .. 86400. Tile types: kpi, line, bar, pie, table, heatmap;
-// formats: number, currency, percent. Unknown keys are refused (a typo must not pass silently).
+// refresh_seconds: 0 = off, else 10 .. 86400. Tile types: kpi, line, bar, pie, table, heatmap,
+// quality (its SQL's first value as a KPI beside the quarantined rows of each run of its "job");
+// formats: number, currency, percent. A line tile may ask for "forecast": {"horizon", "season"}
+// (days, 1 .. 366). Unknown keys are refused (a typo must not pass silently).
 // Thread safety: pure functions.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +27,14 @@ namespace saleslake::server {
 std::string DefaultDashboardJson();
 constexpr std::string_view kDefaultDashboardKey = "dashboards/sales-performance.json";
 
+// A check of one tile's SQL at save time: nullopt when acceptable, else the reason.
+using TileSqlCheck = std::function<std::optional<std::string>(std::string_view sql)>;
+
 // Parses and validates a dashboard. kInvalidArgument "NAME:LINE:COL: reason" (1-based) for bad
-// JSON or a field that breaks the rules above.
-Result<nlohmann::json> ParseDashboard(std::string_view text, std::string_view name);
+// JSON or a field that breaks the rules above; with `check_sql`, also for a tile whose SQL it
+// refuses (the position is the start of that "sql" value).
+Result<nlohmann::json> ParseDashboard(std::string_view text, std::string_view name,
+                                      const TileSqlCheck& check_sql = {});
 
 // A dashboard id (the file name without .json): [a-z0-9][a-z0-9_-]{0,63}.
 bool ValidDashboardId(std::string_view id);

@@ -62,6 +62,9 @@ class Server {
   virtual void Stop() = 0;
   // Blocks until Stop() has finished (from another thread or a signal handler thread).
   virtual void Wait() = 0;
+  // Re-reads configuration the services keep (SIGHUP): each service reloads what it reads from
+  // the lake (pipeline.yaml's rules, topics, alarms); one refused file keeps its old settings.
+  virtual void Reload() = 0;
 };
 
 }  // namespace saleslake::server

@@ -7,6 +7,7 @@
 #include "sql/exec/executor.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/internal/matview.h"
+#include "sql/internal/system_catalog.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
 #include "sql/planner/binder.h"
@@ -102,6 +103,7 @@ Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   if (!options.catalog) return Status::InvalidArgument("sql::Engine needs a catalog");
+  if (options.system_tables) options.catalog = internal::WithSystemTables(options.catalog, options.system_tables);
   return std::unique_ptr<Engine>(new Engine(std::move(options)));
 }
 

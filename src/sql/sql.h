@@ -38,11 +38,15 @@ class Catalog;
 namespace saleslake::sql {
 
 class Catalog;        // the engine's view of tables and views (inside src/sql)
+class SystemTables;   // system.* tables filled by modules above sql (system_tables.h)
 class CatalogWriter;  // where DDL goes (inside src/sql)
 
 struct EngineOptions {
   std::shared_ptr<const Catalog> catalog;  // required
   std::shared_ptr<CatalogWriter> writer;   // optional (DDL)
+  // Optional: tables read as `system.<name>` (system_tables.h); may gain tables while the
+  // engine runs.
+  std::shared_ptr<const SystemTables> system_tables;
   ExecOptions exec;
   bool optimize = true;
   // Answer aggregations from fresh materialized views (lake engines only; EXPLAIN says which).

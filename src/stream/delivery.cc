@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -25,12 +27,72 @@ Status SaveState(const std::string& path, const nlohmann::json& state) {
   return Status::OK();
 }
 
+// 20261205T180000Z and 2026-12-05T18:00:00Z for epoch milliseconds.
+std::string UtcFormat(int64_t ms, const char* format) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+std::string UtcCompact(int64_t ms) { return UtcFormat(ms, "%Y%m%dT%H%M%SZ"); }
+std::string UtcIso(int64_t ms) { return UtcFormat(ms, "%Y-%m-%dT%H:%M:%SZ"); }
+
 std::string Padded(uint64_t v) {
   std::string d = std::to_string(v);
   return std::string(d.size() < 20 ? 20 - d.size() : 0, '0') + d;
 }
 
+// RFC 4180 fields of one line ("a,\"b,c\",d"); a quote inside a quoted field is doubled.
+void SplitCsvLine(std::string_view line, size_t columns, std::vector<std::optional<std::string>>* out) {
+  out->assign(columns, std::nullopt);
+  size_t col = 0, i = 0;
+  while (col < columns) {
+    std::string field;
+    if (i < line.size() && line[i] == '"') {
+      for (++i; i < line.size(); ++i) {
+        if (line[i] != '"') {
+          field += line[i];
+        } else if (i + 1 < line.size() && line[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          ++i;
+          break;
+        }
+      }
+      while (i < line.size() && line[i] != ',') field += line[i++];
+    } else {
+      while (i < line.size() && line[i] != ',' && line[i] != '\r') field += line[i++];
+    }
+    (*out)[col++] = std::move(field);
+    if (i >= line.size() || line[i] != ',') break;
+    ++i;
+  }
+}
+
 }  // namespace
+
+bool RecordFields(std::string_view format, std::string_view data, const std::vector<std::string>& columns,
+                  std::vector<std::optional<std::string>>* fields, std::string* reason) {
+  if (format == "csv") {
+    SplitCsvLine(data, columns.size(), fields);
+    return true;
+  }
+  auto j = nlohmann::json::parse(data, nullptr, false);
+  if (!j.is_object()) {
+    *reason = j.is_discarded() ? "not JSON" : "not a JSON object";
+    return false;
+  }
+  fields->assign(columns.size(), std::nullopt);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    auto v = j.find(columns[c]);
+    if (v == j.end() || v->is_null()) continue;
+    (*fields)[c] = v->is_string() ? v->get<std::string>() : v->dump();
+  }
+  return true;
+}
 
 Result<std::vector<DeliverySpec>> ParseDeliveries(std::string_view yaml_text) {
   std::vector<DeliverySpec> out;
@@ -69,30 +131,49 @@ Result<std::vector<DeliverySpec>> ParseDeliveries(std::string_view yaml_text) {
 }
 
 Delivery::Delivery(StreamStore* streams, std::string streams_root, io::ObjectStore* lake, DeliverySpec spec,
-                   std::vector<std::string> columns, Loader loader)
+                   std::vector<std::string> columns, Loader loader, Clock* clock)
     : streams_(streams),
       state_path_(streams_root + "/" + spec.stream + "/delivery.json"),
       lake_(lake),
       spec_(std::move(spec)),
       columns_(std::move(columns)),
-      loader_(std::move(loader)) {}
+      loader_(std::move(loader)),
+      clock_(clock ? clock : &ProcessClock()) {}
 
-uint64_t Delivery::backlog_records() const {
-  auto end = streams_->EndPositions(spec_.stream);
-  if (!end.ok()) return 0;
+Result<std::vector<uint64_t>> Delivery::Committed() const {
+  SL_ASSIGN_OR_RETURN(auto end, streams_->EndPositions(spec_.stream));
+  std::vector<uint64_t> done(end.size(), 0);
   std::ifstream in(state_path_);
   std::stringstream ss;
   ss << in.rdbuf();
   auto state = nlohmann::json::parse(ss.str(), nullptr, false);
-  uint64_t n = 0;
-  for (size_t i = 0; i < end->size(); ++i) {
-    uint64_t done = 0;
-    if (state.is_object() && state.contains("committed") && i < state["committed"].size()) {
-      done = state["committed"][i].get<uint64_t>();
+  if (state.is_object() && state.contains("committed") && state["committed"].is_array()) {
+    for (size_t i = 0; i < done.size() && i < state["committed"].size(); ++i) {
+      if (state["committed"][i].is_number_unsigned()) done[i] = state["committed"][i].get<uint64_t>();
     }
-    n += (*end)[i] > done ? (*end)[i] - done : 0;
   }
+  return done;
+}
+
+uint64_t Delivery::backlog_records() const {
+  auto end = streams_->EndPositions(spec_.stream);
+  auto done = Committed();
+  if (!end.ok() || !done.ok()) return 0;
+  uint64_t n = 0;
+  for (size_t i = 0; i < end->size(); ++i) n += (*end)[i] > (*done)[i] ? (*end)[i] - (*done)[i] : 0;
   return n;
+}
+
+uint64_t Delivery::BacklogBytes() const {
+  auto done = Committed();
+  if (!done.ok()) return 0;
+  auto bytes = streams_->BytesFrom(spec_.stream, *done);
+  return bytes.ok() ? *bytes : 0;
+}
+
+bool Delivery::Due(int64_t last_ms) const {
+  if (ToEpochMs(clock_->Now()) - last_ms >= int64_t{spec_.buffer_seconds} * 1000) return true;
+  return BacklogBytes() >= (spec_.buffer_mb << 20);
 }
 
 Result<DeliveryResult> Delivery::RunOnce() {
@@ -142,18 +223,21 @@ Result<DeliveryResult> Delivery::RunOnce() {
       }
       to[i] = pos;
     }
-    state["pending"] = {{"to", to}, {"columns", columns}};
+    state["pending"] = {{"to", to}, {"columns", columns}, {"planned_ms", ToEpochMs(clock_->Now())}};
     if (!state.contains("committed")) state["committed"] = from;
     SL_RETURN_IF_ERROR(SaveState(state_path_, state));
   }
 
+  const int64_t planned_ms = state["pending"].value("planned_ms", ToEpochMs(clock_->Now()));
+  const auto started = std::chrono::steady_clock::now();
   std::string name = "raw_data/streams/" + spec_.stream + "/";
   uint64_t total_from = 0, total_to = 0;
   for (size_t i = 0; i < shards; ++i) total_from += from[i], total_to += to[i];
   std::string range = Padded(total_from) + "-" + Padded(total_to);
   DeliveryResult result;
   result.object_key = name + range + ".csv";
-  std::string text, rejected;
+  std::string text, rejected, reason;
+  std::vector<std::optional<std::string>> fields;
   csv::CsvWriter writer(&text, columns);
   for (size_t i = 0; i < shards; ++i) {
     uint64_t pos = from[i];
@@ -171,21 +255,16 @@ Result<DeliveryResult> Delivery::RunOnce() {
           ++result.staged;
           continue;
         }
-        auto j = nlohmann::json::parse(r.data, nullptr, false);
-        if (!j.is_object()) {
+        if (!RecordFields(spec_.format, r.data, columns, &fields, &reason)) {
           nlohmann::json q{{"stream", spec_.stream}, {"shard", ShardIdOf(static_cast<int>(i))},
-                           {"sequence_number", r.sequence_number},
-                           {"reason", j.is_discarded() ? "not JSON" : "not a JSON object"},
-                           {"data", r.data}};
+                           {"sequence_number", r.sequence_number}, {"reason", reason}, {"data", r.data}};
           rejected += q.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
           ++result.quarantined;
           continue;
         }
-        for (const auto& c : columns) {
-          auto v = j.find(c);
-          if (v == j.end() || v->is_null()) writer.AddNull();
-          else if (v->is_string()) writer.AddField(v->get<std::string>());
-          else writer.AddField(v->dump());
+        for (const auto& f : fields) {
+          if (f) writer.AddField(*f);
+          else writer.AddNull();
         }
         SL_RETURN_IF_ERROR(writer.EndRow());
         ++result.staged;
@@ -197,13 +276,39 @@ Result<DeliveryResult> Delivery::RunOnce() {
   if (!rejected.empty()) {
     SL_RETURN_IF_ERROR(lake_->Put("quarantine/streams/" + spec_.stream + "/" + range + ".jsonl", rejected));
   }
+  LoadReport load;
   if (result.staged > 0) {
     SL_ASSIGN_OR_RETURN(auto out, catalog::RawObjectWriter::Open(*lake_, result.object_key));
     SL_RETURN_IF_ERROR(out->Append(text));
     SL_RETURN_IF_ERROR(out->Commit());
-    SL_RETURN_IF_ERROR(loader_(result.object_key));
+    SL_ASSIGN_OR_RETURN(load, loader_(result.object_key));
   } else {
     result.object_key.clear();
+  }
+  if (result.records > 0) {
+    // The event and the run entry are keyed by the range, so a redo rewrites the same ones.
+    auto info = streams_->Describe(spec_.stream);
+    const int64_t created_ms = info.ok() ? info->created_ms : 0;
+    const std::string run_id = UtcCompact(planned_ms) + "-" + range;
+    nlohmann::json fields{{"stream", spec_.stream},       {"table", spec_.table},
+                          {"run_id", run_id},             {"object_key", result.object_key},
+                          {"records", result.records},    {"staged", result.staged},
+                          {"quarantined", result.quarantined}, {"from", from},
+                          {"to", to},                     {"job_run_id", load.run_id},
+                          {"job_status", load.status}};
+    nlohmann::json run = fields;
+    run["job"] = "stream:" + spec_.stream;
+    run["status"] = "succeeded";
+    run["started_at"] = UtcIso(planned_ms);
+    run["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run["rows_read"] = result.records;
+    run["rows_loaded"] = result.staged;
+    run["rows_quarantined"] = result.quarantined;
+    SL_RETURN_IF_ERROR(lake_->Put("_system/runs/stream:" + spec_.stream + "/" + run_id + ".json", run.dump() + "\n"));
+    SL_RETURN_IF_ERROR(catalog::JournalEvent(*lake_, "stream.delivered", fields.dump(),
+                                             "stream.delivered:" + spec_.stream + ":" + std::to_string(created_ms) +
+                                                 ":" + range)
+                           .status());
   }
   state["committed"] = to;
   state.erase("pending");

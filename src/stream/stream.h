@@ -130,6 +130,11 @@ class StreamStore {
                                                       size_t max_records) const = 0;
   // One past the newest acknowledged record of each shard.
   virtual Result<std::vector<uint64_t>> EndPositions(const std::string& name) const = 0;
+  // Log bytes of the records from `positions` (one per shard) to the end: a reader's backlog.
+  virtual Result<uint64_t> BytesFrom(const std::string& name, const std::vector<uint64_t>& positions) const = 0;
+  // Per shard, the first retained record that arrived at or after `timestamp_ms` (the end
+  // position when none did): where a reader of "the last 24 hours" starts.
+  virtual Result<std::vector<uint64_t>> PositionsAt(const std::string& name, int64_t timestamp_ms) const = 0;
 
   // Increase: hours must be >= the current period; decrease: <= it. Both within 24..8760.
   virtual Status SetRetention(const std::string& name, int hours, bool increase) = 0;

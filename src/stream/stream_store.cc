@@ -426,6 +426,22 @@ class StoreImpl final : public StreamStore {
     return out;
   }
 
+  Result<uint64_t> BytesFrom(const std::string& name, const std::vector<uint64_t>& positions) const override {
+    auto s = Find(name);
+    if (!s) return NotFound(name);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < s->shards.size(); ++i) bytes += s->shards[i]->BytesFrom(i < positions.size() ? positions[i] : 0);
+    return bytes;
+  }
+
+  Result<std::vector<uint64_t>> PositionsAt(const std::string& name, int64_t timestamp_ms) const override {
+    auto s = Find(name);
+    if (!s) return NotFound(name);
+    std::vector<uint64_t> out;
+    for (const auto& log : s->shards) out.push_back(log->FindByTime(timestamp_ms));
+    return out;
+  }
+
   std::string IteratorStream(const std::string& iterator) const override {
     auto st = internal::DecodeIterator(iterator, key_);
     return st ? st->stream : std::string();

@@ -80,8 +80,8 @@ TEST(JobSpecTest, ParsesTheDefaultPipelineThatInitWrites) {
   EXPECT_EQ(job->flag_values.at("status"), std::vector<std::string>{"OUT"});
   EXPECT_EQ(job->pii_tokenize, std::vector<std::string>{"customer_id"});
   EXPECT_EQ(job->pii_scan, PiiAction::kMask);
-  ASSERT_EQ(job->quality.size(), 1u);
-  EXPECT_EQ(*job->quality[0].warn, 0.08);
+  ASSERT_EQ(job->quality.size(), 2u);  // missing amounts > 10%, quarantined rows > 1%
+  EXPECT_EQ(*job->quality[0].warn, 0.10);
   EXPECT_EQ(FindJob(*jobs, "nope").status().code(), StatusCode::kNotFound);
   EXPECT_NE(FindJob(*jobs, "nope").status().message().find("my-etl-job"), std::string::npos);
 }

@@ -7,8 +7,10 @@
 #include "common/clock.h"
 #include "events/events.h"
 #include "events/topics.h"
+#include "events/lines.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
+#include "sql/sql.h"
 #include "support/test_support.h"
 
 namespace saleslake::events {
@@ -17,7 +19,7 @@ namespace {
 using nlohmann::json;
 using testing::TempDir;
 
-// 20 rows, 4 without an amount (20% missing > the default job's 8% warn threshold).
+// 20 rows, 4 without an amount (20% missing > the default job's 10% warn threshold).
 std::string MessyCsv() {
   std::string s = "purchase_date,customer_id,product_id,amount,region,status\n";
   for (int i = 0; i < 20; ++i) {
@@ -27,18 +29,7 @@ std::string MessyCsv() {
   return s;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) out.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return out;
-}
-
+using testing::Lines;
 class LakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -129,6 +120,61 @@ TEST_F(LakeTest, UploadRunsCrawlerJobAndAlertsOnQualityViolation) {
   EXPECT_EQ(msg["rule"], "etl-after-crawl");
   EXPECT_TRUE(msg["run_id"].is_string());
   EXPECT_NE(Get("_system/runs/my-etl-job/" + msg["run_id"].get<std::string>() + ".json"), "");
+}
+
+// A view created WITH (refresh = 'rate(5 minutes)') is refreshed by the scheduler on the clock;
+// a rule target `materialized_view: "*"` refreshes every view; both journal matview.refreshed.
+TEST_F(LakeTest, MaterializedViewsAreRefreshedOnTheirScheduleAndByRuleTargets) {
+  Upload("messy.csv", MessyCsv());
+  Drain();
+  ASSERT_EQ(Runs(), 1u);
+  auto sql = sql::Engine::OpenLake(store_.get(), catalog_.get());
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  auto created = (*sql)->Execute("CREATE MATERIALIZED VIEW rev_by_region WITH (refresh = 'rate(5 minutes)') AS "
+                                 "SELECT region, count(*) AS n FROM sales_data GROUP BY region");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto state = [&]() -> std::string {
+    auto e = sql::Engine::OpenLake(store_.get(), catalog_.get());
+    auto r = (*e)->Execute("SHOW MATERIALIZED VIEWS");
+    if (!r.ok() || r->result.batches.empty() || r->result.batches[0].num_rows == 0) return "none";
+    return std::string(r->result.batches[0].columns[4].GetValue<std::string_view>(0));
+  };
+  std::string more = "purchase_date,customer_id,product_id,amount,region,status\n2025-09-01,C1,SKU-1,5.00,US,completed\n";
+  Upload("more.csv", more);
+  Drain();
+  ASSERT_EQ(Runs(), 2u);
+  ASSERT_NE(state().find("stale"), std::string::npos) << state();
+
+  auto refreshed = [&] {
+    size_t n = 0;
+    for (const auto& l : Lines(Get("_system/events.jsonl"))) n += l.find("\"matview.refreshed\"") != std::string::npos;
+    return n;
+  };
+  ASSERT_TRUE(engine_->Tick().ok());  // starts the clocks (rate(5 minutes) fires on :00, :05, ...)
+  clock_.Advance(std::chrono::minutes(5));
+  auto ticks = engine_->Tick();
+  ASSERT_TRUE(ticks.ok());
+  EXPECT_EQ(*ticks, 2);  // the view's own schedule and the default pipeline's refresh-rollups
+  Drain();
+  EXPECT_EQ(refreshed(), 2u);
+  EXPECT_EQ(state(), "fresh");
+
+  // The default pipeline's kind of rule: every view, on a schedule of its own.
+  SetPipeline("rules:\n  - name: refresh-rollups\n    schedule: rate(10 minutes)\n    targets:\n"
+              "      - materialized_view: \"*\"\n");
+  ASSERT_TRUE(engine_->Tick().ok());
+  clock_.Advance(std::chrono::minutes(10));
+  ASSERT_TRUE(engine_->Tick().ok());
+  Drain();
+  // Both schedules came due: the view's own (twice missed -> one tick) and the rule's.
+  EXPECT_EQ(refreshed(), 4u);
+  std::string journal = Get("_system/events.jsonl");
+  EXPECT_NE(journal.find("\"rule\":\"refresh-rollups\""), std::string::npos);
+  EXPECT_NE(journal.find("\"view\":\"*\""), std::string::npos);
+  auto bad = ParseEventsConfig("pipeline.yaml", "rules:\n  - name: r\n    schedule: rate(1 hour)\n    targets:\n"
+                                                "      - materialized_view: \"no such; DROP\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("pipeline.yaml:5:28: "), std::string::npos) << bad.status().message();
 }
 
 TEST_F(LakeTest, ReplayAfterLostCheckpointRunsNothingTwice) {
@@ -399,6 +445,66 @@ namespace {
 
 // An alarm over job figures: a run reading more than 5 rows in 1 of 1 periods -> ALARM, the
 // alarm's topic gets it; the next quiet period -> OK (missing data is notBreaching).
+// The default job's figures as shares (percent of the run's rows) and its duration are fields of
+// job.succeeded that alarms watch; the server's figures arrive through RecordMetric.
+TEST_F(LakeTest, AlarmsWatchJobSharesAndServerMetrics) {
+  SetPipeline(R"(rules:
+  - name: crawl
+    pattern: {type: [object.created]}
+    targets: [{crawler: raw-crawler}]
+  - name: etl
+    pattern: {type: [crawler.succeeded], committed: [true]}
+    targets: [{job: my-etl-job}]
+topics:
+  - name: pipeline-alerts
+    subscriptions:
+      - {protocol: file, endpoint: _system/alerts/pipeline-alerts.jsonl}
+alarms:
+  - name: missing-amounts
+    event_type: job.succeeded
+    metric: missing_amount_pct
+    statistic: Maximum
+    period_s: 60
+    threshold: 10
+    treat_missing_data: notBreaching
+    alarm_actions: [pipeline-alerts]
+  - name: server-errors
+    event_type: server.metrics
+    metric: http_5xx
+    statistic: Sum
+    period_s: 60
+    evaluation_periods: 2
+    datapoints_to_alarm: 2
+    threshold: 0
+    treat_missing_data: notBreaching
+    alarm_actions: [pipeline-alerts]
+)");
+  Upload("sales.csv", MessyCsv());
+  Drain();
+  json done;
+  for (const auto& l : Lines(Get("_system/events.jsonl"))) {
+    json e = json::parse(l);
+    if (e["type"] == "job.succeeded") done = e;
+  }
+  ASSERT_FALSE(done.is_null());
+  EXPECT_DOUBLE_EQ(done["missing_amount_pct"].get<double>(), 20.0);  // 4 of 20 rows
+  EXPECT_DOUBLE_EQ(done["quarantined_pct"].get<double>(), 0.0);
+  EXPECT_GE(done["duration_s"].get<double>(), 0.0);
+
+  engine_->RecordMetric("http_5xx", 3);
+  engine_->RecordMetric("not_watched", 1);
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(engine_->Tick().ok());
+  auto states = engine_->AlarmStates();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].second, AlarmState::kAlarm);  // 20% > 10%
+  EXPECT_EQ(states[1].second, AlarmState::kOk);     // 1 of 2 periods breaching: not yet
+  engine_->RecordMetric("http_5xx", 1);
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_TRUE(engine_->Tick().ok());
+  EXPECT_EQ(engine_->AlarmStates()[1].second, AlarmState::kAlarm);  // 2 of 2
+}
+
 TEST_F(LakeTest, AlarmOverJobFiguresPublishesOnTransition) {
   SetPipeline(R"(rules:
   - name: etl

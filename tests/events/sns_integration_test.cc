@@ -2,14 +2,19 @@
 // awscli) delivering to a webhook written here (with the SubscriptionConfirmation handshake), and
 // the default pipeline: `aws s3 cp` of a messy CSV -> crawl -> my-etl-job -> quality violation ->
 // an alert at the webhook; then a SIGKILL between the upload's event and the job -> after the
-// restart the job runs exactly once.
+// restart the job runs exactly once. E-mail alerts reach a real SMTP server (Debian's aiosmtpd);
+// a failed job alerts too; a queued alert survives a SIGKILL; SIGHUP reloads pipeline.yaml and a
+// bad one is refused with file:line:col while the old rules keep running.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "events/smtp_server.h"
+#include "events/lines.h"
 #include "events/webhook.h"
 #include "server/server_test_util.h"
 
@@ -93,6 +98,19 @@ class SnsTest : public ::testing::Test {
       if (j.is_object() && j.value("Type", "") == "Notification") out.push_back(j);
     }
     return out;
+  }
+  // Adds an e-mail subscription to pipeline-alerts and the smtp: section (before Start).
+  void AddEmailAlerts(const testing::SmtpServer& smtp) {
+    std::string text = ReadFile(lake_ + "/pipeline.yaml");
+    std::string file_sub = "        endpoint: _system/alerts/pipeline-alerts.jsonl\n";
+    size_t at = text.find(file_sub);
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + file_sub.size(), "      - protocol: email\n        endpoint: ops@example.com\n");
+    text += "\nsmtp:\n  url: " + smtp.url() + "\n  from: saleslake@example.com\n  timeout_s: 10\n";
+    WriteFile(lake_ + "/pipeline.yaml", text);
+  }
+  std::string Metrics() {
+    return RawExchange(server_.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").body;
   }
   size_t Runs() {
     auto r = RunProgram({"sh", "-c", "ls " + lake_ + "/_system/runs/my-etl-job/ 2>/dev/null | wc -l"});
@@ -185,6 +203,158 @@ TEST_F(SnsTest, MessyUploadAlertsAtTheWebhookAndAKillNeverRunsTheJobTwice) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // give a wrong replay a chance to show
   EXPECT_EQ(Runs(), 2u);
   EXPECT_EQ(Notifications().size(), 2u);
+}
+
+TEST_F(SnsTest, QualityViolationAndFailedJobAlertByWebhookAndEmail) {
+  SmtpServer smtp(dir_.Join("mail"));
+  ASSERT_TRUE(smtp.Start()) << "aiosmtpd did not start (tools/setup.sh installs python3-aiosmtpd)";
+  AddEmailAlerts(smtp);
+  Start();
+  // The declared topics exist once the event loop has read pipeline.yaml (just after the start).
+  std::string alerts_arn;
+  std::string listed;
+  ASSERT_TRUE(Eventually([&] {
+    auto topics = Aws({"sns", "list-topics"});
+    listed = topics.out + topics.err;
+    if (topics.exit_code != 0) return false;
+    json all = json::parse(topics.out);  // kept: a loop over a temporary's member dangles
+    for (const auto& t : all["Topics"])
+      if (t["TopicArn"].get<std::string>().ends_with(":pipeline-alerts")) alerts_arn = t["TopicArn"];
+    return !alerts_arn.empty();
+  })) << listed;
+  SubscribeHook(alerts_arn);
+
+  WriteFile(dir_.Join("messy.csv"), MessyCsv());
+  auto t0 = std::chrono::steady_clock::now();
+  auto cp = Aws({"s3", "cp", "--no-progress", dir_.Join("messy.csv"), "s3://my-analytics-bucket/raw_data/messy.csv"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  ASSERT_TRUE(Eventually([&] { return !Notifications().empty() && !smtp.Messages().empty(); }, 10000))
+      << "webhook " << Notifications().size() << ", mail " << smtp.Messages().size() << " within 10 s";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  json alert = json::parse(Notifications()[0]["Message"].get<std::string>());
+  ASSERT_EQ(alert["type"], "quality.violation");
+  std::string run_id = alert["run_id"];
+  std::string mail = smtp.Messages()[0];
+  EXPECT_NE(mail.find("To: ops@example.com"), std::string::npos) << mail;
+  EXPECT_NE(mail.find("Subject: saleslake quality.violation"), std::string::npos) << mail;
+  EXPECT_NE(mail.find("\"run_id\": \"" + run_id + "\""), std::string::npos) << mail;
+  EXPECT_NE(mail.find("\"rule\": \"etl-after-crawl\""), std::string::npos) << mail;
+  EXPECT_NE(mail.find("\"metric\": \"missing_amount_share\""), std::string::npos) << mail;
+  EXPECT_NE(mail.find("\"value\": "), std::string::npos) << mail;
+  EXPECT_NE(mail.find("\"threshold\": "), std::string::npos) << mail;
+
+  // A bad mapping (a column the source does not have) fails the next run: a failure alert.
+  std::string text = ReadFile(lake_ + "/pipeline.yaml");
+  size_t at = text.find("      amount: amount\n");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, std::string("      amount: amount\n").size(), "      amount: no_such_column * 2\n");
+  WriteFile(lake_ + "/pipeline.yaml", text);
+  WriteFile(dir_.Join("more.csv"), "purchase_date,customer_id,product_id,amount,region,status\n"
+                                   "2025-09-01,C1,SKU-1,5.00,EU,completed\n");
+  cp = Aws({"s3", "cp", "--no-progress", dir_.Join("more.csv"), "s3://my-analytics-bucket/raw_data/more.csv"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  auto failure = [&]() -> json {
+    for (const auto& n : Notifications()) {
+      json m = json::parse(n["Message"].get<std::string>());
+      if (m["type"] == "job.failed") return m;
+    }
+    return nullptr;
+  };
+  ASSERT_TRUE(Eventually([&] { return !failure().is_null() && smtp.Messages().size() >= 2; }, 15000))
+      << "no failure alert; webhook " << Notifications().size() << ", mail " << smtp.Messages().size();
+  json f = failure();
+  EXPECT_EQ(f["job"], "my-etl-job") << f.dump();
+  EXPECT_NE(f.dump().find("no_such_column"), std::string::npos) << f.dump();
+  bool mailed = false;
+  for (const auto& m : smtp.Messages()) mailed |= m.find("job.failed") != std::string::npos;
+  EXPECT_TRUE(mailed);
+}
+
+TEST_F(SnsTest, AQueuedAlertSurvivesASigkillBetweenPublishAndDelivery) {
+  Start();
+  auto created = Aws({"sns", "create-topic", "--name", "orders"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  std::string arn = json::parse(created.out)["TopicArn"];
+  SubscribeHook(arn);
+  hook_.set_status(0);  // the endpoint goes down: the delivery stays queued
+  auto pub = Aws({"sns", "publish", "--topic-arn", arn, "--message", "do not lose me"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  std::string id = json::parse(pub.out)["MessageId"];
+  server_.Kill();
+  EXPECT_TRUE(Notifications().empty());
+  hook_.set_status(200);
+  Start();
+  ASSERT_TRUE(Eventually([&] { return !Notifications().empty(); }, 15000)) << "the alert was lost";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // give a duplicate a chance to show
+  auto n = Notifications();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0]["MessageId"], id);
+  EXPECT_EQ(n[0]["Message"], "do not lose me");
+
+  // A filter policy that excludes a message: not delivered, counted in /metrics.
+  Webhook filtered_hook;
+  auto sub = Aws({"sns", "subscribe", "--topic-arn", arn, "--protocol", "http", "--notification-endpoint",
+                  filtered_hook.url(), "--attributes", R"({"FilterPolicy":"{\"level\":[\"fail\"]}"})"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err;
+  ASSERT_TRUE(filtered_hook.WaitFor(1));
+  std::string url = json::parse(filtered_hook.requests()[0].body)["SubscribeURL"];
+  ASSERT_EQ(RawExchange(server_.port(), "GET " + url.substr(url.find("/_sns/")) +
+                                            " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status, 200);
+  auto warn = Aws({"sns", "publish", "--topic-arn", arn, "--message", "just a warning", "--message-attributes",
+                   R"({"level":{"DataType":"String","StringValue":"warn"}})"});
+  ASSERT_EQ(warn.exit_code, 0) << warn.err;
+  ASSERT_TRUE(Eventually([&] { return Notifications().size() == 2; }));  // the unfiltered hook has it
+  ASSERT_TRUE(Eventually([&] { return Metrics().find("saleslake_sns_filtered_total 1\n") != std::string::npos; }))
+      << Metrics();
+  EXPECT_EQ(filtered_hook.requests().size(), 1u) << "only the confirmation";
+}
+
+TEST_F(SnsTest, SighupReloadsAndABadFileKeepsTheOldRules) {
+  Start();
+  std::string good = ReadFile(lake_ + "/pipeline.yaml");
+  // A rule that publishes every upload to a topic of its own, added by SIGHUP.
+  std::string with_rule = good;
+  size_t at = with_rule.find("\nrules:\n");
+  ASSERT_NE(at, std::string::npos);
+  with_rule.insert(at + 8, "  - name: audit-uploads\n    pattern:\n      type: [object.created]\n"
+                           "    targets:\n      - topic: audit\n");
+  at = with_rule.find("\ntopics:\n");
+  ASSERT_NE(at, std::string::npos);
+  with_rule.insert(at + 9, "  - name: audit\n    subscriptions:\n      - protocol: file\n"
+                           "        endpoint: _system/alerts/audit.jsonl\n");
+  WriteFile(lake_ + "/pipeline.yaml", with_rule);
+  ASSERT_EQ(kill(server_.pid(), SIGHUP), 0);
+  std::string err;
+  ASSERT_TRUE(Eventually([&] { err += server_.ReadStderr(); return err.find("rules reloaded") != std::string::npos; }))
+      << err;
+  auto upload = [&](const std::string& name) {
+    WriteFile(dir_.Join(name), "x\n");
+    auto cp = Aws({"s3", "cp", "--no-progress", dir_.Join(name), "s3://my-analytics-bucket/raw_data/" + name});
+    ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  };
+  auto alerts = [&] {
+    return Lines(ReadFile(lake_ + "/_system/alerts/audit.jsonl"));
+  };
+  upload("one.txt");
+  ASSERT_TRUE(Eventually([&] { return alerts().size() == 1; })) << alerts().size();
+
+  // A bad cron expression: refused with file:line:col, the previous rules keep working.
+  std::string bad = with_rule;
+  at = bad.find("\nrules:\n");
+  bad.insert(at + 8, "  - name: broken\n    schedule: cron(0/15 * * * *)\n    targets:\n      - topic: audit\n");
+  WriteFile(lake_ + "/pipeline.yaml", bad);
+  ASSERT_EQ(kill(server_.pid(), SIGHUP), 0);
+  int line = 0;
+  for (size_t p = 0, n = 0; p < bad.size(); ++p) {
+    if (bad[p] == '\n') ++n;
+    if (bad.compare(p, 15, "    schedule: c") == 0) { line = static_cast<int>(n) + 1; break; }
+  }
+  std::string where = "pipeline.yaml:" + std::to_string(line) + ":15: ";
+  ASSERT_TRUE(Eventually([&] { err += server_.ReadStderr(); return err.find(where) != std::string::npos; }))
+      << "expected " << where << " in\n" << err;
+  EXPECT_NE(err.find("the previous rules stay"), std::string::npos) << err;
+  upload("two.txt");
+  ASSERT_TRUE(Eventually([&] { return alerts().size() == 2; })) << "the old rules stopped: " << alerts().size();
 }
 
 }  // namespace

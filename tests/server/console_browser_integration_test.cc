@@ -2,7 +2,9 @@
 // Debian's chromium (headless) through playwright-core (tests/server/clients/console_browser.mjs):
 // sign-in, the "Sales performance" dashboard against the same SQL through `saleslake query`,
 // cross-filter, region filter, drill-down, shared-URL reload, the no-change refresh served from
-// the cache, CSRF, stored XSS, PII masking and login rate limiting. Screenshots go to
+// the cache, tile editing, the timed refresh after new data, forecast bands, the data-quality
+// tile, the catalog and jobs pages, the SQL editor (cancel, history, saved queries, completion),
+// CSRF, stored XSS, PII masking and login rate limiting. Screenshots go to
 // <build>/test-artifacts/console/.
 #include <gtest/gtest.h>
 
@@ -25,7 +27,11 @@ TEST(ConsoleBrowserTest, DashboardSqlEditorAndSecurityInChromium) {
   // Stored XSS in the data: a product id carrying markup, loaded like any other row.
   WriteFile(dir.Join("xss.csv"),
             std::string("purchase_date,customer_id,product_id,amount,region,status\n") +
-                "2025-03-03,CUST-000001,\"" + kXssProduct + "\",19.99,Oceania,COMPLETED\n");
+                "2025-03-03,CUST-000001,\"" + kXssProduct + "\",19.99,Oceania,COMPLETED\n"
+                // Two rows the job quarantines (a missing field, a missing date): the data-quality
+                // tile and the jobs page show them.
+                "2025-03-04,CUST-000002,SKU-00002,19.99,Oceania\n"
+                ",CUST-000003,SKU-00003,29.99,Oceania,COMPLETED\n");
   for (const std::string& f : {csv, dir.Join("xss.csv")}) {
     auto up = RunSaleslakeIn(lake, {"upload", f});
     ASSERT_EQ(up.exit_code, 0) << up.err;

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 
+#include "common/types.h"
 #include "server/dashboard.h"
+#include "server/internal/console_forecast.h"
 #include "server/internal/console_session.h"
 #include "server/internal/console_sql.h"
 
@@ -97,7 +100,92 @@ TEST(DashboardTest, DefaultDashboardIsValid) {
   EXPECT_EQ((*d)["refresh_seconds"], 300);
   std::set<std::string> types;
   for (const auto& t : (*d)["tiles"]) types.insert(t["type"].get<std::string>());
-  EXPECT_EQ(types, (std::set<std::string>{"kpi", "line", "bar", "pie", "heatmap"}));
+  EXPECT_EQ(types, (std::set<std::string>{"kpi", "line", "bar", "pie", "heatmap", "quality"}));
+}
+
+TEST(DashboardTest, ForecastAndJobFieldsAreChecked) {
+  auto tile = [](const std::string& extra, const std::string& type = "line") {
+    return "{\"title\": \"x\", \"tiles\": [{\"id\": \"a\", \"title\": \"A\", \"type\": \"" + type +
+           "\", \"sql\": \"SELECT 1\"" + extra + "}]}";
+  };
+  EXPECT_TRUE(ParseDashboard(tile(", \"forecast\": {\"horizon\": 28, \"season\": 7}"), "d").ok());
+  EXPECT_TRUE(ParseDashboard(tile(", \"job\": \"my-etl-job\"", "quality"), "d").ok());
+  for (const std::string& bad : {std::string(", \"forecast\": {\"horizon\": 0}"), std::string(", \"forecast\": {\"horizon\": 400}"),
+                                  std::string(", \"forecast\": {\"days\": 3}"), std::string(", \"forecast\": 28"),
+                                  std::string(", \"job\": \"my-etl-job\"")}) {
+    auto d = ParseDashboard(tile(bad), "d.json");
+    ASSERT_FALSE(d.ok()) << bad;
+    EXPECT_EQ(d.status().message().rfind("d.json:1:", 0), 0u) << d.status().message();
+  }
+  const std::string live = "{\"title\": \"x\", \"tiles\": [{\"id\": \"l\", \"title\": \"L\", \"type\": \"live\", \"w\": 4";
+  EXPECT_TRUE(ParseDashboard(live + ", \"stream\": \"sales-events\"}]}", "d").ok());
+  EXPECT_FALSE(ParseDashboard(live + "}]}", "d").ok());                                        // no stream
+  EXPECT_FALSE(ParseDashboard(live + ", \"stream\": \"s\", \"sql\": \"SELECT 1\"}]}", "d").ok());  // live tiles have no SQL
+  EXPECT_FALSE(ParseDashboard(live + ", \"stream\": \"s\", \"w\": 99}]}", "d").ok());          // still checked
+  EXPECT_FALSE(ParseDashboard(tile(", \"stream\": \"s\""), "d").ok());
+  auto bar = ParseDashboard(tile(", \"forecast\": {\"horizon\": 7}", "bar"), "d");
+  ASSERT_FALSE(bar.ok());
+  EXPECT_NE(bar.status().message().find("only line tiles"), std::string::npos);
+}
+
+TEST(DashboardTest, SaveTimeSqlCheckNamesTheTilesSql) {
+  const std::string text =
+      "{\"title\": \"x\",\n \"tiles\": [{\"id\": \"a\", \"title\": \"A\", \"type\": \"kpi\", \"sql\": \"SELECT 1\"},\n"
+      "  {\"id\": \"b\", \"title\": \"B\", \"type\": \"kpi\",\n   \"sql\": \"DROP TABLE t\"}]}";
+  auto check = [](std::string_view sql) -> std::optional<std::string> {
+    if (sql.rfind("SELECT", 0) == 0) return std::nullopt;
+    return "not a query";
+  };
+  auto d = ParseDashboard(text, "d.json", check);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "d.json:4:11: not a query");
+  EXPECT_TRUE(ParseDashboard(text, "d.json").ok());  // without a check: structure only
+}
+
+// A daily series with a weekly pattern: the forecast continues the dates, its bands nest
+// (lo95 <= lo80 <= mean <= hi80 <= hi95) and the backtest reports its error.
+TEST(ConsoleForecastTest, ForecastsADailySeriesWithBandsAndBacktest) {
+  json rows = json::array();
+  const int32_t start = *ParseIsoDate("2025-01-01");
+  for (int d = 0; d < 120; ++d) {
+    if (d == 50) continue;  // a day without sales: filled with 0, not an error
+    rows.push_back({FormatDate(start + d), 100.0 + 30.0 * ((d % 7) == 5) + 0.5 * d + std::sin(d * 1.3) * 4});
+  }
+  auto f = ForecastTileRows(rows, {.horizon = 14, .season = 7, .backtest_windows = 3});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  ASSERT_EQ((*f)["dates"].size(), 14u);
+  EXPECT_EQ((*f)["dates"][0], "2025-05-01");
+  EXPECT_EQ((*f)["dates"][13], "2025-05-14");
+  for (size_t i = 0; i < 14; ++i) {
+    double lo95 = (*f)["lo95"][i], lo80 = (*f)["lo80"][i], mean = (*f)["mean"][i], hi80 = (*f)["hi80"][i], hi95 = (*f)["hi95"][i];
+    EXPECT_LE(lo95, lo80);
+    EXPECT_LE(lo80, mean);
+    EXPECT_LE(mean, hi80);
+    EXPECT_LE(hi80, hi95);
+    EXPECT_GT(mean, 100.0);  // the series trends upward from ~100
+  }
+  EXPECT_FALSE((*f)["model"].get<std::string>().empty());
+  ASSERT_TRUE((*f)["backtest"].is_object());
+  EXPECT_EQ((*f)["backtest"]["windows"], 3);
+  EXPECT_GE((*f)["backtest"]["smape"].get<double>(), 0.0);
+  EXPECT_LT((*f)["backtest"]["smape"].get<double>(), 50.0);
+}
+
+TEST(ConsoleForecastTest, BadRowsAreRefusedWithTheRow) {
+  auto not_date = ForecastTileRows(json::parse(R"([["2025-01-01", 1], ["yesterday", 2]])"), {});
+  ASSERT_FALSE(not_date.ok());
+  EXPECT_NE(not_date.status().message().find("row 2"), std::string::npos) << not_date.status().message();
+  auto not_number = ForecastTileRows(json::parse(R"([["2025-01-01", 1], ["2025-01-02", "x"]])"), {});
+  ASSERT_FALSE(not_number.ok());
+  EXPECT_NE(not_number.status().message().find("row 2"), std::string::npos);
+  EXPECT_FALSE(ForecastTileRows(json::parse(R"([["2025-01-01", 1]])"), {}).ok());
+  EXPECT_FALSE(ForecastTileRows(json::parse(R"([["2025-01-01", 1], ["2025-01-01", 2]])"), {}).ok());  // duplicate day
+  EXPECT_FALSE(ForecastTileRows(json::parse(R"([["2025-01-01", 1], ["2025-01-02", 2]])"), {.horizon = 0}).ok());
+  // Short history: a forecast without a backtest, and no season it cannot see.
+  auto short_series = ForecastTileRows(json::parse(R"([["2025-01-01", 1], ["2025-01-02", 2], ["2025-01-03", 3]])"), {.horizon = 2});
+  ASSERT_TRUE(short_series.ok()) << short_series.status().message();
+  EXPECT_TRUE((*short_series)["backtest"].is_null());
+  EXPECT_EQ((*short_series)["dates"], json::parse(R"(["2025-01-04", "2025-01-05"])"));
 }
 
 TEST(DashboardTest, ErrorsNameLineAndColumn) {

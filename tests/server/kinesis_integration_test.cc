@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "server/server_test_util.h"
 #include "stream/stream.h"
@@ -369,6 +370,128 @@ TEST_F(KinesisTest, AcknowledgedRecordsSurviveSigkillExactlyOnce) {
   auto again = RunSaleslakeIn(lake_, {"query", "SELECT count(*) FROM sales_data", "--format", "csv"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find(std::to_string(valid)), std::string::npos) << again.out << " state was " << state;
+}
+
+
+// The lines of one client's block in the output of tools/peers/trino_clients.mjs (the header of
+// column names first), for the statement numbered 1.
+std::vector<std::string> TrinoClientRows(const std::string& out) {
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("== ", 0) == 0) {
+      inside = line == "== trino-client 1";
+      continue;
+    }
+    if (inside) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Records put with boto3 are in the live metrics at the next read (no delivery, no waiting);
+// system.stream_metrics, read over the Trino protocol, equals DuckDB's aggregation of the
+// acknowledged records per minute and region; the console's JSON API shows the same; the figures
+// survive a restart; a delivery journals stream.delivered and leaves a run-history entry.
+TEST_F(KinesisTest, LiveMetricsEqualDuckDbOverTheAcknowledgedRecords) {
+  if (!HaveDuckDb()) GTEST_SKIP() << "node + @duckdb/node-api not installed";
+  // Time is the test's: two minutes a minute apart, near the real time (SigV4 checks skew).
+  const int64_t real_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t w1 = real_ms / 60000 * 60000, w2 = w1 + 60000;
+  const std::string clock_file = dir_.Join("clock.ms");
+  WriteFile(clock_file, std::to_string(w1 + 1500));
+  ::setenv("SALESLAKE_TEST_CLOCK_FILE", clock_file.c_str(), 1);
+  struct Unset {
+    ~Unset() { ::unsetenv("SALESLAKE_TEST_CLOCK_FILE"); }
+  } unset;
+  Key analyst = CreateUserWithKey(lake_, "analyst", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
+  StartServer();
+
+  const std::string script = std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/kinesis_metrics_boto3.py";
+  const std::string valid1 = dir_.Join("valid1.jsonl"), invalid1 = dir_.Join("invalid1.txt");
+  const std::string valid2 = dir_.Join("valid2.jsonl"), invalid2 = dir_.Join("invalid2.txt");
+  auto put1 = RunProgram({"/usr/bin/python3", script, server_.url(), "sales-events", "1", "1500", valid1, invalid1}, "", env_);
+  ASSERT_EQ(put1.exit_code, 0) << put1.out << put1.err;
+  WriteFile(clock_file, std::to_string(w2 + 700));
+  auto put2 = RunProgram({"/usr/bin/python3", script, server_.url(), "sales-events", "2", "700", valid2, invalid2}, "", env_);
+  ASSERT_EQ(put2.exit_code, 0) << put2.out << put2.err;
+
+  const std::string queries = dir_.Join("metrics.sql");
+  WriteFile(queries,
+            "SELECT date_diff('second', TIMESTAMP '1970-01-01 00:00:00', window_start) AS w, region, orders, "
+            "CAST(round(revenue * 100) AS BIGINT) AS cents, refunds, out_rows, invalid FROM system.stream_metrics "
+            "WHERE stream = 'sales-events' ORDER BY 1, 2 NULLS LAST\n");
+  auto sql_rows = [&]() {
+    auto r = RunProgram({"node", std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/trino_clients.mjs", server_.url(),
+                         analyst.id, analyst.secret, queries});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::vector<std::string> rows = TrinoClientRows(r.out);
+    EXPECT_FALSE(rows.empty()) << r.out << r.err;
+    if (!rows.empty()) rows.erase(rows.begin());  // the header
+    std::string text;
+    for (std::string row : rows) {
+      for (char& c : row) c = c == '\t' ? ',' : c;
+      if (auto n = row.find("\\N"); n != std::string::npos) row.replace(n, 2, "");
+      text += row + "\n";
+    }
+    return text;
+  };
+  const std::string ours = sql_rows();
+
+  auto count_lines = [](const std::string& path) { return std::to_string(CountLines(path)); };
+  const std::string cols =
+      "columns={purchase_date: 'VARCHAR', customer_id: 'VARCHAR', product_id: 'VARCHAR', amount: 'DOUBLE', "
+      "region: 'VARCHAR', status: 'VARCHAR'}";
+  const std::string s1 = std::to_string(w1 / 1000), s2 = std::to_string(w2 / 1000);
+  auto duck = RunDuckDb(
+      "SELECT w, region, orders, cents, refunds, out_rows, invalid FROM ("
+      " SELECT w, region, count(*) AS orders, CAST(round(coalesce(sum(amount), 0) * 100) AS BIGINT) AS cents,"
+      "  count(*) FILTER (WHERE upper(trim(status)) = 'REFUNDED') AS refunds,"
+      "  count(*) FILTER (WHERE upper(trim(status)) = 'OUT') AS out_rows, 0 AS invalid"
+      " FROM (SELECT " + s1 + " AS w, * FROM read_json('" + valid1 + "', " + cols + ") UNION ALL"
+      "       SELECT " + s2 + " AS w, * FROM read_json('" + valid2 + "', " + cols + ")) GROUP BY 1, 2"
+      " UNION ALL SELECT w, NULL, 0, 0, 0, 0, n FROM (VALUES (" + s1 + ", " + count_lines(invalid1) + "), (" + s2 +
+      ", " + count_lines(invalid2) + ")) t(w, n) WHERE n > 0) ORDER BY 1, 2 NULLS LAST;\n");
+  ASSERT_EQ(duck.exit_code, 0) << duck.err;
+  std::string expected = duck.out.substr(duck.out.find('\n') + 1);
+  EXPECT_GT(CountLines(valid1), 1000u);
+  EXPECT_EQ(ours, expected);
+
+  // The console's JSON API: the same windows.
+  const std::string login_body = R"({"access_key_id":")" + analyst.id + R"(","secret_access_key":")" + analyst.secret + "\"}";
+  auto login = RawExchange(server_.port(), "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: " + std::to_string(login_body.size()) + "\r\n\r\n" + login_body);
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string cookie = login.headers["set-cookie"].substr(0, login.headers["set-cookie"].find(';'));
+  auto api = RawExchange(server_.port(), "GET /api/streams/sales-events/metrics HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
+  ASSERT_EQ(api.status, 200) << api.body;
+  auto j = nlohmann::json::parse(api.body);
+  int64_t orders = 0, invalid = 0;
+  std::set<int64_t> windows;
+  for (const auto& w : j["windows"]) {
+    orders += w["orders"].get<int64_t>();
+    invalid += w["invalid"].get<int64_t>();
+    windows.insert(w["window_start_ms"].get<int64_t>());
+  }
+  EXPECT_EQ(orders, static_cast<int64_t>(CountLines(valid1) + CountLines(valid2)));
+  EXPECT_EQ(invalid, static_cast<int64_t>(CountLines(invalid1) + CountLines(invalid2)));
+  EXPECT_EQ(windows, (std::set<int64_t>{w1, w2}));
+  auto missing = RawExchange(server_.port(), "GET /api/streams/nope/metrics HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n");
+  EXPECT_EQ(missing.status, 200) << missing.body;  // a stream without records has no windows
+  EXPECT_EQ(nlohmann::json::parse(missing.body)["windows"].size(), 0u);
+
+  // A restart rebuilds the metrics from the log; a graceful stop delivered everything first.
+  ASSERT_EQ(server_.Stop(), 0);
+  StartServer();
+  EXPECT_EQ(sql_rows(), expected);
+  ASSERT_EQ(server_.Stop(), 0);
+  std::string events = ReadFile(lake_ + "/_system/events.jsonl");
+  EXPECT_NE(events.find("\"type\":\"stream.delivered\""), std::string::npos);
+  auto runs = RunSaleslakeIn(lake_, {"runs", "--job", "stream:sales-events"});
+  EXPECT_EQ(runs.exit_code, 0) << runs.err;
+  EXPECT_NE(runs.out.find("stream:sales-events"), std::string::npos) << runs.out;
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // QueryManager: the queue behind Athena, Trino and the console, over a real engine on an empty
 // lake (queries over VALUES): states, paging, errors, cancellation, the concurrency limit,
-// redaction, idle release of results and the history bound.
+// redaction, idle release of results, the history bound, and results spooled to disk.
 #include "server/internal/query_manager.h"
+#include "server/internal/result_spool.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "catalog/catalog.h"
 #include "io/local_store.h"
@@ -204,6 +206,76 @@ TEST_F(QueryManagerTest, IdleResultsAreReleasedAndHistoryIsBounded) {
   }
   (void)qm->Submit({.sql = "SELECT 1"});  // sweeps: three finished, two kept
   EXPECT_EQ(qm->Get(*a).status().code(), StatusCode::kNotFound);
+}
+
+TEST(ResultSpoolTest, ReadsBackRowsFromAnyOffsetWhileAppending) {
+  testing::TempDir dir;
+  auto spool = ResultSpool::Create(dir.path());
+  ASSERT_TRUE(spool.ok()) << spool.status().ToString();
+  // The file is unlinked at once: nothing is left in the folder.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  auto row = [](uint64_t i) {
+    ResultSpool::Row r;
+    r.push_back(std::to_string(i));
+    if (i % 7 == 0) {
+      r.push_back(std::nullopt);
+    } else {
+      r.push_back(std::string(i % 300, 'x'));  // lengths across the varint's one-byte limit
+    }
+    r.push_back(std::string());                // empty is not NULL
+    return r;
+  };
+  uint64_t n = 0;
+  for (size_t batch : {1u, 255u, 1000u, 3u, 2048u}) {
+    std::vector<ResultSpool::Row> rows;
+    for (size_t i = 0; i < batch; ++i) rows.push_back(row(n++));
+    ASSERT_TRUE((*spool)->Append(rows).ok());
+  }
+  EXPECT_EQ((*spool)->rows(), n);
+  for (uint64_t first : std::vector<uint64_t>{0, 1, 255, 256, 257, 1300, 3300, n - 1}) {
+    auto got = (*spool)->Read(first, 600);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), std::min<uint64_t>(600, n - first)) << first;
+    for (size_t i = 0; i < got->size(); ++i) ASSERT_EQ((*got)[i], row(first + i)) << first + i;
+  }
+  auto past = (*spool)->Read(n, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->empty());
+}
+
+TEST_F(QueryManagerTest, LargeResultsSpoolToDiskAndPageBack) {
+  testing::TempDir spool_dir;
+  auto qm = Make({.max_running = 1, .spool_after_bytes = 64 << 10, .spool_dir = spool_dir.path()});
+  auto id = qm->Submit({.sql = Digits(5) + " ORDER BY n"});
+  ASSERT_TRUE(id.ok());
+  QueryInfo info = WaitFinal(*qm, *id);
+  ASSERT_EQ(info.state, QueryState::kSucceeded) << info.error;
+  EXPECT_EQ(info.rows, 100000u);
+  // The first batches (up to 64 KiB of text, a few thousand rows) stay in memory; the rest is
+  // on disk.
+  EXPECT_GT(info.spooled_rows, 90000u);
+  EXPECT_LT(info.spooled_rows, info.rows);
+  uint64_t next = 0;
+  for (uint64_t offset = 0;; offset += 777) {  // pages that straddle memory and spool
+    auto page = qm->Fetch(*id, offset, 777);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& r : page->rows) ASSERT_EQ(r[0], std::to_string(next++));
+    if (page->complete) break;
+    ASSERT_EQ(page->rows.size(), 777u);
+  }
+  EXPECT_EQ(next, 100000u);
+  EXPECT_TRUE(std::filesystem::is_empty(spool_dir.path()));
+  qm->Release(*id);
+  EXPECT_EQ(qm->Fetch(*id, 0, 10).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(QueryManagerTest, ASpoolThatCannotBeMadeFailsTheQuery) {
+  auto qm = Make({.spool_after_bytes = 16, .spool_dir = dir_.Join("no/such/folder")});
+  auto id = qm->Submit({.sql = Digits(3)});
+  ASSERT_TRUE(id.ok());
+  QueryInfo info = WaitFinal(*qm, *id);
+  EXPECT_EQ(info.state, QueryState::kFailed);
+  EXPECT_NE(info.error.find("result spool"), std::string::npos) << info.error;
 }
 
 }  // namespace

@@ -102,6 +102,19 @@ void ServerProcess::Kill() {
   err_fd_ = -1;
 }
 
+std::string ServerProcess::ReadStderr() {
+  std::string text;
+  while (err_fd_ >= 0) {
+    pollfd p{err_fd_, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;
+    char buf[4096];
+    ssize_t n = read(err_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
 int Connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;

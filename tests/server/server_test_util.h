@@ -27,6 +27,8 @@ class ServerProcess {
   // SIGTERM and wait (bounded); returns the exit code (128+signal when killed).
   int Stop();
   void Kill();  // SIGKILL and reap
+  // What the server wrote to stderr since the last call and until now (no wait).
+  std::string ReadStderr();
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return pid_; }

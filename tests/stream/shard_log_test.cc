@@ -25,6 +25,14 @@ TEST(Crc32cTest, KnownVectors) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);  // the CRC-32C check value
   EXPECT_EQ(Crc32c(""), 0u);
   EXPECT_EQ(Crc32c("6789", Crc32c("12345")), 0xE3069283u);
+  // RFC 3720 (iSCSI) B.4: 32 zero bytes, 32 0xFF bytes (the 8-byte instruction path).
+  EXPECT_EQ(Crc32c(std::string(32, '\0')), 0x8A9136AAu);
+  EXPECT_EQ(Crc32c(std::string(32, '\xff')), 0x62A8AB43u);
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += static_cast<char>(i * 7 + 3);
+  for (size_t cut : {1u, 7u, 8u, 9u, 500u, 999u}) {
+    EXPECT_EQ(Crc32c(text.substr(cut), Crc32c(text.substr(0, cut))), Crc32c(text)) << cut;
+  }
 }
 
 TEST(HashKeyTest, SplitsLikeKinesis) {

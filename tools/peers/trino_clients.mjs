@@ -10,6 +10,9 @@
 //   node trino_clients.mjs URL KEY_ID SECRET --cancel "SQL"
 //     starts the statement with trino-client, cancels it while it runs (DELETE /v1/query/ID), and prints
 //     "CANCELLED <errorName>" with the error the next page carried.
+//   node trino_clients.mjs URL KEY_ID SECRET --count "SQL"
+//     pages through the result with trino-client without keeping it, and prints
+//     "ROWS <n> SUM <sum of the first column> PAGES <pages with data>" (or "ERROR <errorName> ...").
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -69,6 +72,24 @@ function viaPresto(sql) {
 }
 
 async function main() {
+  if (file === '--count') {
+    const iter = await trino.query(cancelSql);
+    let rows = 0;
+    let sum = 0;
+    let pages = 0;
+    for await (const result of iter) {
+      if (result.error) {
+        console.log(`ERROR ${result.error.errorName} ${result.error.message}`);
+        return;
+      }
+      if (!result.data) continue;
+      pages++;
+      rows += result.data.length;
+      for (const row of result.data) sum += Number(row[0]);
+    }
+    console.log(`ROWS ${rows} SUM ${sum} PAGES ${pages}`);
+    return;
+  }
   if (file === '--cancel') {
     const started = await trino.query(cancelSql);
     const id = started.iter.queryResult.id;  // the POST's answer: the query is accepted

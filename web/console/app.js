@@ -16,9 +16,12 @@ const state = {
   paused: false,
   refreshing: false,
   pending: false,
+  editing: false,
+  editingTile: null,     // index in dashboard.tiles of the tile in the editor, -1 for a new one
 };
-// What the page shows, for tests and debugging: tile id -> {columns, rows, error}.
-window.__saleslake = { tiles: {}, refreshes: 0, ready: false };
+// What the page shows, for tests and debugging: tile id -> {columns, rows, error}; refreshes
+// started and finished.
+window.__saleslake = { tiles: {}, refreshes: 0, started: 0, ready: false };
 
 // ---- helpers
 
@@ -88,7 +91,7 @@ function writeFiltersToUrl() {
 }
 
 function showOnly(id) {
-  for (const v of ['login-view', 'dashboard-view', 'sql-view']) $(v).hidden = v !== id;
+  for (const v of ['login-view', 'dashboard-view', 'sql-view', 'catalog-view', 'jobs-view']) $(v).hidden = v !== id;
   $('top').hidden = id === 'login-view';
 }
 
@@ -112,6 +115,21 @@ async function route() {
     stopTimer();
     showOnly('sql-view');
     loadCatalog();
+    loadHistory();
+    loadSaved();
+    return;
+  }
+  const cat = path.match(/^\/catalog(?:\/([A-Za-z0-9_]+))?$/);
+  if (cat) {
+    stopTimer();
+    showOnly('catalog-view');
+    await openCatalog(cat[1]);
+    return;
+  }
+  if (path === '/jobs') {
+    stopTimer();
+    showOnly('jobs-view');
+    await openJobs();
     return;
   }
   const m = path.match(/^\/d\/([a-z0-9][a-z0-9_-]*)$/);
@@ -150,6 +168,7 @@ async function openDashboard() {
     return;
   }
   state.dashboard = d;
+  setEditing(false);
   $('dash-title').textContent = d.title;
   $('interval').value = String(d.refresh_seconds);
   buildTiles();
@@ -166,14 +185,26 @@ function buildTiles() {
   const grid = $('tiles');
   grid.replaceChildren();
   for (const t of state.dashboard.tiles) {
-    const el = make('div', `tile ${t.type === 'kpi' ? 'kpi' : t.type === 'table' ? 'table' : 'chart'}`);
+    const el = make('div', `tile ${t.type === 'kpi' ? 'kpi' : t.type === 'table' ? 'table' : t.type === 'quality' ? 'quality' : 'chart'}`);
+    if (t.type === 'live') el.classList.add('live');
     el.dataset.tileId = t.id;
     el.style.gridColumn = `span ${Math.min(12, t.w || (t.type === 'kpi' ? 2 : 6))}`;
     const h = make('h3');
+    const tools = make('div', 'tools');
+    for (const [act, label, title] of [['left', '◀', 'move left'], ['right', '▶', 'move right'],
+      ['narrower', '−', 'narrower'], ['wider', '+', 'wider'], ['shorter', '▴', 'shorter'], ['taller', '▾', 'taller'],
+      ['edit', '✎', 'edit'], ['remove', '✕', 'remove']]) {
+      const b = make('button', `tool-${act}`, label);
+      b.type = 'button';
+      b.title = title;
+      b.addEventListener('click', () => tileAction(t.id, act));
+      tools.append(b);
+    }
     h.append(make('span', 'tile-title', t.title), make('span', 'tile-dot dot'));
     const body = make('div', 'body');
+    if (t.type !== 'kpi' && t.h) body.style.height = `${Math.min(8, t.h) * 5.5}rem`;
     const err = make('div', 'tile-error');
-    el.append(h, body, err);
+    el.append(h, tools, body, err);
     grid.append(el);
   }
 }
@@ -190,6 +221,7 @@ async function refresh() {
   }
   state.refreshing = true;
   state.pending = false;
+  window.__saleslake.started++;
   $('status-dot').className = 'dot busy';
   const started = new Date();
   let failures = 0;
@@ -197,11 +229,18 @@ async function refresh() {
     const el = tileEl(t.id);
     if (!el) return;
     try {
-      const r = await api('POST', '/api/query', { sql: t.sql, filters: state.filters, limit: 5000 });
-      window.__saleslake.tiles[t.id] = { columns: r.columns, rows: r.rows, cached: r.cached };
+      if (t.type === 'live') {
+        await refreshLive(t, el);
+        return;
+      }
+      const body = { sql: t.sql, filters: state.filters, limit: 5000 };
+      if (t.type === 'line' && t.forecast) body.forecast = t.forecast;
+      const r = await api('POST', '/api/query', body);
+      const prev = window.__saleslake.tiles[t.id];
+      window.__saleslake.tiles[t.id] = { columns: r.columns, rows: r.rows, cached: r.cached, forecast: r.forecast, runs: prev && prev.runs };
       el.querySelector('.tile-error').textContent = '';
       el.querySelector('.tile-dot').className = 'tile-dot dot ok';
-      render(t, el, r);
+      await render(t, el, r);
     } catch (e) {
       failures++;
       const pos = e.body && e.body.error && e.body.error.position;
@@ -251,6 +290,10 @@ function chartFor(t, el) {
 
 function render(t, el, r) {
   const body = el.querySelector('.body');
+  if (t.type === 'quality') {
+    renderQuality(t, el, r);
+    return;
+  }
   if (t.type === 'kpi') {
     const v = r.rows.length ? r.rows[0][0] : null;
     let k = body.querySelector('.kpi-value');
@@ -281,6 +324,7 @@ function render(t, el, r) {
       })),
     };
     if (t.type === 'line') option.dataZoom = [{ type: 'inside' }];
+    if (t.type === 'line' && r.forecast) addForecast(t, r, option, el);
   } else if (t.type === 'pie') {
     option = {
       tooltip, legend: { top: 0, type: 'scroll' },
@@ -300,8 +344,220 @@ function render(t, el, r) {
         data: r.rows.map((row) => [xs.indexOf(row[1]), ys.indexOf(row[0]), row[2]]) }],
     };
   }
-  // Merge (not replace): zoom, legend selection and hover survive a refresh.
+  // Merge (not replace): zoom, legend selection and hover survive a refresh, and the series
+  // animate from their old values instead of being drawn again.
   c.setOption(option, { notMerge: false, lazyUpdate: false });
+}
+
+// Forecast bands on a line tile: the mean dashed after the last day, 80% and 95% bands as
+// stacked areas (a transparent lower edge plus the band's width), and the model and its
+// backtested error in the tooltip. The series are there even when the forecast failed (empty),
+// so that a merge never leaves an old band behind.
+function addForecast(t, r, option, el) {
+  let fc = r.forecast;
+  if (fc.error) {
+    el.querySelector('.tile-error').textContent = `forecast: ${fc.error}`;
+    fc = { dates: [], mean: [], lo80: [], hi80: [], lo95: [], hi95: [], model: '', backtest: null };
+  }
+  const n = r.rows.length;
+  const pad = (vals) => [...new Array(n).fill(null), ...vals];
+  option.xAxis.data = [...option.xAxis.data, ...fc.dates];
+  for (const sr of option.series) sr.data = [...sr.data, ...new Array(fc.dates.length).fill(null)];
+  const band = (lo, hi, stack, opacity) => [
+    { name: `${stack} low`, type: 'line', stack, data: pad(lo), lineStyle: { opacity: 0 }, showSymbol: false, silent: true, tooltip: { show: false } },
+    { name: stack, type: 'line', stack, data: pad(hi.map((h, i) => h - lo[i])), lineStyle: { opacity: 0 }, showSymbol: false,
+      areaStyle: { opacity, color: '#7c3aed' }, silent: true },
+  ];
+  option.series.push(
+    ...band(fc.lo95, fc.hi95, 'band 95%', 0.12), ...band(fc.lo80, fc.hi80, 'band 80%', 0.22),
+    { name: 'forecast', type: 'line', data: pad(fc.mean), showSymbol: false, lineStyle: { type: 'dashed', color: '#7c3aed' }, itemStyle: { color: '#7c3aed' } },
+  );
+  option.legend = { top: 0, data: [...r.columns.slice(1).map((c) => c.name), 'forecast'] };
+  const bt = fc.backtest;
+  const errorLine = bt ? `backtest (${bt.windows} × ${fc.dates.length} days): sMAPE ${bt.smape === null ? '—' : bt.smape.toFixed(1)}%, MAE ${escapeHtml(fmt(bt.mae, t.format))}, 80% band held ${bt.coverage80 === null ? '—' : Math.round(bt.coverage80 * 100)}%` : 'no backtest (short history)';
+  option.tooltip.formatter = (params) => {
+    const list = Array.isArray(params) ? params : [params];
+    if (!list.length) return '';
+    const i = list[0].dataIndex;
+    if (i < n) return tooltipFormatter(t.format)(list.filter((p) => !String(p.seriesName).startsWith('band')));
+    const k = i - n;
+    return [escapeHtml(fc.dates[k]), `forecast: ${escapeHtml(fmt(fc.mean[k], t.format))}`,
+      `80%: ${escapeHtml(fmt(fc.lo80[k], t.format))} – ${escapeHtml(fmt(fc.hi80[k], t.format))}`,
+      `95%: ${escapeHtml(fmt(fc.lo95[k], t.format))} – ${escapeHtml(fmt(fc.hi95[k], t.format))}`,
+      `model ${escapeHtml(fc.model)}`, errorLine].join('<br>');
+  };
+}
+
+// A live tile: the per-minute metrics of a stream (GET /api/streams/NAME/metrics: one-minute
+// windows per region of the last 24 h, minutes without records absent), summed over regions,
+// over the last hour with empty minutes as zeros. Never cached on the server; runs no SQL.
+async function refreshLive(t, el) {
+  const m = await api('GET', `/api/streams/${encodeURIComponent(t.stream)}/metrics`);
+  const step = (m.window_seconds || 60) * 1000;
+  const end = Math.floor((m.generated_ms || Date.now()) / step) * step;
+  const minutes = [];
+  for (let at = end - 59 * step; at <= end; at += step) minutes.push(at);
+  const by = new Map(minutes.map((at) => [at, { orders: 0, revenue: 0, refunds: 0, invalid: 0 }]));
+  for (const w of m.windows || []) {
+    const slot = by.get(w.window_start_ms);
+    if (!slot) continue;
+    slot.orders += w.orders || 0;
+    slot.revenue += w.revenue || 0;
+    slot.refunds += w.refunds || 0;
+    slot.invalid += w.invalid || 0;
+  }
+  const rows = minutes.map((at) => {
+    const v = by.get(at);
+    return [new Date(at).toISOString().slice(11, 16), v.orders, Math.round(v.revenue * 100) / 100, v.refunds, v.invalid];
+  });
+  const r = { columns: ['minute', 'orders', 'revenue', 'refunds', 'invalid'].map((name) => ({ name })), rows };
+  window.__saleslake.tiles[t.id] = { columns: r.columns, rows, live: true };
+  el.querySelector('.tile-error').textContent = '';
+  el.querySelector('.tile-dot').className = 'tile-dot dot ok';
+  if (!echarts) {
+    el.querySelector('.body').replaceChildren(resultTable(r.columns, rows));
+    return;
+  }
+  const c = chartFor(t, el);
+  c.setOption({
+    tooltip: { trigger: 'axis', confine: true, formatter: tooltipFormatter('number') },
+    legend: { top: 0 }, grid: { left: 50, right: 60, top: 28, bottom: 30 },
+    xAxis: { type: 'category', data: rows.map((x) => x[0]) },
+    yAxis: [{ type: 'value', name: 'orders', minInterval: 1 }, { type: 'value', name: 'revenue' }],
+    series: [
+      { name: 'orders', type: 'bar', data: rows.map((x) => x[1]) },
+      { name: 'revenue', type: 'line', yAxisIndex: 1, showSymbol: false, data: rows.map((x) => x[2]) },
+      { name: 'invalid', type: 'bar', stack: 'bad', data: rows.map((x) => x[4]), itemStyle: { color: '#c0262d' } },
+    ],
+  }, { notMerge: false });
+}
+
+// A data-quality tile: its SQL's value (the share of rows missing an amount) and the quarantined
+// rows of each run of its job (from the run reports); a click on a run opens its quarantined rows.
+async function renderQuality(t, el, r) {
+  const body = el.querySelector('.body');
+  let k = body.querySelector('.kpi-value');
+  let chartBox = body.querySelector('.quality-chart');
+  if (!k) {
+    k = make('div', 'kpi-value');
+    chartBox = make('div', 'quality-chart');
+    body.replaceChildren(make('div', 'quality-label', r.columns[0] ? r.columns[0].name : ''), k, chartBox);
+  }
+  const v = r.rows.length ? r.rows[0][0] : null;
+  k.textContent = fmt(v, t.format);
+  k.dataset.value = v === null ? '' : String(v);
+  const job = t.job || 'my-etl-job';
+  let runs;
+  try {
+    runs = (await api('GET', `/api/runs?job=${encodeURIComponent(job)}`)).runs.slice(0, 30).reverse();
+  } catch (e) {
+    el.querySelector('.tile-error').textContent = `runs: ${e.message}`;
+    return;
+  }
+  if (!el.isConnected) return;  // the tiles were rebuilt (an edit) while the runs loaded
+  const entry = window.__saleslake.tiles[t.id];
+  if (entry) entry.runs = runs.map((x) => ({ run_id: x.run_id, rows_quarantined: x.rows_quarantined }));
+  const rows = runs.map((x) => [x.run_id, x.rows_quarantined]);
+  if (!echarts) {
+    chartBox.replaceChildren(resultTable([{ name: 'run' }, { name: 'quarantined rows' }], rows));
+    return;
+  }
+  let c = state.charts.get(t.id);
+  if (!c) {
+    const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+    c = echarts.init(chartBox, dark ? 'dark' : null, { renderer: 'canvas' });
+    state.charts.set(t.id, c);
+    c.on('click', (p) => showQuarantine(job, String(p.name), $('drill'), $('drill-title'), $('drill-body')));
+    new ResizeObserver(() => c.resize()).observe(chartBox);
+  }
+  c.setOption({
+    tooltip: { trigger: 'axis', confine: true, formatter: (ps) => {
+      const p = ps[0];
+      const run = runs[p.dataIndex];
+      const reasons = Object.entries(run.quarantined_by_reason || {}).map(([why, n]) => `${escapeHtml(why)}: ${n}`);
+      return [escapeHtml(run.run_id), `${escapeHtml(run.status)}, ${run.rows_loaded} rows loaded`, `quarantined: ${run.rows_quarantined}`, ...reasons].join('<br>');
+    } },
+    grid: { left: 50, right: 16, top: 8, bottom: 24 },
+    xAxis: { type: 'category', data: runs.map((x) => x.run_id), axisLabel: { show: false } },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [{ name: 'quarantined rows', type: 'bar', data: runs.map((x) => x.rows_quarantined), itemStyle: { color: '#c0262d' } }],
+  }, { notMerge: false });
+}
+
+async function showQuarantine(job, runId, box, title, out) {
+  box.hidden = false;
+  title.textContent = `Quarantined rows of ${job} run ${runId}`;
+  try {
+    const r = await api('GET', `/api/runs/${encodeURIComponent(job)}/${encodeURIComponent(runId)}/quarantine`);
+    window.__saleslake.quarantine = r;
+    const cols = ['line', 'column', 'reason', 'raw'];
+    out.replaceChildren(resultTable(cols.map((name) => ({ name })), r.rows.map((q) => cols.map((c) => q[c] ?? null))));
+  } catch (e) {
+    window.__saleslake.quarantine = { error: e.message, status: e.status };
+    out.replaceChildren(make('p', 'error', e.message));
+  }
+}
+
+// ---- catalog page
+
+async function openCatalog(name) {
+  $('catalog-error').textContent = '';
+  try {
+    const r = await api('GET', '/api/catalog/tables');
+    $('catalog-tables').replaceChildren(make('h3', null, 'Tables'), ...r.tables.map((t) => {
+      const a = make('a', null, `${t.name} (${t.rows} rows)`);
+      a.href = `#/catalog/${t.name}`;
+      const p = make('p');
+      p.append(a);
+      return p;
+    }));
+    if (!name && r.tables.length) name = r.tables[0].name;
+    if (!name) return;
+    const t = await api('GET', `/api/catalog/tables/${encodeURIComponent(name)}`);
+    window.__saleslake.table = t;
+    $('table-name').textContent = t.name;
+    $('table-meta').textContent = `${t.format} at ${t.location}; partitioned by ${t.partition_keys.join(', ') || 'nothing'}; snapshot ${t.current_snapshot_id}`;
+    $('table-columns').replaceChildren(resultTable([{ name: 'column' }, { name: 'type' }, { name: 'tags' }],
+      t.columns.map((c) => [c.name, c.type, [c.pii ? 'PII' : '', c.partition ? 'partition' : ''].filter(Boolean).join(', ')])));
+    $('table-partitions').replaceChildren(resultTable([{ name: 'partition' }, { name: 'files' }, { name: 'rows' }, { name: 'bytes' }],
+      t.partitions.map((p) => [p.path, p.files, p.rows, p.bytes])));
+    const showDdl = () => { $('table-ddl').textContent = t.ddl[$('ddl-dialect').value] || ''; };
+    $('ddl-dialect').onchange = showDdl;
+    showDdl();
+    $('table-snapshots').replaceChildren(resultTable([{ name: 'snapshot' }, { name: 'time' }, { name: 'operation' }, { name: 'files' }, { name: 'rows' }],
+      t.snapshots.slice().reverse().map((sn) => [sn.id, new Date(sn.timestamp_ms).toISOString(), sn.operation, sn.files, sn.rows])));
+  } catch (e) {
+    $('catalog-error').textContent = e.message;
+  }
+}
+
+// ---- jobs page
+
+async function openJobs() {
+  $('jobs-error').textContent = '';
+  $('quarantine').hidden = true;
+  try {
+    const r = await api('GET', '/api/runs');
+    window.__saleslake.runs = r.runs;
+    const cols = ['job', 'run_id', 'status', 'started_at', 'duration_s', 'rows_read', 'rows_loaded', 'rows_quarantined', 'quarantined_by_reason'];
+    const table = resultTable(cols.map((name) => ({ name })), r.runs.map((run) => cols.map((c) => {
+      const v = run[c];
+      if (c === 'quarantined_by_reason') return Object.entries(v || {}).map(([k, n]) => `${k}: ${n}`).join('; ');
+      if (c === 'duration_s' && typeof v === 'number') return Math.round(v * 1000) / 1000;
+      return v ?? null;
+    })));
+    [...table.tBodies[0].rows].forEach((tr, i) => {
+      const run = r.runs[i];
+      tr.dataset.runId = run.run_id;
+      if (run.rows_quarantined > 0) {
+        tr.classList.add('clickable');
+        tr.addEventListener('click', () => showQuarantine(run.job, run.run_id, $('quarantine'), $('quarantine-title'), $('quarantine-body')));
+      }
+    });
+    $('runs').replaceChildren(table);
+  } catch (e) {
+    $('jobs-error').textContent = e.message;
+  }
 }
 
 function resultTable(columns, rows) {
@@ -351,7 +607,24 @@ async function drillToOrders(product) {
 function filtersChanged() {
   writeFiltersToUrl();
   syncFilterInputs();
+  loadProductOptions();
   refresh();
+}
+
+// Cascading: the product list offers the products of the chosen regions only.
+async function loadProductOptions() {
+  const filters = {};
+  if (Array.isArray(state.filters.region)) filters.region = state.filters.region;
+  try {
+    const r = await api('POST', '/api/query', { sql: 'SELECT DISTINCT product_id FROM sales_data ORDER BY 1', filters, limit: 5000 });
+    const list = r.rows.map((row) => String(row[0]));
+    $('f-product-list').replaceChildren(...list.map((p) => {
+      const o = make('option');
+      o.value = p;
+      return o;
+    }));
+    window.__saleslake.products = { regions: filters.region || null, list };
+  } catch { /* the tiles show the error */ }
 }
 
 async function loadFilterOptions() {
@@ -366,6 +639,7 @@ async function loadFilterOptions() {
       }));
     } catch { /* the tiles show the error */ }
   }
+  await loadProductOptions();
 }
 
 function syncFilterInputs() {
@@ -376,6 +650,7 @@ function syncFilterInputs() {
   const d = state.filters.purchase_date || {};
   $('f-from').value = d.from || '';
   $('f-to').value = d.to || '';
+  $('f-product').value = Array.isArray(state.filters.product_id) ? state.filters.product_id.join(', ') : '';
   const chips = $('chips');
   chips.replaceChildren();
   for (const [col, v] of Object.entries(state.filters)) {
@@ -397,6 +672,105 @@ function readFilterInputs() {
   filtersChanged();
 }
 
+// ---- editing tiles (saved with the dashboard by Save; the server validates and writes it)
+
+function setEditing(on) {
+  state.editing = on;
+  $('tiles').classList.toggle('editing', on);
+  $('add-tile').hidden = !on;
+  $('edit-dash').textContent = on ? 'Done' : 'Edit';
+}
+
+function dashboardChanged() {
+  buildTiles();
+  refresh();  // unchanged tiles come from the server's cache
+}
+
+function tileAction(id, act) {
+  const tiles = state.dashboard.tiles;
+  const i = tiles.findIndex((t) => t.id === id);
+  if (i < 0) return;
+  const t = tiles[i];
+  const w = t.w || (t.type === 'kpi' ? 2 : 6);
+  const h = t.h || (t.type === 'kpi' ? 1 : 3);
+  if (act === 'left' && i > 0) [tiles[i - 1], tiles[i]] = [tiles[i], tiles[i - 1]];
+  else if (act === 'right' && i + 1 < tiles.length) [tiles[i + 1], tiles[i]] = [tiles[i], tiles[i + 1]];
+  else if (act === 'narrower') t.w = Math.max(1, w - 1);
+  else if (act === 'wider') t.w = Math.min(12, w + 1);
+  else if (act === 'shorter') t.h = Math.max(1, h - 1);
+  else if (act === 'taller') t.h = Math.min(8, h + 1);
+  else if (act === 'remove') tiles.splice(i, 1);
+  else if (act === 'edit') { openTileEditor(i); return; }
+  dashboardChanged();
+}
+
+function openTileEditor(index) {
+  state.editingTile = index;
+  const t = index >= 0 ? state.dashboard.tiles[index]
+    : { id: `tile-${state.dashboard.tiles.length + 1}`, title: 'New tile', type: 'kpi', format: 'number', w: 2, sql: 'SELECT count(*) AS value FROM sales_data' };
+  $('te-id').value = t.id;
+  $('te-title').value = t.title;
+  $('te-type').value = t.type;
+  $('te-format').value = t.format || 'number';
+  $('te-w').value = String(t.w || (t.type === 'kpi' ? 2 : 6));
+  $('te-h').value = String(t.h || (t.type === 'kpi' ? 1 : 3));
+  $('te-drill').value = t.drill || '';
+  $('te-sql').value = t.sql || '';
+  $('te-stream').value = t.stream || '';
+  $('te-error').textContent = '';
+  $('te-result').replaceChildren();
+  $('tile-editor').showModal();
+}
+
+async function previewTile() {
+  $('te-error').textContent = '';
+  try {
+    const r = await api('POST', '/api/query', { sql: $('te-sql').value, filters: state.filters, limit: 20 });
+    $('te-result').replaceChildren(resultTable(r.columns, r.rows));
+  } catch (e) {
+    $('te-error').textContent = e.message + errorWhere(e);
+    $('te-result').replaceChildren();
+  }
+}
+
+function applyTile() {
+  const old = state.editingTile >= 0 ? state.dashboard.tiles[state.editingTile] : {};
+  const t = {
+    ...old,  // fields the editor does not show (forecast, job) stay
+    id: $('te-id').value.trim(), title: $('te-title').value, type: $('te-type').value,
+    format: $('te-format').value, w: Number($('te-w').value) || 6, h: Number($('te-h').value) || 3,
+    sql: $('te-sql').value,
+  };
+  const drill = $('te-drill').value.trim();
+  if (drill) t.drill = drill; else delete t.drill;
+  if (t.type === 'live') {
+    t.stream = $('te-stream').value.trim();
+    delete t.sql;
+  } else {
+    delete t.stream;
+    if (!t.sql.trim()) {
+      $('te-error').textContent = 'a tile needs its SQL';
+      return false;
+    }
+  }
+  if (t.type !== 'line') delete t.forecast;
+  if (t.type !== 'quality') delete t.job;
+  const tiles = state.dashboard.tiles;
+  const clash = tiles.findIndex((x) => x.id === t.id);
+  if (clash >= 0 && clash !== state.editingTile) {
+    $('te-error').textContent = `a tile "${t.id}" exists already`;
+    return false;
+  }
+  if (state.editingTile >= 0) tiles[state.editingTile] = t; else tiles.push(t);
+  dashboardChanged();
+  return true;
+}
+
+function errorWhere(e) {
+  const pos = e.body && e.body.error && e.body.error.position;
+  return pos && pos.line ? ` (line ${pos.line}, column ${pos.column})` : '';
+}
+
 function stopTimer() {
   if (state.timer) clearInterval(state.timer);
   state.timer = null;
@@ -413,22 +787,31 @@ async function saveDashboard() {
   const d = { ...state.dashboard };
   delete d.id;
   d.refresh_seconds = Number($('interval').value);
+  $('dash-error').textContent = '';
   try {
     state.dashboard = { ...(await api('PUT', `/api/dashboards/${state.dashboardId}`, JSON.stringify(d, null, 2))), id: state.dashboardId };
     $('last-refresh').textContent = 'saved';
+    window.__saleslake.saved = (window.__saleslake.saved || 0) + 1;
+    setEditing(false);
     startTimer();
   } catch (e) {
-    $('last-refresh').textContent = e.message;
+    $('dash-error').textContent = e.message;
   }
 }
 
 // ---- SQL editor
 
-const editor = { offset: 0, limit: 100, total: 0, controller: null, lastSql: '' };
+const editor = { offset: 0, limit: 100, total: 0, controller: null, clientId: null, lastSql: '', names: [] };
 
 async function loadCatalog() {
   try {
     const r = await api('GET', '/api/catalog/tables');
+    const names = new Set();
+    for (const t of r.tables) {
+      names.add(t.name);
+      for (const c of t.columns) names.add(c.name);
+    }
+    editor.names = [...names].sort();
     const box = $('catalog');
     box.replaceChildren(make('h3', null, 'Tables'));
     for (const t of r.tables) {
@@ -446,31 +829,128 @@ async function loadCatalog() {
   } catch { /* shown when a query runs */ }
 }
 
-async function runSql(offset) {
+async function runSql(offset, explain = false) {
   editor.offset = offset;
-  editor.lastSql = $('sql-text').value;
+  editor.lastSql = explain ? `EXPLAIN ANALYZE ${$('sql-text').value.trim().replace(/;\s*$/, '')}` : $('sql-text').value;
   editor.controller = new AbortController();
+  editor.clientId = crypto.randomUUID();
+  const clientId = editor.clientId;
   $('sql-run').disabled = true;
   $('sql-cancel').disabled = false;
   $('sql-error').textContent = '';
   $('sql-status').textContent = 'running…';
   const t0 = performance.now();
   try {
-    const r = await api('POST', '/api/query', { sql: editor.lastSql, offset, limit: editor.limit }, editor.controller.signal);
+    const r = await api('POST', '/api/query', { sql: editor.lastSql, offset, limit: editor.limit, client_id: clientId }, editor.controller.signal);
     editor.total = r.total_rows;
     window.__saleslake.sql = r;
-    $('sql-result').replaceChildren(resultTable(r.columns, r.rows));
+    // EXPLAIN ANALYZE answers one text column: shown as the plan, not as a grid.
+    $('sql-plan').hidden = !explain;
+    $('sql-plan').textContent = explain ? r.rows.map((row) => row[0]).join('\n') : '';
+    $('sql-result').replaceChildren(...(explain ? [] : [resultTable(r.columns, r.rows)]));
     $('sql-status').textContent = `${r.total_rows} rows${r.cached ? ' (cached)' : ''} in ${Math.round(performance.now() - t0)} ms`;
     $('sql-page').textContent = r.total_rows ? `${offset + 1}–${offset + r.rows.length} of ${r.total_rows}` : '';
     $('sql-csv').disabled = false;
   } catch (e) {
-    const pos = e.body && e.body.error && e.body.error.position;
-    $('sql-error').textContent = e.name === 'AbortError' ? 'cancelled' : e.message + (pos && pos.line ? ` (line ${pos.line}, column ${pos.column})` : '');
+    const cancelled = e.name === 'AbortError' || (e.body && e.body.error && e.body.error.code === 'QueryCancelled');
+    $('sql-error').textContent = cancelled ? `cancelled: ${e.message}` : e.message + errorWhere(e);
     $('sql-status').textContent = '';
   } finally {
+    editor.clientId = null;
     $('sql-run').disabled = false;
     $('sql-cancel').disabled = true;
+    loadHistory();
   }
+}
+
+// Cancel stops the statement on the server (the query manager cancels it); the waiting request
+// then answers QueryCancelled. If it already finished, the request is simply dropped.
+async function cancelSql() {
+  const id = editor.clientId;
+  if (!id) return;
+  try {
+    const r = await api('POST', '/api/query/cancel', { client_id: id });
+    if (!r.cancelled && editor.controller) editor.controller.abort();
+  } catch {
+    if (editor.controller) editor.controller.abort();
+  }
+}
+
+function firstLine(sql) { return sql.replace(/\s+/g, ' ').trim(); }
+
+async function loadHistory() {
+  try {
+    const r = await api('GET', '/api/queries');
+    window.__saleslake.history = r.queries;
+    $('history-list').replaceChildren(...r.queries.slice(0, 30).map((q) => {
+      const li = make('li');
+      li.append(make('span', `state-${q.state}`, q.state), ' ', firstLine(q.sql));
+      li.title = q.error || q.sql;
+      li.addEventListener('click', () => { $('sql-text').value = q.sql; });
+      return li;
+    }));
+  } catch { /* not allowed: no history */ }
+}
+
+async function loadSaved() {
+  try {
+    const r = await api('GET', '/api/saved-queries');
+    window.__saleslake.saved_queries = r.queries;
+    $('saved-list').replaceChildren(...r.queries.map((q) => {
+      const li = make('li', null, `${q.name}: ${firstLine(q.sql)}`);
+      li.title = q.sql;
+      li.addEventListener('click', () => { $('sql-text').value = q.sql.replace(/\n$/, ''); $('sql-name').value = q.name; });
+      return li;
+    }));
+  } catch { /* not allowed: no saved queries */ }
+}
+
+async function saveSql() {
+  const name = $('sql-name').value.trim();
+  $('sql-error').textContent = '';
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+    $('sql-error').textContent = 'a query name is lower-case letters, digits, - and _';
+    return;
+  }
+  try {
+    await api('PUT', `/api/saved-queries/${name}`, { sql: $('sql-text').value });
+    $('sql-status').textContent = `saved as ${name}`;
+    await loadSaved();
+  } catch (e) {
+    $('sql-error').textContent = e.message;
+  }
+}
+
+// Completion of table and column names (from /api/catalog/tables): the word before the caret
+// is matched by prefix; Tab takes the first suggestion.
+function wordBeforeCaret(el) {
+  const upto = el.value.slice(0, el.selectionStart);
+  const m = upto.match(/[A-Za-z_][A-Za-z0-9_]*$/);
+  return m ? m[0] : '';
+}
+
+function suggestions(el) {
+  const w = wordBeforeCaret(el).toLowerCase();
+  if (!w) return [];
+  return editor.names.filter((n) => n.toLowerCase().startsWith(w) && n.toLowerCase() !== w).slice(0, 8);
+}
+
+function showSuggestions() {
+  const el = $('sql-text');
+  const list = suggestions(el);
+  $('sql-suggest').replaceChildren(...list.map((n) => {
+    const sp = make('span', null, n);
+    sp.addEventListener('click', () => { complete(n); el.focus(); });
+    return sp;
+  }));
+}
+
+function complete(name) {
+  const el = $('sql-text');
+  const w = wordBeforeCaret(el);
+  const at = el.selectionStart;
+  el.setRangeText(name, at - w.length, at, 'end');
+  showSuggestions();
 }
 
 function csvCell(v) {
@@ -523,7 +1003,30 @@ function wire() {
   $('f-clear').addEventListener('click', () => { state.filters = {}; filtersChanged(); });
   $('drill-close').addEventListener('click', () => { $('drill').hidden = true; });
   $('sql-run').addEventListener('click', () => runSql(0));
-  $('sql-cancel').addEventListener('click', () => editor.controller && editor.controller.abort());
+  $('sql-cancel').addEventListener('click', cancelSql);
+  $('sql-explain').addEventListener('click', () => runSql(0, true));
+  $('sql-save').addEventListener('click', saveSql);
+  $('sql-text').addEventListener('input', showSuggestions);
+  $('sql-text').addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab' || e.shiftKey) return;
+    const list = suggestions($('sql-text'));
+    if (!list.length) return;
+    e.preventDefault();
+    complete(list[0]);
+  });
+  $('edit-dash').addEventListener('click', () => setEditing(!state.editing));
+  $('add-tile').addEventListener('click', () => openTileEditor(-1));
+  $('te-preview').addEventListener('click', previewTile);
+  $('tile-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (e.submitter && e.submitter.value === 'apply' && !applyTile()) return;
+    $('tile-editor').close();
+  });
+  $('f-product').addEventListener('change', () => {
+    const v = $('f-product').value.trim();
+    if (v) state.filters.product_id = [v]; else delete state.filters.product_id;
+    filtersChanged();
+  });
   $('sql-next').addEventListener('click', () => { if (editor.offset + editor.limit < editor.total) runSql(editor.offset + editor.limit); });
   $('sql-prev').addEventListener('click', () => runSql(Math.max(0, editor.offset - editor.limit)));
   $('sql-csv').addEventListener('click', downloadCsv);

@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <mutex>
+#include <random>
 
 namespace saleslake::events::internal {
 
@@ -23,7 +26,148 @@ void InitCurlOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// A header value on one line: CR and LF would let a subject add headers of its own.
+std::string OneLine(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (c == '\r' || c == '\n' || c == '\t') ? ' ' : c;
+  return out;
+}
+
+std::string Base64(const std::string& in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(v >> k) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// RFC 2047: a subject with non-ASCII bytes travels base64-encoded.
+std::string EncodeSubject(const std::string& subject) {
+  std::string s = OneLine(subject);
+  bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 128; });
+  return ascii ? s : "=?UTF-8?B?" + Base64(s) + "?=";
+}
+
+// The body with CRLF line ends (SMTP's); libcurl dot-stuffs lines that start with '.'.
+std::string CrLf(const std::string& body) {
+  std::string out;
+  out.reserve(body.size() + body.size() / 40);
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) out += '\r';
+    out += body[i];
+  }
+  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+  return out;
+}
+
+struct MailSource {
+  const std::string* data;
+  size_t pos = 0;
+};
+
+size_t ReadMail(char* buffer, size_t size, size_t n, void* user) {
+  auto* src = static_cast<MailSource*>(user);
+  size_t left = src->data->size() - src->pos;
+  size_t take = std::min(left, size * n);
+  std::memcpy(buffer, src->data->data() + src->pos, take);
+  src->pos += take;
+  return take;
+}
+
 }  // namespace
+
+HttpResult SendMail(const SmtpSettings& settings, const std::string& to, const std::string& subject,
+                    const std::string& body, int64_t date_epoch_ms) {
+  HttpResult r;
+  if (settings.url.empty()) {
+    r.error = "no smtp server configured (the smtp: section of pipeline.yaml)";
+    return r;
+  }
+  if (!ValidEmailAddress(to)) {
+    r.error = "not an e-mail address: " + to;
+    return r;
+  }
+  InitCurlOnce();
+  time_t secs = static_cast<time_t>(date_epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char message_id[96];
+  std::string domain = settings.from.substr(settings.from.find('@') + 1);
+  std::snprintf(message_id, sizeof message_id, "<%016llx.%lld@%s>", static_cast<unsigned long long>(rng()),
+                static_cast<long long>(date_epoch_ms), domain.substr(0, 60).c_str());
+  // SMTP lines end at 998 bytes: a body with a longer line travels base64-encoded (76 a line).
+  bool long_line = false;
+  for (size_t pos = 0; pos < body.size() && !long_line;) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string::npos) nl = body.size();
+    long_line = nl - pos > 990;
+    pos = nl + 1;
+  }
+  std::string text;
+  if (long_line) {
+    std::string b64 = Base64(body);
+    for (size_t i = 0; i < b64.size(); i += 76) text += b64.substr(i, 76) + "\r\n";
+  } else {
+    text = CrLf(body);
+  }
+  std::string mail = std::string("Date: ") + date + "\r\nFrom: " + settings.from + "\r\nTo: " + to +
+                     "\r\nSubject: " + EncodeSubject(subject) + "\r\nMessage-ID: " + message_id +
+                     "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                     "Content-Transfer-Encoding: " + (long_line ? "base64" : "8bit") + "\r\n\r\n" + text;
+  CURL* curl = curl_easy_init();
+  if (!curl) {
+    r.error = "curl_easy_init failed";
+    return r;
+  }
+  MailSource source{&mail};
+  curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
+  std::string from = "<" + settings.from + ">";
+  curl_easy_setopt(curl, CURLOPT_URL, settings.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadMail);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &source);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.size()));
+  long timeout_ms = static_cast<long>(settings.timeout_s) * 1000;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (settings.starttls == "required") curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (settings.starttls == "try") curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  if (!settings.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, settings.ca_file.c_str());
+  if (!settings.username.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, settings.username.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, settings.password.c_str());
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  long code = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  if (rc == CURLE_OK) {
+    r.status = static_cast<int>(code);
+  } else {
+    r.status = 0;
+    r.error = std::string("smtp: ") + curl_easy_strerror(rc) + (code ? " (" + std::to_string(code) + ")" : "");
+  }
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(curl);
+  return r;
+}
 
 HttpResult HttpPost(const std::string& url, const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& headers, int timeout_ms) {

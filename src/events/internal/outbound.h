@@ -1,5 +1,5 @@
-// What the events module does to the world outside the lake: HTTP POSTs (libcurl, bounded by a
-// timeout) and commands (a child process with the input on stdin, a wall-clock timeout, an
+// What the events module does to the world outside the lake: HTTP POSTs and e-mails (libcurl,
+// bounded by a timeout) and commands (a child process with the input on stdin, a wall-clock timeout, an
 // address-space limit and bounded captured output).
 // Thread safety: both functions may run on many threads at once.
 #pragma once
@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "events/rules.h"
 
 namespace saleslake::events::internal {
 
@@ -16,6 +18,12 @@ struct HttpResult {
 };
 HttpResult HttpPost(const std::string& url, const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& headers, int timeout_ms);
+
+// Sends one plain-text UTF-8 message to `to` through settings.url (SMTP or SMTPS, STARTTLS and
+// AUTH as configured). The result's status is 250 when the server accepted it; error says why
+// not (refused, no server configured, TLS or login failed, timed out).
+HttpResult SendMail(const SmtpSettings& settings, const std::string& to, const std::string& subject,
+                    const std::string& body, int64_t date_epoch_ms);
 
 struct CommandResult {
   int exit_code = -1;      // -1 when killed by a signal

@@ -1,6 +1,8 @@
 #include "server/internal/console.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -15,12 +17,16 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "catalog/describe.h"
+#include "etl/report.h"
 #include "server/dashboard.h"
 #include "server/internal/console_assets.h"
+#include "server/internal/console_forecast.h"
 #include "server/internal/console_session.h"
 #include "server/internal/console_sql.h"
 #include "server/internal/lake_sql.h"
 #include "server/internal/metrics.h"
+#include "server/internal/stream_metrics_api.h"
 
 namespace saleslake::server::internal {
 
@@ -32,6 +38,7 @@ constexpr const char* kCookie = "sl_session";
 constexpr size_t kMaxResultRows = 100000;  // rows a console query keeps (paged to the page)
 constexpr size_t kCacheEntries = 512;
 constexpr size_t kCacheBytes = 128u << 20;
+constexpr const char* kCancelledByUser = "query cancelled by the user";
 
 // ---- HTTP helpers
 
@@ -132,6 +139,7 @@ struct CachedResult {
   bool truncated = false;
   double seconds = 0;
   size_t bytes = 0;
+  json forecast;  // the forecast entries of the cache: ForecastTileRows' answer
 };
 
 // An LRU of statement results keyed by (final SQL, snapshot ids of the tables it reads).
@@ -250,7 +258,18 @@ class ConsoleService final : public Service {
 
   // ---- API
 
+  // nlohmann's value() and get() throw on a field of the wrong type ({"offset": "x"}); no
+  // exception may leave a handler, so the API's edge turns them into 400.
   HttpResponse Api(HttpRequest& request, RequestNote* note) {
+    try {
+      return ApiRoutes(request, note);
+    } catch (const json::exception& e) {
+      note->error_code = "BadRequest";
+      return Error(400, "BadRequest", std::string("a field of the request has the wrong type: ") + e.what());
+    }
+  }
+
+  HttpResponse ApiRoutes(HttpRequest& request, RequestNote* note) {
     const std::string path = request.raw_path;
     const std::string& m = request.method;
     if (path == "/api/login" && m == "POST") {
@@ -291,6 +310,32 @@ class ConsoleService final : public Service {
       note->operation = "Query";
       return Query(request, *session, note);
     }
+    if (path == "/api/query/cancel" && m == "POST") {
+      note->operation = "CancelQuery";
+      return CancelQuery(request, *session);
+    }
+    if (path == "/api/queries" && m == "GET") {
+      note->operation = "ListQueries";
+      return QueryHistory(request, *session);
+    }
+    if (path == "/api/saved-queries" && m == "GET") {
+      note->operation = "ListSavedQueries";
+      return ListSavedQueries(request, *session);
+    }
+    const std::string saved = "/api/saved-queries/";
+    if (path.rfind(saved, 0) == 0) {
+      std::string name = PercentDecode(path.substr(saved.size()));
+      if (!ValidDashboardId(name)) return Error(404, "NotFound", "a saved query name is [a-z0-9][a-z0-9_-]*");
+      if (m == "PUT") {
+        note->operation = "SaveQuery";
+        return SaveQuery(request, *session, name);
+      }
+      if (m == "DELETE") {
+        note->operation = "DeleteSavedQuery";
+        return DeleteSavedQuery(request, *session, name);
+      }
+      return Error(405, "MethodNotAllowed", "PUT or DELETE");
+    }
     if (path == "/api/dashboards" && m == "GET") {
       note->operation = "ListDashboards";
       return ListDashboards(request, *session);
@@ -312,6 +357,43 @@ class ConsoleService final : public Service {
     if (path == "/api/catalog/tables" && m == "GET") {
       note->operation = "ListTables";
       return Tables(request, *session);
+    }
+    const std::string table_prefix = "/api/catalog/tables/";
+    if (path.rfind(table_prefix, 0) == 0 && m == "GET") {
+      note->operation = "GetTable";
+      return TableDetail(request, *session, PercentDecode(path.substr(table_prefix.size())));
+    }
+    if (path == "/api/runs" && m == "GET") {
+      note->operation = "ListRuns";
+      return Runs(request, *session);
+    }
+    const std::string runs_prefix = "/api/runs/";
+    if (path.rfind(runs_prefix, 0) == 0 && m == "GET") {
+      // /api/runs/JOB/RUN_ID/quarantine
+      std::string rest = path.substr(runs_prefix.size());
+      size_t a = rest.find('/'), b = a == std::string::npos ? a : rest.find('/', a + 1);
+      if (b != std::string::npos && rest.substr(b) == "/quarantine") {
+        note->operation = "GetQuarantine";
+        return Quarantine(request, *session, PercentDecode(rest.substr(0, a)), PercentDecode(rest.substr(a + 1, b - a - 1)));
+      }
+    }
+    const std::string streams = "/api/streams/", metrics = "/metrics";
+    if (path.rfind(streams, 0) == 0 && path.size() > streams.size() + metrics.size() &&
+        path.compare(path.size() - metrics.size(), metrics.size(), metrics) == 0 && m == "GET") {
+      note->operation = "GetStreamMetrics";
+      std::string name = PercentDecode(path.substr(streams.size(), path.size() - streams.size() - metrics.size()));
+      if (!Allowed(*session, "kinesis:DescribeStreamSummary", Arn(*session, "kinesis", "stream/" + name), request)) {
+        return Forbidden("kinesis:DescribeStreamSummary on stream " + name);
+      }
+      auto j = StreamMetricsJson(sql_->engine(), name, ToEpochMs(Now()));
+      if (!j.ok()) {
+        const int code = j.status().code() == StatusCode::kInvalidArgument ? 400
+                         : j.status().code() == StatusCode::kNotFound      ? 404
+                                                                             : 500;
+        return Error(code, code == 500 ? "InternalError" : code == 400 ? "InvalidParameter" : "NotFound",
+                     j.status().message());
+      }
+      return Json(200, *j);
     }
     note->operation = "NotFound";
     return Error(404, "NotFound", "no such API");
@@ -524,6 +606,10 @@ class ConsoleService final : public Service {
     }
     p.sql = ReplaceTableReferences(*bound, rewrites);
     if (p.snapshots.empty()) p.cacheable = false;  // nothing to key a result on (now(), SHOW ...)
+    // System tables (system.stream_metrics) change without a snapshot: never from the cache.
+    std::string lower = *bound;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("system.") != std::string::npos) p.cacheable = false;
     return p;
   }
 
@@ -594,12 +680,19 @@ class ConsoleService final : public Service {
     } else {
       ctx_.metrics->Count("console_queries_total", "Console queries run by the engine.");
       double timeout_s = std::clamp(in.value("timeout_seconds", 60.0), 0.1, 600.0);
-      auto run = Run(*prepared, s, timeout_s);
+      std::string client_id;
+      if (in.contains("client_id") && in["client_id"].is_string() && in["client_id"].get<std::string>().size() <= 64) {
+        client_id = in["client_id"].get<std::string>();
+      }
+      auto run = Run(*prepared, s, timeout_s, in["sql"].get<std::string>(), client_id);
       if (!run.ok()) {
         ctx_.metrics->Count("console_query_errors_total", "Console queries that failed.");
         const Status& st = run.status();
         note->error_code = "QueryFailed";
         int status = st.code() == StatusCode::kCancelled ? 408 : st.code() == StatusCode::kResourceExhausted ? 413 : 400;
+        if (st.code() == StatusCode::kAborted && st.message() == kCancelledByUser) {
+          return Error(409, "QueryCancelled", st.message());
+        }
         return Error(status, st.code() == StatusCode::kCancelled ? "QueryCancelled" : "QueryFailed",
                      st.message(), {{"position", ErrorPosition(st.message())}});
       }
@@ -610,7 +703,31 @@ class ConsoleService final : public Service {
     for (size_t i = offset; i < result->rows.size() && i < offset + limit; ++i) page.push_back(result->rows[i]);
     json snaps = json::object();
     for (const auto& [t, id] : prepared->snapshots) snaps[t] = id;
+    json forecast = nullptr;
+    if (in.contains("forecast") && in["forecast"].is_object()) {
+      // Forecast bands of a line tile: computed from the (cached) rows and cached beside them
+      // under the same snapshot ids, so a no-change refresh fits no model either.
+      TileForecastOptions fo;
+      const json& f = in["forecast"];
+      auto days = [&](const char* k, int dflt) {  // out-of-range values are refused by ForecastTileRows
+        return f.contains(k) && f[k].is_number_integer() ? static_cast<int>(std::clamp<int64_t>(f[k].get<int64_t>(), -1, 100000)) : dflt;
+      };
+      fo.horizon = days("horizon", 28);
+      fo.season = days("season", 7);
+      const std::string fkey = key + "\n-- forecast " + std::to_string(fo.horizon) + " " + std::to_string(fo.season);
+      std::shared_ptr<const CachedResult> fc = prepared->cacheable ? cache_.Get(fkey) : nullptr;
+      if (!fc) {
+        auto made = std::make_shared<CachedResult>();
+        auto f = ForecastTileRows(result->rows, fo);
+        made->forecast = f.ok() ? *f : json{{"error", f.status().message()}};
+        made->bytes = made->forecast.dump().size();
+        if (prepared->cacheable) cache_.Put(fkey, made);
+        fc = made;
+      }
+      forecast = fc->forecast;
+    }
     return Json(200, {{"columns", result->columns},
+                      {"forecast", std::move(forecast)},
                       {"rows", std::move(page)},
                       {"offset", offset},
                       {"total_rows", result->total_rows},
@@ -621,20 +738,39 @@ class ConsoleService final : public Service {
   }
 
   // Runs the statement through the server's one query manager (shared with Athena and Trino),
-  // waits at most `timeout_s` (then cancels it) and keeps up to kMaxResultRows rows.
-  Result<std::shared_ptr<const CachedResult>> Run(const Prepared& p, const ConsoleSession& s, double timeout_s) {
+  // waits at most `timeout_s` (then cancels it) and keeps up to kMaxResultRows rows. With a
+  // `client_id`, POST /api/query/cancel can stop it meanwhile (kAborted "cancelled by the user").
+  // `original` (the SQL as the user wrote it) is what the history shows.
+  Result<std::shared_ptr<const CachedResult>> Run(const Prepared& p, const ConsoleSession& s, double timeout_s,
+                                                  const std::string& original, const std::string& client_id) {
     QueryRequest req;
     req.sql = p.sql;
     req.user = s.principal.arn.empty() ? "anonymous" : s.principal.arn;
     req.source = "console";
+    req.tags["console.sql"] = original.substr(0, 10000);
     if (!p.read_pii) {  // belt and braces: the rewrite already replaced them by NULL
       for (const std::string& c : sql_->PiiColumns()) req.redact_columns.push_back(c);
       req.redact_columns.push_back("customer_id");
     }
     QueryManager& qm = sql_->queries();
     SL_ASSIGN_OR_RETURN(std::string id, qm.Submit(std::move(req)));
+    const std::string running_key = s.principal.arn + "\n" + client_id;
+    if (!client_id.empty()) {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      running_[running_key] = id;
+    }
     auto info = qm.Wait(id, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+    bool by_user = false;
+    if (!client_id.empty()) {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      running_.erase(running_key);
+      by_user = cancelled_.erase(id) > 0;
+    }
     if (!info.ok()) return info.status();
+    if (by_user && info->state == QueryState::kCancelled) {
+      qm.Release(id);
+      return Status::Aborted(kCancelledByUser);
+    }
     if (!IsFinal(info->state)) {
       (void)qm.Cancel(id);
       qm.Release(id);
@@ -665,6 +801,99 @@ class ConsoleService final : public Service {
       out->seconds = std::chrono::duration<double>(*info->finished - *info->started).count();
     }
     return std::shared_ptr<const CachedResult>(std::move(out));
+  }
+
+  // Stops the caller's running query started with this client_id (its POST /api/query then
+  // answers 409 QueryCancelled). Only the principal who started it can stop it.
+  HttpResponse CancelQuery(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "athena:StopQueryExecution", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:StopQueryExecution");
+    }
+    json in = json::parse(request.body, nullptr, false);
+    if (!in.is_object() || !in.contains("client_id") || !in["client_id"].is_string()) {
+      return Error(400, "BadRequest", "{\"client_id\": \"...\"} expected");
+    }
+    std::string id;
+    {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      auto it = running_.find(s.principal.arn + "\n" + in["client_id"].get<std::string>());
+      if (it == running_.end()) return Json(200, {{"cancelled", false}});  // finished meanwhile
+      id = it->second;
+      cancelled_.insert(id);
+    }
+    Status st = sql_->queries().Cancel(id);
+    if (!st.ok() && st.code() != StatusCode::kNotFound) return Error(500, "InternalError", st.message());
+    return Json(200, {{"cancelled", true}, {"query_id", id}});
+  }
+
+  // The caller's console queries, newest first (the query manager's history: at most its bound).
+  HttpResponse QueryHistory(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "athena:ListQueryExecutions", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:ListQueryExecutions");
+    }
+    json out = json::array();
+    for (const QueryInfo& q : sql_->queries().List()) {
+      if (q.request.source != "console" || q.request.user != s.principal.arn) continue;
+      auto tag = q.request.tags.find("console.sql");
+      json item = {{"id", q.id},
+                   {"sql", tag == q.request.tags.end() ? q.request.sql : tag->second},
+                   {"state", QueryStateName(q.state)},
+                   {"submitted_ms", std::chrono::duration_cast<std::chrono::milliseconds>(q.submitted.time_since_epoch()).count()},
+                   {"rows", q.rows}};
+      if (q.started && q.finished) {
+        item["elapsed_ms"] = std::chrono::duration<double, std::milli>(*q.finished - *q.started).count();
+      }
+      if (!q.error.empty()) item["error"] = q.error;
+      out.push_back(std::move(item));
+      if (out.size() >= 100) break;
+    }
+    return Json(200, {{"queries", out}});
+  }
+
+  // Saved queries: queries/NAME.sql in the lake (versionable beside dashboards/; queries/views/
+  // holds views and is not listed here). IAM: Athena's named-query actions.
+  HttpResponse ListSavedQueries(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "athena:ListNamedQueries", Arn(s, "athena", "workgroup/primary"), request)) {
+      return Forbidden("athena:ListNamedQueries");
+    }
+    auto listed = ctx_.lake->List("queries/");
+    if (!listed.ok()) return Error(500, "InternalError", listed.status().message());
+    json out = json::array();
+    for (const auto& o : *listed) {
+      std::string n = o.key.substr(std::string("queries/").size());
+      if (n.size() <= 4 || n.substr(n.size() - 4) != ".sql") continue;
+      std::string name = n.substr(0, n.size() - 4);
+      if (!ValidDashboardId(name)) continue;  // also skips views/...
+      auto text = ctx_.lake->Get(o.key);
+      if (!text.ok()) continue;
+      out.push_back({{"name", name}, {"sql", *text}});
+    }
+    return Json(200, {{"queries", out}});
+  }
+
+  HttpResponse SaveQuery(const HttpRequest& request, const ConsoleSession& s, const std::string& name) {
+    const std::string arn = Arn(s, "athena", "workgroup/primary");
+    if (!Allowed(s, "athena:CreateNamedQuery", arn, request)) return Forbidden("athena:CreateNamedQuery");
+    json in = json::parse(request.body, nullptr, false);
+    if (!in.is_object() || !in.contains("sql") || !in["sql"].is_string() || in["sql"].get<std::string>().empty() ||
+        in["sql"].get<std::string>().size() > 100000) {
+      return Error(400, "BadRequest", "{\"sql\": \"...\"} expected (at most 100000 bytes)");
+    }
+    std::string text = in["sql"].get<std::string>();
+    if (text.back() != '\n') text += '\n';
+    Status st = ctx_.lake->Put("queries/" + name + ".sql", text);  // atomic: old or new, never half
+    if (!st.ok()) return Error(500, "InternalError", st.message());
+    ctx_.gate->AuditWrite(s.principal, "athena:CreateNamedQuery", arn, request);
+    return Json(200, {{"name", name}, {"sql", text}});
+  }
+
+  HttpResponse DeleteSavedQuery(const HttpRequest& request, const ConsoleSession& s, const std::string& name) {
+    const std::string arn = Arn(s, "athena", "workgroup/primary");
+    if (!Allowed(s, "athena:DeleteNamedQuery", arn, request)) return Forbidden("athena:DeleteNamedQuery");
+    Status st = ctx_.lake->Delete("queries/" + name + ".sql");
+    if (!st.ok() && st.code() != StatusCode::kNotFound) return Error(500, "InternalError", st.message());
+    ctx_.gate->AuditWrite(s.principal, "athena:DeleteNamedQuery", arn, request);
+    return Json(200, {{"deleted", name}});
   }
 
   // ---- dashboards
@@ -714,7 +943,11 @@ class ConsoleService final : public Service {
     const std::string arn = Arn(s, "quicksight", "dashboard/" + id);
     if (!Allowed(s, "quicksight:UpdateDashboard", arn, request)) return Forbidden("quicksight:UpdateDashboard");
     std::string key = "dashboards/" + id + ".json";
-    auto d = ParseDashboard(request.body, key);
+    // Tiles run read-only statements only: refused at save time with the position of their SQL.
+    auto d = ParseDashboard(request.body, key, [](std::string_view sql) -> std::optional<std::string> {
+      if (ReadOnlyStatement(sql)) return std::nullopt;
+      return "a tile's SQL must be a query (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)";
+    });
     if (!d.ok()) return Error(400, "InvalidDashboard", d.status().message());
     // Stored as sent (the user's formatting survives for diffs), newline-terminated.
     std::string text = request.body;
@@ -756,11 +989,129 @@ class ConsoleService final : public Service {
     return Json(200, {{"tables", out}});
   }
 
+  // One table for the catalog page: columns (PII and partition tags), partitions of the current
+  // snapshot (files, rows, bytes) and the retained snapshots (time travel in the SQL editor).
+  HttpResponse TableDetail(const HttpRequest& request, const ConsoleSession& s, const std::string& name) {
+    if (!Allowed(s, "glue:GetTable", TableArn(s, name), request)) return Forbidden("glue:GetTable");
+    catalog::Catalog& cat = sql_->catalog();
+    auto meta = cat.LoadTable(name);
+    if (!meta.ok()) {
+      if (meta.status().code() == StatusCode::kNotFound) return Error(404, "NotFound", "no table " + name);
+      return Error(500, "InternalError", meta.status().message());
+    }
+    const catalog::TableMetadata& t = **meta;
+    std::set<std::string> pii = PiiColumns(t);
+    json cols = json::array();
+    for (const auto& f : t.schema().fields) {
+      bool part = std::find(t.spec.partition_keys.begin(), t.spec.partition_keys.end(), f.name) != t.spec.partition_keys.end();
+      cols.push_back({{"name", f.name}, {"type", TypeText(f.type)}, {"pii", pii.count(f.name) > 0}, {"partition", part}});
+    }
+    json snaps = json::array();
+    for (const auto& sn : t.snapshots) {
+      snaps.push_back({{"id", sn.id}, {"timestamp_ms", sn.timestamp_ms}, {"operation", sn.operation},
+                       {"files", sn.total_files}, {"rows", sn.total_rows}, {"bytes", sn.total_bytes}});
+    }
+    json partitions = json::array();
+    if (!t.spec.partition_keys.empty()) {
+      if (!Allowed(s, "glue:GetPartitions", TableArn(s, name), request)) return Forbidden("glue:GetPartitions");
+      auto files = cat.ListFiles(t);
+      if (!files.ok()) return Error(500, "InternalError", files.status().message());
+      std::map<std::string, std::array<int64_t, 3>> by;  // path -> files, rows, bytes
+      for (const auto& f : *files) {
+        auto& e = by[f.PartitionPath()];
+        e[0] += 1;
+        e[1] += std::max<int64_t>(0, f.row_count);
+        e[2] += static_cast<int64_t>(f.size);
+      }
+      for (const auto& [p, e] : by) partitions.push_back({{"path", p}, {"files", e[0]}, {"rows", e[1]}, {"bytes", e[2]}});
+    }
+    // DDL as Athena and Trino see the lake through this server's S3 API (as Glue's LocationUri).
+    const std::string base = "s3://" + ctx_.options->bucket;
+    json ddl = {{"athena", catalog::ExportDdl(t, base, catalog::DdlDialect::kAthena)},
+                {"trino", catalog::ExportDdl(t, base, catalog::DdlDialect::kTrino)}};
+    return Json(200, {{"name", name},
+                      {"ddl", std::move(ddl)},
+                      {"format", std::string(catalog::FileFormatName(t.spec.format))},
+                      {"location", t.spec.location},
+                      {"partition_keys", t.spec.partition_keys},
+                      {"columns", cols},
+                      {"current_snapshot_id", t.current_snapshot_id},
+                      {"snapshots", snaps},
+                      {"partitions", partitions}});
+  }
+
+  // Job runs, newest first (the run reports under _system/runs/), for the jobs page and the
+  // data-quality tile. Only jobs the principal may read (glue:GetJobRuns) are listed.
+  HttpResponse Runs(const HttpRequest& request, const ConsoleSession& s) {
+    std::string job;
+    for (std::string_view q = request.raw_query; !q.empty();) {
+      size_t amp = q.find('&');
+      std::string_view kv = q.substr(0, amp);
+      if (kv.rfind("job=", 0) == 0) job = PercentDecode(kv.substr(4));
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
+    auto lines = etl::LoadRunReports(*ctx_.lake, job);
+    if (!lines.ok()) {
+      if (lines.status().code() == StatusCode::kNotFound) return Json(200, {{"runs", json::array()}});
+      return Error(500, "InternalError", lines.status().message());
+    }
+    json runs = json::array();
+    std::map<std::string, bool> allowed;
+    for (auto it = lines->rbegin(); it != lines->rend() && runs.size() < 500; ++it) {
+      json r = json::parse(*it, nullptr, false);
+      if (!r.is_object() || !r.contains("job") || !r["job"].is_string()) continue;
+      const std::string j = r["job"].get<std::string>();
+      auto [a, fresh] = allowed.emplace(j, false);
+      if (fresh) a->second = Allowed(s, "glue:GetJobRuns", Arn(s, "glue", "job/" + j), request);
+      if (!a->second) continue;
+      r.erase("rows_per_partition");  // large; the catalog page has the partitions
+      r.erase("input_files");
+      runs.push_back(std::move(r));
+    }
+    return Json(200, {{"runs", runs}});
+  }
+
+  // The quarantined rows of one run with their reasons. They are raw input (customer ids before
+  // tokenization), so reading them needs saleslake:ReadPii as well.
+  HttpResponse Quarantine(const HttpRequest& request, const ConsoleSession& s, const std::string& job,
+                          const std::string& run_id) {
+    auto safe = [](const std::string& v) {
+      return !v.empty() && v.size() <= 128 && v != "." && v != ".." &&
+             std::all_of(v.begin(), v.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+    };
+    if (!safe(job) || !safe(run_id)) return Error(404, "NotFound", "no such run");
+    if (!Allowed(s, "glue:GetJobRun", Arn(s, "glue", "job/" + job), request)) return Forbidden("glue:GetJobRun");
+    if (!sql_->MayReadPii(s.principal, request)) return Forbidden("saleslake:ReadPii (quarantined rows are raw input)");
+    auto text = ctx_.lake->Get("quarantine/" + job + "/" + run_id + "/rejected.jsonl");
+    if (!text.ok()) {
+      if (text.status().code() == StatusCode::kNotFound) return Json(200, {{"rows", json::array()}, {"total", 0}});
+      return Error(500, "InternalError", text.status().message());
+    }
+    json rows = json::array();
+    size_t total = 0;
+    std::string_view all = *text;
+    while (!all.empty()) {
+      size_t nl = all.find('\n');
+      std::string_view line = all.substr(0, nl);
+      all.remove_prefix(nl == std::string_view::npos ? all.size() : nl + 1);
+      if (line.empty()) continue;
+      ++total;
+      if (rows.size() >= 1000) continue;
+      json r = json::parse(line, nullptr, false);
+      if (r.is_object()) rows.push_back(std::move(r));
+    }
+    return Json(200, {{"rows", rows}, {"total", total}});
+  }
+
   ServiceContext ctx_;
   LakeSqlService* sql_;
   SessionStore sessions_;
   LoginLimiter limiter_;
   ResultCache cache_;
+  std::mutex running_mu_;
+  std::map<std::string, std::string> running_;  // GUARDED_BY(running_mu_): arn + client_id -> query id
+  std::set<std::string> cancelled_;             // GUARDED_BY(running_mu_): query ids the user stopped
 };
 
 }  // namespace

@@ -99,7 +99,7 @@ bool ValidDashboardId(std::string_view id) {
   return true;
 }
 
-Result<json> ParseDashboard(std::string_view text, std::string_view name) {
+Result<json> ParseDashboard(std::string_view text, std::string_view name, const TileSqlCheck& check_sql) {
   json d;
   try {
     d = json::parse(text.begin(), text.end());
@@ -140,8 +140,8 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name) {
   }
   if (!d.contains("tiles") || !d["tiles"].is_array()) return fail("/tiles", "\"tiles\" must be an array");
   if (d["tiles"].size() > 100) return fail("/tiles", "at most 100 tiles");
-  static const std::set<std::string> kTileKeys = {"id", "title", "type", "sql", "format", "x", "y", "w", "h", "drill"};
-  static const std::set<std::string> kTypes = {"kpi", "line", "bar", "pie", "table", "heatmap"};
+  static const std::set<std::string> kTileKeys = {"id", "title", "type", "sql", "format", "x", "y", "w", "h", "drill", "forecast", "job", "stream"};
+  static const std::set<std::string> kTypes = {"kpi", "line", "bar", "pie", "table", "heatmap", "quality", "live"};
   static const std::set<std::string> kFormats = {"number", "currency", "percent"};
   std::set<std::string> ids;
   for (size_t i = 0; i < d["tiles"].size(); ++i) {
@@ -159,16 +159,41 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name) {
       return fail(at + (t.contains("title") ? "/title" : ""), "a tile needs a \"title\" string (at most 200)");
     }
     if (!t.contains("type") || !t["type"].is_string() || !kTypes.count(t["type"].get<std::string>())) {
-      return fail(at + (t.contains("type") ? "/type" : ""), "\"type\" must be kpi, line, bar, pie, table or heatmap");
+      return fail(at + (t.contains("type") ? "/type" : ""), "\"type\" must be kpi, line, bar, pie, table, heatmap, quality or live");
     }
-    if (!t.contains("sql") || !t["sql"].is_string() || t["sql"].get<std::string>().empty() ||
-        t["sql"].get<std::string>().size() > 100000) {
+    // A live tile reads its stream's metrics (GET /api/streams/NAME/metrics), not SQL.
+    const bool live = t["type"] == "live";
+    if (live && (!t.contains("stream") || !t["stream"].is_string() || t["stream"].get<std::string>().empty() ||
+                 t["stream"].get<std::string>().size() > 128)) {
+      return fail(at + (t.contains("stream") ? "/stream" : ""), "a live tile needs its \"stream\" (a stream name)");
+    }
+    if (!live && t.contains("stream")) return fail(at + "/stream", "\"stream\" belongs to live tiles");
+    if (live && t.contains("sql")) return fail(at + "/sql", "a live tile has no \"sql\" (it shows its stream's metrics)");
+    if (!live && (!t.contains("sql") || !t["sql"].is_string() || t["sql"].get<std::string>().empty() ||
+                  t["sql"].get<std::string>().size() > 100000)) {
       return fail(at + (t.contains("sql") ? "/sql" : ""), "a tile needs its \"sql\"");
+    }
+    if (check_sql && !live) {
+      if (auto why = check_sql(t["sql"].get<std::string>())) return fail(at + "/sql", *why);
     }
     if (t.contains("format") && (!t["format"].is_string() || !kFormats.count(t["format"].get<std::string>()))) {
       return fail(at + "/format", "\"format\" must be number, currency or percent");
     }
     if (t.contains("drill") && !t["drill"].is_string()) return fail(at + "/drill", "\"drill\" is a column name");
+    if (t.contains("job") && (!t["job"].is_string() || t["job"].get<std::string>().empty() || t["type"] != "quality")) {
+      return fail(at + "/job", "\"job\" (a job name) belongs to quality tiles");
+    }
+    if (t.contains("forecast")) {
+      const json& f = t["forecast"];
+      if (t["type"] != "line") return fail(at + "/forecast", "only line tiles have a forecast");
+      if (!f.is_object()) return fail(at + "/forecast", "\"forecast\" is {\"horizon\": DAYS, \"season\": DAYS}");
+      for (auto& [k, v] : f.items()) {
+        if (k != "horizon" && k != "season") return fail(at + "/forecast/" + k, "unknown forecast field \"" + k + "\"");
+        if (!IsInt(v) || v.get<int64_t>() < 1 || v.get<int64_t>() > 366) {
+          return fail(at + "/forecast/" + k, "\"" + k + "\" must be an integer 1 .. 366 (days)");
+        }
+      }
+    }
     for (const char* k : {"x", "y", "w", "h"}) {
       if (t.contains(k) && (!IsInt(t[k]) || t[k].get<int64_t>() < 0 || t[k].get<int64_t>() > 48)) {
         return fail(at + "/" + k, std::string("\"") + k + "\" must be an integer 0 .. 48");
@@ -196,7 +221,8 @@ std::string DefaultDashboardJson() {
      "sql": "SELECT CAST(count_if(status = 'REFUNDED') AS DOUBLE) / count(*) AS value FROM sales_data"},
     {"id": "customers", "title": "Customers", "type": "kpi", "format": "number", "w": 2, "h": 1,
      "sql": "SELECT count(DISTINCT customer_id) AS value FROM sales_data"},
-    {"id": "daily_revenue", "title": "Daily revenue (7-day average)", "type": "line", "format": "currency", "w": 12, "h": 3,
+    {"id": "daily_revenue", "title": "Daily revenue (7-day average, 28-day forecast)", "type": "line", "format": "currency", "w": 12, "h": 3,
+     "forecast": {"horizon": 28, "season": 7},
      "sql": "SELECT CAST(purchase_date AS VARCHAR) AS day, sum(amount) AS revenue, avg(sum(amount)) OVER (ORDER BY purchase_date ROWS BETWEEN 6 PRECEDING AND CURRENT ROW) AS revenue_7d FROM sales_data WHERE status = 'COMPLETED' GROUP BY purchase_date ORDER BY purchase_date"},
     {"id": "revenue_by_region", "title": "Revenue by region", "type": "bar", "format": "currency", "w": 6, "h": 3, "drill": "region",
      "sql": "SELECT region, sum(amount) AS revenue FROM sales_data WHERE status = 'COMPLETED' GROUP BY region ORDER BY revenue DESC"},
@@ -205,7 +231,10 @@ std::string DefaultDashboardJson() {
     {"id": "region_month", "title": "Revenue by region and month", "type": "heatmap", "format": "currency", "w": 8, "h": 3,
      "sql": "SELECT region, purchase_month AS month, sum(amount) AS revenue FROM sales_data WHERE status = 'COMPLETED' GROUP BY region, purchase_month ORDER BY region, month"},
     {"id": "status_mix", "title": "Status mix", "type": "pie", "format": "number", "w": 4, "h": 3, "drill": "status",
-     "sql": "SELECT status, count(*) AS orders FROM sales_data GROUP BY status ORDER BY orders DESC"}
+     "sql": "SELECT status, count(*) AS orders FROM sales_data GROUP BY status ORDER BY orders DESC"},
+    {"id": "data_quality", "title": "Data quality: missing amounts and quarantined rows per run", "type": "quality", "format": "percent", "w": 12, "h": 2,
+     "job": "my-etl-job",
+     "sql": "SELECT CAST(count_if(amount IS NULL) AS DOUBLE) / count(*) AS missing_amount_share FROM sales_data"}
   ]
 }
 )json";

@@ -592,6 +592,12 @@ class ServerImpl final : public Server {
     stop_cv_.wait(lock, [this] { return stopped_; });
   }
 
+  void Reload() override {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stopping_) return;
+    for (auto& service : services_) service->Reload();
+  }
+
  private:
   void Accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {

@@ -14,6 +14,9 @@
 #include "etl/job_runner.h"
 #include "etl/job_spec.h"
 #include "stream/delivery.h"
+#include "stream/metrics.h"
+#include "sql/sql.h"
+#include "sql/system_tables.h"
 #include "common/logging.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"
@@ -76,7 +79,8 @@ std::optional<ApiError> GetBounded(const json& in, const char* key, const char* 
 
 class KinesisService final : public Service {
  public:
-  explicit KinesisService(const ServiceContext& context) : context_(context) {}
+  KinesisService(const ServiceContext& context, sql::SystemTables* system_tables)
+      : context_(context), system_tables_(system_tables) {}
 
   std::string name() const override { return "kinesis"; }
 
@@ -89,6 +93,11 @@ class KinesisService final : public Service {
     o.root = context_.lake->root() + "/streams";
     o.clock = context_.clock;
     SL_ASSIGN_OR_RETURN(store_, stream::StreamStore::Open(o));
+    stream::MetricsOptions mo;
+    mo.clock = context_.clock;
+    metrics_ = std::make_unique<stream::StreamMetrics>(store_.get(), mo);
+    SL_RETURN_IF_ERROR(system_tables_->Register("system.stream_metrics", MetricsSchema(),
+                                                [this] { return MetricsTable(); }));
 
     Add(d, "CreateStream", &KinesisService::CreateStream);
     Add(d, "DeleteStream", &KinesisService::DeleteStream);
@@ -111,10 +120,13 @@ class KinesisService final : public Service {
   Status Start() override {
     if (!store_) return Status::OK();
     SL_RETURN_IF_ERROR(store_->EnforceRetention());
-    return StartDeliveries();
+    SL_RETURN_IF_ERROR(StartDeliveries());
+    delivery_thread_ = std::thread([this] { DeliveryLoop(); });
+    return Status::OK();
   }
 
   void Stop() override {
+    if (metrics_) system_tables_->Unregister("system.stream_metrics");  // no statement reads it now
     if (!delivery_thread_.joinable()) return;
     {
       std::lock_guard<std::mutex> lock(delivery_mu_);
@@ -576,30 +588,59 @@ class KinesisService final : public Service {
       }
       catalog::CrawlerConfig crawl = *crawler;
       etl::JobSpec run = *job;
-      auto loader = [this, crawl, run](const std::string&) -> Status {
+      auto loader = [this, crawl, run](const std::string&) -> Result<stream::LoadReport> {
         auto crawled = catalog::Crawl(*catalog_, crawl);
         if (!crawled.ok()) return crawled.status();
         auto report = etl::RunJob(*catalog_, run);
-        return report.ok() ? Status::OK() : report.status();
+        if (!report.ok()) return report.status();
+        return stream::LoadReport{report->run_id, report->status, report->rows_loaded, report->rows_quarantined};
       };
+      metrics_->Format(spec.stream, spec.format, columns);
       deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.lake->root() + "/streams",
-                                                               context_.lake, spec, columns, loader));
-      intervals_.push_back(std::chrono::seconds(spec.buffer_seconds));
+                                                               context_.lake, spec, columns, loader, context_.clock));
     }
-    delivery_thread_ = std::thread([this] { DeliveryLoop(); });
     return Status::OK();
   }
 
+  // system.stream_metrics: one row per stream, minute and region (stream/metrics.h).
+  static Schema MetricsSchema() {
+    Schema s;
+    s.fields = {{"stream", DataType::Varchar(), false},     {"window_start", DataType::Timestamp(), false},
+                {"window_end", DataType::Timestamp(), false}, {"region", DataType::Varchar(), true},
+                {"orders", DataType::Int64(), false},        {"revenue", DataType::Double(), false},
+                {"refunds", DataType::Int64(), false},       {"out_rows", DataType::Int64(), false},
+                {"invalid", DataType::Int64(), false}};
+    return s;
+  }
+  Result<sql::SystemTableRows> MetricsTable() {
+    SL_ASSIGN_OR_RETURN(auto rows, metrics_->Rows());
+    sql::SystemTableRows out;
+    out.reserve(rows.size());
+    for (const stream::MetricsRow& r : rows) {
+      out.push_back({Value::Varchar(r.stream), Value::Timestamp(r.window_start_ms * 1000),
+                     Value::Timestamp((r.window_start_ms + stream::kMetricsWindowMs) * 1000),
+                     r.region ? Value::Varchar(*r.region) : Value::Null(DataType::Varchar()),
+                     Value::Int64(r.orders), Value::Double(r.revenue), Value::Int64(r.refunds),
+                     Value::Int64(r.out_rows), Value::Int64(r.invalid)});
+    }
+    return out;
+  }
+
+  // Every half second: the live metrics count what was acknowledged since (reads catch up by
+  // themselves too), and each stream whose delivery is due (interval or size) is delivered.
   void DeliveryLoop() {
-    std::vector<std::chrono::steady_clock::time_point> last(deliveries_.size(), std::chrono::steady_clock::now());
+    std::vector<int64_t> last(deliveries_.size(), ToEpochMs(context_.clock->Now()));
     std::unique_lock<std::mutex> lock(delivery_mu_);
     while (!stopping_) {
       delivery_cv_.wait_for(lock, std::chrono::milliseconds(500));
       if (stopping_) break;
       lock.unlock();
+      if (Status st = metrics_->Refresh(); !st.ok()) {
+        Log(LogLevel::kWarn, "stream metrics could not read the log", {{"error", st.ToString()}});
+      }
       for (size_t i = 0; i < deliveries_.size(); ++i) {
-        if (std::chrono::steady_clock::now() - last[i] < intervals_[i]) continue;
-        last[i] = std::chrono::steady_clock::now();
+        if (!deliveries_[i]->Due(last[i])) continue;
+        last[i] = ToEpochMs(context_.clock->Now());
         Deliver(i);
       }
       lock.lock();
@@ -627,7 +668,8 @@ class KinesisService final : public Service {
   std::unique_ptr<stream::StreamStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::vector<std::unique_ptr<stream::Delivery>> deliveries_;
-  std::vector<std::chrono::seconds> intervals_;
+  std::unique_ptr<stream::StreamMetrics> metrics_;
+  sql::SystemTables* system_tables_;  // the lake-sql service's: system.stream_metrics lives there
   std::thread delivery_thread_;
   std::mutex delivery_mu_;
   std::condition_variable delivery_cv_;
@@ -636,7 +678,7 @@ class KinesisService final : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context) {
+std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context, sql::SystemTables* system_tables) {
   return std::make_unique<KinesisService>(context);
 }
 

@@ -1,5 +1,9 @@
 #include "server/internal/lake_sql.h"
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
 #include "auth/auth.h"
 #include "common/logging.h"
 #include "etl/job_spec.h"
@@ -11,9 +15,21 @@ LakeSqlService::~LakeSqlService() = default;
 
 Status LakeSqlService::Start() {
   SL_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(context_.lake));
-  SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get()));
+  sql::EngineOptions engine_options;
+  engine_options.system_tables = system_tables_;
+  SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get(), std::move(engine_options)));
   // Two runners: the machine's cores are shared with request handling and ETL runs.
-  SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2, .clock = context_.clock}));
+  // Large results spool next to the lake (the temp directory may be a RAM disk). The files are
+  // unlinked as soon as they are made, so the folder stays empty.
+  const std::string spool_dir = context_.lake->root() + "/_system/query_spool";
+  std::error_code ec;
+  std::filesystem::create_directories(spool_dir, ec);
+  if (ec) return Status::IOError("cannot create " + spool_dir + ": " + ec.message());
+  SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2,
+                                                                    .spool_dir = spool_dir,
+                                                                    .clock = context_.clock}));
+  SL_RETURN_IF_ERROR(RegisterQueryHistory());
+  SL_RETURN_IF_ERROR(RegisterCatalogTables());
   auth::IamOptions iam_options;
   iam_options.clock = context_.clock;
   auto iam = auth::Iam::Open(*context_.lake, iam_options);
@@ -25,9 +41,148 @@ Status LakeSqlService::Start() {
 }
 
 void LakeSqlService::Stop() {
+  for (const char* name : {"system.queries", "system.runtime.nodes", "information_schema.schemata",
+                           "information_schema.tables", "information_schema.columns"}) {
+    system_tables_->Unregister(name);
+  }
   queries_.reset();
   engine_.reset();
   catalog_.reset();
+}
+
+// system.queries: the query manager's history (Athena, Trino and the console), newest first.
+// Every caller who may query sees every query, as in Trino's system.runtime.queries.
+Status LakeSqlService::RegisterQueryHistory() {
+  Schema schema;
+  auto add = [&](const char* name, DataType type) { schema.fields.push_back(Field{name, type, true}); };
+  add("query_id", DataType::Varchar());
+  add("state", DataType::Varchar());
+  add("user", DataType::Varchar());
+  add("source", DataType::Varchar());
+  add("workgroup", DataType::Varchar());
+  add("query", DataType::Varchar());
+  add("created", DataType::Timestamp());
+  add("started", DataType::Timestamp());
+  add("finished", DataType::Timestamp());
+  add("queued_ms", DataType::Int64());
+  add("elapsed_ms", DataType::Int64());
+  add("rows", DataType::Int64());
+  add("result_bytes", DataType::Int64());
+  add("spooled_rows", DataType::Int64());
+  add("bytes_read", DataType::Int64());
+  add("error", DataType::Varchar());
+  QueryManager* queries = queries_.get();
+  Clock* clock = context_.clock ? context_.clock : &SystemClock();
+  return system_tables_->Register("system.queries", std::move(schema), [queries, clock]() -> Result<sql::SystemTableRows> {
+    auto micros = [](TimePoint t) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    };
+    auto ms = [](TimePoint a, TimePoint b) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+    };
+    auto time_or_null = [&](const std::optional<TimePoint>& t) {
+      return t ? Value::Timestamp(micros(*t)) : Value::Null(DataType::Timestamp());
+    };
+    const TimePoint now = clock->Now();
+    sql::SystemTableRows rows;
+    for (const QueryInfo& q : queries->List()) {
+      const TimePoint started = q.started.value_or(q.finished.value_or(now));
+      const TimePoint finished = q.finished.value_or(now);
+      rows.push_back({
+          Value::Varchar(q.id),
+          Value::Varchar(QueryStateName(q.state)),
+          Value::Varchar(q.request.user),
+          Value::Varchar(q.request.source),
+          Value::Varchar(q.request.workgroup),
+          Value::Varchar(q.request.sql),
+          Value::Timestamp(micros(q.submitted)),
+          time_or_null(q.started),
+          time_or_null(q.finished),
+          Value::Int64(ms(q.submitted, started)),
+          Value::Int64(ms(q.submitted, finished)),
+          Value::Int64(static_cast<int64_t>(q.rows)),
+          Value::Int64(static_cast<int64_t>(q.result_bytes)),
+          Value::Int64(static_cast<int64_t>(q.spooled_rows)),
+          Value::Int64(static_cast<int64_t>(q.bytes_scanned)),
+          q.error.empty() ? Value::Null(DataType::Varchar()) : Value::Varchar(q.error),
+      });
+    }
+    return rows;
+  });
+}
+
+// What BI tools and drivers query on connect: system.runtime.nodes and information_schema's
+// schemata, tables and columns. Tables and column types come from the engine's own SHOW TABLES
+// and SHOW COLUMNS, so they name what a query sees. One catalog (`lake`) with the schema `sales`.
+Status LakeSqlService::RegisterCatalogTables() {
+  auto schema_of = [](std::initializer_list<std::pair<const char*, DataType>> cols) {
+    Schema s;
+    for (const auto& [name, type] : cols) s.fields.push_back(Field{name, type, true});
+    return s;
+  };
+  const DataType text = DataType::Varchar();
+  bool tls = context_.options && !context_.options->tls_cert_file.empty();
+  std::string uri = context_.options ? fmt::format("{}://{}:{}", tls ? "https" : "http", context_.options->host,
+                                                   context_.options->port)
+                                     : "";
+  SL_RETURN_IF_ERROR(system_tables_->Register(
+      "system.runtime.nodes",
+      schema_of({{"node_id", text}, {"http_uri", text}, {"node_version", text}, {"coordinator", DataType::Boolean()},
+                 {"state", text}}),
+      [uri]() -> Result<sql::SystemTableRows> {
+        return sql::SystemTableRows{{Value::Varchar("saleslake"), Value::Varchar(uri), Value::Varchar("saleslake"),
+                                     Value::Boolean(true), Value::Varchar("active")}};
+      }));
+  SL_RETURN_IF_ERROR(system_tables_->Register(
+      "information_schema.schemata", schema_of({{"catalog_name", text}, {"schema_name", text}}),
+      []() -> Result<sql::SystemTableRows> {
+        return sql::SystemTableRows{{Value::Varchar("lake"), Value::Varchar("information_schema")},
+                                    {Value::Varchar("lake"), Value::Varchar("sales")},
+                                    {Value::Varchar("lake"), Value::Varchar("system")}};
+      }));
+  const sql::Engine* engine = engine_.get();
+  auto table_names = [engine]() -> Result<std::vector<std::string>> {
+    SL_ASSIGN_OR_RETURN(auto shown, engine->Execute("SHOW TABLES"));
+    std::vector<std::string> names;
+    for (const Batch& b : shown.result.batches) {
+      for (size_t r = 0; r < b.num_rows; ++r) names.emplace_back(b.columns[0].GetValue<std::string_view>(r));
+    }
+    return names;
+  };
+  SL_RETURN_IF_ERROR(system_tables_->Register(
+      "information_schema.tables",
+      schema_of({{"table_catalog", text}, {"table_schema", text}, {"table_name", text}, {"table_type", text}}),
+      [table_names]() -> Result<sql::SystemTableRows> {
+        SL_ASSIGN_OR_RETURN(auto names, table_names());
+        sql::SystemTableRows rows;
+        for (const auto& name : names) {
+          rows.push_back({Value::Varchar("lake"), Value::Varchar("sales"), Value::Varchar(name),
+                          Value::Varchar("BASE TABLE")});
+        }
+        return rows;
+      }));
+  return system_tables_->Register(
+      "information_schema.columns",
+      schema_of({{"table_catalog", text}, {"table_schema", text}, {"table_name", text}, {"column_name", text},
+                 {"ordinal_position", DataType::Int64()}, {"is_nullable", text}, {"data_type", text}}),
+      [engine, table_names]() -> Result<sql::SystemTableRows> {
+        SL_ASSIGN_OR_RETURN(auto names, table_names());
+        sql::SystemTableRows rows;
+        for (const auto& name : names) {
+          auto shown = engine->Execute("SHOW COLUMNS FROM \"" + name + "\"");
+          if (!shown.ok()) continue;  // dropped meanwhile
+          int64_t position = 0;
+          for (const Batch& b : shown->result.batches) {
+            for (size_t r = 0; r < b.num_rows; ++r) {
+              rows.push_back({Value::Varchar("lake"), Value::Varchar("sales"), Value::Varchar(name),
+                              Value::Varchar(std::string(b.columns[0].GetValue<std::string_view>(r))),
+                              Value::Int64(++position), Value::Varchar("YES"),
+                              Value::Varchar(std::string(b.columns[1].GetValue<std::string_view>(r)))});
+            }
+          }
+        }
+        return rows;
+      });
 }
 
 std::vector<std::string> LakeSqlService::PiiColumns() const {

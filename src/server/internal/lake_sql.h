@@ -13,6 +13,7 @@
 #include "server/internal/query_manager.h"
 #include "server/internal/service.h"
 #include "sql/sql.h"
+#include "sql/system_tables.h"
 
 namespace saleslake::auth {
 class Iam;
@@ -33,6 +34,9 @@ class LakeSqlService final : public Service {
   catalog::Catalog& catalog() const { return *catalog_; }
   const sql::Engine& engine() const { return *engine_; }
   QueryManager& queries() const { return *queries_; }
+  // The engine's system tables: services add theirs here in Start (system.queries is this
+  // service's: the query manager's history).
+  sql::SystemTables& system_tables() const { return *system_tables_; }
   // The IAM account's id ("000000000000" without IAM, e.g. under --no-auth): for resource ARNs.
   const std::string& account_id() const { return account_id_; }
   std::string region() const { return "us-east-1"; }
@@ -49,8 +53,12 @@ class LakeSqlService final : public Service {
   Result<Principal> CheckBasic(const std::string& user, const std::string& password) const;
 
  private:
+  Status RegisterQueryHistory();
+  Status RegisterCatalogTables();
+
   ServiceContext context_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::shared_ptr<sql::SystemTables> system_tables_ = std::make_shared<sql::SystemTables>();
   std::unique_ptr<sql::Engine> engine_;
   std::unique_ptr<QueryManager> queries_;
   std::string account_id_ = "000000000000";

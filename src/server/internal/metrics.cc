@@ -47,6 +47,21 @@ void Metrics::Observe(const std::string& api, const std::string& operation, int 
   bytes_out_ += bytes_out;
 }
 
+Metrics::Totals Metrics::totals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Totals t;
+  for (const auto& [key, n] : requests_) {
+    t.requests += n;
+    if (std::get<2>(key) >= 500) t.errors_5xx += n;
+  }
+  for (const auto& [key, h] : latency_) {
+    auto& l = t.latency[key.first];
+    l.first += h.sum;
+    l.second += h.count;
+  }
+  return t;
+}
+
 void Metrics::AuthDenied(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
   ++denials_[reason];

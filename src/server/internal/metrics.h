@@ -26,6 +26,15 @@ class Metrics {
   // saleslake_<name> with `help`; created at 0 on first use.
   void Count(const std::string& name, const std::string& help, uint64_t delta = 1);
 
+  // Running totals since the start, for alarms over the server's own figures (the events
+  // service samples them).
+  struct Totals {
+    uint64_t requests = 0;
+    uint64_t errors_5xx = 0;
+    std::map<std::string, std::pair<double, uint64_t>> latency;  // api -> (sum of seconds, count)
+  };
+  Totals totals() const;
+
   // The exposition text; job figures are read from the lake's run history (_system/runs/).
   std::string Render(const io::ObjectStore* lake) const;
 

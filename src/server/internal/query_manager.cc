@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -10,6 +11,7 @@
 
 #include "common/batch.h"
 #include "common/thread_annotations.h"
+#include "server/internal/result_spool.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 
@@ -62,7 +64,9 @@ size_t CountIdentifier(std::string_view sql, std::string_view word) {
 struct QueryManager::Impl {
   struct Entry {
     QueryInfo info;
-    std::vector<Row> rows;
+    std::vector<Row> rows;                 // the first rows, in memory
+    uint64_t memory_bytes = 0;             // cell text of `rows`
+    std::shared_ptr<ResultSpool> spool;    // the rows after them (null until needed)
     bool cancel_requested = false;
     sql::QueryResult* running = nullptr;  // set while a runner pulls its rows
     TimePoint last_access{};
@@ -71,6 +75,7 @@ struct QueryManager::Impl {
   const sql::Engine* engine;
   QueryManagerOptions options;
   Clock* clock;
+  std::string spool_dir;
 
   mutable Mutex mu;
   mutable std::condition_variable_any changed;  // a state changed, rows arrived, or shutdown
@@ -121,6 +126,8 @@ struct QueryManager::Impl {
   static void ReleaseRows(Entry& e) {
     e.rows.clear();
     e.rows.shrink_to_fit();
+    e.memory_bytes = 0;
+    e.spool.reset();  // a Fetch still reading holds its own reference
     e.info.results_released = true;
     e.info.result_bytes = 0;
   }
@@ -172,6 +179,42 @@ struct QueryManager::Impl {
     changed.notify_all();
   }
 
+  static constexpr size_t kTextSlice = 4096;  // rows turned into text at a time
+
+  // Keeps rows of `e`'s result: in memory while its first spool_after_bytes of text last, then
+  // appended to its spool file. An error (too much result, a spool that fails) ends the query.
+  Status Store(Entry& e, std::vector<Row> rows, uint64_t bytes) SL_EXCLUDES(mu) {
+    std::shared_ptr<ResultSpool> spool;
+    {
+      MutexLock lock(mu);
+      if (e.cancel_requested) return Status::Cancelled("cancelled");  // mid-way through a big batch
+      e.info.result_bytes += bytes;
+      if (e.info.result_bytes > options.max_result_bytes) {
+        return Status::ResourceExhausted(fmt::format(
+            "query result exceeded the limit of {} bytes held for paging", options.max_result_bytes));
+      }
+      if (!e.spool && e.memory_bytes + bytes <= options.spool_after_bytes) {
+        e.memory_bytes += bytes;
+        e.info.rows += rows.size();
+        std::move(rows.begin(), rows.end(), std::back_inserter(e.rows));
+        changed.notify_all();
+        return Status::OK();
+      }
+      if (!e.spool) {
+        SL_ASSIGN_OR_RETURN(e.spool, ResultSpool::Create(spool_dir));
+      }
+      spool = e.spool;
+    }
+    // Written without the manager's lock: fetches of other queries (and of this one's rows
+    // already written) go on meanwhile.
+    SL_RETURN_IF_ERROR(spool->Append(rows));
+    MutexLock lock(mu);
+    e.info.rows += rows.size();
+    e.info.spooled_rows += rows.size();
+    changed.notify_all();
+    return Status::OK();
+  }
+
   void Run(Entry& e) SL_EXCLUDES(mu) {
     std::string sql;
     {
@@ -211,36 +254,36 @@ struct QueryManager::Impl {
     }
     Batch batch;
     Status status;
-    while (true) {
+    while (status.ok()) {
       auto more = qr.Next(&batch);
       if (!more.ok()) {
         status = more.status();
         break;
       }
       if (!*more) break;
-      std::vector<Row> rows(batch.num_rows);
-      uint64_t bytes = 0;
-      for (size_t r = 0; r < batch.num_rows; ++r) {
-        rows[r].resize(batch.num_columns());
-        for (size_t c = 0; c < batch.num_columns(); ++c) {
-          const ColumnVector& col = batch.columns[c];
-          if (!col.IsValid(r) || std::find(redacted.begin(), redacted.end(), c) != redacted.end()) continue;
-          rows[r][c] = sql::CellText(col, r);
-          bytes += rows[r][c]->size() + 8;
+      // A batch may hold the whole result (a sort hands out one): its text is made and stored a
+      // slice at a time, so that at most one slice of text is in memory beside the spool.
+      for (size_t first = 0; first < batch.num_rows && status.ok(); first += kTextSlice) {
+        const size_t last = std::min(batch.num_rows, first + kTextSlice);
+        std::vector<Row> rows(last - first);
+        uint64_t bytes = 0;
+        for (size_t r = first; r < last; ++r) {
+          Row& row = rows[r - first];
+          row.resize(batch.num_columns());
+          for (size_t c = 0; c < batch.num_columns(); ++c) {
+            const ColumnVector& col = batch.columns[c];
+            if (!col.IsValid(r) || std::find(redacted.begin(), redacted.end(), c) != redacted.end()) continue;
+            row[c] = sql::CellText(col, r);
+            bytes += row[c]->size() + 8;
+          }
         }
+        status = Store(e, std::move(rows), bytes);
       }
-      MutexLock lock(mu);
-      e.info.result_bytes += bytes;
-      if (e.info.result_bytes > options.max_result_bytes) {
-        status = Status::ResourceExhausted(fmt::format(
-            "query result exceeded the limit of {} bytes held for paging", options.max_result_bytes));
+      if (!status.ok()) {
+        MutexLock lock(mu);
         e.running = nullptr;
         qr.Cancel();
-        break;
       }
-      e.info.rows += rows.size();
-      std::move(rows.begin(), rows.end(), std::back_inserter(e.rows));
-      changed.notify_all();
     }
     MutexLock lock(mu);
     Finish(e, status);
@@ -257,6 +300,12 @@ Result<std::unique_ptr<QueryManager>> QueryManager::Create(const sql::Engine* en
   impl->engine = engine;
   impl->clock = options.clock ? options.clock : &SystemClock();
   impl->options = std::move(options);
+  impl->spool_dir = impl->options.spool_dir;
+  if (impl->spool_dir.empty()) {
+    std::error_code ec;
+    impl->spool_dir = std::filesystem::temp_directory_path(ec).string();
+    if (ec) impl->spool_dir = "/tmp";
+  }
   Impl* raw = impl.get();
   for (int i = 0; i < raw->options.max_running; ++i) {
     raw->runners.emplace_back([raw] {
@@ -346,23 +395,36 @@ Status QueryManager::Cancel(const std::string& id) {
 }
 
 Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, size_t max_rows) {
-  MutexLock lock(impl_->mu);
-  impl_->Sweep();
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
-  Impl::Entry& e = *it->second;
-  if (e.info.state == QueryState::kFailed || e.info.state == QueryState::kCancelled) {
-    return Status(e.info.error_code == StatusCode::kOk ? StatusCode::kInvalidArgument : e.info.error_code,
-                  fmt::format("query {} {}: {}", id, QueryStateName(e.info.state), e.info.error));
-  }
-  if (e.info.results_released) return Status::NotFound("the results of query " + id + " expired");
-  e.last_access = impl_->clock->Now();
   ResultPage page;
-  page.schema = e.info.schema;
-  page.offset = offset;
-  const uint64_t end = std::min<uint64_t>(e.rows.size(), offset + max_rows);
-  for (uint64_t r = offset; r < end; ++r) page.rows.push_back(e.rows[r]);
-  page.complete = e.info.state == QueryState::kSucceeded && end >= e.rows.size();
+  std::shared_ptr<ResultSpool> spool;
+  uint64_t in_memory = 0, end = 0;
+  {
+    MutexLock lock(impl_->mu);
+    impl_->Sweep();
+    auto it = impl_->entries.find(id);
+    if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
+    Impl::Entry& e = *it->second;
+    if (e.info.state == QueryState::kFailed || e.info.state == QueryState::kCancelled) {
+      return Status(e.info.error_code == StatusCode::kOk ? StatusCode::kInvalidArgument : e.info.error_code,
+                    fmt::format("query {} {}: {}", id, QueryStateName(e.info.state), e.info.error));
+    }
+    if (e.info.results_released) return Status::NotFound("the results of query " + id + " expired");
+    e.last_access = impl_->clock->Now();
+    page.schema = e.info.schema;
+    page.offset = offset;
+    const uint64_t total = e.info.rows;  // the memory rows, then the spool's
+    in_memory = e.rows.size();
+    end = std::min<uint64_t>(total, offset + max_rows);
+    for (uint64_t r = offset; r < std::min(end, in_memory); ++r) page.rows.push_back(e.rows[r]);
+    page.complete = e.info.state == QueryState::kSucceeded && end >= total;
+    if (end <= in_memory) return page;
+    // The reference keeps the file open even if the rows are released meanwhile.
+    spool = e.spool;
+  }
+  // The spooled part is read without the manager's lock.
+  const uint64_t first = std::max(offset, in_memory);
+  SL_ASSIGN_OR_RETURN(auto spooled, spool->Read(first - in_memory, end - first));
+  std::move(spooled.begin(), spooled.end(), std::back_inserter(page.rows));
   return page;
 }
 

@@ -2,6 +2,7 @@
 // for a principal becomes a query id; queries wait in a bounded queue, run on a fixed number of
 // runners (a concurrency limit overall and per workgroup) through the same sql::Engine the CLI
 // uses, and keep their rows for paging until they are released (idle timeout, history bound).
+// Large results are spooled to disk past QueryManagerOptions::spool_after_bytes.
 //
 //   auto qm = QueryManager::Create(engine, {.max_running = 2});
 //   auto id = (*qm)->Submit({.sql = "SELECT 1", .user = principal.arn, .source = "athena"});
@@ -51,8 +52,15 @@ struct QueryManagerOptions {
   // Rows of a finished query are released when nobody fetched them for this long; its history
   // entry stays (Fetch then fails with kNotFound "results expired").
   std::chrono::milliseconds result_idle_timeout{std::chrono::minutes(15)};
-  // Result bytes (cell text) a query may hold; past it the query fails with kResourceExhausted.
-  uint64_t max_result_bytes = 512ull << 20;
+  // Result bytes (cell text, in memory and spooled to disk) a query may hold; past it the query
+  // fails with kResourceExhausted.
+  uint64_t max_result_bytes = 8ull << 30;
+  // A result's first rows stay in memory up to this many bytes of cell text; the rows after
+  // them are appended to a spool file (result_spool.h) and paged back from disk, so a result of
+  // millions of rows does not grow the server's memory.
+  uint64_t spool_after_bytes = 8ull << 20;
+  // Where spool files are made (they are unlinked at once). Empty: the system's temp directory.
+  std::string spool_dir;
   Clock* clock = nullptr;  // nullptr: the system clock
 };
 
@@ -86,7 +94,8 @@ struct QueryInfo {
   std::string message;                // statements without rows: what happened ("CREATE VIEW")
   bool has_rows = true;
   uint64_t rows = 0;                  // rows produced so far
-  uint64_t result_bytes = 0;          // text bytes of the rows held
+  uint64_t result_bytes = 0;          // text bytes of the rows held (memory and spool)
+  uint64_t spooled_rows = 0;          // of `rows`, those paged from the spool file
   uint64_t bytes_scanned = 0;         // lake bytes the statement read (0 when unknown)
   bool results_released = false;      // rows dropped (idle timeout / history bound)
 };

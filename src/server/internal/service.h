@@ -41,6 +41,9 @@ class Service {
   // After in-flight requests have finished (or the deadline passed): stop background work and
   // make everything acknowledged durable. Called once, also when Start failed.
   virtual void Stop() {}
+  // SIGHUP: re-read the configuration the service keeps. Must not block on slow work (it runs
+  // on the signal thread); a refused configuration is logged and the old one stays.
+  virtual void Reload() {}
 };
 
 // The services of this build, in start order (stopped in reverse).

@@ -15,13 +15,14 @@ std::unique_ptr<Service> MakeStsService(const ServiceContext& context);
 
 std::vector<std::unique_ptr<Service>> MakeServices(const ServiceContext& context) {
   std::vector<std::unique_ptr<Service>> services;
-  services.push_back(MakeStsService(context));
-  services.push_back(MakeKinesisService(context));
-  services.push_back(MakeEventsService(context));
-  // The catalog, engine and query manager of the SQL services: before them, so it starts first.
+  // The catalog, engine and query manager of the SQL services, and the system tables others
+  // fill: first, so it starts before them.
   auto lake_sql = std::make_unique<LakeSqlService>(context);
   LakeSqlService* sql = lake_sql.get();
   services.push_back(std::move(lake_sql));
+  services.push_back(MakeStsService(context));
+  services.push_back(MakeKinesisService(context, &sql->system_tables()));
+  services.push_back(MakeEventsService(context));
   services.push_back(MakeAthenaService(context, sql));
   services.push_back(MakeGlueService(context, sql));
   services.push_back(MakeTrinoService(context, sql));

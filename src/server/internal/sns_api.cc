@@ -2,18 +2,22 @@
 // the confirmation route for http(s) subscriptions (/_sns/confirm, authenticated by its token as
 // SNS's SubscribeURL is), and the event loop that runs the lake's rules (events::Engine):
 // schedules on the service clock, the journal past the checkpoint, pipeline.yaml reloaded when it
-// changes (a bad file is logged and the old rules stay).
+// changes or on SIGHUP (a bad file is logged with file:line:col and the old rules stay). Delivery
+// figures (delivered, failed attempts, dead-lettered, filtered out) go to /metrics.
 #include "server/internal/sns_api.h"
 
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "catalog/catalog.h"
 #include "common/logging.h"
 #include "events/events.h"
 #include "events/topics.h"
+#include "server/internal/metrics.h"
 #include "server/internal/util.h"
 
 namespace saleslake::server::internal {
@@ -238,6 +242,14 @@ class EventsService final : public Service {
     return Status::OK();
   }
 
+  void Reload() override {
+    {
+      std::lock_guard lock(mu_);
+      reload_requested_ = true;
+    }
+    cv_.notify_all();
+  }
+
   void Stop() override {
     {
       std::lock_guard lock(mu_);
@@ -250,10 +262,11 @@ class EventsService final : public Service {
 
  private:
   // Reloads pipeline.yaml when its size or mtime changed; the engine keeps its old rules on error.
-  void MaybeReload() {
+  // `force`: SIGHUP asked for it (an edit within the file system's mtime granularity is seen).
+  void MaybeReload(bool force) {
     auto info = ctx_.lake->Stat("pipeline.yaml");
     int64_t stamp = info.ok() ? info->mtime_ns ^ static_cast<int64_t>(info->size) : 0;
-    if (engine_ && stamp == pipeline_stamp_) return;
+    if (engine_ && stamp == pipeline_stamp_ && !force) return;
     pipeline_stamp_ = stamp;
     if (!engine_) {
       events::EngineOptions eo;
@@ -275,13 +288,60 @@ class EventsService final : public Service {
       Log(LogLevel::kInfo, "events: rules reloaded", {{"rules", std::to_string(engine_->config().rules.size())}});
   }
 
+  // The delivery counters since the last call, added to the server's metrics.
+  void ExportStats() {
+    if (!ctx_.metrics) return;
+    events::DeliveryStats now = topics_->stats();
+    auto add = [&](const char* name, const char* help, uint64_t cur, uint64_t& last) {
+      if (cur > last) ctx_.metrics->Count(name, help, cur - last);
+      last = cur;
+    };
+    add("sns_deliveries_total", "SNS deliveries that reached their endpoint.", now.delivered, exported_.delivered);
+    add("sns_delivery_failures_total", "SNS delivery attempts that failed (and were retried or dead-lettered).",
+        now.failed_attempts, exported_.failed_attempts);
+    add("sns_dead_lettered_total", "SNS deliveries given up and written to _system/dlq/.", now.dead_lettered,
+        exported_.dead_lettered);
+    add("sns_filtered_total", "SNS messages a subscription's filter policy excluded.", now.filtered,
+        exported_.filtered);
+  }
+
+  // The server's figures as alarm samples, once per 10 s of the clock: the requests, 5xx answers
+  // and mean latencies (overall and per API) of the interval.
+  void SampleServerMetrics() {
+    if (!ctx_.metrics || !engine_) return;
+    int64_t now = ToEpochMs(ctx_.clock->Now());
+    if (sampled_ms_ && now - *sampled_ms_ < 10000 && now >= *sampled_ms_) return;
+    Metrics::Totals t = ctx_.metrics->totals();
+    if (sampled_ms_) {
+      engine_->RecordMetric("http_requests", static_cast<double>(t.requests - last_totals_.requests));
+      engine_->RecordMetric("http_5xx", static_cast<double>(t.errors_5xx - last_totals_.errors_5xx));
+      double sum = 0;
+      uint64_t count = 0;
+      for (const auto& [api, l] : t.latency) {
+        auto prev = last_totals_.latency[api];
+        double s = l.first - prev.first;
+        uint64_t n = l.second - prev.second;
+        sum += s;
+        count += n;
+        if (n) engine_->RecordMetric(api + "_latency_s", s / static_cast<double>(n));
+      }
+      if (count) engine_->RecordMetric("request_latency_s", sum / static_cast<double>(count));
+    }
+    last_totals_ = std::move(t);
+    sampled_ms_ = now;
+  }
+
   void Loop() {
     for (;;) {
+      bool force = false;
       {
         std::unique_lock lock(mu_);
         if (stop_) return;
+        force = std::exchange(reload_requested_, false);
       }
-      MaybeReload();
+      MaybeReload(force);
+      ExportStats();
+      SampleServerMetrics();
       if (engine_) {
         auto t = engine_->Tick();
         if (!t.ok()) Log(LogLevel::kError, "events: schedules", {{"error", t.status().ToString()}});
@@ -290,7 +350,7 @@ class EventsService final : public Service {
         if (n.ok() && *n > 0) continue;  // more may be waiting
       }
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; });
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_ || reload_requested_; });
     }
   }
 
@@ -303,6 +363,10 @@ class EventsService final : public Service {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool reload_requested_ = false;
+  events::DeliveryStats exported_;
+  std::optional<int64_t> sampled_ms_;
+  Metrics::Totals last_totals_;
   std::thread loop_;
 };
 

@@ -24,6 +24,27 @@ const std::array<uint32_t, 256>& CrcTable() {
   return table;
 }
 
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes exactly CRC-32C, eight bytes at a time: the log frames
+// every record with it, on the put path (the byte-at-a-time table was a tenth of a busy server's
+// time). Chosen at run time; the table serves CPUs without it.
+__attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const unsigned char* p, size_t n, uint32_t crc) {
+  uint64_t c = crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  crc = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) crc = __builtin_ia32_crc32qi(crc, *p);
+  return crc;
+}
+bool HaveCrcInstruction() {
+  static const bool have = __builtin_cpu_supports("sse4.2");
+  return have;
+}
+#endif
+
 constexpr char kHex[] = "0123456789abcdef";
 
 void PutU64(std::string* out, uint64_t v) {
@@ -38,8 +59,13 @@ uint64_t GetU64(const unsigned char* p) {
 }  // namespace
 
 uint32_t Crc32c(std::string_view bytes, uint32_t crc) {
-  const auto& table = CrcTable();
   crc = ~crc;
+#if defined(__x86_64__)
+  if (HaveCrcInstruction()) {
+    return ~Crc32cHardware(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), crc);
+  }
+#endif
+  const auto& table = CrcTable();
   for (unsigned char b : bytes) crc = table[(crc ^ b) & 0xff] ^ (crc >> 8);
   return ~crc;
 }

@@ -350,6 +350,17 @@ uint64_t ShardLog::FindByTime(int64_t ms) const {
   return end_;
 }
 
+uint64_t ShardLog::BytesFrom(uint64_t ordinal) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t bytes = 0;
+  for (const auto& s : segments_) {
+    const uint64_t n = s->offsets.size();
+    if (ordinal >= s->first + n) continue;
+    bytes += ordinal <= s->first ? s->size : s->size - s->offsets[ordinal - s->first];
+  }
+  return bytes;
+}
+
 int64_t ShardLog::ArrivalOf(uint64_t ordinal) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Segment* s = SegmentOfLocked(ordinal);

@@ -56,6 +56,9 @@ class ShardLog {
   uint64_t end_ordinal() const;    // one past the newest durable record
   // The first ordinal whose arrival is >= ms (end_ordinal() when none).
   uint64_t FindByTime(int64_t ms) const;
+  // Log bytes (frames) of the durable records from `ordinal` on: what a reader from there has
+  // left to read, without reading it.
+  uint64_t BytesFrom(uint64_t ordinal) const;
   // Arrival time of a durable record (0 when out of range).
   int64_t ArrivalOf(uint64_t ordinal) const;
   // Deletes whole segments whose newest record arrived before `cutoff_ms` (never the active one).

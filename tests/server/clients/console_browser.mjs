@@ -6,7 +6,7 @@
 // (denied saleslake:ReadPii), XSS_PRODUCT (a product id holding a script payload).
 // Exit 0 and "console browser ok" when every check passed; otherwise the failed check.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -64,8 +64,8 @@ try {
   const sc = cookies.find((c) => c.name === 'sl_session');
   check(sc && sc.httpOnly && sc.sameSite === 'Strict' && sc.expires > 0, `session cookie flags: ${JSON.stringify(sc)}`);
 
-  const dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
-  const tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
+  let dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
+  let tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
 
   // Every KPI (from the DOM), and the chart data (from the echarts instances), against the engine.
   async function checkAll(regions, label) {
@@ -80,14 +80,15 @@ try {
         const inst = window.echarts && window.echarts.getInstanceByDom(el.querySelector('.body'));
         if (inst) {
           const o = inst.getOption();
-          out.charts[id] = { x: o.xAxis && o.xAxis[0] ? o.xAxis[0].data : null, series: o.series.map((s) => s.data) };
+          out.charts[id] = { x: o.xAxis && o.xAxis[0] ? o.xAxis[0].data : null, series: o.series.map((s) => s.data),
+            names: o.series.map((s) => s.name) };
         }
       }
       return out;
     });
     check(Object.keys(shown.errors).length === 0, `${label}: tile errors ${JSON.stringify(shown.errors)}`);
     const scoped = (sql) => (regions ? withRegions(sql, regions) : sql);
-    for (const id of ['revenue', 'orders', 'basket', 'refund_rate', 'customers']) {
+    for (const id of ['revenue', 'orders', 'basket', 'refund_rate', 'customers', 'data_quality']) {
       const want = Object.values(engine(scoped(tiles[id].sql))[0])[0];
       check(close(shown.kpi[id], want), `${label}: KPI ${id} shows ${shown.kpi[id]}, engine says ${want}`);
     }
@@ -95,11 +96,27 @@ try {
       const rows = engine(scoped(tiles[id].sql));
       const c = shown.charts[id];
       check(c, `${label}: no chart for ${id}`);
-      check(c.x.length === rows.length, `${label}: ${id} has ${c.x.length} points, engine ${rows.length}`);
+      const horizon = tiles[id].forecast ? tiles[id].forecast.horizon : 0;
+      check(c.x.length === rows.length + horizon, `${label}: ${id} has ${c.x.length} points, engine ${rows.length} + ${horizon} forecast`);
       rows.forEach((r, i) => {
         const vals = Object.values(r);
         check(String(c.x[i]) === String(vals[0]), `${label}: ${id} point ${i} is ${c.x[i]}, engine ${vals[0]}`);
         check(close(c.series[0][i], vals[1]), `${label}: ${id} ${vals[0]} shows ${c.series[0][i]}, engine ${vals[1]}`);
+      });
+    }
+    // The forecast bands equal `saleslake forecast` over the same series (printed to 2 decimals).
+    if (tiles.daily_revenue.forecast) {
+      const c = shown.charts.daily_revenue;
+      const sql = scoped(tiles.daily_revenue.sql.replace(/, avg\(sum\(amount\)\) OVER \([^)]*\) AS revenue_7d/, ''));
+      const fc = JSON.parse(execFileSync(saleslake, ['--lake', lake, 'forecast', '--query', sql, '--date', 'day', '--value', 'revenue',
+        '--horizon', String(tiles.daily_revenue.forecast.horizon), '--format', 'json'], { encoding: 'utf8' }));
+      const mean = c.series[c.names.indexOf('forecast')];
+      const lo95 = c.series[c.names.indexOf('band 95% low')];
+      const n0 = c.x.length - fc.length;
+      check(fc.length === tiles.daily_revenue.forecast.horizon && String(c.x[n0]) === fc[0].date, `${label}: forecast starts ${c.x[n0]}, CLI ${fc[0].date}`);
+      fc.forEach((f, i) => {
+        check(Math.abs(mean[n0 + i] - f.forecast) <= 0.006 && Math.abs(lo95[n0 + i] - f.lo95) <= 0.006,
+          `${label}: forecast ${f.date} shows ${mean[n0 + i]} [${lo95[n0 + i]}], CLI ${f.forecast} [${f.lo95}]`);
       });
     }
     const pie = engine(scoped(tiles.status_mix.sql));
@@ -112,6 +129,17 @@ try {
     return shown;
   }
 
+  // Where to click the bar of `category` (its index when a number) in the chart inside `selector`.
+  const barPoint = (selector, category) => page.evaluate(([sel, cat]) => {
+    const el = document.querySelector(sel);
+    const inst = window.echarts.getInstanceByDom(el);
+    const o = inst.getOption();
+    const i = typeof cat === 'number' ? cat : o.xAxis[0].data.indexOf(cat);
+    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
+    const box = el.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y };
+  }, [selector, category]);
+
   async function waitRefresh(before) {
     await page.waitForFunction((n) => window.__saleslake.refreshes > n && window.__saleslake.ready, before, { timeout: 60000 });
     // Let the charts apply their options.
@@ -123,19 +151,44 @@ try {
   const all = await checkAll(null, 'unfiltered');
   await page.screenshot({ path: path.join(artifacts, 'console-dashboard.png'), fullPage: true });
 
+  step = 'the data-quality tile shows the quarantined rows of every run, linked to the rows';
+  const runReports = () => {
+    const dir = path.join(lake, '_system', 'runs', 'my-etl-job');
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+  };
+  // The server's own rules may add a run at any time: every run reported before a refresh must
+  // be shown after it, and everything shown must be a reported run with its count.
+  const checkQuality = async (label) => {
+    const before = runReports();
+    const k = await page.evaluate(() => window.__saleslake.started);
+    await page.click('#refresh-now');
+    await page.waitForFunction((m) => window.__saleslake.refreshes > m && window.__saleslake.ready, k, { timeout: 60000 });
+    const shownRuns = await page.evaluate(() => window.__saleslake.tiles.data_quality.runs);
+    const after = Object.fromEntries(runReports().map((r) => [r.run_id, r.rows_quarantined]));
+    check(before.every((r) => shownRuns.some((x) => x.run_id === r.run_id)) && shownRuns.every((r) => after[r.run_id] === r.rows_quarantined),
+      `${label}: quality tile runs ${JSON.stringify(shownRuns)}, reports ${JSON.stringify(after)}`);
+    return shownRuns;
+  };
+  const qRuns = await checkQuality('first load');
+  const dirty = qRuns.find((r) => r.rows_quarantined > 0);
+  check(dirty && dirty.rows_quarantined === 2, `no run with the 2 quarantined rows: ${JSON.stringify(qRuns)}`);
+  const qBar = await barPoint('.tile[data-tile-id="data_quality"] .quality-chart', dirty.run_id);
+  await page.mouse.click(qBar.x, qBar.y);
+  await page.waitForFunction(() => window.__saleslake.quarantine, null, { timeout: 30000 });
+  const qRows = await page.evaluate(() => window.__saleslake.quarantine);
+  const jsonl = readFileSync(path.join(lake, 'quarantine', 'my-etl-job', dirty.run_id, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  check(qRows.total === 2 && qRows.rows.length === 2 && qRows.rows.every((r, i) => r.reason === jsonl[i].reason && r.raw === jsonl[i].raw),
+    `quarantine viewer: ${JSON.stringify(qRows)}`);
+  const drillCells = await page.evaluate(() => [...document.querySelectorAll('#drill-body td')].map((td) => td.textContent));
+  check(drillCells.some((c) => c.startsWith('malformed_row')), `the quarantine rows are not shown: ${drillCells}`);
+  await page.click('#drill-close');
+  await page.evaluate(() => { delete window.__saleslake.quarantine; });
+
   step = 'cross-filter click on a region bar';
   const regions = engine('SELECT DISTINCT region FROM sales_data ORDER BY 1').map((r) => r.region);
   const target = all.charts.revenue_by_region.x[1];
   let n = await refreshes();
-  const point = await page.evaluate((name) => {
-    const el = document.querySelector('.tile[data-tile-id="revenue_by_region"] .body');
-    const inst = window.echarts.getInstanceByDom(el);
-    const o = inst.getOption();
-    const i = o.xAxis[0].data.indexOf(name);
-    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [i, o.series[0].data[i] / 2]);
-    const box = el.getBoundingClientRect();
-    return { x: box.left + x, y: box.top + y };
-  }, target);
+  const point = await barPoint('.tile[data-tile-id="revenue_by_region"] .body', target);
   await page.mouse.click(point.x, point.y);
   await waitRefresh(n);
   const afterClick = await page.evaluate(() => location.hash);
@@ -154,14 +207,7 @@ try {
 
   step = 'drill-down to order rows keeps the filters';
   const product = filtered.charts.top_products.x[0];
-  const bar = await page.evaluate(() => {
-    const el = document.querySelector('.tile[data-tile-id="top_products"] .body');
-    const inst = window.echarts.getInstanceByDom(el);
-    const o = inst.getOption();
-    const [x, y] = inst.convertToPixel({ seriesIndex: 0 }, [0, o.series[0].data[0] / 2]);
-    const box = el.getBoundingClientRect();
-    return { x: box.left + x, y: box.top + y };
-  });
+  const bar = await barPoint('.tile[data-tile-id="top_products"] .body', 0);
   await page.mouse.click(bar.x, bar.y);
   await page.waitForFunction(() => window.__saleslake.drill, null, { timeout: 30000 });
   const drill = await page.evaluate(() => window.__saleslake.drill);
@@ -194,8 +240,97 @@ try {
   check(await metric('console_queries_total') === queriesBefore, 'a no-change refresh ran queries');
   check(await metric('console_cache_hits_total') >= hitsBefore + dashboard.tiles.length, 'the refresh did not hit the cache');
 
-  step = 'new data loaded by a job appears on refresh, in place';
+  step = 'edit tiles in the UI: edit SQL and title, move, resize, add; save; reload';
+  await page.click('#edit-dash');
+  await page.click('.tile[data-tile-id="orders"] .tool-edit');
+  await page.fill('#te-title', 'Completed orders <i>edited</i>');
+  await page.fill('#te-sql', "SELECT count(*) AS value FROM sales_data WHERE status = 'COMPLETED'");
+  await page.click('#te-apply');
+  await page.click('.tile[data-tile-id="orders"] .tool-left');
+  await page.click('.tile[data-tile-id="orders"] .tool-wider');
+  await page.click('.tile[data-tile-id="status_mix"] .tool-taller');
+  await page.click('#add-tile');
+  await page.fill('#te-id', 'refunds');
+  await page.fill('#te-title', 'Refunded amount');
+  await page.selectOption('#te-format', 'currency');
+  await page.fill('#te-sql', "SELECT sum(amount) AS value FROM sales_data WHERE status = 'REFUNDED'");
+  await page.click('#te-preview');
+  await page.waitForSelector('#te-result table', { timeout: 30000 });
+  await page.click('#te-apply');
+  await page.selectOption('#interval', '10');
+  await page.click('#save-dash');
+  await page.waitForFunction(() => window.__saleslake.saved >= 1, null, { timeout: 30000 });
+  check(await page.textContent('#dash-error') === '', `save error: ${await page.textContent('#dash-error')}`);
+  const onDisk = JSON.parse(readFileSync(path.join(lake, 'dashboards', 'sales-performance.json'), 'utf8'));
+  check(onDisk.refresh_seconds === 10 && onDisk.tiles.some((t) => t.id === 'refunds'), 'the saved file lacks the edits');
+  // The server refuses a tile that writes, naming the position of its SQL; nothing is written.
+  const refused = await page.evaluate(async () => {
+    const s = await (await fetch('/api/session')).json();
+    const body = '{"title": "t",\n "tiles": [{"id": "a", "title": "a", "type": "kpi",\n   "sql": "DROP TABLE sales_data"}]}';
+    const r = await fetch('/api/dashboards/bad-save', { method: 'PUT', body, headers: { 'X-CSRF-Token': s.csrf_token } });
+    const after = await fetch('/api/dashboards/bad-save');
+    return { status: r.status, body: await r.json(), after: after.status };
+  });
+  check(refused.status === 400 && /bad-save\.json:3:11: a tile's SQL must be a query/.test(refused.body.error.message) &&
+    refused.after === 404, `a writing tile was not refused with its position: ${JSON.stringify(refused)}`);
+  await page.reload();
+  await page.waitForFunction(() => window.__saleslake.ready === true, null, { timeout: 60000 });
+  await page.waitForTimeout(200);
+  const layout = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((el) => ({
+    id: el.dataset.tileId, title: el.querySelector('.tile-title').textContent, span: el.style.gridColumn,
+    height: el.querySelector('.body').style.height, injected: el.querySelectorAll('h3 i').length,
+    kpi: el.querySelector('.kpi-value') ? el.querySelector('.kpi-value').dataset.value : null })));
+  check(layout[0].id === 'orders' && layout[0].title === 'Completed orders <i>edited</i>' && layout[0].injected === 0,
+    `edited tile after reload: ${JSON.stringify(layout[0])}`);
+  check(layout[0].span === 'span 3', `resized tile spans ${layout[0].span}`);
+  check(layout.find((t) => t.id === 'status_mix').height === '22rem', 'the taller tile lost its height');
+  const refundsShown = layout.find((t) => t.id === 'refunds');
+  const refundsWant = engine(withRegions("SELECT sum(amount) AS value FROM sales_data WHERE status = 'REFUNDED'", chosen))[0].value;
+  check(refundsShown && close(Number(refundsShown.kpi), refundsWant), `new tile shows ${refundsShown && refundsShown.kpi}, engine ${refundsWant}`);
+  check(await page.inputValue('#interval') === '10', 'the saved interval did not survive the reload');
+  dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
+  tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
+  await checkAll(chosen, 'edited dashboard');
+  await page.screenshot({ path: path.join(artifacts, 'console-edited.png'), fullPage: true });
+
+  step = 'cascading filters: the regions narrow the product list; product search filters';
+  const products = await page.evaluate(() => window.__saleslake.products);
+  const wantProducts = engine(withRegions('SELECT DISTINCT product_id FROM sales_data ORDER BY 1', chosen)).map((r) => r.product_id);
+  check(JSON.stringify(products.regions) === JSON.stringify(chosen) && JSON.stringify(products.list) === JSON.stringify(wantProducts),
+    `product list for ${chosen}: ${products.list.length} products, engine ${wantProducts.length}`);
+  const allProducts = engine('SELECT count(DISTINCT product_id) AS n FROM sales_data')[0].n;
+  check(wantProducts.length < allProducts, 'the region filter does not narrow the products in this data');
+  n = await refreshes();
+  await page.fill('#f-product', wantProducts[0]);
+  await page.dispatchEvent('#f-product', 'change');
+  await waitRefresh(n);
+  const productOrders = engine(withRegions(`SELECT count(*) AS value FROM sales_data WHERE status = 'COMPLETED' AND product_id = '${wantProducts[0].replace(/'/g, "''")}'`, chosen))[0].value;
+  const shownOrders = await page.evaluate(() => Number(document.querySelector('.tile[data-tile-id="orders"] .kpi-value').dataset.value));
+  check(close(shownOrders, productOrders), `orders of ${wantProducts[0]}: ${shownOrders}, engine ${productOrders}`);
+  n = await refreshes();
+  await page.fill('#f-product', '');
+  await page.dispatchEvent('#f-product', 'change');
+  await waitRefresh(n);
+
+  step = 'new data loaded by a job appears by the 10 s refresh, without a reload or a blank frame';
   if (env.NEW_CSV) {
+    // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
+    // A full page reload would drop window.__sameDocument.
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+      window.__blank = [];
+      const obs = new MutationObserver(() => {
+        for (const el of document.querySelectorAll('.tile .body')) {
+          if (el.childElementCount === 0) window.__blank.push(el.parentElement.dataset.tileId);
+        }
+      });
+      obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
+    });
+    // Paused while the job commits (and no refresh in flight), so that no refresh straddles the
+    // commit; Resume restarts the 10 s timer, whose next tick must bring the new data.
+    await page.click('#pause');
+    await page.waitForFunction(() => window.__saleslake.refreshes === window.__saleslake.started, null, { timeout: 60000 });
+    const before = await metric('console_queries_total');
     // The server's own rules may already be crawling and running the job for this upload (one
     // run of a job at a time): a start-job that finds it running waits for it, bounded.
     for (const args of [['upload', env.NEW_CSV], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
@@ -209,25 +344,57 @@ try {
         }
       }
     }
-    // Watch every tile: a KPI or chart body that goes empty between two renders is a blank frame.
-    await page.evaluate(() => {
-      window.__blank = [];
-      const obs = new MutationObserver(() => {
-        for (const el of document.querySelectorAll('.tile .body')) {
-          if (el.childElementCount === 0) window.__blank.push(el.parentElement.dataset.tileId);
-        }
-      });
-      obs.observe(document.getElementById('tiles'), { childList: true, subtree: true, characterData: true });
-    });
-    const before = await metric('console_queries_total');
-    n = await refreshes();
-    await page.click('#refresh-now');
-    await waitRefresh(n);
+    // A refresh the timer starts after the commit (none is clicked): at most ~10 s away.
+    const startedAtCommit = await page.evaluate(() => window.__saleslake.started);
+    check(await page.textContent('#pause') === 'Resume', 'the pause button does not offer Resume');
+    await page.click('#pause');
+    await page.waitForFunction((k) => window.__saleslake.refreshes > k && window.__saleslake.ready, startedAtCommit, { timeout: 60000 });
+    await page.waitForTimeout(200);
+    check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
     await checkAll(chosen, 'after new data');
-    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again');
+    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again (once each)');
     const blank = await page.evaluate(() => window.__blank);
     check(blank.length === 0, `tiles went blank during the refresh: ${blank}`);
+
+    step = 'a timed refresh with no new data runs no query';
+    const quiet = await metric('console_queries_total');
+    const hits = await metric('console_cache_hits_total');
+    const k = await page.evaluate(() => window.__saleslake.started);
+    await page.waitForFunction((m) => window.__saleslake.refreshes > m && window.__saleslake.ready, k, { timeout: 60000 });
+    check(await metric('console_queries_total') === quiet, 'a no-change timed refresh ran queries');
+    check(await metric('console_cache_hits_total') >= hits + dashboard.tiles.length, 'the timed refresh did not hit the cache');
+    await checkQuality('after new data');
+    await page.screenshot({ path: path.join(artifacts, 'console-refreshed.png'), fullPage: true });
   }
+
+  step = 'the catalog page: columns with PII and partition tags, partitions, snapshots';
+  await page.goto(`${url}/console/#/catalog/sales_data`);
+  await page.waitForFunction(() => window.__saleslake.table && window.__saleslake.table.name === 'sales_data', null, { timeout: 30000 });
+  const table = await page.evaluate(() => window.__saleslake.table);
+  const total = engine('SELECT count(*) AS n FROM sales_data')[0].n;
+  check(table.partitions.reduce((a, p) => a + p.rows, 0) === total, `partition rows ${table.partitions.reduce((a, p) => a + p.rows, 0)}, engine ${total}`);
+  const wantParts = engine("SELECT count(DISTINCT region || '/' || purchase_month) AS n FROM sales_data")[0].n;
+  check(table.partitions.length === wantParts, `partitions ${table.partitions.length}, engine ${wantParts}`);
+  check(table.columns.find((c) => c.name === 'customer_id').pii && table.columns.find((c) => c.name === 'region').partition, 'column tags');
+  check(table.snapshots.length >= 2 && table.snapshots[table.snapshots.length - 1].id === table.current_snapshot_id, 'snapshots');
+  const wantDdl = execFileSync(saleslake, ['--lake', lake, 'catalog', 'export-ddl', 'sales_data', '--dialect', 'athena',
+    '--location-uri', table.ddl.athena.match(/LOCATION '(s3:\/\/[^/]+)\//)[1]], { encoding: 'utf8' });
+  check(await page.textContent('#table-ddl') === table.ddl.athena && table.ddl.athena === wantDdl, `DDL: ${table.ddl.athena}`);
+  const shownParts = await page.evaluate(() => document.querySelectorAll('#table-partitions tbody tr').length);
+  check(shownParts === wantParts, `the page lists ${shownParts} partitions`);
+  await page.screenshot({ path: path.join(artifacts, 'console-catalog.png'), fullPage: true });
+
+  step = 'the jobs page: run history and the quarantine viewer';
+  await page.goto(`${url}/console/#/jobs`);
+  await page.waitForFunction(() => window.__saleslake.runs, null, { timeout: 30000 });
+  const reports = runReports();
+  const listed = await page.evaluate(() => window.__saleslake.runs.map((r) => [r.run_id, r.rows_loaded]));
+  check(reports.every((r) => listed.some(([id, n]) => id === r.run_id && n === r.rows_loaded)),
+    `jobs page runs ${JSON.stringify(listed)}`);
+  await page.click(`#runs tr[data-run-id="${dirty.run_id}"]`);
+  await page.waitForFunction(() => window.__saleslake.quarantine, null, { timeout: 30000 });
+  check(await page.evaluate(() => document.querySelectorAll('#quarantine-body tbody tr').length) === 2, 'the jobs page quarantine viewer');
+  await page.screenshot({ path: path.join(artifacts, 'console-jobs.png'), fullPage: true });
 
   step = 'CSRF';
   const csrf = await page.evaluate(async () => {
@@ -288,6 +455,12 @@ try {
     const body = await r.text();
     check(!/tok_[0-9a-f]{8}/.test(body), `viewer received a customer_id through "${sql}": ${body.slice(0, 200)}`);
   }
+  const vq = await vp.request.get(`${url}/api/runs/my-etl-job/${dirty.run_id}/quarantine`);
+  check(vq.status() === 403, `the viewer read quarantined (raw, untokenized) rows: ${vq.status()}`);
+  const bad = await vp.request.post(`${url}/api/query`, { data: { sql: 'SELECT 1', offset: 'x' }, headers: { 'X-CSRF-Token': vs.csrf_token } });
+  check(bad.status() === 400, `a field of the wrong type gave ${bad.status()}`);
+  const badLogin = await vp.request.post(`${url}/api/login`, { data: { user_name: 5, password: [] } });
+  check(badLogin.status() === 400, `a sign-in with fields of the wrong type gave ${badLogin.status()}`);
   const adminSee = await page.evaluate(async () => {
     const s = await (await fetch('/api/session')).json();
     const r = await fetch('/api/query', { method: 'POST', body: JSON.stringify({ sql: 'SELECT customer_id FROM sales_data LIMIT 1' }), headers: { 'X-CSRF-Token': s.csrf_token } });
@@ -316,6 +489,55 @@ try {
   await page.click('#sql-run');
   await page.waitForFunction(() => document.getElementById('sql-error').textContent !== '', null, { timeout: 30000 });
   check(/line 1/.test(await page.textContent('#sql-error')), 'the editor shows no error position');
+
+  step = 'the SQL editor shows EXPLAIN ANALYZE as a plan';
+  await page.fill('#sql-text', 'SELECT region, count(*) AS n FROM sales_data GROUP BY region');
+  await page.click('#sql-explain');
+  await page.waitForFunction(() => !document.getElementById('sql-plan').hidden && document.getElementById('sql-plan').textContent.includes('Scan'), null, { timeout: 30000 });
+  check(/Aggregate/.test(await page.textContent('#sql-plan')) && /rows: \d+/.test(await page.textContent('#sql-plan')), 'the plan lacks operators with rows');
+
+  step = 'the SQL editor completes table and column names';
+  await page.waitForFunction(() => document.querySelectorAll('#catalog details').length > 0, null, { timeout: 30000 });
+  await page.fill('#sql-text', 'SELECT regi');
+  await page.press('#sql-text', 'Tab');
+  await page.type('#sql-text', ', count(*) AS n FROM sales_d');
+  check((await page.textContent('#sql-suggest')).startsWith('sales_data'), `suggestions: ${await page.textContent('#sql-suggest')}`);
+  await page.press('#sql-text', 'Tab');
+  check(await page.inputValue('#sql-text') === 'SELECT region, count(*) AS n FROM sales_data', `completed: ${await page.inputValue('#sql-text')}`);
+
+  step = 'saved queries are files in queries/ and come back after a reload';
+  const savedSql = 'SELECT region, count(*) AS n FROM sales_data GROUP BY region';
+  await page.fill('#sql-text', savedSql);
+  await page.fill('#sql-name', 'orders-by-region');
+  await page.click('#sql-save');
+  await page.waitForFunction(() => (window.__saleslake.saved_queries || []).some((q) => q.name === 'orders-by-region'), null, { timeout: 30000 });
+  check(readFileSync(path.join(lake, 'queries', 'orders-by-region.sql'), 'utf8') === `${savedSql}
+`, 'queries/orders-by-region.sql');
+  await page.reload();
+  await page.waitForFunction(() => (window.__saleslake.saved_queries || []).length > 0, null, { timeout: 30000 });
+  await page.fill('#sql-text', '');
+  await page.click('#saved-list li');
+  check(await page.inputValue('#sql-text') === savedSql, 'a saved query does not load into the editor');
+
+  step = 'Cancel stops a long query on the server; the history shows it';
+  const longSql = 'SELECT count(*) AS n FROM sales_data a CROSS JOIN sales_data b CROSS JOIN sales_data c';
+  await page.fill('#sql-text', longSql);
+  await page.click('#sql-run');
+  const running = async () => page.evaluate(async (q) => {
+    const r = await (await fetch('/api/queries')).json();
+    const h = r.queries.find((x) => x.sql === q);
+    return h ? h.state : null;
+  }, longSql);
+  for (let i = 0; i < 300 && (await running()) !== 'RUNNING'; i++) await page.waitForTimeout(100);
+  check(await running() === 'RUNNING', `the long query is ${await running()}`);
+  await page.click('#sql-cancel');
+  await page.waitForFunction(() => document.getElementById('sql-error').textContent.startsWith('cancelled'), null, { timeout: 30000 });
+  check(await running() === 'CANCELLED', `after Cancel the query is ${await running()}`);
+  await page.waitForFunction(() => (window.__saleslake.history || []).length > 0 && window.__saleslake.history[0].state === 'CANCELLED', null, { timeout: 30000 });
+  const history = await page.evaluate(() => window.__saleslake.history.map((q) => [q.state, q.sql]));
+  check(history.some(([st, q]) => st === 'SUCCEEDED' && q === editorSql), `history lacks the editor query: ${JSON.stringify(history.slice(0, 5))}`);
+  check(await page.textContent('#history-list li') !== '', 'the history list is empty');
+  await page.screenshot({ path: path.join(artifacts, 'console-sql.png'), fullPage: true });
 
   step = 'login brute force is rate-limited';
   const statuses = [];

@@ -1,0 +1,99 @@
+// The event bus in one process (issue 16): how many events per second catalog::JournalEvent makes
+// durable in _system/events.jsonl (the one door every producer uses: uploads, the S3 API's
+// PutObject, crawls, job runs), from 1 producer thread and from several at once (a server with
+// concurrent uploads), and how many per second events::Engine consumes with a rule that matches
+// every event and does nothing (a topic without subscriptions; the done marker and checkpoint
+// are still written, as for any target).
+//
+// Not a Google Benchmark: one run prints one JSON line per phase (bench/events_bench.sh).
+// Usage: events_bus_bench DIR [EVENTS=20000] [THREADS=8]   (DIR is created and left behind)
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/crawler.h"
+#include "events/events.h"
+#include "io/local_store.h"
+
+namespace {
+
+using saleslake::Status;
+namespace sl = saleslake;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "events_bus_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// `threads` producers journal `total` object.created events between them, like JournalCreated.
+double Produce(sl::io::ObjectStore& store, int total, int threads) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&store, total, threads, t] {
+      for (int i = t; i < total; i += threads) {
+        std::string fields = "{\"key\":\"bench/t" + std::to_string(t) + "/f" + std::to_string(i) +
+                             ".csv\",\"size\":1234,\"sha256\":\"" + std::string(64, 'a') + "\"}";
+        auto id = sl::catalog::JournalEvent(store, "object.created", fields);
+        if (!id.ok()) Die(id.status().ToString());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return Seconds(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) Die("usage: events_bus_bench DIR [EVENTS] [THREADS]");
+  std::string dir = argv[1];
+  int events = argc > 2 ? std::atoi(argv[2]) : 20000;
+  int threads = argc > 3 ? std::atoi(argv[3]) : 8;
+  std::filesystem::remove_all(dir);
+  auto store = sl::io::LocalStore::Open(dir, true);
+  if (!store.ok()) Die(store.status().ToString());
+  // Only the bench's rule: nothing else in pipeline.yaml matches bench/ keys.
+  Status s = (*store)->Put("pipeline.yaml",
+                           "topics:\n  - name: bench-noop\n"
+                           "rules:\n  - name: bench-noop\n    pattern:\n      type: [object.created]\n"
+                           "      key: [{prefix: bench/}]\n    targets:\n      - topic: bench-noop\n");
+  if (!s.ok()) Die(s.ToString());
+
+  double t1 = Produce(**store, events, 1);
+  std::printf("{\"phase\":\"journal\",\"threads\":1,\"events\":%d,\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
+              events, t1, events / t1);
+  double tn = Produce(**store, events, threads);
+  std::printf("{\"phase\":\"journal\",\"threads\":%d,\"events\":%d,\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
+              threads, events, tn, events / tn);
+  std::fflush(stdout);
+
+  auto catalog = sl::catalog::Catalog::Open(store->get());
+  if (!catalog.ok()) Die(catalog.status().ToString());
+  auto topics = sl::events::Topics::Open(store->get());
+  if (!topics.ok()) Die(topics.status().ToString());
+  auto engine = sl::events::Engine::Open(catalog->get(), topics->get());
+  if (!engine.ok()) Die(engine.status().ToString());
+  auto start = std::chrono::steady_clock::now();
+  int consumed = 0;
+  for (;;) {
+    auto n = (*engine)->ProcessPending(1000);
+    if (!n.ok()) Die(n.status().ToString());
+    if (*n == 0) break;
+    consumed += *n;
+  }
+  double tc = Seconds(start);
+  auto st = (*engine)->stats();
+  std::printf("{\"phase\":\"consume\",\"events\":%d,\"actions\":%llu,\"seconds\":%.3f,\"events_per_s\":%.0f}\n",
+              consumed, static_cast<unsigned long long>(st.actions), tc, consumed / tc);
+  return consumed == 2 * events && st.actions == static_cast<uint64_t>(2 * events) ? 0 : 2;
+}

@@ -1,0 +1,165 @@
+#include "server/internal/result_spool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace saleslake::server::internal {
+
+namespace {
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Reads the spool file sequentially from an offset, a block at a time.
+class SpoolReader {
+ public:
+  SpoolReader(int fd, uint64_t offset, uint64_t end) : fd_(fd), file_pos_(offset), end_(end) {}
+
+  Result<uint64_t> Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      SL_RETURN_IF_ERROR(Need(1));
+      auto byte = static_cast<uint8_t>(buf_[pos_++]);
+      v |= static_cast<uint64_t>(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+    return Status::Corruption("result spool: bad varint");
+  }
+
+  Result<std::string> Bytes(uint64_t n) {
+    SL_RETURN_IF_ERROR(Need(n));
+    std::string s = buf_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+
+ private:
+  // Makes sure `n` unread bytes are buffered.
+  Status Need(uint64_t n) {
+    if (buf_.size() - pos_ >= n) return Status::OK();
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    while (buf_.size() < n) {
+      if (file_pos_ >= end_) return Status::Corruption("result spool: truncated row");
+      const uint64_t want = std::min<uint64_t>(end_ - file_pos_, std::max<uint64_t>(n - buf_.size(), 256 << 10));
+      const size_t old = buf_.size();
+      buf_.resize(old + want);
+      ssize_t got = ::pread(fd_, buf_.data() + old, want, static_cast<off_t>(file_pos_));
+      if (got < 0 && errno == EINTR) {
+        buf_.resize(old);
+        continue;
+      }
+      if (got <= 0) return Status::FromErrno(got < 0 ? errno : EIO, "result spool: read");
+      buf_.resize(old + static_cast<size_t>(got));
+      file_pos_ += static_cast<uint64_t>(got);
+    }
+    return Status::OK();
+  }
+
+  int fd_;
+  uint64_t file_pos_;
+  uint64_t end_;
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ResultSpool>> ResultSpool::Create(const std::string& dir) {
+  std::random_device rd;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string path = fmt::format("{}/spool-{:08x}{:08x}", dir, rd(), rd());
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) return Status::FromErrno(errno, "result spool: create " + path);
+    // Unlinked at once: the rows live as long as the descriptor, and a crash leaves nothing.
+    ::unlink(path.c_str());
+    return std::unique_ptr<ResultSpool>(new ResultSpool(fd));
+  }
+  return Status::IOError("result spool: no free file name in " + dir);
+}
+
+ResultSpool::~ResultSpool() { ::close(fd_); }
+
+Status ResultSpool::Append(const std::vector<Row>& rows) {
+  uint64_t first_row = 0;
+  uint64_t at = 0;
+  {
+    MutexLock lock(mu_);
+    first_row = rows_;
+    at = bytes_;
+  }
+  std::string buf;
+  std::vector<uint64_t> marks;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if ((first_row + r) % kIndexEvery == 0) marks.push_back(at + buf.size());
+    PutVarint(&buf, rows[r].size());
+    for (const auto& cell : rows[r]) {
+      if (!cell) {
+        PutVarint(&buf, 0);
+        continue;
+      }
+      PutVarint(&buf, cell->size() + 1);
+      buf += *cell;
+    }
+  }
+  for (size_t done = 0; done < buf.size();) {
+    ssize_t n = ::pwrite(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::FromErrno(n < 0 ? errno : EIO, "result spool: write");
+    done += static_cast<size_t>(n);
+  }
+  MutexLock lock(mu_);
+  index_.insert(index_.end(), marks.begin(), marks.end());
+  rows_ += rows.size();
+  bytes_ += buf.size();
+  return Status::OK();
+}
+
+Result<std::vector<ResultSpool::Row>> ResultSpool::Read(uint64_t first, size_t max_rows) const {
+  uint64_t offset = 0, end = 0, count = 0;
+  {
+    MutexLock lock(mu_);
+    if (first >= rows_ || max_rows == 0) return std::vector<Row>{};
+    count = std::min<uint64_t>(max_rows, rows_ - first);
+    offset = index_[first / kIndexEvery];
+    end = bytes_;
+  }
+  SpoolReader reader(fd_, offset, end);
+  std::vector<Row> out;
+  out.reserve(count);
+  for (uint64_t r = first - first % kIndexEvery; r < first + count; ++r) {
+    SL_ASSIGN_OR_RETURN(uint64_t cells, reader.Varint());
+    Row row(cells);
+    for (uint64_t c = 0; c < cells; ++c) {
+      SL_ASSIGN_OR_RETURN(uint64_t len, reader.Varint());
+      if (len == 0) continue;
+      SL_ASSIGN_OR_RETURN(auto text, reader.Bytes(len - 1));
+      row[c] = std::move(text);
+    }
+    if (r >= first) out.push_back(std::move(row));
+  }
+  return out;
+}
+
+uint64_t ResultSpool::rows() const {
+  MutexLock lock(mu_);
+  return rows_;
+}
+
+uint64_t ResultSpool::bytes() const {
+  MutexLock lock(mu_);
+  return bytes_;
+}
+
+}  // namespace saleslake::server::internal

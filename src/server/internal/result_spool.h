@@ -1,0 +1,56 @@
+// The rows of one large query result on disk, so that a result of millions of rows pages out
+// without being held in memory. The query manager keeps a result's first rows in memory and
+// appends the rest here; pages are read back by row number.
+//
+//   auto spool = ResultSpool::Create("/lake/_system/query_spool");
+//   SL_RETURN_IF_ERROR((*spool)->Append(rows));            // the one writer (the query's runner)
+//   auto page = (*spool)->Read(/*first=*/4096, /*max_rows=*/1000);   // any thread, concurrently
+//
+// The file is unlinked as soon as it is created: it lives as long as the open descriptor (the
+// ResultSpool object), and nothing is left behind after a crash. A row is its cell count and
+// then, per cell, a varint of length + 1 (0 = NULL) and the bytes; every kIndexEvery-th row's file
+// offset is kept in memory (8 bytes per 256 rows), so a read seeks to the nearest one below.
+// Thread safety: Append from one thread at a time; Read and the accessors from any thread, also
+// while Append runs (a read sees only rows whose Append returned).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/thread_annotations.h"
+
+namespace saleslake::server::internal {
+
+class ResultSpool {
+ public:
+  using Row = std::vector<std::optional<std::string>>;
+  static constexpr uint64_t kIndexEvery = 256;
+
+  // Creates (and at once unlinks) a file in `dir`, which must exist.
+  static Result<std::unique_ptr<ResultSpool>> Create(const std::string& dir);
+  ~ResultSpool();
+  ResultSpool(const ResultSpool&) = delete;
+  ResultSpool& operator=(const ResultSpool&) = delete;
+
+  // Appends rows after those already written. kIoError when the disk is full or failing.
+  Status Append(const std::vector<Row>& rows);
+  // Rows [first, first + max_rows) of those appended (fewer at the end; none past it).
+  Result<std::vector<Row>> Read(uint64_t first, size_t max_rows) const;
+
+  uint64_t rows() const;
+  uint64_t bytes() const;  // file size
+
+ private:
+  explicit ResultSpool(int fd) : fd_(fd) {}
+  const int fd_;
+  mutable Mutex mu_;
+  std::vector<uint64_t> index_ SL_GUARDED_BY(mu_);  // file offset of row i * kIndexEvery
+  uint64_t rows_ SL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_ SL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace saleslake::server::internal
