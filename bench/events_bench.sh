@@ -42,9 +42,10 @@ SL iam create-user --user-name bench >/dev/null
 SL iam put-user-policy --user-name bench --policy-name all \
   --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 KEYS=$(SL iam create-access-key --user-name bench)
-export AWS_ACCESS_KEY_ID=$(sed -n 's/.*"AccessKeyId": "\(.*\)".*/\1/p' <<<"$KEYS")
-export AWS_SECRET_ACCESS_KEY=$(sed -n 's/.*"SecretAccessKey": "\(.*\)".*/\1/p' <<<"$KEYS")
-export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER= AWS_SHARED_CREDENTIALS_FILE=/dev/null
+AWS_ACCESS_KEY_ID=$(sed -n 's/.*"AccessKeyId": "\(.*\)".*/\1/p' <<<"$KEYS")
+AWS_SECRET_ACCESS_KEY=$(sed -n 's/.*"SecretAccessKey": "\(.*\)".*/\1/p' <<<"$KEYS")
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER='' AWS_SHARED_CREDENTIALS_FILE=/dev/null
 printf '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n' >"$WORK/aws-config"
 export AWS_CONFIG_FILE="$WORK/aws-config"
 
