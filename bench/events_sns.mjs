@@ -85,7 +85,7 @@ const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
 async function subscribe(topicArn) {
   const done = new Promise((ok) => { confirmed = ok; });
   await sns({ Action: 'Subscribe', TopicArn: topicArn, Protocol: 'http', Endpoint: hook });
-  const status = await Promise.race([done, new Promise((ok) => setTimeout(() => ok('timeout'), 30000))]);
+  const status = await Promise.race([done, new Promise((ok) => setTimeout(() => ok('timeout'), 30000).unref())]);
   if (status !== 200) throw new Error(`subscription not confirmed: ${status}`);
 }
 
@@ -143,7 +143,7 @@ async function alert(topicName, cmd) {
   let uploaded;
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
   const exit = new Promise((ok) => child.on('exit', (code) => { uploaded = now(); ok(code); }));
-  const { j, at } = await Promise.race([first, new Promise((_, no) => setTimeout(() => no(new Error('no alert in 600 s')), 600000))]);
+  const { j, at } = await Promise.race([first, new Promise((_, no) => setTimeout(() => no(new Error('no alert in 600 s')), 600000).unref())]);
   const code = await exit;
   const message = JSON.parse(j.Message);
   console.log(JSON.stringify({

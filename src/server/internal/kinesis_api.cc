@@ -679,7 +679,7 @@ class KinesisService final : public Service {
 }  // namespace
 
 std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context, sql::SystemTables* system_tables) {
-  return std::make_unique<KinesisService>(context);
+  return std::make_unique<KinesisService>(context, system_tables);
 }
 
 }  // namespace saleslake::server::internal
