@@ -11,7 +11,7 @@
 
 #include "datagen/generator.h"
 #include "formats/csv/csv_reader.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 #include "io/object_store.h"
 
 namespace saleslake {

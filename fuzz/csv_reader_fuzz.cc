@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "formats/csv/csv_reader.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 
 using namespace saleslake;
 

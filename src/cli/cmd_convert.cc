@@ -10,7 +10,7 @@
 
 #include "cli/command.h"
 #include "formats/csv/csv_reader.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
 

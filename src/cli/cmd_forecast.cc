@@ -19,7 +19,7 @@
 #include "common/logging.h"
 #include "common/types.h"
 #include "formats/csv/csv_reader.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 #include "fmt/format.h"
 #include "forecast/forecast.h"
 #include "forecast/series.h"

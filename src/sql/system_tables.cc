@@ -1,4 +1,4 @@
-#include "sql/system_tables.h"
+#include "sql/sql.h"
 
 #include <algorithm>
 #include <cctype>

@@ -20,7 +20,7 @@
 #include "common/status.h"
 #include "common/types.h"
 #include "formats/csv/csv_reader.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 #include "io/object_store.h"
 
 namespace saleslake::forecast::testing {

@@ -1,7 +1,7 @@
 // System tables: a module above sql registers a table and its producer; statements read it as
 // system.<name> (also lake.system.<name>) beside the catalog's tables, with the rows of the moment
 // they are planned.
-#include "sql/system_tables.h"
+#include "sql/sql.h"
 
 #include <gtest/gtest.h>
 

@@ -10,16 +10,8 @@
 
 #include "catalog/internal/schema_merge.h"
 
-// The format modules land in parallel with this one; each path switches on when its public
-// header is in the tree. SL_CATALOG_NO_PARQUET / SL_CATALOG_NO_CSV_SNIFFER force the fallbacks.
-#if __has_include("formats/parquet/parquet.h") && !defined(SL_CATALOG_NO_PARQUET)
+#include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet.h"
-#define SL_CATALOG_HAVE_PARQUET 1
-#endif
-#if __has_include("formats/csv/sniffer.h") && !defined(SL_CATALOG_NO_CSV_SNIFFER)
-#include "formats/csv/sniffer.h"
-#define SL_CATALOG_HAVE_CSV_SNIFFER 1
-#endif
 
 namespace saleslake::catalog::internal {
 
@@ -356,7 +348,6 @@ bool IsCompressed(const io::RandomAccessFile& file) {
 
 }  // namespace
 
-#ifdef SL_CATALOG_HAVE_CSV_SNIFFER
 Result<InspectedFile> InspectCsv(const io::RandomAccessFile& file) {
   SL_ASSIGN_OR_RETURN(csv::SniffResult sr, csv::Sniff(file));
   InspectedFile out;
@@ -385,12 +376,6 @@ Result<InspectedFile> InspectCsv(const io::RandomAccessFile& file) {
   }
   return out;
 }
-#else
-Result<InspectedFile> InspectCsv(const io::RandomAccessFile& file) {
-  if (IsCompressed(file)) return Status::NotImplemented("compressed CSV needs the CSV sniffer");
-  return InspectCsvFallback(file);
-}
-#endif
 
 // ---- JSON lines ----
 
@@ -509,7 +494,6 @@ Result<FileFormat> ClassifyFile(const io::RandomAccessFile& file, std::string_vi
 
 namespace {
 
-#ifdef SL_CATALOG_HAVE_PARQUET
 Result<InspectedFile> InspectParquet(std::unique_ptr<io::RandomAccessFile> file) {
   std::shared_ptr<const io::RandomAccessFile> shared(std::move(file));
   SL_ASSIGN_OR_RETURN(auto reader, parquet::ParquetReader::Open(shared));
@@ -528,7 +512,6 @@ Result<InspectedFile> InspectParquet(std::unique_ptr<io::RandomAccessFile> file)
   }
   return out;
 }
-#endif
 
 }  // namespace
 
@@ -546,11 +529,7 @@ Result<InspectedFile> InspectFile(const io::ObjectStore& store, std::string_view
       case FileFormat::kCsv: return InspectCsv(*file);
       case FileFormat::kJsonl: return InspectJsonLines(*file);
       case FileFormat::kParquet:
-#ifdef SL_CATALOG_HAVE_PARQUET
         return InspectParquet(std::move(file));
-#else
-        return Status::NotImplemented("Parquet reader not available in this build");
-#endif
     }
     return Status::Internal("unknown format");
   };

@@ -35,9 +35,10 @@ Result<FileFormat> ClassifyFile(const io::RandomAccessFile& file, std::string_vi
 Result<InspectedFile> InspectFile(const io::ObjectStore& store, std::string_view key,
                                   std::optional<FileFormat> forced);
 
-// CSV through csv::Sniff when it is in the build, else the fallback.
+// CSV through csv::Sniff.
 Result<InspectedFile> InspectCsv(const io::RandomAccessFile& file);
-// The fallback CSV sniffer on its own (tests).
+// An older, simpler CSV sniffer from before formats/csv had one; only its tests call it now
+// (to be removed with its helpers).
 Result<InspectedFile> InspectCsvFallback(const io::RandomAccessFile& file);
 Result<InspectedFile> InspectJsonLines(const io::RandomAccessFile& file);
 

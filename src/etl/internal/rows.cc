@@ -11,7 +11,7 @@
 
 #include "formats/csv/csv_reader.h"
 #include "formats/csv/csv_writer.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 
 namespace saleslake::etl::internal {
 namespace {

@@ -1,4 +1,4 @@
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 
 #include <fmt/format.h>
 

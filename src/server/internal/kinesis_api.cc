@@ -16,7 +16,7 @@
 #include "stream/delivery.h"
 #include "stream/metrics.h"
 #include "sql/sql.h"
-#include "sql/system_tables.h"
+#include "sql/sql.h"
 #include "common/logging.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "server/internal/service.h"
-#include "sql/system_tables.h"
+#include "sql/sql.h"
 
 namespace saleslake::server::internal {
 

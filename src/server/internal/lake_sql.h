@@ -13,7 +13,7 @@
 #include "server/internal/query_manager.h"
 #include "server/internal/service.h"
 #include "sql/sql.h"
-#include "sql/system_tables.h"
+#include "sql/sql.h"
 
 namespace saleslake::auth {
 class Iam;

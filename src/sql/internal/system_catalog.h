@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "sql/planner/plan.h"
-#include "sql/system_tables.h"
+#include "sql/sql.h"
 
 namespace saleslake::sql::internal {
 

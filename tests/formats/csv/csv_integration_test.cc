@@ -9,7 +9,7 @@
 
 #include "csv_test_util.h"
 #include "formats/csv/csv_reader.h"
-#include "formats/csv/sniffer.h"
+#include "formats/csv/csv_reader.h"
 #include "support/test_support.h"
 
 namespace saleslake::csv {
