@@ -861,8 +861,8 @@ Outcome S3Service::CompleteMultipart(const S3Request& s3, HttpRequest& request) 
     if (i + 1 < parts->size() && piece.size < kMinPartSize) {
       return MakeError(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.");
     }
-    auto raw = std::string(etag.size() / 2, '\0');
-    for (size_t k = 0; k + 1 < etag.size(); k += 2) raw[k / 2] = static_cast<char>(std::stoi(etag.substr(k, 2), nullptr, 16));
+    std::string raw;
+    if (!HexDecode(etag, &raw)) return invalid_part();  // the record's ETag is ours: hex MD5
     md5s += raw;
     pieces.push_back(std::move(piece));
   }
