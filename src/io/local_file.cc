@@ -122,8 +122,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& name) {
 
 class LocalOutputStream final : public OutputStream {
  public:
-  LocalOutputStream(std::string path, std::string tmp, int fd, bool exclusive)
-      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd), exclusive_(exclusive) {}
+  LocalOutputStream(std::string path, std::string tmp, int fd, bool exclusive, internal::GroupSync* group)
+      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd), exclusive_(exclusive), group_(group) {}
   ~LocalOutputStream() override {
     if (fd_ >= 0) close(fd_);
     if (!committed_) unlink(tmp_.c_str());
@@ -147,9 +147,12 @@ class LocalOutputStream final : public OutputStream {
   Status Commit() override {
     if (committed_) return Status::OK();
     SL_RETURN_IF_ERROR(Flush());
-    if (fsync(fd_) != 0) return Status::FromErrno(errno, "fsync " + tmp_);
+    if (group_ == nullptr && fsync(fd_) != 0) return Status::FromErrno(errno, "fsync " + tmp_);
     close(fd_);
     fd_ = -1;
+    // The content is durable before the name points at it: a crash shows the old object or the
+    // whole new one.
+    if (group_ != nullptr) SL_RETURN_IF_ERROR(group_->Sync());
     if (exclusive_) {
       // link() fails with EEXIST if the target exists: atomic create-exclusive.
       if (link(tmp_.c_str(), path_.c_str()) != 0) {
@@ -162,7 +165,7 @@ class LocalOutputStream final : public OutputStream {
       return Status::FromErrno(errno, "rename to " + path_);
     }
     committed_ = true;
-    return internal::SyncDir(DirName(path_));
+    return group_ != nullptr ? group_->Sync() : internal::SyncDir(DirName(path_));
   }
 
  private:
@@ -177,6 +180,7 @@ class LocalOutputStream final : public OutputStream {
   std::string path_, tmp_;
   int fd_;
   bool exclusive_;
+  internal::GroupSync* group_;
   bool committed_ = false;
   uint64_t bytes_ = 0;
   std::string buffer_;
@@ -208,7 +212,38 @@ Status MakeDirs(const std::string& dir) {
   return Status::OK();
 }
 
-Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, bool exclusive) {
+GroupSync::~GroupSync() { close(fd_); }
+
+Status GroupSync::Sync() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t ticket = ++requested_;  // this caller's writes all happened before this point
+  while (completed_ < ticket) {
+    if (running_) {
+      done_.wait(lock);
+      continue;
+    }
+    // Lead a syncfs that covers every ticket handed out so far.
+    running_ = true;
+    const uint64_t covers = requested_;
+    lock.unlock();
+    int rc = syncfs(fd_);
+    int err = errno;
+    lock.lock();
+    running_ = false;
+    if (rc == 0) {
+      durable_ = covers;
+    } else {
+      last_errno_ = err;
+    }
+    completed_ = covers;
+    done_.notify_all();
+  }
+  if (durable_ >= ticket) return Status::OK();
+  return Status::FromErrno(last_errno_, "syncfs");
+}
+
+Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, bool exclusive,
+                                                      GroupSync* group) {
   std::string dir = DirName(path);
   SL_RETURN_IF_ERROR(MakeDirs(dir));
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -219,10 +254,12 @@ Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, b
   std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix + "-" + BaseName(path) + ".partial";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
-  return std::unique_ptr<OutputStream>(new LocalOutputStream(path, tmp, fd, exclusive));
+  return std::unique_ptr<OutputStream>(new LocalOutputStream(path, tmp, fd, exclusive, group));
 }
 
 }  // namespace internal
+
+constexpr uint64_t kReadWholeBytes = 64 << 10;
 
 Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -242,6 +279,14 @@ Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path)
     return Status::InvalidArgument(path + ": is a directory, not a file");
   }
   uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (S_ISREG(st.st_mode) && size <= kReadWholeBytes) {
+    // A small file is read at once: a mapping would cost more (mmap, a page fault, and a munmap
+    // that interrupts every core running one of our threads) than copying a few pages.
+    std::string data(size, '\0');
+    MappedFile reader(path, fd, size, nullptr);  // its pread loop; closes fd
+    SL_RETURN_IF_ERROR(reader.ReadAt(0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(data.data()), size)));
+    return std::unique_ptr<RandomAccessFile>(new MemoryFile(std::move(data), path));
+  }
   void* map = nullptr;
   if (size > 0 && S_ISREG(st.st_mode)) {
     map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -112,16 +112,27 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& root, bo
   return std::unique_ptr<LocalStore>(new LocalStore(r));
 }
 
+LocalStore::LocalStore(std::string root) : root_(std::move(root)) {}
+LocalStore::~LocalStore() = default;
+
+Status LocalStore::EnableGroupCommit() {
+  if (group_) return Status::OK();
+  int fd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open lake " + root_);
+  group_ = std::make_unique<internal::GroupSync>(fd);
+  return Status::OK();
+}
+
 Status LocalStore::Put(std::string_view key, std::string_view data) {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
-  SL_ASSIGN_OR_RETURN(auto out, internal::OpenAtomicWrite(PathOf(key), false));
+  SL_ASSIGN_OR_RETURN(auto out, internal::OpenAtomicWrite(PathOf(key), false, group_.get()));
   SL_RETURN_IF_ERROR(out->Append(data));
   return out->Commit();
 }
 
 Status LocalStore::PutIfAbsent(std::string_view key, std::string_view data) {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
-  SL_ASSIGN_OR_RETURN(auto out, internal::OpenAtomicWrite(PathOf(key), true));
+  SL_ASSIGN_OR_RETURN(auto out, internal::OpenAtomicWrite(PathOf(key), true, group_.get()));
   SL_RETURN_IF_ERROR(out->Append(data));
   return out->Commit();
 }

@@ -104,7 +104,8 @@ Status ValidateKey(std::string_view key);
 
 // ---- Local files outside the lake (CLI inputs and outputs) ----
 
-// Opens a local file for positional reads, memory-mapped when possible.
+// Opens a local file for positional reads: read whole when small (64 KiB), else memory-mapped
+// when possible.
 Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path);
 // An in-memory RandomAccessFile (tests, fuzzers, data already in memory).
 std::unique_ptr<RandomAccessFile> MakeMemoryFile(std::string data, std::string name = "<memory>");

@@ -31,7 +31,7 @@ struct ServerOptions {
   // No authentication at all (every request is an anonymous admin). Refused off loopback.
   bool no_auth = false;
   int io_threads = 1;
-  int worker_threads = 0;          // 0 = 2 x cores, at least 4
+  int worker_threads = 0;          // 0 = 8 x cores, at least 16 (handlers mostly wait on disk)
   int max_queued_requests = 1024;  // beyond this, 503 SlowDown
   uint64_t max_header_bytes = 16 * 1024;
   // Request bodies are held in memory: larger ones get 400 EntityTooLarge. Clients upload big

@@ -497,7 +497,7 @@ class ServerImpl final : public Server {
         acceptor_(ioc_),
         workers_(static_cast<size_t>(options.worker_threads > 0
                                          ? options.worker_threads
-                                         : std::max(4u, 2 * std::thread::hardware_concurrency()))) {
+                                         : std::max(16u, 8 * std::thread::hardware_concurrency()))) {
     shared_.options = options;
     shared_.dispatcher = &dispatcher_;
     shared_.metrics = &metrics_;
