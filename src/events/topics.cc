@@ -156,7 +156,10 @@ struct Topics::Impl {
   mutable std::mutex mu;
   std::map<std::string, bool> topics;  // name -> declared
   std::vector<Subscription> subs;
-  std::deque<Delivery> queue;
+  // Due deliveries per endpoint (FIFO each), and retries waiting for their time.
+  std::map<std::string, std::deque<Delivery>> ready;
+  std::multimap<int64_t, Delivery> waiting;
+  std::string last_endpoint;  // where the workers' round-robin over endpoints stands
   std::unordered_set<std::string> pending_keys;   // queued or being attempted in this process
   std::map<std::string, int> in_flight;          // endpoint -> attempts running now
   DeliveryStats stats;
@@ -231,8 +234,47 @@ struct Topics::Impl {
   }
   // Queues reserved deliveries whose outbox lines are durable.
   void QueueLocked(std::vector<Delivery> ds) {
-    for (auto& d : ds) queue.push_back(std::move(d));
-    cv.notify_all();
+    for (auto& d : ds) {
+      PushLocked(std::move(d));
+      cv.notify_one();
+    }
+  }
+  void PushLocked(Delivery d) {
+    if (d.next_ms > NowMs()) {
+      int64_t at = d.next_ms;
+      waiting.emplace(at, std::move(d));
+    } else {
+      std::string endpoint = d.endpoint;
+      ready[endpoint].push_back(std::move(d));
+    }
+  }
+  // Retries whose time came join their endpoint's ready queue.
+  void PromoteDueLocked() {
+    int64_t now = NowMs();
+    while (!waiting.empty() && waiting.begin()->first <= now) {
+      Delivery d = std::move(waiting.begin()->second);
+      waiting.erase(waiting.begin());
+      std::string endpoint = d.endpoint;
+      ready[endpoint].push_back(std::move(d));
+    }
+  }
+  // The next due delivery of the endpoint after the last one served that has fewer than
+  // `per_endpoint` attempts running, if any.
+  std::optional<Delivery> TakeLocked(int per_endpoint) {
+    PromoteDueLocked();
+    if (ready.empty()) return std::nullopt;
+    auto start = ready.upper_bound(last_endpoint);
+    for (size_t n = 0; n < ready.size(); ++n, ++start) {
+      if (start == ready.end()) start = ready.begin();
+      auto f = in_flight.find(start->first);
+      if (f != in_flight.end() && f->second >= per_endpoint) continue;
+      Delivery d = std::move(start->second.front());
+      start->second.pop_front();
+      last_endpoint = start->first;
+      if (start->second.empty()) ready.erase(start);
+      return d;
+    }
+    return std::nullopt;
   }
   // Reserved deliveries whose outbox lines could not be written are not queued.
   void UnreserveLocked(const std::vector<Delivery>& ds) {
@@ -317,7 +359,7 @@ struct Topics::Impl {
       rewritten += it->second.OutboxLine("queued");
       if (it->second.attempts > 0) rewritten += it->second.OutboxLine("retry");
       pending_keys.insert(key);
-      queue.push_back(std::move(it->second));
+      PushLocked(std::move(it->second));
       ++stats.pending;
       ++stats.recovered;
     }
@@ -339,7 +381,7 @@ struct Topics::Impl {
       d->outbox_key = info.key.substr(kOutboxPrefix.size());
       d->legacy_file = true;
       if (!pending_keys.insert(d->outbox_key).second) continue;
-      queue.push_back(std::move(*d));
+      PushLocked(std::move(*d));
       ++stats.pending;
       ++stats.recovered;
     }
@@ -740,23 +782,19 @@ void Topics::Impl::Settle(Delivery d, bool ok) {
   if (!s.ok()) Log(LogLevel::kWarn, "sns: could not update an outbox entry", {{"error", s.ToString()}});
   std::lock_guard lock(mu);
   ++stats.failed_attempts;
-  queue.push_back(std::move(d));
-  cv.notify_all();
+  PushLocked(std::move(d));
+  cv.notify_one();
 }
 
 int Topics::DeliverDue() {
   std::vector<Delivery> due;
   {
     std::lock_guard lock(impl_->mu);
-    int64_t now = impl_->NowMs();
-    for (auto it = impl_->queue.begin(); it != impl_->queue.end();) {
-      if (it->next_ms <= now) {
-        due.push_back(std::move(*it));
-        it = impl_->queue.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    impl_->PromoteDueLocked();
+    // In the order they were queued within an endpoint, endpoint after endpoint.
+    for (auto& [endpoint, q] : impl_->ready)
+      for (auto& d : q) due.push_back(std::move(d));
+    impl_->ready.clear();
   }
   for (auto& d : due) {
     bool ok = impl_->Attempt(d);
@@ -775,29 +813,23 @@ void Topics::Start(int poll_ms) {
     impl_->workers.emplace_back([this, poll_ms, per_endpoint] {
       std::unique_lock lock(impl_->mu);
       while (!impl_->stop) {
-        // The first due delivery whose endpoint has a worker to spare: a slow or hanging
-        // endpoint holds at most per_endpoint workers, the others serve everyone else.
-        int64_t now = impl_->NowMs();
-        auto it = std::find_if(impl_->queue.begin(), impl_->queue.end(), [&](const Delivery& d) {
-          if (d.next_ms > now) return false;
-          auto f = impl_->in_flight.find(d.endpoint);
-          return f == impl_->in_flight.end() || f->second < per_endpoint;
-        });
-        if (it == impl_->queue.end()) {
+        // Round-robin over the endpoints with due deliveries and a worker to spare: a slow or
+        // hanging endpoint holds at most per_endpoint workers, the others serve everyone else.
+        std::optional<Delivery> d = impl_->TakeLocked(per_endpoint);
+        if (!d) {
           // Polls too: retries come due on the injected clock, which wakes no one.
           impl_->cv.wait_for(lock, std::chrono::milliseconds(poll_ms));
           continue;
         }
-        Delivery d = std::move(*it);
-        impl_->queue.erase(it);
-        std::string endpoint = d.endpoint;
-        ++impl_->in_flight[endpoint];
+        std::string endpoint = d->endpoint;
+        int running = ++impl_->in_flight[endpoint];
         lock.unlock();
-        bool ok = impl_->Attempt(d);
-        impl_->Settle(std::move(d), ok);
+        bool ok = impl_->Attempt(*d);
+        impl_->Settle(std::move(*d), ok);
         lock.lock();
         if (--impl_->in_flight[endpoint] == 0) impl_->in_flight.erase(endpoint);
-        impl_->cv.notify_all();  // the endpoint may take another one now
+        // A worker that found this endpoint full may take its next delivery now.
+        if (running >= per_endpoint) impl_->cv.notify_all();
       }
     });
   }
