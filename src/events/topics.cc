@@ -32,6 +32,7 @@ constexpr std::string_view kStateKey = "_system/sns/state.json";
 constexpr std::string_view kOutboxLogKey = "_system/sns/outbox.jsonl";
 constexpr std::string_view kOutboxPrefix = "_system/sns/outbox/";
 constexpr uint64_t kCompactBytes = uint64_t{4} << 20;
+constexpr int64_t kDoneFlushMs = 200;
 
 std::string RandomId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -165,6 +166,8 @@ struct Topics::Impl {
   DeliveryStats stats;
   SmtpSettings smtp;
   bool outbox_log = true;    // false: the store has no appends (S3), one object per delivery
+  std::string done_lines;    // "done" lines not yet appended (see Finished)
+  int64_t done_since_ms = 0;
   // Bytes this process appended to the log since it was last rewritten.
   std::atomic<uint64_t> outbox_bytes_appended{0};
   // Held shared by whoever appends to the outbox log, exclusively to rewrite it.
@@ -388,27 +391,49 @@ struct Topics::Impl {
     return Status::OK();
   }
 
-  // Delivered or dead-lettered: a "done" line (a lost one only means one more delivery after a
-  // restart), then, when nothing is pending and the log grew large, the log starts afresh.
+  // Delivered or dead-lettered: a "done" line, buffered (a lost one only means one more delivery
+  // after a restart, so a delivery worker does not wait for an fsync per message) and appended
+  // at least every kDoneFlushMs, when the workers run out of work, and at Stop.
   void Finished(const Delivery& d) {
     Status s;
-    if (d.legacy_file) {
+    if (d.legacy_file || !outbox_log) {
       s = store->Delete(std::string(kOutboxPrefix) + d.outbox_key + ".json");
       if (s.code() == StatusCode::kNotFound) s = Status::OK();
-    } else {
-      s = AppendOutbox(d.OutboxLine("done"));
-      if (s.ok() && !outbox_log) {
-        s = store->Delete(std::string(kOutboxPrefix) + d.outbox_key + ".json");
-        if (s.code() == StatusCode::kNotFound) s = Status::OK();
-      }
     }
     if (!s.ok())
       Log(LogLevel::kWarn, "sns: could not record a finished delivery (it will be made again after a restart)",
           {{"key", d.outbox_key}, {"error", s.ToString()}});
+    bool flush = false;
+    {
+      std::lock_guard lock(mu);
+      pending_keys.erase(d.outbox_key);
+      --stats.pending;
+      if (!d.legacy_file && outbox_log) {
+        if (done_lines.empty()) done_since_ms = NowMs();
+        done_lines += d.OutboxLine("done");
+        int64_t now = NowMs();
+        flush = done_lines.size() > (64u << 10) || now - done_since_ms >= kDoneFlushMs || now < done_since_ms;
+      }
+    }
+    if (flush) FlushDone();
+  }
+
+  // Appends the buffered "done" lines; then, when nothing is pending and the log grew large,
+  // the log starts afresh.
+  void FlushDone() {
+    std::string lines;
+    {
+      std::lock_guard lock(mu);
+      lines.swap(done_lines);
+    }
+    if (!lines.empty()) {
+      Status s = AppendOutbox(lines);
+      if (!s.ok())
+        Log(LogLevel::kWarn, "sns: could not record finished deliveries (they will be made again after a restart)",
+            {{"error", s.ToString()}});
+    }
     std::lock_guard lock(mu);
-    pending_keys.erase(d.outbox_key);
-    --stats.pending;
-    if (outbox_log && pending_keys.empty() && outbox_bytes_appended > kCompactBytes) {
+    if (outbox_log && pending_keys.empty() && done_lines.empty() && outbox_bytes_appended > kCompactBytes) {
       // Publishers reserve their deliveries (pending_keys) before they append them, so with
       // nothing pending no line in the log is still needed. try_lock: a worker's "done" line
       // may be on its way, and mu is held.
@@ -800,6 +825,7 @@ int Topics::DeliverDue() {
     bool ok = impl_->Attempt(d);
     impl_->Settle(std::move(d), ok);
   }
+  impl_->FlushDone();
   return static_cast<int>(due.size());
 }
 
@@ -817,6 +843,12 @@ void Topics::Start(int poll_ms) {
         // hanging endpoint holds at most per_endpoint workers, the others serve everyone else.
         std::optional<Delivery> d = impl_->TakeLocked(per_endpoint);
         if (!d) {
+          if (!impl_->done_lines.empty()) {
+            lock.unlock();
+            impl_->FlushDone();
+            lock.lock();
+            continue;
+          }
           // Polls too: retries come due on the injected clock, which wakes no one.
           impl_->cv.wait_for(lock, std::chrono::milliseconds(poll_ms));
           continue;
@@ -844,6 +876,7 @@ void Topics::Stop() {
   }
   impl_->cv.notify_all();
   for (auto& t : workers) t.join();
+  impl_->FlushDone();
   std::lock_guard lock(impl_->mu);
   impl_->stop = false;
 }

@@ -6,7 +6,8 @@
 // pipeline.yaml, appends it to files (a lake key, or an absolute path) or pipes it into commands.
 // Every queued delivery is first appended to the outbox log _system/sns/outbox.jsonl (Publish
 // returns after that; concurrent publishers share one fsync) and marked done there when
-// delivered or dead-lettered; Open queues what an earlier process left pending, so a kill
+// delivered or dead-lettered (those lines are batched: a kill can cost a repeat of what was
+// delivered in the last 200 ms); Open queues what an earlier process left pending, so a kill
 // between Publish and delivery loses nothing (at-least-once: a delivery cut off after the
 // endpoint had it, or whose "done" line was lost, is made again). The log starts afresh when it
 // has grown past 4 MB and nothing is pending (files of the older one-file-per-delivery outbox
@@ -50,7 +51,7 @@ struct TopicsOptions {
   std::string account_id = "000000000000";
   int http_timeout_ms = 5000;        // a webhook that hangs is cut after this
   int delivery_threads = 8;          // deliveries attempted at once by Start's workers
-  int per_endpoint_threads = 4;      // of which at most this many to one endpoint
+  int per_endpoint_threads = 6;      // of which at most this many to one endpoint
   RetryPolicy retry;
 };
 
