@@ -549,9 +549,10 @@ Result<std::unique_ptr<Topics>> Topics::Open(io::ObjectStore* store, TopicsOptio
   {
     std::lock_guard lock(impl->mu);
     SL_RETURN_IF_ERROR(impl->LoadLocked());
+    // Whether the store appends at all (S3 does not). Another failure (a read-only lake for
+    // `topics list`) is not Open's business: a Publish will report it.
     Status probe = store->Append(kOutboxLogKey, "");
     if (probe.code() == StatusCode::kNotImplemented) impl->outbox_log = false;
-    else SL_RETURN_IF_ERROR(probe);
     SL_RETURN_IF_ERROR(impl->RecoverOutboxLocked());
   }
   return std::unique_ptr<Topics>(new Topics(std::move(impl)));
