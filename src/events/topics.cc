@@ -803,7 +803,7 @@ void Topics::Impl::Settle(Delivery d, bool ok) {
     d.next_ms = std::min(now + delay, d.first_ms + p.total_ms);
   }
   // The attempts so far go to the outbox too, so a restart keeps the total time bounded.
-  Status s = d.legacy_file ? store->Put(std::string(kOutboxPrefix) + d.outbox_key + ".json", d.ToJson().dump())
+  Status s = d.legacy_file || !outbox_log ? store->Put(std::string(kOutboxPrefix) + d.outbox_key + ".json", d.ToJson().dump())
                            : AppendOutbox(d.OutboxLine("retry"));
   if (!s.ok()) Log(LogLevel::kWarn, "sns: could not update an outbox entry", {{"error", s.ToString()}});
   std::lock_guard lock(mu);
