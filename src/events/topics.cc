@@ -381,7 +381,9 @@ struct Topics::Impl {
         Log(LogLevel::kWarn, "sns: an outbox entry is not a delivery; skipped", {{"key", info.key}});
         continue;
       }
+      // Named <key>.json (OutboxKey without the suffix, as the old outbox named its files).
       d->outbox_key = info.key.substr(kOutboxPrefix.size());
+      if (d->outbox_key.ends_with(".json")) d->outbox_key.resize(d->outbox_key.size() - 5);
       d->legacy_file = true;
       if (!pending_keys.insert(d->outbox_key).second) continue;
       PushLocked(std::move(*d));

@@ -15,6 +15,7 @@
 #include "events/smtp_server.h"
 #include "events/topics.h"
 #include "events/lines.h"
+#include "events/no_append_store.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "support/test_support.h"
@@ -299,6 +300,38 @@ TEST_F(DeliveryTest, ATornOutboxLineIsSkippedAndTheRestRecovered) {
   hook.set_status(200);
   RunFor(1);
   EXPECT_EQ(hook.requests().size(), 2u);
+}
+
+TEST_F(DeliveryTest, AStoreWithoutAppendsKeepsOneOutboxObjectPerDelivery) {
+  testing::NoAppendStore s3like(store_.get());
+  testing::Webhook hook;
+  hook.set_status(0);
+  TopicsOptions o;
+  o.clock = &clock_;
+  o.http_timeout_ms = 3000;
+  auto t = Topics::Open(&s3like, o);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  TopicSpec spec;
+  spec.name = "alerts";
+  SubscriptionSpec sub;
+  sub.protocol = "http";
+  sub.endpoint = hook.url();
+  spec.subscriptions.push_back(sub);
+  ASSERT_TRUE((*t)->ApplyDeclared({spec}).ok());
+  ASSERT_TRUE((*t)->Publish((*t)->TopicArn("alerts"), "kept", "s").ok());
+  (*t)->DeliverDue();  // fails: the hook is down
+  auto listed = store_->List("_system/sns/outbox/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_NE(store_->Get((*listed)[0].key)->find("\"attempts\":1"), std::string::npos) << "the attempt is recorded";
+  t->reset();
+  auto again = Topics::Open(&s3like, o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->stats().recovered, 1u);
+  hook.set_status(200);
+  (*again)->DeliverDue();
+  EXPECT_EQ((*again)->stats().delivered, 1u);
+  EXPECT_TRUE(store_->List("_system/sns/outbox/")->empty()) << "the delivered one is removed";
 }
 
 TEST(EmailConfigTest, SmtpSectionAndEmailSubscriptionsAreChecked) {

@@ -10,6 +10,7 @@
 #include "events/events.h"
 #include "events/topics.h"
 #include "events/lines.h"
+#include "events/no_append_store.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "sql/sql.h"
@@ -637,6 +638,30 @@ TEST_F(BusTest, DoneMarkersSurviveARestartAndOldMarkerFilesStillCount) {
   ASSERT_TRUE(engine_->ProcessPending().ok());
   EXPECT_EQ(engine_->stats().skipped_done, 3u);
   EXPECT_EQ(engine_->stats().actions, 0u);
+}
+
+TEST_F(BusTest, OnAStoreWithoutAppendsMarkersAreObjectsAndStillCount) {
+  Journal("e1");
+  testing::NoAppendStore s3like(store_.get());
+  auto run = [&](uint64_t* actions, uint64_t* skipped) {
+    auto c = catalog::Catalog::Open(&s3like);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto t = Topics::Open(&s3like);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    auto e = Engine::Open(c->get(), t->get());
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    ASSERT_TRUE((*e)->ProcessPending().ok());
+    *actions = (*e)->stats().actions;
+    *skipped = (*e)->stats().skipped_done;
+  };
+  uint64_t actions = 0, skipped = 0;
+  run(&actions, &skipped);
+  EXPECT_EQ(actions, 1u);
+  EXPECT_TRUE(*store_->Exists("_system/events/done/r/e1.0"));
+  ASSERT_TRUE(store_->Delete("_system/events/checkpoints/engine.json").ok());
+  run(&actions, &skipped);
+  EXPECT_EQ(actions, 0u);
+  EXPECT_EQ(skipped, 1u);
 }
 
 }  // namespace
