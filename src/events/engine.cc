@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "catalog/crawler.h"
 #include "common/logging.h"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr std::string_view kJournalKey = "_system/events.jsonl";
 constexpr std::string_view kStatePrefix = "_system/events/";
+constexpr std::string_view kDoneLogKey = "_system/events/done.jsonl";
 
 // A stable id for an event a target emits on behalf of `cause` (FNV-1a 64, twice, for 128 bits).
 std::string DerivedId(const std::string& cause, const std::string& rule, size_t target, const std::string& what) {
@@ -114,11 +116,76 @@ struct Engine::Impl {
   std::vector<Alarm> alarms;
   EngineStats stats;
 
+  // Done markers: lines {"rule","event","target",...result} in the log kDoneLogKey, known here
+  // as DoneId()s. The log is read from done_offset on (other processes append too); markers of
+  // this process wait in pending_markers until FlushMarkers makes them durable in one append.
+  std::unordered_set<std::string> done;
+  uint64_t done_offset = 0;
+  std::string pending_markers;
+  bool legacy_markers = false;  // a lake from before the log: one file per marker under done/
+
   std::string CheckpointKey() const {
     return std::string(kStatePrefix) + "checkpoints/" + SafeKeyPart(options.consumer) + ".json";
   }
-  std::string DoneKey(const std::string& rule, const std::string& id, size_t target) const {
+  // The marker file of a lake from before the marker log.
+  std::string LegacyDoneKey(const std::string& rule, const std::string& id, size_t target) const {
     return std::string(kStatePrefix) + "done/" + SafeKeyPart(rule) + "/" + SafeKeyPart(id) + "." + std::to_string(target);
+  }
+  static std::string DoneId(const std::string& rule, const std::string& id, size_t target) {
+    return rule + '\x1f' + id + '\x1f' + std::to_string(target);
+  }
+
+  // Reads the markers other writers (or an earlier process) appended since the last call;
+  // complete lines only (a torn last line is closed by the next append and then skipped).
+  Status LoadMarkers() {
+    const std::string key = std::string(kDoneLogKey);
+    auto info = store->Stat(key);
+    if (!info.ok()) return info.status().code() == StatusCode::kNotFound ? Status::OK() : info.status();
+    if (info->size <= done_offset) return Status::OK();
+    SL_ASSIGN_OR_RETURN(std::string text, store->GetRange(key, done_offset, info->size - done_offset));
+    size_t pos = 0;
+    for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+      auto j = nlohmann::json::parse(std::string_view(text).substr(pos, nl - pos), nullptr, false);
+      if (!j.is_object() || !j.contains("rule") || !j.contains("event") || !j.contains("target")) continue;
+      if (!j["rule"].is_string() || !j["event"].is_string() || !j["target"].is_number_unsigned()) continue;
+      done.insert(DoneId(j["rule"], j["event"], j["target"].get<size_t>()));
+    }
+    done_offset += pos;
+    return Status::OK();
+  }
+
+  Result<bool> IsDone(const std::string& rule, const std::string& id, size_t target) const {
+    if (done.count(DoneId(rule, id, target))) return true;
+    if (legacy_markers) return store->Exists(LegacyDoneKey(rule, id, target));
+    return false;
+  }
+
+  void MarkDone(const std::string& rule, const std::string& id, size_t target, nlohmann::json result) {
+    done.insert(DoneId(rule, id, target));
+    result["rule"] = rule;
+    result["event"] = id;
+    result["target"] = target;
+    pending_markers += result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    pending_markers += '\n';
+  }
+
+  // One durable append for the markers since the last flush (group commit with other writers).
+  Status FlushMarkers() {
+    if (pending_markers.empty()) return Status::OK();
+    Status s = store->Append(kDoneLogKey, pending_markers);
+    if (s.code() == StatusCode::kNotImplemented) {
+      // A store without appends (S3): one object per flush; LoadMarkers does not see them, so
+      // such a lake also checks them one by one (legacy_markers).
+      s = Status::OK();
+      size_t pos = 0;
+      for (size_t nl; s.ok() && (nl = pending_markers.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+        auto j = nlohmann::json::parse(std::string_view(pending_markers).substr(pos, nl - pos));
+        s = store->Put(LegacyDoneKey(j["rule"], j["event"], j["target"].get<size_t>()), j.dump());
+      }
+    }
+    SL_RETURN_IF_ERROR(s);
+    pending_markers.clear();
+    return Status::OK();
   }
 
   Result<uint64_t> LoadCheckpoint() const {
@@ -369,7 +436,9 @@ struct Engine::Impl {
     return {{"status", "unknown"}};
   }
 
-  Status ProcessEvent(const Event& e) {
+  // `moved_checkpoint` is set when an action's marker was made durable at once (the checkpoint
+  // then follows right after the event).
+  Status ProcessEvent(const Event& e, bool* moved_checkpoint) {
     ++stats.events;
     for (Alarm& a : alarms) {
       if (a.spec().event_type != e.type) continue;
@@ -383,16 +452,22 @@ struct Engine::Impl {
       const Rule& rule = *rp;
       if (!RuleMatches(rule, e, nullptr)) continue;
       for (size_t i = 0; i < rule.targets.size(); ++i) {
-        std::string marker = DoneKey(rule.name, e.id, i);
-        SL_ASSIGN_OR_RETURN(bool done, store->Exists(marker));
-        if (done) {
+        SL_ASSIGN_OR_RETURN(bool is_done, IsDone(rule.name, e.id, i));
+        if (is_done) {
           ++stats.skipped_done;
           continue;
         }
         nlohmann::json result = RunTarget(rule, i, e);
         ++stats.actions;
         result["time"] = IsoSeconds(clock->Now());
-        SL_RETURN_IF_ERROR(store->Put(marker, result.dump()));
+        MarkDone(rule.name, e.id, i, std::move(result));
+        // A topic target repeated after a crash publishes the same message id again (at-least-once
+        // delivery), so its marker may wait for the batch's flush; a crawl, a job run, a refresh
+        // or a command is never repeated: its marker is durable before anything else happens.
+        if (rule.targets[i].kind != Target::Kind::kTopic) {
+          SL_RETURN_IF_ERROR(FlushMarkers());
+          *moved_checkpoint = true;
+        }
       }
     }
     return Status::OK();
@@ -425,6 +500,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(catalog::Catalog* catalog, Topics* 
   impl->topics = topics;
   impl->options = options;
   impl->clock = options.clock ? options.clock : &ProcessClock();
+  {
+    auto legacy = impl->store->List(std::string(kStatePrefix) + "done/");
+    impl->legacy_markers = !impl->store->Append(kDoneLogKey, "").ok() || (legacy.ok() && !legacy->empty());
+  }
+  SL_RETURN_IF_ERROR(impl->LoadMarkers());
   auto engine = std::unique_ptr<Engine>(new Engine(std::move(impl)));
   SL_RETURN_IF_ERROR(engine->Reload());
   return engine;
@@ -523,16 +603,20 @@ void Engine::RecordMetric(const std::string& metric, double value) {
 Result<int> Engine::ProcessPending(size_t max) {
   SL_ASSIGN_OR_RETURN(uint64_t offset, impl_->LoadCheckpoint());
   SL_ASSIGN_OR_RETURN(std::vector<Event> events, ReadEvents(*impl_->store, offset, max));
+  if (events.empty()) return 0;
+  SL_RETURN_IF_ERROR(impl_->LoadMarkers());
   int n = 0;
   for (const Event& e : events) {
-    uint64_t before = impl_->stats.actions;
-    SL_RETURN_IF_ERROR(impl_->ProcessEvent(e));
+    bool moved = false;
+    SL_RETURN_IF_ERROR(impl_->ProcessEvent(e, &moved));
     ++n;
-    // After an action the checkpoint moves at once (so a crash replays little); events that
-    // matched nothing move it at the end of the batch.
-    if (impl_->stats.actions != before) SL_RETURN_IF_ERROR(impl_->SaveCheckpoint(e.end_offset));
+    // After a crawl, job, refresh or command the checkpoint moves at once (a crash replays
+    // little); other events move it once per batch. Either way the markers of every event
+    // before the checkpoint are durable first: it is never ahead of them.
+    if (moved) SL_RETURN_IF_ERROR(impl_->SaveCheckpoint(e.end_offset));
   }
-  if (!events.empty()) SL_RETURN_IF_ERROR(impl_->SaveCheckpoint(events.back().end_offset));
+  SL_RETURN_IF_ERROR(impl_->FlushMarkers());
+  SL_RETURN_IF_ERROR(impl_->SaveCheckpoint(events.back().end_offset));
   return n;
 }
 

@@ -4,10 +4,16 @@
 // crawls, job runs, schedule ticks all go through it, from the CLI or the server): every event
 // is a line {"id","type","time",...} made durable before anyone acts on it.
 // A consumer (the engine) reads from its checkpoint (_system/events/checkpoints/<name>.json, a
-// byte offset), acts, and moves the checkpoint after each event: after a crash the events past
-// the checkpoint are processed again (at-least-once). Each action is idempotent by event id: a
-// done marker _system/events/done/<rule>/<event id>.<target> is written when a target finished
-// (delivered, or dead-lettered), and a replayed event skips targets that have one. Events a
+// byte offset), acts, and moves the checkpoint after each batch of events (and right after an
+// event that crawled, ran a job, refreshed a view or ran a command): after a crash the events
+// past the checkpoint are processed again (at-least-once). Each action is idempotent by event
+// id: a done marker, a line {"rule","event","target",...} in _system/events/done.jsonl, is
+// appended when a target finished (delivered, or dead-lettered), and a replayed event skips
+// targets that have one. The marker of a crawl, job, refresh or command is durable before the
+// engine does anything else; markers of topic targets (a repeat is the same message id again:
+// at-least-once delivery) are appended once per batch, always before the checkpoint moves past
+// their events. Lakes from before the marker log keep their files
+// _system/events/done/<rule>/<event id>.<target>, which still count. Events a
 // target emits (crawler.succeeded, job.failed, quality.violation, ...) get ids derived from the
 // cause, so a repeat after a crash is the same event and meets the same markers: a restart never
 // runs the same job twice for one upload.

@@ -11,7 +11,9 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <shared_mutex>
 #include <thread>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +26,13 @@ namespace saleslake::events {
 namespace {
 
 constexpr std::string_view kStateKey = "_system/sns/state.json";
+// The outbox: an append-only log of {"op":"queued",...delivery}, {"op":"retry",...} and
+// {"op":"done","key"} lines, replayed at Open and rewritten with only what is still pending
+// when it grew large. Lakes from before the log have one file per delivery under the prefix.
+constexpr std::string_view kOutboxLogKey = "_system/sns/outbox.jsonl";
 constexpr std::string_view kOutboxPrefix = "_system/sns/outbox/";
+constexpr uint64_t kCompactBytes = uint64_t{4} << 20;
+constexpr int64_t kDoneFlushMs = 200;
 
 std::string RandomId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -82,7 +90,8 @@ struct Delivery {
   int64_t next_ms = 0;
   int64_t first_ms = 0;
   std::string last_error;
-  std::string outbox_key;
+  std::string outbox_key;   // the delivery's identity in the outbox (one per message and subscription)
+  bool legacy_file = false;  // recovered from a file of the old outbox (removed when finished)
 
   nlohmann::json ToJson() const {
     nlohmann::json h = nlohmann::json::array();
@@ -90,6 +99,15 @@ struct Delivery {
     return {{"subscription", subscription_arn}, {"topic", topic}, {"protocol", protocol}, {"endpoint", endpoint},
             {"subject", subject}, {"body", body}, {"headers", h}, {"message_id", message_id},
             {"attempts", attempts}, {"next_ms", next_ms}, {"first_ms", first_ms}, {"last_error", last_error}};
+  }
+  std::string OutboxLine(std::string_view op) const {
+    nlohmann::json j;
+    if (op == "queued") j = ToJson();
+    if (op == "retry")
+      j = {{"attempts", attempts}, {"next_ms", next_ms}, {"first_ms", first_ms}, {"last_error", last_error}};
+    j["op"] = op;
+    j["key"] = outbox_key;
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   static std::optional<Delivery> FromJson(const nlohmann::json& j) {
     if (!j.is_object() || !j.contains("body") || !j.contains("protocol")) return std::nullopt;
@@ -123,8 +141,8 @@ std::string OutboxKey(const std::string& message_id, const std::string& subscrip
   for (char c : message_id)
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') id += c;
   char b[24];
-  std::snprintf(b, sizeof b, "-%016llx.json", static_cast<unsigned long long>(h));
-  return std::string(kOutboxPrefix) + id.substr(0, 120) + b;
+  std::snprintf(b, sizeof b, "-%016llx", static_cast<unsigned long long>(h));
+  return id.substr(0, 120) + b;
 }
 
 bool IsEmail(const std::string& protocol) { return protocol == "email" || protocol == "email-json"; }
@@ -139,14 +157,25 @@ struct Topics::Impl {
   mutable std::mutex mu;
   std::map<std::string, bool> topics;  // name -> declared
   std::vector<Subscription> subs;
-  std::deque<Delivery> queue;
+  // Due deliveries per endpoint (FIFO each), and retries waiting for their time.
+  std::map<std::string, std::deque<Delivery>> ready;
+  std::multimap<int64_t, Delivery> waiting;
+  std::string last_endpoint;  // where the workers' round-robin over endpoints stands
+  std::unordered_set<std::string> pending_keys;   // queued or being attempted in this process
+  std::map<std::string, int> in_flight;          // endpoint -> attempts running now
   DeliveryStats stats;
   SmtpSettings smtp;
+  bool outbox_log = true;    // false: the store has no appends (S3), one object per delivery
+  std::string done_lines;    // "done" lines not yet appended (see Finished)
+  int64_t done_since_ms = 0;
+  // Bytes this process appended to the log since it was last rewritten.
+  std::atomic<uint64_t> outbox_bytes_appended{0};
+  // Held shared by whoever appends to the outbox log, exclusively to rewrite it.
+  std::shared_mutex outbox_mu;
 
-  std::mutex thread_mu;
-  std::condition_variable cv;
+  std::condition_variable cv;  // with mu: work for the delivery workers, or stop
   bool stop = false;
-  std::thread thread;
+  std::vector<std::thread> workers;
 
   int64_t NowMs() const { return ToEpochMs(clock->Now()); }
 
@@ -197,45 +226,222 @@ struct Topics::Impl {
     return name;
   }
 
-  // Durable first (the outbox), then queued: once this returns OK the delivery survives a kill.
-  Status EnqueueLocked(Delivery d) {
+  // Gives `d` its identity; false when it is already pending here (an engine replaying an event
+  // publishes the same message id again: once is enough).
+  bool ReserveLocked(Delivery& d) {
     d.first_ms = d.next_ms = NowMs();
     d.outbox_key = OutboxKey(d.message_id, d.subscription_arn);
-    SL_RETURN_IF_ERROR(store->Put(d.outbox_key, d.ToJson().dump()));
-    // The same message for the same subscription queued twice in this process: once is enough.
-    for (const auto& q : queue)
-      if (q.outbox_key == d.outbox_key) return Status::OK();
-    queue.push_back(std::move(d));
+    if (!pending_keys.insert(d.outbox_key).second) return false;
     ++stats.pending;
-    cv.notify_one();
+    return true;
+  }
+  // Queues reserved deliveries whose outbox lines are durable.
+  void QueueLocked(std::vector<Delivery> ds) {
+    for (auto& d : ds) {
+      PushLocked(std::move(d));
+      cv.notify_one();
+    }
+  }
+  void PushLocked(Delivery d) {
+    if (d.next_ms > NowMs()) {
+      int64_t at = d.next_ms;
+      waiting.emplace(at, std::move(d));
+    } else {
+      std::string endpoint = d.endpoint;
+      ready[endpoint].push_back(std::move(d));
+    }
+  }
+  // Retries whose time came join their endpoint's ready queue.
+  void PromoteDueLocked() {
+    int64_t now = NowMs();
+    while (!waiting.empty() && waiting.begin()->first <= now) {
+      Delivery d = std::move(waiting.begin()->second);
+      waiting.erase(waiting.begin());
+      std::string endpoint = d.endpoint;
+      ready[endpoint].push_back(std::move(d));
+    }
+  }
+  // The next due delivery of the endpoint after the last one served that has fewer than
+  // `per_endpoint` attempts running, if any.
+  std::optional<Delivery> TakeLocked(int per_endpoint) {
+    PromoteDueLocked();
+    if (ready.empty()) return std::nullopt;
+    auto start = ready.upper_bound(last_endpoint);
+    for (size_t n = 0; n < ready.size(); ++n, ++start) {
+      if (start == ready.end()) start = ready.begin();
+      auto f = in_flight.find(start->first);
+      if (f != in_flight.end() && f->second >= per_endpoint) continue;
+      Delivery d = std::move(start->second.front());
+      start->second.pop_front();
+      last_endpoint = start->first;
+      if (start->second.empty()) ready.erase(start);
+      return d;
+    }
+    return std::nullopt;
+  }
+  // Reserved deliveries whose outbox lines could not be written are not queued.
+  void UnreserveLocked(const std::vector<Delivery>& ds) {
+    for (const auto& d : ds) {
+      pending_keys.erase(d.outbox_key);
+      --stats.pending;
+    }
+  }
+
+  Status AppendOutbox(const std::string& lines) {
+    if (!outbox_log) return Status::OK();  // see Finished
+    std::shared_lock lock(outbox_mu);
+    return store->Append(kOutboxLogKey, lines);
+  }
+
+  // Durable first (the outbox), then queued: once this returns OK the delivery survives a kill.
+  // Under mu (subscription confirmations, which are rare); Publish writes without it.
+  Status EnqueueLocked(Delivery d) {
+    if (!ReserveLocked(d)) return Status::OK();
+    Status s = WriteQueued({d});
+    if (!s.ok()) {
+      UnreserveLocked({d});
+      return s;
+    }
+    std::vector<Delivery> one;
+    one.push_back(std::move(d));
+    QueueLocked(std::move(one));
     return Status::OK();
   }
 
-  // What an earlier process queued and did not finish.
+  // The outbox lines of new deliveries, one append (group commit with other publishers). A
+  // store without appends (S3) keeps one object per delivery, as the outbox was before the log.
+  Status WriteQueued(const std::vector<Delivery>& ds) {
+    if (outbox_log) {
+      std::string lines;
+      for (const auto& d : ds) lines += d.OutboxLine("queued");
+      std::shared_lock lock(outbox_mu);
+      SL_RETURN_IF_ERROR(store->Append(kOutboxLogKey, lines));
+      outbox_bytes_appended += lines.size();
+      return Status::OK();
+    }
+    for (const auto& d : ds) SL_RETURN_IF_ERROR(store->Put(std::string(kOutboxPrefix) + d.outbox_key + ".json", d.ToJson().dump()));
+    return Status::OK();
+  }
+
+  // What an earlier process queued and did not finish: the outbox log replayed, then the files
+  // of the old outbox. A log that grew large is rewritten with only the pending deliveries.
   Status RecoverOutboxLocked() {
-    SL_ASSIGN_OR_RETURN(auto listed, store->List(kOutboxPrefix));
-    for (const auto& info : listed) {
-      auto text = store->Get(info.key);
-      if (!text.ok()) continue;  // gone meanwhile (delivered by another process)
-      auto d = Delivery::FromJson(nlohmann::json::parse(*text, nullptr, false));
+    std::map<std::string, Delivery> pending;
+    std::vector<std::string> order;
+    auto text = store->Get(kOutboxLogKey);
+    if (!text.ok() && text.status().code() != StatusCode::kNotFound) return text.status();
+    uint64_t log_size = text.ok() ? text->size() : 0;
+    if (text.ok()) {
+      size_t pos = 0;
+      for (size_t nl; (nl = text->find('\n', pos)) != std::string::npos; pos = nl + 1) {
+        auto j = nlohmann::json::parse(std::string_view(*text).substr(pos, nl - pos), nullptr, false);
+        if (!j.is_object() || !j.contains("key") || !j["key"].is_string()) continue;  // a torn line
+        std::string key = j["key"];
+        std::string op = j.value("op", "");
+        if (op == "queued") {
+          auto d = Delivery::FromJson(j);
+          if (!d) continue;
+          d->outbox_key = key;
+          if (!pending.count(key)) order.push_back(key);
+          pending[key] = std::move(*d);
+        } else if (op == "retry" && pending.count(key)) {
+          Delivery& d = pending[key];
+          d.attempts = j.value("attempts", d.attempts);
+          d.next_ms = j.value("next_ms", d.next_ms);
+          d.first_ms = j.value("first_ms", d.first_ms);
+          d.last_error = j.value("last_error", d.last_error);
+        } else if (op == "done") {
+          pending.erase(key);
+        }
+      }
+    }
+    std::string rewritten;
+    for (const auto& key : order) {
+      auto it = pending.find(key);
+      if (it == pending.end() || pending_keys.count(key)) continue;
+      rewritten += it->second.OutboxLine("queued");
+      if (it->second.attempts > 0) rewritten += it->second.OutboxLine("retry");
+      pending_keys.insert(key);
+      PushLocked(std::move(it->second));
+      ++stats.pending;
+      ++stats.recovered;
+    }
+    if (outbox_log && log_size > kCompactBytes) {
+      std::unique_lock lock(outbox_mu);
+      SL_RETURN_IF_ERROR(store->Put(kOutboxLogKey, rewritten));
+    }
+    auto listed = store->List(kOutboxPrefix);
+    if (!listed.ok()) return listed.status().code() == StatusCode::kNotFound ? Status::OK() : listed.status();
+    for (const auto& info : *listed) {
+      auto file = store->Get(info.key);
+      if (!file.ok()) continue;  // gone meanwhile (delivered by another process)
+      auto d = Delivery::FromJson(nlohmann::json::parse(*file, nullptr, false));
       if (!d) {
         // A torn write cannot happen (Put replaces whole), so this is foreign: keep it aside.
         Log(LogLevel::kWarn, "sns: an outbox entry is not a delivery; skipped", {{"key", info.key}});
         continue;
       }
-      d->outbox_key = info.key;
-      queue.push_back(std::move(*d));
+      // Named <key>.json (OutboxKey without the suffix, as the old outbox named its files).
+      d->outbox_key = info.key.substr(kOutboxPrefix.size());
+      if (d->outbox_key.ends_with(".json")) d->outbox_key.resize(d->outbox_key.size() - 5);
+      d->legacy_file = true;
+      if (!pending_keys.insert(d->outbox_key).second) continue;
+      PushLocked(std::move(*d));
       ++stats.pending;
       ++stats.recovered;
     }
     return Status::OK();
   }
 
+  // Delivered or dead-lettered: a "done" line, buffered (a lost one only means one more delivery
+  // after a restart, so a delivery worker does not wait for an fsync per message) and appended
+  // at least every kDoneFlushMs, when the workers run out of work, and at Stop.
   void Finished(const Delivery& d) {
-    Status s = store->Delete(d.outbox_key);
-    if (!s.ok() && s.code() != StatusCode::kNotFound)
-      Log(LogLevel::kWarn, "sns: could not remove an outbox entry (it will be delivered again)",
+    Status s;
+    if (d.legacy_file || !outbox_log) {
+      s = store->Delete(std::string(kOutboxPrefix) + d.outbox_key + ".json");
+      if (s.code() == StatusCode::kNotFound) s = Status::OK();
+    }
+    if (!s.ok())
+      Log(LogLevel::kWarn, "sns: could not record a finished delivery (it will be made again after a restart)",
           {{"key", d.outbox_key}, {"error", s.ToString()}});
+    bool flush = false;
+    {
+      std::lock_guard lock(mu);
+      pending_keys.erase(d.outbox_key);
+      --stats.pending;
+      if (!d.legacy_file && outbox_log) {
+        if (done_lines.empty()) done_since_ms = NowMs();
+        done_lines += d.OutboxLine("done");
+        int64_t now = NowMs();
+        flush = done_lines.size() > (64u << 10) || now - done_since_ms >= kDoneFlushMs || now < done_since_ms;
+      }
+    }
+    if (flush) FlushDone();
+  }
+
+  // Appends the buffered "done" lines; then, when nothing is pending and the log grew large,
+  // the log starts afresh.
+  void FlushDone() {
+    std::string lines;
+    {
+      std::lock_guard lock(mu);
+      lines.swap(done_lines);
+    }
+    if (!lines.empty()) {
+      Status s = AppendOutbox(lines);
+      if (!s.ok())
+        Log(LogLevel::kWarn, "sns: could not record finished deliveries (they will be made again after a restart)",
+            {{"error", s.ToString()}});
+    }
+    std::lock_guard lock(mu);
+    if (outbox_log && pending_keys.empty() && done_lines.empty() && outbox_bytes_appended > kCompactBytes) {
+      // Publishers reserve their deliveries (pending_keys) before they append them, so with
+      // nothing pending no line in the log is still needed. try_lock: a worker's "done" line
+      // may be on its way, and mu is held.
+      std::unique_lock outbox(outbox_mu, std::try_to_lock);
+      if (outbox.owns_lock() && store->Put(kOutboxLogKey, "").ok()) outbox_bytes_appended = 0;
+    }
   }
 
   Status AddSubscriptionLocked(Subscription sub, const std::string& confirm_base) {
@@ -321,6 +527,8 @@ struct Topics::Impl {
     return false;
   }
 
+  void Settle(Delivery d, bool ok);
+
   void DeadLetter(const Delivery& d) {
     nlohmann::json j = {{"time", IsoMs(clock->Now())}, {"topic", d.topic}, {"subscription", d.subscription_arn},
                         {"endpoint", d.endpoint}, {"message_id", d.message_id}, {"attempts", d.attempts},
@@ -343,6 +551,10 @@ Result<std::unique_ptr<Topics>> Topics::Open(io::ObjectStore* store, TopicsOptio
   {
     std::lock_guard lock(impl->mu);
     SL_RETURN_IF_ERROR(impl->LoadLocked());
+    // Whether the store appends at all (S3 does not). Another failure (a read-only lake for
+    // `topics list`) is not Open's business: a Publish will report it.
+    Status probe = store->Append(kOutboxLogKey, "");
+    if (probe.code() == StatusCode::kNotImplemented) impl->outbox_log = false;
     SL_RETURN_IF_ERROR(impl->RecoverOutboxLocked());
   }
   return std::unique_ptr<Topics>(new Topics(std::move(impl)));
@@ -453,9 +665,11 @@ Result<PublishResult> Topics::Publish(const std::string& topic_arn, const std::s
                                       const std::string& message_id) {
   if (message.empty()) return Status::InvalidArgument("Invalid parameter: Empty message");
   if (message.size() > 256 * 1024) return Status::InvalidArgument("Invalid parameter: Message too long");
+  std::vector<Delivery> deliveries;
+  PublishResult result;
+  {
   std::lock_guard lock(impl_->mu);
   SL_ASSIGN_OR_RETURN(std::string name, impl_->TopicOf(topic_arn));
-  PublishResult result;
   result.message_id = message_id.empty() ? RandomId() : message_id;
   std::string arn = impl_->Arn(name);
   nlohmann::json attrs_json = nlohmann::json::object();
@@ -519,9 +733,19 @@ Result<PublishResult> Topics::Publish(const std::string& topic_arn, const std::s
                  {"x-amz-sns-subscription-arn", s.arn}};
     if (s.raw_message_delivery) d.headers.emplace_back("x-amz-sns-rawdelivery", "true");
     if (s.protocol == "email-json") d.subject = subject.empty() ? "AWS Notification Message" : subject;
-    SL_RETURN_IF_ERROR(impl_->EnqueueLocked(std::move(d)));
     ++result.deliveries;
+    if (impl_->ReserveLocked(d)) deliveries.push_back(std::move(d));
   }
+  }
+  if (deliveries.empty()) return result;
+  // Durable first, outside the lock: concurrent publishers share the outbox's fsyncs.
+  Status s = impl_->WriteQueued(deliveries);
+  std::lock_guard lock(impl_->mu);
+  if (!s.ok()) {
+    impl_->UnreserveLocked(deliveries);
+    return s;
+  }
+  impl_->QueueLocked(std::move(deliveries));
   return result;
 }
 
@@ -549,80 +773,115 @@ Status Topics::ApplyDeclared(const std::vector<TopicSpec>& declared) {
   return impl_->SaveLocked();
 }
 
+// After one attempt of `d`: finished, or back in the queue for its next retry.
+void Topics::Impl::Settle(Delivery d, bool ok) {
+  const RetryPolicy& p = options.retry;
+  ++d.attempts;
+  if (ok) {
+    {
+      std::lock_guard lock(mu);
+      ++stats.delivered;
+    }
+    Finished(d);
+    return;
+  }
+  int64_t now = NowMs();
+  int retries_done = d.attempts - 1;
+  if (retries_done >= p.immediate_retries + p.backoff_retries || now - d.first_ms >= p.total_ms) {
+    DeadLetter(d);
+    {
+      std::lock_guard lock(mu);
+      ++stats.failed_attempts;
+      ++stats.dead_lettered;
+    }
+    Finished(d);
+    return;
+  }
+  if (retries_done < p.immediate_retries) {
+    d.next_ms = now;
+  } else {
+    int k = retries_done - p.immediate_retries;
+    int64_t delay = std::min(p.max_delay_ms, p.min_delay_ms << std::min(k, 20));
+    d.next_ms = std::min(now + delay, d.first_ms + p.total_ms);
+  }
+  // The attempts so far go to the outbox too, so a restart keeps the total time bounded.
+  Status s = d.legacy_file || !outbox_log ? store->Put(std::string(kOutboxPrefix) + d.outbox_key + ".json", d.ToJson().dump())
+                           : AppendOutbox(d.OutboxLine("retry"));
+  if (!s.ok()) Log(LogLevel::kWarn, "sns: could not update an outbox entry", {{"error", s.ToString()}});
+  std::lock_guard lock(mu);
+  ++stats.failed_attempts;
+  PushLocked(std::move(d));
+  cv.notify_one();
+}
+
 int Topics::DeliverDue() {
   std::vector<Delivery> due;
   {
     std::lock_guard lock(impl_->mu);
-    int64_t now = impl_->NowMs();
-    for (auto it = impl_->queue.begin(); it != impl_->queue.end();) {
-      if (it->next_ms <= now) {
-        due.push_back(std::move(*it));
-        it = impl_->queue.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    impl_->PromoteDueLocked();
+    // In the order they were queued within an endpoint, endpoint after endpoint.
+    for (auto& [endpoint, q] : impl_->ready)
+      for (auto& d : q) due.push_back(std::move(d));
+    impl_->ready.clear();
   }
-  const RetryPolicy& p = impl_->options.retry;
   for (auto& d : due) {
     bool ok = impl_->Attempt(d);
-    ++d.attempts;
-    std::lock_guard lock(impl_->mu);
-    if (ok) {
-      impl_->Finished(d);
-      ++impl_->stats.delivered;
-      --impl_->stats.pending;
-      continue;
-    }
-    ++impl_->stats.failed_attempts;
-    int64_t now = impl_->NowMs();
-    int retries_done = d.attempts - 1;
-    if (retries_done >= p.immediate_retries + p.backoff_retries || now - d.first_ms >= p.total_ms) {
-      impl_->DeadLetter(d);
-      impl_->Finished(d);
-      ++impl_->stats.dead_lettered;
-      --impl_->stats.pending;
-      continue;
-    }
-    if (retries_done < p.immediate_retries) {
-      d.next_ms = now;
-    } else {
-      int k = retries_done - p.immediate_retries;
-      int64_t delay = std::min(p.max_delay_ms, p.min_delay_ms << std::min(k, 20));
-      d.next_ms = std::min(now + delay, d.first_ms + p.total_ms);
-    }
-    // The attempts so far go to the outbox too, so a restart keeps the total time bounded.
-    Status s = impl_->store->Put(d.outbox_key, d.ToJson().dump());
-    if (!s.ok()) Log(LogLevel::kWarn, "sns: could not update an outbox entry", {{"error", s.ToString()}});
-    impl_->queue.push_back(std::move(d));
+    impl_->Settle(std::move(d), ok);
   }
+  impl_->FlushDone();
   return static_cast<int>(due.size());
 }
 
 void Topics::Start(int poll_ms) {
-  std::lock_guard lock(impl_->thread_mu);
-  if (impl_->thread.joinable()) return;
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->workers.empty()) return;
   impl_->stop = false;
-  impl_->thread = std::thread([this, poll_ms] {
-    for (;;) {
-      {
-        std::unique_lock lock(impl_->thread_mu);
-        if (impl_->stop) return;
-        impl_->cv.wait_for(lock, std::chrono::milliseconds(poll_ms));
-        if (impl_->stop) return;
+  int n = std::max(1, impl_->options.delivery_threads);
+  int per_endpoint = std::max(1, std::min(n, impl_->options.per_endpoint_threads));
+  for (int i = 0; i < n; ++i) {
+    impl_->workers.emplace_back([this, poll_ms, per_endpoint] {
+      std::unique_lock lock(impl_->mu);
+      while (!impl_->stop) {
+        // Round-robin over the endpoints with due deliveries and a worker to spare: a slow or
+        // hanging endpoint holds at most per_endpoint workers, the others serve everyone else.
+        std::optional<Delivery> d = impl_->TakeLocked(per_endpoint);
+        if (!d) {
+          if (!impl_->done_lines.empty()) {
+            lock.unlock();
+            impl_->FlushDone();
+            lock.lock();
+            continue;
+          }
+          // Polls too: retries come due on the injected clock, which wakes no one.
+          impl_->cv.wait_for(lock, std::chrono::milliseconds(poll_ms));
+          continue;
+        }
+        std::string endpoint = d->endpoint;
+        int running = ++impl_->in_flight[endpoint];
+        lock.unlock();
+        bool ok = impl_->Attempt(*d);
+        impl_->Settle(std::move(*d), ok);
+        lock.lock();
+        if (--impl_->in_flight[endpoint] == 0) impl_->in_flight.erase(endpoint);
+        // A worker that found this endpoint full may take its next delivery now.
+        if (running >= per_endpoint) impl_->cv.notify_all();
       }
-      DeliverDue();
-    }
-  });
+    });
+  }
 }
 
 void Topics::Stop() {
+  std::vector<std::thread> workers;
   {
-    std::lock_guard lock(impl_->thread_mu);
+    std::lock_guard lock(impl_->mu);
     impl_->stop = true;
+    workers.swap(impl_->workers);
   }
   impl_->cv.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  for (auto& t : workers) t.join();
+  impl_->FlushDone();
+  std::lock_guard lock(impl_->mu);
+  impl_->stop = false;
 }
 
 void Topics::SetMailServer(const SmtpSettings& smtp) {

@@ -4,10 +4,16 @@
 // SNS's JSON envelope (or the raw message) to http(s) endpoints, mails it (email: the message
 // as the text, the subject as the subject; email-json: the envelope) through the SMTP server of
 // pipeline.yaml, appends it to files (a lake key, or an absolute path) or pipes it into commands.
-// Every queued delivery is first written to the outbox _system/sns/outbox/ (Publish returns
-// after that) and removed when delivered or dead-lettered; Open queues what an earlier process
-// left there, so a kill between Publish and delivery loses nothing (at-least-once: a delivery
-// cut off after the endpoint had it is made again). A failed delivery is retried (immediately, then
+// Every queued delivery is first appended to the outbox log _system/sns/outbox.jsonl (Publish
+// returns after that; concurrent publishers share one fsync) and marked done there when
+// delivered or dead-lettered (those lines are batched: a kill can cost a repeat of what was
+// delivered in the last 200 ms); Open queues what an earlier process left pending, so a kill
+// between Publish and delivery loses nothing (at-least-once: a delivery cut off after the
+// endpoint had it, or whose "done" line was lost, is made again). The log starts afresh when it
+// has grown past 4 MB and nothing is pending (files of the older one-file-per-delivery outbox
+// under _system/sns/outbox/ are still recovered; a store without appends keeps using them).
+// Start's workers attempt deliveries concurrently, at most per_endpoint_threads to one
+// endpoint, so a slow endpoint does not hold up the others. A failed delivery is retried (immediately, then
 // with exponential backoff on the injected clock, bounded in attempts and total time) and then
 // written to the dead-letter file _system/dlq/sns-<topic>.jsonl with the reason.
 // An http(s) or email subscription made over the API starts "pending confirmation": its endpoint
@@ -44,6 +50,8 @@ struct TopicsOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   int http_timeout_ms = 5000;        // a webhook that hangs is cut after this
+  int delivery_threads = 8;          // deliveries attempted at once by Start's workers
+  int per_endpoint_threads = 6;      // of which at most this many to one endpoint
   RetryPolicy retry;
 };
 
@@ -115,10 +123,11 @@ class Topics {
   // The mail server for email deliveries (the engine sets it from pipeline.yaml's smtp:).
   void SetMailServer(const SmtpSettings& smtp);
 
-  // Attempts every delivery that is due now; returns how many were attempted. The delivery
-  // thread calls it; tests call it directly.
+  // Attempts every delivery that is due now, one after another, in the calling thread; returns
+  // how many were attempted (tests and the CLI call it; `serve` runs Start's workers).
   int DeliverDue();
-  // Starts/stops the delivery thread (polls every poll_ms of real time).
+  // Starts/stops the delivery workers (each polls every poll_ms of real time for retries that
+  // came due; new deliveries wake them at once).
   void Start(int poll_ms = 20);
   void Stop();
   DeliveryStats stats() const;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "io/internal/group_append.h"
 #include "io/internal/local_file.h"
 
 namespace saleslake::io {
@@ -187,14 +188,7 @@ Result<std::vector<ObjectInfo>> LocalStore::List(std::string_view prefix) const 
 
 Status LocalStore::Append(std::string_view key, std::string_view data) {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
-  std::string path = PathOf(key);
-  SL_RETURN_IF_ERROR(internal::MakeDirs(path.substr(0, path.rfind('/'))));
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "append " + std::string(key));
-  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
-  int err = errno;
-  close(fd);
-  return ok ? Status::OK() : Status::FromErrno(err, "append " + std::string(key));
+  return internal::GroupAppend(PathOf(key), data);
 }
 
 Status LocalStore::WriteAt(std::string_view key, uint64_t offset, std::string_view data) {

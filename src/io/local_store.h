@@ -34,7 +34,9 @@ class LocalStore final : public ObjectStore {
                                uint64_t length) const override;
   Result<std::unique_ptr<RandomAccessFile>> OpenRead(std::string_view key) const override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) const override;
-  // O_APPEND with one write() per call, then fsync (the folder is created when missing).
+  // O_APPEND and fdatasync with group commit: concurrent appends to one key share one write and
+  // one sync (internal/group_append.h); a torn last line is closed before new lines. The folder
+  // is created when missing.
   Status Append(std::string_view key, std::string_view data) override;
   Status Delete(std::string_view key) override;
   Result<bool> Exists(std::string_view key) const override;

@@ -2,13 +2,20 @@
 // and with STARTTLS, retried while the server is down and dead-lettered when it never comes; the
 // outbox that keeps a queued delivery across a crash; a webhook that is down for 30 s (on the
 // injected clock) and then gets the message exactly once.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "common/clock.h"
 #include "events/events.h"
 #include "events/smtp_server.h"
 #include "events/topics.h"
 #include "events/lines.h"
+#include "events/no_append_store.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "support/test_support.h"
@@ -106,10 +113,9 @@ TEST_F(DeliveryTest, EmailArrivesAtARealSmtpServer) {
   json env = json::parse(envelope.substr(brace, envelope.rfind('}') - brace + 1));
   EXPECT_EQ(env["Type"], "Notification");
   EXPECT_EQ(env["Message"], "as json");
-  // Delivered mail leaves nothing behind in the outbox.
-  auto left = store_->List("_system/sns/outbox/");
-  ASSERT_TRUE(left.ok());
-  EXPECT_TRUE(left->empty());
+  // Delivered mail leaves nothing pending in the outbox: a restart recovers nothing.
+  Reopen();
+  EXPECT_EQ(topics_->stats().recovered, 0u);
 }
 
 TEST_F(DeliveryTest, EmailServerDownIsRetriedAndOneThatNeverComesIsDeadLettered) {
@@ -227,9 +233,105 @@ TEST_F(DeliveryTest, PublishingTheSameMessageIdAgainQueuesItOnce) {
   ASSERT_TRUE(topics_->Publish(arn, "m", "s", {}, "msg-1").ok());
   ASSERT_TRUE(topics_->Publish(arn, "m", "s", {}, "msg-1").ok());
   EXPECT_EQ(topics_->stats().pending, 1u);
+  // One outbox entry: a restart recovers the delivery once.
+  Reopen();
+  EXPECT_EQ(topics_->stats().recovered, 1u);
+  ASSERT_TRUE(topics_->Publish(arn, "m", "s", {}, "msg-1").ok());
+  EXPECT_EQ(topics_->stats().pending, 1u);
+}
+
+TEST_F(DeliveryTest, AHangingEndpointDoesNotHoldUpTheOthers) {
+  // A listening socket that never answers: every attempt to it waits for the timeout (3 s here).
+  int hang = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(hang, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(hang, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(hang, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ASSERT_EQ(listen(hang, 64), 0);
+  testing::Webhook hook;
+  std::string slow = Declare("slow", "http", "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/hang");
+  std::string fast = Declare("fast", "http", hook.url());
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(topics_->Publish(slow, "stuck " + std::to_string(i), "s").ok());
+  ASSERT_TRUE(topics_->Publish(fast, "gets through", "s").ok());
+  topics_->Start(20);
+  // One after another, the hanging endpoint's 12 messages alone would take 36 s.
+  bool arrived = hook.WaitFor(1, 20000);
+  topics_->Stop();
+  close(hang);
+  ASSERT_TRUE(arrived);
+  EXPECT_EQ(json::parse(hook.requests()[0].body)["Message"], "gets through");
+}
+
+TEST_F(DeliveryTest, TheOutboxLogStartsAfreshOnceEverythingWasDelivered) {
+  std::string arn = Declare("bulk", "file", "out/bulk.jsonl");
+  std::string big(200 * 1024, 'x');
+  for (int i = 0; i < 24; ++i) ASSERT_TRUE(topics_->Publish(arn, big + std::to_string(i), "s").ok());
+  auto before = store_->Stat("_system/sns/outbox.jsonl");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_GT(before->size, uint64_t{4} << 20);
+  RunFor(1);
+  EXPECT_EQ(topics_->stats().delivered, 24u);
+  EXPECT_EQ(Lines(*store_->Get("out/bulk.jsonl")).size(), 24u);
+  auto after = store_->Stat("_system/sns/outbox.jsonl");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->size, 0u);
+  Reopen();
+  EXPECT_EQ(topics_->stats().recovered, 0u);
+}
+
+TEST_F(DeliveryTest, ATornOutboxLineIsSkippedAndTheRestRecovered) {
+  testing::Webhook hook;
+  hook.set_status(0);
+  std::string arn = Declare("alerts", "http", hook.url());
+  ASSERT_TRUE(topics_->Publish(arn, "before the crash", "s").ok());
+  // The crash cut the next outbox line short.
+  FILE* f = std::fopen(store_->PathOf("_system/sns/outbox.jsonl").c_str(), "a");
+  ASSERT_NE(f, nullptr);
+  std::fputs("{\"op\":\"queued\",\"key\":\"torn", f);
+  std::fclose(f);
+  Reopen();
+  EXPECT_EQ(topics_->stats().recovered, 1u);
+  ASSERT_TRUE(topics_->Publish(arn, "after the restart", "s").ok());
+  Reopen();
+  EXPECT_EQ(topics_->stats().recovered, 2u) << "the new line is not glued to the torn one";
+  hook.set_status(200);
+  RunFor(1);
+  EXPECT_EQ(hook.requests().size(), 2u);
+}
+
+TEST_F(DeliveryTest, AStoreWithoutAppendsKeepsOneOutboxObjectPerDelivery) {
+  testing::NoAppendStore s3like(store_.get());
+  testing::Webhook hook;
+  hook.set_status(0);
+  TopicsOptions o;
+  o.clock = &clock_;
+  o.http_timeout_ms = 3000;
+  auto t = Topics::Open(&s3like, o);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  TopicSpec spec;
+  spec.name = "alerts";
+  SubscriptionSpec sub;
+  sub.protocol = "http";
+  sub.endpoint = hook.url();
+  spec.subscriptions.push_back(sub);
+  ASSERT_TRUE((*t)->ApplyDeclared({spec}).ok());
+  ASSERT_TRUE((*t)->Publish((*t)->TopicArn("alerts"), "kept", "s").ok());
+  (*t)->DeliverDue();  // fails: the hook is down
   auto listed = store_->List("_system/sns/outbox/");
   ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->size(), 1u);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_NE(store_->Get((*listed)[0].key)->find("\"attempts\":1"), std::string::npos) << "the attempt is recorded";
+  t->reset();
+  auto again = Topics::Open(&s3like, o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->stats().recovered, 1u);
+  hook.set_status(200);
+  (*again)->DeliverDue();
+  EXPECT_EQ((*again)->stats().delivered, 1u);
+  EXPECT_TRUE(store_->List("_system/sns/outbox/")->empty()) << "the delivered one is removed";
 }
 
 TEST(EmailConfigTest, SmtpSectionAndEmailSubscriptionsAreChecked) {

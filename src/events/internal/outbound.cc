@@ -173,11 +173,21 @@ HttpResult HttpPost(const std::string& url, const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& headers, int timeout_ms) {
   InitCurlOnce();
   HttpResult r;
-  CURL* curl = curl_easy_init();
+  // One handle per thread, reset for each POST: its connection cache keeps a keep-alive
+  // endpoint's connection open from one delivery to the next (no TCP setup per message).
+  struct Handle {
+    CURL* curl = curl_easy_init();
+    ~Handle() {
+      if (curl) curl_easy_cleanup(curl);
+    }
+  };
+  static thread_local Handle handle;
+  CURL* curl = handle.curl;
   if (!curl) {
     r.error = "curl_easy_init failed";
     return r;
   }
+  curl_easy_reset(curl);
   curl_slist* list = nullptr;
   for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
   list = curl_slist_append(list, "Expect:");
@@ -201,7 +211,6 @@ HttpResult HttpPost(const std::string& url, const std::string& body,
     r.error = curl_easy_strerror(rc);
   }
   curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
   return r;
 }
 

@@ -1,0 +1,37 @@
+// Test helper: the lake's local store seen as a store without appends (as an S3 lake is).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/object_store.h"
+
+namespace saleslake::testing {
+
+// A store without appends, as an S3 lake is: the local store with Append left at the
+// interface's default (kNotImplemented).
+class NoAppendStore final : public io::ObjectStore {
+ public:
+  explicit NoAppendStore(io::ObjectStore* base) : base_(base) {}
+  Status Put(std::string_view k, std::string_view d) override { return base_->Put(k, d); }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override { return base_->PutIfAbsent(k, d); }
+  Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override { return base_->OpenWrite(k); }
+  Result<std::string> Get(std::string_view k) const override { return base_->Get(k); }
+  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) const override {
+    return base_->GetRange(k, o, n);
+  }
+  Result<std::unique_ptr<io::RandomAccessFile>> OpenRead(std::string_view k) const override {
+    return base_->OpenRead(k);
+  }
+  Result<std::vector<io::ObjectInfo>> List(std::string_view p) const override { return base_->List(p); }
+  Status Delete(std::string_view k) override { return base_->Delete(k); }
+  Result<bool> Exists(std::string_view k) const override { return base_->Exists(k); }
+  Result<io::ObjectInfo> Stat(std::string_view k) const override { return base_->Stat(k); }
+  std::string uri() const override { return base_->uri(); }
+
+ private:
+  io::ObjectStore* base_;
+};
+
+}  // namespace saleslake::testing
