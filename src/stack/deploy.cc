@@ -1,6 +1,7 @@
 #include "stack/deploy.h"
 
 #include <ctime>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -40,9 +41,48 @@ Result<DeployRecord> ParseRecord(const std::string& key, const std::string& text
   return r;
 }
 
+// Held from reading the deployed version to replacing it, so that two deploys never interleave
+// (the generation claim alone orders the records, not the writes of pipeline.yaml). A lock
+// left by a killed deploy is taken over once it is older than kStaleLockSeconds.
+constexpr std::string_view kLockKey = "_system/deploy/lock";
+constexpr int64_t kStaleLockSeconds = 300;
+
+class DeployLock {
+ public:
+  static Result<std::unique_ptr<DeployLock>> Acquire(io::ObjectStore& lake, Clock& clock, std::string_view what) {
+    const std::string body = nlohmann::json({{"time", UtcTime(clock.Now())}, {"deploy", std::string(what)}}).dump();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      Status s = lake.PutIfAbsent(kLockKey, body);
+      if (s.ok()) return std::unique_ptr<DeployLock>(new DeployLock(lake));
+      if (s.code() != StatusCode::kAlreadyExists) return s;
+      auto info = lake.Stat(kLockKey);
+      if (!info.ok()) continue;  // released meanwhile
+      const int64_t age_s = (ToEpochMs(clock.Now()) - info->mtime_ns / 1000000) / 1000;
+      if (age_s < kStaleLockSeconds) {
+        auto holder = lake.Get(kLockKey);
+        return Status::Aborted("another deploy is in progress (" + std::string(kLockKey) + ": " +
+                               (holder.ok() ? *holder : std::string("?")) + "); nothing was changed");
+      }
+      (void)lake.Delete(kLockKey);  // a killed deploy's: take it over
+    }
+    return Status::Aborted("another deploy is in progress (" + std::string(kLockKey) + "); nothing was changed");
+  }
+  ~DeployLock() { (void)lake_.Delete(kLockKey); }
+
+ private:
+  explicit DeployLock(io::ObjectStore& lake) : lake_(lake) {}
+  io::ObjectStore& lake_;
+};
+
 Result<DeployResult> Apply(io::ObjectStore& lake, std::string_view source, std::string_view text,
-                           std::string_view action, const DeployOptions& options) {
+                           std::string_view action, const DeployOptions& options,
+                           int64_t expect_generation = -1) {
   SL_ASSIGN_OR_RETURN(Pipeline next, LoadPipeline(source, text));
+  Clock& clock = options.clock ? *options.clock : ProcessClock();
+  std::unique_ptr<DeployLock> lock;
+  if (!options.dry_run) {
+    SL_ASSIGN_OR_RETURN(lock, DeployLock::Acquire(lake, clock, source));
+  }
   std::string current;
   if (auto got = lake.Get(kPipelineKey); got.ok()) {
     current = std::move(*got);
@@ -57,13 +97,15 @@ Result<DeployResult> Apply(io::ObjectStore& lake, std::string_view source, std::
   if (options.dry_run || (result.changes.empty() && current == text)) return result;
 
   SL_ASSIGN_OR_RETURN(std::vector<DeployRecord> history, History(lake));
-  const int64_t generation = history.empty() ? 1 : history.back().generation + 1;
+  const int64_t last = history.empty() ? 0 : history.back().generation;
+  if (expect_generation >= 0 && last != expect_generation)
+    return Status::Aborted("generation " + std::to_string(last) + " was deployed meanwhile; nothing was changed");
+  const int64_t generation = last + 1;
   const std::string sha = Sha256Hex(text);
   result.id = sha.substr(0, 12);
   result.previous_key = std::string(kVersionsPrefix) + GenerationName(generation) + "-" + result.id + ".yaml";
   SL_RETURN_IF_ERROR(lake.Put(result.previous_key, current));
 
-  Clock& clock = options.clock ? *options.clock : ProcessClock();
   nlohmann::json record = {{"generation", generation},
                            {"id", result.id},
                            {"time", UtcTime(clock.Now())},
@@ -114,7 +156,7 @@ Result<DeployResult> Rollback(io::ObjectStore& lake, const DeployOptions& option
   if (previous.empty())
     return Status::InvalidArgument("generation " + std::to_string(last.generation) +
                                    " was the lake's first pipeline.yaml: there is no earlier version to restore");
-  auto result = Apply(lake, source, previous, "rollback", options);
+  auto result = Apply(lake, source, previous, "rollback", options, last.generation);
   if (!result.ok() && result.status().code() == StatusCode::kInvalidArgument)
     return Status::InvalidArgument("the version to restore no longer validates; nothing was changed:\n" +
                                    result.status().message());
