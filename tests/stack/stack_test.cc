@@ -72,8 +72,8 @@ TEST(ValidatePipeline, TwoBadItemsOfOneSectionAreBothReported) {
   bad = Replace(bad, "targets:\n      - job: my-etl-job", "targets:\n      - jobb: my-etl-job");
   auto errors = ValidatePipeline("p.yaml", bad);
   ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(errors);
-  // (the events parser places a pattern's errors at its `pattern:`, the line after the name)
-  EXPECT_EQ(errors[0].rfind("p.yaml:" + std::to_string(LineOf(bad, "crawl-on-upload") + 1) + ":", 0), 0u) << errors[0];
+  // (the events parser places a pattern's errors at the pattern mapping, its first field)
+  EXPECT_EQ(errors[0].rfind(Pos("p.yaml", bad, "type: [object.created]", 7), 0), 0u) << errors[0];
   EXPECT_NE(errors[0].find("prefx"), std::string::npos);
   EXPECT_EQ(errors[1].rfind("p.yaml:" + std::to_string(LineOf(bad, "jobb")) + ":", 0), 0u) << errors[1];
 }
