@@ -314,6 +314,10 @@ nlohmann::json ExportGlueTableInput(const TableMetadata& table, std::string_view
       partitions.push_back({{"Name", k}, {"Type", LowerAscii(HiveType(DeclaredType(spec, spec.schema[*i], nullptr)))}});
   nlohmann::json sd = {{"Columns", columns}, {"Location", base + "/" + spec.location}};
   nlohmann::json params = {{"EXTERNAL", "TRUE"}};
+  if (spec.format != FileFormat::kParquet) {  // CSV and JSON lines: Hive's text formats
+    sd["InputFormat"] = "org.apache.hadoop.mapred.TextInputFormat";
+    sd["OutputFormat"] = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+  }
   switch (spec.format) {
     case FileFormat::kParquet:
       params["classification"] = "parquet";
@@ -323,16 +327,12 @@ nlohmann::json ExportGlueTableInput(const TableMetadata& table, std::string_view
       break;
     case FileFormat::kJsonl:
       params["classification"] = "json";
-      sd["InputFormat"] = "org.apache.hadoop.mapred.TextInputFormat";
-      sd["OutputFormat"] = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
       sd["SerdeInfo"] = {{"SerializationLibrary", "org.openx.data.jsonserde.JsonSerDe"}};
       break;
     case FileFormat::kCsv: {
       params["classification"] = "csv";
       if (spec.csv.has_header) params["skip.header.line.count"] = "1";
       std::string delim(1, spec.csv.delimiter);
-      sd["InputFormat"] = "org.apache.hadoop.mapred.TextInputFormat";
-      sd["OutputFormat"] = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
       sd["SerdeInfo"] = {{"SerializationLibrary", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"},
                          {"Parameters", {{"field.delim", delim}, {"serialization.format", delim},
                                          {"serialization.null.format", ""}}}};

@@ -354,7 +354,12 @@ TEST(ExportAws, TemplateHasTheResourcesAndPropertiesCloudFormationNames) {
             "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe");
   EXPECT_EQ(ti["PartitionKeys"], json::parse(R"([{"Name":"region","Type":"string"},{"Name":"purchase_month","Type":"string"}])"));
   EXPECT_EQ(ti["StorageDescriptor"]["Columns"].size(), 3u);  // partition columns are not data columns
-  EXPECT_EQ(r["TableRawSales"]["Properties"]["TableInput"]["Parameters"]["skip.header.line.count"], "1");
+  const json& raw = r["TableRawSales"]["Properties"]["TableInput"];
+  EXPECT_EQ(raw["Parameters"]["skip.header.line.count"], "1");
+  EXPECT_EQ(raw["Parameters"]["classification"], "csv");
+  EXPECT_EQ(raw["StorageDescriptor"]["InputFormat"], "org.apache.hadoop.mapred.TextInputFormat");
+  EXPECT_EQ(raw["StorageDescriptor"]["SerdeInfo"]["Parameters"]["field.delim"], ",");
+  EXPECT_EQ(raw["StorageDescriptor"]["Columns"][0], json::parse(R"({"Name":"purchase_date","Type":"date"})"));
 
   const json& crawler = r["CrawlerRawCrawler"]["Properties"];
   EXPECT_EQ(crawler["Name"], "raw-crawler");
