@@ -210,7 +210,7 @@ void SortResources(std::vector<Resource>& rs) {
 
 // Checks across items: names declared twice, rule targets naming no crawler or job, a stream
 // whose table no job loads.
-void CrossCheck(const YAML::Node& root, const std::vector<Declared>& declared, std::string_view path,
+void CrossCheck(const YAML::Node& root, const std::vector<Declared>& declared,
                 std::vector<std::pair<YAML::Mark, std::string>>& errors) {
   std::map<std::pair<std::string, std::string>, const Declared*> seen;
   std::set<std::string> job_tables;
@@ -262,7 +262,6 @@ void CrossCheck(const YAML::Node& root, const std::vector<Declared>& declared, s
                                                          table + "' (the delivery goes through that job)");
     }
   }
-  (void)path;
 }
 
 }  // namespace
@@ -363,7 +362,7 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
   }
 
   std::vector<std::pair<YAML::Mark, std::string>> cross;
-  CrossCheck(root, Collect(root), path, cross);
+  CrossCheck(root, Collect(root), cross);
   for (auto& [m, msg] : cross) add(m, At(path, m) + msg);
 
   // Whatever only the whole file shows (the parsers' own checks across items).
