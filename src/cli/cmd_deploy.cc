@@ -53,6 +53,13 @@ int PrintResult(const stack::DeployResult& r, const DeployOpts& o, const std::st
   } else if (r.generation > 0) {
     std::printf("Deployed generation %lld (%s); the previous version is kept at %s\n",
                 static_cast<long long>(r.generation), r.id.c_str(), r.previous_key.c_str());
+    // A running serve reloads rules, topics and alarms by itself; its Kinesis service reads
+    // streams: when it starts (as with SIGHUP).
+    for (const stack::Change& c : r.changes.changes) {
+      if (c.kind != "stream") continue;
+      Notice("stream changes take effect when a running `saleslake serve` restarts");
+      break;
+    }
   }
   return 0;
 }

@@ -12,7 +12,8 @@
 //   3. replaces pipeline.yaml in one atomic put.
 // A running `saleslake serve` notices the new pipeline.yaml (its events loop compares the
 // file's size and mtime a few times a second, as on SIGHUP) and reloads its rules, topics and
-// alarms; the Glue, Kinesis and console APIs read pipeline.yaml on each call.
+// alarms; the Glue and console APIs read pipeline.yaml on each call; its Kinesis service reads
+// `streams:` when it starts.
 //
 // Rollback restores the version the last deploy replaced, itself as a deploy (a new generation,
 // action "rollback"), so a second rollback undoes the first.
