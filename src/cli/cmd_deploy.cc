@@ -188,14 +188,16 @@ void Register(CLI::App& root, Context& ctx) {
   auto d = std::make_shared<DeployOpts>();
   auto* deploy = root.add_subcommand(
       "deploy",
-      "Apply a pipeline.yaml to the lake as a whole: validate (every error, file:line:col), show the change set, "
-      "replace atomically, keep the previous version (--rollback restores it); a running serve reloads it");
+      "Apply a pipeline.yaml as a whole: every error at once, the change set, atomic apply, --rollback");
   deploy->add_option("file", d->file, "The pipeline file to deploy (default ./pipeline.yaml)");
   deploy->add_flag("--dry-run", d->dry_run, "Validate and print the change set; change nothing");
   deploy->add_flag("--rollback", d->rollback, "Restore the version the last deploy replaced (itself a deploy)");
   deploy->add_flag("--history", d->history, "List the deploys of this lake");
   deploy->add_option("--format", d->format, "text | json (default text)")->check(CLI::IsMember({"text", "json"}));
   deploy->footer(
+      "Validates the whole file (every error as FILE:LINE:COL), prints the change set against the lake's\n"
+      "pipeline.yaml (add/modify/remove per table, crawler, job, stream, rule, topic, alarm, setting),\n"
+      "then replaces it atomically; a running `saleslake serve` reloads it. docs/cli.md\n\n"
       "Examples:\n"
       "  saleslake deploy pipeline.yaml --dry-run     # what would change: add/modify/remove per resource\n"
       "  saleslake deploy pipeline.yaml               # apply (previous kept under _system/deploy/versions/)\n"
