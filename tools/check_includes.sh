@@ -31,8 +31,9 @@ stream: common io formats/csv formats/parquet catalog sql
 forecast: common sql
 events: common io catalog sql etl stream forecast
 auth: common io catalog
+stack: common io formats/csv formats/parquet catalog sql etl stream forecast events
 server: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth
-cli: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth server
+cli: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth stack server
 EOF
 
 awk -v table="$TABLE" -v modules_md="docs/modules.md" '

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -177,6 +178,28 @@ std::string TrinoType(const DataType& t) {
   }
 }
 
+std::string LowerAscii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The type other engines are told a column has: non-ISO text dates/timestamps of a CSV table
+// are declared as strings (see the header), with a note saying so.
+DataType DeclaredType(const TableSpec& spec, const Field& f, std::vector<std::string>* notes) {
+  if (spec.format == FileFormat::kCsv && (f.type.id == TypeId::kDate || f.type.id == TypeId::kTimestamp)) {
+    auto it = spec.properties.find("csv.format." + f.name);
+    bool iso = it == spec.properties.end() || it->second == "%Y-%m-%d" ||
+               it->second.rfind("%Y-%m-%d %H:%M", 0) == 0 || it->second.rfind("%Y-%m-%dT%H:%M", 0) == 0;
+    if (!iso) {
+      if (notes)
+        notes->push_back("-- " + f.name + ": " + f.type.ToString() + " stored as text '" + it->second +
+                         "'; declared as a string");
+      return DataType::Varchar();
+    }
+  }
+  return f.type;
+}
+
 }  // namespace
 
 std::string ExportDdl(const TableMetadata& table, std::string_view base_uri, DdlDialect dialect) {
@@ -188,21 +211,8 @@ std::string ExportDdl(const TableMetadata& table, std::string_view base_uri, Ddl
   auto is_part = [&](const std::string& n) {
     return std::find(spec.partition_keys.begin(), spec.partition_keys.end(), n) != spec.partition_keys.end();
   };
-  // Non-ISO text dates/timestamps: declared as strings (see the header).
   std::vector<std::string> notes;
-  auto declared = [&](const Field& f) -> DataType {
-    if (csv && (f.type.id == TypeId::kDate || f.type.id == TypeId::kTimestamp)) {
-      auto it = spec.properties.find("csv.format." + f.name);
-      bool iso = it == spec.properties.end() || it->second == "%Y-%m-%d" ||
-                 it->second.rfind("%Y-%m-%d %H:%M", 0) == 0 || it->second.rfind("%Y-%m-%dT%H:%M", 0) == 0;
-      if (!iso) {
-        notes.push_back("-- " + f.name + ": " + f.type.ToString() + " stored as text '" + it->second +
-                        "'; declared as a string");
-        return DataType::Varchar();
-      }
-    }
-    return f.type;
-  };
+  auto declared = [&](const Field& f) { return DeclaredType(spec, f, &notes); };
 
   std::string out;
   if (dialect == DdlDialect::kTrino) {
@@ -285,6 +295,55 @@ std::string ExportDdl(const TableMetadata& table, std::string_view base_uri, Ddl
                : "-- then: MSCK REPAIR TABLE " + QuoteIdent(spec.name, dialect) + ";\n";
   }
   return out;
+}
+
+nlohmann::json ExportGlueTableInput(const TableMetadata& table, std::string_view base_uri) {
+  const TableSpec& spec = table.spec;
+  std::string base(base_uri);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  auto is_part = [&](const std::string& n) {
+    return std::find(spec.partition_keys.begin(), spec.partition_keys.end(), n) != spec.partition_keys.end();
+  };
+  nlohmann::json columns = nlohmann::json::array(), partitions = nlohmann::json::array();
+  for (const Field& f : spec.schema.fields) {
+    if (is_part(f.name)) continue;
+    columns.push_back({{"Name", f.name}, {"Type", LowerAscii(HiveType(DeclaredType(spec, f, nullptr)))}});
+  }
+  for (const std::string& k : spec.partition_keys)
+    if (auto i = spec.schema.FindField(k))
+      partitions.push_back({{"Name", k}, {"Type", LowerAscii(HiveType(DeclaredType(spec, spec.schema[*i], nullptr)))}});
+  nlohmann::json sd = {{"Columns", columns}, {"Location", base + "/" + spec.location}};
+  nlohmann::json params = {{"EXTERNAL", "TRUE"}};
+  if (spec.format != FileFormat::kParquet) {  // CSV and JSON lines: Hive's text formats
+    sd["InputFormat"] = "org.apache.hadoop.mapred.TextInputFormat";
+    sd["OutputFormat"] = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+  }
+  switch (spec.format) {
+    case FileFormat::kParquet:
+      params["classification"] = "parquet";
+      sd["InputFormat"] = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat";
+      sd["OutputFormat"] = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat";
+      sd["SerdeInfo"] = {{"SerializationLibrary", "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}};
+      break;
+    case FileFormat::kJsonl:
+      params["classification"] = "json";
+      sd["SerdeInfo"] = {{"SerializationLibrary", "org.openx.data.jsonserde.JsonSerDe"}};
+      break;
+    case FileFormat::kCsv: {
+      params["classification"] = "csv";
+      if (spec.csv.has_header) params["skip.header.line.count"] = "1";
+      std::string delim(1, spec.csv.delimiter);
+      sd["SerdeInfo"] = {{"SerializationLibrary", "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"},
+                         {"Parameters", {{"field.delim", delim}, {"serialization.format", delim},
+                                         {"serialization.null.format", ""}}}};
+      break;
+    }
+  }
+  return {{"Name", spec.name},
+          {"TableType", "EXTERNAL_TABLE"},
+          {"Parameters", params},
+          {"PartitionKeys", partitions},
+          {"StorageDescriptor", sd}};
 }
 
 }  // namespace saleslake::catalog

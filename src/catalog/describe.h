@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/catalog.h"
 
 namespace saleslake::catalog {
@@ -38,5 +40,12 @@ Result<DdlDialect> ParseDdlDialect(std::string_view name);
 // CSV DATE/TIMESTAMP columns stored in a non-ISO text format ("csv.format.<col>" property) are
 // declared as strings there, with a comment, since those engines' text readers only parse ISO.
 std::string ExportDdl(const TableMetadata& table, std::string_view base_uri, DdlDialect dialect);
+
+// The same table as Glue's TableInput (the body of glue CreateTable, and the TableInput of an
+// AWS::Glue::Table in CloudFormation): Name, TableType EXTERNAL_TABLE, Parameters
+// (classification, skip.header.line.count), PartitionKeys and StorageDescriptor (Columns with
+// the lower-case Hive types of the athena dialect, Location, InputFormat, OutputFormat,
+// SerdeInfo with the SerDe ExportDdl names).
+nlohmann::json ExportGlueTableInput(const TableMetadata& table, std::string_view base_uri);
 
 }  // namespace saleslake::catalog

@@ -1,0 +1,135 @@
+// `saleslake deploy` and `saleslake export aws` as a user runs them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "stack/pipeline_fixture.h"
+#include "support/test_support.h"
+
+namespace saleslake::testing {
+namespace {
+
+using stack::testing::Replace;
+
+class DeployCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto init = RunSaleslakeIn(lake_, {"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    initial_ = ReadFile(lake_ + "/pipeline.yaml");
+  }
+  // Ten changes to the pipeline `init` writes.
+  std::string TenChanges() const {
+    std::string p = initial_;
+    p = Replace(p, "version: 1\n", "version: 1\nbucket: demo-bucket\n");
+    p = Replace(p, "crawlers:\n", "crawlers:\n  - name: extra\n    path: extra/\n    table: extra_raw\n");
+    p = Replace(p, "schema_change_policy: update", "schema_change_policy: log");
+    p = Replace(p, "compression: zstd", "compression: snappy");
+    p = Replace(p, "schedule: rate(5 minutes)", "schedule: rate(10 minutes)");
+    p = Replace(p, "topics:\n  - name: pipeline-alerts", "topics:\n  - name: ops\n    subscriptions: []\n  - name: pipeline-alerts");
+    p = Replace(p, "shards: 4", "shards: 2");
+    p = Replace(p, "buffer_seconds: 60", "buffer_seconds: 30");
+    p += "\nalarms:\n  - name: q\n    event_type: job.succeeded\n    metric: rows_quarantined\n    threshold: 10\n";
+    return p;
+  }
+  TempDir dir_;
+  std::string lake_ = dir_.Join("lake");
+  std::string initial_;
+};
+
+TEST_F(DeployCliTest, DryRunPrintsExactlyTheChanges) {
+  WriteFile(dir_.Join("p.yaml"), TenChanges());
+  auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml"), "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Change set: 5 to add, 5 to modify, 0 to remove\n"
+            "+ table extra_raw\n"
+            "    defined_by: crawler extra\n"
+            "    format: auto\n"
+            "    location: extra/\n"
+            "~ table sales_data\n"
+            "    compression: zstd -> snappy\n"
+            "+ crawler extra\n"
+            "    path: extra/\n"
+            "    table: extra_raw\n"
+            "~ crawler raw-crawler\n"
+            "    schema_change_policy: update -> log\n"
+            "~ job my-etl-job\n"
+            "    target.compression: zstd -> snappy\n"
+            "~ stream sales-events\n"
+            "    buffer_seconds: 60 -> 30\n"
+            "    shards: 4 -> 2\n"
+            "~ rule refresh-rollups\n"
+            "    schedule: rate(5 minutes) -> rate(10 minutes)\n"
+            "+ topic ops\n"
+            "    subscriptions: []\n"
+            "+ alarm q\n"
+            "    event_type: job.succeeded\n"
+            "    metric: rows_quarantined\n"
+            "    threshold: 10\n"
+            "+ setting bucket\n"
+            "    value: demo-bucket\n"
+            "Dry run: nothing was deployed.\n");
+  EXPECT_EQ(ReadFile(lake_ + "/pipeline.yaml"), initial_);
+  auto j = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml"), "--dry-run", "--format", "json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["changes"].size(), 10u);
+  EXPECT_EQ(doc["summary"]["add"], 5);
+  EXPECT_EQ(doc["dry_run"], true);
+}
+
+TEST_F(DeployCliTest, ABadFileIsRefusedWithEveryErrorAndChangesNothing) {
+  std::string bad = Replace(TenChanges(), "schema_change_policy: log", "schema_change_policy: lgo");
+  bad = Replace(bad, "shards: 2", "shards: 0");
+  WriteFile(dir_.Join("bad.yaml"), bad);
+  auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("bad.yaml")});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string file = dir_.Join("bad.yaml");
+  EXPECT_NE(r.err.find(file + ":" + std::to_string(stack::testing::LineOf(bad, "lgo")) + ":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stream sales-events: shards must be 1..1000"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("saleslake: error: " + file + ": 2 errors; nothing was deployed"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(lake_ + "/pipeline.yaml"), initial_);
+  EXPECT_FALSE(std::filesystem::exists(lake_ + "/_system/deploy/versions"));
+}
+
+TEST_F(DeployCliTest, DeployRollbackAndHistory) {
+  WriteFile(dir_.Join("p.yaml"), TenChanges());
+  auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Deployed generation 1 ("), std::string::npos) << r.out;
+  EXPECT_EQ(ReadFile(lake_ + "/pipeline.yaml"), TenChanges());
+  auto same = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
+  ASSERT_EQ(same.exit_code, 0);
+  EXPECT_EQ(same.out, "No changes: " + dir_.Join("p.yaml") + " is what the lake runs.\n");
+
+  auto back = RunSaleslakeIn(lake_, {"deploy", "--rollback"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_NE(back.out.find("Deployed generation 2 ("), std::string::npos) << back.out;
+  EXPECT_EQ(ReadFile(lake_ + "/pipeline.yaml"), initial_);
+  auto h = RunSaleslakeIn(lake_, {"deploy", "--history", "--format", "json"});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  auto doc = nlohmann::json::parse(h.out);
+  ASSERT_EQ(doc.size(), 2u);
+  EXPECT_EQ(doc[0]["action"], "deploy");
+  EXPECT_EQ(doc[1]["action"], "rollback");
+  EXPECT_EQ(doc[1]["changes"], 10);
+}
+
+TEST_F(DeployCliTest, ExportAwsWritesTheTemplateAndTheDdl) {
+  auto r = RunSaleslakeIn(lake_, {"export", "aws", "--out", dir_.Join("aws"), "--location-uri", "s3://b/lake"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto t = nlohmann::json::parse(ReadFile(dir_.Join("aws/cloudformation.json")));
+  EXPECT_EQ(t["Resources"]["UserAdmin"]["Type"], "AWS::IAM::User");  // init's admin user
+  EXPECT_EQ(t["Resources"]["JobMyEtlJob"]["Properties"]["Command"]["ScriptLocation"], "s3://b/lake/jobs/my-etl-job.py");
+  EXPECT_TRUE(std::filesystem::exists(dir_.Join("aws/athena/all.sql")));
+  EXPECT_NE(r.out.find("Not exported, or only in part"), std::string::npos) << r.out;
+  auto help = RunSaleslake({"deploy", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--rollback"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace saleslake::testing

@@ -1,0 +1,434 @@
+#include "stack/stack.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "common/encoding.h"
+#include "io/local_store.h"
+#include "stack/deploy.h"
+#include "stack/export_aws.h"
+#include "support/test_support.h"
+#include "stack/pipeline_fixture.h"
+
+namespace saleslake::stack {
+namespace {
+
+using nlohmann::json;
+using testing::kBasePipeline;
+using testing::LineOf;
+using testing::Replace;
+
+std::string Pos(const std::string& file, const std::string& text, const std::string& needle, int col) {
+  return file + ":" + std::to_string(LineOf(text, needle)) + ":" + std::to_string(col) + ": ";
+}
+
+TEST(ValidatePipeline, TheFixtureIsValid) {
+  EXPECT_EQ(ValidatePipeline("p.yaml", kBasePipeline), std::vector<std::string>{});
+  auto p = LoadPipeline("p.yaml", kBasePipeline);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  // 2 tables, 1 crawler, 1 job, 1 stream, 3 rules, 1 topic, 1 alarm, 2 settings.
+  EXPECT_EQ(p->resources.size(), 12u);
+  const Resource* t = p->Find("table", "sales_data");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->fields.at("defined_by"), "job my-etl-job");
+  EXPECT_EQ(t->fields.at("partition_by"), "[region, purchase_month]");
+  const Resource* topic = p->Find("topic", "pipeline-alerts");
+  ASSERT_NE(topic, nullptr);
+  EXPECT_EQ(topic->fields.at("subscriptions[1].filter_policy.type"), "[job.failed]");
+}
+
+TEST(ValidatePipeline, ReportsEveryErrorWithItsPosition) {
+  std::string bad = kBasePipeline;
+  bad = Replace(bad, "schema_change_policy: update", "schema_change_policy: upd");  // crawlers
+  bad = Replace(bad, "      compression: zstd", "      compresion: zstd");           // jobs
+  bad = Replace(bad, "statistic: Maximum", "statistic: Maximal");                      // alarms
+  bad = Replace(bad, "shards: 4", "shards: 0");                                        // streams
+  bad += "dashbords: []\n";                                                            // unknown
+  std::vector<std::string> errors = ValidatePipeline("bad.yaml", bad);
+  ASSERT_EQ(errors.size(), 5u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0].rfind(Pos("bad.yaml", bad, "schema_change_policy: upd", 27), 0), 0u) << errors[0];
+  EXPECT_NE(errors[0].find("upd"), std::string::npos);
+  EXPECT_EQ(errors[1].rfind(Pos("bad.yaml", bad, "compresion", 7), 0), 0u) << errors[1];
+  EXPECT_NE(errors[1].find("compresion"), std::string::npos);
+  EXPECT_EQ(errors[2].rfind("bad.yaml:" + std::to_string(LineOf(bad, "statistic: Maximal")) + ":", 0), 0u) << errors[2];
+  // The stream parser names no position: the item's is given.
+  EXPECT_EQ(errors[3], Pos("bad.yaml", bad, "name: sales-events", 5) + "stream sales-events: shards must be 1..1000");
+  EXPECT_EQ(errors[4], Pos("bad.yaml", bad, "dashbords", 1) +
+                           "unknown section 'dashbords' (sections: version, bucket, crawlers, jobs, streams, "
+                           "rules, topics, alarms, smtp)");
+  auto loaded = LoadPipeline("bad.yaml", bad);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::count(loaded.status().message().begin(), loaded.status().message().end(), '\n'), 4);
+}
+
+TEST(ValidatePipeline, TwoBadItemsOfOneSectionAreBothReported) {
+  std::string bad = Replace(kBasePipeline, "key: [{prefix: raw_data/}]", "key: [{prefx: raw_data/}]");
+  bad = Replace(bad, "targets:\n      - job: my-etl-job", "targets:\n      - jobb: my-etl-job");
+  auto errors = ValidatePipeline("p.yaml", bad);
+  ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(errors);
+  // (the events parser places a pattern's errors at the pattern mapping, its first field)
+  EXPECT_EQ(errors[0].rfind(Pos("p.yaml", bad, "type: [object.created]", 7), 0), 0u) << errors[0];
+  EXPECT_NE(errors[0].find("prefx"), std::string::npos);
+  EXPECT_EQ(errors[1].rfind("p.yaml:" + std::to_string(LineOf(bad, "jobb")) + ":", 0), 0u) << errors[1];
+}
+
+TEST(ValidatePipeline, YamlSyntaxErrorIsOneErrorWithPosition) {
+  auto errors = ValidatePipeline("p.yaml", "crawlers:\n  - name: [unclosed\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("p.yaml:", 0), 0u);
+  EXPECT_TRUE(ValidatePipeline("p.yaml", "").empty());  // an empty pipeline declares nothing
+}
+
+TEST(ValidatePipeline, ChecksAcrossItems) {
+  std::string bad = kBasePipeline;
+  bad = Replace(bad, "      - crawler: raw-crawler", "      - crawler: raw-crawlr");
+  bad = Replace(bad, "    table: sales_data\n    format: json", "    table: nowhere\n    format: json");
+  bad = Replace(bad, "  - name: alert-on-failure", "  - name: crawl-on-upload");
+  auto errors = ValidatePipeline("p.yaml", bad);
+  ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0], Pos("p.yaml", bad, "raw-crawlr", 18) +
+                           "rule 'crawl-on-upload': no crawler named 'raw-crawlr' in this file (did you mean 'raw-crawler'?)");
+  EXPECT_NE(errors[1].find("rule 'crawl-on-upload' is declared twice (first at line"), std::string::npos) << errors[1];
+  EXPECT_EQ(errors[2], Pos("p.yaml", bad, "table: nowhere", 12) +
+                           "stream 'sales-events': no job loads table 'nowhere' (the delivery goes through that job)");
+}
+
+// Twelve changes across every kind; the change set must list exactly these.
+std::string TwelveChanges() {
+  std::string next = kBasePipeline;
+  next = Replace(next, "bucket: my-analytics-bucket", "bucket: other-bucket");
+  next = Replace(next, "schema_change_policy: update", "schema_change_policy: log");
+  next = Replace(next, "\njobs:\n", "  - name: new-crawler\n    path: incoming/\n    table: new_raw\n\njobs:\n");
+  next = Replace(next, "compression: zstd", "compression: snappy");
+  next = Replace(next, "status: upper(trim(status))", "status: trim(status)");
+  next = Replace(next, "shards: 4", "shards: 2");
+  next = Replace(next, "  - name: alert-on-failure\n    pattern:\n      type: [job.failed, crawler.failed]\n",
+                 "  - name: nightly\n    schedule: cron(0 2 * * ? *)\n");
+  next = Replace(next, "endpoint: _system/alerts/pipeline-alerts.jsonl", "endpoint: _system/alerts/all.jsonl");
+  next = Replace(next, "\nalarms:\n", "  - name: ops\n    subscriptions: []\n\nalarms:\n");
+  next = Replace(next, "threshold: 100", "threshold: 50");
+  return next;
+}
+
+TEST(Diff, ListsExactlyTheChanges) {
+  auto base = LoadPipeline("deployed", kBasePipeline);
+  auto next = LoadPipeline("next", TwelveChanges());
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ChangeSet cs = Diff(*base, *next);
+  std::vector<std::string> got;
+  for (const Change& c : cs.changes) {
+    std::string line = std::string(ChangeActionName(c.action)) + " " + c.kind + " " + c.name;
+    if (c.action == ChangeAction::kModify)
+      for (const FieldChange& f : c.fields) line += " | " + f.field + ": " + f.before.value_or("-") + " -> " + f.after.value_or("-");
+    got.push_back(line);
+  }
+  std::vector<std::string> want = {
+      "add table new_raw",
+      "modify table sales_data | compression: zstd -> snappy",
+      "add crawler new-crawler",
+      "modify crawler raw-crawler | schema_change_policy: update -> log",
+      "modify job my-etl-job | columns.status: upper(trim(status)) -> trim(status) | target.compression: zstd -> snappy",
+      "modify stream sales-events | shards: 4 -> 2",
+      "remove rule alert-on-failure",
+      "add rule nightly",
+      "add topic ops",
+      "modify topic pipeline-alerts | subscriptions[0].endpoint: _system/alerts/pipeline-alerts.jsonl -> _system/alerts/all.jsonl",
+      "modify alarm quarantine-high | threshold: 100 -> 50",
+      "modify setting bucket | value: my-analytics-bucket -> other-bucket",
+  };
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(cs.Count(ChangeAction::kAdd), 4);
+  EXPECT_EQ(cs.Count(ChangeAction::kModify), 7);
+  EXPECT_EQ(cs.Count(ChangeAction::kRemove), 1);
+  // The added rule carries its fields; the text form starts with the summary.
+  EXPECT_EQ(cs.changes[7].fields.size(), 2u);
+  EXPECT_EQ(cs.ToText().rfind("Change set: 4 to add, 7 to modify, 1 to remove\n+ table new_raw\n", 0), 0u) << cs.ToText();
+  json j = json::parse(cs.ToJson());
+  EXPECT_EQ(j["summary"]["modify"], 7);
+  EXPECT_EQ(j["changes"][1]["fields"][0]["before"], "zstd");
+  EXPECT_TRUE(j["changes"][0]["fields"][0]["before"].is_null());
+}
+
+TEST(Diff, CommentsAndLayoutAreNoChange) {
+  std::string same = "# a comment\n" + Replace(kBasePipeline, "partition_by: [region, purchase_month]",
+                                                "partition_by:\n        - region\n        - purchase_month");
+  auto a = LoadPipeline("a", kBasePipeline);
+  auto b = LoadPipeline("b", same);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(Diff(*a, *b).empty()) << Diff(*a, *b).ToText();
+}
+
+// Every object of the store and its bytes.
+std::map<std::string, std::string> Snapshot(io::ObjectStore& store) {
+  std::map<std::string, std::string> out;
+  auto list = store.List("");
+  EXPECT_TRUE(list.ok());
+  for (const auto& o : *list) out[o.key] = *store.Get(o.key);
+  return out;
+}
+
+class DeployTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = io::LocalStore::Open(dir_.path(), true);
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->Put("pipeline.yaml", kBasePipeline).ok());
+  }
+  std::string Current() { return *store_->Get("pipeline.yaml"); }
+  saleslake::testing::TempDir dir_;
+  std::unique_ptr<io::LocalStore> store_;
+};
+
+TEST_F(DeployTest, DryRunChangesNothingAndApplyKeepsThePreviousVersion) {
+  auto before = Snapshot(*store_);
+  auto dry = Deploy(*store_, "next.yaml", TwelveChanges(), {.dry_run = true});
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  EXPECT_EQ(dry->changes.changes.size(), 12u);
+  EXPECT_EQ(dry->generation, 0);
+  EXPECT_EQ(Snapshot(*store_), before);
+
+  ManualClock clock(FromEpochMs(1767225600000));  // 2026-01-01T00:00:00Z
+  auto r = Deploy(*store_, "next.yaml", TwelveChanges(), {.clock = &clock});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->generation, 1);
+  EXPECT_EQ(r->id, Sha256Hex(TwelveChanges()).substr(0, 12));
+  EXPECT_EQ(Current(), TwelveChanges());
+  EXPECT_EQ(*store_->Get(r->previous_key), kBasePipeline);
+  EXPECT_FALSE(*store_->Exists("_system/deploy/lock"));
+  auto history = History(*store_);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].time, "2026-01-01T00:00:00Z");
+  EXPECT_EQ((*history)[0].action, "deploy");
+  EXPECT_EQ((*history)[0].changes, 12);
+
+  // The same file again: nothing to do, nothing written.
+  auto after = Snapshot(*store_);
+  auto again = Deploy(*store_, "next.yaml", TwelveChanges());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->changes.empty());
+  EXPECT_EQ(again->generation, 0);
+  EXPECT_EQ(Snapshot(*store_), after);
+}
+
+TEST_F(DeployTest, OneBadSectionChangesNothing) {
+  ASSERT_TRUE(Deploy(*store_, "v1.yaml", TwelveChanges()).ok());
+  auto before = Snapshot(*store_);
+  // Many good changes and one bad section: refused as a whole.
+  std::string bad = Replace(TwelveChanges(), "shards: 2", "shards: 2\n    buffer_mb: 4096");
+  bad = Replace(bad, "threshold: 50", "threshold: 75");
+  auto r = Deploy(*store_, "bad.yaml", bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("bad.yaml:" + std::to_string(LineOf(bad, "name: sales-events")) +
+                                      ":5: stream sales-events: buffer_mb must be 1..128"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Snapshot(*store_), before);
+}
+
+TEST_F(DeployTest, RollbackRestoresThePreviousVersionAndCanBeUndone) {
+  EXPECT_EQ(Rollback(*store_).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(Deploy(*store_, "v1.yaml", TwelveChanges()).ok());
+  auto dry = Rollback(*store_, {.dry_run = true});
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(dry->changes.changes.size(), 12u);
+  EXPECT_EQ(Current(), TwelveChanges());
+
+  auto back = Rollback(*store_);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->generation, 2);
+  EXPECT_EQ(Current(), kBasePipeline);
+  auto history = History(*store_);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].action, "rollback");
+
+  auto forth = Rollback(*store_);  // rolls the rollback back
+  ASSERT_TRUE(forth.ok());
+  EXPECT_EQ(Current(), TwelveChanges());
+}
+
+TEST_F(DeployTest, RollbackRefusesAVersionThatNoLongerValidates) {
+  ASSERT_TRUE(store_->Put("pipeline.yaml", "jobs: [oops\n").ok());  // edited by hand, broken
+  ASSERT_TRUE(Deploy(*store_, "v1.yaml", kBasePipeline).ok());  // an unreadable deployed file: all adds
+  auto before = Snapshot(*store_);
+  auto r = Rollback(*store_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("no longer validates"), std::string::npos);
+  EXPECT_EQ(Snapshot(*store_), before);
+}
+
+TEST_F(DeployTest, ALiveLockRefusesAndAStaleOneIsTakenOver) {
+  ManualClock clock(std::chrono::system_clock::now());
+  ASSERT_TRUE(store_->Put("_system/deploy/lock", "{}").ok());
+  auto r = Deploy(*store_, "v1.yaml", TwelveChanges(), {.clock = &clock});
+  EXPECT_EQ(r.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(Current(), kBasePipeline);
+  clock.Set(clock.Now() + std::chrono::minutes(6));  // the holder was killed long ago
+  r = Deploy(*store_, "v1.yaml", TwelveChanges(), {.clock = &clock});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Current(), TwelveChanges());
+}
+
+TEST_F(DeployTest, ConcurrentDeploysNeverInterleave) {
+  const std::string a = TwelveChanges(), b = Replace(kBasePipeline, "shards: 4", "shards: 8");
+  for (int round = 0; round < 20; ++round) {
+    Status sa, sb;
+    std::thread ta([&] { sa = Deploy(*store_, "a.yaml", round % 2 ? a : b).status(); });
+    std::thread tb([&] { sb = Deploy(*store_, "b.yaml", round % 2 ? b : a).status(); });
+    ta.join();
+    tb.join();
+    for (const Status& s : {sa, sb}) EXPECT_TRUE(s.ok() || s.code() == StatusCode::kAborted) << s.ToString();
+  }
+  // Whatever won, the file is the last recorded deploy's and generations have no gaps.
+  auto history = History(*store_);
+  ASSERT_TRUE(history.ok());
+  ASSERT_FALSE(history->empty());
+  for (size_t i = 0; i < history->size(); ++i) EXPECT_EQ((*history)[i].generation, static_cast<int64_t>(i + 1));
+  EXPECT_EQ(Sha256Hex(Current()), history->back().sha256);
+}
+
+std::shared_ptr<const catalog::TableMetadata> Table(const std::string& name, catalog::FileFormat format,
+                                                    const std::string& location, std::vector<std::string> parts) {
+  auto t = std::make_shared<catalog::TableMetadata>();
+  t->spec.name = name;
+  t->spec.format = format;
+  t->spec.location = location;
+  t->spec.schema.fields = {{"purchase_date", DataType::Date()},
+                           {"amount", DataType::Double()},
+                           {"status", DataType::Varchar()},
+                           {"region", DataType::Varchar()}};
+  if (!parts.empty()) t->spec.schema.fields.push_back({"purchase_month", DataType::Varchar()});
+  t->spec.partition_keys = std::move(parts);
+  return t;
+}
+
+TEST(ExportAws, TemplateHasTheResourcesAndPropertiesCloudFormationNames) {
+  std::vector<std::shared_ptr<const catalog::TableMetadata>> tables = {
+      Table("raw_sales", catalog::FileFormat::kCsv, "raw_data/", {}),
+      Table("sales_data", catalog::FileFormat::kParquet, "processed_data/sales_data/", {"region", "purchase_month"})};
+  const std::string policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-analytics-bucket/lake/processed_data/*"}]})";
+  std::vector<IamUserExport> users = {{"analyst", "/", {{"read-sales", policy}}}};
+  auto out = ExportAws("pipeline.yaml", kBasePipeline, tables, users, {.location_uri = "s3://my-analytics-bucket/lake/"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  json t = json::parse(out->template_json);
+  EXPECT_EQ(t["AWSTemplateFormatVersion"], "2010-09-09");
+  const json& r = t["Resources"];
+  std::map<std::string, std::string> types;
+  for (const auto& [id, res] : r.items()) types[id] = res["Type"];
+  std::map<std::string, std::string> want = {
+      {"GlueDatabase", "AWS::Glue::Database"},
+      {"GlueServiceRole", "AWS::IAM::Role"},
+      {"TableRawSales", "AWS::Glue::Table"},
+      {"TableSalesData", "AWS::Glue::Table"},
+      {"CrawlerRawCrawler", "AWS::Glue::Crawler"},
+      {"JobMyEtlJob", "AWS::Glue::Job"},
+      {"TriggerEtlAfterCrawl", "AWS::Glue::Trigger"},
+      {"StreamSalesEvents", "AWS::Kinesis::Stream"},
+      {"TopicPipelineAlerts", "AWS::SNS::Topic"},
+      {"TopicPipelineAlertsSubscription2", "AWS::SNS::Subscription"},
+      {"TopicPipelineAlertsPolicy", "AWS::SNS::TopicPolicy"},
+      {"RuleAlertOnFailure", "AWS::Events::Rule"},
+      {"UserAnalyst", "AWS::IAM::User"},
+      {"PolicyAnalystReadSales", "AWS::IAM::Policy"},
+  };
+  EXPECT_EQ(types, want);
+
+  EXPECT_EQ(r["GlueDatabase"]["Properties"]["DatabaseInput"]["Name"], "saleslake");
+  const json& ti = r["TableSalesData"]["Properties"]["TableInput"];
+  EXPECT_EQ(r["TableSalesData"]["Properties"]["DatabaseName"], json({{"Ref", "GlueDatabase"}}));
+  EXPECT_EQ(ti["Name"], "sales_data");
+  EXPECT_EQ(ti["TableType"], "EXTERNAL_TABLE");
+  EXPECT_EQ(ti["StorageDescriptor"]["Location"], "s3://my-analytics-bucket/lake/processed_data/sales_data/");
+  EXPECT_EQ(ti["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe");
+  EXPECT_EQ(ti["PartitionKeys"], json::parse(R"([{"Name":"region","Type":"string"},{"Name":"purchase_month","Type":"string"}])"));
+  EXPECT_EQ(ti["StorageDescriptor"]["Columns"].size(), 3u);  // partition columns are not data columns
+  const json& raw = r["TableRawSales"]["Properties"]["TableInput"];
+  EXPECT_EQ(raw["Parameters"]["skip.header.line.count"], "1");
+  EXPECT_EQ(raw["Parameters"]["classification"], "csv");
+  EXPECT_EQ(raw["StorageDescriptor"]["InputFormat"], "org.apache.hadoop.mapred.TextInputFormat");
+  EXPECT_EQ(raw["StorageDescriptor"]["SerdeInfo"]["Parameters"]["field.delim"], ",");
+  EXPECT_EQ(raw["StorageDescriptor"]["Columns"][0], json::parse(R"({"Name":"purchase_date","Type":"date"})"));
+
+  const json& crawler = r["CrawlerRawCrawler"]["Properties"];
+  EXPECT_EQ(crawler["Name"], "raw-crawler");
+  EXPECT_EQ(crawler["Role"], json::parse(R"({"Fn::GetAtt":["GlueServiceRole","Arn"]})"));
+  EXPECT_EQ(crawler["Targets"]["CatalogTargets"][0]["Tables"], json({"raw_sales"}));
+  EXPECT_EQ(crawler["SchemaChangePolicy"]["UpdateBehavior"], "UPDATE_IN_DATABASE");
+
+  const json& job = r["JobMyEtlJob"]["Properties"];
+  EXPECT_EQ(job["Command"]["Name"], "glueetl");
+  EXPECT_EQ(job["Command"]["ScriptLocation"], "s3://my-analytics-bucket/lake/jobs/my-etl-job.py");
+  EXPECT_EQ(job["DefaultArguments"]["--partition_keys"], "region,purchase_month");
+
+  const json& trigger = r["TriggerEtlAfterCrawl"]["Properties"];
+  EXPECT_EQ(trigger["Type"], "CONDITIONAL");
+  EXPECT_EQ(trigger["Predicate"]["Conditions"][0]["CrawlerName"], "raw-crawler");
+  EXPECT_EQ(trigger["Predicate"]["Conditions"][0]["CrawlState"], "SUCCEEDED");
+  EXPECT_EQ(trigger["Actions"], json::parse(R"([{"JobName":"my-etl-job"}])"));
+
+  EXPECT_EQ(r["StreamSalesEvents"]["Properties"]["ShardCount"], 4);
+  const json& sub = r["TopicPipelineAlertsSubscription2"]["Properties"];
+  EXPECT_EQ(sub["TopicArn"], json({{"Ref", "TopicPipelineAlerts"}}));
+  EXPECT_EQ(sub["Protocol"], "https");
+  EXPECT_EQ(sub["FilterPolicy"], json::parse(R"({"type":["job.failed"]})"));
+  EXPECT_EQ(sub["FilterPolicyScope"], "MessageAttributes");
+
+  const json& rule = r["RuleAlertOnFailure"]["Properties"];
+  EXPECT_EQ(rule["State"], "ENABLED");
+  EXPECT_EQ(rule["Targets"][0]["Arn"], json({{"Ref", "TopicPipelineAlerts"}}));
+  EXPECT_EQ(rule["EventPattern"]["source"], json({"aws.glue"}));
+  EXPECT_EQ(rule["EventPattern"]["detail"]["state"], json({"FAILED", "Failed"}));
+
+  const json& pol = r["PolicyAnalystReadSales"]["Properties"];
+  EXPECT_EQ(pol["PolicyName"], "read-sales");
+  EXPECT_EQ(pol["PolicyDocument"], json::parse(policy));
+  EXPECT_EQ(pol["Users"], json::parse(R"([{"Ref":"UserAnalyst"}])"));
+
+  // What has no AWS counterpart is said, in the template too.
+  EXPECT_EQ(t["Metadata"]["saleslake"]["skipped"].size(), out->skipped.size());
+  bool file_sub = false, upload_rule = false;
+  for (const std::string& s : out->skipped) {
+    file_sub |= s.find("topic pipeline-alerts: the file subscription") == 0;
+    upload_rule |= s.find("rule crawl-on-upload:") == 0;
+  }
+  EXPECT_TRUE(file_sub && upload_rule) << ::testing::PrintToString(out->skipped);
+
+  ASSERT_EQ(out->ddl.size(), 2u);
+  EXPECT_EQ(out->ddl[1].first, "sales_data");
+  EXPECT_NE(out->ddl[1].second.find("PARTITIONED BY"), std::string::npos);
+  EXPECT_NE(out->ddl[1].second.find("LOCATION 's3://my-analytics-bucket/lake/processed_data/sales_data/'"),
+            std::string::npos)
+      << out->ddl[1].second;
+}
+
+TEST(ExportAws, RefusesAnInvalidPipelineOrALocalLocation) {
+  auto bad = ExportAws("p.yaml", Replace(kBasePipeline, "shards: 4", "shards: 0"), {}, {}, {.location_uri = "s3://b/l"});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto local = ExportAws("p.yaml", kBasePipeline, {}, {}, {.location_uri = "/srv/lake"});
+  EXPECT_EQ(local.status().code(), StatusCode::kInvalidArgument);
+  // A schedule rule with a job target becomes a scheduled Glue trigger (rate() as cron()).
+  std::string sched = Replace(kBasePipeline, "  - name: alert-on-failure\n    pattern:\n      type: [job.failed, crawler.failed]\n    targets:\n      - topic: pipeline-alerts\n",
+                              "  - name: every-15\n    schedule: rate(15 minutes)\n    targets:\n      - job: my-etl-job\n");
+  auto out = ExportAws("p.yaml", sched, {}, {}, {.location_uri = "s3://b/l"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  json t = json::parse(out->template_json);
+  EXPECT_EQ(t["Resources"]["TriggerEvery15"]["Properties"]["Type"], "SCHEDULED");
+  EXPECT_EQ(t["Resources"]["TriggerEvery15"]["Properties"]["Schedule"], "cron(0/15 * * * ? *)");
+  // Without the catalog table the crawler targets the folder.
+  EXPECT_EQ(t["Resources"]["CrawlerRawCrawler"]["Properties"]["Targets"]["S3Targets"][0]["Path"], "s3://b/l/raw_data/");
+}
+
+}  // namespace
+}  // namespace saleslake::stack
