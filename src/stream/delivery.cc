@@ -74,12 +74,127 @@ void SplitCsvLine(std::string_view line, size_t columns, std::vector<std::option
 
 }  // namespace
 
+namespace {
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A JSON number token at `p` (JSON's grammar exactly); its end, or nullptr.
+const char* NumberEnd(const char* p, const char* end) {
+  if (p < end && *p == '-') ++p;
+  if (p >= end || *p < '0' || *p > '9') return nullptr;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p >= end || *p < '0' || *p > '9') return nullptr;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p >= end || *p < '0' || *p > '9') return nullptr;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  }
+  return p;
+}
+
+// The common case of RecordFields without a JSON tree (every record passes here twice: the
+// live metrics and delivery): a flat object of ASCII strings without escapes, numbers, booleans
+// and nulls. Returns false for anything else (nested values, escapes, non-ASCII, malformed
+// text), which the tree parser then judges; for what it takes, the fields are the tree's.
+bool FlatObjectFields(std::string_view data, const std::vector<std::string>& columns,
+                      std::vector<std::optional<std::string>>* fields) {
+  const char* p = data.data();
+  const char* end = p + data.size();
+  auto skip = [&] {
+    while (p < end && IsJsonSpace(*p)) ++p;
+  };
+  auto string = [&](std::string_view* out) {
+    if (p >= end || *p != '"') return false;
+    const char* start = ++p;
+    for (; p < end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        *out = std::string_view(start, static_cast<size_t>(p - start));
+        ++p;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+    }
+    return false;
+  };
+  fields->assign(columns.size(), std::nullopt);
+  skip();
+  if (p >= end || *p != '{') return false;
+  ++p;
+  skip();
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    for (;;) {
+      std::string_view key;
+      skip();
+      if (!string(&key)) return false;
+      skip();
+      if (p >= end || *p != ':') return false;
+      ++p;
+      skip();
+      if (p >= end) return false;
+      size_t col = columns.size();
+      for (size_t c = 0; c < columns.size(); ++c) {
+        if (columns[c] == key) col = c;
+      }
+      // A repeated member: the last one counts, as in the tree.
+      std::optional<std::string> value;
+      if (*p == '"') {
+        std::string_view text;
+        if (!string(&text)) return false;
+        value.emplace(text);
+      } else if (*p == 'n' || *p == 't' || *p == 'f') {
+        std::string_view word = *p == 'n' ? "null" : *p == 't' ? "true" : "false";
+        if (static_cast<size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word) return false;
+        p += word.size();
+        if (word != "null") value.emplace(word);
+      } else {
+        const char* stop = NumberEnd(p, end);
+        if (!stop) return false;
+        if (col < columns.size()) {
+          // The tree's text of the number: what nlohmann parses it to, dumped.
+          nlohmann::json number = nlohmann::json::parse(std::string_view(p, static_cast<size_t>(stop - p)), nullptr, false);
+          if (!number.is_number()) return false;
+          value.emplace(number.dump());
+        }
+        p = stop;
+      }
+      if (col < columns.size()) (*fields)[col] = std::move(value);
+      skip();
+      if (p < end && *p == ',') {
+        ++p;
+        continue;
+      }
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
+      return false;
+    }
+  }
+  skip();
+  return p == end;
+}
+
+}  // namespace
+
 bool RecordFields(std::string_view format, std::string_view data, const std::vector<std::string>& columns,
                   std::vector<std::optional<std::string>>* fields, std::string* reason) {
   if (format == "csv") {
     SplitCsvLine(data, columns.size(), fields);
     return true;
   }
+  if (FlatObjectFields(data, columns, fields)) return true;
   auto j = nlohmann::json::parse(data, nullptr, false);
   if (!j.is_object()) {
     *reason = j.is_discarded() ? "not JSON" : "not a JSON object";

@@ -17,7 +17,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -74,6 +76,21 @@ struct PutEntry {
   std::string data;
 };
 
+// A record by reference, for callers that keep the bytes until the put returns (the server's
+// PutRecords path): they are copied once, into the log's write buffer.
+struct PutEntryRef {
+  std::string_view partition_key;
+  std::string_view explicit_hash_key;  // "" = MD5 of the partition key
+  std::string_view data;
+};
+
+// Where a record of PutRefs went (ShardIdOf and AppendSequenceNumber name it), or why it did not.
+struct PutPlacement {
+  Status status;
+  int shard = 0;
+  uint64_t ordinal = 0;
+};
+
 struct PutResult {
   Status status;  // per record (PutRecords never fails as a whole for one bad record)
   std::string shard_id;
@@ -115,6 +132,9 @@ class StreamStore {
   // Many records; a stream-level problem fails the call, record-level ones are per result.
   virtual Result<std::vector<PutResult>> PutBatch(const std::string& name,
                                                   const std::vector<PutEntry>& entries) = 0;
+  // PutBatch without copies: the records' shards are written side by side (their fsyncs overlap).
+  virtual Result<std::vector<PutPlacement>> PutRefs(const std::string& name,
+                                                    std::span<const PutEntryRef> entries) = 0;
 
   // `sequence_number` for AT_/AFTER_SEQUENCE_NUMBER, `timestamp_ms` for AT_TIMESTAMP.
   virtual Result<std::string> GetShardIterator(const std::string& name, const std::string& shard_id,
@@ -146,5 +166,7 @@ class StreamStore {
 
 // "shardId-000000000003" for 3.
 std::string ShardIdOf(int shard);
+// Appends the sequence number of a shard's record `ordinal` (as PutResult and GetRecords give it).
+void AppendSequenceNumber(std::string* out, uint64_t ordinal);
 
 }  // namespace saleslake::stream
