@@ -17,7 +17,7 @@
 #include "stream/metrics.h"
 #include "sql/sql.h"
 #include "common/logging.h"
-#include "server/internal/kinesis_put_records.h"
+#include "server/internal/kinesis_records.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"
 
@@ -419,7 +419,7 @@ class KinesisService final : public Service {
     return Reply(PutRecordsReply(*r));
   }
 
-  // PutRecords without a JSON tree (kinesis_put_records.h); nullopt leaves the request to the
+  // PutRecords without a JSON tree (kinesis_records.h); nullopt leaves the request to the
   // generic path above.
   std::optional<FastJsonCall> FastPutRecords(const HttpRequest& request) {
     auto in = std::make_shared<PutRecordsInput>();
@@ -474,15 +474,7 @@ class KinesisService final : public Service {
     if (auto e = GetBounded(in, "Limit", "limit", 1, stream::kMaxGetRecordsLimit, &limit)) return *e;
     auto r = store_->GetRecords(iterator, limit ? static_cast<int>(*limit) : stream::kMaxGetRecordsLimit);
     if (!r.ok()) return FromStatus(r.status());
-    json records = json::array();
-    for (const auto& rec : r->records) {
-      records.push_back({{"SequenceNumber", rec.sequence_number},
-                         {"ApproximateArrivalTimestamp", EpochSeconds(rec.arrival_ms)},
-                         {"Data", Base64Encode(rec.data)},
-                         {"PartitionKey", rec.partition_key}});
-    }
-    return Reply(json{{"Records", records}, {"NextShardIterator", r->next_iterator},
-                      {"MillisBehindLatest", r->millis_behind_latest}});
+    return Reply(GetRecordsReply(*r));
   }
 
   Outcome Retention(const json& in, bool increase) {

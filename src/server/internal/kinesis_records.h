@@ -1,5 +1,6 @@
-// PutRecords' hot path: a dedicated scanner for its JSON 1.1 body and a writer for its answer,
-// so the busiest Kinesis operation builds no JSON tree and allocates nothing per record.
+// The record-carrying Kinesis operations' wire format without a JSON tree: PutRecords' request
+// scanner and answer writer, and GetRecords' answer writer. A tree costs a map and strings per
+// record; these allocate nothing per record.
 //
 // The scanner accepts exactly the usual shape — {"StreamName"|"StreamARN": "...", "Records":
 // [{"Data": "<base64>", "PartitionKey": "...", "ExplicitHashKey": "..."}, ...]} with plain
@@ -32,5 +33,9 @@ bool ScanPutRecords(std::string_view body, PutRecordsInput* out);
 // what nlohmann::json renders for the same object (members in sorted order). A failed record is
 // ProvisionedThroughputExceededException (over a shard's rate) or InternalFailure.
 std::string PutRecordsReply(std::span<const stream::PutPlacement> placed);
+
+// The GetRecords answer, byte for byte what nlohmann::json renders for it (arrival times as
+// epoch seconds with milliseconds, data in base64, invalid UTF-8 in a partition key replaced).
+std::string GetRecordsReply(const stream::GetRecordsResult& result);
 
 }  // namespace saleslake::server::internal

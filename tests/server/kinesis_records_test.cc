@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/internal/kinesis_put_records.h"
+#include "server/internal/kinesis_records.h"
 #include "server/internal/util.h"
 
 namespace saleslake::server::internal {
@@ -121,6 +121,37 @@ TEST(PutRecordsReplyTest, RendersLikeNlohmann) {
   EXPECT_EQ(PutRecordsReply(placed), expected.dump());
   EXPECT_EQ(PutRecordsReply(std::span<const stream::PutPlacement>(placed).first(2)),
             (nlohmann::json{{"FailedRecordCount", 0}, {"Records", {records[0], records[1]}}, {"EncryptionType", "NONE"}}).dump());
+}
+
+TEST(GetRecordsReplyTest, RendersLikeNlohmann) {
+  stream::GetRecordsResult r;
+  r.next_iterator = "00ab12ff";
+  r.millis_behind_latest = 1234;
+  const std::vector<std::pair<std::string, std::string>> recs = {
+      {"pk", "{\"a\":1}"}, {"", ""}, {"q\"uote\\back\nline", std::string("\0\xff\x80", 3)},
+      {"caf\xc3\xa9", "xy"}, {"bad\xff", "abcd"}, {std::string(256, 'k'), std::string(1000, 'z')}};
+  int64_t ms = 1'764'970'000'123;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    stream::StreamRecord rec;
+    rec.partition_key = recs[i].first;
+    rec.data = recs[i].second;
+    rec.sequence_number = "1000000000000000000" + std::to_string(10 + i);
+    rec.arrival_ms = ms + static_cast<int64_t>(i / 2) * 7;  // pairs share a millisecond
+    r.records.push_back(rec);
+  }
+  r.records[3].arrival_ms = 1000;  // 1.0
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& rec : r.records) {
+    records.push_back({{"SequenceNumber", rec.sequence_number},
+                       {"ApproximateArrivalTimestamp", static_cast<double>(rec.arrival_ms) / 1000.0},
+                       {"Data", Base64Encode(rec.data)},
+                       {"PartitionKey", rec.partition_key}});
+  }
+  nlohmann::json expected{{"Records", records}, {"NextShardIterator", r.next_iterator},
+                          {"MillisBehindLatest", r.millis_behind_latest}};
+  EXPECT_EQ(GetRecordsReply(r), expected.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  r.records.clear();
+  EXPECT_EQ(GetRecordsReply(r), R"({"MillisBehindLatest":1234,"NextShardIterator":"00ab12ff","Records":[]})");
 }
 
 }  // namespace

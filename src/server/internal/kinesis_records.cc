@@ -1,4 +1,6 @@
-#include "server/internal/kinesis_put_records.h"
+#include "server/internal/kinesis_records.h"
+
+#include <openssl/evp.h>
 
 #include <array>
 #include <nlohmann/json.hpp>
@@ -203,6 +205,62 @@ std::string PutRecordsReply(std::span<const stream::PutPlacement> placed) {
       out += nlohmann::json(p.status.message()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       out += '}';
     }
+  }
+  out += "]}";
+  return out;
+}
+
+namespace {
+
+// `text` as a JSON string the way nlohmann renders it: printable ASCII as is, the rest through
+// nlohmann's own escaping.
+void AppendJsonString(std::string* out, std::string_view text) {
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      *out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  *out += '"';
+  *out += text;
+  *out += '"';
+}
+
+}  // namespace
+
+std::string GetRecordsReply(const stream::GetRecordsResult& result) {
+  size_t size = 128 + result.next_iterator.size();
+  for (const auto& r : result.records) size += 128 + r.partition_key.size() + (r.data.size() + 2) / 3 * 4;
+  std::string out;
+  out.reserve(size);
+  out += R"({"MillisBehindLatest":)";
+  out += std::to_string(result.millis_behind_latest);
+  out += R"(,"NextShardIterator":)";
+  AppendJsonString(&out, result.next_iterator);
+  out += R"(,"Records":[)";
+  int64_t last_ms = -1;
+  std::string arrival;  // consecutive records mostly share their millisecond: rendered once
+  for (size_t i = 0; i < result.records.size(); ++i) {
+    const stream::StreamRecord& r = result.records[i];
+    if (r.arrival_ms != last_ms) {
+      last_ms = r.arrival_ms;
+      arrival = nlohmann::json(static_cast<double>(r.arrival_ms) / 1000.0).dump();
+    }
+    if (i) out += ',';
+    out += R"({"ApproximateArrivalTimestamp":)";
+    out += arrival;
+    out += R"(,"Data":")";
+    const size_t at = out.size();
+    out.resize(at + (r.data.size() + 2) / 3 * 4 + 1);  // EVP_EncodeBlock adds a NUL
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
+                                  reinterpret_cast<const unsigned char*>(r.data.data()), static_cast<int>(r.data.size()));
+    out.resize(at + static_cast<size_t>(n > 0 ? n : 0));
+    out += R"(","PartitionKey":)";
+    AppendJsonString(&out, r.partition_key);
+    out += R"(,"SequenceNumber":")";
+    out += r.sequence_number;
+    out += "\"}";
   }
   out += "]}";
   return out;
