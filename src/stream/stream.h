@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -148,6 +149,11 @@ class StreamStore {
   // own offsets, like delivery into the lake: up to `max_records` from `position` of one shard.
   virtual Result<std::vector<StreamRecord>> ReadShard(const std::string& name, int shard, uint64_t position,
                                                       size_t max_records) const = 0;
+  // ReadShard without copies, for readers of every record (the live metrics): `visit` sees each
+  // record's position, arrival time and data, the view valid during the call.
+  using RecordVisitor = std::function<void(uint64_t position, int64_t arrival_ms, std::string_view data)>;
+  virtual Status VisitShard(const std::string& name, int shard, uint64_t position, size_t max_records,
+                            const RecordVisitor& visit) const = 0;
   // One past the newest acknowledged record of each shard.
   virtual Result<std::vector<uint64_t>> EndPositions(const std::string& name) const = 0;
   // Log bytes of the records from `positions` (one per shard) to the end: a reader's backlog.

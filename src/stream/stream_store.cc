@@ -454,6 +454,18 @@ class StoreImpl final : public StreamStore {
     return out;
   }
 
+  Status VisitShard(const std::string& name, int shard, uint64_t position, size_t max_records,
+                    const RecordVisitor& visit) const override {
+    auto s = Find(name);
+    if (!s) return NotFound(name);
+    if (shard < 0 || shard >= static_cast<int>(s->shards.size())) return Status::NotFound("no shard " + ShardIdOf(shard));
+    return s->shards[static_cast<size_t>(shard)]->Visit(
+        position, max_records, kMaxGetRecordsBytes,
+        [&](uint64_t ordinal, int64_t arrival_ms, std::string_view, std::string_view data) {
+          if (ordinal >= position) visit(ordinal, arrival_ms, data);
+        });
+  }
+
   Result<std::vector<uint64_t>> EndPositions(const std::string& name) const override {
     auto s = Find(name);
     if (!s) return NotFound(name);

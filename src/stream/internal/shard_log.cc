@@ -318,6 +318,16 @@ const ShardLog::Segment* ShardLog::SegmentOfLocked(uint64_t ordinal) const {
 }
 
 Result<std::vector<LogRecord>> ShardLog::Read(uint64_t from, size_t max_records, size_t max_bytes) const {
+  std::vector<LogRecord> out;
+  Status st = Visit(from, max_records, max_bytes,
+                    [&](uint64_t ordinal, int64_t arrival_ms, std::string_view key, std::string_view data) {
+                      out.push_back({ordinal, arrival_ms, std::string(key), std::string(data)});
+                    });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status ShardLog::Visit(uint64_t from, size_t max_records, size_t max_bytes, const Visitor& visit) const {
   struct Span {
     std::shared_ptr<Segment> seg;
     uint64_t first_ordinal;
@@ -346,7 +356,6 @@ Result<std::vector<LogRecord>> ShardLog::Read(uint64_t from, size_t max_records,
       if (k < j) break;  // the byte budget ended it
     }
   }
-  std::vector<LogRecord> out;
   std::string buf;
   for (const Span& sp : spans) {
     buf.resize(sp.end - sp.begin);
@@ -362,18 +371,14 @@ Result<std::vector<LogRecord>> ShardLog::Read(uint64_t from, size_t max_records,
       if (Crc32c(body) != crc || GetU64(body.data()) != ordinal) {
         return Status::Corruption(sp.seg->path + ": checksum mismatch at byte " + std::to_string(sp.begin + pos));
       }
-      LogRecord r;
-      r.ordinal = ordinal++;
-      r.arrival_ms = static_cast<int64_t>(GetU64(body.data() + 8));
       uint32_t klen = GetU32(body.data() + 16);
       if (kBodyFixed + klen > len) return Status::Corruption(sp.seg->path + ": bad key length");
-      r.partition_key.assign(body.substr(kBodyFixed, klen));
-      r.data.assign(body.substr(kBodyFixed + klen));
-      out.push_back(std::move(r));
+      visit(ordinal++, static_cast<int64_t>(GetU64(body.data() + 8)), body.substr(kBodyFixed, klen),
+            body.substr(kBodyFixed + klen));
       pos += kFrameHeader + len;
     }
   }
-  return out;
+  return Status::OK();
 }
 
 uint64_t ShardLog::first_ordinal() const {

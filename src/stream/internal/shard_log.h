@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -68,6 +69,10 @@ class ShardLog {
   // Up to `max_records` records (and about `max_bytes` of data; at least one) from `from`
   // (clamped to the first retained record). Only durable records are ever returned.
   Result<std::vector<LogRecord>> Read(uint64_t from, size_t max_records, size_t max_bytes) const;
+  // Read without copies: `visit` sees each record's fields as views valid during the call.
+  using Visitor = std::function<void(uint64_t ordinal, int64_t arrival_ms, std::string_view partition_key,
+                                     std::string_view data)>;
+  Status Visit(uint64_t from, size_t max_records, size_t max_bytes, const Visitor& visit) const;
 
   uint64_t first_ordinal() const;  // the oldest retained record
   uint64_t end_ordinal() const;    // one past the newest durable record
