@@ -327,14 +327,14 @@ Result<DeliveryResult> Delivery::RunOnce() {
     for (size_t i = 0; i < shards; ++i) {
       uint64_t bytes = 0, pos = from[i];
       while (pos < to[i] && bytes < budget / shards) {
-        auto recs = streams_->ReadShard(spec_.stream, static_cast<int>(i), pos, 10000);
-        if (!recs.ok()) return recs.status();
-        if (recs->empty()) break;
-        for (const auto& r : *recs) {
-          if (r.position >= to[i] || bytes >= budget / shards) break;
-          bytes += r.data.size();
-          pos = r.position + 1;
-        }
+        const uint64_t before = pos;
+        SL_RETURN_IF_ERROR(streams_->VisitShard(spec_.stream, static_cast<int>(i), pos, 10000,
+                                                [&](uint64_t position, int64_t, std::string_view data) {
+          if (position >= to[i] || bytes >= budget / shards) return;
+          bytes += data.size();
+          pos = position + 1;
+        }));
+        if (pos == before) break;
       }
       to[i] = pos;
     }
@@ -357,34 +357,37 @@ Result<DeliveryResult> Delivery::RunOnce() {
   for (size_t i = 0; i < shards; ++i) {
     uint64_t pos = from[i];
     while (pos < to[i]) {
-      auto recs = streams_->ReadShard(spec_.stream, static_cast<int>(i), pos, 10000);
-      if (!recs.ok()) return recs.status();
-      if (recs->empty()) break;
-      for (const auto& r : *recs) {
-        if (r.position >= to[i]) break;
-        pos = r.position + 1;
+      const uint64_t before = pos;
+      Status row_status;
+      SL_RETURN_IF_ERROR(streams_->VisitShard(spec_.stream, static_cast<int>(i), pos, 10000,
+                                              [&](uint64_t position, int64_t, std::string_view data) {
+        if (position >= to[i] || !row_status.ok()) return;
+        pos = position + 1;
         ++result.records;
         if (spec_.format == "csv") {
-          text += r.data;
+          text += data;
           text += '\n';
           ++result.staged;
-          continue;
+          return;
         }
-        if (!RecordFields(spec_.format, r.data, columns, &fields, &reason)) {
+        if (!RecordFields(spec_.format, data, columns, &fields, &reason)) {
+          std::string sequence_number;
+          AppendSequenceNumber(&sequence_number, position);
           nlohmann::json q{{"stream", spec_.stream}, {"shard", ShardIdOf(static_cast<int>(i))},
-                           {"sequence_number", r.sequence_number}, {"reason", reason}, {"data", r.data}};
+                           {"sequence_number", sequence_number}, {"reason", reason}, {"data", std::string(data)}};
           rejected += q.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
           ++result.quarantined;
-          continue;
+          return;
         }
         for (const auto& f : fields) {
           if (f) writer.AddField(*f);
           else writer.AddNull();
         }
-        SL_RETURN_IF_ERROR(writer.EndRow());
-        ++result.staged;
-      }
-      if (pos >= to[i]) break;
+        row_status = writer.EndRow();
+        if (row_status.ok()) ++result.staged;
+      }));
+      SL_RETURN_IF_ERROR(row_status);
+      if (pos == before) break;
     }
   }
   SL_RETURN_IF_ERROR(writer.Finish());
