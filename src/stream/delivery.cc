@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -101,6 +104,27 @@ const char* NumberEnd(const char* p, const char* end) {
   return p;
 }
 
+// The tree's text of a number token: what nlohmann parses it to (an integer, else strtod's
+// double), dumped by nlohmann. Long integers (which may become unsigned or double), overflowing
+// numbers and long tokens return false.
+bool NumberText(std::string_view token, std::optional<std::string>* out) {
+  char buf[64];
+  if (token.size() >= sizeof buf) return false;
+  if (token.find_first_of(".eE") == std::string_view::npos) {
+    if (token.size() > 18) return false;
+    int64_t v = 0;
+    for (char c : token) v = c == '-' ? v : v * 10 + (c - '0');
+    out->emplace(std::to_string(token[0] == '-' ? -v : v));
+    return true;
+  }
+  std::memcpy(buf, token.data(), token.size());
+  buf[token.size()] = '\0';
+  const double v = std::strtod(buf, nullptr);
+  if (!std::isfinite(v)) return false;  // the tree rejects the whole text then
+  out->emplace(nlohmann::json(v).dump());
+  return true;
+}
+
 // The common case of RecordFields without a JSON tree (every record passes here twice: the
 // live metrics and delivery): a flat object of ASCII strings without escapes, numbers, booleans
 // and nulls. Returns false for anything else (nested values, escapes, non-ASCII, malformed
@@ -161,12 +185,7 @@ bool FlatObjectFields(std::string_view data, const std::vector<std::string>& col
       } else {
         const char* stop = NumberEnd(p, end);
         if (!stop) return false;
-        if (col < columns.size()) {
-          // The tree's text of the number: what nlohmann parses it to, dumped.
-          nlohmann::json number = nlohmann::json::parse(std::string_view(p, static_cast<size_t>(stop - p)), nullptr, false);
-          if (!number.is_number()) return false;
-          value.emplace(number.dump());
-        }
+        if (col < columns.size() && !NumberText(std::string_view(p, static_cast<size_t>(stop - p)), &value)) return false;
         p = stop;
       }
       if (col < columns.size()) (*fields)[col] = std::move(value);
