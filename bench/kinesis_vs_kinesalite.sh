@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # saleslake serve vs kinesalite (npm, in-memory), same machine, same client load
-# (bench/kinesis_load.mjs: @aws-sdk/client-kinesis over HTTP/1.1, PutRecords batches of 500
-# records of ~150 bytes from CLIENTS concurrent clients): acknowledged records/s and p50/p99 at
+# (bench/kinesis_load.mjs: PutRecords requests signed up front with the AWS SDK's SigV4 signer and
+# replayed over keep-alive HTTP/1.1 by node's http module, batches of 500 records of ~150 bytes
+# from CLIENTS concurrent clients): acknowledged records/s and p50/p99 at
 # peak, p50/p99 at half the peak rate, GetRecords drain rate; for saleslake also the delivery lag
 # (time from the end of the load until every acknowledged record is delivered into sales_data)
 # and peak memory (VmHWM) of both servers. saleslake acknowledges after fdatasync (group commit);
@@ -30,6 +31,7 @@ for _ in $(seq 100); do grep -q serving "$work/serve.err" && break; sleep 0.1; d
 port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.err")
 echo "== saleslake ($(nproc) cores; other builds may be running: $(cut -d' ' -f1-3 /proc/loadavg) load)"
 node "$here/kinesis_load.mjs" "http://127.0.0.1:$port" sales-events "${load[@]}" | tee "$work/saleslake.json"
+echo "uptime after the saleslake load: $(uptime)"
 end=$(date +%s.%N)
 acked=$(ls "$work/lake/streams/sales-events/" >/dev/null; node -e '
   const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -55,6 +57,7 @@ node "$here/../tools/peers/node_modules/kinesalite/cli.js" --port "$kport" --cre
 kpid=$!
 pids+=($kpid)
 for _ in $(seq 100); do grep -q Listening "$work/kinesalite.out" && break; sleep 0.1; done
-echo "== kinesalite"
+echo "== kinesalite ($(cut -d' ' -f1-3 /proc/loadavg) load)"
 node "$here/kinesis_load.mjs" "http://127.0.0.1:$kport" sales-events "${load[@]}"
+echo "uptime after the kinesalite load: $(uptime)"
 echo "kinesalite: peak memory $(hwm $kpid); server CPU $(awk '{print ($14 + $15) / 100}' "/proc/$kpid/stat") s in all"

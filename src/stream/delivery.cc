@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -74,12 +77,143 @@ void SplitCsvLine(std::string_view line, size_t columns, std::vector<std::option
 
 }  // namespace
 
+namespace {
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A JSON number token at `p` (JSON's grammar exactly); its end, or nullptr.
+const char* NumberEnd(const char* p, const char* end) {
+  if (p < end && *p == '-') ++p;
+  if (p >= end || *p < '0' || *p > '9') return nullptr;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p >= end || *p < '0' || *p > '9') return nullptr;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (p >= end || *p < '0' || *p > '9') return nullptr;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  }
+  return p;
+}
+
+// The tree's text of a number token: what nlohmann parses it to (an integer, else strtod's
+// double), dumped by nlohmann. Long integers (which may become unsigned or double), overflowing
+// numbers and long tokens return false.
+bool NumberText(std::string_view token, std::optional<std::string>* out) {
+  char buf[64];
+  if (token.size() >= sizeof buf) return false;
+  if (token.find_first_of(".eE") == std::string_view::npos) {
+    if (token.size() > 18) return false;
+    int64_t v = 0;
+    for (char c : token) v = c == '-' ? v : v * 10 + (c - '0');
+    out->emplace(std::to_string(token[0] == '-' ? -v : v));
+    return true;
+  }
+  std::memcpy(buf, token.data(), token.size());
+  buf[token.size()] = '\0';
+  const double v = std::strtod(buf, nullptr);
+  if (!std::isfinite(v)) return false;  // the tree rejects the whole text then
+  out->emplace(nlohmann::json(v).dump());
+  return true;
+}
+
+// The common case of RecordFields without a JSON tree (every record passes here twice: the
+// live metrics and delivery): a flat object of ASCII strings without escapes, numbers, booleans
+// and nulls. Returns false for anything else (nested values, escapes, non-ASCII, malformed
+// text), which the tree parser then judges; for what it takes, the fields are the tree's.
+bool FlatObjectFields(std::string_view data, const std::vector<std::string>& columns,
+                      std::vector<std::optional<std::string>>* fields) {
+  const char* p = data.data();
+  const char* end = p + data.size();
+  auto skip = [&] {
+    while (p < end && IsJsonSpace(*p)) ++p;
+  };
+  auto string = [&](std::string_view* out) {
+    if (p >= end || *p != '"') return false;
+    const char* start = ++p;
+    for (; p < end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        *out = std::string_view(start, static_cast<size_t>(p - start));
+        ++p;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+    }
+    return false;
+  };
+  fields->assign(columns.size(), std::nullopt);
+  skip();
+  if (p >= end || *p != '{') return false;
+  ++p;
+  skip();
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
+    for (;;) {
+      std::string_view key;
+      skip();
+      if (!string(&key)) return false;
+      skip();
+      if (p >= end || *p != ':') return false;
+      ++p;
+      skip();
+      if (p >= end) return false;
+      size_t col = columns.size();
+      for (size_t c = 0; c < columns.size(); ++c) {
+        if (columns[c] == key) col = c;
+      }
+      // A repeated member: the last one counts, as in the tree.
+      std::optional<std::string> value;
+      if (*p == '"') {
+        std::string_view text;
+        if (!string(&text)) return false;
+        value.emplace(text);
+      } else if (*p == 'n' || *p == 't' || *p == 'f') {
+        std::string_view word = *p == 'n' ? "null" : *p == 't' ? "true" : "false";
+        if (static_cast<size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word) return false;
+        p += word.size();
+        if (word != "null") value.emplace(word);
+      } else {
+        const char* stop = NumberEnd(p, end);
+        if (!stop) return false;
+        if (col < columns.size() && !NumberText(std::string_view(p, static_cast<size_t>(stop - p)), &value)) return false;
+        p = stop;
+      }
+      if (col < columns.size()) (*fields)[col] = std::move(value);
+      skip();
+      if (p < end && *p == ',') {
+        ++p;
+        continue;
+      }
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
+      return false;
+    }
+  }
+  skip();
+  return p == end;
+}
+
+}  // namespace
+
 bool RecordFields(std::string_view format, std::string_view data, const std::vector<std::string>& columns,
                   std::vector<std::optional<std::string>>* fields, std::string* reason) {
   if (format == "csv") {
     SplitCsvLine(data, columns.size(), fields);
     return true;
   }
+  if (FlatObjectFields(data, columns, fields)) return true;
   auto j = nlohmann::json::parse(data, nullptr, false);
   if (!j.is_object()) {
     *reason = j.is_discarded() ? "not JSON" : "not a JSON object";
@@ -212,14 +346,14 @@ Result<DeliveryResult> Delivery::RunOnce() {
     for (size_t i = 0; i < shards; ++i) {
       uint64_t bytes = 0, pos = from[i];
       while (pos < to[i] && bytes < budget / shards) {
-        auto recs = streams_->ReadShard(spec_.stream, static_cast<int>(i), pos, 10000);
-        if (!recs.ok()) return recs.status();
-        if (recs->empty()) break;
-        for (const auto& r : *recs) {
-          if (r.position >= to[i] || bytes >= budget / shards) break;
-          bytes += r.data.size();
-          pos = r.position + 1;
-        }
+        const uint64_t before = pos;
+        SL_RETURN_IF_ERROR(streams_->VisitShard(spec_.stream, static_cast<int>(i), pos, 10000,
+                                                [&](uint64_t position, int64_t, std::string_view data) {
+          if (position >= to[i] || bytes >= budget / shards) return;
+          bytes += data.size();
+          pos = position + 1;
+        }));
+        if (pos == before) break;
       }
       to[i] = pos;
     }
@@ -242,34 +376,37 @@ Result<DeliveryResult> Delivery::RunOnce() {
   for (size_t i = 0; i < shards; ++i) {
     uint64_t pos = from[i];
     while (pos < to[i]) {
-      auto recs = streams_->ReadShard(spec_.stream, static_cast<int>(i), pos, 10000);
-      if (!recs.ok()) return recs.status();
-      if (recs->empty()) break;
-      for (const auto& r : *recs) {
-        if (r.position >= to[i]) break;
-        pos = r.position + 1;
+      const uint64_t before = pos;
+      Status row_status;
+      SL_RETURN_IF_ERROR(streams_->VisitShard(spec_.stream, static_cast<int>(i), pos, 10000,
+                                              [&](uint64_t position, int64_t, std::string_view data) {
+        if (position >= to[i] || !row_status.ok()) return;
+        pos = position + 1;
         ++result.records;
         if (spec_.format == "csv") {
-          text += r.data;
+          text += data;
           text += '\n';
           ++result.staged;
-          continue;
+          return;
         }
-        if (!RecordFields(spec_.format, r.data, columns, &fields, &reason)) {
+        if (!RecordFields(spec_.format, data, columns, &fields, &reason)) {
+          std::string sequence_number;
+          AppendSequenceNumber(&sequence_number, position);
           nlohmann::json q{{"stream", spec_.stream}, {"shard", ShardIdOf(static_cast<int>(i))},
-                           {"sequence_number", r.sequence_number}, {"reason", reason}, {"data", r.data}};
+                           {"sequence_number", sequence_number}, {"reason", reason}, {"data", std::string(data)}};
           rejected += q.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
           ++result.quarantined;
-          continue;
+          return;
         }
         for (const auto& f : fields) {
           if (f) writer.AddField(*f);
           else writer.AddNull();
         }
-        SL_RETURN_IF_ERROR(writer.EndRow());
-        ++result.staged;
-      }
-      if (pos >= to[i]) break;
+        row_status = writer.EndRow();
+        if (row_status.ok()) ++result.staged;
+      }));
+      SL_RETURN_IF_ERROR(row_status);
+      if (pos == before) break;
     }
   }
   SL_RETURN_IF_ERROR(writer.Finish());

@@ -97,16 +97,16 @@ Status StreamMetrics::Refresh() {
     for (size_t shard = 0; shard < end->size() && shard < st.positions.size(); ++shard) {
       uint64_t& pos = st.positions[shard];
       while (pos < (*end)[shard]) {
-        auto recs = store_->ReadShard(name, static_cast<int>(shard), pos, 10000);
-        if (!recs.ok()) return recs.status();
-        if (recs->empty()) break;
-        for (const StreamRecord& r : *recs) {
-          pos = r.position + 1;
-          if (r.arrival_ms < since) continue;
-          const int64_t window = r.arrival_ms - r.arrival_ms % kMetricsWindowMs;
-          if (!RecordFields(fmt.format, r.data, fmt.columns, &fields, &reason)) {
+        size_t seen = 0;
+        Status read = store_->VisitShard(name, static_cast<int>(shard), pos, 10000,
+                                         [&](uint64_t position, int64_t arrival_ms, std::string_view data) {
+          ++seen;
+          pos = position + 1;
+          if (arrival_ms < since) return;
+          const int64_t window = arrival_ms - arrival_ms % kMetricsWindowMs;
+          if (!RecordFields(fmt.format, data, fmt.columns, &fields, &reason)) {
             ++st.windows[WindowKey{window, true, ""}].invalid;
-            continue;
+            return;
           }
           auto field = [&](int col) -> const std::optional<std::string>* {
             return col < 0 ? nullptr : &fields[static_cast<size_t>(col)];
@@ -123,7 +123,9 @@ Status StreamMetrics::Refresh() {
             if (status == "REFUNDED") ++c.refunds;
             if (status == "OUT") ++c.out_rows;
           }
-        }
+        });
+        if (!read.ok()) return read;
+        if (seen == 0) break;
       }
     }
     // Tumbling windows that ended before the horizon are gone.

@@ -14,10 +14,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -74,6 +77,21 @@ struct PutEntry {
   std::string data;
 };
 
+// A record by reference, for callers that keep the bytes until the put returns (the server's
+// PutRecords path): they are copied once, into the log's write buffer.
+struct PutEntryRef {
+  std::string_view partition_key;
+  std::string_view explicit_hash_key;  // "" = MD5 of the partition key
+  std::string_view data;
+};
+
+// Where a record of PutRefs went (ShardIdOf and AppendSequenceNumber name it), or why it did not.
+struct PutPlacement {
+  Status status;
+  int shard = 0;
+  uint64_t ordinal = 0;
+};
+
 struct PutResult {
   Status status;  // per record (PutRecords never fails as a whole for one bad record)
   std::string shard_id;
@@ -115,6 +133,9 @@ class StreamStore {
   // Many records; a stream-level problem fails the call, record-level ones are per result.
   virtual Result<std::vector<PutResult>> PutBatch(const std::string& name,
                                                   const std::vector<PutEntry>& entries) = 0;
+  // PutBatch without copies: the records' shards are written side by side (their fsyncs overlap).
+  virtual Result<std::vector<PutPlacement>> PutRefs(const std::string& name,
+                                                    std::span<const PutEntryRef> entries) = 0;
 
   // `sequence_number` for AT_/AFTER_SEQUENCE_NUMBER, `timestamp_ms` for AT_TIMESTAMP.
   virtual Result<std::string> GetShardIterator(const std::string& name, const std::string& shard_id,
@@ -128,6 +149,11 @@ class StreamStore {
   // own offsets, like delivery into the lake: up to `max_records` from `position` of one shard.
   virtual Result<std::vector<StreamRecord>> ReadShard(const std::string& name, int shard, uint64_t position,
                                                       size_t max_records) const = 0;
+  // ReadShard without copies, for readers of every record (the live metrics): `visit` sees each
+  // record's position, arrival time and data, the view valid during the call.
+  using RecordVisitor = std::function<void(uint64_t position, int64_t arrival_ms, std::string_view data)>;
+  virtual Status VisitShard(const std::string& name, int shard, uint64_t position, size_t max_records,
+                            const RecordVisitor& visit) const = 0;
   // One past the newest acknowledged record of each shard.
   virtual Result<std::vector<uint64_t>> EndPositions(const std::string& name) const = 0;
   // Log bytes of the records from `positions` (one per shard) to the end: a reader's backlog.
@@ -146,5 +172,7 @@ class StreamStore {
 
 // "shardId-000000000003" for 3.
 std::string ShardIdOf(int shard);
+// Appends the sequence number of a shard's record `ordinal` (as PutResult and GetRecords give it).
+void AppendSequenceNumber(std::string* out, uint64_t ordinal);
 
 }  // namespace saleslake::stream

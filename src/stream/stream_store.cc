@@ -44,6 +44,8 @@ std::string ShardIdOf(int shard) {
   return "shardId-" + std::string(digits.size() < 12 ? 12 - digits.size() : 0, '0') + digits;
 }
 
+void AppendSequenceNumber(std::string* out, uint64_t ordinal) { internal::AppendSequence(out, ordinal); }
+
 namespace {
 
 constexpr size_t kMaxGetRecordsBytes = 10u << 20;
@@ -277,12 +279,28 @@ class StoreImpl final : public StreamStore {
 
   Result<std::vector<PutResult>> PutBatch(const std::string& name,
                                           const std::vector<PutEntry>& entries) override {
+    std::vector<PutEntryRef> refs;
+    refs.reserve(entries.size());
+    for (const PutEntry& e : entries) refs.push_back({e.partition_key, e.explicit_hash_key, e.data});
+    auto placed = PutRefs(name, refs);
+    if (!placed.ok()) return placed.status();
+    std::vector<PutResult> results(entries.size());
+    for (size_t i = 0; i < results.size(); ++i) {
+      const PutPlacement& p = (*placed)[i];
+      results[i].shard_id = ShardIdOf(p.shard);
+      results[i].status = p.status;
+      if (p.status.ok()) results[i].sequence_number = internal::FormatSequence(p.ordinal);
+    }
+    return results;
+  }
+
+  Result<std::vector<PutPlacement>> PutRefs(const std::string& name, std::span<const PutEntryRef> entries) override {
     auto s = Find(name);
     if (!s) return NotFound(name);
     const int n = static_cast<int>(s->shards.size());
-    std::vector<int> shard_of(entries.size());
+    std::vector<PutPlacement> results(entries.size());
     for (size_t i = 0; i < entries.size(); ++i) {
-      const PutEntry& e = entries[i];
+      const PutEntryRef& e = entries[i];
       if (e.partition_key.empty() || e.partition_key.size() > 256) {
         return Status::InvalidArgument("a partition key must have 1 to 256 characters");
       }
@@ -293,47 +311,65 @@ class StoreImpl final : public StreamStore {
       if (!e.explicit_hash_key.empty()) {
         auto k = internal::ParseHashKey(e.explicit_hash_key);
         if (!k) {
-          return Status::InvalidArgument("ExplicitHashKey " + e.explicit_hash_key +
+          return Status::InvalidArgument("ExplicitHashKey " + std::string(e.explicit_hash_key) +
                                          " is not a decimal number in [0, 2^128)");
         }
         key = *k;
       } else {
         key = internal::HashKeyOf(e.partition_key);
       }
-      shard_of[i] = internal::ShardOf(key, n);
+      results[i].shard = internal::ShardOf(key, n);
     }
     const int64_t now = ToEpochMs(clock_->Now());
-    std::vector<PutResult> results(entries.size());
-    std::vector<std::vector<internal::LogEntry>> groups(static_cast<size_t>(n));
-    std::vector<std::vector<size_t>> members(static_cast<size_t>(n));
+    // Each shard's records in request order, in one array (no allocation per shard or record).
+    std::vector<size_t> count(static_cast<size_t>(n) + 1, 0);
+    std::vector<internal::LogEntryRef> ordered(entries.size());
+    std::vector<size_t> member(entries.size());
+    std::vector<bool> accepted(entries.size(), true);
     {
       std::lock_guard<std::mutex> l(s->mu);
       for (size_t i = 0; i < entries.size(); ++i) {
-        auto sh = static_cast<size_t>(shard_of[i]);
-        results[i].shard_id = ShardIdOf(shard_of[i]);
+        auto sh = static_cast<size_t>(results[i].shard);
         if (options_.shard_records_per_second > 0) {
-          auto& [second, count] = s->rate[sh];
-          if (second != now / 1000) second = now / 1000, count = 0;
-          if (count >= options_.shard_records_per_second) {
-            results[i].status = Status::ResourceExhausted("Rate exceeded for shard " + results[i].shard_id +
+          auto& [second, taken] = s->rate[sh];
+          if (second != now / 1000) second = now / 1000, taken = 0;
+          if (taken >= options_.shard_records_per_second) {
+            results[i].status = Status::ResourceExhausted("Rate exceeded for shard " + ShardIdOf(results[i].shard) +
                                                           " in stream " + name);
+            accepted[i] = false;
             continue;
           }
-          ++count;
+          ++taken;
         }
-        groups[sh].push_back({entries[i].partition_key, entries[i].data, now});
-        members[sh].push_back(i);
+        ++count[sh + 1];
       }
     }
-    for (size_t sh = 0; sh < groups.size(); ++sh) {
-      if (groups[sh].empty()) continue;
-      auto first = s->shards[sh]->Append(groups[sh]);
-      for (size_t k = 0; k < members[sh].size(); ++k) {
-        PutResult& r = results[members[sh][k]];
-        if (!first.ok()) {
-          r.status = first.status();
+    for (size_t sh = 1; sh < count.size(); ++sh) count[sh] += count[sh - 1];
+    std::vector<size_t> fill(count.begin(), count.end() - 1);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!accepted[i]) continue;
+      size_t at = fill[static_cast<size_t>(results[i].shard)]++;
+      ordered[at] = {entries[i].partition_key, entries[i].data, now};
+      member[at] = i;
+    }
+    std::vector<internal::ShardLog*> logs;
+    std::vector<std::span<const internal::LogEntryRef>> groups;
+    std::vector<size_t> shard_of_group;
+    for (size_t sh = 0; sh + 1 < count.size(); ++sh) {
+      if (count[sh + 1] == count[sh]) continue;
+      logs.push_back(s->shards[sh].get());
+      groups.emplace_back(ordered.data() + count[sh], count[sh + 1] - count[sh]);
+      shard_of_group.push_back(sh);
+    }
+    auto firsts = internal::ShardLog::AppendMany(logs, groups);
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const size_t base = count[shard_of_group[g]];
+      for (size_t k = 0; k < groups[g].size(); ++k) {
+        PutPlacement& r = results[member[base + k]];
+        if (!firsts[g].ok()) {
+          r.status = firsts[g].status();
         } else {
-          r.sequence_number = internal::FormatSequence(*first + k);
+          r.ordinal = *firsts[g] + k;
         }
       }
     }
@@ -416,6 +452,18 @@ class StoreImpl final : public StreamStore {
       out.push_back({internal::FormatSequence(r.ordinal), std::move(r.partition_key), std::move(r.data), r.arrival_ms, r.ordinal});
     }
     return out;
+  }
+
+  Status VisitShard(const std::string& name, int shard, uint64_t position, size_t max_records,
+                    const RecordVisitor& visit) const override {
+    auto s = Find(name);
+    if (!s) return NotFound(name);
+    if (shard < 0 || shard >= static_cast<int>(s->shards.size())) return Status::NotFound("no shard " + ShardIdOf(shard));
+    return s->shards[static_cast<size_t>(shard)]->Visit(
+        position, max_records, kMaxGetRecordsBytes,
+        [&](uint64_t ordinal, int64_t arrival_ms, std::string_view, std::string_view data) {
+          if (ordinal >= position) visit(ordinal, arrival_ms, data);
+        });
   }
 
   Result<std::vector<uint64_t>> EndPositions(const std::string& name) const override {

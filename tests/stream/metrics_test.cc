@@ -1,5 +1,7 @@
 #include "stream/metrics.h"
 
+#include <nlohmann/json.hpp>
+
 #include "stream/delivery.h"
 #include "support/test_support.h"
 
@@ -148,6 +150,49 @@ TEST(RecordFieldsTest, JsonAndCsvAsDeliveryStagesThem) {
   EXPECT_EQ(f[0], std::optional<std::string>("q \"x\", y"));
   EXPECT_EQ(f[1], std::optional<std::string>(""));
   EXPECT_EQ(f[2], std::optional<std::string>("z"));
+}
+
+// RecordFields reads flat objects without a JSON tree; whatever it takes or leaves to the tree,
+// the fields and reasons are the tree's: compared here with the tree's reading itself.
+TEST(RecordFieldsTest, FlatObjectsReadAsTheTreeReadsThem) {
+  const std::vector<std::string> cols = {"amount", "region", "status", "n"};
+  auto tree = [&](const std::string& text, std::vector<std::optional<std::string>>* out) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return std::string("not JSON");
+    if (!j.is_object()) return std::string("not a JSON object");
+    out->assign(cols.size(), std::nullopt);
+    for (size_t c = 0; c < cols.size(); ++c) {
+      auto v = j.find(cols[c]);
+      if (v == j.end() || v->is_null()) continue;
+      (*out)[c] = v->is_string() ? v->get<std::string>() : v->dump();
+    }
+    return std::string();
+  };
+  const std::vector<std::string> samples = {
+      R"({"purchase_date":"2025-08-01","customer_id":"CUST-1","amount":123.45,"region":"North America","status":"COMPLETED"})",
+      R"({})", R"( { "amount" : 12.50 , "region":"X" } )", R"({"amount":1e2,"n":-0})", R"({"amount":-12,"n":12345678901234567890})",
+      R"({"amount":99999999999999999999999,"n":0.1})", R"({"amount":"12.5","status":null,"region":true,"n":false})",
+      R"({"region":"a","region":"b"})", R"({"region":"a"b"})", R"({"region":"é"})", "{\"region\":\"\xc3\xa9\"}",
+      "{\"region\":\"\xff\"}", R"({"region":{"x":1},"n":[1,2]})", R"({"amount":01})", R"({"amount":1.})", R"({"amount":.5})",
+      R"({"amount":-})", R"({"amount":1e})", R"({"a":1,})", R"({"a" 1})", R"({"a":1}x)", R"({"a":1} )", R"({"a":nul})",
+      R"({"a":nullx})", R"({"a":true})", R"("text")", "3", "[1]", "nope", "", "{", "{\"region\":\"a\tb\"}",
+      R"({"n":1.7976931348623157e309})", R"({"n":123.450000000000003})", R"({"n":-1.5E-3})",
+      R"({"n":0})", R"({"n":-5})", R"({"n":123456789012345678})", R"({"n":-123456789012345678})",
+      R"({"n":1234567890123456789})", R"({"n":1.5e-7})", R"({"n":1E+2})", R"({"n":0.000001})", R"({"n":1e-400})",
+      R"({"n":100.00})", R"({"n":5.0})", R"({"n":1e15})", R"({"n":1e16})", R"({"n":0.0001})", R"({"n":-0.0})",
+  };
+  for (const std::string& text : samples) {
+    std::vector<std::optional<std::string>> got, want;
+    std::string reason;
+    const bool ok = RecordFields("json", text, cols, &got, &reason);
+    const std::string want_reason = tree(text, &want);
+    EXPECT_EQ(ok, want_reason.empty()) << text;
+    if (ok) {
+      EXPECT_EQ(got, want) << text;
+    } else {
+      EXPECT_EQ(reason, want_reason) << text;
+    }
+  }
 }
 
 }  // namespace

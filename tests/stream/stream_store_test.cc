@@ -1,5 +1,8 @@
 #include "stream/stream.h"
 
+#include <map>
+#include <thread>
+
 #include "support/test_support.h"
 
 namespace saleslake::stream {
@@ -97,6 +100,63 @@ TEST_F(StreamStoreTest, PutRoutesByHashKeyAndReadsBackInOrder) {
   EXPECT_EQ(KinesisErrorOf(store_->Put("s", {"k", "340282366920938463463374607431768211456", "x"}).status()),
             "InvalidArgumentException");
   EXPECT_EQ(KinesisErrorOf(store_->Put("nope", {"k", "", "x"}).status()), "ResourceNotFoundException");
+}
+
+// Concurrent PutRefs whose records span every shard (each call queues on all its shards before
+// waiting for any): every record is stored once, where its placement says, and each caller's
+// records keep their order within a shard.
+TEST_F(StreamStoreTest, ConcurrentBatchesOverAllShardsLoseNothingAndKeepOrder) {
+  ASSERT_TRUE(store_->CreateStream("s", 4, false).ok());
+  constexpr int kThreads = 6, kBatches = 15, kPer = 40;
+  std::vector<std::vector<PutPlacement>> placed(kThreads * kBatches);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<std::string> keys, data;
+        for (int i = 0; i < kPer; ++i) {
+          keys.push_back("k" + std::to_string(i));
+          data.push_back(std::to_string(t) + "/" + std::to_string(b * kPer + i));
+        }
+        std::vector<PutEntryRef> refs;
+        for (int i = 0; i < kPer; ++i) refs.push_back({keys[static_cast<size_t>(i)], "", data[static_cast<size_t>(i)]});
+        auto r = store_->PutRefs("s", refs);
+        ASSERT_TRUE(r.ok());
+        placed[static_cast<size_t>(t * kBatches + b)] = *r;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::map<std::pair<int, uint64_t>, std::string> where;  // (shard, ordinal) -> data
+  for (int t = 0; t < kThreads; ++t) {
+    for (int b = 0; b < kBatches; ++b) {
+      const auto& r = placed[static_cast<size_t>(t * kBatches + b)];
+      ASSERT_EQ(r.size(), static_cast<size_t>(kPer));
+      for (int i = 0; i < kPer; ++i) {
+        ASSERT_TRUE(r[static_cast<size_t>(i)].status.ok());
+        auto [it, fresh] = where.emplace(std::make_pair(r[static_cast<size_t>(i)].shard, r[static_cast<size_t>(i)].ordinal),
+                                         std::to_string(t) + "/" + std::to_string(b * kPer + i));
+        EXPECT_TRUE(fresh) << "two records at one position";
+      }
+    }
+  }
+  size_t total = 0;
+  for (int shard = 0; shard < 4; ++shard) {
+    auto recs = store_->ReadShard("s", shard, 0, 100000);
+    ASSERT_TRUE(recs.ok());
+    std::map<int, int> last;  // caller -> its last record number seen in this shard
+    for (const StreamRecord& rec : *recs) {
+      EXPECT_EQ(where[std::make_pair(shard, rec.position)], rec.data);
+      const int t = std::stoi(rec.data.substr(0, rec.data.find('/')));
+      const int n = std::stoi(rec.data.substr(rec.data.find('/') + 1));
+      if (last.count(t)) {
+        EXPECT_GT(n, last[t]) << rec.data;
+      }
+      last[t] = n;
+    }
+    total += recs->size();
+  }
+  EXPECT_EQ(total, static_cast<size_t>(kThreads * kBatches * kPer));
 }
 
 TEST_F(StreamStoreTest, IteratorTypesAndExpiry) {

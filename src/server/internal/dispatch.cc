@@ -205,6 +205,12 @@ HttpResponse Dispatcher::HandleJson(HttpRequest& request, const Principal& princ
     note->error_code = e.code;
     return RenderError(Protocol::kJson, e, request);
   }
+  if (op.fast) {
+    if (std::optional<FastJsonCall> call = op.fast(request)) {
+      return AuthorizeAndRun(Protocol::kJson, op.iam_action, call->resource, op.audited_write, request, principal,
+                             note, [&] { return call->run(); });
+    }
+  }
   auto input = nlohmann::json::parse(request.body.empty() ? std::string("{}") : request.body, nullptr, false);
   if (input.is_discarded() || !input.is_object()) {
     ApiError e = MakeError(400, "SerializationException", "the request body is not a JSON object");

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -41,6 +42,13 @@ struct RequestNote {
 
 using Outcome = std::variant<HttpResponse, ApiError>;
 
+// What a hot operation's fast decoder (JsonOperation::fast) made of a request: the resource to
+// authorize and the call to run once authorized.
+struct FastJsonCall {
+  std::string resource;
+  std::function<Outcome()> run;
+};
+
 // An operation of a JSON 1.1 API: input is the parsed request body.
 struct JsonOperation {
   std::string iam_action;  // "kinesis:PutRecord"
@@ -49,6 +57,10 @@ struct JsonOperation {
   std::function<Outcome(const nlohmann::json& input, const Principal& principal,
                         const HttpRequest& request)> handler;
   bool audited_write = false;  // a change (CreateStream, StartJobRun): audited when it succeeds
+  // Optional, for hot operations with large bodies (PutRecords): decodes the raw body without a
+  // JSON tree. It declines (nullopt) whatever it does not fully understand, and the generic path
+  // above decodes that input and reports its errors, so both paths answer alike.
+  std::function<std::optional<FastJsonCall>(const HttpRequest& request)> fast;
 };
 
 // An operation of a query-protocol API: input is the decoded form parameters.

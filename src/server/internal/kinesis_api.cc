@@ -16,8 +16,8 @@
 #include "stream/delivery.h"
 #include "stream/metrics.h"
 #include "sql/sql.h"
-#include "sql/sql.h"
 #include "common/logging.h"
+#include "server/internal/kinesis_records.h"
 #include "server/internal/util.h"
 #include "stream/stream.h"
 
@@ -38,12 +38,14 @@ ApiError FromStatus(const Status& st) {
   return MakeError(type == "InternalFailure" ? 500 : 400, type, st.message());
 }
 
-HttpResponse Reply(const json& body) {
+HttpResponse Reply(std::string body) {
   HttpResponse r;
   r.Set("Content-Type", "application/x-amz-json-1.1");
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = std::move(body);
   return r;
 }
+
+HttpResponse Reply(const json& body) { return Reply(body.dump(-1, ' ', false, json::error_handler_t::replace)); }
 
 double EpochSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
@@ -106,7 +108,8 @@ class KinesisService final : public Service {
     Add(d, "DescribeStreamSummary", &KinesisService::DescribeStreamSummary);
     Add(d, "ListShards", &KinesisService::ListShards);
     Add(d, "PutRecord", &KinesisService::PutRecord);
-    Add(d, "PutRecords", &KinesisService::PutRecords);
+    Add(d, "PutRecords", &KinesisService::PutRecords, true,
+        [this](const HttpRequest& request) { return FastPutRecords(request); });
     Add(d, "GetShardIterator", &KinesisService::GetShardIterator);
     Add(d, "GetRecords", &KinesisService::GetRecords);
     Add(d, "IncreaseStreamRetentionPeriod", &KinesisService::IncreaseRetention);
@@ -140,8 +143,10 @@ class KinesisService final : public Service {
  private:
   using Handler = Outcome (KinesisService::*)(const json&);
 
-  void Add(Dispatcher& d, const std::string& op, Handler handler, bool stream_resource = true) {
+  void Add(Dispatcher& d, const std::string& op, Handler handler, bool stream_resource = true,
+           std::function<std::optional<FastJsonCall>(const HttpRequest&)> fast = nullptr) {
     JsonOperation j;
+    j.fast = std::move(fast);
     j.iam_action = "kinesis:" + op;
     j.resource = [this, stream_resource, op](const json& in) -> std::string {
       if (!stream_resource) return "arn:aws:kinesis:" + std::string(kRegion) + ":" + account_ + ":stream/*";
@@ -402,21 +407,25 @@ class KinesisService final : public Service {
       return MakeError(400, "InvalidArgumentException",
                        "Records size exceeds 5 MB limit (" + std::to_string(total) + " bytes)");
     }
-    auto r = store_->PutBatch(name, entries);
+    std::vector<stream::PutEntryRef> refs;
+    refs.reserve(entries.size());
+    for (const auto& e : entries) refs.push_back({e.partition_key, e.explicit_hash_key, e.data});
+    return PutRefs(name, refs);
+  }
+
+  Outcome PutRefs(const std::string& name, std::span<const stream::PutEntryRef> records) {
+    auto r = store_->PutRefs(name, records);
     if (!r.ok()) return FromStatus(r.status());
-    json records = json::array();
-    int failed = 0;
-    for (const auto& res : *r) {
-      if (res.status.ok()) {
-        records.push_back({{"SequenceNumber", res.sequence_number}, {"ShardId", res.shard_id}});
-      } else {
-        ++failed;
-        std::string type = stream::KinesisErrorOf(res.status);
-        if (type != "ProvisionedThroughputExceededException") type = "InternalFailure";
-        records.push_back({{"ErrorCode", type}, {"ErrorMessage", res.status.message()}});
-      }
-    }
-    return Reply(json{{"FailedRecordCount", failed}, {"Records", records}, {"EncryptionType", "NONE"}});
+    return Reply(PutRecordsReply(*r));
+  }
+
+  // PutRecords without a JSON tree (kinesis_records.h); nullopt leaves the request to the
+  // generic path above.
+  std::optional<FastJsonCall> FastPutRecords(const HttpRequest& request) {
+    auto in = std::make_shared<PutRecordsInput>();
+    if (!ScanPutRecords(request.body, in.get())) return std::nullopt;
+    std::string resource = Arn(in->stream);
+    return FastJsonCall{std::move(resource), [this, in] { return PutRefs(in->stream, in->records); }};
   }
 
   Outcome GetShardIterator(const json& in) {
@@ -465,15 +474,7 @@ class KinesisService final : public Service {
     if (auto e = GetBounded(in, "Limit", "limit", 1, stream::kMaxGetRecordsLimit, &limit)) return *e;
     auto r = store_->GetRecords(iterator, limit ? static_cast<int>(*limit) : stream::kMaxGetRecordsLimit);
     if (!r.ok()) return FromStatus(r.status());
-    json records = json::array();
-    for (const auto& rec : r->records) {
-      records.push_back({{"SequenceNumber", rec.sequence_number},
-                         {"ApproximateArrivalTimestamp", EpochSeconds(rec.arrival_ms)},
-                         {"Data", Base64Encode(rec.data)},
-                         {"PartitionKey", rec.partition_key}});
-    }
-    return Reply(json{{"Records", records}, {"NextShardIterator", r->next_iterator},
-                      {"MillisBehindLatest", r->millis_behind_latest}});
+    return Reply(GetRecordsReply(*r));
   }
 
   Outcome Retention(const json& in, bool increase) {

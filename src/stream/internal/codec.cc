@@ -71,9 +71,24 @@ uint32_t Crc32c(std::string_view bytes, uint32_t crc) {
 }
 
 HashKey HashKeyOf(std::string_view partition_key) {
+  // EVP_Digest fetches the algorithm and makes a context on every call, which cost more than
+  // the MD5 of a short key; every put hashes each record's key, so both are kept per thread.
+  struct Md5Context {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Md5Context() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+  };
+  thread_local Md5Context md5;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(partition_key.data(), partition_key.size(), digest, &len, EVP_md5(), nullptr);
+  if (!md5.md || !md5.ctx || EVP_DigestInit_ex2(md5.ctx, md5.md, nullptr) != 1 ||
+      EVP_DigestUpdate(md5.ctx, partition_key.data(), partition_key.size()) != 1 ||
+      EVP_DigestFinal_ex(md5.ctx, digest, &len) != 1) {
+    EVP_Digest(partition_key.data(), partition_key.size(), digest, &len, EVP_md5(), nullptr);
+  }
   HashKey key = 0;
   for (unsigned int i = 0; i < 16 && i < len; ++i) key = (key << 8) | digest[i];
   return key;
@@ -123,9 +138,17 @@ int ShardOf(HashKey key, int shards) {
   return i >= shards ? shards - 1 : i;
 }
 
+void AppendSequence(std::string* out, uint64_t ordinal) {
+  char text[21];
+  text[0] = '1';
+  for (int i = 20; i >= 1; --i, ordinal /= 10) text[i] = static_cast<char>('0' + ordinal % 10);
+  out->append(text, sizeof text);
+}
+
 std::string FormatSequence(uint64_t ordinal) {
-  std::string digits = std::to_string(ordinal);
-  return "1" + std::string(20 - digits.size(), '0') + digits;
+  std::string out;
+  AppendSequence(&out, ordinal);
+  return out;
 }
 
 std::optional<uint64_t> ParseSequence(std::string_view text) {

@@ -30,6 +30,7 @@ int ShardOf(HashKey key, int shards);
 // Sequence numbers: "1" followed by the shard-local ordinal in 20 digits, so that numeric and
 // text order agree and every shard's numbers increase.
 std::string FormatSequence(uint64_t ordinal);
+void AppendSequence(std::string* out, uint64_t ordinal);  // FormatSequence without a new string
 std::optional<uint64_t> ParseSequence(std::string_view text);
 
 // A shard iterator's contents; `stream_epoch_ms` tells a recreated stream of the same name from

@@ -20,11 +20,11 @@ constexpr size_t kFrameHeader = 8;                    // length + CRC
 constexpr size_t kBodyFixed = 8 + 8 + 4;              // ordinal, arrival, key length
 constexpr uint32_t kMaxBody = (16u << 20);            // far above Kinesis's 1 MiB record limit
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+void StoreU32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+void StoreU64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
@@ -80,7 +80,7 @@ struct ShardLog::Segment {
 
 // One Append call waiting in the group-commit queue.
 struct ShardLog::Batch {
-  const std::vector<LogEntry>* entries = nullptr;
+  std::span<const LogEntryRef> entries;
   bool done = false;
   Status status;
   uint64_t first = 0;
@@ -159,23 +159,60 @@ Status ShardLog::Recover() {
 }
 
 Result<uint64_t> ShardLog::Append(const std::vector<LogEntry>& entries) {
+  std::vector<LogEntryRef> refs;
+  refs.reserve(entries.size());
+  for (const LogEntry& e : entries) refs.push_back({e.partition_key, e.data, e.arrival_ms});
+  return Append(std::span<const LogEntryRef>(refs));
+}
+
+Result<uint64_t> ShardLog::Append(std::span<const LogEntryRef> entries) {
   if (entries.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     return end_;
   }
   Batch batch;
-  batch.entries = &entries;
+  batch.entries = entries;
+  Submit(&batch);
+  return Await(&batch);
+}
+
+std::vector<Result<uint64_t>> ShardLog::AppendMany(std::span<ShardLog* const> logs,
+                                                   std::span<const std::span<const LogEntryRef>> entries) {
+  std::vector<Batch> batches(logs.size());
+  for (size_t i = 0; i < logs.size(); ++i) {
+    batches[i].entries = entries[i];
+    if (!entries[i].empty()) logs[i]->Submit(&batches[i]);
+  }
+  std::vector<Result<uint64_t>> out;
+  out.reserve(logs.size());
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (entries[i].empty()) {
+      out.push_back(logs[i]->end_ordinal());
+    } else {
+      out.push_back(logs[i]->Await(&batches[i]));
+    }
+  }
+  return out;
+}
+
+void ShardLog::Submit(Batch* batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_.push_back(batch);
+}
+
+// Leads a flush whenever none runs and this batch is not done yet; another leader may well have
+// written it meanwhile (it was queued before).
+Result<uint64_t> ShardLog::Await(Batch* batch) {
   std::unique_lock<std::mutex> lock(mu_);
-  queue_.push_back(&batch);
-  while (!batch.done) {
+  while (!batch->done) {
     if (!flushing_) {
       (void)FlushLocked(lock);  // the outcome is in each batch
     } else {
       cv_.wait(lock);
     }
   }
-  if (!batch.status.ok()) return batch.status;
-  return batch.first;
+  if (!batch->status.ok()) return batch->status;
+  return batch->first;
 }
 
 Status ShardLog::FlushLocked(std::unique_lock<std::mutex>& lock) {
@@ -201,32 +238,43 @@ Status ShardLog::FlushLocked(std::unique_lock<std::mutex>& lock) {
     }
   }
   const uint64_t first = end_;
-  std::string buf;
+  std::string& buf = write_buf_;
+  buf.clear();
   std::vector<uint64_t> offsets;
   std::vector<int64_t> arrivals;
   if (st.ok()) {
-    uint64_t ordinal = first;
-    std::string body;
-    for (Batch* b : taken) {
-      b->first = ordinal;
-      for (const LogEntry& e : *b->entries) {
-        body.clear();
-        PutU64(&body, ordinal++);
-        PutU64(&body, static_cast<uint64_t>(e.arrival_ms));
-        PutU32(&body, static_cast<uint32_t>(e.partition_key.size()));
-        body += e.partition_key;
-        body += e.data;
-        offsets.push_back(seg->size + buf.size());
-        arrivals.push_back(e.arrival_ms);
-        PutU32(&buf, static_cast<uint32_t>(body.size()));
-        PutU32(&buf, Crc32c(body));
-        buf += body;
-      }
-    }
-    // The write and fsync run without the lock: new appenders queue up for the next leader.
+    // Framing, the write and the fsync run without the lock (flushing_ keeps other leaders out,
+    // and the batches' owners wait for them): new appenders queue up for the next leader.
     const int fd = seg->fd;
     const uint64_t at = seg->size;
     lock.unlock();
+    size_t records = 0, bytes = 0;
+    for (Batch* b : taken) {
+      records += b->entries.size();
+      for (const LogEntryRef& e : b->entries) bytes += kFrameHeader + kBodyFixed + e.partition_key.size() + e.data.size();
+    }
+    offsets.reserve(records);
+    arrivals.reserve(records);
+    buf.resize(bytes);
+    char* p = buf.data();
+    uint64_t ordinal = first;
+    for (Batch* b : taken) {
+      b->first = ordinal;
+      for (const LogEntryRef& e : b->entries) {
+        const size_t body_len = kBodyFixed + e.partition_key.size() + e.data.size();
+        offsets.push_back(at + static_cast<uint64_t>(p - buf.data()));
+        arrivals.push_back(e.arrival_ms);
+        char* body = p + kFrameHeader;
+        StoreU64(body, ordinal++);
+        StoreU64(body + 8, static_cast<uint64_t>(e.arrival_ms));
+        StoreU32(body + 16, static_cast<uint32_t>(e.partition_key.size()));
+        std::memcpy(body + kBodyFixed, e.partition_key.data(), e.partition_key.size());
+        std::memcpy(body + kBodyFixed + e.partition_key.size(), e.data.data(), e.data.size());
+        StoreU32(p, static_cast<uint32_t>(body_len));
+        StoreU32(p + 4, Crc32c(std::string_view(body, body_len)));
+        p += kFrameHeader + body_len;
+      }
+    }
     size_t done = 0;
     while (done < buf.size()) {
       ssize_t w = ::pwrite(fd, buf.data() + done, buf.size() - done, static_cast<off_t>(at + done));
@@ -251,6 +299,7 @@ Status ShardLog::FlushLocked(std::unique_lock<std::mutex>& lock) {
     seg->size += buf.size();
     end_ = first + offsets.size();
   }
+  if (buf.capacity() > (16u << 20)) std::string().swap(buf);  // after a rare huge batch
   for (Batch* b : taken) {
     b->status = st;
     b->done = true;
@@ -269,6 +318,16 @@ const ShardLog::Segment* ShardLog::SegmentOfLocked(uint64_t ordinal) const {
 }
 
 Result<std::vector<LogRecord>> ShardLog::Read(uint64_t from, size_t max_records, size_t max_bytes) const {
+  std::vector<LogRecord> out;
+  Status st = Visit(from, max_records, max_bytes,
+                    [&](uint64_t ordinal, int64_t arrival_ms, std::string_view key, std::string_view data) {
+                      out.push_back({ordinal, arrival_ms, std::string(key), std::string(data)});
+                    });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status ShardLog::Visit(uint64_t from, size_t max_records, size_t max_bytes, const Visitor& visit) const {
   struct Span {
     std::shared_ptr<Segment> seg;
     uint64_t first_ordinal;
@@ -297,7 +356,6 @@ Result<std::vector<LogRecord>> ShardLog::Read(uint64_t from, size_t max_records,
       if (k < j) break;  // the byte budget ended it
     }
   }
-  std::vector<LogRecord> out;
   std::string buf;
   for (const Span& sp : spans) {
     buf.resize(sp.end - sp.begin);
@@ -313,18 +371,14 @@ Result<std::vector<LogRecord>> ShardLog::Read(uint64_t from, size_t max_records,
       if (Crc32c(body) != crc || GetU64(body.data()) != ordinal) {
         return Status::Corruption(sp.seg->path + ": checksum mismatch at byte " + std::to_string(sp.begin + pos));
       }
-      LogRecord r;
-      r.ordinal = ordinal++;
-      r.arrival_ms = static_cast<int64_t>(GetU64(body.data() + 8));
       uint32_t klen = GetU32(body.data() + 16);
       if (kBodyFixed + klen > len) return Status::Corruption(sp.seg->path + ": bad key length");
-      r.partition_key.assign(body.substr(kBodyFixed, klen));
-      r.data.assign(body.substr(kBodyFixed + klen));
-      out.push_back(std::move(r));
+      visit(ordinal++, static_cast<int64_t>(GetU64(body.data() + 8)), body.substr(kBodyFixed, klen),
+            body.substr(kBodyFixed + klen));
       pos += kFrameHeader + len;
     }
   }
-  return out;
+  return Status::OK();
 }
 
 uint64_t ShardLog::first_ordinal() const {

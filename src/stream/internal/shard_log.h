@@ -6,6 +6,8 @@
 // appenders share fsyncs (group commit): the first waiter becomes the leader, writes everything
 // queued so far in one write and one fdatasync, and wakes the others; ordinals are assigned by the
 // leader, so a failed write (full disk) leaves no hole and acknowledges nothing it did not write.
+// AppendMany queues one caller's records on several logs before it waits for any, so a request
+// that spans a stream's shards waits for their fsyncs side by side, not one after the other.
 // Open scans every segment: a torn or corrupt tail of the last segment (a crash mid-write) is
 // truncated; damage before the tail of an older segment is kCorruption.
 // Thread safety: every method may be called from many threads at once.
@@ -14,9 +16,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -26,6 +31,14 @@ namespace saleslake::stream::internal {
 struct LogEntry {
   std::string partition_key;
   std::string data;
+  int64_t arrival_ms = 0;
+};
+
+// A record by reference: the caller keeps the bytes until the append returns (the put path
+// copies each record once, into the write buffer).
+struct LogEntryRef {
+  std::string_view partition_key;
+  std::string_view data;
   int64_t arrival_ms = 0;
 };
 
@@ -47,10 +60,19 @@ class ShardLog {
   // Appends `entries` in order and returns the ordinal of the first once all are durable.
   // kIOError (nothing of this call acknowledged) when the write or fsync failed.
   Result<uint64_t> Append(const std::vector<LogEntry>& entries);
+  Result<uint64_t> Append(std::span<const LogEntryRef> entries);
+  // entries[i] appended to *logs[i] (distinct logs), all queued before any is waited for;
+  // result i is Append's for log i.
+  static std::vector<Result<uint64_t>> AppendMany(std::span<ShardLog* const> logs,
+                                                  std::span<const std::span<const LogEntryRef>> entries);
 
   // Up to `max_records` records (and about `max_bytes` of data; at least one) from `from`
   // (clamped to the first retained record). Only durable records are ever returned.
   Result<std::vector<LogRecord>> Read(uint64_t from, size_t max_records, size_t max_bytes) const;
+  // Read without copies: `visit` sees each record's fields as views valid during the call.
+  using Visitor = std::function<void(uint64_t ordinal, int64_t arrival_ms, std::string_view partition_key,
+                                     std::string_view data)>;
+  Status Visit(uint64_t from, size_t max_records, size_t max_bytes, const Visitor& visit) const;
 
   uint64_t first_ordinal() const;  // the oldest retained record
   uint64_t end_ordinal() const;    // one past the newest durable record
@@ -69,6 +91,8 @@ class ShardLog {
   struct Batch;
   explicit ShardLog(std::string dir, uint64_t segment_bytes);
   Status Recover();
+  void Submit(Batch* batch);
+  Result<uint64_t> Await(Batch* batch);
   Status FlushLocked(std::unique_lock<std::mutex>& lock);
   const Segment* SegmentOfLocked(uint64_t ordinal) const;
 
@@ -80,6 +104,7 @@ class ShardLog {
   uint64_t end_ = 0;     // next ordinal to assign
   bool flushing_ = false;
   std::deque<Batch*> queue_;
+  std::string write_buf_;  // the leader's (reused: a fresh 100 KB buffer per flush page-faults)
 };
 
 }  // namespace saleslake::stream::internal
