@@ -357,6 +357,19 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   std::string text;
   for (const auto& q : queries) text += q + "\n";
   text += "SELECT nope FROM sales_data\nSELEC 1\n";
+  // What BI tools and the Trino CLI send to browse the server (after the two errors).
+  const std::vector<std::pair<std::string, std::vector<std::string>>> browse = {
+      {"SHOW CATALOGS", {"Catalog:varchar", "lake"}},
+      {"SHOW SCHEMAS FROM lake", {"Schema:varchar", "information_schema", "sales", "system"}},
+      {"SHOW SCHEMAS FROM lake LIKE 'sa%'", {"Schema:varchar", "sales"}},
+      {"SHOW TABLES FROM lake.sales", {"Table:varchar", "raw_sales", "sales_data"}},
+      {"SHOW TABLES", {"Table:varchar", "raw_sales", "sales_data"}},
+      {"SHOW TABLES FROM system LIKE 'quer%'", {"Table:varchar", "queries"}},
+      {"SELECT table_name FROM information_schema.tables WHERE table_schema = 'sales' ORDER BY 1",
+       {"table_name:varchar", "raw_sales", "sales_data"}},
+  };
+  for (const auto& [sql, want] : browse) text += sql + "\n";
+  text += "SHOW COLUMNS FROM lake.sales.sales_data\nDESCRIBE sales_data\n";
   WriteFile(sql_file, text);
   auto r = TrinoClients(server_.url(), admin_, {sql_file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -395,6 +408,19 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
     auto err2 = blocks[std::string(client) + " " + std::to_string(queries.size() + 2)];
     ASSERT_FALSE(err2.empty()) << client;
     EXPECT_EQ(err2[0].rfind("ERROR SYNTAX_ERROR 1:1 ", 0), 0u) << err2[0];
+  }
+
+  for (const char* client : {"trino-client", "presto-client"}) {
+    for (size_t i = 0; i < browse.size(); ++i) {
+      EXPECT_EQ(blocks[std::string(client) + " " + std::to_string(queries.size() + 3 + i)], browse[i].second)
+          << client << " " << browse[i].first;
+    }
+    for (size_t i : {browse.size() + 3, browse.size() + 4}) {
+      auto columns = blocks[std::string(client) + " " + std::to_string(queries.size() + i)];
+      ASSERT_FALSE(columns.empty()) << client;
+      EXPECT_EQ(columns[0], "Column:varchar\tType:varchar") << client;
+      EXPECT_NE(std::find(columns.begin(), columns.end(), "customer_id\tvarchar"), columns.end()) << r.out;
+    }
   }
 
   // A query cancelled while it runs.
