@@ -566,5 +566,100 @@ TEST_F(GlueAthenaTest, AFiveMillionRowResultPagesOutWithBoundedServerMemory) {
                ProcStatusKb(server_.pid(), "VmRSS"));
 }
 
+// Glue's table and run management through the AWS CLI: CreateTable of an external table over a
+// lake prefix (then queried through Athena), DeleteTable (the files stay), BatchGetPartition,
+// and BatchStopJobRun of a running ETL run (STOPPED, nothing committed).
+TEST_F(GlueAthenaTest, ExternalTablesPartitionsAndStoppedRunsThroughTheAwsCli) {
+  LoadSales(3000, 21);
+  if (HasFatalFailure()) return;
+  const std::string bucket = std::string("s3://") + kBucket + "/";
+
+  // An external table declared like raw_sales (its StorageDescriptor) over another prefix.
+  std::string orders = dir_.Join("orders.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "500", "--seed", "22", "--out", orders}).exit_code, 0);
+  auto cp = Aws({"s3", "cp", orders, bucket + "external/orders/part-0.csv", "--no-progress"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  json raw = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "raw_sales"})["Table"];
+  json sd = raw["StorageDescriptor"];
+  sd["Location"] = bucket + "external/orders/";
+  json input = {{"Name", "ext_orders"}, {"TableType", "EXTERNAL_TABLE"}, {"StorageDescriptor", sd},
+                {"PartitionKeys", json::array()}, {"Parameters", raw["Parameters"]}};
+  WriteFile(dir_.Join("table.json"), input.dump());
+  const std::vector<std::string> create = {"glue", "create-table", "--database-name", "sales", "--table-input",
+                                           "file://" + dir_.Join("table.json")};
+  auto created = Aws(create);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto again = Aws(create);
+  EXPECT_NE(again.err.find("AlreadyExistsException"), std::string::npos) << again.err;
+  json ext = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "ext_orders"});
+  EXPECT_EQ(ext["Table"]["StorageDescriptor"]["Location"], bucket + "external/orders/");
+  EXPECT_EQ(ext["Table"]["StorageDescriptor"]["Columns"], sd["Columns"]);
+  const std::string count_sql = "SELECT count(*) AS n, round(sum(amount), 2) AS total FROM ext_orders";
+  auto counted = Athena(count_sql);
+  ASSERT_EQ(counted.size(), 2u);
+  EXPECT_EQ(counted[1][0], "500");
+  EXPECT_EQ(counted, CliRows(lake_, count_sql));
+  input["Name"] = "ext_bad";
+  input["StorageDescriptor"]["Location"] = "s3://another-bucket/x/";
+  WriteFile(dir_.Join("bad.json"), input.dump());
+  auto bad = Aws({"glue", "create-table", "--database-name", "sales", "--table-input", "file://" + dir_.Join("bad.json")});
+  EXPECT_NE(bad.err.find("InvalidInputException"), std::string::npos) << bad.err;
+
+  // DeleteTable: gone from the catalog, its file still in the lake.
+  ASSERT_EQ(Aws({"glue", "delete-table", "--database-name", "sales", "--name", "ext_orders"}).exit_code, 0);
+  auto gone = Aws({"glue", "get-table", "--database-name", "sales", "--name", "ext_orders"});
+  EXPECT_NE(gone.err.find("EntityNotFoundException"), std::string::npos) << gone.err;
+  auto ls = Aws({"s3", "ls", bucket + "external/orders/"});
+  EXPECT_NE(ls.out.find("part-0.csv"), std::string::npos) << ls.out << ls.err;
+
+  // BatchGetPartition: the partitions asked for that exist, each once.
+  json parts = AwsJson({"glue", "get-partitions", "--database-name", "sales", "--table-name", "sales_data"});
+  ASSERT_GE(parts["Partitions"].size(), 2u);
+  json first = parts["Partitions"][0]["Values"], second = parts["Partitions"][1]["Values"];
+  json missing = first;
+  missing[0] = "Atlantis";
+  json wanted = json::array({{{"Values", first}}, {{"Values", missing}}, {{"Values", second}}, {{"Values", first}}});
+  json got = AwsJson({"glue", "batch-get-partition", "--database-name", "sales", "--table-name", "sales_data",
+                      "--partitions-to-get", wanted.dump()});
+  ASSERT_EQ(got["Partitions"].size(), 2u) << got.dump();
+  EXPECT_EQ(got["Partitions"][0]["Values"], first);
+  EXPECT_EQ(got["Partitions"][1]["Values"], second);
+  json short_values = json::array({{{"Values", json::array()}}});
+  auto arity = Aws({"glue", "batch-get-partition", "--database-name", "sales", "--table-name", "sales_data",
+                    "--partitions-to-get", short_values.dump()});
+  EXPECT_NE(arity.err.find("InvalidInputException"), std::string::npos) << arity.err;
+
+  // BatchStopJobRun: new raw data, then a server whose ETL runs pause before their commit
+  // (test hook); the run is stopped there and commits nothing.
+  const std::string count_all = "SELECT count(*) FROM sales_data";
+  auto before = CliRows(lake_, count_all);
+  server_.Stop();
+  std::string more = dir_.Join("more.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "400", "--seed", "23", "--out", more}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", more}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
+  ::setenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "120000", 1);
+  std::string err;
+  bool started = server_.Start(lake_, {"--access-log", dir_.Join("access2.jsonl")}, &err);
+  ::unsetenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS");
+  ASSERT_TRUE(started) << err;
+  std::string run_id = AwsJson({"glue", "start-job-run", "--job-name", "my-etl-job"}).value("JobRunId", "");
+  ASSERT_FALSE(run_id.empty());
+  json stop = AwsJson({"glue", "batch-stop-job-run", "--job-name", "my-etl-job", "--job-run-ids", run_id, "jr_nope"});
+  ASSERT_EQ(stop["SuccessfulSubmissions"].size(), 1u) << stop.dump();
+  EXPECT_EQ(stop["SuccessfulSubmissions"][0]["JobRunId"], run_id);
+  ASSERT_EQ(stop["Errors"].size(), 1u) << stop.dump();
+  EXPECT_EQ(stop["Errors"][0]["ErrorDetail"]["ErrorCode"], "EntityNotFoundException");
+  json stopped = WaitFor({"glue", "get-job-run", "--job-name", "my-etl-job", "--run-id", run_id}, [](const json& j) {
+    std::string s = j["JobRun"]["JobRunState"];
+    return s != "RUNNING" && s != "STARTING" && s != "STOPPING";
+  });
+  EXPECT_EQ(stopped["JobRun"]["JobRunState"], "STOPPED") << stopped.dump();
+  EXPECT_EQ(CliRows(lake_, count_all), before);
+  json late = AwsJson({"glue", "batch-stop-job-run", "--job-name", "my-etl-job", "--job-run-ids", run_id});
+  ASSERT_EQ(late["Errors"].size(), 1u) << late.dump();
+  EXPECT_EQ(late["Errors"][0]["ErrorDetail"]["ErrorCode"], "InvalidInputException");
+}
+
 }  // namespace
 }  // namespace saleslake::testing
