@@ -483,6 +483,7 @@ struct QueryResult::State {
   PlanPtr plan;        // null once run (or for statements run by Engine::Query)
   ExecOptions exec;
   std::atomic<bool> cancelled{false};
+  std::atomic<uint64_t> bytes_read{0};  // exec.bytes_read points here
   Status failed;       // sticky: every Next() after a failure returns it
   MaterializedResult rows;
   size_t next = 0;     // the first batch of `rows` not yet handed out
@@ -494,6 +495,8 @@ QueryResult::~QueryResult() = default;
 const Schema& QueryResult::schema() const { return state_->schema; }
 const std::string& QueryResult::message() const { return state_->message; }
 void QueryResult::Cancel() { state_->cancelled.store(true); }
+uint64_t QueryResult::bytes_read() const { return state_->bytes_read.load(); }
+void QueryResult::LimitBytesRead(uint64_t max_bytes) { state_->exec.max_bytes_read = max_bytes; }
 
 Result<bool> QueryResult::Next(Batch* out) {
   State& s = *state_;
@@ -547,6 +550,7 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
     state->schema = OutputSchema(*plan);
     state->plan = std::move(plan);
     state->exec = options_.exec;
+    state->exec.bytes_read = &state->bytes_read;
   } else {
     SL_ASSIGN_OR_RETURN(StatementResult r, Execute(sql));
     state->message = std::move(r.message);

@@ -661,5 +661,54 @@ TEST_F(GlueAthenaTest, ExternalTablesPartitionsAndStoppedRunsThroughTheAwsCli) {
   EXPECT_EQ(late["Errors"][0]["ErrorDetail"]["ErrorCode"], "InvalidInputException");
 }
 
+// Workgroups from pipeline.yaml through boto3: DataScannedInBytes is what the scans read (all
+// columns > one column > none for a count answered from the catalog), system.queries keeps the
+// same figure, and a workgroup's BytesScannedCutoffPerQuery cancels a query that reads more.
+TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
+  server_.Stop();
+  std::string pipeline = ReadFile(lake_ + "/pipeline.yaml");
+  pipeline += "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: 2000\n    max_concurrent_queries: 1\n";
+  WriteFile(lake_ + "/pipeline.yaml", pipeline);
+  std::string err;
+  ASSERT_TRUE(server_.Start(lake_, {"--access-log", dir_.Join("access2.jsonl")}, &err)) << err;
+  LoadSales(4000, 31);
+  if (HasFatalFailure()) return;
+  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/athena_workgroups_boto3.py",
+                       server_.url(), "tiny"},
+                      "", Env(admin_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::vector<std::string>> lines;
+  for (size_t start = 0; start < r.out.size();) {
+    size_t nl = r.out.find('\n', start);
+    std::string line = r.out.substr(start, nl - start);
+    start = nl == std::string::npos ? r.out.size() : nl + 1;
+    std::vector<std::string> words;
+    for (size_t s = 0;;) {
+      size_t sp = line.find(' ', s);
+      words.push_back(line.substr(s, sp - s));
+      if (sp == std::string::npos) break;
+      s = sp + 1;
+    }
+    lines[words[0]] = std::vector<std::string>(words.begin() + 1, words.end());
+  }
+  EXPECT_EQ(lines["CUTOFF"], std::vector<std::string>{"2000"}) << r.out;
+  EXPECT_EQ(lines["WORKGROUPS"], std::vector<std::string>{"primary,tiny"}) << r.out;
+  ASSERT_EQ(lines["ALL"].size(), 2u) << r.out;
+  ASSERT_EQ(lines["ONE"].size(), 2u) << r.out;
+  EXPECT_EQ(lines["ALL"][0], "SUCCEEDED");
+  EXPECT_EQ(lines["ONE"][0], "SUCCEEDED");
+  const uint64_t all = std::stoull(lines["ALL"][1]), one = std::stoull(lines["ONE"][1]);
+  EXPECT_GT(one, 0u) << r.out;
+  EXPECT_GT(all, one) << r.out;
+  EXPECT_LT(all, 4000u * 200u) << r.out;  // column chunks, not a multiple of the data
+  EXPECT_EQ(lines["COUNT"], (std::vector<std::string>{"SUCCEEDED", "0"})) << r.out;
+  EXPECT_EQ(lines["HISTORY"], std::vector<std::string>{lines["ALL"][1]}) << r.out;
+  ASSERT_FALSE(lines["LIMITED"].empty()) << r.out;
+  EXPECT_EQ(lines["LIMITED"][0], "CANCELLED") << r.out;
+  EXPECT_NE(r.out.find("LIMITED CANCELLED Query cancelled! : Bytes scanned limit was exceeded"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(lines["LIMITED_COUNT"], (std::vector<std::string>{"SUCCEEDED", "0"})) << r.out;
+}
+
 }  // namespace
 }  // namespace saleslake::testing

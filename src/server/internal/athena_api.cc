@@ -133,8 +133,10 @@ class AthenaService final : public Service {
     if (sql.empty()) return Invalid("QueryString is required");
     std::string wg = StringField(in, "WorkGroup");
     if (wg.empty()) wg = kWorkGroup;
-    if (wg != kWorkGroup) return Invalid("WorkGroup " + wg + " is not found.");
+    const WorkGroup* group = sql_->FindWorkGroup(wg);
+    if (group == nullptr) return Invalid("WorkGroup " + wg + " is not found.");
     QueryRequest req{.sql = sql, .user = p.arn.empty() ? "anonymous" : p.arn, .workgroup = wg, .source = "athena"};
+    req.max_bytes_scanned = group->bytes_scanned_cutoff_per_query;
     if (auto ctx = in.find("QueryExecutionContext"); ctx != in.end() && ctx->is_object()) {
       std::string db = StringField(*ctx, "Database");
       if (!db.empty()) req.database = db;
@@ -257,26 +259,33 @@ class AthenaService final : public Service {
     return JsonOk(out);
   }
 
-  json WorkGroupSummary() const {
-    return {{"Name", kWorkGroup}, {"State", "ENABLED"}, {"Description", "The lake's workgroup"},
+  static json WorkGroupSummary(const WorkGroup& group) {
+    return {{"Name", group.name}, {"State", "ENABLED"},
+            {"Description", group.name == kWorkGroup ? "The lake's workgroup" : "From pipeline.yaml"},
             {"CreationTime", 0.0},
             {"EngineVersion", {{"SelectedEngineVersion", "AUTO"}, {"EffectiveEngineVersion", "Athena engine version 3"}}}};
   }
 
   Outcome ListWorkGroups(const json&, const Principal&, const HttpRequest&) {
-    return JsonOk({{"WorkGroups", json::array({WorkGroupSummary()})}});
+    json list = json::array();
+    for (const WorkGroup& w : sql_->workgroups()) list.push_back(WorkGroupSummary(w));
+    return JsonOk({{"WorkGroups", list}});
   }
 
   Outcome GetWorkGroup(const json& in, const Principal&, const HttpRequest&) {
     std::string wg = StringField(in, "WorkGroup");
-    if (wg != kWorkGroup) return Invalid("WorkGroup " + wg + " is not found.");
-    json w = WorkGroupSummary();
+    const WorkGroup* group = sql_->FindWorkGroup(wg);
+    if (group == nullptr) return Invalid("WorkGroup " + wg + " is not found.");
+    json w = WorkGroupSummary(*group);
     w["Configuration"] = {
         {"ResultConfiguration", {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/"}}},
         {"EnforceWorkGroupConfiguration", false},
         {"PublishCloudWatchMetricsEnabled", false},
         {"RequesterPaysEnabled", false},
         {"EngineVersion", w["EngineVersion"]}};
+    if (group->bytes_scanned_cutoff_per_query > 0) {
+      w["Configuration"]["BytesScannedCutoffPerQuery"] = group->bytes_scanned_cutoff_per_query;
+    }
     return JsonOk({{"WorkGroup", w}});
   }
 

@@ -217,9 +217,11 @@ struct QueryManager::Impl {
 
   void Run(Entry& e) SL_EXCLUDES(mu) {
     std::string sql;
+    uint64_t max_bytes = 0;
     {
       MutexLock lock(mu);
       sql = e.info.request.sql;
+      max_bytes = e.info.request.max_bytes_scanned;
       if (e.cancel_requested) return Finish(e, Status::Cancelled("cancelled"));
     }
     auto result = engine->Query(sql);
@@ -228,6 +230,7 @@ struct QueryManager::Impl {
       return Finish(e, result.status());
     }
     sql::QueryResult& qr = **result;
+    if (max_bytes > 0) qr.LimitBytesRead(max_bytes);
     std::vector<size_t> redacted;
     {
       MutexLock lock(mu);
@@ -285,7 +288,12 @@ struct QueryManager::Impl {
         qr.Cancel();
       }
     }
+    if (max_bytes > 0 && status.code() == StatusCode::kResourceExhausted && qr.bytes_read() > max_bytes) {
+      // Athena cancels a query past its workgroup's cutoff, with this reason.
+      status = Status::Cancelled("Query cancelled! : Bytes scanned limit was exceeded");
+    }
     MutexLock lock(mu);
+    e.info.bytes_scanned = qr.bytes_read();
     Finish(e, status);
   }
 };
