@@ -708,6 +708,21 @@ TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
   EXPECT_NE(r.out.find("LIMITED CANCELLED Query cancelled! : Bytes scanned limit was exceeded"), std::string::npos)
       << r.out;
   EXPECT_EQ(lines["LIMITED_COUNT"], (std::vector<std::string>{"SUCCEEDED", "0"})) << r.out;
+
+  // The result file, as Athena writes it, read back through the S3 API.
+  ASSERT_EQ(lines["ALL_ID"].size(), 1u) << r.out;
+  const std::string results = std::string("s3://") + kBucket + "/athena_results/" + lines["ALL_ID"][0] + ".csv";
+  auto csv = Aws({"s3", "cp", results, "-"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  auto cli = CliRows(lake_, "SELECT * FROM sales_data");
+  ASSERT_GT(cli.size(), 1000u);
+  EXPECT_EQ(static_cast<size_t>(std::count(csv.out.begin(), csv.out.end(), '\n')), cli.size());
+  std::string header;
+  for (size_t c = 0; c < cli[0].size(); ++c) header += (c ? ",\"" : "\"") + cli[0][c] + "\"";
+  EXPECT_EQ(csv.out.substr(0, csv.out.find('\n')), header);
+  auto meta = Aws({"s3", "cp", results + ".metadata", "-"});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_NE(meta.out.find("\"ColumnInfo\""), std::string::npos) << meta.out;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/logging.h"
 #include "server/internal/aws_json.h"
 #include "server/internal/util.h"
 
@@ -69,6 +70,12 @@ class AthenaService final : public Service {
     Add(d, "ListDatabases", any, &AthenaService::ListDatabases);
     return Status::OK();
   }
+
+  Status Start() override {
+    sql_->queries().SetSucceededListener([this](const QueryInfo& q) { WriteResultFile(q); });
+    return Status::OK();
+  }
+  void Stop() override { sql_->queries().SetSucceededListener({}); }
 
  private:
   using Handler = Outcome (AthenaService::*)(const json&, const Principal&, const HttpRequest&);
@@ -214,18 +221,70 @@ class AthenaService final : public Service {
       for (const auto& cell : row) data.push_back(cell ? json{{"VarCharValue", *cell}} : json::object());
       rows.push_back({{"Data", data}});
     }
+    json columns = ColumnInfo(page->schema);
+    json out = {{"UpdateCount", 0},
+                {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
+    if (!page->complete) out["NextToken"] = PageToken(q->id, offset + page->rows.size());
+    return JsonOk(out);
+  }
+
+  static json ColumnInfo(const Schema& schema) {
     json columns = json::array();
-    for (const Field& f : page->schema.fields) {
+    for (const Field& f : schema.fields) {
       const bool text = f.type.id == TypeId::kVarchar;
       columns.push_back({{"CatalogName", "hive"}, {"SchemaName", ""}, {"TableName", ""},
                          {"Name", f.name}, {"Label", f.name}, {"Type", AthenaTypeName(f.type)},
                          {"Precision", Precision(f.type)}, {"Scale", f.type.id == TypeId::kDecimal ? f.type.scale : 0},
                          {"Nullable", "UNKNOWN"}, {"CaseSensitive", text}});
     }
-    json out = {{"UpdateCount", 0},
-                {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
-    if (!page->complete) out["NextToken"] = PageToken(q->id, offset + page->rows.size());
-    return JsonOk(out);
+    return columns;
+  }
+
+  // Athena's result file: athena_results/<id>.csv in the lake (so `aws s3 cp` reads it), every
+  // value in double quotes, NULL as an empty field, the header first; beside it <id>.csv.metadata
+  // with the ColumnInfo (JSON here; Athena's own is binary). Written on the runner's thread when
+  // an Athena query succeeds, paged from the query manager so a large result is never whole in
+  // memory. A failure is logged: the rows stay readable through GetQueryResults.
+  void WriteResultFile(const QueryInfo& q) {
+    if (q.request.source != "athena" || !q.has_rows) return;
+    const std::string key = "athena_results/" + q.id + ".csv";
+    auto written = [&]() -> Status {
+      SL_ASSIGN_OR_RETURN(auto out, context_.lake->OpenWrite(key));
+      auto quoted = [](std::string* line, std::string_view v) {
+        line->push_back('"');
+        for (char c : v) {
+          if (c == '"') line->push_back('"');
+          line->push_back(c);
+        }
+        line->push_back('"');
+      };
+      std::string text;
+      for (size_t c = 0; c < q.schema.size(); ++c) {
+        if (c) text.push_back(',');
+        quoted(&text, q.schema[c].name);
+      }
+      text.push_back('\n');
+      for (uint64_t offset = 0;;) {
+        SL_ASSIGN_OR_RETURN(ResultPage page, sql_->queries().Fetch(q.id, offset, 4096));
+        for (const auto& row : page.rows) {
+          for (size_t c = 0; c < row.size(); ++c) {
+            if (c) text.push_back(',');
+            if (row[c]) quoted(&text, *row[c]);
+          }
+          text.push_back('\n');
+        }
+        SL_RETURN_IF_ERROR(out->Append(text));
+        text.clear();
+        offset += page.rows.size();
+        if (page.complete || page.rows.empty()) break;
+      }
+      SL_RETURN_IF_ERROR(out->Commit());
+      json meta = {{"QueryExecutionId", q.id}, {"ColumnInfo", ColumnInfo(q.schema)}, {"RowCount", q.rows}};
+      return context_.lake->Put(key + ".metadata", meta.dump());
+    }();
+    if (!written.ok()) {
+      Log(LogLevel::kWarn, "athena: result file not written", {{"key", key}, {"error", written.ToString()}});
+    }
   }
 
   Outcome StopQueryExecution(const json& in, const Principal&, const HttpRequest&) {

@@ -85,6 +85,7 @@ struct QueryManager::Impl {
   std::map<std::string, int> running_by_workgroup SL_GUARDED_BY(mu);
   std::mt19937_64 rng SL_GUARDED_BY(mu){std::random_device{}()};
   bool stopping SL_GUARDED_BY(mu) = false;
+  std::function<void(const QueryInfo&)> on_succeeded SL_GUARDED_BY(mu);
   std::vector<std::thread> runners;
 
   int LimitOf(const std::string& workgroup) const {
@@ -292,9 +293,18 @@ struct QueryManager::Impl {
       // Athena cancels a query past its workgroup's cutoff, with this reason.
       status = Status::Cancelled("Query cancelled! : Bytes scanned limit was exceeded");
     }
-    MutexLock lock(mu);
-    e.info.bytes_scanned = qr.bytes_read();
-    Finish(e, status);
+    std::function<void(const QueryInfo&)> listener;
+    QueryInfo final_info;
+    {
+      MutexLock lock(mu);
+      e.info.bytes_scanned = qr.bytes_read();
+      Finish(e, status);
+      if (e.info.state == QueryState::kSucceeded && on_succeeded) {
+        listener = on_succeeded;
+        final_info = e.info;
+      }
+    }
+    if (listener) listener(final_info);
   }
 };
 
@@ -434,6 +444,11 @@ Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, s
   SL_ASSIGN_OR_RETURN(auto spooled, spool->Read(first - in_memory, end - first));
   std::move(spooled.begin(), spooled.end(), std::back_inserter(page.rows));
   return page;
+}
+
+void QueryManager::SetSucceededListener(std::function<void(const QueryInfo&)> listener) {
+  MutexLock lock(impl_->mu);
+  impl_->on_succeeded = std::move(listener);
 }
 
 void QueryManager::Release(const std::string& id) {

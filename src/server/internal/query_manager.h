@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -139,6 +140,10 @@ class QueryManager {
   Result<ResultPage> Fetch(const std::string& id, uint64_t offset, size_t max_rows);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
+  // Called on the runner's thread after each query that SUCCEEDED (before the runner takes its
+  // next query), with its final info; it may Fetch the rows (Athena writes its result file).
+  // Replaces the previous listener; empty = none.
+  void SetSucceededListener(std::function<void(const QueryInfo&)> listener);
   // The history, newest first: queued, running and finished queries (`workgroup` "" = all).
   std::vector<QueryInfo> List(const std::string& workgroup = "", size_t limit = SIZE_MAX) const;
 

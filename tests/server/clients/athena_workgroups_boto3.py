@@ -1,6 +1,7 @@
 """Athena workgroups and data scanned through boto3: GetWorkGroup's BytesScannedCutoffPerQuery,
 DataScannedInBytes of queries reading all columns, one column and none, the same figure in
 system.queries, and a query past its workgroup's cutoff (CANCELLED with Athena's reason).
+ALL_ID is the id of the all-columns query (its result file is athena_results/<id>.csv).
 
 Usage: athena_workgroups_boto3.py ENDPOINT LIMITED_WORKGROUP
   (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
@@ -44,6 +45,7 @@ for name, sql in (("ALL", "SELECT * FROM sales_data"), ("ONE", "SELECT amount FR
     print(name, q["Status"]["State"], q["Statistics"]["DataScannedInBytes"])
     if name == "ALL":
         all_id = qid
+        print("ALL_ID", qid)
 
 _, q = run("SELECT bytes_read FROM system.queries WHERE query_id = '%s'" % all_id)
 rows = athena.get_query_results(QueryExecutionId=q["QueryExecutionId"])["ResultSet"]["Rows"]
