@@ -120,6 +120,17 @@ class GlueAthenaTest : public ::testing::Test {
   Key admin_;
 };
 
+// `text` cut at every `sep` (an empty text is one empty field).
+std::vector<std::string> Split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  for (size_t s = 0;;) {
+    size_t c = text.find(sep, s);
+    out.push_back(text.substr(s, c - s));
+    if (c == std::string::npos) return out;
+    s = c + 1;
+  }
+}
+
 // `saleslake query --format csv` rows (header first), NULL as "\\N". The generated data has no
 // commas or quotes inside values, so splitting on ',' is exact.
 std::vector<std::vector<std::string>> CliRows(const std::string& lake, const std::string& sql) {
@@ -246,14 +257,7 @@ TEST_F(GlueAthenaTest, CloudSetupUsageThroughBoto3) {
       pages = line.substr(6);
       continue;
     }
-    std::vector<std::string> cells;
-    for (size_t s = 0;;) {
-      size_t c = line.find(',', s);
-      cells.push_back(line.substr(s, c - s));
-      if (c == std::string::npos) break;
-      s = c + 1;
-    }
-    got.push_back(std::move(cells));
+    got.push_back(Split(line, ','));
   }
   auto cli = CliRows(lake_, sql);
   ASSERT_GT(cli.size(), 500u);
@@ -677,18 +681,9 @@ TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
                        server_.url(), "tiny"},
                       "", Env(admin_));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::map<std::string, std::vector<std::string>> lines;
-  for (size_t start = 0; start < r.out.size();) {
-    size_t nl = r.out.find('\n', start);
-    std::string line = r.out.substr(start, nl - start);
-    start = nl == std::string::npos ? r.out.size() : nl + 1;
-    std::vector<std::string> words;
-    for (size_t s = 0;;) {
-      size_t sp = line.find(' ', s);
-      words.push_back(line.substr(s, sp - s));
-      if (sp == std::string::npos) break;
-      s = sp + 1;
-    }
+  std::map<std::string, std::vector<std::string>> lines;  // first word -> the others
+  for (const std::string& line : Split(r.out, '\n')) {
+    std::vector<std::string> words = Split(line, ' ');
     lines[words[0]] = std::vector<std::string>(words.begin() + 1, words.end());
   }
   EXPECT_EQ(lines["CUTOFF"], std::vector<std::string>{"2000"}) << r.out;
