@@ -44,6 +44,7 @@ int RunServe(const Context& ctx, ServeOpts& opts) {
   options.lake = lake->get();
   options.bucket = BucketName(**lake, opts.bucket);
   options.max_body_bytes = static_cast<uint64_t>(opts.max_body_mb) << 20;
+  options.test_job_pause_ms = ctx.test_job_pause_ms;
 
   // SIGTERM/SIGINT are taken by one thread that stops the server gracefully, SIGHUP by the same
   // thread to reload the configuration; every other thread (started below, so they inherit the

@@ -118,7 +118,16 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     for (const internal::PlannedFile& p : plan.files)
       if (p.action == internal::FileAction::kUnchanged) SL_RETURN_IF_ERROR(HashLoadedRows(run, p.file));
   }
+  auto stopped = [&] { return options.stop != nullptr && options.stop->load(); };
+  // A stopped run leaves nothing behind: the files it wrote so far are deleted.
+  auto stop_run = [&]() -> Status {
+    MutexLock lock(run.mu);
+    for (auto& [path, p] : run.partitions)
+      for (const catalog::DataFile& d : p->done) (void)run.store.Delete(d.key);
+    return Status::Cancelled("job run stopped; nothing was committed");
+  };
   for (const catalog::DataFile& f : todo) {
+    if (stopped()) return stop_run();
     // What is read must be what the crawler registered: the same content, unchanged while read.
     SL_ASSIGN_OR_RETURN(io::ObjectInfo before, VerifySource(run.store, f));
     SL_RETURN_IF_ERROR(ReadOneFile(run, f, report));
@@ -183,8 +192,16 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
     }
   }
 
-  if (options.pause_before_commit_ms > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(options.pause_before_commit_ms));
+  if (options.pause_before_commit_ms > 0) {
+    // A test hook; a stop ends the pause early.
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.pause_before_commit_ms);
+    while (!stopped() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (stopped()) {
+    for (const auto& f : written) (void)run.store.Delete(f.key);
+    return Status::Cancelled("job run stopped; nothing was committed");
+  }
 
   // One commit: the data files and the new bookmark, atomically.
   if (!target) {

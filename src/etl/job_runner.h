@@ -24,6 +24,7 @@
 // Thread safety: RunJob may be called from any thread; it uses ThreadPool::Default().
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -46,6 +47,10 @@ struct RunOptions {
   // Test hook: a pause after the data files are written and before the catalog commit (crash
   // tests kill the process there; the CLI sets it from $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS).
   int pause_before_commit_ms = 0;
+  // Set by another thread to stop the run (Glue's BatchStopJobRun): checked before each raw
+  // file and before the commit; a stopped run deletes what it wrote, commits nothing and
+  // returns kCancelled. Not owned; must outlive the run.
+  const std::atomic<bool>* stop = nullptr;
   // JobSpec::dedupe for this run only: rows equal (as raw text) to a row of any loaded raw file
   // still in the source table, or to an earlier row of this run, go to quarantine as
   // "duplicate:exact" instead of loading. Earlier rows are known by re-reading those files.

@@ -45,6 +45,9 @@ struct ServerOptions {
   Clock* clock = nullptr;
   // JSON access log, one line per request: "-" = stdout, "" = none, else a file (appended).
   std::string access_log = "-";
+  // Test hook: an ETL run the server starts (Glue StartJobRun) pauses this long before its
+  // commit (the CLI sets it from $SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS), so a test can stop it.
+  int test_job_pause_ms = 0;
 };
 
 class Server {

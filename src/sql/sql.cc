@@ -50,6 +50,66 @@ bool LikeSimple(std::string_view s, std::string_view p) {
   return false;
 }
 
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// (catalog, schema) pairs, sorted, as information_schema.schemata lists them. The engine knows
+// no catalog or schema names of its own: the module that registers information_schema (the
+// server) decides them, as Trino answers SHOW CATALOGS/SCHEMAS from its metadata tables.
+Result<std::vector<std::pair<std::string, std::string>>> Schemata(const SystemTables* tables, SourcePos pos) {
+  std::optional<SystemTables::Entry> entry;
+  if (tables) entry = tables->Find("information_schema.schemata");
+  if (!entry || entry->schema.size() < 2)
+    return Status::NotImplemented("line " + pos.ToString() +
+                                  ": SHOW CATALOGS/SCHEMAS need information_schema.schemata (saleslake serve has it)");
+  SL_ASSIGN_OR_RETURN(SystemTableRows rows, entry->rows());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : rows) {
+    if (row.size() < 2 || row[0].is_null() || row[1].is_null()) continue;
+    out.emplace_back(row[0].ToString(), row[1].ToString());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool HasCatalog(const std::vector<std::pair<std::string, std::string>>& schemata, const std::string& name) {
+  for (const auto& s : schemata)
+    if (IEquals(s.first, name)) return true;
+  return false;
+}
+
+// SHOW TABLES FROM [catalog.]schema: the system tables of `system`/`information_schema`, else
+// the lake's tables (its one schema; the name is checked against information_schema.schemata
+// when that is registered).
+Result<std::vector<std::string>> TablesOfSchema(const std::vector<std::string>& name, const EngineOptions& options,
+                                                SourcePos pos) {
+  const std::string& schema = name.back();
+  auto schemata = Schemata(options.system_tables.get(), pos);
+  if (schemata.ok()) {
+    if (name.size() == 2 && !HasCatalog(*schemata, name[0]))
+      return Status::NotFound("line " + pos.ToString() + ": Catalog '" + name[0] + "' does not exist");
+    bool found = false;
+    for (const auto& s : *schemata)
+      if ((name.size() == 1 || IEquals(s.first, name[0])) && IEquals(s.second, schema)) found = true;
+    if (!found) return Status::NotFound("line " + pos.ToString() + ": Schema '" + schema + "' does not exist");
+  }
+  if (!IEquals(schema, "system") && !IEquals(schema, "information_schema")) return options.catalog->ListTables();
+  std::vector<std::string> names;
+  if (!options.system_tables) return names;
+  std::string prefix = schema + ".";
+  for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& full : options.system_tables->Names()) {
+    if (full.rfind(prefix, 0) != 0) continue;
+    std::string rest = full.substr(prefix.size());
+    if (rest.find('.') == std::string::npos) names.push_back(rest);
+  }
+  return names;
+}
+
 std::string PropertyText(const AstExpr& e) {
   if (e.kind == AstKind::kLiteral) return e.text;
   if (e.kind == AstKind::kFunction && e.text == "array") {
@@ -188,9 +248,31 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
       out.result = TextResult({"Query Plan"}, rows);
       break;
     }
-    case Statement::Kind::kShowTables: {
+    case Statement::Kind::kShowCatalogs:
+    case Statement::Kind::kShowSchemas: {
+      SL_ASSIGN_OR_RETURN(auto schemata, Schemata(options_.system_tables.get(), st->pos));
       std::vector<std::vector<std::string>> rows;
-      for (const auto& t : options_.catalog->ListTables())
+      const bool catalogs = st->kind == Statement::Kind::kShowCatalogs;
+      if (!catalogs && !st->name.empty() && !HasCatalog(schemata, st->name[0]))
+        return Status::NotFound("line " + st->pos.ToString() + ": Catalog '" + st->name[0] + "' does not exist");
+      for (const auto& [catalog, schema] : schemata) {
+        if (!catalogs && !st->name.empty() && !IEquals(catalog, st->name[0])) continue;
+        const std::string& shown = catalogs ? catalog : schema;
+        if (!st->like_pattern.empty() && !LikeSimple(shown, st->like_pattern)) continue;
+        if (rows.empty() || rows.back()[0] != shown) rows.push_back({shown});
+      }
+      out.result = TextResult({catalogs ? "Catalog" : "Schema"}, rows);
+      break;
+    }
+    case Statement::Kind::kShowTables: {
+      std::vector<std::string> names;
+      if (st->name.empty()) {
+        names = options_.catalog->ListTables();
+      } else {
+        SL_ASSIGN_OR_RETURN(names, TablesOfSchema(st->name, options_, st->pos));
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& t : names)
         if (st->like_pattern.empty() || LikeSimple(t, st->like_pattern)) rows.push_back({t});
       out.result = TextResult({"Table"}, rows);
       break;
@@ -401,6 +483,7 @@ struct QueryResult::State {
   PlanPtr plan;        // null once run (or for statements run by Engine::Query)
   ExecOptions exec;
   std::atomic<bool> cancelled{false};
+  std::atomic<uint64_t> bytes_read{0};  // exec.bytes_read points here
   Status failed;       // sticky: every Next() after a failure returns it
   MaterializedResult rows;
   size_t next = 0;     // the first batch of `rows` not yet handed out
@@ -412,6 +495,8 @@ QueryResult::~QueryResult() = default;
 const Schema& QueryResult::schema() const { return state_->schema; }
 const std::string& QueryResult::message() const { return state_->message; }
 void QueryResult::Cancel() { state_->cancelled.store(true); }
+uint64_t QueryResult::bytes_read() const { return state_->bytes_read.load(); }
+void QueryResult::LimitBytesRead(uint64_t max_bytes) { state_->exec.max_bytes_read = max_bytes; }
 
 Result<bool> QueryResult::Next(Batch* out) {
   State& s = *state_;
@@ -465,6 +550,7 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
     state->schema = OutputSchema(*plan);
     state->plan = std::move(plan);
     state->exec = options_.exec;
+    state->exec.bytes_read = &state->bytes_read;
   } else {
     SL_ASSIGN_OR_RETURN(StatementResult r, Execute(sql));
     state->message = std::move(r.message);

@@ -144,6 +144,13 @@ class QueryResult {
   Result<MaterializedResult> Materialize();
   // Stops the statement: a running or later Next() fails with kCancelled.
   void Cancel();
+  // Lake bytes the statement's scans have read so far (Parquet column chunks of the row groups
+  // read, CSV files whole; 0 for answers from the catalog's counts and for system tables).
+  // Any thread.
+  uint64_t bytes_read() const;
+  // Before the first Next(): the statement fails with kResourceExhausted ("Bytes scanned limit
+  // was exceeded") once its scans have read more than `max_bytes` (0 = no limit).
+  void LimitBytesRead(uint64_t max_bytes);
 
  private:
   friend class Engine;

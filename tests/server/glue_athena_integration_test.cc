@@ -120,6 +120,17 @@ class GlueAthenaTest : public ::testing::Test {
   Key admin_;
 };
 
+// `text` cut at every `sep` (an empty text is one empty field).
+std::vector<std::string> Split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  for (size_t s = 0;;) {
+    size_t c = text.find(sep, s);
+    out.push_back(text.substr(s, c - s));
+    if (c == std::string::npos) return out;
+    s = c + 1;
+  }
+}
+
 // `saleslake query --format csv` rows (header first), NULL as "\\N". The generated data has no
 // commas or quotes inside values, so splitting on ',' is exact.
 std::vector<std::vector<std::string>> CliRows(const std::string& lake, const std::string& sql) {
@@ -246,14 +257,7 @@ TEST_F(GlueAthenaTest, CloudSetupUsageThroughBoto3) {
       pages = line.substr(6);
       continue;
     }
-    std::vector<std::string> cells;
-    for (size_t s = 0;;) {
-      size_t c = line.find(',', s);
-      cells.push_back(line.substr(s, c - s));
-      if (c == std::string::npos) break;
-      s = c + 1;
-    }
-    got.push_back(std::move(cells));
+    got.push_back(Split(line, ','));
   }
   auto cli = CliRows(lake_, sql);
   ASSERT_GT(cli.size(), 500u);
@@ -357,6 +361,19 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   std::string text;
   for (const auto& q : queries) text += q + "\n";
   text += "SELECT nope FROM sales_data\nSELEC 1\n";
+  // What BI tools and the Trino CLI send to browse the server (after the two errors).
+  const std::vector<std::pair<std::string, std::vector<std::string>>> browse = {
+      {"SHOW CATALOGS", {"Catalog:varchar", "lake"}},
+      {"SHOW SCHEMAS FROM lake", {"Schema:varchar", "information_schema", "sales", "system"}},
+      {"SHOW SCHEMAS FROM lake LIKE 'sa%'", {"Schema:varchar", "sales"}},
+      {"SHOW TABLES FROM lake.sales", {"Table:varchar", "raw_sales", "sales_data"}},
+      {"SHOW TABLES", {"Table:varchar", "raw_sales", "sales_data"}},
+      {"SHOW TABLES FROM system LIKE 'quer%'", {"Table:varchar", "queries"}},
+      {"SELECT table_name FROM information_schema.tables WHERE table_schema = 'sales' ORDER BY 1",
+       {"table_name:varchar", "raw_sales", "sales_data"}},
+  };
+  for (const auto& [sql, want] : browse) text += sql + "\n";
+  text += "SHOW COLUMNS FROM lake.sales.sales_data\nDESCRIBE sales_data\n";
   WriteFile(sql_file, text);
   auto r = TrinoClients(server_.url(), admin_, {sql_file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -395,6 +412,19 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
     auto err2 = blocks[std::string(client) + " " + std::to_string(queries.size() + 2)];
     ASSERT_FALSE(err2.empty()) << client;
     EXPECT_EQ(err2[0].rfind("ERROR SYNTAX_ERROR 1:1 ", 0), 0u) << err2[0];
+  }
+
+  for (const char* client : {"trino-client", "presto-client"}) {
+    for (size_t i = 0; i < browse.size(); ++i) {
+      EXPECT_EQ(blocks[std::string(client) + " " + std::to_string(queries.size() + 3 + i)], browse[i].second)
+          << client << " " << browse[i].first;
+    }
+    for (size_t i : {browse.size() + 3, browse.size() + 4}) {
+      auto columns = blocks[std::string(client) + " " + std::to_string(queries.size() + i)];
+      ASSERT_FALSE(columns.empty()) << client;
+      EXPECT_EQ(columns[0], "Column:varchar\tType:varchar") << client;
+      EXPECT_NE(std::find(columns.begin(), columns.end(), "customer_id\tvarchar"), columns.end()) << r.out;
+    }
   }
 
   // A query cancelled while it runs.
@@ -538,6 +568,156 @@ TEST_F(GlueAthenaTest, AFiveMillionRowResultPagesOutWithBoundedServerMemory) {
   EXPECT_LT(peak_kb, 256 * 1024) << "server RSS before the query " << before_kb << " KiB, peak " << peak_kb << " KiB";
   std::fprintf(stderr, "server RSS before %ld KiB, peak %ld KiB, after %ld KiB\n", before_kb, peak_kb,
                ProcStatusKb(server_.pid(), "VmRSS"));
+}
+
+// Glue's table and run management through the AWS CLI: CreateTable of an external table over a
+// lake prefix (then queried through Athena), DeleteTable (the files stay), BatchGetPartition,
+// and BatchStopJobRun of a running ETL run (STOPPED, nothing committed).
+TEST_F(GlueAthenaTest, ExternalTablesPartitionsAndStoppedRunsThroughTheAwsCli) {
+  LoadSales(3000, 21);
+  if (HasFatalFailure()) return;
+  const std::string bucket = std::string("s3://") + kBucket + "/";
+
+  // An external table declared like raw_sales (its StorageDescriptor) over another prefix.
+  std::string orders = dir_.Join("orders.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "500", "--seed", "22", "--out", orders}).exit_code, 0);
+  auto cp = Aws({"s3", "cp", orders, bucket + "external/orders/part-0.csv", "--no-progress"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  json raw = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "raw_sales"})["Table"];
+  json sd = raw["StorageDescriptor"];
+  sd["Location"] = bucket + "external/orders/";
+  json input = {{"Name", "ext_orders"}, {"TableType", "EXTERNAL_TABLE"}, {"StorageDescriptor", sd},
+                {"PartitionKeys", json::array()}, {"Parameters", raw["Parameters"]}};
+  WriteFile(dir_.Join("table.json"), input.dump());
+  const std::vector<std::string> create = {"glue", "create-table", "--database-name", "sales", "--table-input",
+                                           "file://" + dir_.Join("table.json")};
+  auto created = Aws(create);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto again = Aws(create);
+  EXPECT_NE(again.err.find("AlreadyExistsException"), std::string::npos) << again.err;
+  json ext = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "ext_orders"});
+  EXPECT_EQ(ext["Table"]["StorageDescriptor"]["Location"], bucket + "external/orders/");
+  EXPECT_EQ(ext["Table"]["StorageDescriptor"]["Columns"], sd["Columns"]);
+  const std::string count_sql = "SELECT count(*) AS n, round(sum(amount), 2) AS total FROM ext_orders";
+  auto counted = Athena(count_sql);
+  ASSERT_EQ(counted.size(), 2u);
+  EXPECT_EQ(counted[1][0], "500");
+  EXPECT_EQ(counted, CliRows(lake_, count_sql));
+  input["Name"] = "ext_bad";
+  input["StorageDescriptor"]["Location"] = "s3://another-bucket/x/";
+  WriteFile(dir_.Join("bad.json"), input.dump());
+  auto bad = Aws({"glue", "create-table", "--database-name", "sales", "--table-input", "file://" + dir_.Join("bad.json")});
+  EXPECT_NE(bad.err.find("InvalidInputException"), std::string::npos) << bad.err;
+
+  // DeleteTable: gone from the catalog, its file still in the lake.
+  ASSERT_EQ(Aws({"glue", "delete-table", "--database-name", "sales", "--name", "ext_orders"}).exit_code, 0);
+  auto gone = Aws({"glue", "get-table", "--database-name", "sales", "--name", "ext_orders"});
+  EXPECT_NE(gone.err.find("EntityNotFoundException"), std::string::npos) << gone.err;
+  auto ls = Aws({"s3", "ls", bucket + "external/orders/"});
+  EXPECT_NE(ls.out.find("part-0.csv"), std::string::npos) << ls.out << ls.err;
+
+  // BatchGetPartition: the partitions asked for that exist, each once.
+  json parts = AwsJson({"glue", "get-partitions", "--database-name", "sales", "--table-name", "sales_data"});
+  ASSERT_GE(parts["Partitions"].size(), 2u);
+  json first = parts["Partitions"][0]["Values"], second = parts["Partitions"][1]["Values"];
+  json missing = first;
+  missing[0] = "Atlantis";
+  json wanted = json::array({{{"Values", first}}, {{"Values", missing}}, {{"Values", second}}, {{"Values", first}}});
+  json got = AwsJson({"glue", "batch-get-partition", "--database-name", "sales", "--table-name", "sales_data",
+                      "--partitions-to-get", wanted.dump()});
+  ASSERT_EQ(got["Partitions"].size(), 2u) << got.dump();
+  EXPECT_EQ(got["Partitions"][0]["Values"], first);
+  EXPECT_EQ(got["Partitions"][1]["Values"], second);
+  json short_values = json::array({{{"Values", json::array()}}});
+  auto arity = Aws({"glue", "batch-get-partition", "--database-name", "sales", "--table-name", "sales_data",
+                    "--partitions-to-get", short_values.dump()});
+  EXPECT_NE(arity.err.find("InvalidInputException"), std::string::npos) << arity.err;
+
+  // BatchStopJobRun: new raw data, then a server whose ETL runs pause before their commit
+  // (test hook); the run is stopped there and commits nothing.
+  const std::string count_all = "SELECT count(*) FROM sales_data";
+  auto before = CliRows(lake_, count_all);
+  server_.Stop();
+  std::string more = dir_.Join("more.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "400", "--seed", "23", "--out", more}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"upload", more}).exit_code, 0);
+  ASSERT_EQ(RunSaleslakeIn(lake_, {"crawl"}).exit_code, 0);
+  ::setenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS", "120000", 1);
+  std::string err;
+  bool started = server_.Start(lake_, {"--access-log", dir_.Join("access2.jsonl")}, &err);
+  ::unsetenv("SALESLAKE_TEST_PAUSE_BEFORE_COMMIT_MS");
+  ASSERT_TRUE(started) << err;
+  std::string run_id = AwsJson({"glue", "start-job-run", "--job-name", "my-etl-job"}).value("JobRunId", "");
+  ASSERT_FALSE(run_id.empty());
+  json stop = AwsJson({"glue", "batch-stop-job-run", "--job-name", "my-etl-job", "--job-run-ids", run_id, "jr_nope"});
+  ASSERT_EQ(stop["SuccessfulSubmissions"].size(), 1u) << stop.dump();
+  EXPECT_EQ(stop["SuccessfulSubmissions"][0]["JobRunId"], run_id);
+  ASSERT_EQ(stop["Errors"].size(), 1u) << stop.dump();
+  EXPECT_EQ(stop["Errors"][0]["ErrorDetail"]["ErrorCode"], "EntityNotFoundException");
+  json stopped = WaitFor({"glue", "get-job-run", "--job-name", "my-etl-job", "--run-id", run_id}, [](const json& j) {
+    std::string s = j["JobRun"]["JobRunState"];
+    return s != "RUNNING" && s != "STARTING" && s != "STOPPING";
+  });
+  EXPECT_EQ(stopped["JobRun"]["JobRunState"], "STOPPED") << stopped.dump();
+  EXPECT_EQ(CliRows(lake_, count_all), before);
+  json late = AwsJson({"glue", "batch-stop-job-run", "--job-name", "my-etl-job", "--job-run-ids", run_id});
+  ASSERT_EQ(late["Errors"].size(), 1u) << late.dump();
+  EXPECT_EQ(late["Errors"][0]["ErrorDetail"]["ErrorCode"], "InvalidInputException");
+}
+
+// Workgroups from pipeline.yaml through boto3: DataScannedInBytes is what the scans read (all
+// columns > one column > none for a count answered from the catalog), system.queries keeps the
+// same figure, and a workgroup's BytesScannedCutoffPerQuery cancels a query that reads more.
+TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
+  server_.Stop();
+  std::string pipeline = ReadFile(lake_ + "/pipeline.yaml");
+  pipeline += "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: 2000\n    max_concurrent_queries: 1\n";
+  WriteFile(lake_ + "/pipeline.yaml", pipeline);
+  std::string err;
+  ASSERT_TRUE(server_.Start(lake_, {"--access-log", dir_.Join("access2.jsonl")}, &err)) << err;
+  LoadSales(4000, 31);
+  if (HasFatalFailure()) return;
+  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/athena_workgroups_boto3.py",
+                       server_.url(), "tiny"},
+                      "", Env(admin_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::vector<std::string>> lines;  // first word -> the others
+  for (const std::string& line : Split(r.out, '\n')) {
+    std::vector<std::string> words = Split(line, ' ');
+    lines[words[0]] = std::vector<std::string>(words.begin() + 1, words.end());
+  }
+  EXPECT_EQ(lines["CUTOFF"], std::vector<std::string>{"2000"}) << r.out;
+  EXPECT_EQ(lines["WORKGROUPS"], std::vector<std::string>{"primary,tiny"}) << r.out;
+  ASSERT_EQ(lines["ALL"].size(), 2u) << r.out;
+  ASSERT_EQ(lines["ONE"].size(), 2u) << r.out;
+  EXPECT_EQ(lines["ALL"][0], "SUCCEEDED");
+  EXPECT_EQ(lines["ONE"][0], "SUCCEEDED");
+  const uint64_t all = std::stoull(lines["ALL"][1]), one = std::stoull(lines["ONE"][1]);
+  EXPECT_GT(one, 0u) << r.out;
+  EXPECT_GT(all, one) << r.out;
+  EXPECT_LT(all, 4000u * 200u) << r.out;  // column chunks, not a multiple of the data
+  EXPECT_EQ(lines["COUNT"], (std::vector<std::string>{"SUCCEEDED", "0"})) << r.out;
+  EXPECT_EQ(lines["HISTORY"], std::vector<std::string>{lines["ALL"][1]}) << r.out;
+  ASSERT_FALSE(lines["LIMITED"].empty()) << r.out;
+  EXPECT_EQ(lines["LIMITED"][0], "CANCELLED") << r.out;
+  EXPECT_NE(r.out.find("LIMITED CANCELLED Query cancelled! : Bytes scanned limit was exceeded"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(lines["LIMITED_COUNT"], (std::vector<std::string>{"SUCCEEDED", "0"})) << r.out;
+
+  // The result file, as Athena writes it, read back through the S3 API.
+  ASSERT_EQ(lines["ALL_ID"].size(), 1u) << r.out;
+  const std::string results = std::string("s3://") + kBucket + "/athena_results/" + lines["ALL_ID"][0] + ".csv";
+  auto csv = Aws({"s3", "cp", results, "-"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  auto cli = CliRows(lake_, "SELECT * FROM sales_data");
+  ASSERT_GT(cli.size(), 1000u);
+  EXPECT_EQ(static_cast<size_t>(std::count(csv.out.begin(), csv.out.end(), '\n')), cli.size());
+  std::string header;
+  for (size_t c = 0; c < cli[0].size(); ++c) header += (c ? ",\"" : "\"") + cli[0][c] + "\"";
+  EXPECT_EQ(csv.out.substr(0, csv.out.find('\n')), header);
+  auto meta = Aws({"s3", "cp", results + ".metadata", "-"});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_NE(meta.out.find("\"ColumnInfo\""), std::string::npos) << meta.out;
 }
 
 }  // namespace

@@ -88,5 +88,43 @@ TEST_F(SystemTablesTest, UnknownNamesProducerErrorsAndBadRowsFail) {
   EXPECT_EQ(engine_->Execute("SELECT * FROM system.broken").status().code(), StatusCode::kInvalidArgument);
 }
 
+// SHOW CATALOGS/SCHEMAS answer from information_schema.schemata (whoever registers it names the
+// catalogs and schemas); SHOW TABLES FROM a system schema lists its system tables.
+TEST_F(SystemTablesTest, ShowCatalogsSchemasAndTablesFromReadTheRegisteredSchemata) {
+  auto needs = engine_->Execute("SHOW SCHEMAS");
+  ASSERT_FALSE(needs.ok());
+  EXPECT_EQ(needs.status().code(), StatusCode::kNotImplemented);
+  Schema schemata;
+  schemata.fields.push_back(Field{"catalog_name", DataType::Varchar(), false});
+  schemata.fields.push_back(Field{"schema_name", DataType::Varchar(), false});
+  ASSERT_TRUE(tables_->Register("information_schema.schemata", schemata, []() -> Result<SystemTableRows> {
+    return SystemTableRows{{Value::Varchar("lake"), Value::Varchar("system")},
+                           {Value::Varchar("lake"), Value::Varchar("sales")},
+                           {Value::Varchar("lake"), Value::Varchar("information_schema")}};
+  }).ok());
+  ASSERT_TRUE(tables_->Register("system.queries", QueriesSchema(), []() -> Result<SystemTableRows> {
+    return SystemTableRows{};
+  }).ok());
+  EXPECT_EQ(Run("SHOW CATALOGS"), "lake\n");
+  EXPECT_EQ(Run("show catalogs like 'x%'"), "");
+  EXPECT_EQ(Run("SHOW SCHEMAS"), "information_schema\nsales\nsystem\n");
+  EXPECT_EQ(Run("SHOW SCHEMAS FROM lake LIKE 's%'"), "sales\nsystem\n");
+  EXPECT_EQ(Run("SHOW TABLES FROM lake.sales"), "queries\n");
+  EXPECT_EQ(Run("SHOW TABLES IN sales LIKE 'q%'"), "queries\n");
+  EXPECT_EQ(Run("SHOW TABLES FROM lake.information_schema"), "schemata\n");
+  EXPECT_EQ(Run("SHOW TABLES FROM system"), "queries\n");
+  auto shown = engine_->Execute("SHOW SCHEMAS");
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->result.schema[0].name, "Schema");
+  auto bad_catalog = engine_->Execute("SHOW SCHEMAS FROM hive");
+  ASSERT_FALSE(bad_catalog.ok());
+  EXPECT_EQ(bad_catalog.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(bad_catalog.status().message().find("Catalog 'hive' does not exist"), std::string::npos);
+  auto bad_schema = engine_->Execute("SHOW TABLES FROM lake.nowhere");
+  ASSERT_FALSE(bad_schema.ok());
+  EXPECT_NE(bad_schema.status().message().find("Schema 'nowhere' does not exist"), std::string::npos);
+  EXPECT_FALSE(engine_->Execute("SHOW TABLES FROM a.b.c").ok());
+}
+
 }  // namespace
 }  // namespace saleslake::sql

@@ -126,6 +126,9 @@ class ParquetReader {
 
   // Statistics of one column chunk, from the footer (NULL min/max when absent or unusable).
   ColumnStats row_group_stats(int rg, int column) const;
+  // Bytes of one column chunk in the file (compressed pages and their headers): what reading
+  // that column of that row group takes in.
+  uint64_t column_chunk_bytes(int rg, int column) const;
   // Aggregated over all row groups, from the footer only.
   FileStats file_stats() const;
 

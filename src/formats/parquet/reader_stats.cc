@@ -141,6 +141,11 @@ ColumnStats ParquetReader::row_group_stats(int rg, int column) const {
   return impl_->Stats(impl_->leaves[column], *g.columns[column].meta_data, g.num_rows);
 }
 
+uint64_t ParquetReader::column_chunk_bytes(int rg, int column) const {
+  const auto& meta = impl_->md.row_groups[rg].columns[column].meta_data;
+  return meta ? static_cast<uint64_t>(std::max<int64_t>(meta->total_compressed_size, 0)) : 0;
+}
+
 FileStats ParquetReader::file_stats() const {
   FileStats fs;
   fs.num_rows = impl_->num_rows;

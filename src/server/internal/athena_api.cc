@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/logging.h"
 #include "server/internal/aws_json.h"
 #include "server/internal/util.h"
 
@@ -70,6 +71,12 @@ class AthenaService final : public Service {
     return Status::OK();
   }
 
+  Status Start() override {
+    sql_->queries().SetSucceededListener([this](const QueryInfo& q) { WriteResultFile(q); });
+    return Status::OK();
+  }
+  void Stop() override { sql_->queries().SetSucceededListener({}); }
+
  private:
   using Handler = Outcome (AthenaService::*)(const json&, const Principal&, const HttpRequest&);
 
@@ -133,8 +140,10 @@ class AthenaService final : public Service {
     if (sql.empty()) return Invalid("QueryString is required");
     std::string wg = StringField(in, "WorkGroup");
     if (wg.empty()) wg = kWorkGroup;
-    if (wg != kWorkGroup) return Invalid("WorkGroup " + wg + " is not found.");
+    const WorkGroup* group = sql_->FindWorkGroup(wg);
+    if (group == nullptr) return Invalid("WorkGroup " + wg + " is not found.");
     QueryRequest req{.sql = sql, .user = p.arn.empty() ? "anonymous" : p.arn, .workgroup = wg, .source = "athena"};
+    req.max_bytes_scanned = group->bytes_scanned_cutoff_per_query;
     if (auto ctx = in.find("QueryExecutionContext"); ctx != in.end() && ctx->is_object()) {
       std::string db = StringField(*ctx, "Database");
       if (!db.empty()) req.database = db;
@@ -212,18 +221,70 @@ class AthenaService final : public Service {
       for (const auto& cell : row) data.push_back(cell ? json{{"VarCharValue", *cell}} : json::object());
       rows.push_back({{"Data", data}});
     }
+    json columns = ColumnInfo(page->schema);
+    json out = {{"UpdateCount", 0},
+                {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
+    if (!page->complete) out["NextToken"] = PageToken(q->id, offset + page->rows.size());
+    return JsonOk(out);
+  }
+
+  static json ColumnInfo(const Schema& schema) {
     json columns = json::array();
-    for (const Field& f : page->schema.fields) {
+    for (const Field& f : schema.fields) {
       const bool text = f.type.id == TypeId::kVarchar;
       columns.push_back({{"CatalogName", "hive"}, {"SchemaName", ""}, {"TableName", ""},
                          {"Name", f.name}, {"Label", f.name}, {"Type", AthenaTypeName(f.type)},
                          {"Precision", Precision(f.type)}, {"Scale", f.type.id == TypeId::kDecimal ? f.type.scale : 0},
                          {"Nullable", "UNKNOWN"}, {"CaseSensitive", text}});
     }
-    json out = {{"UpdateCount", 0},
-                {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
-    if (!page->complete) out["NextToken"] = PageToken(q->id, offset + page->rows.size());
-    return JsonOk(out);
+    return columns;
+  }
+
+  // Athena's result file: athena_results/<id>.csv in the lake (so `aws s3 cp` reads it), every
+  // value in double quotes, NULL as an empty field, the header first; beside it <id>.csv.metadata
+  // with the ColumnInfo (JSON here; Athena's own is binary). Written on the runner's thread when
+  // an Athena query succeeds, paged from the query manager so a large result is never whole in
+  // memory. A failure is logged: the rows stay readable through GetQueryResults.
+  void WriteResultFile(const QueryInfo& q) {
+    if (q.request.source != "athena" || !q.has_rows) return;
+    const std::string key = "athena_results/" + q.id + ".csv";
+    auto written = [&]() -> Status {
+      SL_ASSIGN_OR_RETURN(auto out, context_.lake->OpenWrite(key));
+      auto quoted = [](std::string* line, std::string_view v) {
+        line->push_back('"');
+        for (char c : v) {
+          if (c == '"') line->push_back('"');
+          line->push_back(c);
+        }
+        line->push_back('"');
+      };
+      std::string text;
+      for (size_t c = 0; c < q.schema.size(); ++c) {
+        if (c) text.push_back(',');
+        quoted(&text, q.schema[c].name);
+      }
+      text.push_back('\n');
+      for (uint64_t offset = 0;;) {
+        SL_ASSIGN_OR_RETURN(ResultPage page, sql_->queries().Fetch(q.id, offset, 4096));
+        for (const auto& row : page.rows) {
+          for (size_t c = 0; c < row.size(); ++c) {
+            if (c) text.push_back(',');
+            if (row[c]) quoted(&text, *row[c]);
+          }
+          text.push_back('\n');
+        }
+        SL_RETURN_IF_ERROR(out->Append(text));
+        text.clear();
+        offset += page.rows.size();
+        if (page.complete || page.rows.empty()) break;
+      }
+      SL_RETURN_IF_ERROR(out->Commit());
+      json meta = {{"QueryExecutionId", q.id}, {"ColumnInfo", ColumnInfo(q.schema)}, {"RowCount", q.rows}};
+      return context_.lake->Put(key + ".metadata", meta.dump());
+    }();
+    if (!written.ok()) {
+      Log(LogLevel::kWarn, "athena: result file not written", {{"key", key}, {"error", written.ToString()}});
+    }
   }
 
   Outcome StopQueryExecution(const json& in, const Principal&, const HttpRequest&) {
@@ -257,26 +318,33 @@ class AthenaService final : public Service {
     return JsonOk(out);
   }
 
-  json WorkGroupSummary() const {
-    return {{"Name", kWorkGroup}, {"State", "ENABLED"}, {"Description", "The lake's workgroup"},
+  static json WorkGroupSummary(const WorkGroup& group) {
+    return {{"Name", group.name}, {"State", "ENABLED"},
+            {"Description", group.name == kWorkGroup ? "The lake's workgroup" : "From pipeline.yaml"},
             {"CreationTime", 0.0},
             {"EngineVersion", {{"SelectedEngineVersion", "AUTO"}, {"EffectiveEngineVersion", "Athena engine version 3"}}}};
   }
 
   Outcome ListWorkGroups(const json&, const Principal&, const HttpRequest&) {
-    return JsonOk({{"WorkGroups", json::array({WorkGroupSummary()})}});
+    json list = json::array();
+    for (const WorkGroup& w : sql_->workgroups()) list.push_back(WorkGroupSummary(w));
+    return JsonOk({{"WorkGroups", list}});
   }
 
   Outcome GetWorkGroup(const json& in, const Principal&, const HttpRequest&) {
     std::string wg = StringField(in, "WorkGroup");
-    if (wg != kWorkGroup) return Invalid("WorkGroup " + wg + " is not found.");
-    json w = WorkGroupSummary();
+    const WorkGroup* group = sql_->FindWorkGroup(wg);
+    if (group == nullptr) return Invalid("WorkGroup " + wg + " is not found.");
+    json w = WorkGroupSummary(*group);
     w["Configuration"] = {
         {"ResultConfiguration", {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/"}}},
         {"EnforceWorkGroupConfiguration", false},
         {"PublishCloudWatchMetricsEnabled", false},
         {"RequesterPaysEnabled", false},
         {"EngineVersion", w["EngineVersion"]}};
+    if (group->bytes_scanned_cutoff_per_query > 0) {
+      w["Configuration"]["BytesScannedCutoffPerQuery"] = group->bytes_scanned_cutoff_per_query;
+    }
     return JsonOk({{"WorkGroup", w}});
   }
 

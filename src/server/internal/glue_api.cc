@@ -1,5 +1,6 @@
 #include "server/internal/glue_api.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -102,6 +103,8 @@ struct JobRun {
   TimePoint started{};
   std::optional<TimePoint> finished;
   json arguments = json::object();
+  // BatchStopJobRun sets it; the ETL checks it between files and before its commit.
+  std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
 };
 
 class GlueService final : public Service {
@@ -127,6 +130,13 @@ class GlueService final : public Service {
     Add(d, "GetTables", db_arn, &GlueService::GetTables);
     Add(d, "GetTable", table_arn, &GlueService::GetTable);
     Add(d, "GetPartitions", table_arn, &GlueService::GetPartitions);
+    Add(d, "BatchGetPartition", table_arn, &GlueService::BatchGetPartition);
+    Add(d, "CreateTable", [this](const json& in) {
+      std::string t;
+      if (auto ti = in.find("TableInput"); ti != in.end() && ti->is_object()) t = StringField(*ti, "Name");
+      return Arn(std::string("table/") + kDatabase + "/" + t);
+    }, &GlueService::CreateTable);
+    Add(d, "DeleteTable", table_arn, &GlueService::DeleteTable);
     Add(d, "StartCrawler", crawler_arn, &GlueService::StartCrawler);
     Add(d, "GetCrawler", crawler_arn, &GlueService::GetCrawler);
     Add(d, "GetCrawlers", any_crawler, &GlueService::GetCrawlers);
@@ -137,6 +147,7 @@ class GlueService final : public Service {
     Add(d, "StartJobRun", job_arn, &GlueService::StartJobRun);
     Add(d, "GetJobRun", job_arn, &GlueService::GetJobRun);
     Add(d, "GetJobRuns", job_arn, &GlueService::GetJobRuns);
+    Add(d, "BatchStopJobRun", job_arn, &GlueService::BatchStopJobRun);
     Add(d, "GetJobBookmark", job_arn, &GlueService::GetJobBookmark);
     Add(d, "ResetJobBookmark", job_arn, &GlueService::ResetJobBookmark);
     return Status::OK();
@@ -349,33 +360,197 @@ class GlueService final : public Service {
     return JsonOk({{"Table", TableJson(**t)}});
   }
 
+  // The table's partitions as Glue lists them, in partition-path order, each with its values
+  // (Hive's __HIVE_DEFAULT_PARTITION__ for NULL) by key.
+  struct PartitionEntry {
+    std::vector<std::string> values;
+    std::map<std::string, std::string> by_key;
+    json glue;
+  };
+  Result<std::vector<PartitionEntry>> Partitions(const catalog::TableMetadata& t) const {
+    SL_ASSIGN_OR_RETURN(auto files, sql_->catalog().ListFiles(t));
+    std::map<std::string, const catalog::DataFile*> partitions;  // path -> a file of it
+    for (const catalog::DataFile& f : files) {
+      if (!f.partition_values.empty()) partitions.emplace(f.PartitionPath(), &f);
+    }
+    std::vector<PartitionEntry> out;
+    for (const auto& [path, file] : partitions) {
+      PartitionEntry e;
+      for (const auto& pv : file->partition_values) {
+        std::string v = pv.value.value_or("__HIVE_DEFAULT_PARTITION__");
+        e.values.push_back(v);
+        e.by_key[pv.key] = v;
+      }
+      json sd = StorageDescriptor(t, S3Uri(t.spec.location + path + "/"));
+      e.glue = {{"Values", e.values}, {"DatabaseName", kDatabase}, {"TableName", t.name()},
+                {"CatalogId", sql_->account_id()}, {"StorageDescriptor", sd},
+                {"CreationTime", static_cast<double>(t.created_ms) / 1000.0}};
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
   Outcome GetPartitions(const json& in, const Principal&, const HttpRequest&) {
     auto t = LoadTable(in, "TableName");
     if (!t.ok()) return TableError(t.status());
     auto filter = ParsePartitionFilter(StringField(in, "Expression"), (*t)->spec.partition_keys);
     if (!filter.ok()) return Invalid(filter.status().message());
-    auto files = sql_->catalog().ListFiles(**t);
-    if (!files.ok()) return Internal(files.status());
-    std::map<std::string, const catalog::DataFile*> partitions;  // path -> a file of it
-    for (const catalog::DataFile& f : *files) {
-      if (!f.partition_values.empty()) partitions.emplace(f.PartitionPath(), &f);
-    }
+    auto partitions = Partitions(**t);
+    if (!partitions.ok()) return Internal(partitions.status());
     json out = json::array();
-    for (const auto& [path, file] : partitions) {
-      json values = json::array();
-      std::map<std::string, std::string> by_key;
-      for (const auto& pv : file->partition_values) {
-        std::string v = pv.value.value_or("__HIVE_DEFAULT_PARTITION__");
-        values.push_back(v);
-        by_key[pv.key] = v;
-      }
-      if (!filter->Matches(by_key)) continue;
-      json sd = StorageDescriptor(**t, S3Uri((*t)->spec.location + path + "/"));
-      out.push_back({{"Values", values}, {"DatabaseName", kDatabase}, {"TableName", (*t)->name()},
-                     {"CatalogId", sql_->account_id()}, {"StorageDescriptor", sd},
-                     {"CreationTime", static_cast<double>((*t)->created_ms) / 1000.0}});
+    for (const PartitionEntry& p : *partitions) {
+      if (filter->Matches(p.by_key)) out.push_back(p.glue);
     }
     return JsonOk({{"Partitions", out}});
+  }
+
+  // PartitionsToGet: up to 1000 value lists; those not found are left out, as Glue does
+  // (UnprocessedKeys is for throttling, never used here).
+  Outcome BatchGetPartition(const json& in, const Principal&, const HttpRequest&) {
+    auto t = LoadTable(in, "TableName");
+    if (!t.ok()) return TableError(t.status());
+    auto wanted = in.find("PartitionsToGet");
+    if (wanted == in.end() || !wanted->is_array()) return Invalid("PartitionsToGet is required");
+    if (wanted->size() > 1000) return Invalid("PartitionsToGet: at most 1000 entries");
+    std::vector<std::vector<std::string>> keys;
+    for (const json& w : *wanted) {
+      auto values = w.is_object() ? w.find("Values") : w.end();
+      if (values == w.end() || !values->is_array()) return Invalid("PartitionsToGet: each entry needs Values");
+      std::vector<std::string> v;
+      for (const json& x : *values) {
+        if (!x.is_string()) return Invalid("PartitionsToGet: Values are strings");
+        v.push_back(x.get<std::string>());
+      }
+      if (v.size() != (*t)->spec.partition_keys.size()) {
+        return Invalid(fmt::format("PartitionsToGet: {} values given, the table has {} partition keys", v.size(),
+                                   (*t)->spec.partition_keys.size()));
+      }
+      keys.push_back(std::move(v));
+    }
+    auto partitions = Partitions(**t);
+    if (!partitions.ok()) return Internal(partitions.status());
+    json out = json::array();
+    std::set<std::vector<std::string>> sent;
+    for (const auto& k : keys) {
+      if (!sent.insert(k).second) continue;
+      for (const PartitionEntry& p : *partitions) {
+        if (p.values == k) out.push_back(p.glue);
+      }
+    }
+    return JsonOk({{"Partitions", out}, {"UnprocessedKeys", json::array()}});
+  }
+
+  // ---- external tables ----
+
+  // A Glue/Hive column type as the catalog's type: string, varchar(n), char(n), int, bigint,
+  // double, decimal(p,s), date, timestamp, boolean, ...
+  static Result<DataType> FromGlueType(std::string type) {
+    for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (type == "string" || type.rfind("varchar", 0) == 0 || type.rfind("char", 0) == 0) return DataType::Varchar();
+    if (type == "tinyint" || type == "smallint" || type == "int" || type == "integer") return DataType::Int32();
+    auto t = ParseDataType(type);
+    if (!t.ok()) return Status::InvalidArgument("unsupported column type '" + type + "'");
+    return t;
+  }
+
+  // CreateTable of an external table over a prefix of the lake (Location s3://<bucket>/<prefix>/):
+  // the catalog table as declared (columns, partition keys, CSV/Parquet/JSON from the SerDe or
+  // the classification parameter), then its files registered by the crawler under the `log`
+  // policy, so the declared schema stays and the files' columns match it by name, as the
+  // crawler matches them. Glue's default for CSV is no header row (skip.header.line.count 0).
+  Outcome CreateTable(const json& in, const Principal&, const HttpRequest&) {
+    if (StringField(in, "DatabaseName") != kDatabase) {
+      return NotFound("Database " + StringField(in, "DatabaseName") + " not found.");
+    }
+    auto ti = in.find("TableInput");
+    if (ti == in.end() || !ti->is_object()) return Invalid("TableInput is required");
+    catalog::TableSpec spec;
+    spec.name = StringField(*ti, "Name");
+    if (auto valid = catalog::ValidateTableName(spec.name); !valid.ok()) return Invalid(valid.message());
+    std::string table_type = StringField(*ti, "TableType");
+    if (!table_type.empty() && table_type != "EXTERNAL_TABLE") {
+      return Invalid("TableType " + table_type + ": only EXTERNAL_TABLE (files under a lake prefix) is supported");
+    }
+    json sd = ti->value("StorageDescriptor", json::object());
+    if (!sd.is_object()) return Invalid("StorageDescriptor must be an object");
+    const std::string location = StringField(sd, "Location");
+    const std::string bucket_uri = "s3://" + context_.options->bucket + "/";
+    if (location.rfind(bucket_uri, 0) != 0 || location.size() == bucket_uri.size()) {
+      return Invalid("StorageDescriptor.Location must be a prefix of " + bucket_uri + " (got '" + location + "')");
+    }
+    spec.location = location.substr(bucket_uri.size());
+    if (spec.location.back() != '/') spec.location += '/';
+    for (const char* reserved : {"catalog/", "_system/", "queries/", "athena_results/"}) {
+      if (spec.location.rfind(reserved, 0) == 0) return Invalid("Location: " + std::string(reserved) + " is not table data");
+    }
+    auto add_columns = [&](const json& cols, bool partition) -> Status {
+      if (cols.is_null()) return Status::OK();
+      if (!cols.is_array()) return Status::InvalidArgument("Columns must be a list");
+      for (const json& c : cols) {
+        std::string name = c.is_object() ? StringField(c, "Name") : "";
+        if (name.empty()) return Status::InvalidArgument("every column needs a Name");
+        SL_ASSIGN_OR_RETURN(DataType type, FromGlueType(c.is_object() ? StringField(c, "Type") : ""));
+        if (spec.schema.FindField(name)) return Status::InvalidArgument("column " + name + " is declared twice");
+        spec.schema.fields.push_back(Field{name, type, true});
+        if (partition) spec.partition_keys.push_back(name);
+      }
+      return Status::OK();
+    };
+    if (auto st = add_columns(sd.value("Columns", json()), false); !st.ok()) return Invalid(st.message());
+    if (auto st = add_columns(ti->value("PartitionKeys", json()), true); !st.ok()) return Invalid(st.message());
+    if (spec.schema.size() == spec.partition_keys.size()) return Invalid("StorageDescriptor.Columns is required");
+    json params = ti->value("Parameters", json::object());
+    json serde = sd.value("SerdeInfo", json::object());
+    std::string library = serde.is_object() ? StringField(serde, "SerializationLibrary") : "";
+    std::string classification = params.is_object() ? StringField(params, "classification") : "";
+    std::string input_format = StringField(sd, "InputFormat");
+    if (classification == "parquet" || library.find("Parquet") != std::string::npos ||
+        input_format.find("Parquet") != std::string::npos) {
+      spec.format = catalog::FileFormat::kParquet;
+    } else if (classification == "json" || library.find("Json") != std::string::npos ||
+               library.find("JSON") != std::string::npos) {
+      spec.format = catalog::FileFormat::kJsonl;
+    } else {
+      spec.format = catalog::FileFormat::kCsv;
+      json sp = serde.is_object() ? serde.value("Parameters", json::object()) : json::object();
+      std::string delim = sp.is_object() ? StringField(sp, "field.delim") : "";
+      if (delim.empty() && sp.is_object()) delim = StringField(sp, "separatorChar");
+      if (delim.size() > 1) return Invalid("field.delim must be one character");
+      if (!delim.empty()) spec.csv.delimiter = delim[0];
+      std::string skip = params.is_object() ? StringField(params, "skip.header.line.count") : "";
+      if (skip != "" && skip != "0" && skip != "1") return Invalid("skip.header.line.count must be 0 or 1");
+      spec.csv.has_header = skip == "1";
+    }
+    if (params.is_object()) {
+      for (const auto& [k, v] : params.items()) {
+        if (v.is_string() && k.rfind("etl.", 0) != 0) spec.properties[k] = v.get<std::string>();
+      }
+    }
+    spec.properties["glue.created"] = "CreateTable";
+    auto created = sql_->catalog().CreateTable(spec);
+    if (!created.ok()) {
+      if (created.status().code() == StatusCode::kAlreadyExists) {
+        return JsonError("AlreadyExistsException", "Table already exists.");
+      }
+      return Internal(created.status());
+    }
+    catalog::CrawlerConfig crawl{.name = "glue-table-" + spec.name, .path = spec.location, .table = spec.name,
+                                 .format = spec.format, .policy = catalog::SchemaChangePolicy::kLog};
+    auto report = catalog::Crawl(sql_->catalog(), crawl);
+    if (!report.ok()) {
+      (void)sql_->catalog().DropTable(spec.name);
+      return Invalid("Location " + location + ": " + report.status().message());
+    }
+    return JsonOk(json::object());
+  }
+
+  // Glue's DeleteTable: the table leaves the catalog; its files stay where they are.
+  Outcome DeleteTable(const json& in, const Principal&, const HttpRequest&) {
+    auto t = LoadTable(in, "Name");
+    if (!t.ok()) return TableError(t.status());
+    auto dropped = sql_->catalog().DropTable((*t)->name());
+    if (!dropped.ok()) return TableError(dropped);
+    return JsonOk(json::object());
   }
 
   // Glue's partition Expression: comparisons of a partition key with a literal ('text' or a
@@ -639,7 +814,7 @@ class GlueService final : public Service {
     {
       MutexLock lock(mu_);
       for (const auto& [id, r] : job_runs_) {
-        if (r->job == j->name && (r->state == "RUNNING" || r->state == "STARTING")) {
+        if (r->job == j->name && (r->state == "RUNNING" || r->state == "STARTING" || r->state == "STOPPING")) {
           return JsonError("ConcurrentRunsExceededException",
                            "Concurrent runs exceeded for " + j->name + ": run " + id + " is running");
         }
@@ -649,11 +824,16 @@ class GlueService final : public Service {
     jobs_.Post([this, run, spec = *j] {
       etl::RunOptions options;
       options.run_id = run->id;
-      auto report = etl::RunJob(sql_->catalog(), spec, options);
+      options.stop = run->stop.get();
+      options.pause_before_commit_ms = context_.options ? context_.options->test_job_pause_ms : 0;
+      auto report = run->stop->load() ? Result<etl::RunReport>(Status::Cancelled("stopped before it started"))
+                                      : etl::RunJob(sql_->catalog(), spec, options);
       MutexLock lock(mu_);
       run->finished = context_.clock->Now();
       if (report.ok() && report->status != "failed") {
         run->state = "SUCCEEDED";
+      } else if (!report.ok() && report.status().code() == StatusCode::kCancelled && run->stop->load()) {
+        run->state = "STOPPED";
       } else {
         run->state = "FAILED";
         run->error = report.ok() ? report->error : report.status().ToString();
@@ -747,6 +927,41 @@ class GlueService final : public Service {
     json out = {{"JobRuns", list}};
     if (i < runs.size()) out["NextToken"] = PageToken("runs:" + job, i);
     return JsonOk(out);
+  }
+
+  // Stops runs this server started: a running one is told to stop (STOPPING until the ETL
+  // notices, then STOPPED; nothing is committed). Runs that ended, or unknown ids, come back
+  // in Errors, as Glue reports them.
+  Outcome BatchStopJobRun(const json& in, const Principal&, const HttpRequest&) {
+    std::string job = StringField(in, "JobName");
+    auto j = FindJob(job);
+    if (!j.ok()) return JobsError(j.status());
+    auto ids = in.find("JobRunIds");
+    if (ids == in.end() || !ids->is_array() || ids->empty()) return Invalid("JobRunIds is required");
+    if (ids->size() > 25) return Invalid("JobRunIds: at most 25 ids");
+    json ok = json::array(), errors = json::array();
+    MutexLock lock(mu_);
+    for (const json& id_json : *ids) {
+      std::string id = id_json.is_string() ? id_json.get<std::string>() : "";
+      auto error = [&](const char* code, const std::string& message) {
+        errors.push_back({{"JobName", job}, {"JobRunId", id},
+                          {"ErrorDetail", {{"ErrorCode", code}, {"ErrorMessage", message}}}});
+      };
+      auto it = job_runs_.find(id);
+      if (it == job_runs_.end() || it->second->job != job) {
+        error("EntityNotFoundException", "Job run " + id + " of job " + job + " not found");
+        continue;
+      }
+      JobRun& r = *it->second;
+      if (r.state != "RUNNING" && r.state != "STARTING" && r.state != "STOPPING") {
+        error("InvalidInputException", "Job run " + id + " is " + r.state + " and cannot be stopped");
+        continue;
+      }
+      r.stop->store(true);
+      r.state = "STOPPING";
+      ok.push_back({{"JobName", job}, {"JobRunId", id}});
+    }
+    return JsonOk({{"SuccessfulSubmissions", ok}, {"Errors", errors}});
   }
 
   Outcome GetJobBookmark(const json& in, const Principal&, const HttpRequest&) {

@@ -1,8 +1,13 @@
 #include "server/internal/lake_sql.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "auth/auth.h"
 #include "common/logging.h"
@@ -25,7 +30,15 @@ Status LakeSqlService::Start() {
   std::error_code ec;
   std::filesystem::create_directories(spool_dir, ec);
   if (ec) return Status::IOError("cannot create " + spool_dir + ": " + ec.message());
+  if (auto text = context_.lake->Get("pipeline.yaml"); text.ok()) {
+    SL_ASSIGN_OR_RETURN(workgroups_, ParseWorkGroups(*text));
+  }
+  std::map<std::string, int> workgroup_max_running;
+  for (const WorkGroup& w : workgroups_) {
+    if (w.max_concurrent_queries > 0) workgroup_max_running[w.name] = w.max_concurrent_queries;
+  }
   SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2,
+                                                                    .workgroup_max_running = workgroup_max_running,
                                                                     .spool_dir = spool_dir,
                                                                     .clock = context_.clock}));
   SL_RETURN_IF_ERROR(RegisterQueryHistory());
@@ -183,6 +196,54 @@ Status LakeSqlService::RegisterCatalogTables() {
         }
         return rows;
       });
+}
+
+Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text) {
+  std::vector<WorkGroup> out = {WorkGroup{.name = "primary"}};
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("pipeline.yaml: ") + e.what());
+  }
+  if (!root.IsMap() || !root["workgroups"]) return out;
+  const YAML::Node list = root["workgroups"];
+  if (!list.IsSequence()) return Status::InvalidArgument("pipeline.yaml: workgroups: must be a list");
+  std::set<std::string> declared;
+  try {
+    for (const auto& n : list) {
+      if (!n.IsMap() || !n["name"]) return Status::InvalidArgument("pipeline.yaml: every workgroup needs a name");
+      WorkGroup w{.name = n["name"].as<std::string>()};
+      const std::string where = "pipeline.yaml: workgroup " + w.name + ": ";
+      static const std::regex kName("[A-Za-z0-9._-]{1,128}");
+      if (!std::regex_match(w.name, kName)) return Status::InvalidArgument(where + "names are 1-128 of A-Z a-z 0-9 . _ -");
+      if (n["bytes_scanned_cutoff_per_query"]) {
+        int64_t cutoff = n["bytes_scanned_cutoff_per_query"].as<int64_t>();
+        if (cutoff < 0) return Status::InvalidArgument(where + "bytes_scanned_cutoff_per_query must be >= 0");
+        w.bytes_scanned_cutoff_per_query = static_cast<uint64_t>(cutoff);
+      }
+      if (n["max_concurrent_queries"]) {
+        w.max_concurrent_queries = n["max_concurrent_queries"].as<int>();
+        if (w.max_concurrent_queries < 0) return Status::InvalidArgument(where + "max_concurrent_queries must be >= 0");
+      }
+      if (!declared.insert(w.name).second) return Status::InvalidArgument(where + "declared twice");
+      if (w.name == "primary") {
+        out[0] = std::move(w);  // the declared limits replace primary's defaults
+      } else {
+        out.push_back(std::move(w));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("pipeline.yaml: workgroups: ") + e.what());
+  }
+  return out;
+}
+
+const WorkGroup* LakeSqlService::FindWorkGroup(const std::string& name) const {
+  for (const WorkGroup& w : workgroups_) {
+    if (w.name == name) return &w;
+  }
+  return nullptr;
 }
 
 std::vector<std::string> LakeSqlService::PiiColumns() const {

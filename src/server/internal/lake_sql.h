@@ -13,13 +13,26 @@
 #include "server/internal/query_manager.h"
 #include "server/internal/service.h"
 #include "sql/sql.h"
-#include "sql/sql.h"
 
 namespace saleslake::auth {
 class Iam;
 }
 
 namespace saleslake::server::internal {
+
+// An Athena workgroup, from the `workgroups:` section of pipeline.yaml:
+//   workgroups:
+//     - name: analysts
+//       bytes_scanned_cutoff_per_query: 10000000   # BytesScannedCutoffPerQuery (0 = none)
+//       max_concurrent_queries: 1                  # queries running at once; the rest QUEUED
+// `primary` always exists (without limits unless declared).
+struct WorkGroup {
+  std::string name;
+  uint64_t bytes_scanned_cutoff_per_query = 0;
+  int max_concurrent_queries = 0;  // 0 = the query manager's runners
+};
+// The workgroups of a pipeline.yaml text (primary first). kInvalidArgument naming the problem.
+Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text);
 
 class LakeSqlService final : public Service {
  public:
@@ -40,6 +53,9 @@ class LakeSqlService final : public Service {
   // The IAM account's id ("000000000000" without IAM, e.g. under --no-auth): for resource ARNs.
   const std::string& account_id() const { return account_id_; }
   std::string region() const { return "us-east-1"; }
+  // The workgroups pipeline.yaml declared when the server started; nullptr for an unknown name.
+  const std::vector<WorkGroup>& workgroups() const { return workgroups_; }
+  const WorkGroup* FindWorkGroup(const std::string& name) const;
 
   // Columns that hold PII: the `pii: tokenize:` columns of every job in pipeline.yaml. A caller
   // without saleslake:ReadPii gets them as NULL.
@@ -62,6 +78,7 @@ class LakeSqlService final : public Service {
   std::unique_ptr<sql::Engine> engine_;
   std::unique_ptr<QueryManager> queries_;
   std::string account_id_ = "000000000000";
+  std::vector<WorkGroup> workgroups_ = {WorkGroup{.name = "primary"}};
   std::unique_ptr<auth::Iam> iam_;  // null when the lake has no IAM store
 };
 

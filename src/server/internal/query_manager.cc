@@ -85,6 +85,7 @@ struct QueryManager::Impl {
   std::map<std::string, int> running_by_workgroup SL_GUARDED_BY(mu);
   std::mt19937_64 rng SL_GUARDED_BY(mu){std::random_device{}()};
   bool stopping SL_GUARDED_BY(mu) = false;
+  std::function<void(const QueryInfo&)> on_succeeded SL_GUARDED_BY(mu);
   std::vector<std::thread> runners;
 
   int LimitOf(const std::string& workgroup) const {
@@ -217,9 +218,11 @@ struct QueryManager::Impl {
 
   void Run(Entry& e) SL_EXCLUDES(mu) {
     std::string sql;
+    uint64_t max_bytes = 0;
     {
       MutexLock lock(mu);
       sql = e.info.request.sql;
+      max_bytes = e.info.request.max_bytes_scanned;
       if (e.cancel_requested) return Finish(e, Status::Cancelled("cancelled"));
     }
     auto result = engine->Query(sql);
@@ -228,6 +231,7 @@ struct QueryManager::Impl {
       return Finish(e, result.status());
     }
     sql::QueryResult& qr = **result;
+    if (max_bytes > 0) qr.LimitBytesRead(max_bytes);
     std::vector<size_t> redacted;
     {
       MutexLock lock(mu);
@@ -285,8 +289,22 @@ struct QueryManager::Impl {
         qr.Cancel();
       }
     }
-    MutexLock lock(mu);
-    Finish(e, status);
+    if (max_bytes > 0 && status.code() == StatusCode::kResourceExhausted && qr.bytes_read() > max_bytes) {
+      // Athena cancels a query past its workgroup's cutoff, with this reason.
+      status = Status::Cancelled("Query cancelled! : Bytes scanned limit was exceeded");
+    }
+    std::function<void(const QueryInfo&)> listener;
+    QueryInfo final_info;
+    {
+      MutexLock lock(mu);
+      e.info.bytes_scanned = qr.bytes_read();
+      Finish(e, status);
+      if (e.info.state == QueryState::kSucceeded && on_succeeded) {
+        listener = on_succeeded;
+        final_info = e.info;
+      }
+    }
+    if (listener) listener(final_info);
   }
 };
 
@@ -426,6 +444,11 @@ Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, s
   SL_ASSIGN_OR_RETURN(auto spooled, spool->Read(first - in_memory, end - first));
   std::move(spooled.begin(), spooled.end(), std::back_inserter(page.rows));
   return page;
+}
+
+void QueryManager::SetSucceededListener(std::function<void(const QueryInfo&)> listener) {
+  MutexLock lock(impl_->mu);
+  impl_->on_succeeded = std::move(listener);
 }
 
 void QueryManager::Release(const std::string& id) {

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +79,9 @@ struct QueryRequest {
   std::vector<std::string> redact_columns;
   // Free-form tags the caller wants back in QueryInfo (Athena's ResultConfiguration, ...).
   std::map<std::string, std::string> tags;
+  // Athena's BytesScannedCutoffPerQuery: past this many lake bytes read the query is CANCELLED
+  // with "Query cancelled! : Bytes scanned limit was exceeded" (0 = no limit).
+  uint64_t max_bytes_scanned = 0;
 };
 
 struct QueryInfo {
@@ -96,7 +100,8 @@ struct QueryInfo {
   uint64_t rows = 0;                  // rows produced so far
   uint64_t result_bytes = 0;          // text bytes of the rows held (memory and spool)
   uint64_t spooled_rows = 0;          // of `rows`, those paged from the spool file
-  uint64_t bytes_scanned = 0;         // lake bytes the statement read (0 when unknown)
+  // Lake bytes the statement's scans read (sql::QueryResult::bytes_read), set when it ends.
+  uint64_t bytes_scanned = 0;
   bool results_released = false;      // rows dropped (idle timeout / history bound)
 };
 
@@ -135,6 +140,10 @@ class QueryManager {
   Result<ResultPage> Fetch(const std::string& id, uint64_t offset, size_t max_rows);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
+  // Called on the runner's thread after each query that SUCCEEDED (before the runner takes its
+  // next query), with its final info; it may Fetch the rows (Athena writes its result file).
+  // Replaces the previous listener; empty = none.
+  void SetSucceededListener(std::function<void(const QueryInfo&)> listener);
   // The history, newest first: queued, running and finished queries (`workgroup` "" = all).
   std::vector<QueryInfo> List(const std::string& workgroup = "", size_t limit = SIZE_MAX) const;
 

@@ -28,6 +28,11 @@ struct ExecOptions {
   std::chrono::milliseconds timeout{0};
   // Collect per-operator rows and time (EXPLAIN ANALYZE).
   bool collect_stats = false;
+  // Lake bytes the query's scans read (Table::PartCounts::bytes_read) are added here when set.
+  std::atomic<uint64_t>* bytes_read = nullptr;
+  // With bytes_read set: the query fails with kResourceExhausted ("Bytes scanned limit was
+  // exceeded") once it has read more than this (0 = no limit). Checked after each file read.
+  uint64_t max_bytes_read = 0;
 };
 
 // All rows of a statement, in result order.

@@ -199,13 +199,17 @@ class LakeTable final : public Table {
           if (counts) ++counts->skipped;
           continue;
         }
-        if (counts) ++counts->read;
+        if (counts) {
+          ++counts->read;
+          for (int c : file_cols) counts->bytes_read += reader->column_chunk_bytes(rg, c);
+        }
         SL_RETURN_IF_ERROR(read_group(rg));
       }
       return Status::OK();
     }
     if (meta_->spec.format == catalog::FileFormat::kCsv) {
       SL_ASSIGN_OR_RETURN(auto f, store_->OpenRead(file.key));
+      if (counts) counts->bytes_read += f->size();
       csv::ReadOptions opts;
       const catalog::CsvDialect& d = meta_->spec.csv;
       opts.dialect.delimiter = d.delimiter;

@@ -178,7 +178,7 @@ struct Query {
 struct Statement {
   enum class Kind : uint8_t {
     kQuery, kExplain, kCreateTableAs, kCreateView, kInsert, kDropTable, kDropView, kShowTables,
-    kShowColumns,
+    kShowColumns, kShowCatalogs, kShowSchemas,
     // Materialized views (sql/internal/matview.h).
     kCreateMatView, kRefreshMatView, kDropMatView, kShowMatViews, kExplainRefresh,
   } kind = Kind::kQuery;
@@ -186,14 +186,14 @@ struct Statement {
   std::unique_ptr<Query> query;    // kQuery, kExplain, kCreateTableAs, kCreateView, kInsert
   bool analyze = false;            // EXPLAIN ANALYZE
   bool full = false;               // REFRESH MATERIALIZED VIEW ... FULL
-  std::vector<std::string> name;   // target table / view
+  std::vector<std::string> name;   // target table / view; SHOW SCHEMAS/TABLES FROM
   bool or_replace = false;
   bool if_exists = false;
   bool if_not_exists = false;
   // CREATE TABLE ... WITH (key = value, ...): values kept as expressions (strings, arrays).
   std::vector<std::pair<std::string, AstExprPtr>> properties;
   std::vector<std::string> insert_columns;
-  std::string like_pattern;        // SHOW TABLES LIKE
+  std::string like_pattern;        // SHOW CATALOGS/SCHEMAS/TABLES LIKE
 };
 
 }  // namespace saleslake::sql

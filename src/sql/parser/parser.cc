@@ -1142,13 +1142,37 @@ Result<std::unique_ptr<Statement>> Parser::Statement_() {
       st->kind = Statement::Kind::kShowMatViews;
       return st;
     }
+    // SHOW CATALOGS / SCHEMAS [FROM catalog] / TABLES [FROM [catalog.]schema], each [LIKE 'p']:
+    // what Trino's CLI and BI tools send to browse.
+    auto like = [&]() -> Status {
+      if (!AcceptKw("like")) return Status::OK();
+      if (Peek().type != TokenType::kString) return Unexpected("a quoted pattern");
+      st->like_pattern = Peek().text;
+      ++i_;
+      return Status::OK();
+    };
+    auto from = [&]() -> Status {
+      if (!AcceptKw("from") && !AcceptKw("in")) return Status::OK();
+      SL_ASSIGN_OR_RETURN(st->name, QualifiedName());
+      return Status::OK();
+    };
+    if (AcceptKw("catalogs")) {
+      st->kind = Statement::Kind::kShowCatalogs;
+      SL_RETURN_IF_ERROR(like());
+      return st;
+    }
+    if (AcceptKw("schemas")) {
+      st->kind = Statement::Kind::kShowSchemas;
+      SL_RETURN_IF_ERROR(from());
+      if (st->name.size() > 1) return Unexpected("a catalog name");
+      SL_RETURN_IF_ERROR(like());
+      return st;
+    }
     if (AcceptKw("tables")) {
       st->kind = Statement::Kind::kShowTables;
-      if (AcceptKw("like")) {
-        if (Peek().type != TokenType::kString) return Unexpected("a quoted pattern");
-        st->like_pattern = Peek().text;
-        ++i_;
-      }
+      SL_RETURN_IF_ERROR(from());
+      if (st->name.size() > 2) return Unexpected("a schema name ([catalog.]schema)");
+      SL_RETURN_IF_ERROR(like());
       return st;
     }
     SL_RETURN_IF_ERROR(ExpectKw("columns"));

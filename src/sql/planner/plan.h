@@ -61,6 +61,9 @@ class Table {
   struct PartCounts {
     uint64_t read = 0, skipped = 0;
     uint64_t batches_skipped = 0;  // by a RowFilter, without decoding their other columns
+    // Bytes of the lake the read took in: a Parquet file's column chunks of the row groups read
+    // (footers not counted), a CSV file whole; 0 when answered from the catalog's counts.
+    uint64_t bytes_read = 0;
   };
   using StatsFilter = std::function<bool(const std::vector<ColumnStats>&)>;
   // The scan's filters as a test of a batch, for readers that decode column by column:

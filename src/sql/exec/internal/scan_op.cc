@@ -57,6 +57,14 @@ class ScanOp final : public Operator {
       stats_->parts_read += parts.read;
       stats_->parts_skipped += parts.skipped;
       stats_->batches_skipped += parts.batches_skipped;
+      if (auto* total = ctx_.options().bytes_read; total != nullptr && parts.bytes_read > 0) {
+        uint64_t now = total->fetch_add(parts.bytes_read) + parts.bytes_read;
+        const uint64_t limit = ctx_.options().max_bytes_read;
+        if (limit > 0 && now > limit && s.ok()) {
+          return Status::ResourceExhausted("Bytes scanned limit was exceeded (read " + std::to_string(now) +
+                                           " bytes, the limit is " + std::to_string(limit) + ")");
+        }
+      }
       if (!s.ok()) return s.WithContext("scan of " + node_.table->name());
     }
     out = std::move(buffer_.front());
