@@ -1,0 +1,178 @@
+// The dashboard query suite (tests/sql/dashboard_suite.sql) through the two query protocols of a
+// running `saleslake serve` — Trino's REST protocol (trino-client, as BI tools and drivers speak
+// it) and Athena's API (JSON 1.1, signed by the AWS SDK's own SigV4 signer) — against the same
+// query run in-process by bench/sql_dashboard_bench (engine opened once, best of REPEATS).
+//
+//   node bench/query_protocols.mjs ENDPOINT KEY_ID SECRET LAKE BENCH_BIN [REPEATS]
+//
+// Prints, per query: in-process best, Trino best, Athena best (ms) and the overheads; then
+//   paging: one large SELECT paged to the end through Trino (rows/s) and through Athena's
+//           GetQueryResults (1,000 rows a page, its maximum);
+//   concurrency: 32 Trino clients running the suite round-robin (queries/s, p50/p99 ms).
+// Athena is polled without a pause (GetQueryExecution until a final state), so what it adds is
+// the protocol's, not a client's sleep.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../tools/peers/package.json'));
+const { Trino, BasicAuth } = require('trino-client');
+const { SignatureV4 } = require('@smithy/signature-v4');
+const { Sha256 } = require('@smithy/core/checksum');
+
+const [endpoint, keyId, secret, lake, benchBin, repeatsArg] = process.argv.slice(2);
+const REPEATS = Number(repeatsArg || 5);
+const CLIENTS = Number(process.env.CLIENTS || 32);
+const CONCURRENT_QUERIES = Number(process.env.CONCURRENT_QUERIES || 320);
+const PAGING_SQL = process.env.PAGING_SQL ||
+  'SELECT purchase_date, customer_id, product_id, amount, region, status FROM sales_data';
+const ATHENA_PAGING_LIMIT = Number(process.env.ATHENA_PAGING_LIMIT || 200000);
+const url = new URL(endpoint);
+const suite = fs.readFileSync(path.join(here, '../tests/sql/dashboard_suite.sql'), 'utf8')
+  .split('\n').filter((l) => l.trim() !== '');
+
+const trino = Trino.create({ server: endpoint, catalog: 'lake', schema: 'sales', auth: new BasicAuth(keyId, secret) });
+
+async function viaTrino(sql, onRows) {
+  const iter = await trino.query(sql);
+  let rows = 0;
+  for await (const result of iter) {
+    if (result.error) throw new Error(`trino: ${result.error.errorName}: ${result.error.message}`);
+    if (result.data) {
+      rows += result.data.length;
+      if (onRows) onRows(result.data);
+    }
+  }
+  return rows;
+}
+
+const signer = new SignatureV4({
+  service: 'athena', region: 'us-east-1', sha256: Sha256,
+  credentials: { accessKeyId: keyId, secretAccessKey: secret },
+});
+
+async function athena(operation, body) {
+  const payload = JSON.stringify(body);
+  const signed = await signer.sign({
+    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/',
+    headers: {
+      host: url.host, 'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AmazonAthena.${operation}`,
+    },
+    body: payload,
+  });
+  const res = await fetch(`${endpoint}/`, { method: 'POST', headers: signed.headers, body: payload });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`athena ${operation}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+// Start, poll without pausing, page the result to the end. Returns rows (the header row of
+// Athena's first page not counted) and the engine time the server reports.
+async function viaAthena(sql) {
+  const { QueryExecutionId } = await athena('StartQueryExecution', {
+    QueryString: sql, QueryExecutionContext: { Database: 'sales' }, WorkGroup: 'primary',
+  });
+  let exec;
+  for (;;) {
+    exec = (await athena('GetQueryExecution', { QueryExecutionId })).QueryExecution;
+    const state = exec.Status.State;
+    if (state === 'SUCCEEDED') break;
+    if (state === 'FAILED' || state === 'CANCELLED') throw new Error(`athena: ${state}: ${exec.Status.StateChangeReason}`);
+  }
+  let rows = -1;
+  let token;
+  do {
+    const page = await athena('GetQueryResults', { QueryExecutionId, MaxResults: 1000, ...(token ? { NextToken: token } : {}) });
+    rows += page.ResultSet.Rows.length;
+    token = page.NextToken;
+  } while (token);
+  return { rows, engineMs: exec.Statistics?.EngineExecutionTimeInMillis ?? null };
+}
+
+function inProcess(sql) {
+  const out = execFileSync(benchBin, [lake, String(REPEATS), sql], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+async function best(fn) {
+  let b = Infinity;
+  let rows = 0;
+  for (let i = 0; i < REPEATS; i++) {
+    const t0 = performance.now();
+    const r = await fn();
+    b = Math.min(b, performance.now() - t0);
+    rows = typeof r === 'number' ? r : r.rows;
+  }
+  return { ms: b, rows };
+}
+
+const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const fmt = (x) => x.toFixed(1);
+
+async function main() {
+  console.log(`query\tin_process_ms\ttrino_ms\tathena_ms\ttrino_overhead_ms\tathena_overhead_ms\trows`);
+  let worstTrino = -Infinity;
+  let worstAthena = -Infinity;
+  let sumIn = 0;
+  let sumTrino = 0;
+  let sumAthena = 0;
+  for (const [i, sql] of suite.entries()) {
+    const local = inProcess(sql);
+    await viaTrino(sql);  // the server's first run of this text: catalog, footers
+    const t = await best(() => viaTrino(sql));
+    const a = await best(() => viaAthena(sql));
+    if (t.rows !== local.rows || a.rows !== local.rows) {
+      throw new Error(`query ${i + 1}: rows differ: in-process ${local.rows}, trino ${t.rows}, athena ${a.rows}`);
+    }
+    const ot = t.ms - local.best_ms;
+    const oa = a.ms - local.best_ms;
+    // Relative to the target "5 ms plus 10%": how much of the allowance is used.
+    worstTrino = Math.max(worstTrino, ot - 0.1 * local.best_ms);
+    worstAthena = Math.max(worstAthena, oa - 0.1 * local.best_ms);
+    sumIn += local.best_ms;
+    sumTrino += t.ms;
+    sumAthena += a.ms;
+    console.log(`q${i + 1}\t${fmt(local.best_ms)}\t${fmt(t.ms)}\t${fmt(a.ms)}\t${fmt(ot)}\t${fmt(oa)}\t${local.rows}`);
+  }
+  console.log(`suite total: in-process ${fmt(sumIn)} ms, trino ${fmt(sumTrino)} ms, athena ${fmt(sumAthena)} ms`);
+  console.log(`largest overhead beyond 10% of the query: trino ${fmt(worstTrino)} ms, athena ${fmt(worstAthena)} ms (target <= 5 ms)`);
+
+  // Paging: the whole result through Trino; a prefix of it through Athena's 1,000-row pages.
+  {
+    const t0 = performance.now();
+    const rows = await viaTrino(PAGING_SQL);
+    const s = (performance.now() - t0) / 1000;
+    console.log(`paging trino: ${rows} rows in ${s.toFixed(2)} s = ${Math.round(rows / s)} rows/s`);
+    const t1 = performance.now();
+    const a = await viaAthena(`${PAGING_SQL} LIMIT ${ATHENA_PAGING_LIMIT}`);
+    const s1 = (performance.now() - t1) / 1000;
+    console.log(`paging athena: ${a.rows} rows in ${s1.toFixed(2)} s = ${Math.round(a.rows / s1)} rows/s`);
+  }
+
+  // Concurrency: CLIENTS Trino clients share CONCURRENT_QUERIES suite queries.
+  {
+    let next = 0;
+    const lat = [];
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      for (;;) {
+        const k = next++;
+        if (k >= CONCURRENT_QUERIES) return;
+        const q0 = performance.now();
+        await viaTrino(suite[k % suite.length]);
+        lat.push(performance.now() - q0);
+      }
+    }));
+    const s = (performance.now() - t0) / 1000;
+    lat.sort((x, y) => x - y);
+    console.log(`concurrency: ${CLIENTS} trino clients, ${CONCURRENT_QUERIES} queries in ${s.toFixed(2)} s = ` +
+      `${(CONCURRENT_QUERIES / s).toFixed(1)} queries/s, p50 ${fmt(pct(lat, 0.5))} ms, p99 ${fmt(pct(lat, 0.99))} ms; ` +
+      `one after another in-process: ${(suite.length / (sumIn / 1000)).toFixed(1)} queries/s`);
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
