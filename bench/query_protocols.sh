@@ -13,14 +13,9 @@ BUILD=${3:-build/release}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/saleslake"
-if [ ! -d "$LAKE/processed_data/sales_data" ]; then
-  rm -rf "$LAKE"
-  "$BIN" --lake "$LAKE" init >/dev/null
-  "$BIN" --lake "$LAKE" generate --rows "$ROWS" --seed 42
-  "$BIN" --lake "$LAKE" crawl >/dev/null
-  "$BIN" --lake "$LAKE" start-job --job-name my-etl-job >/dev/null
-fi
 ninja -C "$BUILD" sql_dashboard_bench saleslake >/dev/null
+. "$ROOT/bench/demo_lake.sh"
+demo_lake "$ROWS" "$LAKE" "$BIN"
 work=$(mktemp -d "${TMPDIR:-/tmp}/qproto.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -9,12 +9,7 @@ LAKE=${2:-/tmp/sql-bench-lake}
 BUILD=${3:-build/release}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$ROOT/$BUILD/saleslake"
-if [ ! -d "$LAKE/processed_data/sales_data" ]; then
-  rm -rf "$LAKE"
-  "$BIN" --lake "$LAKE" init >/dev/null
-  "$BIN" --lake "$LAKE" generate --rows "$ROWS" --seed 42
-  "$BIN" --lake "$LAKE" crawl >/dev/null
-  "$BIN" --lake "$LAKE" start-job --job-name my-etl-job >/dev/null
-fi
+. "$ROOT/bench/demo_lake.sh"
+demo_lake "$ROWS" "$LAKE" "$BIN"
 ninja -C "$ROOT/$BUILD" sql_dashboard_bench >/dev/null
 node "$ROOT/bench/sql_dashboard.mjs" "$LAKE" "$ROOT/$BUILD" 3
