@@ -21,7 +21,8 @@ TEST(ScanPutRecordsTest, TakesTheUsualShape) {
   for (int i = 0; i < 20; ++i) records.push_back(Record(std::string(static_cast<size_t>(i), static_cast<char>('a' + i)), "k" + std::to_string(i)));
   records[3]["ExplicitHashKey"] = "12345";
   PutRecordsInput in;
-  ASSERT_TRUE(ScanPutRecords(Body({{"StreamName", "s1"}, {"Records", records}}), &in));
+  const std::string body = Body({{"StreamName", "s1"}, {"Records", records}});  // `in` views it
+  ASSERT_TRUE(ScanPutRecords(body, &in));
   EXPECT_EQ(in.stream, "s1");
   ASSERT_EQ(in.records.size(), 20u);
   for (int i = 0; i < 20; ++i) {
@@ -47,7 +48,8 @@ TEST(ScanPutRecordsTest, DecodesBase64LikeTheGenericPath) {
   for (size_t n = 0; n <= 64; ++n) {
     std::string text = Base64Encode(bytes.substr(0, n));
     PutRecordsInput in;
-    ASSERT_TRUE(ScanPutRecords(Body({{"StreamName", "s"}, {"Records", {{{"Data", text}, {"PartitionKey", "p"}}}}}), &in)) << n;
+    const std::string body = Body({{"StreamName", "s"}, {"Records", {{{"Data", text}, {"PartitionKey", "p"}}}}});
+    ASSERT_TRUE(ScanPutRecords(body, &in)) << n;
     EXPECT_EQ(in.records[0].data, *Base64Decode(text)) << n;
   }
 }
