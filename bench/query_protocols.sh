@@ -13,7 +13,8 @@ BUILD=${3:-build/release}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/saleslake"
-ninja -C "$BUILD" sql_dashboard_bench saleslake >/dev/null
+# (a directory of prebuilt binaries, without build.ninja, is used as it is)
+if [ -f "$BUILD/build.ninja" ]; then ninja -C "$BUILD" sql_dashboard_bench saleslake >/dev/null; fi
 . "$ROOT/bench/demo_lake.sh"
 demo_lake "$ROWS" "$LAKE" "$BIN"
 work=$(mktemp -d "${TMPDIR:-/tmp}/qproto.XXXXXX")
@@ -34,7 +35,7 @@ port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.err")
 [ -n "$port" ] || { cat "$work/serve.err"; exit 1; }
 echo "load before: $(uptime)"
 node "$ROOT/bench/query_protocols.mjs" "http://127.0.0.1:$port" "$id" "$secret" "$LAKE" \
-  "$BUILD/sql_dashboard_bench" "${REPEATS:-5}"
+  "$BUILD/bench/sql_dashboard_bench" "${REPEATS:-5}"
 echo "server peak memory: $(grep VmHWM /proc/$pid/status)"
 echo "load after: $(uptime)"
 "$BIN" --lake "$LAKE" iam delete-access-key --user-name "$user" --access-key-id "$id" >/dev/null || true
