@@ -191,6 +191,23 @@ TEST_F(ApisTest, TrinoPagesRowsAndReportsErrors) {
   EXPECT_EQ(columns[0]["type"], "integer");
   EXPECT_EQ(columns[1]["typeSignature"]["rawType"], "varchar");
 
+  // Every kind of cell as Trino's JSON carries it (pages are written as text, not as a tree).
+  HttpResponse kinds = Trino("POST", "/v1/statement",
+                             "SELECT CAST(NULL AS BIGINT) AS n, CAST(2.5 AS DOUBLE) AS d, true AS b, "
+                             "'q\"\\\u00e9' AS s, CAST('Infinity' AS DOUBLE) AS inf, -7 AS i");
+  ASSERT_EQ(kinds.status, 200) << kinds.body;
+  j = json::parse(kinds.body);
+  rows.clear();
+  for (int i = 0; i < 50 && j.contains("nextUri"); ++i) {
+    std::string next = j["nextUri"];
+    HttpResponse page = Trino("GET", next.substr(next.find("/v1/")), "");
+    ASSERT_EQ(page.status, 200) << page.body;
+    j = json::parse(page.body);
+    if (j.contains("data")) rows.insert(rows.end(), j["data"].begin(), j["data"].end());
+  }
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], json::parse(R"([null, 2.5, true, "q\"\\\u00e9", "Infinity", -7])")) << rows[0].dump();
+
   HttpResponse bad = Trino("POST", "/v1/statement", "SELECT nope FROM (VALUES 1) t(x)");
   j = json::parse(bad.body);
   for (int i = 0; i < 50 && j.contains("nextUri"); ++i) {

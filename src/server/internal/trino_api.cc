@@ -1,11 +1,13 @@
 #include "server/internal/trino_api.h"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/json.h"
 #include "server/internal/util.h"
 
 namespace saleslake::server::internal {
@@ -36,7 +38,7 @@ TrinoError ClassifyTrinoError(StatusCode code, const std::string& message) {
 
 namespace {
 
-constexpr size_t kMaxPageRows = 4096;
+constexpr size_t kMaxPageRows = 16384;
 constexpr size_t kMaxPageBytes = 1 << 20;
 constexpr auto kLongPoll = std::chrono::milliseconds(1000);
 
@@ -75,24 +77,68 @@ json Column(const Field& f) {
 }
 
 // A cell as Trino's JSON encodes it: numbers and booleans as JSON values, the rest as text.
-json Cell(const DataType& type, const std::optional<std::string>& text) {
-  if (!text) return nullptr;
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// True when `t` is a JSON number literal (what the engine prints for finite numbers).
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0;
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i >= t.size() || !IsDigit(t[i])) return false;
+  if (t[i] == '0' && i + 1 < t.size() && IsDigit(t[i + 1])) return false;
+  while (i < t.size() && IsDigit(t[i])) ++i;
+  if (i < t.size() && t[i] == '.') {
+    if (++i >= t.size() || !IsDigit(t[i])) return false;
+    while (i < t.size() && IsDigit(t[i])) ++i;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    if (++i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (i >= t.size() || !IsDigit(t[i])) return false;
+    while (i < t.size() && IsDigit(t[i])) ++i;
+  }
+  return i == t.size();
+}
+
+// Appends one cell as Trino's JSON carries it: numbers as numbers (non-finite doubles as the
+// strings "Infinity", "-Infinity", "NaN"), booleans, NULL as null, the rest as strings. Written
+// as text, not through a JSON tree: a page holds tens of thousands of cells.
+void AppendCell(std::string& out, const DataType& type, const std::optional<std::string>& text) {
+  if (!text) {
+    out += "null";
+    return;
+  }
+  const std::string& t = *text;
   switch (type.id) {
-    case TypeId::kBoolean: return *text == "true";
+    case TypeId::kBoolean:
+      out += t == "true" ? "true" : "false";
+      return;
     case TypeId::kInt32:
-    case TypeId::kInt64: {
-      json v = json::parse(*text, nullptr, false);
-      return v.is_number() ? v : json(*text);
-    }
+    case TypeId::kInt64:
+      if (IsJsonNumber(t)) {
+        out += t;
+        return;
+      }
+      break;
     case TypeId::kFloat:
-    case TypeId::kDouble: {
-      json v = json::parse(*text, nullptr, false);
-      if (v.is_number()) return v;
-      if (*text == "inf" || *text == "Infinity") return "Infinity";
-      if (*text == "-inf" || *text == "-Infinity") return "-Infinity";
-      return "NaN";
-    }
-    default: return *text;
+    case TypeId::kDouble:
+      if (IsJsonNumber(t)) {
+        out += t;
+      } else if (t == "inf" || t == "Infinity") {
+        out += "\"Infinity\"";
+      } else if (t == "-inf" || t == "-Infinity") {
+        out += "\"-Infinity\"";
+      } else {
+        out += "\"NaN\"";
+      }
+      return;
+    default:
+      break;
+  }
+  if (std::all_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    AppendJsonString(out, t);
+  } else {
+    // Non-ASCII: nlohmann's encoder replaces invalid UTF-8 (say, from a foreign Parquet file)
+    // with U+FFFD, so a page always parses.
+    out += json(t).dump(-1, ' ', false, json::error_handler_t::replace);
   }
 }
 
@@ -321,23 +367,32 @@ class TrinoService final : public Service {
     body["columns"] = columns;
     auto page = sql_->queries().Fetch(id, offset, kMaxPageRows);
     if (!page.ok()) return JsonResponse(200, ErrorBody(id, page.status().code(), page.status().message(), base, *q));
-    json data = json::array();
-    size_t bytes = 0, n = 0;
+    std::string data = "[";
+    size_t n = 0;
     for (const auto& row : page->rows) {
-      json out = json::array();
+      if (n > 0) data += ',';
+      data += '[';
       for (size_t c = 0; c < row.size(); ++c) {
-        out.push_back(Cell(q->schema[c].type, row[c]));
-        bytes += row[c] ? row[c]->size() + 4 : 4;
+        if (c > 0) data += ',';
+        AppendCell(data, q->schema[c].type, row[c]);
       }
-      data.push_back(std::move(out));
+      data += ']';
       ++n;
-      if (bytes > kMaxPageBytes) break;
+      if (data.size() > kMaxPageBytes) break;
     }
-    if (n > 0) body["data"] = std::move(data);
+    data += ']';
     const bool complete = page->complete && n == page->rows.size();
     if (!complete) body["nextUri"] = next + std::to_string(offset + n);
     body["stats"] = Stats(*q, offset + n);
     if (complete) sql_->queries().Release(id);
+    if (n == 0) return JsonResponse(200, body);
+    // The rows are spliced in as text after the rest of the object.
+    HttpResponse response = JsonResponse(200, body);
+    response.body.pop_back();  // the object's closing brace
+    response.body += ",\"data\":";
+    response.body += data;
+    response.body += '}';
+    return response;
     return JsonResponse(200, body);
   }
 
