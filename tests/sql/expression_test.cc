@@ -91,5 +91,24 @@ TEST(CompiledExpressionsTest, RuntimeErrorsAreStatusesAndThreadsShareOneProgram)
   for (int64_t s : sums) EXPECT_EQ(s, 200 * (3 + 1 + 5));
 }
 
+TEST(CompiledExpressionsTest, LongOperatorChainsAreBoundedLikeNesting) {
+  // `a + b - c ...` is parsed by a loop but builds a tree as deep as the chain, which the binder
+  // recurses through: a chain of thousands is one clear error (the fuzzer's stack overflow), a
+  // chain of 150 (a generated OR filter, a long sum) still compiles.
+  auto chain = [](const std::string& term, const std::string& op, int n) {
+    std::string e = term;
+    for (int i = 1; i < n; ++i) e += op + term;
+    return e;
+  };
+  for (const std::string& op : {" + ", " * ", " = ", " OR ", " AND "}) {
+    std::string term = op == " OR " || op == " AND " ? "qty = 1" : "qty";
+    auto ok = CompiledExpressions::Compile(Source(), {{"x", chain(term, op, 150)}});
+    EXPECT_TRUE(ok.ok() || op == " = ") << op << ": " << ok.status().ToString();
+    auto deep = CompiledExpressions::Compile(Source(), {{"x", chain(term, op, 3000)}});
+    ASSERT_FALSE(deep.ok()) << op;
+    EXPECT_NE(deep.status().message().find("nested too deeply"), std::string::npos) << deep.status().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace saleslake::sql

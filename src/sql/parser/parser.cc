@@ -89,6 +89,15 @@ class Parser {
     return Status::OK();
   }
 
+  // A chain of left-associative operators (a + b - c ..., x OR y OR ...) is parsed by a loop,
+  // but it builds a tree as deep as the chain is long, and the binder and evaluator recurse
+  // through it: each link counts as a level, so the limit bounds the tree's depth, not only the
+  // parser's. The caller takes `*chain` off depth_ when its loop ends.
+  Status ChainLink(int* chain) {
+    ++*chain;
+    return Enter();
+  }
+
   Result<std::string> Identifier(std::string_view what) {
     const Token& tok = Peek();
     if (tok.type == TokenType::kQuotedIdent ||
@@ -188,24 +197,29 @@ AstExprPtr MakeBinary(std::string op, AstExprPtr a, AstExprPtr b, SourcePos p) {
 Result<AstExprPtr> Parser::Or() {
   SL_RETURN_IF_ERROR(Enter());
   SL_ASSIGN_OR_RETURN(AstExprPtr left, And());
+  int chain = 0;  // see ChainLink
   while (IsKw("or")) {
+    SL_RETURN_IF_ERROR(ChainLink(&chain));
     SourcePos p = Peek().pos;
     ++i_;
     SL_ASSIGN_OR_RETURN(AstExprPtr right, And());
     left = MakeBinary("or", std::move(left), std::move(right), p);
   }
-  --depth_;
+  depth_ -= chain + 1;
   return left;
 }
 
 Result<AstExprPtr> Parser::And() {
   SL_ASSIGN_OR_RETURN(AstExprPtr left, Not());
+  int chain = 0;
   while (IsKw("and")) {
+    SL_RETURN_IF_ERROR(ChainLink(&chain));
     SourcePos p = Peek().pos;
     ++i_;
     SL_ASSIGN_OR_RETURN(AstExprPtr right, Not());
     left = MakeBinary("and", std::move(left), std::move(right), p);
   }
+  depth_ -= chain;
   return left;
 }
 
@@ -226,7 +240,9 @@ Result<AstExprPtr> Parser::Not() {
 
 Result<AstExprPtr> Parser::Predicate() {
   SL_ASSIGN_OR_RETURN(AstExprPtr left, Additive());
+  int chain = 0;
   while (true) {
+    SL_RETURN_IF_ERROR(ChainLink(&chain));
     SourcePos p = Peek().pos;
     if (Peek().type == TokenType::kOperator &&
         (Peek().text == "=" || Peek().text == "<>" || Peek().text == "!=" || Peek().text == "<" ||
@@ -320,31 +336,38 @@ Result<AstExprPtr> Parser::Predicate() {
       continue;
     }
     i_ = save;
+    depth_ -= chain;
     return left;
   }
 }
 
 Result<AstExprPtr> Parser::Additive() {
   SL_ASSIGN_OR_RETURN(AstExprPtr left, Multiplicative());
+  int chain = 0;
   while (IsOp("+") || IsOp("-") || IsOp("||")) {
+    SL_RETURN_IF_ERROR(ChainLink(&chain));
     SourcePos p = Peek().pos;
     std::string op = Peek().text;
     ++i_;
     SL_ASSIGN_OR_RETURN(AstExprPtr right, Multiplicative());
     left = MakeBinary(op, std::move(left), std::move(right), p);
   }
+  depth_ -= chain;
   return left;
 }
 
 Result<AstExprPtr> Parser::Multiplicative() {
   SL_ASSIGN_OR_RETURN(AstExprPtr left, UnaryExpr());
+  int chain = 0;
   while (IsOp("*") || IsOp("/") || IsOp("%")) {
+    SL_RETURN_IF_ERROR(ChainLink(&chain));
     SourcePos p = Peek().pos;
     std::string op = Peek().text;
     ++i_;
     SL_ASSIGN_OR_RETURN(AstExprPtr right, UnaryExpr());
     left = MakeBinary(op, std::move(left), std::move(right), p);
   }
+  depth_ -= chain;
   return left;
 }
 
