@@ -30,6 +30,9 @@ const CONCURRENT_QUERIES = Number(process.env.CONCURRENT_QUERIES || 320);
 const PAGING_SQL = process.env.PAGING_SQL ||
   'SELECT purchase_date, customer_id, product_id, amount, region, status FROM sales_data';
 const ATHENA_PAGING_LIMIT = Number(process.env.ATHENA_PAGING_LIMIT || 200000);
+// A suite query with a larger result (the full-table ORDER BY) is a paging measurement, not a
+// per-query overhead one: it is left to the paging phase and kept out of the concurrency mix.
+const MAX_SUITE_ROWS = Number(process.env.MAX_SUITE_ROWS || 100000);
 const url = new URL(endpoint);
 const suite = fs.readFileSync(path.join(here, '../tests/sql/dashboard_suite.sql'), 'utf8')
   .split('\n').filter((l) => l.trim() !== '');
@@ -120,8 +123,14 @@ async function main() {
   let sumIn = 0;
   let sumTrino = 0;
   let sumAthena = 0;
+  const mix = [];
   for (const [i, sql] of suite.entries()) {
     const local = inProcess(sql);
+    if (local.rows > MAX_SUITE_ROWS) {
+      console.log(`q${i + 1}\t${fmt(local.best_ms)}\t-\t-\t-\t-\t${local.rows} (left to the paging phase)`);
+      continue;
+    }
+    mix.push(sql);
     await viaTrino(sql);  // the server's first run of this text: catalog, footers
     const t = await best(() => viaTrino(sql));
     const a = await best(() => viaAthena(sql));
@@ -163,7 +172,7 @@ async function main() {
         const k = next++;
         if (k >= CONCURRENT_QUERIES) return;
         const q0 = performance.now();
-        await viaTrino(suite[k % suite.length]);
+        await viaTrino(mix[k % mix.length]);
         lat.push(performance.now() - q0);
       }
     }));
@@ -171,7 +180,7 @@ async function main() {
     lat.sort((x, y) => x - y);
     console.log(`concurrency: ${CLIENTS} trino clients, ${CONCURRENT_QUERIES} queries in ${s.toFixed(2)} s = ` +
       `${(CONCURRENT_QUERIES / s).toFixed(1)} queries/s, p50 ${fmt(pct(lat, 0.5))} ms, p99 ${fmt(pct(lat, 0.99))} ms; ` +
-      `one after another in-process: ${(suite.length / (sumIn / 1000)).toFixed(1)} queries/s`);
+      `one after another in-process: ${(mix.length / (sumIn / 1000)).toFixed(1)} queries/s`);
   }
 }
 
