@@ -185,7 +185,11 @@ bool FlatObjectFields(std::string_view data, const std::vector<std::string>& col
       } else {
         const char* stop = NumberEnd(p, end);
         if (!stop) return false;
-        if (col < columns.size() && !NumberText(std::string_view(p, static_cast<size_t>(stop - p)), &value)) return false;
+        // Every number is checked, asked for or not: one the tree cannot hold (1E999) makes
+        // the tree reject the whole record, so the flat reading must not take it either.
+        const std::string_view token(p, static_cast<size_t>(stop - p));
+        std::optional<std::string> unused;
+        if (!NumberText(token, col < columns.size() ? &value : &unused)) return false;
         p = stop;
       }
       if (col < columns.size()) (*fields)[col] = std::move(value);
