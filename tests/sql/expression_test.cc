@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace saleslake::sql {
 namespace {
@@ -100,7 +102,7 @@ TEST(CompiledExpressionsTest, LongOperatorChainsAreBoundedLikeNesting) {
     for (int i = 1; i < n; ++i) e += op + term;
     return e;
   };
-  for (const std::string& op : {" + ", " * ", " = ", " OR ", " AND "}) {
+  for (const std::string& op : std::vector<std::string>{" + ", " * ", " = ", " OR ", " AND "}) {
     std::string term = op == " OR " || op == " AND " ? "qty = 1" : "qty";
     auto ok = CompiledExpressions::Compile(Source(), {{"x", chain(term, op, 150)}});
     EXPECT_TRUE(ok.ok() || op == " = ") << op << ": " << ok.status().ToString();
