@@ -5,7 +5,7 @@
 #      events::Engine with a rule that matches every event and does nothing
 #   2. SNS publish -> webhook delivery latency at RATE messages/s through a real `saleslake serve`
 #      (bench/events_sns.mjs: @smithy/signature-v4 client, node http receiver)
-#   3. upload -> alert for the default flow: `aws s3 cp` of a ROWS-row messy CSV into raw_data/
+#   3. upload -> alert for the default flow: `/usr/bin/aws s3 cp` (Debian's CLI v2) of a ROWS-row messy CSV into raw_data/
 #      -> crawl -> my-etl-job -> quality alert at the webhook subscribed to pipeline-alerts
 # Peak memory (VmHWM) of the bus process and of the server is printed after each part.
 # Usage: bench/events_bench.sh [ROWS] [BUILD_DIR] [WORK_DIR]

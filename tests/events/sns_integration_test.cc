@@ -1,6 +1,6 @@
 // The events service through a real `saleslake serve`: the SNS API from the AWS CLI v2 (Debian
 // awscli) delivering to a webhook written here (with the SubscriptionConfirmation handshake), and
-// the default pipeline: `aws s3 cp` of a messy CSV -> crawl -> my-etl-job -> quality violation ->
+// the default pipeline: `/usr/bin/aws s3 cp` of a messy CSV -> crawl -> my-etl-job -> quality violation ->
 // an alert at the webhook; then a SIGKILL between the upload's event and the job -> after the
 // restart the job runs exactly once. E-mail alerts reach a real SMTP server (Debian's aiosmtpd);
 // a failed job alerts too; a queued alert survives a SIGKILL; SIGHUP reloads pipeline.yaml and a
