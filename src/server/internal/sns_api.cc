@@ -237,6 +237,9 @@ class EventsService final : public Service {
   Status Start() override {
     SL_ASSIGN_OR_RETURN(catalog_, catalog::Catalog::Open(ctx_.lake));
     topics_->Start();
+    // The rules are loaded before the server accepts requests: a SIGHUP or an event that arrives
+    // at once then meets the rules it expects, never a first load still in progress.
+    MaybeReload(false);
     stop_ = false;
     loop_ = std::thread([this] { Loop(); });
     return Status::OK();
