@@ -98,7 +98,7 @@ function pct(sorted, p) {
 if (!isMainThread) {
   // A worker thread: `clients` clients, each replaying its pre-signed batches until `until`
   // (epoch ms), at most one batch per `interval_ms` when paced. Signing happens before `start`.
-  const { endpoint, stream, clients, start, until, interval_ms, seed, batches } = workerData;
+  const { endpoint, stream, clients, first, total, start, until, interval_ms, seed, batches } = workerData;
   const signer = makeSigner();
   const prepared = [];
   for (let c = 0; c < clients; ++c) {
@@ -112,9 +112,11 @@ if (!isMainThread) {
   await new Promise((r) => setTimeout(r, Math.max(0, start - Date.now())));
   const lat = [];
   let acked = 0, failed = 0, errors = 0, firstError = '';
-  await Promise.all(prepared.map(async (mine) => {
+  await Promise.all(prepared.map(async (mine, c) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    let next = Date.now(), n = 0;
+    // Paced clients start spread evenly over one interval: a steady rate, not all of them
+    // sending at the same instant (which would measure bursts of clients × 500 records).
+    let next = Date.now() + (interval_ms > 0 ? ((first + c) * interval_ms) / total : 0), n = 0;
     while (Date.now() < until) {
       if (interval_ms > 0) {
         const wait = next - Date.now();
@@ -174,7 +176,7 @@ if (!isMainThread) {
     const until = start + seconds * 1000;
     for (const s of spawned) {
       const w = new Worker(new URL(import.meta.url), {
-        workerData: { endpoint, stream, clients: s.n, start, until, interval_ms, batches, seed: seedBase + s.t * 1000 },
+        workerData: { endpoint, stream, clients: s.n, first: s.t * per, total: clients, start, until, interval_ms, batches, seed: seedBase + s.t * 1000 },
       });
       w.on('message', (m) => (m.ready ? s.onReady() : s.onDone(m)));
       w.on('error', s.onError);

@@ -372,6 +372,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     for (auto& [k, v] : resp->headers) res->set(k, v);
     bool keep = keep_alive_ && !shared_->stopping.load();
     res->keep_alive(keep);
+    // The idle timeout, told to the client: node's http agent (the AWS SDK for JavaScript,
+    // trino-client) then drops a pooled connection before the server closes it, instead of
+    // writing the next request into a socket that is being closed (EPIPE).
+    if (keep) {
+      res->set("keep-alive", "timeout=" + std::to_string(std::max(1, shared_->options.idle_timeout_ms / 1000)));
+    }
     uint64_t out_bytes = 0;
     if (resp->head_length) {
       if (resp->status != 204 && resp->status != 304) res->content_length(*resp->head_length);
