@@ -21,6 +21,7 @@ PACKAGES=(
   libboost-dev
   awscli python3-boto3 curl openssl
   python3-aiosmtpd  # tests: the SMTP server e-mail alerts are delivered to
+  python3-cbor2  # tests: a Kinesis client in AWS's CBOR format (as the Java SDK sends it)
   rsync  # tests: a lake copied with rsync -a loads nothing twice
   libedit-dev libcairo2-dev
   chromium  # the web console's browser tests (driven headless by playwright-core)

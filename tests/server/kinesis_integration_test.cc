@@ -196,6 +196,14 @@ TEST_F(KinesisTest, Boto3RoundTrip) {
   EXPECT_NE(r.out.find("boto3 kinesis ok"), std::string::npos) << r.out << r.err;
 }
 
+TEST_F(KinesisTest, CborClientRoundTrip) {
+  StartServer();
+  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/kinesis_cbor.py",
+                       server_.url(), "cbor-stream"}, "", env_);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("cbor kinesis ok"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(KinesisTest, JavaScriptSdkRoundTrip) {
   StartServer();
   auto r = RunProgram({"node", std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/kinesis_sdk_roundtrip.mjs",

@@ -1,5 +1,7 @@
 #include "server/internal/dispatch.h"
 
+#include "server/internal/cbor.h"
+
 #include "server/internal/metrics.h"
 #include "server/internal/s3.h"
 #include "server/internal/util.h"
@@ -11,6 +13,19 @@ namespace {
 bool IsFormBody(const HttpRequest& request) {
   const std::string* ct = request.Header("content-type");
   return ct && ct->rfind("application/x-www-form-urlencoded", 0) == 0;
+}
+
+// A JSON 1.1 answer (result or error) re-encoded as AWS CBOR; anything else is left as it is.
+HttpResponse AsCbor(HttpResponse r) {
+  for (auto& [name, value] : r.headers) {
+    if (name != "Content-Type" || value != "application/x-amz-json-1.1") continue;
+    auto doc = nlohmann::json::parse(r.body.empty() ? std::string("{}") : r.body, nullptr, false);
+    if (doc.is_discarded()) break;
+    r.body = EncodeAwsCbor(doc);
+    value = std::string(kCborContentType);
+    break;
+  }
+  return r;
 }
 
 std::string ArnOfS3(const std::string& bucket, const std::string& key) {
@@ -200,6 +215,22 @@ HttpResponse Dispatcher::HandleJson(HttpRequest& request, const Principal& princ
   note->api = it->second.first;
   const JsonOperation& op = it->second.second;
   const std::string* ct = request.Header("content-type");
+  // Kinesis also takes AWS's CBOR format (the Java SDK's default): decoded to the same document
+  // for the same handler, the answer encoded back.
+  if (ct && ct->rfind(kCborContentType, 0) == 0 && note->api == "kinesis") {
+    auto input = DecodeAwsCbor(request.body);
+    HttpResponse r;
+    if (!input.ok() || !input->is_object()) {
+      ApiError e = MakeError(400, "SerializationException",
+                             input.ok() ? "the request body is not a CBOR map" : input.status().message());
+      note->error_code = e.code;
+      r = RenderError(Protocol::kJson, e, request);
+    } else {
+      r = AuthorizeAndRun(Protocol::kJson, op.iam_action, op.resource(*input), op.audited_write, request,
+                          principal, note, [&] { return op.handler(*input, principal, request); });
+    }
+    return AsCbor(std::move(r));
+  }
   if (!ct || ct->rfind("application/x-amz-json-1.", 0) != 0) {
     ApiError e = MakeError(400, "SerializationException", "Content-Type must be application/x-amz-json-1.1");
     note->error_code = e.code;
