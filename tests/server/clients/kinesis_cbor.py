@@ -13,11 +13,16 @@ import urllib.error
 import urllib.request
 
 import cbor2
+import cbor2.decoder as cbor_decoder
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 endpoint, stream = sys.argv[1], sys.argv[2]
+# AWS's tag 1 holds milliseconds, not the RFC's seconds (which cbor2 would turn into a datetime out
+# of range): the answers are read with cbor2's Python decoder, tag 1 kept as a plain tag.
+cbor_decoder.semantic_decoders.pop(1, None)
+loads = cbor_decoder.loads
 creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
 
 
@@ -36,10 +41,10 @@ def call(op, body, raw=None):
     try:
         with urllib.request.urlopen(http, timeout=30) as resp:
             check(resp.headers["Content-Type"] == "application/x-amz-cbor-1.1", op + " answers in CBOR")
-            return resp.status, cbor2.loads(resp.read())
+            return resp.status, loads(resp.read())
     except urllib.error.HTTPError as e:
         check(e.headers["Content-Type"] == "application/x-amz-cbor-1.1", op + " errors in CBOR")
-        return e.code, cbor2.loads(e.read())
+        return e.code, loads(e.read())
 
 
 def ms_tag(ms):
@@ -54,7 +59,7 @@ for _ in range(50):
         break
     time.sleep(0.1)
 created = d["StreamDescriptionSummary"]["StreamCreationTimestamp"]
-check(isinstance(created, cbor2.CBORTag) and created.tag == 1 and created.value > 1.5e12,
+check(getattr(created, "tag", None) == 1 and created.value > 1.5e12,
       "StreamCreationTimestamp is tag 1 over milliseconds: %r" % (created,))
 
 # Bytes that are not text (and not valid UTF-8) must come back as they went in.
@@ -77,7 +82,7 @@ for shard in shards["Shards"]:
     for r in page["Records"]:
         check(isinstance(r["Data"], bytes), "Data is a byte string")
         ts = r["ApproximateArrivalTimestamp"]
-        check(isinstance(ts, cbor2.CBORTag) and ts.tag == 1 and abs(ts.value - time.time() * 1000) < 600000,
+        check(getattr(ts, "tag", None) == 1 and abs(ts.value - time.time() * 1000) < 600000,
               "ApproximateArrivalTimestamp is tag 1 over milliseconds: %r" % (ts,))
         got[r["Data"]] = r["SequenceNumber"]
 check(sorted(got) == sorted(payloads), "every record read back byte for byte (%d of %d)" % (len(got), len(payloads)))
