@@ -13,10 +13,12 @@
 // what it adds is mostly the protocol's, at most POLL_MAX_MS a client's sleep.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import fs from 'node:fs';
 
+const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../tools/peers/package.json'));
 const { Trino, BasicAuth } = require('trino-client');
@@ -101,9 +103,11 @@ async function viaAthena(sql) {
   return { rows, engineMs: exec.Statistics?.EngineExecutionTimeInMillis ?? null };
 }
 
-function inProcess(sql) {
-  const out = execFileSync(benchBin, [lake, String(REPEATS), sql], { encoding: 'utf8' });
-  return JSON.parse(out);
+// Asynchronous, so that node's event loop runs meanwhile: a connection the server closed while a
+// long in-process run blocked the loop would otherwise be reused before its close was seen.
+async function inProcess(sql) {
+  const { stdout } = await execFileAsync(benchBin, [lake, String(REPEATS), sql], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  return JSON.parse(stdout);
 }
 
 async function best(fn) {
@@ -130,7 +134,7 @@ async function main() {
   let sumAthena = 0;
   const mix = [];
   for (const [i, sql] of suite.entries()) {
-    const local = inProcess(sql);
+    const local = await inProcess(sql);
     if (local.rows > MAX_SUITE_ROWS) {
       console.log(`q${i + 1}\t${fmt(local.best_ms)}\t-\t-\t-\t-\t${local.rows} (left to the paging phase)`);
       continue;
