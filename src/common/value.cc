@@ -20,17 +20,20 @@ std::string FormatDecimal(__int128 unscaled, int scale) {
   bool neg = unscaled < 0;
   unsigned __int128 mag = neg ? static_cast<unsigned __int128>(-(unscaled + 1)) + 1
                               : static_cast<unsigned __int128>(unscaled);
-  std::string digits;
+  // Written backwards into a buffer (39 digits, a point, the leading zeros of a small
+  // fraction up to scale 38, a sign).
+  char buf[96];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  int digits = 0;
   do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(mag % 10)));
+    *--p = static_cast<char>('0' + static_cast<int>(mag % 10));
     mag /= 10;
-  } while (mag != 0);
-  if (scale > 0) {
-    if (digits.size() <= static_cast<size_t>(scale))
-      digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
-    digits.insert(digits.size() - static_cast<size_t>(scale), 1, '.');
-  }
-  return neg ? "-" + digits : digits;
+    ++digits;
+    if (scale > 0 && digits == scale) *--p = '.';
+  } while (mag != 0 || (scale > 0 && digits <= scale));
+  if (neg) *--p = '-';
+  return std::string(p, static_cast<size_t>(end - p));
 }
 
 namespace {

@@ -12,4 +12,8 @@ namespace saleslake::sql {
 // Text of one cell; NULL gives `null_text`.
 std::string CellText(const ColumnVector& v, size_t row, const std::string& null_text = "NULL");
 
+// The same text appended to `out`, for a row that is not NULL: without a Value or a string of
+// its own for the common types (result paging formats every cell of millions of rows).
+void AppendCellText(const ColumnVector& v, size_t row, std::string* out);
+
 }  // namespace saleslake::sql

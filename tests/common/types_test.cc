@@ -57,5 +57,22 @@ TEST(ValueTest, FormatAndCompare) {
   EXPECT_EQ(Value::Varchar("b").Compare(Value::Varchar("a")), 1);
 }
 
+TEST(TypesTest, FormatsDecimalsAndDatesDigitByDigit) {
+  EXPECT_EQ(FormatDecimal(0, 0), "0");
+  EXPECT_EQ(FormatDecimal(0, 2), "0.00");
+  EXPECT_EQ(FormatDecimal(5, 2), "0.05");
+  EXPECT_EQ(FormatDecimal(-5, 2), "-0.05");
+  EXPECT_EQ(FormatDecimal(100, 2), "1.00");
+  EXPECT_EQ(FormatDecimal(-12345678901234567, 4), "-1234567890123.4567");
+  __int128 big = 1;
+  for (int i = 0; i < 38; ++i) big *= 10;
+  EXPECT_EQ(FormatDecimal(big - 1, 38), "0." + std::string(38, '9'));
+  EXPECT_EQ(FormatDecimal(-(big - 1), 0), "-" + std::string(38, '9'));
+  EXPECT_EQ(FormatDate(0), "1970-01-01");
+  EXPECT_EQ(FormatDate(DaysFromCivil(9999, 12, 31)), "9999-12-31");
+  EXPECT_EQ(FormatDate(DaysFromCivil(5, 3, 7)), "0005-03-07");
+  EXPECT_EQ(FormatDate(DaysFromCivil(-1, 1, 1)), "-1-01-01");
+}
+
 }  // namespace
 }  // namespace saleslake

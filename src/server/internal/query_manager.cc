@@ -184,7 +184,10 @@ struct QueryManager::Impl {
 
   // Keeps rows of `e`'s result: in memory while its first spool_after_bytes of text last, then
   // appended to its spool file. An error (too much result, a spool that fails) ends the query.
-  Status Store(Entry& e, std::vector<Row> rows, uint64_t bytes) SL_EXCLUDES(mu) {
+  // Keeps `rows` in memory while the result is small, else appends them to the spool as they are
+  // encoded (the runner never makes a string per cell for a spooled row).
+  Status Store(Entry& e, const EncodedRows& rows) SL_EXCLUDES(mu) {
+    const uint64_t bytes = rows.text_bytes();
     std::shared_ptr<ResultSpool> spool;
     {
       MutexLock lock(mu);
@@ -195,9 +198,10 @@ struct QueryManager::Impl {
             "query result exceeded the limit of {} bytes held for paging", options.max_result_bytes));
       }
       if (!e.spool && e.memory_bytes + bytes <= options.spool_after_bytes) {
+        std::vector<Row> decoded = rows.Decode();
         e.memory_bytes += bytes;
-        e.info.rows += rows.size();
-        std::move(rows.begin(), rows.end(), std::back_inserter(e.rows));
+        e.info.rows += decoded.size();
+        std::move(decoded.begin(), decoded.end(), std::back_inserter(e.rows));
         changed.notify_all();
         return Status::OK();
       }
@@ -210,8 +214,8 @@ struct QueryManager::Impl {
     // already written) go on meanwhile.
     SL_RETURN_IF_ERROR(spool->Append(rows));
     MutexLock lock(mu);
-    e.info.rows += rows.size();
-    e.info.spooled_rows += rows.size();
+    e.info.rows += rows.rows();
+    e.info.spooled_rows += rows.rows();
     changed.notify_all();
     return Status::OK();
   }
@@ -257,6 +261,7 @@ struct QueryManager::Impl {
       e.running = &qr;
     }
     Batch batch;
+    EncodedRows text;  // one slice of rows as text, its buffers reused from slice to slice
     Status status;
     while (status.ok()) {
       auto more = qr.Next(&batch);
@@ -269,19 +274,19 @@ struct QueryManager::Impl {
       // slice at a time, so that at most one slice of text is in memory beside the spool.
       for (size_t first = 0; first < batch.num_rows && status.ok(); first += kTextSlice) {
         const size_t last = std::min(batch.num_rows, first + kTextSlice);
-        std::vector<Row> rows(last - first);
-        uint64_t bytes = 0;
+        text.Clear();
         for (size_t r = first; r < last; ++r) {
-          Row& row = rows[r - first];
-          row.resize(batch.num_columns());
+          text.BeginRow(batch.num_columns());
           for (size_t c = 0; c < batch.num_columns(); ++c) {
             const ColumnVector& col = batch.columns[c];
-            if (!col.IsValid(r) || std::find(redacted.begin(), redacted.end(), c) != redacted.end()) continue;
-            row[c] = sql::CellText(col, r);
-            bytes += row[c]->size() + 8;
+            if (!col.IsValid(r) || std::find(redacted.begin(), redacted.end(), c) != redacted.end()) {
+              text.Null();
+              continue;
+            }
+            text.Cell([&](std::string* out) { sql::AppendCellText(col, r, out); });
           }
         }
-        status = Store(e, std::move(rows), bytes);
+        status = Store(e, text);
       }
       if (!status.ok()) {
         MutexLock lock(mu);

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <memory>
 #include <random>
 
 #include <fmt/format.h>
@@ -11,14 +13,6 @@
 namespace saleslake::server::internal {
 
 namespace {
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 // Reads the spool file sequentially from an offset, a block at a time.
 class SpoolReader {
@@ -38,29 +32,37 @@ class SpoolReader {
 
   Result<std::string> Bytes(uint64_t n) {
     SL_RETURN_IF_ERROR(Need(n));
-    std::string s = buf_.substr(pos_, n);
+    std::string s(buf_.get() + pos_, n);
     pos_ += n;
     return s;
   }
 
  private:
-  // Makes sure `n` unread bytes are buffered.
+  static constexpr uint64_t kBlock = 256 << 10;
+
+  // Makes sure `n` unread bytes are buffered. The buffer is never zero-filled: only what pread
+  // wrote is read.
   Status Need(uint64_t n) {
-    if (buf_.size() - pos_ >= n) return Status::OK();
-    buf_.erase(0, pos_);
-    pos_ = 0;
-    while (buf_.size() < n) {
+    if (len_ - pos_ >= n) return Status::OK();
+    if (pos_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + pos_, len_ - pos_);
+      len_ -= pos_;
+      pos_ = 0;
+    }
+    if (cap_ < std::max(n, kBlock)) {
+      const uint64_t cap = std::max(n, kBlock);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+      if (len_ > 0) std::memcpy(bigger.get(), buf_.get(), len_);
+      buf_ = std::move(bigger);
+      cap_ = cap;
+    }
+    while (len_ < n) {
       if (file_pos_ >= end_) return Status::Corruption("result spool: truncated row");
-      const uint64_t want = std::min<uint64_t>(end_ - file_pos_, std::max<uint64_t>(n - buf_.size(), 256 << 10));
-      const size_t old = buf_.size();
-      buf_.resize(old + want);
-      ssize_t got = ::pread(fd_, buf_.data() + old, want, static_cast<off_t>(file_pos_));
-      if (got < 0 && errno == EINTR) {
-        buf_.resize(old);
-        continue;
-      }
+      const uint64_t want = std::min<uint64_t>(end_ - file_pos_, cap_ - len_);
+      ssize_t got = ::pread(fd_, buf_.get() + len_, want, static_cast<off_t>(file_pos_));
+      if (got < 0 && errno == EINTR) continue;
       if (got <= 0) return Status::FromErrno(got < 0 ? errno : EIO, "result spool: read");
-      buf_.resize(old + static_cast<size_t>(got));
+      len_ += static_cast<uint64_t>(got);
       file_pos_ += static_cast<uint64_t>(got);
     }
     return Status::OK();
@@ -69,8 +71,10 @@ class SpoolReader {
   int fd_;
   uint64_t file_pos_;
   uint64_t end_;
-  std::string buf_;
-  size_t pos_ = 0;
+  std::unique_ptr<char[]> buf_;
+  uint64_t cap_ = 0;
+  uint64_t len_ = 0;  // bytes in buf_
+  uint64_t pos_ = 0;  // next unread byte
 };
 
 }  // namespace
@@ -91,7 +95,69 @@ Result<std::unique_ptr<ResultSpool>> ResultSpool::Create(const std::string& dir)
 
 ResultSpool::~ResultSpool() { ::close(fd_); }
 
+void EncodedRows::Clear() {
+  bytes_.clear();
+  starts_.clear();
+  text_bytes_ = 0;
+}
+
+void EncodedRows::BeginRow(size_t cells) {
+  starts_.push_back(bytes_.size());
+  PutVarint(cells);
+}
+
+void EncodedRows::Null() { PutVarint(0); }
+
+void EncodedRows::PutVarint(uint64_t v) {
+  while (v >= 0x80) {
+    bytes_.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  bytes_.push_back(static_cast<char>(v));
+}
+
+std::vector<EncodedRows::Row> EncodedRows::Decode() const {
+  std::vector<Row> out;
+  out.reserve(rows());
+  size_t pos = 0;
+  // The bytes were written by this class: no bounds to doubt.
+  auto varint = [&] {
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      auto byte = static_cast<uint8_t>(bytes_[pos++]);
+      v |= static_cast<uint64_t>(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+  };
+  while (pos < bytes_.size()) {
+    Row row(varint());
+    for (auto& cell : row) {
+      const uint64_t len = varint();
+      if (len == 0) continue;
+      cell.emplace(bytes_, pos, len - 1);
+      pos += len - 1;
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 Status ResultSpool::Append(const std::vector<Row>& rows) {
+  EncodedRows encoded;
+  for (const Row& row : rows) {
+    encoded.BeginRow(row.size());
+    for (const auto& cell : row) {
+      if (!cell) {
+        encoded.Null();
+      } else {
+        encoded.Cell([&](std::string* out) { *out += *cell; });
+      }
+    }
+  }
+  return Append(encoded);
+}
+
+Status ResultSpool::Append(const EncodedRows& rows) {
   uint64_t first_row = 0;
   uint64_t at = 0;
   {
@@ -99,20 +165,11 @@ Status ResultSpool::Append(const std::vector<Row>& rows) {
     first_row = rows_;
     at = bytes_;
   }
-  std::string buf;
   std::vector<uint64_t> marks;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if ((first_row + r) % kIndexEvery == 0) marks.push_back(at + buf.size());
-    PutVarint(&buf, rows[r].size());
-    for (const auto& cell : rows[r]) {
-      if (!cell) {
-        PutVarint(&buf, 0);
-        continue;
-      }
-      PutVarint(&buf, cell->size() + 1);
-      buf += *cell;
-    }
+  for (size_t r = 0; r < rows.rows(); ++r) {
+    if ((first_row + r) % kIndexEvery == 0) marks.push_back(at + rows.starts_[r]);
   }
+  const std::string& buf = rows.bytes_;
   for (size_t done = 0; done < buf.size();) {
     ssize_t n = ::pwrite(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(at + done));
     if (n < 0 && errno == EINTR) continue;
@@ -121,7 +178,7 @@ Status ResultSpool::Append(const std::vector<Row>& rows) {
   }
   MutexLock lock(mu_);
   index_.insert(index_.end(), marks.begin(), marks.end());
-  rows_ += rows.size();
+  rows_ += rows.rows();
   bytes_ += buf.size();
   return Status::OK();
 }

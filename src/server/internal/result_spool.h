@@ -25,9 +25,43 @@
 
 namespace saleslake::server::internal {
 
-class ResultSpool {
+// Rows in the spool's encoding, built a cell at a time: what the query runner turns a batch into
+// before it knows whether the rows stay in memory (Decode) or go to the spool as they are.
+class EncodedRows {
  public:
   using Row = std::vector<std::optional<std::string>>;
+
+  void Clear();
+  void BeginRow(size_t cells);
+  void Null();
+  // `write(std::string*)` appends the cell's text.
+  template <typename Write>
+  void Cell(Write&& write) {
+    cell_.clear();
+    write(&cell_);
+    PutVarint(cell_.size() + 1);
+    bytes_ += cell_;
+    text_bytes_ += cell_.size() + 8;
+  }
+
+  size_t rows() const { return starts_.size(); }
+  // Cell text + 8 per non-NULL cell: the size the manager's limits count.
+  uint64_t text_bytes() const { return text_bytes_; }
+  std::vector<Row> Decode() const;
+
+ private:
+  friend class ResultSpool;
+  void PutVarint(uint64_t v);
+
+  std::string bytes_;
+  std::vector<uint64_t> starts_;  // offset of each row in bytes_
+  uint64_t text_bytes_ = 0;
+  std::string cell_;
+};
+
+class ResultSpool {
+ public:
+  using Row = EncodedRows::Row;
   static constexpr uint64_t kIndexEvery = 256;
 
   // Creates (and at once unlinks) a file in `dir`, which must exist.
@@ -37,6 +71,7 @@ class ResultSpool {
   ResultSpool& operator=(const ResultSpool&) = delete;
 
   // Appends rows after those already written. kIoError when the disk is full or failing.
+  Status Append(const EncodedRows& rows);
   Status Append(const std::vector<Row>& rows);
   // Rows [first, first + max_rows) of those appended (fewer at the end; none past it).
   Result<std::vector<Row>> Read(uint64_t first, size_t max_rows) const;
