@@ -57,6 +57,9 @@ int RunServe(const Context& ctx, ServeOpts& opts) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) fails the write that passes it (EFBIG), as a full disk does;
+  // the default action of SIGXFSZ would kill the server instead.
+  signal(SIGXFSZ, SIG_IGN);
 
   auto srv = server::Server::Start(options);
   if (!srv.ok()) return Fail(srv.status());

@@ -3,6 +3,7 @@
 // there exactly once, per shard in order, after restarts.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,6 +203,46 @@ TEST_F(KinesisTest, CborClientRoundTrip) {
                        server_.url(), "cbor-stream"}, "", env_);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("cbor kinesis ok"), std::string::npos) << r.out << r.err;
+}
+
+// A full disk is played by a file-size limit (RLIMIT_FSIZE, inherited by the server): a write
+// past it fails (EFBIG) as one on a full disk fails (ENOSPC). Puts must then fail — per record in
+// PutRecords, 500 InternalFailure for PutRecord — and nothing unacknowledged may be in the log.
+TEST_F(KinesisTest, AFullDiskFailsPutsAndAcknowledgesNothingItDidNotWrite) {
+  struct rlimit old {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct rlimit limited = old;
+  limited.rlim_cur = 256 * 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::string err;
+  const bool started = server_.Start(lake_, {"--access-log", ""}, &err);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);  // only the server keeps the limit
+  ASSERT_TRUE(started) << err;
+
+  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/kinesis_full_disk.py",
+                       server_.url(), "full"}, "", env_);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto got = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(got.is_object()) << r.out;
+  ASSERT_GT(got["failed"].get<int>(), 0) << "puts never failed: the limit was not reached";
+  EXPECT_EQ(got["failed_codes"], nlohmann::json::array({"InternalFailure"})) << r.out;
+  EXPECT_EQ(got["single"]["status"], 500) << r.out;
+  EXPECT_EQ(got["single"]["code"], "InternalFailure") << r.out;
+  ASSERT_GT(got["acked"].size(), 0u) << r.out;
+  server_.Stop();
+
+  // Exactly the acknowledged records, in order: nothing lost, no partial write left behind.
+  auto all = ReadAll("full");
+  ASSERT_EQ(all.size(), 1u);
+  std::vector<std::string> stored;
+  for (const auto& rec : all.begin()->second) stored.push_back(rec.data.substr(0, 11));
+  EXPECT_EQ(stored, got["acked"].get<std::vector<std::string>>());
+
+  // Without the limit the same stream takes records again.
+  StartServer();
+  auto put = Aws({"put-record", "--stream-name", "full", "--partition-key", "p", "--data", "YWdhaW4=",
+                  "--cli-binary-format", "base64"});
+  EXPECT_EQ(put.exit_code, 0) << put.err;
 }
 
 TEST_F(KinesisTest, JavaScriptSdkRoundTrip) {
