@@ -419,8 +419,21 @@ Status QueryManager::Cancel(const std::string& id) {
 
 Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, size_t max_rows) {
   ResultPage page;
+  page.offset = offset;
+  SL_ASSIGN_OR_RETURN(Visited visited, Visit(id, offset, max_rows, [&page](RowView row) {
+    page.rows.push_back(CopyRow(row));
+    return true;
+  }, &page.schema));
+  page.complete = visited.complete;
+  return page;
+}
+
+Result<QueryManager::Visited> QueryManager::Visit(const std::string& id, uint64_t offset, size_t max_rows,
+                                                  const std::function<bool(RowView)>& visit, Schema* schema) {
+  Visited out;
   std::shared_ptr<ResultSpool> spool;
-  uint64_t in_memory = 0, end = 0;
+  uint64_t in_memory = 0, end = 0, total = 0;
+  bool succeeded = false, stopped = false;
   {
     MutexLock lock(impl_->mu);
     impl_->Sweep();
@@ -433,22 +446,33 @@ Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, s
     }
     if (e.info.results_released) return Status::NotFound("the results of query " + id + " expired");
     e.last_access = impl_->clock->Now();
-    page.schema = e.info.schema;
-    page.offset = offset;
-    const uint64_t total = e.info.rows;  // the memory rows, then the spool's
+    if (schema) *schema = e.info.schema;
+    total = e.info.rows;  // the memory rows, then the spool's
     in_memory = e.rows.size();
     end = std::min<uint64_t>(total, offset + max_rows);
-    for (uint64_t r = offset; r < std::min(end, in_memory); ++r) page.rows.push_back(e.rows[r]);
-    page.complete = e.info.state == QueryState::kSucceeded && end >= total;
-    if (end <= in_memory) return page;
+    succeeded = e.info.state == QueryState::kSucceeded;
+    std::vector<std::optional<std::string_view>> cells;
+    for (uint64_t r = offset; r < std::min(end, in_memory) && !stopped; ++r) {
+      cells.clear();
+      for (const auto& cell : e.rows[r]) {
+        cells.emplace_back(cell ? std::optional<std::string_view>(*cell) : std::nullopt);
+      }
+      ++out.rows;
+      stopped = !visit(cells);
+    }
     // The reference keeps the file open even if the rows are released meanwhile.
-    spool = e.spool;
+    if (end > in_memory) spool = e.spool;
   }
   // The spooled part is read without the manager's lock.
-  const uint64_t first = std::max(offset, in_memory);
-  SL_ASSIGN_OR_RETURN(auto spooled, spool->Read(first - in_memory, end - first));
-  std::move(spooled.begin(), spooled.end(), std::back_inserter(page.rows));
-  return page;
+  if (spool && !stopped) {
+    const uint64_t first = std::max(offset, in_memory);
+    SL_RETURN_IF_ERROR(spool->Visit(first - in_memory, end - first, [&](RowView row) {
+      ++out.rows;
+      return visit(row);
+    }));
+  }
+  out.complete = succeeded && offset + out.rows >= total;
+  return out;
 }
 
 void QueryManager::SetSucceededListener(std::function<void(const QueryInfo&)> listener) {

@@ -28,6 +28,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/types.h"
+#include "server/internal/result_spool.h"
 
 namespace saleslake::sql {
 class Engine;
@@ -138,6 +139,15 @@ class QueryManager {
   // CANCELLED query (its error in the message). An offset past the end of a finished query
   // returns an empty, complete page.
   Result<ResultPage> Fetch(const std::string& id, uint64_t offset, size_t max_rows);
+  // The same rows handed to `visit` one at a time as views, without copying them (result pages
+  // of millions of rows); `visit` returns false to stop. It runs with the manager's lock held for
+  // rows kept in memory, so it must not call the manager. `schema`, when given, gets the result's.
+  struct Visited {
+    uint64_t rows = 0;      // rows handed to `visit`
+    bool complete = false;  // they were the last ones (and the query has finished)
+  };
+  Result<Visited> Visit(const std::string& id, uint64_t offset, size_t max_rows,
+                        const std::function<bool(RowView)>& visit, Schema* schema = nullptr);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
   // Called on the runner's thread after each query that SUCCEEDED (before the runner takes its

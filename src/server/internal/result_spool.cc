@@ -30,11 +30,16 @@ class SpoolReader {
     return Status::Corruption("result spool: bad varint");
   }
 
-  Result<std::string> Bytes(uint64_t n) {
+  // A row is read whole before its cells are looked at: the bytes from the row's start on stay
+  // in the buffer (Need moves them, never drops them), so its cells can be handed out as views
+  // at (RowBase() + offset) once the row is read.
+  void StartRow() { row_start_ = pos_; }
+  uint64_t RowOffset() const { return pos_ - row_start_; }
+  const char* RowBase() const { return buf_.get() + row_start_; }
+  Status Skip(uint64_t n) {
     SL_RETURN_IF_ERROR(Need(n));
-    std::string s(buf_.get() + pos_, n);
     pos_ += n;
-    return s;
+    return Status::OK();
   }
 
  private:
@@ -44,19 +49,20 @@ class SpoolReader {
   // wrote is read.
   Status Need(uint64_t n) {
     if (len_ - pos_ >= n) return Status::OK();
-    if (pos_ > 0) {
-      std::memmove(buf_.get(), buf_.get() + pos_, len_ - pos_);
-      len_ -= pos_;
-      pos_ = 0;
+    if (row_start_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + row_start_, len_ - row_start_);
+      len_ -= row_start_;
+      pos_ -= row_start_;
+      row_start_ = 0;
     }
-    if (cap_ < std::max(n, kBlock)) {
-      const uint64_t cap = std::max(n, kBlock);
+    if (cap_ < std::max(pos_ + n, kBlock)) {
+      const uint64_t cap = std::max(2 * (pos_ + n), kBlock);
       auto bigger = std::make_unique_for_overwrite<char[]>(cap);
       if (len_ > 0) std::memcpy(bigger.get(), buf_.get(), len_);
       buf_ = std::move(bigger);
       cap_ = cap;
     }
-    while (len_ < n) {
+    while (len_ - pos_ < n) {
       if (file_pos_ >= end_) return Status::Corruption("result spool: truncated row");
       const uint64_t want = std::min<uint64_t>(end_ - file_pos_, cap_ - len_);
       ssize_t got = ::pread(fd_, buf_.get() + len_, want, static_cast<off_t>(file_pos_));
@@ -75,6 +81,7 @@ class SpoolReader {
   uint64_t cap_ = 0;
   uint64_t len_ = 0;  // bytes in buf_
   uint64_t pos_ = 0;  // next unread byte
+  uint64_t row_start_ = 0;  // kept from here on (the row being read)
 };
 
 }  // namespace
@@ -142,6 +149,14 @@ std::vector<EncodedRows::Row> EncodedRows::Decode() const {
   return out;
 }
 
+EncodedRows::Row CopyRow(RowView row) {
+  EncodedRows::Row out(row.size());
+  for (size_t c = 0; c < row.size(); ++c) {
+    if (row[c]) out[c].emplace(*row[c]);
+  }
+  return out;
+}
+
 Status ResultSpool::Append(const std::vector<Row>& rows) {
   EncodedRows encoded;
   for (const Row& row : rows) {
@@ -184,29 +199,53 @@ Status ResultSpool::Append(const EncodedRows& rows) {
 }
 
 Result<std::vector<ResultSpool::Row>> ResultSpool::Read(uint64_t first, size_t max_rows) const {
+  std::vector<Row> out;
+  SL_RETURN_IF_ERROR(Visit(first, max_rows, [&out](RowView row) {
+    out.push_back(CopyRow(row));
+    return true;
+  }));
+  return out;
+}
+
+Status ResultSpool::Visit(uint64_t first, size_t max_rows, const std::function<bool(RowView)>& visit) const {
   uint64_t offset = 0, end = 0, count = 0;
   {
     MutexLock lock(mu_);
-    if (first >= rows_ || max_rows == 0) return std::vector<Row>{};
+    if (first >= rows_ || max_rows == 0) return Status::OK();
     count = std::min<uint64_t>(max_rows, rows_ - first);
     offset = index_[first / kIndexEvery];
     end = bytes_;
   }
+  constexpr uint64_t kNull = ~uint64_t{0};
   SpoolReader reader(fd_, offset, end);
-  std::vector<Row> out;
-  out.reserve(count);
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // (offset in the row, length) per cell
+  std::vector<std::optional<std::string_view>> cells;
   for (uint64_t r = first - first % kIndexEvery; r < first + count; ++r) {
-    SL_ASSIGN_OR_RETURN(uint64_t cells, reader.Varint());
-    Row row(cells);
-    for (uint64_t c = 0; c < cells; ++c) {
+    reader.StartRow();
+    SL_ASSIGN_OR_RETURN(uint64_t n, reader.Varint());
+    spans.clear();
+    for (uint64_t c = 0; c < n; ++c) {
       SL_ASSIGN_OR_RETURN(uint64_t len, reader.Varint());
-      if (len == 0) continue;
-      SL_ASSIGN_OR_RETURN(auto text, reader.Bytes(len - 1));
-      row[c] = std::move(text);
+      if (len == 0) {
+        spans.emplace_back(kNull, 0);
+        continue;
+      }
+      spans.emplace_back(reader.RowOffset(), len - 1);
+      SL_RETURN_IF_ERROR(reader.Skip(len - 1));
     }
-    if (r >= first) out.push_back(std::move(row));
+    if (r < first) continue;
+    cells.clear();
+    const char* base = reader.RowBase();
+    for (const auto& [at, len] : spans) {
+      if (at == kNull) {
+        cells.emplace_back(std::nullopt);
+      } else {
+        cells.emplace_back(std::string_view(base + at, len));
+      }
+    }
+    if (!visit(cells)) break;
   }
-  return out;
+  return Status::OK();
 }
 
 uint64_t ResultSpool::rows() const {

@@ -17,13 +17,19 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "common/thread_annotations.h"
 
 namespace saleslake::server::internal {
+
+// One row's cells as views, valid only while the visitor that receives it runs; nullopt is NULL.
+using RowView = std::span<const std::optional<std::string_view>>;
 
 // Rows in the spool's encoding, built a cell at a time: what the query runner turns a batch into
 // before it knows whether the rows stay in memory (Decode) or go to the spool as they are.
@@ -59,6 +65,9 @@ class EncodedRows {
   std::string cell_;
 };
 
+// A row's views copied into strings of its own.
+EncodedRows::Row CopyRow(RowView row);
+
 class ResultSpool {
  public:
   using Row = EncodedRows::Row;
@@ -75,6 +84,9 @@ class ResultSpool {
   Status Append(const std::vector<Row>& rows);
   // Rows [first, first + max_rows) of those appended (fewer at the end; none past it).
   Result<std::vector<Row>> Read(uint64_t first, size_t max_rows) const;
+  // The same rows handed to `visit` one at a time as views into the read buffer, no copy;
+  // `visit` returns false to stop.
+  Status Visit(uint64_t first, size_t max_rows, const std::function<bool(RowView)>& visit) const;
 
   uint64_t rows() const;
   uint64_t bytes() const;  // file size

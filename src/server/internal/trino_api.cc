@@ -40,7 +40,6 @@ namespace {
 
 constexpr size_t kMaxPageRows = 16384;
 constexpr size_t kMaxPageBytes = 1 << 20;
-constexpr uint64_t kFetchSlice = 2048;  // rows fetched at a time while a page fills
 constexpr auto kLongPoll = std::chrono::milliseconds(1000);
 
 json LongArg(int64_t v) { return {{"kind", "LONG"}, {"value", v}}; }
@@ -102,12 +101,12 @@ bool IsJsonNumber(std::string_view t) {
 // Appends one cell as Trino's JSON carries it: numbers as numbers (non-finite doubles as the
 // strings "Infinity", "-Infinity", "NaN"), booleans, NULL as null, the rest as strings. Written
 // as text, not through a JSON tree: a page holds tens of thousands of cells.
-void AppendCell(std::string& out, const DataType& type, const std::optional<std::string>& text) {
+void AppendCell(std::string& out, const DataType& type, const std::optional<std::string_view>& text) {
   if (!text) {
     out += "null";
     return;
   }
-  const std::string& t = *text;
+  const std::string_view t = *text;
   switch (type.id) {
     case TypeId::kBoolean:
       out += t == "true" ? "true" : "false";
@@ -366,36 +365,30 @@ class TrinoService final : public Service {
       return JsonResponse(200, body);
     }
     body["columns"] = columns;
-    // The rows are fetched a slice at a time until the page is full: fetching kMaxPageRows wide
-    // rows only to send the half that fits in kMaxPageBytes doubled the work of reading them back.
-    // Reused by the thread's next page (1 MiB per handler thread): a fresh buffer of this size
-    // is a fresh mapping, and faulting its pages in cost as much as writing the rows.
+    // The rows are written straight from the manager's views (no copy of a cell) until the page
+    // holds kMaxPageRows or kMaxPageBytes. Its buffer is reused by the thread's next page (1 MiB
+    // per handler thread): a fresh buffer of this size is a fresh mapping, and faulting its pages
+    // in cost as much as writing the rows.
     thread_local std::string data;
     data.clear();
     data.reserve(kMaxPageBytes + (64 << 10));
     data += '[';
     uint64_t n = 0;
-    bool complete = false;
-    while (n < kMaxPageRows && data.size() <= kMaxPageBytes) {
-      const uint64_t want = std::min<uint64_t>(kFetchSlice, kMaxPageRows - n);
-      auto page = sql_->queries().Fetch(id, offset + n, want);
-      if (!page.ok()) return JsonResponse(200, ErrorBody(id, page.status().code(), page.status().message(), base, *q));
-      size_t used = 0;
-      for (const auto& row : page->rows) {
-        if (n > 0) data += ',';
-        data += '[';
-        for (size_t c = 0; c < row.size(); ++c) {
-          if (c > 0) data += ',';
-          AppendCell(data, q->schema[c].type, row[c]);
-        }
-        data += ']';
-        ++n;
-        ++used;
-        if (data.size() > kMaxPageBytes) break;
+    auto visited = sql_->queries().Visit(id, offset, kMaxPageRows, [&](RowView row) {
+      if (n > 0) data += ',';
+      data += '[';
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (c > 0) data += ',';
+        AppendCell(data, q->schema[c].type, row[c]);
       }
-      if (used == page->rows.size() && page->complete) complete = true;
-      if (complete || used < want) break;  // the end, a full page, or no more rows yet
+      data += ']';
+      ++n;
+      return data.size() <= kMaxPageBytes;
+    });
+    if (!visited.ok()) {
+      return JsonResponse(200, ErrorBody(id, visited.status().code(), visited.status().message(), base, *q));
     }
+    const bool complete = visited->complete;
     data += ']';
     if (!complete) body["nextUri"] = next + std::to_string(offset + n);
     body["stats"] = Stats(*q, offset + n);
