@@ -48,6 +48,15 @@ class KinesisTest : public ::testing::Test {
     ASSERT_TRUE(server_.Start(lake_, {"--access-log", ""}, &err)) << err;
   }
 
+  // Runs a client script of the source tree against the server (stream `stream`) and expects it
+  // to pass: exit 0 and its closing line.
+  void ExpectClientPasses(const std::string& runtime, const std::string& script, const std::string& stream,
+                          const std::string& ok_line) {
+    auto r = RunProgram({runtime, std::string(SALESLAKE_SOURCE_DIR) + "/" + script, server_.url(), stream}, "", env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(ok_line), std::string::npos) << r.out << r.err;
+  }
+
   CommandResult Aws(std::vector<std::string> args) {
     std::vector<std::string> argv = {"/usr/bin/aws", "--endpoint-url", server_.url(), "--output", "json", "kinesis"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -191,18 +200,12 @@ TEST_F(KinesisTest, CliSharesTheLogWithTheServerOneProcessAtATime) {
 
 TEST_F(KinesisTest, Boto3RoundTrip) {
   StartServer();
-  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/kinesis_boto3.py",
-                       server_.url(), "py-stream"}, "", env_);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("boto3 kinesis ok"), std::string::npos) << r.out << r.err;
+  ExpectClientPasses("/usr/bin/python3", "tests/server/clients/kinesis_boto3.py", "py-stream", "boto3 kinesis ok");
 }
 
 TEST_F(KinesisTest, CborClientRoundTrip) {
   StartServer();
-  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/kinesis_cbor.py",
-                       server_.url(), "cbor-stream"}, "", env_);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("cbor kinesis ok"), std::string::npos) << r.out << r.err;
+  ExpectClientPasses("/usr/bin/python3", "tests/server/clients/kinesis_cbor.py", "cbor-stream", "cbor kinesis ok");
 }
 
 // A full disk is played by a file-size limit (RLIMIT_FSIZE, inherited by the server): a write
@@ -247,10 +250,7 @@ TEST_F(KinesisTest, AFullDiskFailsPutsAndAcknowledgesNothingItDidNotWrite) {
 
 TEST_F(KinesisTest, JavaScriptSdkRoundTrip) {
   StartServer();
-  auto r = RunProgram({"node", std::string(SALESLAKE_SOURCE_DIR) + "/tools/peers/kinesis_sdk_roundtrip.mjs",
-                       server_.url(), "js-stream"}, "", env_);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("sdk kinesis ok"), std::string::npos) << r.out << r.err;
+  ExpectClientPasses("node", "tools/peers/kinesis_sdk_roundtrip.mjs", "js-stream", "sdk kinesis ok");
 }
 
 TEST_F(KinesisTest, IamDeniesKinesisActionsOutsideThePolicy) {
