@@ -252,6 +252,19 @@ TEST(WorkGroupsTest, ParsedFromPipelineYaml) {
     auto r = ParseWorkGroups(bad);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
   }
+  // Errors say where, as file:line:col.
+  const std::vector<std::pair<std::string, std::string>> where = {
+      {"jobs: []\nworkgroups:\n  - name: a\n    max_concurrent_queries: -2\n",
+       "lake/pipeline.yaml:4:29: workgroup a: max_concurrent_queries must be >= 0"},
+      {"workgroups:\n  - name: a\n  - name: a\n", "lake/pipeline.yaml:3:5: workgroup a: declared twice"},
+      {"workgroups: 3\n", "lake/pipeline.yaml:1:13: workgroups: must be a list"},
+      {"workgroups:\n  - name: a\n   bad: [\n", "lake/pipeline.yaml:3:"},
+  };
+  for (const auto& [text, want] : where) {
+    auto r = ParseWorkGroups(text, "lake/pipeline.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().message().rfind(want, 0), 0u) << r.status().message();
+  }
 }
 
 }  // namespace
