@@ -186,6 +186,8 @@ bool HiveEscapes(unsigned char c) {
 }
 }  // namespace
 
+std::string ColumnCommentProperty(std::string_view column) { return "comment." + std::string(column); }
+
 std::string EscapePartitionValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());

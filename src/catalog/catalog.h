@@ -257,6 +257,11 @@ class Catalog {
 // kInvalidArgument unless `name` is a valid table name (see TableSpec::name).
 Status ValidateTableName(std::string_view name);
 
+// The table property that holds a column's comment: "comment.<column>". Glue's Column.Comment
+// (CreateTable) is kept there, and the ETL marks the columns it tokenizes as PII; SHOW COLUMNS
+// and Glue's GetTable show it.
+std::string ColumnCommentProperty(std::string_view column);
+
 // Hive partition path escaping: the characters Hive escapes in partition folder names become
 // %XX; UnescapePartitionValue reverses it (invalid escapes are kept as they are).
 std::string EscapePartitionValue(std::string_view value);

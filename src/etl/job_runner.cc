@@ -234,6 +234,14 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
       }
     }
     change.set_properties[BookmarkProperty(job.name)] = plan.next.Encode();
+    // The tokenized columns say so in the catalog (SHOW COLUMNS' Comment, Glue's Column.Comment),
+    // unless someone commented them already.
+    for (const std::string& column : job.pii_tokenize) {
+      const std::string key = catalog::ColumnCommentProperty(column);
+      if (run.output_schema.FindField(column) && !base.spec.properties.count(key)) {
+        change.set_properties[key] = "PII: tokenized by job " + job.name;
+      }
+    }
     change.allow_empty = true;
     return change;
   });

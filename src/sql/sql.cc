@@ -1,9 +1,12 @@
 #include "sql/sql.h"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "catalog/catalog.h"
 #include "sql/exec/executor.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/internal/matview.h"
@@ -36,6 +39,45 @@ MaterializedResult TextResult(const std::vector<std::string>& names, const std::
   r.batches.push_back(std::move(b));
   return r;
 }
+
+// Binds through `base` and notes what the statement reads, for QueryResult::reuse_key: every
+// table with the snapshot and schema it is bound to, and every view with its text (a redefined
+// view changes the answer without touching a table). A table without a snapshot (a system
+// table, whose rows are made at each read) makes the answer not reusable. One bind at a time.
+class ReadRecorder final : public Catalog {
+ public:
+  explicit ReadRecorder(const Catalog& base) : base_(base) {}
+
+  Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
+    auto t = base_.GetTable(name);
+    if (t.ok()) {
+      const Table& table = **t;
+      if (table.snapshot_id() < 0) reusable_ = false;
+      std::string read = fmt::format("table {} snapshot {}:", table.name(), table.snapshot_id());
+      for (const Field& f : table.schema().fields) read += " " + f.name + " " + f.type.ToString();
+      reads_.insert(std::move(read));
+    }
+    return t;
+  }
+  std::optional<ViewDefinition> GetView(const std::string& name) const override {
+    auto view = base_.GetView(name);
+    if (view) reads_.insert("view " + name + ": " + view->sql);
+    return view;
+  }
+  std::vector<std::string> ListTables() const override { return base_.ListTables(); }
+
+  std::string Key() const {
+    if (!reusable_) return "";
+    std::string key = "reads";  // never empty for a query, also one that reads no table
+    for (const std::string& r : reads_) key += "\n" + r;
+    return key;
+  }
+
+ private:
+  const Catalog& base_;
+  mutable std::set<std::string> reads_;
+  mutable bool reusable_ = true;
+};
 
 bool LikeSimple(std::string_view s, std::string_view p) {
   // SHOW TABLES LIKE: % and _ only.
@@ -280,6 +322,9 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
     case Statement::Kind::kShowColumns: {
       std::string name = JoinName(st->name);
       Schema schema;
+      // Trino's columns: Extra says "partition key" for a Hive partition column, Comment is the
+      // catalog's column comment (ColumnCommentProperty), both '' when there is none.
+      std::shared_ptr<const catalog::TableMetadata> meta;
       if (auto view = options_.catalog->GetView(name)) {
         SL_ASSIGN_OR_RETURN(auto vs, ParseStatement(view->sql));
         if (!vs->query) return Status::InvalidArgument("view '" + name + "' is not a query");
@@ -290,14 +335,25 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
         if (!t.ok())
           return Status::NotFound("line " + st->pos.ToString() + ": table '" + name + "' not found");
         schema = (*t)->schema();
+        if (lake_ && (*t)->snapshot_id() >= 0) {
+          if (auto loaded = lake_->LoadTable((*t)->name()); loaded.ok()) meta = *loaded;
+        }
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& f : schema.fields) {
         std::string type = f.type.ToString();
         for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        rows.push_back({f.name, type});
+        std::string extra, comment;
+        if (meta) {
+          const auto& keys = meta->spec.partition_keys;
+          if (std::any_of(keys.begin(), keys.end(), [&](const std::string& k) { return IEquals(k, f.name); }))
+            extra = "partition key";
+          auto it = meta->spec.properties.find(catalog::ColumnCommentProperty(f.name));
+          if (it != meta->spec.properties.end()) comment = it->second;
+        }
+        rows.push_back({f.name, type, extra, comment});
       }
-      out.result = TextResult({"Column", "Type"}, rows);
+      out.result = TextResult({"Column", "Type", "Extra", "Comment"}, rows);
       break;
     }
     case Statement::Kind::kCreateView: {
@@ -481,6 +537,7 @@ struct QueryResult::State {
   Schema schema;
   std::string message;
   PlanPtr plan;        // null once run (or for statements run by Engine::Query)
+  std::string reuse_key;  // see QueryResult::reuse_key
   ExecOptions exec;
   std::atomic<bool> cancelled{false};
   std::atomic<uint64_t> bytes_read{0};  // exec.bytes_read points here
@@ -496,6 +553,7 @@ const Schema& QueryResult::schema() const { return state_->schema; }
 const std::string& QueryResult::message() const { return state_->message; }
 void QueryResult::Cancel() { state_->cancelled.store(true); }
 uint64_t QueryResult::bytes_read() const { return state_->bytes_read.load(); }
+const std::string& QueryResult::reuse_key() const { return state_->reuse_key; }
 void QueryResult::LimitBytesRead(uint64_t max_bytes) { state_->exec.max_bytes_read = max_bytes; }
 
 Result<bool> QueryResult::Next(Batch* out) {
@@ -540,7 +598,9 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
   auto state = std::make_unique<QueryResult::State>();
   SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
   if (st->kind == Statement::Kind::kQuery) {
-    SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, *options_.catalog));
+    ReadRecorder reads(*options_.catalog);
+    SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, reads));
+    state->reuse_key = reads.Key();
     if (lake_ && options_.use_materialized_views) {
       SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(MatViewCtx(store_, lake_, options_), plan, nullptr));
     }

@@ -151,6 +151,13 @@ class QueryResult {
   // Before the first Next(): the statement fails with kResourceExhausted ("Bytes scanned limit
   // was exceeded") once its scans have read more than `max_bytes` (0 = no limit).
   void LimitBytesRead(uint64_t max_bytes);
+  // What the answer depends on besides the statement's text, for caches of results (Athena's
+  // result reuse): every catalog table the query reads with the snapshot and schema it was
+  // planned on, and the text of every view it expands. Two runs of the same text with equal
+  // keys read the same rows. "" when the answer must not be reused: statements other than
+  // queries (Engine::Query has run them already) and queries of tables without snapshots
+  // (system tables). Functions such as now() are not looked at: a cache's max age bounds them.
+  const std::string& reuse_key() const;
 
  private:
   friend class Engine;

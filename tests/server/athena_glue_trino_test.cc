@@ -146,6 +146,67 @@ TEST_F(ApisTest, AthenaPagesAndRefusesBadInput) {
   EXPECT_EQ(list["QueryExecutionIds"].size(), 2u);
 }
 
+// The rest of Athena's bad input: a NextToken of another query or listing, oversized listings,
+// unknown ids in Stop/BatchGet, a stopped query's results, results released after the idle
+// timeout (a client that stopped paging), and malformed ResultReuseConfigurations.
+TEST_F(ApisTest, AthenaRefusesForeignTokensStopsQueriesAndReleasesIdleResults) {
+  auto start = [&](const std::string& sql, const json& extra = json::object()) {
+    json in = {{"QueryString", sql}};
+    in.update(extra);
+    auto [status, body] = Call("AmazonAthena.StartQueryExecution", in);
+    EXPECT_EQ(status, 200) << body.dump();
+    return body.value("QueryExecutionId", "");
+  };
+  auto expect_invalid = [&](const char* op, const json& in) {
+    auto [s, body] = Call(op, in);
+    EXPECT_EQ(s, 400) << op << " " << in.dump();
+    EXPECT_EQ(body["__type"], "InvalidRequestException") << body.dump();
+    return body.value("message", body.value("Message", ""));
+  };
+  const std::string a = start("SELECT * FROM (VALUES 1, 2, 3) t(x) ORDER BY x");
+  const std::string b = start("SELECT * FROM (VALUES 4, 5, 6) t(x) ORDER BY x");
+  ASSERT_EQ(WaitFinal(a), "SUCCEEDED");
+  ASSERT_EQ(WaitFinal(b), "SUCCEEDED");
+  auto [s1, page] = Call("AmazonAthena.GetQueryResults", {{"QueryExecutionId", a}, {"MaxResults", 2}});
+  ASSERT_EQ(s1, 200);
+  ASSERT_TRUE(page.contains("NextToken"));
+  expect_invalid("AmazonAthena.GetQueryResults", {{"QueryExecutionId", b}, {"NextToken", page["NextToken"]}});
+  expect_invalid("AmazonAthena.ListQueryExecutions", {{"NextToken", page["NextToken"]}});
+  expect_invalid("AmazonAthena.ListQueryExecutions", {{"MaxResults", 51}});
+  expect_invalid("AmazonAthena.StopQueryExecution", {{"QueryExecutionId", "not-a-query"}});
+  expect_invalid("AmazonAthena.BatchGetQueryExecution", {{"QueryExecutionIds", json::array()}});
+  auto [s2, batch] = Call("AmazonAthena.BatchGetQueryExecution", {{"QueryExecutionIds", {a, "not-a-query"}}});
+  ASSERT_EQ(s2, 200) << batch.dump();
+  ASSERT_EQ(batch["QueryExecutions"].size(), 1u);
+  EXPECT_EQ(batch["QueryExecutions"][0]["QueryExecutionId"], a);
+  EXPECT_EQ(batch["UnprocessedQueryExecutionIds"][0]["QueryExecutionId"], "not-a-query");
+
+  // A running query stopped: CANCELLED, and its results are refused with the reason.
+  std::string slow = "SELECT count(*) FROM (VALUES 0,1,2,3,4,5,6,7,8,9) a(x)";
+  for (char c = 'b'; c <= 'i'; ++c) slow += std::string(" CROSS JOIN (VALUES 0,1,2,3,4,5,6,7,8,9) ") + c + "(x)";
+  const std::string stopped = start(slow);
+  auto [s3, stop] = Call("AmazonAthena.StopQueryExecution", {{"QueryExecutionId", stopped}});
+  EXPECT_EQ(s3, 200) << stop.dump();
+  EXPECT_EQ(WaitFinal(stopped), "CANCELLED");
+  EXPECT_NE(expect_invalid("AmazonAthena.GetQueryResults", {{"QueryExecutionId", stopped}}).find("CANCELLED"),
+            std::string::npos);
+
+  // Nobody fetched `b` for 15 minutes (the service clock): its rows are gone, its history stays.
+  clock_.Advance(std::chrono::minutes(16));
+  EXPECT_NE(expect_invalid("AmazonAthena.GetQueryResults", {{"QueryExecutionId", b}}).find("expired"), std::string::npos);
+  auto [s4, exec] = Call("AmazonAthena.GetQueryExecution", {{"QueryExecutionId", b}});
+  EXPECT_EQ(s4, 200);
+  EXPECT_EQ(exec["QueryExecution"]["Status"]["State"], "SUCCEEDED");
+
+  for (const json& reuse : {json{{"ResultReuseByAgeConfiguration", {{"Enabled", true}, {"MaxAgeInMinutes", -1}}}},
+                            json{{"ResultReuseByAgeConfiguration", {{"Enabled", true}, {"MaxAgeInMinutes", 10081}}}},
+                            json{{"ResultReuseByAgeConfiguration", {{"Enabled", true}, {"MaxAgeInMinutes", "5"}}}},
+                            json{{"ResultReuseByAgeConfiguration", {{"MaxAgeInMinutes", 5}}}},
+                            json{{"ResultReuseByAgeConfiguration", "yes"}}, json("yes")}) {
+    expect_invalid("AmazonAthena.StartQueryExecution", {{"QueryString", "SELECT 1"}, {"ResultReuseConfiguration", reuse}});
+  }
+}
+
 TEST_F(ApisTest, GlueKnowsThePipelineAndRefusesUnknowns) {
   auto [s1, jobs] = Call("AWSGlue.GetJobs", json::object());
   ASSERT_EQ(s1, 200) << jobs.dump();
@@ -251,6 +312,19 @@ TEST(WorkGroupsTest, ParsedFromPipelineYaml) {
                           "workgroups:\n  - name: 'a b'\n", "workgroups: [\n"}) {
     auto r = ParseWorkGroups(bad);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  // Errors say where, as file:line:col.
+  const std::vector<std::pair<std::string, std::string>> where = {
+      {"jobs: []\nworkgroups:\n  - name: a\n    max_concurrent_queries: -2\n",
+       "lake/pipeline.yaml:4:29: workgroup a: max_concurrent_queries must be >= 0"},
+      {"workgroups:\n  - name: a\n  - name: a\n", "lake/pipeline.yaml:3:5: workgroup a: declared twice"},
+      {"workgroups: 3\n", "lake/pipeline.yaml:1:13: workgroups: must be a list"},
+      {"workgroups:\n  - name: a\n   bad: [\n", "lake/pipeline.yaml:3:"},
+  };
+  for (const auto& [text, want] : where) {
+    auto r = ParseWorkGroups(text, "lake/pipeline.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().message().rfind(want, 0), 0u) << r.status().message();
   }
 }
 

@@ -3,6 +3,7 @@
 // get-job-run, athena start-query-execution / get-query-execution / get-query-results paged to
 // the end, with the rows equal to `saleslake query`. Then IAM: a user denied glue:StartJobRun
 // cannot start the job; a user without saleslake:ReadPii gets no customer_id values.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -422,8 +423,12 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
     for (size_t i : {browse.size() + 3, browse.size() + 4}) {
       auto columns = blocks[std::string(client) + " " + std::to_string(queries.size() + i)];
       ASSERT_FALSE(columns.empty()) << client;
-      EXPECT_EQ(columns[0], "Column:varchar\tType:varchar") << client;
-      EXPECT_NE(std::find(columns.begin(), columns.end(), "customer_id\tvarchar"), columns.end()) << r.out;
+      // Trino's four columns: Extra marks the partition key, Comment the column the ETL tokenizes.
+      EXPECT_EQ(columns[0], "Column:varchar\tType:varchar\tExtra:varchar\tComment:varchar") << client;
+      for (const char* want : {"customer_id\tvarchar\t\tPII: tokenized by job my-etl-job", "region\tvarchar\tpartition key\t",
+                               "amount\tdouble\t\t"}) {
+        EXPECT_NE(std::find(columns.begin(), columns.end(), want), columns.end()) << client << " " << want << "\n" << r.out;
+      }
     }
   }
 
@@ -491,15 +496,17 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsRunTheDashboardSuite) {
                                             "--format", "csv"});
     ASSERT_EQ(described.exit_code, 0) << described.err;
     std::string want_header;
-    size_t pos = described.out.find("Column,Type\n");
+    const std::string columns_header = "Column,Type,Extra,Comment\n";
+    size_t pos = described.out.find(columns_header);
     ASSERT_NE(pos, std::string::npos) << described.out;
-    pos += 12;
+    pos += columns_header.size();
     for (size_t c = 0; c < cli[0].size(); ++c) {
       size_t nl = described.out.find('\n', pos);
       std::string line = described.out.substr(pos, nl - pos);
       pos = nl + 1;
       size_t comma = line.find(',');
-      want_header += (c ? "\t" : "") + line.substr(0, comma) + ":" + line.substr(comma + 1);
+      size_t type_end = line.find(',', comma + 1);
+      want_header += (c ? "\t" : "") + line.substr(0, comma) + ":" + line.substr(comma + 1, type_end - comma - 1);
     }
     for (const char* client : {"trino-client", "presto-client"}) {
       const auto& got = blocks[std::string(client) + " " + std::to_string(i + 1)];
@@ -586,6 +593,7 @@ TEST_F(GlueAthenaTest, ExternalTablesPartitionsAndStoppedRunsThroughTheAwsCli) {
   json raw = AwsJson({"glue", "get-table", "--database-name", "sales", "--name", "raw_sales"})["Table"];
   json sd = raw["StorageDescriptor"];
   sd["Location"] = bucket + "external/orders/";
+  sd["Columns"][0]["Comment"] = "when the order was placed";  // kept, and shown by SHOW COLUMNS
   json input = {{"Name", "ext_orders"}, {"TableType", "EXTERNAL_TABLE"}, {"StorageDescriptor", sd},
                 {"PartitionKeys", json::array()}, {"Parameters", raw["Parameters"]}};
   WriteFile(dir_.Join("table.json"), input.dump());
@@ -603,6 +611,12 @@ TEST_F(GlueAthenaTest, ExternalTablesPartitionsAndStoppedRunsThroughTheAwsCli) {
   ASSERT_EQ(counted.size(), 2u);
   EXPECT_EQ(counted[1][0], "500");
   EXPECT_EQ(counted, CliRows(lake_, count_sql));
+  auto described = Athena("SHOW COLUMNS FROM ext_orders");
+  ASSERT_GT(described.size(), 2u);
+  EXPECT_EQ(described[0], (std::vector<std::string>{"Column", "Type", "Extra", "Comment"}));
+  EXPECT_EQ(described[1][0], sd["Columns"][0]["Name"].get<std::string>());
+  EXPECT_EQ(described[1][3], "when the order was placed");
+  EXPECT_EQ(described[2][3], "");
   input["Name"] = "ext_bad";
   input["StorageDescriptor"]["Location"] = "s3://another-bucket/x/";
   WriteFile(dir_.Join("bad.json"), input.dump());
@@ -718,6 +732,122 @@ TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
   auto meta = Aws({"s3", "cp", results + ".metadata", "-"});
   ASSERT_EQ(meta.exit_code, 0) << meta.err;
   EXPECT_NE(meta.out.find("\"ColumnInfo\""), std::string::npos) << meta.out;
+}
+
+// Athena's result reuse through boto3 (tests/server/clients/athena_reuse_boto3.py), on the
+// server's test clock ($SALESLAKE_TEST_CLOCK_FILE, kept near the real time so that SigV4 accepts
+// the requests): the same SELECT is answered from the earlier result (ReusedPreviousResult, no
+// data scanned, the same rows and result file) only for the same principal, within
+// MaxAgeInMinutes by the clock, and until a commit changes the table; other statements always run.
+TEST_F(GlueAthenaTest, ResultReuseThroughBoto3) {
+  Key analyst = CreateUserWithKey(lake_, "analyst", kAnalystPolicy);
+  server_.Stop();
+  const int64_t real_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string clock_file = dir_.Join("clock.ms");
+  WriteFile(clock_file, std::to_string(real_ms));
+  ::setenv("SALESLAKE_TEST_CLOCK_FILE", clock_file.c_str(), 1);
+  std::string err;
+  const bool started = server_.Start(lake_, {"--access-log", dir_.Join("access2.jsonl")}, &err);
+  ::unsetenv("SALESLAKE_TEST_CLOCK_FILE");
+  ASSERT_TRUE(started) << err;
+  auto r = RunProgram({"/usr/bin/python3", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/athena_reuse_boto3.py",
+                       server_.url(), clock_file, analyst.id, analyst.secret},
+                      "", Env(admin_));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::map<std::string, std::vector<std::string>> steps;  // name -> state, reused, scanned, rows
+  std::map<std::string, std::string> lines;               // first word -> the rest of the line
+  for (const std::string& line : Split(r.out, '\n')) {
+    if (line.find('|') != std::string::npos) {
+      std::vector<std::string> f = Split(line, '|');
+      steps[f[0]] = std::vector<std::string>(f.begin() + 1, f.end());
+    } else if (size_t space = line.find(' '); space != std::string::npos) {
+      lines[line.substr(0, space)] = line.substr(space + 1);
+    }
+  }
+  auto reused = [&](const std::string& name) {
+    const auto& s = steps[name];
+    EXPECT_EQ(s.size(), 4u) << name << "\n" << r.out;
+    EXPECT_EQ(s.empty() ? "" : s[0], "SUCCEEDED") << name << "\n" << r.out;
+    return s.size() == 4 && s[1] == "True";
+  };
+  EXPECT_FALSE(reused("CTAS"));
+  EXPECT_FALSE(reused("FIRST"));
+  ASSERT_EQ(steps["FIRST"].size(), 4u) << r.out;
+  const std::string rows = steps["FIRST"][3];
+  EXPECT_EQ(rows.rfind(R"([["c1",)", 0), 0u) << rows;
+  EXPECT_NE(rows.find(R"(["c2",)"), std::string::npos) << rows;
+  EXPECT_GT(std::stoull(steps["FIRST"][2]), 0u);
+  EXPECT_TRUE(reused("SECOND"));
+  EXPECT_EQ(steps["SECOND"][2], "0");  // nothing scanned
+  EXPECT_EQ(steps["SECOND"][3], rows);
+  EXPECT_EQ(lines["ECHO_NONE"], R"({"ResultReuseByAgeConfiguration": {"Enabled": false}})");
+  EXPECT_EQ(lines["ECHO_MINUTE"], R"({"ResultReuseByAgeConfiguration": {"Enabled": true, "MaxAgeInMinutes": 1}})");
+  EXPECT_EQ(lines["SAME_LOCATION"], "True");
+  EXPECT_FALSE(reused("DISABLED"));
+  // The analyst (no saleslake:ReadPii) never gets the admin's result, only its own redacted one.
+  EXPECT_FALSE(reused("ANALYST"));
+  EXPECT_TRUE(reused("ANALYST_AGAIN"));
+  for (const char* name : {"ANALYST", "ANALYST_AGAIN"}) {
+    ASSERT_EQ(steps[name].size(), 4u);
+    EXPECT_EQ(steps[name][3].rfind("[[null,", 0), 0u) << steps[name][3];
+    EXPECT_EQ(steps[name][3].find("c1"), std::string::npos) << steps[name][3];
+  }
+  EXPECT_FALSE(reused("LATE_MINUTE"));  // two minutes old by the server's clock
+  EXPECT_TRUE(reused("LATE_HOUR"));
+  EXPECT_FALSE(reused("INSERT1"));
+  EXPECT_FALSE(reused("INSERT2"));
+  EXPECT_FALSE(reused("AFTER"));
+  ASSERT_EQ(steps["AFTER"].size(), 4u);
+  const std::string& after = steps["AFTER"][3];
+  EXPECT_EQ(after.substr(0, rows.size() - 1), rows.substr(0, rows.size() - 1)) << after;
+  size_t c3 = 0;
+  for (size_t at = after.find("\"c3\""); at != std::string::npos; at = after.find("\"c3\"", at + 1)) ++c3;
+  EXPECT_EQ(c3, 2u) << after;  // both INSERTs ran
+  EXPECT_EQ(lines["BAD"], "InvalidRequestException");
+}
+
+// Workgroups are reread from pipeline.yaml on SIGHUP and when the file changes (the server looks
+// once a second); a refused file is logged with file:line:col and the previous workgroups stay.
+TEST_F(GlueAthenaTest, WorkGroupsAreReloadedFromPipelineYaml) {
+  const std::string path = lake_ + "/pipeline.yaml";
+  const std::string original = ReadFile(path);
+  auto cutoff_of = [&](const std::string& wg) -> std::string {
+    auto got = Aws({"athena", "get-work-group", "--work-group", wg});
+    if (got.exit_code != 0) return got.err.find("InvalidRequestException") != std::string::npos ? "missing" : got.err;
+    json j = json::parse(got.out, nullptr, false);
+    return j.is_discarded() ? got.out : j["WorkGroup"]["Configuration"].value("BytesScannedCutoffPerQuery", json(0)).dump();
+  };
+  // Asks until `wg` has `want` (bounded: about 30 s).
+  auto wait_cutoff = [&](const std::string& wg, const std::string& want) {
+    std::string got;
+    for (int i = 0; i < 150 && (got = cutoff_of(wg)) != want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return got;
+  };
+  EXPECT_EQ(cutoff_of("tiny"), "missing");
+
+  WriteFile(path, original + "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: 2000\n");
+  ASSERT_EQ(::kill(server_.pid(), SIGHUP), 0);
+  EXPECT_EQ(wait_cutoff("tiny", "2000"), "2000");
+
+  const std::string bad = original + "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: -5\n";
+  WriteFile(path, bad);
+  ASSERT_EQ(::kill(server_.pid(), SIGHUP), 0);
+  const size_t at = bad.find("-5");
+  const std::string where = path + ":" + std::to_string(std::count(bad.begin(), bad.begin() + static_cast<long>(at), '\n') + 1) +
+                            ":" + std::to_string(at - bad.rfind('\n', at)) + ": workgroup tiny: bytes_scanned_cutoff_per_query";
+  std::string log;
+  for (int i = 0; i < 150 && log.find(where) == std::string::npos; ++i) {
+    log += server_.ReadStderr();
+    if (log.find(where) == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(log.find(where), std::string::npos) << log;
+  EXPECT_EQ(cutoff_of("tiny"), "2000");  // the previous workgroups stay
+
+  // Changed again, without a signal: picked up by the server's look at the file.
+  WriteFile(path, original + "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: 4000\n  - name: other\n");
+  EXPECT_EQ(wait_cutoff("other", "0"), "0");
+  EXPECT_EQ(cutoff_of("tiny"), "4000");
 }
 
 }  // namespace

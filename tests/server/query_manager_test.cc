@@ -142,6 +142,23 @@ TEST_F(QueryManagerTest, CancelsQueuedAndRunningQueriesAndHonoursTheLimit) {
   EXPECT_EQ(history[2].request.user, "a");
 }
 
+TEST_F(QueryManagerTest, WorkgroupLimitsAreReplacedWhileQueriesWait) {
+  auto qm = Make({.max_running = 2, .workgroup_max_running = {{"tiny", 1}}});
+  auto slow = qm->Submit({.sql = "SELECT count(*) FROM (" + Digits(9) + ") t", .workgroup = "tiny"});
+  ASSERT_TRUE(slow.ok());
+  auto next = qm->Submit({.sql = "SELECT 1", .workgroup = "tiny"});
+  ASSERT_TRUE(next.ok());
+  for (int i = 0; i < 100 && qm->Get(*slow)->state != QueryState::kRunning; ++i) (void)qm->Wait(*slow, 50ms);
+  ASSERT_EQ(qm->Get(*slow)->state, QueryState::kRunning);
+  EXPECT_EQ(qm->Get(*next)->state, QueryState::kQueued);
+  // A raised limit (pipeline.yaml reloaded) lets the waiting query start beside the slow one.
+  qm->SetWorkgroupLimits({{"tiny", 2}});
+  EXPECT_EQ(WaitFinal(*qm, *next).state, QueryState::kSucceeded);
+  EXPECT_EQ(qm->Get(*slow)->state, QueryState::kRunning);
+  ASSERT_TRUE(qm->Cancel(*slow).ok());
+  EXPECT_EQ(WaitFinal(*qm, *slow).state, QueryState::kCancelled);
+}
+
 TEST_F(QueryManagerTest, QueueIsBounded) {
   auto qm = Make({.max_running = 1, .max_queued = 2});
   auto slow = qm->Submit({.sql = "SELECT count(*) FROM (" + Digits(9) + ") t"});
@@ -267,6 +284,108 @@ TEST_F(QueryManagerTest, LargeResultsSpoolToDiskAndPageBack) {
   EXPECT_TRUE(std::filesystem::is_empty(spool_dir.path()));
   qm->Release(*id);
   EXPECT_EQ(qm->Fetch(*id, 0, 10).status().code(), StatusCode::kNotFound);
+}
+
+// Every cell of a query's result, a row per line, cells joined by '|' (NULL as \N).
+std::string AllRows(QueryManager& qm, const std::string& id) {
+  std::string text;
+  for (uint64_t offset = 0;;) {
+    auto page = qm.Fetch(id, offset, 1000);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) return text;
+    for (const auto& row : page->rows) {
+      for (size_t c = 0; c < row.size(); ++c) text += (c ? "|" : "") + row[c].value_or("\\N");
+      text += "\n";
+    }
+    offset += page->rows.size();
+    if (page->complete || page->rows.empty()) return text;
+  }
+}
+
+// Athena's result reuse: an earlier result answers only the same text for the same asker (user
+// and column access), within the max age by the clock, while the tables read are unchanged.
+TEST_F(QueryManagerTest, ReusesAResultForTheSameAskerWhileItsTablesAreUnchanged) {
+  ASSERT_TRUE(engine_->Execute("CREATE TABLE sales AS SELECT * FROM (VALUES ('c1', 1), ('c2', 2)) t(customer_id, n)").ok());
+  auto qm = Make({});
+  const std::optional<std::chrono::milliseconds> hour = std::chrono::minutes(60);
+  auto run = [&](const std::string& sql, const std::string& user, std::optional<std::chrono::milliseconds> reuse,
+                 std::vector<std::string> redact = {}) {
+    auto id = qm->Submit({.sql = sql, .user = user, .redact_columns = std::move(redact), .reuse_max_age = reuse});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    QueryInfo info = id.ok() ? WaitFinal(*qm, *id) : QueryInfo{};
+    EXPECT_EQ(info.state, QueryState::kSucceeded) << sql << ": " << info.error;
+    return info;
+  };
+  const std::string sql = "SELECT customer_id, n FROM sales ORDER BY n";
+  QueryInfo first = run(sql, "alice", std::nullopt);
+  EXPECT_EQ(first.reused_from, "");
+  EXPECT_GT(first.bytes_scanned, 0u);
+  QueryInfo again = run(sql, "alice", hour);
+  EXPECT_EQ(again.reused_from, first.id);
+  EXPECT_EQ(again.bytes_scanned, 0u);
+  EXPECT_EQ(again.rows, 2u);
+  EXPECT_EQ(AllRows(*qm, again.id), "c1|1\nc2|2\n");
+  EXPECT_EQ(AllRows(*qm, again.id), AllRows(*qm, first.id));
+  // Without reuse asked, another user, other column access or other text: it runs.
+  EXPECT_EQ(run(sql, "alice", std::nullopt).reused_from, "");
+  EXPECT_EQ(run(sql, "bob", hour).reused_from, "");
+  QueryInfo redacted = run(sql, "alice", hour, {"customer_id"});
+  EXPECT_EQ(redacted.reused_from, "");
+  EXPECT_EQ(AllRows(*qm, redacted.id), "\\N|1\n\\N|2\n");
+  EXPECT_EQ(run(sql + " ", "alice", hour).reused_from, "");
+
+  // Past the max age (the clock's), it runs again; the new result is then the newest to reuse.
+  clock_.Advance(std::chrono::minutes(61));
+  QueryInfo late = run(sql, "alice", hour);
+  EXPECT_EQ(late.reused_from, "");
+  EXPECT_EQ(run(sql, "alice", hour).reused_from, late.id);
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_EQ(run(sql, "alice", std::chrono::minutes(1)).reused_from, "");
+
+  // Statements other than queries always run (both INSERTs add their row); after the commit the
+  // old result is not reused.
+  const std::string insert = "INSERT INTO sales VALUES ('c3', 3)";
+  EXPECT_EQ(run(insert, "alice", hour).reused_from, "");
+  EXPECT_EQ(run(insert, "alice", hour).reused_from, "");
+  QueryInfo after = run(sql, "alice", hour);
+  EXPECT_EQ(after.reused_from, "");
+  EXPECT_EQ(AllRows(*qm, after.id), "c1|1\nc2|2\nc3|3\nc3|3\n");
+
+  // A redefined view changes the answer without a commit: not reused.
+  ASSERT_TRUE(engine_->Execute("CREATE VIEW v AS SELECT n FROM sales").ok());
+  QueryInfo view = run("SELECT sum(n) AS s FROM v", "alice", hour);
+  EXPECT_EQ(AllRows(*qm, view.id), "9\n");
+  EXPECT_EQ(run("SELECT sum(n) AS s FROM v", "alice", hour).reused_from, view.id);
+  ASSERT_TRUE(engine_->Execute("CREATE OR REPLACE VIEW v AS SELECT n * 10 AS n FROM sales").ok());
+  QueryInfo redefined = run("SELECT sum(n) AS s FROM v", "alice", hour);
+  EXPECT_EQ(redefined.reused_from, "");
+  EXPECT_EQ(AllRows(*qm, redefined.id), "90\n");
+}
+
+// A reused result shares the earlier one's rows, in memory and in its spool file (no copy), and
+// keeps them when the earlier query's results are released.
+TEST_F(QueryManagerTest, AReusedResultSharesTheSpooledRows) {
+  testing::TempDir spool_dir;
+  auto qm = Make({.max_running = 1, .spool_after_bytes = 4 << 10, .spool_dir = spool_dir.path()});
+  const std::string sql = Digits(4) + " ORDER BY n";
+  auto first = qm->Submit({.sql = sql});
+  ASSERT_TRUE(first.ok());
+  QueryInfo info = WaitFinal(*qm, *first);
+  ASSERT_GT(info.spooled_rows, 5000u);
+  auto second = qm->Submit({.sql = sql, .reuse_max_age = std::chrono::minutes(5)});
+  ASSERT_TRUE(second.ok());
+  QueryInfo reused = WaitFinal(*qm, *second);
+  EXPECT_EQ(reused.reused_from, *first);
+  EXPECT_EQ(reused.spooled_rows, info.spooled_rows);
+  const std::string want = AllRows(*qm, *first);
+  qm->Release(*first);
+  EXPECT_EQ(qm->Fetch(*first, 0, 10).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(AllRows(*qm, *second), want);
+  EXPECT_EQ(std::count(want.begin(), want.end(), '\n'), 10000);
+  // A released result is no longer a candidate.
+  auto third = qm->Submit({.sql = sql, .reuse_max_age = std::chrono::minutes(5)});
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(WaitFinal(*qm, *third).reused_from, "");
 }
 
 TEST_F(QueryManagerTest, ASpoolThatCannotBeMadeFailsTheQuery) {

@@ -200,7 +200,7 @@ TEST_F(EngineTest, ExplainAndShow) {
   std::string analyze = Run("EXPLAIN ANALYZE SELECT count(*) FROM sales WHERE id > 2");
   EXPECT_NE(analyze.find("rows:"), std::string::npos) << analyze;
   EXPECT_EQ(Run("SHOW TABLES"), "regions\nsales\n");
-  EXPECT_EQ(Run("DESCRIBE regions"), "name|varchar\ncode|varchar\n");
+  EXPECT_EQ(Run("DESCRIBE regions"), "name|varchar||\ncode|varchar||\n");
 }
 
 TEST_F(EngineTest, ViewsAndInsert) {

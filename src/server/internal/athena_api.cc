@@ -32,6 +32,12 @@ namespace {
 constexpr const char* kTarget = "AmazonAthena.";
 constexpr const char* kWorkGroup = "primary";
 constexpr int64_t kMaxResultsPerPage = 1000;
+// ResultReuseByAgeConfiguration.MaxAgeInMinutes: Athena's default and upper bound (7 days).
+constexpr int64_t kDefaultReuseMinutes = 60;
+constexpr int64_t kMaxReuseMinutes = 10080;
+// QueryRequest::tags key under which the ResultReuseConfiguration a query was started with is
+// kept, to be echoed by GetQueryExecution as Athena does.
+constexpr const char* kReuseTag = "ResultReuseConfiguration";
 
 int Precision(const DataType& t) {
   switch (t.id) {
@@ -117,16 +123,23 @@ class AthenaService final : public Service {
       return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
     };
     json stats = {{"DataScannedInBytes", q.bytes_scanned},
-                  {"ResultReuseInformation", {{"ReusedPreviousResult", false}}}};
+                  {"ResultReuseInformation", {{"ReusedPreviousResult", !q.reused_from.empty()}}}};
     if (q.started) stats["QueryQueueTimeInMillis"] = ms(q.submitted, *q.started);
     if (q.started && q.finished) stats["EngineExecutionTimeInMillis"] = ms(*q.started, *q.finished);
     if (q.finished) stats["TotalExecutionTimeInMillis"] = ms(q.submitted, *q.finished);
     std::string statement = q.has_rows ? "DML" : "DDL";
+    // A reused result points at the file of the query that computed it, as Athena's does.
+    const std::string& result_id = q.reused_from.empty() ? q.id : q.reused_from;
+    json reuse = {{"ResultReuseByAgeConfiguration", {{"Enabled", false}}}};
+    if (auto tag = q.request.tags.find(kReuseTag); tag != q.request.tags.end()) {
+      reuse = json::parse(tag->second, nullptr, false);
+    }
     return {{"QueryExecutionId", q.id},
             {"Query", q.request.sql},
             {"StatementType", statement},
             {"ResultConfiguration",
-             {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/" + q.id + ".csv"}}},
+             {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/" + result_id + ".csv"}}},
+            {"ResultReuseConfiguration", reuse},
             {"QueryExecutionContext", {{"Database", q.request.database}, {"Catalog", "AwsDataCatalog"}}},
             {"Status", status},
             {"Statistics", stats},
@@ -140,13 +153,17 @@ class AthenaService final : public Service {
     if (sql.empty()) return Invalid("QueryString is required");
     std::string wg = StringField(in, "WorkGroup");
     if (wg.empty()) wg = kWorkGroup;
-    const WorkGroup* group = sql_->FindWorkGroup(wg);
-    if (group == nullptr) return Invalid("WorkGroup " + wg + " is not found.");
+    const std::optional<WorkGroup> group = sql_->FindWorkGroup(wg);
+    if (!group) return Invalid("WorkGroup " + wg + " is not found.");
     QueryRequest req{.sql = sql, .user = p.arn.empty() ? "anonymous" : p.arn, .workgroup = wg, .source = "athena"};
     req.max_bytes_scanned = group->bytes_scanned_cutoff_per_query;
     if (auto ctx = in.find("QueryExecutionContext"); ctx != in.end() && ctx->is_object()) {
       std::string db = StringField(*ctx, "Database");
       if (!db.empty()) req.database = db;
+    }
+    if (auto reuse = in.find("ResultReuseConfiguration"); reuse != in.end()) {
+      auto parsed = ReuseConfiguration(*reuse, &req);
+      if (!parsed.ok()) return Invalid(parsed.message());
     }
     if (!sql_->MayReadPii(p, r)) req.redact_columns = sql_->PiiColumns();
     auto id = sql_->queries().Submit(std::move(req));
@@ -157,6 +174,31 @@ class AthenaService final : public Service {
       return Invalid(id.status().message());
     }
     return JsonOk({{"QueryExecutionId", *id}});
+  }
+
+  // ResultReuseConfiguration {ResultReuseByAgeConfiguration {Enabled, MaxAgeInMinutes}} into
+  // the request's reuse_max_age (when Enabled; 60 minutes unless given) and its echo tag.
+  static Status ReuseConfiguration(const json& reuse, QueryRequest* req) {
+    if (!reuse.is_object()) return Status::InvalidArgument("ResultReuseConfiguration must be an object");
+    auto by_age = reuse.find("ResultReuseByAgeConfiguration");
+    if (by_age == reuse.end()) return Status::OK();
+    if (!by_age->is_object()) return Status::InvalidArgument("ResultReuseByAgeConfiguration must be an object");
+    auto enabled = by_age->find("Enabled");
+    if (enabled == by_age->end() || !enabled->is_boolean()) {
+      return Status::InvalidArgument("ResultReuseByAgeConfiguration.Enabled is required and must be a boolean");
+    }
+    auto max = IntField(*by_age, "MaxAgeInMinutes");
+    if (!max.ok()) return max.status();
+    const int64_t minutes = max->value_or(kDefaultReuseMinutes);
+    if (minutes < 0 || minutes > kMaxReuseMinutes) {
+      return Status::InvalidArgument(fmt::format("MaxAgeInMinutes must be between 0 and {} (got {})",
+                                                 kMaxReuseMinutes, minutes));
+    }
+    json echo = {{"Enabled", enabled->get<bool>()}};
+    if (*max) echo["MaxAgeInMinutes"] = minutes;
+    req->tags[kReuseTag] = json{{"ResultReuseByAgeConfiguration", echo}}.dump();
+    if (enabled->get<bool>()) req->reuse_max_age = std::chrono::minutes(minutes);
+    return Status::OK();
   }
 
   Outcome GetQueryExecution(const json& in, const Principal&, const HttpRequest&) {
@@ -246,7 +288,8 @@ class AthenaService final : public Service {
   // an Athena query succeeds, paged from the query manager so a large result is never whole in
   // memory. A failure is logged: the rows stay readable through GetQueryResults.
   void WriteResultFile(const QueryInfo& q) {
-    if (q.request.source != "athena" || !q.has_rows) return;
+    // A reused result's file is its source's (Execution names that one).
+    if (q.request.source != "athena" || !q.has_rows || !q.reused_from.empty()) return;
     const std::string key = "athena_results/" + q.id + ".csv";
     auto written = [&]() -> Status {
       SL_ASSIGN_OR_RETURN(auto out, context_.lake->OpenWrite(key));
@@ -333,8 +376,8 @@ class AthenaService final : public Service {
 
   Outcome GetWorkGroup(const json& in, const Principal&, const HttpRequest&) {
     std::string wg = StringField(in, "WorkGroup");
-    const WorkGroup* group = sql_->FindWorkGroup(wg);
-    if (group == nullptr) return Invalid("WorkGroup " + wg + " is not found.");
+    const std::optional<WorkGroup> group = sql_->FindWorkGroup(wg);
+    if (!group) return Invalid("WorkGroup " + wg + " is not found.");
     json w = WorkGroupSummary(*group);
     w["Configuration"] = {
         {"ResultConfiguration", {{"OutputLocation", "s3://" + context_.options->bucket + "/athena_results/"}}},

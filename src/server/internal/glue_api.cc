@@ -199,6 +199,14 @@ class GlueService final : public Service {
 
   std::string S3Uri(const std::string& key) const { return "s3://" + context_.options->bucket + "/" + key; }
 
+  // A Glue Column: Name, Type and, when the catalog has one, Comment.
+  static json ColumnJson(const catalog::TableMetadata& t, const Field& f) {
+    json c = {{"Name", f.name}, {"Type", GlueTypeName(f.type)}};
+    auto comment = t.spec.properties.find(catalog::ColumnCommentProperty(f.name));
+    if (comment != t.spec.properties.end()) c["Comment"] = comment->second;
+    return c;
+  }
+
   // The StorageDescriptor as Glue's crawler writes it for the table's format.
   json StorageDescriptor(const catalog::TableMetadata& t, const std::string& location) const {
     json columns = json::array();
@@ -206,7 +214,7 @@ class GlueService final : public Service {
       if (std::find(t.spec.partition_keys.begin(), t.spec.partition_keys.end(), f.name) != t.spec.partition_keys.end()) {
         continue;
       }
-      columns.push_back({{"Name", f.name}, {"Type", GlueTypeName(f.type)}});
+      columns.push_back(ColumnJson(t, f));
     }
     json sd = {{"Columns", columns}, {"Location", location}, {"Compressed", false},
                {"NumberOfBuckets", -1}, {"BucketColumns", json::array()}, {"SortColumns", json::array()},
@@ -263,6 +271,7 @@ class GlueService final : public Service {
     }
     for (const auto& [k, v] : t.spec.properties) {
       if (k.rfind("etl.bookmark.", 0) == 0) continue;  // GetJobBookmark shows it
+      if (k.rfind(catalog::ColumnCommentProperty(""), 0) == 0) continue;  // the column's Comment
       p[k] = v;
     }
     return p;
@@ -272,7 +281,7 @@ class GlueService final : public Service {
     json keys = json::array();
     for (const std::string& k : t.spec.partition_keys) {
       auto i = t.schema().FindField(k);
-      keys.push_back({{"Name", k}, {"Type", i ? GlueTypeName(t.schema()[*i].type) : "string"}});
+      keys.push_back(i ? ColumnJson(t, t.schema()[*i]) : json{{"Name", k}, {"Type", "string"}});
     }
     return {{"Name", t.name()}, {"DatabaseName", kDatabase}, {"CatalogId", sql_->account_id()},
             {"Owner", "owner"},
@@ -493,6 +502,9 @@ class GlueService final : public Service {
         if (spec.schema.FindField(name)) return Status::InvalidArgument("column " + name + " is declared twice");
         spec.schema.fields.push_back(Field{name, type, true});
         if (partition) spec.partition_keys.push_back(name);
+        if (std::string comment = StringField(c, "Comment"); !comment.empty()) {
+          spec.properties[catalog::ColumnCommentProperty(name)] = comment;
+        }
       }
       return Status::OK();
     };

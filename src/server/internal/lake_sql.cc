@@ -1,10 +1,12 @@
 #include "server/internal/lake_sql.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -30,17 +32,17 @@ Status LakeSqlService::Start() {
   std::error_code ec;
   std::filesystem::create_directories(spool_dir, ec);
   if (ec) return Status::IOError("cannot create " + spool_dir + ": " + ec.message());
-  if (auto text = context_.lake->Get("pipeline.yaml"); text.ok()) {
-    SL_ASSIGN_OR_RETURN(workgroups_, ParseWorkGroups(*text));
-  }
-  std::map<std::string, int> workgroup_max_running;
-  for (const WorkGroup& w : workgroups_) {
-    if (w.max_concurrent_queries > 0) workgroup_max_running[w.name] = w.max_concurrent_queries;
-  }
   SL_ASSIGN_OR_RETURN(queries_, QueryManager::Create(engine_.get(), {.max_running = 2,
-                                                                    .workgroup_max_running = workgroup_max_running,
                                                                     .spool_dir = spool_dir,
                                                                     .clock = context_.clock}));
+  // A bad file at start stops the server (as before); later ones are logged and the previous
+  // workgroups stay.
+  SL_RETURN_IF_ERROR(LoadSettings(/*force=*/true).status());
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_stop_ = false;
+  }
+  watcher_ = std::thread([this] { Watch(); });
   SL_RETURN_IF_ERROR(RegisterQueryHistory());
   SL_RETURN_IF_ERROR(RegisterCatalogTables());
   auth::IamOptions iam_options;
@@ -54,6 +56,12 @@ Status LakeSqlService::Start() {
 }
 
 void LakeSqlService::Stop() {
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_stop_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   for (const char* name : {"system.queries", "system.runtime.nodes", "information_schema.schemata",
                            "information_schema.tables", "information_schema.columns"}) {
     system_tables_->Unregister(name);
@@ -198,35 +206,43 @@ Status LakeSqlService::RegisterCatalogTables() {
       });
 }
 
-Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text) {
+namespace {
+
+// "pipeline.yaml:L:C: " for a YAML position (0-based in yaml-cpp).
+std::string At(std::string_view file, const YAML::Mark& m) {
+  return fmt::format("{}:{}:{}: ", file, m.line + 1, m.column + 1);
+}
+
+}  // namespace
+
+Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text, std::string_view file_name) {
   std::vector<WorkGroup> out = {WorkGroup{.name = "primary"}};
-  YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(std::string("pipeline.yaml: ") + e.what());
-  }
-  if (!root.IsMap() || !root["workgroups"]) return out;
-  const YAML::Node list = root["workgroups"];
-  if (!list.IsSequence()) return Status::InvalidArgument("pipeline.yaml: workgroups: must be a list");
-  std::set<std::string> declared;
-  try {
+    const YAML::Node root = YAML::Load(std::string(yaml_text));
+    if (!root.IsMap() || !root["workgroups"]) return out;
+    const YAML::Node list = root["workgroups"];
+    if (!list.IsSequence()) return Status::InvalidArgument(At(file_name, list.Mark()) + "workgroups: must be a list");
+    std::set<std::string> declared;
     for (const auto& n : list) {
-      if (!n.IsMap() || !n["name"]) return Status::InvalidArgument("pipeline.yaml: every workgroup needs a name");
+      if (!n.IsMap() || !n["name"]) return Status::InvalidArgument(At(file_name, n.Mark()) + "every workgroup needs a name");
       WorkGroup w{.name = n["name"].as<std::string>()};
-      const std::string where = "pipeline.yaml: workgroup " + w.name + ": ";
+      const std::string what = "workgroup " + w.name + ": ";
       static const std::regex kName("[A-Za-z0-9._-]{1,128}");
-      if (!std::regex_match(w.name, kName)) return Status::InvalidArgument(where + "names are 1-128 of A-Z a-z 0-9 . _ -");
-      if (n["bytes_scanned_cutoff_per_query"]) {
-        int64_t cutoff = n["bytes_scanned_cutoff_per_query"].as<int64_t>();
-        if (cutoff < 0) return Status::InvalidArgument(where + "bytes_scanned_cutoff_per_query must be >= 0");
-        w.bytes_scanned_cutoff_per_query = static_cast<uint64_t>(cutoff);
+      if (!std::regex_match(w.name, kName)) {
+        return Status::InvalidArgument(At(file_name, n["name"].Mark()) + what + "names are 1-128 of A-Z a-z 0-9 . _ -");
       }
-      if (n["max_concurrent_queries"]) {
-        w.max_concurrent_queries = n["max_concurrent_queries"].as<int>();
-        if (w.max_concurrent_queries < 0) return Status::InvalidArgument(where + "max_concurrent_queries must be >= 0");
+      if (const YAML::Node cutoff = n["bytes_scanned_cutoff_per_query"]) {
+        const int64_t v = cutoff.as<int64_t>();
+        if (v < 0) return Status::InvalidArgument(At(file_name, cutoff.Mark()) + what + "bytes_scanned_cutoff_per_query must be >= 0");
+        w.bytes_scanned_cutoff_per_query = static_cast<uint64_t>(v);
       }
-      if (!declared.insert(w.name).second) return Status::InvalidArgument(where + "declared twice");
+      if (const YAML::Node max = n["max_concurrent_queries"]) {
+        w.max_concurrent_queries = max.as<int>();
+        if (w.max_concurrent_queries < 0) {
+          return Status::InvalidArgument(At(file_name, max.Mark()) + what + "max_concurrent_queries must be >= 0");
+        }
+      }
+      if (!declared.insert(w.name).second) return Status::InvalidArgument(At(file_name, n.Mark()) + what + "declared twice");
       if (w.name == "primary") {
         out[0] = std::move(w);  // the declared limits replace primary's defaults
       } else {
@@ -234,16 +250,76 @@ Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text) {
       }
     }
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(std::string("pipeline.yaml: workgroups: ") + e.what());
+    return Status::InvalidArgument(At(file_name, e.mark) + e.msg);
   }
   return out;
 }
 
-const WorkGroup* LakeSqlService::FindWorkGroup(const std::string& name) const {
+std::vector<WorkGroup> LakeSqlService::workgroups() const {
+  MutexLock lock(settings_mu_);
+  return workgroups_;
+}
+
+std::optional<WorkGroup> LakeSqlService::FindWorkGroup(const std::string& name) const {
+  MutexLock lock(settings_mu_);
   for (const WorkGroup& w : workgroups_) {
-    if (w.name == name) return &w;
+    if (w.name == name) return w;
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+Result<bool> LakeSqlService::LoadSettings(bool force) {
+  auto info = context_.lake->Stat("pipeline.yaml");
+  const int64_t stamp = info.ok() ? info->mtime_ns ^ static_cast<int64_t>(info->size) : 0;
+  std::vector<WorkGroup> parsed = {WorkGroup{.name = "primary"}};
+  {
+    MutexLock lock(settings_mu_);
+    if (!force && stamp == pipeline_stamp_) return false;
+    pipeline_stamp_ = stamp;  // a refused file is reported once, not at every look
+  }
+  if (auto text = context_.lake->Get("pipeline.yaml"); text.ok()) {
+    SL_ASSIGN_OR_RETURN(parsed, ParseWorkGroups(*text, context_.lake->root() + "/pipeline.yaml"));
+  }
+  std::map<std::string, int> limits;
+  for (const WorkGroup& w : parsed) {
+    if (w.max_concurrent_queries > 0) limits[w.name] = w.max_concurrent_queries;
+  }
+  if (queries_) queries_->SetWorkgroupLimits(limits);
+  MutexLock lock(settings_mu_);
+  workgroups_ = std::move(parsed);
+  return true;
+}
+
+void LakeSqlService::ReloadSettings(bool force) {
+  auto loaded = LoadSettings(force);
+  if (!loaded.ok()) {
+    Log(LogLevel::kError, "lake-sql: pipeline.yaml refused; the previous workgroups stay",
+        {{"error", loaded.status().message()}});
+  } else if (*loaded) {
+    Log(LogLevel::kInfo, "lake-sql: workgroups loaded", {{"workgroups", std::to_string(workgroups().size())}});
+  }
+}
+
+void LakeSqlService::Reload() {
+  {
+    std::lock_guard lock(watch_mu_);
+    reload_requested_ = true;
+  }
+  watch_cv_.notify_all();
+}
+
+// Looks at pipeline.yaml once a second (a stat) and at once on SIGHUP, on its own thread: the
+// signal thread and request handlers never wait for a parse.
+void LakeSqlService::Watch() {
+  std::unique_lock lock(watch_mu_);
+  while (!watch_stop_) {
+    watch_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return watch_stop_ || reload_requested_; });
+    if (watch_stop_) return;
+    const bool force = std::exchange(reload_requested_, false);
+    lock.unlock();
+    ReloadSettings(force);
+    lock.lock();
+  }
 }
 
 std::vector<std::string> LakeSqlService::PiiColumns() const {

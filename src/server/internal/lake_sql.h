@@ -5,11 +5,16 @@
 // Thread safety: the accessors may be called from any handler thread between Start and Stop.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "common/thread_annotations.h"
 #include "server/internal/query_manager.h"
 #include "server/internal/service.h"
 #include "sql/sql.h"
@@ -31,8 +36,10 @@ struct WorkGroup {
   uint64_t bytes_scanned_cutoff_per_query = 0;
   int max_concurrent_queries = 0;  // 0 = the query manager's runners
 };
-// The workgroups of a pipeline.yaml text (primary first). kInvalidArgument naming the problem.
-Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text);
+// The workgroups of a pipeline.yaml text (primary first). kInvalidArgument naming the problem
+// with `file_name`:line:col.
+Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text,
+                                               std::string_view file_name = "pipeline.yaml");
 
 class LakeSqlService final : public Service {
  public:
@@ -42,6 +49,10 @@ class LakeSqlService final : public Service {
   Status Register(Dispatcher&) override { return Status::OK(); }
   Status Start() override;
   void Stop() override;
+  // SIGHUP: rereads the workgroups of pipeline.yaml (on the watcher thread, which also rereads
+  // them within a second of a change to the file). A refused file is logged with file:line:col
+  // and the previous workgroups stay.
+  void Reload() override;
 
   const ServiceContext& context() const { return context_; }
   catalog::Catalog& catalog() const { return *catalog_; }
@@ -53,9 +64,9 @@ class LakeSqlService final : public Service {
   // The IAM account's id ("000000000000" without IAM, e.g. under --no-auth): for resource ARNs.
   const std::string& account_id() const { return account_id_; }
   std::string region() const { return "us-east-1"; }
-  // The workgroups pipeline.yaml declared when the server started; nullptr for an unknown name.
-  const std::vector<WorkGroup>& workgroups() const { return workgroups_; }
-  const WorkGroup* FindWorkGroup(const std::string& name) const;
+  // The workgroups pipeline.yaml declares (as last loaded); nullopt for an unknown name.
+  std::vector<WorkGroup> workgroups() const;
+  std::optional<WorkGroup> FindWorkGroup(const std::string& name) const;
 
   // Columns that hold PII: the `pii: tokenize:` columns of every job in pipeline.yaml. A caller
   // without saleslake:ReadPii gets them as NULL.
@@ -71,6 +82,12 @@ class LakeSqlService final : public Service {
  private:
   Status RegisterQueryHistory();
   Status RegisterCatalogTables();
+  // Loads the workgroups of pipeline.yaml into workgroups_ and the query manager's limits when
+  // the file changed (size or mtime) or `force`: whether it loaded, or the error of a refused
+  // file (then nothing changes).
+  Result<bool> LoadSettings(bool force);
+  void ReloadSettings(bool force);  // LoadSettings, with the outcome logged
+  void Watch();                     // the watcher thread's loop
 
   ServiceContext context_;
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -78,7 +95,14 @@ class LakeSqlService final : public Service {
   std::unique_ptr<sql::Engine> engine_;
   std::unique_ptr<QueryManager> queries_;
   std::string account_id_ = "000000000000";
-  std::vector<WorkGroup> workgroups_ = {WorkGroup{.name = "primary"}};
+  mutable Mutex settings_mu_;
+  std::vector<WorkGroup> workgroups_ SL_GUARDED_BY(settings_mu_) = {WorkGroup{.name = "primary"}};
+  int64_t pipeline_stamp_ SL_GUARDED_BY(settings_mu_) = 0;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_stop_ = false;         // guarded by watch_mu_
+  bool reload_requested_ = false;   // guarded by watch_mu_
+  std::thread watcher_;
   std::unique_ptr<auth::Iam> iam_;  // null when the lake has no IAM store
 };
 

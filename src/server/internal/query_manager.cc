@@ -64,12 +64,15 @@ size_t CountIdentifier(std::string_view sql, std::string_view word) {
 struct QueryManager::Impl {
   struct Entry {
     QueryInfo info;
-    std::vector<Row> rows;                 // the first rows, in memory
+    // The first rows, in memory. Shared with the queries that reuse this result (never changed
+    // once the query is final); released by replacing the pointer.
+    std::shared_ptr<std::vector<Row>> rows = std::make_shared<std::vector<Row>>();
     uint64_t memory_bytes = 0;             // cell text of `rows`
     std::shared_ptr<ResultSpool> spool;    // the rows after them (null until needed)
     bool cancel_requested = false;
     sql::QueryResult* running = nullptr;  // set while a runner pulls its rows
     TimePoint last_access{};
+    std::string reuse_key;  // sql::QueryResult::reuse_key of the statement, once planned
   };
 
   const sql::Engine* engine;
@@ -88,9 +91,12 @@ struct QueryManager::Impl {
   std::function<void(const QueryInfo&)> on_succeeded SL_GUARDED_BY(mu);
   std::vector<std::thread> runners;
 
-  int LimitOf(const std::string& workgroup) const {
-    auto it = options.workgroup_max_running.find(workgroup);
-    return it == options.workgroup_max_running.end() ? options.max_running : it->second;
+  // Per-workgroup limits: options.workgroup_max_running until SetWorkgroupLimits replaces them.
+  std::map<std::string, int> workgroup_limits SL_GUARDED_BY(mu);
+
+  int LimitOf(const std::string& workgroup) const SL_REQUIRES(mu) {
+    auto it = workgroup_limits.find(workgroup);
+    return it == workgroup_limits.end() ? options.max_running : it->second;
   }
 
   std::string NewId() SL_REQUIRES(mu) {
@@ -125,8 +131,7 @@ struct QueryManager::Impl {
   }
 
   static void ReleaseRows(Entry& e) {
-    e.rows.clear();
-    e.rows.shrink_to_fit();
+    e.rows = std::make_shared<std::vector<Row>>();  // a query reusing them keeps its reference
     e.memory_bytes = 0;
     e.spool.reset();  // a Fetch still reading holds its own reference
     e.info.results_released = true;
@@ -159,6 +164,28 @@ struct QueryManager::Impl {
     }
   }
 
+  // The newest earlier result that may answer `e` (QueryRequest::reuse_max_age), or null. Only
+  // results that ran themselves are candidates: a reused result's age is its source's.
+  const Entry* Reusable(const Entry& e) const SL_REQUIRES(mu) {
+    const QueryRequest& want = e.info.request;
+    if (!want.reuse_max_age || e.reuse_key.empty() || !e.info.has_rows) return nullptr;
+    const TimePoint now = clock->Now();
+    const Entry* best = nullptr;
+    for (const auto& [id, p] : entries) {
+      const Entry& c = *p;
+      const QueryRequest& had = c.info.request;
+      if (&c == &e || c.info.state != QueryState::kSucceeded || c.info.results_released ||
+          !c.info.reused_from.empty() || !c.info.finished || c.reuse_key != e.reuse_key || had.sql != want.sql ||
+          had.catalog != want.catalog || had.database != want.database || had.workgroup != want.workgroup ||
+          had.user != want.user || had.redact_columns != want.redact_columns) {
+        continue;
+      }
+      if (now - *c.info.finished > *want.reuse_max_age) continue;
+      if (!best || *c.info.finished > *best->info.finished) best = &c;
+    }
+    return best;
+  }
+
   void Finish(Entry& e, const Status& status) SL_REQUIRES(mu) {
     e.running = nullptr;
     if (e.cancel_requested) {
@@ -183,9 +210,8 @@ struct QueryManager::Impl {
   static constexpr size_t kTextSlice = 4096;  // rows turned into text at a time
 
   // Keeps rows of `e`'s result: in memory while its first spool_after_bytes of text last, then
-  // appended to its spool file. An error (too much result, a spool that fails) ends the query.
-  // Keeps `rows` in memory while the result is small, else appends them to the spool as they are
-  // encoded (the runner never makes a string per cell for a spooled row).
+  // appended to its spool file as they were encoded (the runner never makes a string per cell
+  // for a spooled row). An error (too much result, a spool that fails) ends the query.
   Status Store(Entry& e, const EncodedRows& rows) SL_EXCLUDES(mu) {
     const uint64_t bytes = rows.text_bytes();
     std::shared_ptr<ResultSpool> spool;
@@ -201,7 +227,7 @@ struct QueryManager::Impl {
         std::vector<Row> decoded = rows.Decode();
         e.memory_bytes += bytes;
         e.info.rows += decoded.size();
-        std::move(decoded.begin(), decoded.end(), std::back_inserter(e.rows));
+        std::move(decoded.begin(), decoded.end(), std::back_inserter(*e.rows));
         changed.notify_all();
         return Status::OK();
       }
@@ -237,6 +263,9 @@ struct QueryManager::Impl {
     sql::QueryResult& qr = **result;
     if (max_bytes > 0) qr.LimitBytesRead(max_bytes);
     std::vector<size_t> redacted;
+    std::function<void(const QueryInfo&)> listener;
+    QueryInfo final_info;
+    bool reused = false;
     {
       MutexLock lock(mu);
       const Schema& schema = qr.schema();
@@ -257,8 +286,30 @@ struct QueryManager::Impl {
       e.info.schema = schema;
       e.info.message = qr.message();
       e.info.has_rows = qr.message().empty();
+      e.reuse_key = qr.reuse_key();
       if (e.cancel_requested) return Finish(e, Status::Cancelled("cancelled"));
-      e.running = &qr;
+      if (const Entry* previous = Reusable(e)) {
+        // Answered by the earlier result: the planned statement is dropped unrun.
+        e.rows = previous->rows;
+        e.spool = previous->spool;
+        e.memory_bytes = previous->memory_bytes;
+        e.info.rows = previous->info.rows;
+        e.info.spooled_rows = previous->info.spooled_rows;
+        e.info.result_bytes = previous->info.result_bytes;
+        e.info.reused_from = previous->info.id;
+        reused = true;
+        Finish(e, Status::OK());
+        if (on_succeeded) {
+          listener = on_succeeded;
+          final_info = e.info;
+        }
+      } else {
+        e.running = &qr;
+      }
+    }
+    if (reused) {
+      if (listener) listener(final_info);
+      return;
     }
     Batch batch;
     EncodedRows text;  // one slice of rows as text, its buffers reused from slice to slice
@@ -298,8 +349,6 @@ struct QueryManager::Impl {
       // Athena cancels a query past its workgroup's cutoff, with this reason.
       status = Status::Cancelled("Query cancelled! : Bytes scanned limit was exceeded");
     }
-    std::function<void(const QueryInfo&)> listener;
-    QueryInfo final_info;
     {
       MutexLock lock(mu);
       e.info.bytes_scanned = qr.bytes_read();
@@ -324,6 +373,10 @@ Result<std::unique_ptr<QueryManager>> QueryManager::Create(const sql::Engine* en
   impl->clock = options.clock ? options.clock : &SystemClock();
   impl->options = std::move(options);
   impl->spool_dir = impl->options.spool_dir;
+  {
+    MutexLock lock(impl->mu);
+    impl->workgroup_limits = impl->options.workgroup_max_running;
+  }
   if (impl->spool_dir.empty()) {
     std::error_code ec;
     impl->spool_dir = std::filesystem::temp_directory_path(ec).string();
@@ -448,13 +501,14 @@ Result<QueryManager::Visited> QueryManager::Visit(const std::string& id, uint64_
     e.last_access = impl_->clock->Now();
     if (schema) *schema = e.info.schema;
     total = e.info.rows;  // the memory rows, then the spool's
-    in_memory = e.rows.size();
+    const std::vector<Row>& rows = *e.rows;
+    in_memory = rows.size();
     end = std::min<uint64_t>(total, offset + max_rows);
     succeeded = e.info.state == QueryState::kSucceeded;
     std::vector<std::optional<std::string_view>> cells;
     for (uint64_t r = offset; r < std::min(end, in_memory) && !stopped; ++r) {
       cells.clear();
-      for (const auto& cell : e.rows[r]) {
+      for (const auto& cell : rows[r]) {
         cells.emplace_back(cell ? std::optional<std::string_view>(*cell) : std::nullopt);
       }
       ++out.rows;
@@ -473,6 +527,12 @@ Result<QueryManager::Visited> QueryManager::Visit(const std::string& id, uint64_
   }
   out.complete = succeeded && offset + out.rows >= total;
   return out;
+}
+
+void QueryManager::SetWorkgroupLimits(std::map<std::string, int> workgroup_max_running) {
+  MutexLock lock(impl_->mu);
+  impl_->workgroup_limits = std::move(workgroup_max_running);
+  impl_->changed.notify_all();
 }
 
 void QueryManager::SetSucceededListener(std::function<void(const QueryInfo&)> listener) {

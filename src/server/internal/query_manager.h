@@ -83,6 +83,14 @@ struct QueryRequest {
   // Athena's BytesScannedCutoffPerQuery: past this many lake bytes read the query is CANCELLED
   // with "Query cancelled! : Bytes scanned limit was exceeded" (0 = no limit).
   uint64_t max_bytes_scanned = 0;
+  // Athena's ResultReuseByAgeConfiguration (nullopt: always run). The query is answered with
+  // the rows of an earlier one, without running, when that one SUCCEEDED at most this long ago
+  // (by the clock) with the same SQL text, catalog, database, workgroup, user and
+  // redact_columns (so a caller never sees rows computed under another's column access), and
+  // read the same table snapshots, schemas and view texts (sql::QueryResult::reuse_key: a
+  // commit, an INSERT or a redefined view makes it run again). Statements other than queries,
+  // and queries of system tables, always run. The rows are shared, not copied.
+  std::optional<std::chrono::milliseconds> reuse_max_age;
 };
 
 struct QueryInfo {
@@ -104,6 +112,9 @@ struct QueryInfo {
   // Lake bytes the statement's scans read (sql::QueryResult::bytes_read), set when it ends.
   uint64_t bytes_scanned = 0;
   bool results_released = false;      // rows dropped (idle timeout / history bound)
+  // The id of the query whose rows answered this one (QueryRequest::reuse_max_age); "" when it
+  // ran. A reused query read nothing (bytes_scanned 0).
+  std::string reused_from;
 };
 
 // One page of rows, each cell as Trino prints it (sql::CellText), nullopt for NULL.
@@ -154,6 +165,10 @@ class QueryManager {
   // next query), with its final info; it may Fetch the rows (Athena writes its result file).
   // Replaces the previous listener; empty = none.
   void SetSucceededListener(std::function<void(const QueryInfo&)> listener);
+  // Replaces the per-workgroup limits (QueryManagerOptions::workgroup_max_running), e.g. when
+  // pipeline.yaml's workgroups are reloaded. Running queries go on; a raised limit lets queued
+  // ones start at once, a lowered one holds back the next.
+  void SetWorkgroupLimits(std::map<std::string, int> workgroup_max_running);
   // The history, newest first: queued, running and finished queries (`workgroup` "" = all).
   std::vector<QueryInfo> List(const std::string& workgroup = "", size_t limit = SIZE_MAX) const;
 
