@@ -410,7 +410,8 @@ TEST_F(MatViewTest, RewriteAnswersExactlyAndOnlyWhereItCan) {
   ASSERT_EQ(Message("CREATE MATERIALIZED VIEW big_qty AS SELECT region, sum(amount) AS s FROM sales "
                     "WHERE qty > 10 GROUP BY region").rfind("CREATE MATERIALIZED VIEW", 0), 0u);
   ASSERT_EQ(Message("CREATE MATERIALIZED VIEW uniq AS SELECT region, product, count(DISTINCT day) AS dd, "
-                    "approx_distinct(price) AS ap, count(*) AS n FROM sales GROUP BY region, product")
+                    "approx_distinct(price) AS ap, count(*) AS n, count(DISTINCT qty) AS dq FROM sales "
+                    "GROUP BY region, product")
                 .rfind("CREATE MATERIALIZED VIEW", 0), 0u);
   ASSERT_EQ(Message("CREATE MATERIALIZED VIEW by_cat AS SELECT p.category, s.region, count(*) AS n, sum(s.qty) AS q "
                     "FROM sales s JOIN products p ON s.product = p.product GROUP BY p.category, s.region")
@@ -458,7 +459,9 @@ TEST_F(MatViewTest, RewriteAnswersExactlyAndOnlyWhereItCan) {
       {"SELECT s.region, sum(s.qty) FROM sales s JOIN products p ON s.product = p.product "
        "WHERE p.category = 'food' GROUP BY s.region", true},
       // Not answerable from any view:
-      {"SELECT region, count(DISTINCT day), count(*) FROM sales GROUP BY region", false},  // side holds no count(*)
+      {"SELECT region, count(DISTINCT qty) FROM sales GROUP BY region", true},
+      {"SELECT count(DISTINCT qty) FROM sales WHERE product <> 'p2'", true},
+      {"SELECT region, count(DISTINCT qty), count(*) FROM sales GROUP BY region", false},  // side holds no count(*)
       {"SELECT region, count(DISTINCT price) FROM sales GROUP BY region", false},          // not kept
       {"SELECT region, approx_distinct(price, 0.01) FROM sales GROUP BY region", false},   // other precision
       {"SELECT region, approx_distinct(qty) FROM sales GROUP BY region", false},           // not kept
@@ -468,7 +471,8 @@ TEST_F(MatViewTest, RewriteAnswersExactlyAndOnlyWhereItCan) {
        "GROUP BY p.category", false},  // filter on a non-key
       {"SELECT region, count(*) FROM sales WHERE amount > 100 GROUP BY region", false},  // filter on a non-key
       {"SELECT region, price, count(*) FROM sales GROUP BY region, price", false},       // finer grouping
-      {"SELECT region, count(DISTINCT product) FROM sales GROUP BY region", false},     // not mergeable
+      {"SELECT region, count(DISTINCT product) FROM sales GROUP BY region", true},      // a key of daily
+      {"SELECT count(DISTINCT day), sum(qty) FROM sales WHERE region = 'E'", true},     // a key of daily
       {"SELECT region, avg(amount) FROM sales GROUP BY region", false},                  // no count(amount)
       {"SELECT region, max(price) FROM sales GROUP BY region", false},                   // max(price) not kept
       {"SELECT region, stddev(amount) FROM sales GROUP BY region", false},               // not re-aggregable

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -1033,15 +1034,15 @@ Result<PlanPtr> AnswerFrom(const MatViewContext& ctx, const PlanNode& agg, const
   for (const auto& g : agg2->groups)
     if (g->kind == ExprKind::kColumn) grouped.insert(g->column);
   bool every_key = true;
-  for (const auto& [canon, col] : keys) every_key &= grouped.count(col.first) > 0;
+  for (const auto& kv : keys) every_key = every_key && grouped.count(kv.second.first) > 0;
   // Each query aggregate from the view's states; `finish` builds its final expression over agg2.
   auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
   proj->children.push_back(agg2);
   for (size_t g = 0; g < agg.groups.size(); ++g)
     proj->exprs.push_back(MakeColumn(static_cast<int>(g), agg.output[g].type, agg.output[g].name));
-  auto add_agg = [&](const char* fn, std::pair<int, DataType> col) -> Result<int> {
+  auto add_agg = [&](const char* fn, std::pair<int, DataType> col, bool distinct = false) -> Result<int> {
     AggregateCall call;
-    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {col.second}, false));
+    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {col.second}, distinct));
     call.args.push_back(MakeColumn(col.first, col.second));
     agg2->aggregates.push_back(std::move(call));
     agg2->output.push_back({fn, agg2->aggregates.back().fn.return_type});
@@ -1070,6 +1071,15 @@ Result<PlanPtr> AnswerFrom(const MatViewContext& ctx, const PlanNode& agg, const
     ExprPtr out;
     if (IsCountDistinct(call)) {
       auto st = states.find(canon);
+      ExprPtr key = st == states.end() ? Remap(call.args[0], keys) : nullptr;
+      if (key && key->kind == ExprKind::kColumn) {
+        // The distinct values of a grouping column are those of the view's rows (every group
+        // the base has is a row): count(DISTINCT key) over them.
+        SL_ASSIGN_OR_RETURN(int c, add_agg("count", {key->column, key->type}, true));
+        out = MakeColumn(c, DataType::Int64());
+        proj->exprs.push_back(out);
+        continue;
+      }
       if (st == states.end()) {
         *why = canon + " is not kept by the view";
         return PlanPtr();
