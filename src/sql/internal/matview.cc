@@ -987,6 +987,7 @@ Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, c
   for (size_t i = 0; i < agg2->output.size(); ++i)
     proj->exprs.push_back(MakeColumn(static_cast<int>(i), agg2->output[i].type, agg2->output[i].name));
   proj->output = agg.output;
+  *why = "through its side table " + (*meta)->name();  // for EXPLAIN
   return PlanPtr(proj);
 }
 
@@ -1246,7 +1247,7 @@ Result<PlanPtr> RewriteNode(RewriteState& rs, const PlanPtr& node) {
       if (it != rs.by_base.end()) {
         PlanPtr best;
         int64_t best_rows = 0;
-        std::string best_name;
+        std::string best_name, best_how;
         std::vector<std::string> rejected;
         for (const auto& cand : it->second) {
           std::string why;
@@ -1272,14 +1273,16 @@ Result<PlanPtr> RewriteNode(RewriteState& rs, const PlanPtr& node) {
             best = p;
             best_rows = rows;
             best_name = cand.meta->name();
+            best_how = why;  // set on success only by answers through a side table
           } else {
             rejected.push_back("not " + cand.meta->name() + ": " + best_name + " is smaller");
           }
         }
         if (rs.notes) {
           if (best)
-            rs.notes->push_back(fmt::format("materialized view: {} answers the aggregation over {} ({} rows)",
-                                            best_name, scan->table->name(), best_rows));
+            rs.notes->push_back(fmt::format("materialized view: {} answers the aggregation over {} ({} rows{})",
+                                            best_name, scan->table->name(), best_rows,
+                                            best_how.empty() ? "" : ", " + best_how));
           else
             rs.notes->push_back("materialized view: none used for the aggregation over " + scan->table->name());
           for (auto& r : rejected) rs.notes->push_back("  " + r);
