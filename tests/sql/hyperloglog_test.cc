@@ -92,6 +92,68 @@ TEST(HyperLogLogTest, MaxStandardErrorChoosesPrecision) {
   EXPECT_LE(std::fabs(static_cast<double>(Result(*st)) - 200000.0) / 200000.0, 3 * 0.01);
 }
 
+// The sketch of one group (HllMode::kSketch) as text.
+std::string SketchOf(int64_t from, int64_t distinct, const ColumnVector* error = nullptr) {
+  auto st = MakeHllState(HllMode::kSketch);
+  Feed(*st, from, distinct, error);
+  ColumnVector out(DataType::Varchar(), 1);
+  out.Resize(1);
+  EXPECT_TRUE(st->Finalize(out).ok());
+  return std::string(out.data<std::string_view>()[0]);
+}
+
+// Merges `sketches` (all into group 0) with `mode`; the estimate or the merged sketch as text.
+std::string MergeSketches(const std::vector<std::string>& sketches, HllMode mode, Status* status = nullptr) {
+  auto st = MakeHllState(mode);
+  st->Resize(1);
+  ColumnVector in(DataType::Varchar(), sketches.size());
+  in.Resize(sketches.size());
+  for (size_t i = 0; i < sketches.size(); ++i) in.SetString(i, sketches[i]);
+  std::vector<uint32_t> gids(sketches.size(), 0);
+  std::vector<const ColumnVector*> args{&in};
+  Status s = st->Update(gids.data(), args, sketches.size());
+  if (status) *status = s;
+  if (!s.ok()) return "";
+  ColumnVector out(mode == HllMode::kMergeSketch ? DataType::Varchar() : DataType::Int64(), 1);
+  out.Resize(1);
+  EXPECT_TRUE(st->Finalize(out).ok());
+  if (mode == HllMode::kMergeSketch) return std::string(out.data<std::string_view>()[0]);
+  return std::to_string(out.data<int64_t>()[0]);
+}
+
+// Materialized views keep approx_distinct as sketches: merging them, in any grouping and in
+// several steps, gives exactly the estimate of one state fed every value.
+TEST(HyperLogLogTest, SketchesMergeToTheSameEstimate) {
+  for (int64_t n : {0, 1, 100, 300, 50000}) {
+    auto whole = MakeHllState();
+    Feed(*whole, 0, n);
+    std::string expect = std::to_string(Result(*whole));
+    // Overlapping parts: sparse + sparse crossing the sparse limit, dense + sparse, dense + dense.
+    std::vector<std::string> parts = {SketchOf(0, n / 2), SketchOf(n / 3, n - n / 3), SketchOf(0, std::min<int64_t>(n, 5))};
+    EXPECT_EQ(MergeSketches(parts, HllMode::kMergeEstimate), expect) << n;
+    std::string merged = MergeSketches({parts[0], parts[1]}, HllMode::kMergeSketch);
+    EXPECT_EQ(MergeSketches({merged, parts[2]}, HllMode::kMergeEstimate), expect) << n;
+    EXPECT_EQ(MergeSketches({SketchOf(0, n)}, HllMode::kMergeEstimate), expect) << n;
+  }
+}
+
+TEST(HyperLogLogTest, SketchesKeepTheirPrecisionAndRejectGarbage) {
+  ColumnVector e(DataType::Double(), 4096);
+  e.Resize(4096);
+  for (size_t i = 0; i < 4096; ++i) e.data<double>()[i] = 0.01;
+  auto whole = MakeHllState();
+  Feed(*whole, 0, 20000, &e);
+  EXPECT_EQ(MergeSketches({SketchOf(0, 12000, &e), SketchOf(8000, 12000, &e)}, HllMode::kMergeEstimate),
+            std::to_string(Result(*whole)));
+  Status s;
+  MergeSketches({SketchOf(0, 5000, &e), SketchOf(0, 5000)}, HllMode::kMergeEstimate, &s);
+  EXPECT_NE(s.message().find("different precisions"), std::string::npos) << s.ToString();
+  for (const char* bad : {"zz", "", "02", "000b00"}) {
+    MergeSketches({bad}, HllMode::kMergeEstimate, &s);
+    EXPECT_NE(s.message().find("not a HyperLogLog sketch"), std::string::npos) << bad << ": " << s.ToString();
+  }
+}
+
 TEST(HyperLogLogTest, EmptyRegistersEstimateZero) {
   std::vector<uint8_t> regs(size_t{1} << kDefaultHllPrecision, 0);
   EXPECT_EQ(HllEstimate(regs.data(), kDefaultHllPrecision), 0.0);

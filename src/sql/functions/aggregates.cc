@@ -1031,6 +1031,14 @@ Result<AggregateFunction> ResolveAggregate(std::string_view name,
       f.arg_types.push_back(DataType::Double());
     }
     f.return_type = DataType::Int64();  // a HyperLogLog estimate (internal/hyperloglog.h)
+  } else if (name == "$hll_sketch") {  // materialized views (internal/hyperloglog.h)
+    SL_ASSIGN_OR_RETURN(f, ResolveAggregate("approx_distinct", t, false));
+    f.name = std::string(name);
+    f.return_type = DataType::Varchar();
+  } else if (name == "$hll_merge" || name == "$hll_estimate") {
+    if (t.size() != 1 || t[0].id != TypeId::kVarchar) return BadAgg(name, t, "(VARCHAR sketch)");
+    f.arg_types = t;
+    f.return_type = name == "$hll_merge" ? DataType::Varchar() : DataType::Int64();
   } else if (name == "approx_percentile") {
     if (t.size() != 2 || !(a.is_numeric() || a.id == TypeId::kNull) ||
         !(t[1].is_numeric() || t[1].id == TypeId::kNull))
@@ -1060,6 +1068,9 @@ std::unique_ptr<AggregateState> MakePlain(const AggregateFunction& f) {
   const std::string& n = f.name;
   DataType a = f.arg_types.empty() ? DataType::Null() : f.arg_types[0];
   if (n == "approx_distinct") return MakeHllState();
+  if (n == "$hll_sketch") return MakeHllState(HllMode::kSketch);
+  if (n == "$hll_merge") return MakeHllState(HllMode::kMergeSketch);
+  if (n == "$hll_estimate") return MakeHllState(HllMode::kMergeEstimate);
   if (n == "count") return std::make_unique<CountState>(f.arg_types.empty());
   if (n == "count_if") return std::make_unique<CountIfState>();
   if (n == "sum" || n == "avg") {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -25,6 +27,9 @@ constexpr const char* kPropBaseSnapshot = "matview.base_snapshot";
 constexpr const char* kPropRefreshedMs = "matview.refreshed_ms";
 constexpr const char* kPropLastRefresh = "matview.last_refresh";
 constexpr const char* kPropIncremental = "matview.incremental";
+constexpr const char* kPropDims = "matview.dimensions";  // dim=snapshot,... the data reflects
+constexpr const char* kPropSideOf = "matview.side_of";  // on a count(DISTINCT) side table
+constexpr const char* kSideValue = "_mv_value";
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -75,25 +80,46 @@ class OverlayCatalog final : public Catalog {
 
 // ---------------------------------------------------------------- the view's shape
 
-enum class StateKind : uint8_t { kKey, kCount, kSum, kMin, kMax, kAvg, kHiddenSum, kHiddenCount };
+// kHll: approx_distinct's estimate, kept from its hidden kHiddenSketch column. kDistinct:
+// count(DISTINCT x), recounted from the view's side table of distinct (group keys, x) pairs.
+enum class StateKind : uint8_t {
+  kKey, kCount, kSum, kMin, kMax, kAvg, kHiddenSum, kHiddenCount, kHll, kHiddenSketch, kDistinct
+};
 
 struct StateColumn {
   std::string name;
   StateKind kind = StateKind::kKey;
   DataType type;
   std::string canon;  // group: its expression text; aggregate: fn(args) over the base columns
-  int avg_sum = -1, avg_cnt = -1;  // kAvg: positions of its hidden columns
+  // kAvg: positions of its hidden sum and count columns; kHll: avg_sum is its sketch column.
+  int avg_sum = -1, avg_cnt = -1;
+};
+
+// A count(DISTINCT x) column's side table `<view>__distinct_<j>`: one row per distinct (group
+// keys, x) of the base (x NULL included, so that groups whose x are all NULL count 0).
+struct DistinctSide {
+  int column = -1;        // the view's stored count column
+  std::vector<int> keys;  // per GROUP BY expression: the view's stored key column
+  PlanPtr pairs;          // SELECT keys..., x FROM base [WHERE ...] GROUP BY keys..., x
+  Schema schema;          // the key columns (named as in the view), then _mv_value
 };
 
 struct Shape {
   PlanPtr plan;       // the bound definition (unoptimized)
   PlanPtr state;      // the plan whose rows are stored (hidden avg columns added)
-  std::string base;   // base table name as the catalog spells it
+  std::string base;   // base table name as the catalog spells it (a join's leftmost table)
+  // The other tables read (a join's dimension tables) and the snapshots the binding saw. When
+  // one changes, the view is rebuilt in full.
+  std::vector<std::pair<std::string, int64_t>> dims;
+  std::string join;   // the join tree as EXPLAIN prints it; "" over a single table
   bool incremental = false;
   std::string why_not;
   std::set<std::string> filters;  // conjuncts of the WHERE, as text
   std::vector<StateColumn> columns;  // stored order
+  std::vector<DistinctSide> sides;   // one per count(DISTINCT x) column, in stored order
 };
+
+std::string SideName(const std::string& view, size_t j) { return fmt::format("{}__distinct_{}", view, j); }
 
 void Conjuncts(const ExprPtr& e, std::vector<ExprPtr>& out) {
   if (e->kind == ExprKind::kAnd) {
@@ -111,15 +137,6 @@ bool HasSubquery(const Expr& e) {
   return false;
 }
 
-// Walks Filter* down to a Scan; collects the filters' conjuncts. nullptr when something else.
-const PlanNode* ScanBelow(const PlanNode* n, std::vector<ExprPtr>* conj) {
-  while (n->kind == PlanKind::kFilter) {
-    Conjuncts(n->predicate, *conj);
-    n = n->children[0].get();
-  }
-  return n->kind == PlanKind::kScan ? n : nullptr;
-}
-
 bool AnyNonDeterministic(const PlanNode& n) {
   auto bad = [](const ExprPtr& e) { return e && !e->deterministic(); };
   if (bad(n.predicate)) return true;
@@ -135,12 +152,97 @@ bool AnyNonDeterministic(const PlanNode& n) {
   return false;
 }
 
-// The tables the plan scans (lower-case names).
-void ScannedTables(const PlanNode& n, std::set<std::string>& out, std::string* first) {
-  if (n.kind == PlanKind::kScan && n.table) {
-    if (out.insert(Lower(n.table->name())).second && first->empty()) *first = n.table->name();
+// The tables the plan scans, leftmost first, each once.
+void ScannedTables(const PlanNode& n, std::vector<const Table*>& out) {
+  if (n.kind == PlanKind::kScan && n.table &&
+      std::none_of(out.begin(), out.end(), [&](const Table* t) { return IEquals(t->name(), n.table->name()); }))
+    out.push_back(n.table.get());
+  for (const auto& c : n.children) ScannedTables(*c, out);
+}
+
+// What an aggregation reads: Filter* over one Scan, or over a tree of inner, left and cross
+// joins of scans. The leftmost scan is the fact table, whose added files an incremental refresh
+// reads; those joins distribute over a union of its rows, so the new rows joined with the
+// (unchanged) other tables are exactly the rows the join gained.
+struct Source {
+  const PlanNode* fact = nullptr;
+  std::vector<const PlanNode*> dims;
+  std::string join;  // ExplainPlan of the join tree, "" without one
+};
+
+bool JoinLeaves(const PlanNode* n, std::vector<const PlanNode*>& leaves, std::string* why) {
+  switch (n->kind) {
+    case PlanKind::kScan:
+      leaves.push_back(n);
+      return true;
+    case PlanKind::kFilter:
+    case PlanKind::kProject:  // JOIN ... USING
+      return JoinLeaves(n->children[0].get(), leaves, why);
+    case PlanKind::kJoin:
+      if (n->join_type == JoinType::kRight || n->join_type == JoinType::kFull) {
+        *why = "RIGHT and FULL joins cannot be refreshed incrementally (inner, left and cross joins can)";
+        return false;
+      }
+      return JoinLeaves(n->children[0].get(), leaves, why) && JoinLeaves(n->children[1].get(), leaves, why);
+    default:
+      *why = "a join of something else than tables cannot be refreshed incrementally";
+      return false;
   }
-  for (const auto& c : n.children) ScannedTables(*c, out, first);
+}
+
+// Collects the Filter*'s conjuncts into *conj. False (and *why) when the source is not a table
+// or a join of tables as above.
+bool SourceBelow(const PlanNode* n, std::vector<ExprPtr>* conj, Source* src, std::string* why) {
+  while (n->kind == PlanKind::kFilter) {
+    Conjuncts(n->predicate, *conj);
+    n = n->children[0].get();
+  }
+  if (n->kind == PlanKind::kScan) {
+    src->fact = n;
+    return true;
+  }
+  if (n->kind != PlanKind::kJoin) {
+    *why = "only a table or a join of tables (no subqueries or views) is refreshed incrementally";
+    return false;
+  }
+  std::vector<const PlanNode*> leaves;
+  if (!JoinLeaves(n, leaves, why)) return false;
+  src->fact = leaves[0];
+  for (size_t i = 1; i < leaves.size(); ++i) {
+    if (IEquals(leaves[i]->table->name(), src->fact->table->name())) {
+      *why = "a self-join cannot be refreshed incrementally";
+      return false;
+    }
+    src->dims.push_back(leaves[i]);
+  }
+  src->join = ExplainPlan(*n);
+  return true;
+}
+
+std::string DimsText(const std::vector<std::pair<std::string, int64_t>>& dims) {
+  std::string out;
+  for (const auto& [name, snap] : dims) out += fmt::format("{}{}={}", out.empty() ? "" : ",", name, snap);
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> ParseDims(const std::string& text) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t eq = item.find('=');
+    if (eq != std::string::npos) out.emplace_back(item.substr(0, eq), std::atoll(item.c_str() + eq + 1));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+bool IsDimensionOf(const catalog::TableMetadata& view, const std::string& table) {
+  for (const auto& d : ParseDims(Prop(view, kPropDims)))
+    if (IEquals(d.first, BaseName(table))) return true;
+  return false;
 }
 
 std::string AggCanon(const std::string& fn, const std::vector<ExprPtr>& args) {
@@ -161,14 +263,18 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
         "a materialized view cannot use non-deterministic functions (its refreshes would disagree "
         "with each other)");
   s.state = s.plan;
-  std::set<std::string> scanned;
-  std::string first;
-  ScannedTables(*s.plan, scanned, &first);
-  if (scanned.size() == 1) s.base = first;  // full-only views need their one base for freshness
+  // Full-only views too: the first table is the base, the others are followed as dimensions.
+  std::vector<const Table*> scanned;
+  ScannedTables(*s.plan, scanned);
+  for (size_t i = 0; i < scanned.size(); ++i) {
+    if (i == 0) s.base = scanned[i]->name();
+    else s.dims.emplace_back(scanned[i]->name(), scanned[i]->snapshot_id());
+  }
   auto full_only = [&](std::string why) -> Result<Shape> {
     s.incremental = false;
     s.why_not = std::move(why);
     s.columns.clear();
+    s.sides.clear();
     for (const auto& o : s.plan->output) s.columns.push_back({o.name, StateKind::kKey, o.type, "", -1, -1});
     return s;
   };
@@ -182,18 +288,32 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
   if (!agg->grouping_sets.empty() || agg->grouping_id)
     return full_only("GROUPING SETS, ROLLUP and CUBE cannot be refreshed incrementally");
   std::vector<ExprPtr> conj;
-  const PlanNode* scan = ScanBelow(agg->children[0].get(), &conj);
-  if (!scan) return full_only("only a single table (no joins, subqueries or views) is refreshed incrementally");
-  s.base = scan->table->name();
+  Source src;
+  std::string why_source;
+  if (!SourceBelow(agg->children[0].get(), &conj, &src, &why_source)) return full_only(why_source);
+  s.base = src.fact->table->name();
+  s.join = src.join;
   for (const auto& c : conj) {
     if (HasSubquery(*c)) return full_only("a WHERE with subqueries cannot be refreshed incrementally");
     s.filters.insert(c->ToString());
   }
   const size_t ng = agg->groups.size();
   std::vector<bool> group_selected(ng, false);
+  std::vector<int> group_column(ng, -1);  // the first stored column selecting each group
   auto state_agg = std::make_shared<PlanNode>(*agg);
   auto state_top = std::make_shared<PlanNode>(*top);
   std::vector<StateColumn> hidden;
+  std::vector<std::pair<int, ExprPtr>> distinct_calls;  // stored column, x
+  // A hidden aggregate the stored rows carry after the visible ones; returns its position.
+  auto add_hidden = [&](AggregateCall h, const std::string& hname, StateKind kind, std::string canon) {
+    state_agg->aggregates.push_back(h);
+    state_agg->output.push_back({hname, h.fn.return_type});
+    state_top->exprs.push_back(MakeColumn(static_cast<int>(state_agg->output.size() - 1), h.fn.return_type, hname));
+    state_top->output.push_back({hname, h.fn.return_type});
+    int pos = static_cast<int>(top->exprs.size() + hidden.size());
+    hidden.push_back({hname, kind, h.fn.return_type, std::move(canon), -1, -1});
+    return pos;
+  };
   for (size_t i = 0; i < top->exprs.size(); ++i) {
     const ExprPtr& e = top->exprs[i];
     const std::string& name = top->output[i].name;
@@ -203,16 +323,28 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
     size_t c = static_cast<size_t>(e->column);
     if (c < ng) {
       group_selected[c] = true;
+      if (group_column[c] < 0) group_column[c] = static_cast<int>(s.columns.size());
       s.columns.push_back({name, StateKind::kKey, e->type, agg->groups[c]->ToString(), -1, -1});
       continue;
     }
     const AggregateCall& call = agg->aggregates[c - ng];
     const std::string& fn = call.fn.name;
     if (call.filter) return full_only("aggregate FILTER clauses cannot be refreshed incrementally");
-    if (call.fn.distinct && fn != "min" && fn != "max")
-      return full_only(fn + "(DISTINCT ...) cannot be refreshed incrementally");
+    const bool count_distinct = call.fn.distinct && fn == "count" && call.args.size() == 1;
+    if (call.fn.distinct && fn != "min" && fn != "max" && fn != "approx_distinct" && !count_distinct)
+      return full_only(fn + "(DISTINCT ...) cannot be refreshed incrementally (count(DISTINCT x) can)");
     StateColumn col{name, StateKind::kCount, e->type, AggCanon(fn, call.args), -1, -1};
-    if (fn == "count" || fn == "count_if") {
+    if (count_distinct) {
+      col.kind = StateKind::kDistinct;
+      col.canon = "count(DISTINCT " + call.args[0]->ToString() + ")";
+      distinct_calls.emplace_back(static_cast<int>(s.columns.size()), call.args[0]);
+    } else if (fn == "approx_distinct") {
+      col.kind = StateKind::kHll;
+      AggregateCall h;
+      SL_ASSIGN_OR_RETURN(h.fn, ResolveAggregate("$hll_sketch", call.fn.arg_types, false));
+      h.args = call.args;
+      col.avg_sum = add_hidden(h, "_mv_hll_" + name, StateKind::kHiddenSketch, col.canon);
+    } else if (fn == "count" || fn == "count_if") {
       col.kind = StateKind::kCount;
     } else if (fn == "sum") {
       col.kind = StateKind::kSum;
@@ -231,17 +363,13 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
         SL_ASSIGN_OR_RETURN(h.fn, ResolveAggregate(hf, call.fn.arg_types, false));
         h.args = call.args;
         bool is_sum = std::string(hf) == "sum";
-        std::string hname = (is_sum ? "_mv_sum_" : "_mv_cnt_") + name;
-        state_agg->aggregates.push_back(h);
-        state_agg->output.push_back({hname, h.fn.return_type});
-        state_top->exprs.push_back(MakeColumn(static_cast<int>(state_agg->output.size() - 1), h.fn.return_type, hname));
-        state_top->output.push_back({hname, h.fn.return_type});
-        (is_sum ? col.avg_sum : col.avg_cnt) = static_cast<int>(top->exprs.size() + hidden.size());
-        hidden.push_back({hname, is_sum ? StateKind::kHiddenSum : StateKind::kHiddenCount, h.fn.return_type,
-                          AggCanon(hf, call.args), -1, -1});
+        (is_sum ? col.avg_sum : col.avg_cnt) =
+            add_hidden(h, (is_sum ? "_mv_sum_" : "_mv_cnt_") + name,
+                       is_sum ? StateKind::kHiddenSum : StateKind::kHiddenCount, AggCanon(hf, call.args));
       }
     } else {
-      return full_only(fn + " cannot be refreshed incrementally (count, count_if, sum, min, max and avg can)");
+      return full_only(fn + " cannot be refreshed incrementally (count, count_if, sum, min, max, avg, "
+                       "approx_distinct and count(DISTINCT x) can)");
     }
     s.columns.push_back(col);
   }
@@ -250,6 +378,28 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
       return full_only("every GROUP BY expression must be selected for incremental refresh (" +
                        agg->groups[g]->ToString() + " is not)");
   for (auto& h : hidden) s.columns.push_back(std::move(h));
+  for (const auto& [column, x] : distinct_calls) {
+    DistinctSide side;
+    side.column = column;
+    auto pairs = std::make_shared<PlanNode>(PlanKind::kAggregate);
+    pairs->children = agg->children;
+    for (size_t g = 0; g < ng; ++g) {
+      side.keys.push_back(group_column[g]);
+      pairs->groups.push_back(agg->groups[g]);
+      pairs->output.push_back({s.columns[static_cast<size_t>(group_column[g])].name, agg->groups[g]->type});
+    }
+    pairs->groups.push_back(x);
+    pairs->output.push_back({kSideValue, x->type});
+    auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+    proj->children.push_back(pairs);
+    for (size_t i = 0; i < pairs->output.size(); ++i) {
+      proj->exprs.push_back(MakeColumn(static_cast<int>(i), pairs->output[i].type, pairs->output[i].name));
+      proj->output.push_back(pairs->output[i]);
+      side.schema.fields.push_back(Field{pairs->output[i].name, pairs->output[i].type, true});
+    }
+    side.pairs = proj;
+    s.sides.push_back(std::move(side));
+  }
   state_top->children[0] = state_agg;
   s.state = state_top;
   s.incremental = true;
@@ -325,16 +475,23 @@ Result<MaterializedResult> MergeStates(const MatViewContext& ctx, const Shape& s
   }
   for (size_t i = 0; i < s.columns.size(); ++i) {
     const char* fn = nullptr;
+    size_t src = i;
     switch (s.columns[i].kind) {
       case StateKind::kCount: case StateKind::kSum: case StateKind::kHiddenSum:
       case StateKind::kHiddenCount: case StateKind::kAvg: fn = "sum"; break;
       case StateKind::kMin: fn = "min"; break;
       case StateKind::kMax: fn = "max"; break;
+      case StateKind::kHiddenSketch: fn = "$hll_merge"; break;
+      case StateKind::kHll:  // the estimate of the merged sketch
+        fn = "$hll_estimate";
+        src = static_cast<size_t>(s.columns[i].avg_sum);
+        break;
+      case StateKind::kDistinct: fn = "max"; break;  // recounted from the side table (ApplyCounts)
       case StateKind::kKey: continue;
     }
     AggregateCall call;
-    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {schema[i].type}, false));
-    call.args.push_back(MakeColumn(static_cast<int>(i), schema[i].type));
+    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {schema[src].type}, false));
+    call.args.push_back(MakeColumn(static_cast<int>(src), schema[src].type));
     position[i] = static_cast<int>(agg->groups.size() + agg->aggregates.size());
     agg->aggregates.push_back(std::move(call));
     agg->output.push_back({schema[i].name, agg->aggregates.back().fn.return_type});
@@ -385,6 +542,22 @@ struct RefreshPlan {
   std::vector<catalog::DataFile> all;    // the base's files at to_snapshot
 };
 
+// "dimension table 'd' changed (snapshot 3 -> 5)" for each dimension table of `view` that moved
+// on since its data was built.
+std::vector<std::string> ChangedDims(const MatViewContext& ctx, const catalog::TableMetadata& view) {
+  std::vector<std::string> out;
+  for (const auto& [name, snap] : ParseDims(Prop(view, kPropDims))) {
+    auto d = ctx.lake->LoadTable(name);
+    if (!d.ok()) {
+      out.push_back("dimension table '" + name + "' is gone");
+    } else if ((*d)->current_snapshot_id != snap) {
+      out.push_back(fmt::format("dimension table '{}' changed (snapshot {} -> {})", name, snap,
+                                (*d)->current_snapshot_id));
+    }
+  }
+  return out;
+}
+
 Result<RefreshPlan> PlanRefresh(const MatViewContext& ctx, const catalog::TableMetadata& view,
                                 const catalog::TableMetadata& base, bool full) {
   RefreshPlan p;
@@ -400,9 +573,15 @@ Result<RefreshPlan> PlanRefresh(const MatViewContext& ctx, const catalog::TableM
     return p;
   }
   p.from_snapshot = std::stoll(recorded);
-  if (p.from_snapshot == p.to_snapshot) {
+  std::vector<std::string> changed = ChangedDims(ctx, view);
+  if (p.from_snapshot == p.to_snapshot && changed.empty()) {
     p.kind = RefreshPlan::Kind::kUpToDate;
     p.reason = fmt::format("base table '{}' is still at snapshot {}", base.name(), p.to_snapshot);
+    if (!Prop(view, kPropDims).empty()) p.reason += ", and its dimension tables at theirs";
+    return p;
+  }
+  if (!changed.empty()) {
+    p.reason = changed[0] + " (rows already joined cannot be corrected incrementally)";
     return p;
   }
   std::string inc = Prop(view, kPropIncremental);
@@ -454,7 +633,8 @@ Result<std::shared_ptr<const catalog::TableMetadata>> LoadView(const MatViewCont
 
 // Writes `rows` as the view's new data and commits them with the base snapshot they reflect.
 Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, const Schema& schema,
-               const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how) {
+               const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how,
+               const std::string& dims = "") {
   SL_ASSIGN_OR_RETURN(auto files, WriteLakeFiles(ctx.store, view.spec, schema, rows));
   catalog::TableChange ch;
   ch.operation = "overwrite";
@@ -464,11 +644,150 @@ Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, co
   ch.set_properties[kPropBaseSnapshot] = std::to_string(base_snapshot);
   ch.set_properties[kPropRefreshedMs] = std::to_string(Now(ctx));
   ch.set_properties[kPropLastRefresh] = how;
+  if (!dims.empty()) ch.set_properties[kPropDims] = dims;
   auto r = ctx.lake->CommitOnce(view, ch);
   if (!r.ok() && r.status().code() == StatusCode::kAborted)
     return Status::Aborted("materialized view '" + view.name() +
                            "' was refreshed concurrently; nothing was changed (run REFRESH again)");
   return r.status();
+}
+
+// ---------------------------------------------------------------- count(DISTINCT) side tables
+
+// The side table `j` of `view`, created when missing (or when a crash left one of another shape).
+Result<std::shared_ptr<const catalog::TableMetadata>> EnsureSide(const MatViewContext& ctx, const std::string& view,
+                                                                 size_t j, const DistinctSide& side) {
+  std::string name = SideName(view, j);
+  auto meta = ctx.lake->LoadTable(name);
+  if (meta.ok()) {
+    if (Prop(**meta, kPropSideOf) != view)
+      return Status::AlreadyExists("table '" + name + "' exists; materialized view '" + view +
+                                   "' needs that name for its count(DISTINCT) side table");
+    if ((*meta)->schema() == side.schema) return *meta;
+    SL_RETURN_IF_ERROR(ctx.lake->DropTable(name));
+  } else if (meta.status().code() != StatusCode::kNotFound) {
+    return meta.status();
+  }
+  SL_RETURN_IF_ERROR(catalog::ValidateTableName(name));
+  catalog::TableSpec spec;
+  spec.name = name;
+  spec.format = catalog::FileFormat::kParquet;
+  spec.location = "processed_data/" + name + "/";
+  spec.schema = side.schema;
+  spec.properties[kPropSideOf] = view;
+  SL_RETURN_IF_ERROR(ctx.lake->CreateTable(spec).status());
+  return ctx.lake->LoadTable(name);
+}
+
+// Drops the side tables of `view` and their files.
+Status DropSides(const MatViewContext& ctx, const std::string& view) {
+  for (size_t j = 0;; ++j) {
+    auto meta = ctx.lake->LoadTable(SideName(view, j));
+    if (!meta.ok() || Prop(**meta, kPropSideOf) != view) return Status::OK();
+    SL_RETURN_IF_ERROR(ctx.lake->DropTable((*meta)->name()));
+    SL_ASSIGN_OR_RETURN(auto files, ctx.store->List((*meta)->spec.location));
+    for (const auto& f : files) (void)ctx.store->Delete(f.key);
+  }
+}
+
+// The distinct (group keys, x) pairs of side `j` over `table` (some or all of the base's files).
+Result<MaterializedResult> SidePairs(const MatViewContext& ctx, const std::string& sql, const std::string& base,
+                                     std::shared_ptr<const Table> table, size_t j, const Schema& expect) {
+  OverlayCatalog overlay(*ctx.catalog, base, std::move(table));
+  SL_ASSIGN_OR_RETURN(Shape s, Analyze(sql, overlay));
+  if (j >= s.sides.size() || !(s.sides[j].schema == expect))
+    return Status::Aborted("the query's count(DISTINCT) columns changed since the view was built");
+  return RunPlan(ctx, s.sides[j].pairs);
+}
+
+// SELECT DISTINCT * over `rows`.
+Result<MaterializedResult> DistinctRows(const MatViewContext& ctx, const Schema& schema, std::vector<Batch> rows) {
+  auto table = MemoryTable::Make("_mv_side", schema, std::move(rows));
+  auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
+  scan->table = table;
+  auto agg = std::make_shared<PlanNode>(PlanKind::kAggregate);
+  for (size_t i = 0; i < schema.size(); ++i) {
+    scan->scan_columns.push_back(static_cast<int>(i));
+    scan->output.push_back({schema[i].name, schema[i].type});
+    agg->groups.push_back(MakeColumn(static_cast<int>(i), schema[i].type));
+    agg->output.push_back({schema[i].name, schema[i].type});
+  }
+  agg->children.push_back(scan);
+  return ExecutePlan(agg, ctx.exec);
+}
+
+// Per side table: group keys (AppendKey encoding) -> count(DISTINCT x).
+using GroupCounts = std::unordered_map<std::string, int64_t>;
+
+// Brings every side table of `view` to base snapshot p.to_snapshot, before the view itself is
+// committed. Incremental: the old pairs plus those of the added files, deduplicated; a side
+// table already ahead of the view (a crash between the two commits) is merged just the same,
+// as adding a pair twice changes nothing. Returns each side's counts per group.
+Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const catalog::TableMetadata& view,
+                                              const Shape& shape, const std::string& sql,
+                                              std::shared_ptr<const catalog::TableMetadata> base,
+                                              const RefreshPlan& p, bool incremental) {
+  std::vector<GroupCounts> out;
+  std::string base_name = Prop(view, kPropBase);
+  for (size_t j = 0; j < shape.sides.size(); ++j) {
+    const DistinctSide& side = shape.sides[j];
+    SL_ASSIGN_OR_RETURN(auto meta, EnsureSide(ctx, view.name(), j, side));
+    bool merge = incremental;
+    if (merge) {
+      std::string rec = Prop(*meta, kPropBaseSnapshot);
+      int64_t at = rec.empty() ? -1 : std::stoll(rec);
+      merge = at >= p.from_snapshot && at <= p.to_snapshot;
+    }
+    std::vector<Batch> rows;
+    if (merge) {
+      SL_ASSIGN_OR_RETURN(rows, ReadStored(ctx, meta, side.schema));
+      SL_ASSIGN_OR_RETURN(MaterializedResult delta,
+                          SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), j,
+                                    side.schema));
+      for (auto& b : delta.batches) rows.push_back(std::move(b));
+      SL_ASSIGN_OR_RETURN(MaterializedResult merged, DistinctRows(ctx, side.schema, std::move(rows)));
+      rows = std::move(merged.batches);
+    } else {
+      SL_ASSIGN_OR_RETURN(MaterializedResult all,
+                          SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.all, p.to_snapshot), j,
+                                    side.schema));
+      rows = std::move(all.batches);
+    }
+    SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, rows, p.to_snapshot, merge ? "incremental" : "full"));
+    GroupCounts counts;
+    const size_t nk = side.schema.size() - 1;
+    std::string key;
+    for (const Batch& b : rows) {
+      const ColumnVector& x = b.columns[nk];
+      for (size_t r = 0; r < b.num_rows; ++r) {
+        key.clear();
+        for (size_t k = 0; k < nk; ++k) AppendKey(b.columns[k], r, key);
+        int64_t& c = counts[key];
+        if (x.IsValid(r)) ++c;
+      }
+    }
+    out.push_back(std::move(counts));
+  }
+  return out;
+}
+
+// Sets each count(DISTINCT) column of the merged view rows from its side table's counts.
+void ApplyCounts(const Shape& s, const std::vector<GroupCounts>& counts, MaterializedResult& r) {
+  std::string key;
+  for (size_t j = 0; j < s.sides.size() && j < counts.size(); ++j) {
+    const DistinctSide& side = s.sides[j];
+    for (Batch& b : r.batches) {
+      ColumnVector out(DataType::Int64(), std::max<size_t>(b.num_rows, 1));
+      out.Resize(b.num_rows);
+      for (size_t i = 0; i < b.num_rows; ++i) {
+        key.clear();
+        for (int k : side.keys) AppendKey(b.columns[static_cast<size_t>(k)], i, key);
+        auto it = counts[j].find(key);
+        out.data<int64_t>()[i] = it == counts[j].end() ? 0 : it->second;
+      }
+      b.columns[static_cast<size_t>(side.column)] = std::move(out);
+    }
+  }
 }
 
 Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> view,
@@ -487,8 +806,10 @@ Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const c
       std::vector<Batch> rows = std::move(*old);
       for (auto& b : delta->batches) rows.push_back(std::move(b));
       SL_ASSIGN_OR_RETURN(MaterializedResult merged, MergeStates(ctx, shape, schema, std::move(rows)));
+      SL_ASSIGN_OR_RETURN(std::vector<GroupCounts> counts, RefreshSides(ctx, *view, shape, sql, base, p, true));
+      ApplyCounts(shape, counts, merged);
       std::string how = "incremental: " + p.reason;
-      SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how));
+      SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how, DimsText(shape.dims)));
       return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", merged.num_rows(), how);
     }
     Status why = delta.ok() ? old.status() : delta.status();
@@ -497,9 +818,12 @@ Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const c
   }
   SL_ASSIGN_OR_RETURN(MaterializedResult rows,
                       StateRows(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.all, p.to_snapshot), {}));
-  if (shape.incremental) FinishAverages(shape, rows);
+  if (shape.incremental) {
+    FinishAverages(shape, rows);
+    SL_RETURN_IF_ERROR(RefreshSides(ctx, *view, shape, sql, base, p, false).status());
+  }
   std::string how = "full: " + p.reason;
-  SL_RETURN_IF_ERROR(Publish(ctx, *view, StoredSchema(shape), rows.batches, p.to_snapshot, how));
+  SL_RETURN_IF_ERROR(Publish(ctx, *view, StoredSchema(shape), rows.batches, p.to_snapshot, how, DimsText(shape.dims)));
   return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", rows.num_rows(), how);
 }
 
@@ -552,6 +876,121 @@ struct Candidate {
   Shape shape;
 };
 
+// Scan of `table` [+ the query's filters that are not the view's, remapped onto its key columns]
+// + an Aggregate with the query's groups remapped onto them, without aggregates yet. nullptr, with
+// *why, when a filter or a group is not on the view's keys.
+std::shared_ptr<PlanNode> GroupOver(std::shared_ptr<const Table> table,
+                                    const std::map<std::string, std::pair<int, DataType>>& keys,
+                                    const std::set<std::string>& view_filters, const PlanNode& agg,
+                                    const std::vector<ExprPtr>& conj, std::string* why) {
+  std::vector<ExprPtr> residual;
+  for (const auto& c : conj) {
+    if (view_filters.count(c->ToString())) continue;
+    ExprPtr r = Remap(c, keys);
+    if (!r) {
+      *why = "filter " + c->ToString() + " is not on the view's grouping columns";
+      return nullptr;
+    }
+    residual.push_back(r);
+  }
+  const Schema& vs = table->schema();
+  auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
+  scan->table = std::move(table);
+  for (size_t i = 0; i < vs.size(); ++i) {
+    scan->scan_columns.push_back(static_cast<int>(i));
+    scan->output.push_back({vs[i].name, vs[i].type});
+  }
+  PlanPtr input = scan;
+  if (!residual.empty()) {
+    auto f = std::make_shared<PlanNode>(PlanKind::kFilter);
+    f->output = scan->output;
+    if (residual.size() == 1) {
+      f->predicate = residual[0];
+    } else {
+      auto a = std::make_shared<Expr>();
+      a->kind = ExprKind::kAnd;
+      a->type = DataType::Boolean();
+      a->args = residual;
+      f->predicate = a;
+    }
+    f->children.push_back(scan);
+    input = f;
+  }
+  auto agg2 = std::make_shared<PlanNode>(PlanKind::kAggregate);
+  agg2->children.push_back(input);
+  for (size_t g = 0; g < agg.groups.size(); ++g) {
+    ExprPtr r = Remap(agg.groups[g], keys);
+    if (!r) {
+      *why = "GROUP BY " + agg.groups[g]->ToString() + " is finer than the view's grouping";
+      return nullptr;
+    }
+    agg2->groups.push_back(r);
+    agg2->output.push_back(agg.output[g]);
+  }
+  return agg2;
+}
+
+std::string DistinctCanon(const AggregateCall& call) {
+  return "count(DISTINCT " + call.args[0]->ToString() + ")";
+}
+
+bool IsCountDistinct(const AggregateCall& call) {
+  return call.fn.distinct && call.fn.name == "count" && call.args.size() == 1 && !call.filter;
+}
+
+// count(DISTINCT x) at a grouping coarser than the view's: the distinct x of the merged groups
+// are counted again from the side table, which holds nothing else, so this answers a query whose
+// aggregates are all count(DISTINCT x) of that x.
+Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, const std::vector<ExprPtr>& conj,
+                               const Candidate& view, const std::string& canon, std::string* why) {
+  const Shape& s = view.shape;
+  for (const auto& call : agg.aggregates)
+    if (!IsCountDistinct(call) || DistinctCanon(call) != canon) {
+      *why = canon + " at a grouping coarser than the view's comes from its side table, which cannot answer " +
+             AggCanon(call.fn.name, call.args) + " as well";
+      return PlanPtr();
+    }
+  size_t j = 0;
+  while (j < s.sides.size() && s.columns[static_cast<size_t>(s.sides[j].column)].canon != canon) ++j;
+  if (j == s.sides.size()) {
+    *why = canon + " is not kept by the view";
+    return PlanPtr();
+  }
+  const DistinctSide& side = s.sides[j];
+  auto meta = ctx.lake->LoadTable(SideName(view.meta->name(), j));
+  if (!meta.ok() || !((*meta)->schema() == side.schema)) {
+    *why = "its side table " + SideName(view.meta->name(), j) + " is missing";
+    return PlanPtr();
+  }
+  if (Prop(**meta, kPropBaseSnapshot) != Prop(*view.meta, kPropBaseSnapshot)) {
+    *why = "its side table " + (*meta)->name() + " is at another base snapshot than the view (a refresh was cut short)";
+    return PlanPtr();
+  }
+  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(**meta));
+  auto table = MakeLakeTable(ctx.store, *meta, std::move(files), (*meta)->current_snapshot_id);
+  std::map<std::string, std::pair<int, DataType>> keys;
+  for (size_t g = 0; g < side.keys.size(); ++g)
+    keys.emplace(s.columns[static_cast<size_t>(side.keys[g])].canon,
+                 std::make_pair(static_cast<int>(g), side.schema[g].type));
+  auto agg2 = GroupOver(table, keys, s.filters, agg, conj, why);
+  if (!agg2) return PlanPtr();
+  const Field& value = side.schema[side.schema.size() - 1];
+  for (size_t i = 0; i < agg.aggregates.size(); ++i) {
+    AggregateCall call;
+    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("count", {value.type}, true));
+    call.args.push_back(MakeColumn(static_cast<int>(side.keys.size()), value.type));
+    agg2->aggregates.push_back(std::move(call));
+    agg2->output.push_back(agg.output[agg.groups.size() + i]);
+  }
+  auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+  proj->children.push_back(agg2);
+  for (size_t i = 0; i < agg2->output.size(); ++i)
+    proj->exprs.push_back(MakeColumn(static_cast<int>(i), agg2->output[i].type, agg2->output[i].name));
+  proj->output = agg.output;
+  *why = "through its side table " + (*meta)->name();  // for EXPLAIN
+  return PlanPtr(proj);
+}
+
 // The aggregation `agg` (over Filter* over the scan of the view's base) answered from `view`,
 // or the reason it cannot be.
 Result<PlanPtr> AnswerFrom(const MatViewContext& ctx, const PlanNode& agg, const std::vector<ExprPtr>& conj,
@@ -579,84 +1018,85 @@ Result<PlanPtr> AnswerFrom(const MatViewContext& ctx, const PlanNode& agg, const
     }
     auto entry = std::make_pair(static_cast<int>(*idx), vs[*idx].type);
     if (c.kind == StateKind::kKey) keys.emplace(c.canon, entry);
-    else if (c.kind != StateKind::kAvg) states.emplace(c.canon, entry);
+    else if (c.kind != StateKind::kAvg && c.kind != StateKind::kHll) states.emplace(c.canon, entry);
   }
   // Filters: the view's must all be in the query; the query's others must be on view keys.
   std::set<std::string> qconj;
-  std::vector<ExprPtr> residual;
   for (const auto& c : conj) qconj.insert(c->ToString());
   for (const auto& f : s.filters)
     if (!qconj.count(f)) {
       *why = "its WHERE condition " + f + " is not in the query";
       return PlanPtr();
     }
-  for (const auto& c : conj) {
-    if (s.filters.count(c->ToString())) continue;
-    ExprPtr r = Remap(c, keys);
-    if (!r) {
-      *why = "filter " + c->ToString() + " is not on the view's grouping columns";
-      return PlanPtr();
-    }
-    residual.push_back(r);
-  }
-  auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
-  scan->table = table;
-  for (size_t i = 0; i < vs.size(); ++i) {
-    scan->scan_columns.push_back(static_cast<int>(i));
-    scan->output.push_back({vs[i].name, vs[i].type});
-  }
-  PlanPtr input = scan;
-  if (!residual.empty()) {
-    auto f = std::make_shared<PlanNode>(PlanKind::kFilter);
-    f->output = scan->output;
-    if (residual.size() == 1) {
-      f->predicate = residual[0];
-    } else {
-      auto a = std::make_shared<Expr>();
-      a->kind = ExprKind::kAnd;
-      a->type = DataType::Boolean();
-      a->args = residual;
-      f->predicate = a;
-    }
-    f->children.push_back(scan);
-    input = f;
-  }
-  auto agg2 = std::make_shared<PlanNode>(PlanKind::kAggregate);
-  agg2->children.push_back(input);
-  for (size_t g = 0; g < agg.groups.size(); ++g) {
-    ExprPtr r = Remap(agg.groups[g], keys);
-    if (!r) {
-      *why = "GROUP BY " + agg.groups[g]->ToString() + " is finer than the view's grouping";
-      return PlanPtr();
-    }
-    agg2->groups.push_back(r);
-    agg2->output.push_back(agg.output[g]);
-  }
+  auto agg2 = GroupOver(table, keys, s.filters, agg, conj, why);
+  if (!agg2) return PlanPtr();
+  // Grouped by every key of the view, each output group is one view row (or none).
+  std::set<int> grouped;
+  for (const auto& g : agg2->groups)
+    if (g->kind == ExprKind::kColumn) grouped.insert(g->column);
+  bool every_key = true;
+  for (const auto& kv : keys) every_key = every_key && grouped.count(kv.second.first) > 0;
   // Each query aggregate from the view's states; `finish` builds its final expression over agg2.
   auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
   proj->children.push_back(agg2);
   for (size_t g = 0; g < agg.groups.size(); ++g)
     proj->exprs.push_back(MakeColumn(static_cast<int>(g), agg.output[g].type, agg.output[g].name));
-  auto add_agg = [&](const char* fn, std::pair<int, DataType> col) -> Result<int> {
+  auto add_agg = [&](const char* fn, std::pair<int, DataType> col, bool distinct = false) -> Result<int> {
     AggregateCall call;
-    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {col.second}, false));
+    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate(fn, {col.second}, distinct));
     call.args.push_back(MakeColumn(col.first, col.second));
     agg2->aggregates.push_back(std::move(call));
     agg2->output.push_back({fn, agg2->aggregates.back().fn.return_type});
     return static_cast<int>(agg2->output.size() - 1);
   };
   const bool global = agg.groups.empty();
+  auto zero_when_empty = [&](ExprPtr out) {  // count over no rows is 0, not NULL
+    if (!global) return out;
+    auto co = std::make_shared<Expr>();
+    co->kind = ExprKind::kCoalesce;
+    co->type = DataType::Int64();
+    co->args = {out, MakeLiteral(Value::Int64(0))};
+    return ExprPtr(co);
+  };
   for (size_t i = 0; i < agg.aggregates.size(); ++i) {
     const AggregateCall& call = agg.aggregates[i];
     const std::string& fn = call.fn.name;
     const DataType& want = agg.output[agg.groups.size() + i].type;
     std::string canon = AggCanon(fn, call.args);
-    if (call.filter || (call.fn.distinct && fn != "min" && fn != "max")) {
+    if (IsCountDistinct(call)) {
+      canon = DistinctCanon(call);
+    } else if (call.filter || (call.fn.distinct && fn != "min" && fn != "max" && fn != "approx_distinct")) {
       *why = canon + " with DISTINCT or FILTER cannot be re-aggregated";
       return PlanPtr();
     }
     ExprPtr out;
-    if (fn == "count" || fn == "count_if" || fn == "sum") {
+    if (IsCountDistinct(call)) {
+      auto st = states.find(canon);
+      ExprPtr key = st == states.end() ? Remap(call.args[0], keys) : nullptr;
+      if (key && key->kind == ExprKind::kColumn) {
+        // The distinct values of a grouping column are those of the view's rows (every group
+        // the base has is a row): count(DISTINCT key) over them.
+        SL_ASSIGN_OR_RETURN(int c, add_agg("count", {key->column, key->type}, true));
+        out = MakeColumn(c, DataType::Int64());
+        proj->exprs.push_back(out);
+        continue;
+      }
+      if (st == states.end()) {
+        *why = canon + " is not kept by the view";
+        return PlanPtr();
+      }
+      if (!every_key) return AnswerFromSide(ctx, agg, conj, view, canon, why);
+      SL_ASSIGN_OR_RETURN(int c, add_agg("max", st->second));
+      out = zero_when_empty(MakeColumn(c, agg2->output[static_cast<size_t>(c)].type));
+    } else if (fn == "approx_distinct") {
+      auto st = states.find(canon);  // the sketch column
+      if (st == states.end()) {
+        *why = canon + " is not kept by the view";
+        return PlanPtr();
+      }
+      SL_ASSIGN_OR_RETURN(int c, add_agg("$hll_estimate", st->second));
+      out = MakeColumn(c, agg2->output[static_cast<size_t>(c)].type);
+    } else if (fn == "count" || fn == "count_if" || fn == "sum") {
       auto st = states.find(canon);
       if (st == states.end()) {
         *why = canon + " is not kept by the view";
@@ -664,13 +1104,7 @@ Result<PlanPtr> AnswerFrom(const MatViewContext& ctx, const PlanNode& agg, const
       }
       SL_ASSIGN_OR_RETURN(int c, add_agg("sum", st->second));
       out = MakeColumn(c, agg2->output[static_cast<size_t>(c)].type);
-      if (fn != "sum" && global) {  // count over no rows is 0, not NULL
-        auto co = std::make_shared<Expr>();
-        co->kind = ExprKind::kCoalesce;
-        co->type = DataType::Int64();
-        co->args = {out, MakeLiteral(Value::Int64(0))};
-        out = co;
-      }
+      if (fn != "sum") out = zero_when_empty(out);
     } else if (fn == "min" || fn == "max") {
       auto st = states.find(canon);
       std::pair<int, DataType> src;
@@ -786,21 +1220,44 @@ bool Fresh(const MatViewContext& ctx, const Candidate& view, int64_t base_snapsh
   return false;
 }
 
+// The dimension tables the query reads are at the snapshots the view reflects.
+bool SameDims(const Candidate& view, const Source& src, std::string* why) {
+  auto recorded = ParseDims(Prop(*view.meta, kPropDims));
+  for (const PlanNode* d : src.dims) {
+    auto it = std::find_if(recorded.begin(), recorded.end(),
+                           [&](const auto& r) { return IEquals(r.first, d->table->name()); });
+    if (it == recorded.end() || it->second != d->table->snapshot_id()) {
+      *why = fmt::format("dimension table {} is at snapshot {}, the view reflects {}", d->table->name(),
+                         d->table->snapshot_id(), it == recorded.end() ? "none" : std::to_string(it->second));
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<PlanPtr> RewriteNode(RewriteState& rs, const PlanPtr& node) {
   if (node->kind == PlanKind::kAggregate) {
     std::vector<ExprPtr> conj;
-    const PlanNode* scan = ScanBelow(node->children[0].get(), &conj);
+    Source src;
+    std::string why_source;
+    const PlanNode* scan = SourceBelow(node->children[0].get(), &conj, &src, &why_source) ? src.fact : nullptr;
     if (scan && scan->table->snapshot_id() >= 0) {
       SL_RETURN_IF_ERROR(LoadCandidates(rs));
       auto it = rs.by_base.find(Lower(scan->table->name()));
       if (it != rs.by_base.end()) {
         PlanPtr best;
         int64_t best_rows = 0;
-        std::string best_name;
+        std::string best_name, best_how;
         std::vector<std::string> rejected;
         for (const auto& cand : it->second) {
           std::string why;
-          if (!Fresh(rs.ctx, cand, scan->table->snapshot_id(), &why)) {
+          if (cand.shape.join != src.join) {
+            rejected.push_back("not " + cand.meta->name() + ": " +
+                               (cand.shape.join.empty() ? "the query joins other tables, the view does not"
+                                                        : "the view's joins differ from the query's"));
+            continue;
+          }
+          if (!Fresh(rs.ctx, cand, scan->table->snapshot_id(), &why) || !SameDims(cand, src, &why)) {
             rejected.push_back("not " + cand.meta->name() + ": " + why);
             continue;
           }
@@ -816,14 +1273,16 @@ Result<PlanPtr> RewriteNode(RewriteState& rs, const PlanPtr& node) {
             best = p;
             best_rows = rows;
             best_name = cand.meta->name();
+            best_how = why;  // set on success only by answers through a side table
           } else {
             rejected.push_back("not " + cand.meta->name() + ": " + best_name + " is smaller");
           }
         }
         if (rs.notes) {
           if (best)
-            rs.notes->push_back(fmt::format("materialized view: {} answers the aggregation over {} ({} rows)",
-                                            best_name, scan->table->name(), best_rows));
+            rs.notes->push_back(fmt::format("materialized view: {} answers the aggregation over {} ({} rows{})",
+                                            best_name, scan->table->name(), best_rows,
+                                            best_how.empty() ? "" : ", " + best_how));
           else
             rs.notes->push_back("materialized view: none used for the aggregation over " + scan->table->name());
           for (auto& r : rejected) rs.notes->push_back("  " + r);
@@ -875,11 +1334,7 @@ Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std:
     }
   }
   SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, *ctx.catalog));
-  if (shape.base.empty()) {
-    // Freshness is one base snapshot id for now; several bases (joins) come later.
-    return Status::NotImplemented("materialized views over joins, subqueries or several tables are not "
-                                  "supported yet (" + shape.why_not + ")");
-  }
+  if (shape.base.empty()) return Status::InvalidArgument("a materialized view must read a table");
   SL_ASSIGN_OR_RETURN(auto base, ctx.lake->LoadTable(shape.base));
   Schema schema = StoredSchema(shape);
   catalog::TableSpec spec;
@@ -901,6 +1356,15 @@ Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std:
   spec.properties[kPropBase] = base->name();
   spec.properties[kPropRefresh] = mode;
   spec.properties[kPropIncremental] = shape.incremental ? "true" : shape.why_not;
+  for (size_t j = 0; j < shape.sides.size(); ++j) {
+    // A side table left by an earlier view of this name (a crash mid-CREATE) is taken over; a
+    // table of the user's with that name is not.
+    auto other = ctx.lake->LoadTable(SideName(base_name, j));
+    if (other.ok() && Prop(**other, kPropSideOf) != base_name)
+      return Status::AlreadyExists("table '" + SideName(base_name, j) + "' exists; the view needs that name for "
+                                   "its count(DISTINCT) side table");
+    SL_RETURN_IF_ERROR(catalog::ValidateTableName(SideName(base_name, j)));
+  }
   SL_RETURN_IF_ERROR(ctx.lake->CreateTable(spec).status());
   SL_RETURN_IF_ERROR(ctx.store->Put(kMarkerPrefix + base_name, base->name()));
   SL_ASSIGN_OR_RETURN(auto view, ctx.lake->LoadTable(base_name));
@@ -934,6 +1398,18 @@ Result<std::vector<std::string>> ExplainRefresh(const MatViewContext& ctx, const
   } else if (p.kind == RefreshPlan::Kind::kFull) {
     out.push_back(fmt::format("read all {} file(s) of the base and rewrite the view", p.all.size()));
   }
+  if (p.kind != RefreshPlan::Kind::kUpToDate) {
+    // count(DISTINCT) side tables: named here so that the cost of a refresh is visible.
+    auto shape = Analyze(Prop(*view, kPropSql), *ctx.catalog);
+    if (shape.ok())
+      for (size_t j = 0; j < shape->sides.size(); ++j)
+        out.push_back(fmt::format("{}: side table {} ({})",
+                                  shape->columns[static_cast<size_t>(shape->sides[j].column)].canon,
+                                  SideName(view->name(), j),
+                                  p.kind == RefreshPlan::Kind::kIncremental
+                                      ? "add the new (group, value) pairs, then recount the groups"
+                                      : "rebuilt from all the base's files"));
+  }
   return out;
 }
 
@@ -945,6 +1421,7 @@ Status DropMaterializedView(const MatViewContext& ctx, const std::string& name, 
   }
   std::string n = (*view)->name();
   SL_RETURN_IF_ERROR(ctx.lake->DropTable(n));
+  SL_RETURN_IF_ERROR(DropSides(ctx, n));
   Status s = ctx.store->Delete(kMarkerPrefix + n);
   if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
   // The view's data files are its own (nobody else references them).
@@ -964,8 +1441,12 @@ Result<std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>
     auto base = ctx.lake->LoadTable(Prop(*v, kPropBase));
     int64_t cur = base.ok() ? (*base)->current_snapshot_id : -1;
     std::string state = "fresh", stale_s = "0";
+    std::vector<std::string> dims_changed = ChangedDims(ctx, *v);
     if (rec.empty()) {
       state = "never built";
+      stale_s = "";
+    } else if (!dims_changed.empty()) {
+      state = "stale (" + dims_changed[0] + ")";
       stale_s = "";
     } else if (std::stoll(rec) != cur) {
       int64_t behind = 0, first_ts = 0;
@@ -997,7 +1478,7 @@ Result<std::vector<std::string>> DependentViews(const MatViewContext& ctx, const
   auto views = AllViews(ctx);
   if (!views.ok()) return out;
   for (const auto& v : *views)
-    if (IEquals(Prop(*v, kPropBase), BaseName(table))) out.push_back(v->name());
+    if (IEquals(Prop(*v, kPropBase), BaseName(table)) || IsDimensionOf(*v, table)) out.push_back(v->name());
   return out;
 }
 
@@ -1010,7 +1491,9 @@ Result<std::vector<std::string>> RefreshOnCommit(const MatViewContext& ctx, cons
   std::vector<std::string> out;
   SL_ASSIGN_OR_RETURN(auto views, AllViews(ctx));
   for (const auto& v : views) {
-    if (!IEquals(Prop(*v, kPropBase), BaseName(table)) || Prop(*v, kPropRefresh) != "on_commit") continue;
+    if (!(IEquals(Prop(*v, kPropBase), BaseName(table)) || IsDimensionOf(*v, table)) ||
+        Prop(*v, kPropRefresh) != "on_commit")
+      continue;
     SL_ASSIGN_OR_RETURN(std::string msg, DoRefresh(ctx, v, false));
     out.push_back(v->name() + ": " + msg);
   }

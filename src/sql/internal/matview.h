@@ -9,6 +9,7 @@
 //   matview.base_snapshot  the base snapshot the data reflects (absent until the first build)
 //   matview.refreshed_ms   when that data was committed, matview.last_refresh: how (and why)
 //   matview.incremental    "true", or why the view can only be rebuilt
+//   matview.dimensions     the other tables of a join and the snapshots the data reflects
 // A refresh writes the new data files, then publishes them, the new base snapshot id and the
 // refresh time in ONE catalog commit (TableChange with set_properties): a reader, or a process
 // killed mid-refresh, sees the previous version or the new one, never a mix. A marker object
@@ -16,12 +17,29 @@
 // base table of each aggregate it plans).
 //
 // Stored columns: the view's output columns, in SELECT order (Hive partition columns last, as
-// for every lake table), then `_mv_sum_<c>` and `_mv_cnt_<c>` for each avg column `c` (avg is
-// kept as sum + count so that it merges; the `c` column holds sum / count for other readers).
+// for every lake table), then the hidden ones: `_mv_sum_<c>` and `_mv_cnt_<c>` for each avg
+// column `c` (avg is kept as sum + count so that it merges; `c` holds sum / count for other
+// readers), and `_mv_hll_<c>` for each approx_distinct column `c`: its HyperLogLog sketch (the
+// exact state, hex text), merged on refresh and by coarser queries, so that their estimates are
+// the ones approx_distinct gives over the base rows.
 //
-// Incremental shape: SELECT keys..., aggregates... FROM one table [WHERE deterministic filter]
-// GROUP BY keys, every GROUP BY expression selected, aggregates count(*), count(x), count_if(p),
-// sum(x), min(x), max(x), avg(x) (x integer or double), no DISTINCT, FILTER or HAVING. Other
+// count(DISTINCT x) columns are kept exact through a side table `<view>__distinct_<j>` (an
+// ordinary Parquet table, property matview.side_of = the view) of the distinct (group keys, x)
+// pairs. A refresh brings the side tables to the new base snapshot first (old pairs + the added
+// files' pairs, deduplicated; adding a pair twice changes nothing, so a side table left ahead by
+// a crash is merged the same way), recounts the groups from them, then commits the view. A
+// query grouped by all the view's keys reads the count from the view; a coarser one whose
+// aggregates are all that count(DISTINCT x) is answered from the side table, when it is at the
+// view's base snapshot.
+//
+// Incremental shape: SELECT keys..., aggregates... FROM fact [[INNER | LEFT | CROSS] JOIN
+// dimension ...] [WHERE deterministic filter] GROUP BY keys, every GROUP BY expression selected,
+// aggregates count(*), count(x), count_if(p), sum(x), min(x), max(x), avg(x) (x integer or
+// double), approx_distinct(x [, e]), count(DISTINCT x); no other DISTINCT, no FILTER or HAVING.
+// The leftmost table is the fact table: a refresh reads its added files joined with the other
+// (dimension) tables, whose snapshots are recorded (matview.dimensions = name=snapshot,...); when
+// one of those changed, the refresh is full and says so. Rewrite uses a join view for a query
+// with the same join tree (as EXPLAIN prints it) at the recorded dimension snapshots. Other
 // deterministic queries make full-refresh-only views (CREATE says why); non-deterministic ones
 // are refused.
 //
@@ -69,7 +87,8 @@ Status DropMaterializedView(const MatViewContext& ctx, const std::string& name, 
 // SHOW MATERIALIZED VIEWS: header + rows.
 Result<std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>> ShowMaterializedViews(
     const MatViewContext& ctx);
-// Names of the materialized views over `table` (DROP TABLE refuses while there are some).
+// Names of the materialized views over `table`, as base or dimension table (DROP TABLE refuses
+// while there are some).
 Result<std::vector<std::string>> DependentViews(const MatViewContext& ctx, const std::string& table);
 // True when `name` is a materialized view.
 bool IsMaterializedView(const MatViewContext& ctx, const std::string& name);

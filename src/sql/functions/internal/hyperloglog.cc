@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "common/encoding.h"
 #include "common/hash.h"
+#include "sql/functions/internal/kernels.h"
 
 namespace saleslake::sql::internal {
 
@@ -15,12 +17,15 @@ namespace {
 
 class HllState final : public AggregateState {
  public:
+  explicit HllState(HllMode mode) : mode_(mode) {}
+
   void Resize(size_t groups) override {
     if (groups > groups_.size()) groups_.resize(groups);
   }
 
   Status Update(const uint32_t* gids, std::span<const ColumnVector* const> args, size_t n) override {
     if (n == 0) return Status::OK();
+    if (mode_ == HllMode::kMergeSketch || mode_ == HllMode::kMergeEstimate) return UpdateFromSketches(gids, *args[0], n);
     if (!precision_set_ && args.size() > 1) {
       const ColumnVector& e = *args[1];
       if (!e.IsValid(0)) return Status::InvalidArgument("approx_distinct: max standard error must not be NULL");
@@ -59,6 +64,10 @@ class HllState final : public AggregateState {
   }
 
   Status Finalize(ColumnVector& out) override {
+    if (mode_ == HllMode::kSketch || mode_ == HllMode::kMergeSketch) {
+      for (size_t g = 0; g < groups_.size(); ++g) out.SetString(g, Serialize(groups_[g]));
+      return Status::OK();
+    }
     int64_t* o = out.data<int64_t>();
     for (size_t g = 0; g < groups_.size(); ++g) {
       const Group& s = groups_[g];
@@ -73,6 +82,52 @@ class HllState final : public AggregateState {
     std::vector<uint64_t> hashes;    // sorted distinct hashes while sparse
     std::vector<uint8_t> registers;  // 2^precision registers once dense
   };
+
+  // Sketch text: hex of [kind: 0 sparse, 1 dense][precision][8-byte little-endian hashes |
+  // 2^precision registers]. Hex keeps the Parquet column valid UTF-8 for Athena and Trino.
+  std::string Serialize(const Group& g) const {
+    std::string raw;
+    raw.push_back(g.registers.empty() ? '\0' : '\1');
+    raw.push_back(static_cast<char>(precision_));
+    if (g.registers.empty()) {
+      for (uint64_t h : g.hashes)
+        for (int b = 0; b < 8; ++b) raw.push_back(static_cast<char>((h >> (8 * b)) & 0xff));
+    } else {
+      raw.append(reinterpret_cast<const char*>(g.registers.data()), g.registers.size());
+    }
+    return HexEncode(raw);
+  }
+
+  Status UpdateFromSketches(const uint32_t* gids, const ColumnVector& x, size_t n) {
+    auto text = Read<std::string_view>(x);
+    std::string raw;
+    for (size_t i = 0; i < n; ++i) {
+      if (!x.IsValid(i)) continue;
+      if (!HexDecode(text[i], &raw) || raw.size() < 2 || static_cast<uint8_t>(raw[0]) > 1)
+        return Status::InvalidArgument("not a HyperLogLog sketch");
+      int p = static_cast<uint8_t>(raw[1]);
+      if (p < 4 || p > 16 || (precision_set_ && p != precision_))
+        return Status::InvalidArgument("HyperLogLog sketches of different precisions cannot be merged");
+      precision_ = p;
+      precision_set_ = true;
+      Group& dst = groups_[gids[i]];
+      const auto* bytes = reinterpret_cast<const uint8_t*>(raw.data() + 2);
+      size_t len = raw.size() - 2;
+      if (raw[0] == 0) {
+        if (len % 8 != 0) return Status::InvalidArgument("not a HyperLogLog sketch");
+        for (size_t k = 0; k < len; k += 8) {
+          uint64_t h = 0;
+          for (int b = 7; b >= 0; --b) h = (h << 8) | bytes[k + static_cast<size_t>(b)];
+          Add(dst, h);
+        }
+      } else {
+        if (len != (size_t{1} << p)) return Status::InvalidArgument("not a HyperLogLog sketch");
+        if (dst.registers.empty()) ToDense(dst);
+        for (size_t r = 0; r < len; ++r) dst.registers[r] = std::max(dst.registers[r], bytes[r]);
+      }
+    }
+    return Status::OK();
+  }
 
   size_t SparseLimit() const { return (size_t{1} << precision_) / sizeof(uint64_t); }
 
@@ -103,6 +158,7 @@ class HllState final : public AggregateState {
     g.hashes.shrink_to_fit();
   }
 
+  HllMode mode_;
   int precision_ = kDefaultHllPrecision;
   bool precision_set_ = false;
   std::vector<Group> groups_;
@@ -157,6 +213,6 @@ double HllEstimate(const uint8_t* registers, int precision) {
   return m * m / (2 * std::log(2.0)) / z;
 }
 
-std::unique_ptr<AggregateState> MakeHllState() { return std::make_unique<HllState>(); }
+std::unique_ptr<AggregateState> MakeHllState(HllMode mode) { return std::make_unique<HllState>(mode); }
 
 }  // namespace saleslake::sql::internal

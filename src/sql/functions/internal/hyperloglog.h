@@ -16,9 +16,22 @@ namespace saleslake::sql::internal {
 Result<int> HllPrecisionFor(double max_standard_error);
 inline constexpr int kDefaultHllPrecision = 11;
 
+// What the state reads and writes. Materialized views keep approx_distinct as a sketch so that
+// refreshes and coarser queries can merge it; the sketch is the exact state (the sorted hashes
+// while sparse, else the registers), so merging sketches gives the very estimate approx_distinct
+// gives over all the rows at once.
+enum class HllMode : uint8_t {
+  kEstimate,       // approx_distinct(x [, e]) -> BIGINT
+  kSketch,         // $hll_sketch(x [, e]) -> VARCHAR: the state, hex-encoded
+  kMergeSketch,    // $hll_merge(sketch) -> VARCHAR: the union of the sketches
+  kMergeEstimate,  // $hll_estimate(sketch) -> BIGINT: the union's estimate
+};
+
 // approx_distinct(x [, max_standard_error]): arguments as resolved (x, then DOUBLE); the error
-// is read from the first row of the second argument (a constant).
-std::unique_ptr<AggregateState> MakeHllState();
+// is read from the first row of the second argument (a constant). The merge modes take one
+// VARCHAR argument (sketches; NULLs are skipped) and fail on text that is not a sketch or on
+// sketches of different precisions.
+std::unique_ptr<AggregateState> MakeHllState(HllMode mode = HllMode::kEstimate);
 
 // The cardinality estimate of a full register array (tests).
 double HllEstimate(const uint8_t* registers, int precision);
