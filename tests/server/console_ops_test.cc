@@ -158,3 +158,18 @@ topics:
 
 }  // namespace
 }  // namespace saleslake::server::internal
+
+namespace saleslake::server::internal {
+namespace {
+
+// The page's SQL tokenizer (web/console/sql_highlight.js), run by node outside a browser; the
+// browser test checks the overlay and that markup in SQL stays text.
+TEST(ConsoleWebTest, SqlTokenizerSplitsKeywordsStringsNumbersCommentsAndIdentifiers) {
+  auto r = saleslake::testing::RunProgram(
+      {"node", "--no-warnings", std::string(SALESLAKE_SOURCE_DIR) + "/tests/server/clients/sql_highlight_check.mjs"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("sql highlight ok"), std::string::npos) << r.out << r.err;
+}
+
+}  // namespace
+}  // namespace saleslake::server::internal
