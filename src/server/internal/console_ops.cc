@@ -155,9 +155,9 @@ Result<json> EventsJson(const io::ObjectStore& lake, size_t recent, bool rules, 
     }
     out["alarms"] = alarms;
     size_t events_total = 0;
-    SL_ASSIGN_OR_RETURN(json events, TailJsonLines(lake, "_system/events.jsonl", recent, &events_total));
+    SL_ASSIGN_OR_RETURN(json journal, TailJsonLines(lake, "_system/events.jsonl", recent, &events_total));
     out["events_total"] = events_total;
-    out["events"] = NewestFirst(events, recent);
+    out["events"] = NewestFirst(journal, recent);
     SL_RETURN_IF_ERROR(add_dead(false));
   }
   if (topics) {

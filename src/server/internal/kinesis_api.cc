@@ -601,6 +601,7 @@ class KinesisService final : public Service {
         return stream::LoadReport{report->run_id, report->status, report->rows_loaded, report->rows_quarantined};
       };
       metrics_->Format(spec.stream, spec.format, columns);
+      std::lock_guard<std::mutex> lock(specs_mu_);  // system.streams may be read meanwhile
       delivery_specs_.push_back(spec);
       deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.lake->root() + "/streams",
                                                                context_.lake, spec, columns, loader, context_.clock));
@@ -654,10 +655,13 @@ class KinesisService final : public Service {
       if (!ends.ok()) continue;
       const stream::Delivery* delivery = nullptr;
       std::string table;
-      for (size_t i = 0; i < deliveries_.size(); ++i) {
-        if (delivery_specs_[i].stream == name) {
-          delivery = deliveries_[i].get();
-          table = delivery_specs_[i].table;
+      {
+        std::lock_guard<std::mutex> lock(specs_mu_);
+        for (size_t i = 0; i < deliveries_.size(); ++i) {
+          if (delivery_specs_[i].stream == name) {
+            delivery = deliveries_[i].get();  // never removed while the service runs
+            table = delivery_specs_[i].table;
+          }
         }
       }
       const int64_t backlog = delivery ? static_cast<int64_t>(delivery->backlog_records()) : 0;
@@ -718,6 +722,7 @@ class KinesisService final : public Service {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::vector<std::unique_ptr<stream::Delivery>> deliveries_;
   std::vector<stream::DeliverySpec> delivery_specs_;  // deliveries_[i]'s spec
+  std::mutex specs_mu_;  // guards adding to deliveries_ and delivery_specs_ against system.streams
   std::unique_ptr<stream::StreamMetrics> metrics_;
   sql::SystemTables* system_tables_;  // the lake-sql service's: system.stream_metrics lives there
   std::thread delivery_thread_;
