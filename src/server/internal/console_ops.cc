@@ -1,8 +1,8 @@
 #include "server/internal/console_ops.h"
 
-#include <algorithm>
 #include <cstdlib>
-#include <map>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "events/rules.h"
