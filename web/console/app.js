@@ -20,6 +20,7 @@ const state = {
   pending: false,
   editing: false,
   editingTile: null,     // index in dashboard.tiles of the tile in the editor, -1 for a new one
+  opsTimer: null,        // the streams page's refresh
 };
 // What the page shows, for tests and debugging: tile id -> {columns, rows, error}; refreshes
 // started and finished.
@@ -134,10 +135,14 @@ async function route() {
     await openJobs();
     return;
   }
+  if (state.opsTimer) clearInterval(state.opsTimer);
+  state.opsTimer = null;
   if (path === '/streams') {
     stopTimer();
     showOnly('streams-view');
     await openStreams();
+    // Live rates: read again every 10 s while the page is open and visible.
+    state.opsTimer = setInterval(() => { if (!document.hidden) openStreams(); }, 10000);
     return;
   }
   if (path === '/events') {
