@@ -114,6 +114,8 @@ async function route() {
   }
   $('whoami').textContent = `${state.session.user}${state.session.read_pii ? '' : ' (no PII)'}`;
   const { path, params } = parseHash();
+  if (state.opsTimer) clearInterval(state.opsTimer);
+  state.opsTimer = null;
   if (path === '/sql') {
     stopTimer();
     showOnly('sql-view');
@@ -135,8 +137,6 @@ async function route() {
     await openJobs();
     return;
   }
-  if (state.opsTimer) clearInterval(state.opsTimer);
-  state.opsTimer = null;
   if (path === '/streams') {
     stopTimer();
     showOnly('streams-view');
