@@ -100,6 +100,8 @@ function showOnly(id) {
 
 function showLogin() {
   stopTimer();
+  if (state.opsTimer) clearInterval(state.opsTimer);
+  state.opsTimer = null;
   showOnly('login-view');
 }
 
