@@ -3,8 +3,9 @@
 // sign-in, the "Sales performance" dashboard against the same SQL through `saleslake query`,
 // cross-filter, region filter, drill-down, shared-URL reload, the no-change refresh served from
 // the cache, tile editing, the timed refresh after new data, forecast bands, the data-quality
-// tile, the catalog and jobs pages, the SQL editor (cancel, history, saved queries, completion),
-// CSRF, stored XSS, PII masking and login rate limiting. Screenshots go to
+// tile, the catalog (with time travel), jobs, streams and events pages, the SQL editor (syntax
+// highlighting, cancel, history, saved queries, completion), CSRF, stored XSS, PII masking,
+// login rate limiting, and the live stream tile against records put through the Kinesis API. Screenshots go to
 // <build>/test-artifacts/console/.
 #include <gtest/gtest.h>
 
@@ -42,11 +43,15 @@ TEST(ConsoleBrowserTest, DashboardSqlEditorAndSecurityInChromium) {
   ASSERT_EQ(job.exit_code, 0) << job.out << job.err;
 
   // An analyst who may do everything, and a viewer denied PII.
-  CreateUserWithKey(lake, "analyst", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
+  const Key analyst_key = CreateUserWithKey(lake, "analyst", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
   CreateUserWithKey(lake, "viewer", R"({"Version":"2012-10-17","Statement":[
       {"Effect":"Allow","Action":"*","Resource":"*"},
       {"Effect":"Deny","Action":"saleslake:ReadPii","Resource":"*"}]})");
-  for (const char* user : {"analyst", "viewer"}) {
+  // A user denied the streams and events views (and the stream metrics).
+  CreateUserWithKey(lake, "ops-denied", R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"*","Resource":"*"},
+      {"Effect":"Deny","Action":["kinesis:ListStreams","kinesis:DescribeStreamSummary","events:ListRules","sns:ListTopics"],"Resource":"*"}]})");
+  for (const char* user : {"analyst", "viewer", "ops-denied"}) {
     auto lp = RunSaleslakeIn(lake, {"iam", "create-login-profile", "--user-name", user, "--password",
                                     std::string("Pw-") + user + "-2026!"});
     ASSERT_EQ(lp.exit_code, 0) << lp.err;
@@ -64,11 +69,19 @@ TEST(ConsoleBrowserTest, DashboardSqlEditorAndSecurityInChromium) {
                        server.url(), lake, SALESLAKE_BINARY, artifacts},
                       "",
                       {"CONSOLE_USER=analyst", "CONSOLE_PASSWORD=Pw-analyst-2026!", "VIEWER_USER=viewer",
-                       "VIEWER_PASSWORD=Pw-viewer-2026!", std::string("XSS_PRODUCT=") + kXssProduct,
-                       "NEW_CSV=" + more});
+                       "VIEWER_PASSWORD=Pw-viewer-2026!", "DENIED_USER=ops-denied", "DENIED_PASSWORD=Pw-ops-denied-2026!", std::string("XSS_PRODUCT=") + kXssProduct,
+                       "NEW_CSV=" + more,
+                       // The analyst's key for the Kinesis API (@aws-sdk/client-kinesis puts the
+                       // records the live tile and the streams page must show) and the SNS API
+                       // (/usr/bin/aws lists the topics the events page must show).
+                       "AWS_ACCESS_KEY_ID=" + analyst_key.id, "AWS_SECRET_ACCESS_KEY=" + analyst_key.secret,
+                       "AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null",
+                       "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+                       "HOME=" + dir.path()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("console browser ok"), std::string::npos) << r.out << r.err;
   EXPECT_TRUE(std::filesystem::exists(artifacts + "/console-dashboard.png"));
+  EXPECT_TRUE(std::filesystem::exists(artifacts + "/console-live.png"));
   EXPECT_EQ(server.Stop(), 0);
 }
 

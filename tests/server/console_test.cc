@@ -100,7 +100,13 @@ TEST(DashboardTest, DefaultDashboardIsValid) {
   EXPECT_EQ((*d)["refresh_seconds"], 300);
   std::set<std::string> types;
   for (const auto& t : (*d)["tiles"]) types.insert(t["type"].get<std::string>());
-  EXPECT_EQ(types, (std::set<std::string>{"kpi", "line", "bar", "pie", "heatmap", "quality"}));
+  EXPECT_EQ(types, (std::set<std::string>{"kpi", "line", "bar", "pie", "heatmap", "quality", "live"}));
+  // The live tile reads the stream the default pipeline.yaml declares.
+  bool live = false;
+  for (const auto& t : (*d)["tiles"]) {
+    if (t["type"] == "live") live = t["stream"] == "sales-events" && !t.contains("sql");
+  }
+  EXPECT_TRUE(live);
 }
 
 TEST(DashboardTest, ForecastAndJobFieldsAreChecked) {

@@ -3,6 +3,8 @@
 // as HTML, so data and titles cannot inject markup. The page's state (dashboard, filters) lives
 // in the URL so a view can be shared and reloaded.
 
+import { attachHighlighter, highlightNow } from './sql_highlight.js';
+
 const $ = (id) => document.getElementById(id);
 const echarts = window.echarts || null;
 
@@ -18,6 +20,7 @@ const state = {
   pending: false,
   editing: false,
   editingTile: null,     // index in dashboard.tiles of the tile in the editor, -1 for a new one
+  opsTimer: null,        // the streams page's refresh
 };
 // What the page shows, for tests and debugging: tile id -> {columns, rows, error}; refreshes
 // started and finished.
@@ -91,12 +94,14 @@ function writeFiltersToUrl() {
 }
 
 function showOnly(id) {
-  for (const v of ['login-view', 'dashboard-view', 'sql-view', 'catalog-view', 'jobs-view']) $(v).hidden = v !== id;
+  for (const v of ['login-view', 'dashboard-view', 'sql-view', 'catalog-view', 'jobs-view', 'streams-view', 'events-view']) $(v).hidden = v !== id;
   $('top').hidden = id === 'login-view';
 }
 
 function showLogin() {
   stopTimer();
+  if (state.opsTimer) clearInterval(state.opsTimer);
+  state.opsTimer = null;
   showOnly('login-view');
 }
 
@@ -111,6 +116,8 @@ async function route() {
   }
   $('whoami').textContent = `${state.session.user}${state.session.read_pii ? '' : ' (no PII)'}`;
   const { path, params } = parseHash();
+  if (state.opsTimer) clearInterval(state.opsTimer);
+  state.opsTimer = null;
   if (path === '/sql') {
     stopTimer();
     showOnly('sql-view');
@@ -130,6 +137,20 @@ async function route() {
     stopTimer();
     showOnly('jobs-view');
     await openJobs();
+    return;
+  }
+  if (path === '/streams') {
+    stopTimer();
+    showOnly('streams-view');
+    await openStreams();
+    // Live rates: read again every 10 s while the page is open and visible.
+    state.opsTimer = setInterval(() => { if (!document.hidden) openStreams(); }, 10000);
+    return;
+  }
+  if (path === '/events') {
+    stopTimer();
+    showOnly('events-view');
+    await openEvents();
     return;
   }
   const m = path.match(/^\/d\/([a-z0-9][a-z0-9_-]*)$/);
@@ -524,10 +545,41 @@ async function openCatalog(name) {
     const showDdl = () => { $('table-ddl').textContent = t.ddl[$('ddl-dialect').value] || ''; };
     $('ddl-dialect').onchange = showDdl;
     showDdl();
-    $('table-snapshots').replaceChildren(resultTable([{ name: 'snapshot' }, { name: 'time' }, { name: 'operation' }, { name: 'files' }, { name: 'rows' }],
-      t.snapshots.slice().reverse().map((sn) => [sn.id, new Date(sn.timestamp_ms).toISOString(), sn.operation, sn.files, sn.rows])));
+    // Time travel: each retained snapshot with what it changed; a click shows its partitions
+    // (files, rows) beside today's. The engine has no AS OF syntax, so no query runs at it.
+    const snaps = t.snapshots.map((sn, i) => {
+      const prev = i > 0 ? t.snapshots[i - 1] : { files: 0, rows: 0 };
+      return [sn.id, new Date(sn.timestamp_ms).toISOString(), sn.operation, sn.files, sn.rows,
+        `${sn.rows - prev.rows >= 0 ? '+' : ''}${sn.rows - prev.rows}`, `${sn.files - prev.files >= 0 ? '+' : ''}${sn.files - prev.files}`];
+    }).reverse();
+    const snapTable = resultTable(['snapshot', 'time', 'operation', 'files', 'rows', 'rows added', 'files added'].map((n) => ({ name: n })), snaps);
+    [...snapTable.tBodies[0].rows].forEach((tr, i) => {
+      tr.dataset.snapshotId = String(snaps[i][0]);
+      tr.classList.add('clickable');
+      tr.addEventListener('click', () => openSnapshot(t, snaps[i][0]));
+    });
+    $('table-snapshots').replaceChildren(snapTable);
+    $('table-at').hidden = true;
   } catch (e) {
     $('catalog-error').textContent = e.message;
+  }
+}
+
+async function openSnapshot(t, id) {
+  const box = $('table-at');
+  box.hidden = false;
+  $('table-at-title').textContent = `As of snapshot ${id}`;
+  try {
+    const then = await api('GET', `/api/catalog/tables/${encodeURIComponent(t.name)}?snapshot=${encodeURIComponent(id)}`);
+    const now = new Map(t.partitions.map((p) => [p.path, p]));
+    const sn = t.snapshots.find((x) => x.id === id);
+    $('table-at-meta').textContent = `${new Date(sn.timestamp_ms).toISOString()}, ${sn.operation}: ${sn.files} files, ${sn.rows} rows (now ${t.snapshots[t.snapshots.length - 1].rows} rows)`;
+    $('table-at-partitions').replaceChildren(resultTable(['partition', 'files then', 'rows then', 'bytes then', 'rows now'].map((n) => ({ name: n })),
+      then.partitions.map((p) => [p.path || '(whole table)', p.files, p.rows, p.bytes, now.has(p.path) ? now.get(p.path).rows : null])));
+    window.__saleslake.snapshot = { id, partitions: then.partitions };
+  } catch (e) {
+    $('table-at-partitions').replaceChildren(make('p', 'error', e.message));
+    window.__saleslake.snapshot = { id, error: e.message };
   }
 }
 
@@ -557,6 +609,114 @@ async function openJobs() {
     $('runs').replaceChildren(table);
   } catch (e) {
     $('jobs-error').textContent = e.message;
+  }
+}
+
+// ---- streams page: shards, records, live rates (the stream metrics) and delivery lag
+
+// Records acknowledged (delivered-to-be and invalid alike) in the current minute and in the
+// last five (this one included), from the per-minute windows of /api/streams/NAME/metrics.
+export function streamRates(m) {
+  const step = (m.window_seconds || 60) * 1000;
+  const current = Math.floor((m.generated_ms || Date.now()) / step) * step;
+  const out = { this_minute: 0, last_5_minutes: 0, revenue_5_minutes: 0, invalid_5_minutes: 0, per_second: 0 };
+  for (const w of m.windows || []) {
+    const n = (w.orders || 0) + (w.invalid || 0);
+    if (w.window_start_ms === current) out.this_minute += n;
+    if (w.window_start_ms > current - 5 * step && w.window_start_ms <= current) {
+      out.last_5_minutes += n;
+      out.revenue_5_minutes += w.revenue || 0;
+      out.invalid_5_minutes += w.invalid || 0;
+    }
+  }
+  out.revenue_5_minutes = Math.round(out.revenue_5_minutes * 100) / 100;
+  out.per_second = Math.round((out.last_5_minutes / 300) * 1000) / 1000;
+  return out;
+}
+
+function figure(name, label, value) {
+  const d = make('div');
+  const v = make('span', 'value', value === null || value === undefined ? '—' : String(value));
+  v.dataset.figure = name;
+  d.append(make('span', 'label', label), v);
+  return d;
+}
+
+async function openStreams() {
+  $('streams-error').textContent = '';
+  try {
+    const r = await api('GET', '/api/streams');
+    const rates = {};
+    await Promise.all(r.streams.map(async (st) => {
+      try {
+        rates[st.name] = streamRates(await api('GET', `/api/streams/${encodeURIComponent(st.name)}/metrics`));
+      } catch (e) {
+        rates[st.name] = { error: e.message };
+      }
+    }));
+    const box = $('streams-list');
+    box.replaceChildren(...(r.streams.length ? [] : [make('p', 'hint', 'No streams (or none you may describe).')]));
+    for (const st of r.streams) {
+      const sec = make('section', 'ops-section');
+      sec.dataset.stream = st.name;
+      const rt = rates[st.name];
+      const figs = make('div', 'figures');
+      figs.append(figure('status', 'status', `${st.status} (${st.mode})`), figure('shards', 'shards', st.shards.length),
+        figure('records', 'records acknowledged', st.records), figure('retention', 'retention (h)', st.retention_hours),
+        figure('this_minute', 'records this minute', rt.error ? rt.error : rt.this_minute),
+        figure('last_5_minutes', 'records, last 5 min', rt.error ? '—' : rt.last_5_minutes),
+        figure('per_second', 'records/s (5 min)', rt.error ? '—' : rt.per_second),
+        figure('invalid_5_minutes', 'invalid, last 5 min', rt.error ? '—' : rt.invalid_5_minutes),
+        figure('delivery_table', 'delivered into', st.delivery_table),
+        figure('backlog_records', 'delivery lag (records)', st.backlog_records),
+        figure('backlog_bytes', 'delivery lag (bytes)', st.backlog_bytes));
+      sec.append(make('h3', null, st.name), figs,
+        resultTable([{ name: 'shard' }, { name: 'records acknowledged' }], st.shards.map((sh) => [sh.shard_id, sh.records])));
+      box.append(sec);
+    }
+    window.__saleslake.streams = { streams: r.streams, rates };
+  } catch (e) {
+    $('streams-error').textContent = e.message;
+  }
+}
+
+// ---- events page: rules, alarms, recent events, command runs, dead letters, topics
+
+function brief(v) {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+async function openEvents() {
+  $('events-error').textContent = '';
+  try {
+    const r = await api('GET', '/api/events');
+    window.__saleslake.events = r;
+    const none = (what) => make('p', 'hint', what);
+    if (r.allowed.rules) {
+      $('events-rules').replaceChildren(resultTable([{ name: 'rule' }, { name: 'pattern or schedule' }, { name: 'targets' }, { name: 'command runs' }],
+        r.rules.map((x) => [x.name, x.schedule || brief(x.pattern), x.targets.map((t) => `${t.kind}: ${t.name}`).join('; '), x.runs_total])));
+      $('events-alarms').replaceChildren(r.alarms.length ? resultTable(['alarm', 'event type', 'metric', 'statistic', 'comparison', 'threshold'].map((name) => ({ name })),
+        r.alarms.map((a) => [a.name, a.event_type, a.metric, a.statistic, a.comparison, a.threshold])) : none('No alarms in pipeline.yaml.'));
+      $('events-total').textContent = `(${r.events.length} newest of ${r.events_total})`;
+      $('events-recent').replaceChildren(resultTable([{ name: 'time' }, { name: 'type' }, { name: 'id' }],
+        r.events.map((e) => [brief(e.time), brief(e.type), brief(e.id)])));
+      const runs = r.rules.flatMap((x) => x.runs.map((run) => [x.name, brief(run.time), brief(run.event), run.attempt ?? null, run.exit_code ?? null, run.timed_out ? 'yes' : 'no']));
+      $('events-runs').replaceChildren(runs.length ? resultTable(['rule', 'time', 'event', 'attempt', 'exit code', 'timed out'].map((name) => ({ name })), runs) : none('No command runs.'));
+    } else {
+      for (const id of ['events-rules', 'events-alarms', 'events-recent', 'events-runs']) $(id).replaceChildren(none('needs events:ListRules'));
+    }
+    $('events-dead').replaceChildren(r.dead_letters.length ? resultTable(['dead letters of', 'total', 'latest time', 'latest reason'].map((name) => ({ name })),
+      r.dead_letters.map((d) => [d.name, d.total, d.recent.length ? brief(d.recent[0].time) : null, d.recent.length ? brief(d.recent[0].reason) : null])) : none('No dead letters.'));
+    if (r.allowed.topics) {
+      $('events-topics').replaceChildren(resultTable([{ name: 'topic' }, { name: 'declared in pipeline.yaml' }], r.topics.map((t) => [t.name, t.declared ? 'yes' : 'no'])));
+      $('events-subs').replaceChildren(resultTable(['topic', 'protocol', 'endpoint', 'confirmed', 'filter policy'].map((name) => ({ name })),
+        r.subscriptions.map((x) => [brief(x.topic_arn), brief(x.protocol), brief(x.endpoint), x.confirmed ? 'yes' : 'pending', brief(x.filter_policy) || null])));
+    } else {
+      for (const id of ['events-topics', 'events-subs']) $(id).replaceChildren(none('needs sns:ListTopics and sns:ListSubscriptions'));
+    }
+  } catch (e) {
+    $('events-error').textContent = e.message;
   }
 }
 
@@ -716,6 +876,7 @@ function openTileEditor(index) {
   $('te-h').value = String(t.h || (t.type === 'kpi' ? 1 : 3));
   $('te-drill').value = t.drill || '';
   $('te-sql').value = t.sql || '';
+  highlightNow($('te-sql'));
   $('te-stream').value = t.stream || '';
   $('te-error').textContent = '';
   $('te-result').replaceChildren();
@@ -886,7 +1047,7 @@ async function loadHistory() {
       const li = make('li');
       li.append(make('span', `state-${q.state}`, q.state), ' ', firstLine(q.sql));
       li.title = q.error || q.sql;
-      li.addEventListener('click', () => { $('sql-text').value = q.sql; });
+      li.addEventListener('click', () => { $('sql-text').value = q.sql; highlightNow($('sql-text')); });
       return li;
     }));
   } catch { /* not allowed: no history */ }
@@ -899,7 +1060,11 @@ async function loadSaved() {
     $('saved-list').replaceChildren(...r.queries.map((q) => {
       const li = make('li', null, `${q.name}: ${firstLine(q.sql)}`);
       li.title = q.sql;
-      li.addEventListener('click', () => { $('sql-text').value = q.sql.replace(/\n$/, ''); $('sql-name').value = q.name; });
+      li.addEventListener('click', () => {
+        $('sql-text').value = q.sql.replace(/\n$/, '');
+        highlightNow($('sql-text'));
+        $('sql-name').value = q.name;
+      });
       return li;
     }));
   } catch { /* not allowed: no saved queries */ }
@@ -950,6 +1115,7 @@ function complete(name) {
   const w = wordBeforeCaret(el);
   const at = el.selectionStart;
   el.setRangeText(name, at - w.length, at, 'end');
+  highlightNow(el);
   showSuggestions();
 }
 
@@ -975,6 +1141,8 @@ async function downloadCsv() {
 // ---- wiring
 
 function wire() {
+  attachHighlighter($('sql-text'));
+  attachHighlighter($('te-sql'));
   $('login-password').addEventListener('submit', (e) => {
     e.preventDefault();
     login({ user_name: $('login-user').value, password: $('login-pass').value });
@@ -1027,6 +1195,8 @@ function wire() {
     if (v) state.filters.product_id = [v]; else delete state.filters.product_id;
     filtersChanged();
   });
+  $('streams-refresh').addEventListener('click', openStreams);
+  $('events-refresh').addEventListener('click', openEvents);
   $('sql-next').addEventListener('click', () => { if (editor.offset + editor.limit < editor.total) runSql(editor.offset + editor.limit); });
   $('sql-prev').addEventListener('click', () => runSql(Math.max(0, editor.offset - editor.limit)));
   $('sql-csv').addEventListener('click', downloadCsv);

@@ -22,6 +22,7 @@
 #include "server/dashboard.h"
 #include "server/internal/console_assets.h"
 #include "server/internal/console_forecast.h"
+#include "server/internal/console_ops.h"
 #include "server/internal/console_session.h"
 #include "server/internal/console_sql.h"
 #include "server/internal/lake_sql.h"
@@ -395,8 +396,48 @@ class ConsoleService final : public Service {
       }
       return Json(200, *j);
     }
+    if (path == "/api/streams" && m == "GET") {
+      note->operation = "ListStreams";
+      return Streams(request, *session);
+    }
+    if (path == "/api/events" && m == "GET") {
+      note->operation = "ListEvents";
+      return Events(request, *session);
+    }
     note->operation = "NotFound";
     return Error(404, "NotFound", "no such API");
+  }
+
+  // ---- operations pages (console_ops.h)
+
+  // Streams, shards, records and delivery backlog; only streams the principal may describe.
+  HttpResponse Streams(const HttpRequest& request, const ConsoleSession& s) {
+    if (!Allowed(s, "kinesis:ListStreams", Arn(s, "kinesis", "stream/*"), request)) return Forbidden("kinesis:ListStreams");
+    auto j = StreamsJson(sql_->engine());
+    if (!j.ok()) {
+      if (j.status().code() == StatusCode::kNotFound) return Json(200, {{"streams", json::array()}});
+      return Error(500, "InternalError", j.status().message());
+    }
+    json visible = json::array();
+    for (auto& st : (*j)["streams"]) {
+      if (Allowed(s, "kinesis:DescribeStreamSummary", Arn(s, "kinesis", "stream/" + st["name"].get<std::string>()), request)) {
+        visible.push_back(std::move(st));
+      }
+    }
+    return Json(200, {{"streams", visible}});
+  }
+
+  // Rules, alarms, recent events, command runs and dead letters (events:ListRules), topics and
+  // subscriptions (sns:ListTopics and sns:ListSubscriptions): each part only when allowed.
+  HttpResponse Events(const HttpRequest& request, const ConsoleSession& s) {
+    const bool rules = Allowed(s, "events:ListRules", Arn(s, "events", "rule/*"), request);
+    const bool topics = Allowed(s, "sns:ListTopics", Arn(s, "sns", "*"), request) &&
+                        Allowed(s, "sns:ListSubscriptions", Arn(s, "sns", "*"), request);
+    if (!rules && !topics) return Forbidden("events:ListRules or sns:ListTopics");
+    auto j = EventsJson(*ctx_.lake, 50, rules, topics);
+    if (!j.ok()) return Error(500, "InternalError", j.status().message());
+    (*j)["allowed"] = {{"rules", rules}, {"topics", topics}};
+    return Json(200, *j);
   }
 
   std::string Arn(const ConsoleSession& /*s*/, const std::string& service, const std::string& resource) const {
@@ -1011,10 +1052,26 @@ class ConsoleService final : public Service {
       snaps.push_back({{"id", sn.id}, {"timestamp_ms", sn.timestamp_ms}, {"operation", sn.operation},
                        {"files", sn.total_files}, {"rows", sn.total_rows}, {"bytes", sn.total_bytes}});
     }
+    // ?snapshot=ID: the partitions as that retained snapshot had them (time travel: the engine
+    // has no AS OF syntax, so the page shows a past snapshot's files and rows).
+    std::optional<int64_t> at;
+    for (std::string_view q = request.raw_query; !q.empty();) {
+      size_t amp = q.find('&');
+      std::string_view kv = q.substr(0, amp);
+      if (kv.rfind("snapshot=", 0) == 0) {
+        const std::string v(kv.substr(9));
+        char* end = nullptr;
+        const long long id = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || !t.FindSnapshot(id)) return Error(404, "NotFound", "no retained snapshot " + v);
+        at = id;
+      }
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
     json partitions = json::array();
-    if (!t.spec.partition_keys.empty()) {
+    if (!t.spec.partition_keys.empty() || at) {
       if (!Allowed(s, "glue:GetPartitions", TableArn(s, name), request)) return Forbidden("glue:GetPartitions");
-      auto files = cat.ListFiles(t);
+      auto files = cat.ListFiles(t, at);
       if (!files.ok()) return Error(500, "InternalError", files.status().message());
       std::map<std::string, std::array<int64_t, 3>> by;  // path -> files, rows, bytes
       for (const auto& f : *files) {
@@ -1036,6 +1093,7 @@ class ConsoleService final : public Service {
                       {"partition_keys", t.spec.partition_keys},
                       {"columns", cols},
                       {"current_snapshot_id", t.current_snapshot_id},
+                      {"partitions_snapshot_id", at ? *at : t.current_snapshot_id},
                       {"snapshots", snaps},
                       {"partitions", partitions}});
   }

@@ -234,7 +234,8 @@ std::string DefaultDashboardJson() {
      "sql": "SELECT status, count(*) AS orders FROM sales_data GROUP BY status ORDER BY orders DESC"},
     {"id": "data_quality", "title": "Data quality: missing amounts and quarantined rows per run", "type": "quality", "format": "percent", "w": 12, "h": 2,
      "job": "my-etl-job",
-     "sql": "SELECT CAST(count_if(amount IS NULL) AS DOUBLE) / count(*) AS missing_amount_share FROM sales_data"}
+     "sql": "SELECT CAST(count_if(amount IS NULL) AS DOUBLE) / count(*) AS missing_amount_share FROM sales_data"},
+    {"id": "live", "title": "Live orders (sales-events, per minute)", "type": "live", "stream": "sales-events", "w": 12, "h": 3}
   ]
 }
 )json";

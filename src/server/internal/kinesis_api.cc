@@ -100,6 +100,7 @@ class KinesisService final : public Service {
     metrics_ = std::make_unique<stream::StreamMetrics>(store_.get(), mo);
     SL_RETURN_IF_ERROR(system_tables_->Register("system.stream_metrics", MetricsSchema(),
                                                 [this] { return MetricsTable(); }));
+    SL_RETURN_IF_ERROR(system_tables_->Register("system.streams", StreamsSchema(), [this] { return StreamsTable(); }));
 
     Add(d, "CreateStream", &KinesisService::CreateStream);
     Add(d, "DeleteStream", &KinesisService::DeleteStream);
@@ -129,7 +130,10 @@ class KinesisService final : public Service {
   }
 
   void Stop() override {
-    if (metrics_) system_tables_->Unregister("system.stream_metrics");  // no statement reads it now
+    if (metrics_) {  // no statement reads them now
+      system_tables_->Unregister("system.stream_metrics");
+      system_tables_->Unregister("system.streams");
+    }
     if (!delivery_thread_.joinable()) return;
     {
       std::lock_guard<std::mutex> lock(delivery_mu_);
@@ -597,6 +601,8 @@ class KinesisService final : public Service {
         return stream::LoadReport{report->run_id, report->status, report->rows_loaded, report->rows_quarantined};
       };
       metrics_->Format(spec.stream, spec.format, columns);
+      std::lock_guard<std::mutex> lock(specs_mu_);  // system.streams may be read meanwhile
+      delivery_specs_.push_back(spec);
       deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.lake->root() + "/streams",
                                                                context_.lake, spec, columns, loader, context_.clock));
     }
@@ -623,6 +629,52 @@ class KinesisService final : public Service {
                      r.region ? Value::Varchar(*r.region) : Value::Null(DataType::Varchar()),
                      Value::Int64(r.orders), Value::Double(r.revenue), Value::Int64(r.refunds),
                      Value::Int64(r.out_rows), Value::Int64(r.invalid)});
+    }
+    return out;
+  }
+
+  // system.streams: one row per stream and shard (the console's streams page reads it): the
+  // shard's acknowledged records since it began, and the stream's delivery backlog (records and
+  // log bytes acknowledged, not yet delivered into its table: the delivery lag), NULL for a
+  // stream without a delivery.
+  static Schema StreamsSchema() {
+    Schema s;
+    s.fields = {{"stream", DataType::Varchar(), false},          {"shard_id", DataType::Varchar(), false},
+                {"status", DataType::Varchar(), false},          {"mode", DataType::Varchar(), false},
+                {"retention_hours", DataType::Int64(), false},   {"created", DataType::Timestamp(), false},
+                {"records", DataType::Int64(), false},           {"delivery_table", DataType::Varchar(), true},
+                {"backlog_records", DataType::Int64(), true},    {"backlog_bytes", DataType::Int64(), true}};
+    return s;
+  }
+  Result<sql::SystemTableRows> StreamsTable() {
+    sql::SystemTableRows out;
+    for (const std::string& name : store_->ListStreams()) {
+      auto info = store_->Describe(name);
+      if (!info.ok()) continue;  // deleted meanwhile
+      auto ends = store_->EndPositions(name);
+      if (!ends.ok()) continue;
+      const stream::Delivery* delivery = nullptr;
+      std::string table;
+      {
+        std::lock_guard<std::mutex> lock(specs_mu_);
+        for (size_t i = 0; i < deliveries_.size(); ++i) {
+          if (delivery_specs_[i].stream == name) {
+            delivery = deliveries_[i].get();  // never removed while the service runs
+            table = delivery_specs_[i].table;
+          }
+        }
+      }
+      const int64_t backlog = delivery ? static_cast<int64_t>(delivery->backlog_records()) : 0;
+      const int64_t backlog_bytes = delivery ? static_cast<int64_t>(delivery->BacklogBytes()) : 0;
+      for (size_t k = 0; k < info->shards.size() && k < ends->size(); ++k) {
+        out.push_back({Value::Varchar(name), Value::Varchar(info->shards[k].shard_id), Value::Varchar(info->status),
+                       Value::Varchar(info->on_demand ? "ON_DEMAND" : "PROVISIONED"),
+                       Value::Int64(info->retention_hours), Value::Timestamp(info->created_ms * 1000),
+                       Value::Int64(static_cast<int64_t>((*ends)[k])),
+                       delivery ? Value::Varchar(table) : Value::Null(DataType::Varchar()),
+                       delivery ? Value::Int64(backlog) : Value::Null(DataType::Int64()),
+                       delivery ? Value::Int64(backlog_bytes) : Value::Null(DataType::Int64())});
+      }
     }
     return out;
   }
@@ -669,6 +721,8 @@ class KinesisService final : public Service {
   std::unique_ptr<stream::StreamStore> store_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::vector<std::unique_ptr<stream::Delivery>> deliveries_;
+  std::vector<stream::DeliverySpec> delivery_specs_;  // deliveries_[i]'s spec
+  std::mutex specs_mu_;  // guards adding to deliveries_ and delivery_specs_ against system.streams
   std::unique_ptr<stream::StreamMetrics> metrics_;
   sql::SystemTables* system_tables_;  // the lake-sql service's: system.stream_metrics lives there
   std::thread delivery_thread_;

@@ -66,6 +66,9 @@ try {
 
   let dashboard = await page.evaluate(async () => (await fetch('/api/dashboards/sales-performance')).json());
   let tiles = Object.fromEntries(dashboard.tiles.map((t) => [t.id, t]));
+  // The tiles that run SQL (a live tile reads its stream's metrics, never the engine or cache).
+  const sqlTiles = () => dashboard.tiles.filter((t) => t.sql).length;
+  check(dashboard.tiles.some((t) => t.type === 'live' && t.stream === 'sales-events'), 'the default dashboard has no live tile');
 
   // Every KPI (from the DOM), and the chart data (from the echarts instances), against the engine.
   async function checkAll(regions, label) {
@@ -238,7 +241,7 @@ try {
   await page.click('#refresh-now');
   await waitRefresh(n);
   check(await metric('console_queries_total') === queriesBefore, 'a no-change refresh ran queries');
-  check(await metric('console_cache_hits_total') >= hitsBefore + dashboard.tiles.length, 'the refresh did not hit the cache');
+  check(await metric('console_cache_hits_total') >= hitsBefore + sqlTiles(), 'the refresh did not hit the cache');
 
   step = 'edit tiles in the UI: edit SQL and title, move, resize, add; save; reload';
   await page.click('#edit-dash');
@@ -254,6 +257,12 @@ try {
   await page.fill('#te-title', 'Refunded amount');
   await page.selectOption('#te-format', 'currency');
   await page.fill('#te-sql', "SELECT sum(amount) AS value FROM sales_data WHERE status = 'REFUNDED'");
+  const teHl = await page.evaluate(() => ({
+    keywords: [...document.querySelectorAll('#te-sql-hl .tok-keyword')].map((e) => e.textContent),
+    strings: [...document.querySelectorAll('#te-sql-hl .tok-string')].map((e) => e.textContent),
+  }));
+  check(JSON.stringify(teHl.keywords) === JSON.stringify(['SELECT', 'AS', 'FROM', 'WHERE']) && JSON.stringify(teHl.strings) === JSON.stringify(["'REFUNDED'"]),
+    `the tile SQL editor's highlighting: ${JSON.stringify(teHl)}`);
   await page.click('#te-preview');
   await page.waitForSelector('#te-result table', { timeout: 30000 });
   await page.click('#te-apply');
@@ -352,7 +361,7 @@ try {
     await page.waitForTimeout(200);
     check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
     await checkAll(chosen, 'after new data');
-    check(await metric('console_queries_total') === before + dashboard.tiles.length, 'the tiles over the changed table did not run again (once each)');
+    check(await metric('console_queries_total') === before + sqlTiles(), 'the tiles over the changed table did not run again (once each)');
     const blank = await page.evaluate(() => window.__blank);
     check(blank.length === 0, `tiles went blank during the refresh: ${blank}`);
 
@@ -362,7 +371,7 @@ try {
     const k = await page.evaluate(() => window.__saleslake.started);
     await page.waitForFunction((m) => window.__saleslake.refreshes > m && window.__saleslake.ready, k, { timeout: 60000 });
     check(await metric('console_queries_total') === quiet, 'a no-change timed refresh ran queries');
-    check(await metric('console_cache_hits_total') >= hits + dashboard.tiles.length, 'the timed refresh did not hit the cache');
+    check(await metric('console_cache_hits_total') >= hits + sqlTiles(), 'the timed refresh did not hit the cache');
     await checkQuality('after new data');
     await page.screenshot({ path: path.join(artifacts, 'console-refreshed.png'), fullPage: true });
   }
@@ -382,6 +391,15 @@ try {
   check(await page.textContent('#table-ddl') === table.ddl.athena && table.ddl.athena === wantDdl, `DDL: ${table.ddl.athena}`);
   const shownParts = await page.evaluate(() => document.querySelectorAll('#table-partitions tbody tr').length);
   check(shownParts === wantParts, `the page lists ${shownParts} partitions`);
+  step = 'time travel in the catalog: a past snapshot shows its own files and rows';
+  const past = table.snapshots.find((sn) => sn.rows > 0 && sn.rows < table.snapshots[table.snapshots.length - 1].rows);
+  check(past, `no earlier snapshot with fewer rows: ${JSON.stringify(table.snapshots)}`);
+  await page.click(`#table-snapshots tr[data-snapshot-id="${past.id}"]`);
+  await page.waitForFunction((id) => window.__saleslake.snapshot && window.__saleslake.snapshot.id === id, past.id, { timeout: 30000 });
+  const asOf = await page.evaluate(() => window.__saleslake.snapshot);
+  check(!asOf.error && asOf.partitions.reduce((a, x) => a + x.rows, 0) === past.rows && asOf.partitions.reduce((a, x) => a + x.files, 0) === past.files,
+    `snapshot ${past.id} (${past.files} files, ${past.rows} rows) shows ${JSON.stringify(asOf)}`);
+  check(await page.evaluate(() => document.querySelectorAll('#table-at-partitions tbody tr').length) === asOf.partitions.length, 'the snapshot partitions are not listed');
   await page.screenshot({ path: path.join(artifacts, 'console-catalog.png'), fullPage: true });
 
   step = 'the jobs page: run history and the quarantine viewer';
@@ -505,6 +523,34 @@ try {
   await page.press('#sql-text', 'Tab');
   check(await page.inputValue('#sql-text') === 'SELECT region, count(*) AS n FROM sales_data', `completed: ${await page.inputValue('#sql-text')}`);
 
+  step = 'the SQL editor highlights SQL; markup inside it stays text and never runs';
+  const hlSql = "SELECT 'a<img src=x onerror=window.__xss=7>b' AS s, 42 AS n -- <b onmouseover=window.__xss=8>x</b>\nFROM sales_data LIMIT 1";
+  await page.fill('#sql-text', hlSql);
+  const hl = await page.evaluate(() => {
+    const pre = document.getElementById('sql-text-hl');
+    const of = (cls) => [...pre.querySelectorAll(`.tok-${cls}`)].map((e) => e.textContent);
+    return { text: pre.textContent, keyword: of('keyword'), string: of('string'), number: of('number'), comment: of('comment'),
+      ident: of('ident'), injected: pre.querySelectorAll('img, b, script').length,
+      keywordColor: getComputedStyle(pre.querySelector('.tok-keyword')).color, identColor: getComputedStyle(pre.querySelector('.tok-ident')).color,
+      inputColor: getComputedStyle(document.getElementById('sql-text')).color };
+  });
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  check(hl.text.startsWith(hlSql) && same(hl.keyword, ['SELECT', 'AS', 'AS', 'FROM', 'LIMIT']) &&
+    same(hl.string, ["'a<img src=x onerror=window.__xss=7>b'"]) && same(hl.number, ['42', '1']) &&
+    same(hl.comment, ['-- <b onmouseover=window.__xss=8>x</b>']) && same(hl.ident, ['s', 'n', 'sales_data']) && hl.injected === 0,
+  `highlighting: ${JSON.stringify(hl)}`);
+  check(hl.keywordColor !== hl.identColor && hl.inputColor === 'rgba(0, 0, 0, 0)', `highlight colours: ${JSON.stringify(hl)}`);
+  await page.evaluate(() => { delete window.__saleslake.sql; });
+  await page.click('#sql-run');
+  await page.waitForFunction(() => window.__saleslake.sql, null, { timeout: 30000 });
+  check(await page.textContent('#sql-result tbody td') === 'a<img src=x onerror=window.__xss=7>b', 'the string is not shown as text in the grid');
+  await page.hover('#sql-text');
+  await page.hover('#sql-result tbody td');
+  await page.waitForTimeout(200);
+  check(await page.evaluate(() => window.__xss === undefined && document.querySelectorAll('#sql-view img, #sql-view b').length === 0),
+    'markup in the SQL or its result ran or was inserted');
+  await page.screenshot({ path: path.join(artifacts, 'console-sql-highlight.png'), fullPage: true });
+
   step = 'saved queries are files in queries/ and come back after a reload';
   const savedSql = 'SELECT region, count(*) AS n FROM sales_data GROUP BY region';
   await page.fill('#sql-text', savedSql);
@@ -538,6 +584,111 @@ try {
   check(history.some(([st, q]) => st === 'SUCCEEDED' && q === editorSql), `history lacks the editor query: ${JSON.stringify(history.slice(0, 5))}`);
   check(await page.textContent('#history-list li') !== '', 'the history list is empty');
   await page.screenshot({ path: path.join(artifacts, 'console-sql.png'), fullPage: true });
+
+  step = 'the live tile shows the records put through the Kinesis API';
+  const { KinesisClient, PutRecordsCommand, ListShardsCommand } = require('@aws-sdk/client-kinesis');
+  const { NodeHttpHandler } = require('@smithy/node-http-handler');
+  const kinesis = new KinesisClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1, requestHandler: new NodeHttpHandler() });
+  const enc = new TextEncoder();
+  const liveRegions = ['Europe', 'Asia Pacific', 'Africa'];
+  const liveRecords = Array.from({ length: 12 }, (_, i) => ({
+    purchase_date: '2025-06-01', customer_id: `CUST-9${String(i).padStart(5, '0')}`, product_id: `SKU-0000${i % 4}`,
+    amount: Math.round((10.25 + i * 3.5) * 100) / 100, region: liveRegions[i % 3], status: i % 4 === 0 ? 'REFUNDED' : 'COMPLETED',
+  }));
+  const invalidRecords = ['not json at all', '[1, 2, 3]'];  // delivery quarantines them: "invalid"
+  const put = await kinesis.send(new PutRecordsCommand({ StreamName: 'sales-events', Records: [
+    ...liveRecords.map((r, i) => ({ Data: enc.encode(JSON.stringify(r)), PartitionKey: `p${i}` })),
+    ...invalidRecords.map((d, i) => ({ Data: enc.encode(d), PartitionKey: `bad${i}` })),
+  ] }));
+  check(put.FailedRecordCount === 0, `PutRecords failed ${put.FailedRecordCount} records`);
+  const putCount = liveRecords.length + invalidRecords.length;
+  const wantRevenue = liveRecords.reduce((a, r) => a + r.amount, 0);
+  const wantRefunds = liveRecords.filter((r) => r.status === 'REFUNDED').length;
+  await page.goto('about:blank');
+  await page.goto(`${url}/console/#/d/sales-performance`);
+  await page.waitForFunction(() => window.__saleslake.ready === true, null, { timeout: 60000 });
+  await page.waitForTimeout(200);
+  const live = await page.evaluate(async () => {
+    const el = document.querySelector('.tile[data-tile-id="live"]');
+    const o = window.echarts.getInstanceByDom(el.querySelector('.body')).getOption();
+    const api = await (await fetch('/api/streams/sales-events/metrics')).json();
+    return { series: Object.fromEntries(o.series.map((x) => [x.name, x.data])), x: o.xAxis[0].data,
+      error: el.querySelector('.tile-error').textContent, rows: window.__saleslake.tiles.live.rows, api };
+  });
+  const sumOf = (a) => a.reduce((x, y) => x + (y || 0), 0);
+  check(live.error === '', `live tile error: ${live.error}`);
+  check(sumOf(live.series.orders) === liveRecords.length, `live orders ${sumOf(live.series.orders)}, put ${liveRecords.length}`);
+  check(close(sumOf(live.series.revenue), wantRevenue), `live revenue ${sumOf(live.series.revenue)}, put ${wantRevenue}`);
+  check(sumOf(live.series.invalid) === invalidRecords.length, `live invalid ${sumOf(live.series.invalid)}, put ${invalidRecords.length}`);
+  check(sumOf(live.rows.map((r) => r[3])) === wantRefunds, `live refunds ${sumOf(live.rows.map((r) => r[3]))}, put ${wantRefunds}`);
+  // Minute by minute, the chart equals the metrics API.
+  for (const w of live.api.windows) {
+    const i = live.x.indexOf(new Date(w.window_start_ms).toISOString().slice(11, 16));
+    check(i >= 0, `minute ${w.window_start_ms} of the API is not in the tile`);
+  }
+  const apiOrders = sumOf(live.api.windows.map((w) => w.orders));
+  check(apiOrders === liveRecords.length, `the metrics API counts ${apiOrders} orders`);
+  const tileEl = await page.$('.tile[data-tile-id="live"]');
+  await tileEl.screenshot({ path: path.join(artifacts, 'console-live.png') });
+
+  step = 'the streams page: shards, records, rates and delivery lag against the Kinesis API';
+  const shardsApi = (await kinesis.send(new ListShardsCommand({ StreamName: 'sales-events' }))).Shards.map((x) => x.ShardId);
+  const perShard = {};
+  for (const r of put.Records) perShard[r.ShardId] = (perShard[r.ShardId] || 0) + 1;
+  await page.goto(`${url}/console/#/streams`);
+  await page.waitForFunction(() => window.__saleslake.streams, null, { timeout: 30000 });
+  const sp = await page.evaluate(() => {
+    const sec = document.querySelector('section[data-stream="sales-events"]');
+    const fig = (n) => sec.querySelector(`[data-figure="${n}"]`).textContent;
+    return { records: fig('records'), last5: fig('last_5_minutes'), invalid5: fig('invalid_5_minutes'), backlog: fig('backlog_records'),
+      table: fig('delivery_table'), shards: [...sec.querySelectorAll('tbody tr')].map((tr) => [tr.children[0].textContent, Number(tr.children[1].textContent)]) };
+  });
+  check(same(sp.shards.map((x) => x[0]), shardsApi), `streams page shards ${JSON.stringify(sp.shards)}, ListShards ${shardsApi}`);
+  check(sp.shards.every(([id, n]) => n === (perShard[id] || 0)), `records per shard ${JSON.stringify(sp.shards)}, PutRecords ${JSON.stringify(perShard)}`);
+  check(Number(sp.records) === putCount && Number(sp.last5) === putCount && Number(sp.invalid5) === invalidRecords.length,
+    `streams page figures ${JSON.stringify(sp)}, put ${putCount}`);
+  // The delivery takes everything acknowledged at once (every 60 s): nothing or all of it waits.
+  check(sp.table === 'sales_data' && (Number(sp.backlog) === 0 || Number(sp.backlog) === putCount), `delivery lag ${JSON.stringify(sp)}`);
+  await page.screenshot({ path: path.join(artifacts, 'console-streams.png'), fullPage: true });
+
+  step = 'the events page: rules, recent events, dead letters, topics and subscriptions';
+  await page.goto(`${url}/console/#/events`);
+  await page.waitForFunction(() => window.__saleslake.events, null, { timeout: 30000 });
+  const ev = await page.evaluate(() => ({
+    data: window.__saleslake.events,
+    rules: [...document.querySelectorAll('#events-rules tbody tr')].map((tr) => tr.children[0].textContent),
+    topics: [...document.querySelectorAll('#events-topics tbody tr')].map((tr) => tr.children[0].textContent),
+    recent: [...document.querySelectorAll('#events-recent tbody tr')].map((tr) => tr.children[2].textContent),
+  }));
+  const yaml = readFileSync(path.join(lake, 'pipeline.yaml'), 'utf8');
+  const wantRules = [...yaml.split(/^rules:/m)[1].split(/^\S/m)[0].matchAll(/^  - name: (\S+)/gm)].map((m) => m[1]);
+  check(wantRules.length > 0 && same(ev.rules, wantRules), `events page rules ${ev.rules}, pipeline.yaml ${wantRules}`);
+  const journal = readFileSync(path.join(lake, '_system', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
+  const wantRecent = journal.slice(0, ev.data.events_total).slice(-ev.recent.length).reverse();
+  check(ev.recent.length === Math.min(50, ev.data.events_total) && ev.recent.length > 0 && same(ev.recent, wantRecent),
+    `recent events ${ev.recent.slice(0, 3)}, journal ${wantRecent.slice(0, 3)}`);
+  const awsSns = (...args) => JSON.parse(execFileSync('/usr/bin/aws', ['--endpoint-url', url, '--output', 'json', 'sns', ...args], { encoding: 'utf8' }));
+  const topicsApi = awsSns('list-topics').Topics.map((t) => t.TopicArn.split(':').pop()).sort();
+  check(topicsApi.length > 0 && same([...ev.topics].sort(), topicsApi), `events page topics ${ev.topics}, SNS ${topicsApi}`);
+  const subsApi = awsSns('list-subscriptions').Subscriptions;
+  check(subsApi.length === ev.data.subscriptions.length && subsApi.every((x) => ev.data.subscriptions.some((y) =>
+    y.arn === x.SubscriptionArn && y.endpoint === x.Endpoint && y.protocol === x.Protocol)), `subscriptions ${JSON.stringify(ev.data.subscriptions)}, SNS ${JSON.stringify(subsApi)}`);
+  check(!JSON.stringify(ev.data).includes('"token"'), 'the events page received confirmation tokens');
+  const dlqDir = path.join(lake, '_system', 'dlq');
+  let dlqFiles = [];
+  try { dlqFiles = readdirSync(dlqDir).filter((f) => f.endsWith('.jsonl')); } catch { /* none */ }
+  check(ev.data.dead_letters.length === dlqFiles.length, `dead letters ${JSON.stringify(ev.data.dead_letters)}, files ${dlqFiles}`);
+  await page.screenshot({ path: path.join(artifacts, 'console-events.png'), fullPage: true });
+
+  step = 'the streams and events APIs follow IAM';
+  const denied = await browser.newContext();
+  const dp = await denied.newPage();
+  const dl = await dp.request.post(`${url}/api/login`, { data: { user_name: env.DENIED_USER, password: env.DENIED_PASSWORD } });
+  check(dl.status() === 200, `the ops-denied user's sign-in gave ${dl.status()}`);
+  const deniedStatuses = [(await dp.request.get(`${url}/api/streams`)).status(), (await dp.request.get(`${url}/api/events`)).status(),
+    (await dp.request.get(`${url}/api/streams/sales-events/metrics`)).status()];
+  check(same(deniedStatuses, [403, 403, 403]), `streams/events/metrics for a denied user: ${deniedStatuses}`);
+  await denied.close();
 
   step = 'login brute force is rate-limited';
   const statuses = [];
