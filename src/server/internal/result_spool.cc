@@ -49,6 +49,7 @@ class SpoolReader {
   // wrote is read.
   Status Need(uint64_t n) {
     if (len_ - pos_ >= n) return Status::OK();
+    if (n - (len_ - pos_) > end_ - file_pos_) return Status::Corruption("result spool: truncated row");
     if (row_start_ > 0) {
       std::memmove(buf_.get(), buf_.get() + row_start_, len_ - row_start_);
       len_ -= row_start_;
