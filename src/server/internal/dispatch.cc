@@ -1,7 +1,6 @@
 #include "server/internal/dispatch.h"
 
 #include "server/internal/cbor.h"
-
 #include "server/internal/metrics.h"
 #include "server/internal/s3.h"
 #include "server/internal/util.h"
