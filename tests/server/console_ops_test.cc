@@ -2,6 +2,7 @@
 // the tails of JSON-lines files, and the events page's view of a lake (rules from pipeline.yaml,
 // newest events first, dead letters split between rules and topics, no confirmation tokens).
 #include "server/internal/console_ops.h"
+#include "server/internal/kinesis_api.h"
 
 #include <gtest/gtest.h>
 
@@ -13,17 +14,6 @@ namespace saleslake::server::internal {
 namespace {
 
 using nlohmann::json;
-
-// The columns the Kinesis service registers system.streams with (kinesis_api.cc).
-Schema StreamsSchema() {
-  Schema s;
-  s.fields = {{"stream", DataType::Varchar(), false},        {"shard_id", DataType::Varchar(), false},
-              {"status", DataType::Varchar(), false},        {"mode", DataType::Varchar(), false},
-              {"retention_hours", DataType::Int64(), false}, {"created", DataType::Timestamp(), false},
-              {"records", DataType::Int64(), false},         {"delivery_table", DataType::Varchar(), true},
-              {"backlog_records", DataType::Int64(), true},  {"backlog_bytes", DataType::Int64(), true}};
-  return s;
-}
 
 std::vector<Value> ShardRow(const std::string& stream, const std::string& shard, int64_t records, bool delivered) {
   return {Value::Varchar(stream), Value::Varchar(shard), Value::Varchar("ACTIVE"), Value::Varchar("PROVISIONED"),
@@ -39,7 +29,7 @@ TEST(ConsoleOpsTest, StreamsGroupTheShardsOfEachStreamAndSumTheirRecords) {
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   // Without the table (a server without streams): kNotFound.
   EXPECT_EQ(StreamsJson(**engine).status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(tables->Register("system.streams", StreamsSchema(), [] {
+  ASSERT_TRUE(tables->Register("system.streams", SystemStreamsSchema(), [] {
     return Result<sql::SystemTableRows>(sql::SystemTableRows{ShardRow("b-stream", "shardId-000000000001", 5, false),
                                                              ShardRow("a-stream", "shardId-000000000000", 3, true),
                                                              ShardRow("b-stream", "shardId-000000000000", 2, false),

@@ -100,7 +100,7 @@ class KinesisService final : public Service {
     metrics_ = std::make_unique<stream::StreamMetrics>(store_.get(), mo);
     SL_RETURN_IF_ERROR(system_tables_->Register("system.stream_metrics", MetricsSchema(),
                                                 [this] { return MetricsTable(); }));
-    SL_RETURN_IF_ERROR(system_tables_->Register("system.streams", StreamsSchema(), [this] { return StreamsTable(); }));
+    SL_RETURN_IF_ERROR(system_tables_->Register("system.streams", SystemStreamsSchema(), [this] { return StreamsTable(); }));
 
     Add(d, "CreateStream", &KinesisService::CreateStream);
     Add(d, "DeleteStream", &KinesisService::DeleteStream);
@@ -633,19 +633,6 @@ class KinesisService final : public Service {
     return out;
   }
 
-  // system.streams: one row per stream and shard (the console's streams page reads it): the
-  // shard's acknowledged records since it began, and the stream's delivery backlog (records and
-  // log bytes acknowledged, not yet delivered into its table: the delivery lag), NULL for a
-  // stream without a delivery.
-  static Schema StreamsSchema() {
-    Schema s;
-    s.fields = {{"stream", DataType::Varchar(), false},          {"shard_id", DataType::Varchar(), false},
-                {"status", DataType::Varchar(), false},          {"mode", DataType::Varchar(), false},
-                {"retention_hours", DataType::Int64(), false},   {"created", DataType::Timestamp(), false},
-                {"records", DataType::Int64(), false},           {"delivery_table", DataType::Varchar(), true},
-                {"backlog_records", DataType::Int64(), true},    {"backlog_bytes", DataType::Int64(), true}};
-    return s;
-  }
   Result<sql::SystemTableRows> StreamsTable() {
     sql::SystemTableRows out;
     for (const std::string& name : store_->ListStreams()) {
@@ -735,6 +722,16 @@ class KinesisService final : public Service {
 
 std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context, sql::SystemTables* system_tables) {
   return std::make_unique<KinesisService>(context, system_tables);
+}
+
+Schema SystemStreamsSchema() {
+  Schema s;
+  s.fields = {{"stream", DataType::Varchar(), false},          {"shard_id", DataType::Varchar(), false},
+              {"status", DataType::Varchar(), false},          {"mode", DataType::Varchar(), false},
+              {"retention_hours", DataType::Int64(), false},   {"created", DataType::Timestamp(), false},
+              {"records", DataType::Int64(), false},           {"delivery_table", DataType::Varchar(), true},
+              {"backlog_records", DataType::Int64(), true},    {"backlog_bytes", DataType::Int64(), true}};
+  return s;
 }
 
 }  // namespace saleslake::server::internal

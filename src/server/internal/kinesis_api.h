@@ -13,4 +13,10 @@ namespace saleslake::server::internal {
 // system.stream_metrics in `system_tables` (the lake-sql service's).
 std::unique_ptr<Service> MakeKinesisService(const ServiceContext& context, sql::SystemTables* system_tables);
 
+// The columns of system.streams, which the service also registers: one row per stream and shard
+// (the console's streams page reads it): the shard's acknowledged records since it began, and the
+// stream's delivery backlog (records and log bytes acknowledged, not yet delivered into its
+// table: the delivery lag), NULL for a stream without a delivery.
+Schema SystemStreamsSchema();
+
 }  // namespace saleslake::server::internal
