@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "io/local_store.h"
+#include "server/internal/aws_json.h"
+#include "server/internal/cbor.h"
 #include "server/internal/dispatch.h"
 #include "server/internal/metrics.h"
 #include "server/internal/s3.h"
@@ -82,6 +84,29 @@ TEST_F(DispatchTest, JsonProtocol) {
   EXPECT_EQ(ct.status, 400);
   auto unknown = Run("POST", "/", {{"x-amz-target", "Glue.Nope"}, {"content-type", "application/x-amz-json-1.1"}}, "{}", &note);
   EXPECT_EQ(nlohmann::json::parse(unknown.body)["__type"], "UnknownOperationException");
+}
+
+TEST_F(DispatchTest, CborOnlyForOperationsThatTakeIt) {
+  JsonOperation echo;
+  echo.iam_action = "kinesis:Echo";
+  echo.resource = [](const nlohmann::json&) { return std::string("*"); };
+  echo.handler = [](const nlohmann::json& in, const Principal&, const HttpRequest&) -> Outcome { return JsonOk(in); };
+  echo.accepts_cbor = true;
+  dispatcher_->AddJsonOperation("kinesis", "Kinesis_20131202.Echo", echo);
+  echo.accepts_cbor = false;
+  dispatcher_->AddJsonOperation("glue", "AWSGlue.Echo", echo);
+  const std::string body = EncodeAwsCbor({{"Data", "AP8="}, {"N", 3}});
+  RequestNote note;
+  auto yes = Run("POST", "/", {{"x-amz-target", "Kinesis_20131202.Echo"}, {"content-type", "application/x-amz-cbor-1.1"}},
+                 body, &note);
+  EXPECT_EQ(yes.status, 200);
+  auto decoded = DecodeAwsCbor(yes.body);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, (nlohmann::json{{"Data", "AP8="}, {"N", 3}}));
+  auto no = Run("POST", "/", {{"x-amz-target", "AWSGlue.Echo"}, {"content-type", "application/x-amz-cbor-1.1"}}, body,
+                &note);
+  EXPECT_EQ(no.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(no.body)["__type"], "SerializationException");
 }
 
 TEST_F(DispatchTest, RoutesByLongestPrefixBeforeS3) {

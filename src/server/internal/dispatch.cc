@@ -214,9 +214,7 @@ HttpResponse Dispatcher::HandleJson(HttpRequest& request, const Principal& princ
   note->api = it->second.first;
   const JsonOperation& op = it->second.second;
   const std::string* ct = request.Header("content-type");
-  // Kinesis also takes AWS's CBOR format (the Java SDK's default): decoded to the same document
-  // for the same handler, the answer encoded back.
-  if (ct && ct->rfind(kCborContentType, 0) == 0 && note->api == "kinesis") {
+  if (op.accepts_cbor && ct && ct->rfind(kCborContentType, 0) == 0) {
     auto input = DecodeAwsCbor(request.body);
     HttpResponse r;
     if (!input.ok() || !input->is_object()) {

@@ -61,6 +61,9 @@ struct JsonOperation {
   // JSON tree. It declines (nullopt) whatever it does not fully understand, and the generic path
   // above decodes that input and reports its errors, so both paths answer alike.
   std::function<std::optional<FastJsonCall>(const HttpRequest& request)> fast;
+  // Also takes AWS's CBOR format (application/x-amz-cbor-1.1), as Kinesis does: the request is
+  // decoded to the same JSON document for the same handler, the answer encoded back (cbor.h).
+  bool accepts_cbor = false;
 };
 
 // An operation of a query-protocol API: input is the decoded form parameters.

@@ -151,6 +151,7 @@ class KinesisService final : public Service {
            std::function<std::optional<FastJsonCall>(const HttpRequest&)> fast = nullptr) {
     JsonOperation j;
     j.fast = std::move(fast);
+    j.accepts_cbor = true;  // the AWS SDK for Java's default for Kinesis
     j.iam_action = "kinesis:" + op;
     j.resource = [this, stream_resource, op](const json& in) -> std::string {
       if (!stream_resource) return "arn:aws:kinesis:" + std::string(kRegion) + ":" + account_ + ":stream/*";
