@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -266,7 +268,15 @@ struct Catalog::Impl {
     return internal::DecodeManifestList(*text, key);
   }
 
+  // A manifest is written once under a fresh key (PutIfAbsent) and never changed, so its decoded
+  // files are kept: listing a table reads every manifest of its snapshot, and one process
+  // (a refresh, a query's binding and planning, a server) lists the same table many times.
   Result<std::vector<DataFile>> ReadManifest(const std::string& key) const {
+    {
+      std::lock_guard<std::mutex> lock(cache_mu);
+      auto it = manifest_cache.find(key);
+      if (it != manifest_cache.end()) return *it->second;
+    }
     auto text = store->Get(key);
     if (!text.ok()) {
       if (text.status().code() == StatusCode::kNotFound)
@@ -274,8 +284,20 @@ struct Catalog::Impl {
                                 " is gone (snapshot expired meanwhile?); reload the table");
       return text.status();
     }
-    return internal::DecodeManifest(*text, key);
+    SL_ASSIGN_OR_RETURN(std::vector<DataFile> files, internal::DecodeManifest(*text, key));
+    std::lock_guard<std::mutex> lock(cache_mu);
+    if (cached_files + files.size() > kMaxCachedFiles) {
+      manifest_cache.clear();
+      cached_files = 0;
+    }
+    if (manifest_cache.emplace(key, std::make_shared<const std::vector<DataFile>>(files)).second)
+      cached_files += files.size();
+    return files;
   }
+  static constexpr size_t kMaxCachedFiles = 1 << 20;  // data files over all cached manifests
+  mutable std::mutex cache_mu;
+  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<DataFile>>> manifest_cache;
+  mutable size_t cached_files = 0;
 
   void BestEffortDelete(const std::vector<std::string>& keys) const {
     for (const std::string& k : keys) (void)store->Delete(k);

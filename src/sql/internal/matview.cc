@@ -1,8 +1,10 @@
 #include "sql/internal/matview.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -10,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "sql/exec/executor.h"
+#include "sql/exec/internal/eval.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
@@ -534,6 +537,30 @@ Result<std::vector<Batch>> ReadStored(const MatViewContext& ctx, std::shared_ptr
   return std::move(r.batches);
 }
 
+// Calls `fn` with each batch of the stored rows of `meta` (live rows: Batch::selection), columns
+// in `schema` order (by name), without holding them all: a side table can be much larger than
+// its view.
+Status ForEachStored(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
+                     const Schema& schema, const std::function<void(const Batch&)>& fn) {
+  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(*meta));
+  auto table = MakeLakeTable(ctx.store, meta, std::move(files), meta->current_snapshot_id);
+  std::vector<int> columns;
+  for (const auto& f : schema.fields) {
+    auto idx = table->schema().FindField(f.name);
+    if (!idx || !(table->schema()[*idx].type == f.type))
+      return Status::Aborted("stored column '" + f.name + "' changed");
+    columns.push_back(static_cast<int>(*idx));
+  }
+  SL_ASSIGN_OR_RETURN(std::vector<Morsel> morsels, table->Morsels());
+  for (const Morsel& m : morsels) {
+    SL_RETURN_IF_ERROR(table->ReadMorsel(m, columns, [&](Batch& b) {
+      fn(b);
+      return Status::OK();
+    }));
+  }
+  return Status::OK();
+}
+
 struct RefreshPlan {
   enum class Kind : uint8_t { kUpToDate, kIncremental, kFull } kind = Kind::kFull;
   std::string reason;
@@ -631,14 +658,17 @@ Result<std::shared_ptr<const catalog::TableMetadata>> LoadView(const MatViewCont
   return *meta;
 }
 
-// Writes `rows` as the view's new data and commits them with the base snapshot they reflect.
+enum class Write : uint8_t { kReplace, kAppend };
+
+// Writes `rows` as the view's new data (kReplace) or as more of it (kAppend: a side table's new
+// pairs) and commits them with the base snapshot they reflect.
 Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, const Schema& schema,
                const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how,
-               const std::string& dims = "") {
+               const std::string& dims = "", Write write = Write::kReplace) {
   SL_ASSIGN_OR_RETURN(auto files, WriteLakeFiles(ctx.store, view.spec, schema, rows));
   catalog::TableChange ch;
-  ch.operation = "overwrite";
-  ch.remove_all_files = true;
+  ch.operation = write == Write::kReplace ? "overwrite" : "append";
+  ch.remove_all_files = write == Write::kReplace;
   ch.add_files = std::move(files);
   ch.allow_empty = true;
   ch.set_properties[kPropBaseSnapshot] = std::to_string(base_snapshot);
@@ -719,53 +749,142 @@ Result<MaterializedResult> DistinctRows(const MatViewContext& ctx, const Schema&
 // Per side table: group keys (AppendKey encoding) -> count(DISTINCT x).
 using GroupCounts = std::unordered_map<std::string, int64_t>;
 
+// A side table with more files than this is rewritten as one file on its next refresh (the
+// slow path below), so that appends do not fragment it without bound.
+constexpr size_t kMaxSideFiles = 16;
+
+// Adds to `counts` one per row of `rows` (side-table rows: group keys, then x) whose x is not
+// NULL, under the row's group key.
+void CountPairs(const std::vector<Batch>& rows, size_t nk, GroupCounts& counts) {
+  std::string key;
+  for (const Batch& b : rows) {
+    const ColumnVector& x = b.columns[nk];
+    for (size_t r = 0; r < b.num_rows; ++r) {
+      key.clear();
+      for (size_t k = 0; k < nk; ++k) AppendKey(b.columns[k], r, key);
+      int64_t& c = counts[key];
+      if (x.IsValid(r)) ++c;
+    }
+  }
+}
+
+// The count(DISTINCT) values the view stores now, per side, keyed like CountPairs' keys.
+std::vector<GroupCounts> StoredCounts(const Shape& s, const std::vector<Batch>& view_rows) {
+  std::vector<GroupCounts> out(s.sides.size());
+  std::string key;
+  for (size_t j = 0; j < s.sides.size(); ++j) {
+    const DistinctSide& side = s.sides[j];
+    for (const Batch& b : view_rows) {
+      const ColumnVector& n = b.columns[static_cast<size_t>(side.column)];
+      for (size_t r = 0; r < b.num_rows; ++r) {
+        key.clear();
+        for (int k : side.keys) AppendKey(b.columns[static_cast<size_t>(k)], r, key);
+        out[j][key] = n.IsValid(r) ? n.data<int64_t>()[r] : 0;
+      }
+    }
+  }
+  return out;
+}
+
+// The rows of `delta` (distinct side pairs of the added files) that the side table `meta` does
+// not hold yet. Only the delta is hashed; the stored pairs are streamed past it.
+Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
+                                    const Schema& schema, const std::vector<Batch>& delta) {
+  std::unordered_map<std::string, std::pair<size_t, size_t>> index;  // pair -> (batch, row)
+  // One bit per hash value of a delta pair, ~16 bits per pair: most stored pairs are not in the
+  // delta and are turned away by the bit, without a probe of the map (a cache miss or two each).
+  size_t bits = 1024;
+  for (const Batch& b : delta) bits += 16 * b.num_rows;
+  bits = std::bit_ceil(bits);
+  std::vector<uint64_t> filter(bits / 64);
+  const std::hash<std::string_view> hash;
+  std::string key;
+  for (size_t bi = 0; bi < delta.size(); ++bi) {
+    for (size_t r = 0; r < delta[bi].num_rows; ++r) {
+      key.clear();
+      for (const ColumnVector& c : delta[bi].columns) AppendKey(c, r, key);
+      size_t h = hash(key) & (bits - 1);
+      filter[h / 64] |= uint64_t{1} << (h % 64);
+      index.emplace(key, std::make_pair(bi, r));
+    }
+  }
+  SL_RETURN_IF_ERROR(ForEachStored(ctx, meta, schema, [&](const Batch& b) {
+    for (size_t i = 0; i < b.live_rows() && !index.empty(); ++i) {
+      size_t r = b.selection ? b.selection->Get(i) : i;
+      key.clear();
+      for (const ColumnVector& c : b.columns) AppendKey(c, r, key);
+      size_t h = hash(key) & (bits - 1);
+      if (filter[h / 64] & (uint64_t{1} << (h % 64))) index.erase(key);
+    }
+  }));
+  std::vector<std::vector<uint32_t>> keep(delta.size());
+  for (const auto& [k, at] : index) keep[at.first].push_back(static_cast<uint32_t>(at.second));
+  std::vector<Batch> out;
+  for (size_t bi = 0; bi < delta.size(); ++bi) {
+    if (keep[bi].empty()) continue;
+    std::sort(keep[bi].begin(), keep[bi].end());
+    Batch sub;
+    sub.num_rows = keep[bi].size();
+    for (size_t c = 0; c < schema.size(); ++c) {
+      ColumnVector col;
+      GatherColumn(delta[bi].columns[c], keep[bi].data(), keep[bi].size(), col);
+      sub.columns.push_back(std::move(col));
+    }
+    out.push_back(std::move(sub));
+  }
+  return out;
+}
+
 // Brings every side table of `view` to base snapshot p.to_snapshot, before the view itself is
-// committed. Incremental: the old pairs plus those of the added files, deduplicated; a side
-// table already ahead of the view (a crash between the two commits) is merged just the same,
-// as adding a pair twice changes nothing. Returns each side's counts per group.
+// committed, and returns each side's counts per group.
+// Incremental, side table at the view's base snapshot (the usual case): only the added files'
+// pairs that the side table lacks are appended as one more file, and each group's count is the
+// view's stored count (`stored`) plus its new non-NULL pairs — the side table is read, not
+// rewritten. Otherwise (a side table left ahead of the view by a crash between the two commits,
+// or one fragmented into many files): the old pairs plus the added files' pairs, deduplicated
+// and rewritten (adding a pair twice changes nothing), counted from scratch. Full: recomputed.
 Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const catalog::TableMetadata& view,
                                               const Shape& shape, const std::string& sql,
                                               std::shared_ptr<const catalog::TableMetadata> base,
-                                              const RefreshPlan& p, bool incremental) {
+                                              const RefreshPlan& p, bool incremental,
+                                              const std::vector<GroupCounts>& stored = {}) {
   std::vector<GroupCounts> out;
   std::string base_name = Prop(view, kPropBase);
   for (size_t j = 0; j < shape.sides.size(); ++j) {
     const DistinctSide& side = shape.sides[j];
+    const size_t nk = side.schema.size() - 1;
     SL_ASSIGN_OR_RETURN(auto meta, EnsureSide(ctx, view.name(), j, side));
-    bool merge = incremental;
-    if (merge) {
-      std::string rec = Prop(*meta, kPropBaseSnapshot);
-      int64_t at = rec.empty() ? -1 : std::stoll(rec);
-      merge = at >= p.from_snapshot && at <= p.to_snapshot;
-    }
-    std::vector<Batch> rows;
-    if (merge) {
-      SL_ASSIGN_OR_RETURN(rows, ReadStored(ctx, meta, side.schema));
-      SL_ASSIGN_OR_RETURN(MaterializedResult delta,
-                          SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), j,
-                                    side.schema));
-      for (auto& b : delta.batches) rows.push_back(std::move(b));
-      SL_ASSIGN_OR_RETURN(MaterializedResult merged, DistinctRows(ctx, side.schema, std::move(rows)));
-      rows = std::move(merged.batches);
-    } else {
+    std::string rec = Prop(*meta, kPropBaseSnapshot);
+    int64_t at = rec.empty() ? -1 : std::stoll(rec);
+    bool merge = incremental && at >= p.from_snapshot && at <= p.to_snapshot;
+    if (!merge) {
       SL_ASSIGN_OR_RETURN(MaterializedResult all,
                           SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.all, p.to_snapshot), j,
                                     side.schema));
-      rows = std::move(all.batches);
+      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, all.batches, p.to_snapshot, "full"));
+      GroupCounts counts;
+      CountPairs(all.batches, nk, counts);
+      out.push_back(std::move(counts));
+      continue;
     }
-    SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, rows, p.to_snapshot, merge ? "incremental" : "full"));
+    SL_ASSIGN_OR_RETURN(MaterializedResult delta,
+                        SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), j,
+                                  side.schema));
+    SL_ASSIGN_OR_RETURN(auto side_files, ctx.lake->ListFiles(*meta));
+    if (at == p.from_snapshot && j < stored.size() && side_files.size() < kMaxSideFiles) {
+      SL_ASSIGN_OR_RETURN(std::vector<Batch> fresh, NewPairs(ctx, meta, side.schema, delta.batches));
+      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, fresh, p.to_snapshot, "incremental", "", Write::kAppend));
+      GroupCounts counts = stored[j];
+      CountPairs(fresh, nk, counts);
+      out.push_back(std::move(counts));
+      continue;
+    }
+    SL_ASSIGN_OR_RETURN(std::vector<Batch> rows, ReadStored(ctx, meta, side.schema));
+    for (auto& b : delta.batches) rows.push_back(std::move(b));
+    SL_ASSIGN_OR_RETURN(MaterializedResult merged, DistinctRows(ctx, side.schema, std::move(rows)));
+    SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, merged.batches, p.to_snapshot, "incremental"));
     GroupCounts counts;
-    const size_t nk = side.schema.size() - 1;
-    std::string key;
-    for (const Batch& b : rows) {
-      const ColumnVector& x = b.columns[nk];
-      for (size_t r = 0; r < b.num_rows; ++r) {
-        key.clear();
-        for (size_t k = 0; k < nk; ++k) AppendKey(b.columns[k], r, key);
-        int64_t& c = counts[key];
-        if (x.IsValid(r)) ++c;
-      }
-    }
+    CountPairs(merged.batches, nk, counts);
     out.push_back(std::move(counts));
   }
   return out;
@@ -803,10 +922,12 @@ Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const c
     auto delta = StateRows(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), schema);
     auto old = delta.ok() ? ReadStored(ctx, view, schema) : Result<std::vector<Batch>>(delta.status());
     if (delta.ok() && old.ok()) {
+      std::vector<GroupCounts> stored = StoredCounts(shape, *old);
       std::vector<Batch> rows = std::move(*old);
       for (auto& b : delta->batches) rows.push_back(std::move(b));
       SL_ASSIGN_OR_RETURN(MaterializedResult merged, MergeStates(ctx, shape, schema, std::move(rows)));
-      SL_ASSIGN_OR_RETURN(std::vector<GroupCounts> counts, RefreshSides(ctx, *view, shape, sql, base, p, true));
+      SL_ASSIGN_OR_RETURN(std::vector<GroupCounts> counts,
+                          RefreshSides(ctx, *view, shape, sql, base, p, true, stored));
       ApplyCounts(shape, counts, merged);
       std::string how = "incremental: " + p.reason;
       SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how, DimsText(shape.dims)));
@@ -1407,7 +1528,7 @@ Result<std::vector<std::string>> ExplainRefresh(const MatViewContext& ctx, const
                                   shape->columns[static_cast<size_t>(shape->sides[j].column)].canon,
                                   SideName(view->name(), j),
                                   p.kind == RefreshPlan::Kind::kIncremental
-                                      ? "add the new (group, value) pairs, then recount the groups"
+                                      ? "add the new (group, value) pairs it lacks as one more file; the groups' counts grow by them"
                                       : "rebuilt from all the base's files"));
   }
   return out;

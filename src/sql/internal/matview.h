@@ -25,9 +25,11 @@
 //
 // count(DISTINCT x) columns are kept exact through a side table `<view>__distinct_<j>` (an
 // ordinary Parquet table, property matview.side_of = the view) of the distinct (group keys, x)
-// pairs. A refresh brings the side tables to the new base snapshot first (old pairs + the added
-// files' pairs, deduplicated; adding a pair twice changes nothing, so a side table left ahead by
-// a crash is merged the same way), recounts the groups from them, then commits the view. A
+// pairs. A refresh brings the side tables to the new base snapshot first, then commits the view.
+// Usually that appends the added files' pairs the side table lacks as one more file (the stored
+// pairs are streamed past a hash of the new ones, not rewritten) and adds them to the groups'
+// stored counts; a side table left ahead by a crash (adding a pair twice changes nothing), or
+// one of 16 files or more, is instead rewritten deduplicated and its groups recounted. A
 // query grouped by all the view's keys reads the count from the view; a coarser one whose
 // aggregates are all that count(DISTINCT x) is answered from the side table, when it is at the
 // view's base snapshot.
