@@ -555,6 +555,9 @@ void QueryResult::Cancel() { state_->cancelled.store(true); }
 uint64_t QueryResult::bytes_read() const { return state_->bytes_read.load(); }
 const std::string& QueryResult::reuse_key() const { return state_->reuse_key; }
 void QueryResult::LimitBytesRead(uint64_t max_bytes) { state_->exec.max_bytes_read = max_bytes; }
+void QueryResult::LimitTime(std::chrono::milliseconds limit) {
+  if (limit.count() > 0) state_->exec.timeout = limit;
+}
 
 Result<bool> QueryResult::Next(Batch* out) {
   State& s = *state_;

@@ -151,6 +151,9 @@ class QueryResult {
   // Before the first Next(): the statement fails with kResourceExhausted ("Bytes scanned limit
   // was exceeded") once its scans have read more than `max_bytes` (0 = no limit).
   void LimitBytesRead(uint64_t max_bytes);
+  // Before the first Next(): the statement fails with kCancelled ("query stopped: time limit
+  // reached") once it has run for `limit` (0 = the engine's ExecOptions::timeout).
+  void LimitTime(std::chrono::milliseconds limit);
   // What the answer depends on besides the statement's text, for caches of results (Athena's
   // result reuse): every catalog table the query reads with the snapshot and schema it was
   // planned on, and the text of every view it expands. Two runs of the same text with equal

@@ -298,6 +298,7 @@ TEST(WorkGroupsTest, ParsedFromPipelineYaml) {
   auto some = ParseWorkGroups(
       "workgroups:\n"
       "  - name: analysts\n    bytes_scanned_cutoff_per_query: 10000000\n    max_concurrent_queries: 1\n"
+      "    query_time_limit_seconds: 90\n"
       "  - name: primary\n    max_concurrent_queries: 2\n");
   ASSERT_TRUE(some.ok()) << some.status().ToString();
   ASSERT_EQ(some->size(), 2u);
@@ -306,9 +307,12 @@ TEST(WorkGroupsTest, ParsedFromPipelineYaml) {
   EXPECT_EQ((*some)[1].name, "analysts");
   EXPECT_EQ((*some)[1].bytes_scanned_cutoff_per_query, 10000000u);
   EXPECT_EQ((*some)[1].max_concurrent_queries, 1);
+  EXPECT_EQ((*some)[1].query_time_limit_seconds, 90);
+  EXPECT_EQ((*some)[0].query_time_limit_seconds, 0);
   for (const char* bad : {"workgroups: 3\n", "workgroups:\n  - cutoff: 1\n",
                           "workgroups:\n  - name: a\n  - name: a\n",
                           "workgroups:\n  - name: a\n    bytes_scanned_cutoff_per_query: -1\n",
+                          "workgroups:\n  - name: a\n    query_time_limit_seconds: -1\n",
                           "workgroups:\n  - name: 'a b'\n", "workgroups: [\n"}) {
     auto r = ParseWorkGroups(bad);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;

@@ -461,6 +461,49 @@ TEST_F(GlueAthenaTest, TrinoAndPrestoClientsGetTheRowsOfSaleslakeQuery) {
   EXPECT_TRUE(wrong.exit_code != 0 || wrong.out.find("ERROR") != std::string::npos) << wrong.out;
 }
 
+// Trino's client-side session through trino-client, unchanged: PREPARE / EXECUTE ... USING, SET
+// SESSION query_max_execution_time (the query past it fails with EXCEEDED_TIME_LIMIT), RESET
+// SESSION, USE.
+TEST_F(GlueAthenaTest, TrinoSessionPropertiesAndPreparedStatements) {
+  LoadSales(3000, 5);
+  if (HasFatalFailure()) return;
+  std::string digits = "(VALUES 0,1,2,3,4,5,6,7,8,9)";
+  std::string slow = "SELECT count(*) FROM " + digits + " a(x)";
+  for (char c = 'b'; c <= 'i'; ++c) slow += " CROSS JOIN " + digits + " " + c + "(x)";
+  const std::string file = dir_.Join("session.sql");
+  WriteFile(file,
+            "PREPARE by_region FROM SELECT count(*) AS n FROM sales_data WHERE region = ? AND amount > ?\n"
+            "EXECUTE by_region USING 'Africa', 100\n"
+            "EXECUTE by_region USING 'Africa'\n"
+            "SET SESSION query_max_execution_time = '1s'\n" +
+                slow + "\n"
+            "RESET SESSION query_max_execution_time\n"
+            "SELECT 1 AS one\n"
+            "USE lake.sales\n"
+            "SET SESSION query_max_execution_time = 'soon'\n");
+  auto r = TrinoClients(server_.url(), admin_, {"--session", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto blocks = ClientBlocks(r.out);
+  EXPECT_EQ(blocks["trino-client 1"], std::vector<std::string>{"UPDATE PREPARE"}) << r.out;
+  auto want = CliRows(lake_, "SELECT count(*) AS n FROM sales_data WHERE region = 'Africa' AND amount > 100");
+  ASSERT_EQ(want.size(), 2u);
+  EXPECT_EQ(blocks["trino-client 2"], (std::vector<std::string>{"n:bigint", want[1][0]})) << r.out;
+  ASSERT_FALSE(blocks["trino-client 3"].empty());
+  EXPECT_EQ(blocks["trino-client 3"][0], "ERROR GENERIC_USER_ERROR - Incorrect number of parameters: expected 2 but found 1")
+      << r.out;
+  EXPECT_EQ(blocks["trino-client 4"], std::vector<std::string>{"UPDATE SET SESSION"}) << r.out;
+  ASSERT_FALSE(blocks["trino-client 5"].empty());
+  EXPECT_EQ(blocks["trino-client 5"][0], "ERROR EXCEEDED_TIME_LIMIT - Query exceeded the time limit of 1.00s") << r.out;
+  EXPECT_EQ(blocks["trino-client 6"], std::vector<std::string>{"UPDATE RESET SESSION"}) << r.out;
+  EXPECT_EQ(blocks["trino-client 7"], (std::vector<std::string>{"one:integer", "1"})) << r.out;
+  EXPECT_EQ(blocks["trino-client 8"], std::vector<std::string>{"UPDATE USE"}) << r.out;
+  ASSERT_FALSE(blocks["trino-client 9"].empty());
+  EXPECT_EQ(blocks["trino-client 9"][0].rfind(
+                "ERROR INVALID_SESSION_PROPERTY - session property query_max_execution_time: 'soon' is not a duration", 0),
+            0u)
+      << r.out;
+}
+
 // The 25 dashboard queries of tests/sql/dashboard_suite.sql (the bench's dashboard queries and
 // the analyst queries of these tests) through trino-client and presto-client: the same rows, in
 // the same order, and the same column types as `saleslake query` (types: SHOW COLUMNS of a view
@@ -685,7 +728,8 @@ TEST_F(GlueAthenaTest, ExternalTablesPartitionsAndStoppedRunsThroughTheAwsCli) {
 TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
   server_.Stop();
   std::string pipeline = ReadFile(lake_ + "/pipeline.yaml");
-  pipeline += "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: 2000\n    max_concurrent_queries: 1\n";
+  pipeline += "\nworkgroups:\n  - name: tiny\n    bytes_scanned_cutoff_per_query: 2000\n    max_concurrent_queries: 1\n"
+              "    query_time_limit_seconds: 1\n";
   WriteFile(lake_ + "/pipeline.yaml", pipeline);
   std::string err;
   ASSERT_TRUE(server_.Start(lake_, {"--access-log", dir_.Join("access2.jsonl")}, &err)) << err;
@@ -717,6 +761,8 @@ TEST_F(GlueAthenaTest, WorkGroupCutoffAndDataScannedThroughBoto3) {
   EXPECT_NE(r.out.find("LIMITED CANCELLED Query cancelled! : Bytes scanned limit was exceeded"), std::string::npos)
       << r.out;
   EXPECT_EQ(lines["LIMITED_COUNT"], (std::vector<std::string>{"SUCCEEDED", "0"})) << r.out;
+  // The workgroup's time limit: the query FAILS (a time-out is not a cancellation by the user).
+  EXPECT_NE(r.out.find("SLOW FAILED Query exceeded the time limit of 1.00s"), std::string::npos) << r.out;
 
   // The result file, as Athena writes it, read back through the S3 API.
   ASSERT_EQ(lines["ALL_ID"].size(), 1u) << r.out;

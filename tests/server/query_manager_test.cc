@@ -115,6 +115,30 @@ TEST_F(QueryManagerTest, SqlErrorsFailTheQueryWithTheEnginesMessage) {
   EXPECT_EQ(qm->Cancel("no-such-id").code(), StatusCode::kNotFound);
 }
 
+// A query past its time limit (its request's, else the manager's default) FAILS with the
+// limit in its message; one within it succeeds. (10^9 rows cannot be counted in 100 ms.)
+TEST_F(QueryManagerTest, QueriesPastTheirTimeLimitFail) {
+  auto qm = Make({.max_running = 2, .default_time_limit = 100ms});
+  const std::string slow = "SELECT count(*) FROM (" + Digits(9) + ") t";
+  auto by_default = qm->Submit({.sql = slow, .user = "a"});
+  auto own = qm->Submit({.sql = slow, .user = "a", .time_limit = 200ms});
+  ASSERT_TRUE(by_default.ok() && own.ok());
+  QueryInfo a = WaitFinal(*qm, *by_default), b = WaitFinal(*qm, *own);
+  EXPECT_EQ(a.state, QueryState::kFailed);
+  EXPECT_EQ(a.error, "Query exceeded the time limit of 0.10s");
+  EXPECT_EQ(b.state, QueryState::kFailed);
+  EXPECT_EQ(b.error, "Query exceeded the time limit of 0.20s");
+  auto quick = qm->Submit({.sql = "SELECT 1 AS one", .user = "a", .time_limit = 60s});
+  ASSERT_TRUE(quick.ok());
+  EXPECT_EQ(WaitFinal(*qm, *quick).state, QueryState::kSucceeded);
+  // A cancellation stays a cancellation under a limit.
+  auto cancelled = qm->Submit({.sql = slow, .user = "a", .time_limit = 60s});
+  ASSERT_TRUE(cancelled.ok());
+  for (int i = 0; i < 100 && qm->Get(*cancelled)->state != QueryState::kRunning; ++i) (void)qm->Wait(*cancelled, 50ms);
+  ASSERT_TRUE(qm->Cancel(*cancelled).ok());
+  EXPECT_EQ(WaitFinal(*qm, *cancelled).state, QueryState::kCancelled);
+}
+
 TEST_F(QueryManagerTest, CancelsQueuedAndRunningQueriesAndHonoursTheLimit) {
   auto qm = Make({.max_running = 1});
   auto slow = qm->Submit({.sql = "SELECT count(*) FROM (" + Digits(9) + ") t", .user = "a"});

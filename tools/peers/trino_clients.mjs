@@ -10,6 +10,11 @@
 //   node trino_clients.mjs URL KEY_ID SECRET --cancel "SQL"
 //     starts the statement with trino-client, cancels it while it runs (DELETE /v1/query/ID), and prints
 //     "CANCELLED <errorName>" with the error the next page carried.
+//   node trino_clients.mjs URL KEY_ID SECRET --session queries.sql
+//     runs the statements through one trino-client, which carries the session properties and
+//     prepared statements the server's answers set (X-Trino-Set-Session, X-Trino-Added-Prepare,
+//     ...) to the next statement; prints the blocks as above for trino-client only, with
+//     "UPDATE <update type>" as the first line of a statement without rows.
 //   node trino_clients.mjs URL KEY_ID SECRET --count "SQL"
 //     pages through the result with trino-client without keeping it, and prints
 //     "ROWS <n> SUM <sum of the first column> PAGES <pages with data>" (or "ERROR <errorName> ...").
@@ -44,13 +49,15 @@ const trino = Trino.create({ server: url, catalog: 'lake', schema: 'sales', auth
 async function viaTrino(sql) {
   const iter = await trino.query(sql);
   let columns = null;
+  let updateType = null;
   const rows = [];
   for await (const result of iter) {
     if (result.error) return { error: result.error };
     if (result.columns) columns = result.columns;
+    if (result.updateType) updateType = result.updateType;
     if (result.data) rows.push(...result.data);
   }
-  return { columns, rows };
+  return { columns, rows, updateType };
 }
 
 function viaPresto(sql) {
@@ -103,6 +110,19 @@ async function main() {
     await trino.cancel(id);
     const error = await consumed;
     console.log(`CANCELLED ${error ? error.errorName : 'none'}`);
+    return;
+  }
+  if (file === '--session') {
+    const lines = readFileSync(cancelSql, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    for (const [i, sql] of lines.entries()) {
+      const t = await viaTrino(sql);
+      if (!t.error && !t.columns && t.updateType) {
+        console.log(`== trino-client ${i + 1}`);
+        console.log(`UPDATE ${t.updateType}`);
+        continue;
+      }
+      print('trino-client', i + 1, t.columns, t.rows || [], t.error);
+    }
     return;
   }
   const statements = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');

@@ -157,6 +157,7 @@ class AthenaService final : public Service {
     if (!group) return Invalid("WorkGroup " + wg + " is not found.");
     QueryRequest req{.sql = sql, .user = p.arn.empty() ? "anonymous" : p.arn, .workgroup = wg, .source = "athena"};
     req.max_bytes_scanned = group->bytes_scanned_cutoff_per_query;
+    req.time_limit = std::chrono::seconds(group->query_time_limit_seconds);
     if (auto ctx = in.find("QueryExecutionContext"); ctx != in.end() && ctx->is_object()) {
       std::string db = StringField(*ctx, "Database");
       if (!db.empty()) req.database = db;

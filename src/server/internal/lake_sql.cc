@@ -242,6 +242,12 @@ Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text, std::
           return Status::InvalidArgument(At(file_name, max.Mark()) + what + "max_concurrent_queries must be >= 0");
         }
       }
+      if (const YAML::Node limit = n["query_time_limit_seconds"]) {
+        w.query_time_limit_seconds = limit.as<int64_t>();
+        if (w.query_time_limit_seconds < 0) {
+          return Status::InvalidArgument(At(file_name, limit.Mark()) + what + "query_time_limit_seconds must be >= 0");
+        }
+      }
       if (!declared.insert(w.name).second) return Status::InvalidArgument(At(file_name, n.Mark()) + what + "declared twice");
       if (w.name == "primary") {
         out[0] = std::move(w);  // the declared limits replace primary's defaults

@@ -35,6 +35,8 @@ struct WorkGroup {
   std::string name;
   uint64_t bytes_scanned_cutoff_per_query = 0;
   int max_concurrent_queries = 0;  // 0 = the query manager's runners
+  // How long one of its queries may run; 0 = the query manager's default (Athena's 30 minutes).
+  int64_t query_time_limit_seconds = 0;
 };
 // The workgroups of a pipeline.yaml text (primary first). kInvalidArgument naming the problem
 // with `file_name`:line:col.

@@ -70,6 +70,7 @@ struct QueryManager::Impl {
     uint64_t memory_bytes = 0;             // cell text of `rows`
     std::shared_ptr<ResultSpool> spool;    // the rows after them (null until needed)
     bool cancel_requested = false;
+    bool timed_out = false;  // stopped by its time limit: FAILED, not CANCELLED
     sql::QueryResult* running = nullptr;  // set while a runner pulls its rows
     TimePoint last_access{};
     std::string reuse_key;  // sql::QueryResult::reuse_key of the statement, once planned
@@ -194,7 +195,8 @@ struct QueryManager::Impl {
       e.info.error = "Query cancelled by the user";
       ReleaseRows(e);
     } else if (!status.ok()) {
-      e.info.state = status.code() == StatusCode::kCancelled ? QueryState::kCancelled : QueryState::kFailed;
+      e.info.state = status.code() == StatusCode::kCancelled && !e.timed_out ? QueryState::kCancelled
+                                                                            : QueryState::kFailed;
       e.info.error_code = status.code();
       e.info.error = status.message();
       ReleaseRows(e);
@@ -249,10 +251,12 @@ struct QueryManager::Impl {
   void Run(Entry& e) SL_EXCLUDES(mu) {
     std::string sql;
     uint64_t max_bytes = 0;
+    std::chrono::milliseconds time_limit{0};
     {
       MutexLock lock(mu);
       sql = e.info.request.sql;
       max_bytes = e.info.request.max_bytes_scanned;
+      time_limit = e.info.request.time_limit.count() > 0 ? e.info.request.time_limit : options.default_time_limit;
       if (e.cancel_requested) return Finish(e, Status::Cancelled("cancelled"));
     }
     auto result = engine->Query(sql);
@@ -262,6 +266,7 @@ struct QueryManager::Impl {
     }
     sql::QueryResult& qr = **result;
     if (max_bytes > 0) qr.LimitBytesRead(max_bytes);
+    qr.LimitTime(time_limit);
     std::vector<size_t> redacted;
     std::function<void(const QueryInfo&)> listener;
     QueryInfo final_info;
@@ -349,9 +354,16 @@ struct QueryManager::Impl {
       // Athena cancels a query past its workgroup's cutoff, with this reason.
       status = Status::Cancelled("Query cancelled! : Bytes scanned limit was exceeded");
     }
+    const bool timed_out = time_limit.count() > 0 && status.code() == StatusCode::kCancelled &&
+                           status.message().find("time limit") != std::string::npos;
+    if (timed_out) {
+      status = Status::Cancelled(fmt::format("Query exceeded the time limit of {:.2f}s",
+                                             static_cast<double>(time_limit.count()) / 1000.0));
+    }
     {
       MutexLock lock(mu);
       e.info.bytes_scanned = qr.bytes_read();
+      e.timed_out = timed_out && !e.cancel_requested;
       Finish(e, status);
       if (e.info.state == QueryState::kSucceeded && on_succeeded) {
         listener = on_succeeded;

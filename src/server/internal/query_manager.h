@@ -63,6 +63,11 @@ struct QueryManagerOptions {
   uint64_t spool_after_bytes = 8ull << 20;
   // Where spool files are made (they are unlinked at once). Empty: the system's temp directory.
   std::string spool_dir;
+  // How long a query may run (from the start of its execution) when its request names no limit:
+  // Athena's default for DML queries. Past it the query FAILS with "Query exceeded the time
+  // limit of ..." (Trino: EXCEEDED_TIME_LIMIT). 0 = no limit. Measured on the steady clock by
+  // the engine, not on `clock`.
+  std::chrono::milliseconds default_time_limit{std::chrono::minutes(30)};
   Clock* clock = nullptr;  // nullptr: the system clock
 };
 
@@ -83,6 +88,9 @@ struct QueryRequest {
   // Athena's BytesScannedCutoffPerQuery: past this many lake bytes read the query is CANCELLED
   // with "Query cancelled! : Bytes scanned limit was exceeded" (0 = no limit).
   uint64_t max_bytes_scanned = 0;
+  // The query's time limit (a workgroup's query_time_limit_seconds, Trino's session property
+  // query_max_execution_time); 0 = QueryManagerOptions::default_time_limit.
+  std::chrono::milliseconds time_limit{0};
   // Athena's ResultReuseByAgeConfiguration (nullopt: always run). The query is answered with
   // the rows of an earlier one, without running, when that one SUCCEEDED at most this long ago
   // (by the clock) with the same SQL text, catalog, database, workgroup, user and

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/json.h"
+#include "common/thread_annotations.h"
+#include "server/internal/trino_session.h"
 #include "server/internal/util.h"
 
 namespace saleslake::server::internal {
@@ -19,6 +22,10 @@ TrinoError ClassifyTrinoError(StatusCode code, const std::string& message) {
   switch (code) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
+      // The protocol layer's own errors (trino_session.h).
+      if (has("Incorrect number of parameters")) return {"GENERIC_USER_ERROR", 0, "USER_ERROR"};
+      if (has("Prepared statement not found")) return {"NOT_FOUND", 5, "USER_ERROR"};
+      if (has("session property")) return {"INVALID_SESSION_PROPERTY", 14, "USER_ERROR"};
       if (has("column '") && has("not found")) return {"COLUMN_NOT_FOUND", 47, "USER_ERROR"};
       if (has("table '") && has("not found")) return {"TABLE_NOT_FOUND", 46, "USER_ERROR"};
       if (has("function '") && has("not found")) return {"FUNCTION_NOT_FOUND", 6, "USER_ERROR"};
@@ -265,6 +272,12 @@ class TrinoService final : public Service {
       if (r.method != "POST") return Plain(405, "Method not allowed");
       return Submit(r, *principal, note);
     }
+    static constexpr std::string_view kLocal = "/v1/statement/local/";
+    if (r.raw_path.starts_with(kLocal)) {
+      note->operation = r.method == "DELETE" ? "CancelQuery" : "FetchResults";
+      if (r.method != "GET" && r.method != "DELETE") return Plain(405, "Method not allowed");
+      return LocalAnswerOf(r, *principal, r.raw_path.substr(kLocal.size()));
+    }
     // /v1/statement/executing/<id>/<offset>
     static const std::regex kPath("^/v1/statement/(?:executing|queued)/([0-9a-f-]{36})/([0-9]{1,18})$");
     std::smatch m;
@@ -296,7 +309,23 @@ class TrinoService final : public Service {
     if (HeaderEither(r, "x-trino-user", "x-presto-user").empty()) {
       return Plain(400, "User must be set (X-Trino-User)");
     }
-    QueryRequest req{.sql = r.body, .user = UserOf(principal), .workgroup = "primary", .source = "trino"};
+    // The client's session properties and prepared statements travel with every request.
+    auto session = ParseTrinoPairs(HeaderEither(r, "x-trino-session", "x-presto-session"));
+    Result<std::chrono::milliseconds> time_limit =
+        session.ok() ? TrinoSessionTimeLimit(*session) : Result<std::chrono::milliseconds>(session.status());
+    if (!time_limit.ok()) return Refused(r, principal, StatusCode::kInvalidArgument, time_limit.status().message());
+    auto prepared = ParseTrinoPairs(HeaderEither(r, "x-trino-prepared-statement", "x-presto-prepared-statement"));
+    if (!prepared.ok()) {
+      return Refused(r, principal, StatusCode::kInvalidArgument, "X-Trino-Prepared-Statement: " + prepared.status().message());
+    }
+    auto local = TrinoSessionStatementOf(r.body);
+    if (!local.ok()) return Refused(r, principal, local.status().code(), local.status().message());
+    if (*local) return SessionAnswer(r, principal, **local);
+    auto executed = ExpandTrinoExecute(r.body, *prepared);
+    if (!executed.ok()) return Refused(r, principal, executed.status().code(), executed.status().message());
+    QueryRequest req{.sql = *executed ? **executed : r.body, .user = UserOf(principal), .workgroup = "primary",
+                     .source = "trino"};
+    req.time_limit = *time_limit;
     std::string catalog = HeaderEither(r, "x-trino-catalog", "x-presto-catalog");
     std::string schema = HeaderEither(r, "x-trino-schema", "x-presto-schema");
     if (!catalog.empty()) req.catalog = catalog;
@@ -305,7 +334,7 @@ class TrinoService final : public Service {
     auto id = sql_->queries().Submit(std::move(req));
     if (!id.ok()) {
       if (id.status().code() == StatusCode::kResourceExhausted) return Plain(503, id.status().message());
-      return JsonResponse(200, ErrorBody("", id.status().code(), id.status().message(), BaseUri(r), QueryInfo{}));
+      return Refused(r, principal, id.status().code(), id.status().message());
     }
     auto info = sql_->queries().Get(*id);
     json body = {{"id", *id},
@@ -314,6 +343,57 @@ class TrinoService final : public Service {
                  {"stats", Stats(info.ok() ? *info : QueryInfo{}, 0)},
                  {"warnings", json::array()}};
     return JsonResponse(200, body);
+  }
+
+  // Answers made without the query manager: statements refused before they became a query, and
+  // session statements (trino_session.h). As for every query, the POST answers QUEUED with a
+  // nextUri, and the GET of it returns the final answer once: clients read results (and
+  // trino-client reads errors) only from the nextUri. The session statement's change rides on
+  // that final answer's headers, as Trino sends it.
+  HttpResponse Deferred(const HttpRequest& r, const Principal& p, json final_body,
+                        const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    const std::string id = RandomHex(8);
+    const std::string base = BaseUri(r);
+    final_body["id"] = id;
+    final_body["infoUri"] = base + "/ui/query.html?" + id;
+    HttpResponse answer = JsonResponse(200, final_body);
+    for (const auto& [name, value] : headers) answer.Set(name, value);
+    {
+      MutexLock lock(local_mu_);
+      if (local_.size() >= kMaxLocalAnswers) local_.erase(local_.begin());  // never fetched
+      local_[id] = LocalAnswer{UserOf(p), std::move(answer)};
+    }
+    return JsonResponse(200, {{"id", id},
+                              {"infoUri", base + "/ui/query.html?" + id},
+                              {"nextUri", base + "/v1/statement/local/" + id},
+                              {"stats", Stats(QueryInfo{}, 0)},
+                              {"warnings", json::array()}});
+  }
+
+  HttpResponse Refused(const HttpRequest& r, const Principal& p, StatusCode code, const std::string& message) {
+    return Deferred(r, p, ErrorBody("", code, message, BaseUri(r), QueryInfo{}));
+  }
+
+  HttpResponse SessionAnswer(const HttpRequest& r, const Principal& p, const TrinoSessionStatement& s) {
+    QueryInfo done;
+    done.state = QueryState::kSucceeded;
+    return Deferred(r, p, {{"updateType", s.update_type}, {"stats", Stats(done, 0)}, {"warnings", json::array()}},
+                    s.headers);
+  }
+
+  // GET (or DELETE) /v1/statement/local/<id>: the deferred answer, once.
+  HttpResponse LocalAnswerOf(const HttpRequest& r, const Principal& p, const std::string& id) {
+    MutexLock lock(local_mu_);
+    auto it = local_.find(id);
+    if (it == local_.end() || it->second.user != UserOf(p)) return Plain(404, "Query not found: " + id);
+    HttpResponse answer = std::move(it->second.response);
+    local_.erase(it);
+    if (r.method == "DELETE") {
+      HttpResponse done;
+      done.status = 204;
+      return done;
+    }
+    return answer;
   }
 
   static json ErrorBody(const std::string& id, StatusCode code, const std::string& message,
@@ -422,6 +502,13 @@ class TrinoService final : public Service {
 
   ServiceContext context_;
   LakeSqlService* sql_;
+  struct LocalAnswer {
+    std::string user;
+    HttpResponse response;
+  };
+  static constexpr size_t kMaxLocalAnswers = 1024;
+  Mutex local_mu_;
+  std::map<std::string, LocalAnswer> local_ SL_GUARDED_BY(local_mu_);
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 """Athena workgroups and data scanned through boto3: GetWorkGroup's BytesScannedCutoffPerQuery,
 DataScannedInBytes of queries reading all columns, one column and none, the same figure in
-system.queries, and a query past its workgroup's cutoff (CANCELLED with Athena's reason).
+system.queries, a query past its workgroup's cutoff (CANCELLED with Athena's reason), and a
+query past its workgroup's time limit (FAILED, "exceeded the time limit").
 ALL_ID is the id of the all-columns query (its result file is athena_results/<id>.csv).
 
 Usage: athena_workgroups_boto3.py ENDPOINT LIMITED_WORKGROUP
@@ -55,3 +56,7 @@ _, q = run("SELECT * FROM sales_data", limited)
 print("LIMITED", q["Status"]["State"], q["Status"].get("StateChangeReason", ""))
 _, q = run("SELECT count(*) FROM sales_data", limited)
 print("LIMITED_COUNT", q["Status"]["State"], q["Statistics"]["DataScannedInBytes"])
+# 10^9 rows from VALUES: reads no lake bytes, and runs far longer than the limit.
+digits = " CROSS JOIN ".join("(VALUES 0,1,2,3,4,5,6,7,8,9) d%d(x)" % i for i in range(9))
+_, q = run("SELECT count(*) FROM " + digits, limited)
+print("SLOW", q["Status"]["State"], q["Status"].get("StateChangeReason", ""))
