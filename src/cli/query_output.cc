@@ -150,9 +150,11 @@ Status QueryOutput::Add(size_t index, sql::QueryResult& r, Clock::time_point sta
   const bool first = results_ == 0;
   ++results_;
   if (json_list) SL_RETURN_IF_ERROR(Emit(first ? "[\n" : ",\n"));
-  if (r.schema().size() == 0) {  // DDL: its message, no rows
+  if (r.schema().size() == 0) {  // DDL: its message, no rows (its run time under it, as for rows)
     if (json_list) return Emit("{\"message\": " + JsonQuote(r.message()) + "}");
-    return WriteStdout(r.message() + "\n");
+    if (!spec_.timing) return WriteStdout(r.message() + "\n");
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return WriteStdout(fmt::format("{}\n({:.3f} s)\n", r.message(), seconds));
   }
   if (spec_.format == ResultFormat::kParquet) {
     return WriteParquet(r, PathFor(index)).WithContext("--output " + PathFor(index));

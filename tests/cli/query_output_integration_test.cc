@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <regex>
 #include <string>
 
 #include "support/test_support.h"
@@ -62,6 +63,18 @@ TEST_F(QueryOutputTest, SeveralStatementsInTheArgumentAFileAndOnStdin) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir_.Join("r.json")),
             "[\n[\n  {\"a\": 1}\n],\n{\"message\": \"CREATE VIEW\"},\n[\n  {\"c\": 3}\n]\n]\n");
+}
+
+// --timing puts each statement's run time under it: "(N rows, S s)" under rows, "(S s)" under
+// the message of a statement without rows.
+TEST_F(QueryOutputTest, TimingUnderRowsAndUnderMessages) {
+  auto r = Run({"query", "--timing", "CREATE VIEW tv AS SELECT 1 AS a; SELECT a FROM tv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  static const std::regex kWant("CREATE VIEW\n\\([0-9]+\\.[0-9]{3} s\\)\n(.|\n)*\\(1 row, [0-9]+\\.[0-9]{3} s\\)\n");
+  EXPECT_TRUE(std::regex_match(r.out, kWant)) << r.out;
+  r = Run({"query", "CREATE VIEW tw AS SELECT 1 AS a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "CREATE VIEW\n");
 }
 
 TEST_F(QueryOutputTest, AnyFailedStatementMakesTheExitNonZero) {
