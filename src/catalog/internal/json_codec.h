@@ -15,7 +15,8 @@ namespace saleslake::catalog::internal {
 // A Value as {"type": "DATE", "v": 20301}; NULL values as null. Decimals keep their unscaled
 // integer as a string (it may not fit a double); non-finite doubles as "nan"/"inf"/"-inf".
 nlohmann::json ValueToJson(const Value& v);
-Result<Value> ValueFromJson(const nlohmann::json& j);
+// The JSON text of one such value (what ValueToJson(v).dump() gives) back to the Value.
+Result<Value> ValueFromJson(std::string_view json_text);
 
 std::string EncodeMetadata(const TableMetadata& m);
 Result<TableMetadata> DecodeMetadata(std::string_view text, std::string_view where);
@@ -36,7 +37,6 @@ nlohmann::json SchemaToJson(const Schema& s);
 Result<Schema> SchemaFromJson(const nlohmann::json& j);
 
 nlohmann::json DataFileToJson(const DataFile& f);
-Result<DataFile> DataFileFromJson(const nlohmann::json& j);
 
 // Decimal text of a 128-bit integer.
 std::string Int128ToString(__int128 v);
