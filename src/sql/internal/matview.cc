@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "sql/exec/executor.h"
-#include "sql/exec/internal/eval.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
@@ -826,8 +825,9 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
     Batch sub;
     sub.num_rows = keep[bi].size();
     for (size_t c = 0; c < schema.size(); ++c) {
-      ColumnVector col;
-      GatherColumn(delta[bi].columns[c], keep[bi].data(), keep[bi].size(), col);
+      ColumnVector col(schema[c].type, keep[bi].size());
+      col.Resize(0);
+      for (uint32_t r : keep[bi]) col.AppendFrom(delta[bi].columns[c], r);
       sub.columns.push_back(std::move(col));
     }
     out.push_back(std::move(sub));
