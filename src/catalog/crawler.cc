@@ -276,7 +276,9 @@ Result<CrawlReport> Crawl(Catalog& catalog, const CrawlerConfig& config, const C
     listed.push_back(std::move(l));
   }
   // Content identity first, once per crawl (records make this a small read per file).
+  uint64_t hashed = 0;
   for (Listed& l : listed) {
+    if (options.on_progress) options.on_progress(hashed++, listed.size());
     auto sha = ContentHash(store, l.info);
     if (sha.ok()) l.sha256 = std::move(*sha);
     else l.hash_error = sha.status().message();

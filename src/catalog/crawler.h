@@ -40,6 +40,7 @@
 // through catalog commits (one retries on the other's result).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,6 +102,9 @@ struct CrawlReport {
 struct CrawlOptions {
   // Where the crawler keeps its per-file state (a cache; losing it only costs re-reads).
   std::string state_prefix = "catalog/crawlers/";
+  // Called as the listed files' content is identified (hashed when no record vouches for it):
+  // files done of the files listed (the CLI's progress line).
+  std::function<void(uint64_t files_done, uint64_t files_total)> on_progress;
 };
 
 // Runs one crawler. The catalog's store is where files are read from.

@@ -12,6 +12,7 @@
 #include "catalog/describe.h"
 #include "cli/command.h"
 #include "cli/render.h"
+#include "common/progress.h"
 
 namespace saleslake::cli {
 namespace {
@@ -45,7 +46,11 @@ int RunCrawl(const Context& ctx, const std::string& only) {
   }
   int rc = 0;
   for (const auto& c : run) {
-    auto report = catalog::Crawl(*lake->catalog, c);
+    Progress progress("crawl " + c.name, Progress::Unit::kFiles, 0);
+    catalog::CrawlOptions options;
+    if (progress.enabled()) options.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
+    auto report = catalog::Crawl(*lake->catalog, c, options);
+    progress.Finish();
     if (!report.ok()) {
       rc = Fail(report.status());
       continue;

@@ -4,12 +4,13 @@
 // --max-errors, each reported on stderr with file:line: column and reason).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <mutex>
 
 #include "cli/command.h"
-#include "formats/csv/csv_reader.h"
+#include "common/progress.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
@@ -101,11 +102,16 @@ int RunConvert(const ConvertOptions& o) {
   ro.max_rejected_rows = o.max_errors;
   ro.threads = o.threads;
   ro.morsel_bytes = o.morsel_bytes;
-  ro.on_morsel_end = [&](size_t m) { return ordered.End(m); };
+  Progress progress("convert " + o.out, Progress::Unit::kBytes, (*in)->size());
+  ro.on_morsel_end = [&](size_t m) {
+    progress.Update(std::min<uint64_t>((m + 1) * ro.morsel_bytes, (*in)->size()), (*in)->size());
+    return ordered.End(m);
+  };
   csv::CollectingRejectSink rejects;
   auto stats = csv::ReadCsv(
       **in, ro, [&](size_t m, Batch& b) { return ordered.Add(m, b); },
       o.max_errors > 0 ? &rejects : nullptr);
+  progress.Finish();
   std::vector<csv::RejectedRow> rejected = rejects.TakeSorted();
   // The first few rejected rows, then one summary line: a messy file must not flood the terminal.
   for (size_t i = 0; i < rejected.size() && i < kShownRejects; ++i) {

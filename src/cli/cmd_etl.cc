@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/command.h"
+#include "common/progress.h"
 #include "etl/job_runner.h"
 #include "etl/job_spec.h"
 #include "etl/report.h"
@@ -36,7 +37,10 @@ int RunStartJob(const Context& ctx, const JobOpts& o) {
   run_options.buffer_budget_bytes = static_cast<size_t>(o.buffer_mb * 1048576.0);
   run_options.dedupe = o.dedupe;
   run_options.pause_before_commit_ms = ctx.test_job_pause_ms;
+  Progress progress("start-job " + o.name, Progress::Unit::kBytes, 0);
+  if (progress.enabled()) run_options.on_progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
   auto report = etl::RunJob(**cat, *job, run_options);
+  progress.Finish();
   if (!report.ok()) {
     // Most runner errors already start with "job 'NAME'": name the job only when they do not.
     const Status& s = report.status();

@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "server/dashboard.h"
 #include "common/logging.h"
+#include "common/progress.h"
 #include "common/types.h"
 #include "io/s3_store.h"
 
@@ -225,13 +226,16 @@ Result<std::string> WriteAdminCredentials(io::ObjectStore& store, const std::str
 Result<std::string> CopyIn(const std::string& path, io::ObjectStore& store, const std::string& key) {
   SL_ASSIGN_OR_RETURN(auto in, io::OpenLocalFile(path));
   SL_ASSIGN_OR_RETURN(auto out, catalog::RawObjectWriter::Open(store, key));
+  Progress progress("upload " + key, Progress::Unit::kBytes, in->size());
   std::string buf(1 << 20, '\0');
   for (uint64_t off = 0; off < in->size();) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), in->size() - off));
     SL_RETURN_IF_ERROR(in->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n)));
     SL_RETURN_IF_ERROR(out->Append(std::string_view(buf.data(), n)));
     off += n;
+    progress.Add(n);
   }
+  progress.Finish();
   SL_RETURN_IF_ERROR(out->Commit());
   return out->sha256();
 }

@@ -126,6 +126,8 @@ Result<RunReport> Execute(Run& run, const RunOptions& options, RunReport& report
       for (const catalog::DataFile& d : p->done) (void)run.store.Delete(d.key);
     return Status::Cancelled("job run stopped; nothing was committed");
   };
+  run.on_progress = options.on_progress;
+  for (const catalog::DataFile& f : todo) run.bytes_total += f.size;
   for (const catalog::DataFile& f : todo) {
     if (stopped()) return stop_run();
     // What is read must be what the crawler registered: the same content, unchanged while read.

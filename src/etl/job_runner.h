@@ -55,6 +55,9 @@ struct RunOptions {
   // still in the source table, or to an earlier row of this run, go to quarantine as
   // "duplicate:exact" instead of loading. Earlier rows are known by re-reading those files.
   bool dedupe = false;
+  // Called as the raw files are read (from the run's worker threads, ~once per 8 MiB): the bytes
+  // of raw input read so far, of `total` this run reads (the CLI's progress line).
+  std::function<void(uint64_t bytes_read, uint64_t total)> on_progress;
 };
 
 // Runs `job` against the lake behind `catalog`. Returns the report for succeeded, warned and

@@ -137,5 +137,39 @@ TEST(CliTest, GenerateIntoLakeThenUploadRecordsAnEvent) {
   EXPECT_EQ(LineCount(no_lake.err), 1u);
 }
 
+// Long commands draw a progress line on stderr only on a terminal (a pipe here: nothing), or when
+// SALESLAKE_PROGRESS=always; the line is erased at the end, and stdout is the same either way.
+TEST(CliTest, ProgressLinesOnlyOnATerminalOrWhenAsked) {
+  TempDir dir;
+  std::string lake = dir.Join("lake");
+  ASSERT_EQ(RunSaleslake({"--lake", lake, "init"}).exit_code, 0);
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "20000", "--seed", "9", "--out", dir.Join("p.csv")}).exit_code, 0);
+  const std::vector<std::string> always = {"SALESLAKE_PROGRESS=always"};
+  auto quiet = RunSaleslake({"--lake", lake, "upload", dir.Join("p.csv"), "--to", "elsewhere/"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  auto shown = RunSaleslake({"--lake", lake, "upload", dir.Join("p.csv")}, "", always);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.err.rfind("\rupload raw_data/p.csv  ", 0), 0u) << shown.err;
+  EXPECT_NE(shown.err.find(" / "), std::string::npos) << shown.err;
+  EXPECT_TRUE(shown.err.ends_with("\r\033[K")) << shown.err;
+  EXPECT_EQ(shown.out.rfind("uploaded " + dir.Join("p.csv") + " -> raw_data/p.csv (", 0), 0u) << shown.out;
+
+  auto crawl = RunSaleslake({"--lake", lake, "crawl"}, "", always);
+  ASSERT_EQ(crawl.exit_code, 0) << crawl.err;
+  EXPECT_NE(crawl.err.find("\rcrawl "), std::string::npos) << crawl.err;
+  auto job = RunSaleslake({"--lake", lake, "start-job", "--job-name", "my-etl-job"}, "", always);
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_EQ(job.err.rfind("\rstart-job my-etl-job  ", 0), 0u) << job.err;
+  EXPECT_NE(job.err.find("%"), std::string::npos) << job.err;
+  EXPECT_TRUE(job.err.ends_with("\r\033[K")) << job.err;
+  auto convert = RunSaleslake({"convert", dir.Join("p.csv"), dir.Join("p.parquet")}, "", always);
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  EXPECT_EQ(convert.err.rfind("\rconvert " + dir.Join("p.parquet"), 0), 0u) << convert.err;
+  auto never = RunSaleslake({"convert", dir.Join("p.csv"), dir.Join("q.parquet")}, "", {"SALESLAKE_PROGRESS=never"});
+  ASSERT_EQ(never.exit_code, 0) << never.err;
+  EXPECT_EQ(never.err, "");
+}
+
 }  // namespace
 }  // namespace saleslake

@@ -746,6 +746,16 @@ Status ReadOneFile(Run& run, const catalog::DataFile& df, RunReport& report) {
   // sink returns, and `shared` outlives the read.
   ro.borrow_strings = true;
   QuarantineSink rejects(&run);
+  // Progress: a morsel's bytes once its last batch is processed (the last morsel may be short;
+  // the file's exact size is counted when it ends).
+  const uint64_t file_start = run.bytes_read.load();
+  if (run.on_progress) {
+    ro.on_morsel_end = [&run, &ro, file_start, size = shared->size()](size_t) {
+      uint64_t now = run.bytes_read.fetch_add(ro.morsel_bytes) + ro.morsel_bytes;
+      run.on_progress(std::min(now, file_start + size), run.bytes_total);
+      return Status::OK();
+    };
+  }
   auto stats = csv::ReadCsv(*shared, ro, [&](size_t, Batch& batch) -> Status {
     if (run.failed.load()) return Status::Cancelled("the run failed");
     Status s = ProcessBatch(run, df.key, file_to_source, ro.dialect.delimiter, batch);
@@ -757,6 +767,8 @@ Status ReadOneFile(Run& run, const catalog::DataFile& df, RunReport& report) {
   report.blank_lines += stats->blank_lines;
   report.bytes_read += shared->size();
   report.input_files.push_back(df.key);
+  run.bytes_read = file_start + shared->size();
+  if (run.on_progress) run.on_progress(run.bytes_read.load(), run.bytes_total);
   return Status::OK();
 }
 

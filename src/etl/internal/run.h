@@ -137,6 +137,10 @@ struct Run {
   std::atomic<bool> failed{false};
   std::unique_ptr<SeenRows> seen;  // dedupe runs only
   size_t buffer_budget = 0;                  // RunOptions::buffer_budget_bytes
+  // RunOptions::on_progress, with the raw bytes read so far and the run's total.
+  std::function<void(uint64_t, uint64_t)> on_progress;
+  std::atomic<uint64_t> bytes_read{0};
+  uint64_t bytes_total = 0;
   std::atomic<size_t> partition_budget{0};   // its share per open partition
 
   Run(const JobSpec& j, catalog::Catalog& c) : job(j), cat(c), store(*c.store()) {}
