@@ -118,20 +118,28 @@ Result<std::string> SessionValue(Cursor& c) {
   return c.Error("unterminated string");
 }
 
+// The index of the quote that closes the 'string' or "identifier" opened at `open` (a doubled
+// quote inside stands for one), or s.size() when it is not closed.
+size_t ClosingQuote(std::string_view s, size_t open) {
+  const char q = s[open];
+  for (size_t i = open + 1; i < s.size(); ++i) {
+    if (s[i] != q) continue;
+    if (i + 1 < s.size() && s[i + 1] == q) {
+      ++i;
+      continue;
+    }
+    return i;
+  }
+  return s.size();
+}
+
 // Where the '?' parameters of `sql` are, outside 'strings', "identifiers" and comments.
 std::vector<size_t> Parameters(std::string_view sql) {
   std::vector<size_t> out;
   for (size_t i = 0; i < sql.size(); ++i) {
     char c = sql[i];
     if (c == '\'' || c == '"') {
-      for (++i; i < sql.size(); ++i) {
-        if (sql[i] != c) continue;
-        if (i + 1 < sql.size() && sql[i + 1] == c) {
-          ++i;
-          continue;
-        }
-        break;
-      }
+      i = ClosingQuote(sql, i);
     } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
       while (i < sql.size() && sql[i] != '\n') ++i;
     } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
@@ -152,14 +160,7 @@ std::vector<std::string_view> SplitValues(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '\'' || c == '"') {
-      for (++i; i < s.size(); ++i) {
-        if (s[i] != c) continue;
-        if (i + 1 < s.size() && s[i + 1] == c) {
-          ++i;
-          continue;
-        }
-        break;
-      }
+      i = ClosingQuote(s, i);
     } else if (c == '(') {
       ++depth;
     } else if (c == ')') {
