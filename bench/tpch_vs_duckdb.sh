@@ -9,7 +9,9 @@
 #              (the best run, so metadata is cached: a warm figure).
 # Usage: bench/tpch_vs_duckdb.sh [DATA_DIR] [BUILD_DIR] [RUNS]
 #   (defaults: $SALESLAKE_SHARED_TESTDATA/tpch-sf0.1 or ../shared/testdata/tpch-sf0.1, build/release, 3)
-# DATA_DIR holds customer.parquet ... supplier.parquet and queries/q01.sql ... q22.sql.
+# DATA_DIR holds customer.parquet ... supplier.parquet (or directories customer/ ... of Parquet
+# files) and queries/q01.sql ... q22.sql. bench/tpch_sf.sh generates such a directory at any
+# scale factor and runs this script on it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SALESLAKE_SHARED_TESTDATA:-$ROOT/../shared/testdata}
@@ -29,7 +31,10 @@ mkdir -p "$WORK/out"
   echo "crawlers:"
   for t in $TABLES; do
     mkdir -p "$LAKE/raw_data/$t"
-    cp "$DATA/$t.parquet" "$LAKE/raw_data/$t/"
+    # A table is DATA/<t>.parquet or a directory DATA/<t>/ of files (generate-tpch --files N);
+    # hard links where the file system allows (SF10 is GBs).
+    if [ -d "$DATA/$t" ]; then src=("$DATA/$t"/*.parquet); else src=("$DATA/$t.parquet"); fi
+    cp -l "${src[@]}" "$LAKE/raw_data/$t/" 2>/dev/null || cp "${src[@]}" "$LAKE/raw_data/$t/"
     echo "  - {name: $t, path: raw_data/$t/, table: $t, format: parquet}"
   done
 } >"$LAKE/pipeline.yaml"
