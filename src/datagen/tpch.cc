@@ -1,11 +1,16 @@
 #include "datagen/tpch.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/batch.h"
 #include "common/thread_pool.h"
@@ -350,7 +355,7 @@ class Generator {
   }
 
   void Phone(Rng& r, int32_t nation, char* buf) const {
-    std::snprintf(buf, 16, "%02d-%03d-%03d-%04d", nation + 10, static_cast<int>(r.Range(100, 999)),
+    std::snprintf(buf, 32, "%02d-%03d-%03d-%04d", nation + 10, static_cast<int>(r.Range(100, 999)),
                   static_cast<int>(r.Range(100, 999)), static_cast<int>(r.Range(1000, 9999)));
   }
   std::string_view Address(Rng& r, char* buf) const {
@@ -394,7 +399,7 @@ class Generator {
   }
 
   Status Supplier(TableFile& f, int64_t begin, int64_t end) const {
-    char name[32], phone[16], addr[48];
+    char name[32], phone[32], addr[48];
     std::string comment;
     for (int64_t row = begin; row < end; ++row) {
       Rng r = RowRng(Table::kSupplier, row);
@@ -443,7 +448,7 @@ class Generator {
   }
 
   Status Customer(TableFile& f, int64_t begin, int64_t end) const {
-    char name[32], phone[16], addr[48];
+    char name[32], phone[32], addr[48];
     for (int64_t row = begin; row < end; ++row) {
       Rng r = RowRng(Table::kCustomer, row);
       int64_t key = row + 1;

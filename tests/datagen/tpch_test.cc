@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -276,7 +278,7 @@ TEST_F(TpchTest, SeveralFilesHoldTheSameRows) {
   auto stats = GenerateTpch({.scale = kScale, .seed = 7, .files = 3, .row_group_rows = 10'000, .threads = 2},
                             split.path());
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-  for (const std::string t : {"orders", "lineitem", "partsupp"}) {
+  for (const char* t : {"orders", "lineitem", "partsupp"}) {
     EXPECT_EQ(FilesOf(split.path(), t).size(), 3u) << t;
     std::vector<std::string> one, three;
     auto collect = [](std::vector<std::string>* out) {
