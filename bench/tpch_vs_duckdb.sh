@@ -18,6 +18,9 @@ SHARED=${SALESLAKE_SHARED_TESTDATA:-$ROOT/../shared/testdata}
 DATA=$(cd "${1:-$SHARED/tpch-sf0.1}" && pwd)
 BUILD=${2:-build/release}
 RUNS=${3:-3}
+# Extra `saleslake query` options for every run, e.g. TPCH_QUERY_ARGS="--memory-limit 6144
+# --timeout 300" to keep a runaway query from taking a shared machine down.
+read -r -a QARGS <<<"${TPCH_QUERY_ARGS:-}"
 BIN="$ROOT/$BUILD/saleslake"
 [ -x "$BIN" ] || { echo "no $BIN (build the saleslake target)" >&2; exit 1; }
 WORK=${TMPDIR:-/tmp}/tpch-bench-$(basename "$DATA")
@@ -52,7 +55,7 @@ for f in "$DATA"/queries/q*.sql; do
   status=ok
   for _ in $(seq "$RUNS"); do
     t0=$(now)
-    if ! /usr/bin/time -f %M -o "$WORK/out/$q.rss" "$BIN" --lake "$LAKE" query -f "$f" --format csv \
+    if ! /usr/bin/time -f %M -o "$WORK/out/$q.rss" "$BIN" --lake "$LAKE" query "${QARGS[@]}" -f "$f" --format csv \
         --output "$WORK/out/$q.ours.csv" 2>"$WORK/out/$q.err"; then
       status="error: $(head -c 120 "$WORK/out/$q.err")"
       break
@@ -66,7 +69,7 @@ for f in "$DATA"/queries/q*.sql; do
   warm="-"
   if [ "$status" = ok ]; then
     for _ in $(seq $((RUNS + 1))); do sed -e '$a\' "$f"; echo ";"; done >"$WORK/out/$q.warm.sql"
-    warm=$("$BIN" --lake "$LAKE" query -f "$WORK/out/$q.warm.sql" --timing --max-rows 1 2>/dev/null |
+    warm=$("$BIN" --lake "$LAKE" query "${QARGS[@]}" -f "$WORK/out/$q.warm.sql" --timing --max-rows 1 2>/dev/null |
       sed -n 's/^(.*, \([0-9.]*\) s)$/\1/p' | tail -n +2 | sort -g | head -1)
     [ -n "$warm" ] || warm="-"
   fi
