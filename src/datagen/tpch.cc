@@ -354,14 +354,23 @@ class Generator {
     return Rng(Mix(o_.seed * 0x100000001B3ULL + static_cast<uint64_t>(t)) ^ Mix(static_cast<uint64_t>(row)));
   }
 
-  void Phone(Rng& r, int32_t nation, char* buf) const {
-    std::snprintf(buf, 32, "%02d-%03d-%03d-%04d", nation + 10, static_cast<int>(r.Range(100, 999)),
-                  static_cast<int>(r.Range(100, 999)), static_cast<int>(r.Range(1000, 9999)));
-  }
-  std::string_view Address(Rng& r, char* buf) const {
-    size_t len = static_cast<size_t>(r.Range(10, 40));
-    for (size_t i = 0; i < len; ++i) buf[i] = kAddressChars[r.Below(sizeof(kAddressChars) - 1)];
-    return {buf, len};
+  // The first six columns supplier and customer share: key, "<prefix>#<9-digit key>", an
+  // address of random characters, the nation, a phone whose country code is nation + 10 (Q22
+  // selects by it), the account balance.
+  void Party(TableFile& f, Rng& r, const char* prefix, int64_t key) const {
+    char buf[64];
+    f.Set<int32_t>(0, static_cast<int32_t>(key));
+    int len = std::snprintf(buf, sizeof buf, "%s#%09lld", prefix, static_cast<long long>(key));
+    f.SetString(1, std::string_view(buf, static_cast<size_t>(len)));
+    size_t address = static_cast<size_t>(r.Range(10, 40));
+    for (size_t i = 0; i < address; ++i) buf[i] = kAddressChars[r.Below(sizeof(kAddressChars) - 1)];
+    f.SetString(2, std::string_view(buf, address));
+    int32_t nation = static_cast<int32_t>(r.Range(0, 24));
+    f.Set<int32_t>(3, nation);
+    len = std::snprintf(buf, sizeof buf, "%02d-%03d-%03d-%04d", nation + 10, static_cast<int>(r.Range(100, 999)),
+                        static_cast<int>(r.Range(100, 999)), static_cast<int>(r.Range(1000, 9999)));
+    f.SetString(4, std::string_view(buf, static_cast<size_t>(len)));
+    f.Set<int64_t>(5, r.Range(-99'999, 999'999));
   }
 
   Status Part(TableFile& f, int64_t begin, int64_t end) const {
@@ -399,20 +408,10 @@ class Generator {
   }
 
   Status Supplier(TableFile& f, int64_t begin, int64_t end) const {
-    char name[32], phone[32], addr[48];
     std::string comment;
     for (int64_t row = begin; row < end; ++row) {
       Rng r = RowRng(Table::kSupplier, row);
-      int64_t key = row + 1;
-      std::snprintf(name, sizeof name, "Supplier#%09lld", static_cast<long long>(key));
-      f.Set<int32_t>(0, static_cast<int32_t>(key));
-      f.SetString(1, name);
-      f.SetString(2, Address(r, addr));
-      int32_t nation = static_cast<int32_t>(r.Range(0, 24));
-      f.Set<int32_t>(3, nation);
-      Phone(r, nation, phone);
-      f.SetString(4, phone);
-      f.Set<int64_t>(5, r.Range(-99'999, 999'999));
+      Party(f, r, "Supplier", row + 1);
       std::string_view text = pool_.Comment(r, 25, 100);
       // SF * 5 suppliers each have complaints and recommendations in their comment (Q16).
       uint64_t k = r.Below(10'000);
@@ -448,19 +447,9 @@ class Generator {
   }
 
   Status Customer(TableFile& f, int64_t begin, int64_t end) const {
-    char name[32], phone[32], addr[48];
     for (int64_t row = begin; row < end; ++row) {
       Rng r = RowRng(Table::kCustomer, row);
-      int64_t key = row + 1;
-      std::snprintf(name, sizeof name, "Customer#%09lld", static_cast<long long>(key));
-      f.Set<int32_t>(0, static_cast<int32_t>(key));
-      f.SetString(1, name);
-      f.SetString(2, Address(r, addr));
-      int32_t nation = static_cast<int32_t>(r.Range(0, 24));
-      f.Set<int32_t>(3, nation);
-      Phone(r, nation, phone);
-      f.SetString(4, phone);
-      f.Set<int64_t>(5, r.Range(-99'999, 999'999));
+      Party(f, r, "Customer", row + 1);
       f.SetView(6, Pick(r, kSegments));
       f.SetView(7, pool_.Comment(r, 29, 116));
       SL_RETURN_IF_ERROR(f.EndRow());
