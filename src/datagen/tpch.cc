@@ -518,24 +518,16 @@ class Generator {
     return Status::OK();
   }
 
-  Status Nation(TableFile& f) const {
-    for (int32_t n = 0; n < 25; ++n) {
-      Rng r = RowRng(Table::kNation, n);
-      f.Set<int32_t>(0, n);
-      f.SetView(1, kNations[n].name);
-      f.Set<int32_t>(2, kNations[n].region);
-      f.SetView(3, pool_.Comment(r, 31, 114));
-      SL_RETURN_IF_ERROR(f.EndRow());
-    }
-    return Status::OK();
-  }
-
-  Status Region(TableFile& f) const {
-    for (int32_t n = 0; n < 5; ++n) {
-      Rng r = RowRng(Table::kRegion, n);
-      f.Set<int32_t>(0, n);
-      f.SetView(1, kRegions[n]);
-      f.SetView(2, pool_.Comment(r, 31, 115));
+  // The two fixed tables: nation (25 rows) and region (5), names from the spec.
+  Status NationOrRegion(TableFile& f, Table t) const {
+    const bool nation = t == Table::kNation;
+    for (int32_t n = 0; n < (nation ? 25 : 5); ++n) {
+      Rng r = RowRng(t, n);
+      int col = 0;
+      f.Set<int32_t>(col++, n);
+      f.SetView(col++, nation ? kNations[n].name : kRegions[n]);
+      if (nation) f.Set<int32_t>(col++, kNations[n].region);
+      f.SetView(col, pool_.Comment(r, 31, nation ? 114 : 115));
       SL_RETURN_IF_ERROR(f.EndRow());
     }
     return Status::OK();
@@ -652,8 +644,8 @@ Result<std::vector<TpchTableStats>> GenerateTpch(const TpchOptions& options, con
       case Table::kPartsupp: SL_RETURN_IF_ERROR(gen.Partsupp(*f, u.begin, u.end)); break;
       case Table::kCustomer: SL_RETURN_IF_ERROR(gen.Customer(*f, u.begin, u.end)); break;
       case Table::kSupplier: SL_RETURN_IF_ERROR(gen.Supplier(*f, u.begin, u.end)); break;
-      case Table::kNation: SL_RETURN_IF_ERROR(gen.Nation(*f)); break;
-      case Table::kRegion: SL_RETURN_IF_ERROR(gen.Region(*f)); break;
+      case Table::kNation:
+      case Table::kRegion: SL_RETURN_IF_ERROR(gen.NationOrRegion(*f, u.table)); break;
       case Table::kLineitem: break;  // written with its orders
     }
     return finish(u.table, *f);
