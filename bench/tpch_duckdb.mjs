@@ -1,6 +1,6 @@
 // DuckDB side of bench/tpch_vs_duckdb.sh.
 //   node tpch_duckdb.mjs run DATA_DIR QUERY.sql RUNS OUT.csv
-//     views over DATA_DIR/<table>.parquet, then the query RUNS times in one process; prints the
+//     views over DATA_DIR/<table>.parquet (or DATA_DIR/<table>/*.parquet), then the query RUNS times in one process; prints the
 //     best run's seconds and writes the result as CSV (header; empty field = NULL).
 //   node tpch_duckdb.mjs compare OURS.csv DUCKDB.csv
 //     prints "ok" or the first difference. Numbers: a value of ours with d decimals must be
@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [mode, ...args] = process.argv.slice(2);
@@ -70,8 +70,12 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 const instance = await DuckDBInstance.create(':memory:');
 const conn = await instance.connect();
 await conn.run("SET TimeZone='UTC'");
-for (const t of ['customer', 'lineitem', 'nation', 'orders', 'part', 'partsupp', 'region', 'supplier'])
-  await conn.run(`CREATE VIEW ${t} AS SELECT * FROM read_parquet('${path.join(data, t + '.parquet')}')`);
+for (const t of ['customer', 'lineitem', 'nation', 'orders', 'part', 'partsupp', 'region', 'supplier']) {
+  // DATA_DIR/<t>.parquet, or a directory DATA_DIR/<t>/ of files (generate-tpch --files N).
+  const dir = path.join(data, t);
+  const files = existsSync(dir) && statSync(dir).isDirectory() ? path.join(dir, '*.parquet') : dir + '.parquet';
+  await conn.run(`CREATE VIEW ${t} AS SELECT * FROM read_parquet('${files}')`);
+}
 const sql = readFileSync(queryFile, 'utf8').replace(/;\s*$/, '');
 let best = Infinity, reader = null;
 for (let r = 0; r < Number(runsArg ?? 3); ++r) {

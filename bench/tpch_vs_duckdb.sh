@@ -9,13 +9,18 @@
 #              (the best run, so metadata is cached: a warm figure).
 # Usage: bench/tpch_vs_duckdb.sh [DATA_DIR] [BUILD_DIR] [RUNS]
 #   (defaults: $SALESLAKE_SHARED_TESTDATA/tpch-sf0.1 or ../shared/testdata/tpch-sf0.1, build/release, 3)
-# DATA_DIR holds customer.parquet ... supplier.parquet and queries/q01.sql ... q22.sql.
+# DATA_DIR holds customer.parquet ... supplier.parquet (or directories customer/ ... of Parquet
+# files) and queries/q01.sql ... q22.sql. bench/tpch_sf.sh generates such a directory at any
+# scale factor and runs this script on it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SALESLAKE_SHARED_TESTDATA:-$ROOT/../shared/testdata}
 DATA=$(cd "${1:-$SHARED/tpch-sf0.1}" && pwd)
 BUILD=${2:-build/release}
 RUNS=${3:-3}
+# Extra `saleslake query` options for every run, e.g. TPCH_QUERY_ARGS="--memory-limit 6144
+# --timeout 300" to keep a runaway query from taking a shared machine down.
+read -r -a QARGS <<<"${TPCH_QUERY_ARGS:-}"
 BIN="$ROOT/$BUILD/saleslake"
 [ -x "$BIN" ] || { echo "no $BIN (build the saleslake target)" >&2; exit 1; }
 WORK=${TMPDIR:-/tmp}/tpch-bench-$(basename "$DATA")
@@ -29,7 +34,10 @@ mkdir -p "$WORK/out"
   echo "crawlers:"
   for t in $TABLES; do
     mkdir -p "$LAKE/raw_data/$t"
-    cp "$DATA/$t.parquet" "$LAKE/raw_data/$t/"
+    # A table is DATA/<t>.parquet or a directory DATA/<t>/ of files (generate-tpch --files N);
+    # hard links where the file system allows (SF10 is GBs).
+    if [ -d "$DATA/$t" ]; then src=("$DATA/$t"/*.parquet); else src=("$DATA/$t.parquet"); fi
+    cp -l "${src[@]}" "$LAKE/raw_data/$t/" 2>/dev/null || cp "${src[@]}" "$LAKE/raw_data/$t/"
     echo "  - {name: $t, path: raw_data/$t/, table: $t, format: parquet}"
   done
 } >"$LAKE/pipeline.yaml"
@@ -47,7 +55,7 @@ for f in "$DATA"/queries/q*.sql; do
   status=ok
   for _ in $(seq "$RUNS"); do
     t0=$(now)
-    if ! /usr/bin/time -f %M -o "$WORK/out/$q.rss" "$BIN" --lake "$LAKE" query -f "$f" --format csv \
+    if ! /usr/bin/time -f %M -o "$WORK/out/$q.rss" "$BIN" --lake "$LAKE" query "${QARGS[@]}" -f "$f" --format csv \
         --output "$WORK/out/$q.ours.csv" 2>"$WORK/out/$q.err"; then
       status="error: $(head -c 120 "$WORK/out/$q.err")"
       break
@@ -61,7 +69,7 @@ for f in "$DATA"/queries/q*.sql; do
   warm="-"
   if [ "$status" = ok ]; then
     for _ in $(seq $((RUNS + 1))); do sed -e '$a\' "$f"; echo ";"; done >"$WORK/out/$q.warm.sql"
-    warm=$("$BIN" --lake "$LAKE" query -f "$WORK/out/$q.warm.sql" --timing --max-rows 1 2>/dev/null |
+    warm=$("$BIN" --lake "$LAKE" query "${QARGS[@]}" -f "$WORK/out/$q.warm.sql" --timing --max-rows 1 2>/dev/null |
       sed -n 's/^(.*, \([0-9.]*\) s)$/\1/p' | tail -n +2 | sort -g | head -1)
     [ -n "$warm" ] || warm="-"
   fi

@@ -19,7 +19,7 @@ io: common
 formats/csv: common io
 formats/parquet: common io
 catalog: common io formats/csv formats/parquet
-datagen: common io
+datagen: common io formats/parquet
 sql/parser: common
 sql/functions: common
 sql/planner: common catalog sql/parser sql/functions
