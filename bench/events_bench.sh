@@ -9,8 +9,8 @@
 #      -> crawl -> my-etl-job -> quality alert at the webhook subscribed to pipeline-alerts
 # Peak memory (VmHWM) of the bus process and of the server is printed after each part.
 # Usage: bench/events_bench.sh [ROWS] [BUILD_DIR] [WORK_DIR]
-#   (defaults 1000000 build/rel /tmp/events-bench; EVENTS, THREADS, MANY, RATE, DURATION, WORKERS
-#    override 20000, 8, 64, 1000, 10, 16). BUILD_DIR needs saleslake and bench/events_bus_bench
+#   (defaults 1000000 build/rel /tmp/events-bench; EVENTS, THREADS, MANY, BATCH, RATE, DURATION,
+#    WORKERS override 20000, 8, 64, 100, 1000, 10, 16). BUILD_DIR needs saleslake and bench/events_bus_bench
 #    (cmake -DSALESLAKE_BENCH=ON; ninja saleslake events_bus_bench).
 set -euo pipefail
 ROWS=${1:-1000000}
@@ -19,6 +19,7 @@ WORK=${3:-/tmp/events-bench}
 EVENTS=${EVENTS:-20000}
 THREADS=${THREADS:-8}
 MANY=${MANY:-64}
+BATCH=${BATCH:-100}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-10}
 # Handler threads of the server: a Publish holds one until its outbox line is fsynced (group
@@ -31,9 +32,9 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "## 1. bus: journal and engine (EVENTS=$EVENTS, THREADS=$THREADS, MANY=$MANY)"
+echo "## 1. bus: journal and engine (EVENTS=$EVENTS, THREADS=$THREADS, MANY=$MANY, BATCH=$BATCH)"
 /usr/bin/time -f '{"phase":"bus_process","max_rss_kb":%M}' \
-  "$ROOT/$BUILD/bench/events_bus_bench" "$WORK/bus-lake" "$EVENTS" "$THREADS" "$MANY" 2>&1
+  "$ROOT/$BUILD/bench/events_bus_bench" "$WORK/bus-lake" "$EVENTS" "$THREADS" "$MANY" "$BATCH" 2>&1
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 LAKE="$WORK/lake"
