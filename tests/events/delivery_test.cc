@@ -277,6 +277,7 @@ TEST_F(DeliveryTest, TheOutboxLogStartsAfreshOnceEverythingWasDelivered) {
   EXPECT_EQ(Lines(*store_->Get("out/bulk.jsonl")).size(), 24u);
   // Removed (an unlink: no rewrite that would hold up publishers while the disk syncs).
   EXPECT_EQ(store_->Stat("_system/sns/outbox.jsonl").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(*store_->Exists("_system/sns/outbox.jsonl.old")) << "renamed aside, then removed";
   Reopen();
   EXPECT_EQ(topics_->stats().recovered, 0u);
   // The next message starts a new log, which a restart recovers from.
