@@ -72,13 +72,17 @@ std::string NewEventId() {
   return UtcNow("%Y%m%dT%H%M%SZ") + "-" + rnd;
 }
 
-}  // namespace
-
-Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
-                                 std::string_view fields_json, std::string_view id) {
-  std::string event_id = id.empty() ? NewEventId() : std::string(id);
-  std::string line = "{\"id\":" + JsonQuote(event_id) + ",\"type\":" + JsonQuote(type) +
-                     ",\"time\":" + JsonQuote(UtcNow());
+// The journal line of one event (with its '\n'); `event_id` already chosen.
+Result<std::string> EventLine(std::string_view event_id, std::string_view type, std::string_view fields_json,
+                              const std::string& time) {
+  std::string line;
+  line.reserve(48 + event_id.size() + type.size() + time.size() + fields_json.size());
+  line += "{\"id\":";
+  line += JsonQuote(event_id);
+  line += ",\"type\":";
+  line += JsonQuote(type);
+  line += ",\"time\":";
+  line += JsonQuote(time);
   if (!fields_json.empty() && fields_json != "{}") {
     if (fields_json.front() != '{' || fields_json.back() != '}')
       return Status::InvalidArgument("event fields must be a JSON object");
@@ -88,13 +92,50 @@ Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
     line += "}";
   }
   line += "\n";
+  return line;
+}
+
+// A store without appends (S3) gets one object per event; the events module reads both.
+Status PutEventObject(io::ObjectStore& store, std::string_view event_id, std::string_view line) {
+  return store.Put(std::string(kEventsKey.substr(0, kEventsKey.size() - 6)) + "/" + std::string(event_id) + ".json",
+                   line);
+}
+
+}  // namespace
+
+Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
+                                 std::string_view fields_json, std::string_view id) {
+  std::string event_id = id.empty() ? NewEventId() : std::string(id);
+  SL_ASSIGN_OR_RETURN(std::string line, EventLine(event_id, type, fields_json, UtcNow()));
   Status s = store.Append(kEventsKey, line);
-  if (s.code() == StatusCode::kNotImplemented) {
-    // A store without appends (S3) gets one object per event; the events module reads both.
-    s = store.Put(std::string(kEventsKey.substr(0, kEventsKey.size() - 6)) + "/" + event_id + ".json", line);
-  }
+  if (s.code() == StatusCode::kNotImplemented) s = PutEventObject(store, event_id, line);
   SL_RETURN_IF_ERROR(s);
   return event_id;
+}
+
+Result<std::vector<std::string>> JournalEvents(io::ObjectStore& store, const std::vector<JournalEntry>& events) {
+  std::vector<std::string> ids;
+  ids.reserve(events.size());
+  std::vector<size_t> ends;  // where each event's line ends in `all`
+  ends.reserve(events.size());
+  std::string all;
+  std::string now = UtcNow();
+  // Every line is made (and checked) before a byte is written: a bad entry journals nothing.
+  for (const auto& e : events) {
+    ids.push_back(e.id.empty() ? NewEventId() : e.id);
+    SL_ASSIGN_OR_RETURN(std::string line, EventLine(ids.back(), e.type, e.fields_json, now));
+    all += line;
+    ends.push_back(all.size());
+  }
+  if (events.empty()) return ids;
+  Status s = store.Append(kEventsKey, all);
+  if (s.code() == StatusCode::kNotImplemented) {
+    for (size_t i = 0, begin = 0; i < ids.size(); begin = ends[i++])
+      SL_RETURN_IF_ERROR(PutEventObject(store, ids[i], std::string_view(all).substr(begin, ends[i] - begin)));
+    return ids;
+  }
+  SL_RETURN_IF_ERROR(s);
+  return ids;
 }
 
 namespace {

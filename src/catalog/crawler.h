@@ -160,4 +160,19 @@ Status RecordRawObject(io::ObjectStore& store, std::string_view key, std::string
 Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
                                  std::string_view fields_json = "", std::string_view id = "");
 
+// One event of JournalEvents: as JournalEvent's arguments.
+struct JournalEntry {
+  std::string type;
+  std::string fields_json;  // a JSON object, "" = none
+  std::string id;           // "" = a new one
+};
+// For producers that have many events at once (schedule ticks that came due together, ...):
+// journals them in order as one durable append (one write and one fdatasync, shared with
+// concurrent journalers) and returns their ids. All or nothing: every entry is checked before a
+// byte is written, and an append that fails is cut off again, so an error means none of them
+// was journaled. Two limits: a crash in the middle of the write can leave its first lines (each
+// a whole event; a torn last line is never read), and a store without appends (S3) gets one
+// object per event, so a failure there may leave the first ones.
+Result<std::vector<std::string>> JournalEvents(io::ObjectStore& store, const std::vector<JournalEntry>& events);
+
 }  // namespace saleslake::catalog

@@ -92,13 +92,22 @@ Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t off
   return out;
 }
 
-Result<std::string> PublishEvent(io::ObjectStore& store, const std::string& type, const nlohmann::json& fields,
-                                 const std::string& id) {
+namespace {
+
+// The fields of an event as the journal takes them: an object, without the journal's own keys.
+std::string FieldsJson(const nlohmann::json& fields) {
   nlohmann::json f = fields.is_object() ? fields : nlohmann::json::object();
   f.erase("id");
   f.erase("type");
   f.erase("time");
-  return catalog::JournalEvent(store, type, f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), id);
+  return f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+Result<std::string> PublishEvent(io::ObjectStore& store, const std::string& type, const nlohmann::json& fields,
+                                 const std::string& id) {
+  return catalog::JournalEvent(store, type, FieldsJson(fields), id);
 }
 
 struct Engine::Impl {
@@ -548,6 +557,8 @@ Result<int> Engine::Tick() {
   std::vector<const Rule*> scheduled;
   for (const Rule& r : impl_->config.rules) scheduled.push_back(&r);
   for (const Rule& r : impl_->matview_rules) scheduled.push_back(&r);
+  std::vector<catalog::JournalEntry> due;
+  std::vector<std::pair<std::string, std::optional<TimePoint>>> fired;  // rule -> its next firing
   for (const Rule* rp : scheduled) {
     const Rule& r = *rp;
     if (!r.schedule) continue;
@@ -565,15 +576,18 @@ Result<int> Engine::Tick() {
       fire = *n;
     }
     int64_t ms = ToEpochMs(fire);
-    SL_RETURN_IF_ERROR(PublishEvent(*impl_->store, "schedule.tick",
-                                    {{"rule", r.name}, {"scheduled_time", IsoSeconds(fire)}, {"schedule", r.schedule->expression()}},
-                                    "schedule-" + r.name + "-" + std::to_string(ms))
-                           .status());
-    ++ticks;
-    auto next = r.schedule->NextAfter(fire);
-    if (next) it->second = *next;
-    else impl_->next_fire.erase(it);
+    nlohmann::json fields = {{"rule", r.name}, {"scheduled_time", IsoSeconds(fire)}, {"schedule", r.schedule->expression()}};
+    due.push_back({"schedule.tick", FieldsJson(fields), "schedule-" + r.name + "-" + std::to_string(ms)});
+    fired.emplace_back(r.name, r.schedule->NextAfter(fire));
   }
+  // The ticks that came due together are one durable append; the clocks move on only once it
+  // is (a failed append leaves them due, and the repeat has the same ids).
+  SL_RETURN_IF_ERROR(catalog::JournalEvents(*impl_->store, due).status());
+  for (auto& [name, next] : fired) {
+    if (next) impl_->next_fire[name] = *next;
+    else impl_->next_fire.erase(name);
+  }
+  ticks = static_cast<int>(due.size());
   for (Alarm& a : impl_->alarms) {
     auto tr = a.Evaluate(now);
     if (!tr) continue;

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "catalog/catalog.h"
+#include "catalog/crawler.h"
 #include "common/clock.h"
 #include "events/events.h"
 #include "events/topics.h"
@@ -638,6 +640,53 @@ TEST_F(BusTest, DoneMarkersSurviveARestartAndOldMarkerFilesStillCount) {
   ASSERT_TRUE(engine_->ProcessPending().ok());
   EXPECT_EQ(engine_->stats().skipped_done, 3u);
   EXPECT_EQ(engine_->stats().actions, 0u);
+}
+
+TEST_F(BusTest, ABatchOfEventsIsOneAppendInOrderAndAllOrNothing) {
+  // Other producers journal single events meanwhile: the batch's lines still come out together,
+  // in order, with the ids it returned.
+  std::vector<catalog::JournalEntry> batch;
+  for (int i = 0; i < 200; ++i) batch.push_back({"x", "{\"n\":" + std::to_string(i) + "}", i == 7 ? "b-7" : ""});
+  std::vector<std::thread> others;
+  for (int t = 0; t < 4; ++t)
+    others.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) EXPECT_TRUE(PublishEvent(*store_, "x", json::object(), "s" + std::to_string(t) + "-" + std::to_string(i)).ok());
+    });
+  auto ids = catalog::JournalEvents(*store_, batch);
+  for (auto& th : others) th.join();
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 200u);
+  EXPECT_EQ((*ids)[7], "b-7");
+  auto events = ReadEvents(*store_, 0, 10000);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 300u);
+  size_t first = 0;
+  while (first < events->size() && (*events)[first].id != (*ids)[0]) ++first;
+  ASSERT_LE(first + 200, events->size());
+  for (size_t i = 0; i < 200; ++i) {
+    EXPECT_EQ((*events)[first + i].id, (*ids)[i]);
+    EXPECT_EQ((*events)[first + i].json["n"], static_cast<int>(i));
+  }
+  uint64_t size = store_->Stat("_system/events.jsonl")->size;
+
+  // An entry that is not an object: nothing of the batch is journaled.
+  batch[150].fields_json = "[1]";
+  EXPECT_EQ(catalog::JournalEvents(*store_, batch).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Stat("_system/events.jsonl")->size, size);
+  // The disk fills half-way through the batch's write: an error, and none of it stays behind.
+  batch[150].fields_json = "{}";
+  Status failed;
+  {
+    testing::FileSizeLimit limit(size + 1000);  // a few of the 200 lines fit
+    failed = catalog::JournalEvents(*store_, batch).status();
+  }
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(store_->Stat("_system/events.jsonl")->size, size);
+  // Each event once: the engine acts on the 300.
+  auto n = engine_->ProcessPending(10000);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 300);
+  EXPECT_EQ(engine_->stats().actions, 300u);
 }
 
 TEST_F(BusTest, OnAStoreWithoutAppendsMarkersAreObjectsAndStillCount) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,6 +183,23 @@ void WriteFile(const std::string& path, const std::string& data) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary);
   out << data;
+}
+
+FileSizeLimit::FileSizeLimit(uint64_t max_bytes) {
+  old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+  rlimit r{};
+  if (::getrlimit(RLIMIT_FSIZE, &r) != 0) std::abort();
+  old_soft_ = r.rlim_cur;
+  r.rlim_cur = static_cast<rlim_t>(max_bytes);
+  if (::setrlimit(RLIMIT_FSIZE, &r) != 0) std::abort();
+}
+
+FileSizeLimit::~FileSizeLimit() {
+  rlimit r{};
+  ::getrlimit(RLIMIT_FSIZE, &r);
+  r.rlim_cur = static_cast<rlim_t>(old_soft_);
+  ::setrlimit(RLIMIT_FSIZE, &r);
+  ::signal(SIGXFSZ, old_handler_);
 }
 
 }  // namespace saleslake::testing

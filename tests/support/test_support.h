@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,6 +56,21 @@ CommandResult RunDuckDb(const std::string& sql);
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& data);
+
+// While it lives, no file of this process may grow past `max_bytes` (RLIMIT_FSIZE, SIGXFSZ
+// ignored): a write that crosses the limit writes what fits and then fails with EFBIG, as on a
+// full disk, so tests can make a real write fail half-way. Restores both on destruction.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(uint64_t max_bytes);
+  ~FileSizeLimit();
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  uint64_t old_soft_ = 0;
+  void (*old_handler_)(int) = nullptr;
+};
 
 }  // namespace saleslake::testing
 
