@@ -56,7 +56,9 @@ TEST(DistinctAggregateTest, ByteKeysAreExactBytes) {
   for (size_t i = 0; i < v.size(); ++i) {
     auto [it, fresh] = first.emplace(v[i], ids[i]);
     EXPECT_EQ(it->second, ids[i]) << "row " << i;
-    if (fresh) EXPECT_EQ(ids[i], first.size() - 1) << "ids are dense, in order of first sight";
+    if (fresh) {
+      EXPECT_EQ(ids[i], first.size() - 1) << "ids are dense, in order of first sight";
+    }
   }
   EXPECT_EQ(set.size(), 9u);
   // Kept values are the bytes themselves.

@@ -10,7 +10,10 @@ namespace saleslake::sql::internal {
 
 // ---- ByteKeyTable ----
 
-ByteKeyTable::ByteKeyTable() { slots_.resize(1024); }
+ByteKeyTable::ByteKeyTable() {
+  slots_.resize(1024);
+  shift_ = 64 - 10;
+}
 
 uint64_t ByteKeyTable::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
@@ -26,19 +29,21 @@ uint32_t ByteKeyTable::Insert(Slot& slot, std::string_view key, uint32_t tag, bo
   return id;
 }
 
-// Rehashes from the stored bytes (no hash is kept per key: XXH3 over a key costs less than the
-// 8 bytes per key it would take, and a table grows O(log n) times).
+// A slot's home in the doubled table is the next top bit of its hash, which its tag holds (the
+// high 32 bits) as long as the table has at most 2^32 slots; past that the key is hashed again.
 void ByteKeyTable::Grow() {
   std::vector<Slot> next(slots_.size() * 2);
   const size_t mask = next.size() - 1;
+  const unsigned shift = shift_ - 1;
   for (const Slot& s : slots_) {
     if (s.key == nullptr) continue;
-    const uint64_t h = Hash(KeyAt(s.key));
-    size_t at = h & mask;
+    const uint64_t h = shift >= 32 ? uint64_t{s.tag} << 32 : Hash(KeyAt(s.key));
+    size_t at = static_cast<size_t>(h >> shift);
     while (next[at].key != nullptr) at = (at + 1) & mask;
     next[at] = s;
   }
   slots_.swap(next);
+  shift_ = shift;
 }
 
 // ---- U64KeyTable ----

@@ -27,8 +27,10 @@
 namespace saleslake::sql::internal {
 
 // Distinct byte strings -> dense ids 0, 1, 2, ... in insertion order. Each key is stored once in
-// an arena as [4-byte length][bytes]; a slot holds the key's address, 32 bits of its hash and its
-// id, so a probe touches the slot and the key's bytes and nothing else.
+// an arena as [4-byte length][bytes]; a slot holds the key's address, the high 32 bits of its
+// hash and its id, so a probe touches the slot and the key's bytes and nothing else. A key's
+// home slot is taken from the top bits of its hash, which the slot keeps: growing moves slots
+// without reading a key or hashing it again.
 class ByteKeyTable {
  public:
   ByteKeyTable();
@@ -36,21 +38,25 @@ class ByteKeyTable {
   uint32_t FindOrInsert(std::string_view key, uint64_t h, bool* inserted) {
     const size_t mask = slots_.size() - 1;
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
-    for (size_t s = h & mask;; s = (s + 1) & mask) {
+    for (size_t s = Home(h);; s = (s + 1) & mask) {
       Slot& slot = slots_[s];
       if (slot.key == nullptr) return Insert(slot, key, tag, inserted);
-      if (slot.tag == tag && KeyAt(slot.key) == key) {
+      if (slot.tag == tag && SameBytes(slot.key, key)) {
         *inserted = false;
         return slot.id;
       }
     }
   }
   // Brings the slot of hash h into the cache (step 1 of a probe ahead of time).
-  void PrefetchSlot(uint64_t h) const { __builtin_prefetch(&slots_[h & (slots_.size() - 1)]); }
-  // Brings the bytes of the key that a probe of hash h compares first (step 2).
+  void PrefetchSlot(uint64_t h) const { __builtin_prefetch(&slots_[Home(h)]); }
+  // Brings the bytes of the key that a probe of hash h compares first (step 2): keys are packed
+  // end to end, so one of 40 bytes (a customer token) often spans two cache lines.
   void PrefetchKey(uint64_t h) const {
-    const Slot& slot = slots_[h & (slots_.size() - 1)];
-    if (slot.key != nullptr && slot.tag == static_cast<uint32_t>(h >> 32)) __builtin_prefetch(slot.key - 4);
+    const Slot& slot = slots_[Home(h)];
+    if (slot.key != nullptr && slot.tag == static_cast<uint32_t>(h >> 32)) {
+      __builtin_prefetch(slot.key - 4);
+      __builtin_prefetch(slot.key + 32);
+    }
   }
   size_t size() const { return size_; }
   // Bytes held: the slots and the arena.
@@ -76,10 +82,34 @@ class ByteKeyTable {
     std::memcpy(&len, p - 4, 4);
     return {p, len};
   }
+  // Stored key p == key. Inline fixed-size compares: most keys are short (ids, tokens), and a
+  // call to memcmp per probe cost more than the compare.
+  static bool SameBytes(const char* p, std::string_view key) {
+    uint32_t len;
+    std::memcpy(&len, p - 4, 4);
+    if (len != key.size()) return false;
+    const char* q = key.data();
+    if (len >= 8) {
+      size_t i = 0;
+      for (; i + 8 <= len; i += 8)
+        if (Load8(p + i) != Load8(q + i)) return false;
+      return i == len || Load8(p + len - 8) == Load8(q + len - 8);  // the tail, overlapping
+    }
+    for (size_t i = 0; i < len; ++i)
+      if (p[i] != q[i]) return false;
+    return true;
+  }
+  static uint64_t Load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  size_t Home(uint64_t h) const { return shift_ >= 64 ? 0 : static_cast<size_t>(h >> shift_); }
   uint32_t Insert(Slot& slot, std::string_view key, uint32_t tag, bool* inserted);
   void Grow();
 
   std::vector<Slot> slots_;
+  unsigned shift_ = 64;  // 64 - log2(slots_.size())
   StringHeap arena_;
   size_t size_ = 0;
 };
