@@ -150,12 +150,25 @@ TEST(DistinctAggregateTest, DictionaryArgumentsGiveTheFlatIds) {
   EXPECT_EQ(ids2[1], 3u);
 }
 
+using Pairs = std::set<std::pair<uint32_t, std::string>>;
+
+// Finalizes a count(DISTINCT) state of `groups` groups and compares each with `seen`.
+void ExpectCounts(AggregateState& st, const Pairs& seen, uint32_t groups, const std::string& label) {
+  ColumnVector out(DataType::Int64(), groups);
+  out.Resize(groups);
+  ASSERT_TRUE(st.Finalize(out).ok());
+  for (uint32_t g = 0; g < groups; ++g) {
+    int64_t expect = 0;
+    for (const auto& [gg, v] : seen) expect += gg == g;
+    EXPECT_EQ(out.data<int64_t>()[g], expect) << "group " << g << ", " << label;
+  }
+}
+
 // The aggregate state: rows of group 0 first (implicit pairs), then other groups (the pairs
 // written down), NULLs skipped, and merges of every combination of implicit and explicit states.
 TEST(DistinctAggregateTest, CountDistinctStateSwitchesAndMerges) {
   auto f = ResolveAggregate("count", {DataType::Varchar()}, true);
   ASSERT_TRUE(f.ok());
-  using Pairs = std::set<std::pair<uint32_t, std::string>>;
   // Feeds `batches` batches; from batch `multi_from` on, rows spread over `groups` groups.
   auto feed = [&](AggregateState& st, size_t batches, size_t multi_from, uint32_t groups, int salt,
                   const std::vector<uint32_t>& to_final, Pairs& seen) {
@@ -198,15 +211,46 @@ TEST(DistinctAggregateTest, CountDistinctStateSwitchesAndMerges) {
     feed(*b, 3, c.b_multi_from, 3, 55, c.b_map, seen);
     EXPECT_GT(a->MemoryBytes(), 0);
     ASSERT_TRUE(a->Merge(*b, c.b_map.data()).ok());
-    ColumnVector out(DataType::Int64(), 3);
-    out.Resize(3);
-    ASSERT_TRUE(a->Finalize(out).ok());
-    for (uint32_t g = 0; g < 3; ++g) {
-      int64_t expect = 0;
-      for (const auto& [gg, v] : seen) expect += gg == g;
-      EXPECT_EQ(out.data<int64_t>()[g], expect) << "group " << g << ", case map " << c.b_map[0];
-    }
+    ExpectCounts(*a, seen, 3, "case map " + std::to_string(c.b_map[0]));
   }
+}
+
+// count(DISTINCT x): values spread over groups from the first row, NULLs skipped, the tables
+// grown far past their first size, and two thread-local partials merged with a group map.
+TEST(DistinctAggregateTest, CountDistinctStringsAcrossGroupsAndMerge) {
+  auto f = ResolveAggregate("count", {DataType::Varchar()}, true);
+  ASSERT_TRUE(f.ok());
+  Pairs seen;
+  auto feed = [&](AggregateState& st, size_t rows, size_t distinct, uint32_t groups,
+                  const std::vector<uint32_t>& to_final) {
+    st.Resize(groups);
+    for (size_t start = 0; start < rows; start += 2048) {
+      size_t n = std::min<size_t>(2048, rows - start);
+      ColumnVector c(DataType::Varchar(), n);
+      c.Resize(n);
+      std::vector<uint32_t> gids(n);
+      for (size_t i = 0; i < n; ++i) {
+        size_t r = start + i;
+        std::string v = "tok_" + std::to_string((r * 7919) % distinct) + "_customer_token";
+        c.SetString(i, v);
+        gids[i] = static_cast<uint32_t>(r % groups);
+        if (r % 13 == 5) {
+          c.SetNull(i);
+        } else {
+          seen.insert({to_final[gids[i]], v});
+        }
+      }
+      std::vector<const ColumnVector*> args{&c};
+      ASSERT_TRUE(st.Update(gids.data(), args, n).ok());
+    }
+  };
+  auto a = MakeAggregateState(*f);
+  auto b = MakeAggregateState(*f);
+  feed(*a, 30000, 9000, 3, {0, 1, 2});
+  feed(*b, 20000, 5000, 2, {2, 0});  // b's group 0 is final group 2, its group 1 is group 0
+  std::vector<uint32_t> map = {2, 0};
+  ASSERT_TRUE(a->Merge(*b, map.data()).ok());
+  ExpectCounts(*a, seen, 3, "merged");
 }
 
 // Aggregates other than count get each group's distinct values: sum(DISTINCT) over DECIMAL
