@@ -8,6 +8,8 @@
 //   changed-file refresh: after `upload` + `crawl` + `start-job` of one 1,000-row file
 //   DuckDB: the same tile SQL in one process over the same Parquet files, warm, best of 3
 //   chromium: first contentful paint and all tiles rendered, from navigation start
+// COLD_ONLY=1: only the cold servers (COLD_RUNS of them, default 3) and DuckDB: nothing is
+// loaded into the lake, so an engine change can be timed before/after on the same files.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -81,10 +83,11 @@ const rows = JSON.parse(execFileSync(bin, ['--lake', lake, 'query', '--format', 
 console.log(`lake ${lake}: sales_data has ${rows.toLocaleString('en')} rows`);
 
 // Cold: 3 fresh servers.
+const coldOnly = process.env.COLD_ONLY === '1';
 const cold = [];
 let tiles;
 let coldEngine = {};
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < Number(process.env.COLD_RUNS || 3); i++) {
   const s = await startServer();
   const auth = await signIn(s.url);
   tiles = (await dashboard(s.url, auth)).tiles;
@@ -94,54 +97,58 @@ for (let i = 0; i < 3; i++) {
   await stopServer(s);
 }
 
-const s = await startServer();
-const auth = await signIn(s.url);
-await allTiles(s.url, auth, tiles);
 const warm = [];
-for (let i = 0; i < 10; i++) {
-  const w = await allTiles(s.url, auth, tiles);
-  if (w.ran !== 0) throw new Error(`a no-change refresh ran ${w.ran} queries`);
-  warm.push(w.wall);
-}
-
-// One new file loaded by the job: every tile reads sales_data, so every tile runs again.
-const extra = path.join(path.dirname(lake), `dashboard-bench-extra-${Date.now()}.csv`);
-execFileSync(bin, ['generate', '--rows', '1000', '--seed', String(Date.now() % 100000), '--out', extra]);
-for (const args of [['upload', extra], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      execFileSync(bin, ['--lake', lake, ...args], { stdio: 'pipe' });
-      break;
-    } catch (e) {  // the server's own rules may be running the job for this upload
-      if (attempt >= 240 || !String(e.stderr).includes('already running')) throw e;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-const changed = await allTiles(s.url, auth, tiles);
-const after = await allTiles(s.url, auth, tiles);
-
-// First paint and all tiles rendered in chromium (the session cookie set first).
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
 const paint = [];
 const ready = [];
-for (let i = 0; i < 3; i++) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const login = await page.request.post(`${s.url}/api/login`, { data: { user_name: user, password } });
-  if (!login.ok()) throw new Error(`browser sign-in ${login.status()}`);
-  await page.goto(`${s.url}/console/#/d/sales-performance`);
-  await page.waitForFunction(() => window.__saleslake && window.__saleslake.ready === true, null, { timeout: 120000 });
-  const t = await page.evaluate(() => ({
-    fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
-    ready: performance.now(),
-  }));
-  paint.push(t.fcp);
-  ready.push(t.ready);
-  await context.close();
+let changed;
+let after;
+if (!coldOnly) {
+  const s = await startServer();
+  const auth = await signIn(s.url);
+  await allTiles(s.url, auth, tiles);
+  for (let i = 0; i < 10; i++) {
+    const w = await allTiles(s.url, auth, tiles);
+    if (w.ran !== 0) throw new Error(`a no-change refresh ran ${w.ran} queries`);
+    warm.push(w.wall);
+  }
+
+  // One new file loaded by the job: every tile reads sales_data, so every tile runs again.
+  const extra = path.join(path.dirname(lake), `dashboard-bench-extra-${Date.now()}.csv`);
+  execFileSync(bin, ['generate', '--rows', '1000', '--seed', String(Date.now() % 100000), '--out', extra]);
+  for (const args of [['upload', extra], ['crawl'], ['start-job', '--job-name', 'my-etl-job']]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        execFileSync(bin, ['--lake', lake, ...args], { stdio: 'pipe' });
+        break;
+      } catch (e) {  // the server's own rules may be running the job for this upload
+        if (attempt >= 240 || !String(e.stderr).includes('already running')) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+  changed = await allTiles(s.url, auth, tiles);
+  after = await allTiles(s.url, auth, tiles);
+
+  // First paint and all tiles rendered in chromium (the session cookie set first).
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  for (let i = 0; i < 3; i++) {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const login = await page.request.post(`${s.url}/api/login`, { data: { user_name: user, password } });
+    if (!login.ok()) throw new Error(`browser sign-in ${login.status()}`);
+    await page.goto(`${s.url}/console/#/d/sales-performance`);
+    await page.waitForFunction(() => window.__saleslake && window.__saleslake.ready === true, null, { timeout: 120000 });
+    const t = await page.evaluate(() => ({
+      fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+      ready: performance.now(),
+    }));
+    paint.push(t.fcp);
+    ready.push(t.ready);
+    await context.close();
+  }
+  await browser.close();
+  await stopServer(s);
 }
-await browser.close();
-await stopServer(s);
 
 // DuckDB over the same Parquet files (warm, best of 3 per tile, sequential and summed).
 const instance = await DuckDBInstance.create(':memory:');
@@ -165,10 +172,14 @@ for (const t of tiles.filter((x) => x.sql)) {
 
 console.log(`tiles with SQL: ${tiles.filter((t) => t.sql).length}`);
 console.log(`cold, all tiles (3 fresh servers):       ${cold.map(ms).join(', ')}  (median ${ms(median(cold))})`);
-console.log(`warm / no-change refresh (10 repeats):   median ${ms(median(warm))}, best ${ms(Math.min(...warm))}`);
-console.log(`refresh after one new file:              ${ms(changed.wall)} (${changed.ran} tiles ran), then ${ms(after.wall)} (${after.ran} ran)`);
+if (!coldOnly) {
+  console.log(`warm / no-change refresh (10 repeats):   median ${ms(median(warm))}, best ${ms(Math.min(...warm))}`);
+  console.log(`refresh after one new file:              ${ms(changed.wall)} (${changed.ran} tiles ran), then ${ms(after.wall)} (${after.ran} ran)`);
+}
 console.log(`DuckDB, same tile SQL, sum of tiles:     ${ms(duckTotal)}`);
-console.log(`chromium first contentful paint:         ${paint.map(ms).join(', ')}`);
-console.log(`chromium all tiles rendered:             ${ready.map(ms).join(', ')}`);
+if (!coldOnly) {
+  console.log(`chromium first contentful paint:         ${paint.map(ms).join(', ')}`);
+  console.log(`chromium all tiles rendered:             ${ready.map(ms).join(', ')}`);
+}
 console.log('per tile (saleslake cold engine time / DuckDB warm):');
 for (const t of tiles.filter((x) => x.sql)) console.log(`  ${t.id.padEnd(18)} ${ms(coldEngine[t.id]).padStart(10)} ${ms(duckPer[t.id]).padStart(10)}`);

@@ -302,50 +302,5 @@ TEST(AggregatesTest, FewAndManyGroupsMatchRowByRow) {
   }
 }
 
-// count(DISTINCT x): values spread over groups, NULLs skipped, the table grown far past its first
-// size, and two thread-local partials merged with a group map, against a std::set.
-TEST(AggregatesTest, CountDistinctStringsAcrossGroupsAndMerge) {
-  auto f = ResolveAggregate("count", {DataType::Varchar()}, true);
-  ASSERT_TRUE(f.ok());
-  std::set<std::pair<uint32_t, std::string>> seen;
-  auto feed = [&](AggregateState& st, size_t rows, size_t distinct, uint32_t groups,
-                  const std::vector<uint32_t>& to_final) {
-    st.Resize(groups);
-    for (size_t start = 0; start < rows; start += 2048) {
-      size_t n = std::min<size_t>(2048, rows - start);
-      ColumnVector c(DataType::Varchar(), n);
-      c.Resize(n);
-      std::vector<uint32_t> gids(n);
-      for (size_t i = 0; i < n; ++i) {
-        size_t r = start + i;
-        std::string v = "tok_" + std::to_string((r * 7919) % distinct) + "_customer_token";
-        c.SetString(i, v);
-        gids[i] = static_cast<uint32_t>(r % groups);
-        if (r % 13 == 5) {
-          c.SetNull(i);
-        } else {
-          seen.insert({to_final[gids[i]], v});
-        }
-      }
-      std::vector<const ColumnVector*> args{&c};
-      ASSERT_TRUE(st.Update(gids.data(), args, n).ok());
-    }
-  };
-  auto a = MakeAggregateState(*f);
-  auto b = MakeAggregateState(*f);
-  feed(*a, 30000, 9000, 3, {0, 1, 2});
-  feed(*b, 20000, 5000, 2, {2, 0});  // b's group 0 is final group 2, its group 1 is group 0
-  std::vector<uint32_t> map = {2, 0};
-  ASSERT_TRUE(a->Merge(*b, map.data()).ok());
-  ColumnVector out(DataType::Int64(), 3);
-  out.Resize(3);
-  ASSERT_TRUE(a->Finalize(out).ok());
-  for (uint32_t g = 0; g < 3; ++g) {
-    int64_t expect = 0;
-    for (const auto& [gg, v] : seen) expect += gg == g;
-    EXPECT_EQ(out.data<int64_t>()[g], expect) << "group " << g;
-  }
-}
-
 }  // namespace
 }  // namespace saleslake::sql

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sql/functions/functions.h"
+#include "sql/functions/internal/distinct_set.h"
 #include "sql/functions/internal/hyperloglog.h"
 #include "sql/functions/internal/kernels.h"
 
@@ -819,144 +820,6 @@ class PercentileState final : public AggregateState {
   std::vector<double> p_;
 };
 
-// DISTINCT: keeps the distinct (group, argument row) pairs and feeds them to the inner aggregate
-// at Finalize, so partial states merge exactly. The pairs live in one open-addressing table for
-// all groups (entry = index into rows_/gids_), keyed by the argument's typed hash mixed with the
-// group id; a per-group hash set of encoded keys cost an allocation per distinct value.
-class DistinctState final : public AggregateState {
- public:
-  DistinctState(std::unique_ptr<AggregateState> inner, std::vector<DataType> types)
-      : inner_(std::move(inner)), types_(std::move(types)) {
-    for (const DataType& t : types_) {
-      rows_.emplace_back(t, 16);
-      rows_.back().Resize(0);
-    }
-    slots_.assign(1024, 0);
-  }
-  void Resize(size_t g) override { groups_ = std::max(groups_, g); }
-  Status Update(const uint32_t* gids, Args a, size_t n) override {
-    hashes_.resize(n);
-    for (size_t k = 0; k < a.size(); ++k) HashKeyColumn(*a[k], n, hashes_.data(), k == 0);
-    pair_hashes_.resize(n);
-    live_.clear();
-    for (size_t i = 0; i < n; ++i) {
-      bool any_null = false;
-      for (const ColumnVector* c : a) any_null |= !c->IsValid(i);
-      if (any_null) continue;  // aggregates ignore NULL inputs
-      pair_hashes_[i] = PairHash(hashes_[i], gids[i]);
-      live_.push_back(static_cast<uint32_t>(i));
-    }
-    AddRows(hashes_.data(), gids, a);
-    return Status::OK();
-  }
-  Status Merge(AggregateState& o, const uint32_t* map) override {
-    auto& other = static_cast<DistinctState&>(o);
-    std::vector<const ColumnVector*> rows;
-    for (const ColumnVector& c : other.rows_) rows.push_back(&c);
-    const size_t n = other.gids_.size();
-    std::vector<uint32_t> gids(n);
-    pair_hashes_.resize(n);
-    live_.resize(n);
-    for (size_t r = 0; r < n; ++r) {
-      gids[r] = map[other.gids_[r]];
-      pair_hashes_[r] = PairHash(other.vhash_[r], gids[r]);
-      live_[r] = static_cast<uint32_t>(r);
-    }
-    AddRows(other.vhash_.data(), gids.data(), rows);
-    return Status::OK();
-  }
-  Status Finalize(ColumnVector& out) override {
-    inner_->Resize(groups_);
-    std::vector<const ColumnVector*> args;
-    for (auto& c : rows_) args.push_back(&c);
-    if (!gids_.empty()) SL_RETURN_IF_ERROR(inner_->Update(gids_.data(), args, gids_.size()));
-    return inner_->Finalize(out);
-  }
-
- private:
-  // A slot holds the high 32 bits of its entry's pair hash (a filter: a probe loads gids_ and
-  // the value only on a tag match) and the entry + 1 in the low 32; 0 = empty.
-  static constexpr uint64_t kTagMask = ~uint64_t{0} << 32;
-
-  static uint64_t PairHash(uint64_t vh, uint32_t g) {
-    uint64_t x = vh ^ ((static_cast<uint64_t>(g) + 1) * 0x9e3779b97f4a7c15ULL);
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    return x;
-  }
-
-  // Adds the rows in live_ (row i: value hash vh[i], group g[i], pair hash pair_hashes_[i]).
-  // Distinct values spread over a table far larger than the cache, so while row k is added the
-  // slot of row k + 24, the entry of row k + 16 and a string value's bytes for row k + 8 are
-  // fetched.
-  void AddRows(const uint64_t* vh, const uint32_t* g, Args values) {
-    const ColumnVector* strings =
-        values.size() == 1 && rows_[0].type().id == TypeId::kVarchar ? &rows_[0] : nullptr;
-    const size_t count = live_.size();
-    for (size_t k = 0; k < count; ++k) {
-      if (k + 24 < count) __builtin_prefetch(&slots_[pair_hashes_[live_[k + 24]] & (slots_.size() - 1)]);
-      if (k + 16 < count) PrefetchEntry(pair_hashes_[live_[k + 16]], strings, false);
-      if (strings && k + 8 < count) PrefetchEntry(pair_hashes_[live_[k + 8]], strings, true);
-      const uint32_t i = live_[k];
-      Add(vh[i], g[i], pair_hashes_[i], values, i);
-    }
-  }
-  void PrefetchEntry(uint64_t ph, const ColumnVector* strings, bool bytes) const {
-    const uint64_t e = slots_[ph & (slots_.size() - 1)];
-    if (e == 0 || (e & kTagMask) != (ph & kTagMask)) return;
-    const uint32_t entry = static_cast<uint32_t>(e) - 1;
-    if (bytes) {
-      __builtin_prefetch(strings->data<std::string_view>()[entry].data());
-      return;
-    }
-    __builtin_prefetch(&gids_[entry]);
-    if (strings) __builtin_prefetch(strings->data<std::string_view>() + entry);
-  }
-
-  // Adds value row i of `values` (value hash vh, pair hash ph) to group g unless the group
-  // already has it.
-  void Add(uint64_t vh, uint32_t g, uint64_t ph, Args values, size_t i) {
-    const size_t mask = slots_.size() - 1;
-    const uint64_t tag = ph & kTagMask;
-    size_t slot = ph & mask;
-    for (uint64_t e; (e = slots_[slot]) != 0; slot = (slot + 1) & mask) {
-      if ((e & kTagMask) != tag) continue;
-      const uint32_t entry = static_cast<uint32_t>(e) - 1;
-      if (gids_[entry] != g) continue;
-      bool same = true;
-      for (size_t k = 0; same && k < values.size(); ++k) same = ValuesEqual(*values[k], i, rows_[k], entry);
-      if (same) return;
-    }
-    for (size_t k = 0; k < values.size(); ++k) rows_[k].AppendFrom(*values[k], i);
-    gids_.push_back(g);
-    vhash_.push_back(vh);
-    slots_[slot] = tag | gids_.size();
-    if (gids_.size() * 2 > slots_.size()) {
-      std::vector<uint64_t> next(slots_.size() * 2, 0);
-      const size_t next_mask = next.size() - 1;
-      for (size_t x = 0; x < gids_.size(); ++x) {
-        const uint64_t h = PairHash(vhash_[x], gids_[x]);
-        size_t s = h & next_mask;
-        while (next[s] != 0) s = (s + 1) & next_mask;
-        next[s] = (h & kTagMask) | (x + 1);
-      }
-      slots_.swap(next);
-    }
-  }
-
-  std::unique_ptr<AggregateState> inner_;
-  std::vector<DataType> types_;
-  size_t groups_ = 0;
-  std::vector<ColumnVector> rows_;  // distinct argument rows, one per entry
-  std::vector<uint32_t> gids_;      // group of each entry
-  std::vector<uint64_t> vhash_;     // argument hash of each entry
-  std::vector<uint64_t> slots_;     // tag | entry + 1, 0 = empty
-  std::vector<uint64_t> hashes_;    // per input row (scratch)
-  std::vector<uint64_t> pair_hashes_;  // per input row (scratch)
-  std::vector<uint32_t> live_;      // rows to add (scratch)
-};
-
 Status BadAgg(std::string_view name, const std::vector<DataType>& t, std::string_view expected) {
   std::string got;
   for (size_t i = 0; i < t.size(); ++i) got += (i ? ", " : "") + t[i].ToString();
@@ -1122,7 +985,7 @@ std::unique_ptr<AggregateState> MakeAggregateState(const AggregateFunction& f) {
   if (f.name == "min" || f.name == "max" || f.name == "arbitrary" || f.name == "bool_and" ||
       f.name == "bool_or" || f.name == "every")
     return plain;  // DISTINCT does not change these
-  return std::make_unique<DistinctState>(std::move(plain), f.arg_types);
+  return MakeDistinctState(std::move(plain), f);
 }
 
 }  // namespace saleslake::sql

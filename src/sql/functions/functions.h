@@ -94,6 +94,12 @@ class AggregateState {
   virtual Status Merge(AggregateState& other, const uint32_t* map) = 0;
   // Writes one row per group into `out` (flat, return type, Resize(groups) done by the caller).
   virtual Status Finalize(ColumnVector& out) = 0;
+  // True when Update also takes dictionary-encoded arguments (then a column argument is passed
+  // as scanned, and the state works once per dictionary entry instead of once per row).
+  virtual bool TakesDictionaries() const { return false; }
+  // Bytes the state holds beyond a fixed cost per group (the values of a DISTINCT aggregate),
+  // for the query's memory limit; cheap enough to ask after every Update.
+  virtual int64_t MemoryBytes() const { return 0; }
 };
 
 struct AggregateFunction {

@@ -19,6 +19,7 @@ namespace {
 struct SetPartial {
   std::unique_ptr<GroupTable> table;
   std::vector<std::unique_ptr<AggregateState>> aggs;
+  std::vector<int64_t> charged;  // per aggregate: its MemoryBytes() reserved so far
 };
 
 class HashAggregateOp final : public Operator {
@@ -52,6 +53,7 @@ class HashAggregateOp final : public Operator {
       SetPartial sp;
       sp.table = std::make_unique<GroupTable>(types);
       for (const auto& a : node_.aggregates) sp.aggs.push_back(MakeAggregateState(a.fn));
+      sp.charged.assign(sp.aggs.size(), 0);
       p.push_back(std::move(sp));
     }
     return p;
@@ -73,7 +75,12 @@ class HashAggregateOp final : public Operator {
     std::vector<std::vector<const ColumnVector*>> arg_cols(node_.aggregates.size());
     std::vector<std::vector<uint32_t>> filter_rows(node_.aggregates.size());
     for (size_t a = 0; a < node_.aggregates.size(); ++a) {
+      const bool as_scanned = !parts.empty() && parts[0].aggs[a]->TakesDictionaries();
       for (const auto& x : node_.aggregates[a].args) {
+        if (as_scanned && x->kind == ExprKind::kColumn) {  // a dictionary column stays one
+          arg_cols[a].push_back(&in.columns[static_cast<size_t>(x->column)]);
+          continue;
+        }
         SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*x, in));
         arg_cols[a].push_back(v);
       }
@@ -93,22 +100,47 @@ class HashAggregateOp final : public Operator {
         sp.aggs[a]->Resize(sp.table->size());
         if (!node_.aggregates[a].filter) {
           SL_RETURN_IF_ERROR(sp.aggs[a]->Update(gids_.data(), arg_cols[a], n));
-          continue;
+        } else {
+          const auto& rows = filter_rows[a];
+          if (rows.empty()) continue;
+          std::vector<ColumnVector> gathered(arg_cols[a].size());
+          std::vector<const ColumnVector*> ptrs;
+          for (size_t k = 0; k < arg_cols[a].size(); ++k) {
+            GatherColumn(*arg_cols[a][k], rows.data(), rows.size(), gathered[k]);
+            ptrs.push_back(&gathered[k]);
+          }
+          std::vector<uint32_t> g2(rows.size());
+          for (size_t k = 0; k < rows.size(); ++k) g2[k] = gids_[rows[k]];
+          SL_RETURN_IF_ERROR(sp.aggs[a]->Update(g2.data(), ptrs, rows.size()));
         }
-        const auto& rows = filter_rows[a];
-        if (rows.empty()) continue;
-        std::vector<ColumnVector> gathered(arg_cols[a].size());
-        std::vector<const ColumnVector*> ptrs;
-        for (size_t k = 0; k < arg_cols[a].size(); ++k) {
-          GatherColumn(*arg_cols[a][k], rows.data(), rows.size(), gathered[k]);
-          ptrs.push_back(&gathered[k]);
-        }
-        std::vector<uint32_t> g2(rows.size());
-        for (size_t k = 0; k < rows.size(); ++k) g2[k] = gids_[rows[k]];
-        SL_RETURN_IF_ERROR(sp.aggs[a]->Update(g2.data(), ptrs, rows.size()));
+        SL_RETURN_IF_ERROR(Charge(sp, a));
       }
     }
     return Status::OK();
+  }
+
+  // Reserves what aggregate a of `sp` holds beyond what it was charged (DISTINCT sets grow
+  // with their values, not with the groups).
+  Status Charge(SetPartial& sp, size_t a) {
+    const int64_t now = sp.aggs[a]->MemoryBytes();
+    if (now <= sp.charged[a]) return Status::OK();
+    const int64_t more = now - sp.charged[a];
+    sp.charged[a] = now;
+    Status s = ctx_.Reserve(more);
+    if (s.ok()) return s;
+    return s.WithContext(fmt::format("{} holds {:.1f} MB of distinct values", AggregateLabel(a),
+                                     static_cast<double>(now) / (1 << 20)));
+  }
+
+  std::string AggregateLabel(size_t a) const {
+    const auto& fn = node_.aggregates[a].fn;
+    return fmt::format("{}({}...)", fn.name, fn.distinct ? "DISTINCT " : "");
+  }
+
+  // Gives back what a merged (and now dropped) partial was charged.
+  void Uncharge(std::vector<SetPartial>& parts) {
+    for (auto& sp : parts)
+      for (int64_t c : sp.charged) ctx_.Release(c);
   }
 
   Status Run() {
@@ -148,8 +180,11 @@ class HashAggregateOp final : public Operator {
           dst.aggs[a]->Resize(dst.table->size());
           src.aggs[a]->Resize(groups);
           SL_RETURN_IF_ERROR(dst.aggs[a]->Merge(*src.aggs[a], map.data()));
+          SL_RETURN_IF_ERROR(Charge(dst, a));
         }
       }
+      Uncharge(*p);
+      p.reset();  // its values now live in the final partial
     }
     std::vector<SetPartial> empty;
     if (!final_parts) {
