@@ -69,6 +69,9 @@ TEST(TrinoSessionTest, SessionStatementsBecomeHeaders) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->at("by_region"), "SELECT count(*) FROM t WHERE region = ?");
   EXPECT_EQ(TrinoSessionStatementOf("PREPARE p FROM").status().code(), StatusCode::kInvalidArgument);
+  // A name the client could not send back (found by trino_session_fuzz).
+  EXPECT_EQ(TrinoSessionStatementOf("PREPARE \"\" FROM SELECT 1").status().message(),
+            "line 1:11: expected a statement name, found an empty quoted name");
 
   auto dealloc = TrinoSessionStatementOf("DEALLOCATE PREPARE by_region");
   ASSERT_TRUE(dealloc.ok() && *dealloc);

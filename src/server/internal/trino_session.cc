@@ -67,6 +67,7 @@ class Cursor {
           ++i;
         } else {
           pos_ = i + 1;
+          if (out.empty()) return Error("expected " + std::string(what) + ", found an empty quoted name");
           return out;
         }
       }
