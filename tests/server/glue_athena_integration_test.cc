@@ -502,6 +502,22 @@ TEST_F(GlueAthenaTest, TrinoSessionPropertiesAndPreparedStatements) {
                 "ERROR INVALID_SESSION_PROPERTY - session property query_max_execution_time: 'soon' is not a duration", 0),
             0u)
       << r.out;
+
+  // The session as the client sends it from the start (X-Trino-Session): a limit is applied, a
+  // bad value refuses every statement with Trino's error.
+  WriteFile(file, slow + "\nSELECT 2 AS two\n");
+  auto limited = TrinoClients(server_.url(), admin_, {"--session", file, "query_max_run_time=500ms"});
+  ASSERT_EQ(limited.exit_code, 0) << limited.err;
+  auto lb = ClientBlocks(limited.out);
+  ASSERT_FALSE(lb["trino-client 1"].empty()) << limited.out;
+  EXPECT_EQ(lb["trino-client 1"][0], "ERROR EXCEEDED_TIME_LIMIT - Query exceeded the time limit of 0.50s") << limited.out;
+  EXPECT_EQ(lb["trino-client 2"], (std::vector<std::string>{"two:integer", "2"})) << limited.out;
+  auto bad = TrinoClients(server_.url(), admin_, {"--session", file, "query_max_run_time=soon"});
+  ASSERT_EQ(bad.exit_code, 0) << bad.err;
+  auto bb = ClientBlocks(bad.out);
+  ASSERT_FALSE(bb["trino-client 2"].empty()) << bad.out;
+  EXPECT_EQ(bb["trino-client 2"][0].rfind("ERROR INVALID_SESSION_PROPERTY - session property query_max_run_time", 0), 0u)
+      << bad.out;
 }
 
 // The 25 dashboard queries of tests/sql/dashboard_suite.sql (the bench's dashboard queries and

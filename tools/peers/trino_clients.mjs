@@ -10,11 +10,12 @@
 //   node trino_clients.mjs URL KEY_ID SECRET --cancel "SQL"
 //     starts the statement with trino-client, cancels it while it runs (DELETE /v1/query/ID), and prints
 //     "CANCELLED <errorName>" with the error the next page carried.
-//   node trino_clients.mjs URL KEY_ID SECRET --session queries.sql
+//   node trino_clients.mjs URL KEY_ID SECRET --session queries.sql [NAME=VALUE ...]
 //     runs the statements through one trino-client, which carries the session properties and
 //     prepared statements the server's answers set (X-Trino-Set-Session, X-Trino-Added-Prepare,
 //     ...) to the next statement; prints the blocks as above for trino-client only, with
-//     "UPDATE <update type>" as the first line of a statement without rows.
+//     "UPDATE <update type>" as the first line of a statement without rows. NAME=VALUE pairs
+//     are the client's initial session properties (sent as X-Trino-Session).
 //   node trino_clients.mjs URL KEY_ID SECRET --count "SQL"
 //     pages through the result with trino-client without keeping it, and prints
 //     "ROWS <n> SUM <sum of the first column> PAGES <pages with data>" (or "ERROR <errorName> ...").
@@ -44,7 +45,11 @@ function print(client, n, columns, rows, error) {
   for (const row of rows) console.log(row.map(text).join('\t'));
 }
 
-const trino = Trino.create({ server: url, catalog: 'lake', schema: 'sales', auth: new BasicAuth(keyId, secret) });
+const initialSession = file === '--session'
+  ? Object.fromEntries(process.argv.slice(7).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  : {};
+const trino = Trino.create({ server: url, catalog: 'lake', schema: 'sales', auth: new BasicAuth(keyId, secret),
+                             session: initialSession });
 
 async function viaTrino(sql) {
   const iter = await trino.query(sql);
