@@ -748,7 +748,7 @@ Result<MaterializedResult> DistinctRows(const MatViewContext& ctx, const Schema&
 // Per side table: group keys (AppendKey encoding) -> count(DISTINCT x).
 using GroupCounts = std::unordered_map<std::string, int64_t>;
 
-// A side table with more files than this is rewritten as one file on its next refresh (the
+// A side table of this many files or more is rewritten as one file on its next refresh (the
 // slow path below), so that appends do not fragment it without bound.
 constexpr size_t kMaxSideFiles = 16;
 
