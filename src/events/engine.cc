@@ -65,12 +65,24 @@ Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t off
     return info.status();
   }
   if (info->size <= offset) return out;
-  uint64_t want = std::min<uint64_t>(info->size - offset, uint64_t{8} << 20);
-  SL_ASSIGN_OR_RETURN(std::string text, store.GetRange(kJournalKey, offset, want));
+  // Read about what `max` events need (journal lines are a few hundred bytes), and more only
+  // while lines are missing: reading 8 MiB for a batch of 1,000 events cost the consumer a fifth
+  // of its time in copies. No read goes past 8 MiB ahead of the checkpoint.
+  const uint64_t limit = std::min<uint64_t>(info->size - offset, uint64_t{8} << 20);
+  uint64_t chunk = std::clamp<uint64_t>(uint64_t{512} * std::max<size_t>(max, 1), 64 << 10, limit);
+  std::string text;
   size_t pos = 0;
   while (out.size() < max) {
     size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) break;  // a torn or unfinished last line: not yet an event
+    if (nl == std::string::npos) {
+      // A torn or unfinished last line is not yet an event; read on only while there is more.
+      if (text.size() >= limit) break;
+      uint64_t more = std::min<uint64_t>(std::max<uint64_t>(chunk, text.size()), limit - text.size());
+      SL_ASSIGN_OR_RETURN(std::string next, store.GetRange(kJournalKey, offset + text.size(), more));
+      if (next.empty()) break;
+      text += next;
+      continue;
+    }
     std::string_view line(text.data() + pos, nl - pos);
     uint64_t end = offset + nl + 1;
     pos = nl + 1;

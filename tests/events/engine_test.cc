@@ -617,6 +617,31 @@ TEST_F(BusTest, ATornJournalLineIsSkippedAndTheEventsAfterItAreRead) {
   EXPECT_EQ(engine_->stats().actions, 2u);
 }
 
+// The reader takes the journal in pieces sized for the batch asked for: lines longer than a
+// piece, and batches that end mid-piece, are read whole and in order, and the offsets let the
+// next batch start exactly where the previous one stopped.
+TEST_F(BusTest, EventsLargerThanAReadPieceAndBatchesAcrossPiecesAreReadWhole) {
+  std::string big(200 << 10, 'q');  // 200 KiB: longer than the 64 KiB piece of a small batch
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(PublishEvent(*store_, "x", json{{"pad", i % 2 ? big : std::string("s")}}, "e" + std::to_string(i)).ok());
+  }
+  uint64_t offset = 0;
+  std::vector<std::string> ids;
+  for (int batch = 0; batch < 10; ++batch) {
+    auto got = ReadEvents(*store_, offset, 2);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    if (got->empty()) break;
+    ASSERT_LE(got->size(), 2u);
+    for (const auto& e : *got) {
+      ids.push_back(e.id);
+      EXPECT_EQ(e.json["pad"].get<std::string>().size(), e.id == "e1" || e.id == "e3" ? big.size() : 1u);
+    }
+    offset = got->back().end_offset;
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"e0", "e1", "e2", "e3", "e4"}));
+  EXPECT_EQ(offset, store_->Stat("_system/events.jsonl")->size);
+}
+
 TEST_F(BusTest, DoneMarkersSurviveARestartAndOldMarkerFilesStillCount) {
   // A lake from before the marker log: e1's target ran, its marker is a file of its own.
   ASSERT_TRUE(store_->Put("_system/events/done/r/e1.0", "{\"status\":\"published\"}").ok());
