@@ -104,6 +104,21 @@ Status WriteParquet(sql::QueryResult& r, const std::string& path) {
   return out->Commit();
 }
 
+// What the statement's scans read from lake files (the column chunks they needed, as Athena's
+// "data scanned"), before its run time: "(12 rows, 45.3 MB scanned, 0.138 s)". The run time stays
+// last, where scripts look for it. Nothing when no lake file was read.
+std::string ScannedText(uint64_t bytes) {
+  if (bytes == 0) return "";
+  static constexpr const char* kUnits[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  size_t u = 0;
+  while (v >= 1000 && u + 1 < std::size(kUnits)) {
+    v /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B scanned, ", bytes) : fmt::format("{:.{}f} {} scanned, ", v, v < 10 ? 2 : v < 100 ? 1 : 0, kUnits[u]);
+}
+
 }  // namespace
 
 Result<ResultFormat> ChooseFormat(const std::string& format, const std::string& path) {
@@ -185,7 +200,7 @@ Status QueryOutput::Add(size_t index, sql::QueryResult& r, Clock::time_point sta
   };
   SL_RETURN_IF_ERROR(RenderRows(r, renderer, ro.mode == OutputMode::kTable, sink));
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  std::string rest = renderer.Finish(spec_.timing ? fmt::format("{:.3f} s", seconds) : "");
+  std::string rest = renderer.Finish(spec_.timing ? ScannedText(r.bytes_read()) + fmt::format("{:.3f} s", seconds) : "");
   if (json_list && !rest.empty() && rest.back() == '\n') rest.pop_back();
   SL_RETURN_IF_ERROR(sink(std::move(rest)));
   if (file) return file->Commit().WithContext("--output " + PathFor(index));

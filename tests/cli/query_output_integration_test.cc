@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <regex>
 #include <string>
 
@@ -75,6 +76,18 @@ TEST_F(QueryOutputTest, TimingUnderRowsAndUnderMessages) {
   r = Run({"query", "CREATE VIEW tw AS SELECT 1 AS a"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "CREATE VIEW\n");
+  // A statement that read lake files says how much, as Athena's "data scanned", before its time:
+  // here the whole raw CSV file (a CSV is read whole).
+  uint64_t csv_bytes = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(lake_ + "/raw_data"))
+    if (e.is_regular_file()) csv_bytes += e.file_size();
+  r = Run({"query", "--timing", "SELECT count(*) AS n FROM raw_sales"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  static const std::regex kScanned("(?:.|\n)*\\(1 row, ([0-9.]+) KB scanned, [0-9]+\\.[0-9]{3} s\\)\n");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(r.out, m, kScanned)) << r.out;
+  EXPECT_GT(csv_bytes, 1000u);
+  EXPECT_NEAR(std::stod(m[1].str()) * 1000, static_cast<double>(csv_bytes), csv_bytes * 0.01) << r.out;
 }
 
 TEST_F(QueryOutputTest, AnyFailedStatementMakesTheExitNonZero) {
