@@ -200,7 +200,13 @@ Status QueryOutput::Add(size_t index, sql::QueryResult& r, Clock::time_point sta
   };
   SL_RETURN_IF_ERROR(RenderRows(r, renderer, ro.mode == OutputMode::kTable, sink));
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  std::string rest = renderer.Finish(spec_.timing ? ScannedText(r.bytes_read()) + fmt::format("{:.3f} s", seconds) : "");
+  const std::string timing = spec_.timing ? ScannedText(r.bytes_read()) + fmt::format("{:.3f} s", seconds) : "";
+  std::string rest = renderer.Finish(timing);
+  if (!timing.empty() && ro.mode != OutputMode::kTable) {
+    // CSV, JSON and line output have no footer: the figures go to stderr and the data stay clean.
+    std::fprintf(stderr, "(%s row%s, %s)\n", Thousands(renderer.rows()).c_str(), renderer.rows() == 1 ? "" : "s",
+                 timing.c_str());
+  }
   if (json_list && !rest.empty() && rest.back() == '\n') rest.pop_back();
   SL_RETURN_IF_ERROR(sink(std::move(rest)));
   if (file) return file->Commit().WithContext("--output " + PathFor(index));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -47,7 +48,9 @@ Status ParseS3Uri(std::string_view uri, std::string* bucket, std::string* prefix
 
 namespace {
 
-constexpr uint64_t kReadWindow = 256 << 10;  // small reads fetch this much around them
+constexpr uint64_t kReadWindow = 64 << 10;  // small reads fetch this much from where they start
+// Opening an object for reads fetches its end: a Parquet footer of a few hundred row groups fits.
+constexpr uint64_t kTailBytes = 64 << 10;
 
 Status ValidateObjectKey(std::string_view key) {
   SL_RETURN_IF_ERROR(ValidateKey(key));
@@ -200,6 +203,64 @@ struct S3Store::Impl {
     return info;
   }
 
+  // The last bytes of an object, at most `n`, with its size and ETag, from one suffix-range GET:
+  // what opening an object for positional reads needs (Parquet footers are at the end) without
+  // a HEAD first. An empty object has no last bytes (416): its facts come from a HEAD.
+  struct Tail {
+    ObjectInfo info;
+    uint64_t offset = 0;  // where `bytes` start in the object
+    std::string bytes;
+  };
+  Result<Tail> TailOf(std::string_view key, uint64_t n) const {
+    const std::string full = Full(key);
+    Request r{.method = "GET", .key = full};
+    r.headers.emplace_back("range", "bytes=-" + std::to_string(n));
+    for (int attempt = 1;; ++attempt) {
+      SL_ASSIGN_OR_RETURN(HttpResult res, Send(r));
+      if (res.status == 404) return Status::NotFound("object '" + std::string(key) + "' not found in " + Where(o.prefix));
+      if (res.status == 416) {
+        SL_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
+        return Tail{std::move(info), 0, ""};
+      }
+      if (res.status != 200 && res.status != 206) return Error(res, "GET", full);
+      Tail t;
+      t.info.key = std::string(key);
+      if (const std::string* etag = res.Header("etag")) t.info.etag = Unquote(*etag);
+      if (const std::string* lm = res.Header("last-modified")) t.info.mtime_ns = ParseHttpTime(*lm);
+      if (res.status == 200) {  // a server that ignores Range sends everything
+        t.info.size = res.body.size();
+        t.offset = t.info.size > n ? t.info.size - n : 0;
+        t.bytes = res.body.substr(t.offset);
+        return t;
+      }
+      // "bytes FIRST-LAST/TOTAL": the body must be all of it.
+      const std::string* cr = res.Header("content-range");
+      uint64_t first = 0, last = 0, total = 0;
+      if (cr == nullptr || std::sscanf(cr->c_str(), "bytes %" SCNu64 "-%" SCNu64 "/%" SCNu64, &first, &last, &total) != 3 ||
+          first > last || last >= total)
+        return Status::IOError("GET " + Where(full) + ": unusable Content-Range '" + (cr ? *cr : "") + "' for the last " +
+                               std::to_string(n) + " bytes");
+      if (res.body.size() == last - first + 1) {
+        t.info.size = total;
+        if (last + 1 != total) {
+          // Not the end: a server that reads "bytes=-N" as "bytes=0-N" (s3rver does). Now that
+          // the size is known, the end is asked for by its offsets.
+          t.offset = total > n ? total - n : 0;
+          SL_ASSIGN_OR_RETURN(t.bytes, Range(full, t.offset, total - t.offset, t.info.etag));
+          if (t.bytes.size() != total - t.offset)
+            return Status::IOError("GET " + Where(full) + ": short read of its last " + std::to_string(total - t.offset) + " bytes");
+          return t;
+        }
+        t.offset = first;
+        t.bytes = std::move(res.body);
+        return t;
+      }
+      if (!backoff.BeforeRetry(attempt))
+        return Status::IOError("GET " + Where(full) + ": " + std::to_string(res.body.size()) + " of " +
+                               std::to_string(last - first + 1) + " bytes of its end arrived");
+    }
+  }
+
   // [offset, offset + n) of the object; `etag` pins the version ("" = any).
   Result<std::string> Range(const std::string& full, uint64_t offset, uint64_t n, const std::string& etag) const {
     Request r{.method = "GET", .key = full};
@@ -271,12 +332,19 @@ struct S3Store::Impl {
 
 namespace {
 
-// Positional reads of one S3 object version, with a one-window cache for small reads (Parquet
-// footers, page headers): a burst of small reads costs one GET.
+// Positional reads of one S3 object version. Opening it fetched its last kTailBytes (the
+// Parquet footer and everything the reader looks up there); other reads fetch exactly their
+// range, except small ones (CSV sniffing, classification), which fetch kReadWindow from where
+// they start so that a burst of them costs one GET. Ranges are pinned to the opened ETag.
 class S3File final : public RandomAccessFile {
  public:
-  S3File(const S3Store::Impl* impl, std::string full, ObjectInfo info)
-      : impl_(impl), full_(std::move(full)), info_(std::move(info)), name_(impl->Where(full_)) {}
+  S3File(const S3Store::Impl* impl, std::string full, S3Store::Impl::Tail tail)
+      : impl_(impl),
+        full_(std::move(full)),
+        info_(std::move(tail.info)),
+        name_(impl->Where(full_)),
+        tail_off_(tail.offset),
+        tail_(std::move(tail.bytes)) {}
   uint64_t size() const override { return info_.size; }
   const std::string& name() const override { return name_; }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
@@ -285,6 +353,10 @@ class S3File final : public RandomAccessFile {
       return Status::IOError(name_ + ": read of " + std::to_string(n) + " bytes at offset " + std::to_string(offset) +
                              " passes the end (size " + std::to_string(info_.size) + ")");
     if (n == 0) return Status::OK();
+    if (offset >= tail_off_ && offset + n <= tail_off_ + tail_.size()) {
+      std::copy_n(tail_.data() + (offset - tail_off_), n, out.data());
+      return Status::OK();
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (offset >= window_off_ && offset + n <= window_off_ + window_.size()) {
@@ -292,21 +364,15 @@ class S3File final : public RandomAccessFile {
         return Status::OK();
       }
     }
-    if (n >= kReadWindow) {
-      SL_ASSIGN_OR_RETURN(std::string got, impl_->Range(full_, offset, n, info_.etag));
-      if (got.size() != n) return Status::IOError(name_ + ": short read at offset " + std::to_string(offset));
-      std::copy_n(got.data(), n, out.data());
-      return Status::OK();
+    const uint64_t want = n >= kReadWindow ? n : std::min(kReadWindow, info_.size - offset);
+    SL_ASSIGN_OR_RETURN(std::string got, impl_->Range(full_, offset, want, info_.etag));
+    if (got.size() != want) return Status::IOError(name_ + ": short read at offset " + std::to_string(offset));
+    std::copy_n(got.data(), n, out.data());
+    if (want > n) {
+      std::lock_guard<std::mutex> lock(mu_);
+      window_ = std::move(got);
+      window_off_ = offset;
     }
-    uint64_t begin = offset;
-    uint64_t end = std::min(info_.size, offset + kReadWindow);
-    if (end - begin < kReadWindow) begin = end > kReadWindow ? end - kReadWindow : 0;  // reads near the end look back
-    SL_ASSIGN_OR_RETURN(std::string got, impl_->Range(full_, begin, end - begin, info_.etag));
-    if (got.size() != end - begin) return Status::IOError(name_ + ": short read at offset " + std::to_string(begin));
-    std::copy_n(got.data() + (offset - begin), n, out.data());
-    std::lock_guard<std::mutex> lock(mu_);
-    window_ = std::move(got);
-    window_off_ = begin;
     return Status::OK();
   }
 
@@ -315,6 +381,8 @@ class S3File final : public RandomAccessFile {
   std::string full_;
   ObjectInfo info_;
   std::string name_;
+  const uint64_t tail_off_;
+  const std::string tail_;
   mutable std::mutex mu_;
   mutable std::string window_;  // GUARDED_BY(mu_)
   mutable uint64_t window_off_ = 0;
@@ -514,8 +582,8 @@ Result<std::string> S3Store::GetRange(std::string_view key, uint64_t offset, uin
 
 Result<std::unique_ptr<RandomAccessFile>> S3Store::OpenRead(std::string_view key) const {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
-  SL_ASSIGN_OR_RETURN(ObjectInfo info, impl_->Head(key));
-  return std::unique_ptr<RandomAccessFile>(new S3File(impl_.get(), impl_->Full(key), std::move(info)));
+  SL_ASSIGN_OR_RETURN(Impl::Tail tail, impl_->TailOf(key, kTailBytes));
+  return std::unique_ptr<RandomAccessFile>(new S3File(impl_.get(), impl_->Full(key), std::move(tail)));
 }
 
 Result<std::vector<ObjectInfo>> S3Store::List(std::string_view prefix) const {

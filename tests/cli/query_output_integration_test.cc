@@ -88,6 +88,11 @@ TEST_F(QueryOutputTest, TimingUnderRowsAndUnderMessages) {
   ASSERT_TRUE(std::regex_match(r.out, m, kScanned)) << r.out;
   EXPECT_GT(csv_bytes, 1000u);
   EXPECT_NEAR(std::stod(m[1].str()) * 1000, static_cast<double>(csv_bytes), csv_bytes * 0.01) << r.out;
+  // Formats without a footer keep their data clean: the same figures go to stderr.
+  r = Run({"query", "--timing", "--format", "csv", "SELECT count(*) AS n FROM raw_sales"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "n\n300\n");
+  EXPECT_TRUE(std::regex_match(r.err, std::regex("\\(1 row, [0-9.]+ KB scanned, [0-9]+\\.[0-9]{3} s\\)\n"))) << r.err;
 }
 
 TEST_F(QueryOutputTest, AnyFailedStatementMakesTheExitNonZero) {

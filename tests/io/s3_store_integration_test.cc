@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "io/internal/aws_config.h"
@@ -24,7 +25,7 @@ class S3StoreServe : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(RunSaleslakeIn(dir_.Join("lake"), {"init"}).exit_code, 0);
     std::string error;
-    ASSERT_TRUE(server_.Start(dir_.Join("lake"), {"--access-log", ""}, &error)) << error;
+    ASSERT_TRUE(server_.Start(dir_.Join("lake"), {"--access-log", dir_.Join("access.log")}, &error)) << error;
     auto ini = internal::ParseAwsIni(ReadFile(dir_.Join("lake/_system/admin-credentials")));
     key_id_ = ini["saleslake"]["aws_access_key_id"];
     secret_ = ini["saleslake"]["aws_secret_access_key"];
@@ -195,6 +196,46 @@ TEST_F(S3StoreServe, AReadNeverMixesTwoVersions) {
   EXPECT_EQ(late.status().code(), StatusCode::kAborted);
   EXPECT_NE(late.status().message().find("changed while it was being read"), std::string::npos);
   EXPECT_NE(late.status().message().find("raw_data/v.bin"), std::string::npos);
+}
+
+// What reads cost in requests and bytes, from the server's own access log: opening an object
+// is one GET of its end (no HEAD), reads in that end cost nothing, a large read fetches exactly
+// its range, and a small one fetches one window that the next small reads share.
+TEST_F(S3StoreServe, OpeningFetchesTheEndOnceAndReadsTakeOnlyTheirRanges) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const size_t size = 1u << 20;
+  std::string data(size, '\0');
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i % 251);
+  ASSERT_TRUE(store->Put("processed_data/f.parquet", data).ok());
+
+  auto f = store->OpenRead("processed_data/f.parquet");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ((*f)->size(), size);
+  EXPECT_EQ(V((*f)->ReadString(size - 8, 8)), data.substr(size - 8));             // the end: opened with it
+  EXPECT_EQ(V((*f)->ReadString(size - 40000, 10000)), data.substr(size - 40000, 10000));
+  EXPECT_EQ(V((*f)->ReadString(100000, 300000)), data.substr(100000, 300000));    // exactly its range
+  EXPECT_EQ(V((*f)->ReadString(500000, 100)), data.substr(500000, 100));          // a window from here
+  EXPECT_EQ(V((*f)->ReadString(500200, 1000)), data.substr(500200, 1000));        // the same window
+  EXPECT_EQ(server_.Stop(), 0);  // its access log is whole once it has stopped
+
+  int gets = 0, heads = 0;
+  uint64_t sent = 0;
+  std::istringstream lines(ReadFile(dir_.Join("access.log")));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("processed_data/f.parquet") == std::string::npos) continue;
+    if (line.find("\"method\":\"HEAD\"") != std::string::npos) ++heads;
+    if (line.find("\"method\":\"GET\"") == std::string::npos) continue;
+    ++gets;
+    size_t at = line.find("\"bytes_out\":");
+    ASSERT_NE(at, std::string::npos) << line;
+    sent += std::stoull(line.substr(at + 12));
+  }
+  EXPECT_EQ(heads, 0);
+  EXPECT_EQ(gets, 3);
+  const uint64_t bodies = (64u << 10) + 300000 + (64u << 10);
+  EXPECT_GE(sent, bodies);
+  EXPECT_LE(sent, bodies + 3 * 2000) << "headers of three answers at most";
 }
 
 TEST_F(S3StoreServe, WrongCredentialsAreDeniedNotRetried) {

@@ -220,6 +220,61 @@ TEST(S3StoreFaults, DroppedConnectionsAndTruncatedBodiesAreRetried) {
   EXPECT_EQ(slept.size(), 2u);
 }
 
+// Opening an object for reads asks for its end with a suffix range: a server that ignores Range
+// (200, everything) and one that answers 416 for an empty object both still give its size, and
+// a truncated end is fetched again, and a server that takes a suffix range for a prefix is asked
+// for the end by its offsets.
+TEST(S3StoreFaults, OpeningReadsTheEndAndCopesWithServersThatMisreadRangesOrHaveNoEnd) {
+  Reply truncated{206, "6789", {{"Content-Range", "bytes 6-9/10"}, {"ETag", "\"e1\""}}};
+  truncated.kind = Reply::kTruncate;
+  ScriptedServer server({{200, "0123456789", {{"ETag", "\"e1\""}}},
+                         {416, ""},
+                         {200, "", {{"ETag", "\"e0\""}}},
+                         truncated,
+                         {206, "6789", {{"Content-Range", "bytes 6-9/10"}, {"ETag", "\"e1\""}}},
+                         {206, "23456789", {{"Content-Range", "bytes 2-9/10"}}},
+                         {206, "0123", {{"Content-Range", "bytes 0-3/10"}, {"ETag", "\"e2\""}}},
+                         {206, "0123456789", {{"Content-Range", "bytes 0-9/10"}}},
+                         {206, "01", {{"Content-Range", "bytes 0-1/2"}}},
+                         {206, "01", {{"Content-Range", "bytes 0-5/2"}}}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  auto V = [](const Result<std::string>& r) { return r.ok() ? *r : "error: " + r.status().ToString(); };
+  auto whole = store->OpenRead("processed_data/a.parquet");
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ((*whole)->size(), 10u);
+  EXPECT_EQ(V((*whole)->ReadString(2, 3)), "234");  // from what the open fetched
+  auto empty = store->OpenRead("processed_data/empty.parquet");  // 416, then a HEAD
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ((*empty)->size(), 0u);
+  auto ranged = store->OpenRead("processed_data/b.parquet");  // truncated, then whole
+  ASSERT_TRUE(ranged.ok()) << ranged.status().ToString();
+  EXPECT_EQ((*ranged)->size(), 10u);
+  EXPECT_EQ(V((*ranged)->ReadString(7, 2)), "78");
+  EXPECT_EQ(V((*ranged)->ReadString(2, 2)), "23");  // a small read: a window from there, pinned to e1
+  // s3rver answers "bytes=-N" with the first N bytes: the end is then asked for by offsets.
+  auto prefix = store->OpenRead("processed_data/c.parquet");
+  ASSERT_TRUE(prefix.ok()) << prefix.status().ToString();
+  EXPECT_EQ((*prefix)->size(), 10u);
+  EXPECT_EQ(V((*prefix)->ReadString(6, 4)), "6789");
+  auto small = store->OpenRead("processed_data/d.parquet");
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ((*small)->size(), 2u);
+  auto bad = store->OpenRead("processed_data/e.parquet");  // a range past the object's size
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unusable Content-Range 'bytes 0-5/2'"), std::string::npos) << bad.status().ToString();
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 10u);
+  EXPECT_NE(seen[7].head.find("range: bytes=0-9"), std::string::npos) << seen[7].head;
+  EXPECT_NE(seen[7].head.find("if-match: \"e2\""), std::string::npos) << seen[7].head;
+  EXPECT_NE(seen[0].head.find("range: bytes=-65536"), std::string::npos) << seen[0].head;
+  EXPECT_EQ(seen[2].method, "HEAD");
+  EXPECT_NE(seen[5].head.find("range: bytes=2-9"), std::string::npos) << seen[5].head;
+  EXPECT_NE(seen[5].head.find("if-match: \"e1\""), std::string::npos) << seen[5].head;
+  EXPECT_EQ(slept.size(), 1u);  // the truncated end only
+}
+
 TEST(S3StoreFaults, ErrorsNameTheObject) {
   ScriptedServer server({S3Error(404, "NoSuchKey"), S3Error(403, "AccessDenied"), S3Error(404, "NoSuchBucket")});
   std::vector<int64_t> slept;
