@@ -49,8 +49,9 @@ Status ParseS3Uri(std::string_view uri, std::string* bucket, std::string* prefix
 namespace {
 
 constexpr uint64_t kReadWindow = 64 << 10;  // small reads fetch this much from where they start
-// Opening an object for reads fetches its end: a Parquet footer of a few hundred row groups fits.
-constexpr uint64_t kTailBytes = 64 << 10;
+// Opening an object for reads fetches its end: the footer of a Parquet file with tens of row groups
+// fits (a longer one costs one more GET).
+constexpr uint64_t kTailBytes = 16 << 10;
 
 Status ValidateObjectKey(std::string_view key) {
   SL_RETURN_IF_ERROR(ValidateKey(key));
