@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -48,10 +50,13 @@ Status ParseS3Uri(std::string_view uri, std::string* bucket, std::string* prefix
 
 namespace {
 
-constexpr uint64_t kReadWindow = 64 << 10;  // small reads fetch this much from where they start
-// Opening an object for reads fetches its end: the footer of a Parquet file with tens of row groups
-// fits (a longer one costs one more GET).
-constexpr uint64_t kTailBytes = 16 << 10;
+// Reads under kSmallRead fetch kReadWindow from where they start. Larger ones (column chunks,
+// even small ones) fetch exactly their range: a window around a 20 KB chunk tripled the bytes.
+constexpr uint64_t kSmallRead = 4 << 10;
+constexpr uint64_t kReadWindow = 64 << 10;
+// Opening an object for reads fetches its end: the footer of a Parquet file with a few row groups
+// (ours are ~1 KB) fits; a longer one costs one more GET.
+constexpr uint64_t kTailBytes = 8 << 10;
 
 Status ValidateObjectKey(std::string_view key) {
   SL_RETURN_IF_ERROR(ValidateKey(key));
@@ -335,8 +340,9 @@ namespace {
 
 // Positional reads of one S3 object version. Opening it fetched its last kTailBytes (the
 // Parquet footer and everything the reader looks up there); other reads fetch exactly their
-// range, except small ones (CSV sniffing, classification), which fetch kReadWindow from where
-// they start so that a burst of them costs one GET. Ranges are pinned to the opened ETag.
+// range (a column chunk), except small ones (sniffing, classification: under kSmallRead),
+// which fetch kReadWindow from where they start so that a burst of them costs one GET. Ranges
+// are pinned to the opened ETag.
 class S3File final : public RandomAccessFile {
  public:
   S3File(const S3Store::Impl* impl, std::string full, S3Store::Impl::Tail tail)
@@ -365,11 +371,18 @@ class S3File final : public RandomAccessFile {
         return Status::OK();
       }
     }
-    const uint64_t want = n >= kReadWindow ? n : std::min(kReadWindow, info_.size - offset);
+    // A read that ends inside the end fetched at open (the last column chunks) fetches only
+    // what lies before it.
+    uint64_t fetch = n;
+    if (offset < tail_off_ && offset + n > tail_off_ && offset + n <= tail_off_ + tail_.size()) {
+      fetch = tail_off_ - offset;
+      std::copy_n(tail_.data(), n - fetch, out.data() + fetch);
+    }
+    const uint64_t want = fetch >= kSmallRead ? fetch : std::min(kReadWindow, info_.size - offset);
     SL_ASSIGN_OR_RETURN(std::string got, impl_->Range(full_, offset, want, info_.etag));
     if (got.size() != want) return Status::IOError(name_ + ": short read at offset " + std::to_string(offset));
-    std::copy_n(got.data(), n, out.data());
-    if (want > n) {
+    std::copy_n(got.data(), fetch, out.data());
+    if (want > fetch) {
       std::lock_guard<std::mutex> lock(mu_);
       window_ = std::move(got);
       window_off_ = offset;
@@ -389,12 +402,16 @@ class S3File final : public RandomAccessFile {
   mutable uint64_t window_off_ = 0;
 };
 
-// Buffers up to the multipart threshold; beyond it, uploads parts as they fill (memory bounded
-// by about two parts) and completes on Commit. Destroyed uncommitted: the upload is aborted.
+// Buffers up to the multipart threshold; beyond it, uploads each part as it fills, up to
+// `parts_in_flight` at once on threads of their own (the SigV4 payload hash, the transfer and
+// the server's work on one part overlap the next part's), so memory stays bounded by
+// parts_in_flight + 1 parts. Commit waits for every part in order and completes the upload;
+// destroyed uncommitted (or after a failed part), the upload is aborted once no part is in flight.
 class S3Writer final : public OutputStream {
  public:
   S3Writer(S3Store::Impl* impl, std::string full) : impl_(impl), full_(std::move(full)) {}
   ~S3Writer() override {
+    in_flight_.clear();  // each future's destructor waits for its part
     if (!upload_id_.empty() && !committed_)
       (void)impl_->Send({.method = "DELETE", .key = full_, .query = {{"uploadId", upload_id_}}});
   }
@@ -405,10 +422,12 @@ class S3Writer final : public OutputStream {
     written_ += data.size();
     if (upload_id_.empty() && buffer_.size() <= impl_->o.multipart_threshold) return Status::OK();
     if (upload_id_.empty()) SL_RETURN_IF_ERROR(Start());
-    while (buffer_.size() >= impl_->o.part_size) {
-      SL_RETURN_IF_ERROR(UploadPart(std::string_view(buffer_).substr(0, impl_->o.part_size)));
-      buffer_.erase(0, impl_->o.part_size);
-    }
+    const size_t part = impl_->o.part_size;
+    if (buffer_.size() < part) return Status::OK();
+    // Whole parts leave the buffer as strings of their own; the rest stays.
+    size_t at = 0;
+    for (; buffer_.size() - at >= part; at += part) SL_RETURN_IF_ERROR(LaunchPart(buffer_.substr(at, part)));
+    buffer_.erase(0, at);
     return Status::OK();
   }
   Status Commit() override {
@@ -418,8 +437,9 @@ class S3Writer final : public OutputStream {
       committed_ = true;
       return Status::OK();
     }
-    if (!buffer_.empty() || parts_.empty()) SL_RETURN_IF_ERROR(UploadPart(buffer_));
+    if (!buffer_.empty() || launched_ == 0) SL_RETURN_IF_ERROR(LaunchPart(std::move(buffer_)));
     buffer_.clear();
+    while (!in_flight_.empty()) SL_RETURN_IF_ERROR(Finish());
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < parts_.size(); ++i)
       xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>\"" + parts_[i] + "\"</ETag></Part>";
@@ -447,14 +467,26 @@ class S3Writer final : public OutputStream {
     if (upload_id_.empty()) return Status::IOError("CreateMultipartUpload " + impl_->Where(full_) + ": no UploadId in reply");
     return Status::OK();
   }
-  Status UploadPart(std::string_view data) {
-    std::string number = std::to_string(parts_.size() + 1);
-    SL_ASSIGN_OR_RETURN(HttpResult r, impl_->Send({.method = "PUT", .key = full_,
-                                                   .query = {{"partNumber", number}, {"uploadId", upload_id_}},
-                                                   .body = data}));
-    const std::string* etag = r.Header("etag");
-    if (r.status != 200 || etag == nullptr) return impl_->Error(r, "UploadPart " + number, full_);
-    parts_.push_back(Unquote(*etag));
+  // Starts part launched_ + 1, first waiting for the oldest part if the window is full.
+  Status LaunchPart(std::string data) {
+    while (in_flight_.size() >= static_cast<size_t>(std::max(1, impl_->o.parts_in_flight))) SL_RETURN_IF_ERROR(Finish());
+    const std::string number = std::to_string(++launched_);
+    in_flight_.push_back(std::async(std::launch::async, [this, number, data = std::move(data)]() -> Result<std::string> {
+      SL_ASSIGN_OR_RETURN(HttpResult r, impl_->Send({.method = "PUT", .key = full_,
+                                                     .query = {{"partNumber", number}, {"uploadId", upload_id_}},
+                                                     .body = data}));
+      const std::string* etag = r.Header("etag");
+      if (r.status != 200 || etag == nullptr) return impl_->Error(r, "UploadPart " + number, full_);
+      return Unquote(*etag);
+    }));
+    return Status::OK();
+  }
+  // The oldest part's answer: its ETag in order, or its error.
+  Status Finish() {
+    Result<std::string> etag = in_flight_.front().get();
+    in_flight_.pop_front();
+    SL_RETURN_IF_ERROR(etag.status());
+    parts_.push_back(std::move(*etag));
     return Status::OK();
   }
 
@@ -463,7 +495,9 @@ class S3Writer final : public OutputStream {
   std::string buffer_;
   uint64_t written_ = 0;
   std::string upload_id_;
-  std::vector<std::string> parts_;  // ETags, part i + 1
+  size_t launched_ = 0;
+  std::deque<std::future<Result<std::string>>> in_flight_;  // parts launched, oldest first
+  std::vector<std::string> parts_;                         // ETags, part i + 1
   bool committed_ = false;
 };
 

@@ -4,8 +4,8 @@
 // Requests are signed with SigV4 and sent over pooled libcurl connections. Reads are ranged GETs
 // pinned to the ETag seen when the object was opened (an object replaced meanwhile is a clear
 // error, never a mix of two versions). Writes up to `multipart_threshold` are one PUT; larger
-// OutputStreams upload parts as they go (memory bounded by one part) and complete on Commit, or
-// abort when destroyed uncommitted. 5xx, 503 SlowDown, 429 and transport failures are retried
+// OutputStreams upload parts as they go, `parts_in_flight` at once (memory bounded by that many
+// parts plus one), and complete on Commit or abort when destroyed uncommitted. 5xx, 503 SlowDown, 429 and transport failures are retried
 // with jittered backoff; every request is idempotent or made so (see PutIfAbsent).
 //
 // Atomic commits: PutIfAbsent is a PUT with `If-None-Match: *`, which S3 (since 2024), MinIO and
@@ -38,6 +38,7 @@ struct S3Options {
 
   uint64_t multipart_threshold = 16ull << 20;  // OutputStreams larger than this go multipart
   uint64_t part_size = 8ull << 20;             // >= 5 MiB for AWS (every part but the last)
+  int parts_in_flight = 4;                     // parts uploaded at once (memory: this + 1 parts)
   int max_attempts = 6;                        // per request, the first one included
   int64_t backoff_base_ms = 100;
   int64_t backoff_max_ms = 5000;
