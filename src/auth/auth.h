@@ -204,8 +204,11 @@ class ChunkedBodyDecoder {
   ~ChunkedBodyDecoder();
 
   // Consumes raw body bytes; appends decoded payload to `out`. After an error the decoder is
-  // stuck in that error.
+  // stuck in that error. Without aws-chunked framing (framed() false) the payload is the raw
+  // bytes themselves: `out` may then be null, and the bytes are only checked, not copied.
   Status Feed(std::string_view raw, std::string* out);
+  // True when the body carries aws-chunked framing that Feed removes.
+  bool framed() const;
   // Call when the raw body ended: checks that the framing is complete and every digest matched.
   Status Finish();
   // True once the final chunk (and trailer) has been read; later bytes are an error.

@@ -130,7 +130,7 @@ struct ChunkedBodyDecoder::State {
   void Emit(std::string_view data, std::string* out) {
     if (checksum) checksum->Update(data);
     payload += data.size();
-    out->append(data);
+    if (out != nullptr) out->append(data);
   }
   Status ParseSizeLine();
   Status VerifyChunk(std::string* out);
@@ -289,6 +289,8 @@ Result<ChunkedBodyDecoder> ChunkedBodyDecoder::Create(const Authenticated& auth,
   }
   return ChunkedBodyDecoder(std::move(s));
 }
+
+bool ChunkedBodyDecoder::framed() const { return s_->streaming(); }
 
 Status ChunkedBodyDecoder::Feed(std::string_view raw, std::string* out) {
   State& s = *s_;

@@ -227,11 +227,19 @@ Result<std::string> CopyIn(const std::string& path, io::ObjectStore& store, cons
   SL_ASSIGN_OR_RETURN(auto in, io::OpenLocalFile(path));
   SL_ASSIGN_OR_RETURN(auto out, catalog::RawObjectWriter::Open(store, key));
   Progress progress("upload " + key, Progress::Unit::kBytes, in->size());
-  std::string buf(1 << 20, '\0');
+  std::string buf;
   for (uint64_t off = 0; off < in->size();) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), in->size() - off));
-    SL_RETURN_IF_ERROR(in->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n)));
-    SL_RETURN_IF_ERROR(out->Append(std::string_view(buf.data(), n)));
+    size_t n = static_cast<size_t>(std::min<uint64_t>(uint64_t{1} << 20, in->size() - off));
+    std::string_view piece;
+    if (const uint8_t* mapped = in->mapped_data()) {  // straight from the mapping: no copy here
+      piece = std::string_view(reinterpret_cast<const char*>(mapped) + off, n);
+    } else {
+      buf.resize(n);
+      SL_RETURN_IF_ERROR(in->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), n)));
+      piece = buf;
+    }
+    SL_RETURN_IF_ERROR(out->Append(piece));
+    in->DoneWith(off, n);
     off += n;
     progress.Add(n);
   }

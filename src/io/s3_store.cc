@@ -418,16 +418,31 @@ class S3Writer final : public OutputStream {
   uint64_t bytes_written() const override { return written_; }
   Status Append(std::string_view data) override {
     if (committed_) return Status::Internal("append after commit to " + impl_->Where(full_));
-    buffer_.append(data);
     written_ += data.size();
-    if (upload_id_.empty() && buffer_.size() <= impl_->o.multipart_threshold) return Status::OK();
-    if (upload_id_.empty()) SL_RETURN_IF_ERROR(Start());
+    if (upload_id_.empty()) {
+      if (buffer_.size() + data.size() <= impl_->o.multipart_threshold) {
+        buffer_.append(data);
+        return Status::OK();
+      }
+      SL_RETURN_IF_ERROR(Start());
+      // What was buffered below the threshold goes out in whole parts (copied once).
+      const size_t part = impl_->o.part_size;
+      size_t at = 0;
+      for (; buffer_.size() - at >= part; at += part) SL_RETURN_IF_ERROR(LaunchPart(buffer_.substr(at, part)));
+      buffer_.erase(0, at);
+    }
+    // The part being filled is a buffer of its own that is handed over whole (moved, not copied).
     const size_t part = impl_->o.part_size;
-    if (buffer_.size() < part) return Status::OK();
-    // Whole parts leave the buffer as strings of their own; the rest stays.
-    size_t at = 0;
-    for (; buffer_.size() - at >= part; at += part) SL_RETURN_IF_ERROR(LaunchPart(buffer_.substr(at, part)));
-    buffer_.erase(0, at);
+    while (!data.empty()) {
+      if (buffer_.capacity() < part) buffer_.reserve(part);
+      const size_t take = std::min(part - buffer_.size(), data.size());
+      buffer_.append(data.substr(0, take));
+      data.remove_prefix(take);
+      if (buffer_.size() == part) {
+        SL_RETURN_IF_ERROR(LaunchPart(std::move(buffer_)));
+        buffer_ = std::string();
+      }
+    }
     return Status::OK();
   }
   Status Commit() override {

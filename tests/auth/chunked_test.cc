@@ -331,6 +331,19 @@ TEST(ChunkedBodyDecoderTest, PlainBodies) {
   EXPECT_TRUE(Decode(*d, "anything", &out).ok());
   EXPECT_EQ(out, "anything");
   EXPECT_EQ(d->payload_bytes(), 8u);
+  EXPECT_FALSE(d->framed());
+  // Unframed bodies can be checked in place, without a copy: the digest still decides.
+  a.payload = PayloadMode::kSha256;
+  d = ChunkedBodyDecoder::Create(a);
+  EXPECT_TRUE(d->Feed("hello ", nullptr).ok());
+  EXPECT_TRUE(d->Feed("world", nullptr).ok());
+  EXPECT_TRUE(d->Finish().ok());
+  EXPECT_EQ(d->payload_bytes(), 11u);
+  d = ChunkedBodyDecoder::Create(a);
+  EXPECT_TRUE(d->Feed("hello there", nullptr).ok());
+  EXPECT_EQ(ErrorCodeOf(d->Finish()), ErrorCode::kXAmzContentSHA256Mismatch);
+  a.payload = PayloadMode::kStreamingUnsignedTrailer;
+  EXPECT_TRUE(ChunkedBodyDecoder::Create(a)->framed());
 }
 
 }  // namespace

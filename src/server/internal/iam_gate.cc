@@ -82,12 +82,14 @@ class IamGate final : public Gate {
     // decoded and verified).
     auto decoder = auth::ChunkedBodyDecoder::Create(*verified);
     if (!decoder.ok()) return FromAuth(decoder.status());
+    // An unframed body stays where it is (checked in place: an 8 MiB part copied into a fresh
+    // string was a fifth of a large upload's server time, with its page faults).
     std::string out;
-    out.reserve(request.body.size());
-    Status s = decoder->Feed(request.body, &out);
+    if (decoder->framed()) out.reserve(request.body.size());
+    Status s = decoder->Feed(request.body, decoder->framed() ? &out : nullptr);
     if (s.ok()) s = decoder->Finish();
     if (!s.ok()) return FromAuth(s);
-    request.body = std::move(out);
+    if (decoder->framed()) request.body = std::move(out);
     const auth::Principal& p = verified->principal;
     principal->arn = p.arn;
     principal->user = p.user_name;
