@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -17,8 +18,8 @@
 #include "cli/query_output.h"
 #include "cli/render.h"
 #include "common/logging.h"
+#include "common/progress.h"
 #include "common/types.h"
-#include "formats/csv/csv_reader.h"
 #include "formats/csv/csv_reader.h"
 #include "fmt/format.h"
 #include "forecast/forecast.h"
@@ -456,15 +457,19 @@ int RunForecast(const Context& ctx, ForecastArgs a) {
     jobs.push_back({s.values, {}});
     job_series.push_back(k);
   }
-  auto outcomes = forecast::ForecastAll(jobs, opt, windows);
+  // Series done of all the model runs (the baseline's too), on a terminal only.
+  Progress progress("forecast", Progress::Unit::kSeries, jobs.size() * (windows > 0 ? 2 : 1));
+  const std::function<void()> one_done = [&progress] { progress.Add(1); };
+  auto outcomes = forecast::ForecastAll(jobs, opt, windows, one_done);
   // The baseline every backtest is compared with: seasonal naive (naive without a season).
   std::vector<forecast::SeriesOutcome> baseline;
   const forecast::ModelKind base_kind = a.season > 1 ? forecast::ModelKind::kSeasonalNaive : forecast::ModelKind::kNaive;
   if (windows > 0) {
     forecast::ForecastOptions bo = opt;
     bo.model = base_kind;
-    baseline = forecast::ForecastAll(jobs, bo, windows);
+    baseline = forecast::ForecastAll(jobs, bo, windows, one_done);
   }
+  progress.Finish();
   const std::string base_name = a.season > 1 ? "seasonal naive" : "naive";
 
   std::vector<Column> cols;

@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "common/json.h"
+#include "common/progress.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
 #include "sql/result_format.h"
@@ -119,6 +124,45 @@ std::string ScannedText(uint64_t bytes) {
   return u == 0 ? fmt::format("{} B scanned, ", bytes) : fmt::format("{:.{}f} {} scanned, ", v, v < 10 ? 2 : v < 100 ? 1 : 0, kUnits[u]);
 }
 
+// A progress line while a statement scans the lake (on a terminal only; see common/progress.h):
+// the bytes its scans have read so far and their rate, polled from the result every 100 ms
+// until the statement's first output is written, so the line never mixes with the rows.
+class ScanProgress {
+ public:
+  explicit ScanProgress(const sql::QueryResult& r) : progress_("query", Progress::Unit::kBytes, 0) {
+    if (!progress_.enabled()) return;
+    progress_.Update(r.bytes_read(), 0);
+    poller_ = std::thread([this, &r] {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
+        progress_.Update(r.bytes_read(), 0);
+      }
+    });
+  }
+  ~ScanProgress() { Stop(); }
+  ScanProgress(const ScanProgress&) = delete;
+  ScanProgress& operator=(const ScanProgress&) = delete;
+  // Stops polling and erases the line (once; later calls do nothing).
+  void Stop() {
+    if (poller_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+      }
+      wake_.notify_all();
+      poller_.join();
+    }
+    progress_.Finish();
+  }
+
+ private:
+  Progress progress_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread poller_;
+};
+
 }  // namespace
 
 Result<ResultFormat> ChooseFormat(const std::string& format, const std::string& path) {
@@ -172,6 +216,7 @@ Status QueryOutput::Add(size_t index, sql::QueryResult& r, Clock::time_point sta
     return WriteStdout(fmt::format("{}\n({:.3f} s)\n", r.message(), seconds));
   }
   if (spec_.format == ResultFormat::kParquet) {
+    ScanProgress scanning(r);  // the rows go to a file: the line stays until the end
     return WriteParquet(r, PathFor(index)).WithContext("--output " + PathFor(index));
   }
   RenderOptions ro;
@@ -194,11 +239,14 @@ Status QueryOutput::Add(size_t index, sql::QueryResult& r, Clock::time_point sta
     SL_RETURN_IF_ERROR(Emit("\n"));  // a blank line between results with rows
   }
   ++row_results_;
+  ScanProgress scanning(r);
   auto sink = [&](std::string text) -> Status {
+    scanning.Stop();
     if (file) return file->Append(text);
     return Emit(text);
   };
   SL_RETURN_IF_ERROR(RenderRows(r, renderer, ro.mode == OutputMode::kTable, sink));
+  scanning.Stop();
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const std::string timing = spec_.timing ? ScannedText(r.bytes_read()) + fmt::format("{:.3f} s", seconds) : "";
   std::string rest = renderer.Finish(timing);

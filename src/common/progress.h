@@ -1,4 +1,4 @@
-// A progress line for long commands (upload, crawl, start-job, convert, forecast):
+// A progress line for long commands (upload, crawl, start-job, convert, forecast, query):
 //
 //   upload sales.csv  1.2 GB / 2.0 GB  60%  410.3 MB/s  ETA 0:02
 //

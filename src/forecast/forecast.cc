@@ -346,21 +346,23 @@ Result<Backtest> RunBacktest(std::span<const double> y, const ForecastOptions& o
 }
 
 std::vector<SeriesOutcome> ForecastAll(std::span<const SeriesJob> jobs,
-                                       const ForecastOptions& options, int backtest_windows) {
+                                       const ForecastOptions& options, int backtest_windows,
+                                       const std::function<void()>& on_done) {
   std::vector<SeriesOutcome> out(jobs.size());
   ThreadPool::Default().ParallelFor(jobs.size(), [&](size_t i) {
     SeriesOutcome& o = out[i];
     auto fc = ForecastSeries(jobs[i].values, options, jobs[i].events);
     if (!fc.ok()) {
       o.status = fc.status();
-      return;
+    } else {
+      o.forecast = std::move(fc).value();
+      if (backtest_windows > 0) {
+        auto bt = RunBacktest(jobs[i].values, options, backtest_windows, jobs[i].events);
+        if (bt.ok()) o.backtest = std::move(bt).value();
+        else o.status = bt.status().WithContext("backtest");
+      }
     }
-    o.forecast = std::move(fc).value();
-    if (backtest_windows > 0) {
-      auto bt = RunBacktest(jobs[i].values, options, backtest_windows, jobs[i].events);
-      if (bt.ok()) o.backtest = std::move(bt).value();
-      else o.status = bt.status().WithContext("backtest");
-    }
+    if (on_done) on_done();
   });
   return out;
 }

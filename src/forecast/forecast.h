@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -127,8 +128,10 @@ struct SeriesOutcome {
 };
 
 // Forecasts every job in parallel on ThreadPool::Default() (one series per task); with
-// backtest_windows > 0 also runs the backtest. outcome[i] belongs to jobs[i].
+// backtest_windows > 0 also runs the backtest. outcome[i] belongs to jobs[i]. `on_done`, when
+// set, is called from the worker after each series (a progress line counts them).
 std::vector<SeriesOutcome> ForecastAll(std::span<const SeriesJob> jobs,
-                                       const ForecastOptions& options, int backtest_windows = 0);
+                                       const ForecastOptions& options, int backtest_windows = 0,
+                                       const std::function<void()>& on_done = {});
 
 }  // namespace saleslake::forecast

@@ -169,6 +169,30 @@ TEST(CliTest, ProgressLinesOnlyOnATerminalOrWhenAsked) {
   auto never = RunSaleslake({"convert", dir.Join("p.csv"), dir.Join("q.parquet")}, "", {"SALESLAKE_PROGRESS=never"});
   ASSERT_EQ(never.exit_code, 0) << never.err;
   EXPECT_EQ(never.err, "");
+  // forecast counts series: 8 regions, each forecast and backtested against the baseline.
+  const std::vector<std::string> fc = {"--lake", lake, "forecast", "--query",
+                                       "SELECT purchase_date, region, amount FROM sales_data", "--date", "purchase_date",
+                                       "--value", "amount", "--by", "region", "--horizon", "7", "--backtest", "2",
+                                       "--duplicates", "sum", "--format", "csv"};
+  auto forecast = RunSaleslake(fc, "", always);
+  ASSERT_EQ(forecast.exit_code, 0) << forecast.err;
+  EXPECT_EQ(forecast.err.rfind("\rforecast  ", 0), 0u) << forecast.err;
+  EXPECT_NE(forecast.err.find("/ 16 series"), std::string::npos) << forecast.err;
+  EXPECT_TRUE(forecast.err.ends_with("\r\033[K")) << forecast.err;
+  auto piped = RunSaleslake(fc);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err, "");
+  EXPECT_EQ(piped.out, forecast.out);
+  // query shows the bytes its scans read, and erases the line before its rows.
+  const std::vector<std::string> q = {"--lake", lake, "query", "SELECT count(*) AS n FROM sales_data WHERE amount > 0"};
+  auto query = RunSaleslake(q, "", always);
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  EXPECT_EQ(query.err.rfind("\rquery  ", 0), 0u) << query.err;
+  EXPECT_TRUE(query.err.ends_with("\r\033[K")) << query.err;
+  auto plain = RunSaleslake(q);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err, "");
+  EXPECT_EQ(plain.out, query.out);
 }
 
 }  // namespace
