@@ -123,6 +123,7 @@ struct S3Store::Impl {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string_view body;
     bool retry_conflict = false;  // 409 ConditionalRequestConflict is retried (conditional PUT)
+    size_t expect_body = 0;       // see HttpCall::expect_body
   };
 
   std::string Full(std::string_view key) const {
@@ -158,6 +159,7 @@ struct S3Store::Impl {
       call.headers = in.headers;
       call.headers.emplace_back("Authorization", internal::AuthorizationHeader(in, {o.access_key_id, o.secret_access_key, o.session_token}));
       call.body = r.body;
+      call.expect_body = r.expect_body;
       auto res = http->Send(call);
       if (res.ok()) {
         bool conflict = r.retry_conflict && res->status == 409;
@@ -219,7 +221,7 @@ struct S3Store::Impl {
   };
   Result<Tail> TailOf(std::string_view key, uint64_t n) const {
     const std::string full = Full(key);
-    Request r{.method = "GET", .key = full};
+    Request r{.method = "GET", .key = full, .expect_body = n};
     r.headers.emplace_back("range", "bytes=-" + std::to_string(n));
     for (int attempt = 1;; ++attempt) {
       SL_ASSIGN_OR_RETURN(HttpResult res, Send(r));
@@ -269,7 +271,7 @@ struct S3Store::Impl {
 
   // [offset, offset + n) of the object; `etag` pins the version ("" = any).
   Result<std::string> Range(const std::string& full, uint64_t offset, uint64_t n, const std::string& etag) const {
-    Request r{.method = "GET", .key = full};
+    Request r{.method = "GET", .key = full, .expect_body = n};
     r.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
     if (!etag.empty()) r.headers.emplace_back("if-match", "\"" + etag + "\"");
     for (int attempt = 1;; ++attempt) {

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 
@@ -72,6 +73,7 @@ Result<HttpResult> HttpClient::Send(const HttpCall& call) {
   // reset keeps the handle's live connections: that is the reuse.
   curl_easy_reset(h);
   HttpResult result;
+  result.body.reserve(std::min<size_t>(call.expect_body, size_t{256} << 20));  // a hint, bounded
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, call.url.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);

@@ -27,6 +27,9 @@ struct HttpCall {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string_view body;
+  // The size of the answer's body when known (a ranged GET): reserved up front, so a large body
+  // is not copied again each time its string grows.
+  size_t expect_body = 0;
 };
 
 struct HttpResult {
