@@ -9,6 +9,7 @@
 # server sent for the query's GETs (its /metrics counter, read before and after; a metrics
 # request itself is a few KB and is subtracted), and their ratio.
 # Targets (#21): queries <= 1.5x local time; bytes read <= 1.2x the column chunks needed.
+# S3_SERVER=s3rver puts the S3 lake on s3rver (npm) instead.
 # Usage: bench/s3_lake.sh [ROWS] [BUILD_DIR] [WORK_DIR]
 #   (defaults 10000000 build/release /tmp/s3-lake-bench; REPEATS=3; SKIP="22" leaves out the
 #    suite's 10M-row ORDER BY, a result-printing measurement rather than a scan one)
@@ -18,6 +19,7 @@ BUILD=${2:-build/release}
 WORK=${3:-/tmp/s3-lake-bench}
 REPEATS=${REPEATS:-3}
 SKIP=${SKIP:-22}
+S3_SERVER=${S3_SERVER:-serve}  # or s3rver
 # q14 and q15 show customer_id tokens: each lake tokenizes with its own secret, so their rows
 # differ by design between the two lakes (the counts and sums of the other queries do not).
 TOKENS=${TOKENS:-14 15}
@@ -38,32 +40,47 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(load); $ROWS rows; $("
 "$BIN" generate --rows "$ROWS" --messy --out "$WORK/sales.csv" >/dev/null
 CSV_MB=$(($(stat -c %s "$WORK/sales.csv") / 1000000))
 
-# The S3 server: a lake of its own, an IAM user allowed everything, the access log off.
-SERVED="$WORK/served"
-"$BIN" --lake "$SERVED" init >/dev/null
-"$BIN" --lake "$SERVED" iam create-user --user-name bench >/dev/null
-"$BIN" --lake "$SERVED" iam put-user-policy --user-name bench --policy-name all --policy-document \
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' >/dev/null
-KEY=$("$BIN" --lake "$SERVED" iam create-access-key --user-name bench)
-AWS_ACCESS_KEY_ID=$(sed -n 's/.*"AccessKeyId": "\(.*\)".*/\1/p' <<<"$KEY")
-AWS_SECRET_ACCESS_KEY=$(sed -n 's/.*"SecretAccessKey": "\(.*\)".*/\1/p' <<<"$KEY")
-"$BIN" --lake "$SERVED" serve --port 0 --access-log '' 2>"$WORK/serve.err" &
-pids+=($!)
-for _ in $(seq 100); do grep -q serving "$WORK/serve.err" && break; sleep 0.1; done
-PORT=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/serve.err")
-[ -n "$PORT" ] || { cat "$WORK/serve.err"; exit 1; }
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
+if [ "$S3_SERVER" = s3rver ]; then
+  # s3rver (npm) in its own node process: no IAM, no conditional writes (commits then rely on a
+  # single writer, as saleslake says), no metrics (bytes per query are not shown).
+  mkdir -p "$WORK/s3rver"
+  node "$ROOT/tools/peers/node_modules/s3rver/bin/s3rver.js" -d "$WORK/s3rver" -a 127.0.0.1 -p 0 \
+    --configure-bucket my-analytics-bucket --silent >"$WORK/s3rver.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q listening "$WORK/s3rver.out" && break; sleep 0.1; done
+  PORT=$(grep -o '127.0.0.1:[0-9]*' "$WORK/s3rver.out" | head -1 | cut -d: -f2)
+  [ -n "$PORT" ] || { cat "$WORK/s3rver.out"; exit 1; }
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER SALESLAKE_S3_SINGLE_WRITER=1
+else
+  # saleslake serve: a lake of its own, an IAM user allowed everything, the access log off.
+  SERVED="$WORK/served"
+  "$BIN" --lake "$SERVED" init >/dev/null
+  "$BIN" --lake "$SERVED" iam create-user --user-name bench >/dev/null
+  "$BIN" --lake "$SERVED" iam put-user-policy --user-name bench --policy-name all --policy-document \
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' >/dev/null
+  KEY=$("$BIN" --lake "$SERVED" iam create-access-key --user-name bench)
+  AWS_ACCESS_KEY_ID=$(sed -n 's/.*"AccessKeyId": "\(.*\)".*/\1/p' <<<"$KEY")
+  AWS_SECRET_ACCESS_KEY=$(sed -n 's/.*"SecretAccessKey": "\(.*\)".*/\1/p' <<<"$KEY")
+  "$BIN" --lake "$SERVED" serve --port 0 --access-log '' 2>"$WORK/serve.err" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q serving "$WORK/serve.err" && break; sleep 0.1; done
+  PORT=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/serve.err")
+  [ -n "$PORT" ] || { cat "$WORK/serve.err"; exit 1; }
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+fi
+export AWS_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PROFILE= AWS_ENDPOINT_URL_S3=
 export SALESLAKE_PROGRESS=never
 S3LAKE=s3://my-analytics-bucket/lake
 LOCAL="$WORK/local"
 # Bytes the server has sent so far (all responses; one /metrics answer is counted in the next read).
 sent() {
+  [ "$S3_SERVER" = serve ] || { echo 0; return; }
   curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
     "http://127.0.0.1:$PORT/metrics" | sed -n 's/^saleslake_sent_bytes_total \([0-9]*\)$/\1/p'
 }
 
-echo "## pipeline: local disk vs S3 (saleslake serve on loopback), wall seconds"
+echo "## pipeline: local disk vs S3 ($S3_SERVER on loopback), wall seconds"
 printf '| step | local | S3 | ratio |\n|---|---:|---:|---:|\n'
 step() {
   local name=$1
@@ -135,9 +152,9 @@ while IFS= read -r sql; do
   scanned_b=$(awk -v t="$scanned" 'BEGIN{split(t, a, " "); m = a[2] == "KB" ? 1e3 : a[2] == "MB" ? 1e6 : a[2] == "GB" ? 1e9 : 1; printf "%.0f", a[1] * m}')
   sum_l=$(awk -v a="$sum_l" -v b="$best_l" 'BEGIN{print a + b}')
   sum_s=$(awk -v a="$sum_s" -v b="$best_s" 'BEGIN{print a + b}')
-  awk -v q="$n" -v l="$best_l" -v s="$best_s" -v sc="$scanned" -v scb="$scanned_b" -v se="$sent_b" 'BEGIN{
-    printf "| q%s | %.0f | %.0f | %.2f | %s | %.1f MB | %s |\n", q, l * 1000, s * 1000, s / l, sc, se / 1e6,
-      (scb > 0 ? sprintf("%.2f", se / scb) : "-") }'
+  awk -v q="$n" -v l="$best_l" -v s="$best_s" -v sc="$scanned" -v scb="$scanned_b" -v se="$sent_b" -v srv="$S3_SERVER" 'BEGIN{
+    printf "| q%s | %.0f | %.0f | %.2f | %s | %s | %s |\n", q, l * 1000, s * 1000, s / l, sc,
+      (srv == "serve" ? sprintf("%.1f MB", se / 1e6) : "-"), (srv == "serve" && scb > 0 ? sprintf("%.2f", se / scb) : "-") }'
 done <"$SUITE"
 awk -v l="$sum_l" -v s="$sum_s" 'BEGIN{printf "| suite | %.0f | %.0f | %.2f | | | |\n", l * 1000, s * 1000, s / l}'
-echo "# load average $(load); server peak memory $(grep VmHWM /proc/"${pids[0]}"/status | tr -s ' ' | cut -d' ' -f2-)"
+echo "# load average $(load); $S3_SERVER peak memory $(grep VmHWM /proc/"${pids[0]}"/status | tr -s ' ' | cut -d' ' -f2-)"
