@@ -1,56 +1,53 @@
-// The job lock: one run of a job at a time (a lock object in _system/locks), taken over from
-// dead processes. Internal to etl.
+// The job lock: one run of a job at a time, across processes and hosts. Internal to etl.
+//
+// The lock is an object, `_system/locks/job-<name>.lock`, created with put-if-absent. It names
+// its holder: the host (hostname and boot id), the pid, the run id and a lease end. A run on
+// the same host is alive while its pid is; a run on another host (a lake on S3 shared by several
+// machines) is alive while its lease has not ended, and the holder renews the lease every third
+// of its length. A dead holder's lock is taken over. The lock is for exclusion, not for
+// safety: two runs that both got past it (a lease that ended under a stalled holder) still
+// cannot both commit, since catalog commits are conditional.
 #pragma once
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
-#include "common/logging.h"
+#include "common/clock.h"
 #include "common/status.h"
-#include "common/types.h"
 #include "io/object_store.h"
 
 namespace saleslake::etl::internal {
 
 class JobLock {
  public:
+  struct Options {
+    const Clock* clock = nullptr;  // default ProcessClock()
+    std::chrono::milliseconds lease{60'000};
+    bool renew_in_background = true;  // tests call Renew() themselves
+    std::string host;                 // default ThisHost()
+  };
   static Result<JobLock> Acquire(io::ObjectStore& store, const std::string& job, const std::string& run_id) {
-    std::string key = "_system/locks/job-" + job + ".lock";
-    nlohmann::json body = {{"pid", static_cast<int64_t>(getpid())}, {"run_id", run_id}, {"since", UtcNow()}};
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      Status s = store.PutIfAbsent(key, body.dump());
-      if (s.ok()) return JobLock(&store, key);
-      if (s.code() != StatusCode::kAlreadyExists) return s;
-      auto held = store.Get(key);
-      if (!held.ok()) continue;  // released meanwhile
-      int64_t pid = 0;
-      std::string holder;
-      try {
-        auto j = nlohmann::json::parse(*held);
-        pid = j.value("pid", int64_t{0});
-        holder = j.value("run_id", std::string());
-      } catch (const std::exception&) {
-      }
-      if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
-        return Status::Aborted("job '" + job + "' is already running (run " + holder + ", pid " + std::to_string(pid) + ")");
-      Log(LogLevel::kWarn, "taking over the lock of a dead run", {{"job", job}, {"run_id", holder}});
-      (void)store.Delete(key);
-    }
-    return Status::Aborted("could not take the lock of job '" + job + "'");
+    return Acquire(store, job, run_id, Options{});
   }
-  JobLock(JobLock&& o) noexcept : store_(o.store_), key_(std::move(o.key_)) { o.store_ = nullptr; }
-  ~JobLock() {
-    if (store_) (void)store_->Delete(key_);
-  }
+  static Result<JobLock> Acquire(io::ObjectStore& store, const std::string& job, const std::string& run_id,
+                                 Options options);
+  JobLock(JobLock&&) noexcept;
+  JobLock& operator=(JobLock&&) = delete;
+  ~JobLock();
+
+  // Rewrites the lock with a lease from now (the background renewal does this every lease / 3).
+  Status Renew();
+  // "hostname/boot-id": two processes share it only on one running machine.
+  static std::string ThisHost();
 
  private:
-  JobLock(io::ObjectStore* store, std::string key) : store_(store), key_(std::move(key)) {}
-  io::ObjectStore* store_;
-  std::string key_;
+  struct State;
+  explicit JobLock(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
 };
 
 }  // namespace saleslake::etl::internal
