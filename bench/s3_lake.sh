@@ -20,9 +20,9 @@ WORK=${3:-/tmp/s3-lake-bench}
 REPEATS=${REPEATS:-3}
 SKIP=${SKIP:-22}
 S3_SERVER=${S3_SERVER:-serve}  # or s3rver
-# q14 and q15 show customer_id tokens: each lake tokenizes with its own secret, so their rows
-# differ by design between the two lakes (the counts and sums of the other queries do not).
-TOKENS=${TOKENS:-14 15}
+# q14, q15 and q22 show (or order by) customer_id tokens: each lake tokenizes with its own
+# secret, so their rows differ by design between the two lakes (the other queries' do not).
+TOKENS=${TOKENS:-14 15 22}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/saleslake"
