@@ -50,13 +50,16 @@ Status ParseS3Uri(std::string_view uri, std::string* bucket, std::string* prefix
 
 namespace {
 
-// Reads under kSmallRead fetch kReadWindow from where they start. Larger ones (column chunks,
-// even small ones) fetch exactly their range: a window around a 20 KB chunk tripled the bytes.
+// Reads of an object's start under kSmallRead fetch kReadWindow. Others fetch exactly their
+// range: a window around every small column chunk tripled the bytes a query read.
 constexpr uint64_t kSmallRead = 4 << 10;
 constexpr uint64_t kReadWindow = 64 << 10;
-// Opening an object for reads fetches its end: the footer of a Parquet file with a few row groups
-// (ours are ~1 KB) fits; a longer one costs one more GET.
-constexpr uint64_t kTailBytes = 8 << 10;
+// Opening an object for reads fetches its end, at first kFirstTail bytes: the footer of a Parquet
+// file with a few row groups (ours are ~1 KB) fits. A footer read that finds its footer longer
+// raises the store's guess for the files opened after it (up to kMaxTail), so files of a larger
+// kind cost one more GET until the guess has learnt their size.
+constexpr uint64_t kFirstTail = 2 << 10;
+constexpr uint64_t kMaxTail = 1 << 20;
 
 Status ValidateObjectKey(std::string_view key) {
   SL_RETURN_IF_ERROR(ValidateKey(key));
@@ -114,6 +117,7 @@ struct S3Store::Impl {
   internal::Backoff backoff{internal::RetryPolicy{}, nullptr, nullptr};
   std::mutex probe_mu;
   std::atomic<int> conditional{0};  // 0 unknown, 1 honoured, 2 ignored by the server
+  mutable std::atomic<uint64_t> tail_guess{kFirstTail};  // bytes an open fetches from the end
   std::once_flag single_writer_notice;
 
   struct Request {
@@ -340,11 +344,11 @@ struct S3Store::Impl {
 
 namespace {
 
-// Positional reads of one S3 object version. Opening it fetched its last kTailBytes (the
+// Positional reads of one S3 object version. Opening it fetched its last bytes (the
 // Parquet footer and everything the reader looks up there); other reads fetch exactly their
-// range (a column chunk), except small ones (sniffing, classification: under kSmallRead),
-// which fetch kReadWindow from where they start so that a burst of them costs one GET. Ranges
-// are pinned to the opened ETag.
+// range (a column chunk, however small), except small reads of the object's start (format
+// sniffing and classification, under kSmallRead), which fetch kReadWindow so that the burst
+// of them costs one GET. Ranges are pinned to the opened ETag.
 class S3File final : public RandomAccessFile {
  public:
   S3File(const S3Store::Impl* impl, std::string full, S3Store::Impl::Tail tail)
@@ -373,6 +377,14 @@ class S3File final : public RandomAccessFile {
         return Status::OK();
       }
     }
+    // A Parquet footer (it ends 8 bytes before the end) longer than the end fetched at open:
+    // the next opens fetch enough for one like it.
+    if (info_.size >= 8 && offset + n == info_.size - 8 && info_.size - offset < kMaxTail) {
+      const uint64_t want_tail = std::min<uint64_t>(kMaxTail, (info_.size - offset + 1024 + 1023) / 1024 * 1024);
+      uint64_t guess = impl_->tail_guess.load(std::memory_order_relaxed);
+      while (guess < want_tail && !impl_->tail_guess.compare_exchange_weak(guess, want_tail, std::memory_order_relaxed)) {
+      }
+    }
     // A read that ends inside the end fetched at open (the last column chunks) fetches only
     // what lies before it.
     uint64_t fetch = n;
@@ -380,7 +392,8 @@ class S3File final : public RandomAccessFile {
       fetch = tail_off_ - offset;
       std::copy_n(tail_.data(), n - fetch, out.data() + fetch);
     }
-    const uint64_t want = fetch >= kSmallRead ? fetch : std::min(kReadWindow, info_.size - offset);
+    const bool window = offset == 0 && fetch == n && fetch < kSmallRead;
+    const uint64_t want = window ? std::min(kReadWindow, info_.size) : fetch;
     SL_ASSIGN_OR_RETURN(std::string got, impl_->Range(full_, offset, want, info_.etag));
     if (got.size() != want) return Status::IOError(name_ + ": short read at offset " + std::to_string(offset));
     std::copy_n(got.data(), fetch, out.data());
@@ -634,7 +647,7 @@ Result<std::string> S3Store::GetRange(std::string_view key, uint64_t offset, uin
 
 Result<std::unique_ptr<RandomAccessFile>> S3Store::OpenRead(std::string_view key) const {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
-  SL_ASSIGN_OR_RETURN(Impl::Tail tail, impl_->TailOf(key, kTailBytes));
+  SL_ASSIGN_OR_RETURN(Impl::Tail tail, impl_->TailOf(key, impl_->tail_guess.load(std::memory_order_relaxed)));
   return std::unique_ptr<RandomAccessFile>(new S3File(impl_.get(), impl_->Full(key), std::move(tail)));
 }
 
