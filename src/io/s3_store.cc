@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <future>
@@ -128,6 +129,7 @@ struct S3Store::Impl {
     std::string_view body;
     bool retry_conflict = false;  // 409 ConditionalRequestConflict is retried (conditional PUT)
     size_t expect_body = 0;       // see HttpCall::expect_body
+    std::span<uint8_t> into;      // see HttpCall::into
   };
 
   std::string Full(std::string_view key) const {
@@ -164,6 +166,7 @@ struct S3Store::Impl {
       call.headers.emplace_back("Authorization", internal::AuthorizationHeader(in, {o.access_key_id, o.secret_access_key, o.session_token}));
       call.body = r.body;
       call.expect_body = r.expect_body;
+      call.into = r.into;
       auto res = http->Send(call);
       if (res.ok()) {
         bool conflict = r.retry_conflict && res->status == 409;
@@ -302,6 +305,32 @@ struct S3Store::Impl {
     }
   }
 
+  // [offset, offset + out.size()) of the object, which must lie inside it, straight into `out`
+  // (no string in between); `etag` pins the version.
+  Status RangeInto(const std::string& full, uint64_t offset, std::span<uint8_t> out, const std::string& etag) const {
+    const uint64_t n = out.size();
+    Request r{.method = "GET", .key = full, .into = out};
+    r.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
+    if (!etag.empty()) r.headers.emplace_back("if-match", "\"" + etag + "\"");
+    for (int attempt = 1;; ++attempt) {
+      SL_ASSIGN_OR_RETURN(HttpResult res, Send(r));
+      if (res.status == 412)
+        return Status::Aborted("object " + Where(full) + " changed while it was being read (ETag was " + etag + ")");
+      if (res.status == 200) {  // a server that ignores Range sends everything
+        if (res.body.size() < offset + n)
+          return Status::IOError("GET " + Where(full) + ": the object ends before offset " + std::to_string(offset + n));
+        std::memcpy(out.data(), res.body.data() + offset, n);
+        return Status::OK();
+      }
+      if (res.status != 206) return Error(res, "GET", full);
+      if (res.into_bytes == n) return Status::OK();
+      // Fewer bytes than asked inside the object: a truncated body, read again.
+      if (!backoff.BeforeRetry(attempt))
+        return Status::IOError("GET " + Where(full) + ": " + std::to_string(res.into_bytes) + " of " + std::to_string(n) +
+                               " bytes at offset " + std::to_string(offset) + " arrived");
+    }
+  }
+
   Status PutObject(const std::string& full, std::string_view data, bool if_absent) const {
     Request r{.method = "PUT", .key = full, .body = data, .retry_conflict = if_absent};
     if (if_absent) r.headers.emplace_back("if-none-match", "*");
@@ -393,7 +422,8 @@ class S3File final : public RandomAccessFile {
       std::copy_n(tail_.data(), n - fetch, out.data() + fetch);
     }
     const bool window = offset == 0 && fetch == n && fetch < kSmallRead;
-    const uint64_t want = window ? std::min(kReadWindow, info_.size) : fetch;
+    if (!window) return impl_->RangeInto(full_, offset, out.subspan(0, fetch), info_.etag);
+    const uint64_t want = std::min(kReadWindow, info_.size);
     SL_ASSIGN_OR_RETURN(std::string got, impl_->Range(full_, offset, want, info_.etag));
     if (got.size() != want) return Status::IOError(name_ + ": short read at offset " + std::to_string(offset));
     std::copy_n(got.data(), fetch, out.data());

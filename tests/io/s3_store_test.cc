@@ -338,6 +338,32 @@ TEST(S3StoreFaults, AFooterLongerThanTheFetchedEndRaisesTheGuessForTheNextOpens)
   EXPECT_NE(seen[2].head.find("range: bytes=-7168"), std::string::npos) << seen[2].head;
 }
 
+// A ranged read goes straight into the reader's buffer: a truncated answer is read again, a
+// server that ignores Range (200, everything) still gives the right bytes, and an answer longer
+// than the range is an error, never a write past the buffer.
+TEST(S3StoreFaults, RangedReadsFillTheCallersBufferOrFailCleanly) {
+  Reply truncated{206, "23", {{"Content-Range", "bytes 2-4/10"}}};
+  truncated.kind = Reply::kTruncate;
+  ScriptedServer server({{206, "789", {{"Content-Range", "bytes 7-9/10"}}},
+                         truncated,
+                         {200, "0123456789"},
+                         {206, "3456", {{"Content-Range", "bytes 3-4/10"}}},
+                         {206, "3456", {{"Content-Range", "bytes 3-4/10"}}}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept, /*attempts=*/2);
+  ASSERT_TRUE(store);
+  auto f = store->OpenRead("processed_data/a.parquet");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto got = (*f)->ReadString(2, 3);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "234");
+  EXPECT_EQ(slept.size(), 1u);
+  std::string guard(8, '#');
+  Status over = (*f)->ReadAt(3, std::span<uint8_t>(reinterpret_cast<uint8_t*>(guard.data()), 2));
+  EXPECT_EQ(over.code(), StatusCode::kIOError) << over.ToString();
+  EXPECT_EQ(guard.substr(2), "######");  // nothing written past the two bytes asked for
+}
+
 TEST(S3StoreFaults, ErrorsNameTheObject) {
   ScriptedServer server({S3Error(404, "NoSuchKey"), S3Error(403, "AccessDenied"), S3Error(404, "NoSuchBucket")});
   std::vector<int64_t> slept;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mutex>
 
 namespace saleslake::io::internal {
@@ -11,9 +12,31 @@ namespace {
 
 constexpr size_t kMaxIdle = 16;
 
+// Where a body goes: the caller's buffer for a 206 when it gave one, else the result's string.
+struct BodySink {
+  CURL* handle = nullptr;
+  std::string* body = nullptr;
+  std::span<uint8_t> into;
+  size_t* filled = nullptr;
+  int direct = -1;  // decided at the first byte, when the status is known
+};
+
 size_t OnBody(char* p, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(p, size * n);
-  return size * n;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t len = size * n;
+  if (sink->direct < 0) {
+    long status = 0;
+    curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &status);
+    sink->direct = status == 206 && !sink->into.empty() ? 1 : 0;
+  }
+  if (sink->direct == 0) {
+    sink->body->append(p, len);
+    return len;
+  }
+  if (len > sink->into.size() - *sink->filled) return 0;  // more than the range: curl fails the transfer
+  std::memcpy(sink->into.data() + *sink->filled, p, len);
+  *sink->filled += len;
+  return len;
 }
 
 size_t OnHeader(char* p, size_t size, size_t n, void* user) {
@@ -73,7 +96,7 @@ Result<HttpResult> HttpClient::Send(const HttpCall& call) {
   // reset keeps the handle's live connections: that is the reuse.
   curl_easy_reset(h);
   HttpResult result;
-  result.body.reserve(std::min<size_t>(call.expect_body, size_t{256} << 20));  // a hint, bounded
+  if (call.into.empty()) result.body.reserve(std::min<size_t>(call.expect_body, size_t{256} << 20));  // a hint, bounded
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, call.url.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
@@ -81,8 +104,9 @@ Result<HttpResult> HttpClient::Send(const HttpCall& call) {
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>((options_.stall_timeout_ms + 999) / 1000));
+  BodySink sink{h, &result.body, call.into, &result.into_bytes};
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &result.headers);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,12 +31,17 @@ struct HttpCall {
   // The size of the answer's body when known (a ranged GET): reserved up front, so a large body
   // is not copied again each time its string grows.
   size_t expect_body = 0;
+  // Where a 206 answer's body goes, straight from the socket (a ranged read into its caller's
+  // buffer: no intermediate string); HttpResult::into_bytes says how much arrived. More than
+  // fits is a transport error. Other answers' bodies go to HttpResult::body as usual.
+  std::span<uint8_t> into;
 };
 
 struct HttpResult {
   long status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  size_t into_bytes = 0;  // bytes written to HttpCall::into
   const std::string* Header(std::string_view name) const;
 };
 
