@@ -459,7 +459,7 @@ Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, s
   ResultPage page;
   page.offset = offset;
   std::string text;
-  SL_ASSIGN_OR_RETURN(RowsRead read, ReadRows(id, offset, max_rows, SIZE_MAX, &text, &page.schema));
+  SL_ASSIGN_OR_RETURN(RowsRead read, ReadRows(id, offset, max_rows, SIZE_MAX, &text, '\n', &page.schema));
   page.rows.reserve(read.rows);
   for (size_t pos = 0; pos < text.size();) {
     const size_t nl = text.find('\n', pos);
@@ -471,7 +471,8 @@ Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, s
 }
 
 Result<QueryManager::RowsRead> QueryManager::ReadRows(const std::string& id, uint64_t offset, size_t max_rows,
-                                                      size_t max_bytes, std::string* out, Schema* schema) {
+                                                      size_t max_bytes, std::string* out, char row_end,
+                                                      Schema* schema) {
   RowsRead read;
   std::shared_ptr<ResultSpool> rows;
   uint64_t total = 0;
@@ -496,7 +497,8 @@ Result<QueryManager::RowsRead> QueryManager::ReadRows(const std::string& id, uin
   }
   // Read without the manager's lock.
   if (rows && offset < total) {
-    SL_ASSIGN_OR_RETURN(read.rows, rows->Read(offset, std::min<uint64_t>(max_rows, total - offset), max_bytes, out));
+    SL_ASSIGN_OR_RETURN(read.rows,
+                        rows->Read(offset, std::min<uint64_t>(max_rows, total - offset), max_bytes, out, row_end));
   }
   read.complete = succeeded && offset + read.rows >= total;
   return read;

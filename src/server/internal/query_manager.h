@@ -157,16 +157,16 @@ class QueryManager {
   // CANCELLED query (its error in the message). An offset past the end of a finished query
   // returns an empty, complete page.
   Result<ResultPage> Fetch(const std::string& id, uint64_t offset, size_t max_rows);
-  // The same rows as their Trino JSON text (trino_json.h: one line per row), appended to `out`:
-  // at most `max_rows` rows and `max_bytes` of text (the first row whole even if longer). For
-  // result pages of millions of rows: nothing is decoded or copied per cell. `schema`, when
-  // given, gets the result's.
+  // The same rows as their Trino JSON text (trino_json.h: one line per row, its '\n' written as
+  // `row_end`), appended to `out`: at most `max_rows` rows and `max_bytes` of text (the first
+  // row whole even if longer). For result pages of millions of rows: nothing is decoded or
+  // copied per cell. `schema`, when given, gets the result's.
   struct RowsRead {
     uint64_t rows = 0;      // rows appended to `out`
     bool complete = false;  // they were the last ones (and the query has finished)
   };
   Result<RowsRead> ReadRows(const std::string& id, uint64_t offset, size_t max_rows, size_t max_bytes,
-                            std::string* out, Schema* schema = nullptr);
+                            std::string* out, char row_end = '\n', Schema* schema = nullptr);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
   // Called on the runner's thread after each query that SUCCEEDED (before the runner takes its

@@ -119,7 +119,8 @@ Status ResultSpool::CopyOut(uint64_t at, uint64_t n, char* to) const {
   return Status::OK();
 }
 
-Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes, std::string* out) const {
+Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes, std::string* out,
+                                   char row_end) const {
   uint64_t start = 0, end = 0;
   {
     MutexLock lock(mu_);
@@ -159,6 +160,7 @@ Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t m
     const void* nl = std::memchr(out->data() + cut, '\n', out->size() - cut);
     if (!nl) break;
     cut = static_cast<size_t>(static_cast<const char*>(nl) - out->data()) + 1;
+    (*out)[cut - 1] = row_end;
     ++rows;
   }
   while (rows == 0) {  // the first row alone is longer than max_bytes: it comes whole
@@ -169,6 +171,7 @@ Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t m
     SL_RETURN_IF_ERROR(CopyOut(start + copied, n, out->data() + out->size() - n));
     if (const void* nl = std::memchr(out->data() + out->size() - n, '\n', n)) {
       cut = static_cast<size_t>(static_cast<const char*>(nl) - out->data()) + 1;
+      (*out)[cut - 1] = row_end;
       rows = 1;
     }
   }

@@ -44,8 +44,10 @@ class ResultSpool {
   Status Append(std::string_view text, uint64_t rows);
   // Appends the lines of rows [first, first + k) to `out` and returns k: at most `max_rows`
   // rows, and no more than `max_bytes` of text unless the first row alone is longer (then k is
-  // 1). 0 at or past the end.
-  Result<uint64_t> Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes, std::string* out) const;
+  // 1). 0 at or past the end. Each row's '\n' is written as `row_end` (a Trino page joins its
+  // rows with ',': no second pass over the text).
+  Result<uint64_t> Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes, std::string* out,
+                        char row_end = '\n') const;
 
   uint64_t rows() const;
   uint64_t spooled_rows() const;  // of rows(), those on disk

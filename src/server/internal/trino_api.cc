@@ -377,35 +377,32 @@ class TrinoService final : public Service {
       return JsonResponse(200, body);
     }
     body["columns"] = columns;
-    // The rows are the manager's text as the runner encoded them (trino_json.h), one line per
-    // row: copied into the page as they are, their newlines turned into the array's commas,
-    // until the page holds kMaxPageRows or kMaxPageBytes. Its buffer is reused by the thread's
-    // next page: a fresh buffer of this size is a fresh mapping, and faulting its pages in cost
-    // as much as writing the rows.
-    thread_local std::string data;
-    data.clear();
-    data.reserve(kMaxPageBytes + (64 << 10));
-    data += '[';
-    auto visited = sql_->queries().ReadRows(id, offset, kMaxPageRows, kMaxPageBytes, &data);
-    if (!visited.ok()) {
-      return JsonResponse(200, ErrorBody(id, visited.status().code(), visited.status().message(), base, *q));
-    }
-    const bool complete = visited->complete;
-    const uint64_t n = visited->rows;
-    std::replace(data.begin(), data.end(), '\n', ',');  // '\n' ends rows and is in no value
-    if (n > 0) data.pop_back();
-    data += ']';
-    if (!complete) body["nextUri"] = next + std::to_string(offset + n);
-    body["stats"] = Stats(*q, offset + n);
-    if (complete) sql_->queries().Release(id);
-    if (n == 0) return JsonResponse(200, body);
-    // The rows are spliced in as text after the rest of the object.
+    // The page is written as text: the members above, then the rows as the runner encoded them
+    // (trino_json.h, one line per row) copied straight into the response with their newlines
+    // turned into the array's commas, until the page holds kMaxPageRows or kMaxPageBytes; then
+    // the members that depend on how many rows that was.
     HttpResponse response = JsonResponse(200, body);
-    response.body.pop_back();  // the object's closing brace
-    response.body.reserve(response.body.size() + data.size() + 16);
-    response.body += ",\"data\":";
-    response.body += data;
-    response.body += '}';
+    std::string& text = response.body;
+    text.pop_back();  // the object's closing brace
+    text.reserve(text.size() + kMaxPageBytes + (4 << 10));
+    text += ",\"data\":[";
+    const size_t rows_at = text.size();
+    auto read = sql_->queries().ReadRows(id, offset, kMaxPageRows, kMaxPageBytes, &text, ',');
+    if (!read.ok()) {
+      return JsonResponse(200, ErrorBody(id, read.status().code(), read.status().message(), base, *q));
+    }
+    const uint64_t n = read->rows;
+    if (n > 0) text.pop_back();  // the last row's ','
+    text += ']';
+    json tail = {{"stats", Stats(*q, offset + n)}};
+    if (!read->complete) tail["nextUri"] = next + std::to_string(offset + n);
+    if (read->complete) sql_->queries().Release(id);
+    if (n == 0) {
+      text.resize(rows_at - std::string_view(",\"data\":[").size());  // no rows: no "data"
+    }
+    std::string rest = tail.dump(-1, ' ', false, json::error_handler_t::replace);
+    rest[0] = ',';  // the members join the object
+    text += rest;
     return response;
   }
 

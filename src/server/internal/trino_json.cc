@@ -142,9 +142,14 @@ struct Column {
   Kind kind;
   bool redacted;
   bool constant;  // row 0 stands for every row
+  // kDate: the last date written and its quoted text (results often repeat a date many times,
+  // e.g. a table read partition by partition).
+  int32_t last_days = 0;
+  char last_text[16] = {};
+  uint8_t last_size = 0;  // 0: none yet
 };
 
-void PutCell(Writer& w, const Column& c, size_t row) {
+void PutCell(Writer& w, Column& c, size_t row) {
   const ColumnVector& v = *c.v;
   const size_t i = c.constant ? 0 : row;
   if (c.redacted || !v.IsValid(i)) return w.Put("null");
@@ -155,12 +160,17 @@ void PutCell(Writer& w, const Column& c, size_t row) {
     case Kind::kDouble: return PutDouble(w, v.data<double>()[i]);
     case Kind::kBoolean: return w.Put(v.data<uint8_t>()[i] ? "true" : "false");
     case Kind::kDate: {
-      const std::string text = FormatDate(v.data<int32_t>()[i]);  // short: no allocation
-      char* p = w.Reserve(text.size() + 2);
-      p[0] = '"';
-      std::memcpy(p + 1, text.data(), text.size());
-      p[text.size() + 1] = '"';
-      return w.Advance(text.size() + 2);
+      const int32_t days = v.data<int32_t>()[i];
+      if (c.last_size == 0 || days != c.last_days) {
+        const std::string text = FormatDate(days);  // short: no allocation
+        if (text.size() + 2 > sizeof c.last_text) return w.Slow([&](std::string* out) { AppendJsonString(*out, text); });
+        c.last_text[0] = '"';
+        std::memcpy(c.last_text + 1, text.data(), text.size());
+        c.last_text[text.size() + 1] = '"';
+        c.last_size = static_cast<uint8_t>(text.size() + 2);
+        c.last_days = days;
+      }
+      return w.Put(std::string_view(c.last_text, c.last_size));
     }
     case Kind::kDecimal:
     case Kind::kWideDecimal: {
@@ -194,8 +204,10 @@ void AppendTrinoRows(const Batch& batch, size_t first, size_t last, const std::v
   columns.reserve(batch.num_columns());
   for (size_t c = 0; c < batch.num_columns(); ++c) {
     const ColumnVector& v = batch.columns[c];
-    columns.push_back({&v, KindOf(v.type()), c < redacted.size() && redacted[c],
-                       v.encoding() == VectorEncoding::kConstant});
+    columns.push_back(Column{.v = &v,
+                             .kind = KindOf(v.type()),
+                             .redacted = c < redacted.size() && redacted[c],
+                             .constant = v.encoding() == VectorEncoding::kConstant});
   }
   Writer w(out);
   for (size_t r = first; r < last; ++r) {
