@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "common/types.h"
 #include "common/value.h"
 #include "sql/result_format.h"
@@ -264,24 +265,6 @@ int HexDigit(char c) {
   return -1;
 }
 
-void PutUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 }  // namespace
 
 Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::string>>* cells) {
@@ -339,10 +322,11 @@ Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::stri
               if (hex4(&low) && low >= 0xDC00 && low < 0xE000) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
               } else {
-                i = at;  // a lone high surrogate: written as it is below
+                i = at;
               }
             }
-            PutUtf8(cp, &s);
+            if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;  // a lone surrogate: the replacement character
+            AppendUtf8(cp, &s);
             break;
           }
           default: return bad(i - 1);
