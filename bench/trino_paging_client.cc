@@ -1,9 +1,9 @@
 // A native Trino protocol client for the paging measurement of bench/query_protocols.sh: POSTs
 // one statement to /v1/statement, follows nextUri over one keep-alive HTTP/1.1 connection to the
 // end, and parses every page with simdjson's DOM parser, which parses every cell of every row
-// (strings unescaped, numbers converted), so what it measures is a client that really consumes the rows.
-// The JS clients (trino-client) spend ~1 µs per row in JSON.parse alone; this one shows what the
-// server itself delivers.
+// (strings unescaped, numbers converted), so what it measures is a client that really consumes
+// the rows. The JS clients (trino-client) spend ~1 µs per row in JSON.parse alone; this one
+// shows what the server itself delivers.
 //
 //   trino_paging_client http://127.0.0.1:PORT KEY_ID SECRET "SELECT ..." [EXPECTED_COLUMNS]
 //
