@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <simdjson.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,8 +23,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 namespace {
 
@@ -54,9 +53,11 @@ class Connection {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) Fail("cannot resolve " + host);
+    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res)
+      Fail("cannot resolve " + host);
     fd_ = ::socket(res->ai_family, SOCK_STREAM, 0);
-    if (fd_ < 0 || ::connect(fd_, res->ai_addr, res->ai_addrlen) != 0) Fail("cannot connect to " + host + ":" + port);
+    if (fd_ < 0 || ::connect(fd_, res->ai_addr, res->ai_addrlen) != 0)
+      Fail("cannot connect to " + host + ":" + port);
     freeaddrinfo(res);
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -83,10 +84,13 @@ class Connection {
     bool chunked = false;
     for (size_t pos = head.find("\r\n"); pos != std::string::npos;) {
       size_t next = head.find("\r\n", pos + 2);
-      std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
-      for (size_t i = 0; i < line.size() && line[i] != ':'; ++i) line[i] = static_cast<char>(std::tolower(line[i]));
+      std::string line =
+          head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+      for (size_t i = 0; i < line.size() && line[i] != ':'; ++i)
+        line[i] = static_cast<char>(std::tolower(line[i]));
       if (line.rfind("content-length:", 0) == 0) length = std::stoll(line.substr(15));
-      if (line.rfind("transfer-encoding:", 0) == 0 && line.find("chunked") != std::string::npos) chunked = true;
+      if (line.rfind("transfer-encoding:", 0) == 0 && line.find("chunked") != std::string::npos)
+        chunked = true;
       pos = next;
     }
     body->clear();
@@ -143,7 +147,8 @@ double CpuSeconds() {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s http://HOST:PORT KEY_ID SECRET SQL [EXPECTED_COLUMNS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s http://HOST:PORT KEY_ID SECRET SQL [EXPECTED_COLUMNS]\n",
+                 argv[0]);
     return 2;
   }
   try {
@@ -156,18 +161,21 @@ int main(int argc, char** argv) {
     const std::string port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
     const std::string sql = argv[4];
     const long expected_columns = argc > 5 ? std::stol(argv[5]) : -1;
-    const std::string common = "Host: " + hostport + "\r\nAuthorization: Basic " +
-                               Base64(std::string(argv[2]) + ":" + argv[3]) +
-                               "\r\nX-Trino-User: bench\r\nX-Trino-Catalog: lake\r\nX-Trino-Schema: sales\r\n"
-                               "Connection: keep-alive\r\n";
+    const std::string common =
+        "Host: " + hostport + "\r\nAuthorization: Basic " +
+        Base64(std::string(argv[2]) + ":" + argv[3]) +
+        "\r\nX-Trino-User: bench\r\nX-Trino-Catalog: lake\r\nX-Trino-Schema: sales\r\n"
+        "Connection: keep-alive\r\n";
 
     const auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = CpuSeconds();
     Connection conn(host, port);
     simdjson::dom::parser parser;
     std::string body;
-    std::string request = "POST /v1/statement HTTP/1.1\r\n" + common + "Content-Type: text/plain\r\nContent-Length: " +
-                          std::to_string(sql.size()) + "\r\n\r\n" + sql;
+    std::string request =
+        "POST /v1/statement HTTP/1.1\r\n" + common +
+        "Content-Type: text/plain\r\nContent-Length: " + std::to_string(sql.size()) + "\r\n\r\n" +
+        sql;
     uint64_t rows = 0, pages = 0, bytes = 0, string_bytes = 0;
     double number_sum = 0;
     long columns = -1;
@@ -193,18 +201,30 @@ int main(int argc, char** argv) {
             for (simdjson::dom::element cell : simdjson::dom::array(row)) {
               ++cells;
               switch (cell.type()) {
-                case simdjson::dom::element_type::STRING: string_bytes += cell.get_string_length().value(); break;
-                case simdjson::dom::element_type::INT64: number_sum += static_cast<double>(int64_t(cell)); break;
-                case simdjson::dom::element_type::UINT64: number_sum += static_cast<double>(uint64_t(cell)); break;
-                case simdjson::dom::element_type::DOUBLE: number_sum += double(cell); break;
-                case simdjson::dom::element_type::BOOL: number_sum += bool(cell) ? 1 : 0; break;
-                case simdjson::dom::element_type::NULL_VALUE: break;
-                default: Fail("unexpected cell type in row " + std::to_string(rows));
+                case simdjson::dom::element_type::STRING:
+                  string_bytes += cell.get_string_length().value();
+                  break;
+                case simdjson::dom::element_type::INT64:
+                  number_sum += static_cast<double>(int64_t(cell));
+                  break;
+                case simdjson::dom::element_type::UINT64:
+                  number_sum += static_cast<double>(uint64_t(cell));
+                  break;
+                case simdjson::dom::element_type::DOUBLE:
+                  number_sum += double(cell);
+                  break;
+                case simdjson::dom::element_type::BOOL:
+                  number_sum += bool(cell) ? 1 : 0;
+                  break;
+                case simdjson::dom::element_type::NULL_VALUE:
+                  break;
+                default:
+                  Fail("unexpected cell type in row " + std::to_string(rows));
               }
             }
             if (cells != columns) {
-              Fail("row " + std::to_string(rows) + " has " + std::to_string(cells) + " cells, columns " +
-                   std::to_string(columns));
+              Fail("row " + std::to_string(rows) + " has " + std::to_string(cells) +
+                   " cells, columns " + std::to_string(columns));
             }
             ++rows;
           }
@@ -215,16 +235,18 @@ int main(int argc, char** argv) {
       const size_t path = next.find('/', next.find("://") + 3);
       request = "GET " + next.substr(path) + " HTTP/1.1\r\n" + common + "\r\n";
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (expected_columns >= 0 && columns != expected_columns) {
       Fail("columns " + std::to_string(columns) + ", expected " + std::to_string(expected_columns));
     }
     std::printf(
-        "{\"rows\":%llu,\"pages\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"rows_per_s\":%.0f,\"client_cpu_s\":%.3f,"
+        "{\"rows\":%llu,\"pages\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"rows_per_s\":%.0f,"
+        "\"client_cpu_s\":%.3f,"
         "\"string_bytes\":%llu,\"number_sum\":%.6g}\n",
         static_cast<unsigned long long>(rows), static_cast<unsigned long long>(pages),
-        static_cast<unsigned long long>(bytes), seconds, static_cast<double>(rows) / seconds, CpuSeconds() - cpu0,
-        static_cast<unsigned long long>(string_bytes), number_sum);
+        static_cast<unsigned long long>(bytes), seconds, static_cast<double>(rows) / seconds,
+        CpuSeconds() - cpu0, static_cast<unsigned long long>(string_bytes), number_sum);
     return 0;
   } catch (const simdjson::simdjson_error& e) {
     std::fprintf(stderr, "trino_paging_client: JSON: %s\n", e.what());

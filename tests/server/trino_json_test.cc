@@ -3,16 +3,15 @@
 // constant and redacted columns; and decoded back into the cell text Athena and the console
 // show. Then the result spool that keeps those rows: memory and disk, reads from any offset.
 #include "server/internal/trino_json.h"
-#include "server/internal/result_spool.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
+#include "server/internal/result_spool.h"
 #include "sql/result_format.h"
 #include "support/test_support.h"
 
@@ -38,53 +37,96 @@ bool EveryFifth(size_t i) { return i % 5 == 3; }
 bool Never(size_t) { return false; }
 
 Batch EveryType() {
-  const std::vector<double> doubles = {2.0, 0.1, -0.0, 1e20, 1.5e-7, 123456789.125, -3.75,
+  const std::vector<double> doubles = {2.0,
+                                       0.1,
+                                       -0.0,
+                                       1e20,
+                                       1.5e-7,
+                                       123456789.125,
+                                       -3.75,
                                        std::numeric_limits<double>::quiet_NaN(),
                                        std::numeric_limits<double>::infinity(),
-                                       -std::numeric_limits<double>::infinity(), 1e300, 5e-324};
-  const std::vector<std::string> strings = {"", "plain", "q\"uote", "back\\slash", "new\nline\r\t",
-                                            std::string("ctl\x01\x1f", 5), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-                                            "null", "true", "12"};
+                                       -std::numeric_limits<double>::infinity(),
+                                       1e300,
+                                       5e-324};
+  const std::vector<std::string> strings = {"",
+                                            "plain",
+                                            "q\"uote",
+                                            "back\\slash",
+                                            "new\nline\r\t",
+                                            std::string("ctl\x01\x1f", 5),
+                                            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                            "null",
+                                            "true",
+                                            "12"};
   const std::vector<int32_t> days = {0, 20089, -1, -719528, 2932896, 2932897, -800000, 19000};
   const size_t n = 40;
   Batch b;
   b.num_rows = n;
-  b.columns.push_back(MakeColumn(DataType::Boolean(), n, [](ColumnVector& v, size_t i) { v.data<uint8_t>()[i] = i % 2; }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Int32(), n, [](ColumnVector& v, size_t i) {
-    v.data<int32_t>()[i] = i == 0 ? std::numeric_limits<int32_t>::min() : static_cast<int32_t>(i * 7919) - 100000;
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Int64(), n, [](ColumnVector& v, size_t i) {
-    v.data<int64_t>()[i] = i == 1 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(i) * -123456789012LL;
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Float(), n, [](ColumnVector& v, size_t i) {
-    v.data<float>()[i] = static_cast<float>(i) / 3.0f - 2.0f;
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Double(), n, [&](ColumnVector& v, size_t i) {
-    v.data<double>()[i] = doubles[i % doubles.size()];
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Decimal(10, 2), n, [](ColumnVector& v, size_t i) {
-    v.data<int64_t>()[i] = (static_cast<int64_t>(i) - 20) * 1234 + (i % 3 == 0 ? 5 : 0);
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Decimal(38, 6), n, [](ColumnVector& v, size_t i) {
-    __int128 x = static_cast<__int128>(i) * 1000000007 * 1000000007 * 1000;
-    if (i % 2) x = -x;
-    std::memcpy(v.data<char>() + i * sizeof x, &x, sizeof x);
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Decimal(5, 0), n, [](ColumnVector& v, size_t i) {
-    v.data<int64_t>()[i] = static_cast<int64_t>(i) - 7;
-  }, Never));
-  b.columns.push_back(MakeColumn(DataType::Date(), n, [&](ColumnVector& v, size_t i) {
-    v.data<int32_t>()[i] = days[i % days.size()];
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Timestamp(), n, [](ColumnVector& v, size_t i) {
-    v.data<int64_t>()[i] = 1735689600000000LL + static_cast<int64_t>(i) * 1000001 - (i == 2 ? 1735689600000000LL * 2 : 0);
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::IntervalType(), n, [](ColumnVector& v, size_t i) {
-    v.data<Interval>()[i] = Interval{0, static_cast<int32_t>(i), static_cast<int64_t>(i) * 3600000000LL + 5};
-  }, EveryFifth));
-  b.columns.push_back(MakeColumn(DataType::Varchar(), n, [&](ColumnVector& v, size_t i) {
-    v.SetString(i, strings[i % strings.size()]);
-  }, EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Boolean(), n, [](ColumnVector& v, size_t i) { v.data<uint8_t>()[i] = i % 2; },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Int32(), n,
+      [](ColumnVector& v, size_t i) {
+        v.data<int32_t>()[i] =
+            i == 0 ? std::numeric_limits<int32_t>::min() : static_cast<int32_t>(i * 7919) - 100000;
+      },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Int64(), n,
+      [](ColumnVector& v, size_t i) {
+        v.data<int64_t>()[i] = i == 1 ? std::numeric_limits<int64_t>::max()
+                                      : static_cast<int64_t>(i) * -123456789012LL;
+      },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Float(), n,
+      [](ColumnVector& v, size_t i) { v.data<float>()[i] = static_cast<float>(i) / 3.0f - 2.0f; },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Double(), n,
+      [&](ColumnVector& v, size_t i) { v.data<double>()[i] = doubles[i % doubles.size()]; },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Decimal(10, 2), n,
+      [](ColumnVector& v, size_t i) {
+        v.data<int64_t>()[i] = (static_cast<int64_t>(i) - 20) * 1234 + (i % 3 == 0 ? 5 : 0);
+      },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Decimal(38, 6), n,
+      [](ColumnVector& v, size_t i) {
+        __int128 x = static_cast<__int128>(i) * 1000000007 * 1000000007 * 1000;
+        if (i % 2) x = -x;
+        std::memcpy(v.data<char>() + i * sizeof x, &x, sizeof x);
+      },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Decimal(5, 0), n,
+      [](ColumnVector& v, size_t i) { v.data<int64_t>()[i] = static_cast<int64_t>(i) - 7; },
+      Never));
+  b.columns.push_back(MakeColumn(
+      DataType::Date(), n,
+      [&](ColumnVector& v, size_t i) { v.data<int32_t>()[i] = days[i % days.size()]; },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Timestamp(), n,
+      [](ColumnVector& v, size_t i) {
+        v.data<int64_t>()[i] = 1735689600000000LL + static_cast<int64_t>(i) * 1000001 -
+                               (i == 2 ? 1735689600000000LL * 2 : 0);
+      },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::IntervalType(), n,
+      [](ColumnVector& v, size_t i) {
+        v.data<Interval>()[i] =
+            Interval{0, static_cast<int32_t>(i), static_cast<int64_t>(i) * 3600000000LL + 5};
+      },
+      EveryFifth));
+  b.columns.push_back(MakeColumn(
+      DataType::Varchar(), n,
+      [&](ColumnVector& v, size_t i) { v.SetString(i, strings[i % strings.size()]); }, EveryFifth));
   // A constant column (one value for every row) and a NULL constant.
   ColumnVector constant(DataType::Varchar(), 1);
   constant.Resize(1);
@@ -108,7 +150,8 @@ std::string ReferenceRow(const Batch& b, size_t r, const std::vector<bool>& reda
     const bool hidden = c < redacted.size() && redacted[c];
     std::optional<std::string> text;
     if (!hidden && v.IsValid(r)) text = sql::CellText(v, r);
-    AppendTrinoCellFromText(v.type(), text ? std::optional<std::string_view>(*text) : std::nullopt, &out);
+    AppendTrinoCellFromText(v.type(), text ? std::optional<std::string_view>(*text) : std::nullopt,
+                            &out);
   }
   return out + "]\n";
 }
@@ -148,7 +191,8 @@ TEST(TrinoJsonTest, ValuesAsTrinoClientsExpectThem) {
     b.columns.push_back(std::move(v));
   };
   one(DataType::Double(), [](ColumnVector& v) { v.data<double>()[0] = 2; });
-  one(DataType::Double(), [](ColumnVector& v) { v.data<double>()[0] = std::numeric_limits<double>::infinity(); });
+  one(DataType::Double(),
+      [](ColumnVector& v) { v.data<double>()[0] = std::numeric_limits<double>::infinity(); });
   one(DataType::Double(), [](ColumnVector& v) { v.data<double>()[0] = std::nan(""); });
   one(DataType::Decimal(10, 2), [](ColumnVector& v) { v.data<int64_t>()[0] = -5; });
   one(DataType::Decimal(10, 2), [](ColumnVector& v) { v.data<int64_t>()[0] = 1250; });
@@ -159,9 +203,11 @@ TEST(TrinoJsonTest, ValuesAsTrinoClientsExpectThem) {
   one(DataType::Varchar(), [](ColumnVector& v) { v.SetString(0, "bad \xff byte"); });
   one(DataType::Int64(), [](ColumnVector& v) { v.data<int64_t>()[0] = 99; });
   std::string row;
-  AppendTrinoRows(b, 0, 1, {false, false, false, false, false, false, false, false, false, false, true}, &row);
-  EXPECT_EQ(row, "[2.0,\"Infinity\",\"NaN\",\"-0.05\",\"12.50\",\"2025-01-01\",true,-7,\"a\\\"b\","
-                 "\"bad \xef\xbf\xbd byte\",null]\n");
+  AppendTrinoRows(
+      b, 0, 1, {false, false, false, false, false, false, false, false, false, false, true}, &row);
+  EXPECT_EQ(row,
+            "[2.0,\"Infinity\",\"NaN\",\"-0.05\",\"12.50\",\"2025-01-01\",true,-7,\"a\\\"b\","
+            "\"bad \xef\xbf\xbd byte\",null]\n");
 }
 
 TEST(TrinoJsonTest, DecodesBackToTheCellText) {
@@ -186,14 +232,15 @@ TEST(TrinoJsonTest, DecodesBackToTheCellText) {
   }
   // Escapes a client-side encoder may use, surrogate pairs included.
   ASSERT_TRUE(DecodeTrinoRow(R"(["\u00e9\/\b\f\ud83d\ude00",1.5e-7,false,null,""])", &cells).ok());
-  EXPECT_EQ(cells, (std::vector<std::optional<std::string>>{"\xc3\xa9/\b\f\xf0\x9f\x98\x80", "1.5e-7", "false",
-                                                             std::nullopt, ""}));
+  EXPECT_EQ(cells, (std::vector<std::optional<std::string>>{"\xc3\xa9/\b\f\xf0\x9f\x98\x80",
+                                                            "1.5e-7", "false", std::nullopt, ""}));
   // A lone surrogate (no encoder of ours writes one) becomes the replacement character.
   ASSERT_TRUE(DecodeTrinoRow(R"(["\ud800x"])", &cells).ok());
   EXPECT_EQ(cells, (std::vector<std::optional<std::string>>{"\xef\xbf\xbdx"}));
   ASSERT_TRUE(DecodeTrinoRow("[]", &cells).ok());
   EXPECT_TRUE(cells.empty());
-  for (const char* bad : {"", "1", "[", "[1", "[1,]", "[\"a]", "[\"\\x\"]", "[\"\\u12\"]", "[1]x", "[,1]"}) {
+  for (const char* bad :
+       {"", "1", "[", "[1", "[1,]", "[\"a]", "[\"\\x\"]", "[\"\\u12\"]", "[1]x", "[,1]"}) {
     EXPECT_EQ(DecodeTrinoRow(bad, &cells).code(), StatusCode::kCorruption) << bad;
   }
 }
@@ -225,7 +272,8 @@ TEST(ResultSpoolTest, ReadsRowsFromMemoryAndDiskFromAnyOffset) {
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       std::string want = "prefix";
       uint64_t k = 0;
-      while (first + k < n && k < 600 && (k == 0 || want.size() - 6 + Line(first + k).size() <= max_bytes)) {
+      while (first + k < n && k < 600 &&
+             (k == 0 || want.size() - 6 + Line(first + k).size() <= max_bytes)) {
         want += Line(first + k++);
       }
       EXPECT_EQ(*got, k) << first << " " << max_bytes;

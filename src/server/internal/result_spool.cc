@@ -1,14 +1,13 @@
 #include "server/internal/result_spool.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace saleslake::server::internal {
 
@@ -79,7 +78,8 @@ Status ResultSpool::Append(std::string_view text, uint64_t rows) {
   // Written without the lock: reads of the rows already there go on meanwhile.
   const uint64_t file_at = at - head_size;
   for (size_t done = 0; done < text.size();) {
-    ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(file_at + done));
+    ssize_t n =
+        ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(file_at + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Status::FromErrno(n < 0 ? errno : EIO, "result spool: write");
     done += static_cast<size_t>(n);
@@ -119,8 +119,8 @@ Status ResultSpool::CopyOut(uint64_t at, uint64_t n, char* to) const {
   return Status::OK();
 }
 
-Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes, std::string* out,
-                                   char row_end) const {
+Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes,
+                                   std::string* out, char row_end) const {
   uint64_t start = 0, end = 0;
   {
     MutexLock lock(mu_);

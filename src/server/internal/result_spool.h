@@ -55,7 +55,8 @@ class ResultSpool {
   uint64_t file_bytes() const;
 
  private:
-  ResultSpool(std::string dir, uint64_t memory_bytes) : dir_(std::move(dir)), memory_bytes_(memory_bytes) {}
+  ResultSpool(std::string dir, uint64_t memory_bytes)
+      : dir_(std::move(dir)), memory_bytes_(memory_bytes) {}
   // Copies text bytes [at, at + n) (below bytes_, memory or file) to `to`.
   Status CopyOut(uint64_t at, uint64_t n, char* to) const;
 

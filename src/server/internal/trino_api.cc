@@ -384,7 +384,8 @@ class TrinoService final : public Service {
     HttpResponse response = JsonResponse(200, body);
     std::string& text = response.body;
     text.pop_back();  // the object's closing brace
-    text.reserve(text.size() + kMaxPageBytes + (4 << 10));
+    // (room for the page's rows: at most kMaxPageBytes, and no more than the result holds)
+    text.reserve(text.size() + std::min<uint64_t>(kMaxPageBytes, q->result_bytes) + (4 << 10));
     text += ",\"data\":[";
     const size_t rows_at = text.size();
     auto read = sql_->queries().ReadRows(id, offset, kMaxPageRows, kMaxPageBytes, &text, ',');

@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "common/json.h"
@@ -43,7 +42,8 @@ bool IsJsonNumber(std::string_view t) {
 // which replaces invalid UTF-8, say from a foreign Parquet file, with U+FFFD so a page always
 // parses).
 void AppendStringSlow(std::string_view t, std::string* out) {
-  if (std::all_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+  if (std::all_of(t.begin(), t.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
     AppendJsonString(*out, t);
   } else {
     *out += nlohmann::json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -123,18 +123,36 @@ void PutDouble(Writer& w, double d) {
   w.Advance(static_cast<size_t>(end - p));
 }
 
-enum class Kind { kVarchar, kInt32, kInt64, kDouble, kBoolean, kDate, kDecimal, kWideDecimal, kOther };
+enum class Kind {
+  kVarchar,
+  kInt32,
+  kInt64,
+  kDouble,
+  kBoolean,
+  kDate,
+  kDecimal,
+  kWideDecimal,
+  kOther
+};
 
 Kind KindOf(const DataType& t) {
   switch (t.id) {
-    case TypeId::kVarchar: return Kind::kVarchar;
-    case TypeId::kInt32: return Kind::kInt32;
-    case TypeId::kInt64: return Kind::kInt64;
-    case TypeId::kDouble: return Kind::kDouble;
-    case TypeId::kBoolean: return Kind::kBoolean;
-    case TypeId::kDate: return Kind::kDate;
-    case TypeId::kDecimal: return t.is_wide_decimal() ? Kind::kWideDecimal : Kind::kDecimal;
-    default: return Kind::kOther;
+    case TypeId::kVarchar:
+      return Kind::kVarchar;
+    case TypeId::kInt32:
+      return Kind::kInt32;
+    case TypeId::kInt64:
+      return Kind::kInt64;
+    case TypeId::kDouble:
+      return Kind::kDouble;
+    case TypeId::kBoolean:
+      return Kind::kBoolean;
+    case TypeId::kDate:
+      return Kind::kDate;
+    case TypeId::kDecimal:
+      return t.is_wide_decimal() ? Kind::kWideDecimal : Kind::kDecimal;
+    default:
+      return Kind::kOther;
   }
 }
 
@@ -155,16 +173,22 @@ void PutCell(Writer& w, Column& c, size_t row) {
   const size_t i = c.constant ? 0 : row;
   if (c.redacted || !v.IsValid(i)) return w.Put("null");
   switch (c.kind) {
-    case Kind::kVarchar: return PutString(w, v.data<std::string_view>()[i]);
-    case Kind::kInt32: return PutInteger(w, v.data<int32_t>()[i]);
-    case Kind::kInt64: return PutInteger(w, v.data<int64_t>()[i]);
-    case Kind::kDouble: return PutDouble(w, v.data<double>()[i]);
-    case Kind::kBoolean: return w.Put(v.data<uint8_t>()[i] ? "true" : "false");
+    case Kind::kVarchar:
+      return PutString(w, v.data<std::string_view>()[i]);
+    case Kind::kInt32:
+      return PutInteger(w, v.data<int32_t>()[i]);
+    case Kind::kInt64:
+      return PutInteger(w, v.data<int64_t>()[i]);
+    case Kind::kDouble:
+      return PutDouble(w, v.data<double>()[i]);
+    case Kind::kBoolean:
+      return w.Put(v.data<uint8_t>()[i] ? "true" : "false");
     case Kind::kDate: {
       const int32_t days = v.data<int32_t>()[i];
       if (c.last_size == 0 || days != c.last_days) {
         const std::string text = FormatDate(days);  // short: no allocation
-        if (text.size() + 2 > sizeof c.last_text) return w.Slow([&](std::string* out) { AppendJsonString(*out, text); });
+        if (text.size() + 2 > sizeof c.last_text)
+          return w.Slow([&](std::string* out) { AppendJsonString(*out, text); });
         c.last_text[0] = '"';
         std::memcpy(c.last_text + 1, text.data(), text.size());
         c.last_text[text.size() + 1] = '"';
@@ -199,8 +223,8 @@ void PutCell(Writer& w, Column& c, size_t row) {
 
 }  // namespace
 
-void AppendTrinoRows(const Batch& batch, size_t first, size_t last, const std::vector<bool>& redacted,
-                     std::string* out) {
+void AppendTrinoRows(const Batch& batch, size_t first, size_t last,
+                     const std::vector<bool>& redacted, std::string* out) {
   std::vector<Column> columns;
   columns.reserve(batch.num_columns());
   for (size_t c = 0; c < batch.num_columns(); ++c) {
@@ -221,7 +245,8 @@ void AppendTrinoRows(const Batch& batch, size_t first, size_t last, const std::v
   }
 }
 
-void AppendTrinoCellFromText(const DataType& type, const std::optional<std::string_view>& text, std::string* out) {
+void AppendTrinoCellFromText(const DataType& type, const std::optional<std::string_view>& text,
+                             std::string* out) {
   if (!text) {
     *out += "null";
     return;
@@ -293,14 +318,30 @@ Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::stri
         if (++i >= line.size()) return bad(i);
         const char e = line[i++];
         switch (e) {
-          case '"': s.push_back('"'); break;
-          case '\\': s.push_back('\\'); break;
-          case '/': s.push_back('/'); break;
-          case 'b': s.push_back('\b'); break;
-          case 'f': s.push_back('\f'); break;
-          case 'n': s.push_back('\n'); break;
-          case 'r': s.push_back('\r'); break;
-          case 't': s.push_back('\t'); break;
+          case '"':
+            s.push_back('"');
+            break;
+          case '\\':
+            s.push_back('\\');
+            break;
+          case '/':
+            s.push_back('/');
+            break;
+          case 'b':
+            s.push_back('\b');
+            break;
+          case 'f':
+            s.push_back('\f');
+            break;
+          case 'n':
+            s.push_back('\n');
+            break;
+          case 'r':
+            s.push_back('\r');
+            break;
+          case 't':
+            s.push_back('\t');
+            break;
           case 'u': {
             auto hex4 = [&](uint32_t* v) {
               if (i + 4 > line.size()) return false;
@@ -315,7 +356,8 @@ Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::stri
             };
             uint32_t cp = 0;
             if (!hex4(&cp)) return bad(i);
-            if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < line.size() && line[i] == '\\' && line[i + 1] == 'u') {
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < line.size() && line[i] == '\\' &&
+                line[i + 1] == 'u') {
               const size_t at = i;
               i += 2;
               uint32_t low = 0;
@@ -325,11 +367,13 @@ Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::stri
                 i = at;
               }
             }
-            if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;  // a lone surrogate: the replacement character
+            if (cp >= 0xD800 && cp < 0xE000)
+              cp = 0xFFFD;  // a lone surrogate: the replacement character
             AppendUtf8(cp, &s);
             break;
           }
-          default: return bad(i - 1);
+          default:
+            return bad(i - 1);
         }
       }
     } else {

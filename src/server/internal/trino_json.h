@@ -34,13 +34,14 @@ namespace saleslake::server::internal {
 // Appends rows [first, last) of `batch` (flat or constant columns, no selection: what
 // sql::QueryResult::Next hands out) to `out`, each as its JSON array and '\n'. Columns whose
 // `redacted` entry is true (the vector may be shorter than the row) are written as null.
-void AppendTrinoRows(const Batch& batch, size_t first, size_t last, const std::vector<bool>& redacted,
-                     std::string* out);
+void AppendTrinoRows(const Batch& batch, size_t first, size_t last,
+                     const std::vector<bool>& redacted, std::string* out);
 
 // One cell of type `type` given as its sql::CellText text (nullopt for NULL), encoded as above:
 // the path of the types without a typed one, and the reference the typed paths are tested
 // against.
-void AppendTrinoCellFromText(const DataType& type, const std::optional<std::string_view>& text, std::string* out);
+void AppendTrinoCellFromText(const DataType& type, const std::optional<std::string_view>& text,
+                             std::string* out);
 
 // The cells of one encoded row (without its '\n'), each as its text (strings unescaped, numbers
 // and booleans as written), nullopt for null. kCorruption for text that is not such a row.
