@@ -39,7 +39,21 @@ const ATHENA_PAGING_LIMIT = Number(process.env.ATHENA_PAGING_LIMIT || 200000);
 // A suite query with a larger result (the full-table ORDER BY) is a paging measurement, not a
 // per-query overhead one: it is left to the paging phase and kept out of the concurrency mix.
 const MAX_SUITE_ROWS = Number(process.env.MAX_SUITE_ROWS || 100000);
+// Which phases run: suite, paging, concurrency (all by default; e.g. PHASES=paging).
+const PHASES = new Set((process.env.PHASES || 'suite,paging,concurrency').split(','));
+// bench/trino_paging_client (built beside sql_dashboard_bench) and the server's pid, from the script.
+const NATIVE_CLIENT = process.env.NATIVE_CLIENT || '';
+const SERVER_PID = process.env.SERVER_PID || '';
+const CLK_TCK = Number(process.env.CLK_TCK || 100);
 const url = new URL(endpoint);
+
+// utime + stime of the server process so far (NaN without SERVER_PID).
+function serverCpuSeconds() {
+  if (!SERVER_PID) return NaN;
+  const stat = fs.readFileSync(`/proc/${SERVER_PID}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
 const suite = fs.readFileSync(path.join(here, '../tests/sql/dashboard_suite.sql'), 'utf8')
   .split('\n').filter((l) => l.trim() !== '');
 
@@ -145,6 +159,7 @@ async function main() {
   let sumAthena = 0;
   const mix = [];
   for (const [i, sql] of suite.entries()) {
+    if (!PHASES.has('suite')) break;  // (and no mix for the concurrency phase)
     const local = await inProcess(sql);
     if (local.rows > MAX_SUITE_ROWS) {
       console.log(`q${i + 1}\t${fmt(local.best_ms)}\t-\t-\t-\t-\t${local.rows} (left to the paging phase)`);
@@ -167,15 +182,31 @@ async function main() {
     sumAthena += a.ms;
     console.log(`q${i + 1}\t${fmt(local.best_ms)}\t${fmt(t.ms)}\t${fmt(a.ms)}\t${fmt(ot)}\t${fmt(oa)}\t${local.rows}`);
   }
-  console.log(`suite total: in-process ${fmt(sumIn)} ms, trino ${fmt(sumTrino)} ms, athena ${fmt(sumAthena)} ms`);
-  console.log(`largest overhead beyond 10% of the query: trino ${fmt(worstTrino)} ms, athena ${fmt(worstAthena)} ms (target <= 5 ms)`);
+  if (PHASES.has('suite')) console.log(`suite total: in-process ${fmt(sumIn)} ms, trino ${fmt(sumTrino)} ms, athena ${fmt(sumAthena)} ms`);
+  if (PHASES.has('suite')) console.log(`largest overhead beyond 10% of the query: trino ${fmt(worstTrino)} ms, athena ${fmt(worstAthena)} ms (target <= 5 ms)`);
 
-  // Paging: the whole result through Trino; a prefix of it through Athena's 1,000-row pages.
-  {
+  // Paging: the whole result through Trino, with trino-client and with the native client; a
+  // prefix of it through Athena's 1,000-row pages. The server's CPU time over each run (from
+  // /proc, so other processes on the machine do not change it) is reported per row.
+  if (PHASES.has('paging')) {
+    const cpu0 = serverCpuSeconds();
     const t0 = performance.now();
     const rows = await viaTrino(PAGING_SQL);
     const s = (performance.now() - t0) / 1000;
-    console.log(`paging trino: ${rows} rows in ${s.toFixed(2)} s = ${Math.round(rows / s)} rows/s`);
+    const cpu = serverCpuSeconds() - cpu0;
+    console.log(`paging trino-client: ${rows} rows in ${s.toFixed(2)} s = ${Math.round(rows / s)} rows/s; ` +
+      `server CPU ${cpu.toFixed(2)} s (${(1e6 * cpu / rows).toFixed(3)} µs/row)`);
+    if (NATIVE_CLIENT) {
+      const c0 = serverCpuSeconds();
+      const { stdout } = await execFileAsync(NATIVE_CLIENT, [endpoint, keyId, secret, PAGING_SQL],
+        { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const n = JSON.parse(stdout);
+      const c = serverCpuSeconds() - c0;
+      if (n.rows !== rows) throw new Error(`native client: ${n.rows} rows, trino-client ${rows}`);
+      console.log(`paging native client: ${n.rows} rows (${n.pages} pages, ${(n.bytes / 1e6).toFixed(0)} MB) in ` +
+        `${n.seconds.toFixed(2)} s = ${Math.round(n.rows_per_s)} rows/s; server CPU ${c.toFixed(2)} s ` +
+        `(${(1e6 * c / n.rows).toFixed(3)} µs/row), client CPU ${n.client_cpu_s.toFixed(2)} s`);
+    }
     const t1 = performance.now();
     const a = await viaAthena(`${PAGING_SQL} LIMIT ${ATHENA_PAGING_LIMIT}`);
     const s1 = (performance.now() - t1) / 1000;
@@ -183,7 +214,7 @@ async function main() {
   }
 
   // Concurrency: CLIENTS Trino clients share CONCURRENT_QUERIES suite queries.
-  {
+  if (PHASES.has('concurrency') && mix.length > 0) {
     let next = 0;
     const lat = [];
     const t0 = performance.now();

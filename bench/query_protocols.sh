@@ -5,7 +5,8 @@
 # the paging rate of a large result and 32 concurrent Trino clients. See bench/query_protocols.mjs.
 # Usage: bench/query_protocols.sh [ROWS] [LAKE_DIR] [BUILD_DIR]
 #   (defaults: 10000000 /tmp/sql-bench-lake build/release; BUILD_DIR configured with
-#    -DSALESLAKE_BENCH=ON; REPEATS, CLIENTS, CONCURRENT_QUERIES, PAGING_SQL from the environment)
+#    -DSALESLAKE_BENCH=ON; REPEATS, CLIENTS, CONCURRENT_QUERIES, PAGING_SQL, PHASES from the
+#    environment; PHASES=paging runs only the paging phase)
 set -euo pipefail
 ROWS=${1:-10000000}
 LAKE=${2:-/tmp/sql-bench-lake}
@@ -14,7 +15,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/saleslake"
 # (a directory of prebuilt binaries, without build.ninja, is used as it is)
-if [ -f "$BUILD/build.ninja" ]; then ninja -C "$BUILD" sql_dashboard_bench saleslake >/dev/null; fi
+if [ -f "$BUILD/build.ninja" ]; then
+  ninja -C "$BUILD" sql_dashboard_bench trino_paging_client saleslake >/dev/null
+fi
 . "$ROOT/bench/demo_lake.sh"
 demo_lake "$ROWS" "$LAKE" "$BIN"
 work=$(mktemp -d "${TMPDIR:-/tmp}/qproto.XXXXXX")
@@ -34,7 +37,8 @@ for _ in $(seq 300); do grep -q serving "$work/serve.err" && break; sleep 0.1; d
 port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.err")
 [ -n "$port" ] || { cat "$work/serve.err"; exit 1; }
 echo "load before: $(uptime)"
-node "$ROOT/bench/query_protocols.mjs" "http://127.0.0.1:$port" "$id" "$secret" "$LAKE" \
+SERVER_PID=$pid CLK_TCK=$(getconf CLK_TCK) NATIVE_CLIENT="$BUILD/bench/trino_paging_client" \
+  node "$ROOT/bench/query_protocols.mjs" "http://127.0.0.1:$port" "$id" "$secret" "$LAKE" \
   "$BUILD/bench/sql_dashboard_bench" "${REPEATS:-5}"
 echo "server peak memory: $(grep VmHWM /proc/$pid/status)"
 echo "load after: $(uptime)"

@@ -12,9 +12,9 @@ std::string CellText(const ColumnVector& v, size_t row, const std::string& null_
   if (!v.IsValid(row)) return null_text;
   Value x = GetValueAt(v, row);
   if (x.type().id == TypeId::kDouble || x.type().id == TypeId::kFloat) {
-    // Trino prints doubles with a fraction: 2.0, not 2.
+    // Trino prints doubles with a fraction: 2.0, not 2 (but NaN and Infinity as they are).
     std::string s = x.ToString();
-    if (s.find_first_of(".eEnI") == std::string::npos) s += ".0";
+    if (s.find_first_of(".eEnNI") == std::string::npos) s += ".0";
     return s;
   }
   if (x.type().id == TypeId::kInterval) {

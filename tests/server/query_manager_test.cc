@@ -2,7 +2,6 @@
 // lake (queries over VALUES): states, paging, errors, cancellation, the concurrency limit,
 // redaction, idle release of results, the history bound, and results spooled to disk.
 #include "server/internal/query_manager.h"
-#include "server/internal/result_spool.h"
 
 #include <gtest/gtest.h>
 
@@ -247,41 +246,6 @@ TEST_F(QueryManagerTest, IdleResultsAreReleasedAndHistoryIsBounded) {
   }
   (void)qm->Submit({.sql = "SELECT 1"});  // sweeps: three finished, two kept
   EXPECT_EQ(qm->Get(*a).status().code(), StatusCode::kNotFound);
-}
-
-TEST(ResultSpoolTest, ReadsBackRowsFromAnyOffsetWhileAppending) {
-  testing::TempDir dir;
-  auto spool = ResultSpool::Create(dir.path());
-  ASSERT_TRUE(spool.ok()) << spool.status().ToString();
-  // The file is unlinked at once: nothing is left in the folder.
-  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
-  auto row = [](uint64_t i) {
-    ResultSpool::Row r;
-    r.push_back(std::to_string(i));
-    if (i % 7 == 0) {
-      r.push_back(std::nullopt);
-    } else {
-      r.push_back(std::string(i % 300, 'x'));  // lengths across the varint's one-byte limit
-    }
-    r.push_back(std::string());                // empty is not NULL
-    return r;
-  };
-  uint64_t n = 0;
-  for (size_t batch : {1u, 255u, 1000u, 3u, 2048u}) {
-    std::vector<ResultSpool::Row> rows;
-    for (size_t i = 0; i < batch; ++i) rows.push_back(row(n++));
-    ASSERT_TRUE((*spool)->Append(rows).ok());
-  }
-  EXPECT_EQ((*spool)->rows(), n);
-  for (uint64_t first : std::vector<uint64_t>{0, 1, 255, 256, 257, 1300, 3300, n - 1}) {
-    auto got = (*spool)->Read(first, 600);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    ASSERT_EQ(got->size(), std::min<uint64_t>(600, n - first)) << first;
-    for (size_t i = 0; i < got->size(); ++i) ASSERT_EQ((*got)[i], row(first + i)) << first + i;
-  }
-  auto past = (*spool)->Read(n, 10);
-  ASSERT_TRUE(past.ok());
-  EXPECT_TRUE(past->empty());
 }
 
 TEST_F(QueryManagerTest, LargeResultsSpoolToDiskAndPageBack) {

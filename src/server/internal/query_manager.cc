@@ -12,7 +12,7 @@
 #include "common/batch.h"
 #include "common/thread_annotations.h"
 #include "server/internal/result_spool.h"
-#include "sql/result_format.h"
+#include "server/internal/trino_json.h"
 #include "sql/sql.h"
 
 namespace saleslake::server::internal {
@@ -29,8 +29,6 @@ const char* QueryStateName(QueryState state) {
 }
 
 namespace {
-
-using Row = std::vector<std::optional<std::string>>;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -64,11 +62,10 @@ size_t CountIdentifier(std::string_view sql, std::string_view word) {
 struct QueryManager::Impl {
   struct Entry {
     QueryInfo info;
-    // The first rows, in memory. Shared with the queries that reuse this result (never changed
-    // once the query is final); released by replacing the pointer.
-    std::shared_ptr<std::vector<Row>> rows = std::make_shared<std::vector<Row>>();
-    uint64_t memory_bytes = 0;             // cell text of `rows`
-    std::shared_ptr<ResultSpool> spool;    // the rows after them (null until needed)
+    // The rows as their JSON text, in memory and on disk (null until the query runs). Shared
+    // with the queries that reuse this result (never changed once the query is final); released
+    // by dropping the pointer (a read in progress holds its own reference).
+    std::shared_ptr<ResultSpool> rows;
     bool cancel_requested = false;
     bool timed_out = false;  // stopped by its time limit: FAILED, not CANCELLED
     sql::QueryResult* running = nullptr;  // set while a runner pulls its rows
@@ -132,9 +129,7 @@ struct QueryManager::Impl {
   }
 
   static void ReleaseRows(Entry& e) {
-    e.rows = std::make_shared<std::vector<Row>>();  // a query reusing them keeps its reference
-    e.memory_bytes = 0;
-    e.spool.reset();  // a Fetch still reading holds its own reference
+    e.rows.reset();  // a query reusing them keeps its reference
     e.info.results_released = true;
     e.info.result_bytes = 0;
   }
@@ -211,39 +206,27 @@ struct QueryManager::Impl {
 
   static constexpr size_t kTextSlice = 4096;  // rows turned into text at a time
 
-  // Keeps rows of `e`'s result: in memory while its first spool_after_bytes of text last, then
-  // appended to its spool file as they were encoded (the runner never makes a string per cell
-  // for a spooled row). An error (too much result, a spool that fails) ends the query.
-  Status Store(Entry& e, const EncodedRows& rows) SL_EXCLUDES(mu) {
-    const uint64_t bytes = rows.text_bytes();
-    std::shared_ptr<ResultSpool> spool;
+  // Keeps `n` rows of `e`'s result, `text` their JSON lines (in memory while its first
+  // spool_after_bytes last, then appended to its spool file). An error (too much result, a
+  // spool that fails) ends the query.
+  Status Store(Entry& e, std::string_view text, uint64_t n) SL_EXCLUDES(mu) {
+    std::shared_ptr<ResultSpool> rows;
     {
       MutexLock lock(mu);
       if (e.cancel_requested) return Status::Cancelled("cancelled");  // mid-way through a big batch
-      e.info.result_bytes += bytes;
+      e.info.result_bytes += text.size();
       if (e.info.result_bytes > options.max_result_bytes) {
         return Status::ResourceExhausted(fmt::format(
             "query result exceeded the limit of {} bytes held for paging", options.max_result_bytes));
       }
-      if (!e.spool && e.memory_bytes + bytes <= options.spool_after_bytes) {
-        std::vector<Row> decoded = rows.Decode();
-        e.memory_bytes += bytes;
-        e.info.rows += decoded.size();
-        std::move(decoded.begin(), decoded.end(), std::back_inserter(*e.rows));
-        changed.notify_all();
-        return Status::OK();
-      }
-      if (!e.spool) {
-        SL_ASSIGN_OR_RETURN(e.spool, ResultSpool::Create(spool_dir));
-      }
-      spool = e.spool;
+      rows = e.rows;
     }
     // Written without the manager's lock: fetches of other queries (and of this one's rows
     // already written) go on meanwhile.
-    SL_RETURN_IF_ERROR(spool->Append(rows));
+    SL_RETURN_IF_ERROR(rows->Append(text, n));
     MutexLock lock(mu);
-    e.info.rows += rows.rows();
-    e.info.spooled_rows += rows.rows();
+    e.info.rows += n;
+    e.info.spooled_rows = rows->spooled_rows();
     changed.notify_all();
     return Status::OK();
   }
@@ -267,18 +250,19 @@ struct QueryManager::Impl {
     sql::QueryResult& qr = **result;
     if (max_bytes > 0) qr.LimitBytesRead(max_bytes);
     qr.LimitTime(time_limit);
-    std::vector<size_t> redacted;
+    std::vector<bool> redacted;
     std::function<void(const QueryInfo&)> listener;
     QueryInfo final_info;
     bool reused = false;
     {
       MutexLock lock(mu);
       const Schema& schema = qr.schema();
+      redacted.assign(schema.size(), false);
       for (const std::string& name : e.info.request.redact_columns) {
         size_t named = 0;
         for (size_t c = 0; c < schema.size(); ++c) {
           if (EqualsIgnoreCase(schema[c].name, name)) {
-            redacted.push_back(c);
+            redacted[c] = true;
             ++named;
           }
         }
@@ -296,8 +280,6 @@ struct QueryManager::Impl {
       if (const Entry* previous = Reusable(e)) {
         // Answered by the earlier result: the planned statement is dropped unrun.
         e.rows = previous->rows;
-        e.spool = previous->spool;
-        e.memory_bytes = previous->memory_bytes;
         e.info.rows = previous->info.rows;
         e.info.spooled_rows = previous->info.spooled_rows;
         e.info.result_bytes = previous->info.result_bytes;
@@ -310,6 +292,7 @@ struct QueryManager::Impl {
         }
       } else {
         e.running = &qr;
+        e.rows = ResultSpool::Make(spool_dir, options.spool_after_bytes);
       }
     }
     if (reused) {
@@ -317,7 +300,7 @@ struct QueryManager::Impl {
       return;
     }
     Batch batch;
-    EncodedRows text;  // one slice of rows as text, its buffers reused from slice to slice
+    std::string text;  // one slice of rows as JSON lines, the buffer reused from slice to slice
     Status status;
     while (status.ok()) {
       auto more = qr.Next(&batch);
@@ -330,19 +313,9 @@ struct QueryManager::Impl {
       // slice at a time, so that at most one slice of text is in memory beside the spool.
       for (size_t first = 0; first < batch.num_rows && status.ok(); first += kTextSlice) {
         const size_t last = std::min(batch.num_rows, first + kTextSlice);
-        text.Clear();
-        for (size_t r = first; r < last; ++r) {
-          text.BeginRow(batch.num_columns());
-          for (size_t c = 0; c < batch.num_columns(); ++c) {
-            const ColumnVector& col = batch.columns[c];
-            if (!col.IsValid(r) || std::find(redacted.begin(), redacted.end(), c) != redacted.end()) {
-              text.Null();
-              continue;
-            }
-            text.Cell([&](std::string* out) { sql::AppendCellText(col, r, out); });
-          }
-        }
-        status = Store(e, text);
+        text.clear();
+        AppendTrinoRows(batch, first, last, redacted, &text);
+        status = Store(e, text, last - first);
       }
       if (!status.ok()) {
         MutexLock lock(mu);
@@ -485,20 +458,25 @@ Status QueryManager::Cancel(const std::string& id) {
 Result<ResultPage> QueryManager::Fetch(const std::string& id, uint64_t offset, size_t max_rows) {
   ResultPage page;
   page.offset = offset;
-  SL_ASSIGN_OR_RETURN(Visited visited, Visit(id, offset, max_rows, [&page](RowView row) {
-    page.rows.push_back(CopyRow(row));
-    return true;
-  }, &page.schema));
-  page.complete = visited.complete;
+  std::string text;
+  SL_ASSIGN_OR_RETURN(RowsRead read, ReadRows(id, offset, max_rows, SIZE_MAX, &text, '\n', &page.schema));
+  page.rows.reserve(read.rows);
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    SL_RETURN_IF_ERROR(DecodeTrinoRow(std::string_view(text).substr(pos, nl - pos), &page.rows.emplace_back()));
+    pos = nl + 1;
+  }
+  page.complete = read.complete;
   return page;
 }
 
-Result<QueryManager::Visited> QueryManager::Visit(const std::string& id, uint64_t offset, size_t max_rows,
-                                                  const std::function<bool(RowView)>& visit, Schema* schema) {
-  Visited out;
-  std::shared_ptr<ResultSpool> spool;
-  uint64_t in_memory = 0, end = 0, total = 0;
-  bool succeeded = false, stopped = false;
+Result<QueryManager::RowsRead> QueryManager::ReadRows(const std::string& id, uint64_t offset, size_t max_rows,
+                                                      size_t max_bytes, std::string* out, char row_end,
+                                                      Schema* schema) {
+  RowsRead read;
+  std::shared_ptr<ResultSpool> rows;
+  uint64_t total = 0;
+  bool succeeded = false;
   {
     MutexLock lock(impl_->mu);
     impl_->Sweep();
@@ -512,33 +490,18 @@ Result<QueryManager::Visited> QueryManager::Visit(const std::string& id, uint64_
     if (e.info.results_released) return Status::NotFound("the results of query " + id + " expired");
     e.last_access = impl_->clock->Now();
     if (schema) *schema = e.info.schema;
-    total = e.info.rows;  // the memory rows, then the spool's
-    const std::vector<Row>& rows = *e.rows;
-    in_memory = rows.size();
-    end = std::min<uint64_t>(total, offset + max_rows);
+    total = e.info.rows;  // the rows stored so far (the spool may hold a slice more)
     succeeded = e.info.state == QueryState::kSucceeded;
-    std::vector<std::optional<std::string_view>> cells;
-    for (uint64_t r = offset; r < std::min(end, in_memory) && !stopped; ++r) {
-      cells.clear();
-      for (const auto& cell : rows[r]) {
-        cells.emplace_back(cell ? std::optional<std::string_view>(*cell) : std::nullopt);
-      }
-      ++out.rows;
-      stopped = !visit(cells);
-    }
-    // The reference keeps the file open even if the rows are released meanwhile.
-    if (end > in_memory) spool = e.spool;
+    // The reference keeps the rows (and the spool file) even if they are released meanwhile.
+    rows = e.rows;
   }
-  // The spooled part is read without the manager's lock.
-  if (spool && !stopped) {
-    const uint64_t first = std::max(offset, in_memory);
-    SL_RETURN_IF_ERROR(spool->Visit(first - in_memory, end - first, [&](RowView row) {
-      ++out.rows;
-      return visit(row);
-    }));
+  // Read without the manager's lock.
+  if (rows && offset < total) {
+    SL_ASSIGN_OR_RETURN(read.rows,
+                        rows->Read(offset, std::min<uint64_t>(max_rows, total - offset), max_bytes, out, row_end));
   }
-  out.complete = succeeded && offset + out.rows >= total;
-  return out;
+  read.complete = succeeded && offset + read.rows >= total;
+  return read;
 }
 
 void QueryManager::SetWorkgroupLimits(std::map<std::string, int> workgroup_max_running) {

@@ -28,7 +28,6 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/types.h"
-#include "server/internal/result_spool.h"
 
 namespace saleslake::sql {
 class Engine;
@@ -54,10 +53,10 @@ struct QueryManagerOptions {
   // Rows of a finished query are released when nobody fetched them for this long; its history
   // entry stays (Fetch then fails with kNotFound "results expired").
   std::chrono::milliseconds result_idle_timeout{std::chrono::minutes(15)};
-  // Result bytes (cell text, in memory and spooled to disk) a query may hold; past it the query
-  // fails with kResourceExhausted.
+  // Result bytes (the rows' JSON text, in memory and spooled to disk) a query may hold; past it
+  // the query fails with kResourceExhausted.
   uint64_t max_result_bytes = 8ull << 30;
-  // A result's first rows stay in memory up to this many bytes of cell text; the rows after
+  // A result's first rows stay in memory up to this many bytes of JSON text; the rows after
   // them are appended to a spool file (result_spool.h) and paged back from disk, so a result of
   // millions of rows does not grow the server's memory.
   uint64_t spool_after_bytes = 8ull << 20;
@@ -115,7 +114,7 @@ struct QueryInfo {
   std::string message;                // statements without rows: what happened ("CREATE VIEW")
   bool has_rows = true;
   uint64_t rows = 0;                  // rows produced so far
-  uint64_t result_bytes = 0;          // text bytes of the rows held (memory and spool)
+  uint64_t result_bytes = 0;          // JSON text bytes of the rows held (memory and spool)
   uint64_t spooled_rows = 0;          // of `rows`, those paged from the spool file
   // Lake bytes the statement's scans read (sql::QueryResult::bytes_read), set when it ends.
   uint64_t bytes_scanned = 0;
@@ -158,15 +157,16 @@ class QueryManager {
   // CANCELLED query (its error in the message). An offset past the end of a finished query
   // returns an empty, complete page.
   Result<ResultPage> Fetch(const std::string& id, uint64_t offset, size_t max_rows);
-  // The same rows handed to `visit` one at a time as views, without copying them (result pages
-  // of millions of rows); `visit` returns false to stop. It runs with the manager's lock held for
-  // rows kept in memory, so it must not call the manager. `schema`, when given, gets the result's.
-  struct Visited {
-    uint64_t rows = 0;      // rows handed to `visit`
+  // The same rows as their Trino JSON text (trino_json.h: one line per row, its '\n' written as
+  // `row_end`), appended to `out`: at most `max_rows` rows and `max_bytes` of text (the first
+  // row whole even if longer). For result pages of millions of rows: nothing is decoded or
+  // copied per cell. `schema`, when given, gets the result's.
+  struct RowsRead {
+    uint64_t rows = 0;      // rows appended to `out`
     bool complete = false;  // they were the last ones (and the query has finished)
   };
-  Result<Visited> Visit(const std::string& id, uint64_t offset, size_t max_rows,
-                        const std::function<bool(RowView)>& visit, Schema* schema = nullptr);
+  Result<RowsRead> ReadRows(const std::string& id, uint64_t offset, size_t max_rows, size_t max_bytes,
+                            std::string* out, char row_end = '\n', Schema* schema = nullptr);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
   // Called on the runner's thread after each query that SUCCEEDED (before the runner takes its

@@ -1,93 +1,19 @@
 #include "server/internal/result_spool.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace saleslake::server::internal {
 
 namespace {
 
-// Reads the spool file sequentially from an offset, a block at a time.
-class SpoolReader {
- public:
-  SpoolReader(int fd, uint64_t offset, uint64_t end) : fd_(fd), file_pos_(offset), end_(end) {}
-
-  Result<uint64_t> Varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      SL_RETURN_IF_ERROR(Need(1));
-      auto byte = static_cast<uint8_t>(buf_[pos_++]);
-      v |= static_cast<uint64_t>(byte & 0x7F) << shift;
-      if (!(byte & 0x80)) return v;
-    }
-    return Status::Corruption("result spool: bad varint");
-  }
-
-  // A row is read whole before its cells are looked at: the bytes from the row's start on stay
-  // in the buffer (Need moves them, never drops them), so its cells can be handed out as views
-  // at (RowBase() + offset) once the row is read.
-  void StartRow() { row_start_ = pos_; }
-  uint64_t RowOffset() const { return pos_ - row_start_; }
-  const char* RowBase() const { return buf_.get() + row_start_; }
-  Status Skip(uint64_t n) {
-    SL_RETURN_IF_ERROR(Need(n));
-    pos_ += n;
-    return Status::OK();
-  }
-
- private:
-  static constexpr uint64_t kBlock = 256 << 10;
-
-  // Makes sure `n` unread bytes are buffered. The buffer is never zero-filled: only what pread
-  // wrote is read.
-  Status Need(uint64_t n) {
-    if (len_ - pos_ >= n) return Status::OK();
-    if (n - (len_ - pos_) > end_ - file_pos_) return Status::Corruption("result spool: truncated row");
-    if (row_start_ > 0) {
-      std::memmove(buf_.get(), buf_.get() + row_start_, len_ - row_start_);
-      len_ -= row_start_;
-      pos_ -= row_start_;
-      row_start_ = 0;
-    }
-    if (cap_ < std::max(pos_ + n, kBlock)) {
-      const uint64_t cap = std::max(2 * (pos_ + n), kBlock);
-      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
-      if (len_ > 0) std::memcpy(bigger.get(), buf_.get(), len_);
-      buf_ = std::move(bigger);
-      cap_ = cap;
-    }
-    while (len_ - pos_ < n) {
-      if (file_pos_ >= end_) return Status::Corruption("result spool: truncated row");
-      const uint64_t want = std::min<uint64_t>(end_ - file_pos_, cap_ - len_);
-      ssize_t got = ::pread(fd_, buf_.get() + len_, want, static_cast<off_t>(file_pos_));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return Status::FromErrno(got < 0 ? errno : EIO, "result spool: read");
-      len_ += static_cast<uint64_t>(got);
-      file_pos_ += static_cast<uint64_t>(got);
-    }
-    return Status::OK();
-  }
-
-  int fd_;
-  uint64_t file_pos_;
-  uint64_t end_;
-  std::unique_ptr<char[]> buf_;
-  uint64_t cap_ = 0;
-  uint64_t len_ = 0;  // bytes in buf_
-  uint64_t pos_ = 0;  // next unread byte
-  uint64_t row_start_ = 0;  // kept from here on (the row being read)
-};
-
-}  // namespace
-
-Result<std::unique_ptr<ResultSpool>> ResultSpool::Create(const std::string& dir) {
+Result<int> CreateUnlinked(const std::string& dir) {
   std::random_device rd;
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string path = fmt::format("{}/spool-{:08x}{:08x}", dir, rd(), rd());
@@ -96,157 +22,161 @@ Result<std::unique_ptr<ResultSpool>> ResultSpool::Create(const std::string& dir)
     if (fd < 0) return Status::FromErrno(errno, "result spool: create " + path);
     // Unlinked at once: the rows live as long as the descriptor, and a crash leaves nothing.
     ::unlink(path.c_str());
-    return std::unique_ptr<ResultSpool>(new ResultSpool(fd));
+    return fd;
   }
   return Status::IOError("result spool: no free file name in " + dir);
 }
 
-ResultSpool::~ResultSpool() { ::close(fd_); }
+}  // namespace
 
-void EncodedRows::Clear() {
-  bytes_.clear();
-  starts_.clear();
-  text_bytes_ = 0;
+std::unique_ptr<ResultSpool> ResultSpool::Make(std::string dir, uint64_t memory_bytes) {
+  return std::unique_ptr<ResultSpool>(new ResultSpool(std::move(dir), memory_bytes));
 }
 
-void EncodedRows::BeginRow(size_t cells) {
-  starts_.push_back(bytes_.size());
-  PutVarint(cells);
+ResultSpool::~ResultSpool() {
+  MutexLock lock(mu_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
-void EncodedRows::Null() { PutVarint(0); }
-
-void EncodedRows::PutVarint(uint64_t v) {
-  while (v >= 0x80) {
-    bytes_.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  bytes_.push_back(static_cast<char>(v));
-}
-
-std::vector<EncodedRows::Row> EncodedRows::Decode() const {
-  std::vector<Row> out;
-  out.reserve(rows());
-  size_t pos = 0;
-  // The bytes were written by this class: no bounds to doubt.
-  auto varint = [&] {
-    uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      auto byte = static_cast<uint8_t>(bytes_[pos++]);
-      v |= static_cast<uint64_t>(byte & 0x7F) << shift;
-      if (!(byte & 0x80)) return v;
-    }
-  };
-  while (pos < bytes_.size()) {
-    Row row(varint());
-    for (auto& cell : row) {
-      const uint64_t len = varint();
-      if (len == 0) continue;
-      cell.emplace(bytes_, pos, len - 1);
-      pos += len - 1;
-    }
-    out.push_back(std::move(row));
-  }
-  return out;
-}
-
-EncodedRows::Row CopyRow(RowView row) {
-  EncodedRows::Row out(row.size());
-  for (size_t c = 0; c < row.size(); ++c) {
-    if (row[c]) out[c].emplace(*row[c]);
-  }
-  return out;
-}
-
-Status ResultSpool::Append(const std::vector<Row>& rows) {
-  EncodedRows encoded;
-  for (const Row& row : rows) {
-    encoded.BeginRow(row.size());
-    for (const auto& cell : row) {
-      if (!cell) {
-        encoded.Null();
-      } else {
-        encoded.Cell([&](std::string* out) { *out += *cell; });
-      }
-    }
-  }
-  return Append(encoded);
-}
-
-Status ResultSpool::Append(const EncodedRows& rows) {
-  uint64_t first_row = 0;
-  uint64_t at = 0;
+Status ResultSpool::Append(std::string_view text, uint64_t rows) {
+  if (rows == 0) return Status::OK();
+  uint64_t first_row = 0, at = 0, head_size = 0;
+  int fd = -1;
+  bool to_file = false;
   {
     MutexLock lock(mu_);
     first_row = rows_;
     at = bytes_;
+    fd = fd_;
+    head_size = head_.size();
+    to_file = fd_ >= 0 || head_.size() + text.size() > memory_bytes_;
   }
+  // The offsets of the rows that get an index entry.
   std::vector<uint64_t> marks;
-  for (size_t r = 0; r < rows.rows(); ++r) {
-    if ((first_row + r) % kIndexEvery == 0) marks.push_back(at + rows.starts_[r]);
+  uint64_t row = first_row;
+  for (size_t pos = 0; pos < text.size(); ++row) {
+    if (row % kIndexEvery == 0) marks.push_back(at + pos);
+    const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
+    SL_CHECK(nl != nullptr);  // every row ends in '\n'
+    pos = static_cast<size_t>(static_cast<const char*>(nl) - text.data()) + 1;
   }
-  const std::string& buf = rows.bytes_;
-  for (size_t done = 0; done < buf.size();) {
-    ssize_t n = ::pwrite(fd_, buf.data() + done, buf.size() - done, static_cast<off_t>(at + done));
+  SL_CHECK(row - first_row == rows);
+  if (!to_file) {
+    MutexLock lock(mu_);
+    head_.append(text);
+    index_.insert(index_.end(), marks.begin(), marks.end());
+    rows_ += rows;
+    head_rows_ += rows;
+    bytes_ += text.size();
+    return Status::OK();
+  }
+  if (fd < 0) {
+    SL_ASSIGN_OR_RETURN(fd, CreateUnlinked(dir_));
+    MutexLock lock(mu_);
+    fd_ = fd;
+  }
+  // Written without the lock: reads of the rows already there go on meanwhile.
+  const uint64_t file_at = at - head_size;
+  for (size_t done = 0; done < text.size();) {
+    ssize_t n =
+        ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(file_at + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Status::FromErrno(n < 0 ? errno : EIO, "result spool: write");
     done += static_cast<size_t>(n);
   }
   MutexLock lock(mu_);
   index_.insert(index_.end(), marks.begin(), marks.end());
-  rows_ += rows.rows();
-  bytes_ += buf.size();
+  rows_ += rows;
+  bytes_ += text.size();
   return Status::OK();
 }
 
-Result<std::vector<ResultSpool::Row>> ResultSpool::Read(uint64_t first, size_t max_rows) const {
-  std::vector<Row> out;
-  SL_RETURN_IF_ERROR(Visit(first, max_rows, [&out](RowView row) {
-    out.push_back(CopyRow(row));
-    return true;
-  }));
-  return out;
+Status ResultSpool::CopyOut(uint64_t at, uint64_t n, char* to) const {
+  uint64_t head_size = 0;
+  int fd = -1;
+  {
+    // The memory part is copied under the lock: an Append may move it.
+    MutexLock lock(mu_);
+    head_size = head_.size();
+    if (at < head_size) {
+      const uint64_t k = std::min(n, head_size - at);
+      std::memcpy(to, head_.data() + at, k);
+      at += k;
+      to += k;
+      n -= k;
+    }
+    fd = fd_;
+  }
+  while (n > 0) {
+    if (fd < 0) return Status::Corruption("result spool: read past the rows");
+    ssize_t got = ::pread(fd, to, n, static_cast<off_t>(at - head_size));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Status::FromErrno(got < 0 ? errno : EIO, "result spool: read");
+    at += static_cast<uint64_t>(got);
+    to += got;
+    n -= static_cast<uint64_t>(got);
+  }
+  return Status::OK();
 }
 
-Status ResultSpool::Visit(uint64_t first, size_t max_rows, const std::function<bool(RowView)>& visit) const {
-  uint64_t offset = 0, end = 0, count = 0;
+Result<uint64_t> ResultSpool::Read(uint64_t first, uint64_t max_rows, uint64_t max_bytes,
+                                   std::string* out, char row_end) const {
+  uint64_t start = 0, end = 0;
   {
     MutexLock lock(mu_);
-    if (first >= rows_ || max_rows == 0) return Status::OK();
-    count = std::min<uint64_t>(max_rows, rows_ - first);
-    offset = index_[first / kIndexEvery];
-    end = bytes_;
+    if (first >= rows_ || max_rows == 0) return uint64_t{0};
+    max_rows = std::min(max_rows, rows_ - first);
+    start = index_[first / kIndexEvery];
+    // The rows asked for end at the latest at the index entry after the last of them.
+    const uint64_t next = (first + max_rows + kIndexEvery - 1) / kIndexEvery;
+    end = next < index_.size() ? index_[next] : bytes_;
   }
-  constexpr uint64_t kNull = ~uint64_t{0};
-  SpoolReader reader(fd_, offset, end);
-  std::vector<std::pair<uint64_t, uint64_t>> spans;  // (offset in the row, length) per cell
-  std::vector<std::optional<std::string_view>> cells;
-  for (uint64_t r = first - first % kIndexEvery; r < first + count; ++r) {
-    reader.StartRow();
-    SL_ASSIGN_OR_RETURN(uint64_t n, reader.Varint());
-    spans.clear();
-    for (uint64_t c = 0; c < n; ++c) {
-      SL_ASSIGN_OR_RETURN(uint64_t len, reader.Varint());
-      if (len == 0) {
-        spans.emplace_back(kNull, 0);
-        continue;
-      }
-      spans.emplace_back(reader.RowOffset(), len - 1);
-      SL_RETURN_IF_ERROR(reader.Skip(len - 1));
+  max_bytes = std::max<uint64_t>(max_bytes, 1);
+  // From the index entry to row `first`: past (first % kIndexEvery) newlines.
+  constexpr uint64_t kChunk = 64 << 10;
+  std::string scratch;
+  for (uint64_t skip = first % kIndexEvery; skip > 0;) {
+    const uint64_t n = std::min(kChunk, end - start);
+    if (n == 0) return Status::Corruption("result spool: row not found");
+    scratch.resize(n);
+    SL_RETURN_IF_ERROR(CopyOut(start, n, scratch.data()));
+    size_t pos = 0;
+    while (skip > 0) {
+      const void* nl = std::memchr(scratch.data() + pos, '\n', n - pos);
+      if (!nl) break;
+      pos = static_cast<size_t>(static_cast<const char*>(nl) - scratch.data()) + 1;
+      --skip;
     }
-    if (r < first) continue;
-    cells.clear();
-    const char* base = reader.RowBase();
-    for (const auto& [at, len] : spans) {
-      if (at == kNull) {
-        cells.emplace_back(std::nullopt);
-      } else {
-        cells.emplace_back(std::string_view(base + at, len));
-      }
-    }
-    if (!visit(cells)) break;
+    start += skip == 0 ? pos : n;
   }
-  return Status::OK();
+  // Copy what may be the rows, then cut after the last whole one that fits.
+  const size_t base = out->size();
+  uint64_t want = std::min(end - start, max_bytes);
+  out->resize(base + want);
+  SL_RETURN_IF_ERROR(CopyOut(start, want, out->data() + base));
+  uint64_t rows = 0;
+  size_t cut = base;
+  while (rows < max_rows) {
+    const void* nl = std::memchr(out->data() + cut, '\n', out->size() - cut);
+    if (!nl) break;
+    cut = static_cast<size_t>(static_cast<const char*>(nl) - out->data()) + 1;
+    (*out)[cut - 1] = row_end;
+    ++rows;
+  }
+  while (rows == 0) {  // the first row alone is longer than max_bytes: it comes whole
+    const uint64_t copied = out->size() - base;
+    const uint64_t n = std::min(kChunk, end - start - copied);
+    if (n == 0) return Status::Corruption("result spool: unterminated row");
+    out->resize(out->size() + n);
+    SL_RETURN_IF_ERROR(CopyOut(start + copied, n, out->data() + out->size() - n));
+    if (const void* nl = std::memchr(out->data() + out->size() - n, '\n', n)) {
+      cut = static_cast<size_t>(static_cast<const char*>(nl) - out->data()) + 1;
+      (*out)[cut - 1] = row_end;
+      rows = 1;
+    }
+  }
+  out->resize(cut);
+  return rows;
 }
 
 uint64_t ResultSpool::rows() const {
@@ -254,9 +184,19 @@ uint64_t ResultSpool::rows() const {
   return rows_;
 }
 
+uint64_t ResultSpool::spooled_rows() const {
+  MutexLock lock(mu_);
+  return rows_ - head_rows_;
+}
+
 uint64_t ResultSpool::bytes() const {
   MutexLock lock(mu_);
   return bytes_;
+}
+
+uint64_t ResultSpool::file_bytes() const {
+  MutexLock lock(mu_);
+  return bytes_ - head_.size();
 }
 
 }  // namespace saleslake::server::internal

@@ -1,14 +1,12 @@
 #include "server/internal/trino_api.h"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "common/json.h"
 #include "common/thread_annotations.h"
 #include "server/internal/trino_session.h"
 #include "server/internal/util.h"
@@ -81,72 +79,6 @@ json Column(const Field& f) {
   }
   return {{"name", f.name}, {"type", full.empty() ? raw : full},
           {"typeSignature", {{"rawType", raw}, {"arguments", args}}}};
-}
-
-// A cell as Trino's JSON encodes it: numbers and booleans as JSON values, the rest as text.
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// True when `t` is a JSON number literal (what the engine prints for finite numbers).
-bool IsJsonNumber(std::string_view t) {
-  size_t i = 0;
-  if (i < t.size() && t[i] == '-') ++i;
-  if (i >= t.size() || !IsDigit(t[i])) return false;
-  if (t[i] == '0' && i + 1 < t.size() && IsDigit(t[i + 1])) return false;
-  while (i < t.size() && IsDigit(t[i])) ++i;
-  if (i < t.size() && t[i] == '.') {
-    if (++i >= t.size() || !IsDigit(t[i])) return false;
-    while (i < t.size() && IsDigit(t[i])) ++i;
-  }
-  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-    if (++i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
-    if (i >= t.size() || !IsDigit(t[i])) return false;
-    while (i < t.size() && IsDigit(t[i])) ++i;
-  }
-  return i == t.size();
-}
-
-// Appends one cell as Trino's JSON carries it: numbers as numbers (non-finite doubles as the
-// strings "Infinity", "-Infinity", "NaN"), booleans, NULL as null, the rest as strings. Written
-// as text, not through a JSON tree: a page holds tens of thousands of cells.
-void AppendCell(std::string& out, const DataType& type, const std::optional<std::string_view>& text) {
-  if (!text) {
-    out += "null";
-    return;
-  }
-  const std::string_view t = *text;
-  switch (type.id) {
-    case TypeId::kBoolean:
-      out += t == "true" ? "true" : "false";
-      return;
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-      if (IsJsonNumber(t)) {
-        out += t;
-        return;
-      }
-      break;
-    case TypeId::kFloat:
-    case TypeId::kDouble:
-      if (IsJsonNumber(t)) {
-        out += t;
-      } else if (t == "inf" || t == "Infinity") {
-        out += "\"Infinity\"";
-      } else if (t == "-inf" || t == "-Infinity") {
-        out += "\"-Infinity\"";
-      } else {
-        out += "\"NaN\"";
-      }
-      return;
-    default:
-      break;
-  }
-  if (std::all_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    AppendJsonString(out, t);
-  } else {
-    // Non-ASCII: nlohmann's encoder replaces invalid UTF-8 (say, from a foreign Parquet file)
-    // with U+FFFD, so a page always parses.
-    out += json(t).dump(-1, ' ', false, json::error_handler_t::replace);
-  }
 }
 
 json Stats(const QueryInfo& q, uint64_t rows_sent) {
@@ -445,42 +377,33 @@ class TrinoService final : public Service {
       return JsonResponse(200, body);
     }
     body["columns"] = columns;
-    // The rows are written straight from the manager's views (no copy of a cell) until the page
-    // holds kMaxPageRows or kMaxPageBytes. Its buffer is reused by the thread's next page (1 MiB
-    // per handler thread): a fresh buffer of this size is a fresh mapping, and faulting its pages
-    // in cost as much as writing the rows.
-    thread_local std::string data;
-    data.clear();
-    data.reserve(kMaxPageBytes + (64 << 10));
-    data += '[';
-    uint64_t n = 0;
-    auto visited = sql_->queries().Visit(id, offset, kMaxPageRows, [&](RowView row) {
-      if (n > 0) data += ',';
-      data += '[';
-      for (size_t c = 0; c < row.size(); ++c) {
-        if (c > 0) data += ',';
-        AppendCell(data, q->schema[c].type, row[c]);
-      }
-      data += ']';
-      ++n;
-      return data.size() <= kMaxPageBytes;
-    });
-    if (!visited.ok()) {
-      return JsonResponse(200, ErrorBody(id, visited.status().code(), visited.status().message(), base, *q));
-    }
-    const bool complete = visited->complete;
-    data += ']';
-    if (!complete) body["nextUri"] = next + std::to_string(offset + n);
-    body["stats"] = Stats(*q, offset + n);
-    if (complete) sql_->queries().Release(id);
-    if (n == 0) return JsonResponse(200, body);
-    // The rows are spliced in as text after the rest of the object.
+    // The page is written as text: the members above, then the rows as the runner encoded them
+    // (trino_json.h, one line per row) copied straight into the response with their newlines
+    // turned into the array's commas, until the page holds kMaxPageRows or kMaxPageBytes; then
+    // the members that depend on how many rows that was.
     HttpResponse response = JsonResponse(200, body);
-    response.body.pop_back();  // the object's closing brace
-    response.body.reserve(response.body.size() + data.size() + 16);
-    response.body += ",\"data\":";
-    response.body += data;
-    response.body += '}';
+    std::string& text = response.body;
+    text.pop_back();  // the object's closing brace
+    // (room for the page's rows: at most kMaxPageBytes, and no more than the result holds)
+    text.reserve(text.size() + std::min<uint64_t>(kMaxPageBytes, q->result_bytes) + (4 << 10));
+    text += ",\"data\":[";
+    const size_t rows_at = text.size();
+    auto read = sql_->queries().ReadRows(id, offset, kMaxPageRows, kMaxPageBytes, &text, ',');
+    if (!read.ok()) {
+      return JsonResponse(200, ErrorBody(id, read.status().code(), read.status().message(), base, *q));
+    }
+    const uint64_t n = read->rows;
+    if (n > 0) text.pop_back();  // the last row's ','
+    text += ']';
+    json tail = {{"stats", Stats(*q, offset + n)}};
+    if (!read->complete) tail["nextUri"] = next + std::to_string(offset + n);
+    if (read->complete) sql_->queries().Release(id);
+    if (n == 0) {
+      text.resize(rows_at - std::string_view(",\"data\":[").size());  // no rows: no "data"
+    }
+    std::string rest = tail.dump(-1, ' ', false, json::error_handler_t::replace);
+    rest[0] = ',';  // the members join the object
+    text += rest;
     return response;
   }
 
