@@ -12,10 +12,13 @@
 #include <set>
 #include <unordered_map>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include "common/thread_pool.h"
 #include "sql/exec/executor.h"
+#include "sql/exec/internal/eval.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
@@ -438,20 +441,31 @@ Schema StoredSchema(const Shape& s) {
 
 // SALESLAKE_MV_TRACE=1 prints each refresh phase's wall time on stderr: what the refresh
 // benchmark (bench/README.md) reads to see where an incremental refresh's time goes. Off by default.
+// Beside the wall time, the process's CPU time (all threads), which other work on a shared
+// machine inflates less.
 class Trace {
  public:
-  Trace() : on_(std::getenv("SALESLAKE_MV_TRACE") != nullptr), last_(std::chrono::steady_clock::now()) {}
+  Trace() : on_(std::getenv("SALESLAKE_MV_TRACE") != nullptr), last_(std::chrono::steady_clock::now()), cpu_(Cpu()) {}
   void Mark(const std::string& phase) {
     if (!on_) return;
     auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "matview trace: %-40s %8.2f ms\n", phase.c_str(),
-                 std::chrono::duration<double, std::milli>(now - last_).count());
+    double cpu = Cpu();
+    std::fprintf(stderr, "matview trace: %-40s %8.2f ms wall %8.2f ms cpu\n", phase.c_str(),
+                 std::chrono::duration<double, std::milli>(now - last_).count(), cpu - cpu_);
     last_ = now;
+    cpu_ = cpu;
   }
 
  private:
+  static double Cpu() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3);
+  }
   bool on_;
   std::chrono::steady_clock::time_point last_;
+  double cpu_;
 };
 
 Trace& Tr() {
@@ -724,29 +738,40 @@ enum class Write : uint8_t { kReplace, kReplacePartitions, kAppend };
 constexpr size_t kSideFileRows = 1 << 16;
 constexpr size_t kMaxSideParts = 4;
 
-// `rows` as up to `parts` files' worth of consecutive whole batches (about equal row counts),
-// each written by a worker of its own. The batches are moved into the parts and back: `rows` is
-// left as it was.
+// `rows` as `parts` files of about equal row counts (consecutive slices, copied), each written by
+// a worker of its own.
 Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, const catalog::TableSpec& spec,
-                                                  const Schema& schema, std::vector<Batch>& rows, size_t parts) {
+                                                  const Schema& schema, const std::vector<Batch>& rows, size_t parts) {
   size_t total = 0;
   for (const Batch& b : rows) total += b.num_rows;
-  parts = std::max<size_t>(1, std::min(parts, rows.size()));
+  parts = std::max<size_t>(1, std::min(parts, total));
   if (parts == 1) return WriteLakeFiles(ctx.store, spec, schema, rows);
+  const size_t per = (total + parts - 1) / parts;
   std::vector<std::vector<Batch>> groups(parts);
+  std::vector<uint32_t> idx;
   size_t seen = 0;
-  for (Batch& b : rows) {
-    size_t n = b.num_rows;
-    groups[std::min(parts - 1, seen * parts / std::max<size_t>(total, 1))].push_back(std::move(b));
-    seen += n;
+  for (const Batch& b : rows) {
+    for (size_t off = 0; off < b.num_rows;) {
+      size_t g = std::min(parts - 1, seen / per);
+      size_t take = g + 1 == parts ? b.num_rows - off : std::min(b.num_rows - off, (g + 1) * per - seen);
+      idx.resize(take);
+      for (size_t i = 0; i < take; ++i) idx[i] = static_cast<uint32_t>(off + i);
+      Batch slice;
+      slice.num_rows = take;
+      for (const ColumnVector& c : b.columns) {
+        ColumnVector out;
+        internal::GatherColumn(c, idx.data(), take, out);
+        slice.columns.push_back(std::move(out));
+      }
+      groups[g].push_back(std::move(slice));
+      off += take;
+      seen += take;
+    }
   }
   std::vector<Result<std::vector<catalog::DataFile>>> written(parts, std::vector<catalog::DataFile>());
   ThreadPool::Default().ParallelFor(parts, [&](size_t i) {
     written[i] = WriteLakeFiles(ctx.store, spec, schema, groups[i]);
   });
-  rows.clear();
-  for (auto& g : groups)
-    for (Batch& b : g) rows.push_back(std::move(b));
   std::vector<catalog::DataFile> out;
   for (auto& w : written) {
     SL_RETURN_IF_ERROR(w.status());
@@ -756,7 +781,7 @@ Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, con
 }
 
 Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, const Schema& schema,
-               std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how,
+               const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how,
                const std::string& dims = "", Write write = Write::kReplace,
                const std::vector<std::string>& replaced = {}, size_t parts = 1) {
   Tr().Mark("publish " + view.name() + ": before writing");
