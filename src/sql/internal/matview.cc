@@ -18,7 +18,6 @@
 
 #include "common/thread_pool.h"
 #include "sql/exec/executor.h"
-#include "sql/exec/internal/eval.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
@@ -748,19 +747,17 @@ Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, con
   if (parts == 1) return WriteLakeFiles(ctx.store, spec, schema, rows);
   const size_t per = (total + parts - 1) / parts;
   std::vector<std::vector<Batch>> groups(parts);
-  std::vector<uint32_t> idx;
   size_t seen = 0;
   for (const Batch& b : rows) {
     for (size_t off = 0; off < b.num_rows;) {
       size_t g = std::min(parts - 1, seen / per);
       size_t take = g + 1 == parts ? b.num_rows - off : std::min(b.num_rows - off, (g + 1) * per - seen);
-      idx.resize(take);
-      for (size_t i = 0; i < take; ++i) idx[i] = static_cast<uint32_t>(off + i);
       Batch slice;
       slice.num_rows = take;
       for (const ColumnVector& c : b.columns) {
-        ColumnVector out;
-        internal::GatherColumn(c, idx.data(), take, out);
+        ColumnVector out(c.type(), take);
+        out.Resize(0);
+        for (size_t i = 0; i < take; ++i) out.AppendFrom(c, off + i);
         slice.columns.push_back(std::move(out));
       }
       groups[g].push_back(std::move(slice));
@@ -929,14 +926,15 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
       pr.hash = hash(pr.key);
       pairs.push_back(std::move(pr));
     }
-  // Slots hold a pair's index + 1 (0 = empty); at most half full.
+  // Slots hold a pair's hash's top 32 bits and its index + 1 (0 = empty), at most half full: a
+  // stored pair that is not new (most) is usually turned away by the slot alone, one cache miss.
   const size_t cap = std::bit_ceil(std::max<size_t>(16, 2 * pairs.size()));
   const size_t mask = cap - 1;
-  std::vector<uint32_t> slots(cap, 0);
+  std::vector<uint64_t> slots(cap, 0);
   for (size_t i = 0; i < pairs.size(); ++i) {
     size_t at = pairs[i].hash & mask;
     while (slots[at] != 0) at = (at + 1) & mask;
-    slots[at] = static_cast<uint32_t>(i + 1);
+    slots[at] = (pairs[i].hash & 0xffffffff00000000ULL) | (i + 1);
   }
   // Found by any worker: one byte per pair, set (never cleared) with relaxed stores.
   std::vector<std::atomic<uint8_t>> found(pairs.size());
@@ -951,9 +949,10 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
         for (const ColumnVector& c : b.columns) AppendKey(c, r, key);
         uint64_t h = hash(key);
         for (size_t at = h & mask; slots[at] != 0; at = (at + 1) & mask) {
-          const Pair& pr = pairs[slots[at] - 1];
-          if (pr.hash == h && pr.key == key) {
-            found[slots[at] - 1].store(1, std::memory_order_relaxed);
+          if ((slots[at] ^ h) >> 32) continue;
+          size_t i = (slots[at] & 0xffffffffULL) - 1;
+          if (pairs[i].hash == h && pairs[i].key == key) {
+            found[i].store(1, std::memory_order_relaxed);
             break;
           }
         }
