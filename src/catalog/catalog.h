@@ -227,6 +227,13 @@ class Catalog {
   Result<std::vector<DataFile>> ListFiles(const TableMetadata& table,
                                           std::optional<int64_t> snapshot_id = std::nullopt) const;
 
+  // The files the snapshots after `since`, up to the current one, added, read from their own
+  // manifests only (an incremental reader's delta, without listing the whole table). nullopt
+  // when the manifests alone cannot tell: a snapshot in between removed files, `since` is not an
+  // ancestor of the current snapshot or has expired, or a manifest merge took older files along.
+  // The caller then compares full listings.
+  Result<std::optional<std::vector<DataFile>>> ListAddedFiles(const TableMetadata& table, int64_t since) const;
+
   // One optimistic attempt: applies `change` to `base` and publishes version base.version + 1.
   // kAborted when another writer published first (nothing of ours becomes visible);
   // kInvalidArgument for a bad change (unknown file to remove, bad schema, ...).

@@ -83,6 +83,29 @@ TEST_F(MatViewCliTest, KilledBetweenSideTableAndViewCommits) {
   EXPECT_NE(Query("EXPLAIN SELECT count(DISTINCT v) FROM t").find("v answers"), std::string::npos);
 }
 
+// A partitioned view's refresh rewrites only the touched partitions (files removed and added in
+// one commit): killed before that commit, the previous version stays whole.
+TEST_F(MatViewCliTest, KilledPartialRefreshLeavesThePreviousVersion) {
+  Query("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('a', 3), ('c', 4)) AS x(k, v)");
+  Query("CREATE MATERIALIZED VIEW v WITH (partitioned_by = ARRAY['k']) AS "
+        "SELECT k, sum(v) AS s, count(DISTINCT v) AS d FROM t GROUP BY k");
+  const std::string before = "k,s,d\na,4,2\nb,2,1\nc,4,1\n";
+  ASSERT_EQ(Query("SELECT k, s, d FROM v ORDER BY k"), before);
+  Query("INSERT INTO t VALUES ('a', 10), ('a', 1)");
+  size_t files = ViewFiles();
+  int pid = SpawnSaleslake({"--lake", lake_, "query", "REFRESH MATERIALIZED VIEW v"},
+                           {"SALESLAKE_TEST_COMMIT_PAUSE_MS=10000"});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(KillWhen(pid, [&] { return ViewFiles() > files; }, 60000));
+  EXPECT_EQ(Query("SELECT k, s, d FROM v ORDER BY k"), before);  // the old version, whole
+  auto r = Run({"query", "REFRESH MATERIALIZED VIEW v"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("incremental"), std::string::npos) << r.out;
+  EXPECT_EQ(Query("SELECT k, s, d FROM v ORDER BY k"), "k,s,d\na,15,3\nb,2,1\nc,4,1\n");
+  EXPECT_EQ(Query("SELECT k, sum(v) AS s, count(DISTINCT v) AS d FROM t GROUP BY k ORDER BY k"),
+            "k,s,d\na,15,3\nb,2,1\nc,4,1\n");
+}
+
 TEST_F(MatViewCliTest, OnCommitViewFollowsEtlCommits) {
   auto load = [&](const std::string& rows, const std::string& seed) {
     std::string csv = dir_.Join("sales-" + seed + ".csv");

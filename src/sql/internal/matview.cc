@@ -1,16 +1,22 @@
 #include "sql/internal/matview.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
+#include "common/thread_pool.h"
 #include "sql/exec/executor.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/optimizer/optimizer.h"
@@ -109,6 +115,9 @@ struct DistinctSide {
 struct Shape {
   PlanPtr plan;       // the bound definition (unoptimized)
   PlanPtr state;      // the plan whose rows are stored (hidden avg columns added)
+  // `state` with each count(DISTINCT x) as a plain count(x): the added rows' state, whose
+  // distinct counts an incremental refresh takes from the side tables instead.
+  PlanPtr delta_state;
   std::string base;   // base table name as the catalog spells it (a join's leftmost table)
   // The other tables read (a join's dimension tables) and the snapshots the binding saw. When
   // one changes, the view is rebuilt in full.
@@ -306,6 +315,7 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
   auto state_top = std::make_shared<PlanNode>(*top);
   std::vector<StateColumn> hidden;
   std::vector<std::pair<int, ExprPtr>> distinct_calls;  // stored column, x
+  std::vector<size_t> distinct_aggs;  // their aggregate positions
   // A hidden aggregate the stored rows carry after the visible ones; returns its position.
   auto add_hidden = [&](AggregateCall h, const std::string& hname, StateKind kind, std::string canon) {
     state_agg->aggregates.push_back(h);
@@ -337,6 +347,7 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
       return full_only(fn + "(DISTINCT ...) cannot be refreshed incrementally (count(DISTINCT x) can)");
     StateColumn col{name, StateKind::kCount, e->type, AggCanon(fn, call.args), -1, -1};
     if (count_distinct) {
+      distinct_aggs.push_back(c - ng);
       col.kind = StateKind::kDistinct;
       col.canon = "count(DISTINCT " + call.args[0]->ToString() + ")";
       distinct_calls.emplace_back(static_cast<int>(s.columns.size()), call.args[0]);
@@ -404,6 +415,17 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
   }
   state_top->children[0] = state_agg;
   s.state = state_top;
+  s.delta_state = state_top;
+  if (!distinct_aggs.empty()) {
+    auto delta_agg = std::make_shared<PlanNode>(*state_agg);
+    for (size_t a : distinct_aggs) {
+      AggregateCall& call = delta_agg->aggregates[a];
+      SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("count", call.fn.arg_types, false));
+    }
+    auto delta_top = std::make_shared<PlanNode>(*state_top);
+    delta_top->children[0] = delta_agg;
+    s.delta_state = delta_top;
+  }
   s.incremental = true;
   return s;
 }
@@ -416,20 +438,43 @@ Schema StoredSchema(const Shape& s) {
 
 // ---------------------------------------------------------------- running
 
+// SALESLAKE_MV_TRACE=1 prints each refresh phase's wall time on stderr: what the refresh
+// benchmark (bench/README.md) reads to see where an incremental refresh's time goes. Off by default.
+// Beside the wall time, the process's CPU time (all threads), which other work on a shared
+// machine inflates less.
+class Trace {
+ public:
+  Trace() : on_(std::getenv("SALESLAKE_MV_TRACE") != nullptr), last_(std::chrono::steady_clock::now()), cpu_(Cpu()) {}
+  void Mark(const std::string& phase) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    double cpu = Cpu();
+    std::fprintf(stderr, "matview trace: %-40s %8.2f ms wall %8.2f ms cpu\n", phase.c_str(),
+                 std::chrono::duration<double, std::milli>(now - last_).count(), cpu - cpu_);
+    last_ = now;
+    cpu_ = cpu;
+  }
+
+ private:
+  static double Cpu() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3);
+  }
+  bool on_;
+  std::chrono::steady_clock::time_point last_;
+  double cpu_;
+};
+
+Trace& Tr() {
+  static Trace trace;
+  return trace;
+}
+
 Result<MaterializedResult> RunPlan(const MatViewContext& ctx, PlanPtr plan) {
   SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
   return ExecutePlan(plan, ctx.exec);
-}
-
-// The view's stored rows (state) over `table` (the base's files to aggregate).
-Result<MaterializedResult> StateRows(const MatViewContext& ctx, const std::string& sql, const std::string& base,
-                                     std::shared_ptr<const Table> table, const Schema& expect) {
-  OverlayCatalog overlay(*ctx.catalog, base, std::move(table));
-  SL_ASSIGN_OR_RETURN(Shape s, Analyze(sql, overlay));
-  SL_ASSIGN_OR_RETURN(MaterializedResult r, RunPlan(ctx, s.state));
-  if (expect.size() && !(StoredSchema(s) == expect))
-    return Status::Aborted("the query's columns changed since the view was built");
-  return r;
 }
 
 // Sets every avg column to sum / count from its hidden columns (NULL when the count is 0).
@@ -518,10 +563,16 @@ Result<MaterializedResult> MergeStates(const MatViewContext& ctx, const Shape& s
   return r;
 }
 
-// Reads the view's stored rows, columns in `schema` order (by name).
+// Reads the rows of `files` (default: every file) of the view, columns in `schema` order (by name).
 Result<std::vector<Batch>> ReadStored(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
-                                      const Schema& schema) {
-  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(*meta));
+                                      const Schema& schema,
+                                      std::optional<std::vector<catalog::DataFile>> only = std::nullopt) {
+  std::vector<catalog::DataFile> files;
+  if (only) {
+    files = std::move(*only);
+  } else {
+    SL_ASSIGN_OR_RETURN(files, ctx.lake->ListFiles(*meta));
+  }
   auto table = MakeLakeTable(ctx.store, meta, std::move(files), meta->current_snapshot_id);
   auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
   scan->table = table;
@@ -536,12 +587,13 @@ Result<std::vector<Batch>> ReadStored(const MatViewContext& ctx, std::shared_ptr
   return std::move(r.batches);
 }
 
-// Calls `fn` with each batch of the stored rows of `meta` (live rows: Batch::selection), columns
-// in `schema` order (by name), without holding them all: a side table can be much larger than
-// its view.
+// Calls `fn(worker, batch)` with each batch of the rows of `files` of `meta` (live rows:
+// Batch::selection), columns in `schema` order (by name), without holding them all (a side
+// table can be much larger than its view). Files are read in parallel, up to `workers` at a
+// time; `worker` < `workers` tells the calls that may run at once apart.
 Status ForEachStored(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
-                     const Schema& schema, const std::function<void(const Batch&)>& fn) {
-  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(*meta));
+                     std::vector<catalog::DataFile> files, const Schema& schema, size_t workers,
+                     const std::function<void(size_t, const Batch&)>& fn) {
   auto table = MakeLakeTable(ctx.store, meta, std::move(files), meta->current_snapshot_id);
   std::vector<int> columns;
   for (const auto& f : schema.fields) {
@@ -551,12 +603,16 @@ Status ForEachStored(const MatViewContext& ctx, std::shared_ptr<const catalog::T
     columns.push_back(static_cast<int>(*idx));
   }
   SL_ASSIGN_OR_RETURN(std::vector<Morsel> morsels, table->Morsels());
-  for (const Morsel& m : morsels) {
-    SL_RETURN_IF_ERROR(table->ReadMorsel(m, columns, [&](Batch& b) {
-      fn(b);
-      return Status::OK();
-    }));
-  }
+  std::vector<Status> status(workers);
+  std::atomic<size_t> next{0};
+  ThreadPool::Default().ParallelFor(workers, [&](size_t w) {
+    for (size_t m = next++; m < morsels.size() && status[w].ok(); m = next++)
+      status[w] = table->ReadMorsel(morsels[m], columns, [&](Batch& b) {
+        fn(w, b);
+        return Status::OK();
+      });
+  }, workers);
+  for (const Status& st : status) SL_RETURN_IF_ERROR(st);
   return Status::OK();
 }
 
@@ -565,8 +621,19 @@ struct RefreshPlan {
   std::string reason;
   int64_t from_snapshot = 0, to_snapshot = 0;
   std::vector<catalog::DataFile> added;  // incremental
-  std::vector<catalog::DataFile> all;    // the base's files at to_snapshot
+  // The base's files at to_snapshot: listed by PlanRefresh for a full refresh only (an
+  // incremental one reads the added files' manifests alone); AllFiles lists them when needed.
+  std::optional<std::vector<catalog::DataFile>> all;
 };
+
+Result<std::vector<catalog::DataFile>> AllFiles(const MatViewContext& ctx, const catalog::TableMetadata& base,
+                                                RefreshPlan& p) {
+  if (!p.all) {
+    SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(base));  // base is at p.to_snapshot
+    p.all = std::move(files);
+  }
+  return *p.all;
+}
 
 // "dimension table 'd' changed (snapshot 3 -> 5)" for each dimension table of `view` that moved
 // on since its data was built.
@@ -588,16 +655,15 @@ Result<RefreshPlan> PlanRefresh(const MatViewContext& ctx, const catalog::TableM
                                 const catalog::TableMetadata& base, bool full) {
   RefreshPlan p;
   p.to_snapshot = base.current_snapshot_id;
-  SL_ASSIGN_OR_RETURN(p.all, ctx.lake->ListFiles(base));
   std::string recorded = Prop(view, kPropBaseSnapshot);
-  if (full) {
-    p.reason = "FULL was asked for";
+  auto full_plan = [&](std::string reason) -> Result<RefreshPlan> {
+    p.kind = RefreshPlan::Kind::kFull;
+    p.reason = std::move(reason);
+    SL_RETURN_IF_ERROR(AllFiles(ctx, base, p).status());
     return p;
-  }
-  if (recorded.empty()) {
-    p.reason = "the view has never been built";
-    return p;
-  }
+  };
+  if (full) return full_plan("FULL was asked for");
+  if (recorded.empty()) return full_plan("the view has never been built");
   p.from_snapshot = std::stoll(recorded);
   std::vector<std::string> changed = ChangedDims(ctx, view);
   if (p.from_snapshot == p.to_snapshot && changed.empty()) {
@@ -606,38 +672,40 @@ Result<RefreshPlan> PlanRefresh(const MatViewContext& ctx, const catalog::TableM
     if (!Prop(view, kPropDims).empty()) p.reason += ", and its dimension tables at theirs";
     return p;
   }
-  if (!changed.empty()) {
-    p.reason = changed[0] + " (rows already joined cannot be corrected incrementally)";
-    return p;
-  }
+  if (!changed.empty()) return full_plan(changed[0] + " (rows already joined cannot be corrected incrementally)");
   std::string inc = Prop(view, kPropIncremental);
-  if (inc != "true") {
-    p.reason = "the view is full-refresh only: " + inc;
-    return p;
-  }
-  std::vector<catalog::DataFile> old_files;
+  if (inc != "true") return full_plan("the view is full-refresh only: " + inc);
+  // Usually the snapshots since only appended files: their own manifests list them.
+  std::optional<std::vector<catalog::DataFile>> appended;
   if (p.from_snapshot > 0) {
-    auto old = ctx.lake->ListFiles(base, p.from_snapshot);
-    if (!old.ok()) {
-      p.reason = fmt::format("base snapshot {} is no longer retained ({})", p.from_snapshot, old.status().message());
-      return p;
+    SL_ASSIGN_OR_RETURN(appended, ctx.lake->ListAddedFiles(base, p.from_snapshot));
+  }
+  if (appended) {
+    p.added = std::move(*appended);
+  } else {
+    // Otherwise the two snapshots' listings say what was added and whether anything left.
+    std::vector<catalog::DataFile> old_files;
+    if (p.from_snapshot > 0) {
+      auto old = ctx.lake->ListFiles(base, p.from_snapshot);
+      if (!old.ok())
+        return full_plan(fmt::format("base snapshot {} is no longer retained ({})", p.from_snapshot,
+                                     old.status().message()));
+      old_files = std::move(*old);
     }
-    old_files = std::move(*old);
+    SL_ASSIGN_OR_RETURN(auto all, AllFiles(ctx, base, p));
+    std::set<std::string> now_keys, old_keys;
+    for (const auto& f : all) now_keys.insert(f.key);
+    size_t removed = 0;
+    for (const auto& f : old_files) {
+      old_keys.insert(f.key);
+      if (!now_keys.count(f.key)) ++removed;
+    }
+    if (removed > 0)
+      return full_plan(fmt::format("{} file(s) of base snapshot {} were replaced or deleted since (rows left the "
+                                   "table; min/max and counts cannot be un-merged)", removed, p.from_snapshot));
+    for (const auto& f : all)
+      if (!old_keys.count(f.key)) p.added.push_back(f);
   }
-  std::set<std::string> now_keys, old_keys;
-  for (const auto& f : p.all) now_keys.insert(f.key);
-  size_t removed = 0;
-  for (const auto& f : old_files) {
-    old_keys.insert(f.key);
-    if (!now_keys.count(f.key)) ++removed;
-  }
-  if (removed > 0) {
-    p.reason = fmt::format("{} file(s) of base snapshot {} were replaced or deleted since (rows left the "
-                           "table; min/max and counts cannot be un-merged)", removed, p.from_snapshot);
-    return p;
-  }
-  for (const auto& f : p.all)
-    if (!old_keys.count(f.key)) p.added.push_back(f);
   p.kind = RefreshPlan::Kind::kIncremental;
   int64_t rows = 0;
   for (const auto& f : p.added) rows += std::max<int64_t>(f.row_count, 0);
@@ -657,17 +725,69 @@ Result<std::shared_ptr<const catalog::TableMetadata>> LoadView(const MatViewCont
   return *meta;
 }
 
-enum class Write : uint8_t { kReplace, kAppend };
+// kReplace: every file. kReplacePartitions: the files `replaced` (the partitions rewritten).
+// kAppend: none (a side table's new pairs).
+enum class Write : uint8_t { kReplace, kReplacePartitions, kAppend };
 
-// Writes `rows` as the view's new data (kReplace) or as more of it (kAppend: a side table's new
-// pairs) and commits them with the base snapshot they reflect.
+// Writes `rows` as the view's new data (kReplace), as the new data of some of its partitions, or
+// as more of it (kAppend), and commits them with the base snapshot they reflect.
+// A side table rewritten whole is written as this many files at most, about kSideFileRows
+// pairs each, so that the refreshes that stream it past new pairs read it in parallel (a file is
+// the unit a scan hands to a worker).
+constexpr size_t kSideFileRows = 1 << 16;
+constexpr size_t kMaxSideParts = 4;
+
+// `rows` as `parts` files of about equal row counts (consecutive slices, copied), each written by
+// a worker of its own.
+Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, const catalog::TableSpec& spec,
+                                                  const Schema& schema, const std::vector<Batch>& rows, size_t parts) {
+  size_t total = 0;
+  for (const Batch& b : rows) total += b.num_rows;
+  parts = std::max<size_t>(1, std::min(parts, total));
+  if (parts == 1) return WriteLakeFiles(ctx.store, spec, schema, rows);
+  const size_t per = (total + parts - 1) / parts;
+  std::vector<std::vector<Batch>> groups(parts);
+  size_t seen = 0;
+  for (const Batch& b : rows) {
+    for (size_t off = 0; off < b.num_rows;) {
+      size_t g = std::min(parts - 1, seen / per);
+      size_t take = g + 1 == parts ? b.num_rows - off : std::min(b.num_rows - off, (g + 1) * per - seen);
+      Batch slice;
+      slice.num_rows = take;
+      for (const ColumnVector& c : b.columns) {
+        ColumnVector out(c.type(), take);
+        out.Resize(0);
+        for (size_t i = 0; i < take; ++i) out.AppendFrom(c, off + i);
+        slice.columns.push_back(std::move(out));
+      }
+      groups[g].push_back(std::move(slice));
+      off += take;
+      seen += take;
+    }
+  }
+  std::vector<Result<std::vector<catalog::DataFile>>> written(parts, std::vector<catalog::DataFile>());
+  ThreadPool::Default().ParallelFor(parts, [&](size_t i) {
+    written[i] = WriteLakeFiles(ctx.store, spec, schema, groups[i]);
+  });
+  std::vector<catalog::DataFile> out;
+  for (auto& w : written) {
+    SL_RETURN_IF_ERROR(w.status());
+    for (auto& f : *w) out.push_back(std::move(f));
+  }
+  return out;
+}
+
 Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, const Schema& schema,
                const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how,
-               const std::string& dims = "", Write write = Write::kReplace) {
-  SL_ASSIGN_OR_RETURN(auto files, WriteLakeFiles(ctx.store, view.spec, schema, rows));
+               const std::string& dims = "", Write write = Write::kReplace,
+               const std::vector<std::string>& replaced = {}, size_t parts = 1) {
+  Tr().Mark("publish " + view.name() + ": before writing");
+  SL_ASSIGN_OR_RETURN(auto files, WriteParts(ctx, view.spec, schema, rows, parts));
+  Tr().Mark(fmt::format("publish {}: wrote {} file(s)", view.name(), files.size()));
   catalog::TableChange ch;
-  ch.operation = write == Write::kReplace ? "overwrite" : "append";
+  ch.operation = write == Write::kAppend ? "append" : "overwrite";
   ch.remove_all_files = write == Write::kReplace;
+  if (write == Write::kReplacePartitions) ch.remove_files = replaced;
   ch.add_files = std::move(files);
   ch.allow_empty = true;
   ch.set_properties[kPropBaseSnapshot] = std::to_string(base_snapshot);
@@ -675,6 +795,7 @@ Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, co
   ch.set_properties[kPropLastRefresh] = how;
   if (!dims.empty()) ch.set_properties[kPropDims] = dims;
   auto r = ctx.lake->CommitOnce(view, ch);
+  Tr().Mark("publish " + view.name() + ": commit");
   if (!r.ok() && r.status().code() == StatusCode::kAborted)
     return Status::Aborted("materialized view '" + view.name() +
                            "' was refreshed concurrently; nothing was changed (run REFRESH again)");
@@ -785,43 +906,65 @@ std::vector<GroupCounts> StoredCounts(const Shape& s, const std::vector<Batch>& 
   return out;
 }
 
-// The rows of `delta` (distinct side pairs of the added files) that the side table `meta` does
-// not hold yet. Only the delta is hashed; the stored pairs are streamed past it.
+// The rows of `delta` (distinct side pairs of the added files) that the side table `meta` (its
+// `files`) does not hold yet. Only the delta is hashed, into a flat open-addressing table; the
+// stored pairs are streamed past it, their files in parallel.
 Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
-                                    const Schema& schema, const std::vector<Batch>& delta) {
-  std::unordered_map<std::string, std::pair<size_t, size_t>> index;  // pair -> (batch, row)
-  // One bit per hash value of a delta pair, ~16 bits per pair: most stored pairs are not in the
-  // delta and are turned away by the bit, without a probe of the map (a cache miss or two each).
-  size_t bits = 1024;
-  for (const Batch& b : delta) bits += 16 * b.num_rows;
-  bits = std::bit_ceil(bits);
-  std::vector<uint64_t> filter(bits / 64);
+                                    std::vector<catalog::DataFile> files, const Schema& schema,
+                                    const std::vector<Batch>& delta) {
+  struct Pair {
+    std::string key;  // AppendKey encoding of the whole row
+    uint64_t hash;
+    uint32_t batch, row;
+  };
+  std::vector<Pair> pairs;
   const std::hash<std::string_view> hash;
-  std::string key;
-  for (size_t bi = 0; bi < delta.size(); ++bi) {
+  for (size_t bi = 0; bi < delta.size(); ++bi)
     for (size_t r = 0; r < delta[bi].num_rows; ++r) {
-      key.clear();
-      for (const ColumnVector& c : delta[bi].columns) AppendKey(c, r, key);
-      size_t h = hash(key) & (bits - 1);
-      filter[h / 64] |= uint64_t{1} << (h % 64);
-      index.emplace(key, std::make_pair(bi, r));
+      Pair pr{{}, 0, static_cast<uint32_t>(bi), static_cast<uint32_t>(r)};
+      for (const ColumnVector& c : delta[bi].columns) AppendKey(c, r, pr.key);
+      pr.hash = hash(pr.key);
+      pairs.push_back(std::move(pr));
     }
+  // Slots hold a pair's hash's top 32 bits and its index + 1 (0 = empty), at most half full: a
+  // stored pair that is not new (most) is usually turned away by the slot alone, one cache miss.
+  const size_t cap = std::bit_ceil(std::max<size_t>(16, 2 * pairs.size()));
+  const size_t mask = cap - 1;
+  std::vector<uint64_t> slots(cap, 0);
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    size_t at = pairs[i].hash & mask;
+    while (slots[at] != 0) at = (at + 1) & mask;
+    slots[at] = (pairs[i].hash & 0xffffffff00000000ULL) | (i + 1);
   }
-  SL_RETURN_IF_ERROR(ForEachStored(ctx, meta, schema, [&](const Batch& b) {
-    for (size_t i = 0; i < b.live_rows() && !index.empty(); ++i) {
-      size_t r = b.selection ? b.selection->Get(i) : i;
-      key.clear();
-      for (const ColumnVector& c : b.columns) AppendKey(c, r, key);
-      size_t h = hash(key) & (bits - 1);
-      if (filter[h / 64] & (uint64_t{1} << (h % 64))) index.erase(key);
-    }
-  }));
+  // Found by any worker: one byte per pair, set (never cleared) with relaxed stores.
+  std::vector<std::atomic<uint8_t>> found(pairs.size());
+  const size_t workers = std::max<size_t>(1, std::min(ThreadPool::Default().size(), files.size()));
+  std::vector<std::string> keys(workers);
+  if (!pairs.empty()) {
+    SL_RETURN_IF_ERROR(ForEachStored(ctx, meta, std::move(files), schema, workers, [&](size_t w, const Batch& b) {
+      std::string& key = keys[w];
+      for (size_t i = 0; i < b.live_rows(); ++i) {
+        size_t r = b.selection ? b.selection->Get(i) : i;
+        key.clear();
+        for (const ColumnVector& c : b.columns) AppendKey(c, r, key);
+        uint64_t h = hash(key);
+        for (size_t at = h & mask; slots[at] != 0; at = (at + 1) & mask) {
+          if ((slots[at] ^ h) >> 32) continue;
+          size_t i = (slots[at] & 0xffffffffULL) - 1;
+          if (pairs[i].hash == h && pairs[i].key == key) {
+            found[i].store(1, std::memory_order_relaxed);
+            break;
+          }
+        }
+      }
+    }));
+  }
   std::vector<std::vector<uint32_t>> keep(delta.size());
-  for (const auto& [k, at] : index) keep[at.first].push_back(static_cast<uint32_t>(at.second));
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (!found[i].load(std::memory_order_relaxed)) keep[pairs[i].batch].push_back(pairs[i].row);
   std::vector<Batch> out;
   for (size_t bi = 0; bi < delta.size(); ++bi) {
     if (keep[bi].empty()) continue;
-    std::sort(keep[bi].begin(), keep[bi].end());
     Batch sub;
     sub.num_rows = keep[bi].size();
     for (size_t c = 0; c < schema.size(); ++c) {
@@ -835,6 +978,8 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
   return out;
 }
 
+size_t SideParts(size_t pairs) { return std::clamp<size_t>(pairs / kSideFileRows, 1, kMaxSideParts); }
+
 // Brings every side table of `view` to base snapshot p.to_snapshot, before the view itself is
 // committed, and returns each side's counts per group.
 // Incremental, side table at the view's base snapshot (the usual case): only the added files'
@@ -845,8 +990,8 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
 // and rewritten (adding a pair twice changes nothing), counted from scratch. Full: recomputed.
 Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const catalog::TableMetadata& view,
                                               const Shape& shape, const std::string& sql,
-                                              std::shared_ptr<const catalog::TableMetadata> base,
-                                              const RefreshPlan& p, bool incremental,
+                                              std::shared_ptr<const catalog::TableMetadata> base, RefreshPlan& p,
+                                              const Shape* delta_shape = nullptr,
                                               const std::vector<GroupCounts>& stored = {}) {
   std::vector<GroupCounts> out;
   std::string base_name = Prop(view, kPropBase);
@@ -856,33 +1001,43 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
     SL_ASSIGN_OR_RETURN(auto meta, EnsureSide(ctx, view.name(), j, side));
     std::string rec = Prop(*meta, kPropBaseSnapshot);
     int64_t at = rec.empty() ? -1 : std::stoll(rec);
-    bool merge = incremental && at >= p.from_snapshot && at <= p.to_snapshot;
+    bool merge = delta_shape && j < delta_shape->sides.size() && at >= p.from_snapshot && at <= p.to_snapshot;
     if (!merge) {
-      SL_ASSIGN_OR_RETURN(MaterializedResult all,
-                          SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.all, p.to_snapshot), j,
-                                    side.schema));
-      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, all.batches, p.to_snapshot, "full"));
+      MaterializedResult all;
+      if (!delta_shape) {  // a full refresh: `shape` is bound over every file of the base
+        SL_ASSIGN_OR_RETURN(all, RunPlan(ctx, side.pairs));
+      } else {
+        SL_ASSIGN_OR_RETURN(auto all_files, AllFiles(ctx, *base, p));
+        SL_ASSIGN_OR_RETURN(all, SidePairs(ctx, sql, base_name,
+                                           MakeLakeTable(ctx.store, base, std::move(all_files), p.to_snapshot), j,
+                                           side.schema));
+      }
+      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, all.batches, p.to_snapshot, "full", "", Write::kReplace, {},
+                                 SideParts(all.num_rows())));
       GroupCounts counts;
       CountPairs(all.batches, nk, counts);
       out.push_back(std::move(counts));
       continue;
     }
-    SL_ASSIGN_OR_RETURN(MaterializedResult delta,
-                        SidePairs(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), j,
-                                  side.schema));
+    if (!(delta_shape->sides[j].schema == side.schema))
+      return Status::Aborted("the query's count(DISTINCT) columns changed since the view was built");
+    SL_ASSIGN_OR_RETURN(MaterializedResult delta, RunPlan(ctx, delta_shape->sides[j].pairs));
+    Tr().Mark(fmt::format("side {}: pairs of the added files ({})", j, delta.num_rows()));
     SL_ASSIGN_OR_RETURN(auto side_files, ctx.lake->ListFiles(*meta));
     if (at == p.from_snapshot && j < stored.size() && side_files.size() < kMaxSideFiles) {
-      SL_ASSIGN_OR_RETURN(std::vector<Batch> fresh, NewPairs(ctx, meta, side.schema, delta.batches));
+      SL_ASSIGN_OR_RETURN(std::vector<Batch> fresh, NewPairs(ctx, meta, std::move(side_files), side.schema, delta.batches));
+      Tr().Mark(fmt::format("side {}: new pairs past the stored ones", j));
       SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, fresh, p.to_snapshot, "incremental", "", Write::kAppend));
       GroupCounts counts = stored[j];
       CountPairs(fresh, nk, counts);
       out.push_back(std::move(counts));
       continue;
     }
-    SL_ASSIGN_OR_RETURN(std::vector<Batch> rows, ReadStored(ctx, meta, side.schema));
+    SL_ASSIGN_OR_RETURN(std::vector<Batch> rows, ReadStored(ctx, meta, side.schema, std::move(side_files)));
     for (auto& b : delta.batches) rows.push_back(std::move(b));
     SL_ASSIGN_OR_RETURN(MaterializedResult merged, DistinctRows(ctx, side.schema, std::move(rows)));
-    SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, merged.batches, p.to_snapshot, "incremental"));
+    SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, merged.batches, p.to_snapshot, "incremental", "",
+                               Write::kReplace, {}, SideParts(merged.num_rows())));
     GroupCounts counts;
     CountPairs(merged.batches, nk, counts);
     out.push_back(std::move(counts));
@@ -909,39 +1064,103 @@ void ApplyCounts(const Shape& s, const std::vector<GroupCounts>& counts, Materia
   }
 }
 
+// A Hive partition of the view: its values in partition-key order, as DataFile::partition_values
+// holds them (the text the writer put in the folder name; nullopt = NULL).
+using PartitionId = std::vector<std::optional<std::string>>;
+
+// The partitions `rows` (stored columns, `schema` order) fall in.
+Result<std::set<PartitionId>> PartitionsOf(const catalog::TableSpec& spec, const Schema& schema,
+                                           const std::vector<Batch>& rows) {
+  std::vector<size_t> cols;
+  for (const auto& k : spec.partition_keys) {
+    auto idx = schema.FindField(k);
+    if (!idx) return Status::Aborted("partition column '" + k + "' is not stored");
+    cols.push_back(*idx);
+  }
+  std::set<PartitionId> out;
+  PartitionId id(cols.size());
+  for (const Batch& b : rows)
+    for (size_t r = 0; r < b.num_rows; ++r) {
+      for (size_t k = 0; k < cols.size(); ++k) {
+        const ColumnVector& c = b.columns[cols[k]];
+        id[k] = c.IsValid(r) ? std::optional<std::string>(ValueText(c, r)) : std::nullopt;
+      }
+      out.insert(id);
+    }
+  return out;
+}
+
+PartitionId PartitionOf(const catalog::DataFile& f) {
+  PartitionId id;
+  for (const auto& pv : f.partition_values) id.push_back(pv.value);
+  return id;
+}
+
 Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> view,
                               bool full) {
   std::string sql = Prop(*view, kPropSql);
   std::string base_name = Prop(*view, kPropBase);
+  Tr().Mark("refresh " + view->name() + ": start");
   SL_ASSIGN_OR_RETURN(auto base, ctx.lake->LoadTable(base_name));
   SL_ASSIGN_OR_RETURN(RefreshPlan p, PlanRefresh(ctx, *view, *base, full));
+  Tr().Mark("plan: " + p.reason);
   if (p.kind == RefreshPlan::Kind::kUpToDate) return "REFRESH MATERIALIZED VIEW: up to date (" + p.reason + ")";
-  SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, *ctx.catalog));
-  Schema schema = StoredSchema(shape);
   if (p.kind == RefreshPlan::Kind::kIncremental) {
-    auto delta = StateRows(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot), schema);
-    auto old = delta.ok() ? ReadStored(ctx, view, schema) : Result<std::vector<Batch>>(delta.status());
+    // The definition is bound once, over the added files alone (the base table is not listed):
+    // its state plan and side-table pair plans read just those.
+    OverlayCatalog added(*ctx.catalog, base_name, MakeLakeTable(ctx.store, base, p.added, p.to_snapshot));
+    SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, added));
+    Schema schema = StoredSchema(shape);
+    Tr().Mark("analyze");
+    auto delta = RunPlan(ctx, shape.delta_state);
+    Tr().Mark("aggregate the added files");
+    // A partitioned view reads and rewrites only the partitions the added rows fall in; the
+    // files of the others stay as they are.
+    std::optional<std::vector<catalog::DataFile>> touched;
+    std::vector<std::string> replaced;  // keys of the files rewritten
+    if (delta.ok() && !view->spec.partition_keys.empty()) {
+      auto parts = PartitionsOf(view->spec, schema, delta->batches);
+      auto files = parts.ok() ? ctx.lake->ListFiles(*view) : Result<std::vector<catalog::DataFile>>(parts.status());
+      if (!files.ok()) {
+        delta = files.status();
+      } else {
+        touched.emplace();
+        for (auto& f : *files)
+          if (parts->count(PartitionOf(f))) {
+            replaced.push_back(f.key);
+            touched->push_back(std::move(f));
+          }
+      }
+    }
+    const bool partial = touched.has_value();
+    auto old = delta.ok() ? ReadStored(ctx, view, schema, std::move(touched)) : Result<std::vector<Batch>>(delta.status());
+    Tr().Mark("read the stored view");
     if (delta.ok() && old.ok()) {
       std::vector<GroupCounts> stored = StoredCounts(shape, *old);
       std::vector<Batch> rows = std::move(*old);
       for (auto& b : delta->batches) rows.push_back(std::move(b));
       SL_ASSIGN_OR_RETURN(MaterializedResult merged, MergeStates(ctx, shape, schema, std::move(rows)));
-      SL_ASSIGN_OR_RETURN(std::vector<GroupCounts> counts,
-                          RefreshSides(ctx, *view, shape, sql, base, p, true, stored));
+      Tr().Mark("merge");
+      SL_ASSIGN_OR_RETURN(std::vector<GroupCounts> counts, RefreshSides(ctx, *view, shape, sql, base, p, &shape, stored));
+      Tr().Mark("side tables");
       ApplyCounts(shape, counts, merged);
       std::string how = "incremental: " + p.reason;
-      SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how, DimsText(shape.dims)));
+      SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how, DimsText(shape.dims),
+                                 partial ? Write::kReplacePartitions : Write::kReplace, replaced));
       return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", merged.num_rows(), how);
     }
     Status why = delta.ok() ? old.status() : delta.status();
     if (why.code() != StatusCode::kAborted) return why;
     p.reason = why.message();  // the definition no longer matches what is stored: rebuild
   }
-  SL_ASSIGN_OR_RETURN(MaterializedResult rows,
-                      StateRows(ctx, sql, base_name, MakeLakeTable(ctx.store, base, p.all, p.to_snapshot), {}));
+  SL_ASSIGN_OR_RETURN(auto all_files, AllFiles(ctx, *base, p));
+  OverlayCatalog all(*ctx.catalog, base_name, MakeLakeTable(ctx.store, base, std::move(all_files), p.to_snapshot));
+  SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, all));
+  SL_ASSIGN_OR_RETURN(MaterializedResult rows, RunPlan(ctx, shape.state));
+  Tr().Mark("aggregate every file");
   if (shape.incremental) {
     FinishAverages(shape, rows);
-    SL_RETURN_IF_ERROR(RefreshSides(ctx, *view, shape, sql, base, p, false).status());
+    SL_RETURN_IF_ERROR(RefreshSides(ctx, *view, shape, sql, base, p).status());
   }
   std::string how = "full: " + p.reason;
   SL_RETURN_IF_ERROR(Publish(ctx, *view, StoredSchema(shape), rows.batches, p.to_snapshot, how, DimsText(shape.dims)));
@@ -1517,7 +1736,7 @@ Result<std::vector<std::string>> ExplainRefresh(const MatViewContext& ctx, const
     if (p.added.size() > 10) out.push_back(fmt::format("  ... and {} more file(s)", p.added.size() - 10));
     out.push_back("then merge into the view's groups and commit the view with the new base snapshot");
   } else if (p.kind == RefreshPlan::Kind::kFull) {
-    out.push_back(fmt::format("read all {} file(s) of the base and rewrite the view", p.all.size()));
+    out.push_back(fmt::format("read all {} file(s) of the base and rewrite the view", p.all ? p.all->size() : 0));
   }
   if (p.kind != RefreshPlan::Kind::kUpToDate) {
     // count(DISTINCT) side tables: named here so that the cost of a refresh is visible.
