@@ -35,6 +35,10 @@ struct Morsel {
   size_t index = 0;           // the table's own id for ReadMorsel
   int64_t rows = -1;          // -1 when unknown
   std::string file;           // for EXPLAIN ANALYZE ("files read / skipped")
+  // A large file is read as several morsels (its row groups shared out, so that every core
+  // reads one file); part is this morsel's piece, 0 for the first or only one (EXPLAIN ANALYZE
+  // counts a file once).
+  int part = 0;
   std::vector<ColumnStats> stats;  // per table column, or empty when unknown
 };
 

@@ -150,8 +150,27 @@ void CopyColumn(const ColumnVector& src, size_t n, ColumnVector& out) {
 Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows) {
   Batch out;
   out.columns.resize(in.columns.size());
-  for (size_t c = 0; c < in.columns.size(); ++c)
-    GatherColumn(in.columns[c], rows.data(), rows.size(), out.columns[c]);
+  const size_t n = rows.size();
+  for (size_t c = 0; c < in.columns.size(); ++c) {
+    const ColumnVector& src = in.columns[c];
+    if (src.encoding() != VectorEncoding::kDictionary) {
+      GatherColumn(src, rows.data(), n, out.columns[c]);
+      continue;
+    }
+    // A dictionary column stays one (its codes gathered, the dictionary shared): the consumers
+    // that see dictionaries (a filtered scan under a GROUP BY) keep their once-per-entry paths,
+    // and no string is copied.
+    ColumnVector& o = out.columns[c];
+    o = ColumnVector(src.type(), std::max<size_t>(n, 1));
+    o.MakeDictionary(src.shared_dictionary(), n);
+    uint32_t* codes = o.data<uint32_t>();
+    const uint32_t* from = src.data<uint32_t>();
+    for (size_t i = 0; i < n; ++i) codes[i] = from[rows[i]];
+    if (src.validity() != nullptr) {
+      for (size_t i = 0; i < n; ++i)
+        if (!src.IsValid(rows[i])) o.SetNull(i);
+    }
+  }
   out.num_rows = rows.size();
   return out;
 }

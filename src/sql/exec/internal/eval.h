@@ -22,7 +22,8 @@ void AppendColumn(const ColumnVector& src, size_t n, ColumnVector& out);
 void MakeNullColumn(const DataType& type, size_t n, ColumnVector& out);
 // Copies a whole column (first n rows).
 void CopyColumn(const ColumnVector& src, size_t n, ColumnVector& out);
-// Gathers every column of a batch.
+// Gathers every column of a batch (flat; dictionary columns stay dictionaries, their codes
+// gathered).
 Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows);
 
 // Results of uncorrelated subqueries, computed once per query and shared by all threads.
