@@ -200,7 +200,10 @@ class LakeTable final : public Table {
         if (usable && !late.positions.empty() && late.positions.size() < file_cols.size()) {
           late.any_row = [&](Batch& probe) {
             auto out = to_table(probe);
-            return !out.ok() || row_filter->any_row(*out);  // a failing cast is the Filter's to report
+            if (!out.ok()) return true;  // a failing cast is the Filter's to report
+            const bool any = row_filter->any_row(*out);
+            probe.selection = std::move(out->selection);  // the rows it selected, if it says
+            return any;
           };
         }
       }

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "sql/functions/functions.h"
+
 namespace saleslake::sql {
 
 namespace {
@@ -470,6 +472,74 @@ ExprPtr OptimizeSubqueries(const ExprPtr& e, const OptimizerOptions& options) {
   return c;
 }
 
+// ---------------------------------------------------------------- constant folding
+//
+// A deterministic call or cast whose arguments are all literals becomes the literal it yields
+// (`DATE '1994-01-01' + INTERVAL '1' YEAR`, `CAST(0.06 - 0.01 AS DECIMAL(15,2))`), so it is
+// computed once per query instead of once per batch, and pruning and the evaluator's fast paths
+// see a plain literal. One that fails (a division by zero) stays as it is: the error is the
+// rows' to raise, if any row gets there.
+
+ExprPtr FoldExpr(const ExprPtr& e) {
+  if (!e || e->args.empty() || e->subquery) return e;
+  std::shared_ptr<Expr> copy;
+  for (size_t i = 0; i < e->args.size(); ++i) {
+    ExprPtr a = FoldExpr(e->args[i]);
+    if (a == e->args[i]) continue;
+    if (!copy) copy = std::make_shared<Expr>(*e);
+    copy->args[i] = std::move(a);
+  }
+  const Expr& x = copy ? *copy : *e;
+  ExprPtr self = copy ? ExprPtr(copy) : e;
+  for (const auto& a : x.args)
+    if (a->kind != ExprKind::kLiteral || a->value.is_null() || !(a->value.type() == a->type)) return self;
+  if (x.kind == ExprKind::kCast) {
+    auto v = CastValue(x.args[0]->value, x.type, x.try_cast);
+    if (!v.ok() || !(v->type() == x.type)) return self;
+    auto lit = std::make_shared<Expr>(*MakeLiteral(std::move(*v)));
+    lit->pos = x.pos;
+    return lit;
+  }
+  if (x.kind != ExprKind::kCall || !x.fn || !x.fn->kernel || !x.fn->deterministic) return self;
+  std::vector<ColumnVector> in(x.args.size());
+  std::vector<const ColumnVector*> ptrs;
+  for (size_t i = 0; i < x.args.size(); ++i) {
+    in[i] = ColumnVector(x.args[i]->type, 1);
+    FillConstant(in[i], x.args[i]->value, 1);
+    ptrs.push_back(&in[i]);
+  }
+  ColumnVector out(x.type, 1);
+  out.Resize(1);
+  if (!x.fn->kernel(ptrs, 1, out).ok()) return self;
+  Value v = GetValueAt(out, 0);
+  if (v.is_null() || !(v.type() == x.type)) return self;
+  auto lit = std::make_shared<Expr>(*MakeLiteral(std::move(v)));
+  lit->pos = x.pos;
+  return lit;
+}
+
+void FoldAll(std::vector<ExprPtr>& v) {
+  for (auto& e : v) e = FoldExpr(e);
+}
+
+PlanPtr FoldConstants(const PlanPtr& p) {
+  auto c = Copy(*p);
+  for (auto& child : c->children) child = FoldConstants(child);
+  FoldAll(c->scan_filters);
+  c->predicate = FoldExpr(c->predicate);
+  FoldAll(c->exprs);
+  FoldAll(c->groups);
+  for (auto& a : c->aggregates) {
+    FoldAll(a.args);
+    a.filter = FoldExpr(a.filter);
+  }
+  FoldAll(c->left_keys);
+  FoldAll(c->right_keys);
+  c->residual = FoldExpr(c->residual);
+  for (auto& k : c->sort_keys) k.expr = FoldExpr(k.expr);
+  return c;
+}
+
 // ---------------------------------------------------------------- join sides
 
 double EstimateRows(const PlanNode& p) {
@@ -771,7 +841,7 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
 }  // namespace
 
 Result<PlanPtr> Optimize(const PlanPtr& plan, const OptimizerOptions& options) {
-  PlanPtr p = OptimizeNestedPlans(plan, options);
+  PlanPtr p = FoldConstants(OptimizeNestedPlans(plan, options));
   if (options.pushdown) p = Push(p);
   if (options.reorder_joins) p = ChooseBuildSides(ReorderJoins(p));
   if (options.prune_columns) p = Restore(Prune(p, AllColumns(*p)), p->output);

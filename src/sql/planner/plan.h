@@ -75,6 +75,8 @@ class Table {
   // batch of all the read's columns in which only those hold data (the others are all-null
   // constants) and says whether any of its rows may pass. A reader may then skip batches, and
   // the other columns of parts, with no such row (the Filter above still tests every row).
+  // any_row may also set the batch's selection to the rows that pass: a reader that honours it
+  // delivers the batch with that selection (one evaluation of the filters serves both).
   struct RowFilter {
     std::vector<size_t> columns;
     std::function<bool(Batch&)> any_row;
