@@ -134,6 +134,15 @@ class GroupTable {
     }
     return b;
   }
+  // Sizes an empty table for up to n groups at once (a join build knows its row count), so
+  // it is not grown and rehashed step by step while it fills.
+  void Reserve(size_t n) {
+    if (count_ != 0 || keys_.empty()) return;
+    size_t want = slots_.size();
+    while (want < 2 * n && want < (size_t{1} << 31)) want *= 2;
+    if (want != slots_.size()) slots_.assign(want, 0);
+    group_hash_.reserve(n);
+  }
   // Ensures the no-key table has its one group (a global aggregate of no rows).
   void EnsureGlobalGroup() {
     if (keys_.empty() && count_ == 0) count_ = 1;
