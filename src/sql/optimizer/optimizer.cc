@@ -596,11 +596,11 @@ bool ColumnRange(const PlanNode& p, int col, double* lo, double* hi) {
 }
 
 // The fraction of `input`'s rows a predicate over its output keeps: 1 / distinct count for an
-// equality with a constant (1/20 when the count is unknown, as for strings), the covered share
+// equality with a constant (1/10 when the count is unknown, as for strings), the covered share
 // of the column's min..max for a range, products and sums for AND / OR, 1/3 for what it cannot
 // read. Rough, but it orders joins by what their filters leave rather than by table size.
 double Selectivity(const PlanNode& input, const Expr& e) {
-  constexpr double kEq = 0.05, kRange = 1.0 / 3, kOther = 1.0 / 3;
+  constexpr double kEq = 0.1, kRange = 1.0 / 3, kOther = 1.0 / 3;
   auto column_and_literal = [](const Expr& x, const Expr*& col, const Expr*& lit, bool& flipped) {
     if (x.args.size() != 2) return false;
     const Expr& a = *x.args[0];
