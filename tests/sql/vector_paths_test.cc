@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
-#include "sql/internal/memory_writer.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"
@@ -17,9 +16,8 @@ class VectorPathsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     catalog_ = std::make_shared<MemoryCatalog>();
-    auto engine = Engine::Open({.catalog = catalog_, .writer = MakeMemoryCatalogWriter(catalog_)});
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
+    engine_ = testutil::OpenMemoryEngine(catalog_);
+    ASSERT_NE(engine_, nullptr);
     // a, b: every pair of TRUE / FALSE / NULL; s a string with a NULL; d a decimal with a NULL.
     Exec(R"(CREATE TABLE t AS SELECT * FROM (VALUES
       (1, 1, 1, 'MAIL', DECIMAL '10.25'),
