@@ -18,6 +18,8 @@ SHARED=${SALESLAKE_SHARED_TESTDATA:-$ROOT/../shared/testdata}
 DATA=$(cd "${1:-$SHARED/tpch-sf0.1}" && pwd)
 BUILD=${2:-build/release}
 RUNS=${3:-3}
+# TPCH_ONLY="q01 q15" runs only those queries (the lake is still made for all 8 tables).
+ONLY=${TPCH_ONLY:-}
 # Extra `saleslake query` options for every run, e.g. TPCH_QUERY_ARGS="--memory-limit 6144
 # --timeout 300" to keep a runaway query from taking a shared machine down.
 read -r -a QARGS <<<"${TPCH_QUERY_ARGS:-}"
@@ -50,6 +52,7 @@ logwarm=0
 n=0
 for f in "$DATA"/queries/q*.sql; do
   q=$(basename "$f" .sql)
+  if [ -n "$ONLY" ] && [[ " $ONLY " != *" $q "* ]]; then continue; fi
   best=""
   peak=0
   status=ok

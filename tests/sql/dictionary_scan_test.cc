@@ -153,6 +153,17 @@ TEST_F(DictionaryScanTest, ExpressionsPerDictionaryEntry) {
   Same("SELECT status, amount FROM dict WHERE status = 'refunded' ORDER BY amount");
 }
 
+TEST_F(DictionaryScanTest, FilteredRowsKeepTheirDictionaries) {
+  // A filter before the GROUP BY gathers codes (the dictionary shared); two dictionary keys map
+  // their combinations of codes to groups (the batch of 11 rows has fewer rows than
+  // combinations, and the NULL statuses of morsel 1 take the general path).
+  Same("SELECT status, code, count(*), sum(amount) FROM dict WHERE amount % 3 <> 0 "
+       "GROUP BY status, code ORDER BY 1 NULLS FIRST, 2");
+  Same("SELECT code, status, min(amount) FROM dict WHERE amount > 1005 AND status <> 'Paid' "
+       "GROUP BY code, status ORDER BY 1, 2 NULLS FIRST");
+  Same("SELECT status, count(*) FROM dict WHERE code IN ('1', '333') GROUP BY status ORDER BY 1 NULLS FIRST");
+}
+
 TEST_F(DictionaryScanTest, UnusedEntryThatFailsDoesNotFailTheQuery) {
   // "oops" is in every dictionary of `code` but in no row: a cast per entry would fail on it.
   std::string rows = Same("SELECT sum(CAST(code AS INTEGER)), count(*) FROM dict");

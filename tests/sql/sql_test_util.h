@@ -10,6 +10,7 @@
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
 #include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
+#include "sql/internal/memory_writer.h"
 
 #include "sql/result_format.h"
 #include "sql/sql.h"
@@ -27,6 +28,13 @@ inline std::string RowsText(const Engine& engine, const std::string& sql) {
       out += "\n";
     }
   return out;
+}
+
+// An engine over `catalog` whose CREATE TABLE AS and INSERT write into it.
+inline std::unique_ptr<Engine> OpenMemoryEngine(const std::shared_ptr<MemoryCatalog>& catalog) {
+  auto engine = Engine::Open({.catalog = catalog, .writer = MakeMemoryCatalogWriter(catalog)});
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  return engine.ok() ? std::move(*engine) : nullptr;
 }
 
 // A Parquet file as an in-memory table (dictionary columns flattened), cut in morsels of

@@ -141,7 +141,8 @@ class ParquetReader {
 
   // A row test for late materialisation: `positions` (indexes into the read's `columns`) are
   // decoded first; any_row gets each batch with only those holding data (the other columns are
-  // all-null constants) and says whether any of its rows may be wanted.
+  // all-null constants) and says whether any of its rows may be wanted. When it also sets the
+  // batch's selection (the rows wanted), the batch reaches the sink with that selection.
   struct BatchFilter {
     std::vector<size_t> positions;
     std::function<bool(Batch&)> any_row;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "common/thread_pool.h"
 #include "formats/parquet/internal/reader_impl.h"
@@ -103,6 +104,8 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
   std::vector<bool> decoded(columns.size(), false);
   const size_t num_batches = (rows + kBatchRows - 1) / kBatchRows;
   std::vector<bool> wanted(num_batches, true);
+  // The rows of each batch the filter selected, when it says (it sets the probe's selection).
+  std::vector<std::optional<SelectionVector>> selected(num_batches);
   size_t skipped = 0;
   const bool late = filter.any_row && !filter.positions.empty() && filter.positions.size() < columns.size();
   if (late) {
@@ -115,6 +118,7 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
       Batch probe = make_batch(b * kBatchRows, std::min(kBatchRows, rows - b * kBatchRows), decoded);
       wanted[b] = filter.any_row(probe);
       skipped += wanted[b] ? 0 : 1;
+      if (wanted[b] && probe.selection) selected[b] = std::move(probe.selection);
     }
     if (skipped == num_batches) return skipped;  // the other columns are never decoded
   }
@@ -126,6 +130,7 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
   for (size_t b = 0; b < num_batches; ++b) {
     if (!wanted[b]) continue;
     Batch batch = make_batch(b * kBatchRows, std::min(kBatchRows, rows - b * kBatchRows), decoded);
+    batch.selection = std::move(selected[b]);
     SL_RETURN_IF_ERROR(sink(batch));
   }
   return skipped;

@@ -46,6 +46,16 @@ Value PartitionValueAs(const std::optional<std::string>& v, const DataType& type
   return r.ok() ? *r : Value::Null(type);
 }
 
+// A Parquet file of more rows than this is read as several morsels, each the row groups whose
+// first row falls in its share of the file's rows, so that the cores share one large file (one
+// file per table is what DuckDB's COPY, a coalesced Spark write and generate-tpch give) instead
+// of one worker reading all of it. DuckDB's row group: smaller groups are combined into a part.
+constexpr int64_t kPartRows = 122'880;
+
+// Readers (footers parsed) of the split files read lately, per table: every part of a file and
+// every later query over it reuse one instead of parsing the footer again.
+constexpr size_t kCachedReaders = 16;
+
 class LakeTable final : public Table {
  public:
   LakeTable(io::ObjectStore* store, std::shared_ptr<const catalog::TableMetadata> meta,
@@ -86,8 +96,16 @@ class LakeTable final : public Table {
   Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns, const StatsFilter& may_match,
                           const RowFilter* row_filter, PartCounts* counts,
                           const std::function<Status(Batch&)>& sink) const override {
-    if (m.index >= files_.size()) return Status::Internal("bad morsel");
-    const catalog::DataFile& file = files_[m.index];
+    Piece piece{m.index, 0, 1};
+    {
+      MutexLock lock(mu_);
+      if (loaded_) {
+        if (m.index >= pieces_.size()) return Status::Internal("bad morsel");
+        piece = pieces_[m.index];
+      }
+    }
+    if (piece.file >= files_.size()) return Status::Internal("bad morsel");
+    const catalog::DataFile& file = files_[piece.file];
     const Schema& s = schema();
     // Partition values of this file, per table column.
     auto partition_value = [&](int c) -> Value {
@@ -97,9 +115,9 @@ class LakeTable final : public Table {
     };
     if (meta_->spec.format == catalog::FileFormat::kParquet && columns.empty() && file.row_count >= 0) {
       // No column asked (count(*)): the row count the writer committed answers without opening
-      // the file, in one batch of no columns. (Not for CSV, whose catalog count comes from the
-      // crawler's record count.)
-      if (file.row_count == 0) return Status::OK();
+      // the file, in one batch of no columns, from the file's first part. (Not for CSV, whose
+      // catalog count comes from the crawler's record count.)
+      if (file.row_count == 0 || piece.part != 0) return Status::OK();
       Batch b;
       b.num_rows = static_cast<size_t>(file.row_count);
       return sink(b);
@@ -107,7 +125,9 @@ class LakeTable final : public Table {
     bool only_partitions = true;
     for (int c : columns) only_partitions &= is_partition_[static_cast<size_t>(c)];
     if (meta_->spec.format == catalog::FileFormat::kParquet && only_partitions && file.row_count >= 0) {
-      // Only partition columns asked: constants over the committed row count, no file read.
+      // Only partition columns asked: constants over the committed row count, no file read
+      // (by the file's first part).
+      if (piece.part != 0) return Status::OK();
       for (int64_t left = file.row_count; left > 0; left -= static_cast<int64_t>(kBatchRows)) {
         Batch b;
         b.num_rows = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(kBatchRows)));
@@ -123,11 +143,7 @@ class LakeTable final : public Table {
     if (meta_->spec.format == catalog::FileFormat::kParquet) {
       // Footers are read here, by the worker that reads the file, and only for files that
       // survived pruning on the catalog's per-file stats and partition values.
-      SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(file.key));
-      std::shared_ptr<const io::RandomAccessFile> shared(std::move(opened));
-      auto rd = parquet::ParquetReader::Open(shared);
-      if (!rd.ok()) return rd.status().WithContext("table " + name_);
-      std::unique_ptr<parquet::ParquetReader> reader = std::move(*rd);
+      SL_ASSIGN_OR_RETURN(std::shared_ptr<const parquet::ParquetReader> reader, OpenParquet(piece));
       const Schema& fs = reader->schema();
       std::vector<int> file_cols;        // columns asked of the reader
       std::vector<int> pos_of(columns.size(), -1);  // position in the reader's batch
@@ -185,7 +201,10 @@ class LakeTable final : public Table {
         if (usable && !late.positions.empty() && late.positions.size() < file_cols.size()) {
           late.any_row = [&](Batch& probe) {
             auto out = to_table(probe);
-            return !out.ok() || row_filter->any_row(*out);  // a failing cast is the Filter's to report
+            if (!out.ok()) return true;  // a failing cast is the Filter's to report
+            const bool any = row_filter->any_row(*out);
+            probe.selection = std::move(out->selection);  // the rows it selected, if it says
+            return any;
           };
         }
       }
@@ -195,7 +214,8 @@ class LakeTable final : public Table {
         if (counts) counts->batches_skipped += *skipped;
         return Status::OK();
       };
-      for (int rg = 0; rg < reader->num_row_groups(); ++rg) {
+      const auto [rg_begin, rg_end] = RowGroupsOf(*reader, piece);
+      for (int rg = rg_begin; rg < rg_end; ++rg) {
         if (may_match && !may_match(RowGroupStats(m, *reader, rg))) {
           if (counts) ++counts->skipped;
           continue;
@@ -269,6 +289,68 @@ class LakeTable final : public Table {
   }
 
  private:
+  // A morsel: part `part` of `parts` of file `file` (parts > 1 only for large Parquet files).
+  struct Piece {
+    size_t file;
+    int part, parts;
+  };
+
+  // The reader of the piece's file: for a split file, from the cache (parsed once for all its
+  // parts); otherwise opened for this read alone.
+  Result<std::shared_ptr<const parquet::ParquetReader>> OpenParquet(const Piece& piece) const {
+    if (piece.parts > 1) {
+      MutexLock lock(reader_mu_);
+      for (auto& c : readers_) {
+        if (c.file == piece.file) {
+          c.used = ++reader_clock_;
+          return c.reader;
+        }
+      }
+    }
+    const catalog::DataFile& file = files_[piece.file];
+    SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(file.key));
+    std::shared_ptr<const io::RandomAccessFile> shared(std::move(opened));
+    auto rd = parquet::ParquetReader::Open(shared);
+    if (!rd.ok()) return rd.status().WithContext("table " + name_);
+    std::shared_ptr<const parquet::ParquetReader> reader = std::move(*rd);
+    if (piece.parts > 1) {
+      // Two parts may open the file at once; both readers are good, one is kept.
+      MutexLock lock(reader_mu_);
+      if (readers_.size() >= kCachedReaders) {
+        auto oldest = std::min_element(readers_.begin(), readers_.end(),
+                                       [](const auto& a, const auto& b) { return a.used < b.used; });
+        readers_.erase(oldest);
+      }
+      readers_.push_back({piece.file, reader, ++reader_clock_});
+    }
+    return reader;
+  }
+
+  // The row groups [begin, end) of the piece: those whose first row r has
+  // floor(r * parts / rows) == part, so the parts cover every row group once, in file order.
+  static std::pair<int, int> RowGroupsOf(const parquet::ParquetReader& reader, const Piece& piece) {
+    const int n = reader.num_row_groups();
+    if (piece.parts <= 1) return {0, n};
+    const int64_t rows = reader.num_rows();
+    auto part_of = [&](int64_t first_row) {
+      if (rows <= 0) return 0;
+      return static_cast<int>(static_cast<__int128>(first_row) * piece.parts / rows);
+    };
+    int begin = n, end = n;
+    int64_t first = 0;
+    for (int rg = 0; rg < n; ++rg) {
+      const int p = part_of(first);
+      if (p == piece.part && begin == n) begin = rg;
+      if (p > piece.part) {
+        end = rg;
+        break;
+      }
+      first += reader.row_group_num_rows(rg);
+    }
+    if (begin == n) return {n, n};
+    return {begin, end};
+  }
+
   // Statistics of row group `rg` per table column: the file's (partition values, catalog
   // stats) overridden by the row group's own min/max/null count where the file column has the
   // table column's type (a widened column keeps the file-level figures).
@@ -309,12 +391,20 @@ class LakeTable final : public Table {
           part_stats[c].null_count = cs->null_count;
         }
       }
-      Morsel m;
-      m.index = fi;
-      m.rows = file.row_count;
-      m.file = file.key;
-      m.stats = std::move(part_stats);
-      morsels_.push_back(std::move(m));
+      const int parts = meta_->spec.format == catalog::FileFormat::kParquet && file.row_count > kPartRows
+                            ? static_cast<int>((file.row_count + kPartRows - 1) / kPartRows)
+                            : 1;
+      for (int part = 0; part < parts; ++part) {
+        Morsel m;
+        m.index = pieces_.size();
+        // The part's share of the rows (its row groups are known once the footer is read).
+        m.rows = file.row_count < 0 ? -1 : file.row_count * (part + 1) / parts - file.row_count * part / parts;
+        m.file = file.key;
+        m.part = part;
+        m.stats = part_stats;
+        morsels_.push_back(std::move(m));
+        pieces_.push_back({fi, part, parts});
+      }
     }
     return Status::OK();
   }
@@ -330,6 +420,15 @@ class LakeTable final : public Table {
   mutable Mutex mu_;
   mutable bool loaded_ SL_GUARDED_BY(mu_) = false;
   mutable std::vector<Morsel> morsels_ SL_GUARDED_BY(mu_);
+  mutable std::vector<Piece> pieces_ SL_GUARDED_BY(mu_);  // per morsel index
+  struct CachedReader {
+    size_t file;
+    std::shared_ptr<const parquet::ParquetReader> reader;
+    uint64_t used;  // reader_clock_ at the last use (the least recent goes first)
+  };
+  mutable Mutex reader_mu_;
+  mutable std::vector<CachedReader> readers_ SL_GUARDED_BY(reader_mu_);
+  mutable uint64_t reader_clock_ SL_GUARDED_BY(reader_mu_) = 0;
 };
 
 class LakeCatalog final : public Catalog {

@@ -1,12 +1,14 @@
 // The engine's view of a lake: catalog tables (Parquet and CSV files, Hive partitions filled in
 // as constant columns) and views (SQL text stored at queries/views/<name>.sql).
 //
-// Morsels are Parquet row groups and whole CSV files. Their stats combine the partition values
+// Morsels are Parquet files (a large one split into parts of its row groups, so that every core
+// reads it) and whole CSV files. Their stats combine the partition values
 // (min = max = the value) with the row group's min/max/null counts, so a filter on a partition
 // column skips whole files and a filter on a data column skips row groups.
 //
 // Thread safety: safe for concurrent reads; the table list is loaded when the catalog is opened
-// (a statement sees one consistent set of snapshots). Parquet footers are cached per table.
+// (a statement sees one consistent set of snapshots). The footers of split files are cached
+// per table.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 // Arithmetic operators (+ - * / %, unary minus) over integers, floats, decimals and
 // date/timestamp/interval (Trino semantics): the kernels and their resolution.
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -123,13 +124,105 @@ Status NegateDecimal(Args a, size_t n, ColumnVector& out) {
 
 enum class DecOp { kAdd, kSub, kMul, kDiv, kMod };
 
+// One typed loop for + - * of decimals whose result keeps the operands' natural scale (see
+// DecimalArith): fa, fb align the operands' scales (1 for *); A, B are the inputs' storage
+// (int64_t or __int128), O the output's. Unchecked (`exact`: the result type holds every result
+// of operands within their precision), the arithmetic is unsigned, so the garbage of a NULL row
+// cannot overflow; checked (the precision capped at 38), each step tests for overflow. False
+// when some row overflowed or left the result's precision: the caller then takes the general
+// path, which reports the error for a valid row or leaves a NULL one alone.
+template <DecOp op, bool exact, typename A, typename B, typename O>
+bool DecimalFast(Args a, size_t n, O fa, O fb, ColumnVector& out) {
+  using U = std::conditional_t<std::is_same_v<O, int64_t>, uint64_t, unsigned __int128>;
+  struct In {
+    const uint8_t* p;
+    size_t mask;
+  };
+  auto in = [](const ColumnVector& v) {
+    return In{v.data<uint8_t>(), v.encoding() == VectorEncoding::kConstant ? size_t{0} : ~size_t{0}};
+  };
+  const In xa = in(*a[0]), xb = in(*a[1]);
+  const O lim = static_cast<O>(Pow10(out.type().precision));
+  uint8_t* o = out.data<uint8_t>();
+  bool bad = false;
+  for (size_t i = 0; i < n; ++i) {
+    A x;
+    B y;
+    std::memcpy(&x, xa.p + (i & xa.mask) * sizeof(A), sizeof(A));
+    std::memcpy(&y, xb.p + (i & xb.mask) * sizeof(B), sizeof(B));
+    const O ox = static_cast<O>(x), oy = static_cast<O>(y);
+    O v;
+    if constexpr (exact) {
+      U r;
+      if constexpr (op == DecOp::kMul) {
+        r = static_cast<U>(ox) * static_cast<U>(oy);
+      } else if constexpr (op == DecOp::kAdd) {
+        r = static_cast<U>(ox) * static_cast<U>(fa) + static_cast<U>(oy) * static_cast<U>(fb);
+      } else {
+        r = static_cast<U>(ox) * static_cast<U>(fa) - static_cast<U>(oy) * static_cast<U>(fb);
+      }
+      v = static_cast<O>(r);
+    } else if constexpr (op == DecOp::kMul) {
+      bad |= __builtin_mul_overflow(ox, oy, &v);
+    } else {
+      O p, q;
+      bad |= __builtin_mul_overflow(ox, fa, &p);
+      bad |= __builtin_mul_overflow(oy, fb, &q);
+      if constexpr (op == DecOp::kAdd) {
+        bad |= __builtin_add_overflow(p, q, &v);
+      } else {
+        bad |= __builtin_sub_overflow(p, q, &v);
+      }
+    }
+    bad |= v >= lim || v <= -lim;
+    std::memcpy(o + i * sizeof(O), &v, sizeof(O));
+  }
+  if (bad) return false;
+  if (const uint64_t* valid = out.validity()) {  // NULL rows hold 0, as the general path leaves them
+    const O zero = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (!Bit(valid, i)) std::memcpy(o + i * sizeof(O), &zero, sizeof(O));
+  }
+  return true;
+}
+
+template <DecOp op, bool exact, typename O>
+bool DecimalFastBy(Args a, size_t n, O fa, O fb, ColumnVector& out) {
+  const bool wa = a[0]->type().is_wide_decimal(), wb = a[1]->type().is_wide_decimal();
+  if (!wa && !wb) return DecimalFast<op, exact, int64_t, int64_t, O>(a, n, fa, fb, out);
+  if (!wa) return DecimalFast<op, exact, int64_t, __int128, O>(a, n, fa, fb, out);
+  if (!wb) return DecimalFast<op, exact, __int128, int64_t, O>(a, n, fa, fb, out);
+  return DecimalFast<op, exact, __int128, __int128, O>(a, n, fa, fb, out);
+}
+
 template <DecOp op>
 Status DecimalArith(Args a, size_t n, ColumnVector& out) {
   PropagateNulls(a, n, out);
-  auto x = ReadDecimal(*a[0]);
-  auto y = ReadDecimal(*a[1]);
   int s1 = a[0]->type().scale, s2 = a[1]->type().scale;
   int so = out.type().scale, po = out.type().precision;
+  if constexpr (op == DecOp::kAdd || op == DecOp::kSub || op == DecOp::kMul) {
+    // The result at the operands' natural scale (no rounding): one typed loop. When its type is
+    // the exact one (precision not capped at 38), every result of operands within their
+    // precision fits it, and the loop tests nothing per row.
+    const int p1 = a[0]->type().precision, p2 = a[1]->type().precision;
+    const int s = op == DecOp::kMul ? s1 + s2 : std::max(s1, s2);
+    const int p = op == DecOp::kMul ? p1 + p2 : std::max(p1 - s1, p2 - s2) + s + 1;
+    if (so == s) {
+      const int ka = op == DecOp::kMul ? 0 : s - s1, kb = op == DecOp::kMul ? 0 : s - s2;
+      bool done;
+      if (!out.type().is_wide_decimal()) {  // then both operands are narrow too
+        const auto fa = static_cast<int64_t>(Pow10(ka)), fb = static_cast<int64_t>(Pow10(kb));
+        done = po == p ? DecimalFastBy<op, true, int64_t>(a, n, fa, fb, out)
+                       : DecimalFastBy<op, false, int64_t>(a, n, fa, fb, out);
+      } else {
+        done = po == p ? DecimalFastBy<op, true, __int128>(a, n, Pow10(ka), Pow10(kb), out)
+                       : DecimalFastBy<op, false, __int128>(a, n, Pow10(ka), Pow10(kb), out);
+      }
+      if (done) return Status::OK();
+    }
+  }
+  auto x = ReadDecimal(*a[0]);
+  auto y = ReadDecimal(*a[1]);
   __int128 lim = Pow10(po);
   const uint64_t* valid = out.validity();
   for (size_t i = 0; i < n; ++i) {

@@ -49,6 +49,12 @@ Status CompareKernel(Args a, size_t n, ColumnVector& out) {
   PropagateNulls(a, n, out);
   uint8_t* o = out.data<uint8_t>();
   if constexpr (std::is_same_v<T, __int128>) {
+    if (!a[0]->type().is_wide_decimal() && !a[1]->type().is_wide_decimal()) {
+      auto x = Read<int64_t>(*a[0]);
+      auto y = Read<int64_t>(*a[1]);
+      for (size_t i = 0; i < n; ++i) o[i] = Compare<c>(x[i], y[i]);
+      return Status::OK();
+    }
     auto x = ReadDecimal(*a[0]);
     auto y = ReadDecimal(*a[1]);
     for (size_t i = 0; i < n; ++i) o[i] = Compare<c>(x[i], y[i]);

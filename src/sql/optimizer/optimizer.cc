@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
+
+#include "sql/functions/functions.h"
 
 namespace saleslake::sql {
 
@@ -470,7 +474,192 @@ ExprPtr OptimizeSubqueries(const ExprPtr& e, const OptimizerOptions& options) {
   return c;
 }
 
+// ---------------------------------------------------------------- constant folding
+//
+// A deterministic call or cast whose arguments are all literals becomes the literal it yields
+// (`DATE '1994-01-01' + INTERVAL '1' YEAR`, `CAST(0.06 - 0.01 AS DECIMAL(15,2))`), so it is
+// computed once per query instead of once per batch, and pruning and the evaluator's fast paths
+// see a plain literal. One that fails (a division by zero) stays as it is: the error is the
+// rows' to raise, if any row gets there.
+
+ExprPtr FoldExpr(const ExprPtr& e) {
+  if (!e || e->args.empty() || e->subquery) return e;
+  std::shared_ptr<Expr> copy;
+  for (size_t i = 0; i < e->args.size(); ++i) {
+    ExprPtr a = FoldExpr(e->args[i]);
+    if (a == e->args[i]) continue;
+    if (!copy) copy = std::make_shared<Expr>(*e);
+    copy->args[i] = std::move(a);
+  }
+  const Expr& x = copy ? *copy : *e;
+  ExprPtr self = copy ? ExprPtr(copy) : e;
+  for (const auto& a : x.args)
+    if (a->kind != ExprKind::kLiteral || a->value.is_null() || !(a->value.type() == a->type)) return self;
+  if (x.kind == ExprKind::kCast) {
+    auto v = CastValue(x.args[0]->value, x.type, x.try_cast);
+    if (!v.ok() || !(v->type() == x.type)) return self;
+    auto lit = std::make_shared<Expr>(*MakeLiteral(std::move(*v)));
+    lit->pos = x.pos;
+    return lit;
+  }
+  if (x.kind != ExprKind::kCall || !x.fn || !x.fn->kernel || !x.fn->deterministic) return self;
+  std::vector<ColumnVector> in(x.args.size());
+  std::vector<const ColumnVector*> ptrs;
+  for (size_t i = 0; i < x.args.size(); ++i) {
+    in[i] = ColumnVector(x.args[i]->type, 1);
+    FillConstant(in[i], x.args[i]->value, 1);
+    ptrs.push_back(&in[i]);
+  }
+  ColumnVector out(x.type, 1);
+  out.Resize(1);
+  if (!x.fn->kernel(ptrs, 1, out).ok()) return self;
+  Value v = GetValueAt(out, 0);
+  if (v.is_null() || !(v.type() == x.type)) return self;
+  auto lit = std::make_shared<Expr>(*MakeLiteral(std::move(v)));
+  lit->pos = x.pos;
+  return lit;
+}
+
+void FoldAll(std::vector<ExprPtr>& v) {
+  for (auto& e : v) e = FoldExpr(e);
+}
+
+PlanPtr FoldConstants(const PlanPtr& p) {
+  auto c = Copy(*p);
+  for (auto& child : c->children) child = FoldConstants(child);
+  FoldAll(c->scan_filters);
+  c->predicate = FoldExpr(c->predicate);
+  FoldAll(c->exprs);
+  FoldAll(c->groups);
+  for (auto& a : c->aggregates) {
+    FoldAll(a.args);
+    a.filter = FoldExpr(a.filter);
+  }
+  FoldAll(c->left_keys);
+  FoldAll(c->right_keys);
+  c->residual = FoldExpr(c->residual);
+  for (auto& k : c->sort_keys) k.expr = FoldExpr(k.expr);
+  return c;
+}
+
 // ---------------------------------------------------------------- join sides
+
+double ColumnNdv(const PlanNode& p, int col);
+
+// A value as a number on one scale per type (days, micros, unscaled / 10^scale), for range
+// fractions; nullopt for other types.
+std::optional<double> AsNumber(const Value& v) {
+  if (v.is_null()) return std::nullopt;
+  switch (v.type().id) {
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kDate:
+    case TypeId::kTimestamp: return static_cast<double>(v.int_value());
+    case TypeId::kFloat:
+    case TypeId::kDouble: return v.double_value();
+    case TypeId::kDecimal:
+      return static_cast<double>(v.wide_value()) / static_cast<double>(Pow10(v.type().scale));
+    default: return std::nullopt;
+  }
+}
+
+// The min and max of output column `col` of `p` from its scan's statistics (through filters,
+// projections of the column and joins); false when unknown.
+bool ColumnRange(const PlanNode& p, int col, double* lo, double* hi) {
+  switch (p.kind) {
+    case PlanKind::kScan: {
+      auto ms = p.table->Morsels();
+      if (!ms.ok() || ms->empty() || col < 0 || static_cast<size_t>(col) >= p.scan_columns.size()) return false;
+      const size_t tc = static_cast<size_t>(p.scan_columns[static_cast<size_t>(col)]);
+      *lo = std::numeric_limits<double>::infinity();
+      *hi = -std::numeric_limits<double>::infinity();
+      for (const auto& m : *ms) {
+        if (tc >= m.stats.size()) return false;
+        auto a = AsNumber(m.stats[tc].min), b = AsNumber(m.stats[tc].max);
+        if (!a || !b) return false;
+        *lo = std::min(*lo, *a);
+        *hi = std::max(*hi, *b);
+      }
+      return *lo <= *hi;
+    }
+    case PlanKind::kFilter: return ColumnRange(*p.children[0], col, lo, hi);
+    case PlanKind::kProject: {
+      const Expr& e = *p.exprs[static_cast<size_t>(col)];
+      return e.kind == ExprKind::kColumn && ColumnRange(*p.children[0], e.column, lo, hi);
+    }
+    case PlanKind::kJoin: {
+      int nl = static_cast<int>(p.children[0]->output.size());
+      return col < nl ? ColumnRange(*p.children[0], col, lo, hi) : ColumnRange(*p.children[1], col - nl, lo, hi);
+    }
+    default: return false;
+  }
+}
+
+// The fraction of `input`'s rows a predicate over its output keeps: 1 / distinct count for an
+// equality with a constant (1/10 when the count is unknown, as for strings), the covered share
+// of the column's min..max for a range, products and sums for AND / OR, 1/3 for what it cannot
+// read. Rough, but it orders joins by what their filters leave rather than by table size.
+double Selectivity(const PlanNode& input, const Expr& e) {
+  constexpr double kEq = 0.1, kRange = 1.0 / 3, kOther = 1.0 / 3;
+  auto column_and_literal = [](const Expr& x, const Expr*& col, const Expr*& lit, bool& flipped) {
+    if (x.args.size() != 2) return false;
+    const Expr& a = *x.args[0];
+    const Expr& b = *x.args[1];
+    flipped = a.kind == ExprKind::kLiteral && b.kind == ExprKind::kColumn;
+    if (!flipped && !(a.kind == ExprKind::kColumn && b.kind == ExprKind::kLiteral)) return false;
+    col = flipped ? &b : &a;
+    lit = flipped ? &a : &b;
+    return !lit->value.is_null();
+  };
+  auto eq_sel = [&](const Expr& col) {
+    const double ndv = ColumnNdv(input, col.column);
+    return ndv >= 1 ? 1.0 / ndv : kEq;
+  };
+  switch (e.kind) {
+    case ExprKind::kAnd: {
+      double s = 1;
+      for (const auto& a : e.args) s *= Selectivity(input, *a);
+      return s;
+    }
+    case ExprKind::kOr: {
+      double none = 1;
+      for (const auto& a : e.args) none *= 1 - Selectivity(input, *a);
+      return 1 - none;
+    }
+    case ExprKind::kNot: return 1 - Selectivity(input, *e.args[0]);
+    case ExprKind::kIn: {
+      if (e.args[0]->kind != ExprKind::kColumn) return kOther;
+      const double s = std::min(1.0, static_cast<double>(e.args.size() - 1) * eq_sel(*e.args[0]));
+      return e.negated ? 1 - s : s;
+    }
+    case ExprKind::kCall: {
+      if (!e.fn) return kOther;
+      const std::string& f = e.fn->name;
+      const Expr* col = nullptr;
+      const Expr* lit = nullptr;
+      bool flipped = false;
+      if (f == "=" || f == "<>") {
+        if (!column_and_literal(e, col, lit, flipped)) return f == "=" ? kEq : 1 - kEq;
+        const double s = eq_sel(*col);
+        return f == "=" ? s : 1 - s;
+      }
+      if (f == "<" || f == "<=" || f == ">" || f == ">=") {
+        double lo, hi;
+        if (!column_and_literal(e, col, lit, flipped) || !ColumnRange(input, col->column, &lo, &hi)) return kRange;
+        auto v = AsNumber(lit->value);
+        if (!v) return kRange;
+        // col < v (or v > col): the share of [lo, hi] below v.
+        const bool below = (f[0] == '<') != flipped;
+        double share = hi > lo ? (*v - lo) / (hi - lo) : (*v >= lo ? 1.0 : 0.0);
+        share = std::clamp(share, 0.0, 1.0);
+        return std::max(below ? share : 1 - share, 1e-4);
+      }
+      if (f == "like") return 2 * kEq;
+      return kOther;
+    }
+    default: return kOther;
+  }
+}
 
 double EstimateRows(const PlanNode& p) {
   switch (p.kind) {
@@ -479,10 +668,23 @@ double EstimateRows(const PlanNode& p) {
       if (!ms.ok()) return 1e6;
       double n = 0;
       for (const auto& m : *ms) n += m.rows >= 0 ? static_cast<double>(m.rows) : 1e5;
-      return p.scan_filters.empty() ? n : n * 0.5;
+      for (const auto& f : p.scan_filters) n *= Selectivity(p, *f);
+      return std::max(n, 1.0);
     }
     case PlanKind::kValues: return static_cast<double>(p.rows.size());
-    case PlanKind::kFilter: return EstimateRows(*p.children[0]) * 0.5;
+    case PlanKind::kFilter: {
+      // The conjuncts the scan below already counted (pushdown leaves them in both) count once.
+      const PlanNode& c = *p.children[0];
+      std::set<std::string> counted;
+      if (c.kind == PlanKind::kScan)
+        for (const auto& f : c.scan_filters) counted.insert(f->ToString());
+      std::vector<ExprPtr> conj;
+      Split(p.predicate, conj);
+      double n = EstimateRows(c);
+      for (const auto& f : conj)
+        if (!counted.count(f->ToString())) n *= Selectivity(c, *f);
+      return std::max(n, 1.0);
+    }
     case PlanKind::kAggregate:
       return p.groups.empty() ? 1 : EstimateRows(*p.children[0]) * 0.3;
     case PlanKind::kJoin:
@@ -624,8 +826,9 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
   };
 
   // The order: the largest input first, then, repeatedly, the connected input whose join is
-  // estimated smallest (|joined| x |input| / the larger key's distinct count; a key of unknown
-  // distinct count is taken as unique on the input's side), smaller inputs first on ties.
+  // estimated cheapest: its output (|joined| x |input| / the larger key's distinct count; a key
+  // of unknown distinct count is taken as unique on the input's side) plus its input's rows,
+  // smaller inputs first on ties.
   std::vector<size_t> order;
   uint64_t have = 0;
   size_t first = 0;
@@ -637,7 +840,7 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
   while (order.size() < n) {
     size_t best = n;
     bool best_connected = false;
-    double best_out = 0;
+    double best_out = 0, best_cost = 0;
     for (size_t l = 0; l < n; ++l) {
       uint64_t bit = uint64_t{1} << l;
       if (have & bit) continue;
@@ -662,12 +865,17 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
         divisor = std::max(divisor, std::max(dm, dt));
       }
       double out = connected ? cur_rows * leaves[l].rows / divisor : cur_rows * leaves[l].rows;
+      // What the join costs: the rows it yields (the work of every later step) and the rows of
+      // its build side (a hash table of them): a selective small input beats a large one whose
+      // join is only slightly smaller.
+      const double cost = out + leaves[l].rows;
       if (best == n || (connected && !best_connected) ||
           (connected == best_connected &&
-           (out < best_out || (out == best_out && leaves[l].rows < leaves[best].rows)))) {
+           (cost < best_cost || (cost == best_cost && leaves[l].rows < leaves[best].rows)))) {
         best = l;
         best_connected = connected;
         best_out = out;
+        best_cost = cost;
       }
     }
     order.push_back(best);
@@ -771,7 +979,7 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
 }  // namespace
 
 Result<PlanPtr> Optimize(const PlanPtr& plan, const OptimizerOptions& options) {
-  PlanPtr p = OptimizeNestedPlans(plan, options);
+  PlanPtr p = FoldConstants(OptimizeNestedPlans(plan, options));
   if (options.pushdown) p = Push(p);
   if (options.reorder_joins) p = ChooseBuildSides(ReorderJoins(p));
   if (options.prune_columns) p = Restore(Prune(p, AllColumns(*p)), p->output);

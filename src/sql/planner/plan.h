@@ -35,6 +35,10 @@ struct Morsel {
   size_t index = 0;           // the table's own id for ReadMorsel
   int64_t rows = -1;          // -1 when unknown
   std::string file;           // for EXPLAIN ANALYZE ("files read / skipped")
+  // A large file is read as several morsels (its row groups shared out, so that every core
+  // reads one file); part is this morsel's piece, 0 for the first or only one (EXPLAIN ANALYZE
+  // counts a file once).
+  int part = 0;
   std::vector<ColumnStats> stats;  // per table column, or empty when unknown
 };
 
@@ -71,6 +75,8 @@ class Table {
   // batch of all the read's columns in which only those hold data (the others are all-null
   // constants) and says whether any of its rows may pass. A reader may then skip batches, and
   // the other columns of parts, with no such row (the Filter above still tests every row).
+  // any_row may also set the batch's selection to the rows that pass: a reader that honours it
+  // delivers the batch with that selection (one evaluation of the filters serves both).
   struct RowFilter {
     std::vector<size_t> columns;
     std::function<bool(Batch&)> any_row;

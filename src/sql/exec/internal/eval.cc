@@ -150,8 +150,27 @@ void CopyColumn(const ColumnVector& src, size_t n, ColumnVector& out) {
 Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows) {
   Batch out;
   out.columns.resize(in.columns.size());
-  for (size_t c = 0; c < in.columns.size(); ++c)
-    GatherColumn(in.columns[c], rows.data(), rows.size(), out.columns[c]);
+  const size_t n = rows.size();
+  for (size_t c = 0; c < in.columns.size(); ++c) {
+    const ColumnVector& src = in.columns[c];
+    if (src.encoding() != VectorEncoding::kDictionary) {
+      GatherColumn(src, rows.data(), n, out.columns[c]);
+      continue;
+    }
+    // A dictionary column stays one (its codes gathered, the dictionary shared): the consumers
+    // that see dictionaries (a filtered scan under a GROUP BY) keep their once-per-entry paths,
+    // and no string is copied.
+    ColumnVector& o = out.columns[c];
+    o = ColumnVector(src.type(), std::max<size_t>(n, 1));
+    o.MakeDictionary(src.shared_dictionary(), n);
+    uint32_t* codes = o.data<uint32_t>();
+    const uint32_t* from = src.data<uint32_t>();
+    for (size_t i = 0; i < n; ++i) codes[i] = from[rows[i]];
+    if (src.validity() != nullptr) {
+      for (size_t i = 0; i < n; ++i)
+        if (!src.IsValid(rows[i])) o.SetNull(i);
+    }
+  }
   out.num_rows = rows.size();
   return out;
 }
@@ -234,14 +253,24 @@ Status Evaluator::Select(const Expr& predicate, const Batch& in, std::vector<uin
     return Status::OK();
   }
   const uint8_t* d = v->data<uint8_t>();
-  rows->reserve(n);
+  // Branch-free: every row index is written, the count advances past the selected ones (a
+  // filter passing half the rows would mispredict a branch on every other row).
+  rows->resize(n);
+  uint32_t* r = rows->data();
+  size_t k = 0;
   if (v->validity() == nullptr) {
-    for (size_t i = 0; i < n; ++i)
-      if (d[i]) rows->push_back(static_cast<uint32_t>(i));
+    for (size_t i = 0; i < n; ++i) {
+      r[k] = static_cast<uint32_t>(i);
+      k += d[i] != 0;
+    }
   } else {
-    for (size_t i = 0; i < n; ++i)
-      if (d[i] && v->IsValid(i)) rows->push_back(static_cast<uint32_t>(i));
+    const uint64_t* bits = v->validity();
+    for (size_t i = 0; i < n; ++i) {
+      r[k] = static_cast<uint32_t>(i);
+      k += (d[i] != 0) & static_cast<size_t>((bits[i >> 6] >> (i & 63)) & 1);
+    }
   }
+  rows->resize(k);
   return Status::OK();
 }
 
@@ -266,8 +295,43 @@ Result<const ColumnVector*> Evaluator::EvalOnRows(const Expr& e, const Batch& in
   return Eval(e, *b);
 }
 
+namespace {
+
+// True when evaluating e cannot fail on any row (comparisons and logic over columns and
+// literals): such AND/OR operands may be evaluated over every row of a batch, not only the rows
+// the earlier operands left undecided, where a failing one (a division, a cast) must not see
+// the rows an earlier operand ruled out.
+bool CannotFail(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kColumn:
+    case ExprKind::kLiteral: return true;
+    case ExprKind::kCall: {
+      if (!e.fn || !e.fn->deterministic) return false;
+      static const std::set<std::string, std::less<>> kSafe = {"=", "<>", "<", "<=", ">", ">=",
+                                                                "is distinct from"};
+      if (!kSafe.count(e.fn->name)) return false;
+      break;
+    }
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+    case ExprKind::kNot:
+    case ExprKind::kIsNull:
+    case ExprKind::kIn: break;
+    default: return false;
+  }
+  if (e.subquery) return false;
+  for (const auto& a : e.args)
+    if (!CannotFail(*a)) return false;
+  return true;
+}
+
+}  // namespace
+
 Result<const ColumnVector*> Evaluator::EvalLogical(const Expr& e, const Batch& in, bool is_and) {
   size_t n = in.num_rows;
+  auto safe = no_fail_.find(&e);
+  if (safe == no_fail_.end()) safe = no_fail_.emplace(&e, CannotFail(e)).first;
+  if (safe->second) return EvalLogicalWhole(e, in, is_and);
   ColumnVector* out = NewVector(DataType::Boolean(), n);
   uint8_t* o = out->data<uint8_t>();
   std::memset(o, is_and ? 1 : 0, n);
@@ -296,6 +360,137 @@ Result<const ColumnVector*> Evaluator::EvalLogical(const Expr& e, const Batch& i
     active.swap(next);
   }
   return out;
+}
+
+Result<const ColumnVector*> Evaluator::EvalLogicalWhole(const Expr& e, const Batch& in, bool is_and) {
+  const size_t n = in.num_rows;
+  // decided: some operand is FALSE (AND) / TRUE (OR); unknown: some operand is NULL. Scratch
+  // vectors of their own: an operand may be an AND/OR evaluated the same way.
+  ColumnVector* out = NewVector(DataType::Boolean(), n);
+  uint8_t* dec = out->data<uint8_t>();
+  uint8_t* unk = NewVector(DataType::Boolean(), n)->data<uint8_t>();
+  std::memset(dec, 0, n);
+  std::memset(unk, 0, n);
+  bool any_unknown = false;
+  const uint8_t flip = is_and ? 1 : 0;
+  for (const auto& a : e.args) {
+    SL_ASSIGN_OR_RETURN(const ColumnVector* v, Eval(*a, in));
+    const uint8_t* d = v->data<uint8_t>();
+    if (v->encoding() == VectorEncoding::kConstant) {
+      if (!v->IsValid(0)) {
+        std::memset(unk, 1, n);
+        any_unknown = true;
+      } else if ((d[0] != 0) != (flip != 0)) {
+        std::memset(dec, 1, n);
+      }
+      continue;
+    }
+    if (const uint64_t* bits = v->validity()) {
+      any_unknown = true;
+      for (size_t i = 0; i < n; ++i) {
+        const uint8_t valid = static_cast<uint8_t>((bits[i >> 6] >> (i & 63)) & 1);
+        dec[i] |= valid & static_cast<uint8_t>((d[i] != 0) ^ flip);
+        unk[i] |= valid ^ 1;
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) dec[i] |= static_cast<uint8_t>((d[i] != 0) ^ flip);
+    }
+  }
+  if (any_unknown) {
+    for (size_t i = 0; i < n; ++i)
+      if (!dec[i] && unk[i]) out->SetNull(i);
+  }
+  for (size_t i = 0; i < n; ++i) dec[i] ^= flip;  // the value: decided is FALSE for AND
+  return out;
+}
+
+namespace {
+
+// Rows of x equal to one of the m values (a short list: compared one by one, no hashing).
+template <typename T>
+void InList(const T* x, size_t n, const T* lits, size_t m, uint8_t* o) {
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t found = 0;
+    for (size_t k = 0; k < m; ++k) found |= x[i] == lits[k];
+    o[i] = found;
+  }
+}
+
+void InList(const std::string_view* x, size_t n, const std::string_view* lits, size_t m, uint8_t* o) {
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t found = 0;
+    const std::string_view s = x[i];
+    for (size_t k = 0; k < m && !found; ++k)
+      found = s.size() == lits[k].size() && (s.empty() || std::memcmp(s.data(), lits[k].data(), s.size()) == 0);
+    o[i] = found;
+  }
+}
+
+}  // namespace
+
+Result<bool> Evaluator::InSmallList(const Expr& e, const ColumnVector& v, size_t n, ColumnVector& out) {
+  constexpr size_t kMaxItems = 16;
+  auto it = in_lists_.find(&e);
+  if (it == in_lists_.end()) {
+    // The list's values as a flat vector of v's type, or null when a value has another type
+    // (then the hashed path compares encodings) or the list is long.
+    std::unique_ptr<SmallInList> list;
+    const size_t items = e.args.size() - 1;
+    bool usable = items <= kMaxItems;
+    for (size_t k = 1; usable && k < e.args.size(); ++k) {
+      const Value& lit = e.args[k]->value;
+      usable = lit.is_null() || lit.type() == v.type();
+    }
+    switch (v.type().id) {
+      case TypeId::kVarchar:
+      case TypeId::kInt32:
+      case TypeId::kDate:
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: break;
+      case TypeId::kDecimal: usable &= !v.type().is_wide_decimal(); break;
+      default: usable = false;
+    }
+    if (usable) {
+      list = std::make_unique<SmallInList>();
+      list->values = ColumnVector(v.type(), items + 1);
+      list->values.Resize(0);
+      for (size_t k = 1; k < e.args.size(); ++k) {
+        const Value& lit = e.args[k]->value;
+        if (lit.is_null()) {
+          list->has_null = true;
+          continue;
+        }
+        const size_t at = list->values.size();
+        list->values.Resize(at + 1);
+        SetValueAt(list->values, at, lit);
+      }
+    }
+    it = in_lists_.emplace(&e, std::move(list)).first;
+  }
+  if (!it->second) return false;
+  const SmallInList& list = *it->second;
+  const size_t m = list.values.size();
+  uint8_t* o = out.data<uint8_t>();
+  switch (v.type().id) {
+    case TypeId::kVarchar:
+      InList(v.data<std::string_view>(), n, list.values.data<std::string_view>(), m, o);
+      break;
+    case TypeId::kInt32:
+    case TypeId::kDate: InList(v.data<int32_t>(), n, list.values.data<int32_t>(), m, o); break;
+    default: InList(v.data<int64_t>(), n, list.values.data<int64_t>(), m, o); break;
+  }
+  // x IN (...) is NULL for a NULL x, and FALSE becomes NULL when the list holds a NULL.
+  const uint64_t* bits = v.validity();
+  for (size_t i = 0; i < n; ++i) {
+    if (bits != nullptr && !((bits[i >> 6] >> (i & 63)) & 1)) {
+      out.SetNull(i);
+    } else if (!o[i] && list.has_null) {
+      out.SetNull(i);
+    } else {
+      o[i] = static_cast<uint8_t>(o[i] != 0) ^ static_cast<uint8_t>(e.negated);
+    }
+  }
+  return true;
 }
 
 Result<const ColumnVector*> Evaluator::EvalCase(const Expr& e, const Batch& in) {
@@ -537,6 +732,10 @@ Result<const ColumnVector*> Evaluator::Eval(const Expr& e, const Batch& in) {
       ColumnVector* out = NewVector(DataType::Boolean(), n);
       bool all_literal = true;
       for (size_t k = 1; k < e.args.size(); ++k) all_literal &= e.args[k]->kind == ExprKind::kLiteral;
+      if (all_literal && v->encoding() == VectorEncoding::kFlat) {
+        SL_ASSIGN_OR_RETURN(bool done, InSmallList(e, *v, n, *out));
+        if (done) return out;
+      }
       if (all_literal) {
         auto it = in_sets_.find(&e);
         if (it == in_sets_.end()) {

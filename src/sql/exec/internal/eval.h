@@ -22,7 +22,8 @@ void AppendColumn(const ColumnVector& src, size_t n, ColumnVector& out);
 void MakeNullColumn(const DataType& type, size_t n, ColumnVector& out);
 // Copies a whole column (first n rows).
 void CopyColumn(const ColumnVector& src, size_t n, ColumnVector& out);
-// Gathers every column of a batch.
+// Gathers every column of a batch (flat; dictionary columns stay dictionaries, their codes
+// gathered).
 Batch GatherBatch(const Batch& in, const std::vector<uint32_t>& rows);
 
 // Results of uncorrelated subqueries, computed once per query and shared by all threads.
@@ -70,6 +71,8 @@ class Evaluator {
                                          const std::vector<uint32_t>& rows);
   Result<const ColumnVector*> EvalTry(const Expr& e, const Batch& in);
   Result<const ColumnVector*> EvalLogical(const Expr& e, const Batch& in, bool is_and);
+  // AND/OR whose operands cannot fail: each over every row, combined without gathers.
+  Result<const ColumnVector*> EvalLogicalWhole(const Expr& e, const Batch& in, bool is_and);
   Result<const ColumnVector*> EvalCase(const Expr& e, const Batch& in);
   Result<const ColumnVector*> EvalCoalesce(const Expr& e, const Batch& in);
 
@@ -93,6 +96,16 @@ class Evaluator {
   };
   std::unordered_map<const Expr*, DictResult> dict_results_;
   std::vector<std::unique_ptr<Batch>> sub_batches_;
+  // Per AND/OR: whether its operands cannot fail (EvalLogicalWhole applies).
+  std::unordered_map<const Expr*, bool> no_fail_;
+  // x IN (short literal list) over a flat x of an integer, date or string type: false when
+  // that does not apply (the hashed path then answers).
+  Result<bool> InSmallList(const Expr& e, const ColumnVector& v, size_t n, ColumnVector& out);
+  struct SmallInList {
+    ColumnVector values;  // the non-NULL items, of x's type
+    bool has_null = false;
+  };
+  std::unordered_map<const Expr*, std::unique_ptr<SmallInList>> in_lists_;  // null: not applicable
   // Literal IN lists hashed once per evaluator.
   std::unordered_map<const Expr*, std::unique_ptr<SubqueryCache::InSet>> in_sets_;
 };

@@ -61,14 +61,22 @@ class GroupTable {
     if (cols.size() == 1 && DirectLookup(*cols[0], n, gids)) return;
     hashes_.resize(n);
     for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes_.data(), k == 0);
-    if (const ColumnVector* dict = OnlyDictionary(cols, n)) {
-      // One dictionary column (no nulls) and constants: rows with the same code are the same
-      // group, so each code is looked up once per batch (status, product ids).
-      const uint32_t* codes = dict->data<uint32_t>();
-      const uint32_t dn = static_cast<uint32_t>(dict->dictionary()->size());
-      code_gid_.assign(dn, UINT32_MAX);
+    if (const size_t combos = DictionaryCombos(cols, n); combos > 0) {
+      // Dictionary columns (no nulls) and constants: rows with the same codes are the same
+      // group, so each combination of codes is looked up once per batch (status, product ids,
+      // a pair of flags).
+      combo_.assign(n, 0);
+      uint32_t stride = 1;
+      for (const ColumnVector* c : cols) {
+        if (c->encoding() == VectorEncoding::kConstant) continue;
+        const uint32_t* codes = c->data<uint32_t>();
+        const uint32_t dn = static_cast<uint32_t>(c->dictionary()->size());
+        for (size_t i = 0; i < n; ++i) combo_[i] += (codes[i] < dn ? codes[i] : 0) * stride;
+        stride *= dn;
+      }
+      code_gid_.assign(combos, UINT32_MAX);
       for (size_t i = 0; i < n; ++i) {
-        uint32_t c = codes[i] < dn ? codes[i] : 0;
+        const uint32_t c = combo_[i];
         if (code_gid_[c] == UINT32_MAX) code_gid_[c] = Lookup(cols, i, hashes_[i]);
         gids[i] = code_gid_[c];
       }
@@ -125,6 +133,15 @@ class GroupTable {
         for (size_t g = 0; g < count_; ++g) b += static_cast<int64_t>(k.data<std::string_view>()[g].size());
     }
     return b;
+  }
+  // Sizes an empty table for up to n groups at once (a join build knows its row count), so
+  // it is not grown and rehashed step by step while it fills.
+  void Reserve(size_t n) {
+    if (count_ != 0 || keys_.empty()) return;
+    size_t want = slots_.size();
+    while (want < 2 * n && want < (size_t{1} << 31)) want *= 2;
+    if (want != slots_.size()) slots_.assign(want, 0);
+    group_hash_.reserve(n);
   }
   // Ensures the no-key table has its one group (a global aggregate of no rows).
   void EnsureGlobalGroup() {
@@ -263,16 +280,21 @@ class GroupTable {
     return true;
   }
 
-  // The key column when it is the only non-constant one, dictionary-encoded without nulls and
-  // with no more entries than rows; null otherwise.
-  static const ColumnVector* OnlyDictionary(const std::vector<const ColumnVector*>& cols, size_t n) {
-    const ColumnVector* dict = nullptr;
+  // When every key column is a constant or dictionary-encoded without nulls, and the product of
+  // the dictionaries' sizes (the combinations of codes) is at most the row count: that product;
+  // 0 otherwise.
+  static size_t DictionaryCombos(const std::vector<const ColumnVector*>& cols, size_t n) {
+    size_t combos = 1;
+    bool any = false;
     for (const ColumnVector* c : cols) {
       if (c->encoding() == VectorEncoding::kConstant) continue;
-      if (dict || c->encoding() != VectorEncoding::kDictionary || c->validity() != nullptr) return nullptr;
-      dict = c;
+      if (c->encoding() != VectorEncoding::kDictionary || c->validity() != nullptr) return 0;
+      const size_t dn = std::max<size_t>(c->dictionary()->size(), 1);
+      if (dn > n || combos * dn > n) return 0;
+      combos *= dn;
+      any = true;
     }
-    return dict && dict->dictionary()->size() <= n ? dict : nullptr;
+    return any ? combos : 0;
   }
 
   void Grow() {
@@ -293,7 +315,8 @@ class GroupTable {
   std::vector<uint64_t> slots_;
   std::vector<uint64_t> group_hash_;  // per group
   std::vector<uint64_t> hashes_;      // per input row (scratch)
-  std::vector<uint32_t> code_gid_;    // per dictionary code (scratch)
+  std::vector<uint32_t> code_gid_;    // per combination of dictionary codes (scratch)
+  std::vector<uint32_t> combo_;       // per input row: its combination of codes (scratch)
   // Single dictionary key: group of each code of cached_dict_ (UINT32_MAX = not seen yet) and
   // each code's hash. Group ids never change, so the map stays valid while the dictionary does.
   std::shared_ptr<const ColumnVector> cached_dict_;

@@ -102,6 +102,7 @@ class HashJoinOp final : public Operator {
     }
     jb->table = std::make_unique<GroupTable>(types);
     const size_t n = rows.num_rows;
+    jb->table->Reserve(n);
     std::vector<uint32_t> gids(n);
     // In slices, so a large build stays cancellable and its scratch small.
     constexpr size_t kSlice = 64 * 1024;

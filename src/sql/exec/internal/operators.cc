@@ -214,6 +214,16 @@ Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContex
     }
     case PlanKind::kValues: return MakeValuesOp(p, ctx);
     case PlanKind::kFilter: {
+      const PlanNode& c = *p.children[0];
+      if (ScanAppliesFilter(p, c)) {  // the scan filters its batches itself: no FilterOp
+        std::vector<Morsel> ms;
+        if (morsels) {
+          ms = *morsels;
+        } else {
+          SL_ASSIGN_OR_RETURN(ms, PrunedMorsels(c, ctx.StatsFor(&c), ctx.subqueries()));
+        }
+        return MakeScanOp(c, std::move(ms), ctx, keep_dictionaries, &p);
+      }
       SL_ASSIGN_OR_RETURN(auto child, BuildOperator(p.children[0], ctx, morsels, keep_dictionaries));
       return MakeFilterOp(p, std::move(child), ctx);
     }

@@ -10,8 +10,14 @@
 
 namespace saleslake::sql::internal {
 
+// `filter`: the Filter node directly above the scan when ScanAppliesFilter(*filter, node) (the
+// scan then delivers only the rows its predicate selects, and no FilterOp runs), or null.
 std::unique_ptr<Operator> MakeScanOp(const PlanNode& node, std::vector<Morsel> morsels,
-                                     QueryContext& ctx, bool keep_dictionaries);
+                                     QueryContext& ctx, bool keep_dictionaries,
+                                     const PlanNode* filter = nullptr);
+// True when the predicate of `filter` is exactly the conjunction of the scan filters of `scan`
+// (its child): the scan's row test then computes the Filter's selection.
+bool ScanAppliesFilter(const PlanNode& filter, const PlanNode& scan);
 std::unique_ptr<Operator> MakeValuesOp(const PlanNode& node, QueryContext& ctx);
 std::unique_ptr<Operator> MakeFilterOp(const PlanNode& node, std::unique_ptr<Operator> child,
                                        QueryContext& ctx);

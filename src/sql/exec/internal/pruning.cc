@@ -106,7 +106,8 @@ Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats
                                           SubqueryCache* subqueries) {
   SL_ASSIGN_OR_RETURN(std::vector<Morsel> all, scan.table->Morsels());
   if (scan.scan_filters.empty()) {
-    if (stats) stats->morsels_read += all.size();
+    if (stats)
+      for (const Morsel& m : all) stats->morsels_read += m.part == 0;
     return all;
   }
   std::vector<Morsel> kept;
@@ -119,8 +120,8 @@ Result<std::vector<Morsel>> PrunedMorsels(const PlanNode& scan, NodeStats* stats
           break;
         }
     }
+    if (stats && m.part == 0) ++(keep ? stats->morsels_read : stats->morsels_skipped);
     if (keep) kept.push_back(std::move(m));
-    if (stats) ++(keep ? stats->morsels_read : stats->morsels_skipped);
   }
   return kept;
 }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <deque>
 #include <numeric>
+#include <set>
+#include <string>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -14,9 +16,10 @@ namespace {
 
 class ScanOp final : public Operator {
  public:
-  ScanOp(const PlanNode& node, std::vector<Morsel> morsels, QueryContext& ctx, bool keep_dictionaries)
+  ScanOp(const PlanNode& node, std::vector<Morsel> morsels, QueryContext& ctx, bool keep_dictionaries,
+         const PlanNode* filter)
       : node_(node), morsels_(std::move(morsels)), ctx_(ctx), keep_dictionaries_(keep_dictionaries),
-        stats_(ctx.StatsFor(&node)) {
+        stats_(ctx.StatsFor(&node)), filter_(filter) {
     if (!node_.scan_filters.empty()) {
       // Row groups are pruned with the same rules as whole files, on their own statistics.
       may_match_ = [this](const std::vector<ColumnStats>& st) {
@@ -31,6 +34,18 @@ class ScanOp final : public Operator {
       for (const auto& f : node_.scan_filters) ColumnsOf(*f, cols);
       for (int c : cols) row_filter_.columns.push_back(static_cast<size_t>(c));
       row_filter_.any_row = [this](Batch& b) {
+        if (filter_) {
+          // The Filter's predicate (the same conjuncts) over the filter columns: its selection
+          // rides on the batch, and the other columns are gathered once, at the end.
+          filter_ev_.Reset();
+          if (!filter_ev_.Select(*filter_->predicate, b, &filter_rows_).ok()) return true;  // Next reports it
+          if (filter_rows_.empty()) return false;
+          SelectionVector sel;
+          sel.Resize(filter_rows_.size());
+          std::copy(filter_rows_.begin(), filter_rows_.end(), sel.data());
+          b.selection = std::move(sel);
+          return true;
+        }
         for (const auto& f : node_.scan_filters) {
           filter_ev_.Reset();
           filter_rows_.clear();
@@ -44,6 +59,30 @@ class ScanOp final : public Operator {
     }
   }
   Result<bool> Next(Batch& out) override {
+    while (true) {
+      SL_ASSIGN_OR_RETURN(bool more, NextScanned(out));
+      if (!more) return false;
+      if (!filter_) return true;
+      // The Filter this scan stands in for: the reader's selection, or the predicate evaluated
+      // here (no selection came: the reader did not late-materialise, or the evaluation there
+      // failed, and fails here with the error to report).
+      stats_->rows += out.num_rows;
+      if (!out.selection) {
+        filter_ev_.Reset();
+        SL_RETURN_IF_ERROR(filter_ev_.Select(*filter_->predicate, out, &filter_rows_));
+      } else {
+        filter_rows_.assign(out.selection->data(), out.selection->data() + out.selection->size());
+        out.selection.reset();
+      }
+      if (filter_rows_.empty()) continue;
+      if (filter_rows_.size() != out.num_rows) out = GatherBatch(out, filter_rows_);
+      return true;
+    }
+  }
+
+ private:
+  // The next batch as read (without the Filter's selection applied, when this scan applies one).
+  Result<bool> NextScanned(Batch& out) {
     while (buffer_.empty()) {
       if (next_ >= morsels_.size()) return false;
       SL_RETURN_IF_ERROR(ctx_.Check());
@@ -73,7 +112,7 @@ class ScanOp final : public Operator {
       for (auto& c : out.columns)
         if (c.encoding() == VectorEncoding::kDictionary) c.Flatten();
     }
-    if (out.selection) {
+    if (out.selection && !filter_) {
       std::vector<uint32_t> rows(out.selection->data(), out.selection->data() + out.selection->size());
       out.selection.reset();
       out = GatherBatch(out, rows);
@@ -81,12 +120,12 @@ class ScanOp final : public Operator {
     return true;
   }
 
- private:
   const PlanNode& node_;
   std::vector<Morsel> morsels_;
   QueryContext& ctx_;
   const bool keep_dictionaries_;
   NodeStats* stats_;
+  const PlanNode* filter_;  // the Filter directly above whose predicate this scan applies, or null
   Table::StatsFilter may_match_;  // empty when the scan has no filters
   Table::RowFilter row_filter_;   // the same filters as a batch test (late materialisation)
   Evaluator filter_ev_{ctx_.subqueries()};
@@ -98,8 +137,28 @@ class ScanOp final : public Operator {
 }  // namespace
 
 std::unique_ptr<Operator> MakeScanOp(const PlanNode& node, std::vector<Morsel> morsels,
-                                     QueryContext& ctx, bool keep_dictionaries) {
-  return std::make_unique<ScanOp>(node, std::move(morsels), ctx, keep_dictionaries);
+                                     QueryContext& ctx, bool keep_dictionaries, const PlanNode* filter) {
+  return std::make_unique<ScanOp>(node, std::move(morsels), ctx, keep_dictionaries, filter);
+}
+
+namespace {
+void Conjuncts(const Expr& e, std::multiset<std::string>& out) {
+  if (e.kind == ExprKind::kAnd) {
+    for (const auto& a : e.args) Conjuncts(*a, out);
+  } else {
+    out.insert(e.ToString());
+  }
+}
+}  // namespace
+
+bool ScanAppliesFilter(const PlanNode& filter, const PlanNode& scan) {
+  if (filter.kind != PlanKind::kFilter || scan.kind != PlanKind::kScan || !filter.predicate ||
+      scan.scan_filters.empty())
+    return false;
+  std::multiset<std::string> a, b;
+  Conjuncts(*filter.predicate, a);
+  for (const auto& f : scan.scan_filters) Conjuncts(*f, b);
+  return a == b;
 }
 
 }  // namespace saleslake::sql::internal
