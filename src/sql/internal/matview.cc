@@ -115,8 +115,12 @@ struct DistinctSide {
   // added rows' pairs in its own hash sets (ToValueIds, NewPairs), so an aggregation first
   // would only do that work twice.
   PlanPtr rows;
-  Schema schema;          // stored: the key columns (named as in the view), then _mv_vid
+  // Stored: the key columns (named as in the view), then _mv_vid (x's id in the value
+  // dictionary); without GROUP BY keys just _mv_value (x itself: each x is one pair then, so
+  // the dictionary would be a second copy of the side table).
+  Schema schema;
   DataType value_type;    // x's
+  bool ids() const { return !keys.empty(); }
 };
 
 struct Shape {
@@ -420,8 +424,8 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
       if (i + 1 < pairs->output.size())
         side.schema.fields.push_back(Field{pairs->output[i].name, pairs->output[i].type, true});
     }
-    side.schema.fields.push_back(Field{kSideValueId, DataType::Int64(), true});
     side.value_type = x->type;
+    side.schema.fields.push_back(ng > 0 ? Field{kSideValueId, DataType::Int64(), true} : Field{kSideValue, x->type, true});
     side.pairs = proj;
     auto rows = std::make_shared<PlanNode>(PlanKind::kProject);
     rows->children = agg->children;
@@ -865,7 +869,7 @@ Result<std::shared_ptr<const catalog::TableMetadata>> EnsureOwned(const MatViewC
 
 struct SideTables {
   std::shared_ptr<const catalog::TableMetadata> pairs;   // <view>__distinct_<j>
-  std::shared_ptr<const catalog::TableMetadata> values;  // <view>__values_<j>
+  std::shared_ptr<const catalog::TableMetadata> values;  // <view>__values_<j>; null without ids
 };
 
 // The side table `j` of `view` and its value dictionary, created when missing (or when a crash
@@ -875,6 +879,10 @@ struct SideTables {
 // next refresh rebuilds it).
 Result<SideTables> EnsureSide(const MatViewContext& ctx, const std::string& view, size_t j, const DistinctSide& side) {
   SideTables out;
+  if (!side.ids()) {
+    SL_ASSIGN_OR_RETURN(out.pairs, EnsureOwned(ctx, SideName(view, j), view, side.schema));
+    return out;
+  }
   auto values = ctx.lake->LoadTable(ValuesName(view, j));
   const bool values_ok = values.ok() && Prop(**values, kPropSideOf) == view && (*values)->schema() == ValuesSchema(side);
   if (!values_ok) {
@@ -1030,6 +1038,7 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
 // customer token), which a refresh streams millions of times over.
 Result<std::vector<Batch>> ToValueIds(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> values,
                                       const DistinctSide& side, std::vector<Batch> pairs, int64_t base_snapshot) {
+  if (!side.ids()) return pairs;  // the side table stores x itself
   const size_t nk = side.schema.size() - 1;
   RowSet distinct({side.value_type});
   std::vector<std::vector<uint32_t>> xid(pairs.size());  // per pair row: its x's id in `distinct`

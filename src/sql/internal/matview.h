@@ -35,7 +35,8 @@
 // ordinary Parquet table, property matview.side_of = the view) of the distinct (group keys, x)
 // pairs, x stored as its id (`_mv_vid` BIGINT; NULL for NULL) in the view's value dictionary
 // `<view>__values_<j>` of (`_mv_value` x, `_mv_vid`) rows: each x once, ids 0, 1, 2, ... in the
-// order values arrived. The side table is streamed past the new pairs on every refresh, and an
+// order values arrived (without GROUP BY keys each x is one pair, and the side table keeps
+// `_mv_value` x itself, with no dictionary). The side table is streamed past the new pairs on every refresh, and an
 // 8-byte id is much cheaper to decode, hash and compare than x itself (a 40-character customer
 // token); the dictionary is read once per refresh, past the added rows' distinct x. It only
 // grows (values are appended, before any side table refers to them; a full refresh keeps it),
