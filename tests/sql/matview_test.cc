@@ -565,7 +565,7 @@ TEST_F(MatViewTest, CountDistinctKeepsASideTable) {
     EXPECT_EQ((*meta)->spec.properties.at("matview.side_of"), "u");
     EXPECT_EQ((*meta)->spec.properties.at("matview.base_snapshot"), "1");
   }
-  std::string pairs = Run("SELECT count(*) FROM u__distinct_0 WHERE _mv_value IS NOT NULL");
+  std::string pairs = Run("SELECT count(*) FROM u__distinct_0 WHERE _mv_vid IS NOT NULL");
   EXPECT_EQ(pairs.find("ERROR"), std::string::npos) << pairs;
   const std::string coarse = "SELECT region, count(DISTINCT day) AS n FROM sales GROUP BY region";
   Load(Rows(40, 31, false, true));
@@ -644,6 +644,102 @@ TEST_F(MatViewTest, CountDistinctSideTableGrowsByAppendsAndIsCompacted) {
   // The pairs stay distinct through appends and rewrites.
   EXPECT_EQ(Run("SELECT count(*) FROM c__distinct_0", false),
             Run("SELECT count(*) FROM (SELECT DISTINCT region, day FROM sales) x", false));
+}
+
+// A side table stores each x as its id in the view's value dictionary `<view>__values_<j>`
+// (each distinct x once, ids 0, 1, 2, ...): joined back to it, the side table holds exactly the
+// distinct (group, x) pairs of the base, across incremental refreshes, a dictionary left ahead of
+// its side table (a crash between their commits), a refresh that falls back to full (a replaced
+// file; the ids stay), and a lost dictionary (the side table is rebuilt from the base).
+TEST_F(MatViewTest, SideTablesKeepValueIdsAcrossRefreshes) {
+  CreateBase();
+  const std::string def =
+      "SELECT region, count(DISTINCT qty) AS dq, count(DISTINCT amount) AS da, count(*) AS n FROM sales GROUP BY region";
+  ASSERT_EQ(Message("CREATE MATERIALIZED VIEW d AS " + def).rfind("CREATE MATERIALIZED VIEW", 0), 0u);
+  auto check = [&](const std::string& when) {
+    EXPECT_EQ(Sorted(Run("SELECT region, dq, da, n FROM d", false)), Sorted(Run(def, false))) << when;
+    for (const char* x : {"qty", "amount"}) {
+      const std::string j = std::string(x) == "qty" ? "0" : "1";
+      const std::string values = "d__values_" + j;
+      EXPECT_EQ(Sorted(Run("SELECT s.region, v._mv_value FROM d__distinct_" + j + " s LEFT JOIN " + values +
+                           " v ON s._mv_vid = v._mv_vid", false)),
+                Sorted(Run(std::string("SELECT DISTINCT region, ") + x + " FROM sales", false)))
+          << when << ": " << x;
+      EXPECT_EQ(Run("SELECT count(DISTINCT _mv_value), count(DISTINCT _mv_vid), max(_mv_vid) + 1, min(_mv_vid) FROM " +
+                    values, false),
+                Run("SELECT count(*), count(*), count(*), 0 FROM " + values, false))
+          << when << ": " << values << " holds each value once, ids 0, 1, ...";
+    }
+  };
+  check("built");
+  Load(Rows(100, 2));
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW d").find("incremental"), std::string::npos);
+  check("load 1");
+  Load(Rows(60, 4, false, /*null_keys=*/true));
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW d").find("incremental"), std::string::npos);
+  EXPECT_EQ((*cat_->LoadTable("d__distinct_0"))->spec.properties.at("matview.last_refresh"), "incremental");
+  check("load 2 (NULL keys)");
+  // A dictionary ahead of its side table: it has qty 77 (no row has it yet) under the next id.
+  const std::string next = Run("SELECT max(_mv_vid) + 1 FROM d__values_0", false);
+  ASSERT_EQ(Message("INSERT INTO d__values_0 VALUES (77, " + next.substr(0, next.size() - 1) + ")").substr(0, 6),
+            "INSERT");
+  Load("('N', 'p1', DATE '2025-01-11', 77, 5.5, 7), " + Rows(20, 5));
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW d").find("incremental"), std::string::npos);
+  EXPECT_EQ(Run("SELECT _mv_vid FROM d__values_0 WHERE _mv_value = 77", false), next);
+  check("load 3 (a value the dictionary had already)");
+  // A replaced file: the refresh is full; the side tables are rebuilt, the dictionaries kept.
+  const std::string ids_before = Sorted(Run("SELECT _mv_value, _mv_vid FROM d__values_1", false));
+  {
+    auto meta = cat_->LoadTable("sales");
+    auto files = cat_->ListFiles(**meta);
+    ASSERT_TRUE(files.ok());
+    std::string victim = files->front().key;
+    auto c = cat_->Commit("sales", [&](const catalog::TableMetadata&) -> Result<catalog::TableChange> {
+      catalog::TableChange ch;
+      ch.operation = "replace";
+      ch.remove_files = {victim};
+      return ch;
+    });
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW d").find("full: "), std::string::npos);
+  EXPECT_EQ((*cat_->LoadTable("d__distinct_1"))->spec.properties.at("matview.last_refresh"), "full");
+  const std::string ids_after = Sorted(Run("SELECT _mv_value, _mv_vid FROM d__values_1", false));
+  size_t pos = 0;
+  while (pos < ids_before.size()) {
+    size_t nl = ids_before.find('\n', pos);
+    std::string line = ids_before.substr(pos, nl - pos + 1);
+    EXPECT_NE(ids_after.find(line), std::string::npos) << "value and id " << line << " kept";
+    pos = nl + 1;
+  }
+  check("load 4 (replaced file: full)");
+  Load(Rows(40, 6));
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW d").find("incremental"), std::string::npos);
+  EXPECT_EQ((*cat_->LoadTable("d__distinct_1"))->spec.properties.at("matview.last_refresh"), "incremental");
+  check("load 5 (incremental after full)");
+  // A lost dictionary (or a side table of an older format, without one): the side table is
+  // rebuilt from the base, the view still merges incrementally.
+  ASSERT_TRUE(cat_->DropTable("d__values_0").ok());
+  Load(Rows(30, 7, false, true));
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW d").find("incremental"), std::string::npos);
+  EXPECT_EQ((*cat_->LoadTable("d__distinct_0"))->spec.properties.at("matview.last_refresh"), "full");
+  EXPECT_EQ((*cat_->LoadTable("d__distinct_1"))->spec.properties.at("matview.last_refresh"), "incremental");
+  check("load 6 (lost dictionary)");
+  // The rewrite answers count(DISTINCT) at a coarser grouping from the side table's ids.
+  const std::string coarse = "SELECT count(DISTINCT amount) FROM sales";
+  EXPECT_NE(Run("EXPLAIN " + coarse).find("d answers"), std::string::npos);
+  EXPECT_EQ(Run(coarse), Run(coarse, false));
+  EXPECT_EQ(Message("DROP MATERIALIZED VIEW d"), "DROP MATERIALIZED VIEW");
+  for (const char* t : {"d__distinct_0", "d__values_0", "d__distinct_1", "d__values_1"})
+    EXPECT_FALSE(cat_->LoadTable(t).ok()) << t;
+  // Without GROUP BY keys each x is one pair: the side table keeps x itself, no dictionary.
+  ASSERT_EQ(Message("CREATE MATERIALIZED VIEW g AS SELECT count(DISTINCT amount) AS n FROM sales").rfind("CREATE", 0), 0u);
+  Load(Rows(20, 8));
+  ASSERT_NE(Message("REFRESH MATERIALIZED VIEW g").find("incremental"), std::string::npos);
+  EXPECT_FALSE(cat_->LoadTable("g__values_0").ok());
+  EXPECT_EQ(Run("SELECT count(*) FROM g__distinct_0 WHERE _mv_value IS NOT NULL", false),
+            Run("SELECT count(DISTINCT amount) FROM sales", false));
+  EXPECT_EQ(Run("SELECT n FROM g", false), Run("SELECT count(DISTINCT amount) FROM sales", false));
 }
 
 // A partitioned view: a refresh reads and rewrites only the partitions the added rows fall in;

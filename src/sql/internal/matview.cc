@@ -19,6 +19,7 @@
 #include "common/thread_pool.h"
 #include "sql/exec/executor.h"
 #include "sql/exec/lake_catalog.h"
+#include "sql/exec/row_set.h"
 #include "sql/optimizer/optimizer.h"
 #include "sql/parser/parser.h"
 #include "sql/planner/binder.h"
@@ -37,7 +38,8 @@ constexpr const char* kPropLastRefresh = "matview.last_refresh";
 constexpr const char* kPropIncremental = "matview.incremental";
 constexpr const char* kPropDims = "matview.dimensions";  // dim=snapshot,... the data reflects
 constexpr const char* kPropSideOf = "matview.side_of";  // on a count(DISTINCT) side table
-constexpr const char* kSideValue = "_mv_value";
+constexpr const char* kSideValue = "_mv_value";    // x, in a side's value dictionary and pair plans
+constexpr const char* kSideValueId = "_mv_vid";    // x's id in that dictionary, in a side table
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -109,7 +111,16 @@ struct DistinctSide {
   int column = -1;        // the view's stored count column
   std::vector<int> keys;  // per GROUP BY expression: the view's stored key column
   PlanPtr pairs;          // SELECT keys..., x FROM base [WHERE ...] GROUP BY keys..., x
-  Schema schema;          // the key columns (named as in the view), then _mv_value
+  // SELECT keys..., x FROM base [WHERE ...], duplicates kept: an incremental refresh dedupes the
+  // added rows' pairs in its own hash sets (ToValueIds, NewPairs), so an aggregation first
+  // would only do that work twice.
+  PlanPtr rows;
+  // Stored: the key columns (named as in the view), then _mv_vid (x's id in the value
+  // dictionary); without GROUP BY keys just _mv_value (x itself: each x is one pair then, so
+  // the dictionary would be a second copy of the side table).
+  Schema schema;
+  DataType value_type;    // x's
+  bool ids() const { return !keys.empty(); }
 };
 
 struct Shape {
@@ -131,6 +142,8 @@ struct Shape {
 };
 
 std::string SideName(const std::string& view, size_t j) { return fmt::format("{}__distinct_{}", view, j); }
+// The value dictionary of side table j: (x, id) rows, ids 0, 1, 2, ...
+std::string ValuesName(const std::string& view, size_t j) { return fmt::format("{}__values_{}", view, j); }
 
 void Conjuncts(const ExprPtr& e, std::vector<ExprPtr>& out) {
   if (e->kind == ExprKind::kAnd) {
@@ -408,9 +421,18 @@ Result<Shape> Analyze(const std::string& sql, const Catalog& catalog) {
     for (size_t i = 0; i < pairs->output.size(); ++i) {
       proj->exprs.push_back(MakeColumn(static_cast<int>(i), pairs->output[i].type, pairs->output[i].name));
       proj->output.push_back(pairs->output[i]);
-      side.schema.fields.push_back(Field{pairs->output[i].name, pairs->output[i].type, true});
+      if (i + 1 < pairs->output.size())
+        side.schema.fields.push_back(Field{pairs->output[i].name, pairs->output[i].type, true});
     }
+    side.value_type = x->type;
+    side.schema.fields.push_back(ng > 0 ? Field{kSideValueId, DataType::Int64(), true} : Field{kSideValue, x->type, true});
     side.pairs = proj;
+    auto rows = std::make_shared<PlanNode>(PlanKind::kProject);
+    rows->children = agg->children;
+    for (size_t g = 0; g < ng; ++g) rows->exprs.push_back(agg->groups[g]);
+    rows->exprs.push_back(x);
+    rows->output = pairs->output;
+    side.rows = rows;
     s.sides.push_back(std::move(side));
   }
   state_top->children[0] = state_agg;
@@ -804,17 +826,33 @@ Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, co
 
 // ---------------------------------------------------------------- count(DISTINCT) side tables
 
-// The side table `j` of `view`, created when missing (or when a crash left one of another shape).
-Result<std::shared_ptr<const catalog::TableMetadata>> EnsureSide(const MatViewContext& ctx, const std::string& view,
-                                                                 size_t j, const DistinctSide& side) {
-  std::string name = SideName(view, j);
+Schema ValuesSchema(const DistinctSide& side) {
+  Schema out;
+  out.fields.push_back(Field{kSideValue, side.value_type, true});
+  out.fields.push_back(Field{kSideValueId, DataType::Int64(), true});
+  return out;
+}
+
+// Drops `meta` (a table of the view's own) and its files.
+Status DropOwned(const MatViewContext& ctx, const catalog::TableMetadata& meta) {
+  SL_RETURN_IF_ERROR(ctx.lake->DropTable(meta.name()));
+  SL_ASSIGN_OR_RETURN(auto files, ctx.store->List(meta.spec.location));
+  for (const auto& f : files) (void)ctx.store->Delete(f.key);
+  return Status::OK();
+}
+
+// Table `name` of `view` (property matview.side_of) with `schema`, created when missing. A table
+// of the view's of another shape (an older format, a changed definition) is dropped and created
+// anew; somebody else's table of that name is an error.
+Result<std::shared_ptr<const catalog::TableMetadata>> EnsureOwned(const MatViewContext& ctx, const std::string& name,
+                                                                  const std::string& view, const Schema& schema) {
   auto meta = ctx.lake->LoadTable(name);
   if (meta.ok()) {
     if (Prop(**meta, kPropSideOf) != view)
       return Status::AlreadyExists("table '" + name + "' exists; materialized view '" + view +
                                    "' needs that name for its count(DISTINCT) side table");
-    if ((*meta)->schema() == side.schema) return *meta;
-    SL_RETURN_IF_ERROR(ctx.lake->DropTable(name));
+    if ((*meta)->schema() == schema) return *meta;
+    SL_RETURN_IF_ERROR(DropOwned(ctx, **meta));
   } else if (meta.status().code() != StatusCode::kNotFound) {
     return meta.status();
   }
@@ -823,20 +861,50 @@ Result<std::shared_ptr<const catalog::TableMetadata>> EnsureSide(const MatViewCo
   spec.name = name;
   spec.format = catalog::FileFormat::kParquet;
   spec.location = "processed_data/" + name + "/";
-  spec.schema = side.schema;
+  spec.schema = schema;
   spec.properties[kPropSideOf] = view;
   SL_RETURN_IF_ERROR(ctx.lake->CreateTable(spec).status());
   return ctx.lake->LoadTable(name);
 }
 
-// Drops the side tables of `view` and their files.
+struct SideTables {
+  std::shared_ptr<const catalog::TableMetadata> pairs;   // <view>__distinct_<j>
+  std::shared_ptr<const catalog::TableMetadata> values;  // <view>__values_<j>; null without ids
+};
+
+// The side table `j` of `view` and its value dictionary, created when missing (or when a crash
+// or an older version left them of another shape). A side table's ids mean something only
+// under the dictionary it was written with: a dictionary created anew first drops the side
+// table, so that no side table outlives its dictionary (a crash in between leaves none, and the
+// next refresh rebuilds it).
+Result<SideTables> EnsureSide(const MatViewContext& ctx, const std::string& view, size_t j, const DistinctSide& side) {
+  SideTables out;
+  if (!side.ids()) {
+    SL_ASSIGN_OR_RETURN(out.pairs, EnsureOwned(ctx, SideName(view, j), view, side.schema));
+    return out;
+  }
+  auto values = ctx.lake->LoadTable(ValuesName(view, j));
+  const bool values_ok = values.ok() && Prop(**values, kPropSideOf) == view && (*values)->schema() == ValuesSchema(side);
+  if (!values_ok) {
+    auto old = ctx.lake->LoadTable(SideName(view, j));
+    if (old.ok() && Prop(**old, kPropSideOf) == view) SL_RETURN_IF_ERROR(DropOwned(ctx, **old));
+  }
+  SL_ASSIGN_OR_RETURN(out.values, EnsureOwned(ctx, ValuesName(view, j), view, ValuesSchema(side)));
+  SL_ASSIGN_OR_RETURN(out.pairs, EnsureOwned(ctx, SideName(view, j), view, side.schema));
+  return out;
+}
+
+// Drops the side tables of `view`, their value dictionaries and their files.
 Status DropSides(const MatViewContext& ctx, const std::string& view) {
   for (size_t j = 0;; ++j) {
-    auto meta = ctx.lake->LoadTable(SideName(view, j));
-    if (!meta.ok() || Prop(**meta, kPropSideOf) != view) return Status::OK();
-    SL_RETURN_IF_ERROR(ctx.lake->DropTable((*meta)->name()));
-    SL_ASSIGN_OR_RETURN(auto files, ctx.store->List((*meta)->spec.location));
-    for (const auto& f : files) (void)ctx.store->Delete(f.key);
+    bool any = false;
+    for (const std::string& name : {SideName(view, j), ValuesName(view, j)}) {
+      auto meta = ctx.lake->LoadTable(name);
+      if (!meta.ok() || Prop(**meta, kPropSideOf) != view) continue;
+      any = true;
+      SL_RETURN_IF_ERROR(DropOwned(ctx, **meta));
+    }
+    if (!any) return Status::OK();
   }
 }
 
@@ -906,56 +974,39 @@ std::vector<GroupCounts> StoredCounts(const Shape& s, const std::vector<Batch>& 
   return out;
 }
 
-// The rows of `delta` (distinct side pairs of the added files) that the side table `meta` (its
-// `files`) does not hold yet. Only the delta is hashed, into a flat open-addressing table; the
-// stored pairs are streamed past it, their files in parallel.
+// The rows of `delta` (distinct side rows of the added files) that the side table `meta` (its
+// `files`) does not hold yet. Only the delta is hashed (a RowSet: the aggregation's group
+// table); the stored rows are streamed past it, their files in parallel, hashed column by
+// column (the dictionary-encoded keys once per entry) and compared by value, with no key
+// string built per stored row: the bulk of an incremental count(DISTINCT) refresh.
 Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> meta,
                                     std::vector<catalog::DataFile> files, const Schema& schema,
                                     const std::vector<Batch>& delta) {
-  struct Pair {
-    std::string key;  // AppendKey encoding of the whole row
-    uint64_t hash;
+  std::vector<DataType> types;
+  for (const auto& f : schema.fields) types.push_back(f.type);
+  RowSet set(types);
+  struct Where {
     uint32_t batch, row;
   };
-  std::vector<Pair> pairs;
-  const std::hash<std::string_view> hash;
-  for (size_t bi = 0; bi < delta.size(); ++bi)
-    for (size_t r = 0; r < delta[bi].num_rows; ++r) {
-      Pair pr{{}, 0, static_cast<uint32_t>(bi), static_cast<uint32_t>(r)};
-      for (const ColumnVector& c : delta[bi].columns) AppendKey(c, r, pr.key);
-      pr.hash = hash(pr.key);
-      pairs.push_back(std::move(pr));
-    }
-  // Slots hold a pair's hash's top 32 bits and its index + 1 (0 = empty), at most half full: a
-  // stored pair that is not new (most) is usually turned away by the slot alone, one cache miss.
-  const size_t cap = std::bit_ceil(std::max<size_t>(16, 2 * pairs.size()));
-  const size_t mask = cap - 1;
-  std::vector<uint64_t> slots(cap, 0);
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    size_t at = pairs[i].hash & mask;
-    while (slots[at] != 0) at = (at + 1) & mask;
-    slots[at] = (pairs[i].hash & 0xffffffff00000000ULL) | (i + 1);
+  std::vector<Where> pairs;  // by id: the pair's first row in `delta`
+  std::vector<uint32_t> ids;
+  for (size_t bi = 0; bi < delta.size(); ++bi) {
+    set.Insert(delta[bi], ids);
+    for (size_t r = 0; r < ids.size(); ++r)
+      if (ids[r] == pairs.size()) pairs.push_back({static_cast<uint32_t>(bi), static_cast<uint32_t>(r)});
   }
   // Found by any worker: one byte per pair, set (never cleared) with relaxed stores.
   std::vector<std::atomic<uint8_t>> found(pairs.size());
   const size_t workers = std::max<size_t>(1, std::min(ThreadPool::Default().size(), files.size()));
-  std::vector<std::string> keys(workers);
+  std::vector<std::vector<uint32_t>> worker_ids(workers);
+  std::vector<std::vector<uint64_t>> worker_hashes(workers);
   if (!pairs.empty()) {
     SL_RETURN_IF_ERROR(ForEachStored(ctx, meta, std::move(files), schema, workers, [&](size_t w, const Batch& b) {
-      std::string& key = keys[w];
+      std::vector<uint32_t>& id = worker_ids[w];
+      set.Find(b, id, worker_hashes[w]);
       for (size_t i = 0; i < b.live_rows(); ++i) {
         size_t r = b.selection ? b.selection->Get(i) : i;
-        key.clear();
-        for (const ColumnVector& c : b.columns) AppendKey(c, r, key);
-        uint64_t h = hash(key);
-        for (size_t at = h & mask; slots[at] != 0; at = (at + 1) & mask) {
-          if ((slots[at] ^ h) >> 32) continue;
-          size_t i = (slots[at] & 0xffffffffULL) - 1;
-          if (pairs[i].hash == h && pairs[i].key == key) {
-            found[i].store(1, std::memory_order_relaxed);
-            break;
-          }
-        }
+        if (id[r] != RowSet::kAbsent) found[id[r]].store(1, std::memory_order_relaxed);
       }
     }));
   }
@@ -975,6 +1026,88 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
     }
     out.push_back(std::move(sub));
   }
+  return out;
+}
+
+// `pairs` (keys..., x: a side's pair plan's rows) as side-table rows (keys..., x's id in the
+// value dictionary `values`; NULL x stays NULL). The dictionary's (x, id) rows are streamed past
+// the distinct x of `pairs`; an x it lacks gets the next id, and those rows are appended to it
+// (committed before any side table refers to them). A dictionary left ahead of its side table
+// by a crash holds ids nothing refers to yet; later refreshes find their values there and use
+// them. Ids are what a side table stores and compares: 8 bytes, not the value (a 40-character
+// customer token), which a refresh streams millions of times over.
+Result<std::vector<Batch>> ToValueIds(const MatViewContext& ctx, std::shared_ptr<const catalog::TableMetadata> values,
+                                      const DistinctSide& side, std::vector<Batch> pairs, int64_t base_snapshot) {
+  if (!side.ids()) return pairs;  // the side table stores x itself
+  const size_t nk = side.schema.size() - 1;
+  RowSet distinct({side.value_type});
+  std::vector<std::vector<uint32_t>> xid(pairs.size());  // per pair row: its x's id in `distinct`
+  for (size_t bi = 0; bi < pairs.size(); ++bi)
+    distinct.Insert({&pairs[bi].columns[nk]}, pairs[bi].num_rows, xid[bi]);
+  // id of each distinct x in the dictionary, -1 while unknown. Each value is in the dictionary
+  // once, so the workers write distinct slots.
+  std::vector<std::atomic<int64_t>> id(distinct.size());
+  for (auto& i : id) i.store(-1, std::memory_order_relaxed);
+  SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(*values));
+  const size_t workers = std::max<size_t>(1, std::min(ThreadPool::Default().size(), files.size()));
+  std::vector<int64_t> next(workers, 0);  // 1 + the highest id each worker saw
+  std::vector<std::vector<uint32_t>> worker_ids(workers);
+  std::vector<std::vector<uint64_t>> worker_hashes(workers);
+  if (!files.empty() && distinct.size() > 0) {
+    SL_RETURN_IF_ERROR(ForEachStored(ctx, values, std::move(files), ValuesSchema(side), workers,
+                                     [&](size_t w, const Batch& b) {
+      std::vector<uint32_t>& found = worker_ids[w];
+      distinct.Find({&b.columns[0]}, b.num_rows, found, worker_hashes[w]);
+      const ColumnVector& ids = b.columns[1];
+      for (size_t i = 0; i < b.live_rows(); ++i) {
+        size_t r = b.selection ? b.selection->Get(i) : i;
+        if (!ids.IsValid(r)) continue;
+        const int64_t v = ids.GetValue<int64_t>(r);
+        next[w] = std::max(next[w], v + 1);
+        if (found[r] != RowSet::kAbsent) id[found[r]].store(v, std::memory_order_relaxed);
+      }
+    }));
+  }
+  int64_t next_id = 0;
+  for (int64_t n : next) next_id = std::max(next_id, n);
+  // The values the dictionary lacks, in batches of kBatchRows.
+  std::vector<Batch> added;
+  auto add = [&](const ColumnVector& x, size_t r, int64_t v) {
+    if (added.empty() || added.back().num_rows == kBatchRows) {
+      Batch& b = added.emplace_back();
+      b.columns.emplace_back(side.value_type, kBatchRows);
+      b.columns.emplace_back(DataType::Int64(), kBatchRows);
+      for (auto& c : b.columns) c.Resize(0);
+    }
+    Batch& b = added.back();
+    b.columns[0].AppendFrom(x, r);
+    b.columns[1].Resize(b.num_rows + 1);
+    b.columns[1].data<int64_t>()[b.num_rows] = v;
+    ++b.num_rows;
+  };
+  std::vector<Batch> out;
+  for (size_t bi = 0; bi < pairs.size(); ++bi) {
+    Batch& b = pairs[bi];
+    const ColumnVector& x = b.columns[nk];
+    ColumnVector ids(DataType::Int64(), std::max<size_t>(b.num_rows, 1));
+    ids.Resize(b.num_rows);
+    for (size_t r = 0; r < b.num_rows; ++r) {
+      if (!x.IsValid(r)) {
+        ids.SetNull(r);
+        continue;
+      }
+      std::atomic<int64_t>& v = id[xid[bi][r]];
+      if (v.load(std::memory_order_relaxed) < 0) {
+        v.store(next_id, std::memory_order_relaxed);
+        add(x, r, next_id++);
+      }
+      ids.data<int64_t>()[r] = v.load(std::memory_order_relaxed);
+    }
+    b.columns[nk] = std::move(ids);
+    out.push_back(std::move(b));
+  }
+  if (!added.empty())
+    SL_RETURN_IF_ERROR(Publish(ctx, *values, ValuesSchema(side), added, base_snapshot, "append", "", Write::kAppend));
   return out;
 }
 
@@ -998,7 +1131,8 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
   for (size_t j = 0; j < shape.sides.size(); ++j) {
     const DistinctSide& side = shape.sides[j];
     const size_t nk = side.schema.size() - 1;
-    SL_ASSIGN_OR_RETURN(auto meta, EnsureSide(ctx, view.name(), j, side));
+    SL_ASSIGN_OR_RETURN(SideTables tables, EnsureSide(ctx, view.name(), j, side));
+    const auto& meta = tables.pairs;
     std::string rec = Prop(*meta, kPropBaseSnapshot);
     int64_t at = rec.empty() ? -1 : std::stoll(rec);
     bool merge = delta_shape && j < delta_shape->sides.size() && at >= p.from_snapshot && at <= p.to_snapshot;
@@ -1012,20 +1146,26 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
                                            MakeLakeTable(ctx.store, base, std::move(all_files), p.to_snapshot), j,
                                            side.schema));
       }
-      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, all.batches, p.to_snapshot, "full", "", Write::kReplace, {},
-                                 SideParts(all.num_rows())));
+      const size_t n = all.num_rows();
+      SL_ASSIGN_OR_RETURN(std::vector<Batch> rows,
+                          ToValueIds(ctx, tables.values, side, std::move(all.batches), p.to_snapshot));
+      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, rows, p.to_snapshot, "full", "", Write::kReplace, {},
+                                 SideParts(n)));
       GroupCounts counts;
-      CountPairs(all.batches, nk, counts);
+      CountPairs(rows, nk, counts);
       out.push_back(std::move(counts));
       continue;
     }
-    if (!(delta_shape->sides[j].schema == side.schema))
+    if (!(delta_shape->sides[j].schema == side.schema) || !(delta_shape->sides[j].value_type == side.value_type))
       return Status::Aborted("the query's count(DISTINCT) columns changed since the view was built");
-    SL_ASSIGN_OR_RETURN(MaterializedResult delta, RunPlan(ctx, delta_shape->sides[j].pairs));
-    Tr().Mark(fmt::format("side {}: pairs of the added files ({})", j, delta.num_rows()));
+    SL_ASSIGN_OR_RETURN(MaterializedResult pairs, RunPlan(ctx, delta_shape->sides[j].rows));
+    Tr().Mark(fmt::format("side {}: pairs of the added rows ({}, not deduplicated)", j, pairs.num_rows()));
+    SL_ASSIGN_OR_RETURN(std::vector<Batch> delta,
+                        ToValueIds(ctx, tables.values, side, std::move(pairs.batches), p.to_snapshot));
+    Tr().Mark(fmt::format("side {}: value ids", j));
     SL_ASSIGN_OR_RETURN(auto side_files, ctx.lake->ListFiles(*meta));
     if (at == p.from_snapshot && j < stored.size() && side_files.size() < kMaxSideFiles) {
-      SL_ASSIGN_OR_RETURN(std::vector<Batch> fresh, NewPairs(ctx, meta, std::move(side_files), side.schema, delta.batches));
+      SL_ASSIGN_OR_RETURN(std::vector<Batch> fresh, NewPairs(ctx, meta, std::move(side_files), side.schema, delta));
       Tr().Mark(fmt::format("side {}: new pairs past the stored ones", j));
       SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, fresh, p.to_snapshot, "incremental", "", Write::kAppend));
       GroupCounts counts = stored[j];
@@ -1034,7 +1174,7 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
       continue;
     }
     SL_ASSIGN_OR_RETURN(std::vector<Batch> rows, ReadStored(ctx, meta, side.schema, std::move(side_files)));
-    for (auto& b : delta.batches) rows.push_back(std::move(b));
+    for (auto& b : delta) rows.push_back(std::move(b));
     SL_ASSIGN_OR_RETURN(MaterializedResult merged, DistinctRows(ctx, side.schema, std::move(rows)));
     SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, merged.batches, p.to_snapshot, "incremental", "",
                                Write::kReplace, {}, SideParts(merged.num_rows())));
@@ -1699,11 +1839,13 @@ Result<std::string> CreateMaterializedView(const MatViewContext& ctx, const std:
   for (size_t j = 0; j < shape.sides.size(); ++j) {
     // A side table left by an earlier view of this name (a crash mid-CREATE) is taken over; a
     // table of the user's with that name is not.
-    auto other = ctx.lake->LoadTable(SideName(base_name, j));
-    if (other.ok() && Prop(**other, kPropSideOf) != base_name)
-      return Status::AlreadyExists("table '" + SideName(base_name, j) + "' exists; the view needs that name for "
-                                   "its count(DISTINCT) side table");
-    SL_RETURN_IF_ERROR(catalog::ValidateTableName(SideName(base_name, j)));
+    for (const std::string& side : {SideName(base_name, j), ValuesName(base_name, j)}) {
+      auto other = ctx.lake->LoadTable(side);
+      if (other.ok() && Prop(**other, kPropSideOf) != base_name)
+        return Status::AlreadyExists("table '" + side + "' exists; the view needs that name for "
+                                     "its count(DISTINCT) side table");
+      SL_RETURN_IF_ERROR(catalog::ValidateTableName(side));
+    }
   }
   SL_RETURN_IF_ERROR(ctx.lake->CreateTable(spec).status());
   SL_RETURN_IF_ERROR(ctx.store->Put(kMarkerPrefix + base_name, base->name()));

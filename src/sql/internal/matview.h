@@ -33,7 +33,16 @@
 //
 // count(DISTINCT x) columns are kept exact through a side table `<view>__distinct_<j>` (an
 // ordinary Parquet table, property matview.side_of = the view) of the distinct (group keys, x)
-// pairs. A refresh brings the side tables to the new base snapshot first, then commits the view.
+// pairs, x stored as its id (`_mv_vid` BIGINT; NULL for NULL) in the view's value dictionary
+// `<view>__values_<j>` of (`_mv_value` x, `_mv_vid`) rows: each x once, ids 0, 1, 2, ... in the
+// order values arrived (without GROUP BY keys each x is one pair, and the side table keeps
+// `_mv_value` x itself, with no dictionary). The side table is streamed past the new pairs on every refresh, and an
+// 8-byte id is much cheaper to decode, hash and compare than x itself (a 40-character customer
+// token); the dictionary is read once per refresh, past the added rows' distinct x. It only
+// grows (values are appended, before any side table refers to them; a full refresh keeps it),
+// and a dictionary created anew first drops its side table, so that no side table outlives the
+// ids it was written with. A refresh brings the side tables to the new base snapshot first,
+// then commits the view.
 // Usually that appends the added files' pairs the side table lacks as one more file (the stored
 // pairs are streamed past a hash of the new ones, not rewritten; its files are read in parallel)
 // and adds them to the groups' stored counts; a side table left ahead by a crash (adding a pair
