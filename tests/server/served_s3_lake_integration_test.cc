@@ -232,6 +232,17 @@ TEST_F(ServedS3LakeTest, HealthS3ApiGlueAthenaAndTrinoOverTheLakeOnS3) {
   EXPECT_GT(day_files, 0u);
   EXPECT_FALSE(std::filesystem::exists(bucket_dir_ + "/lake/_system/audit"));
   EXPECT_TRUE(std::filesystem::exists(bucket_dir_ + "/lake/_system/iam"));
+  // The upload's object.created went to the server's journal there, whose rules ran on it.
+  EXPECT_TRUE(std::filesystem::exists(state_ + "/_system/events.jsonl"));
+  EXPECT_FALSE(std::filesystem::exists(bucket_dir_ + "/lake/_system/events.jsonl"));
+  EXPECT_TRUE(std::filesystem::exists(state_ + "/_system/events/checkpoints"));
+  // Kinesis: a stream's shard log is on the serving machine.
+  ASSERT_EQ(Aws({"kinesis", "create-stream", "--stream-name", "clicks", "--shard-count", "1"}).exit_code, 0);
+  auto put = Aws({"kinesis", "put-record", "--stream-name", "clicks", "--partition-key", "k", "--data", "aGVsbG8="});
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_NE(put.out.find("SequenceNumber"), std::string::npos) << put.out;
+  EXPECT_TRUE(std::filesystem::exists(state_ + "/streams/clicks"));
+  EXPECT_FALSE(std::filesystem::exists(bucket_dir_ + "/lake/streams"));
 }
 
 TEST_F(ServedS3LakeTest, ServingAnS3LakeWithoutAUsableStateDirIsAClearError) {
