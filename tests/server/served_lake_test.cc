@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "server/internal/gate.h"
+#include "server/internal/s3.h"
+#include "server/test_request.h"
 #include "support/test_support.h"
 
 namespace saleslake::server::internal {
@@ -93,6 +96,36 @@ TEST_F(ServedLakeTest, ListingsMergeBothAndHideStaleStateKeysInTheLake) {
                                       "streams/s/shard-0/0.log"}));
   EXPECT_EQ(Keys(served_->List("raw_data/")), std::vector<std::string>{});
   EXPECT_EQ(served_->Get("_system/events/checkpoints/old.json").status().code(), StatusCode::kNotFound);
+}
+
+// The S3 API over a lake that is not local: an object's body is read on the handler's worker
+// (never left to the connection's I/O thread, where a round trip to S3 would stall every other
+// connection); a local lake's body still streams from the file.
+TEST_F(ServedLakeTest, GetObjectOfALakeElsewhereIsReadOnTheWorker) {
+  std::string content(300 << 10, 'x');
+  ASSERT_TRUE(lake_->Put("raw_data/a.csv", content).ok());
+  std::unique_ptr<Gate> gate = MakeOpenGate();
+  auto get = [&](S3Service& service, const std::string& range) -> HttpResponse {
+    HttpRequest request = MakeRequest("GET", "/my-analytics-bucket/raw_data/a.csv");
+    if (!range.empty()) request.headers.emplace("range", range);
+    auto decoded = DecodeS3Request(request, "my-analytics-bucket");
+    EXPECT_TRUE(std::holds_alternative<S3Request>(decoded));
+    Outcome out = service.Handle(std::get<S3Request>(decoded), request, Principal{}, *gate);
+    EXPECT_TRUE(std::holds_alternative<HttpResponse>(out));
+    return std::holds_alternative<HttpResponse>(out) ? std::get<HttpResponse>(out) : HttpResponse{};
+  };
+  S3Service elsewhere(served_.get(), state_.get(), "my-analytics-bucket");
+  HttpResponse whole = get(elsewhere, "");
+  EXPECT_FALSE(whole.file.has_value());
+  EXPECT_TRUE(whole.body == content);
+  HttpResponse part = get(elsewhere, "bytes=10-19");
+  EXPECT_EQ(part.status, 206);
+  EXPECT_FALSE(part.file.has_value());
+  EXPECT_EQ(part.body, "xxxxxxxxxx");
+  S3Service local(lake_.get(), lake_.get(), "my-analytics-bucket");
+  HttpResponse streamed = get(local, "");
+  ASSERT_TRUE(streamed.file.has_value());
+  EXPECT_EQ(streamed.file->length, content.size());
 }
 
 }  // namespace

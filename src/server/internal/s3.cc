@@ -25,6 +25,8 @@ namespace {
 constexpr std::string_view kSystem = "_system/";
 constexpr std::string_view kMetaPrefix = "_system/s3/meta/";
 constexpr std::string_view kUploadsPrefix = "_system/s3/uploads/";
+// GETs of a lake that is not local read ranges up to this size on the worker (see GetObject).
+constexpr uint64_t kReadOnWorkerBytes = 16ull << 20;
 constexpr std::string_view kPolicyKey = "_system/s3/bucket-policy.json";
 constexpr const char* kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 constexpr uint64_t kMinPartSize = 5ull << 20;
@@ -531,6 +533,13 @@ Outcome S3Service::GetObject(const S3Request& s3, const HttpRequest& request, bo
   }
   if (head) {
     r.head_length = length;
+  } else if (local_lake_ == nullptr && length <= kReadOnWorkerBytes) {
+    // The body of a lake elsewhere (S3) is read here, on the worker: a streamed body is read on
+    // the connection's I/O thread, where a network round trip per chunk would stall every other
+    // connection. Larger ranges still stream (bounded memory), 4 MiB per read.
+    r.body.resize(static_cast<size_t>(length));
+    Status read = file->ReadAt(offset, std::span<uint8_t>(reinterpret_cast<uint8_t*>(r.body.data()), r.body.size()));
+    if (!read.ok()) return Internal(read);
   } else {
     r.file = FileRange{std::move(file), offset, length};
   }
