@@ -49,7 +49,11 @@ Status AuditLog::Record(const AuditRecord& record) {
     }
     return Status::OK();
   }
-  // Stores without append: one small object per line, named so a listing is in time order.
+  // Other stores: a durable append to the same day file where the store has appends (the
+  // server's split store over an S3 lake keeps the audit in its local state directory)...
+  Status appended = store_.Append("_system/audit/" + day + ".jsonl", line);
+  if (appended.code() != StatusCode::kNotImplemented) return appended;
+  // ...else one small object per line, named so a listing is in time order.
   SL_ASSIGN_OR_RETURN(std::string rnd, internal::RandomString(12, "abcdefghijklmnopqrstuvwxyz0123456789"));
   std::string key = "_system/audit/" + day + "/" + FormatAmzDate(record.time) + "-" + rnd + ".json";
   return store_.PutIfAbsent(key, line);

@@ -16,11 +16,12 @@ namespace {
 struct ServeOpts {
   server::ServerOptions server;
   std::string bucket;
+  std::string state_dir = "saleslake-state";  // only for a lake that is not a local directory
   int64_t max_body_mb = 64;
 };
 
 // The bucket name: --bucket, else pipeline.yaml's top-level `bucket:`, else the cloud set-up's.
-std::string BucketName(const io::LocalStore& lake, const std::string& flag) {
+std::string BucketName(const io::ObjectStore& lake, const std::string& flag) {
   if (!flag.empty()) return flag;
   auto text = lake.Get("pipeline.yaml");
   if (text.ok()) {
@@ -35,13 +36,24 @@ std::string BucketName(const io::LocalStore& lake, const std::string& flag) {
 }
 
 int RunServe(const Context& ctx, ServeOpts& opts) {
-  auto lake = ctx.OpenLocalLake();
+  auto lake = ctx.OpenLake();
   if (!lake.ok()) return Fail(lake.status());
   server::ServerOptions options = opts.server;
+  // A local lake holds the server's own state (logs, staging, spooled results, stream shards);
+  // a lake elsewhere (S3) gets a local state directory for it (docs/server.md).
+  auto* local = dynamic_cast<io::LocalStore*>(lake->get());
+  std::unique_ptr<io::LocalStore> state_dir;
+  if (local == nullptr) {
+    auto opened = io::LocalStore::Open(opts.state_dir, /*create=*/true);
+    if (!opened.ok()) return Fail(opened.status().WithContext("--state-dir " + opts.state_dir));
+    state_dir = std::move(*opened);
+  }
+  io::LocalStore* state = local != nullptr ? local : state_dir.get();
   // Many handlers write small objects at once (PUTs, multipart records, markers): one syncfs for
   // all of them instead of two fsyncs each.
-  if (Status s = (*lake)->EnableGroupCommit(); !s.ok()) return Fail(s);
+  if (Status s = state->EnableGroupCommit(); !s.ok()) return Fail(s);
   options.lake = lake->get();
+  options.state = state;
   options.bucket = BucketName(**lake, opts.bucket);
   options.max_body_bytes = static_cast<uint64_t>(opts.max_body_mb) << 20;
   options.test_job_pause_ms = ctx.test_job_pause_ms;
@@ -63,7 +75,8 @@ int RunServe(const Context& ctx, ServeOpts& opts) {
 
   auto srv = server::Server::Start(options);
   if (!srv.ok()) return Fail(srv.status());
-  std::fprintf(stderr, "saleslake: serving %s as s3://%s on %s://%s:%u%s\n", (*lake)->root().c_str(),
+  std::fprintf(stderr, "saleslake: serving %s%s%s as s3://%s on %s://%s:%u%s\n", (*lake)->uri().c_str(),
+               state_dir ? " (state in " : "", state_dir ? (state_dir->root() + ")").c_str() : "",
                options.bucket.c_str(), options.tls_cert_file.empty() ? "http" : "https",
                options.host.c_str(), static_cast<unsigned>((*srv)->port()),
                options.no_auth ? " (no authentication)" : "");
@@ -94,6 +107,9 @@ void Register(CLI::App& root, Context& ctx) {
   cmd->add_option("--tls-key", o.tls_key_file, "PEM private key");
   cmd->add_flag("--allow-plain-http", o.allow_plain_http, "Allow plain HTTP off loopback");
   cmd->add_flag("--no-auth", o.no_auth, "No authentication (loopback only)");
+  cmd->add_option("--state-dir", opts->state_dir,
+                  "Local directory for the server's own logs, staging and spooled results when the lake "
+                  "is on S3 (default ./saleslake-state; a local lake keeps them itself)");
   cmd->add_option("--bucket", opts->bucket, "Bucket name (default: pipeline.yaml's bucket, else my-analytics-bucket)");
   cmd->add_option("--workers", o.worker_threads, "Handler threads (default 8 x cores, at least 16)");
   cmd->add_option("--io-threads", o.io_threads, "I/O threads (default 1)");

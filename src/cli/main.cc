@@ -84,7 +84,7 @@ Result<std::unique_ptr<io::ObjectStore>> Context::OpenLake(bool create) const {
 Result<std::unique_ptr<io::LocalStore>> Context::OpenLocalLake() const {
   if (io::IsS3Uri(lake))
     return Status::NotImplemented("this command needs a local lake directory, not " + lake +
-                                  " (serving a lake that lives on S3 is not supported yet)");
+                                  " (streams live on the serving machine: use the Kinesis API of `saleslake serve`)");
   SL_ASSIGN_OR_RETURN(auto generic, OpenLake(false));
   return std::unique_ptr<io::LocalStore>(static_cast<io::LocalStore*>(generic.release()));
 }

@@ -21,8 +21,13 @@ namespace saleslake::server {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 = any free port (see Server::port())
-  // The lake the S3 API serves as one bucket. Not owned; must outlive the server.
-  io::LocalStore* lake = nullptr;
+  // The lake the S3 API serves as one bucket: a LocalStore, or any other store (an S3Store for
+  // `--lake s3://...`). Not owned; must outlive the server.
+  io::ObjectStore* lake = nullptr;
+  // The serving machine's own state (logs, staging, spooled results, stream shards; see
+  // internal/served_lake.h). nullptr = the lake is a LocalStore and holds it itself (the local
+  // layout); required when the lake is not a LocalStore. Not owned; must outlive the server.
+  io::LocalStore* state = nullptr;
   std::string bucket = "my-analytics-bucket";
   // TLS: both or neither. Required off loopback unless allow_plain_http.
   std::string tls_cert_file;

@@ -412,9 +412,15 @@ TEST_F(S3LakeTest, ClearErrorsForMissingLakesAndBuckets) {
   EXPECT_EQ(bucket.exit_code, 1);
   EXPECT_NE(bucket.err.find("no-such-bucket"), std::string::npos) << bucket.err;
 
-  CommandResult serve = S3({"serve", "--port", "0"});
+  // `serve` takes an S3 lake (tests/server/served_s3_lake_integration_test.cc), but not a missing
+  // one; the stream commands need the serving machine's streams.
+  CommandResult serve = S3({"serve", "--port", "0", "--state-dir", dir_.Join("state")},
+                           "s3://my-analytics-bucket/nothing-here");
   EXPECT_EQ(serve.exit_code, 1);
-  EXPECT_NE(serve.err.find("needs a local lake"), std::string::npos) << serve.err;
+  EXPECT_NE(serve.err.find("not a lake: s3://my-analytics-bucket/nothing-here"), std::string::npos) << serve.err;
+  CommandResult streams = S3({"stream", "list"});
+  EXPECT_EQ(streams.exit_code, 1);
+  EXPECT_NE(streams.err.find("needs a local lake"), std::string::npos) << streams.err;
 
   std::vector<std::string> no_creds = {"AWS_SHARED_CREDENTIALS_FILE=" + dir_.Join("none"),
                                        "AWS_CONFIG_FILE=" + dir_.Join("none"), "AWS_PROFILE=",

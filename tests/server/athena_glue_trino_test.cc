@@ -30,9 +30,9 @@ class ApisTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     lake_ = std::move(*store);
     gate_ = MakeOpenGate();
-    s3_ = std::make_unique<S3Service>(lake_.get(), "my-analytics-bucket");
+    s3_ = std::make_unique<S3Service>(lake_.get(), lake_.get(), "my-analytics-bucket");
     options_.lake = lake_.get();
-    context_ = ServiceContext{&options_, lake_.get(), gate_.get(), &metrics_, &clock_};
+    context_ = ServiceContext{&options_, lake_.get(), gate_.get(), &metrics_, &clock_, lake_.get()};
     dispatcher_ = std::make_unique<Dispatcher>(DispatcherOptions{.bucket = "my-analytics-bucket", .lake = lake_.get()},
                                                gate_.get(), s3_.get(), &metrics_);
     sql_ = std::make_unique<LakeSqlService>(context_);

@@ -21,7 +21,7 @@ class DispatchTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     lake_ = std::move(*store);
     gate_ = MakeOpenGate();
-    s3_ = std::make_unique<S3Service>(lake_.get(), "my-analytics-bucket");
+    s3_ = std::make_unique<S3Service>(lake_.get(), lake_.get(), "my-analytics-bucket");
     DispatcherOptions options;
     options.bucket = "my-analytics-bucket";
     options.metrics_open = true;

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 #include "auth/auth.h"
@@ -28,7 +29,7 @@ ServerProcess::~ServerProcess() {
 }
 
 bool ServerProcess::Start(const std::string& lake, const std::vector<std::string>& extra,
-                          std::string* error) {
+                          std::string* error, const std::vector<std::string>& env) {
   int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) != 0) return false;
   std::vector<std::string> argv = {SALESLAKE_BINARY, "--lake", lake, "serve", "--port", "0"};
@@ -40,7 +41,21 @@ bool ServerProcess::Start(const std::string& lake, const std::vector<std::string
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool overridden = false;
+    for (const std::string& o : env) {
+      size_t eq = o.find('=');
+      overridden = overridden || entry.substr(0, entry.find('=') + 1) == std::string_view(o).substr(0, eq + 1);
+    }
+    if (!overridden) env_strings.emplace_back(entry);
+  }
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   close(err_pipe[1]);
   if (rc != 0) {

@@ -22,8 +22,10 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   // Starts `saleslake --lake LAKE serve --port 0 EXTRA...` and waits (bounded) for its
-  // "serving" line. Returns false with the server's stderr in *error.
-  bool Start(const std::string& lake, const std::vector<std::string>& extra, std::string* error);
+  // "serving" line. Returns false with the server's stderr in *error. `env` ("NAME=value")
+  // is added to (and overrides) this process's environment.
+  bool Start(const std::string& lake, const std::vector<std::string>& extra, std::string* error,
+             const std::vector<std::string>& env = {});
   // SIGTERM and wait (bounded); returns the exit code (128+signal when killed).
   int Stop();
   void Kill();  // SIGKILL and reap

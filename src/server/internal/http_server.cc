@@ -30,6 +30,7 @@
 #include "server/internal/gate.h"
 #include "server/internal/metrics.h"
 #include "server/internal/s3.h"
+#include "server/internal/served_lake.h"
 #include "server/internal/server_internal.h"
 #include "server/internal/service.h"
 #include "server/internal/util.h"
@@ -492,10 +493,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(const ServerOptions& options, std::unique_ptr<internal::Gate> gate)
-      : options_(options),
+  // `options` has lake and state resolved by Start (lake: the split store over a lake that is not
+  // local, owned by `served_lake`).
+  ServerImpl(const ServerOptions& options, std::unique_ptr<io::ObjectStore> served_lake,
+             std::unique_ptr<internal::Gate> gate)
+      : served_lake_(std::move(served_lake)),
+        options_(options),
         gate_(std::move(gate)),
-        s3_(options.lake, options.bucket),
+        s3_(options.lake, options.state, options.bucket),
         dispatcher_(internal::DispatcherOptions{options.bucket, IsLoopback(options.host) || options.no_auth, options.lake},
                     gate_.get(), &s3_, &metrics_),
         log_(options.access_log),
@@ -512,7 +517,7 @@ class ServerImpl final : public Server {
     shared_.id_prefix = internal::RandomHex(4);
     for (char& c : shared_.id_prefix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     service_context_ = internal::ServiceContext{&options_, options_.lake, gate_.get(), &metrics_,
-                                                options_.clock ? options_.clock : &ProcessClock()};
+                                                options_.clock ? options_.clock : &ProcessClock(), options_.state};
     services_ = internal::MakeServices(service_context_);
   }
 
@@ -633,6 +638,7 @@ class ServerImpl final : public Server {
   // Declaration order is destruction order, reversed: the worker pool goes first (its tasks use
   // sessions and the dispatcher), then the I/O context with its sessions (they use shared_ and the
   // TLS context), then everything they use.
+  std::unique_ptr<io::ObjectStore> served_lake_;  // first: everything below may use it
   ServerOptions options_;
   std::unique_ptr<internal::Gate> gate_;
   internal::Metrics metrics_;
@@ -671,14 +677,28 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (options.max_body_bytes == 0 || options.max_header_bytes == 0) {
     return Status::InvalidArgument("header and body limits must be positive");
   }
-  SL_ASSIGN_OR_RETURN(std::unique_ptr<internal::Gate> gate, internal::MakeGate(options));
+  // Over a local lake the lake holds the server's state; over any other (S3) the state has its
+  // own local directory and one split store routes each key to its place (served_lake.h).
+  ServerOptions resolved = options;
+  std::unique_ptr<io::ObjectStore> served_lake;
+  if (resolved.state == nullptr) {
+    resolved.state = dynamic_cast<io::LocalStore*>(options.lake);
+    if (resolved.state == nullptr) {
+      return Status::InvalidArgument("serving " + options.lake->uri() +
+                                     " needs a local state directory (--state-dir)");
+    }
+  } else if (resolved.state != options.lake) {
+    served_lake = internal::MakeServedLake(*options.lake, *options.state);
+    resolved.lake = served_lake.get();
+  }
+  SL_ASSIGN_OR_RETURN(std::unique_ptr<internal::Gate> gate, internal::MakeGate(resolved));
   // Many keep-alive clients need many descriptors: raise the soft limit to the hard one.
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  auto server = std::make_unique<ServerImpl>(options, std::move(gate));
+  auto server = std::make_unique<ServerImpl>(resolved, std::move(served_lake), std::move(gate));
   SL_RETURN_IF_ERROR(server->Init());
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -2,6 +2,7 @@
 // the bucket policy, and the audit log.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <mutex>
 
 #include "auth/auth.h"
@@ -54,8 +55,8 @@ auth::Principal AuthPrincipal(const Principal& p) {
 
 class IamGate final : public Gate {
  public:
-  IamGate(io::LocalStore* lake, std::unique_ptr<auth::Iam> iam)
-      : lake_(lake), iam_(std::move(iam)), audit_(*lake) {}
+  IamGate(io::ObjectStore* lake, std::unique_ptr<auth::Iam> iam)
+      : lake_(lake), local_(dynamic_cast<io::LocalStore*>(lake)), iam_(std::move(iam)), audit_(*lake) {}
 
   std::optional<ApiError> Authenticate(HttpRequest& request, Principal* principal) override {
     (void)iam_->MaybeReload();
@@ -190,13 +191,29 @@ class IamGate final : public Gate {
     (void)audit_.Record(r);  // the audit log failing must not take the request down with it
   }
 
-  // The bucket policy, parsed once per version of its file.
+  // The bucket policy, parsed once per version of its file. A local lake is looked at on every
+  // request (a stat); a remote one at most once a second (each look is a HEAD).
   std::shared_ptr<const auth::Policy> BucketPolicy() {
-    struct stat st;
-    std::string path = lake_->PathOf(kBucketPolicyKey);
-    int64_t stamp = stat(path.c_str(), &st) == 0
-                        ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec + st.st_size
-                        : -1;
+    int64_t stamp = -1;
+    if (local_ != nullptr) {
+      struct stat st;
+      std::string path = local_->PathOf(kBucketPolicyKey);
+      if (stat(path.c_str(), &st) == 0)
+        stamp = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec + st.st_size;
+    } else {
+      const auto now = std::chrono::steady_clock::now();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (policy_stamp_ != -2 && now - policy_checked_ < std::chrono::seconds(1)) return policy_;
+        policy_checked_ = now;
+      }
+      auto info = lake_->Stat(kBucketPolicyKey);
+      if (info.ok()) stamp = info->mtime_ns + static_cast<int64_t>(info->size);
+      else if (info.status().code() != StatusCode::kNotFound) {
+        std::lock_guard<std::mutex> lock(mu_);
+        return policy_;  // the store is unreachable: keep what we have, look again later
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (stamp == policy_stamp_) return policy_;
     policy_stamp_ = stamp;
@@ -211,11 +228,13 @@ class IamGate final : public Gate {
     return policy_;
   }
 
-  io::LocalStore* lake_;
+  io::ObjectStore* lake_;
+  io::LocalStore* local_;  // lake_ when it is a local directory, else nullptr
   std::unique_ptr<auth::Iam> iam_;
   auth::AuditLog audit_;
   std::mutex mu_;
   int64_t policy_stamp_ = -2;                     // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point policy_checked_;  // GUARDED_BY(mu_)
   std::shared_ptr<const auth::Policy> policy_;    // GUARDED_BY(mu_)
 };
 

@@ -92,7 +92,7 @@ class KinesisService final : public Service {
     auth::IamOptions iam_options;
     if (auto iam = auth::Iam::Open(*context_.lake, iam_options); iam.ok()) account_ = (*iam)->account_id();
     stream::StoreOptions o;
-    o.root = context_.lake->root() + "/streams";
+    o.root = context_.state->root() + "/streams";  // shard logs: the serving machine's disk
     o.clock = context_.clock;
     SL_ASSIGN_OR_RETURN(store_, stream::StreamStore::Open(o));
     stream::MetricsOptions mo;
@@ -604,7 +604,7 @@ class KinesisService final : public Service {
       metrics_->Format(spec.stream, spec.format, columns);
       std::lock_guard<std::mutex> lock(specs_mu_);  // system.streams may be read meanwhile
       delivery_specs_.push_back(spec);
-      deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.lake->root() + "/streams",
+      deliveries_.push_back(std::make_unique<stream::Delivery>(store_.get(), context_.state->root() + "/streams",
                                                                context_.lake, spec, columns, loader, context_.clock));
     }
     return Status::OK();

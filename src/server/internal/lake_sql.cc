@@ -26,9 +26,10 @@ Status LakeSqlService::Start() {
   engine_options.system_tables = system_tables_;
   SL_ASSIGN_OR_RETURN(engine_, sql::Engine::OpenLake(context_.lake, catalog_.get(), std::move(engine_options)));
   // Two runners: the machine's cores are shared with request handling and ETL runs.
-  // Large results spool next to the lake (the temp directory may be a RAM disk). The files are
-  // unlinked as soon as they are made, so the folder stays empty.
-  const std::string spool_dir = context_.lake->root() + "/_system/query_spool";
+  // Large results spool next to the lake, or in the state directory of a lake that is not local
+  // (the temp directory may be a RAM disk). The files are unlinked as soon as they are made, so
+  // the folder stays empty.
+  const std::string spool_dir = context_.state->root() + "/_system/query_spool";
   std::error_code ec;
   std::filesystem::create_directories(spool_dir, ec);
   if (ec) return Status::IOError("cannot create " + spool_dir + ": " + ec.message());
@@ -284,7 +285,7 @@ Result<bool> LakeSqlService::LoadSettings(bool force) {
     pipeline_stamp_ = stamp;  // a refused file is reported once, not at every look
   }
   if (auto text = context_.lake->Get("pipeline.yaml"); text.ok()) {
-    SL_ASSIGN_OR_RETURN(parsed, ParseWorkGroups(*text, context_.lake->root() + "/pipeline.yaml"));
+    SL_ASSIGN_OR_RETURN(parsed, ParseWorkGroups(*text, context_.lake->uri() + "/pipeline.yaml"));
   }
   std::map<std::string, int> limits;
   for (const WorkGroup& w : parsed) {

@@ -25,6 +25,8 @@ namespace {
 constexpr std::string_view kSystem = "_system/";
 constexpr std::string_view kMetaPrefix = "_system/s3/meta/";
 constexpr std::string_view kUploadsPrefix = "_system/s3/uploads/";
+// GETs of a lake that is not local read ranges up to this size on the worker (see GetObject).
+constexpr uint64_t kReadOnWorkerBytes = 16ull << 20;
 constexpr std::string_view kPolicyKey = "_system/s3/bucket-policy.json";
 constexpr const char* kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 constexpr uint64_t kMinPartSize = 5ull << 20;
@@ -129,8 +131,8 @@ std::string OwnerXml() { return "<Owner><ID>saleslake</ID><DisplayName>saleslake
 
 }  // namespace
 
-S3Service::S3Service(io::LocalStore* lake, std::string bucket)
-    : lake_(lake), bucket_(std::move(bucket)) {}
+S3Service::S3Service(io::ObjectStore* lake, io::LocalStore* state, std::string bucket)
+    : lake_(lake), state_(state), local_lake_(dynamic_cast<io::LocalStore*>(lake)), bucket_(std::move(bucket)) {}
 
 Status S3Service::Recover() {
   // Leftovers of writes (objects, sidecars, parts) killed long ago. Recent ones may belong to a
@@ -207,6 +209,12 @@ Result<S3Service::Meta> S3Service::MetaOf(const io::ObjectInfo& info) {
       }
       have = !meta.etag.empty();
     }
+  }
+  if (!have && local_lake_ == nullptr && !info.etag.empty()) {
+    // The lake is itself in S3: its server's ETag is the object's (no need to read it).
+    meta.etag = info.etag;
+    if (meta.etag.size() >= 2 && meta.etag.front() == '"' && meta.etag.back() == '"') meta.etag = meta.etag.substr(1, meta.etag.size() - 2);
+    have = true;
   }
   if (!have) {
     // Written outside S3 (the CLI, a job): the MD5 of the content, computed once per version.
@@ -328,7 +336,7 @@ Outcome S3Service::Handle(const S3Request& s3, HttpRequest& request, const Princ
 
 Outcome S3Service::ListBuckets(const HttpRequest&) {
   struct stat st;
-  int64_t created = stat(lake_->root().c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : 0;
+  int64_t created = stat(state_->root().c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : 0;
   return Xml(std::string("<ListAllMyBucketsResult xmlns=\"") + kXmlns + "\">" + OwnerXml() +
              "<Buckets><Bucket><Name>" + XmlEscape(bucket_) + "</Name><CreationDate>" +
              IsoDate(created * 1000000000) + "</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>");
@@ -525,6 +533,13 @@ Outcome S3Service::GetObject(const S3Request& s3, const HttpRequest& request, bo
   }
   if (head) {
     r.head_length = length;
+  } else if (local_lake_ == nullptr && length <= kReadOnWorkerBytes) {
+    // The body of a lake elsewhere (S3) is read here, on the worker: a streamed body is read on
+    // the connection's I/O thread, where a network round trip per chunk would stall every other
+    // connection. Larger ranges still stream (bounded memory), 4 MiB per read.
+    r.body.resize(static_cast<size_t>(length));
+    Status read = file->ReadAt(offset, std::span<uint8_t>(reinterpret_cast<uint8_t*>(r.body.data()), r.body.size()));
+    if (!read.ok()) return Internal(read);
   } else {
     r.file = FileRange{std::move(file), offset, length};
   }
@@ -540,7 +555,9 @@ Outcome S3Service::PutObject(const S3Request& s3, HttpRequest& request) {
     if (!request.body.empty()) {
       return MakeError(400, "InvalidArgument", "a key ending in '/' names a folder and takes no content");
     }
-    Status s = lake_->MakeDir(s3.key);
+    // A bucket has no folders: over a lake that is not local the marker is accepted and
+    // nothing is stored (a folder appears with its first object, as in S3's listings).
+    Status s = local_lake_ != nullptr ? local_lake_->MakeDir(s3.key) : Status::OK();
     if (!s.ok()) return MakeError(409, "InvalidRequest", s.message());
     r.Set("ETag", Quoted(kEmptyMd5));
     return r;
@@ -648,7 +665,7 @@ Outcome S3Service::DeleteObject(const S3Request& s3) {
   HttpResponse r;
   r.status = 204;
   if (s3.key.back() == '/') {
-    rmdir(lake_->PathOf(s3.key.substr(0, s3.key.size() - 1)).c_str());  // only when empty
+    if (local_lake_ != nullptr) rmdir(local_lake_->PathOf(s3.key.substr(0, s3.key.size() - 1)).c_str());  // only when empty
     return r;
   }
   Status s = lake_->Delete(s3.key);
@@ -719,7 +736,7 @@ Outcome S3Service::CreateMultipart(const S3Request& s3, const HttpRequest& reque
 
 namespace {
 // The upload's record, or NoSuchUpload (also for an id that names another key).
-std::variant<nlohmann::json, ApiError> LoadUpload(io::LocalStore* lake, const std::string& dir,
+std::variant<nlohmann::json, ApiError> LoadUpload(io::ObjectStore* lake, const std::string& dir,
                                                   const std::string& key) {
   auto text = lake->Get(dir + "upload.json");
   if (!text.ok()) return NoSuchUpload();
@@ -778,7 +795,7 @@ Outcome S3Service::UploadPart(const S3Request& s3, HttpRequest& request, const P
     // The record goes last: it names only bytes that are already durable.
     Status s;
     if (std::optional<uint64_t> at = ClaimStripe(id, part, data.size())) {
-      s = lake_->WriteAt(dir + kStripe, *at, data);
+      s = state_->WriteAt(dir + kStripe, *at, data);
       if (s.ok()) s = lake_->Put(dir + PartName(part) + ".md5", etag + " " + std::to_string(data.size()));
       ReleaseStripe(id, part);
     } else {
@@ -883,7 +900,8 @@ Outcome S3Service::CompleteMultipart(const S3Request& s3, HttpRequest& request) 
     }
     return Status::OK();
   };
-  if (in_place && !pieces.empty()) {
+  // In place only within one local directory: into another store (S3) the object is written.
+  if (in_place && !pieces.empty() && local_lake_ != nullptr) {
     // The stripe already holds the object: cut it to length and rename it into place.
     if (raw) {
       for (const Piece& p : pieces) {
@@ -893,7 +911,7 @@ Outcome S3Service::CompleteMultipart(const S3Request& s3, HttpRequest& request) 
     uint64_t total = pieces.back().offset + pieces.back().size;
     pieces.clear();
     stripe.reset();
-    if (Status s = lake_->Promote(dir + kStripe, s3.key, total); !s.ok()) return Internal(s);
+    if (Status s = local_lake_->Promote(dir + kStripe, s3.key, total); !s.ok()) return Internal(s);
   } else {
     // Assemble into the object's own atomic write: nothing is visible until Commit.
     auto out = lake_->OpenWrite(s3.key);
@@ -945,7 +963,7 @@ Outcome S3Service::CompleteMultipart(const S3Request& s3, HttpRequest& request) 
     }
   }
   (void)lake_->Delete(dir + "upload.json");
-  rmdir(lake_->PathOf(dir.substr(0, dir.size() - 1)).c_str());
+  rmdir(state_->PathOf(dir.substr(0, dir.size() - 1)).c_str());
   return Xml(std::string("<CompleteMultipartUploadResult xmlns=\"") + kXmlns + "\"><Location>/" +
              XmlEscape(bucket_) + "/" + XmlEscape(PercentEncode(s3.key, true)) + "</Location><Bucket>" +
              XmlEscape(bucket_) + "</Bucket><Key>" + XmlEscape(s3.key) + "</Key><ETag>&quot;" +
@@ -965,7 +983,7 @@ Outcome S3Service::AbortMultipart(const S3Request& s3) {
   if (leftovers.ok()) {
     for (const auto& o : *leftovers) (void)lake_->Delete(o.key);
   }
-  rmdir(lake_->PathOf(dir.substr(0, dir.size() - 1)).c_str());
+  rmdir(state_->PathOf(dir.substr(0, dir.size() - 1)).c_str());
   HttpResponse r;
   r.status = 204;
   return r;

@@ -70,7 +70,10 @@ Result<DeleteRequest> ParseDeleteObjects(std::string_view xml);
 
 class S3Service {
  public:
-  S3Service(io::LocalStore* lake, std::string bucket);
+  // `lake` is the store the bucket shows (a LocalStore, or the split store over an S3 lake:
+  // served_lake.h); `state` the local directory where multipart parts are staged (the lake
+  // itself when local). Neither is owned.
+  S3Service(io::ObjectStore* lake, io::LocalStore* state, std::string bucket);
   const std::string& bucket() const { return bucket_; }
 
   // Clears leftovers of writes killed long ago. Called once at start.
@@ -127,7 +130,9 @@ class S3Service {
   std::optional<uint64_t> ClaimStripe(const std::string& id, int n, uint64_t size);
   void ReleaseStripe(const std::string& id, int n);
 
-  io::LocalStore* lake_;
+  io::ObjectStore* lake_;
+  io::LocalStore* state_;       // staging of multipart uploads (keys under _system/s3/uploads/)
+  io::LocalStore* local_lake_;  // lake_ when it is a local directory (folders, in-place uploads)
   std::string bucket_;
   std::mutex cache_mu_;
   std::map<std::string, Meta> etag_cache_;  // GUARDED_BY(cache_mu_): key -> computed metadata

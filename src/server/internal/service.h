@@ -24,10 +24,15 @@ class Metrics;
 // What every service may use; all pointers outlive the service.
 struct ServiceContext {
   const ServerOptions* options = nullptr;
-  io::LocalStore* lake = nullptr;
+  // The lake; over a lake that is not local, keys of the serving machine's state are routed to
+  // the state directory (served_lake.h), so services use one store for both.
+  io::ObjectStore* lake = nullptr;
   Gate* gate = nullptr;        // authentication and IAM for routes that are not AWS operations
   Metrics* metrics = nullptr;
   Clock* clock = nullptr;      // "now" for expiry, schedules and alarms (tests inject one)
+  // The local state directory, for what needs a path (spool files, stream shard logs, staging):
+  // the lake itself when it is local.
+  io::LocalStore* state = nullptr;
 };
 
 class Service {
