@@ -144,6 +144,19 @@ TEST_F(JoinOrderTest, FilterWithUncorrelatedSubqueryMovesBelowTheJoin) {
   EXPECT_EQ(testutil::RowsText(*engine_, sql), "10\n");
 }
 
+TEST_F(JoinOrderTest, LeftJoinOverASmallEstimatedJoinStaysLeft) {
+  // The inner join is estimated at 200 rows against 6,000 groups; as a RIGHT join its probe would
+  // run on one thread, so the LEFT join swaps only on the upper estimate (20,000 facts rows).
+  const std::string sql =
+      "SELECT count(*), count(x.k) FROM facts JOIN dims ON f_ref = d_key "
+      "LEFT JOIN (SELECT e_key AS k, count(*) AS c FROM events GROUP BY e_key) x ON f_key = x.k "
+      "WHERE d_key < 5";
+  std::string plan = Plan(sql);
+  EXPECT_NE(plan.find("Left HashJoin"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Right HashJoin"), std::string::npos) << plan;
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "200|200\n");
+}
+
 TEST_F(JoinOrderTest, ExplicitOuterJoinsKeepTheirPlace) {
   const std::string sql =
       "SELECT count(*), count(g_key) FROM facts JOIN dims ON f_ref = d_key "

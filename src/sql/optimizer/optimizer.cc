@@ -716,7 +716,9 @@ double Selectivity(const PlanNode& input, const Expr& e) {
   }
 }
 
-double EstimateRows(const PlanNode& p) {
+// `upper`: a join counts as its larger input (no fewer rows than the join estimate below could
+// give), for choices that must not rest on a join's estimated shrinkage.
+double EstimateRows(const PlanNode& p, bool upper = false) {
   switch (p.kind) {
     case PlanKind::kScan: {
       auto ms = p.table->Morsels();
@@ -735,16 +737,16 @@ double EstimateRows(const PlanNode& p) {
         for (const auto& f : c.scan_filters) counted.insert(f->ToString());
       std::vector<ExprPtr> conj;
       Split(p.predicate, conj);
-      double n = EstimateRows(c);
+      double n = EstimateRows(c, upper);
       for (const auto& f : conj)
         if (!counted.count(f->ToString())) n *= Selectivity(c, *f);
       return std::max(n, 1.0);
     }
     case PlanKind::kAggregate:
-      return p.groups.empty() ? 1 : EstimateRows(*p.children[0]) * 0.3;
+      return p.groups.empty() ? 1 : EstimateRows(*p.children[0], upper) * 0.3;
     case PlanKind::kJoin: {
-      const double l = EstimateRows(*p.children[0]), r = EstimateRows(*p.children[1]);
-      if (p.join_type != JoinType::kInner || p.left_keys.empty()) return std::max(l, r);
+      const double l = EstimateRows(*p.children[0], upper), r = EstimateRows(*p.children[1], upper);
+      if (upper || p.join_type != JoinType::kInner || p.left_keys.empty()) return std::max(l, r);
       // An inner equi-join yields |L| x |R| / the distinct count of a key, the smaller of the
       // two sides' counts over their whole tables (a key of unknown count taken as unique on its
       // side): a foreign key meets its table's primary key, and the span statistics cannot tell
@@ -763,11 +765,11 @@ double EstimateRows(const PlanNode& p) {
       return std::max(l * r / divisor, 1.0);
     }
     case PlanKind::kLimit: {
-      double c = EstimateRows(*p.children[0]);
+      double c = EstimateRows(*p.children[0], upper);
       return p.limit >= 0 ? std::min(c, static_cast<double>(p.limit)) : c;
     }
-    case PlanKind::kSetOp: return EstimateRows(*p.children[0]) + EstimateRows(*p.children[1]);
-    default: return p.children.empty() ? 1 : EstimateRows(*p.children[0]);
+    case PlanKind::kSetOp: return EstimateRows(*p.children[0], upper) + EstimateRows(*p.children[1], upper);
+    default: return p.children.empty() ? 1 : EstimateRows(*p.children[0], upper);
   }
 }
 
@@ -1018,7 +1020,11 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
   auto c = Copy(*p);
   for (auto& ch : c->children) ch = ChooseBuildSides(ch);
   if (c->kind != PlanKind::kJoin) return c;
-  double l = EstimateRows(*c->children[0]), r = EstimateRows(*c->children[1]);
+  // A LEFT join that becomes a RIGHT one gives up its parallel probe (a RIGHT join's probe runs
+  // on one thread) and holds its probe side's rows: it swaps only when its left input is smaller
+  // even counting each join below as its larger input (TPC-H Q17, Q21 keep their LEFT joins).
+  const bool outer = c->join_type != JoinType::kInner && c->join_type != JoinType::kCross;
+  double l = EstimateRows(*c->children[0], outer), r = EstimateRows(*c->children[1], outer);
   if (!(l * 1.5 < r)) return c;  // the build (right) side should be the smaller one
   int nl = static_cast<int>(c->children[0]->output.size());
   int nr = static_cast<int>(c->children[1]->output.size());
