@@ -100,7 +100,8 @@ TEST_F(JoinOrderTest, OrOverTwoInputsFiltersEachInputWithItsPart) {
   EXPECT_NE(dims.find("'dims2'"), std::string::npos) << plan;
   EXPECT_NE(facts.find("100"), std::string::npos) << plan;
   EXPECT_NE(facts.find("19000"), std::string::npos) << plan;
-  EXPECT_EQ(testutil::RowsText(*engine_, sql), "159\n");  // as in KeyCommonToEveryOrBranchBecomesAJoinKey
+  // The rows of KeyCommonToEveryOrBranchBecomesAJoinKey.
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "159\n");
 }
 
 TEST_F(JoinOrderTest, OrPartThatCanFailStaysAboveTheJoin) {
@@ -121,7 +122,8 @@ TEST_F(JoinOrderTest, BuildSideIsTheSmallerEstimatedJoinOutput) {
   // is the build side of the join with events, which streams as the probe side. Estimated as
   // its larger input (20,000 facts rows), the join would be the probe side and events the build.
   const std::string sql =
-      "SELECT count(*) FROM facts, dims, events WHERE f_ref = d_key AND f_key = e_key AND d_key < 5";
+      "SELECT count(*) FROM facts, dims, events "
+      "WHERE f_ref = d_key AND f_key = e_key AND d_key < 5";
   std::string plan = Plan(sql);
   size_t events = plan.find("Scan events"), facts = plan.find("Scan facts");
   ASSERT_NE(events, std::string::npos) << plan;
