@@ -44,11 +44,18 @@ class JoinOrderTest : public ::testing::Test {
     catalog->AddTable(Keyed("facts", "f_", 20000, 500));  // f_ref -> dims.d_key
     catalog->AddTable(Keyed("dims", "d_", 500, 20));      // d_ref -> groups.g_key
     catalog->AddTable(Keyed("groups", "g_", 20, 20));
+    catalog->AddTable(Keyed("events", "e_", 20000, 20000));  // e_key = f_key
     auto e = Engine::Open({.catalog = catalog});
     ASSERT_TRUE(e.ok());
     engine_ = std::move(*e);
   }
   std::string Plan(const std::string& sql) { return testutil::RowsText(*engine_, "EXPLAIN " + sql); }
+  // The EXPLAIN line of the scan of `table`, or "" when there is none.
+  static std::string ScanLine(const std::string& plan, const std::string& table) {
+    size_t at = plan.find("Scan " + table + " ");
+    if (at == std::string::npos) return "";
+    return plan.substr(at, plan.find('\n', at) - at);
+  }
   std::unique_ptr<Engine> engine_;
 };
 
@@ -80,6 +87,76 @@ TEST_F(JoinOrderTest, KeyCommonToEveryOrBranchBecomesAJoinKey) {
   // f_key < 100: refs 0..99, of which dims1 (ref % 7 == 1): 15; f_key >= 19000: refs 0..499
   // twice, dims2 (ref % 7 == 2): 2 * 72 = 144.
   EXPECT_EQ(testutil::RowsText(*engine_, sql), "159\n");
+}
+
+TEST_F(JoinOrderTest, OrOverTwoInputsFiltersEachInputWithItsPart) {
+  // Without the derived filters both scans read every row and the OR is only a join residual.
+  const std::string sql =
+      "SELECT count(*) FROM facts, dims WHERE f_ref = d_key AND "
+      "((d_name = 'dims1' AND f_key < 100) OR (d_name = 'dims2' AND f_key >= 19000))";
+  std::string plan = Plan(sql);
+  std::string dims = ScanLine(plan, "dims"), facts = ScanLine(plan, "facts");
+  EXPECT_NE(dims.find("'dims1'"), std::string::npos) << plan;
+  EXPECT_NE(dims.find("'dims2'"), std::string::npos) << plan;
+  EXPECT_NE(facts.find("100"), std::string::npos) << plan;
+  EXPECT_NE(facts.find("19000"), std::string::npos) << plan;
+  // The rows of KeyCommonToEveryOrBranchBecomesAJoinKey.
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "159\n");
+}
+
+TEST_F(JoinOrderTest, OrPartThatCanFailStaysAboveTheJoin) {
+  // 100 / f_ref fails for f_ref = 0 (dims0), a row the OR never divides for: d_name = 'dims1' is
+  // false first. The facts part of the OR would need the division, so facts is not filtered.
+  const std::string sql =
+      "SELECT count(*) FROM facts, dims WHERE f_ref = d_key AND "
+      "((d_name = 'dims1' AND 100 / f_ref > 1) OR (d_name = 'dims2' AND f_key < 5))";
+  std::string plan = Plan(sql);
+  EXPECT_EQ(ScanLine(plan, "facts").find("filters"), std::string::npos) << plan;
+  EXPECT_NE(ScanLine(plan, "dims").find("'dims2'"), std::string::npos) << plan;
+  // refs 1..50 with ref % 7 == 1 (8 refs, 40 facts rows each) and f_key 2 (dims2): 321.
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "321\n");
+}
+
+TEST_F(JoinOrderTest, BuildSideIsTheSmallerEstimatedJoinOutput) {
+  // facts x dims keeps the 200 facts rows of d_key < 5: that join (not the 20,000-row events)
+  // is the build side of the join with events, which streams as the probe side. Estimated as
+  // its larger input (20,000 facts rows), the join would be the probe side and events the build.
+  const std::string sql =
+      "SELECT count(*) FROM facts, dims, events "
+      "WHERE f_ref = d_key AND f_key = e_key AND d_key < 5";
+  std::string plan = Plan(sql);
+  size_t events = plan.find("Scan events"), facts = plan.find("Scan facts");
+  ASSERT_NE(events, std::string::npos) << plan;
+  ASSERT_NE(facts, std::string::npos) << plan;
+  EXPECT_LT(events, facts) << plan;  // the probe (left) child is listed first
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "200\n");
+}
+
+TEST_F(JoinOrderTest, FilterWithUncorrelatedSubqueryMovesBelowTheJoin) {
+  const std::string sql =
+      "SELECT count(*) FROM facts, dims WHERE f_ref = d_key AND "
+      "f_key IN (SELECT e_key FROM events WHERE e_key < 10)";
+  std::string plan = Plan(sql);
+  size_t filter = plan.find("subquery");
+  ASSERT_NE(filter, std::string::npos) << plan;
+  // The Filter with the subquery sits right above the scan of facts, below the join.
+  size_t next = plan.find('\n', filter);
+  EXPECT_EQ(plan.find("Scan facts", next), plan.find("- ", next) + 2) << plan;
+  EXPECT_GT(filter, plan.find("HashJoin")) << plan;
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "10\n");
+}
+
+TEST_F(JoinOrderTest, LeftJoinOverASmallEstimatedJoinStaysLeft) {
+  // The inner join is estimated at 200 rows against 6,000 groups; as a RIGHT join its probe would
+  // run on one thread, so the LEFT join swaps only on the upper estimate (20,000 facts rows).
+  const std::string sql =
+      "SELECT count(*), count(x.k) FROM facts JOIN dims ON f_ref = d_key "
+      "LEFT JOIN (SELECT e_key AS k, count(*) AS c FROM events GROUP BY e_key) x ON f_key = x.k "
+      "WHERE d_key < 5";
+  std::string plan = Plan(sql);
+  EXPECT_NE(plan.find("Left HashJoin"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Right HashJoin"), std::string::npos) << plan;
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "200|200\n");
 }
 
 TEST_F(JoinOrderTest, ExplicitOuterJoinsKeepTheirPlace) {

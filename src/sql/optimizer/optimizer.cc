@@ -80,6 +80,39 @@ void AddCommonOfOrs(std::vector<ExprPtr>& conj) {
   }
 }
 
+// The part of an OR that reads only columns `mine` accepts: in each branch, its conjuncts over
+// those columns alone (an OR nested in a branch giving its own part), and these ORed; null when
+// some branch has none. The OR implies it (a branch that holds makes its part hold), so a join's
+// input may be filtered with it before the join without changing the result, and inputs shrink
+// early: TPC-H Q7's `(n1 = 'FRANCE' AND n2 = 'GERMANY') OR (n1 = 'GERMANY' AND n2 = 'FRANCE')`
+// keeps two nations on each side, Q19's three branches keep their parts and quantities. Only
+// parts that cannot fail: the input's rows include some the OR would never have seen.
+ExprPtr OrPartOver(const Expr& e, const std::function<bool(const std::set<int>&)>& mine) {
+  if (e.kind != ExprKind::kOr || !e.deterministic()) return nullptr;
+  std::vector<ExprPtr> branches;
+  for (const auto& b : e.args) {
+    std::vector<ExprPtr> parts, kept;
+    Split(b, parts);
+    for (const auto& part : parts) {
+      std::set<int> cols;
+      ColumnsOf(*part, cols);
+      if (!cols.empty() && mine(cols) && part->cannot_fail()) {
+        kept.push_back(part);
+      } else if (auto sub = OrPartOver(*part, mine)) {
+        kept.push_back(sub);
+      }
+    }
+    if (kept.empty()) return nullptr;
+    branches.push_back(AndAll(kept));
+  }
+  auto o = std::make_shared<Expr>();
+  o->kind = ExprKind::kOr;
+  o->type = DataType::Boolean();
+  o->pos = e.pos;
+  o->args = std::move(branches);
+  return o;
+}
+
 PlanPtr WithFilter(PlanPtr child, const std::vector<ExprPtr>& conj) {
   if (conj.empty()) return child;
   auto f = std::make_shared<PlanNode>(PlanKind::kFilter);
@@ -91,7 +124,11 @@ PlanPtr WithFilter(PlanPtr child, const std::vector<ExprPtr>& conj) {
 
 std::shared_ptr<PlanNode> Copy(const PlanNode& p) { return std::make_shared<PlanNode>(p); }
 
-bool Pushable(const ExprPtr& e) { return e->deterministic() && !HasSubquery(*e); }
+// A conjunct that may move below a projection or a join. Subqueries left in expressions after
+// binding are uncorrelated (the binder turns correlated ones into joins) and computed once before
+// the pipelines, so a filter with one moves like any other: TPC-H Q18's `o_orderkey IN (SELECT
+// ...)` then keeps 57 orders before the joins instead of filtering 6M joined rows after them.
+bool Pushable(const ExprPtr& e) { return e->deterministic(); }
 
 // Only scalar subqueries (uncorrelated, computed once before the pipelines): a scan can prune
 // with their values, e.g. `customer_id = (SELECT min(customer_id) ...)`.
@@ -154,6 +191,24 @@ PlanPtr PushFilter(const PlanNode& filter) {
     case PlanKind::kJoin: {
       int nl = static_cast<int>(child->children[0]->output.size());
       JoinType jt = child->join_type;
+      if (jt == JoinType::kInner || jt == JoinType::kCross) {
+        // ORs over both inputs also filter each input with their part over it (kept as well).
+        std::set<std::string> have;
+        for (const auto& c : conj) have.insert(c->ToString());
+        const size_t n = conj.size();
+        for (size_t i = 0; i < n; ++i) {
+          if (conj[i]->kind != ExprKind::kOr) continue;
+          std::set<int> cols;
+          ColumnsOf(*conj[i], cols);
+          if (cols.empty() || *cols.rbegin() < nl || *cols.begin() >= nl) continue;
+          for (bool left_side : {true, false}) {
+            ExprPtr part = OrPartOver(*conj[i], [&](const std::set<int>& cs) {
+              return left_side ? *cs.rbegin() < nl : *cs.begin() >= nl;
+            });
+            if (part && have.insert(part->ToString()).second) conj.push_back(part);
+          }
+        }
+      }
       std::vector<ExprPtr> left, right, above;
       auto join = Copy(*child);
       std::vector<ExprPtr> residual;
@@ -661,7 +716,9 @@ double Selectivity(const PlanNode& input, const Expr& e) {
   }
 }
 
-double EstimateRows(const PlanNode& p) {
+// `upper`: a join counts as its larger input (no fewer rows than the join estimate below could
+// give), for choices that must not rest on a join's estimated shrinkage.
+double EstimateRows(const PlanNode& p, bool upper = false) {
   switch (p.kind) {
     case PlanKind::kScan: {
       auto ms = p.table->Morsels();
@@ -680,21 +737,39 @@ double EstimateRows(const PlanNode& p) {
         for (const auto& f : c.scan_filters) counted.insert(f->ToString());
       std::vector<ExprPtr> conj;
       Split(p.predicate, conj);
-      double n = EstimateRows(c);
+      double n = EstimateRows(c, upper);
       for (const auto& f : conj)
         if (!counted.count(f->ToString())) n *= Selectivity(c, *f);
       return std::max(n, 1.0);
     }
     case PlanKind::kAggregate:
-      return p.groups.empty() ? 1 : EstimateRows(*p.children[0]) * 0.3;
-    case PlanKind::kJoin:
-      return std::max(EstimateRows(*p.children[0]), EstimateRows(*p.children[1]));
+      return p.groups.empty() ? 1 : EstimateRows(*p.children[0], upper) * 0.3;
+    case PlanKind::kJoin: {
+      const double l = EstimateRows(*p.children[0], upper), r = EstimateRows(*p.children[1], upper);
+      if (upper || p.join_type != JoinType::kInner || p.left_keys.empty()) return std::max(l, r);
+      // An inner equi-join yields |L| x |R| / the distinct count of a key, the smaller of the
+      // two sides' counts over their whole tables (a key of unknown count taken as unique on its
+      // side): a foreign key meets its table's primary key, and the span statistics cannot tell
+      // a sparse foreign key (lineitem's l_orderkey spans 6M for 1.5M orders) from a unique one,
+      // so the smaller count is the safer divisor. The build side of the join above is then
+      // chosen against what this join yields (TPC-H Q7: ~150k rows of lineitem x supplier x
+      // nation against 1.5M orders) rather than against its largest input.
+      auto ndv = [](const PlanNode& side, const Expr& key, double rows) {
+        const double d = key.kind == ExprKind::kColumn ? ColumnNdv(side, key.column) : -1;
+        return d < 1 ? std::max(rows, 1.0) : d;
+      };
+      double divisor = 1;
+      for (size_t k = 0; k < p.left_keys.size(); ++k)
+        divisor = std::max(divisor, std::min(ndv(*p.children[0], *p.left_keys[k], l),
+                                             ndv(*p.children[1], *p.right_keys[k], r)));
+      return std::max(l * r / divisor, 1.0);
+    }
     case PlanKind::kLimit: {
-      double c = EstimateRows(*p.children[0]);
+      double c = EstimateRows(*p.children[0], upper);
       return p.limit >= 0 ? std::min(c, static_cast<double>(p.limit)) : c;
     }
-    case PlanKind::kSetOp: return EstimateRows(*p.children[0]) + EstimateRows(*p.children[1]);
-    default: return p.children.empty() ? 1 : EstimateRows(*p.children[0]);
+    case PlanKind::kSetOp: return EstimateRows(*p.children[0], upper) + EstimateRows(*p.children[1], upper);
+    default: return p.children.empty() ? 1 : EstimateRows(*p.children[0], upper);
   }
 }
 
@@ -945,7 +1020,11 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
   auto c = Copy(*p);
   for (auto& ch : c->children) ch = ChooseBuildSides(ch);
   if (c->kind != PlanKind::kJoin) return c;
-  double l = EstimateRows(*c->children[0]), r = EstimateRows(*c->children[1]);
+  // A LEFT join that becomes a RIGHT one gives up its parallel probe (a RIGHT join's probe runs
+  // on one thread) and holds its probe side's rows: it swaps only when its left input is smaller
+  // even counting each join below as its larger input (TPC-H Q17, Q21 keep their LEFT joins).
+  const bool outer = c->join_type != JoinType::kInner && c->join_type != JoinType::kCross;
+  double l = EstimateRows(*c->children[0], outer), r = EstimateRows(*c->children[1], outer);
   if (!(l * 1.5 < r)) return c;  // the build (right) side should be the smaller one
   int nl = static_cast<int>(c->children[0]->output.size());
   int nr = static_cast<int>(c->children[1]->output.size());

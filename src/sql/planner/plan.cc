@@ -64,6 +64,30 @@ bool Expr::deterministic() const {
   return true;
 }
 
+bool Expr::cannot_fail() const {
+  switch (kind) {
+    case ExprKind::kColumn:
+    case ExprKind::kLiteral: return true;
+    case ExprKind::kCall: {
+      if (!fn || !fn->deterministic) return false;
+      static const std::set<std::string, std::less<>> kSafe = {"=", "<>", "<", "<=", ">", ">=",
+                                                                "is distinct from"};
+      if (!kSafe.count(fn->name)) return false;
+      break;
+    }
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+    case ExprKind::kNot:
+    case ExprKind::kIsNull:
+    case ExprKind::kIn: break;
+    default: return false;
+  }
+  if (subquery) return false;
+  for (const auto& a : args)
+    if (!a->cannot_fail()) return false;
+  return true;
+}
+
 std::string Expr::ToString() const {
   switch (kind) {
     case ExprKind::kColumn: return fmt::format("#{}", column);

@@ -169,6 +169,12 @@ struct Expr {
   // Canonical text (EXPLAIN, and the key for matching GROUP BY expressions).
   std::string ToString() const;
   bool deterministic() const;
+  // True when evaluating it cannot fail on any row (comparisons, IN and logic over columns and
+  // literals). Such an expression may be evaluated on rows the query would not have evaluated it
+  // on: the evaluator runs AND/OR operands of this kind over whole batches, and the optimizer
+  // filters a join's input with the part of an OR that reads that input alone. A failing one (a
+  // division, a cast) must not see the rows an earlier operand ruled out.
+  bool cannot_fail() const;
 };
 
 ExprPtr MakeColumn(int index, DataType type, std::string name = "");

@@ -295,42 +295,10 @@ Result<const ColumnVector*> Evaluator::EvalOnRows(const Expr& e, const Batch& in
   return Eval(e, *b);
 }
 
-namespace {
-
-// True when evaluating e cannot fail on any row (comparisons and logic over columns and
-// literals): such AND/OR operands may be evaluated over every row of a batch, not only the rows
-// the earlier operands left undecided, where a failing one (a division, a cast) must not see
-// the rows an earlier operand ruled out.
-bool CannotFail(const Expr& e) {
-  switch (e.kind) {
-    case ExprKind::kColumn:
-    case ExprKind::kLiteral: return true;
-    case ExprKind::kCall: {
-      if (!e.fn || !e.fn->deterministic) return false;
-      static const std::set<std::string, std::less<>> kSafe = {"=", "<>", "<", "<=", ">", ">=",
-                                                                "is distinct from"};
-      if (!kSafe.count(e.fn->name)) return false;
-      break;
-    }
-    case ExprKind::kAnd:
-    case ExprKind::kOr:
-    case ExprKind::kNot:
-    case ExprKind::kIsNull:
-    case ExprKind::kIn: break;
-    default: return false;
-  }
-  if (e.subquery) return false;
-  for (const auto& a : e.args)
-    if (!CannotFail(*a)) return false;
-  return true;
-}
-
-}  // namespace
-
 Result<const ColumnVector*> Evaluator::EvalLogical(const Expr& e, const Batch& in, bool is_and) {
   size_t n = in.num_rows;
   auto safe = no_fail_.find(&e);
-  if (safe == no_fail_.end()) safe = no_fail_.emplace(&e, CannotFail(e)).first;
+  if (safe == no_fail_.end()) safe = no_fail_.emplace(&e, e.cannot_fail()).first;
   if (safe->second) return EvalLogicalWhole(e, in, is_and);
   ColumnVector* out = NewVector(DataType::Boolean(), n);
   uint8_t* o = out->data<uint8_t>();
