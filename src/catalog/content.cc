@@ -95,10 +95,10 @@ Result<std::string> EventLine(std::string_view event_id, std::string_view type, 
   return line;
 }
 
-// A store without appends (S3) gets one object per event; the events module reads both.
+// A store without appends (S3) gets one object per event in the inbox; the events engine
+// moves them into a journal it can append to, or acts on them where they lie (events.h).
 Status PutEventObject(io::ObjectStore& store, std::string_view event_id, std::string_view line) {
-  return store.Put(std::string(kEventsKey.substr(0, kEventsKey.size() - 6)) + "/" + std::string(event_id) + ".json",
-                   line);
+  return store.Put(std::string(kEventInboxPrefix) + std::string(event_id) + ".json", line);
 }
 
 }  // namespace

@@ -160,6 +160,10 @@ Status RecordRawObject(io::ObjectStore& store, std::string_view key, std::string
 Result<std::string> JournalEvent(io::ObjectStore& store, std::string_view type,
                                  std::string_view fields_json = "", std::string_view id = "");
 
+// Where JournalEvent puts events on a store without appends (a lake on S3): one object
+// `<id>.json` each, holding the event's journal line. The events engine drains it.
+inline constexpr std::string_view kEventInboxPrefix = "_system/events/inbox/";
+
 // One event of JournalEvents: as JournalEvent's arguments.
 struct JournalEntry {
   std::string type;

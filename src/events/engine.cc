@@ -57,6 +57,25 @@ std::string SafeKeyPart(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// One journal line (without its newline) as an event ending at `end` in the journal; nullopt
+// when it is not a JSON object.
+std::optional<Event> ParseEventLine(std::string_view line, uint64_t end) {
+  Event e;
+  e.json = nlohmann::json::parse(line, nullptr, false);
+  e.end_offset = end;
+  if (!e.json.is_object()) return std::nullopt;
+  e.type = e.json.value("type", "");
+  // Lines from before ids existed are known by their offset (stable: the journal only grows).
+  e.id = e.json.contains("id") && e.json["id"].is_string() ? e.json["id"].get<std::string>()
+                                                             : "o" + std::to_string(end);
+  e.json["id"] = e.id;
+  return e;
+}
+
+}  // namespace
+
 Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t offset, size_t max) {
   std::vector<Event> out;
   auto info = store.Stat(kJournalKey);
@@ -87,19 +106,12 @@ Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t off
     uint64_t end = offset + nl + 1;
     pos = nl + 1;
     if (line.empty()) continue;
-    Event e;
-    e.json = nlohmann::json::parse(line, nullptr, false);
-    e.end_offset = end;
-    if (!e.json.is_object()) {
+    std::optional<Event> e = ParseEventLine(line, end);
+    if (!e) {
       Log(LogLevel::kWarn, "events: a journal line is not JSON; skipped", {{"offset", std::to_string(end)}});
       continue;
     }
-    e.type = e.json.value("type", "");
-    // Lines from before ids existed are known by their offset (stable: the journal only grows).
-    e.id = e.json.contains("id") && e.json["id"].is_string() ? e.json["id"].get<std::string>()
-                                                               : "o" + std::to_string(end);
-    e.json["id"] = e.id;
-    out.push_back(std::move(e));
+    out.push_back(std::move(*e));
   }
   return out;
 }
@@ -207,6 +219,66 @@ struct Engine::Impl {
     SL_RETURN_IF_ERROR(s);
     pending_markers.clear();
     return Status::OK();
+  }
+
+  // Events that commands recorded on a store without appends (`saleslake upload` on a lake on
+  // S3) wait as objects in the inbox (catalog::kEventInboxPrefix). Where the journal can be
+  // appended to (a server's state directory), they are moved into it and processed from there;
+  // else (`saleslake events process` on that lake) they are processed where they lie. An object
+  // is deleted only once its event is safe elsewhere (journaled, or its markers durable), so a
+  // crash in between repeats it, and the repeat is skipped by its done markers. The inbox is
+  // listed at most once a second of the clock while it was last found empty (on S3 a listing is
+  // a request). Returns the events processed here (not those moved into the journal).
+  bool journal_appendable = false;
+  std::optional<TimePoint> inbox_listed;
+  bool inbox_empty = true;
+
+  Result<int> DrainInbox(size_t max) {
+    const TimePoint now = clock->Now();
+    if (inbox_listed && inbox_empty && now - *inbox_listed < std::chrono::seconds(1)) return 0;
+    inbox_listed = now;
+    SL_ASSIGN_OR_RETURN(std::vector<io::ObjectInfo> objects, store->List(catalog::kEventInboxPrefix));
+    std::erase_if(objects, [](const io::ObjectInfo& o) { return !o.key.ends_with(".json"); });
+    inbox_empty = objects.size() <= max;
+    if (objects.empty()) return 0;
+    // Ids begin with their UTC time: key order is the order they were recorded in.
+    std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    if (objects.size() > max) objects.resize(max);
+    std::vector<std::string> lines;
+    std::vector<std::string> keys;
+    for (const io::ObjectInfo& o : objects) {
+      auto text = store->Get(o.key);
+      if (!text.ok()) {
+        if (text.status().code() == StatusCode::kNotFound) continue;  // another consumer took it
+        return text.status();
+      }
+      while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+      keys.push_back(o.key);
+      if (text->find('\n') != std::string::npos || !ParseEventLine(*text, 0)) {
+        Log(LogLevel::kWarn, "events: an inbox object is not one JSON event; dropped", {{"key", o.key}});
+        continue;
+      }
+      lines.push_back(std::move(*text));
+    }
+    int processed = 0;
+    if (journal_appendable) {
+      std::string all;
+      for (const std::string& l : lines) all += l + "\n";
+      if (!all.empty()) SL_RETURN_IF_ERROR(store->Append(kJournalKey, all));
+    } else {
+      SL_RETURN_IF_ERROR(LoadMarkers());
+      for (const std::string& l : lines) {
+        bool moved = false;  // no journal, no checkpoint: the object's deletion is its checkpoint
+        SL_RETURN_IF_ERROR(ProcessEvent(*ParseEventLine(l, 0), &moved));
+        ++processed;
+      }
+      SL_RETURN_IF_ERROR(FlushMarkers());
+    }
+    for (const std::string& k : keys) {
+      Status s = store->Delete(k);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
+    return processed;
   }
 
   Result<uint64_t> LoadCheckpoint() const {
@@ -524,6 +596,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(catalog::Catalog* catalog, Topics* 
   {
     auto legacy = impl->store->List(std::string(kStatePrefix) + "done/");
     impl->legacy_markers = !impl->store->Append(kDoneLogKey, "").ok() || (legacy.ok() && !legacy->empty());
+    impl->journal_appendable = impl->store->Append(kJournalKey, "").code() != StatusCode::kNotImplemented;
   }
   SL_RETURN_IF_ERROR(impl->LoadMarkers());
   auto engine = std::unique_ptr<Engine>(new Engine(std::move(impl)));
@@ -627,6 +700,8 @@ void Engine::RecordMetric(const std::string& metric, double value) {
 }
 
 Result<int> Engine::ProcessPending(size_t max) {
+  SL_ASSIGN_OR_RETURN(int from_inbox, impl_->DrainInbox(max));
+  if (from_inbox > 0) return from_inbox;
   SL_ASSIGN_OR_RETURN(uint64_t offset, impl_->LoadCheckpoint());
   SL_ASSIGN_OR_RETURN(std::vector<Event> events, ReadEvents(*impl_->store, offset, max));
   if (events.empty()) return 0;

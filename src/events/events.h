@@ -89,7 +89,9 @@ class Engine {
   // call only starts the clocks; several missed firings of one rule make one tick, for the
   // latest), and evaluates the alarms. Returns the ticks journaled.
   Result<int> Tick();
-  // Processes the events past the checkpoint (at most max); returns how many.
+  // Processes the events past the checkpoint (at most max); returns how many. Events that
+  // commands left in the inbox of a store without appends (catalog::kEventInboxPrefix) come
+  // first: moved into the journal where this store can append, else processed from there.
   Result<int> ProcessPending(size_t max = 1000);
 
   // Which rules match `event` and why not (no action is taken).

@@ -50,7 +50,7 @@ TEST_F(ServedLakeTest, RoutesTheServingMachinesKeysToTheStateDirectory) {
   EXPECT_TRUE(IsLocalStateKey("_system/s3/uploads/abc/part-00001"));
   EXPECT_TRUE(IsLocalStateKey("streams/sales/shard-0/seg"));
   // Shared with the CLI and other machines: the lake's.
-  EXPECT_FALSE(IsLocalStateKey("_system/events/20260101T000000Z-0123.json"));  // a CLI's event
+  EXPECT_FALSE(IsLocalStateKey("_system/events/inbox/20260101T000000Z-0123.json"));  // a CLI's event
   EXPECT_FALSE(IsLocalStateKey("_system/iam/state-1.json"));
   EXPECT_FALSE(IsLocalStateKey("_system/locks/job-my-etl-job.lock"));
   EXPECT_FALSE(IsLocalStateKey("_system/s3/bucket-policy.json"));
@@ -78,7 +78,7 @@ TEST_F(ServedLakeTest, RoutesTheServingMachinesKeysToTheStateDirectory) {
 }
 
 TEST_F(ServedLakeTest, ListingsMergeBothAndHideStaleStateKeysInTheLake) {
-  ASSERT_TRUE(lake_->Put("_system/events/20260101T000000Z-1.json", "{}").ok());  // from a CLI
+  ASSERT_TRUE(lake_->Put("_system/events/inbox/20260101T000000Z-1.json", "{}").ok());  // from a CLI
   ASSERT_TRUE(lake_->Put("_system/events/checkpoints/old.json", "stale").ok());   // never shown
   ASSERT_TRUE(lake_->Put("pipeline.yaml", "tables: []\n").ok());
   ASSERT_TRUE(state_->Put("_system/events/checkpoints/rules.json", "{}").ok());
@@ -86,13 +86,13 @@ TEST_F(ServedLakeTest, ListingsMergeBothAndHideStaleStateKeysInTheLake) {
   ASSERT_TRUE(state_->Put("streams/s/shard-0/0.log", "").ok());
 
   EXPECT_EQ(Keys(served_->List("_system/events/")),
-            (std::vector<std::string>{"_system/events/20260101T000000Z-1.json",
-                                      "_system/events/checkpoints/rules.json"}));
+            (std::vector<std::string>{"_system/events/checkpoints/rules.json",
+                                      "_system/events/inbox/20260101T000000Z-1.json"}));
   EXPECT_EQ(Keys(served_->List("_system/events/checkpoints/")),
             (std::vector<std::string>{"_system/events/checkpoints/rules.json"}));
   EXPECT_EQ(Keys(served_->List("")),
-            (std::vector<std::string>{"_system/events.jsonl", "_system/events/20260101T000000Z-1.json",
-                                      "_system/events/checkpoints/rules.json", "pipeline.yaml",
+            (std::vector<std::string>{"_system/events.jsonl", "_system/events/checkpoints/rules.json",
+                                      "_system/events/inbox/20260101T000000Z-1.json", "pipeline.yaml",
                                       "streams/s/shard-0/0.log"}));
   EXPECT_EQ(Keys(served_->List("raw_data/")), std::vector<std::string>{});
   EXPECT_EQ(served_->Get("_system/events/checkpoints/old.json").status().code(), StatusCode::kNotFound);
