@@ -245,6 +245,26 @@ TEST_F(ServedS3LakeTest, HealthS3ApiGlueAthenaAndTrinoOverTheLakeOnS3) {
   EXPECT_FALSE(std::filesystem::exists(bucket_dir_ + "/lake/streams"));
 }
 
+// `saleslake upload` on the S3 lake (no server between) cannot append to a journal there: its
+// object.created waits in the lake's event inbox, and the server of that lake moves it into its
+// own journal (in --state-dir) and acts on it; the inbox is left empty.
+TEST_F(ServedS3LakeTest, AnUploadByTheCliOnTheS3LakeReachesTheServersRules) {
+  const std::string csv = dir_.Join("cli.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "100", "--seed", "9", "--out", csv}).exit_code, 0);
+  CommandResult up = Lake({"upload", csv});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  const std::string journal = state_ + "/_system/events.jsonl";
+  const std::string inbox = bucket_dir_ + "/lake/_system/events/inbox";
+  bool journaled = false;
+  for (int i = 0; i < 300 && !journaled; ++i) {  // bounded: about 30 s
+    journaled = std::filesystem::exists(journal) && ReadFile(journal).find("raw_data/cli.csv") != std::string::npos &&
+                (!std::filesystem::exists(inbox) || std::filesystem::is_empty(inbox));
+    if (!journaled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(journaled) << "journal: " << (std::filesystem::exists(journal) ? ReadFile(journal) : "(none)");
+  EXPECT_NE(ReadFile(journal).find("object.created"), std::string::npos);
+}
+
 TEST_F(ServedS3LakeTest, ServingAnS3LakeWithoutAUsableStateDirIsAClearError) {
   WriteFile(dir_.Join("a-file"), "x");
   ServerProcess other;
