@@ -103,9 +103,11 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
 
   std::vector<bool> decoded(columns.size(), false);
   const size_t num_batches = (rows + kBatchRows - 1) / kBatchRows;
-  std::vector<bool> wanted(num_batches, true);
+  // Per-batch state is sized only once a decode has shown the row count to be real: a footer
+  // may claim 2^40 rows, which the decoder refuses, but a vector per batch would take GBs first.
+  std::vector<bool> wanted;
   // The rows of each batch the filter selected, when it says (it sets the probe's selection).
-  std::vector<std::optional<SelectionVector>> selected(num_batches);
+  std::vector<std::optional<SelectionVector>> selected;
   size_t skipped = 0;
   const bool late = filter.any_row && !filter.positions.empty() && filter.positions.size() < columns.size();
   if (late) {
@@ -113,6 +115,8 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
     std::sort(first.begin(), first.end());
     first.erase(std::unique(first.begin(), first.end()), first.end());
     SL_RETURN_IF_ERROR(decode(first));
+    wanted.assign(num_batches, true);
+    selected.resize(num_batches);
     for (size_t p : first) decoded[p] = true;
     for (size_t b = 0; b < num_batches; ++b) {
       Batch probe = make_batch(b * kBatchRows, std::min(kBatchRows, rows - b * kBatchRows), decoded);
@@ -128,9 +132,9 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
   SL_RETURN_IF_ERROR(decode(rest));
   std::fill(decoded.begin(), decoded.end(), true);
   for (size_t b = 0; b < num_batches; ++b) {
-    if (!wanted[b]) continue;
+    if (late && !wanted[b]) continue;
     Batch batch = make_batch(b * kBatchRows, std::min(kBatchRows, rows - b * kBatchRows), decoded);
-    batch.selection = std::move(selected[b]);
+    if (late) batch.selection = std::move(selected[b]);
     SL_RETURN_IF_ERROR(sink(batch));
   }
   return skipped;
