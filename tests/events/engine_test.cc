@@ -583,6 +583,23 @@ class BusTest : public ::testing::Test {
     engine_ = std::move(*e);
   }
   void Journal(const std::string& id) { ASSERT_TRUE(PublishEvent(*store_, "x", json::object(), id).ok()); }
+  // A second consumer over another view of the lake (a store without appends, say).
+  struct Consumer {
+    std::unique_ptr<catalog::Catalog> catalog;
+    std::unique_ptr<Topics> topics;
+    std::unique_ptr<Engine> engine;
+  };
+  static void OpenConsumer(io::ObjectStore* store, Consumer* out) {
+    auto c = catalog::Catalog::Open(store);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    out->catalog = std::move(*c);
+    auto t = Topics::Open(store);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    out->topics = std::move(*t);
+    auto e = Engine::Open(out->catalog.get(), out->topics.get());
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    out->engine = std::move(*e);
+  }
   // A writer that died mid-line (power loss): bytes without their newline at the journal's end.
   void TearLine(const std::string& key, const std::string& bytes) {
     FILE* f = std::fopen(store_->PathOf(key).c_str(), "a");
@@ -718,15 +735,11 @@ TEST_F(BusTest, OnAStoreWithoutAppendsMarkersAreObjectsAndStillCount) {
   Journal("e1");
   testing::NoAppendStore s3like(store_.get());
   auto run = [&](uint64_t* actions, uint64_t* skipped) {
-    auto c = catalog::Catalog::Open(&s3like);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    auto t = Topics::Open(&s3like);
-    ASSERT_TRUE(t.ok()) << t.status().ToString();
-    auto e = Engine::Open(c->get(), t->get());
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    ASSERT_TRUE((*e)->ProcessPending().ok());
-    *actions = (*e)->stats().actions;
-    *skipped = (*e)->stats().skipped_done;
+    Consumer s3;
+    ASSERT_NO_FATAL_FAILURE(OpenConsumer(&s3like, &s3));
+    ASSERT_TRUE(s3.engine->ProcessPending().ok());
+    *actions = s3.engine->stats().actions;
+    *skipped = s3.engine->stats().skipped_done;
   };
   uint64_t actions = 0, skipped = 0;
   run(&actions, &skipped);
@@ -752,23 +765,20 @@ TEST_F(BusTest, EventsLeftInTheInboxOfAStoreWithoutAppendsAreActedOnOnce) {
 
   // No server: processed where they lie, then gone; a second pass finds nothing.
   {
-    auto c = catalog::Catalog::Open(&s3like);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    auto t = Topics::Open(&s3like);
-    ASSERT_TRUE(t.ok()) << t.status().ToString();
-    auto e = Engine::Open(c->get(), t->get());
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    auto n = (*e)->ProcessPending(1);  // one at a time: the inbox is read in id order
+    Consumer s3;
+    ASSERT_NO_FATAL_FAILURE(OpenConsumer(&s3like, &s3));
+    auto& e = s3.engine;
+    auto n = e->ProcessPending(1);  // one at a time: the inbox is read in id order
     ASSERT_TRUE(n.ok()) << n.status().ToString();
     EXPECT_EQ(*n, 1);
     EXPECT_FALSE(*store_->Exists(a));
     EXPECT_TRUE(*store_->Exists(b));
-    n = (*e)->ProcessPending();
+    n = e->ProcessPending();
     ASSERT_TRUE(n.ok()) << n.status().ToString();
     EXPECT_EQ(*n, 1);
-    EXPECT_EQ((*e)->stats().actions, 2u);
+    EXPECT_EQ(e->stats().actions, 2u);
     EXPECT_FALSE(*store_->Exists(b));
-    n = (*e)->ProcessPending();
+    n = e->ProcessPending();
     ASSERT_TRUE(n.ok());
     EXPECT_EQ(*n, 0);
   }
