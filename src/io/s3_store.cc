@@ -276,15 +276,23 @@ struct S3Store::Impl {
     }
   }
 
+  // The headers of a GET of [offset, offset + n) pinned to `etag` ("" = any version), and the
+  // error its 412 answer means.
+  static void AddRangeHeaders(Request* r, uint64_t offset, uint64_t n, const std::string& etag) {
+    r->headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
+    if (!etag.empty()) r->headers.emplace_back("if-match", "\"" + etag + "\"");
+  }
+  Status ChangedWhileRead(const std::string& full, const std::string& etag) const {
+    return Status::Aborted("object " + Where(full) + " changed while it was being read (ETag was " + etag + ")");
+  }
+
   // [offset, offset + n) of the object; `etag` pins the version ("" = any).
   Result<std::string> Range(const std::string& full, uint64_t offset, uint64_t n, const std::string& etag) const {
     Request r{.method = "GET", .key = full, .expect_body = n};
-    r.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
-    if (!etag.empty()) r.headers.emplace_back("if-match", "\"" + etag + "\"");
+    AddRangeHeaders(&r, offset, n, etag);
     for (int attempt = 1;; ++attempt) {
       SL_ASSIGN_OR_RETURN(HttpResult res, Send(r));
-      if (res.status == 412)
-        return Status::Aborted("object " + Where(full) + " changed while it was being read (ETag was " + etag + ")");
+      if (res.status == 412) return ChangedWhileRead(full, etag);
       if (res.status == 416) return std::string();
       if (res.status == 200) {  // a server that ignores Range sends everything
         if (offset >= res.body.size()) return std::string();
@@ -310,12 +318,10 @@ struct S3Store::Impl {
   Status RangeInto(const std::string& full, uint64_t offset, std::span<uint8_t> out, const std::string& etag) const {
     const uint64_t n = out.size();
     Request r{.method = "GET", .key = full, .into = out};
-    r.headers.emplace_back("range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
-    if (!etag.empty()) r.headers.emplace_back("if-match", "\"" + etag + "\"");
+    AddRangeHeaders(&r, offset, n, etag);
     for (int attempt = 1;; ++attempt) {
       SL_ASSIGN_OR_RETURN(HttpResult res, Send(r));
-      if (res.status == 412)
-        return Status::Aborted("object " + Where(full) + " changed while it was being read (ETag was " + etag + ")");
+      if (res.status == 412) return ChangedWhileRead(full, etag);
       if (res.status == 200) {  // a server that ignores Range sends everything
         if (res.body.size() < offset + n)
           return Status::IOError("GET " + Where(full) + ": the object ends before offset " + std::to_string(offset + n));
