@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <thread>
 
 #include "cli/command.h"
 #include "common/json.h"
 #include "events/events.h"
 #include "events/topics.h"
+#include "io/local_store.h"
 
 namespace saleslake::cli {
 
@@ -33,30 +35,48 @@ Result<Opened> OpenAll(const Context& ctx, bool engine) {
   return o;
 }
 
-int ListEvents(const Context& ctx, const std::string& type, size_t last, bool follow) {
+// The journal's events, then those still waiting in the inbox of a lake on S3 (recorded by
+// commands there; a serving `serve --lake s3://` moves them into the journal in its state dir,
+// which `state_dir` names). With `follow`, the journal is read every 200 ms and the inbox listed
+// every second (a request).
+int ListEvents(const Context& ctx, const std::string& type, size_t last, bool follow, const std::string& state_dir) {
   auto store = ctx.OpenLake(false);
   if (!store.ok()) return Fail(store.status());
+  std::unique_ptr<io::LocalStore> state;
+  if (!state_dir.empty()) {
+    auto opened = io::LocalStore::Open(state_dir, /*create=*/false);
+    if (!opened.ok()) return Fail(opened.status().WithContext("--state-dir " + state_dir));
+    state = std::move(*opened);
+  }
+  const io::ObjectStore& journal = state ? *state : **store;
   uint64_t offset = 0;
   std::vector<events::Event> all;
-  for (;;) {
-    auto batch = events::ReadEvents(**store, offset, 10000);
-    if (!batch.ok()) return Fail(batch.status());
-    if (batch->empty()) break;
-    offset = batch->back().end_offset;
-    for (auto& e : *batch)
-      if (type.empty() || e.type == type) all.push_back(std::move(e));
-  }
+  std::set<std::string> inbox_seen;  // the inbox's ids printed (or skipped) so far
+  auto read_new = [&](std::vector<events::Event>& out, bool inbox) -> Status {
+    for (;;) {
+      SL_ASSIGN_OR_RETURN(std::vector<events::Event> batch, events::ReadEvents(journal, offset, 10000));
+      if (batch.empty()) break;
+      offset = batch.back().end_offset;
+      for (auto& e : batch)
+        if (!inbox_seen.count(e.id)) out.push_back(std::move(e));
+    }
+    if (!inbox) return Status::OK();
+    SL_ASSIGN_OR_RETURN(std::vector<events::Event> waiting, events::ReadInboxEvents(**store));
+    for (auto& e : waiting)
+      if (inbox_seen.insert(e.id).second) out.push_back(std::move(e));
+    return Status::OK();
+  };
+  if (Status s = read_new(all, true); !s.ok()) return Fail(s);
+  std::erase_if(all, [&](const events::Event& e) { return !type.empty() && e.type != type; });
   size_t from = last && all.size() > last ? all.size() - last : 0;
   for (size_t i = from; i < all.size(); ++i) std::printf("%s\n", all[i].json.dump().c_str());
   std::fflush(stdout);
-  while (follow) {  // until interrupted, as tail -f
+  for (int tick = 1; follow; ++tick) {  // until interrupted, as tail -f
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto batch = events::ReadEvents(**store, offset, 10000);
-    if (!batch.ok()) return Fail(batch.status());
-    for (const auto& e : *batch) {
-      offset = e.end_offset;
+    std::vector<events::Event> fresh;
+    if (Status s = read_new(fresh, tick % 5 == 0); !s.ok()) return Fail(s);
+    for (const auto& e : fresh)
       if (type.empty() || e.type == type) std::printf("%s\n", e.json.dump().c_str());
-    }
     std::fflush(stdout);
   }
   return 0;
@@ -71,16 +91,24 @@ void Register(CLI::App& root, Context& ctx) {
   ev->require_subcommand(1);
   auto type = std::make_shared<std::string>();
   auto last = std::make_shared<size_t>(0);
+  auto state_dir = std::make_shared<std::string>();
+  const char* state_help = "The --state-dir of a `serve --lake s3://...`: read its journal (on an S3 lake)";
   auto* list = ev->add_subcommand("list", "Print the journaled events (JSON lines)");
   list->add_option("--type", *type, "Only events of this type (object.created, job.failed, ...)");
   list->add_option("-n,--last", *last, "Only the last N");
-  list->callback([&ctx, type, last] { ctx.action = [&ctx, type, last] { return ListEvents(ctx, *type, *last, false); }; });
+  list->add_option("--state-dir", *state_dir, state_help);
+  list->callback([&ctx, type, last, state_dir] {
+    ctx.action = [&ctx, type, last, state_dir] { return ListEvents(ctx, *type, *last, false, *state_dir); };
+  });
   auto tail_n = std::make_shared<size_t>(10);
   auto follow = std::make_shared<bool>(false);
   auto* tail = ev->add_subcommand("tail", "Print the last events; -f waits for new ones");
   tail->add_option("-n,--last", *tail_n, "How many (default 10)");
   tail->add_flag("-f,--follow", *follow, "Keep printing new events until interrupted");
-  tail->callback([&ctx, tail_n, follow] { ctx.action = [&ctx, tail_n, follow] { return ListEvents(ctx, "", *tail_n, *follow); }; });
+  tail->add_option("--state-dir", *state_dir, state_help);
+  tail->callback([&ctx, tail_n, follow, state_dir] {
+    ctx.action = [&ctx, tail_n, follow, state_dir] { return ListEvents(ctx, "", *tail_n, *follow, *state_dir); };
+  });
   auto* process = ev->add_subcommand("process", "Run the rules over the events no one processed yet (when no server runs)");
   process->callback([&ctx] {
     ctx.action = [&ctx] {

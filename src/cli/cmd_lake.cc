@@ -130,6 +130,13 @@ topics:
 #   username: alerts
 #   password_env: SMTP_PASSWORD  # the password comes from this environment variable
 
+# Athena workgroups of `saleslake serve` (Athena's API): per-query limits. `primary` always exists.
+# workgroups:
+#   - name: analysts
+#     bytes_scanned_cutoff_per_query: 10000000   # a query that would read more is cancelled
+#     max_concurrent_queries: 2                  # the rest wait QUEUED
+#     query_time_limit_seconds: 600              # default 1800
+
 # Kinesis streams served by `saleslake serve` (created when it starts) and delivered into a
 # table through the crawler and job above, exactly once (Firehose's role).
 streams:

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -74,7 +75,48 @@ std::optional<Event> ParseEventLine(std::string_view line, uint64_t end) {
   return e;
 }
 
+// One object of the inbox (catalog::kEventInboxPrefix): its text, and its event unless the text
+// is not one JSON event.
+struct InboxItem {
+  std::string key;
+  std::string line;
+  std::optional<Event> event;
+};
+
+// The inbox's first `max` objects in the order they were recorded (ids begin with their UTC
+// time, so key order is that order); *more when there were others. Objects gone meanwhile
+// (another consumer took them) are left out.
+Result<std::vector<InboxItem>> ReadInbox(const io::ObjectStore& store, size_t max, bool* more) {
+  SL_ASSIGN_OR_RETURN(std::vector<io::ObjectInfo> objects, store.List(catalog::kEventInboxPrefix));
+  std::erase_if(objects, [](const io::ObjectInfo& o) { return !o.key.ends_with(".json"); });
+  std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  *more = objects.size() > max;
+  if (*more) objects.resize(max);
+  std::vector<InboxItem> out;
+  for (const io::ObjectInfo& o : objects) {
+    auto text = store.Get(o.key);
+    if (!text.ok()) {
+      if (text.status().code() == StatusCode::kNotFound) continue;
+      return text.status();
+    }
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+    InboxItem item{o.key, std::move(*text), std::nullopt};
+    if (item.line.find('\n') == std::string::npos) item.event = ParseEventLine(item.line, 0);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<std::vector<Event>> ReadInboxEvents(const io::ObjectStore& store) {
+  bool more = false;
+  SL_ASSIGN_OR_RETURN(std::vector<InboxItem> items, ReadInbox(store, std::numeric_limits<size_t>::max(), &more));
+  std::vector<Event> out;
+  for (InboxItem& i : items)
+    if (i.event) out.push_back(std::move(*i.event));
+  return out;
+}
 
 Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t offset, size_t max) {
   std::vector<Event> out;
@@ -237,28 +279,19 @@ struct Engine::Impl {
     const TimePoint now = clock->Now();
     if (inbox_listed && inbox_empty && now - *inbox_listed < std::chrono::seconds(1)) return 0;
     inbox_listed = now;
-    SL_ASSIGN_OR_RETURN(std::vector<io::ObjectInfo> objects, store->List(catalog::kEventInboxPrefix));
-    std::erase_if(objects, [](const io::ObjectInfo& o) { return !o.key.ends_with(".json"); });
-    inbox_empty = objects.size() <= max;
-    if (objects.empty()) return 0;
-    // Ids begin with their UTC time: key order is the order they were recorded in.
-    std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-    if (objects.size() > max) objects.resize(max);
+    bool more = false;
+    SL_ASSIGN_OR_RETURN(std::vector<InboxItem> items, ReadInbox(*store, max, &more));
+    inbox_empty = !more;
+    if (items.empty()) return 0;
     std::vector<std::string> lines;
     std::vector<std::string> keys;
-    for (const io::ObjectInfo& o : objects) {
-      auto text = store->Get(o.key);
-      if (!text.ok()) {
-        if (text.status().code() == StatusCode::kNotFound) continue;  // another consumer took it
-        return text.status();
-      }
-      while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
-      keys.push_back(o.key);
-      if (text->find('\n') != std::string::npos || !ParseEventLine(*text, 0)) {
-        Log(LogLevel::kWarn, "events: an inbox object is not one JSON event; dropped", {{"key", o.key}});
+    for (InboxItem& i : items) {
+      keys.push_back(i.key);
+      if (!i.event) {
+        Log(LogLevel::kWarn, "events: an inbox object is not one JSON event; dropped", {{"key", i.key}});
         continue;
       }
-      lines.push_back(std::move(*text));
+      lines.push_back(std::move(i.line));
     }
     int processed = 0;
     if (journal_appendable) {

@@ -49,6 +49,9 @@ struct Event {
 
 // Reads the journal from `offset`: complete lines only (a torn last line waits). At most `max`.
 Result<std::vector<Event>> ReadEvents(const io::ObjectStore& store, uint64_t offset, size_t max = 1000);
+// Events recorded on a store without appends (a lake on S3) that no engine has taken yet: the
+// inbox (catalog::kEventInboxPrefix), oldest first. Objects that are not one event are left out.
+Result<std::vector<Event>> ReadInboxEvents(const io::ObjectStore& store);
 // Journals an event (catalog::JournalEvent) and returns its id.
 Result<std::string> PublishEvent(io::ObjectStore& store, const std::string& type,
                                  const nlohmann::json& fields, const std::string& id = "");

@@ -1,5 +1,6 @@
 #include "stack/export_aws.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
@@ -10,6 +11,7 @@
 #include "catalog/describe.h"
 #include "etl/job_spec.h"
 #include "events/rules.h"
+#include "sql/workgroups.h"
 #include "stack/stack.h"
 #include "stream/delivery.h"
 
@@ -173,6 +175,7 @@ Result<AwsExport> ExportAws(std::string_view pipeline_path, std::string_view pip
   SL_ASSIGN_OR_RETURN(auto jobs, etl::ParseJobs(pipeline_path, pipeline_text));
   SL_ASSIGN_OR_RETURN(auto streams, stream::ParseDeliveries(pipeline_text));
   SL_ASSIGN_OR_RETURN(auto events_config, events::ParseEventsConfig(pipeline_path, pipeline_text));
+  SL_ASSIGN_OR_RETURN(auto workgroups, sql::ParseWorkGroups(pipeline_text, pipeline_path));
 
   Builder b;
   b.uri = options.location_uri;
@@ -350,6 +353,35 @@ Result<AwsExport> ExportAws(std::string_view pipeline_path, std::string_view pip
   for (const events::AlarmSpec& a : events_config.alarms)
     b.skipped.push_back("alarm " + a.name + ": over saleslake's " + a.event_type + " figures (" + a.metric +
                         "); a CloudWatch alarm needs that metric published to CloudWatch");
+
+  // Athena workgroups. Their results go where saleslake writes them (athena_results/ in the lake).
+  // Athena has no per-workgroup concurrency or run-time limit (both are account quotas), and
+  // `primary` exists in every account, so CloudFormation cannot create it.
+  constexpr uint64_t kAthenaMinCutoff = 10'000'000;  // BytesScannedCutoffPerQuery's minimum
+  for (const sql::WorkGroup& w : workgroups) {
+    const std::string what = "workgroup " + w.name + ": ";
+    if (w.max_concurrent_queries > 0)
+      b.skipped.push_back(what + "max_concurrent_queries has no Athena equivalent (an account quota)");
+    if (w.query_time_limit_seconds > 0)
+      b.skipped.push_back(what + "query_time_limit_seconds has no Athena equivalent (the DML timeout is an account quota)");
+    if (w.name == "primary") {
+      if (w.bytes_scanned_cutoff_per_query > 0)
+        b.skipped.push_back(what + "Athena's primary workgroup exists in every account; set its cutoff there");
+      continue;
+    }
+    json config = {{"EnforceWorkGroupConfiguration", true},
+                   {"PublishCloudWatchMetricsEnabled", true},
+                   {"ResultConfiguration", {{"OutputLocation", b.uri + "/athena_results/"}}}};
+    if (w.bytes_scanned_cutoff_per_query > 0) {
+      config["BytesScannedCutoffPerQuery"] = std::max(w.bytes_scanned_cutoff_per_query, kAthenaMinCutoff);
+      if (w.bytes_scanned_cutoff_per_query < kAthenaMinCutoff)
+        b.skipped.push_back(what + "bytes_scanned_cutoff_per_query " + std::to_string(w.bytes_scanned_cutoff_per_query) +
+                            " raised to Athena's minimum of 10000000");
+    }
+    res[LogicalId("WorkGroup", w.name)] = {
+        {"Type", "AWS::Athena::WorkGroup"},
+        {"Properties", {{"Name", w.name}, {"State", "ENABLED"}, {"WorkGroupConfiguration", config}}}};
+  }
 
   for (const IamUserExport& u : users) {
     const std::string uid = LogicalId("User", u.name);

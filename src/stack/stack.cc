@@ -12,12 +12,13 @@
 #include "common/suggest.h"
 #include "etl/job_spec.h"
 #include "events/rules.h"
+#include "sql/workgroups.h"
 #include "stream/delivery.h"
 
 namespace saleslake::stack {
 namespace {
 
-constexpr const char* kKindOrder[] = {"table", "crawler", "job", "stream", "rule", "topic", "alarm", "setting"};
+constexpr const char* kKindOrder[] = {"table", "crawler", "job", "stream", "rule", "topic", "alarm", "workgroup", "setting"};
 
 int KindRank(std::string_view kind) {
   for (size_t i = 0; i < std::size(kKindOrder); ++i)
@@ -29,12 +30,13 @@ int KindRank(std::string_view kind) {
 const std::map<std::string, std::string>& ListSections() {
   static const std::map<std::string, std::string> m = {{"crawlers", "crawler"}, {"jobs", "job"},
                                                        {"streams", "stream"},   {"rules", "rule"},
-                                                       {"topics", "topic"},     {"alarms", "alarm"}};
+                                                       {"topics", "topic"},     {"alarms", "alarm"},
+                                                       {"workgroups", "workgroup"}};
   return m;
 }
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> k = {"version", "bucket", "crawlers", "jobs", "streams",
-                                             "rules",   "topics", "alarms",   "smtp"};
+  static const std::vector<std::string> k = {"version", "bucket", "crawlers", "jobs",       "streams",
+                                             "rules",   "topics", "alarms",   "workgroups", "smtp"};
   return k;
 }
 
@@ -82,6 +84,8 @@ std::optional<std::string> ParseSection(const std::string& key, std::string_view
     s = stream::ParseDeliveries(text).status();
   } else if (key == "rules" || key == "topics" || key == "alarms" || key == "smtp") {
     s = events::ParseEventsConfig(path, text).status();
+  } else if (key == "workgroups") {
+    s = sql::ParseWorkGroups(text, path).status();
   }
   if (s.ok()) return std::nullopt;
   return s.message();
@@ -368,7 +372,7 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
   // Whatever only the whole file shows (the parsers' own checks across items).
   if (errors.empty()) {
     const std::string all(text);
-    for (const char* key : {"crawlers", "jobs", "streams", "rules"}) {
+    for (const char* key : {"crawlers", "jobs", "streams", "rules", "workgroups"}) {
       if (auto err = ParseSection(key, path, all)) add(root.Mark(), Positioned(*err, path, root.Mark()));
     }
   }

@@ -225,6 +225,11 @@ TEST_F(S3LakeTest, PipelineGivesTheSameAnswersAsALocalLake) {
   auto init = step({"init"});
   EXPECT_NE(init.second.out.find("lake s3://my-analytics-bucket/lake ready"), std::string::npos) << init.second.out;
   step({"upload", csv});
+  // Both lakes list the upload's event: the local one from its journal, the one on S3 from the
+  // inbox where it waits (no server acts on that lake's rules here).
+  auto uploaded = step({"events", "list", "--type", "object.created"});
+  for (const std::string& out : {uploaded.first.out, uploaded.second.out})
+    EXPECT_NE(out.find("raw_data/sales.csv"), std::string::npos) << out;
   auto crawl = step({"crawl"});
   EXPECT_EQ(crawl.first.out, crawl.second.out);
   auto job = step({"start-job", "--job-name", "my-etl-job", "--format", "json"});

@@ -762,6 +762,17 @@ TEST_F(BusTest, EventsLeftInTheInboxOfAStoreWithoutAppendsAreActedOnOnce) {
   const std::string b = std::string(catalog::kEventInboxPrefix) + "20260101T000000Z-b.json";
   EXPECT_TRUE(*store_->Exists(a));
   EXPECT_EQ(store_->Get("_system/events.jsonl").ValueOr(""), "");  // nothing journaled
+  // While they wait there, they are what `events list` shows besides the journal, oldest first;
+  // an object that is not one event is left out.
+  const std::string junk = std::string(catalog::kEventInboxPrefix) + "20260101T000000Z-0.json";
+  ASSERT_TRUE(store_->Put(junk, "not an event").ok());
+  auto waiting = ReadInboxEvents(s3like);
+  ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
+  ASSERT_EQ(waiting->size(), 2u);
+  EXPECT_EQ((*waiting)[0].id, "20260101T000000Z-a");
+  EXPECT_EQ((*waiting)[1].id, "20260101T000000Z-b");
+  EXPECT_EQ((*waiting)[1].type, "x");
+  ASSERT_TRUE(store_->Delete(junk).ok());
 
   // No server: processed where they lie, then gone; a second pass finds nothing.
   {
@@ -781,6 +792,7 @@ TEST_F(BusTest, EventsLeftInTheInboxOfAStoreWithoutAppendsAreActedOnOnce) {
     n = e->ProcessPending();
     ASSERT_TRUE(n.ok());
     EXPECT_EQ(*n, 0);
+    EXPECT_TRUE(ReadInboxEvents(s3like)->empty());
   }
 
   // A server's store: moved into the journal and acted on from there.

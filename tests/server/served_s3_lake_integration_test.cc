@@ -263,6 +263,12 @@ TEST_F(ServedS3LakeTest, AnUploadByTheCliOnTheS3LakeReachesTheServersRules) {
   }
   EXPECT_TRUE(journaled) << "journal: " << (std::filesystem::exists(journal) ? ReadFile(journal) : "(none)");
   EXPECT_NE(ReadFile(journal).find("object.created"), std::string::npos);
+  // The CLI on the S3 lake sees it in the server's journal through --state-dir, once.
+  CommandResult listed = Lake({"events", "list", "--type", "object.created", "--state-dir", state_});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const size_t at = listed.out.find("raw_data/cli.csv");
+  EXPECT_NE(at, std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find("raw_data/cli.csv", at + 1), std::string::npos) << listed.out;
 }
 
 TEST_F(ServedS3LakeTest, ServingAnS3LakeWithoutAUsableStateDirIsAClearError) {

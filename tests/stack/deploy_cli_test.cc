@@ -20,8 +20,8 @@ class DeployCliTest : public ::testing::Test {
     ASSERT_EQ(init.exit_code, 0) << init.err;
     initial_ = ReadFile(lake_ + "/pipeline.yaml");
   }
-  // Ten changes to the pipeline `init` writes.
-  std::string TenChanges() const {
+  // Eleven changes to the pipeline `init` writes.
+  std::string ElevenChanges() const {
     std::string p = initial_;
     p = Replace(p, "version: 1\n", "version: 1\nbucket: demo-bucket\n");
     p = Replace(p, "crawlers:\n", "crawlers:\n  - name: extra\n    path: extra/\n    table: extra_raw\n");
@@ -32,6 +32,7 @@ class DeployCliTest : public ::testing::Test {
     p = Replace(p, "shards: 4", "shards: 2");
     p = Replace(p, "buffer_seconds: 60", "buffer_seconds: 30");
     p += "\nalarms:\n  - name: q\n    event_type: job.succeeded\n    metric: rows_quarantined\n    threshold: 10\n";
+    p += "\nworkgroups:\n  - name: analysts\n    bytes_scanned_cutoff_per_query: 10000000\n";
     return p;
   }
   TempDir dir_;
@@ -40,11 +41,11 @@ class DeployCliTest : public ::testing::Test {
 };
 
 TEST_F(DeployCliTest, DryRunPrintsExactlyTheChanges) {
-  WriteFile(dir_.Join("p.yaml"), TenChanges());
+  WriteFile(dir_.Join("p.yaml"), ElevenChanges());
   auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml"), "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "Change set: 5 to add, 5 to modify, 0 to remove\n"
+            "Change set: 6 to add, 5 to modify, 0 to remove\n"
             "+ table extra_raw\n"
             "    defined_by: crawler extra\n"
             "    format: auto\n"
@@ -69,6 +70,8 @@ TEST_F(DeployCliTest, DryRunPrintsExactlyTheChanges) {
             "    event_type: job.succeeded\n"
             "    metric: rows_quarantined\n"
             "    threshold: 10\n"
+            "+ workgroup analysts\n"
+            "    bytes_scanned_cutoff_per_query: 10000000\n"
             "+ setting bucket\n"
             "    value: demo-bucket\n"
             "Dry run: nothing was deployed.\n");
@@ -76,13 +79,13 @@ TEST_F(DeployCliTest, DryRunPrintsExactlyTheChanges) {
   auto j = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml"), "--dry-run", "--format", "json"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   auto doc = nlohmann::json::parse(j.out);
-  EXPECT_EQ(doc["changes"].size(), 10u);
-  EXPECT_EQ(doc["summary"]["add"], 5);
+  EXPECT_EQ(doc["changes"].size(), 11u);
+  EXPECT_EQ(doc["summary"]["add"], 6);
   EXPECT_EQ(doc["dry_run"], true);
 }
 
 TEST_F(DeployCliTest, ABadFileIsRefusedWithEveryErrorAndChangesNothing) {
-  std::string bad = Replace(TenChanges(), "schema_change_policy: log", "schema_change_policy: lgo");
+  std::string bad = Replace(ElevenChanges(), "schema_change_policy: log", "schema_change_policy: lgo");
   bad = Replace(bad, "shards: 2", "shards: 0");
   WriteFile(dir_.Join("bad.yaml"), bad);
   auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("bad.yaml")});
@@ -96,11 +99,11 @@ TEST_F(DeployCliTest, ABadFileIsRefusedWithEveryErrorAndChangesNothing) {
 }
 
 TEST_F(DeployCliTest, DeployRollbackAndHistory) {
-  WriteFile(dir_.Join("p.yaml"), TenChanges());
+  WriteFile(dir_.Join("p.yaml"), ElevenChanges());
   auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Deployed generation 1 ("), std::string::npos) << r.out;
-  EXPECT_EQ(ReadFile(lake_ + "/pipeline.yaml"), TenChanges());
+  EXPECT_EQ(ReadFile(lake_ + "/pipeline.yaml"), ElevenChanges());
   auto same = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
   ASSERT_EQ(same.exit_code, 0);
   EXPECT_EQ(same.out, "No changes: " + dir_.Join("p.yaml") + " is what the lake runs.\n");
@@ -115,7 +118,7 @@ TEST_F(DeployCliTest, DeployRollbackAndHistory) {
   ASSERT_EQ(doc.size(), 2u);
   EXPECT_EQ(doc[0]["action"], "deploy");
   EXPECT_EQ(doc[1]["action"], "rollback");
-  EXPECT_EQ(doc[1]["changes"], 10);
+  EXPECT_EQ(doc[1]["changes"], 11);
 }
 
 TEST_F(DeployCliTest, ExportAwsWritesTheTemplateAndTheDdl) {

@@ -60,7 +60,7 @@ TEST(ValidatePipeline, ReportsEveryErrorWithItsPosition) {
   EXPECT_EQ(errors[3], Pos("bad.yaml", bad, "name: sales-events", 5) + "stream sales-events: shards must be 1..1000");
   EXPECT_EQ(errors[4], Pos("bad.yaml", bad, "dashbords", 1) +
                            "unknown section 'dashbords' (sections: version, bucket, crawlers, jobs, streams, "
-                           "rules, topics, alarms, smtp)");
+                           "rules, topics, alarms, workgroups, smtp)");
   auto loaded = LoadPipeline("bad.yaml", bad);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
@@ -97,6 +97,47 @@ TEST(ValidatePipeline, ChecksAcrossItems) {
   EXPECT_NE(errors[1].find("rule 'crawl-on-upload' is declared twice (first at line"), std::string::npos) << errors[1];
   EXPECT_EQ(errors[2], Pos("p.yaml", bad, "table: nowhere", 12) +
                            "stream 'sales-events': no job loads table 'nowhere' (the delivery goes through that job)");
+}
+
+// Athena workgroups are a section of the stack like the others: checked by sql's parser item by
+// item (every bad one reported, at its position), names unique across the file, and diffed.
+TEST(ValidatePipeline, WorkgroupsAreCheckedAndDiffed) {
+  const std::string with = kBasePipeline +
+                           "workgroups:\n"
+                           "  - name: analysts\n"
+                           "    bytes_scanned_cutoff_per_query: 10000000\n"
+                           "  - name: primary\n"
+                           "    max_concurrent_queries: 4\n";
+  EXPECT_EQ(ValidatePipeline("p.yaml", with), std::vector<std::string>{});
+
+  std::string bad = Replace(with, "bytes_scanned_cutoff_per_query: 10000000", "bytes_scanned_cutof_per_query: 10000000");
+  bad = Replace(bad, "max_concurrent_queries: 4", "max_concurrent_queries: -1");
+  auto errors = ValidatePipeline("p.yaml", bad);
+  ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0], Pos("p.yaml", bad, "bytes_scanned_cutof_per_query", 5) +
+                           "workgroup analysts: unknown key 'bytes_scanned_cutof_per_query' (did you mean "
+                           "'bytes_scanned_cutoff_per_query'?)");
+  EXPECT_EQ(errors[1], Pos("p.yaml", bad, "max_concurrent_queries: -1", 29) +
+                           "workgroup primary: max_concurrent_queries must be >= 0");
+  auto twice = ValidatePipeline("p.yaml", with + "  - name: analysts\n");
+  ASSERT_EQ(twice.size(), 1u) << ::testing::PrintToString(twice);
+  EXPECT_NE(twice[0].find("workgroup 'analysts' is declared twice (first at line"), std::string::npos) << twice[0];
+
+  auto base = LoadPipeline("deployed", with);
+  auto next = LoadPipeline("next", Replace(Replace(with, "10000000", "50000000"), "  - name: primary\n    max_concurrent_queries: 4\n",
+                                           "  - name: adhoc\n    query_time_limit_seconds: 60\n"));
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ChangeSet cs = Diff(*base, *next);
+  std::vector<std::string> got;
+  for (const Change& c : cs.changes) {
+    std::string line = std::string(ChangeActionName(c.action)) + " " + c.kind + " " + c.name;
+    for (const FieldChange& f : c.fields) line += " | " + f.field + ": " + f.before.value_or("-") + " -> " + f.after.value_or("-");
+    got.push_back(line);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"add workgroup adhoc | query_time_limit_seconds: - -> 60",
+                                           "modify workgroup analysts | bytes_scanned_cutoff_per_query: 10000000 -> 50000000",
+                                           "remove workgroup primary | max_concurrent_queries: 4 -> -"}));
 }
 
 // Twelve changes across every kind; the change set must list exactly these.
@@ -411,6 +452,39 @@ TEST(ExportAws, TemplateHasTheResourcesAndPropertiesCloudFormationNames) {
   EXPECT_NE(out->ddl[1].second.find("LOCATION 's3://my-analytics-bucket/lake/processed_data/sales_data/'"),
             std::string::npos)
       << out->ddl[1].second;
+}
+
+// Workgroups become AWS::Athena::WorkGroup resources writing to the lake's athena_results/; what
+// Athena cannot express (concurrency, run time, primary's limits, a cutoff under 10 MB) is said.
+TEST(ExportAws, WorkgroupsBecomeAthenaWorkGroups) {
+  const std::string text = kBasePipeline +
+                           "workgroups:\n"
+                           "  - name: analysts\n"
+                           "    bytes_scanned_cutoff_per_query: 1000000\n"
+                           "    max_concurrent_queries: 2\n"
+                           "  - name: reporting\n"
+                           "    bytes_scanned_cutoff_per_query: 50000000\n"
+                           "  - name: primary\n"
+                           "    query_time_limit_seconds: 60\n";
+  auto out = ExportAws("pipeline.yaml", text, {}, {}, {.location_uri = "s3://my-analytics-bucket/lake"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const json r = json::parse(out->template_json)["Resources"];
+  ASSERT_TRUE(r.contains("WorkGroupAnalysts")) << r.dump();
+  EXPECT_FALSE(r.contains("WorkGroupPrimary"));
+  EXPECT_EQ(r["WorkGroupAnalysts"]["Type"], "AWS::Athena::WorkGroup");
+  const json& props = r["WorkGroupReporting"]["Properties"];
+  EXPECT_EQ(props["Name"], "reporting");
+  EXPECT_EQ(props["WorkGroupConfiguration"]["BytesScannedCutoffPerQuery"], 50000000);
+  EXPECT_EQ(props["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"],
+            "s3://my-analytics-bucket/lake/athena_results/");
+  EXPECT_EQ(r["WorkGroupAnalysts"]["Properties"]["WorkGroupConfiguration"]["BytesScannedCutoffPerQuery"], 10000000);
+  std::vector<std::string> said;
+  for (const std::string& s : out->skipped)
+    if (s.rfind("workgroup ", 0) == 0) said.push_back(s);
+  EXPECT_EQ(said, (std::vector<std::string>{
+                      "workgroup primary: query_time_limit_seconds has no Athena equivalent (the DML timeout is an account quota)",
+                      "workgroup analysts: max_concurrent_queries has no Athena equivalent (an account quota)",
+                      "workgroup analysts: bytes_scanned_cutoff_per_query 1000000 raised to Athena's minimum of 10000000"}));
 }
 
 TEST(ExportAws, RefusesAnInvalidPipelineOrALocalLocation) {

@@ -18,6 +18,7 @@
 #include "server/internal/query_manager.h"
 #include "server/internal/service.h"
 #include "sql/sql.h"
+#include "sql/workgroups.h"
 
 namespace saleslake::auth {
 class Iam;
@@ -25,23 +26,10 @@ class Iam;
 
 namespace saleslake::server::internal {
 
-// An Athena workgroup, from the `workgroups:` section of pipeline.yaml:
-//   workgroups:
-//     - name: analysts
-//       bytes_scanned_cutoff_per_query: 10000000   # BytesScannedCutoffPerQuery (0 = none)
-//       max_concurrent_queries: 1                  # queries running at once; the rest QUEUED
-// `primary` always exists (without limits unless declared).
-struct WorkGroup {
-  std::string name;
-  uint64_t bytes_scanned_cutoff_per_query = 0;
-  int max_concurrent_queries = 0;  // 0 = the query manager's runners
-  // How long one of its queries may run; 0 = the query manager's default (Athena's 30 minutes).
-  int64_t query_time_limit_seconds = 0;
-};
-// The workgroups of a pipeline.yaml text (primary first). kInvalidArgument naming the problem
-// with `file_name`:line:col.
-Result<std::vector<WorkGroup>> ParseWorkGroups(std::string_view yaml_text,
-                                               std::string_view file_name = "pipeline.yaml");
+// Athena workgroups come from pipeline.yaml through sql's parser (sql/workgroups.h), which the
+// stack's deploy validation shares.
+using sql::ParseWorkGroups;
+using sql::WorkGroup;
 
 class LakeSqlService final : public Service {
  public:
