@@ -40,6 +40,7 @@ int PrintResult(const stack::DeployResult& r, const DeployOpts& o, const std::st
     j["generation"] = r.generation;
     j["id"] = r.id;
     j["previous"] = r.previous_key;
+    j["notices"] = r.notices;
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -55,6 +56,7 @@ int PrintResult(const stack::DeployResult& r, const DeployOpts& o, const std::st
                 static_cast<long long>(r.generation), r.id.c_str(), r.previous_key.c_str());
     // A running serve reloads rules, topics and alarms by itself; its Kinesis service reads
     // streams: when it starts (as with SIGHUP).
+    for (const std::string& n : r.notices) Notice(n);
     for (const stack::Change& c : r.changes.changes) {
       if (c.kind != "stream") continue;
       Notice("stream changes take effect when a running `saleslake serve` restarts");

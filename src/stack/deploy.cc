@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "stack/internal/iam_section.h"
 
 namespace saleslake::stack {
 namespace {
@@ -104,6 +105,11 @@ Result<DeployResult> Apply(io::ObjectStore& lake, std::string_view source, std::
   const std::string sha = Sha256Hex(text);
   result.id = sha.substr(0, 12);
   result.previous_key = std::string(kVersionsPrefix) + GenerationName(generation) + "-" + result.id + ".yaml";
+  // The IAM the file declares, applied before the file itself: a deploy stopped in between is
+  // still a change against the deployed file, so running it again completes it (ApplyIam is
+  // idempotent). An unreadable deployed file declared nothing.
+  SL_RETURN_IF_ERROR(internal::ApplyIam(lake, internal::IamOf(current), internal::IamOf(text), &result.notices));
+
   SL_RETURN_IF_ERROR(lake.Put(result.previous_key, current));
 
   nlohmann::json record = {{"generation", generation},

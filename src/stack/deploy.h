@@ -3,13 +3,17 @@
 // Deploy validates the new file completely first (stack.h: every error at once); an invalid
 // file changes nothing. It then diffs the file against the lake's current pipeline.yaml (the
 // deployed version) and, unless it is a dry run or nothing changes:
-//   1. keeps the current version under _system/deploy/versions/<generation>-<id>.yaml
+//   1. makes the lake's IAM store hold the groups and users the `iam:` section declares
+//      (stack/internal/iam_section.h), dropping those only the replaced version declared;
+//      idempotent, so a deploy stopped after it is completed by running it again (a file
+//      declaring IAM on a lake without an IAM store is refused here, nothing written);
+//   2. keeps the current version under _system/deploy/versions/<generation>-<id>.yaml
 //      (generation 1, 2, ...; id = the first 12 hex digits of the new file's SHA-256);
-//   2. claims the generation with a put-if-absent record _system/deploy/versions/<generation>.json
+//   3. claims the generation with a put-if-absent record _system/deploy/versions/<generation>.json
 //      {"generation","id","time","action","source","previous","sha256","changes"}: of two
 //      deploys racing for one generation exactly one wins, the other is kAborted and writes
-//      nothing more;
-//   3. replaces pipeline.yaml in one atomic put.
+//      nothing more (deploys also hold _system/deploy/lock, so this is the second guard);
+//   4. replaces pipeline.yaml in one atomic put.
 // A running `saleslake serve` notices the new pipeline.yaml (its events loop compares the
 // file's size and mtime a few times a second, as on SIGHUP) and reloads its rules, topics and
 // alarms; the Glue and console APIs read pipeline.yaml on each call; its Kinesis service reads
@@ -17,7 +21,7 @@
 //
 // Rollback restores the version the last deploy replaced, itself as a deploy (a new generation,
 // action "rollback"), so a second rollback undoes the first.
-// Thread safety: functions over the store; concurrent deploys are arbitrated by step 2.
+// Thread safety: functions over the store; concurrent deploys are arbitrated by the lock and step 3.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +49,9 @@ struct DeployResult {
   int64_t generation = 0;  // the generation written; 0 for a dry run or when nothing changed
   std::string id;
   std::string previous_key;  // where the replaced version was kept
+  // What deploy did not do although the file asked for it (an IAM user kept because it still
+  // has access keys, ...).
+  std::vector<std::string> notices;
 };
 
 // Deploys `text` (read from `source`, named in messages and in the record). kInvalidArgument

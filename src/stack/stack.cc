@@ -13,12 +13,14 @@
 #include "etl/job_spec.h"
 #include "events/rules.h"
 #include "sql/workgroups.h"
+#include "stack/internal/iam_section.h"
 #include "stream/delivery.h"
 
 namespace saleslake::stack {
 namespace {
 
-constexpr const char* kKindOrder[] = {"table", "crawler", "job", "stream", "rule", "topic", "alarm", "workgroup", "setting"};
+constexpr const char* kKindOrder[] = {"table", "crawler", "job",       "stream",   "rule",     "topic",
+                                      "alarm", "workgroup", "iam-group", "iam-user", "setting"};
 
 int KindRank(std::string_view kind) {
   for (size_t i = 0; i < std::size(kKindOrder); ++i)
@@ -35,8 +37,8 @@ const std::map<std::string, std::string>& ListSections() {
   return m;
 }
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> k = {"version", "bucket", "crawlers", "jobs",       "streams",
-                                             "rules",   "topics", "alarms",   "workgroups", "smtp"};
+  static const std::vector<std::string> k = {"version", "bucket", "crawlers",   "jobs", "streams", "rules",
+                                             "topics",  "alarms", "workgroups", "iam",  "smtp"};
   return k;
 }
 
@@ -157,6 +159,39 @@ struct Declared {
   YAML::Mark mark;
 };
 
+// A policy document's fields: "policies.NAME/Statement/0/Action" (JSON pointers into it), so a
+// change set names the statement that changes rather than the whole document.
+void FlattenPolicies(const YAML::Node& policies, std::map<std::string, std::string>& fields) {
+  if (!policies || !policies.IsMap()) return;
+  for (auto it = policies.begin(); it != policies.end(); ++it) {
+    const std::string field = "policies." + (it->first.IsScalar() ? it->first.Scalar() : "?");
+    const nlohmann::json doc = nlohmann::json::parse(ScalarText(it->second), nullptr, false);
+    if (doc.is_discarded() || !doc.is_structured() || doc.empty()) {
+      fields[field] = ScalarText(it->second);
+      continue;
+    }
+    const nlohmann::json flat = doc.flatten();  // a named value: items() only views it
+    for (const auto& [pointer, value] : flat.items())
+      fields[field + pointer] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+}
+
+// The groups and users of the `iam:` section (stack/internal/iam_section.h).
+void CollectIam(const YAML::Node& iam, std::vector<Declared>& out) {
+  if (!iam.IsMap()) return;
+  for (const auto& [list, kind] : {std::pair{"groups", "iam-group"}, std::pair{"users", "iam-user"}}) {
+    const YAML::Node items = iam[list];
+    if (!items || !items.IsSequence()) continue;
+    for (const auto& item : items) {
+      if (!item.IsMap()) continue;
+      Declared d{{kind, Field(item, "name"), {}, item.Mark().line + 1}, item.Mark()};
+      if (const YAML::Node groups = item["groups"]) Flatten(groups, "groups", d.resource.fields);
+      FlattenPolicies(item["policies"], d.resource.fields);
+      out.push_back(std::move(d));
+    }
+  }
+}
+
 std::vector<Declared> Collect(const YAML::Node& root) {
   std::vector<Declared> out;
   if (!root.IsMap()) return out;
@@ -164,6 +199,10 @@ std::vector<Declared> Collect(const YAML::Node& root) {
     YAML::Node k = it->first, v = it->second;
     if (!k.IsScalar()) continue;
     const std::string key = k.Scalar();
+    if (key == "iam") {
+      CollectIam(v, out);
+      continue;
+    }
     auto sec = ListSections().find(key);
     if (sec == ListSections().end()) {
       if (key == "version" || key == "bucket" || key == "smtp") {
@@ -325,6 +364,12 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
       add(sec.mark, At(path, sec.mark) + "unknown section '" + sec.key + "'" +
                         (hint.empty() ? " (sections: " + list + ")" : " (did you mean '" + hint + "'?)"));
+      continue;
+    }
+    if (sec.key == "iam") {
+      std::vector<std::string> iam_errors;
+      internal::ReadIamSection(sec.node, path, &iam_errors);
+      for (std::string& e : iam_errors) add(sec.mark, std::move(e));
       continue;
     }
     if (sec.key == "bucket") {

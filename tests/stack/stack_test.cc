@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "common/encoding.h"
 #include "io/local_store.h"
@@ -60,7 +61,7 @@ TEST(ValidatePipeline, ReportsEveryErrorWithItsPosition) {
   EXPECT_EQ(errors[3], Pos("bad.yaml", bad, "name: sales-events", 5) + "stream sales-events: shards must be 1..1000");
   EXPECT_EQ(errors[4], Pos("bad.yaml", bad, "dashbords", 1) +
                            "unknown section 'dashbords' (sections: version, bucket, crawlers, jobs, streams, "
-                           "rules, topics, alarms, workgroups, smtp)");
+                           "rules, topics, alarms, workgroups, iam, smtp)");
   auto loaded = LoadPipeline("bad.yaml", bad);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
@@ -138,6 +139,59 @@ TEST(ValidatePipeline, WorkgroupsAreCheckedAndDiffed) {
   EXPECT_EQ(got, (std::vector<std::string>{"add workgroup adhoc | query_time_limit_seconds: - -> 60",
                                            "modify workgroup analysts | bytes_scanned_cutoff_per_query: 10000000 -> 50000000",
                                            "remove workgroup primary | max_concurrent_queries: 4 -> -"}));
+}
+
+// An `iam:` section: a group with a policy, a user in it with one of its own.
+const std::string kIam = R"(
+iam:
+  groups:
+    - name: analysts
+      policies:
+        read-sales: |
+          {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::my-analytics-bucket/processed_data/*"}]}
+  users:
+    - name: alice
+      groups: [analysts]
+      policies:
+        no-raw: |
+          {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::my-analytics-bucket/raw_data/*"}]}
+    - name: bob
+)";
+
+// IAM groups and users are resources of the stack: each problem reported at its position (a
+// policy IAM would refuse with IAM's reason), a user's groups must be declared, and a change set
+// names the policy statement that changes.
+TEST(ValidatePipeline, IamGroupsAndUsersAreCheckedAndDiffed) {
+  const std::string with = kBasePipeline + kIam;
+  EXPECT_EQ(ValidatePipeline("p.yaml", with), std::vector<std::string>{});
+  std::string bad = Replace(with, "\"Effect\": \"Deny\"", "\"Effect\": \"Maybe\"");
+  bad = Replace(bad, "groups: [analysts]", "groups: [analyst]");
+  bad = Replace(bad, "    - name: bob\n", "    - name: bob\n      group: [analysts]\n    - name: alice\n");
+  auto errors = ValidatePipeline("p.yaml", bad);
+  ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0], Pos("p.yaml", bad, "groups: [analyst]", 16) +
+                           "iam user 'alice': no group named 'analyst' in this file (did you mean 'analysts'?)");
+  EXPECT_EQ(errors[1].rfind(Pos("p.yaml", bad, "no-raw: |", 17) + "iam user 'alice': policy no-raw: ", 0), 0u) << errors[1];
+  EXPECT_NE(errors[1].find("Effect"), std::string::npos) << errors[1];
+  EXPECT_EQ(errors[2], Pos("p.yaml", bad, "group: [analysts]", 7) +
+                           "iam user 'bob': unknown key 'group' (did you mean 'groups'?)");
+  EXPECT_NE(errors[3].find("iam-user 'alice' is declared twice (first at line"), std::string::npos) << errors[3];
+
+  auto base = LoadPipeline("deployed", with);
+  auto next = LoadPipeline("next", Replace(Replace(with, "\"Action\": \"s3:GetObject\"", "\"Action\": \"s3:ListBucket\""),
+                                           "    - name: bob\n", ""));
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ChangeSet cs = Diff(*base, *next);
+  ASSERT_EQ(cs.changes.size(), 2u) << cs.ToText();
+  EXPECT_EQ(cs.changes[0].kind, "iam-group");
+  ASSERT_EQ(cs.changes[0].fields.size(), 1u);
+  EXPECT_EQ(cs.changes[0].fields[0].field, "policies.read-sales/Statement/0/Action");
+  EXPECT_EQ(cs.changes[0].fields[0].after, "s3:ListBucket");
+  EXPECT_EQ(cs.changes[1].action, ChangeAction::kRemove);
+  EXPECT_EQ(cs.changes[1].kind + " " + cs.changes[1].name, "iam-user bob");
 }
 
 // Twelve changes across every kind; the change set must list exactly these.
@@ -258,6 +312,64 @@ TEST_F(DeployTest, DryRunChangesNothingAndApplyKeepsThePreviousVersion) {
   EXPECT_TRUE(again->changes.empty());
   EXPECT_EQ(again->generation, 0);
   EXPECT_EQ(Snapshot(*store_), after);
+}
+
+// Deploy makes the IAM store hold what the file declares and drops what only the replaced
+// version declared; a user that still has an access key made by hand is kept, with a notice;
+// rollback restores the earlier declaration.
+TEST_F(DeployTest, TheIamSectionIsAppliedAndRolledBack) {
+  ASSERT_TRUE(store_->Put("_system/secret.key", std::string(64, 'a') + "\n").ok());
+  auto opened = auth::Iam::Open(*store_, {.create = true});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto r = Deploy(*store_, "next.yaml", kBasePipeline + kIam);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto iam = auth::Iam::Open(*store_, {});
+  ASSERT_TRUE(iam.ok());
+  EXPECT_NE((*iam)->GetGroupPolicy("analysts", "read-sales").ValueOr("").find("processed_data"), std::string::npos);
+  EXPECT_NE((*iam)->GetUserPolicy("alice", "no-raw").ValueOr("").find("Deny"), std::string::npos);
+  auto groups = (*iam)->ListGroupsForUser("alice");
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].group_name, "analysts");
+  EXPECT_TRUE((*iam)->GetUser("bob").ok());
+  // Policies made by hand on a declared user stay; a key makes bob outlive his declaration.
+  ASSERT_TRUE((*iam)->PutUserPolicy("alice", "by-hand", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]})").ok());
+  ASSERT_TRUE((*iam)->CreateAccessKey("bob").ok());
+
+  const std::string v2 = kBasePipeline + Replace(Replace(kIam, "    - name: bob\n", ""), "      groups: [analysts]\n", "");
+  auto r2 = Deploy(*store_, "v2.yaml", Replace(v2, R"(  groups:
+    - name: analysts
+      policies:
+        read-sales: |
+          {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::my-analytics-bucket/processed_data/*"}]}
+)", ""));
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  ASSERT_EQ(r2->notices.size(), 1u) << ::testing::PrintToString(r2->notices);
+  EXPECT_EQ(r2->notices[0].rfind("iam user bob is no longer declared but was kept: ", 0), 0u) << r2->notices[0];
+  iam = auth::Iam::Open(*store_, {});
+  ASSERT_TRUE(iam.ok());
+  EXPECT_FALSE((*iam)->ListGroups()->size() > 0) << "analysts should be gone";
+  EXPECT_TRUE((*iam)->GetUserPolicy("alice", "no-raw").ok());
+  EXPECT_TRUE((*iam)->GetUserPolicy("alice", "by-hand").ok());
+  EXPECT_TRUE((*iam)->GetUser("bob").ok());
+
+  auto back = Rollback(*store_);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  iam = auth::Iam::Open(*store_, {});
+  ASSERT_TRUE(iam.ok());
+  EXPECT_TRUE((*iam)->GetGroupPolicy("analysts", "read-sales").ok());
+  EXPECT_EQ((*iam)->ListGroupsForUser("alice")->size(), 1u);
+}
+
+// A file that declares IAM on a lake without an IAM store changes nothing and says why.
+TEST_F(DeployTest, IamWithoutAnIamStoreIsRefused) {
+  auto before = Snapshot(*store_);
+  auto r = Deploy(*store_, "next.yaml", kBasePipeline + kIam);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no IAM store"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(*store_->Get("pipeline.yaml"), kBasePipeline);
+  EXPECT_EQ(Snapshot(*store_), before);
 }
 
 TEST_F(DeployTest, OneBadSectionChangesNothing) {
