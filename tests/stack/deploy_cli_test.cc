@@ -121,6 +121,51 @@ TEST_F(DeployCliTest, DeployRollbackAndHistory) {
   EXPECT_EQ(doc[1]["changes"], 11);
 }
 
+// The iam: section through the real commands: deploy creates the group and the user, the
+// policies decide as `simulate-principal-policy` (the server's evaluation) says, and deploying
+// the file without the section removes them again.
+TEST_F(DeployCliTest, TheIamSectionIsDeployedAndRemoved) {
+  const std::string iam = R"(
+iam:
+  groups:
+    - name: analysts
+      policies:
+        read-processed: |
+          {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::my-analytics-bucket/processed_data/*"}]}
+  users:
+    - name: alice
+      groups: [analysts]
+)";
+  WriteFile(dir_.Join("p.yaml"), initial_ + iam);
+  auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("+ iam-group analysts\n    policies.read-processed/Statement/0/Action: s3:GetObject\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("+ iam-user alice\n    groups: [analysts]\n"), std::string::npos) << r.out;
+  auto user = RunSaleslakeIn(lake_, {"iam", "get-user", "--user-name", "alice"});
+  ASSERT_EQ(user.exit_code, 0) << user.err;
+  const std::string arn = nlohmann::json::parse(user.out)["User"]["Arn"];
+  auto decide = [&](const std::string& key) {
+    auto sim = RunSaleslakeIn(lake_, {"iam", "simulate-principal-policy", "--policy-source-arn", arn, "--action-names",
+                                      "s3:GetObject", "--resource-arns", "arn:aws:s3:::my-analytics-bucket/" + key});
+    EXPECT_EQ(sim.exit_code, 0) << sim.err;
+    auto j = nlohmann::json::parse(sim.out, nullptr, false);
+    return j.is_discarded() ? sim.out : j["EvaluationResults"][0]["EvalDecision"].get<std::string>();
+  };
+  EXPECT_EQ(decide("processed_data/x.parquet"), "allowed");
+  EXPECT_EQ(decide("raw_data/x.csv"), "implicitDeny");
+
+  WriteFile(dir_.Join("p.yaml"), initial_);
+  auto gone = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
+  ASSERT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_NE(gone.out.find("- iam-user alice"), std::string::npos) << gone.out;
+  EXPECT_NE(RunSaleslakeIn(lake_, {"iam", "get-user", "--user-name", "alice"}).exit_code, 0);
+  auto groups = RunSaleslakeIn(lake_, {"iam", "list-groups"});
+  ASSERT_EQ(groups.exit_code, 0) << groups.err;
+  EXPECT_EQ(groups.out.find("analysts"), std::string::npos) << groups.out;
+}
+
 TEST_F(DeployCliTest, ExportAwsWritesTheTemplateAndTheDdl) {
   auto r = RunSaleslakeIn(lake_, {"export", "aws", "--out", dir_.Join("aws"), "--location-uri", "s3://b/lake"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
