@@ -19,7 +19,7 @@ namespace saleslake::sql {
 namespace {
 
 // The local store under an S3 URI, recording its listings and how many OpenReads were in
-// flight at once. An OpenRead waits (up to 300 ms) for a second one to start, so that opens
+// flight at once. An OpenRead waits (up to 2 s) for a second one to start, so that opens
 // issued one after another show a concurrency of 1 and opens issued ahead show more.
 class RemoteLikeStore final : public io::ObjectStore {
  public:
@@ -37,7 +37,7 @@ class RemoteLikeStore final : public io::ObjectStore {
       ++opens_;
       max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
       cv_.notify_all();
-      cv_.wait_for(lock, std::chrono::milliseconds(300), [&] { return in_flight_ > 1; });
+      cv_.wait_for(lock, std::chrono::milliseconds(2000), [&] { return in_flight_ > 1; });
       --in_flight_;
     }
     return base_->OpenRead(k);
