@@ -107,6 +107,14 @@ std::string Md5Base64(std::string_view data) {
 
 bool Retryable(long status) { return status >= 500 || status == 429 || status == 408; }
 
+// The request trace's clock starts when the binary's statics are initialised, i.e. at the
+// process's start, so that the trace shows what a command does before its first request too.
+const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_clock::now();
+
+double MsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
 }  // namespace
 
 struct S3Store::Impl {
@@ -167,7 +175,9 @@ struct S3Store::Impl {
       call.body = r.body;
       call.expect_body = r.expect_body;
       call.into = r.into;
+      const double start_ms = o.trace ? MsSince(kProcessStart) : 0;
       auto res = http->Send(call);
+      if (o.trace) Trace(r, start_ms, res);
       if (res.ok()) {
         bool conflict = r.retry_conflict && res->status == 409;
         if (!Retryable(res->status) && !conflict) return res;
@@ -180,6 +190,20 @@ struct S3Store::Impl {
         return Status::IOError(last.message() + " (gave up after " + std::to_string(attempt) + " attempts to " +
                                (o.endpoint.empty() ? scheme_host : o.endpoint) + ")");
     }
+  }
+
+  // One line on stderr per attempt (SALESLAKE_S3_TRACE=1): when it started (ms since the
+  // process started), how long it took, what it asked and what came back.
+  void Trace(const Request& r, double start_ms, const Result<HttpResult>& res) const {
+    std::string range;
+    for (const auto& [name, value] : r.headers)
+      if (name == "range") range = " " + value;
+    std::string query;
+    for (const auto& [name, value] : r.query) query += (query.empty() ? "?" : "&") + name + (value.empty() ? "" : "=" + value);
+    std::string outcome = res.ok() ? std::to_string(res->status) + " " + std::to_string(res->body.size() + res->into_bytes) + " B"
+                                   : res.status().message();
+    std::fprintf(stderr, "s3 trace: at %.1f ms, %.1f ms: %s /%s%s%s -> %s\n", start_ms, MsSince(kProcessStart) - start_ms,
+                 r.method.c_str(), r.key.c_str(), query.c_str(), range.c_str(), outcome.c_str());
   }
 
   static std::string ErrorText(const HttpResult& r) {
@@ -617,6 +641,8 @@ Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri, bool ass
   o.endpoint = s.endpoint;
   o.path_style = s.path_style;
   o.assume_single_writer = assume_single_writer;
+  const char* trace = std::getenv("SALESLAKE_S3_TRACE");
+  o.trace = trace != nullptr && std::string_view(trace) == "1";
   return Open(std::move(o));
 }
 

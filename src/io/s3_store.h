@@ -47,6 +47,9 @@ struct S3Options {
   // PutIfAbsent on a server without conditional writes: refuse (false) or check-then-put (true;
   // only safe when one process writes the lake at a time).
   bool assume_single_writer = false;
+  // One line on stderr per request attempt: start (ms since the process started), duration,
+  // method, key, range, status and bytes. OpenUri sets it from $SALESLAKE_S3_TRACE=1.
+  bool trace = false;
 
   // Injected for tests: waiting between retries, the jitter's randomness, and the signing time
   // (seconds since the epoch). Defaults: a real sleep, a random device, the system clock.

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -134,8 +135,10 @@ Reply S3Error(int status, const std::string& code) {
                       "</Message></Error>"};
 }
 
-std::unique_ptr<S3Store> OpenAt(const std::string& endpoint, std::vector<int64_t>* slept, int attempts = 4) {
+std::unique_ptr<S3Store> OpenAt(const std::string& endpoint, std::vector<int64_t>* slept, int attempts = 4,
+                                bool trace = false) {
   S3Options o;
+  o.trace = trace;
   o.bucket = "my-analytics-bucket";
   o.prefix = "lake";
   o.endpoint = endpoint;
@@ -168,6 +171,21 @@ TEST(S3StoreFaults, SlowDownAndServerErrorsAreRetriedThenSucceed) {
     EXPECT_NE(r.head.find("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request"),
               std::string::npos) << r.head;
   }
+}
+
+// SALESLAKE_S3_TRACE=1: one stderr line per attempt, with what was asked and what came back.
+TEST(S3StoreFaults, TraceShowsEveryAttempt) {
+  ScriptedServer server({S3Error(503, "SlowDown"), {200, "x,y\n", {{"ETag", "\"e\""}}}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept, 4, /*trace=*/true);
+  ASSERT_TRUE(store);
+  ::testing::internal::CaptureStderr();
+  auto got = store->Get("raw_data/a.csv");
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_NE(err.find("GET /lake/raw_data/a.csv -> 503"), std::string::npos) << err;
+  EXPECT_NE(err.find("GET /lake/raw_data/a.csv -> 200 4 B"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
 }
 
 TEST(S3StoreFaults, GivesUpWithTheLastErrorAfterTheLastAttempt) {

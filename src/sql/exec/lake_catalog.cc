@@ -1,6 +1,8 @@
 #include "sql/exec/lake_catalog.h"
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -11,6 +13,7 @@
 #include "common/thread_pool.h"
 #include "formats/csv/csv_reader.h"
 #include "formats/parquet/parquet.h"
+#include "io/s3_store.h"
 #include "sql/exec/executor.h"
 #include "sql/exec/internal/eval.h"
 #include "sql/functions/functions.h"
@@ -56,6 +59,14 @@ constexpr int64_t kPartRows = 122'880;
 // every later query over it reuse one instead of parsing the footer again.
 constexpr size_t kCachedReaders = 16;
 
+// On a remote store (S3) every file's footer is a round trip before its first column chunk can
+// be asked for, and a scan's workers (one per core) would each wait for one at a time. A scan
+// hints its files (Table::WillRead) and kAheadFetchers threads open them (fetch the end, parse
+// the footer) in the order the workers take them, at most kMaxAhead files per hint (a footer
+// and its parsed metadata are a few KB each).
+constexpr size_t kAheadFetchers = 4;
+constexpr size_t kMaxAhead = 512;
+
 class LakeTable final : public Table {
  public:
   LakeTable(io::ObjectStore* store, std::shared_ptr<const catalog::TableMetadata> meta,
@@ -74,6 +85,16 @@ class LakeTable final : public Table {
     }
   }
 
+  ~LakeTable() override {
+    // The fetchers of WillRead use this table's store and name: they finish first.
+    std::vector<std::future<void>> fetchers;
+    {
+      MutexLock lock(ahead_mu_);
+      fetchers.swap(fetchers_);
+    }
+    for (auto& f : fetchers) f.wait();
+  }
+
   const std::string& name() const override { return name_; }
   int64_t version() const { return version_; }
   const Schema& schema() const override { return meta_->schema(); }
@@ -86,6 +107,37 @@ class LakeTable final : public Table {
       loaded_ = true;
     }
     return morsels_;
+  }
+
+  void WillRead(const std::vector<Morsel>& morsels, const std::vector<int>& columns) const override {
+    if (!remote_ || meta_->spec.format != catalog::FileFormat::kParquet) return;
+    // Reads of only partition columns, or of none, open no file.
+    bool opens = false;
+    for (int c : columns) opens |= !is_partition_[static_cast<size_t>(c)];
+    if (!opens) return;
+    auto job = std::make_shared<AheadJob>();
+    {
+      MutexLock lock(mu_);
+      if (!loaded_) return;
+      MutexLock ahead(ahead_mu_);
+      for (const Morsel& m : morsels) {
+        if (job->files.size() >= kMaxAhead) break;
+        if (m.index >= pieces_.size()) continue;
+        const size_t file = pieces_[m.index].file;
+        if (ahead_.count(file) != 0 || (!job->files.empty() && job->files.back() == file)) continue;
+        job->files.push_back(file);
+      }
+      if (job->files.empty()) return;
+      job->opened.resize(job->files.size());
+      for (size_t i = 0; i < job->files.size(); ++i) ahead_[job->files[i]] = job->opened[i].get_future().share();
+      // Finished fetchers of earlier hints go (a long-lived server's table sees many queries).
+      std::erase_if(fetchers_, [](std::future<void>& f) { return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+      for (size_t t = 0; t < std::min(kAheadFetchers, job->files.size()); ++t) {
+        fetchers_.push_back(std::async(std::launch::async, [this, job] {
+          for (size_t i; (i = job->next.fetch_add(1)) < job->files.size();) job->opened[i].set_value(OpenFile(job->files[i]));
+        }));
+      }
+    }
   }
 
   Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
@@ -307,12 +359,20 @@ class LakeTable final : public Table {
         }
       }
     }
-    const catalog::DataFile& file = files_[piece.file];
-    SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(file.key));
-    std::shared_ptr<const io::RandomAccessFile> shared(std::move(opened));
-    auto rd = parquet::ParquetReader::Open(shared);
-    if (!rd.ok()) return rd.status().WithContext("table " + name_);
-    std::shared_ptr<const parquet::ParquetReader> reader = std::move(*rd);
+    std::shared_ptr<const parquet::ParquetReader> reader;
+    std::optional<std::shared_future<ReaderResult>> ahead;
+    {
+      MutexLock lock(ahead_mu_);
+      if (auto it = ahead_.find(piece.file); it != ahead_.end()) {
+        ahead = std::move(it->second);
+        ahead_.erase(it);
+      }
+    }
+    if (ahead) {
+      SL_ASSIGN_OR_RETURN(reader, ahead->get());
+    } else {
+      SL_ASSIGN_OR_RETURN(reader, OpenFile(piece.file));
+    }
     if (piece.parts > 1) {
       // Two parts may open the file at once; both readers are good, one is kept.
       MutexLock lock(reader_mu_);
@@ -324,6 +384,16 @@ class LakeTable final : public Table {
       readers_.push_back({piece.file, reader, ++reader_clock_});
     }
     return reader;
+  }
+
+  using ReaderResult = Result<std::shared_ptr<const parquet::ParquetReader>>;
+  // Opens file `file` (its footer read and parsed).
+  ReaderResult OpenFile(size_t file) const {
+    SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(files_[file].key));
+    std::shared_ptr<const io::RandomAccessFile> shared(std::move(opened));
+    auto rd = parquet::ParquetReader::Open(shared);
+    if (!rd.ok()) return rd.status().WithContext("table " + name_);
+    return std::shared_ptr<const parquet::ParquetReader>(std::move(*rd));
   }
 
   // The row groups [begin, end) of the piece: those whose first row r has
@@ -426,6 +496,16 @@ class LakeTable final : public Table {
     std::shared_ptr<const parquet::ParquetReader> reader;
     uint64_t used;  // reader_clock_ at the last use (the least recent goes first)
   };
+  // Files opened ahead of their readers (WillRead): each taken by the first read of its file.
+  struct AheadJob {
+    std::vector<size_t> files;                     // in the order the workers take them
+    std::vector<std::promise<ReaderResult>> opened;  // per files[i]
+    std::atomic<size_t> next{0};                   // the next files[i] a fetcher opens
+  };
+  const bool remote_ = io::IsS3Uri(store_->uri());
+  mutable Mutex ahead_mu_;
+  mutable std::map<size_t, std::shared_future<ReaderResult>> ahead_ SL_GUARDED_BY(ahead_mu_);
+  mutable std::vector<std::future<void>> fetchers_ SL_GUARDED_BY(ahead_mu_);
   mutable Mutex reader_mu_;
   mutable std::vector<CachedReader> readers_ SL_GUARDED_BY(reader_mu_);
   mutable uint64_t reader_clock_ SL_GUARDED_BY(reader_mu_) = 0;
@@ -439,12 +519,7 @@ class LakeCatalog final : public Catalog {
   // made after it opened; the file list is reused while the version is unchanged.
   Result<std::shared_ptr<const Table>> GetTable(const std::string& name) const override {
     std::string base = BaseName(name);
-    SL_ASSIGN_OR_RETURN(std::vector<std::string> names, cat_->ListTables());
-    std::string actual;
-    for (const auto& n : names)
-      if (IEquals(n, base)) actual = n;
-    if (actual.empty()) return Status::NotFound("table '" + name + "' not found");
-    SL_ASSIGN_OR_RETURN(auto meta, cat_->LoadTable(actual));
+    SL_ASSIGN_OR_RETURN(auto meta, LoadByName(name, base));
     MutexLock lock(mu_);
     auto it = tables_.find(Lower(base));
     if (it != tables_.end() && it->second->version() == meta->version) return std::shared_ptr<const Table>(it->second);
@@ -452,6 +527,24 @@ class LakeCatalog final : public Catalog {
     auto t = std::make_shared<LakeTable>(store_, meta, std::move(files));
     tables_[Lower(base)] = t;
     return std::shared_ptr<const Table>(t);
+  }
+
+  // The table named `base` in any letter case: as written, then in lower case (what the
+  // crawler and the jobs create), and only then by listing every table (a listing of the whole
+  // catalog, each table's versions, snapshots and manifests: one or more round trips to S3).
+  Result<std::shared_ptr<const catalog::TableMetadata>> LoadByName(const std::string& name, const std::string& base) const {
+    for (const std::string& guess : {base, Lower(base)}) {
+      if (!catalog::ValidateTableName(guess).ok()) break;
+      auto meta = cat_->LoadTable(guess);
+      if (meta.ok() || meta.status().code() != StatusCode::kNotFound) return meta;
+      if (guess == Lower(base)) break;
+    }
+    SL_ASSIGN_OR_RETURN(std::vector<std::string> names, cat_->ListTables());
+    std::string actual;
+    for (const auto& n : names)
+      if (IEquals(n, base)) actual = n;
+    if (actual.empty()) return Status::NotFound("table '" + name + "' not found");
+    return cat_->LoadTable(actual);
   }
 
   std::optional<ViewDefinition> GetView(const std::string& name) const override {

@@ -84,6 +84,10 @@ class Table {
   // The catalog snapshot the table reads (materialized views compare it with the snapshot a
   // view reflects); -1 for tables without snapshots.
   virtual int64_t snapshot_id() const { return -1; }
+  // A hint that `morsels` (in this order) will be read soon with `columns`: a table over a
+  // remote store may start fetching what opening them needs (footers) ahead of the readers.
+  // Default: nothing.
+  virtual void WillRead(const std::vector<Morsel>& /*morsels*/, const std::vector<int>& /*columns*/) const {}
   virtual Status ReadMorselPruned(const Morsel& m, const std::vector<int>& columns,
                                   const StatsFilter& /*may_match*/, const RowFilter* /*row_filter*/,
                                   PartCounts* /*counts*/,

@@ -159,6 +159,8 @@ Result<size_t> ParallelDrain(const PlanPtr& plan, QueryContext& ctx,
   }
   const PlanNode* scan = PipelineScan(*plan);
   SL_ASSIGN_OR_RETURN(std::vector<Morsel> morsels, PrunedMorsels(*scan, ctx.StatsFor(scan), ctx.subqueries()));
+  // The workers take the morsels in this order; a remote table fetches their footers ahead.
+  if (morsels.size() > 1) scan->table->WillRead(morsels, scan->scan_columns);
   size_t threads = ctx.options().max_threads ? ctx.options().max_threads : ThreadPool::Default().size();
   size_t workers = std::max<size_t>(1, std::min(threads, morsels.size()));
   std::atomic<size_t> next{0};

@@ -1,0 +1,137 @@
+// A lake table read through a store that says it is remote (an S3 URI) over local files: the
+// requests a query makes before and while it scans — what each costs a round trip on S3.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "io/local_store.h"
+#include "sql/sql.h"
+#include "sql_test_util.h"
+#include "support/test_support.h"
+
+namespace saleslake::sql {
+namespace {
+
+// The local store under an S3 URI, recording its listings and how many OpenReads were in
+// flight at once. An OpenRead waits (up to 2 s) for a second one to start, so that opens
+// issued one after another show a concurrency of 1 and opens issued ahead show more.
+class RemoteLikeStore final : public io::ObjectStore {
+ public:
+  explicit RemoteLikeStore(io::ObjectStore* base) : base_(base) {}
+  Status Put(std::string_view k, std::string_view d) override { return base_->Put(k, d); }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override { return base_->PutIfAbsent(k, d); }
+  Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override { return base_->OpenWrite(k); }
+  Result<std::string> Get(std::string_view k) const override { return base_->Get(k); }
+  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) const override {
+    return base_->GetRange(k, o, n);
+  }
+  Result<std::unique_ptr<io::RandomAccessFile>> OpenRead(std::string_view k) const override {
+    if (k.ends_with(".parquet")) {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++opens_;
+      max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::milliseconds(2000), [&] { return in_flight_ > 1; });
+      --in_flight_;
+    }
+    return base_->OpenRead(k);
+  }
+  Result<std::vector<io::ObjectInfo>> List(std::string_view p) const override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      lists_.emplace_back(p);
+    }
+    return base_->List(p);
+  }
+  Status Delete(std::string_view k) override { return base_->Delete(k); }
+  Result<bool> Exists(std::string_view k) const override { return base_->Exists(k); }
+  Result<io::ObjectInfo> Stat(std::string_view k) const override { return base_->Stat(k); }
+  std::string uri() const override { return "s3://test-bucket/lake"; }
+
+  std::vector<std::string> lists() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lists_;
+  }
+  int max_in_flight() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_in_flight_;
+  }
+  int opens() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return opens_;
+  }
+  void Reset() {
+    std::lock_guard<std::mutex> lock(mu_);
+    lists_.clear();
+    max_in_flight_ = opens_ = 0;
+  }
+
+ private:
+  io::ObjectStore* base_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  mutable std::vector<std::string> lists_;
+  mutable int in_flight_ = 0, max_in_flight_ = 0, opens_ = 0;
+};
+
+class LakeRemoteReadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = io::LocalStore::Open(dir_.path(), true);
+    ASSERT_TRUE(s.ok());
+    local_ = std::move(*s);
+    remote_ = std::make_unique<RemoteLikeStore>(local_.get());
+    auto c = catalog::Catalog::Open(remote_.get());
+    ASSERT_TRUE(c.ok());
+    cat_ = std::move(*c);
+    // Four partitions: four Parquet files.
+    auto e = Engine::OpenLake(remote_.get(), cat_.get(), {});
+    ASSERT_TRUE(e.ok());
+    auto r = (*e)->Execute(
+        "CREATE TABLE sales WITH (partitioned_by = 'region') AS SELECT * FROM (VALUES (1, 10.0, 'N'), "
+        "(2, 20.0, 'S'), (3, 30.0, 'E'), (4, 40.0, 'W'), (5, 50.0, 'N')) AS t(id, amount, region)");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    remote_->Reset();
+  }
+  std::unique_ptr<Engine> Fresh(int threads) {
+    EngineOptions o;
+    o.exec.max_threads = static_cast<size_t>(threads);
+    auto e = Engine::OpenLake(remote_.get(), cat_.get(), o);
+    EXPECT_TRUE(e.ok());
+    return std::move(*e);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<io::LocalStore> local_;
+  std::unique_ptr<RemoteLikeStore> remote_;
+  std::unique_ptr<catalog::Catalog> cat_;
+};
+
+// A table named in the query is loaded by its name: the catalog's whole listing (every table's
+// versions, snapshots and manifests) is not read to find it.
+TEST_F(LakeRemoteReadTest, TableLoadedByNameWithoutListingTheCatalog) {
+  EXPECT_EQ(testutil::RowsText(*Fresh(1), "SELECT sum(amount) FROM sales"), "150.0\n");
+  for (const std::string& p : remote_->lists()) EXPECT_NE(p, "catalog/tables/") << "listed the whole catalog";
+  // Another letter case still finds it (the listing is the fall-back).
+  EXPECT_EQ(testutil::RowsText(*Fresh(1), "SELECT count(*) FROM SALES"), "5\n");
+  auto missing = Fresh(1)->Execute("SELECT * FROM nosuch");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("nosuch"), std::string::npos) << missing.status().message();
+}
+
+// With one worker, the files' footers are still fetched ahead of it, several at once.
+TEST_F(LakeRemoteReadTest, FootersOfRemoteFilesAreOpenedAhead) {
+  EXPECT_EQ(testutil::RowsText(*Fresh(1), "SELECT region, sum(amount) FROM sales GROUP BY region ORDER BY region"),
+            "E|30.0\nN|60.0\nS|20.0\nW|40.0\n");
+  EXPECT_EQ(remote_->opens(), 4);  // each file opened once
+  EXPECT_GE(remote_->max_in_flight(), 2);
+}
+
+}  // namespace
+}  // namespace saleslake::sql
