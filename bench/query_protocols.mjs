@@ -39,8 +39,15 @@ const ATHENA_PAGING_LIMIT = Number(process.env.ATHENA_PAGING_LIMIT || 200000);
 // A suite query with a larger result (the full-table ORDER BY) is a paging measurement, not a
 // per-query overhead one: it is left to the paging phase and kept out of the concurrency mix.
 const MAX_SUITE_ROWS = Number(process.env.MAX_SUITE_ROWS || 100000);
-// Which phases run: suite, paging, concurrency (all by default; e.g. PHASES=paging).
+// Which phases run: suite, paging, concurrency (all by default; e.g. PHASES=paging), and
+// athena-overhead (not by default): the suite's queries ATHENA_OVERHEAD_QUERIES through Athena,
+// ATHENA_OVERHEAD_RUNS each, reporting the client's time minus the server's own
+// TotalExecutionTimeInMillis (so engine time, which varies with the load, cancels out), the
+// queue time, and the server's CPU per query. For a machine too busy for the suite's wall times.
 const PHASES = new Set((process.env.PHASES || 'suite,paging,concurrency').split(','));
+const ATHENA_OVERHEAD_RUNS = Number(process.env.ATHENA_OVERHEAD_RUNS || 10);
+// (q1, q3 and q23 were the queries over the target; q7 has q1's 237 rows; q11-q13 and q16 are small)
+const ATHENA_OVERHEAD_QUERIES = (process.env.ATHENA_OVERHEAD_QUERIES || '1,3,7,11,12,13,16,23').split(',').map(Number);
 // bench/trino_paging_client (built beside sql_dashboard_bench) and the server's pid, from the script.
 const NATIVE_CLIENT = process.env.NATIVE_CLIENT || '';
 const SERVER_PID = process.env.SERVER_PID || '';
@@ -125,7 +132,10 @@ async function viaAthena(sql) {
     rows += page.ResultSet.Rows.length;
     token = page.NextToken;
   } while (token);
-  return { rows, engineMs: exec.Statistics?.EngineExecutionTimeInMillis ?? null };
+  return {
+    rows, engineMs: exec.Statistics?.EngineExecutionTimeInMillis ?? null,
+    queueMs: exec.Statistics?.QueryQueueTimeInMillis ?? 0, totalMs: exec.Statistics?.TotalExecutionTimeInMillis ?? 0,
+  };
 }
 
 // Asynchronous, so that node's event loop runs meanwhile: a connection the server closed while a
@@ -184,6 +194,32 @@ async function main() {
   }
   if (PHASES.has('suite')) console.log(`suite total: in-process ${fmt(sumIn)} ms, trino ${fmt(sumTrino)} ms, athena ${fmt(sumAthena)} ms`);
   if (PHASES.has('suite')) console.log(`largest overhead beyond 10% of the query: trino ${fmt(worstTrino)} ms, athena ${fmt(worstAthena)} ms (target <= 5 ms)`);
+
+  if (PHASES.has('athena-overhead')) {
+    const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    const all = [];
+    let queued = 0;
+    let cpu = 0;
+    for (const q of ATHENA_OVERHEAD_QUERIES) {
+      const sql = suite[q - 1];
+      const first = await viaAthena(sql);  // the server's first run of this text
+      const over = [];
+      for (let r = 0; r < ATHENA_OVERHEAD_RUNS; r++) {
+        const cpu0 = serverCpuSeconds();
+        const t0 = performance.now();
+        const a = await viaAthena(sql);
+        over.push(performance.now() - t0 - a.totalMs);
+        cpu += serverCpuSeconds() - cpu0;
+        queued += a.queueMs;
+      }
+      all.push(...over);
+      console.log(`athena-overhead q${q}: client time - server TotalExecutionTime: median ${fmt(median(over))} ms, ` +
+        `max ${fmt(Math.max(...over))} ms (${first.rows} rows)`);
+    }
+    console.log(`athena-overhead: ${all.length} queries: client time - server TotalExecutionTime median ` +
+      `${fmt(median(all))} ms; queued ${(queued / all.length).toFixed(2)} ms a query; ` +
+      `server CPU ${(1e3 * cpu / all.length).toFixed(2)} ms a query (its engine work included)`);
+  }
 
   // Paging: the whole result through Trino, with trino-client and with the native client; a
   // prefix of it through Athena's 1,000-row pages. The server's CPU time over each run (from

@@ -7,6 +7,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <utility>
 
 #include "catalog/catalog.h"
 #include "io/local_store.h"
@@ -180,6 +184,63 @@ TEST_F(QueryManagerTest, WorkgroupLimitsAreReplacedWhileQueriesWait) {
   EXPECT_EQ(qm->Get(*slow)->state, QueryState::kRunning);
   ASSERT_TRUE(qm->Cancel(*slow).ok());
   EXPECT_EQ(WaitFinal(*qm, *slow).state, QueryState::kCancelled);
+}
+
+// The succeeded listener (Athena's result file, with its fsyncs) runs beside the runners: while
+// it is busy with one query, the next one runs and succeeds, even with a single runner. It used
+// to run on the runner, so the next query waited QUEUED until the file was written.
+TEST_F(QueryManagerTest, ASlowSucceededListenerHoldsNoRunner) {
+  auto qm = Make({.max_running = 1});
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::mutex mu;
+  std::condition_variable announced_cv;
+  std::vector<std::string> announced;
+  std::vector<size_t> fetched;
+  qm->SetSucceededListener([&](const QueryInfo& q) {
+    auto page = qm->Fetch(q.id, 0, 10);  // a listener may read the rows
+    {
+      std::lock_guard lock(mu);
+      announced.push_back(q.id);
+      fetched.push_back(page.ok() ? page->rows.size() : 0);
+    }
+    announced_cv.notify_all();
+    if (q.rows == 1) {  // the first query: busy until the test lets it go
+      entered.set_value();
+      released.wait();
+    }
+  });
+  struct Releaser {  // never leaves the listener blocked or running, whatever fails below
+    std::promise<void>* p;
+    QueryManager* qm;
+    bool done = false;
+    void Release() {
+      if (!std::exchange(done, true)) p->set_value();
+    }
+    ~Releaser() {
+      Release();
+      qm->SetSucceededListener({});  // returns once a call in progress has returned
+    }
+  } releaser{&release, qm.get()};
+
+  auto first = qm->Submit({.sql = "SELECT 1"});
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(entered.get_future().wait_for(60s), std::future_status::ready);
+  auto second = qm->Submit({.sql = "SELECT * FROM (VALUES 1, 2) t(x)"});
+  ASSERT_TRUE(second.ok());
+  // Bounded: without a free runner this stays QUEUED and the loop ends after 10 s.
+  QueryState state = QueryState::kQueued;
+  for (int i = 0; i < 100 && !IsFinal(state); ++i) state = qm->Wait(*second, 100ms)->state;
+  EXPECT_EQ(state, QueryState::kSucceeded);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(announced, std::vector<std::string>{*first});  // the first call is still in progress
+  }
+  releaser.Release();
+  std::unique_lock lock(mu);
+  announced_cv.wait_for(lock, 60s, [&] { return announced.size() == 2; });
+  EXPECT_EQ(announced, (std::vector<std::string>{*first, *second}));  // in the order they ended
+  EXPECT_EQ(fetched, (std::vector<size_t>{1, 2}));
 }
 
 TEST_F(QueryManagerTest, QueueIsBounded) {

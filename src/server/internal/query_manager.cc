@@ -86,8 +86,19 @@ struct QueryManager::Impl {
   std::map<std::string, int> running_by_workgroup SL_GUARDED_BY(mu);
   std::mt19937_64 rng SL_GUARDED_BY(mu){std::random_device{}()};
   bool stopping SL_GUARDED_BY(mu) = false;
-  std::function<void(const QueryInfo&)> on_succeeded SL_GUARDED_BY(mu);
   std::vector<std::thread> runners;
+  TimePoint last_sweep SL_GUARDED_BY(mu){};
+
+  // The succeeded listener runs on its own thread, not on the runner that ran the query: Athena's
+  // listener writes the result file with its fsyncs, which took 2-80 ms a query on the shared
+  // machine, and a runner held that long made the next queries wait QUEUED behind it. The
+  // listener is called under listener_mu (never while mu is held: it may Fetch), so that
+  // SetSucceededListener can wait for a call in progress.
+  Mutex listener_mu;  // taken before mu, never while holding it
+  std::function<void(const QueryInfo&)> on_succeeded SL_GUARDED_BY(listener_mu);
+  bool has_listener SL_GUARDED_BY(mu) = false;
+  std::deque<QueryInfo> succeeded SL_GUARDED_BY(mu);  // queries to announce, oldest first
+  std::thread notifier;
 
   // Per-workgroup limits: options.workgroup_max_running until SetWorkgroupLimits replaces them.
   std::map<std::string, int> workgroup_limits SL_GUARDED_BY(mu);
@@ -105,9 +116,20 @@ struct QueryManager::Impl {
                        b >> 48, b & 0xFFFFFFFFFFFFull);
   }
 
-  // Releases idle results and forgets the oldest finished queries past the history bound.
+  // At most one full sweep per this much of the clock: a sweep walks the whole history (1000
+  // queries), and it was most of StartQueryExecution's CPU when it ran on every Submit and Fetch.
+  static constexpr std::chrono::milliseconds kSweepEvery{1000};
+
+  // Releases idle results and forgets the oldest finished queries past the history bound; a
+  // full walk only when the history is over its bound or kSweepEvery passed (a fetched query's
+  // own idle time is checked by ReadRows, so its expiry stays exact).
   void Sweep() SL_REQUIRES(mu) {
     const TimePoint now = clock->Now();
+    size_t active = queue.size();
+    for (const auto& [wg, n] : running_by_workgroup) active += static_cast<size_t>(std::max(n, 0));
+    const bool over_bound = order.size() > options.max_history + active;
+    if (!over_bound && now - last_sweep < std::min(kSweepEvery, options.result_idle_timeout)) return;
+    last_sweep = now;
     size_t finished = 0;
     for (auto& [id, e] : entries) {
       if (!IsFinal(e->info.state)) continue;
@@ -201,7 +223,24 @@ struct QueryManager::Impl {
     e.info.finished = clock->Now();
     e.last_access = *e.info.finished;
     --running_by_workgroup[e.info.request.workgroup];
+    if (e.info.state == QueryState::kSucceeded && has_listener) succeeded.push_back(e.info);
     changed.notify_all();
+  }
+
+  // The notifier thread: calls the succeeded listener for each query in `succeeded`, in order.
+  void Notify() SL_EXCLUDES(mu, listener_mu) {
+    while (true) {
+      QueryInfo info;
+      {
+        MutexLock lock(mu);
+        while (!stopping && succeeded.empty()) changed.wait(mu.native());
+        if (stopping) return;
+        info = std::move(succeeded.front());
+        succeeded.pop_front();
+      }
+      MutexLock lock(listener_mu);
+      if (on_succeeded) on_succeeded(info);
+    }
   }
 
   static constexpr size_t kTextSlice = 4096;  // rows turned into text at a time
@@ -251,9 +290,6 @@ struct QueryManager::Impl {
     if (max_bytes > 0) qr.LimitBytesRead(max_bytes);
     qr.LimitTime(time_limit);
     std::vector<bool> redacted;
-    std::function<void(const QueryInfo&)> listener;
-    QueryInfo final_info;
-    bool reused = false;
     {
       MutexLock lock(mu);
       const Schema& schema = qr.schema();
@@ -284,20 +320,10 @@ struct QueryManager::Impl {
         e.info.spooled_rows = previous->info.spooled_rows;
         e.info.result_bytes = previous->info.result_bytes;
         e.info.reused_from = previous->info.id;
-        reused = true;
-        Finish(e, Status::OK());
-        if (on_succeeded) {
-          listener = on_succeeded;
-          final_info = e.info;
-        }
-      } else {
-        e.running = &qr;
-        e.rows = ResultSpool::Make(spool_dir, options.spool_after_bytes);
+        return Finish(e, Status::OK());
       }
-    }
-    if (reused) {
-      if (listener) listener(final_info);
-      return;
+      e.running = &qr;
+      e.rows = ResultSpool::Make(spool_dir, options.spool_after_bytes);
     }
     Batch batch;
     std::string text;  // one slice of rows as JSON lines, the buffer reused from slice to slice
@@ -338,12 +364,7 @@ struct QueryManager::Impl {
       e.info.bytes_scanned = qr.bytes_read();
       e.timed_out = timed_out && !e.cancel_requested;
       Finish(e, status);
-      if (e.info.state == QueryState::kSucceeded && on_succeeded) {
-        listener = on_succeeded;
-        final_info = e.info;
-      }
     }
-    if (listener) listener(final_info);
   }
 };
 
@@ -373,6 +394,7 @@ Result<std::unique_ptr<QueryManager>> QueryManager::Create(const sql::Engine* en
       while (auto entry = raw->Take()) raw->Run(*entry);
     });
   }
+  raw->notifier = std::thread([raw] { raw->Notify(); });
   return std::unique_ptr<QueryManager>(new QueryManager(std::move(impl)));
 }
 
@@ -387,6 +409,7 @@ QueryManager::~QueryManager() {
     impl_->changed.notify_all();
   }
   for (auto& t : impl_->runners) t.join();
+  impl_->notifier.join();
 }
 
 Result<std::string> QueryManager::Submit(QueryRequest request) {
@@ -487,8 +510,13 @@ Result<QueryManager::RowsRead> QueryManager::ReadRows(const std::string& id, uin
       return Status(e.info.error_code == StatusCode::kOk ? StatusCode::kInvalidArgument : e.info.error_code,
                     fmt::format("query {} {}: {}", id, QueryStateName(e.info.state), e.info.error));
     }
+    const TimePoint now = impl_->clock->Now();
+    if (IsFinal(e.info.state) && !e.info.results_released &&
+        now - e.last_access >= impl_->options.result_idle_timeout) {
+      Impl::ReleaseRows(e);  // idle too long, whether or not a sweep has run since
+    }
     if (e.info.results_released) return Status::NotFound("the results of query " + id + " expired");
-    e.last_access = impl_->clock->Now();
+    e.last_access = now;
     if (schema) *schema = e.info.schema;
     total = e.info.rows;  // the rows stored so far (the spool may hold a slice more)
     succeeded = e.info.state == QueryState::kSucceeded;
@@ -511,8 +539,14 @@ void QueryManager::SetWorkgroupLimits(std::map<std::string, int> workgroup_max_r
 }
 
 void QueryManager::SetSucceededListener(std::function<void(const QueryInfo&)> listener) {
+  const bool set = static_cast<bool>(listener);
+  {
+    MutexLock lock(impl_->listener_mu);  // waits for a call in progress
+    impl_->on_succeeded = std::move(listener);
+  }
   MutexLock lock(impl_->mu);
-  impl_->on_succeeded = std::move(listener);
+  impl_->has_listener = set;
+  if (!set) impl_->succeeded.clear();
 }
 
 void QueryManager::Release(const std::string& id) {

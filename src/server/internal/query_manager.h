@@ -169,9 +169,11 @@ class QueryManager {
                             std::string* out, char row_end = '\n', Schema* schema = nullptr);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
-  // Called on the runner's thread after each query that SUCCEEDED (before the runner takes its
-  // next query), with its final info; it may Fetch the rows (Athena writes its result file).
-  // Replaces the previous listener; empty = none.
+  // Called after each query that SUCCEEDED, with its final info, on the manager's notifier
+  // thread: one call at a time, in the order the queries ended, and never on a runner, so a slow
+  // listener (Athena writes its result file, with fsyncs) holds back no query. It may Fetch the
+  // rows. Replaces the previous listener (empty = none, and the queries not yet announced are
+  // dropped); returns once a call of the previous one in progress has returned.
   void SetSucceededListener(std::function<void(const QueryInfo&)> listener);
   // Replaces the per-workgroup limits (QueryManagerOptions::workgroup_max_running), e.g. when
   // pipeline.yaml's workgroups are reloaded. Running queries go on; a raised limit lets queued
