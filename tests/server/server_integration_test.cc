@@ -284,5 +284,16 @@ TEST_F(ServerTest, RefusesUnsafeBinds) {
   EXPECT_NE(r.err.find("TLS is required"), std::string::npos) << r.err;
 }
 
+// A second `serve` of a lake that is being served fails with the reason and exit 1 (it crashed:
+// the services that never started were stopped too, and Athena's Stop used a query manager
+// that did not exist).
+TEST_F(ServerTest, ASecondServerOfAServedLakeRefusesCleanly) {
+  StartServer();
+  auto second = RunSaleslakeIn(lake_, {"serve", "--port", "0"});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("open in another process"), std::string::npos) << second.err;
+  EXPECT_EQ(server_.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace saleslake::testing

@@ -552,6 +552,7 @@ class ServerImpl final : public Server {
     for (auto& service : services_) {
       Status st = service->Start();
       if (!st.ok()) return Status(st.code(), service->name() + ": " + st.message());
+      ++started_;
     }
     Accept();
     for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
@@ -587,7 +588,9 @@ class ServerImpl final : public Server {
       if (shared_.in_flight.load() == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    for (auto it = services_.rbegin(); it != services_.rend(); ++it) (*it)->Stop();
+    // Only the services that started: a server whose start failed (the lake already served, a
+    // port taken) is stopped too, and a service's Stop may use what its Start made.
+    for (size_t i = started_; i-- > 0;) services_[i]->Stop();
     ioc_.stop();
     for (auto& t : io_threads_) {
       if (t.joinable()) t.join();
@@ -646,6 +649,7 @@ class ServerImpl final : public Server {
   internal::Dispatcher dispatcher_;
   internal::ServiceContext service_context_;
   std::vector<std::unique_ptr<internal::Service>> services_;
+  size_t started_ = 0;  // services_[0, started_) have started
   AccessLog log_;
   Shared shared_;
   std::optional<ssl::context> tls_;
