@@ -166,6 +166,20 @@ TEST_F(JoinOrderTest, ExplicitOuterJoinsKeepTheirPlace) {
   EXPECT_EQ(testutil::RowsText(*engine_, sql), "20000|5000\n");
 }
 
+TEST_F(JoinOrderTest, InputJoinedOnlyToOneOtherIsJoinedToItFirst) {
+  // groups joins only dims and keeps 3 of its 20 keys: dims x groups (75 rows) is joined apart
+  // and is the build side of the facts probe (a bushy plan), rather than facts x dims (20,000
+  // rows) joined to groups after.
+  const std::string sql =
+      "SELECT count(*) FROM facts, dims, groups WHERE f_ref = d_key AND d_ref = g_key AND g_name = 'groups1'";
+  std::string plan = Plan(sql);
+  size_t first_join = plan.find("HashJoin"), facts = plan.find("Scan facts");
+  ASSERT_NE(first_join, std::string::npos) << plan;
+  ASSERT_NE(facts, std::string::npos) << plan;
+  EXPECT_GT(plan.find("HashJoin", first_join + 1), facts) << plan;  // the second join is below facts' side
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "3000\n");
+}
+
 TEST_F(JoinOrderTest, ExistsWithFewOuterRowsBuildsThemAndProbesTheSubquery) {
   // 12 dims rows against ~5,000 facts: the dims rows are the build side, the facts scan probes
   // them (no DISTINCT of the facts' keys); refs 5..11 have facts with f_key < 5000.

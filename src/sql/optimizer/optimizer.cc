@@ -936,25 +936,80 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
     return d < 0 ? -1 : std::min(d, std::max(leaf.rows, 1.0));
   };
 
-  // The order: the largest input first, then, repeatedly, the connected input whose join is
-  // estimated cheapest: its output (|joined| x |input| / the larger key's distinct count; a key
-  // of unknown distinct count is taken as unique on the input's side) plus its input's rows,
-  // smaller inputs first on ties.
-  std::vector<size_t> order;
-  uint64_t have = 0;
   size_t first = 0;
   for (size_t l = 1; l < n; ++l)
     if (leaves[l].rows > leaves[first].rows) first = l;
-  order.push_back(first);
-  have |= uint64_t{1} << first;
-  double cur_rows = leaves[first].rows;
+
+  // An input C joined only to one other input B, by equalities alone, that leaves fewer rows of
+  // B than B has is joined to B first, apart, and the pair joins the rest as one input (a bushy
+  // plan): TPC-H Q3 joins its 30k BUILDING customers to the 729k orders (145k rows) before
+  // lineitem, instead of lineitem x orders (a 729k-row build) first; Q21 joins supplier and its
+  // one nation before lineitem. attached[B] = C; eff_rows: B's rows after its C.
+  std::vector<int> attached(n, -1);
+  std::vector<bool> is_attached(n, false);
+  std::vector<double> eff_rows(n);
+  for (size_t l = 0; l < n; ++l) eff_rows[l] = leaves[l].rows;
+  for (size_t c = 0; c < n; ++c) {
+    const uint64_t cbit = uint64_t{1} << c;
+    if (c == first || attached[c] >= 0) continue;
+    uint64_t partners = 0;
+    double divisor = 1;
+    bool ok = true;
+    for (size_t e = 0; e < eqs.size() && ok; ++e) {
+      auto [ma, mb] = eq_masks[e];
+      if (((ma | mb) & cbit) == 0) continue;
+      const ExprPtr *mine, *theirs;
+      if (ma == cbit && mb != 0 && (mb & cbit) == 0) {
+        partners |= mb;
+        mine = &eqs[e].a;
+        theirs = &eqs[e].b;
+      } else if (mb == cbit && ma != 0 && (ma & cbit) == 0) {
+        partners |= ma;
+        mine = &eqs[e].b;
+        theirs = &eqs[e].a;
+      } else {
+        ok = false;
+        break;
+      }
+      double dm = key_ndv(*mine), dt = key_ndv(*theirs);
+      if (dm < 0) dm = std::max(leaves[c].rows, 1.0);
+      divisor = std::max(divisor, std::max(dm, dt));
+    }
+    for (uint64_t m : other_masks) ok &= (m & cbit) == 0;
+    if (!ok || partners == 0 || (partners & (partners - 1)) != 0) continue;
+    const size_t b = static_cast<size_t>(__builtin_ctzll(partners));
+    if (is_attached[b]) continue;
+    const double out = leaves[b].rows * leaves[c].rows / divisor;
+    if (!(out < eff_rows[b])) continue;
+    if (attached[b] >= 0) is_attached[static_cast<size_t>(attached[b])] = false;
+    attached[b] = static_cast<int>(c);
+    is_attached[c] = true;
+    eff_rows[b] = std::max(out, 1.0);
+  }
+
+  // The order: the largest input first, then, repeatedly, the connected input whose join is
+  // estimated cheapest: its output (|joined| x |input| / the larger key's distinct count; a key
+  // of unknown distinct count is taken as unique on the input's side) plus its input's rows,
+  // smaller inputs first on ties. An attached input follows its partner.
+  std::vector<size_t> order;
+  uint64_t have = 0;
+  auto take = [&](size_t l) {
+    order.push_back(l);
+    have |= uint64_t{1} << l;
+    if (attached[l] >= 0) {
+      order.push_back(static_cast<size_t>(attached[l]));
+      have |= uint64_t{1} << attached[l];
+    }
+  };
+  take(first);
+  double cur_rows = eff_rows[first];
   while (order.size() < n) {
     size_t best = n;
     bool best_connected = false;
     double best_out = 0, best_cost = 0;
     for (size_t l = 0; l < n; ++l) {
       uint64_t bit = uint64_t{1} << l;
-      if (have & bit) continue;
+      if ((have & bit) || is_attached[l]) continue;
       bool connected = false;
       double divisor = 1;
       for (size_t e = 0; e < eqs.size(); ++e) {
@@ -975,22 +1030,21 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
         if (dm < 0) dm = std::max(leaves[l].rows, 1.0);
         divisor = std::max(divisor, std::max(dm, dt));
       }
-      double out = connected ? cur_rows * leaves[l].rows / divisor : cur_rows * leaves[l].rows;
+      double out = connected ? cur_rows * eff_rows[l] / divisor : cur_rows * eff_rows[l];
       // What the join costs: the rows it yields (the work of every later step) and the rows of
       // its build side (a hash table of them): a selective small input beats a large one whose
       // join is only slightly smaller.
-      const double cost = out + leaves[l].rows;
+      const double cost = out + eff_rows[l];
       if (best == n || (connected && !best_connected) ||
           (connected == best_connected &&
-           (cost < best_cost || (cost == best_cost && leaves[l].rows < leaves[best].rows)))) {
+           (cost < best_cost || (cost == best_cost && eff_rows[l] < eff_rows[best])))) {
         best = l;
         best_connected = connected;
         best_out = out;
         best_cost = cost;
       }
     }
-    order.push_back(best);
-    have |= uint64_t{1} << best;
+    take(best);
     cur_rows = std::max(best_out, 1.0);
   }
 
@@ -1003,24 +1057,60 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
     return Rewrite(e, [&](const Expr& c) { return MakeColumn(newpos[static_cast<size_t>(c.column)], c.type, c.name); });
   };
   std::vector<bool> eq_used(eqs.size(), false), other_used(others.size(), false);
-  PlanPtr cur = leaves[order[0]].plan;
-  have = uint64_t{1} << order[0];
-  int width = leaves[order[0]].width;
-  for (size_t k = 1; k < n; ++k) {
-    const JoinLeaf& leaf = leaves[order[k]];
-    const uint64_t bit = uint64_t{1} << order[k], now = have | bit;
+  // The input at order[k]: a leaf, or a leaf and its attached one joined on their equalities
+  // (then order[k + 1] is the attached one). Sets *bits and *width and advances k past it.
+  auto input_at = [&](size_t& k, uint64_t* bits, int* width_out) -> PlanPtr {
+    const JoinLeaf& b = leaves[order[k]];
+    *bits = uint64_t{1} << order[k];
+    *width_out = b.width;
+    const int ci = attached[order[k]];
+    ++k;
+    if (ci < 0) return b.plan;
+    const JoinLeaf& c = leaves[static_cast<size_t>(ci)];
+    const uint64_t bbit = *bits, cbit = uint64_t{1} << ci;
+    ++k;
     auto j = std::make_shared<PlanNode>(PlanKind::kJoin);
-    j->children = {cur, leaf.plan};
+    j->join_type = JoinType::kInner;
+    j->children = {b.plan, c.plan};
+    j->output = b.plan->output;
+    j->output.insert(j->output.end(), c.plan->output.begin(), c.plan->output.end());
+    for (size_t e = 0; e < eqs.size(); ++e) {
+      auto [ma, mb] = eq_masks[e];
+      if (ma == bbit && mb == cbit) {
+        j->left_keys.push_back(Shift(eqs[e].a, -b.offset));
+        j->right_keys.push_back(Shift(eqs[e].b, -c.offset));
+      } else if (ma == cbit && mb == bbit) {
+        j->left_keys.push_back(Shift(eqs[e].b, -b.offset));
+        j->right_keys.push_back(Shift(eqs[e].a, -c.offset));
+      } else {
+        continue;
+      }
+      eq_used[e] = true;
+    }
+    *bits = bbit | cbit;
+    *width_out = b.width + c.width;
+    return j;
+  };
+  size_t k = 0;
+  int width = 0;
+  PlanPtr cur = input_at(k, &have, &width);
+  while (k < n) {
+    uint64_t bit = 0;
+    int leaf_width = 0;
+    PlanPtr leaf_plan = input_at(k, &bit, &leaf_width);
+    const uint64_t now = have | bit;
+    auto j = std::make_shared<PlanNode>(PlanKind::kJoin);
+    j->children = {cur, leaf_plan};
     j->output = cur->output;
-    j->output.insert(j->output.end(), leaf.plan->output.begin(), leaf.plan->output.end());
+    j->output.insert(j->output.end(), leaf_plan->output.begin(), leaf_plan->output.end());
     for (size_t e = 0; e < eqs.size(); ++e) {
       auto [ma, mb] = eq_masks[e];
       if (eq_used[e] || ((ma | mb) & ~now) != 0) continue;
       eq_used[e] = true;
-      if (ma != 0 && (ma & ~have) == 0 && mb == bit) {
+      if (ma != 0 && (ma & ~have) == 0 && mb != 0 && (mb & ~bit) == 0) {
         j->left_keys.push_back(remap(eqs[e].a));
         j->right_keys.push_back(Shift(remap(eqs[e].b), -width));
-      } else if (mb != 0 && (mb & ~have) == 0 && ma == bit) {
+      } else if (mb != 0 && (mb & ~have) == 0 && ma != 0 && (ma & ~bit) == 0) {
         j->left_keys.push_back(remap(eqs[e].b));
         j->right_keys.push_back(Shift(remap(eqs[e].a), -width));
       } else {
@@ -1037,7 +1127,7 @@ PlanPtr ReorderJoins(const PlanPtr& p) {
     j->join_type = j->left_keys.empty() && !j->residual ? JoinType::kCross : JoinType::kInner;
     cur = j;
     have = now;
-    width += leaf.width;
+    width += leaf_width;
   }
   for (bool u : eq_used)
     if (!u) return keep();
