@@ -166,5 +166,72 @@ TEST_F(JoinOrderTest, ExplicitOuterJoinsKeepTheirPlace) {
   EXPECT_EQ(testutil::RowsText(*engine_, sql), "20000|5000\n");
 }
 
+TEST_F(JoinOrderTest, InputJoinedOnlyToOneOtherIsJoinedToItFirst) {
+  // groups joins only dims and keeps 3 of its 20 keys: dims x groups (75 rows) is joined apart
+  // and is the build side of the facts probe (a bushy plan), rather than facts x dims (20,000
+  // rows) joined to groups after.
+  const std::string sql =
+      "SELECT count(*) FROM facts, dims, groups WHERE f_ref = d_key AND d_ref = g_key AND g_name = 'groups1'";
+  std::string plan = Plan(sql);
+  size_t first_join = plan.find("HashJoin"), facts = plan.find("Scan facts");
+  ASSERT_NE(first_join, std::string::npos) << plan;
+  ASSERT_NE(facts, std::string::npos) << plan;
+  EXPECT_GT(plan.find("HashJoin", first_join + 1), facts) << plan;  // the second join is below facts' side
+  EXPECT_EQ(testutil::RowsText(*engine_, sql), "3000\n");
+}
+
+TEST_F(JoinOrderTest, ExistsWithFewOuterRowsBuildsThemAndProbesTheSubquery) {
+  // 12 dims rows against ~5,000 facts: the dims rows are the build side, the facts scan probes
+  // them (no DISTINCT of the facts' keys); refs 5..11 have facts with f_key < 5000.
+  const std::string exists =
+      "SELECT count(*) FROM dims WHERE d_key < 12 AND "
+      "EXISTS (SELECT 1 FROM facts WHERE f_ref = d_key AND f_key < 5000 AND f_ref > 4)";
+  std::string plan = Plan(exists);
+  EXPECT_NE(plan.find("RightSemi HashJoin"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("aggregates: []"), std::string::npos) << plan;
+  EXPECT_EQ(testutil::RowsText(*engine_, exists), "7\n");
+  const std::string not_exists =
+      "SELECT count(*) FROM dims WHERE d_key < 12 AND "
+      "NOT EXISTS (SELECT 1 FROM facts WHERE f_ref = d_key AND f_key < 5000 AND f_ref > 4)";
+  EXPECT_NE(Plan(not_exists).find("RightAnti HashJoin"), std::string::npos) << Plan(not_exists);
+  EXPECT_EQ(testutil::RowsText(*engine_, not_exists), "5\n");
+}
+
+TEST_F(JoinOrderTest, ExistsWithManyOuterRowsProbesTheSubqueryRows) {
+  // 72 of the 500 dims are named dims1 (d_key % 7 == 1), each the ref of 40 facts rows.
+  const std::string exists =
+      "SELECT count(*) FROM facts WHERE "
+      "EXISTS (SELECT 1 FROM dims WHERE d_key = f_ref AND d_name = 'dims1')";
+  std::string plan = Plan(exists);
+  EXPECT_NE(plan.find("- Semi HashJoin"), std::string::npos) << plan;
+  EXPECT_EQ(testutil::RowsText(*engine_, exists), "2880\n");
+  const std::string not_exists =
+      "SELECT count(*) FROM facts WHERE "
+      "NOT EXISTS (SELECT 1 FROM dims WHERE d_key = f_ref AND d_name = 'dims1')";
+  EXPECT_NE(Plan(not_exists).find("- Anti HashJoin"), std::string::npos) << Plan(not_exists);
+  EXPECT_EQ(testutil::RowsText(*engine_, not_exists), "17120\n");
+}
+
+TEST_F(JoinOrderTest, SemiJoinsMatchNoNullKey) {
+  // An outer NULL key has no match: NOT EXISTS keeps it, EXISTS drops it, on either build side.
+  EXPECT_EQ(testutil::RowsText(*engine_,
+                               "SELECT count(*) FROM (VALUES (1), (NULL), (3)) t(k) WHERE "
+                               "EXISTS (SELECT 1 FROM dims WHERE d_key = t.k)"),
+            "2\n");
+  EXPECT_EQ(testutil::RowsText(*engine_,
+                               "SELECT count(*) FROM (VALUES (1), (NULL), (3)) t(k) WHERE "
+                               "NOT EXISTS (SELECT 1 FROM dims WHERE d_key = t.k)"),
+            "1\n");
+  // An inner NULL key matches nothing either.
+  EXPECT_EQ(testutil::RowsText(*engine_,
+                               "SELECT count(*) FROM facts WHERE NOT EXISTS "
+                               "(SELECT 1 FROM (VALUES (1), (NULL)) v(x) WHERE v.x = f_ref)"),
+            "19960\n");
+  EXPECT_EQ(testutil::RowsText(*engine_,
+                               "SELECT count(*) FROM facts WHERE EXISTS "
+                               "(SELECT 1 FROM (VALUES (1), (NULL)) v(x) WHERE v.x = f_ref)"),
+            "40\n");
+}
+
 }  // namespace
 }  // namespace saleslake::sql

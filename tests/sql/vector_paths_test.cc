@@ -55,6 +55,21 @@ TEST_F(VectorPathsTest, AndOrFollowThreeValuedLogic) {
   EXPECT_EQ(Run("SELECT count(*) FROM t WHERE a = 1 AND (b = 1 OR b IS NULL)"), "2\n");
 }
 
+TEST_F(VectorPathsTest, AndOrNarrowedToFewUndecidedRowsKeepThreeValuedLogic) {
+  // 729 rows, every (x, a, b) combination: x = 1 leaves 81 rows (under a quarter) undecided, so
+  // the later operands run on those rows alone, NULLs included.
+  Exec("CREATE TABLE big AS SELECT t1.id AS x, t2.a AS a, t3.b AS b FROM t t1, t t2, t t3");
+  EXPECT_EQ(Run("SELECT count(*) FROM big WHERE x = 1 AND a = 1 AND b = 1"), "9\n");
+  // x = 1 AND b = NULL is NULL, not FALSE: NOT of it keeps neither.
+  EXPECT_EQ(Run("SELECT count(*) FROM big WHERE NOT (x = 1 AND b = 1)"), "675\n");
+  EXPECT_EQ(Run("SELECT count(*) FROM big WHERE (x = 1 AND b = 1) IS NULL"), "27\n");
+  // OR: x <> 1 decides 648 rows, the 81 others meet b = 1.
+  EXPECT_EQ(Run("SELECT count(*) FROM big WHERE x <> 1 OR b = 1"), "675\n");
+  EXPECT_EQ(Run("SELECT count(*) FROM big WHERE NOT (x <> 1 OR b = 1)"), "27\n");
+  // NULL: b NULL and a <> 0 (18 rows), or b = 0 and a NULL (9).
+  EXPECT_EQ(Run("SELECT count(*) FROM big WHERE (x <> 1 OR b = 1 OR a = 0) IS NULL"), "27\n");
+}
+
 TEST_F(VectorPathsTest, OperandsThatCanFailStillShortCircuit) {
   // 10 / (a - 1) divides by zero where a = 1: the rows the first operand rules out never get
   // there, so the query succeeds.

@@ -207,6 +207,10 @@ bool JoinLeaves(const PlanNode* n, std::vector<const PlanNode*>& leaves, std::st
         *why = "RIGHT and FULL joins cannot be refreshed incrementally (inner, left and cross joins can)";
         return false;
       }
+      if (n->join_type != JoinType::kInner && n->join_type != JoinType::kLeft && n->join_type != JoinType::kCross) {
+        *why = "EXISTS subqueries cannot be refreshed incrementally";
+        return false;
+      }
       return JoinLeaves(n->children[0].get(), leaves, why) && JoinLeaves(n->children[1].get(), leaves, why);
     default:
       *why = "a join of something else than tables cannot be refreshed incrementally";

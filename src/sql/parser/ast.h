@@ -97,7 +97,11 @@ struct AstExpr {
   ~AstExpr();
 };
 
-enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kCross };
+// The last four come only from the optimizer (correlated EXISTS / NOT EXISTS): a semi join keeps
+// the rows of one input that have a match in the other (anti: that have none), and outputs that
+// input's columns alone. kSemi/kAnti keep the left (probe) input; kRightSemi/kRightAnti keep the
+// right (build) input, probed by the left in parallel, for when the kept input is the small one.
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kCross, kSemi, kAnti, kRightSemi, kRightAnti };
 
 struct TableRef;
 using TableRefPtr = std::unique_ptr<TableRef>;

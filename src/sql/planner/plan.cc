@@ -182,7 +182,8 @@ void Explain(const PlanNode& p, int depth, std::string& out) {
       break;
     }
     case PlanKind::kJoin: {
-      static const char* kNames[] = {"Inner", "Left", "Right", "Full", "Cross"};
+      static const char* kNames[] = {"Inner", "Left", "Right", "Full", "Cross",
+                                     "Semi", "Anti", "RightSemi", "RightAnti"};
       line = std::string(kNames[static_cast<int>(p.join_type)]) + " HashJoin";
       if (!p.left_keys.empty()) line += " on [" + Join(p.left_keys) + "] = [" + Join(p.right_keys) + "]";
       if (p.residual) line += " residual: " + p.residual->ToString();

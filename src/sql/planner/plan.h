@@ -259,6 +259,8 @@ struct PlanNode {
   bool grouping_id = false;  // one more output column: the index of the row's grouping set
   // kJoin
   JoinType join_type = JoinType::kInner;
+  // Output: left ++ right; for kSemi/kAnti the left's alone, for kRightSemi/kRightAnti the
+  // right's alone (those four have keys and no residual).
   std::vector<ExprPtr> left_keys, right_keys;  // over the left / right child's output
   ExprPtr residual;                              // over left ++ right output, or null
   // kSort (and kLimit over a sort becomes top-N in the executor)

@@ -1,7 +1,10 @@
 #include "sql/exec/internal/physical_ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -24,6 +27,72 @@ struct JoinBuild {
 
 namespace {
 
+// Collects the build (right) input and keys it (no table for a join without keys).
+Result<std::shared_ptr<const JoinBuild>> MakeJoinBuild(const PlanNode& node, QueryContext& ctx, bool cross) {
+  auto jb = std::make_shared<JoinBuild>(ctx);
+  SL_ASSIGN_OR_RETURN(std::vector<Batch> batches, Collect(node.children[1], ctx));
+  Batch& rows = jb->rows;
+  rows = ConcatBatches(OutputSchema(*node.children[1]), batches);
+  batches.clear();
+  if (rows.columns.empty()) {
+    for (const auto& c : node.children[1]->output) {
+      ColumnVector v(c.type, 1);
+      v.Resize(0);
+      rows.columns.push_back(std::move(v));
+    }
+  }
+  if (rows.num_rows >= UINT32_MAX - 1)
+    return Status::ResourceExhausted("join build side has more than 4 billion rows");
+  if (cross) return std::shared_ptr<const JoinBuild>(std::move(jb));
+  Evaluator ev(ctx.subqueries());
+  std::vector<const ColumnVector*> keys;
+  std::vector<DataType> types;
+  for (size_t k = 0; k < node.right_keys.size(); ++k) {
+    SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*node.right_keys[k], rows));
+    keys.push_back(v);
+    types.push_back(v->type());
+    if (!(node.left_keys[k]->type == v->type()))
+      return Status::Internal(fmt::format("join key {} has types {} and {}", k,
+                                          node.left_keys[k]->type.ToString(), v->type().ToString()));
+  }
+  jb->table = std::make_unique<GroupTable>(types);
+  const size_t n = rows.num_rows;
+  jb->table->Reserve(n);
+  std::vector<uint32_t> gids(n);
+  // In slices, so a large build stays cancellable and its scratch small.
+  constexpr size_t kSlice = 64 * 1024;
+  std::vector<const ColumnVector*> slice_keys(keys.size());
+  std::vector<ColumnVector> slices(keys.size());
+  for (size_t at = 0; at < n; at += kSlice) {
+    SL_RETURN_IF_ERROR(ctx.Check());
+    size_t m = std::min(kSlice, n - at);
+    if (at == 0 && m == n) {
+      jb->table->FindOrInsert(keys, n, gids.data());
+      break;
+    }
+    std::vector<uint32_t> slice_rows(m);
+    for (size_t i = 0; i < m; ++i) slice_rows[i] = static_cast<uint32_t>(at + i);
+    for (size_t k = 0; k < keys.size(); ++k) {
+      slices[k] = ColumnVector();
+      GatherColumn(*keys[k], slice_rows.data(), m, slices[k]);
+      slice_keys[k] = &slices[k];
+    }
+    jb->table->FindOrInsert(slice_keys, m, gids.data() + at);
+  }
+  jb->head.assign(jb->table->size(), UINT32_MAX);
+  jb->next.assign(n, UINT32_MAX);
+  // Backwards, so each chain lists its rows in build order. Rows with a NULL key join nothing.
+  for (size_t r = n; r-- > 0;) {
+    if (AnyNull(keys, r)) continue;
+    jb->next[r] = jb->head[gids[r]];
+    jb->head[gids[r]] = static_cast<uint32_t>(r);
+  }
+  jb->reserved = jb->table->MemoryBytes() +
+                 static_cast<int64_t>(jb->head.capacity() + jb->next.capacity() + n) * 4;
+  SL_RETURN_IF_ERROR(ctx.Reserve(jb->reserved));
+  return std::shared_ptr<const JoinBuild>(std::move(jb));
+}
+
 // Rows one Next() emits at most: a probe batch whose keys match many build rows (or a join
 // without keys, a cross product) is emitted in pieces, so what the join holds at once stays
 // bounded however large its result.
@@ -40,6 +109,7 @@ class HashJoinOp final : public Operator {
     nl_ = node.children[0]->output.size();
     nr_ = node.children[1]->output.size();
     cross_ = node_.join_type == JoinType::kCross || node_.left_keys.empty();
+    semi_ = node_.join_type == JoinType::kSemi || node_.join_type == JoinType::kAnti;
   }
   ~HashJoinOp() override { ctx_.Release(reserved_); }
 
@@ -58,6 +128,24 @@ class HashJoinOp final : public Operator {
         }
         SL_RETURN_IF_ERROR(ctx_.Check());
         SL_RETURN_IF_ERROR(StartBatch());
+        if (semi_) {  // the probe rows with (kSemi) or without (kAnti) a match, each once
+          have_in_ = false;
+          const bool anti = node_.join_type == JoinType::kAnti;
+          std::vector<uint32_t> keep;
+          keep.reserve(in_.num_rows);
+          for (size_t i = 0; i < in_.num_rows; ++i) {
+            const uint32_t g = probe_gids_[i];
+            const bool hit = g != UINT32_MAX && build_->head[g] != UINT32_MAX;
+            if (hit != anti) keep.push_back(static_cast<uint32_t>(i));
+          }
+          if (keep.empty()) continue;
+          if (keep.size() == in_.num_rows) {
+            out = std::move(in_);
+          } else {
+            out = GatherBatch(in_, keep);
+          }
+          return true;
+        }
       }
       SL_RETURN_IF_ERROR(ctx_.Check());
       SL_RETURN_IF_ERROR(ProbeSome(out));
@@ -67,75 +155,10 @@ class HashJoinOp final : public Operator {
 
  private:
   Status Build() {
-    SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeBuild(); }));
+    SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeJoinBuild(node_, ctx_, cross_); }));
     if (node_.join_type == JoinType::kRight || node_.join_type == JoinType::kFull)
       right_matched_.assign(build_->rows.num_rows, 0);
     return Status::OK();
-  }
-
-  Result<std::shared_ptr<const JoinBuild>> MakeBuild() {
-    auto jb = std::make_shared<JoinBuild>(ctx_);
-    SL_ASSIGN_OR_RETURN(std::vector<Batch> batches, Collect(node_.children[1], ctx_));
-    Batch& rows = jb->rows;
-    rows = ConcatBatches(OutputSchema(*node_.children[1]), batches);
-    batches.clear();
-    if (rows.columns.empty()) {
-      for (const auto& c : node_.children[1]->output) {
-        ColumnVector v(c.type, 1);
-        v.Resize(0);
-        rows.columns.push_back(std::move(v));
-      }
-    }
-    if (rows.num_rows >= UINT32_MAX - 1)
-      return Status::ResourceExhausted("join build side has more than 4 billion rows");
-    if (cross_) return std::shared_ptr<const JoinBuild>(std::move(jb));
-    Evaluator ev(ctx_.subqueries());
-    std::vector<const ColumnVector*> keys;
-    std::vector<DataType> types;
-    for (size_t k = 0; k < node_.right_keys.size(); ++k) {
-      SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*node_.right_keys[k], rows));
-      keys.push_back(v);
-      types.push_back(v->type());
-      if (!(node_.left_keys[k]->type == v->type()))
-        return Status::Internal(fmt::format("join key {} has types {} and {}", k,
-                                            node_.left_keys[k]->type.ToString(), v->type().ToString()));
-    }
-    jb->table = std::make_unique<GroupTable>(types);
-    const size_t n = rows.num_rows;
-    jb->table->Reserve(n);
-    std::vector<uint32_t> gids(n);
-    // In slices, so a large build stays cancellable and its scratch small.
-    constexpr size_t kSlice = 64 * 1024;
-    std::vector<const ColumnVector*> slice_keys(keys.size());
-    std::vector<ColumnVector> slices(keys.size());
-    for (size_t at = 0; at < n; at += kSlice) {
-      SL_RETURN_IF_ERROR(ctx_.Check());
-      size_t m = std::min(kSlice, n - at);
-      if (at == 0 && m == n) {
-        jb->table->FindOrInsert(keys, n, gids.data());
-        break;
-      }
-      std::vector<uint32_t> slice_rows(m);
-      for (size_t i = 0; i < m; ++i) slice_rows[i] = static_cast<uint32_t>(at + i);
-      for (size_t k = 0; k < keys.size(); ++k) {
-        slices[k] = ColumnVector();
-        GatherColumn(*keys[k], slice_rows.data(), m, slices[k]);
-        slice_keys[k] = &slices[k];
-      }
-      jb->table->FindOrInsert(slice_keys, m, gids.data() + at);
-    }
-    jb->head.assign(jb->table->size(), UINT32_MAX);
-    jb->next.assign(n, UINT32_MAX);
-    // Backwards, so each chain lists its rows in build order. Rows with a NULL key join nothing.
-    for (size_t r = n; r-- > 0;) {
-      if (AnyNull(keys, r)) continue;
-      jb->next[r] = jb->head[gids[r]];
-      jb->head[gids[r]] = static_cast<uint32_t>(r);
-    }
-    jb->reserved = jb->table->MemoryBytes() +
-                   static_cast<int64_t>(jb->head.capacity() + jb->next.capacity() + n) * 4;
-    SL_RETURN_IF_ERROR(ctx_.Reserve(jb->reserved));
-    return std::shared_ptr<const JoinBuild>(std::move(jb));
   }
 
   Status StartBatch() {
@@ -297,6 +320,7 @@ class HashJoinOp final : public Operator {
   NodeStats* left_stats_;
   size_t nl_, nr_;
   bool cross_ = false;
+  bool semi_ = false;  // kSemi / kAnti: emits probe rows, no pairs
   bool built_ = false, left_done_ = false;
   int64_t reserved_ = 0;   // what this operator (not the shared build) counts against the limit
   int64_t in_flight_ = 0;  // of which the last emitted piece
@@ -314,7 +338,91 @@ class HashJoinOp final : public Operator {
   std::vector<uint32_t> lrows_, rrows_;
 };
 
+// kRightSemi / kRightAnti: the right input (the small one) is built and kept; the left one is
+// drained by every worker at once (ParallelDrain), each probe marking the build keys it meets;
+// then the build rows whose key was met (kRightSemi) or not (kRightAnti) are emitted, in build
+// order. A NULL key meets nothing.
+class RightSemiJoinOp final : public Operator {
+ public:
+  RightSemiJoinOp(const PlanNode& node, QueryContext& ctx) : node_(node), ctx_(ctx) {}
+
+  Result<bool> Next(Batch& out) override {
+    if (!done_) {
+      done_ = true;
+      SL_RETURN_IF_ERROR(Run());
+    }
+    const Batch& rows = build_->rows;
+    while (pos_ < rows.num_rows) {
+      std::vector<uint32_t> take;
+      while (pos_ < rows.num_rows && take.size() < kBatchRows) {
+        if (keep_[pos_]) take.push_back(static_cast<uint32_t>(pos_));
+        ++pos_;
+      }
+      if (take.empty()) continue;
+      out = GatherBatch(rows, take);
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  Status Run() {
+    SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeJoinBuild(node_, ctx_, false); }));
+    const GroupTable& table = *build_->table;
+    // One flag per build key; workers only ever set them, so relaxed stores suffice.
+    std::vector<std::atomic<uint8_t>> met(table.size());
+    struct Worker {
+      explicit Worker(SubqueryCache* s) : ev(s) {}
+      Evaluator ev;
+      std::vector<uint32_t> gids;
+      std::vector<uint64_t> hashes;
+    };
+    std::mutex mu;
+    std::map<size_t, std::unique_ptr<Worker>> workers;  // by worker index, made on first use
+    SL_ASSIGN_OR_RETURN(size_t n, ParallelDrain(node_.children[0], ctx_, [&](size_t w, size_t, Batch& b) -> Status {
+      if (b.num_rows == 0) return Status::OK();
+      Worker* st;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        auto& slot = workers[w];
+        if (!slot) slot = std::make_unique<Worker>(ctx_.subqueries());
+        st = slot.get();
+      }
+      st->ev.Reset();
+      std::vector<const ColumnVector*> keys;
+      for (const auto& k : node_.left_keys) {
+        SL_ASSIGN_OR_RETURN(const ColumnVector* v, st->ev.Eval(*k, b));
+        keys.push_back(v);
+      }
+      st->gids.resize(b.num_rows);
+      table.Find(keys, b.num_rows, st->gids.data(), st->hashes);
+      for (size_t i = 0; i < b.num_rows; ++i)
+        if (st->gids[i] != UINT32_MAX) met[st->gids[i]].store(1, std::memory_order_relaxed);
+      return ctx_.Check();
+    }));
+    (void)n;
+    const bool anti = node_.join_type == JoinType::kRightAnti;
+    keep_.assign(build_->rows.num_rows, anti ? 1 : 0);
+    for (size_t g = 0; g < met.size(); ++g) {
+      if (!met[g].load(std::memory_order_relaxed)) continue;
+      for (uint32_t r = build_->head[g]; r != UINT32_MAX; r = build_->next[r]) keep_[r] = anti ? 0 : 1;
+    }
+    return Status::OK();
+  }
+
+  const PlanNode& node_;
+  QueryContext& ctx_;
+  bool done_ = false;
+  std::shared_ptr<const JoinBuild> build_;
+  std::vector<uint8_t> keep_;  // per build row: emitted
+  size_t pos_ = 0;             // next build row to emit
+};
+
 }  // namespace
+
+std::unique_ptr<Operator> MakeRightSemiJoinOp(const PlanNode& node, QueryContext& ctx) {
+  return std::make_unique<RightSemiJoinOp>(node, ctx);
+}
 
 std::unique_ptr<Operator> MakeHashJoinOp(const PlanNode& node, std::unique_ptr<Operator> left,
                                          QueryContext& ctx) {

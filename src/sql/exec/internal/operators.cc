@@ -110,8 +110,10 @@ bool IsPipeline(const PlanNode& p) {
   if (p.kind == PlanKind::kFilter || p.kind == PlanKind::kProject)
     return IsPipeline(*p.children[0]);
   // A hash join streams its probe (left) side: every worker probes the one shared build. Not
-  // RIGHT/FULL joins, whose unmatched build rows need every probe seen first.
-  if (p.kind == PlanKind::kJoin && p.join_type != JoinType::kRight && p.join_type != JoinType::kFull)
+  // RIGHT/FULL joins, whose unmatched build rows need every probe seen first, nor RIGHT semi/anti
+  // joins, which emit build rows.
+  if (p.kind == PlanKind::kJoin && p.join_type != JoinType::kRight && p.join_type != JoinType::kFull &&
+      p.join_type != JoinType::kRightSemi && p.join_type != JoinType::kRightAnti)
     return IsPipeline(*p.children[0]);
   return false;
 }
@@ -244,6 +246,8 @@ Result<std::unique_ptr<Operator>> BuildOperator(const PlanPtr& plan, QueryContex
     }
     case PlanKind::kAggregate: return MakeHashAggregateOp(p, ctx);
     case PlanKind::kJoin: {
+      if (p.join_type == JoinType::kRightSemi || p.join_type == JoinType::kRightAnti)
+        return MakeRightSemiJoinOp(p, ctx);
       SL_ASSIGN_OR_RETURN(auto left, BuildOperator(p.children[0], ctx, morsels, keep_dictionaries));
       return MakeHashJoinOp(p, std::move(left), ctx);
     }

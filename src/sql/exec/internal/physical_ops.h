@@ -28,6 +28,8 @@ std::unique_ptr<Operator> MakeLimitOp(const PlanNode& node, std::unique_ptr<Oper
 std::unique_ptr<Operator> MakeHashAggregateOp(const PlanNode& node, QueryContext& ctx);
 std::unique_ptr<Operator> MakeHashJoinOp(const PlanNode& node, std::unique_ptr<Operator> left,
                                          QueryContext& ctx);
+// kRightSemi / kRightAnti joins (not pipelines: their output is the build input).
+std::unique_ptr<Operator> MakeRightSemiJoinOp(const PlanNode& node, QueryContext& ctx);
 // `limit` >= 0: keep only the first `limit` rows (top-N under a LIMIT).
 std::unique_ptr<Operator> MakeSortOp(const PlanNode& node, int64_t limit, QueryContext& ctx);
 std::unique_ptr<Operator> MakeDistinctOp(std::unique_ptr<Operator> child, NodeStats* stats,
