@@ -144,7 +144,7 @@ class SharedScan final : public Table {
       Batch out;
       out.num_rows = b.num_rows;
       out.selection = b.selection;
-      for (size_t a : at) out.columns.push_back(Share(b.columns[a], b.num_rows, slot.batches));
+      for (size_t a : at) out.columns.push_back(CopyOut(b.columns[a], b.num_rows, slot.batches));
       SL_RETURN_IF_ERROR(sink(out));
     }
     return Status::OK();
@@ -158,7 +158,7 @@ class SharedScan final : public Table {
   };
   // A copy of the first n rows of `src` for one reader: fixed-width values and dictionary codes
   // are copied; strings and dictionaries are shared, kept alive by `owner` (the morsel's batches).
-  static ColumnVector Share(const ColumnVector& src, size_t n, const std::shared_ptr<const void>& owner) {
+  static ColumnVector CopyOut(const ColumnVector& src, size_t n, const std::shared_ptr<const void>& owner) {
     ColumnVector out(src.type(), std::max<size_t>(n, 1));
     const bool strings = src.type().id == TypeId::kVarchar;
     switch (src.encoding()) {
