@@ -736,6 +736,9 @@ class LakeWriter final : public CatalogWriter {
     std::string key = spec.location + path + "part-" + RandomHex(16) + ".parquet";
     SL_ASSIGN_OR_RETURN(auto out, store_->OpenWrite(key));
     parquet::WriterOptions wo;
+    if (auto it = spec.properties.find(kCompressionProperty); it != spec.properties.end()) {
+      SL_ASSIGN_OR_RETURN(wo.compression, parquet::ParseCompression(it->second));
+    }
     SL_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::Open(out.get(), file_schema, wo));
     int64_t rows = 0;
     for (auto& b : batches) {

@@ -39,8 +39,13 @@ std::shared_ptr<const Table> MakeLakeTable(io::ObjectStore* store,
                                            std::shared_ptr<const catalog::TableMetadata> meta,
                                            std::vector<catalog::DataFile> files, int64_t snapshot);
 
-// Writes `data` (columns named as in `spec.schema`, any order) as ZSTD Parquet files under
-// spec.location, one per Hive partition, as CREATE TABLE AS does; returns them for a commit.
+// The table property naming the codec of the Parquet files written for a table (Iceberg's name;
+// values as parquet::ParseCompression takes them: "zstd", "uncompressed", ...). Default: ZSTD.
+inline constexpr const char* kCompressionProperty = "write.parquet.compression-codec";
+
+// Writes `data` (columns named as in `spec.schema`, any order) as Parquet files (ZSTD, or the
+// codec of spec's kCompressionProperty) under spec.location, one per Hive partition, as CREATE
+// TABLE AS does; returns them for a commit.
 Result<std::vector<catalog::DataFile>> WriteLakeFiles(io::ObjectStore* store, const catalog::TableSpec& spec,
                                                       const Schema& schema, const std::vector<Batch>& data);
 

@@ -16,7 +16,8 @@
 //
 // Incremental refresh cost. The added files come from the new snapshots' own manifests
 // (catalog::Catalog::ListAddedFiles; the base is listed whole only when a snapshot in between
-// removed files or merged manifests), and the definition is bound once, over those files alone.
+// removed files or merged manifests), and the definition is bound once, over those files alone;
+// the state plan and the count(DISTINCT) pairs plans read them in one scan between them.
 // The added rows' state (count(DISTINCT) left to the side tables) is merged into the stored
 // rows; a view WITH (partitioned_by = ...) reads and rewrites only the partitions the added rows
 // fall in (one commit removes their old files and adds the new ones; the other partitions keep
@@ -36,7 +37,10 @@
 // pairs, x stored as its id (`_mv_vid` BIGINT; NULL for NULL) in the view's value dictionary
 // `<view>__values_<j>` of (`_mv_value` x, `_mv_vid`) rows: each x once, ids 0, 1, 2, ... in the
 // order values arrived (without GROUP BY keys each x is one pair, and the side table keeps
-// `_mv_value` x itself, with no dictionary). The side table is streamed past the new pairs on every refresh, and an
+// `_mv_value` x itself, with no dictionary). The tables that hold x (dictionaries, side tables
+// without keys) are written uncompressed (table property write.parquet.compression-codec):
+// refreshes stream them whole, and ZSTD decoding was most of that; side tables of ids and the
+// view itself keep the lake's default, ZSTD. The side table is streamed past the new pairs on every refresh, and an
 // 8-byte id is much cheaper to decode, hash and compare than x itself (a 40-character customer
 // token); the dictionary is read once per refresh, past the added rows' distinct x. It only
 // grows (values are appended, before any side table refers to them; a full refresh keeps it),
