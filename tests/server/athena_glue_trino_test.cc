@@ -41,6 +41,7 @@ class ApisTest : public ::testing::Test {
     services_.push_back(MakeTrinoService(context_, sql_.get()));
     ASSERT_TRUE(sql_->Start().ok());
     for (auto& s : services_) ASSERT_TRUE(s->Register(*dispatcher_).ok());
+    ASSERT_TRUE(services_[0]->Start().ok());  // Athena's: it writes the result files
   }
 
   void TearDown() override {
@@ -67,12 +68,16 @@ class ApisTest : public ::testing::Test {
     return dispatcher_->Handle(r, &note);
   }
 
+  // The state a client polling GetQueryExecution ends on (each poll is held up to 50 ms).
   std::string WaitFinal(const std::string& id) {
-    for (int i = 0; i < 100; ++i) {
-      auto q = sql_->queries().Wait(id, std::chrono::milliseconds(100));
-      if (q.ok() && IsFinal(q->state)) return QueryStateName(q->state);
+    std::string last;
+    for (int i = 0; i < 400; ++i) {
+      auto [status, body] = Call("AmazonAthena.GetQueryExecution", {{"QueryExecutionId", id}});
+      const std::string state = body.value(json::json_pointer("/QueryExecution/Status/State"), "");
+      if (state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED") return state;
+      last = std::to_string(status) + " " + body.dump();
     }
-    return "TIMEOUT";
+    return "TIMEOUT after " + last;
   }
 
   saleslake::testing::TempDir dir_;
@@ -166,6 +171,9 @@ TEST_F(ApisTest, AthenaRefusesForeignTokensStopsQueriesAndReleasesIdleResults) {
   const std::string a = start("SELECT * FROM (VALUES 1, 2, 3) t(x) ORDER BY x");
   const std::string b = start("SELECT * FROM (VALUES 4, 5, 6) t(x) ORDER BY x");
   ASSERT_EQ(WaitFinal(a), "SUCCEEDED");
+  // As in Athena, the result file exists once the query is reported SUCCEEDED.
+  EXPECT_TRUE(lake_->Exists("athena_results/" + a + ".csv").ValueOr(false));
+  EXPECT_TRUE(lake_->Exists("athena_results/" + a + ".csv.metadata").ValueOr(false));
   ASSERT_EQ(WaitFinal(b), "SUCCEEDED");
   auto [s1, page] = Call("AmazonAthena.GetQueryResults", {{"QueryExecutionId", a}, {"MaxResults", 2}});
   ASSERT_EQ(s1, 200);

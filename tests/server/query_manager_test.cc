@@ -236,11 +236,24 @@ TEST_F(QueryManagerTest, ASlowSucceededListenerHoldsNoRunner) {
     std::lock_guard lock(mu);
     EXPECT_EQ(announced, std::vector<std::string>{*first});  // the first call is still in progress
   }
+  // Both SUCCEEDED, neither announced yet: Wait holds out for the listener (Athena reports such a
+  // query RUNNING, its result file not written yet).
+  EXPECT_TRUE(qm->Get(*first)->listener_pending);
+  auto waited = qm->Wait(*second, 50ms);
+  ASSERT_TRUE(waited.ok());
+  EXPECT_EQ(waited->state, QueryState::kSucceeded);
+  EXPECT_TRUE(waited->listener_pending);
   releaser.Release();
-  std::unique_lock lock(mu);
-  announced_cv.wait_for(lock, 60s, [&] { return announced.size() == 2; });
-  EXPECT_EQ(announced, (std::vector<std::string>{*first, *second}));  // in the order they ended
-  EXPECT_EQ(fetched, (std::vector<size_t>{1, 2}));
+  {
+    std::unique_lock lock(mu);
+    announced_cv.wait_for(lock, 60s, [&] { return announced.size() == 2; });
+    EXPECT_EQ(announced, (std::vector<std::string>{*first, *second}));  // in the order they ended
+    EXPECT_EQ(fetched, (std::vector<size_t>{1, 2}));
+  }
+  waited = qm->Wait(*second, 60s);  // answers once the listener has returned
+  ASSERT_TRUE(waited.ok());
+  EXPECT_FALSE(waited->listener_pending);
+  EXPECT_FALSE(qm->Get(*first)->listener_pending);
 }
 
 TEST_F(QueryManagerTest, QueueIsBounded) {

@@ -109,7 +109,14 @@ class AthenaService final : public Service {
     return info;
   }
 
-  json Execution(const QueryInfo& q) const {
+  json Execution(const QueryInfo& info) const {
+    // A query whose result file is still being written is RUNNING, as in Athena, where the file
+    // exists once the query is SUCCEEDED (clients read it the moment they see that state).
+    QueryInfo q = info;
+    if (q.listener_pending) {
+      q.state = QueryState::kRunning;
+      q.finished.reset();
+    }
     json status = {{"State", QueryStateName(q.state)}, {"SubmissionDateTime", EpochSeconds(q.submitted)}};
     if (q.finished) status["CompletionDateTime"] = EpochSeconds(*q.finished);
     if (q.state == QueryState::kFailed || q.state == QueryState::kCancelled) {
@@ -208,7 +215,7 @@ class AthenaService final : public Service {
   Outcome GetQueryExecution(const json& in, const Principal&, const HttpRequest&) {
     auto q = Find(in);
     if (!q.ok()) return Invalid(q.status().message());
-    if (!IsFinal(q->state)) {
+    if (!IsFinal(q->state) || q->listener_pending) {
       // Held until the query ends, for at most kPollHold: a client polling in a loop learns of
       // the end at once instead of at its next poll, and sends (and the server verifies) a
       // fraction of the requests. Polls every few ms took CPU from the query being waited for.

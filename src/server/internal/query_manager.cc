@@ -223,7 +223,10 @@ struct QueryManager::Impl {
     e.info.finished = clock->Now();
     e.last_access = *e.info.finished;
     --running_by_workgroup[e.info.request.workgroup];
-    if (e.info.state == QueryState::kSucceeded && has_listener) succeeded.push_back(e.info);
+    if (e.info.state == QueryState::kSucceeded && has_listener) {
+      e.info.listener_pending = true;
+      succeeded.push_back(e.info);
+    }
     changed.notify_all();
   }
 
@@ -238,9 +241,19 @@ struct QueryManager::Impl {
         info = std::move(succeeded.front());
         succeeded.pop_front();
       }
-      MutexLock lock(listener_mu);
-      if (on_succeeded) on_succeeded(info);
+      {
+        MutexLock lock(listener_mu);
+        if (on_succeeded) on_succeeded(info);
+      }
+      Announced(info.id);
     }
+  }
+
+  // The listener has returned for `id` (or will not be called): Wait may answer.
+  void Announced(const std::string& id) SL_EXCLUDES(mu) {
+    MutexLock lock(mu);
+    if (auto it = entries.find(id); it != entries.end()) it->second->info.listener_pending = false;
+    changed.notify_all();
   }
 
   static constexpr size_t kTextSlice = 4096;  // rows turned into text at a time
@@ -448,7 +461,7 @@ Result<QueryInfo> QueryManager::Wait(const std::string& id, std::chrono::millise
   while (true) {
     auto it = impl_->entries.find(id);
     if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
-    if (IsFinal(it->second->info.state)) return it->second->info;
+    if (IsFinal(it->second->info.state) && !it->second->info.listener_pending) return it->second->info;
     if (impl_->changed.wait_until(impl_->mu.native(), until) == std::cv_status::timeout) {
       it = impl_->entries.find(id);
       if (it == impl_->entries.end()) return Status::NotFound("no query with id " + id);
@@ -546,7 +559,12 @@ void QueryManager::SetSucceededListener(std::function<void(const QueryInfo&)> li
   }
   MutexLock lock(impl_->mu);
   impl_->has_listener = set;
-  if (!set) impl_->succeeded.clear();
+  if (set) return;
+  for (const QueryInfo& q : impl_->succeeded) {  // never to be announced now
+    if (auto it = impl_->entries.find(q.id); it != impl_->entries.end()) it->second->info.listener_pending = false;
+  }
+  impl_->succeeded.clear();
+  impl_->changed.notify_all();
 }
 
 void QueryManager::Release(const std::string& id) {

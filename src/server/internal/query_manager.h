@@ -122,6 +122,9 @@ struct QueryInfo {
   // The id of the query whose rows answered this one (QueryRequest::reuse_max_age); "" when it
   // ran. A reused query read nothing (bytes_scanned 0).
   std::string reused_from;
+  // SUCCEEDED, and the succeeded listener has not yet returned for it (Athena's result file is
+  // being written; Athena reports the query RUNNING until then, as its file exists at SUCCEEDED).
+  bool listener_pending = false;
 };
 
 // One page of rows, each cell as Trino prints it (sql::CellText), nullopt for NULL.
