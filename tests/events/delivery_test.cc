@@ -15,7 +15,7 @@
 #include "events/smtp_server.h"
 #include "events/topics.h"
 #include "events/lines.h"
-#include "events/no_append_store.h"
+#include "support/forwarding_store.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "support/test_support.h"

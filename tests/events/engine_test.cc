@@ -12,7 +12,7 @@
 #include "events/events.h"
 #include "events/topics.h"
 #include "events/lines.h"
-#include "events/no_append_store.h"
+#include "support/forwarding_store.h"
 #include "events/webhook.h"
 #include "io/local_store.h"
 #include "sql/sql.h"

@@ -13,6 +13,7 @@
 #include "io/local_store.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"
+#include "support/forwarding_store.h"
 #include "support/test_support.h"
 
 namespace saleslake::sql {
@@ -21,16 +22,9 @@ namespace {
 // The local store under an S3 URI, recording its listings and how many OpenReads were in
 // flight at once. An OpenRead waits (up to 2 s) for a second one to start, so that opens
 // issued one after another show a concurrency of 1 and opens issued ahead show more.
-class RemoteLikeStore final : public io::ObjectStore {
+class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
  public:
-  explicit RemoteLikeStore(io::ObjectStore* base) : base_(base) {}
-  Status Put(std::string_view k, std::string_view d) override { return base_->Put(k, d); }
-  Status PutIfAbsent(std::string_view k, std::string_view d) override { return base_->PutIfAbsent(k, d); }
-  Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override { return base_->OpenWrite(k); }
-  Result<std::string> Get(std::string_view k) const override { return base_->Get(k); }
-  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) const override {
-    return base_->GetRange(k, o, n);
-  }
+  using ForwardingStore::ForwardingStore;
   Result<std::unique_ptr<io::RandomAccessFile>> OpenRead(std::string_view k) const override {
     if (k.ends_with(".parquet")) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -49,9 +43,7 @@ class RemoteLikeStore final : public io::ObjectStore {
     }
     return base_->List(p);
   }
-  Status Delete(std::string_view k) override { return base_->Delete(k); }
-  Result<bool> Exists(std::string_view k) const override { return base_->Exists(k); }
-  Result<io::ObjectInfo> Stat(std::string_view k) const override { return base_->Stat(k); }
+  Status Append(std::string_view k, std::string_view d) override { return io::ObjectStore::Append(k, d); }  // as S3
   std::string uri() const override { return "s3://test-bucket/lake"; }
 
   std::vector<std::string> lists() const {
@@ -73,7 +65,6 @@ class RemoteLikeStore final : public io::ObjectStore {
   }
 
  private:
-  io::ObjectStore* base_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   mutable std::vector<std::string> lists_;

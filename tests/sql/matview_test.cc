@@ -18,6 +18,7 @@
 #include "sql/exec/lake_catalog.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"
+#include "support/forwarding_store.h"
 #include "support/test_support.h"
 
 namespace saleslake::sql {
@@ -901,16 +902,9 @@ TEST_F(MatViewTest, JoinViewsFollowTheirDimensionTables) {
 
 
 // The lake's store, counting the reads of each object (OpenRead calls).
-class CountingStore final : public io::ObjectStore {
+class CountingStore final : public saleslake::testing::ForwardingStore {
  public:
-  explicit CountingStore(io::ObjectStore* base) : base_(base) {}
-  Status Put(std::string_view k, std::string_view d) override { return base_->Put(k, d); }
-  Status PutIfAbsent(std::string_view k, std::string_view d) override { return base_->PutIfAbsent(k, d); }
-  Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override { return base_->OpenWrite(k); }
-  Result<std::string> Get(std::string_view k) const override { return base_->Get(k); }
-  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) const override {
-    return base_->GetRange(k, o, n);
-  }
+  using ForwardingStore::ForwardingStore;
   Result<std::unique_ptr<io::RandomAccessFile>> OpenRead(std::string_view k) const override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -918,12 +912,6 @@ class CountingStore final : public io::ObjectStore {
     }
     return base_->OpenRead(k);
   }
-  Result<std::vector<io::ObjectInfo>> List(std::string_view p) const override { return base_->List(p); }
-  Status Append(std::string_view k, std::string_view d) override { return base_->Append(k, d); }
-  Status Delete(std::string_view k) override { return base_->Delete(k); }
-  Result<bool> Exists(std::string_view k) const override { return base_->Exists(k); }
-  Result<io::ObjectInfo> Stat(std::string_view k) const override { return base_->Stat(k); }
-  std::string uri() const override { return base_->uri(); }
   // Reads of the objects under `prefix`, per key.
   std::map<std::string, int> Opens(const std::string& prefix) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -934,7 +922,6 @@ class CountingStore final : public io::ObjectStore {
   }
 
  private:
-  io::ObjectStore* base_;
   mutable std::mutex mu_;
   mutable std::map<std::string, int> opens_;
 };
