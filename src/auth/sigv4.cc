@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string>
+#include <unordered_map>
 
 #include "auth/internal/crypto.h"
 #include "auth/internal/verify.h"
+#include "common/thread_annotations.h"
 
 namespace saleslake::auth {
 
@@ -251,14 +254,60 @@ std::string StringToSign(std::string_view amz_date, std::string_view scope,
   return out;
 }
 
-std::array<uint8_t, 32> SigningKey(std::string_view secret, std::string_view date,
-                                   std::string_view region, std::string_view service) {
+namespace {
+
+std::array<uint8_t, 32> DeriveSigningKey(std::string_view secret, std::string_view date,
+                                         std::string_view region, std::string_view service) {
   std::string k0 = "AWS4" + std::string(secret);
   auto k1 = HmacSha256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(k0.data()), k0.size()), date);
   OPENSSL_cleanse(k0.data(), k0.size());
   auto k2 = HmacSha256(k1, region);
   auto k3 = HmacSha256(k2, service);
   return HmacSha256(k3, "aws4_request");
+}
+
+// Derived keys by (secret, date, region, service). The four HMACs were 5.5% of the server's CPU
+// per request (perf of Athena polls); a key serves every request of its day. Bounded: emptied
+// when full (a new day, many keys), which only costs re-deriving.
+class SigningKeyCache {
+ public:
+  std::array<uint8_t, 32> Get(std::string_view secret, std::string_view date, std::string_view region,
+                              std::string_view service) {
+    std::string id;
+    id.reserve(secret.size() + date.size() + region.size() + service.size() + 3);
+    id.append(secret).append(1, '\0').append(date).append(1, '\0').append(region).append(1, '\0').append(service);
+    {
+      MutexLock lock(mu_);
+      if (auto it = keys_.find(id); it != keys_.end()) {
+        OPENSSL_cleanse(id.data(), id.size());
+        return it->second;
+      }
+    }
+    const std::array<uint8_t, 32> key = DeriveSigningKey(secret, date, region, service);
+    MutexLock lock(mu_);
+    if (keys_.size() >= kMaxKeys) Clear();
+    keys_.emplace(std::move(id), key);
+    return key;
+  }
+ private:
+  static constexpr size_t kMaxKeys = 1024;
+  void Clear() SL_REQUIRES(mu_) {
+    for (auto& [id, key] : keys_) {
+      OPENSSL_cleanse(const_cast<char*>(id.data()), id.size());
+      OPENSSL_cleanse(key.data(), key.size());
+    }
+    keys_.clear();
+  }
+  Mutex mu_;
+  std::unordered_map<std::string, std::array<uint8_t, 32>> keys_ SL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::array<uint8_t, 32> SigningKey(std::string_view secret, std::string_view date,
+                                   std::string_view region, std::string_view service) {
+  static SigningKeyCache* cache = new SigningKeyCache();  // never destroyed: used until exit
+  return cache->Get(secret, date, region, service);
 }
 
 std::string HexHmac(std::span<const uint8_t> key, std::string_view data) {

@@ -3,6 +3,9 @@
 // verifier's error cases.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "auth/auth.h"
 #include "auth/internal/verify.h"
 #include "auth/example_keys.h"
@@ -30,6 +33,31 @@ HttpRequestView GetObjectExample() {
 }
 
 const std::vector<std::string> kGetHeaders = {"host", "range", "x-amz-content-sha256", "x-amz-date"};
+
+// The signing key of AWS's documented example (IAM, 2012-02-15), the same when it comes from the
+// cache; keys of other secrets, days, regions or services are not mixed up with it.
+TEST(SigV4Test, SigningKeysAreDerivedOnceAndKeptApart) {
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  auto hex = [](const std::array<uint8_t, 32>& k) {
+    static const char* d = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : k) out += {d[b >> 4], d[b & 15]};
+    return out;
+  };
+  const std::string want = "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d";
+  EXPECT_EQ(hex(sigv4::SigningKey(secret, "20120215", "us-east-1", "iam")), want);
+  EXPECT_EQ(hex(sigv4::SigningKey(secret, "20120215", "us-east-1", "iam")), want);  // cached
+  std::set<std::string> others = {want};
+  for (const auto& k : {sigv4::SigningKey(secret + "x", "20120215", "us-east-1", "iam"),
+                        sigv4::SigningKey(secret, "20120216", "us-east-1", "iam"),
+                        sigv4::SigningKey(secret, "20120215", "us-east-2", "iam"),
+                        sigv4::SigningKey(secret, "20120215", "us-east-1", "s3")}) {
+    EXPECT_TRUE(others.insert(hex(k)).second);
+  }
+  // Past the cache's bound it is emptied and derives again, with the same results.
+  for (int i = 0; i < 2000; ++i) (void)sigv4::SigningKey(secret + std::to_string(i), "20120215", "us-east-1", "iam");
+  EXPECT_EQ(hex(sigv4::SigningKey(secret, "20120215", "us-east-1", "iam")), want);
+}
 
 TEST(SigV4Test, GetObjectExampleCanonicalRequest) {
   auto creq = sigv4::CanonicalRequest(GetObjectExample(), kGetHeaders, kEmptySha, "s3", false);
