@@ -28,6 +28,19 @@ std::string Pos(const std::string& file, const std::string& text, const std::str
   return file + ":" + std::to_string(LineOf(text, needle)) + ":" + std::to_string(col) + ": ";
 }
 
+// A change set as lines: "modify job my-etl-job | field: before -> after | ...", with the fields
+// of modifications only, or (`every_field`) of additions and removals too.
+std::vector<std::string> ChangeLines(const ChangeSet& cs, bool every_field = false) {
+  std::vector<std::string> out;
+  for (const Change& c : cs.changes) {
+    std::string line = std::string(ChangeActionName(c.action)) + " " + c.kind + " " + c.name;
+    if (every_field || c.action == ChangeAction::kModify)
+      for (const FieldChange& f : c.fields) line += " | " + f.field + ": " + f.before.value_or("-") + " -> " + f.after.value_or("-");
+    out.push_back(line);
+  }
+  return out;
+}
+
 TEST(ValidatePipeline, TheFixtureIsValid) {
   EXPECT_EQ(ValidatePipeline("p.yaml", kBasePipeline), std::vector<std::string>{});
   auto p = LoadPipeline("p.yaml", kBasePipeline);
@@ -129,16 +142,10 @@ TEST(ValidatePipeline, WorkgroupsAreCheckedAndDiffed) {
                                            "  - name: adhoc\n    query_time_limit_seconds: 60\n"));
   ASSERT_TRUE(base.ok()) << base.status().ToString();
   ASSERT_TRUE(next.ok()) << next.status().ToString();
-  ChangeSet cs = Diff(*base, *next);
-  std::vector<std::string> got;
-  for (const Change& c : cs.changes) {
-    std::string line = std::string(ChangeActionName(c.action)) + " " + c.kind + " " + c.name;
-    for (const FieldChange& f : c.fields) line += " | " + f.field + ": " + f.before.value_or("-") + " -> " + f.after.value_or("-");
-    got.push_back(line);
-  }
-  EXPECT_EQ(got, (std::vector<std::string>{"add workgroup adhoc | query_time_limit_seconds: - -> 60",
-                                           "modify workgroup analysts | bytes_scanned_cutoff_per_query: 10000000 -> 50000000",
-                                           "remove workgroup primary | max_concurrent_queries: 4 -> -"}));
+  EXPECT_EQ(ChangeLines(Diff(*base, *next), /*every_field=*/true),
+            (std::vector<std::string>{"add workgroup adhoc | query_time_limit_seconds: - -> 60",
+                                      "modify workgroup analysts | bytes_scanned_cutoff_per_query: 10000000 -> 50000000",
+                                      "remove workgroup primary | max_concurrent_queries: 4 -> -"}));
 }
 
 // An `iam:` section: a group with a policy, a user in it with one of its own.
@@ -217,13 +224,7 @@ TEST(Diff, ListsExactlyTheChanges) {
   ASSERT_TRUE(base.ok()) << base.status().ToString();
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   ChangeSet cs = Diff(*base, *next);
-  std::vector<std::string> got;
-  for (const Change& c : cs.changes) {
-    std::string line = std::string(ChangeActionName(c.action)) + " " + c.kind + " " + c.name;
-    if (c.action == ChangeAction::kModify)
-      for (const FieldChange& f : c.fields) line += " | " + f.field + ": " + f.before.value_or("-") + " -> " + f.after.value_or("-");
-    got.push_back(line);
-  }
+  std::vector<std::string> got = ChangeLines(cs);
   std::vector<std::string> want = {
       "add table new_raw",
       "modify table sales_data | compression: zstd -> snappy",
