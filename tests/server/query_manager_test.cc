@@ -223,10 +223,18 @@ TEST_F(QueryManagerTest, ASlowSucceededListenerHoldsNoRunner) {
     }
   } releaser{&release, qm.get()};
 
-  auto first = qm->Submit({.sql = "SELECT 1"});
+  auto first = qm->Submit({.sql = "SELECT 1", .announce = true});
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(entered.get_future().wait_for(60s), std::future_status::ready);
-  auto second = qm->Submit({.sql = "SELECT * FROM (VALUES 1, 2) t(x)"});
+  // A query that does not ask to be announced (Trino's, the console's) ends and is answered
+  // at once, behind no listener.
+  auto quiet = qm->Submit({.sql = "SELECT 3"});
+  ASSERT_TRUE(quiet.ok());
+  auto quiet_end = qm->Wait(*quiet, 30s);
+  ASSERT_TRUE(quiet_end.ok());
+  EXPECT_EQ(quiet_end->state, QueryState::kSucceeded);
+  EXPECT_FALSE(quiet_end->listener_pending);
+  auto second = qm->Submit({.sql = "SELECT * FROM (VALUES 1, 2) t(x)", .announce = true});
   ASSERT_TRUE(second.ok());
   // Bounded: without a free runner this stays QUEUED and the loop ends after 10 s.
   QueryState state = QueryState::kQueued;

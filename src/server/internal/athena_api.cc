@@ -109,16 +109,13 @@ class AthenaService final : public Service {
     return info;
   }
 
-  json Execution(const QueryInfo& info) const {
+  json Execution(const QueryInfo& q) const {
     // A query whose result file is still being written is RUNNING, as in Athena, where the file
     // exists once the query is SUCCEEDED (clients read it the moment they see that state).
-    QueryInfo q = info;
-    if (q.listener_pending) {
-      q.state = QueryState::kRunning;
-      q.finished.reset();
-    }
-    json status = {{"State", QueryStateName(q.state)}, {"SubmissionDateTime", EpochSeconds(q.submitted)}};
-    if (q.finished) status["CompletionDateTime"] = EpochSeconds(*q.finished);
+    const QueryState state = q.listener_pending ? QueryState::kRunning : q.state;
+    const bool finished = q.finished.has_value() && !q.listener_pending;
+    json status = {{"State", QueryStateName(state)}, {"SubmissionDateTime", EpochSeconds(q.submitted)}};
+    if (finished) status["CompletionDateTime"] = EpochSeconds(*q.finished);
     if (q.state == QueryState::kFailed || q.state == QueryState::kCancelled) {
       status["StateChangeReason"] = q.error;
       if (q.state == QueryState::kFailed) {
@@ -135,8 +132,8 @@ class AthenaService final : public Service {
     json stats = {{"DataScannedInBytes", q.bytes_scanned},
                   {"ResultReuseInformation", {{"ReusedPreviousResult", !q.reused_from.empty()}}}};
     if (q.started) stats["QueryQueueTimeInMillis"] = ms(q.submitted, *q.started);
-    if (q.started && q.finished) stats["EngineExecutionTimeInMillis"] = ms(*q.started, *q.finished);
-    if (q.finished) stats["TotalExecutionTimeInMillis"] = ms(q.submitted, *q.finished);
+    if (q.started && finished) stats["EngineExecutionTimeInMillis"] = ms(*q.started, *q.finished);
+    if (finished) stats["TotalExecutionTimeInMillis"] = ms(q.submitted, *q.finished);
     std::string statement = q.has_rows ? "DML" : "DDL";
     // A reused result points at the file of the query that computed it, as Athena's does.
     const std::string& result_id = q.reused_from.empty() ? q.id : q.reused_from;
@@ -166,6 +163,7 @@ class AthenaService final : public Service {
     const std::optional<WorkGroup> group = sql_->FindWorkGroup(wg);
     if (!group) return Invalid("WorkGroup " + wg + " is not found.");
     QueryRequest req{.sql = sql, .user = p.arn.empty() ? "anonymous" : p.arn, .workgroup = wg, .source = "athena"};
+    req.announce = true;  // its result file is written before it is reported SUCCEEDED
     req.max_bytes_scanned = group->bytes_scanned_cutoff_per_query;
     req.time_limit = std::chrono::seconds(group->query_time_limit_seconds);
     if (auto ctx = in.find("QueryExecutionContext"); ctx != in.end() && ctx->is_object()) {
@@ -307,7 +305,7 @@ class AthenaService final : public Service {
   // memory. A failure is logged: the rows stay readable through GetQueryResults.
   void WriteResultFile(const QueryInfo& q) {
     // A reused result's file is its source's (Execution names that one).
-    if (q.request.source != "athena" || !q.has_rows || !q.reused_from.empty()) return;
+    if (!q.has_rows || !q.reused_from.empty()) return;
     const std::string key = "athena_results/" + q.id + ".csv";
     auto written = [&]() -> Status {
       SL_ASSIGN_OR_RETURN(auto out, context_.lake->OpenWrite(key));

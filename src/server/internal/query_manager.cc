@@ -223,7 +223,7 @@ struct QueryManager::Impl {
     e.info.finished = clock->Now();
     e.last_access = *e.info.finished;
     --running_by_workgroup[e.info.request.workgroup];
-    if (e.info.state == QueryState::kSucceeded && has_listener) {
+    if (e.info.state == QueryState::kSucceeded && e.info.request.announce && has_listener) {
       e.info.listener_pending = true;
       succeeded.push_back(e.info);
     }

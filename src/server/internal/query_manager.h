@@ -98,6 +98,10 @@ struct QueryRequest {
   // commit, an INSERT or a redefined view makes it run again). Statements other than queries,
   // and queries of system tables, always run. The rows are shared, not copied.
   std::optional<std::chrono::milliseconds> reuse_max_age;
+  // Hand the query to the succeeded listener when it SUCCEEDS (Athena's, which writes its result
+  // file); until the listener returns, the query is listener_pending and Wait holds out. Other
+  // queries are never announced, so they never wait behind a listener.
+  bool announce = false;
 };
 
 struct QueryInfo {
@@ -122,8 +126,8 @@ struct QueryInfo {
   // The id of the query whose rows answered this one (QueryRequest::reuse_max_age); "" when it
   // ran. A reused query read nothing (bytes_scanned 0).
   std::string reused_from;
-  // SUCCEEDED, and the succeeded listener has not yet returned for it (Athena's result file is
-  // being written; Athena reports the query RUNNING until then, as its file exists at SUCCEEDED).
+  // SUCCEEDED with QueryRequest::announce, and the succeeded listener has not yet returned for it
+  // (Athena's result file is being written; Athena reports the query RUNNING until then).
   bool listener_pending = false;
 };
 
@@ -172,7 +176,7 @@ class QueryManager {
                             std::string* out, char row_end = '\n', Schema* schema = nullptr);
   // Lets go of a query's rows now (a Trino client's DELETE after the last page).
   void Release(const std::string& id);
-  // Called after each query that SUCCEEDED, with its final info, on the manager's notifier
+  // Called after each query that SUCCEEDED with QueryRequest::announce, with its final info, on the manager's notifier
   // thread: one call at a time, in the order the queries ended, and never on a runner, so a slow
   // listener (Athena writes its result file, with fsyncs) holds back no query. It may Fetch the
   // rows. Replaces the previous listener (empty = none, and the queries not yet announced are
