@@ -32,7 +32,7 @@ forecast: common sql
 events: common io catalog sql etl stream forecast
 auth: common io catalog
 stack: common io formats/csv formats/parquet catalog sql etl stream forecast events auth
-server: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth
+server: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth stack
 cli: common io formats/csv formats/parquet catalog datagen sql etl stream forecast events auth stack server
 EOF
 

@@ -11,6 +11,7 @@
 
 #include "catalog/internal/file_inspect.h"
 #include "catalog/internal/schema_merge.h"
+#include "common/yaml.h"
 #include "common/logging.h"
 
 namespace saleslake::catalog {
@@ -29,9 +30,6 @@ std::string_view SchemaChangePolicyName(SchemaChangePolicy p) {
 
 namespace {
 
-std::string At(std::string_view file, const YAML::Mark& m) {
-  return std::string(file) + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": ";
-}
 
 }  // namespace
 
@@ -42,23 +40,23 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
     std::vector<CrawlerConfig> out;
     if (!root || root.IsNull()) return out;
     if (!root.IsMap())
-      return Status::InvalidArgument(At(file_name, root.Mark()) + "the pipeline must be a mapping");
+      return Status::InvalidArgument(YamlAt(file_name, root.Mark()) + "the pipeline must be a mapping");
     // A newer format must not be half-understood: only version 1 (or none) is read.
     if (const YAML::Node v = root["version"]; v && !(v.IsScalar() && v.Scalar() == "1")) {
-      return Status::InvalidArgument(At(file_name, v.Mark()) + "pipeline version '" +
+      return Status::InvalidArgument(YamlAt(file_name, v.Mark()) + "pipeline version '" +
                                      (v.IsScalar() ? v.Scalar() : std::string("?")) +
                                      "' is not supported: this saleslake reads version 1");
     }
     const YAML::Node crawlers = root["crawlers"];
     if (!crawlers || crawlers.IsNull()) return out;
     if (!crawlers.IsSequence())
-      return Status::InvalidArgument(At(file_name, crawlers.Mark()) +
+      return Status::InvalidArgument(YamlAt(file_name, crawlers.Mark()) +
                                      "'crawlers' must be a list of crawler definitions");
     std::set<std::string> names;
     for (auto cit = crawlers.begin(); cit != crawlers.end(); ++cit) {
       const YAML::Node item = *cit;
       if (!item.IsMap())
-        return Status::InvalidArgument(At(file_name, item.Mark()) +
+        return Status::InvalidArgument(YamlAt(file_name, item.Mark()) +
                                        "a crawler must be a mapping with name, path and table");
       CrawlerConfig c;
       bool has_name = false, has_path = false, has_table = false;
@@ -67,7 +65,7 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
         const YAML::Node key_node = it->first;
         const YAML::Node v = it->second;
         std::string k = key_node.as<std::string>();
-        std::string where = At(file_name, v.Mark());
+        std::string where = YamlAt(file_name, v.Mark());
         if (!v.IsScalar())
           return Status::InvalidArgument(where + "crawler key '" + k + "' must be a plain value");
         std::string s = v.as<std::string>();
@@ -108,11 +106,11 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
         } else if (k == "description") {
           // free text
         } else {
-          return Status::InvalidArgument(At(file_name, key_node.Mark()) + "unknown crawler key '" +
+          return Status::InvalidArgument(YamlAt(file_name, key_node.Mark()) + "unknown crawler key '" +
                                          k + "' (expected name, path, table, format, schema_change_policy)");
         }
       }
-      std::string where = At(file_name, item.Mark());
+      std::string where = YamlAt(file_name, item.Mark());
       if (!has_name) return Status::InvalidArgument(where + "crawler has no 'name'");
       if (!has_path) return Status::InvalidArgument(where + "crawler '" + c.name + "' has no 'path'");
       if (!has_table) return Status::InvalidArgument(where + "crawler '" + c.name + "' has no 'table'");
@@ -122,7 +120,7 @@ Result<std::vector<CrawlerConfig>> ParseCrawlerConfigs(std::string_view yaml_tex
     }
     return out;
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(At(file_name, e.mark) + e.msg);
+    return Status::InvalidArgument(YamlAt(file_name, e.mark) + e.msg);
   }
 }
 

@@ -11,7 +11,7 @@
 #include "auth/auth.h"
 #include "catalog/crawler.h"
 #include "cli/command.h"
-#include "server/dashboard.h"
+#include "stack/dashboard.h"
 #include "common/logging.h"
 #include "common/progress.h"
 #include "common/types.h"
@@ -175,8 +175,8 @@ Status InitLake(io::ObjectStore& w, std::vector<std::string>* created) {
     else if (s.code() != StatusCode::kAlreadyExists) return s;
   }
   // The default dashboard of the web console, over the table the default job writes.
-  Status dash = w.PutIfAbsent(server::kDefaultDashboardKey, server::DefaultDashboardJson());
-  if (dash.ok()) created->push_back(std::string(server::kDefaultDashboardKey));
+  Status dash = w.PutIfAbsent(stack::kDefaultDashboardKey, stack::DefaultDashboardJson());
+  if (dash.ok()) created->push_back(std::string(stack::kDefaultDashboardKey));
   else if (dash.code() != StatusCode::kAlreadyExists) return dash;
   if (local == nullptr) {
     // On S3 the bucket's access policy guards the secret; put-if-absent keeps an existing one.

@@ -30,6 +30,7 @@ struct Context {
   int64_t test_commit_pause_ms = 0;
   int test_job_pause_ms = 0;
   bool s3_single_writer = false;  // $SALESLAKE_S3_SINGLE_WRITER=1: see io::S3Options
+  std::string s3_commit_lock_file;  // $SALESLAKE_S3_LOCK_FILE: see io::S3Options
 
   // Opens the lake: a LocalStore, or an S3Store for "s3://bucket/prefix" (credentials, region and
   // endpoint from the standard AWS chain). With create=false a missing lake is a clear error.

@@ -55,7 +55,7 @@ void Notice(const std::string& message) {
 Result<std::unique_ptr<io::ObjectStore>> Context::OpenLake(bool create) const {
   std::unique_ptr<io::ObjectStore> store;
   if (io::IsS3Uri(lake)) {
-    SL_ASSIGN_OR_RETURN(store, io::S3Store::OpenUri(lake, s3_single_writer));
+    SL_ASSIGN_OR_RETURN(store, io::S3Store::OpenUri(lake, s3_single_writer, s3_commit_lock_file));
   } else {
     SL_ASSIGN_OR_RETURN(store, io::LocalStore::Open(lake, create));
   }
@@ -293,6 +293,7 @@ int Main(int argc, char** argv) {
   if (const char* env = std::getenv("SALESLAKE_S3_SINGLE_WRITER"); env && std::string_view(env) == "1") {
     ctx.s3_single_writer = true;
   }
+  if (const char* env = std::getenv("SALESLAKE_S3_LOCK_FILE"); env && *env) ctx.s3_commit_lock_file = env;
   if (const char* env = std::getenv("SALESLAKE_TEST_COMMIT_PAUSE_MS"); env && *env) {
     ctx.test_commit_pause_ms = std::atoll(env);
   }

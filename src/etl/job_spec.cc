@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "common/yaml.h"
+
 namespace saleslake::etl {
 namespace {
 
@@ -14,9 +16,10 @@ class Ctx {
   Status Error(const YAML::Node& n, const std::string& msg) const {
     YAML::Mark m = n.Mark();
     if (m.line < 0) return Status::InvalidArgument(path_ + ": " + msg);
-    return Status::InvalidArgument(path_ + ":" + std::to_string(m.line + 1) + ":" +
-                                   std::to_string(m.column + 1) + ": " + msg);
+    return Status::InvalidArgument(YamlAt(path_, m) + msg);
   }
+
+ const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -60,17 +63,11 @@ Result<bool> Bool(const Ctx& ctx, const YAML::Node& n, const std::string& what) 
   return ctx.Error(n, what + " must be true or false, not '" + s + "'");
 }
 
-Status CheckKeys(const Ctx& ctx, const YAML::Node& map, const std::set<std::string>& allowed,
+Status CheckKeys(const Ctx& ctx, const YAML::Node& map, const std::vector<std::string>& allowed,
                  const std::string& where) {
-  for (const auto& kv : map) {
-    const std::string& k = kv.first.Scalar();
-    if (!allowed.count(k)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return ctx.Error(kv.first, where + ": unknown key '" + k + "' (expected one of: " + list + ")");
-    }
-  }
-  return Status::OK();
+  const std::vector<YamlProblem> unknown = UnknownKeys(map, allowed);
+  if (unknown.empty()) return Status::OK();
+  return Status::InvalidArgument(YamlAt(ctx.path(), unknown[0].mark) + where + ": " + unknown[0].message);
 }
 
 Result<ColumnRule> ParseRule(const Ctx& ctx, const YAML::Node& n, const std::string& where) {
@@ -310,8 +307,7 @@ Result<std::vector<JobSpec>> ParseJobs(std::string_view path, std::string_view y
     }
     return jobs;
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(std::string(path) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return Status::InvalidArgument(YamlAt(path, e.mark) + e.msg);
   }
 }
 

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "common/yaml.h"
+
 namespace saleslake::events {
 
 namespace {
@@ -250,9 +252,7 @@ int64_t ToSeconds(TimePoint t) {
 struct Ctx {
   std::string path;
   Status Error(const YAML::Node& n, const std::string& msg) const {
-    YAML::Mark m = n.Mark();
-    return Status::InvalidArgument(path + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
-                                   ": " + msg);
+    return Status::InvalidArgument(YamlAt(path, n.Mark()) + msg);
   }
 };
 
@@ -643,8 +643,7 @@ Result<EventsConfig> ParseEventsConfig(std::string_view path, std::string_view y
   try {
     root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::ParserException& e) {
-    return Status::InvalidArgument(ctx.path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return Status::InvalidArgument(YamlAt(ctx.path, e.mark) + e.msg);
   }
   EventsConfig config;
   if (!root.IsMap()) return config;

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -630,7 +633,8 @@ Result<std::unique_ptr<S3Store>> S3Store::Open(S3Options options) {
   return std::unique_ptr<S3Store>(new S3Store(std::move(impl)));
 }
 
-Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri, bool assume_single_writer) {
+Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri, bool assume_single_writer,
+                                                  std::string commit_lock_file) {
   S3Options o;
   SL_RETURN_IF_ERROR(ParseS3Uri(uri, &o.bucket, &o.prefix));
   SL_ASSIGN_OR_RETURN(internal::AwsSettings s, internal::ResolveAwsSettings(internal::ProcessEnv()));
@@ -641,6 +645,7 @@ Result<std::unique_ptr<S3Store>> S3Store::OpenUri(std::string_view uri, bool ass
   o.endpoint = s.endpoint;
   o.path_style = s.path_style;
   o.assume_single_writer = assume_single_writer;
+  o.commit_lock_file = std::move(commit_lock_file);
   const char* trace = std::getenv("SALESLAKE_S3_TRACE");
   o.trace = trace != nullptr && std::string_view(trace) == "1";
   return Open(std::move(o));
@@ -665,15 +670,37 @@ Status S3Store::PutIfAbsent(std::string_view key, std::string_view data) {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
   SL_ASSIGN_OR_RETURN(bool conditional, impl_->ConditionalWrites());
   if (conditional) return impl_->PutObject(impl_->Full(key), data, true);
-  if (!impl_->o.assume_single_writer)
+  // Without conditional writes the check and the PUT must not interleave with another writer's.
+  int lock_fd = -1;
+  if (!impl_->o.commit_lock_file.empty()) {
+    const std::string& path = impl_->o.commit_lock_file;
+    lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) return Status::IOError("cannot open the commit lock file " + path + " (SALESLAKE_S3_LOCK_FILE): " + std::strerror(errno));
+    // Held for one HEAD and one PUT, each bounded by the request timeouts, so waiting is too.
+    while (::flock(lock_fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(lock_fd);
+      return Status::IOError("cannot lock the commit lock file " + path + ": " + std::strerror(e));
+    }
+  } else if (!impl_->o.assume_single_writer) {
     return Status::NotImplemented(
         "the S3 endpoint of " + uri() + " ignores conditional writes (PUT with If-None-Match: *), so two "
         "writers could both commit and one update would be lost; use a server that supports them (AWS S3, "
-        "MinIO, saleslake serve) or, if only one process ever writes this lake, set SALESLAKE_S3_SINGLE_WRITER=1");
-  std::call_once(impl_->single_writer_notice, [&] {
-    std::fprintf(stderr, "saleslake: notice: %s has no conditional writes; commits rely on a single writer "
-                 "(SALESLAKE_S3_SINGLE_WRITER=1)\n", uri().c_str());
-  });
+        "MinIO, saleslake serve), or name a lock file every writer of this lake shares in "
+        "SALESLAKE_S3_LOCK_FILE, or, if only one process ever writes this lake, set SALESLAKE_S3_SINGLE_WRITER=1");
+  } else {
+    std::call_once(impl_->single_writer_notice, [&] {
+      std::fprintf(stderr, "saleslake: notice: %s has no conditional writes; commits rely on a single writer "
+                   "(SALESLAKE_S3_SINGLE_WRITER=1)\n", uri().c_str());
+    });
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      if (fd >= 0) ::close(fd);  // closing the descriptor releases the flock
+    }
+  } unlock{lock_fd};
   auto info = impl_->Head(key);
   if (info.ok()) return Status::AlreadyExists("object " + impl_->Where(impl_->Full(key)) + " already exists");
   if (info.status().code() != StatusCode::kNotFound) return info.status();

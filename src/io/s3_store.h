@@ -47,6 +47,11 @@ struct S3Options {
   // PutIfAbsent on a server without conditional writes: refuse (false) or check-then-put (true;
   // only safe when one process writes the lake at a time).
   bool assume_single_writer = false;
+  // ... or check-then-put under an exclusive flock(2) of this file, which every writer of the
+  // lake must name: processes on one machine, or machines sharing a filesystem whose locks work
+  // across them ($SALESLAKE_S3_LOCK_FILE). Taken only on such servers, only around the check and
+  // the PUT of each PutIfAbsent (the commits and the locks made with it).
+  std::string commit_lock_file;
   // One line on stderr per request attempt: start (ms since the process started), duration,
   // method, key, range, status and bytes. OpenUri sets it from $SALESLAKE_S3_TRACE=1.
   bool trace = false;
@@ -70,9 +75,10 @@ class S3Store final : public ObjectStore {
   // Opens "s3://bucket/prefix" with credentials, region and endpoint from the standard AWS
   // chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE with
   // ~/.aws/credentials and ~/.aws/config, AWS_REGION, AWS_ENDPOINT_URL(_S3)); path-style
-  // addressing for custom endpoints. `assume_single_writer` as in S3Options (the CLI sets it from
-  // $SALESLAKE_S3_SINGLE_WRITER=1).
-  static Result<std::unique_ptr<S3Store>> OpenUri(std::string_view uri, bool assume_single_writer = false);
+  // addressing for custom endpoints. `assume_single_writer` and `commit_lock_file` as in
+  // S3Options (the CLI sets them from $SALESLAKE_S3_SINGLE_WRITER=1 and $SALESLAKE_S3_LOCK_FILE).
+  static Result<std::unique_ptr<S3Store>> OpenUri(std::string_view uri, bool assume_single_writer = false,
+                                                  std::string commit_lock_file = "");
   ~S3Store() override;
 
   Status Put(std::string_view key, std::string_view data) override;

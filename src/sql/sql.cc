@@ -1,6 +1,7 @@
 #include "sql/sql.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <set>
 
@@ -624,5 +625,31 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
 }
 
 std::vector<std::string> FunctionNames() { return AllFunctionNames(); }
+
+bool IsReadOnlyStatement(std::string_view sql) {
+  size_t i = 0;
+  for (;;) {  // skip blanks, comments and opening parentheses
+    while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
+    if (sql.substr(i, 2) == "--") {
+      while (i < sql.size() && sql[i] != '\n') ++i;
+    } else if (sql.substr(i, 2) == "/*") {
+      size_t e = sql.find("*/", i + 2);
+      i = e == std::string_view::npos ? sql.size() : e + 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  }
+  // Statements that write are refused; anything else goes to the engine, whose parser reports
+  // misspellings with their position.
+  static const std::set<std::string> kWrite = {"create", "insert", "drop", "delete", "update", "alter", "merge",
+                                               "grant", "revoke", "call", "set", "reset", "use", "truncate",
+                                               "refresh", "analyze", "vacuum", "prepare", "execute", "deallocate",
+                                               "start", "commit", "rollback", "comment"};
+  return kWrite.count(word) == 0;
+}
 
 }  // namespace saleslake::sql

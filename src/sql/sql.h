@@ -216,6 +216,12 @@ class Engine {
 Result<std::vector<std::string>> RefreshOnCommitViews(io::ObjectStore* store, catalog::Catalog* catalog,
                                                       std::string_view table);
 
+// Whether `sql` is a statement that only reads: its first word (after blanks, comments and
+// opening parentheses) is not one that writes or changes the session (CREATE, INSERT, SET, ...).
+// A gate for callers that must not write (console queries, dashboard tiles); what passes still
+// goes through the parser, which reports misspellings with their position.
+bool IsReadOnlyStatement(std::string_view sql);
+
 // Every SQL function name the engine knows (the REPL completes them).
 std::vector<std::string> FunctionNames();
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "stack/internal/dashboards_section.h"
 #include "stack/internal/iam_section.h"
 
 namespace saleslake::stack {
@@ -109,6 +110,9 @@ Result<DeployResult> Apply(io::ObjectStore& lake, std::string_view source, std::
   // still a change against the deployed file, so running it again completes it (ApplyIam is
   // idempotent). An unreadable deployed file declared nothing.
   SL_RETURN_IF_ERROR(internal::ApplyIam(lake, internal::IamOf(current), internal::IamOf(text), &result.notices));
+  // The dashboards likewise (idempotent; the console reads dashboards/ on each call).
+  SL_RETURN_IF_ERROR(internal::ApplyDashboards(lake, internal::DashboardsOf(current), internal::DashboardsOf(text),
+                                               &result.notices));
 
   SL_RETURN_IF_ERROR(lake.Put(result.previous_key, current));
 

@@ -7,6 +7,8 @@
 //      (stack/internal/iam_section.h), dropping those only the replaced version declared;
 //      idempotent, so a deploy stopped after it is completed by running it again (a file
 //      declaring IAM on a lake without an IAM store is refused here, nothing written);
+//      then makes dashboards/ hold the dashboards the `dashboards:` section declares
+//      (stack/internal/dashboards_section.h), removing those only the replaced version declared;
 //   2. keeps the current version under _system/deploy/versions/<generation>-<id>.yaml
 //      (generation 1, 2, ...; id = the first 12 hex digits of the new file's SHA-256);
 //   3. claims the generation with a put-if-absent record _system/deploy/versions/<generation>.json
@@ -16,8 +18,8 @@
 //   4. replaces pipeline.yaml in one atomic put.
 // A running `saleslake serve` notices the new pipeline.yaml (its events loop compares the
 // file's size and mtime a few times a second, as on SIGHUP) and reloads its rules, topics and
-// alarms; the Glue and console APIs read pipeline.yaml on each call; its Kinesis service reads
-// `streams:` when it starts.
+// alarms; the Glue and console APIs read pipeline.yaml and dashboards/ on each call; its Kinesis
+// service reads `streams:` when it starts.
 //
 // Rollback restores the version the last deploy replaced, itself as a deploy (a new generation,
 // action "rollback"), so a second rollback undoes the first.

@@ -10,17 +10,19 @@
 
 #include "catalog/crawler.h"
 #include "common/suggest.h"
+#include "common/yaml.h"
 #include "etl/job_spec.h"
 #include "events/rules.h"
 #include "sql/workgroups.h"
+#include "stack/internal/dashboards_section.h"
 #include "stack/internal/iam_section.h"
 #include "stream/delivery.h"
 
 namespace saleslake::stack {
 namespace {
 
-constexpr const char* kKindOrder[] = {"table", "crawler", "job",       "stream",   "rule",     "topic",
-                                      "alarm", "workgroup", "iam-group", "iam-user", "setting"};
+constexpr const char* kKindOrder[] = {"table",     "crawler",   "job",       "stream",   "rule",    "topic", "alarm",
+                                      "workgroup", "dashboard", "iam-group", "iam-user", "setting"};
 
 int KindRank(std::string_view kind) {
   for (size_t i = 0; i < std::size(kKindOrder); ++i)
@@ -37,13 +39,9 @@ const std::map<std::string, std::string>& ListSections() {
   return m;
 }
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> k = {"version", "bucket", "crawlers",   "jobs", "streams", "rules",
-                                             "topics",  "alarms", "workgroups", "iam",  "smtp"};
+  static const std::vector<std::string> k = {"version", "bucket",     "crawlers",   "jobs", "streams", "rules",
+                                             "topics",  "alarms",     "workgroups", "dashboards", "iam", "smtp"};
   return k;
-}
-
-std::string At(std::string_view path, const YAML::Mark& m) {
-  return std::string(path) + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": ";
 }
 
 // Whether `msg` already starts with "path:LINE:COL:".
@@ -72,7 +70,7 @@ std::string Positioned(std::string msg, std::string_view path, const YAML::Mark&
       break;
     }
   }
-  return At(path, where) + msg;
+  return YamlAt(path, where) + msg;
 }
 
 // Runs the parser(s) its module owns over a (partial) copy of the file; the first error, if any.
@@ -192,6 +190,17 @@ void CollectIam(const YAML::Node& iam, std::vector<Declared>& out) {
   }
 }
 
+// The dashboards of the `dashboards:` section (stack/internal/dashboards_section.h).
+void CollectDashboards(const YAML::Node& dashboards, std::vector<Declared>& out) {
+  if (!dashboards.IsSequence()) return;
+  for (const auto& item : dashboards) {
+    if (!item.IsMap()) continue;
+    Declared d{{"dashboard", Field(item, "name"), {}, item.Mark().line + 1}, item.Mark()};
+    d.resource.fields = internal::DashboardFields(Field(item, "definition"));
+    out.push_back(std::move(d));
+  }
+}
+
 std::vector<Declared> Collect(const YAML::Node& root) {
   std::vector<Declared> out;
   if (!root.IsMap()) return out;
@@ -201,6 +210,10 @@ std::vector<Declared> Collect(const YAML::Node& root) {
     const std::string key = k.Scalar();
     if (key == "iam") {
       CollectIam(v, out);
+      continue;
+    }
+    if (key == "dashboards") {
+      CollectDashboards(v, out);
       continue;
     }
     auto sec = ListSections().find(key);
@@ -320,10 +333,10 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return {At(path, e.mark) + e.msg};
+    return {YamlAt(path, e.mark) + e.msg};
   }
   if (!root || root.IsNull()) return {};
-  if (!root.IsMap()) return {At(path, root.Mark()) + "the pipeline must be a mapping of sections"};
+  if (!root.IsMap()) return {YamlAt(path, root.Mark()) + "the pipeline must be a mapping of sections"};
 
   const std::vector<std::string> lines = SplitLines(text);
   std::vector<std::pair<YAML::Mark, std::string>> errors;
@@ -343,13 +356,13 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
     for (auto it = root.begin(); it != root.end(); ++it) {
       YAML::Node k = it->first, v = it->second;
       if (!k.IsScalar()) {
-        add(k.Mark(), At(path, k.Mark()) + "a section name must be a plain word");
+        add(k.Mark(), YamlAt(path, k.Mark()) + "a section name must be a plain word");
         continue;
       }
       sections.push_back({k.Scalar(), k.Mark(), v});
     }
   } catch (const YAML::Exception& e) {
-    return {At(path, e.mark) + e.msg};
+    return {YamlAt(path, e.mark) + e.msg};
   }
   std::sort(sections.begin(), sections.end(), [](const Section& a, const Section& b) { return a.mark.line < b.mark.line; });
 
@@ -362,14 +375,18 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
       std::string hint = ClosestName(sec.key, known);
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      add(sec.mark, At(path, sec.mark) + "unknown section '" + sec.key + "'" +
+      add(sec.mark, YamlAt(path, sec.mark) + "unknown section '" + sec.key + "'" +
                         (hint.empty() ? " (sections: " + list + ")" : " (did you mean '" + hint + "'?)"));
       continue;
     }
-    if (sec.key == "iam") {
-      std::vector<std::string> iam_errors;
-      internal::ReadIamSection(sec.node, path, &iam_errors);
-      for (std::string& e : iam_errors) add(sec.mark, std::move(e));
+    if (sec.key == "iam" || sec.key == "dashboards") {
+      std::vector<std::string> section_errors;
+      if (sec.key == "iam") {
+        internal::ReadIamSection(sec.node, path, &section_errors);
+      } else {
+        internal::ReadDashboardsSection(sec.node, path, lines, &section_errors);
+      }
+      for (std::string& e : section_errors) add(sec.mark, std::move(e));
       continue;
     }
     if (sec.key == "bucket") {
@@ -378,7 +395,7 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
                   return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
                          c == '-' || c == '.';
                 });
-      if (!ok) add(sec.node.Mark(), At(path, sec.node.Mark()) + "bucket must be an S3 bucket name (3-63 of a-z 0-9 . -)");
+      if (!ok) add(sec.node.Mark(), YamlAt(path, sec.node.Mark()) + "bucket must be an S3 bucket name (3-63 of a-z 0-9 . -)");
       continue;
     }
     // Item by item when the section is a block list whose items start on lines of their own.
@@ -412,7 +429,7 @@ std::vector<std::string> ValidatePipeline(std::string_view path, std::string_vie
 
   std::vector<std::pair<YAML::Mark, std::string>> cross;
   CrossCheck(root, Collect(root), cross);
-  for (auto& [m, msg] : cross) add(m, At(path, m) + msg);
+  for (auto& [m, msg] : cross) add(m, YamlAt(path, m) + msg);
 
   // Whatever only the whole file shows (the parsers' own checks across items).
   if (errors.empty()) {
@@ -436,7 +453,7 @@ Result<Pipeline> ReadPipeline(std::string_view path, std::string_view text) {
     root = YAML::Load(std::string(text));
     for (Declared& d : Collect(root)) p.resources.push_back(std::move(d.resource));
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(At(path, e.mark) + e.msg);
+    return Status::InvalidArgument(YamlAt(path, e.mark) + e.msg);
   }
   SortResources(p.resources);
   return p;

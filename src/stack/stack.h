@@ -6,10 +6,11 @@
 //   table    (a crawler's `table`, a job's `target.table`: location, format, partitioning)
 //   crawler, job, stream, rule, topic, alarm, workgroup   (the items of crawlers:, jobs:, streams:,
 //                                                          rules:, topics:, alarms:, workgroups:)
+//   dashboard  (the items of dashboards:, written to dashboards/NAME.json by deploy)
+//   iam-group, iam-user  (the iam: section)
 //   setting  (the top-level version:, bucket:, smtp:)
-// Dashboards (dashboards/*.json) and IAM users and policies (_system/iam/, `saleslake iam`) are
-// not in pipeline.yaml: they are not part of the stack (`export aws` still exports the IAM
-// policies).
+// Dashboards made in the console and IAM users made with `saleslake iam` alone are not part of
+// the stack (`export aws` still exports the IAM policies).
 //
 // Each resource's fields are its YAML mapping flattened to paths ("target.partition_by",
 // "columns.status", "rules[0].action"), a list of scalars being one field ("[region, month]"):
@@ -18,7 +19,7 @@
 //
 // Validation reports every error, not the first: each item of each section is checked on its
 // own by the parser its module owns (catalog's crawlers, etl's jobs, stream's deliveries,
-// events' rules, topics, alarms and smtp, sql's workgroups). To do that with parsers that stop at their first
+// events' rules, topics, alarms and smtp, sql's workgroups, the dashboards' checks). To do that with parsers that stop at their first
 // error, the item is parsed from a copy of the file where every other line is blanked, so
 // line:column positions stay those of the file. Then come the checks across items (names
 // declared twice, rule targets that name no crawler or job, a stream whose table no job loads).
@@ -36,7 +37,7 @@
 namespace saleslake::stack {
 
 struct Resource {
-  std::string kind;  // table | crawler | job | stream | rule | topic | alarm | workgroup | setting
+  std::string kind;  // table | crawler | ... | workgroup | dashboard | iam-group | iam-user | setting
   std::string name;
   std::map<std::string, std::string> fields;
   int line = 0;  // 1-based line of its declaration (0 = derived or unknown)

@@ -518,5 +518,42 @@ TEST_F(S3rverTest, NoConditionalWritesMeansNoSilentCommitsAndSingleWriterWorks) 
   EXPECT_EQ(l.out, r.out);
 }
 
+// With a lock file every writer names, commits on a server without conditional writes are safe
+// for concurrent writers: of two jobs started at once exactly one commits, and the table is
+// loaded once.
+TEST_F(S3rverTest, ALockFileMakesConcurrentWritersSafeWithoutConditionalWrites) {
+  const std::vector<std::string> locked = {"SALESLAKE_S3_LOCK_FILE=" + dir_.Join("commits.lock")};
+  const std::string csv = dir_.Join("sales.csv");
+  ASSERT_EQ(RunSaleslake({"generate", "--rows", "3000", "--out", csv}).exit_code, 0);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"init"}, {"upload", csv}, {"crawl"}}) {
+    CommandResult r = S3(args, locked);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find("rely on a single writer"), std::string::npos) << r.err;
+  }
+  CommandResult a, b;
+  std::thread ta([&] { a = S3({"start-job", "--job-name", "my-etl-job"}, locked); });
+  std::thread tb([&] { b = S3({"start-job", "--job-name", "my-etl-job"}, locked); });
+  ta.join();
+  tb.join();
+  int succeeded = 0;
+  for (const CommandResult* r : {&a, &b}) {
+    if (r->exit_code == 0 && r->out.find(": succeeded") != std::string::npos) {
+      ++succeeded;
+    } else if (r->exit_code == 0) {
+      EXPECT_NE(r->out.find("no_op"), std::string::npos) << r->out;
+    } else {
+      EXPECT_TRUE(r->err.find("already running") != std::string::npos ||
+                  r->err.find("committed meanwhile") != std::string::npos) << r->err;
+    }
+  }
+  EXPECT_EQ(succeeded, 1) << a.out << a.err << b.out << b.err;
+  CommandResult count = S3({"query", "SELECT count(*) FROM sales_data", "--format", "csv"}, locked);
+  EXPECT_EQ(count.out, "_col0\n3000\n") << count.err;
+  // Without the lock (and without declaring a single writer) the same lake refuses to commit.
+  CommandResult refused = S3({"start-job", "--job-name", "my-etl-job"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("SALESLAKE_S3_LOCK_FILE"), std::string::npos) << refused.err;
+}
+
 }  // namespace
 }  // namespace saleslake::testing

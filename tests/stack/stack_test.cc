@@ -11,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "common/encoding.h"
 #include "io/local_store.h"
+#include "stack/dashboard.h"
 #include "stack/deploy.h"
 #include "stack/export_aws.h"
 #include "support/test_support.h"
@@ -62,7 +63,7 @@ TEST(ValidatePipeline, ReportsEveryErrorWithItsPosition) {
   bad = Replace(bad, "      compression: zstd", "      compresion: zstd");           // jobs
   bad = Replace(bad, "statistic: Maximum", "statistic: Maximal");                      // alarms
   bad = Replace(bad, "shards: 4", "shards: 0");                                        // streams
-  bad += "dashbords: []\n";                                                            // unknown
+  bad += "reports: []\n";                                                              // unknown
   std::vector<std::string> errors = ValidatePipeline("bad.yaml", bad);
   ASSERT_EQ(errors.size(), 5u) << ::testing::PrintToString(errors);
   EXPECT_EQ(errors[0].rfind(Pos("bad.yaml", bad, "schema_change_policy: upd", 27), 0), 0u) << errors[0];
@@ -72,9 +73,9 @@ TEST(ValidatePipeline, ReportsEveryErrorWithItsPosition) {
   EXPECT_EQ(errors[2].rfind("bad.yaml:" + std::to_string(LineOf(bad, "statistic: Maximal")) + ":", 0), 0u) << errors[2];
   // The stream parser names no position: the item's is given.
   EXPECT_EQ(errors[3], Pos("bad.yaml", bad, "name: sales-events", 5) + "stream sales-events: shards must be 1..1000");
-  EXPECT_EQ(errors[4], Pos("bad.yaml", bad, "dashbords", 1) +
-                           "unknown section 'dashbords' (sections: version, bucket, crawlers, jobs, streams, "
-                           "rules, topics, alarms, workgroups, iam, smtp)");
+  EXPECT_EQ(errors[4], Pos("bad.yaml", bad, "reports", 1) +
+                           "unknown section 'reports' (sections: version, bucket, crawlers, jobs, streams, "
+                           "rules, topics, alarms, workgroups, dashboards, iam, smtp)");
   auto loaded = LoadPipeline("bad.yaml", bad);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
@@ -199,6 +200,66 @@ TEST(ValidatePipeline, IamGroupsAndUsersAreCheckedAndDiffed) {
   EXPECT_EQ(cs.changes[0].fields[0].after, "s3:ListBucket");
   EXPECT_EQ(cs.changes[1].action, ChangeAction::kRemove);
   EXPECT_EQ(cs.changes[1].kind + " " + cs.changes[1].name, "iam-user bob");
+}
+
+const std::string kDashboards = R"(
+dashboards:
+  - name: weekly
+    definition: |
+      {"title": "Weekly sales", "refresh_seconds": 300,
+       "tiles": [
+         {"id": "revenue", "title": "Revenue", "type": "kpi", "format": "currency",
+          "sql": "SELECT sum(amount) AS value FROM sales_data"},
+         {"id": "by_region", "title": "By region", "type": "bar",
+          "sql": "SELECT region, sum(amount) AS revenue FROM sales_data GROUP BY region"}]}
+  - name: ops
+    definition: |
+      {"title": "Ops", "tiles": []}
+)";
+
+// Dashboards are resources of the stack: checked as the console checks a save, each problem at
+// its position in pipeline.yaml (inside the JSON too), and a change set names the tile and field
+// that change.
+TEST(ValidatePipeline, DashboardsAreCheckedAndDiffed) {
+  const std::string with = kBasePipeline + kDashboards;
+  EXPECT_EQ(ValidatePipeline("p.yaml", with), std::vector<std::string>{});
+  std::string bad = Replace(with, "\"type\": \"bar\"", "\"type\": \"donut\"");
+  bad = Replace(bad, "SELECT sum(amount) AS value FROM sales_data", "DELETE FROM sales_data");
+  bad = Replace(bad, "  - name: ops\n", "  - name: Ops!\n  - name: empty\n    definition: [1, 2]\n  - name: ops\n    defintion: x\n");
+  auto errors = ValidatePipeline("p.yaml", bad);
+  ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
+  // One error per dashboard from the JSON checks (the first that fails), at its place in the file.
+  EXPECT_EQ(errors[0], Pos("p.yaml", bad, "\"sql\": \"DELETE", 18) +
+                           "dashboard 'weekly': a tile's SQL must be a query (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)");
+  EXPECT_EQ(errors[1].rfind(Pos("p.yaml", bad, "name: Ops!", 11) + "every dashboard needs a name", 0), 0u) << errors[1];
+  EXPECT_EQ(errors[2].rfind(Pos("p.yaml", bad, "definition: [1, 2]", 17) + "dashboard 'empty': the definition is the dashboard's JSON text", 0), 0u)
+      << errors[2];
+  EXPECT_EQ(errors[3], Pos("p.yaml", bad, "defintion: x", 5) +
+                           "dashboard 'ops': unknown key 'defintion' (did you mean 'definition'?)");
+  auto twice = ValidatePipeline("p.yaml", with + "  - name: ops\n    definition: '{\"title\": \"x\", \"tiles\": []}'\n");
+  ASSERT_EQ(twice.size(), 1u) << ::testing::PrintToString(twice);
+  EXPECT_NE(twice[0].find("dashboard 'ops' is declared twice (first at line"), std::string::npos) << twice[0];
+
+  auto base = LoadPipeline("deployed", with);
+  std::string edited = Replace(with, "GROUP BY region\"}]}", "GROUP BY region ORDER BY 2 DESC\"}]}");
+  edited = Replace(edited, "\"title\": \"Weekly sales\", \"refresh_seconds\": 300", "\"title\": \"Weekly sales\", \"refresh_seconds\": 60");
+  edited = Replace(edited, "  - name: ops\n    definition: |\n      {\"title\": \"Ops\", \"tiles\": []}\n", "");
+  auto next = LoadPipeline("next", edited);
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(ChangeLines(Diff(*base, *next)),
+            (std::vector<std::string>{
+                "remove dashboard ops",
+                "modify dashboard weekly | refresh_seconds: 300 -> 60 | tiles.by_region.sql: SELECT region, sum(amount) AS "
+                "revenue FROM sales_data GROUP BY region -> SELECT region, sum(amount) AS revenue FROM sales_data GROUP BY "
+                "region ORDER BY 2 DESC"}));
+  // Moving a tile is one change, of the order.
+  auto moved = LoadPipeline("moved", Replace(Replace(with, "\"tiles\": [\n         {\"id\": \"revenue\"", "\"tiles\": [\n         {\"id\": \"tmp\""),
+                                             "{\"id\": \"by_region\"", "{\"id\": \"revenue\""));
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  auto renamed = ChangeLines(Diff(*base, *moved));
+  ASSERT_EQ(renamed.size(), 1u);
+  EXPECT_NE(renamed[0].find("tiles: [revenue, by_region] -> [tmp, revenue]"), std::string::npos) << renamed[0];
 }
 
 // Twelve changes across every kind; the change set must list exactly these.
@@ -361,6 +422,47 @@ TEST_F(DeployTest, TheIamSectionIsAppliedAndRolledBack) {
   ASSERT_TRUE(iam.ok());
   EXPECT_TRUE((*iam)->GetGroupPolicy("analysts", "read-sales").ok());
   EXPECT_EQ((*iam)->ListGroupsForUser("alice")->size(), 1u);
+}
+
+// Deploy writes the declared dashboards to dashboards/ (where the console reads them), replaces
+// one changed in the console since (with a notice), removes one no longer declared unless it was
+// changed in the console since, and rollback brings the earlier definitions back.
+TEST_F(DeployTest, TheDashboardsSectionIsWrittenRemovedAndRolledBack) {
+  const std::string v1 = kBasePipeline + kDashboards;
+  auto r = Deploy(*store_, "v1.yaml", v1);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->notices.empty()) << ::testing::PrintToString(r->notices);
+  auto weekly = store_->Get("dashboards/weekly.json");
+  ASSERT_TRUE(weekly.ok());
+  auto parsed = ParseDashboard(*weekly, "weekly");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ((*parsed)["title"], "Weekly sales");
+  EXPECT_EQ(*store_->Get("dashboards/ops.json"), "{\"title\": \"Ops\", \"tiles\": []}\n");
+
+  // Both changed in the console; v2 changes weekly's title and drops ops.
+  ASSERT_TRUE(store_->Put("dashboards/weekly.json", "{\"title\": \"Console\", \"tiles\": []}\n").ok());
+  ASSERT_TRUE(store_->Put("dashboards/ops.json", "{\"title\": \"Ops (console)\", \"tiles\": []}\n").ok());
+  std::string v2 = Replace(v1, "Weekly sales", "Sales by week");
+  v2 = Replace(v2, "  - name: ops\n    definition: |\n      {\"title\": \"Ops\", \"tiles\": []}\n", "");
+  auto r2 = Deploy(*store_, "v2.yaml", v2);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  ASSERT_EQ(r2->notices.size(), 2u) << ::testing::PrintToString(r2->notices);
+  EXPECT_EQ(r2->notices[0], "dashboard weekly: dashboards/weekly.json was changed in the console since the last deploy; "
+                            "replaced by the file's definition");
+  EXPECT_EQ(r2->notices[1], "dashboard ops: no longer declared, but kept: dashboards/ops.json was changed in the console "
+                            "since the last deploy");
+  EXPECT_NE(store_->Get("dashboards/weekly.json")->find("Sales by week"), std::string::npos);
+  EXPECT_TRUE(*store_->Exists("dashboards/ops.json"));
+
+  // Unchanged since its deploy, a dashboard no longer declared is removed.
+  auto r3 = Deploy(*store_, "v3.yaml", kBasePipeline);
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  EXPECT_TRUE(r3->notices.empty()) << ::testing::PrintToString(r3->notices);
+  EXPECT_FALSE(*store_->Exists("dashboards/weekly.json"));
+
+  auto back = Rollback(*store_);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_NE(store_->Get("dashboards/weekly.json")->find("Sales by week"), std::string::npos);
 }
 
 // A file that declares IAM on a lake without an IAM store changes nothing and says why.

@@ -19,7 +19,8 @@
 #include "catalog/catalog.h"
 #include "catalog/describe.h"
 #include "etl/report.h"
-#include "server/dashboard.h"
+#include "sql/sql.h"
+#include "stack/dashboard.h"
 #include "server/internal/console_assets.h"
 #include "server/internal/console_forecast.h"
 #include "server/internal/console_ops.h"
@@ -185,32 +186,6 @@ json ErrorPosition(const std::string& message) {
   return json::object();
 }
 
-bool ReadOnlyStatement(std::string_view sql) {
-  size_t i = 0;
-  for (;;) {  // skip blanks, comments and opening parentheses
-    while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) ++i;
-    if (sql.substr(i, 2) == "--") {
-      while (i < sql.size() && sql[i] != '\n') ++i;
-    } else if (sql.substr(i, 2) == "/*") {
-      size_t e = sql.find("*/", i + 2);
-      i = e == std::string_view::npos ? sql.size() : e + 2;
-    } else {
-      break;
-    }
-  }
-  std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
-    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
-  }
-  // Statements that write are refused; anything else goes to the engine, whose parser reports
-  // misspellings with their position.
-  static const std::set<std::string> kWrite = {"create", "insert", "drop", "delete", "update", "alter", "merge",
-                                               "grant", "revoke", "call", "set", "reset", "use", "truncate",
-                                               "refresh", "analyze", "vacuum", "prepare", "execute", "deallocate",
-                                               "start", "commit", "rollback", "comment"};
-  return kWrite.count(word) == 0;
-}
-
 class ConsoleService final : public Service {
  public:
   ConsoleService(const ServiceContext& context, LakeSqlService* lake_sql)
@@ -326,7 +301,7 @@ class ConsoleService final : public Service {
     const std::string saved = "/api/saved-queries/";
     if (path.rfind(saved, 0) == 0) {
       std::string name = PercentDecode(path.substr(saved.size()));
-      if (!ValidDashboardId(name)) return Error(404, "NotFound", "a saved query name is [a-z0-9][a-z0-9_-]*");
+      if (!stack::ValidDashboardId(name)) return Error(404, "NotFound", "a saved query name is [a-z0-9][a-z0-9_-]*");
       if (m == "PUT") {
         note->operation = "SaveQuery";
         return SaveQuery(request, *session, name);
@@ -344,7 +319,7 @@ class ConsoleService final : public Service {
     const std::string dash = "/api/dashboards/";
     if (path.rfind(dash, 0) == 0) {
       std::string id = PercentDecode(path.substr(dash.size()));
-      if (!ValidDashboardId(id)) return Error(404, "NotFound", "no such dashboard");
+      if (!stack::ValidDashboardId(id)) return Error(404, "NotFound", "no such dashboard");
       if (m == "GET") {
         note->operation = "GetDashboard";
         return GetDashboard(request, *session, id);
@@ -563,7 +538,7 @@ class ConsoleService final : public Service {
       *error = Error(400, "InvalidParameter", bound.status().message());
       return std::nullopt;
     }
-    if (!ReadOnlyStatement(*bound)) {
+    if (!sql::IsReadOnlyStatement(*bound)) {
       *error = Error(400, "ReadOnly", "the console runs queries only (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)");
       return std::nullopt;
     }
@@ -904,7 +879,7 @@ class ConsoleService final : public Service {
       std::string n = o.key.substr(std::string("queries/").size());
       if (n.size() <= 4 || n.substr(n.size() - 4) != ".sql") continue;
       std::string name = n.substr(0, n.size() - 4);
-      if (!ValidDashboardId(name)) continue;  // also skips views/...
+      if (!stack::ValidDashboardId(name)) continue;  // also skips views/...
       auto text = ctx_.lake->Get(o.key);
       if (!text.ok()) continue;
       out.push_back({{"name", name}, {"sql", *text}});
@@ -950,11 +925,11 @@ class ConsoleService final : public Service {
       std::string n = o.key.substr(std::string("dashboards/").size());
       if (n.size() <= 5 || n.substr(n.size() - 5) != ".json") continue;
       std::string id = n.substr(0, n.size() - 5);
-      if (!ValidDashboardId(id)) continue;
+      if (!stack::ValidDashboardId(id)) continue;
       json item = {{"id", id}};
       auto text = ctx_.lake->Get(o.key);
       if (text.ok()) {
-        auto d = ParseDashboard(*text, o.key);
+        auto d = stack::ParseDashboard(*text, o.key);
         if (d.ok()) item["title"] = (*d)["title"];
         else item["error"] = d.status().message();
       }
@@ -973,7 +948,7 @@ class ConsoleService final : public Service {
       if (text.status().code() == StatusCode::kNotFound) return Error(404, "NotFound", "no dashboard " + id);
       return Error(500, "InternalError", text.status().message());
     }
-    auto d = ParseDashboard(*text, key);
+    auto d = stack::ParseDashboard(*text, key);
     if (!d.ok()) return Error(422, "InvalidDashboard", d.status().message());
     json out = *d;
     out["id"] = id;
@@ -985,10 +960,7 @@ class ConsoleService final : public Service {
     if (!Allowed(s, "quicksight:UpdateDashboard", arn, request)) return Forbidden("quicksight:UpdateDashboard");
     std::string key = "dashboards/" + id + ".json";
     // Tiles run read-only statements only: refused at save time with the position of their SQL.
-    auto d = ParseDashboard(request.body, key, [](std::string_view sql) -> std::optional<std::string> {
-      if (ReadOnlyStatement(sql)) return std::nullopt;
-      return "a tile's SQL must be a query (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)";
-    });
+    auto d = stack::ParseDashboard(request.body, key, stack::TileSqlIsAQuery);
     if (!d.ok()) return Error(400, "InvalidDashboard", d.status().message());
     // Stored as sent (the user's formatting survives for diffs), newline-terminated.
     std::string text = request.body;

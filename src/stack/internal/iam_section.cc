@@ -7,24 +7,15 @@
 
 #include "auth/auth.h"
 #include "common/suggest.h"
+#include "common/yaml.h"
 
 namespace saleslake::stack::internal {
 namespace {
 
-std::string At(std::string_view path, const YAML::Mark& m) {
-  return std::string(path) + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": ";
-}
-
 // Refuses keys other than `known` in the mapping `n`.
 void OnlyKeys(const YAML::Node& n, const std::vector<std::string>& known, const std::string& what,
               std::string_view path, std::vector<std::string>* errors) {
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    const std::string hint = ClosestName(key, known);
-    errors->push_back(At(path, it->first.Mark()) + what + "unknown key '" + key + "'" +
-                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-  }
+  for (const YamlProblem& p : UnknownKeys(n, known)) errors->push_back(YamlAt(path, p.mark) + what + p.message);
 }
 
 // IAM's name rules: user names up to 64, group and policy names up to 128 of [\w+=,.@-].
@@ -38,23 +29,23 @@ std::map<std::string, std::string> ReadPolicies(const YAML::Node& n, const std::
   std::map<std::string, std::string> out;
   if (!n) return out;
   if (!n.IsMap()) {
-    errors->push_back(At(path, n.Mark()) + what + "policies must be a mapping of policy name to JSON document");
+    errors->push_back(YamlAt(path, n.Mark()) + what + "policies must be a mapping of policy name to JSON document");
     return out;
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
     const std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
     if (!ValidName(name, 128)) {
-      errors->push_back(At(path, it->first.Mark()) + what + "policy names are 1-128 of A-Z a-z 0-9 _ + = , . @ -");
+      errors->push_back(YamlAt(path, it->first.Mark()) + what + "policy names are 1-128 of A-Z a-z 0-9 _ + = , . @ -");
       continue;
     }
     if (!it->second.IsScalar()) {
-      errors->push_back(At(path, it->second.Mark()) + what + "policy " + name +
+      errors->push_back(YamlAt(path, it->second.Mark()) + what + "policy " + name +
                         ": the document is JSON text (a block scalar: `" + name + ": |` and the JSON below)");
       continue;
     }
     const std::string doc = it->second.Scalar();
     if (auto parsed = auth::Policy::Parse(doc); !parsed.ok()) {
-      errors->push_back(At(path, it->second.Mark()) + what + "policy " + name + ": " +
+      errors->push_back(YamlAt(path, it->second.Mark()) + what + "policy " + name + ": " +
                         std::string(auth::ErrorMessageOf(parsed.status())));
       continue;
     }
@@ -68,11 +59,11 @@ std::string ItemName(const YAML::Node& item, const char* kind, size_t max, std::
                      std::vector<std::string>* errors) {
   const YAML::Node n = item["name"];
   if (!n || !n.IsScalar()) {
-    errors->push_back(At(path, item.Mark()) + "every iam " + kind + " needs a name");
+    errors->push_back(YamlAt(path, item.Mark()) + "every iam " + kind + " needs a name");
     return "";
   }
   if (!ValidName(n.Scalar(), max)) {
-    errors->push_back(At(path, n.Mark()) + "iam " + kind + " '" + n.Scalar() + "': names are 1-" +
+    errors->push_back(YamlAt(path, n.Mark()) + "iam " + kind + " '" + n.Scalar() + "': names are 1-" +
                       std::to_string(max) + " of A-Z a-z 0-9 _ + = , . @ -");
     return "";
   }
@@ -85,18 +76,18 @@ IamSpec ReadIamSection(const YAML::Node& iam, std::string_view path, std::vector
   IamSpec spec;
   if (!iam || iam.IsNull()) return spec;
   if (!iam.IsMap()) {
-    errors->push_back(At(path, iam.Mark()) + "iam: must be a mapping with groups: and users:");
+    errors->push_back(YamlAt(path, iam.Mark()) + "iam: must be a mapping with groups: and users:");
     return spec;
   }
   OnlyKeys(iam, {"groups", "users"}, "iam: ", path, errors);
   auto list = [&](const char* key) {
     const YAML::Node n = iam[key];
-    if (n && !n.IsNull() && !n.IsSequence()) errors->push_back(At(path, n.Mark()) + "iam: " + key + ": must be a list");
+    if (n && !n.IsNull() && !n.IsSequence()) errors->push_back(YamlAt(path, n.Mark()) + "iam: " + key + ": must be a list");
     return n && n.IsSequence() ? n : YAML::Node(YAML::NodeType::Sequence);
   };
   for (const auto& g : list("groups")) {
     if (!g.IsMap()) {
-      errors->push_back(At(path, g.Mark()) + "an iam group is a mapping with name: and policies:");
+      errors->push_back(YamlAt(path, g.Mark()) + "an iam group is a mapping with name: and policies:");
       continue;
     }
     IamGroupSpec group{ItemName(g, "group", 128, path, errors), {}};
@@ -109,7 +100,7 @@ IamSpec ReadIamSection(const YAML::Node& iam, std::string_view path, std::vector
   for (const IamGroupSpec& g : spec.groups) group_names.push_back(g.name);
   for (const auto& u : list("users")) {
     if (!u.IsMap()) {
-      errors->push_back(At(path, u.Mark()) + "an iam user is a mapping with name:, groups: and policies:");
+      errors->push_back(YamlAt(path, u.Mark()) + "an iam user is a mapping with name:, groups: and policies:");
       continue;
     }
     IamUserSpec user{ItemName(u, "user", 64, path, errors), {}, {}};
@@ -117,7 +108,7 @@ IamSpec ReadIamSection(const YAML::Node& iam, std::string_view path, std::vector
     OnlyKeys(u, {"name", "groups", "policies"}, what, path, errors);
     if (const YAML::Node groups = u["groups"]) {
       if (!groups.IsSequence()) {
-        errors->push_back(At(path, groups.Mark()) + what + "groups must be a list of group names");
+        errors->push_back(YamlAt(path, groups.Mark()) + what + "groups must be a list of group names");
       } else {
         for (const auto& g : groups) {
           const std::string name = g.IsScalar() ? g.Scalar() : "";
@@ -126,7 +117,7 @@ IamSpec ReadIamSection(const YAML::Node& iam, std::string_view path, std::vector
             continue;
           }
           const std::string hint = ClosestName(name, group_names);
-          errors->push_back(At(path, g.Mark()) + what + "no group named '" + name + "' in this file" +
+          errors->push_back(YamlAt(path, g.Mark()) + what + "no group named '" + name + "' in this file" +
                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
         }
       }

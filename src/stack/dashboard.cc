@@ -1,4 +1,4 @@
-#include "server/dashboard.h"
+#include "stack/dashboard.h"
 
 #include <cctype>
 #include <cstring>
@@ -6,8 +6,9 @@
 #include <set>
 
 #include "common/text_position.h"
+#include "sql/sql.h"
 
-namespace saleslake::server {
+namespace saleslake::stack {
 
 namespace {
 
@@ -99,7 +100,17 @@ bool ValidDashboardId(std::string_view id) {
   return true;
 }
 
-Result<json> ParseDashboard(std::string_view text, std::string_view name, const TileSqlCheck& check_sql) {
+std::optional<std::string> TileSqlIsAQuery(std::string_view sql) {
+  if (sql::IsReadOnlyStatement(sql)) return std::nullopt;
+  return "a tile's SQL must be a query (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN)";
+}
+
+Result<json> ParseDashboard(std::string_view text, std::string_view name, const TileSqlCheck& check_sql,
+                            TextOrigin origin) {
+  auto where = [&](size_t offset) {
+    const TextPosition p = PositionOf(text, offset);
+    return std::to_string(p.line + origin.line - 1) + ":" + std::to_string(p.column + origin.indent);
+  };
   json d;
   try {
     d = json::parse(text.begin(), text.end());
@@ -108,12 +119,12 @@ Result<json> ParseDashboard(std::string_view text, std::string_view name, const 
     size_t at = e.byte > 0 ? e.byte - 1 : 0;
     std::string why = e.what();
     size_t colon = why.rfind(": ");
-    return Status::InvalidArgument(std::string(name) + ":" + LineColumn(text, at) + ": invalid JSON: " +
+    return Status::InvalidArgument(std::string(name) + ":" + where(at) + ": invalid JSON: " +
                                    (colon == std::string::npos ? why : why.substr(colon + 2)));
   }
   Positions pos(text);
   auto fail = [&](const std::string& ptr, const std::string& why) -> Status {
-    return Status::InvalidArgument(std::string(name) + ":" + LineColumn(text, pos.Of(ptr)) + ": " + why);
+    return Status::InvalidArgument(std::string(name) + ":" + where(pos.Of(ptr)) + ": " + why);
   };
   if (!d.is_object()) return fail("", "a dashboard is a JSON object");
   static const std::set<std::string> kTop = {"title", "description", "refresh_seconds", "tiles", "filters", "theme"};
@@ -241,4 +252,4 @@ std::string DefaultDashboardJson() {
 )json";
 }
 
-}  // namespace saleslake::server
+}  // namespace saleslake::stack
