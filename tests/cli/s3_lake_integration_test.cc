@@ -185,6 +185,23 @@ class FaultProxy {
   std::vector<std::thread> conns_;  // GUARDED_BY(mu_)
 };
 
+// Two `start-job` runs started at once: exactly one commits; the other ran after it (no_op) or
+// was refused by the job lock or lost the commit race, committing nothing either way.
+void ExpectExactlyOneCommitted(const CommandResult& a, const CommandResult& b) {
+  int succeeded = 0;
+  for (const CommandResult* r : {&a, &b}) {
+    if (r->exit_code == 0 && r->out.find(": succeeded") != std::string::npos) {
+      ++succeeded;
+    } else if (r->exit_code == 0) {
+      EXPECT_NE(r->out.find("no_op"), std::string::npos) << r->out;
+    } else {
+      EXPECT_TRUE(r->err.find("already running") != std::string::npos ||
+                  r->err.find("committed meanwhile") != std::string::npos) << r->err;
+    }
+  }
+  EXPECT_EQ(succeeded, 1) << a.out << a.err << b.out << b.err;
+}
+
 class S3LakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -360,19 +377,7 @@ TEST_F(S3LakeTest, TwoConcurrentJobsNeverBothCommit) {
   std::thread tb([&] { b = S3({"start-job", "--job-name", "my-etl-job"}); });
   ta.join();
   tb.join();
-  int succeeded = 0;
-  for (const CommandResult* r : {&a, &b}) {
-    if (r->exit_code == 0 && r->out.find(": succeeded") != std::string::npos) {
-      ++succeeded;
-    } else if (r->exit_code == 0) {
-      EXPECT_NE(r->out.find("no_op"), std::string::npos) << r->out;  // ran after the other one
-    } else {
-      // Refused by the job lock, or lost the commit race: either way nothing was committed.
-      EXPECT_TRUE(r->err.find("already running") != std::string::npos ||
-                  r->err.find("committed meanwhile") != std::string::npos) << r->err;
-    }
-  }
-  EXPECT_EQ(succeeded, 1) << a.out << a.err << b.out << b.err;
+  ExpectExactlyOneCommitted(a, b);
   CommandResult count = S3({"query", "SELECT count(*) FROM sales_data", "--format", "csv"});
   EXPECT_EQ(count.out, "_col0\n4000\n") << count.err;  // loaded once, not twice
   CommandResult snaps = S3({"catalog", "snapshots", "sales_data"});
@@ -535,18 +540,7 @@ TEST_F(S3rverTest, ALockFileMakesConcurrentWritersSafeWithoutConditionalWrites) 
   std::thread tb([&] { b = S3({"start-job", "--job-name", "my-etl-job"}, locked); });
   ta.join();
   tb.join();
-  int succeeded = 0;
-  for (const CommandResult* r : {&a, &b}) {
-    if (r->exit_code == 0 && r->out.find(": succeeded") != std::string::npos) {
-      ++succeeded;
-    } else if (r->exit_code == 0) {
-      EXPECT_NE(r->out.find("no_op"), std::string::npos) << r->out;
-    } else {
-      EXPECT_TRUE(r->err.find("already running") != std::string::npos ||
-                  r->err.find("committed meanwhile") != std::string::npos) << r->err;
-    }
-  }
-  EXPECT_EQ(succeeded, 1) << a.out << a.err << b.out << b.err;
+  ExpectExactlyOneCommitted(a, b);
   CommandResult count = S3({"query", "SELECT count(*) FROM sales_data", "--format", "csv"}, locked);
   EXPECT_EQ(count.out, "_col0\n3000\n") << count.err;
   // Without the lock (and without declaring a single writer) the same lake refuses to commit.
