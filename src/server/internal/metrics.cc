@@ -125,16 +125,27 @@ std::string Metrics::Render(const io::ObjectStore* lake) const {
     // so the server does not link the ETL engine for one listing).
     auto reports = lake->List("_system/runs/");
     if (reports.ok()) {
+      std::lock_guard<std::mutex> lock(reports_mu_);
+      std::map<std::string, RunSummary> seen;
       for (const io::ObjectInfo& o : *reports) {
         if (o.key.size() < 5 || o.key.compare(o.key.size() - 5, 5, ".json") != 0) continue;
+        auto cached = reports_.find(o.key);
+        if (cached != reports_.end() && cached->second.etag == o.etag && cached->second.size == o.size) {
+          seen.insert(reports_.extract(cached));
+          continue;
+        }
         auto text = lake->Get(o.key);
         if (!text.ok()) continue;
         auto j = nlohmann::json::parse(*text, nullptr, false);
         if (j.is_discarded() || !j.is_object()) continue;
-        std::string job = j.value("job", "");
-        ++runs[{job, j.value("status", "")}];
-        rows[job].first += j.value("rows_loaded", uint64_t{0});
-        rows[job].second += j.value("rows_quarantined", uint64_t{0});
+        seen[o.key] = {o.etag, o.size, j.value("job", ""), j.value("status", ""),
+                       j.value("rows_loaded", uint64_t{0}), j.value("rows_quarantined", uint64_t{0})};
+      }
+      reports_ = std::move(seen);  // reports deleted since are forgotten
+      for (const auto& [key, r] : reports_) {
+        ++runs[{r.job, r.status}];
+        rows[r.job].first += r.rows_loaded;
+        rows[r.job].second += r.rows_quarantined;
       }
     }
     o += "# HELP saleslake_job_runs_total ETL job runs in the lake's run history, by status.\n"

@@ -35,7 +35,9 @@ class Metrics {
   };
   Totals totals() const;
 
-  // The exposition text; job figures are read from the lake's run history (_system/runs/).
+  // The exposition text; job figures are read from the lake's run history (_system/runs/): one
+  // listing per scrape, and a GET only for a report not seen before or changed since (by its
+  // ETag and size), so a scrape of a lake on S3 does not read every report every time.
   std::string Render(const io::ObjectStore* lake) const;
 
  private:
@@ -55,6 +57,15 @@ class Metrics {
   uint64_t bytes_in_ = 0;                                                   // GUARDED_BY(mu_)
   uint64_t bytes_out_ = 0;                                                  // GUARDED_BY(mu_)
   std::atomic<int64_t> open_connections_{0};
+  // What Render keeps of each run report, by key.
+  struct RunSummary {
+    std::string etag;
+    uint64_t size = 0;
+    std::string job, status;
+    uint64_t rows_loaded = 0, rows_quarantined = 0;
+  };
+  mutable std::mutex reports_mu_;                       // held by one Render at a time
+  mutable std::map<std::string, RunSummary> reports_;  // GUARDED_BY(reports_mu_)
 };
 
 }  // namespace saleslake::server::internal
