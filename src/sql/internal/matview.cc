@@ -1548,6 +1548,31 @@ bool IsCountDistinct(const AggregateCall& call) {
   return call.fn.distinct && call.fn.name == "count" && call.args.size() == 1 && !call.filter;
 }
 
+// Can a count(DISTINCT x) over the side table `files` (of `view`) count its ids in bitmaps
+// ($count_distinct_ids: one bit per id per group, set per pair)? Each bitmap spans the largest id
+// (the files' max of _mv_vid), and there are at most as many groups as the view has rows (the
+// query's grouping is coarser), so the bitmaps take at most rows x (max id + 1) / 8 bytes per
+// worker. Past kMaxIdBitmapBytes, or without the statistics, the general count(DISTINCT).
+constexpr int64_t kMaxIdBitmapBytes = int64_t{32} << 20;
+bool FitsIdBitmaps(const catalog::TableMetadata& view, const std::vector<catalog::DataFile>& files) {
+  const catalog::SnapshotInfo* sn = view.current_snapshot();
+  if (sn == nullptr) return false;
+  int64_t max_id = -1;
+  for (const auto& f : files) {
+    if (f.row_count == 0) continue;
+    const catalog::ColumnStats* st = f.FindStats(kSideValueId);
+    if (st == nullptr) return false;
+    if (st->max.is_null()) {
+      if (st->null_count != f.row_count) return false;  // unknown
+      continue;                                         // only NULL ids
+    }
+    if (st->max.type().id != TypeId::kInt64) return false;
+    max_id = std::max(max_id, st->max.int_value());
+  }
+  const int64_t words = max_id / 64 + 1;
+  return std::max<int64_t>(sn->total_rows, 1) <= kMaxIdBitmapBytes / 8 / words;
+}
+
 // count(DISTINCT x) at a grouping coarser than the view's: the distinct x of the merged groups
 // are counted again from the side table, which holds nothing else, so this answers a query whose
 // aggregates are all count(DISTINCT x) of that x.
@@ -1577,6 +1602,7 @@ Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, c
     return PlanPtr();
   }
   SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(**meta));
+  const bool bitmaps = FitsIdBitmaps(*view.meta, files);
   auto table = MakeLakeTable(ctx.store, *meta, std::move(files), (*meta)->current_snapshot_id);
   std::map<std::string, std::pair<int, DataType>> keys;
   for (size_t g = 0; g < side.keys.size(); ++g)
@@ -1587,7 +1613,11 @@ Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, c
   const Field& value = side.schema[side.schema.size() - 1];
   for (size_t i = 0; i < agg.aggregates.size(); ++i) {
     AggregateCall call;
-    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("count", {value.type}, true));
+    if (bitmaps) {
+      SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("$count_distinct_ids", {value.type}, false));
+    } else {
+      SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("count", {value.type}, true));
+    }
     call.args.push_back(MakeColumn(static_cast<int>(side.keys.size()), value.type));
     agg2->aggregates.push_back(std::move(call));
     agg2->output.push_back(agg.output[agg.groups.size() + i]);
