@@ -645,6 +645,26 @@ TEST_F(MatViewTest, CoarserCountDistinctCountsIdBitmaps) {
   }
 }
 
+// Bitmaps of ids are used only while they are no larger than the general count(DISTINCT)'s pair
+// sets: 100 groups of 1,000 distinct values each (ids up to 99,999) would take 100 x 12.5 KB per
+// worker against 100,000 pairs of 8 bytes, so the side table is counted the general way.
+TEST_F(MatViewTest, CoarserCountDistinctWithoutBitmapsWhenTheyWouldBeLarge) {
+  const std::string digits = "(VALUES 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)";
+  ASSERT_EQ(Message("CREATE TABLE wide AS SELECT v % 100 AS g, v FROM (SELECT a.x + 10 * b.x + 100 * c.x + "
+                    "1000 * d.x + 10000 * e.x AS v FROM " + digits + " a(x) CROSS JOIN " + digits + " b(x) CROSS JOIN " +
+                    digits + " c(x) CROSS JOIN " + digits + " d(x) CROSS JOIN " + digits + " e(x)) t")
+                .substr(0, 12), "CREATE TABLE");
+  ASSERT_EQ(Message("CREATE MATERIALIZED VIEW w AS SELECT g, count(DISTINCT v) AS n FROM wide GROUP BY g")
+                .rfind("CREATE MATERIALIZED VIEW", 0), 0u);
+  for (const std::string q : {"SELECT count(DISTINCT v) FROM wide", "SELECT g % 2, count(DISTINCT v) FROM wide GROUP BY 1"}) {
+    std::string plan = Run("EXPLAIN " + q);
+    EXPECT_NE(plan.find("w answers"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("$count_distinct_ids"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("count(DISTINCT"), std::string::npos) << plan;
+    EXPECT_EQ(Sorted(Run(q)), Sorted(Run(q, false))) << q;
+  }
+}
+
 // An incremental refresh appends only the pairs the side table lacks, as one more file, and
 // counts from the view's stored counts; past 16 files the side table is rewritten as one.
 TEST_F(MatViewTest, CountDistinctSideTableGrowsByAppendsAndIsCompacted) {

@@ -1550,15 +1550,19 @@ bool IsCountDistinct(const AggregateCall& call) {
 
 // Can a count(DISTINCT x) over the side table `files` (of `view`) count its ids in bitmaps
 // ($count_distinct_ids: one bit per id per group, set per pair)? Each bitmap spans the largest id
-// (the files' max of _mv_vid), and there are at most as many groups as the view has rows (the
-// query's grouping is coarser), so the bitmaps take at most rows x (max id + 1) / 8 bytes per
-// worker. Past kMaxIdBitmapBytes, or without the statistics, the general count(DISTINCT).
-constexpr int64_t kMaxIdBitmapBytes = int64_t{32} << 20;
+// (the files' max of _mv_vid), there are at most as many groups as the view has rows (the
+// query's grouping is coarser), and each worker may hold a bitmap of every group: at most
+// workers x rows x (max id + 1) / 8 bytes. Bitmaps are used while that is no more than the
+// general count(DISTINCT)'s pair sets would hold (8 bytes per pair of the side table; 1 MiB at
+// least), so that they never need much more memory than it; else, or without the statistics,
+// the general count(DISTINCT).
 bool FitsIdBitmaps(const catalog::TableMetadata& view, const std::vector<catalog::DataFile>& files) {
   const catalog::SnapshotInfo* sn = view.current_snapshot();
   if (sn == nullptr) return false;
-  int64_t max_id = -1;
+  int64_t max_id = -1, pairs = 0;
   for (const auto& f : files) {
+    if (f.row_count < 0) return false;
+    pairs += f.row_count;
     if (f.row_count == 0) continue;
     const catalog::ColumnStats* st = f.FindStats(kSideValueId);
     if (st == nullptr) return false;
@@ -1569,8 +1573,10 @@ bool FitsIdBitmaps(const catalog::TableMetadata& view, const std::vector<catalog
     if (st->max.type().id != TypeId::kInt64) return false;
     max_id = std::max(max_id, st->max.int_value());
   }
-  const int64_t words = max_id / 64 + 1;
-  return std::max<int64_t>(sn->total_rows, 1) <= kMaxIdBitmapBytes / 8 / words;
+  const int64_t budget = std::max<int64_t>(int64_t{1} << 20, pairs * 8);
+  const int64_t per_group = (max_id / 64 + 1) * 8;
+  const auto workers = static_cast<int64_t>(std::max<size_t>(ThreadPool::Default().size(), 1));
+  return std::max<int64_t>(sn->total_rows, 1) <= budget / per_group / workers;
 }
 
 // count(DISTINCT x) at a grouping coarser than the view's: the distinct x of the merged groups
