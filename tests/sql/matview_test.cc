@@ -860,8 +860,9 @@ TEST_F(MatViewTest, PartitionedViewRewritesOnlyTheTouchedPartitions) {
   EXPECT_EQ(Sorted(Run(q)), Sorted(Run(q, false)));
 }
 
-// A side table of more than kSideFileRows pairs is written as several files (read in parallel
-// by the next refreshes); appends and counts stay exact.
+// A side table of more than kSideFileRows pairs, and a value dictionary of more than
+// kSideFileRows values, are written as several files (read in parallel by the next refreshes);
+// appends and counts stay exact.
 TEST_F(MatViewTest, LargeSideTableIsWrittenInPartsAndStaysExact) {
   const std::string digits = "(VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9))";
   auto numbers = [&](int from, int count_tens_of_thousands) {
@@ -879,6 +880,13 @@ TEST_F(MatViewTest, LargeSideTableIsWrittenInPartsAndStaysExact) {
   auto side_files = cat_->ListFiles(**side);
   ASSERT_TRUE(side_files.ok());
   EXPECT_GE(side_files->size(), 2u);
+  // Its value dictionary (140,000 values) is written in parts too: refreshes stream it on
+  // several workers.
+  auto values = cat_->LoadTable("bigv__values_0");
+  ASSERT_TRUE(values.ok());
+  auto values_files = cat_->ListFiles(**values);
+  ASSERT_TRUE(values_files.ok());
+  EXPECT_GE(values_files->size(), 2u);
   // Loads: values already there (half of them), and new ones.
   for (int load = 0; load < 3; ++load) {
     ASSERT_EQ(Message("INSERT INTO big " + numbers(130000 + load * 5000, 1)).substr(0, 6), "INSERT");
