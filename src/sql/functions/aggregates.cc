@@ -200,6 +200,68 @@ class CountState final : public AggregateState {
   std::vector<int64_t> c_;
 };
 
+// $count_distinct_ids(id): count(DISTINCT id) of non-negative dense ids (a materialized view's
+// value ids: 0, 1, 2, ... per value of its dictionary), as one bitmap of ids per group. The
+// rewrite of a count(DISTINCT x) at a grouping coarser than a view's counts the view's side
+// table of (group keys, id) pairs this way: a bit set per row and an OR per merged partial, where
+// the general DISTINCT state interns every id in a hash table and keeps each (group, id) pair in
+// another (3-4x the time over 1.5M pairs). Memory: a group's bitmap spans its largest id, so the
+// caller uses it only when groups x ids / 8 bytes is small. NULL ids are not counted.
+class DenseIdCountState final : public AggregateState {
+ public:
+  void Resize(size_t g) override { bits_.resize(g); }
+  Status Update(const uint32_t* gids, Args a, size_t n) override {
+    const ColumnVector& x = *a[0];
+    const ValidView valid(x);
+    if (valid.none) return Status::OK();
+    const int64_t* v = x.data<int64_t>();
+    const bool constant = x.encoding() == VectorEncoding::kConstant;
+    for (size_t i = 0; i < n; ++i) {
+      if (!valid(i)) continue;
+      const int64_t id = v[constant ? 0 : i];
+      if (id < 0 || id > kMaxId) return Status::Internal(fmt::format("$count_distinct_ids: id {} out of range", id));
+      std::vector<uint64_t>& b = bits_[gids[i]];
+      const size_t w = static_cast<size_t>(id) >> 6;
+      if (w >= b.size()) Grow(b, w + 1);
+      b[w] |= uint64_t{1} << (id & 63);
+    }
+    return Status::OK();
+  }
+  Status Merge(AggregateState& o, const uint32_t* map) override {
+    auto& other = static_cast<DenseIdCountState&>(o);
+    for (size_t g = 0; g < other.bits_.size(); ++g) {
+      const std::vector<uint64_t>& from = other.bits_[g];
+      std::vector<uint64_t>& to = bits_[map[g]];
+      if (from.size() > to.size()) Grow(to, from.size());
+      for (size_t w = 0; w < from.size(); ++w) to[w] |= from[w];
+    }
+    return Status::OK();
+  }
+  Status Finalize(ColumnVector& out) override {
+    int64_t* o = out.data<int64_t>();
+    for (size_t g = 0; g < bits_.size(); ++g) {
+      int64_t c = 0;
+      for (uint64_t w : bits_[g]) c += std::popcount(w);
+      o[g] = c;
+    }
+    return Status::OK();
+  }
+  int64_t MemoryBytes() const override { return bytes_; }
+
+ private:
+  // Ids past this are not a dictionary's (a bitmap of 2^32 ids would be 512 MB per group).
+  static constexpr int64_t kMaxId = (int64_t{1} << 32) - 1;
+  // Grows to at least `words`, doubling, so that ids arriving in increasing order do not copy
+  // the bitmap once per 64 of them.
+  void Grow(std::vector<uint64_t>& b, size_t words) {
+    const size_t to = std::max({words, b.size() * 2, size_t{16}});
+    bytes_ += static_cast<int64_t>((to - b.size()) * sizeof(uint64_t));
+    b.resize(to, 0);
+  }
+  std::vector<std::vector<uint64_t>> bits_;  // per group: bit id of word id / 64
+  int64_t bytes_ = 0;
+};
+
 class CountIfState final : public AggregateState {
  public:
   void Resize(size_t g) override { c_.resize(g, 0); }
@@ -923,6 +985,10 @@ Result<AggregateFunction> ResolveAggregate(std::string_view name,
     if (t.size() != 1 || t[0].id != TypeId::kVarchar) return BadAgg(name, t, "(VARCHAR sketch)");
     f.arg_types = t;
     f.return_type = name == "$hll_merge" ? DataType::Varchar() : DataType::Int64();
+  } else if (name == "$count_distinct_ids") {  // materialized views' side tables
+    if (t.size() != 1 || t[0].id != TypeId::kInt64) return BadAgg(name, t, "(BIGINT id)");
+    f.arg_types = t;
+    f.return_type = DataType::Int64();
   } else if (name == "approx_percentile") {
     if (t.size() != 2 || !(a.is_numeric() || a.id == TypeId::kNull) ||
         !(t[1].is_numeric() || t[1].id == TypeId::kNull))
@@ -955,6 +1021,7 @@ std::unique_ptr<AggregateState> MakePlain(const AggregateFunction& f) {
   if (n == "$hll_sketch") return MakeHllState(HllMode::kSketch);
   if (n == "$hll_merge") return MakeHllState(HllMode::kMergeSketch);
   if (n == "$hll_estimate") return MakeHllState(HllMode::kMergeEstimate);
+  if (n == "$count_distinct_ids") return std::make_unique<DenseIdCountState>();
   if (n == "count") return std::make_unique<CountState>(f.arg_types.empty());
   if (n == "count_if") return std::make_unique<CountIfState>();
   if (n == "sum" || n == "avg") {

@@ -1146,6 +1146,8 @@ Result<std::vector<Batch>> NewPairs(const MatViewContext& ctx, std::shared_ptr<c
   return out;
 }
 
+size_t SideParts(size_t pairs) { return std::clamp<size_t>(pairs / kSideFileRows, 1, kMaxSideParts); }
+
 // `pairs` (keys..., x: a side's pair plan's rows) as side-table rows (keys..., x's id in the
 // value dictionary `values`; NULL x stays NULL). The dictionary's (x, id) rows are streamed past
 // the distinct x of `pairs`; an x it lacks gets the next id, and those rows are appended to it
@@ -1223,12 +1225,16 @@ Result<std::vector<Batch>> ToValueIds(const MatViewContext& ctx, std::shared_ptr
     b.columns[nk] = std::move(ids);
     out.push_back(std::move(b));
   }
+  // Appended in parts like a side table written whole (a first build adds every value: 200k
+  // customer tokens in the benchmark), so that the next refreshes stream the dictionary on
+  // several workers; one file took one worker ~55 ms of a refresh's wall time.
+  size_t added_rows = 0;
+  for (const Batch& b : added) added_rows += b.num_rows;
   if (!added.empty())
-    SL_RETURN_IF_ERROR(Publish(ctx, *values, ValuesSchema(side), added, base_snapshot, "append", "", Write::kAppend));
+    SL_RETURN_IF_ERROR(Publish(ctx, *values, ValuesSchema(side), added, base_snapshot, "append", "", Write::kAppend,
+                               {}, SideParts(added_rows)));
   return out;
 }
-
-size_t SideParts(size_t pairs) { return std::clamp<size_t>(pairs / kSideFileRows, 1, kMaxSideParts); }
 
 // Brings every side table of `view` to base snapshot p.to_snapshot, before the view itself is
 // committed, and returns each side's counts per group.
@@ -1548,6 +1554,37 @@ bool IsCountDistinct(const AggregateCall& call) {
   return call.fn.distinct && call.fn.name == "count" && call.args.size() == 1 && !call.filter;
 }
 
+// Can a count(DISTINCT x) over the side table `files` (of `view`) count its ids in bitmaps
+// ($count_distinct_ids: one bit per id per group, set per pair)? Each bitmap spans the largest id
+// (the files' max of _mv_vid), there are at most as many groups as the view has rows (the
+// query's grouping is coarser), and each worker may hold a bitmap of every group: at most
+// workers x rows x (max id + 1) / 8 bytes. Bitmaps are used while that is no more than the
+// general count(DISTINCT)'s pair sets would hold (8 bytes per pair of the side table; 1 MiB at
+// least), so that they never need much more memory than it; else, or without the statistics,
+// the general count(DISTINCT).
+bool FitsIdBitmaps(const catalog::TableMetadata& view, const std::vector<catalog::DataFile>& files) {
+  const catalog::SnapshotInfo* sn = view.current_snapshot();
+  if (sn == nullptr) return false;
+  int64_t max_id = -1, pairs = 0;
+  for (const auto& f : files) {
+    if (f.row_count < 0) return false;
+    pairs += f.row_count;
+    if (f.row_count == 0) continue;
+    const catalog::ColumnStats* st = f.FindStats(kSideValueId);
+    if (st == nullptr) return false;
+    if (st->max.is_null()) {
+      if (st->null_count != f.row_count) return false;  // unknown
+      continue;                                         // only NULL ids
+    }
+    if (st->max.type().id != TypeId::kInt64) return false;
+    max_id = std::max(max_id, st->max.int_value());
+  }
+  const int64_t budget = std::max<int64_t>(int64_t{1} << 20, pairs * 8);
+  const int64_t per_group = (max_id / 64 + 1) * 8;
+  const auto workers = static_cast<int64_t>(std::max<size_t>(ThreadPool::Default().size(), 1));
+  return std::max<int64_t>(sn->total_rows, 1) <= budget / per_group / workers;
+}
+
 // count(DISTINCT x) at a grouping coarser than the view's: the distinct x of the merged groups
 // are counted again from the side table, which holds nothing else, so this answers a query whose
 // aggregates are all count(DISTINCT x) of that x.
@@ -1577,6 +1614,7 @@ Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, c
     return PlanPtr();
   }
   SL_ASSIGN_OR_RETURN(auto files, ctx.lake->ListFiles(**meta));
+  const bool bitmaps = FitsIdBitmaps(*view.meta, files);
   auto table = MakeLakeTable(ctx.store, *meta, std::move(files), (*meta)->current_snapshot_id);
   std::map<std::string, std::pair<int, DataType>> keys;
   for (size_t g = 0; g < side.keys.size(); ++g)
@@ -1587,7 +1625,11 @@ Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, c
   const Field& value = side.schema[side.schema.size() - 1];
   for (size_t i = 0; i < agg.aggregates.size(); ++i) {
     AggregateCall call;
-    SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("count", {value.type}, true));
+    if (bitmaps) {
+      SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("$count_distinct_ids", {value.type}, false));
+    } else {
+      SL_ASSIGN_OR_RETURN(call.fn, ResolveAggregate("count", {value.type}, true));
+    }
     call.args.push_back(MakeColumn(static_cast<int>(side.keys.size()), value.type));
     agg2->aggregates.push_back(std::move(call));
     agg2->output.push_back(agg.output[agg.groups.size() + i]);
