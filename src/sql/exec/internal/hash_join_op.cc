@@ -36,10 +36,11 @@ constexpr size_t kSpillPartitions = 32;
 // Repartitioning passes before a partition that still does not fit fails the query (each pass
 // hashes with another seed, so only rows of one key, or a few, stay together that long).
 constexpr int kMaxSpillLevel = 4;
-// Per build row, what keying adds to the rows themselves (next, key id, table slot and stored
-// key): charged while the build is collected, so a build that would not fit spills before it
-// is keyed. The real figure replaces it once the table is made.
-constexpr int64_t kKeyedBytesPerRow = 24;
+// Per build row, what keying adds to the rows themselves at most (GroupTable::Reserve's 2-4
+// slots of 8 bytes, the key's hash and stored value, head, next and key id): charged while the
+// build is collected, so a build that would not fit spills before it is keyed rather than
+// failing once keyed. The real figure replaces it once the table is made.
+constexpr int64_t kKeyedBytesPerRow = 64;
 
 // Bytes an in-memory build of `bytes` of rows (BatchBytes) in `rows` rows holds at its peak: the
 // collected batches and their concatenation, then the keys.
