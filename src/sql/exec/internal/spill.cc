@@ -65,11 +65,6 @@ SpillDir::~SpillDir() {
   fs::remove_all(dir_, ec);  // best effort: the next process's RemoveStaleSpillDirs retries
 }
 
-std::string SpillDir::path() const {
-  MutexLock lock(const_cast<Mutex&>(mu_));
-  return dir_;
-}
-
 Result<std::string> SpillDir::NewFile(std::string_view tag) {
   MutexLock lock(mu_);
   if (dir_.empty()) {

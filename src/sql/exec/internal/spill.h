@@ -33,8 +33,6 @@ class SpillDir {
   // A fresh file path in the directory (made, and stale ones of dead processes removed, on the
   // first call). kIOError when the directory cannot be made.
   Result<std::string> NewFile(std::string_view tag);
-  // The directory, empty until the first NewFile.
-  std::string path() const;
 
  private:
   Mutex mu_;
