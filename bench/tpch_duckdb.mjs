@@ -70,6 +70,8 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 const instance = await DuckDBInstance.create(':memory:');
 const conn = await instance.connect();
 await conn.run("SET TimeZone='UTC'");
+// TPCH_DUCKDB_MEMORY_LIMIT='1GB': DuckDB under the memory limit saleslake runs with (bench/join_spill.sh).
+if (process.env.TPCH_DUCKDB_MEMORY_LIMIT) await conn.run(`SET memory_limit='${process.env.TPCH_DUCKDB_MEMORY_LIMIT}'`);
 for (const t of ['customer', 'lineitem', 'nation', 'orders', 'part', 'partsupp', 'region', 'supplier']) {
   // DATA_DIR/<t>.parquet, or a directory DATA_DIR/<t>/ of files (generate-tpch --files N).
   const dir = path.join(data, t);

@@ -282,6 +282,8 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
             line += fmt::format(", row groups read: {}, skipped: {}", op.row_groups_read, op.row_groups_skipped);
           if (op.batches_skipped)
             line += fmt::format(", batches skipped by filters: {}", op.batches_skipped);
+          if (op.spill_partitions)
+            line += fmt::format(", spilled: {} partitions, {} KB", op.spill_partitions, op.spill_bytes / 1024);
           line += ")";
           rows.push_back({line});
         }

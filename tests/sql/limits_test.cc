@@ -110,6 +110,18 @@ TEST_F(LimitsTest, CrossProductStreamsWithinTheLimitOrFailsClearly) {
       << kept.status().message();
 }
 
+// SELECT DISTINCT counts the bytes of its keys, not a fixed 48 per row: 40000 keys of ~210
+// bytes hold ~10 MB (the old charge, 1.9 MB, fit in a 4 MB limit); short keys still fit.
+TEST_F(LimitsTest, DistinctCountsTheBytesItsKeysHold) {
+  auto wide = Run("SELECT count(*) FROM (SELECT DISTINCT id, lpad(CAST(id AS VARCHAR), 200, 'x') FROM big)",
+                  {.memory_limit_bytes = int64_t{4} << 20});
+  ASSERT_FALSE(wide.ok());
+  EXPECT_EQ(wide.status().code(), StatusCode::kResourceExhausted);
+  auto narrow = Run("SELECT count(*) FROM (SELECT DISTINCT id, k FROM big)", {.memory_limit_bytes = int64_t{4} << 20});
+  ASSERT_TRUE(narrow.ok()) << narrow.status().ToString();
+  EXPECT_EQ(CellText(narrow->result.batches[0].columns[0], 0), "40000");
+}
+
 // 40000 x 40000 rows would run for minutes: the time limit must stop it at its next check.
 TEST_F(LimitsTest, TimeLimitStopsACrossJoin) {
   auto r = Run("SELECT count(*) FROM big a CROSS JOIN big b", {.timeout = std::chrono::milliseconds(1)});

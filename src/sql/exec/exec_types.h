@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/batch.h"
@@ -33,6 +34,9 @@ struct ExecOptions {
   // With bytes_read set: the query fails with kResourceExhausted ("Bytes scanned limit was
   // exceeded") once it has read more than this (0 = no limit). Checked after each file read.
   uint64_t max_bytes_read = 0;
+  // Where a hash join over the memory limit writes its partitions: one directory per query,
+  // saleslake-spill-<pid>-<n>, removed when the query ends (empty = the system temp dir).
+  std::string spill_dir;
 };
 
 // All rows of a statement, in result order.

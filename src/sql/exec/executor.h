@@ -29,6 +29,7 @@ struct OperatorStats {
   uint64_t morsels_read = 0, morsels_skipped = 0;  // files of a lake table
   uint64_t row_groups_read = 0, row_groups_skipped = 0;  // inside the files read
   uint64_t batches_skipped = 0;  // by the scan's filters, other columns not decoded
+  uint64_t spill_partitions = 0, spill_bytes = 0;  // files a hash join wrote over the memory limit
 };
 
 struct ExecStats {

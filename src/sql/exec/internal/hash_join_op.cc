@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -14,7 +15,9 @@ namespace saleslake::sql::internal {
 
 // The collected build rows, the table of their distinct keys and, per key id, its first row
 // (head) and per row the next of the same key (next): read-only once made, so every worker of
-// a pipeline probes it at once.
+// a pipeline probes it at once. Or, when the build did not fit in the memory limit, its rows
+// partitioned by key hash into spill files (spill), joined partition by partition.
+struct JoinSpill;
 struct JoinBuild {
   explicit JoinBuild(QueryContext& c) : ctx(c) {}
   ~JoinBuild() { ctx.Release(reserved); }
@@ -23,17 +26,114 @@ struct JoinBuild {
   Batch rows;
   std::unique_ptr<GroupTable> table;  // null for a join without keys
   std::vector<uint32_t> head, next;
+  std::shared_ptr<JoinSpill> spill;  // set: the build is on disk, rows and table are empty
 };
 
 namespace {
 
-// Collects the build (right) input and keys it (no table for a join without keys).
-Result<std::shared_ptr<const JoinBuild>> MakeJoinBuild(const PlanNode& node, QueryContext& ctx, bool cross) {
-  auto jb = std::make_shared<JoinBuild>(ctx);
-  SL_ASSIGN_OR_RETURN(std::vector<Batch> batches, Collect(node.children[1], ctx));
+// Partitions per spill level: a build P times the memory limit fits after one pass.
+constexpr size_t kSpillPartitions = 32;
+// Repartitioning passes before a partition that still does not fit fails the query (each pass
+// hashes with another seed, so only rows of one key, or a few, stay together that long).
+constexpr int kMaxSpillLevel = 4;
+// Per build row, what keying adds to the rows themselves at most (GroupTable::Reserve's 2-4
+// slots of 8 bytes, the key's hash and stored value, head, next and key id): charged while the
+// build is collected, so a build that would not fit spills before it is keyed rather than
+// failing once keyed. The real figure replaces it once the table is made.
+constexpr int64_t kKeyedBytesPerRow = 64;
+
+// Bytes an in-memory build of `bytes` of rows (BatchBytes) in `rows` rows holds at its peak: the
+// collected batches and their concatenation, then the keys.
+int64_t BuildNeed(int64_t bytes, uint64_t rows) { return 2 * bytes + static_cast<int64_t>(rows) * kKeyedBytesPerRow; }
+
+// A partition of each row by its join keys' hash, another partition function per level.
+void PartitionOf(const std::vector<const ColumnVector*>& keys, size_t n, int level,
+                 std::vector<uint64_t>& hashes, std::vector<uint32_t>& part) {
+  hashes.resize(n);
+  for (size_t k = 0; k < keys.size(); ++k) HashKeyColumn(*keys[k], n, hashes.data(), k == 0);
+  part.resize(n);
+  const uint64_t seed = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(level + 1);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t h = hashes[i] ^ seed;  // a finalizer (murmur3's) so each level uses other bits
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    part[i] = static_cast<uint32_t>(h % kSpillPartitions);
+  }
+}
+
+// One side of a join split into kSpillPartitions files. Thread safety: Add is safe from many
+// threads (each partition has its own lock); Finish after every Add.
+class PartitionSet {
+ public:
+  static Result<std::unique_ptr<PartitionSet>> Make(QueryContext& ctx, std::string_view tag) {
+    auto ps = std::unique_ptr<PartitionSet>(new PartitionSet());
+    for (size_t p = 0; p < kSpillPartitions; ++p) {
+      SL_ASSIGN_OR_RETURN(std::string path, ctx.spill_dir().NewFile(tag));
+      SL_ASSIGN_OR_RETURN(auto w, SpillWriter::Open(std::move(path)));
+      ps->writers_.push_back(std::move(w));
+    }
+    return ps;
+  }
+  // Writes the rows of `b` to the partitions of their `keys` (evaluated with `ev`) at `level`.
+  Status Add(const Batch& b, const std::vector<ExprPtr>& keys, Evaluator& ev, int level) {
+    if (b.num_rows == 0) return Status::OK();
+    ev.Reset();
+    std::vector<const ColumnVector*> cols;
+    for (const auto& k : keys) {
+      SL_ASSIGN_OR_RETURN(const ColumnVector* v, ev.Eval(*k, b));
+      cols.push_back(v);
+    }
+    std::vector<uint64_t> hashes;
+    std::vector<uint32_t> part;
+    PartitionOf(cols, b.num_rows, level, hashes, part);
+    std::vector<std::vector<uint32_t>> rows(kSpillPartitions);
+    for (size_t i = 0; i < b.num_rows; ++i) rows[part[i]].push_back(static_cast<uint32_t>(i));
+    for (size_t p = 0; p < kSpillPartitions; ++p) {
+      if (rows[p].empty()) continue;
+      Batch piece = GatherBatch(b, rows[p]);
+      std::lock_guard<std::mutex> lock(mu_[p]);
+      SL_RETURN_IF_ERROR(writers_[p]->Write(piece));
+    }
+    return Status::OK();
+  }
+  // Closes the files; counts them (those with rows) and their bytes in `stats`.
+  Status Finish(NodeStats* stats) {
+    for (auto& w : writers_) {
+      SL_RETURN_IF_ERROR(w->Finish());
+      if (stats && w->rows() > 0) {
+        stats->spill_partitions += 1;
+        stats->spill_bytes += w->bytes();
+      }
+    }
+    return Status::OK();
+  }
+  std::vector<std::unique_ptr<SpillWriter>>& writers() { return writers_; }
+
+ private:
+  PartitionSet() = default;
+  std::vector<std::unique_ptr<SpillWriter>> writers_;
+  std::mutex mu_[kSpillPartitions];
+};
+
+}  // namespace
+
+// The build side on disk. `claimed`: the one operator (of the pipeline's many) that joins the
+// partitions; the others emit nothing.
+struct JoinSpill {
+  std::shared_ptr<PartitionSet> build;
+  std::atomic<bool> claimed{false};
+};
+
+namespace {
+
+// Keys jb.rows: the table of distinct keys and the chains of rows per key; charges what they
+// hold (and the rows) to jb.reserved.
+Status KeyBuild(const PlanNode& node, QueryContext& ctx, bool cross, JoinBuild& build) {
+  JoinBuild* jb = &build;
   Batch& rows = jb->rows;
-  rows = ConcatBatches(OutputSchema(*node.children[1]), batches);
-  batches.clear();
   if (rows.columns.empty()) {
     for (const auto& c : node.children[1]->output) {
       ColumnVector v(c.type, 1);
@@ -43,7 +143,10 @@ Result<std::shared_ptr<const JoinBuild>> MakeJoinBuild(const PlanNode& node, Que
   }
   if (rows.num_rows >= UINT32_MAX - 1)
     return Status::ResourceExhausted("join build side has more than 4 billion rows");
-  if (cross) return std::shared_ptr<const JoinBuild>(std::move(jb));
+  if (cross) {
+    jb->reserved = BatchBytes(rows);
+    return ctx.Reserve(jb->reserved);
+  }
   Evaluator ev(ctx.subqueries());
   std::vector<const ColumnVector*> keys;
   std::vector<DataType> types;
@@ -87,10 +190,93 @@ Result<std::shared_ptr<const JoinBuild>> MakeJoinBuild(const PlanNode& node, Que
     jb->next[r] = jb->head[gids[r]];
     jb->head[gids[r]] = static_cast<uint32_t>(r);
   }
-  jb->reserved = jb->table->MemoryBytes() +
+  jb->reserved = BatchBytes(rows) + jb->table->MemoryBytes() +
                  static_cast<int64_t>(jb->head.capacity() + jb->next.capacity() + n) * 4;
-  SL_RETURN_IF_ERROR(ctx.Reserve(jb->reserved));
+  return ctx.Reserve(jb->reserved);
+}
+
+// Collects the build (right) input and keys it (no table for a join without keys). Each batch
+// is charged as it arrives with what it will hold once keyed (BuildNeed); when the next one
+// would pass the memory limit, a join with keys moves what it holds, and everything after, into
+// partition files instead (the grace hash join: JoinSpill, SpilledJoinOp).
+Result<std::shared_ptr<const JoinBuild>> MakeJoinBuild(const PlanNode& node, QueryContext& ctx, bool cross) {
+  auto jb = std::make_shared<JoinBuild>(ctx);
+  std::mutex mu;
+  std::vector<std::vector<Batch>> by_morsel;
+  int64_t held = 0;  // charged for the batches in by_morsel
+  std::unique_ptr<PartitionSet> parts;
+  std::map<size_t, std::unique_ptr<Evaluator>> evs;  // per worker
+  auto collected = ParallelDrain(node.children[1], ctx, [&](size_t w, size_t m, Batch& b) -> Status {
+    const int64_t need = BuildNeed(BatchBytes(b), b.num_rows);
+    std::unique_lock<std::mutex> lock(mu);
+    if (!parts) {
+      if (ctx.TryReserve(need)) {
+        held += need;
+        if (by_morsel.size() <= m) by_morsel.resize(m + 1);
+        by_morsel[m].push_back(std::move(b));
+        return Status::OK();
+      }
+      if (cross) return ctx.Reserve(need);  // no keys to partition by: the limit's error
+      SL_ASSIGN_OR_RETURN(parts, PartitionSet::Make(ctx, "build"));
+      Evaluator ev(ctx.subqueries());
+      for (auto& v : by_morsel)
+        for (auto& x : v) SL_RETURN_IF_ERROR(parts->Add(x, node.right_keys, ev, 0));
+      by_morsel.clear();
+      ctx.Release(held);
+      held = 0;
+    }
+    auto& ev = evs[w];
+    if (!ev) ev = std::make_unique<Evaluator>(ctx.subqueries());
+    Evaluator* e = ev.get();
+    lock.unlock();
+    return parts->Add(b, node.right_keys, *e, 0);
+  });
+  if (!collected.ok()) {
+    ctx.Release(held);
+    return collected.status();
+  }
+  if (parts) {
+    SL_RETURN_IF_ERROR(parts->Finish(ctx.StatsFor(&node)));
+    jb->spill = std::make_shared<JoinSpill>();
+    jb->spill->build = std::move(parts);
+    return std::shared_ptr<const JoinBuild>(std::move(jb));
+  }
+  std::vector<Batch> batches;
+  for (auto& v : by_morsel)
+    for (auto& b : v) batches.push_back(std::move(b));
+  jb->rows = ConcatBatches(OutputSchema(*node.children[1]), batches);
+  batches.clear();
+  ctx.Release(held);
+  SL_RETURN_IF_ERROR(KeyBuild(node, ctx, cross, *jb));
   return std::shared_ptr<const JoinBuild>(std::move(jb));
+}
+
+std::vector<DataType> SideTypes(const PlanNode& side) {
+  std::vector<DataType> t;
+  for (const auto& c : side.output) t.push_back(c.type);
+  return t;
+}
+
+// Reads one spill file back as an operator's output; removes the file once read.
+class SpillReadOp final : public Operator {
+ public:
+  explicit SpillReadOp(std::unique_ptr<SpillReader> r, std::string path)
+      : reader_(std::move(r)), path_(std::move(path)) {}
+  ~SpillReadOp() override {
+    reader_.reset();
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  Result<bool> Next(Batch& out) override { return reader_->Next(out); }
+
+ private:
+  std::unique_ptr<SpillReader> reader_;
+  std::string path_;
+};
+
+Result<std::unique_ptr<Operator>> ReadSpill(const SpillWriter& w, const PlanNode& side) {
+  SL_ASSIGN_OR_RETURN(auto r, SpillReader::Open(w.path(), SideTypes(side)));
+  return std::unique_ptr<Operator>(new SpillReadOp(std::move(r), w.path()));
 }
 
 // Rows one Next() emits at most: a probe batch whose keys match many build rows (or a join
@@ -101,11 +287,37 @@ constexpr size_t kMaxPairs = 64 * 1024;
 // Inner, left, right, full and cross joins: the right child is the build side, collected and
 // keyed in a typed table (GroupTable: distinct keys -> dense ids, each with a chain of its build
 // rows); the left child streams and probes it batch by batch.
+// The join of a build that spilled (JoinBuild::spill): the probe rows are partitioned like the
+// build's, then each pair of partitions is joined in memory by the join's own operator, or split
+// again (level + 1, another hash) when its build still does not fit.
+class SpilledJoinOp final : public Operator {
+ public:
+  // `probe`: the probe rows, or null to drain the join's left child in parallel (level 0).
+  SpilledJoinOp(const PlanNode& node, QueryContext& ctx, std::shared_ptr<PartitionSet> build,
+                std::unique_ptr<Operator> probe, int level)
+      : node_(node), ctx_(ctx), build_(std::move(build)), probe_(std::move(probe)), level_(level) {}
+  Result<bool> Next(Batch& out) override;
+
+ private:
+  Status PartitionProbe();
+  Status Open(size_t p);
+
+  const PlanNode& node_;
+  QueryContext& ctx_;
+  std::shared_ptr<PartitionSet> build_, probe_parts_;
+  std::unique_ptr<Operator> probe_;
+  int level_;
+  size_t next_ = 0;                  // partition being joined
+  std::unique_ptr<Operator> inner_;  // its join
+};
+
 class HashJoinOp final : public Operator {
  public:
-  HashJoinOp(const PlanNode& node, std::unique_ptr<Operator> left, QueryContext& ctx)
+  // `build`: a build made already (a spilled partition's), or null for the node's shared one.
+  HashJoinOp(const PlanNode& node, std::unique_ptr<Operator> left, QueryContext& ctx,
+             std::shared_ptr<const JoinBuild> build = nullptr)
       : node_(node), left_(std::move(left)), ctx_(ctx), ev_(ctx.subqueries()),
-        left_stats_(ctx.StatsFor(node.children[0].get())) {
+        left_stats_(build ? nullptr : ctx.StatsFor(node.children[0].get())), build_(std::move(build)) {
     nl_ = node.children[0]->output.size();
     nr_ = node.children[1]->output.size();
     cross_ = node_.join_type == JoinType::kCross || node_.left_keys.empty();
@@ -117,7 +329,14 @@ class HashJoinOp final : public Operator {
     if (!built_) {
       built_ = true;
       SL_RETURN_IF_ERROR(Build());
+      if (build_->spill) {
+        // One operator of the pipeline's joins them all (it drains the whole probe side); the
+        // others, each over one morsel, emit nothing.
+        if (build_->spill->claimed.exchange(true)) return false;
+        spilled_ = std::make_unique<SpilledJoinOp>(node_, ctx_, build_->spill->build, nullptr, 0);
+      }
     }
+    if (build_->spill) return spilled_ ? spilled_->Next(out) : Result<bool>(false);
     while (true) {
       if (!have_in_) {
         if (left_done_) return EmitUnmatchedRight(out);
@@ -155,7 +374,10 @@ class HashJoinOp final : public Operator {
 
  private:
   Status Build() {
-    SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeJoinBuild(node_, ctx_, cross_); }));
+    if (!build_) {
+      SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeJoinBuild(node_, ctx_, cross_); }));
+    }
+    if (build_->spill) return Status::OK();
     if (node_.join_type == JoinType::kRight || node_.join_type == JoinType::kFull)
       right_matched_.assign(build_->rows.num_rows, 0);
     return Status::OK();
@@ -325,6 +547,7 @@ class HashJoinOp final : public Operator {
   int64_t reserved_ = 0;   // what this operator (not the shared build) counts against the limit
   int64_t in_flight_ = 0;  // of which the last emitted piece
   std::shared_ptr<const JoinBuild> build_;
+  std::unique_ptr<SpilledJoinOp> spilled_;  // the build spilled and this operator joins it
   std::vector<uint8_t> right_matched_;  // RIGHT/FULL joins (never run in parallel)
   size_t right_pos_ = 0;  // RIGHT/FULL: next build row to check for no match
   // Probe side: the current batch, its key ids and where its pairs resume.
@@ -345,12 +568,17 @@ class HashJoinOp final : public Operator {
 class RightSemiJoinOp final : public Operator {
  public:
   RightSemiJoinOp(const PlanNode& node, QueryContext& ctx) : node_(node), ctx_(ctx) {}
+  // A spilled partition's join: its build made already, its probe rows read from `probe`.
+  RightSemiJoinOp(const PlanNode& node, QueryContext& ctx, std::shared_ptr<const JoinBuild> build,
+                  std::unique_ptr<Operator> probe)
+      : node_(node), ctx_(ctx), build_(std::move(build)), probe_(std::move(probe)) {}
 
   Result<bool> Next(Batch& out) override {
     if (!done_) {
       done_ = true;
       SL_RETURN_IF_ERROR(Run());
     }
+    if (spilled_) return spilled_->Next(out);
     const Batch& rows = build_->rows;
     while (pos_ < rows.num_rows) {
       std::vector<uint32_t> take;
@@ -367,7 +595,14 @@ class RightSemiJoinOp final : public Operator {
 
  private:
   Status Run() {
-    SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeJoinBuild(node_, ctx_, false); }));
+    if (!build_) {
+      SL_ASSIGN_OR_RETURN(build_, ctx_.SharedJoinBuild(&node_, [this] { return MakeJoinBuild(node_, ctx_, false); }));
+    }
+    if (build_->spill) {  // never in a pipeline: this is the only operator of the join
+      build_->spill->claimed = true;
+      spilled_ = std::make_unique<SpilledJoinOp>(node_, ctx_, build_->spill->build, nullptr, 0);
+      return Status::OK();
+    }
     const GroupTable& table = *build_->table;
     // One flag per build key; workers only ever set them, so relaxed stores suffice.
     std::vector<std::atomic<uint8_t>> met(table.size());
@@ -379,7 +614,7 @@ class RightSemiJoinOp final : public Operator {
     };
     std::mutex mu;
     std::map<size_t, std::unique_ptr<Worker>> workers;  // by worker index, made on first use
-    SL_ASSIGN_OR_RETURN(size_t n, ParallelDrain(node_.children[0], ctx_, [&](size_t w, size_t, Batch& b) -> Status {
+    auto probe = [&](size_t w, size_t, Batch& b) -> Status {
       if (b.num_rows == 0) return Status::OK();
       Worker* st;
       {
@@ -399,8 +634,18 @@ class RightSemiJoinOp final : public Operator {
       for (size_t i = 0; i < b.num_rows; ++i)
         if (st->gids[i] != UINT32_MAX) met[st->gids[i]].store(1, std::memory_order_relaxed);
       return ctx_.Check();
-    }));
-    (void)n;
+    };
+    if (probe_) {
+      Batch b;
+      while (true) {
+        SL_ASSIGN_OR_RETURN(bool more, probe_->Next(b));
+        if (!more) break;
+        SL_RETURN_IF_ERROR(probe(0, 0, b));
+      }
+    } else {
+      SL_ASSIGN_OR_RETURN(size_t n, ParallelDrain(node_.children[0], ctx_, probe));
+      (void)n;
+    }
     const bool anti = node_.join_type == JoinType::kRightAnti;
     keep_.assign(build_->rows.num_rows, anti ? 1 : 0);
     for (size_t g = 0; g < met.size(); ++g) {
@@ -414,9 +659,119 @@ class RightSemiJoinOp final : public Operator {
   QueryContext& ctx_;
   bool done_ = false;
   std::shared_ptr<const JoinBuild> build_;
+  std::unique_ptr<Operator> probe_;          // a spilled partition's probe rows, or null
+  std::unique_ptr<SpilledJoinOp> spilled_;   // the build spilled: the partitions' join
   std::vector<uint8_t> keep_;  // per build row: emitted
   size_t pos_ = 0;             // next build row to emit
 };
+
+Status SpilledJoinOp::PartitionProbe() {
+  SL_ASSIGN_OR_RETURN(probe_parts_, PartitionSet::Make(ctx_, "probe"));
+  if (probe_) {
+    Evaluator ev(ctx_.subqueries());
+    Batch b;
+    while (true) {
+      SL_ASSIGN_OR_RETURN(bool more, probe_->Next(b));
+      if (!more) break;
+      SL_RETURN_IF_ERROR(ctx_.Check());
+      SL_RETURN_IF_ERROR(probe_parts_->Add(b, node_.left_keys, ev, level_));
+    }
+    probe_.reset();
+  } else {
+    std::mutex mu;
+    std::map<size_t, std::unique_ptr<Evaluator>> evs;  // per worker
+    SL_ASSIGN_OR_RETURN(size_t n, ParallelDrain(node_.children[0], ctx_, [&](size_t w, size_t, Batch& b) -> Status {
+      Evaluator* e;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        auto& ev = evs[w];
+        if (!ev) ev = std::make_unique<Evaluator>(ctx_.subqueries());
+        e = ev.get();
+      }
+      SL_RETURN_IF_ERROR(ctx_.Check());
+      return probe_parts_->Add(b, node_.left_keys, *e, level_);
+    }));
+    (void)n;
+  }
+  return probe_parts_->Finish(ctx_.StatsFor(&node_));
+}
+
+Result<bool> SpilledJoinOp::Next(Batch& out) {
+  if (!probe_parts_) SL_RETURN_IF_ERROR(PartitionProbe());
+  while (true) {
+    if (inner_) {
+      SL_ASSIGN_OR_RETURN(bool more, inner_->Next(out));
+      if (more) return true;
+      inner_.reset();
+      ++next_;
+      continue;
+    }
+    if (next_ >= kSpillPartitions) return false;
+    SL_RETURN_IF_ERROR(ctx_.Check());
+    SL_RETURN_IF_ERROR(Open(next_));
+    if (!inner_) ++next_;
+  }
+}
+
+Status SpilledJoinOp::Open(size_t p) {
+  const SpillWriter& bw = *build_->writers()[p];
+  const SpillWriter& pw = *probe_parts_->writers()[p];
+  const JoinType jt = node_.join_type;
+  // Partitions that cannot produce a row: no probe rows and no build rows to emit unmatched,
+  // or no build rows and no probe rows to emit unmatched.
+  const bool emits_build = jt == JoinType::kRight || jt == JoinType::kFull || jt == JoinType::kRightAnti;
+  const bool emits_probe = jt == JoinType::kLeft || jt == JoinType::kFull || jt == JoinType::kAnti;
+  if (pw.rows() == 0 && !emits_build) return Status::OK();
+  if (bw.rows() == 0 && !emits_probe) return Status::OK();
+  const int64_t need = BuildNeed(bw.batch_bytes(), bw.rows());
+  if (!ctx_.TryReserve(need)) {
+    if (level_ + 1 >= kMaxSpillLevel)
+      return Status::ResourceExhausted(fmt::format(
+          "query exceeded memory limit: a hash join partition of {} build rows ({} bytes) still does "
+          "not fit after {} repartitionings, so one join key has too many rows (raise the limit with "
+          "--memory-limit MB)",
+          bw.rows(), bw.batch_bytes(), level_ + 1));
+    SL_ASSIGN_OR_RETURN(std::shared_ptr<PartitionSet> sub, PartitionSet::Make(ctx_, "build"));
+    {
+      SL_ASSIGN_OR_RETURN(auto rd, ReadSpill(bw, *node_.children[1]));
+      Evaluator ev(ctx_.subqueries());
+      Batch b;
+      while (true) {
+        SL_ASSIGN_OR_RETURN(bool more, rd->Next(b));
+        if (!more) break;
+        SL_RETURN_IF_ERROR(ctx_.Check());
+        SL_RETURN_IF_ERROR(sub->Add(b, node_.right_keys, ev, level_ + 1));
+      }
+    }
+    SL_RETURN_IF_ERROR(sub->Finish(ctx_.StatsFor(&node_)));
+    SL_ASSIGN_OR_RETURN(auto probe, ReadSpill(pw, *node_.children[0]));
+    inner_ = std::make_unique<SpilledJoinOp>(node_, ctx_, std::move(sub), std::move(probe), level_ + 1);
+    return Status::OK();
+  }
+  auto jb = std::make_shared<JoinBuild>(ctx_);
+  Status loaded = [&]() -> Status {
+    SL_ASSIGN_OR_RETURN(auto rd, ReadSpill(bw, *node_.children[1]));
+    std::vector<Batch> batches;
+    Batch b;
+    while (true) {
+      SL_ASSIGN_OR_RETURN(bool more, rd->Next(b));
+      if (!more) break;
+      batches.push_back(std::move(b));
+    }
+    jb->rows = ConcatBatches(OutputSchema(*node_.children[1]), batches);
+    return Status::OK();
+  }();
+  ctx_.Release(need);
+  SL_RETURN_IF_ERROR(loaded);
+  SL_RETURN_IF_ERROR(KeyBuild(node_, ctx_, false, *jb));
+  SL_ASSIGN_OR_RETURN(auto probe, ReadSpill(pw, *node_.children[0]));
+  if (jt == JoinType::kRightSemi || jt == JoinType::kRightAnti) {
+    inner_ = std::make_unique<RightSemiJoinOp>(node_, ctx_, std::move(jb), std::move(probe));
+  } else {
+    inner_ = std::make_unique<HashJoinOp>(node_, std::move(probe), ctx_, std::move(jb));
+  }
+  return Status::OK();
+}
 
 }  // namespace
 

@@ -61,6 +61,19 @@ Status QueryContext::Reserve(int64_t bytes) {
   return Status::OK();
 }
 
+bool QueryContext::TryReserve(int64_t bytes) {
+  const int64_t limit = options_.memory_limit_bytes;
+  int64_t now = used_.load();
+  do {
+    if (limit > 0 && now + bytes > limit) return false;
+  } while (!used_.compare_exchange_weak(now, now + bytes));
+  now += bytes;
+  int64_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+  return true;
+}
+
 Result<std::shared_ptr<const JoinBuild>> QueryContext::SharedJoinBuild(
     const PlanNode* node, const std::function<Result<std::shared_ptr<const JoinBuild>>()>& make) {
   BuildSlot* slot;

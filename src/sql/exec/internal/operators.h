@@ -11,6 +11,7 @@
 
 #include "sql/exec/executor.h"
 #include "sql/exec/internal/eval.h"
+#include "sql/exec/internal/spill.h"
 
 namespace saleslake::sql::internal {
 
@@ -21,6 +22,7 @@ struct NodeStats {
   std::atomic<uint64_t> morsels_read{0}, morsels_skipped{0};
   std::atomic<uint64_t> parts_read{0}, parts_skipped{0};  // row groups inside read morsels
   std::atomic<uint64_t> batches_skipped{0};  // by the scan's filters before their other columns
+  std::atomic<uint64_t> spill_partitions{0}, spill_bytes{0};  // files a join wrote, and their bytes
 };
 
 // The build side of a hash join once collected and keyed (hash_join_op.cc), shared by the
@@ -34,7 +36,8 @@ class QueryContext {
   // then share).
   // `stop`: a second cancel flag (see ExecutePlan), or null.
   QueryContext(const ExecOptions& options, const std::atomic<bool>* stop)
-      : options_(Resolve(options)), stop_(stop), subqueries_(options_, stop) {}
+      : options_(Resolve(options)), stop_(stop), subqueries_(options_, stop),
+        spill_dir_(options_.spill_dir) {}
   static ExecOptions Resolve(const ExecOptions& options);
   const ExecOptions& options() const { return options_; }
   SubqueryCache* subqueries() { return &subqueries_; }
@@ -42,8 +45,14 @@ class QueryContext {
   Status Check() const;
   // Accounts for `bytes` more memory; kResourceExhausted past the limit.
   Status Reserve(int64_t bytes);
+  // Accounts for `bytes` more memory if that stays within the limit, else changes nothing and
+  // returns false (an operator that can spill then spills instead of failing).
+  bool TryReserve(int64_t bytes);
   void Release(int64_t bytes) { used_.fetch_sub(bytes); }
   int64_t peak() const { return peak_.load(); }
+  int64_t used() const { return used_.load(); }
+  // The query's spill directory (made on first use of a file, removed with the context).
+  SpillDir& spill_dir() { return spill_dir_; }
   NodeStats* StatsFor(const PlanNode* node);
   // The build of join `node`, made by `make` by the first caller (others wait for it) and
   // shared with every later one; its error too.
@@ -61,6 +70,8 @@ class QueryContext {
   SubqueryCache subqueries_;
   std::atomic<int64_t> used_{0};
   std::atomic<int64_t> peak_{0};
+  // Before builds_: the spill files of shared join builds go after the builds that read them.
+  SpillDir spill_dir_;
   Mutex mu_;
   std::unordered_map<const PlanNode*, std::unique_ptr<NodeStats>> stats_ SL_GUARDED_BY(mu_);
   struct BuildSlot {
