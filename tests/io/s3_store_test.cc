@@ -410,9 +410,9 @@ TEST(S3StoreFaults, HintedRangesAreFetchedAheadCoalesced) {
   (*f)->WillRead(hint);
   // The fetch thread sends both GETs by itself (bounded wait); the reads then find the bytes.
   for (int i = 0; i < 500 && server.seen().size() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ((*f)->ReadString(25, 15).value_or("error"), std::string(15, 'a'));
-  EXPECT_EQ((*f)->ReadString(10, 10).value_or("error"), std::string(10, 'a'));
-  EXPECT_EQ((*f)->ReadString(70, 10).value_or("error"), std::string(10, 'b'));
+  EXPECT_EQ((*f)->ReadString(25, 15).ValueOr("error"), std::string(15, 'a'));
+  EXPECT_EQ((*f)->ReadString(10, 10).ValueOr("error"), std::string(10, 'a'));
+  EXPECT_EQ((*f)->ReadString(70, 10).ValueOr("error"), std::string(10, 'b'));
   auto seen = server.seen();
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_NE(seen[1].head.find("range: bytes=10-39"), std::string::npos) << seen[1].head;
@@ -436,7 +436,7 @@ TEST(S3StoreFaults, AFailedFetchAheadIsReadAgainOrFailsTheRead) {
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   const std::vector<ByteRange> first{{10, 10}};
   (*f)->WillRead(first);
-  EXPECT_EQ((*f)->ReadString(10, 10).value_or("error"), std::string(10, 'a'));
+  EXPECT_EQ((*f)->ReadString(10, 10).ValueOr("error"), std::string(10, 'a'));
   const std::vector<ByteRange> second{{50, 10}};
   (*f)->WillRead(second);
   auto bad = (*f)->ReadString(50, 10);

@@ -143,6 +143,7 @@ class LakeTable final : public Table {
         if (m.index >= pieces_.size() || job->file_pos.count(pieces_[m.index].file) == 0) continue;
         job->morsel_pos.emplace(m.index, job->morsels.size());
         job->morsels.push_back(m.index);
+        job->morsel_file.push_back(pieces_[m.index].file);
       }
       chunks_job_ = job;
       // Finished fetchers of earlier hints go (a long-lived server's table sees many queries).
@@ -431,9 +432,9 @@ class LakeTable final : public Table {
   struct AheadJob;
   // The job's copy of the reader of morsels[q]'s file is dropped once the file's last morsel is
   // past: the reader, and the blocks fetched for it, then live only as long as its worker's read.
-  void Release(AheadJob& job, size_t q) const SL_REQUIRES(mu_) {
-    const size_t file = pieces_[job.morsels[q]].file;
-    if (q + 1 == job.morsels.size() || pieces_[job.morsels[q + 1]].file != file) job.readers[job.file_pos.at(file)] = {};
+  static void Release(AheadJob& job, size_t q) {
+    const size_t file = job.morsel_file[q];
+    if (q + 1 == job.morsels.size() || job.morsel_file[q + 1] != file) job.readers[job.file_pos.at(file)] = {};
   }
 
   // Hints the column chunks of the morsels after `morsel` (in the order of the last WillRead)
@@ -449,12 +450,17 @@ class LakeTable final : public Table {
     std::lock_guard<std::mutex> lock(job->chunks_mu);
     auto at = job->morsel_pos.find(morsel);
     if (at == job->morsel_pos.end()) return;
-    MutexLock tl(mu_);
     for (; job->chunks_next <= at->second; ++job->chunks_next) Release(*job, job->chunks_next);  // this one its reader hinted
     for (; job->chunks_next < job->morsels.size() && job->chunks_next <= at->second + kAheadMorsels; ++job->chunks_next) {
       const size_t index = job->morsels[job->chunks_next];
-      const Piece piece = pieces_[index];
-      const Morsel& m = morsels_[index];
+      Piece piece;
+      Morsel m;
+      {
+        // Copied out: the statistics test below runs without the table's lock.
+        MutexLock tl(mu_);
+        piece = pieces_[index];
+        m = morsels_[index];
+      }
       const std::shared_future<ReaderResult> opened = job->readers[job->file_pos.at(piece.file)];
       if (!opened.valid()) continue;
       if (opened.wait_for(std::chrono::seconds(0)) != std::future_status::ready) break;  // the next worker's turn
@@ -470,6 +476,7 @@ class LakeTable final : public Table {
       reader.WillRead(groups, file_cols);
     }
   }
+
   // Opens file `file` (its footer read and parsed).
   ReaderResult OpenFile(size_t file) const {
     SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(files_[file].key));
@@ -587,6 +594,7 @@ class LakeTable final : public Table {
     std::vector<std::shared_future<ReaderResult>> readers;  // per files[i]
     std::map<size_t, size_t> file_pos;             // file -> i
     std::vector<size_t> morsels;                   // the hint's morsels (indexes) whose files are here
+    std::vector<size_t> morsel_file;               // per morsels[q]: its file
     std::map<size_t, size_t> morsel_pos;           // morsel index -> position in `morsels`
     std::mutex chunks_mu;
     size_t chunks_next = 0;                        // morsels[] from here have not had their chunks hinted
