@@ -444,8 +444,8 @@ TEST(S3StoreFaults, AFailedFetchAheadIsReadAgainOrFailsTheRead) {
   EXPECT_NE(bad.status().message().find("processed_data/a.parquet"), std::string::npos) << bad.status().ToString();
   auto seen = server.seen();
   ASSERT_EQ(seen.size(), 5u);
-  for (size_t i : {1, 2}) EXPECT_NE(seen[i].head.find("range: bytes=10-19"), std::string::npos) << seen[i].head;
-  for (size_t i : {3, 4}) EXPECT_NE(seen[i].head.find("range: bytes=50-59"), std::string::npos) << seen[i].head;
+  for (size_t i = 1; i <= 2; ++i) EXPECT_NE(seen[i].head.find("range: bytes=10-19"), std::string::npos) << seen[i].head;
+  for (size_t i = 3; i <= 4; ++i) EXPECT_NE(seen[i].head.find("range: bytes=50-59"), std::string::npos) << seen[i].head;
 }
 
 TEST(S3StoreFaults, ErrorsNameTheObject) {
