@@ -30,6 +30,12 @@ struct ObjectInfo {
   std::string etag;      // changes whenever the content may have changed (size + mtime locally)
 };
 
+// [offset, offset + length) of an object.
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 // Positional reads of one object or file. Cheap to share between threads.
 class RandomAccessFile {
  public:
@@ -44,6 +50,12 @@ class RandomAccessFile {
   // pages leave this process's memory (they stay readable, faulted back in from the file), so
   // a streaming pass over a large file does not grow the resident set by the file's size.
   virtual void DoneWith(uint64_t /*offset*/, uint64_t /*n*/) const {}
+  // A hint that each of `ranges` will soon be read, by one ReadAt of exactly that range (a
+  // column chunk): a remote file may fetch them ahead, nearby ones in one request, several at
+  // once, in bounded memory. Reads outside the hinted ranges are served as without it. Local
+  // files ignore it (mapped or pread, nothing to gain). Never fails: a failed fetch ahead is
+  // retried by the ReadAt that needs its bytes, which reports the error.
+  virtual void WillRead(std::span<const ByteRange> /*ranges*/) const {}
   // Name for error messages (a path or a key).
   virtual const std::string& name() const = 0;
 

@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <random>
@@ -131,6 +133,63 @@ struct S3Store::Impl {
   std::atomic<int> conditional{0};  // 0 unknown, 1 honoured, 2 ignored by the server
   mutable std::atomic<uint64_t> tail_guess{kFirstTail};  // bytes an open fetches from the end
   std::once_flag single_writer_notice;
+
+  // The fetch threads of read-ahead (S3File::WillRead): started on the first hint, o.ahead_fetches
+  // of them, taking tasks in the order they were queued (the order the scan will read them).
+  mutable std::mutex fetch_mu;
+  mutable std::condition_variable fetch_cv;
+  mutable std::deque<std::function<void()>> fetch_queue;  // guarded by fetch_mu
+  mutable std::vector<std::thread> fetch_threads;         // guarded by fetch_mu
+  bool fetch_stop = false;                                // guarded by fetch_mu
+  // Bytes of blocks fetched ahead (or being fetched) and not yet read, over all files.
+  mutable std::atomic<uint64_t> ahead_held{0};
+
+  ~Impl() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(fetch_mu);
+      fetch_stop = true;
+      threads.swap(fetch_threads);
+    }
+    fetch_cv.notify_all();
+    for (auto& t : threads) t.join();
+  }
+
+  void SubmitFetch(std::function<void()> task) const {
+    {
+      std::lock_guard<std::mutex> lock(fetch_mu);
+      if (fetch_threads.empty()) {
+        for (int i = 0; i < std::max(1, o.ahead_fetches); ++i) fetch_threads.emplace_back([this] { FetchLoop(); });
+      }
+      fetch_queue.push_back(std::move(task));
+    }
+    fetch_cv.notify_one();
+  }
+
+  void FetchLoop() const {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(fetch_mu);
+        fetch_cv.wait(lock, [&] { return fetch_stop || !fetch_queue.empty(); });
+        if (fetch_queue.empty()) return;  // stopping, nothing left
+        task = std::move(fetch_queue.front());
+        fetch_queue.pop_front();
+      }
+      task();
+    }
+  }
+
+  // Reserves `n` bytes of the read-ahead budget; false (nothing reserved) when they do not fit.
+  // One block is always allowed when nothing is held, so a chunk larger than the budget still
+  // goes ahead alone.
+  bool ReserveAhead(uint64_t n) const {
+    uint64_t held = ahead_held.load(std::memory_order_relaxed);
+    do {
+      if (held > 0 && held + n > o.ahead_bytes) return false;
+    } while (!ahead_held.compare_exchange_weak(held, held + n, std::memory_order_relaxed));
+    return true;
+  }
 
   struct Request {
     std::string method;
@@ -411,6 +470,30 @@ namespace {
 // range (a column chunk, however small), except small reads of the object's start (format
 // sniffing and classification, under kSmallRead), which fetch kReadWindow so that the burst
 // of them costs one GET. Ranges are pinned to the opened ETag.
+// A block of an object fetched ahead (WillRead): one ranged GET covering one or more hinted
+// ranges. Whoever takes it first fetches it: a fetch thread, or a ReadAt that needs it before
+// any thread got to it (so a read never waits behind the queue). Its bytes count against the
+// store's read-ahead budget until it is dropped.
+struct AheadBlock {
+  AheadBlock(const S3Store::Impl* store, uint64_t off, uint64_t len, uint64_t hinted)
+      : impl(store), offset(off), length(len), data(new uint8_t[len]), unread(hinted), done(fetched.get_future().share()) {}
+  ~AheadBlock() { impl->ahead_held.fetch_sub(length, std::memory_order_relaxed); }
+  // Fetches the block unless someone else took it.
+  void Fetch(const std::string& full, const std::string& etag) {
+    if (taken.exchange(true)) return;
+    fetched.set_value(impl->RangeInto(full, offset, std::span<uint8_t>(data.get(), length), etag));
+  }
+  bool Holds(uint64_t off, uint64_t n) const { return off >= offset && off + n <= offset + length; }
+
+  const S3Store::Impl* impl;
+  const uint64_t offset, length;
+  const std::unique_ptr<uint8_t[]> data;  // written by the fetch only
+  uint64_t unread;  // hinted bytes not read yet (S3File::mu_): at 0 the block is dropped
+  std::atomic<bool> taken{false};
+  std::promise<Status> fetched;
+  std::shared_future<Status> done;
+};
+
 class S3File final : public RandomAccessFile {
  public:
   S3File(const S3Store::Impl* impl, std::string full, S3Store::Impl::Tail tail)
@@ -432,6 +515,7 @@ class S3File final : public RandomAccessFile {
       std::copy_n(tail_.data() + (offset - tail_off_), n, out.data());
       return Status::OK();
     }
+    if (Status s = FromBlock(offset, out); s.code() != StatusCode::kNotFound) return s;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (offset >= window_off_ && offset + n <= window_off_ + window_.size()) {
@@ -468,7 +552,70 @@ class S3File final : public RandomAccessFile {
     return Status::OK();
   }
 
+  void WillRead(std::span<const ByteRange> ranges) const override {
+    std::vector<ByteRange> want;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const ByteRange& r : ranges) {
+        if (r.length == 0 || r.offset > info_.size || r.length > info_.size - r.offset) continue;
+        if (r.offset >= tail_off_ && r.offset + r.length <= tail_off_ + tail_.size()) continue;  // in the end read at open
+        bool overlaps = false;  // a range a block already covers (or touches) is left alone
+        for (const auto& b : blocks_) overlaps |= r.offset < b->offset + b->length && b->offset < r.offset + r.length;
+        if (!overlaps) want.push_back(r);
+      }
+    }
+    if (want.empty()) return;
+    std::sort(want.begin(), want.end(), [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+    // Coalesce: a range that starts within the gap of the block being formed joins it, while
+    // the block stays under the largest GET.
+    std::vector<std::shared_ptr<AheadBlock>> made;
+    const auto& o = impl_->o;
+    for (size_t i = 0; i < want.size();) {
+      uint64_t begin = want[i].offset, end = want[i].offset + want[i].length, hinted = want[i].length;
+      size_t j = i + 1;
+      for (; j < want.size(); ++j) {
+        const uint64_t next_end = std::max(end, want[j].offset + want[j].length);
+        if (want[j].offset > end + o.coalesce_gap || next_end - begin > o.max_ahead_block) break;
+        hinted += want[j].length;
+        end = next_end;
+      }
+      i = j;
+      if (!impl_->ReserveAhead(end - begin)) break;  // over the budget: the rest are read when needed
+      made.push_back(std::make_shared<AheadBlock>(impl_, begin, end - begin, hinted));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      blocks_.insert(blocks_.end(), made.begin(), made.end());
+    }
+    for (auto& b : made) impl_->SubmitFetch([b, full = full_, etag = info_.etag] { b->Fetch(full, etag); });
+  }
+
  private:
+  // The read from a block fetched ahead: kNotFound when no block holds [offset, offset + n)
+  // or its fetch failed (the caller then reads it directly, retrying; a persistent failure is
+  // reported there), kAborted when the object changed.
+  Status FromBlock(uint64_t offset, std::span<uint8_t> out) const {
+    const uint64_t n = out.size();
+    std::shared_ptr<AheadBlock> block;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& b : blocks_)
+        if (b->Holds(offset, n)) block = b;
+    }
+    if (!block) return Status::NotFound("");
+    block->Fetch(full_, info_.etag);  // no thread started it yet: fetch it here
+    const Status& fetched = block->done.get();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fetched.ok()) {
+      std::erase(blocks_, block);
+      return fetched.code() == StatusCode::kAborted ? fetched : Status::NotFound("");
+    }
+    std::copy_n(block->data.get() + (offset - block->offset), n, out.data());
+    block->unread -= std::min(block->unread, n);
+    if (block->unread == 0) std::erase(blocks_, block);  // every hinted range read: memory back
+    return Status::OK();
+  }
+
   const S3Store::Impl* impl_;
   std::string full_;
   ObjectInfo info_;
@@ -478,6 +625,7 @@ class S3File final : public RandomAccessFile {
   mutable std::mutex mu_;
   mutable std::string window_;  // GUARDED_BY(mu_)
   mutable uint64_t window_off_ = 0;
+  mutable std::vector<std::shared_ptr<AheadBlock>> blocks_;  // GUARDED_BY(mu_): fetched ahead, not all read
 };
 
 // Buffers up to the multipart threshold; beyond it, uploads each part as it fills, up to

@@ -14,6 +14,9 @@
 // so the first PutIfAbsent of a store probes for it once (create a probe key twice); on a server
 // without conditional writes PutIfAbsent refuses with kNotImplemented, unless the options say
 // the lake has a single writer (then it is check-then-put, and says so once on stderr).
+// Read-ahead: a file's WillRead hint (the column chunks a scan will read next) fetches the hinted
+// ranges on the store's fetch threads, nearby ranges coalesced into one GET, in bounded memory;
+// a ReadAt inside a block waits for it (or fetches it itself when no thread has started it).
 // Thread safety: safe for concurrent use from many threads.
 #pragma once
 
@@ -39,6 +42,15 @@ struct S3Options {
   uint64_t multipart_threshold = 16ull << 20;  // OutputStreams larger than this go multipart
   uint64_t part_size = 8ull << 20;             // >= 5 MiB for AWS (every part but the last)
   int parts_in_flight = 4;                     // parts uploaded at once (memory: this + 1 parts)
+  // Read-ahead (RandomAccessFile::WillRead): hinted ranges within `coalesce_gap` bytes of each
+  // other become one ranged GET (the gap's bytes are fetched and dropped), up to
+  // `max_ahead_block` per GET; `ahead_fetches` GETs run at once, and the blocks fetched ahead and
+  // not yet read hold at most `ahead_bytes` per store (hints beyond it are dropped: those chunks
+  // are fetched when read).
+  uint64_t coalesce_gap = 16ull << 10;
+  uint64_t max_ahead_block = 8ull << 20;
+  uint64_t ahead_bytes = 64ull << 20;
+  int ahead_fetches = 8;
   int max_attempts = 6;                        // per request, the first one included
   int64_t backoff_base_ms = 100;
   int64_t backoff_max_ms = 5000;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <chrono>
 #include <thread>
 
 #include "io/s3_store.h"
@@ -380,6 +381,71 @@ TEST(S3StoreFaults, RangedReadsFillTheCallersBufferOrFailCleanly) {
   Status over = (*f)->ReadAt(3, std::span<uint8_t>(reinterpret_cast<uint8_t*>(guard.data()), 2));
   EXPECT_EQ(over.code(), StatusCode::kIOError) << over.ToString();
   EXPECT_EQ(guard.substr(2), "######");  // nothing written past the two bytes asked for
+}
+
+// A read-ahead hint: ranges within the coalescing gap become one GET, a far one its own; every
+// hinted range is then read from what was fetched, without another request.
+TEST(S3StoreFaults, HintedRangesAreFetchedAheadCoalesced) {
+  ScriptedServer server({{206, "89", {{"Content-Range", "bytes 98-99/100"}, {"ETag", "\"e1\""}}},
+                         {206, std::string(30, 'a'), {{"Content-Range", "bytes 10-39/100"}}},
+                         {206, std::string(10, 'b'), {{"Content-Range", "bytes 70-79/100"}}}});
+  std::vector<int64_t> slept;
+  S3Options o;
+  o.bucket = "my-analytics-bucket";
+  o.prefix = "lake";
+  o.endpoint = server.endpoint();
+  o.path_style = true;
+  o.access_key_id = "AKIDEXAMPLE";
+  o.secret_access_key = "secret";
+  o.coalesce_gap = 8;
+  o.ahead_fetches = 1;  // one fetch at a time: the scripted replies come in order
+  o.sleep_ms = [&slept](int64_t ms) { slept.push_back(ms); };
+  o.now_s = [] { return int64_t{1'700'000'000}; };
+  auto store = S3Store::Open(std::move(o));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto f = (*store)->OpenRead("processed_data/a.parquet");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  // [10, 20) and [25, 40) are 5 bytes apart (within the gap of 8): one GET of [10, 40).
+  const std::vector<ByteRange> hint{{70, 10}, {25, 15}, {10, 10}};
+  (*f)->WillRead(hint);
+  // The fetch thread sends both GETs by itself (bounded wait); the reads then find the bytes.
+  for (int i = 0; i < 500 && server.seen().size() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ((*f)->ReadString(25, 15).ValueOr("error"), std::string(15, 'a'));
+  EXPECT_EQ((*f)->ReadString(10, 10).ValueOr("error"), std::string(10, 'a'));
+  EXPECT_EQ((*f)->ReadString(70, 10).ValueOr("error"), std::string(10, 'b'));
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_NE(seen[1].head.find("range: bytes=10-39"), std::string::npos) << seen[1].head;
+  EXPECT_NE(seen[1].head.find("if-match: \"e1\""), std::string::npos) << seen[1].head;
+  EXPECT_NE(seen[2].head.find("range: bytes=70-79"), std::string::npos) << seen[2].head;
+  EXPECT_TRUE(slept.empty());
+}
+
+// A block fetched ahead that fails is fetched again by the read that needs it (with its own
+// retries), and a read that keeps failing is an error naming the object, never other bytes.
+TEST(S3StoreFaults, AFailedFetchAheadIsReadAgainOrFailsTheRead) {
+  ScriptedServer server({{206, "89", {{"Content-Range", "bytes 98-99/100"}, {"ETag", "\"e1\""}}},
+                         S3Error(500, "InternalError"),
+                         {206, std::string(10, 'a'), {{"Content-Range", "bytes 10-19/100"}}},
+                         S3Error(500, "InternalError"),
+                         S3Error(500, "InternalError")});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept, /*attempts=*/1);
+  ASSERT_TRUE(store);
+  auto f = store->OpenRead("processed_data/a.parquet");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  const std::vector<ByteRange> first{{10, 10}};
+  (*f)->WillRead(first);
+  EXPECT_EQ((*f)->ReadString(10, 10).ValueOr("error"), std::string(10, 'a'));
+  const std::vector<ByteRange> second{{50, 10}};
+  (*f)->WillRead(second);
+  auto bad = (*f)->ReadString(50, 10);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("processed_data/a.parquet"), std::string::npos) << bad.status().ToString();
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 5u);
+  for (size_t i = 1; i <= 2; ++i) EXPECT_NE(seen[i].head.find("range: bytes=10-19"), std::string::npos) << seen[i].head;
+  for (size_t i = 3; i <= 4; ++i) EXPECT_NE(seen[i].head.find("range: bytes=50-59"), std::string::npos) << seen[i].head;
 }
 
 TEST(S3StoreFaults, ErrorsNameTheObject) {

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -22,6 +25,51 @@ namespace {
 // The local store under an S3 URI, recording its listings and how many OpenReads were in
 // flight at once. An OpenRead waits (up to 2 s) for a second one to start, so that opens
 // issued one after another show a concurrency of 1 and opens issued ahead show more.
+// What the scan told a file and asked of it, in order, over all files: "hint" (WillRead, one per
+// range) and "read" (ReadAt) with the file's key, offset and length.
+struct FileEvent {
+  std::string what, key;
+  uint64_t offset, length;
+};
+struct FileEvents {
+  std::mutex mu;
+  std::vector<FileEvent> list;
+  void Add(FileEvent e) {
+    std::lock_guard<std::mutex> lock(mu);
+    list.push_back(std::move(e));
+  }
+};
+
+// A local file read as a remote one is (no mapping: every chunk is a ReadAt), recording hints and
+// reads. The first read of a column chunk (anything hinted) takes 50 ms, so that the footers
+// opened ahead are open by the time the worker moves on.
+class RecordingFile final : public io::RandomAccessFile {
+ public:
+  RecordingFile(std::unique_ptr<io::RandomAccessFile> base, std::string key, FileEvents* events)
+      : base_(std::move(base)), key_(std::move(key)), events_(events) {}
+  uint64_t size() const override { return base_->size(); }
+  const std::string& name() const override { return base_->name(); }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
+    bool hinted = false;
+    {
+      std::lock_guard<std::mutex> lock(events_->mu);
+      for (const auto& e : events_->list) hinted |= e.what == "hint" && e.key == key_ && e.offset == offset;
+    }
+    if (hinted && !slowed_.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    events_->Add({"read", key_, offset, out.size()});
+    return base_->ReadAt(offset, out);
+  }
+  void WillRead(std::span<const io::ByteRange> ranges) const override {
+    for (const auto& r : ranges) events_->Add({"hint", key_, r.offset, r.length});
+  }
+
+ private:
+  std::unique_ptr<io::RandomAccessFile> base_;
+  std::string key_;
+  FileEvents* events_;
+  static inline std::atomic<bool> slowed_{false};
+};
+
 class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
@@ -34,8 +82,13 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
       cv_.wait_for(lock, std::chrono::milliseconds(2000), [&] { return in_flight_ > 1; });
       --in_flight_;
     }
+    if (record_ != nullptr && k.ends_with(".parquet")) {
+      SL_ASSIGN_OR_RETURN(auto f, base_->OpenRead(k));
+      return std::unique_ptr<io::RandomAccessFile>(new RecordingFile(std::move(f), std::string(k), record_));
+    }
     return base_->OpenRead(k);
   }
+  void Record(FileEvents* events) { record_ = events; }
   Result<std::vector<io::ObjectInfo>> List(std::string_view p) const override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -69,6 +122,7 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
   mutable std::condition_variable cv_;
   mutable std::vector<std::string> lists_;
   mutable int in_flight_ = 0, max_in_flight_ = 0, opens_ = 0;
+  FileEvents* record_ = nullptr;
 };
 
 class LakeRemoteReadTest : public ::testing::Test {
@@ -122,6 +176,41 @@ TEST_F(LakeRemoteReadTest, FootersOfRemoteFilesAreOpenedAhead) {
             "E|30.0\nN|60.0\nS|20.0\nW|40.0\n");
   EXPECT_EQ(remote_->opens(), 4);  // each file opened once
   EXPECT_GE(remote_->max_in_flight(), 2);
+}
+
+// Column chunks on a remote store are hinted before they are read, each once, and those of the
+// next files while the worker still reads the current one (read-ahead): with one worker, some
+// file's chunks are hinted before the chunks of the file read before it are all read.
+TEST_F(LakeRemoteReadTest, ColumnChunksOfTheNextFilesAreHintedAhead) {
+  FileEvents events;
+  remote_->Record(&events);
+  EXPECT_EQ(testutil::RowsText(*Fresh(1), "SELECT region, sum(amount) FROM sales GROUP BY region ORDER BY region"),
+            "E|30.0\nN|60.0\nS|20.0\nW|40.0\n");
+  std::lock_guard<std::mutex> lock(events.mu);
+  std::vector<std::string> order;  // files in the order the worker read their chunks
+  std::map<std::string, size_t> first_hint, last_chunk_read;
+  int chunk_reads = 0;
+  for (size_t i = 0; i < events.list.size(); ++i) {
+    const FileEvent& e = events.list[i];
+    if (e.what == "hint") {
+      first_hint.emplace(e.key, i);
+      continue;
+    }
+    bool hinted = false;
+    for (size_t j = 0; j < i; ++j) {
+      const FileEvent& h = events.list[j];
+      hinted |= h.what == "hint" && h.key == e.key && h.offset == e.offset && h.length == e.length;
+    }
+    if (!hinted) continue;  // the footer
+    ++chunk_reads;
+    if (std::find(order.begin(), order.end(), e.key) == order.end()) order.push_back(e.key);
+    last_chunk_read[e.key] = i;
+  }
+  EXPECT_EQ(chunk_reads, 4);  // amount's chunk in each of the four files, each hinted first
+  ASSERT_EQ(order.size(), 4u);
+  bool ahead = false;
+  for (size_t k = 1; k < order.size(); ++k) ahead |= first_hint.at(order[k]) < last_chunk_read.at(order[k - 1]);
+  EXPECT_TRUE(ahead) << "no file's chunks were hinted while the file before it was read";
 }
 
 }  // namespace

@@ -132,6 +132,11 @@ class ParquetReader {
   // Aggregated over all row groups, from the footer only.
   FileStats file_stats() const;
 
+  // A hint that these columns of these row groups will be read soon: their column chunks are
+  // passed to the file's WillRead (a remote file fetches them ahead, coalesced; a local one
+  // ignores it). Chunks the footer places outside the data area are left to the read to report.
+  void WillRead(const std::vector<int>& row_groups, const std::vector<int>& columns) const;
+
   // Reads the listed columns of a row group; calls `sink` with batches of <= kBatchRows rows whose
   // columns are in the order of `columns`. VARCHAR columns whose pages are all dictionary-encoded
   // arrive as dictionary vectors over one shared dictionary per column chunk. A sink error stops

@@ -35,6 +35,29 @@ const std::vector<std::pair<std::string, std::string>>& ParquetReader::key_value
   return impl_->kv;
 }
 
+void ParquetReader::WillRead(const std::vector<int>& row_groups, const std::vector<int>& columns) const {
+  if (impl_->file->mapped_data()) return;
+  std::vector<io::ByteRange> ranges;
+  for (int rg : row_groups) {
+    if (rg < 0 || rg >= num_row_groups()) continue;
+    const RowGroup& group = impl_->md.row_groups[rg];
+    for (int c : columns) {
+      if (c < 0 || static_cast<size_t>(c) >= impl_->leaves.size() || !group.columns[c].meta_data) continue;
+      // The chunk's bytes as DecodeChunk reads them: from the dictionary page when it comes first.
+      const ColumnMetaData& m = *group.columns[c].meta_data;
+      int64_t start = m.data_page_offset;
+      if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 && *m.dictionary_page_offset < start)
+        start = *m.dictionary_page_offset;
+      const int64_t len = m.total_compressed_size;
+      if (start < 4 || len <= 0 || static_cast<uint64_t>(start) > impl_->footer_start ||
+          static_cast<uint64_t>(len) > impl_->footer_start - static_cast<uint64_t>(start))
+        continue;
+      ranges.push_back({static_cast<uint64_t>(start), static_cast<uint64_t>(len)});
+    }
+  }
+  if (!ranges.empty()) impl_->file->WillRead(ranges);
+}
+
 Status ParquetReader::ReadRowGroup(int rg, const std::vector<int>& columns,
                                    const std::function<Status(Batch&)>& sink) const {
   return ReadRowGroupFiltered(rg, columns, BatchFilter{}, sink).status();

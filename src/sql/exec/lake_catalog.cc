@@ -66,6 +66,11 @@ constexpr size_t kCachedReaders = 16;
 // and its parsed metadata are a few KB each).
 constexpr size_t kAheadFetchers = 4;
 constexpr size_t kMaxAhead = 512;
+// Then the column chunks: a worker starting a morsel hints its own chunks (the row groups that
+// survive pruning; the store fetches them coalesced and in parallel) and those of the next
+// kAheadMorsels morsels in the workers' order whose footers are open, so that the chunks arrive
+// while the workers decode (the store bounds the bytes held ahead).
+constexpr size_t kAheadMorsels = 8;
 
 class LakeTable final : public Table {
  public:
@@ -129,7 +134,18 @@ class LakeTable final : public Table {
       }
       if (job->files.empty()) return;
       job->opened.resize(job->files.size());
-      for (size_t i = 0; i < job->files.size(); ++i) ahead_[job->files[i]] = job->opened[i].get_future().share();
+      for (size_t i = 0; i < job->files.size(); ++i) {
+        job->readers.push_back(job->opened[i].get_future().share());
+        ahead_[job->files[i]] = job->readers.back();
+        job->file_pos[job->files[i]] = i;
+      }
+      for (const Morsel& m : morsels) {
+        if (m.index >= pieces_.size() || job->file_pos.count(pieces_[m.index].file) == 0) continue;
+        job->morsel_pos.emplace(m.index, job->morsels.size());
+        job->morsels.push_back(m.index);
+        job->morsel_file.push_back(pieces_[m.index].file);
+      }
+      chunks_job_ = job;
       // Finished fetchers of earlier hints go (a long-lived server's table sees many queries).
       std::erase_if(fetchers_, [](std::future<void>& f) { return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
       for (size_t t = 0; t < std::min(kAheadFetchers, job->files.size()); ++t) {
@@ -196,19 +212,8 @@ class LakeTable final : public Table {
       // Footers are read here, by the worker that reads the file, and only for files that
       // survived pruning on the catalog's per-file stats and partition values.
       SL_ASSIGN_OR_RETURN(std::shared_ptr<const parquet::ParquetReader> reader, OpenParquet(piece));
-      const Schema& fs = reader->schema();
-      std::vector<int> file_cols;        // columns asked of the reader
-      std::vector<int> pos_of(columns.size(), -1);  // position in the reader's batch
-      for (size_t k = 0; k < columns.size(); ++k) {
-        int c = columns[k];
-        if (is_partition_[static_cast<size_t>(c)]) continue;
-        auto f = fs.FindField(s[static_cast<size_t>(c)].name);
-        if (!f) continue;
-        pos_of[k] = static_cast<int>(file_cols.size());
-        file_cols.push_back(static_cast<int>(*f));
-      }
-      bool dummy = file_cols.empty() && fs.size() > 0;
-      if (dummy) file_cols.push_back(0);  // only partition columns asked: still count rows
+      std::vector<int> pos_of;  // position in the reader's batch
+      const std::vector<int> file_cols = FileColumns(*reader, columns, &pos_of);  // columns asked of the reader
       // The reader's batch in the table's column order: partition values and missing columns as
       // constants, other file types cast to the table's.
       auto to_table = [&](Batch& b) -> Result<Batch> {
@@ -267,11 +272,19 @@ class LakeTable final : public Table {
         return Status::OK();
       };
       const auto [rg_begin, rg_end] = RowGroupsOf(*reader, piece);
+      std::vector<int> groups;  // those that survive pruning on their statistics
       for (int rg = rg_begin; rg < rg_end; ++rg) {
         if (may_match && !may_match(RowGroupStats(m, *reader, rg))) {
           if (counts) ++counts->skipped;
           continue;
         }
+        groups.push_back(rg);
+      }
+      if (remote_) {
+        reader->WillRead(groups, file_cols);
+        ChunksAhead(m.index, columns, may_match);
+      }
+      for (int rg : groups) {
         if (counts) {
           ++counts->read;
           for (int c : file_cols) counts->bytes_read += reader->column_chunk_bytes(rg, c);
@@ -362,10 +375,13 @@ class LakeTable final : public Table {
     std::shared_ptr<const parquet::ParquetReader> reader;
     std::optional<std::shared_future<ReaderResult>> ahead;
     {
+      // A split file's entry stays until its reader is in readers_: another part read meanwhile
+      // takes the same reader (and the chunks fetched ahead into its file) instead of opening
+      // the file again.
       MutexLock lock(ahead_mu_);
       if (auto it = ahead_.find(piece.file); it != ahead_.end()) {
-        ahead = std::move(it->second);
-        ahead_.erase(it);
+        ahead = it->second;
+        if (piece.parts <= 1) ahead_.erase(it);
       }
     }
     if (ahead) {
@@ -383,10 +399,84 @@ class LakeTable final : public Table {
       }
       readers_.push_back({piece.file, reader, ++reader_clock_});
     }
+    if (piece.parts > 1 && ahead) {
+      MutexLock lock(ahead_mu_);
+      ahead_.erase(piece.file);
+    }
     return reader;
   }
 
   using ReaderResult = Result<std::shared_ptr<const parquet::ParquetReader>>;
+
+  // The reader's columns for the table's `columns` (partition columns and columns the file lacks
+  // are not read; when none is left, the first column, to count rows); `pos_of` gets each
+  // table column's position among them, -1 for none.
+  std::vector<int> FileColumns(const parquet::ParquetReader& reader, const std::vector<int>& columns,
+                               std::vector<int>* pos_of) const {
+    const Schema& s = schema();
+    const Schema& fs = reader.schema();
+    std::vector<int> file_cols;
+    pos_of->assign(columns.size(), -1);
+    for (size_t k = 0; k < columns.size(); ++k) {
+      int c = columns[k];
+      if (is_partition_[static_cast<size_t>(c)]) continue;
+      auto f = fs.FindField(s[static_cast<size_t>(c)].name);
+      if (!f) continue;
+      (*pos_of)[k] = static_cast<int>(file_cols.size());
+      file_cols.push_back(static_cast<int>(*f));
+    }
+    if (file_cols.empty() && fs.size() > 0) file_cols.push_back(0);
+    return file_cols;
+  }
+
+  struct AheadJob;
+  // The job's copy of the reader of morsels[q]'s file is dropped once the file's last morsel is
+  // past: the reader, and the blocks fetched for it, then live only as long as its worker's read.
+  static void Release(AheadJob& job, size_t q) {
+    const size_t file = job.morsel_file[q];
+    if (q + 1 == job.morsels.size() || job.morsel_file[q + 1] != file) job.readers[job.file_pos.at(file)] = {};
+  }
+
+  // Hints the column chunks of the morsels after `morsel` (in the order of the last WillRead)
+  // up to kAheadMorsels ahead, each once, as far as their footers are open; the row groups
+  // pruned on their statistics are left out, as the read will leave them.
+  void ChunksAhead(size_t morsel, const std::vector<int>& columns, const StatsFilter& may_match) const {
+    std::shared_ptr<AheadJob> job;
+    {
+      MutexLock lock(ahead_mu_);
+      job = chunks_job_;
+    }
+    if (!job) return;
+    std::lock_guard<std::mutex> lock(job->chunks_mu);
+    auto at = job->morsel_pos.find(morsel);
+    if (at == job->morsel_pos.end()) return;
+    for (; job->chunks_next <= at->second; ++job->chunks_next) Release(*job, job->chunks_next);  // this one its reader hinted
+    for (; job->chunks_next < job->morsels.size() && job->chunks_next <= at->second + kAheadMorsels; ++job->chunks_next) {
+      const size_t index = job->morsels[job->chunks_next];
+      Piece piece;
+      Morsel m;
+      {
+        // Copied out: the statistics test below runs without the table's lock.
+        MutexLock tl(mu_);
+        piece = pieces_[index];
+        m = morsels_[index];
+      }
+      const std::shared_future<ReaderResult> opened = job->readers[job->file_pos.at(piece.file)];
+      if (!opened.valid()) continue;
+      if (opened.wait_for(std::chrono::seconds(0)) != std::future_status::ready) break;  // the next worker's turn
+      Release(*job, job->chunks_next);
+      if (!opened.get().ok()) continue;
+      const parquet::ParquetReader& reader = **opened.get();
+      std::vector<int> pos_of;
+      const std::vector<int> file_cols = FileColumns(reader, columns, &pos_of);
+      std::vector<int> groups;
+      const auto [rg_begin, rg_end] = RowGroupsOf(reader, piece);
+      for (int rg = rg_begin; rg < rg_end; ++rg)
+        if (!may_match || may_match(RowGroupStats(m, reader, rg))) groups.push_back(rg);
+      reader.WillRead(groups, file_cols);
+    }
+  }
+
   // Opens file `file` (its footer read and parsed).
   ReaderResult OpenFile(size_t file) const {
     SL_ASSIGN_OR_RETURN(auto opened, store_->OpenRead(files_[file].key));
@@ -501,11 +591,19 @@ class LakeTable final : public Table {
     std::vector<size_t> files;                     // in the order the workers take them
     std::vector<std::promise<ReaderResult>> opened;  // per files[i]
     std::atomic<size_t> next{0};                   // the next files[i] a fetcher opens
+    std::vector<std::shared_future<ReaderResult>> readers;  // per files[i]
+    std::map<size_t, size_t> file_pos;             // file -> i
+    std::vector<size_t> morsels;                   // the hint's morsels (indexes) whose files are here
+    std::vector<size_t> morsel_file;               // per morsels[q]: its file
+    std::map<size_t, size_t> morsel_pos;           // morsel index -> position in `morsels`
+    std::mutex chunks_mu;
+    size_t chunks_next = 0;                        // morsels[] from here have not had their chunks hinted
   };
   const bool remote_ = io::IsS3Uri(store_->uri());
   mutable Mutex ahead_mu_;
   mutable std::map<size_t, std::shared_future<ReaderResult>> ahead_ SL_GUARDED_BY(ahead_mu_);
   mutable std::vector<std::future<void>> fetchers_ SL_GUARDED_BY(ahead_mu_);
+  mutable std::shared_ptr<AheadJob> chunks_job_ SL_GUARDED_BY(ahead_mu_);  // the last WillRead's
   mutable Mutex reader_mu_;
   mutable std::vector<CachedReader> readers_ SL_GUARDED_BY(reader_mu_);
   mutable uint64_t reader_clock_ SL_GUARDED_BY(reader_mu_) = 0;
