@@ -8,6 +8,8 @@
 //   large: LARGE_MB up by multipart, 8 MB parts, 4 in flight (MB/s); then that object down to
 //   /dev/null, best of 3 (MB/s)
 // Usage: node bench/s3_load.mjs ENDPOINT BUCKET LABEL   (credentials from the environment)
+// PAUSE_BEFORE_GET=SECONDS prints "get4k starts" and waits that long before the GET phase, so that
+// a profiler can be attached to the server for the GETs alone (the figures are unchanged).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -79,6 +81,10 @@ const gets = await Promise.all(keys.map((k) => presign('GET', k)));
 const small = path.join(os.tmpdir(), `s3load-${process.pid}.4k`);
 fs.writeFileSync(small, Buffer.alloc(4096, 's'));
 phase('put4k', puts, small);
+if (Number(process.env.PAUSE_BEFORE_GET || 0) > 0) {
+  console.log(`${label} get4k starts`);
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.PAUSE_BEFORE_GET) * 1000));
+}
 phase('get4k', gets, null);
 fs.unlinkSync(small);
 if (LARGE_MB > 0) {

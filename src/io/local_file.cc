@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -122,8 +123,10 @@ Status WriteAll(int fd, std::string_view data, const std::string& name) {
 
 class LocalOutputStream final : public OutputStream {
  public:
-  LocalOutputStream(std::string path, std::string tmp, int fd, bool exclusive, internal::GroupSync* group)
-      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd), exclusive_(exclusive), group_(group) {}
+  LocalOutputStream(std::string path, std::string tmp, int fd, bool exclusive, internal::GroupSync* group,
+                    bool durable)
+      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd), exclusive_(exclusive), group_(group),
+        durable_(durable) {}
   ~LocalOutputStream() override {
     if (fd_ >= 0) close(fd_);
     if (!committed_) unlink(tmp_.c_str());
@@ -147,12 +150,16 @@ class LocalOutputStream final : public OutputStream {
   Status Commit() override {
     if (committed_) return Status::OK();
     SL_RETURN_IF_ERROR(Flush());
-    if (group_ == nullptr && fsync(fd_) != 0) return Status::FromErrno(errno, "fsync " + tmp_);
+    // The content is durable before the name points at it: a crash shows the old object or the
+    // whole new one. (With group commit only the folder's sync is shared.)
+    if (durable_) {
+      internal::CountSync();
+      if ((group_ == nullptr ? fsync(fd_) : fdatasync(fd_)) != 0) {
+        return Status::FromErrno(errno, "fsync " + tmp_);
+      }
+    }
     close(fd_);
     fd_ = -1;
-    // The content is durable before the name points at it: a crash shows the old object or the
-    // whole new one.
-    if (group_ != nullptr) SL_RETURN_IF_ERROR(group_->Sync());
     if (exclusive_) {
       // link() fails with EEXIST if the target exists: atomic create-exclusive.
       if (link(tmp_.c_str(), path_.c_str()) != 0) {
@@ -165,7 +172,8 @@ class LocalOutputStream final : public OutputStream {
       return Status::FromErrno(errno, "rename to " + path_);
     }
     committed_ = true;
-    return group_ != nullptr ? group_->Sync() : internal::SyncDir(DirName(path_));
+    if (!durable_) return Status::OK();
+    return group_ != nullptr ? group_->SyncDir(DirName(path_)) : internal::SyncDir(DirName(path_));
   }
 
  private:
@@ -181,6 +189,7 @@ class LocalOutputStream final : public OutputStream {
   int fd_;
   bool exclusive_;
   internal::GroupSync* group_;
+  bool durable_;
   bool committed_ = false;
   uint64_t bytes_ = 0;
   std::string buffer_;
@@ -190,9 +199,17 @@ class LocalOutputStream final : public OutputStream {
 
 namespace internal {
 
+namespace {
+std::atomic<uint64_t> sync_calls{0};
+}  // namespace
+
+uint64_t SyncCalls() { return sync_calls.load(std::memory_order_relaxed); }
+void CountSync() { sync_calls.fetch_add(1, std::memory_order_relaxed); }
+
 Status SyncDir(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open dir " + dir);
+  CountSync();
   int rc = fsync(fd);
   int err = errno;
   close(fd);
@@ -212,38 +229,42 @@ Status MakeDirs(const std::string& dir) {
   return Status::OK();
 }
 
-GroupSync::~GroupSync() { close(fd_); }
-
-Status GroupSync::Sync() {
+Status GroupSync::SyncDir(const std::string& dir) {
   std::unique_lock<std::mutex> lock(mu_);
-  const uint64_t ticket = ++requested_;  // this caller's writes all happened before this point
+  const uint64_t ticket = ++requested_;  // this caller's rename happened before this point
+  pending_.insert(dir);
   while (completed_ < ticket) {
     if (running_) {
       done_.wait(lock);
       continue;
     }
-    // Lead a syncfs that covers every ticket handed out so far.
+    // Lead a batch that covers every ticket handed out so far (their folders are all pending).
     running_ = true;
     const uint64_t covers = requested_;
+    std::set<std::string> dirs;
+    dirs.swap(pending_);
     lock.unlock();
-    int rc = syncfs(fd_);
-    int err = errno;
+    Status batch;
+    for (const std::string& d : dirs) {
+      Status s = internal::SyncDir(d);
+      if (!s.ok() && batch.ok()) batch = s;
+    }
     lock.lock();
     running_ = false;
-    if (rc == 0) {
+    if (batch.ok()) {
       durable_ = covers;
     } else {
-      last_errno_ = err;
+      last_error_ = batch;
     }
     completed_ = covers;
     done_.notify_all();
   }
   if (durable_ >= ticket) return Status::OK();
-  return Status::FromErrno(last_errno_, "syncfs");
+  return last_error_;
 }
 
 Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, bool exclusive,
-                                                      GroupSync* group) {
+                                                      GroupSync* group, bool durable) {
   std::string dir = DirName(path);
   SL_RETURN_IF_ERROR(MakeDirs(dir));
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -254,7 +275,7 @@ Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, b
   std::string tmp = dir + "/" + std::string(kTempPrefix) + suffix + "-" + BaseName(path) + ".partial";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
-  return std::unique_ptr<OutputStream>(new LocalOutputStream(path, tmp, fd, exclusive, group));
+  return std::unique_ptr<OutputStream>(new LocalOutputStream(path, tmp, fd, exclusive, group, durable));
 }
 
 }  // namespace internal
@@ -274,6 +295,11 @@ Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path)
     close(fd);
     return Status::FromErrno(err, path);
   }
+  return internal::OpenLocalFd(fd, path, st);
+}
+
+Result<std::unique_ptr<RandomAccessFile>> internal::OpenLocalFd(int fd, const std::string& path,
+                                                                const struct stat& st) {
   if (S_ISDIR(st.st_mode)) {
     close(fd);
     return Status::InvalidArgument(path + ": is a directory, not a file");

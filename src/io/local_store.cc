@@ -117,10 +117,7 @@ LocalStore::LocalStore(std::string root) : root_(std::move(root)) {}
 LocalStore::~LocalStore() = default;
 
 Status LocalStore::EnableGroupCommit() {
-  if (group_) return Status::OK();
-  int fd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno(errno, "open lake " + root_);
-  group_ = std::make_unique<internal::GroupSync>(fd);
+  if (!group_) group_ = std::make_unique<internal::GroupSync>();
   return Status::OK();
 }
 
@@ -143,6 +140,11 @@ Result<std::unique_ptr<OutputStream>> LocalStore::OpenWrite(std::string_view key
   return internal::OpenAtomicWrite(PathOf(key), false);
 }
 
+Result<std::unique_ptr<OutputStream>> LocalStore::OpenWriteUnsynced(std::string_view key) {
+  SL_RETURN_IF_ERROR(ValidateObjectKey(key));
+  return internal::OpenAtomicWrite(PathOf(key), false, nullptr, /*durable=*/false);
+}
+
 Result<std::unique_ptr<RandomAccessFile>> LocalStore::OpenRead(std::string_view key) const {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
   struct stat st;
@@ -154,6 +156,35 @@ Result<std::unique_ptr<RandomAccessFile>> LocalStore::OpenRead(std::string_view 
   if (!S_ISREG(st.st_mode))
     return Status::NotFound("object '" + std::string(key) + "' is not a regular file");
   return OpenLocalFile(path);
+}
+
+Result<LocalStore::OpenedObject> LocalStore::OpenReadWithInfo(std::string_view key) const {
+  SL_RETURN_IF_ERROR(ValidateObjectKey(key));
+  std::string path = PathOf(key);
+  // O_NOFOLLOW refuses a symbolic link as OpenRead's lstat does; O_NONBLOCK keeps a FIFO from
+  // blocking the open (it is refused below, as every file that is not regular).
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENOTDIR || err == ELOOP) {
+      return Status::NotFound("object '" + std::string(key) + "' not found in lake " + root_);
+    }
+    return Status::FromErrno(err, path);
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return Status::FromErrno(err, path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return Status::NotFound("object '" + std::string(key) + "' is not a regular file");
+  }
+  OpenedObject out;
+  out.info = InfoFromStat(std::string(key), st);
+  SL_ASSIGN_OR_RETURN(out.file, internal::OpenLocalFd(fd, path, st));
+  return out;
 }
 
 Result<std::string> LocalStore::Get(std::string_view key) const {

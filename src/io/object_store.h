@@ -82,6 +82,14 @@ class ObjectStore {
   // kAlreadyExists if the key exists (then nothing is written).
   virtual Status PutIfAbsent(std::string_view key, std::string_view data) = 0;
   virtual Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) = 0;
+  // OpenWrite for derived data that can be made again (Athena's result files): Commit makes the
+  // object visible atomically, and it survives the writer's process being killed, but nothing is
+  // synced, so after a crash of the machine the key may be missing or hold less than was
+  // written. No sync is waited for. The default is OpenWrite (stores whose writes are durable
+  // anyway, such as S3).
+  virtual Result<std::unique_ptr<OutputStream>> OpenWriteUnsynced(std::string_view key) {
+    return OpenWrite(key);
+  }
   virtual Result<std::string> Get(std::string_view key) const = 0;
   virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
                                        uint64_t length) const = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/internal/local_file.h"
 #include "support/test_support.h"
 
 namespace saleslake::io {
@@ -98,7 +99,7 @@ TEST_F(LocalStoreTest, PutIfAbsentHasExactlyOneWinner) {
 }
 
 TEST_F(LocalStoreTest, GroupCommitWritesEveryObjectWholeAndLeavesNoTemporary) {
-  // Many writers share each syncfs; every Put still returns only after its object is complete
+  // Many writers share each folder sync; every Put still returns only after its object is complete
   // under its name, PutIfAbsent keeps exactly one winner, and no temporary stays behind.
   ASSERT_TRUE(store_->EnableGroupCommit().ok());
   ASSERT_TRUE(store_->EnableGroupCommit().ok());  // idempotent
@@ -136,6 +137,61 @@ TEST_F(LocalStoreTest, GroupCommitWritesEveryObjectWholeAndLeavesNoTemporary) {
   }
 }
 
+TEST_F(LocalStoreTest, GroupSyncSyncsEachFolderOfABatchAndReportsAFailure) {
+  // Concurrent callers share batches: every call returns OK once its folder was fsynced, and a
+  // batch never fsyncs more often than it was asked to. A folder that cannot be synced fails the
+  // callers of its batch (here: one that does not exist).
+  internal::GroupSync group;
+  constexpr int kThreads = 16, kPerThread = 20;
+  for (int f = 0; f < 4; ++f) ASSERT_TRUE(internal::MakeDirs(dir_.Join("g/f" + std::to_string(f))).ok());
+  const uint64_t before = internal::SyncCalls();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!group.SyncDir(dir_.Join("g/f" + std::to_string((t + i) % 4))).ok()) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  const uint64_t fsyncs = internal::SyncCalls() - before;
+  EXPECT_GE(fsyncs, 1u);
+  EXPECT_LE(fsyncs, static_cast<uint64_t>(kThreads * kPerThread));
+  Status missing = group.SyncDir(dir_.Join("g/missing"));
+  EXPECT_FALSE(missing.ok());
+  EXPECT_TRUE(group.SyncDir(dir_.Join("g/f0")).ok());  // the next batch is not failed by it
+}
+
+TEST_F(LocalStoreTest, OpenReadWithInfoDescribesTheFileItOpened) {
+  ASSERT_TRUE(store_->Put("raw_data/a.csv", "abc").ok());
+  auto opened = store_->OpenReadWithInfo("raw_data/a.csv");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto stat = store_->Stat("raw_data/a.csv");
+  ASSERT_TRUE(stat.ok());
+  EXPECT_EQ(opened->info.key, "raw_data/a.csv");
+  EXPECT_EQ(opened->info.size, 3u);
+  EXPECT_EQ(opened->info.mtime_ns, stat->mtime_ns);
+  EXPECT_EQ(opened->info.etag, stat->etag);
+  EXPECT_EQ(opened->file->ReadString(0, 3).value(), "abc");
+  // Replaced after the open: the info still matches the bytes the open file reads.
+  ASSERT_TRUE(store_->Put("raw_data/a.csv", "longer content").ok());
+  EXPECT_EQ(opened->info.size, opened->file->size());
+  EXPECT_EQ(opened->file->ReadString(0, 3).value(), "abc");
+  // What OpenRead refuses, this refuses too, as NotFound: a folder, a symbolic link (even to a
+  // file of the lake), a FIFO (without blocking on it), a missing key, a path through a file.
+  ASSERT_TRUE(store_->MakeDir("raw_data/sub/").ok());
+  ASSERT_EQ(symlink(dir_.Join("lake/raw_data/a.csv").c_str(), dir_.Join("lake/raw_data/link.csv").c_str()), 0);
+  ASSERT_EQ(mkfifo(dir_.Join("lake/raw_data/fifo").c_str(), 0600), 0);
+  for (const char* key : {"raw_data/sub", "raw_data/link.csv", "raw_data/fifo", "raw_data/none",
+                          "raw_data/a.csv/x"}) {
+    EXPECT_EQ(store_->OpenReadWithInfo(key).status().code(), StatusCode::kNotFound) << key;
+    EXPECT_EQ(store_->OpenRead(key).status().code(), StatusCode::kNotFound) << key;
+  }
+  EXPECT_EQ(store_->OpenReadWithInfo("../x").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LocalStoreTest, UncommittedStreamLeavesNothing) {
   {
     auto out = store_->OpenWrite("processed_data/part-1.parquet");
@@ -151,6 +207,32 @@ TEST_F(LocalStoreTest, UncommittedStreamLeavesNothing) {
   EXPECT_EQ((*out)->bytes_written(), 6u);
   ASSERT_TRUE((*out)->Commit().ok());
   EXPECT_EQ(*store_->Get("processed_data/part-1.parquet"), "abcdef");
+}
+
+TEST_F(LocalStoreTest, UnsyncedWriteIsAtomicAndSyncsNothing) {
+  // A synced stream pays for its file and its folder; an unsynced one for neither, yet appears
+  // only at Commit, whole, and leaves no temporary behind.
+  const uint64_t before = internal::SyncCalls();
+  {
+    auto out = store_->OpenWrite("athena_results/a.csv");
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE((*out)->Append("x").ok());
+    ASSERT_TRUE((*out)->Commit().ok());
+  }
+  EXPECT_GE(internal::SyncCalls() - before, 2u);
+  const uint64_t synced = internal::SyncCalls();
+  auto out = store_->OpenWriteUnsynced("athena_results/b.csv");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->Append("\"a\"\n").ok());
+  EXPECT_FALSE(*store_->Exists("athena_results/b.csv"));
+  ASSERT_TRUE((*out)->Commit().ok());
+  EXPECT_EQ(internal::SyncCalls(), synced);
+  EXPECT_EQ(*store_->Get("athena_results/b.csv"), "\"a\"\n");
+  auto listed = store_->List("athena_results/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u);
+  // Keys are checked as for every write.
+  EXPECT_EQ(store_->OpenWriteUnsynced("../escape").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(LocalStoreTest, ConcurrentReaderNeverSeesAPartialObject) {

@@ -17,6 +17,9 @@ class ForwardingStore : public io::ObjectStore {
   Status Put(std::string_view k, std::string_view d) override { return base_->Put(k, d); }
   Status PutIfAbsent(std::string_view k, std::string_view d) override { return base_->PutIfAbsent(k, d); }
   Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override { return base_->OpenWrite(k); }
+  Result<std::unique_ptr<io::OutputStream>> OpenWriteUnsynced(std::string_view k) override {
+    return base_->OpenWriteUnsynced(k);
+  }
   Result<std::string> Get(std::string_view k) const override { return base_->Get(k); }
   Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) const override {
     return base_->GetRange(k, o, n);
