@@ -49,8 +49,8 @@ int RunServe(const Context& ctx, ServeOpts& opts) {
     state_dir = std::move(*opened);
   }
   io::LocalStore* state = local != nullptr ? local : state_dir.get();
-  // Many handlers write small objects at once (PUTs, multipart records, markers): their folders'
-  // fsyncs are shared (one per folder and batch) instead of one each.
+  // Many handlers write small objects at once (PUTs, multipart records, markers): one syncfs for
+  // all of them instead of two fsyncs each.
   if (Status s = state->EnableGroupCommit(); !s.ok()) return Fail(s);
   options.lake = lake->get();
   options.state = state;

@@ -150,16 +150,15 @@ class LocalOutputStream final : public OutputStream {
   Status Commit() override {
     if (committed_) return Status::OK();
     SL_RETURN_IF_ERROR(Flush());
-    // The content is durable before the name points at it: a crash shows the old object or the
-    // whole new one. (With group commit only the folder's sync is shared.)
-    if (durable_) {
+    if (durable_ && group_ == nullptr) {
       internal::CountSync();
-      if ((group_ == nullptr ? fsync(fd_) : fdatasync(fd_)) != 0) {
-        return Status::FromErrno(errno, "fsync " + tmp_);
-      }
+      if (fsync(fd_) != 0) return Status::FromErrno(errno, "fsync " + tmp_);
     }
     close(fd_);
     fd_ = -1;
+    // The content is durable before the name points at it: a crash shows the old object or the
+    // whole new one.
+    if (durable_ && group_ != nullptr) SL_RETURN_IF_ERROR(group_->Sync());
     if (exclusive_) {
       // link() fails with EEXIST if the target exists: atomic create-exclusive.
       if (link(tmp_.c_str(), path_.c_str()) != 0) {
@@ -173,7 +172,7 @@ class LocalOutputStream final : public OutputStream {
     }
     committed_ = true;
     if (!durable_) return Status::OK();
-    return group_ != nullptr ? group_->SyncDir(DirName(path_)) : internal::SyncDir(DirName(path_));
+    return group_ != nullptr ? group_->Sync() : internal::SyncDir(DirName(path_));
   }
 
  private:
@@ -229,38 +228,33 @@ Status MakeDirs(const std::string& dir) {
   return Status::OK();
 }
 
-Status GroupSync::SyncDir(const std::string& dir) {
+GroupSync::~GroupSync() { close(fd_); }
+
+Status GroupSync::Sync() {
   std::unique_lock<std::mutex> lock(mu_);
-  const uint64_t ticket = ++requested_;  // this caller's rename happened before this point
-  pending_.insert(dir);
+  const uint64_t ticket = ++requested_;  // this caller's writes all happened before this point
   while (completed_ < ticket) {
     if (running_) {
       done_.wait(lock);
       continue;
     }
-    // Lead a batch that covers every ticket handed out so far (their folders are all pending).
+    // Lead a syncfs that covers every ticket handed out so far.
     running_ = true;
-    const uint64_t covers = requested_;
-    std::set<std::string> dirs;
-    dirs.swap(pending_);
+    const uint64_t first = completed_ + 1, covers = requested_;
     lock.unlock();
-    Status batch;
-    for (const std::string& d : dirs) {
-      Status s = internal::SyncDir(d);
-      if (!s.ok() && batch.ok()) batch = s;
-    }
+    CountSync();
+    int rc = syncfs(fd_);
+    int err = errno;
     lock.lock();
     running_ = false;
-    if (batch.ok()) {
-      durable_ = covers;
-    } else {
-      last_error_ = batch;
-    }
+    if (rc != 0) failed_.push_back({first, covers, err});
     completed_ = covers;
     done_.notify_all();
   }
-  if (durable_ >= ticket) return Status::OK();
-  return last_error_;
+  for (const Failed& f : failed_) {
+    if (ticket >= f.first && ticket <= f.last) return Status::FromErrno(f.err, "syncfs");
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, bool exclusive,

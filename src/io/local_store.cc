@@ -117,7 +117,10 @@ LocalStore::LocalStore(std::string root) : root_(std::move(root)) {}
 LocalStore::~LocalStore() = default;
 
 Status LocalStore::EnableGroupCommit() {
-  if (!group_) group_ = std::make_unique<internal::GroupSync>();
+  if (group_) return Status::OK();
+  int fd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open lake " + root_);
+  group_ = std::make_unique<internal::GroupSync>(fd);
   return Status::OK();
 }
 

@@ -65,11 +65,10 @@ class LocalStore final : public ObjectStore {
   Status WriteAt(std::string_view key, uint64_t offset, std::string_view data);
   Status Promote(std::string_view from, std::string_view to, uint64_t size);
 
-  // From now on Put and PutIfAbsent make their objects durable by group commit: each writer
-  // fdatasyncs its own file, and the new names of all the writes that wait at that moment share
-  // one fsync per folder (see internal::GroupSync) instead of one each. For a process with many
-  // concurrent small writers (the server); streams from OpenWrite keep their own fsyncs. Call
-  // before the store is shared between threads.
+  // From now on Put and PutIfAbsent make their objects durable by group commit (one syncfs(2)
+  // for all the writes that wait at that moment; see internal::GroupSync) instead of two fsyncs
+  // each. For a process with many concurrent small writers (the server); streams from OpenWrite
+  // keep their own fsyncs. Call before the store is shared between threads.
   Status EnableGroupCommit();
 
   // Absolute path of a key (for engines and messages). REQUIRES: a valid key.

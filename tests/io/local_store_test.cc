@@ -99,7 +99,7 @@ TEST_F(LocalStoreTest, PutIfAbsentHasExactlyOneWinner) {
 }
 
 TEST_F(LocalStoreTest, GroupCommitWritesEveryObjectWholeAndLeavesNoTemporary) {
-  // Many writers share each folder sync; every Put still returns only after its object is complete
+  // Many writers share each syncfs; every Put still returns only after its object is complete
   // under its name, PutIfAbsent keeps exactly one winner, and no temporary stays behind.
   ASSERT_TRUE(store_->EnableGroupCommit().ok());
   ASSERT_TRUE(store_->EnableGroupCommit().ok());  // idempotent
@@ -135,33 +135,6 @@ TEST_F(LocalStoreTest, GroupCommitWritesEveryObjectWholeAndLeavesNoTemporary) {
     for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
     EXPECT_EQ(entries, static_cast<size_t>(kPerThread)) << dir;
   }
-}
-
-TEST_F(LocalStoreTest, GroupSyncSyncsEachFolderOfABatchAndReportsAFailure) {
-  // Concurrent callers share batches: every call returns OK once its folder was fsynced, and a
-  // batch never fsyncs more often than it was asked to. A folder that cannot be synced fails the
-  // callers of its batch (here: one that does not exist).
-  internal::GroupSync group;
-  constexpr int kThreads = 16, kPerThread = 20;
-  for (int f = 0; f < 4; ++f) ASSERT_TRUE(internal::MakeDirs(dir_.Join("g/f" + std::to_string(f))).ok());
-  const uint64_t before = internal::SyncCalls();
-  std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        if (!group.SyncDir(dir_.Join("g/f" + std::to_string((t + i) % 4))).ok()) failures++;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
-  const uint64_t fsyncs = internal::SyncCalls() - before;
-  EXPECT_GE(fsyncs, 1u);
-  EXPECT_LE(fsyncs, static_cast<uint64_t>(kThreads * kPerThread));
-  Status missing = group.SyncDir(dir_.Join("g/missing"));
-  EXPECT_FALSE(missing.ok());
-  EXPECT_TRUE(group.SyncDir(dir_.Join("g/f0")).ok());  // the next batch is not failed by it
 }
 
 TEST_F(LocalStoreTest, OpenReadWithInfoDescribesTheFileItOpened) {

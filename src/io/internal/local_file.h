@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "io/object_store.h"
 
@@ -22,30 +22,36 @@ Status SyncDir(const std::string& dir);
 // mkdir -p.
 Status MakeDirs(const std::string& dir);
 
-// Group commit of new names for many small atomic writes. Each writer makes its own content
-// durable first (fdatasync of its file: cheap, and concurrent ones share the file system's
-// journal commit); the folder entries, whose fsync is the expensive part (a journal commit each),
-// are synced in batches: SyncDir(dir) returns once an fsync of `dir` that began after the call
-// has completed. While one batch runs, the callers that arrive queue for the next, whose leader
-// fsyncs each distinct folder of that batch once. (This replaced one syncfs(2) per batch, which
-// also flushed every other dirty page of the file system: 5-90 ms when other processes write.)
-// Thread safety: SyncDir may be called from any thread.
+// Group commit for many small atomic writes: one syncfs(2) of the file system makes durable every
+// write that finished before it started, so N concurrent writers wait for one journal commit
+// instead of each paying two (file, then folder). Sync() returns once a syncfs that began after
+// the call has completed; while one runs, the callers that arrive queue for the next, which then
+// covers them all. syncfs also flushes other files' dirty pages on that file system: the price of
+// the batching, worth it where small writes arrive concurrently (the server's PUTs).
 class GroupSync {
  public:
-  GroupSync() = default;
+  // `dir_fd`: an open descriptor on the file system to sync; owned (closed by the destructor).
+  explicit GroupSync(int dir_fd) : fd_(dir_fd) {}
+  ~GroupSync();
   GroupSync(const GroupSync&) = delete;
   GroupSync& operator=(const GroupSync&) = delete;
-  // kIOError (from the fsync) when the batch that covered this call failed.
-  Status SyncDir(const std::string& dir);
+  // kIOError when the syncfs that covered this call failed, even if a later one succeeded: after
+  // a failed writeback the kernel may have dropped the pages, so a later success proves nothing.
+  Status Sync();
 
  private:
+  const int fd_;
   std::mutex mu_;
   std::condition_variable done_;
-  std::set<std::string> pending_;  // folders of the tickets after `completed_`; GUARDED_BY(mu_)
-  uint64_t requested_ = 0;  // tickets handed out
-  uint64_t completed_ = 0;  // every ticket <= this has seen its batch finish, failed or not
-  uint64_t durable_ = 0;    // every ticket <= this has seen its batch succeed
-  Status last_error_;
+  uint64_t requested_ = 0;  // tickets handed out; GUARDED_BY(mu_)
+  uint64_t completed_ = 0;  // every ticket <= this has seen its syncfs finish; GUARDED_BY(mu_)
+  // The tickets (first, last) of each syncfs that failed, with its errno (few: each is an I/O
+  // error of the disk). GUARDED_BY(mu_)
+  struct Failed {
+    uint64_t first, last;
+    int err;
+  };
+  std::vector<Failed> failed_;
   bool running_ = false;
 };
 
@@ -61,8 +67,8 @@ Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, b
 Result<std::unique_ptr<RandomAccessFile>> OpenLocalFd(int fd, const std::string& path,
                                                       const struct stat& st);
 
-// How many fsync and fdatasync calls this process's atomic writes (their files, folders and
-// group commits) have made: for tests of what is synced and what is not.
+// How many fsync and syncfs calls this process's atomic writes (their files, folders and group
+// commits) have made: for tests of what is synced and what is not.
 uint64_t SyncCalls();
 void CountSync();
 
