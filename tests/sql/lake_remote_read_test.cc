@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -211,6 +212,32 @@ TEST_F(LakeRemoteReadTest, ColumnChunksOfTheNextFilesAreHintedAhead) {
   bool ahead = false;
   for (size_t k = 1; k < order.size(); ++k) ahead |= first_hint.at(order[k]) < last_chunk_read.at(order[k - 1]);
   EXPECT_TRUE(ahead) << "no file's chunks were hinted while the file before it was read";
+}
+
+
+// A scan that reads its filter's column first (late materialisation) hints only that column's
+// chunks (the others are read only for batches where some row passes); without a filter, every
+// column read is hinted.
+TEST_F(LakeRemoteReadTest, AFilteredScanHintsOnlyItsFilterColumns) {
+  auto hints_per_file = [&](const std::string& sql, const std::string& want) {
+    FileEvents events;
+    remote_->Record(&events);
+    EXPECT_EQ(testutil::RowsText(*Fresh(1), sql), want) << sql;
+    remote_->Record(nullptr);
+    std::lock_guard<std::mutex> lock(events.mu);
+    std::map<std::string, std::set<std::pair<uint64_t, uint64_t>>> ranges;  // distinct hinted ranges
+    for (const FileEvent& e : events.list)
+      if (e.what == "hint") ranges[e.key].insert({e.offset, e.length});
+    std::map<std::string, size_t> hints;
+    for (const auto& [key, r] : ranges) hints[key] = r.size();
+    return hints;
+  };
+  auto all = hints_per_file("SELECT sum(amount), sum(id) FROM sales", "150.0|15\n");
+  EXPECT_EQ(all.size(), 4u);
+  for (const auto& [key, n] : all) EXPECT_EQ(n, 2u) << key;  // id's and amount's chunks
+  auto filtered = hints_per_file("SELECT sum(amount) FROM sales WHERE id = 3", "30.0\n");
+  EXPECT_GE(filtered.size(), 1u);
+  for (const auto& [key, n] : filtered) EXPECT_EQ(n, 1u) << key;  // id's chunk only
 }
 
 }  // namespace

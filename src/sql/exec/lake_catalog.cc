@@ -286,8 +286,21 @@ class LakeTable final : public Table {
         groups.push_back(rg);
       }
       if (remote_) {
-        reader->WillRead(groups, file_cols);
-        ChunksAhead(m.index, columns, may_match);
+        // A scan that reads its filter's columns first (late materialisation) hints only those:
+        // the others are read only for batches where some row may pass, and fetching them all
+        // ahead made a point lookup wait for every column's chunks.
+        std::vector<int> hint_file_cols = file_cols, hint_columns = columns;
+        if (late.any_row) {
+          hint_file_cols.clear();
+          hint_columns.clear();
+          for (size_t k : row_filter->columns) {
+            if (pos_of[k] < 0) continue;
+            hint_file_cols.push_back(file_cols[static_cast<size_t>(pos_of[k])]);
+            hint_columns.push_back(columns[k]);
+          }
+        }
+        reader->WillRead(groups, hint_file_cols);
+        ChunksAhead(m.index, hint_columns, may_match);
       }
       for (int rg : groups) {
         if (counts) {
