@@ -136,20 +136,27 @@ Reply S3Error(int status, const std::string& code) {
                       "</Message></Error>"};
 }
 
-std::unique_ptr<S3Store> OpenAt(const std::string& endpoint, std::vector<int64_t>* slept, int attempts = 4,
-                                bool trace = false) {
+// The options of a store on a scripted server: retries wait into `slept` (never really), fixed
+// jitter and signing time. Tests that need more change the fields they need.
+S3Options ScriptedOptions(const std::string& endpoint, std::vector<int64_t>* slept) {
   S3Options o;
-  o.trace = trace;
   o.bucket = "my-analytics-bucket";
   o.prefix = "lake";
   o.endpoint = endpoint;
   o.path_style = true;
   o.access_key_id = "AKIDEXAMPLE";
   o.secret_access_key = "secret";
-  o.max_attempts = attempts;
   o.sleep_ms = [slept](int64_t ms) { slept->push_back(ms); };
   o.random = [] { return uint64_t{7}; };
   o.now_s = [] { return int64_t{1'700'000'000}; };
+  return o;
+}
+
+std::unique_ptr<S3Store> OpenAt(const std::string& endpoint, std::vector<int64_t>* slept, int attempts = 4,
+                                bool trace = false) {
+  S3Options o = ScriptedOptions(endpoint, slept);
+  o.trace = trace;
+  o.max_attempts = attempts;
   auto s = S3Store::Open(std::move(o));
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return s.ok() ? std::move(*s) : nullptr;
@@ -301,17 +308,11 @@ TEST(S3StoreFaults, ARefusedPartFailsTheWriteAndAbortsTheUploadAfterThePartsInFl
                          S3Error(403, "AccessDenied"),
                          S3Error(403, "AccessDenied"),
                          {204, ""}});
-  S3Options o;
-  o.bucket = "my-analytics-bucket";
-  o.prefix = "lake";
-  o.endpoint = server.endpoint();
-  o.path_style = true;
-  o.access_key_id = "AKIDEXAMPLE";
-  o.secret_access_key = "secret";
+  std::vector<int64_t> slept;
+  S3Options o = ScriptedOptions(server.endpoint(), &slept);
   o.multipart_threshold = 5u << 20;
   o.part_size = 5u << 20;
   o.parts_in_flight = 2;
-  o.sleep_ms = [](int64_t) {};
   auto store = S3Store::Open(std::move(o));
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   {
@@ -390,17 +391,9 @@ TEST(S3StoreFaults, HintedRangesAreFetchedAheadCoalesced) {
                          {206, std::string(30, 'a'), {{"Content-Range", "bytes 10-39/100"}}},
                          {206, std::string(10, 'b'), {{"Content-Range", "bytes 70-79/100"}}}});
   std::vector<int64_t> slept;
-  S3Options o;
-  o.bucket = "my-analytics-bucket";
-  o.prefix = "lake";
-  o.endpoint = server.endpoint();
-  o.path_style = true;
-  o.access_key_id = "AKIDEXAMPLE";
-  o.secret_access_key = "secret";
+  S3Options o = ScriptedOptions(server.endpoint(), &slept);
   o.coalesce_gap = 8;
   o.ahead_fetches = 1;  // one fetch at a time: the scripted replies come in order
-  o.sleep_ms = [&slept](int64_t ms) { slept.push_back(ms); };
-  o.now_s = [] { return int64_t{1'700'000'000}; };
   auto store = S3Store::Open(std::move(o));
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto f = (*store)->OpenRead("processed_data/a.parquet");

@@ -166,6 +166,38 @@ iam:
   EXPECT_EQ(groups.out.find("analysts"), std::string::npos) << groups.out;
 }
 
+// The dashboards: section through the real command: the change set names it, deploy writes the
+// file the console serves, a tile whose SQL writes is refused at its place in the file, and
+// deploying the file without the section removes the dashboard again.
+TEST_F(DeployCliTest, TheDashboardsSectionIsDeployedAndRemoved) {
+  const std::string dashboards = R"(
+dashboards:
+  - name: weekly
+    definition: |
+      {"title": "Weekly sales",
+       "tiles": [{"id": "revenue", "title": "Revenue", "type": "kpi",
+                  "sql": "SELECT sum(amount) AS value FROM sales_data"}]}
+)";
+  WriteFile(dir_.Join("p.yaml"), initial_ + dashboards);
+  auto r = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("+ dashboard weekly\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    tiles.revenue.sql: SELECT sum(amount) AS value FROM sales_data\n"), std::string::npos) << r.out;
+  EXPECT_NE(ReadFile(lake_ + "/dashboards/weekly.json").find("\"Weekly sales\""), std::string::npos);
+
+  const std::string bad = initial_ + dashboards;
+  WriteFile(dir_.Join("bad.yaml"), bad.substr(0, bad.find("SELECT sum")) + "DROP TABLE sales_data\"}]}\n");
+  auto refused = RunSaleslakeIn(lake_, {"deploy", dir_.Join("bad.yaml")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("dashboard 'weekly': a tile's SQL must be a query"), std::string::npos) << refused.err;
+
+  WriteFile(dir_.Join("p.yaml"), initial_);
+  auto gone = RunSaleslakeIn(lake_, {"deploy", dir_.Join("p.yaml")});
+  ASSERT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_NE(gone.out.find("- dashboard weekly"), std::string::npos) << gone.out;
+  EXPECT_FALSE(std::filesystem::exists(lake_ + "/dashboards/weekly.json"));
+}
+
 TEST_F(DeployCliTest, ExportAwsWritesTheTemplateAndTheDdl) {
   auto r = RunSaleslakeIn(lake_, {"export", "aws", "--out", dir_.Join("aws"), "--location-uri", "s3://b/lake"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
