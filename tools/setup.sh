@@ -24,7 +24,6 @@ PACKAGES=(
   python3-cbor2  # tests: a Kinesis client in AWS's CBOR format (as the Java SDK sends it)
   rsync  # tests: a lake copied with rsync -a loads nothing twice
   libedit-dev libcairo2-dev
-  libjemalloc-dev  # the binary's allocator (huge pages; src/common/memory.cc)
   chromium  # the web console's browser tests (driven headless by playwright-core)
 )
 # Node.js runs the DuckDB peer in interop tests and benchmarks; the machine may already have a

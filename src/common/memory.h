@@ -8,8 +8,7 @@ namespace saleslake {
 // give freed heap tops back to the kernel, so each batch pays page faults and zero-filling of
 // fresh pages again (a quarter of a short scan's time, measured with perf). Keeping blocks up
 // to 64 MB in the heap and trimming only past 256 MB of free memory turns those into reuse.
-// The saleslake binary itself links jemalloc with huge pages (memory.cc), where these settings
-// do nothing. Returns whether the settings took (false where the allocator is not glibc's, e.g. under
+// Returns whether the settings took (false where the allocator is not glibc's, e.g. under
 // AddressSanitizer, whose allocator ignores them).
 bool ConfigureAllocator();
 
