@@ -312,6 +312,7 @@ int Main(int argc, char** argv) {
 }  // namespace saleslake::cli
 
 int main(int argc, char** argv) {
+  saleslake::RestartWithHugePages(argv);
   saleslake::ConfigureAllocator();
   return saleslake::cli::Main(argc, argv);
 }
