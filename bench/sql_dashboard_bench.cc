@@ -33,7 +33,8 @@ int Fail(const saleslake::Status& s) {
 
 int main(int argc, char** argv) {
   using namespace saleslake;  // NOLINT
-  ConfigureAllocator();  // as the saleslake binary does
+  RestartWithHugePages(argv);  // as the saleslake binary does
+  ConfigureAllocator();
   if (argc != 4) {
     std::fprintf(stderr, "usage: sql_dashboard_bench LAKE_DIR REPEATS \"SQL\"\n");
     return 2;
