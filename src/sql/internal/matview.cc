@@ -91,6 +91,106 @@ class OverlayCatalog final : public Catalog {
   std::shared_ptr<const Table> table_;
 };
 
+// A copy of the first n rows of `src` for one reader: fixed-width values and dictionary codes
+// are copied; strings and dictionaries are shared, kept alive by `owner` (the morsel's batches).
+ColumnVector CopyOut(const ColumnVector& src, size_t n, const std::shared_ptr<const void>& owner) {
+  ColumnVector out(src.type(), std::max<size_t>(n, 1));
+  const bool strings = src.type().id == TypeId::kVarchar;
+  switch (src.encoding()) {
+    case VectorEncoding::kConstant:
+      out.Resize(1);
+      std::memcpy(out.data<uint8_t>(), src.data<uint8_t>(), src.type().byte_width());
+      if (!src.IsValid(0)) out.SetNull(0);
+      if (strings) out.KeepAlive(owner);
+      out.MakeConstant(n);
+      return out;
+    case VectorEncoding::kDictionary:
+      out.MakeDictionary(src.shared_dictionary(), n);
+      std::memcpy(out.data<uint32_t>(), src.data<uint32_t>(), n * sizeof(uint32_t));
+      break;
+    case VectorEncoding::kFlat:
+      out.Resize(n);
+      std::memcpy(out.data<uint8_t>(), src.data<uint8_t>(), n * src.type().byte_width());
+      if (strings) out.KeepAlive(owner);
+      break;
+  }
+  if (src.validity() != nullptr)
+    for (size_t i = 0; i < n; ++i)
+      if (!src.IsValid(i)) out.SetNull(i);
+  return out;
+}
+
+// Batches already in memory (a merge's stored + added state rows, a side table's pairs) as a
+// table of one morsel per batch, for an engine plan over them. A read copies the batch's
+// fixed-width values and dictionary codes and shares its strings (CopyOut); there are no
+// statistics (nothing is pruned). MemoryTable::Make, used before, concatenated and gathered every
+// row twice and computed each column's min/max per morsel through Value: ~3/4 of the merge
+// phase of mv_product's and mv_daily's refreshes (perf, bench/README.md issue 14, session 14).
+// Thread safety: immutable after Make; morsels may be read concurrently.
+class BatchTable final : public Table {
+ public:
+  static std::shared_ptr<const BatchTable> Make(std::string name, Schema schema, std::vector<Batch> batches) {
+    auto t = std::shared_ptr<BatchTable>(new BatchTable(std::move(name), std::move(schema)));
+    auto kept = std::make_shared<std::vector<Batch>>();
+    for (Batch& b : SplitLarge(std::move(batches))) {
+      if (b.live_rows() == 0) continue;
+      Morsel m;
+      m.index = kept->size();
+      m.rows = static_cast<int64_t>(b.live_rows());
+      m.file = t->name_ + "#" + std::to_string(m.index);
+      t->morsels_.push_back(std::move(m));
+      kept->push_back(std::move(b));
+    }
+    t->batches_ = std::move(kept);
+    return t;
+  }
+  const std::string& name() const override { return name_; }
+  const Schema& schema() const override { return schema_; }
+  Result<std::vector<Morsel>> Morsels() const override { return morsels_; }
+  Status ReadMorsel(const Morsel& m, const std::vector<int>& columns,
+                    const std::function<Status(Batch&)>& sink) const override {
+    if (m.index >= batches_->size()) return Status::Internal("bad morsel index");
+    const Batch& b = (*batches_)[m.index];
+    Batch out;
+    out.num_rows = b.num_rows;
+    out.selection = b.selection;
+    for (int c : columns) {
+      if (c < 0 || static_cast<size_t>(c) >= b.columns.size()) return Status::Internal("bad column");
+      out.columns.push_back(CopyOut(b.columns[static_cast<size_t>(c)], b.num_rows, batches_));
+    }
+    return sink(out);
+  }
+
+ private:
+  BatchTable(std::string name, Schema schema) : name_(std::move(name)), schema_(std::move(schema)) {}
+  // A scan hands on batches of at most kBatchRows rows: a larger one (not produced by the
+  // engine's operators, but allowed by Batch) is copied out in slices of its live rows.
+  static std::vector<Batch> SplitLarge(std::vector<Batch> batches) {
+    std::vector<Batch> out;
+    for (Batch& b : batches) {
+      if (b.num_rows <= kBatchRows) {
+        out.push_back(std::move(b));
+        continue;
+      }
+      for (size_t start = 0; start < b.live_rows(); start += kBatchRows) {
+        const size_t n = std::min(kBatchRows, b.live_rows() - start);
+        Batch& slice = out.emplace_back();
+        slice.num_rows = n;
+        for (const ColumnVector& c : b.columns) {
+          ColumnVector& col = slice.columns.emplace_back(c.type(), n);
+          col.Resize(0);
+          for (size_t i = start; i < start + n; ++i) col.AppendFrom(c, b.selection ? b.selection->Get(i) : i);
+        }
+      }
+    }
+    return out;
+  }
+  std::string name_;
+  Schema schema_;
+  std::vector<Morsel> morsels_;
+  std::shared_ptr<const std::vector<Batch>> batches_;
+};
+
 // The added files of an incremental refresh, read once for every plan that scans them: the
 // view's state and each count(DISTINCT) side's pairs (two scans of the same 64 small files cost
 // ~25 ms each at the benchmark's 1% load). Share() names the columns those plans read; the first
@@ -156,34 +256,6 @@ class SharedScan final : public Table {
     Status status;
     std::shared_ptr<const std::vector<Batch>> batches;  // columns_ in order
   };
-  // A copy of the first n rows of `src` for one reader: fixed-width values and dictionary codes
-  // are copied; strings and dictionaries are shared, kept alive by `owner` (the morsel's batches).
-  static ColumnVector CopyOut(const ColumnVector& src, size_t n, const std::shared_ptr<const void>& owner) {
-    ColumnVector out(src.type(), std::max<size_t>(n, 1));
-    const bool strings = src.type().id == TypeId::kVarchar;
-    switch (src.encoding()) {
-      case VectorEncoding::kConstant:
-        out.Resize(1);
-        std::memcpy(out.data<uint8_t>(), src.data<uint8_t>(), src.type().byte_width());
-        if (!src.IsValid(0)) out.SetNull(0);
-        if (strings) out.KeepAlive(owner);
-        out.MakeConstant(n);
-        return out;
-      case VectorEncoding::kDictionary:
-        out.MakeDictionary(src.shared_dictionary(), n);
-        std::memcpy(out.data<uint32_t>(), src.data<uint32_t>(), n * sizeof(uint32_t));
-        break;
-      case VectorEncoding::kFlat:
-        out.Resize(n);
-        std::memcpy(out.data<uint8_t>(), src.data<uint8_t>(), n * src.type().byte_width());
-        if (strings) out.KeepAlive(owner);
-        break;
-    }
-    if (src.validity() != nullptr)
-      for (size_t i = 0; i < n; ++i)
-        if (!src.IsValid(i)) out.SetNull(i);
-    return out;
-  }
   std::shared_ptr<const Table> inner_;
   std::vector<int> columns_;  // sorted; empty: nothing shared
   std::unique_ptr<Slot[]> slots_;  // by Morsel::index
@@ -636,10 +708,100 @@ void FinishAverages(const Shape& s, MaterializedResult& r) {
   }
 }
 
+// Old state + delta state merged per group without an engine plan (MergeStates below plans an
+// aggregation over them, ~5-15 ms of fixed cost per refresh of a small view): the rows' keys go
+// into a RowSet (each group's first row is copied out as its output row, stored rows first, so
+// a group keeps its stored position), and every later row of the group is folded into it:
+// counts and sums add up, min of mins, max of maxes; avg columns are recomputed from their
+// hidden sum and count (FinishAverages), count(DISTINCT) ones are set from the side tables.
+// nullopt (nothing consumed) when the engine is needed: a sketch column (HyperLogLog merge), a
+// sum or count that is not BIGINT or DOUBLE, a BIGINT sum that overflows, or a batch with a
+// selection or of another shape.
+std::optional<MaterializedResult> MergeDirect(const Shape& s, const Schema& schema, const std::vector<Batch>& rows) {
+  if (s.columns.size() != schema.size()) return std::nullopt;
+  std::vector<DataType> key_types;
+  std::vector<size_t> key_cols;
+  for (size_t c = 0; c < s.columns.size(); ++c) {
+    const TypeId t = schema[c].type.id;
+    switch (s.columns[c].kind) {
+      case StateKind::kKey:
+        key_cols.push_back(c);
+        key_types.push_back(schema[c].type);
+        break;
+      case StateKind::kCount: case StateKind::kSum: case StateKind::kHiddenSum: case StateKind::kHiddenCount:
+        if (t != TypeId::kInt64 && t != TypeId::kDouble) return std::nullopt;
+        break;
+      case StateKind::kHll: case StateKind::kHiddenSketch: return std::nullopt;
+      case StateKind::kMin: case StateKind::kMax: case StateKind::kAvg: case StateKind::kDistinct: break;
+    }
+  }
+  for (const Batch& b : rows) {
+    if (b.selection || b.columns.size() != schema.size()) return std::nullopt;
+    for (size_t c = 0; c < schema.size(); ++c)
+      if (!(b.columns[c].type() == schema[c].type)) return std::nullopt;
+  }
+  // Each row's group; each group's first row.
+  RowSet groups(key_types);
+  std::vector<std::vector<uint32_t>> gid(rows.size());
+  std::vector<std::pair<uint32_t, uint32_t>> first;  // (batch, row) by group id
+  std::vector<const ColumnVector*> keys(key_cols.size());
+  for (size_t bi = 0; bi < rows.size(); ++bi) {
+    const Batch& b = rows[bi];
+    for (size_t k = 0; k < key_cols.size(); ++k) keys[k] = &b.columns[key_cols[k]];
+    groups.Insert(keys, b.num_rows, gid[bi]);
+    first.resize(groups.size(), {UINT32_MAX, 0});
+    for (size_t r = 0; r < b.num_rows; ++r)
+      if (first[gid[bi][r]].first == UINT32_MAX) first[gid[bi][r]] = {static_cast<uint32_t>(bi), static_cast<uint32_t>(r)};
+  }
+  MaterializedResult out;
+  out.schema = schema;
+  const size_t n = first.size();
+  for (size_t start = 0; start < n; start += kBatchRows) {
+    Batch& ob = out.batches.emplace_back();
+    ob.num_rows = std::min(kBatchRows, n - start);
+    for (size_t c = 0; c < schema.size(); ++c) {
+      ColumnVector& col = ob.columns.emplace_back(schema[c].type, ob.num_rows);
+      col.Resize(0);
+      for (size_t g = start; g < start + ob.num_rows; ++g) col.AppendFrom(rows[first[g].first].columns[c], first[g].second);
+    }
+  }
+  for (size_t bi = 0; bi < rows.size(); ++bi) {
+    const Batch& b = rows[bi];
+    for (size_t r = 0; r < b.num_rows; ++r) {
+      const uint32_t g = gid[bi][r];
+      if (first[g].first == bi && first[g].second == r) continue;  // the group's own row
+      Batch& ob = out.batches[g / kBatchRows];
+      const size_t o = g % kBatchRows;
+      for (size_t c = 0; c < schema.size(); ++c) {
+        const StateKind kind = s.columns[c].kind;
+        if (kind == StateKind::kKey || kind == StateKind::kAvg || kind == StateKind::kDistinct) continue;
+        const ColumnVector& src = b.columns[c];
+        ColumnVector& dst = ob.columns[c];
+        if (!src.IsValid(r)) continue;  // NULL adds nothing (sum and min/max skip NULLs)
+        if (!dst.IsValid(o)) {          // NULL so far: the group's first value
+          SetValueAt(dst, o, GetValueAt(src, r));
+          continue;
+        }
+        if (kind == StateKind::kMin || kind == StateKind::kMax) {
+          const int cmp = GetValueAt(src, r).Compare(GetValueAt(dst, o));
+          if (kind == StateKind::kMin ? cmp < 0 : cmp > 0) SetValueAt(dst, o, GetValueAt(src, r));
+        } else if (schema[c].type.id == TypeId::kInt64) {
+          int64_t& acc = dst.data<int64_t>()[o];
+          if (__builtin_add_overflow(acc, src.GetValue<int64_t>(r), &acc)) return std::nullopt;
+        } else {
+          dst.data<double>()[o] += src.GetValue<double>(r);
+        }
+      }
+    }
+  }
+  FinishAverages(s, out);
+  return out;
+}
+
 // Old state + delta state, merged per group: counts and sums add up, min of mins, max of maxes.
 Result<MaterializedResult> MergeStates(const MatViewContext& ctx, const Shape& s, const Schema& schema,
                                        std::vector<Batch> rows) {
-  auto table = MemoryTable::Make("_mv_merge", schema, std::move(rows));
+  auto table = BatchTable::Make("_mv_merge", schema, std::move(rows));
   auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
   scan->table = table;
   for (size_t i = 0; i < schema.size(); ++i) {
@@ -915,7 +1077,9 @@ Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, con
 Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, const Schema& schema,
                const std::vector<Batch>& rows, int64_t base_snapshot, const std::string& how,
                const std::string& dims = "", Write write = Write::kReplace,
-               const std::vector<std::string>& replaced = {}, size_t parts = 1) {
+               const std::vector<std::string>& replaced = {}, size_t parts = 1,
+               const std::map<std::string, std::string>& more_properties = {},
+               std::string* committed_list = nullptr) {
   Tr().Mark("publish " + view.name() + ": before writing");
   SL_ASSIGN_OR_RETURN(auto files, WriteParts(ctx, view.spec, schema, rows, parts));
   Tr().Mark(fmt::format("publish {}: wrote {} file(s)", view.name(), files.size()));
@@ -929,12 +1093,41 @@ Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, co
   ch.set_properties[kPropRefreshedMs] = std::to_string(Now(ctx));
   ch.set_properties[kPropLastRefresh] = how;
   if (!dims.empty()) ch.set_properties[kPropDims] = dims;
+  for (const auto& [k, v] : more_properties) ch.set_properties[k] = v;
   auto r = ctx.lake->CommitOnce(view, ch);
   Tr().Mark("publish " + view.name() + ": commit");
   if (!r.ok() && r.status().code() == StatusCode::kAborted)
     return Status::Aborted("materialized view '" + view.name() +
                            "' was refreshed concurrently; nothing was changed (run REFRESH again)");
-  return r.status();
+  SL_RETURN_IF_ERROR(r.status());
+  if (committed_list != nullptr) {
+    const catalog::SnapshotInfo* snap = r->metadata->current_snapshot();
+    *committed_list = snap != nullptr ? snap->manifest_list : "";
+  }
+  return Status::OK();
+}
+
+// matview.side_<j> on a view: the manifest list of side table j's current snapshot when the view
+// was last committed. While the side table is still at that snapshot, it reflects the view's
+// base snapshot (see SideBaseSnapshot).
+std::string SideTagProperty(size_t j) { return fmt::format("matview.side_{}", j); }
+
+// The base snapshot side table `side` (number j of `view`) reflects, -1 when unknown: its own
+// matview.base_snapshot (set by the refresh that last wrote it), or the view's when the view's
+// last commit recorded the side table's current snapshot (matview.side_<j>). An incremental
+// refresh whose added rows bring no new (group, x) pair leaves the side table unchanged and does
+// not commit it (an empty commit still writes a manifest list and a metadata version, each with
+// a file and a folder sync); the view's commit records that the side table as it is reflects the
+// new base snapshot. Any later commit to the side table (a refresh cut short after it, a crash
+// between the two commits) gives it another snapshot, and its own property applies again.
+int64_t SideBaseSnapshot(const catalog::TableMetadata& view, const catalog::TableMetadata& side, size_t j) {
+  auto number = [](const std::string& text) -> int64_t { return text.empty() ? -1 : std::stoll(text); };
+  int64_t at = number(Prop(side, kPropBaseSnapshot));
+  const catalog::SnapshotInfo* cur = side.current_snapshot();
+  auto tag = view.spec.properties.find(SideTagProperty(j));
+  if (cur != nullptr && tag != view.spec.properties.end() && tag->second == cur->manifest_list)
+    at = std::max(at, number(Prop(view, kPropBaseSnapshot)));
+  return at;
 }
 
 // ---------------------------------------------------------------- count(DISTINCT) side tables
@@ -1037,7 +1230,7 @@ Result<MaterializedResult> SidePairs(const MatViewContext& ctx, const std::strin
 
 // SELECT DISTINCT * over `rows`.
 Result<MaterializedResult> DistinctRows(const MatViewContext& ctx, const Schema& schema, std::vector<Batch> rows) {
-  auto table = MemoryTable::Make("_mv_side", schema, std::move(rows));
+  auto table = BatchTable::Make("_mv_side", schema, std::move(rows));
   auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
   scan->table = table;
   auto agg = std::make_shared<PlanNode>(PlanKind::kAggregate);
@@ -1244,20 +1437,26 @@ Result<std::vector<Batch>> ToValueIds(const MatViewContext& ctx, std::shared_ptr
 // rewritten. Otherwise (a side table left ahead of the view by a crash between the two commits,
 // or one fragmented into many files): the old pairs plus the added files' pairs, deduplicated
 // and rewritten (adding a pair twice changes nothing), counted from scratch. Full: recomputed.
-Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const catalog::TableMetadata& view,
-                                              const Shape& shape, const std::string& sql,
-                                              std::shared_ptr<const catalog::TableMetadata> base, RefreshPlan& p,
-                                              const Shape* delta_shape = nullptr,
-                                              const std::vector<GroupCounts>& stored = {}) {
-  std::vector<GroupCounts> out;
+struct SidesRefreshed {
+  std::vector<GroupCounts> counts;               // per side
+  std::map<std::string, std::string> tags;       // matview.side_<j> for the view's commit
+};
+
+Result<SidesRefreshed> RefreshSides(const MatViewContext& ctx, const catalog::TableMetadata& view,
+                                    const Shape& shape, const std::string& sql,
+                                    std::shared_ptr<const catalog::TableMetadata> base, RefreshPlan& p,
+                                    const Shape* delta_shape = nullptr,
+                                    const std::vector<GroupCounts>& stored = {}) {
+  SidesRefreshed result;
+  std::vector<GroupCounts>& out = result.counts;
   std::string base_name = Prop(view, kPropBase);
   for (size_t j = 0; j < shape.sides.size(); ++j) {
     const DistinctSide& side = shape.sides[j];
     const size_t nk = side.schema.size() - 1;
     SL_ASSIGN_OR_RETURN(SideTables tables, EnsureSide(ctx, view.name(), j, side));
     const auto& meta = tables.pairs;
-    std::string rec = Prop(*meta, kPropBaseSnapshot);
-    int64_t at = rec.empty() ? -1 : std::stoll(rec);
+    const int64_t at = SideBaseSnapshot(view, *meta, j);
+    std::string& tag = result.tags[SideTagProperty(j)];
     bool merge = delta_shape && j < delta_shape->sides.size() && at >= p.from_snapshot && at <= p.to_snapshot;
     if (!merge) {
       MaterializedResult all;
@@ -1273,7 +1472,7 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
       SL_ASSIGN_OR_RETURN(std::vector<Batch> rows,
                           ToValueIds(ctx, tables.values, side, std::move(all.batches), p.to_snapshot));
       SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, rows, p.to_snapshot, "full", "", Write::kReplace, {},
-                                 SideParts(n)));
+                                 SideParts(n), {}, &tag));
       GroupCounts counts;
       CountPairs(rows, nk, counts);
       out.push_back(std::move(counts));
@@ -1290,7 +1489,13 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
     if (at == p.from_snapshot && j < stored.size() && side_files.size() < kMaxSideFiles) {
       SL_ASSIGN_OR_RETURN(std::vector<Batch> fresh, NewPairs(ctx, meta, std::move(side_files), side.schema, delta));
       Tr().Mark(fmt::format("side {}: new pairs past the stored ones", j));
-      SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, fresh, p.to_snapshot, "incremental", "", Write::kAppend));
+      if (fresh.empty()) {  // nothing to append: the view's commit records the side table as it is
+        const catalog::SnapshotInfo* cur = meta->current_snapshot();
+        tag = cur != nullptr ? cur->manifest_list : "";
+      } else {
+        SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, fresh, p.to_snapshot, "incremental", "", Write::kAppend,
+                                   {}, 1, {}, &tag));
+      }
       GroupCounts counts = stored[j];
       CountPairs(fresh, nk, counts);
       out.push_back(std::move(counts));
@@ -1300,12 +1505,12 @@ Result<std::vector<GroupCounts>> RefreshSides(const MatViewContext& ctx, const c
     for (auto& b : delta) rows.push_back(std::move(b));
     SL_ASSIGN_OR_RETURN(MaterializedResult merged, DistinctRows(ctx, side.schema, std::move(rows)));
     SL_RETURN_IF_ERROR(Publish(ctx, *meta, side.schema, merged.batches, p.to_snapshot, "incremental", "",
-                               Write::kReplace, {}, SideParts(merged.num_rows())));
+                               Write::kReplace, {}, SideParts(merged.num_rows()), {}, &tag));
     GroupCounts counts;
     CountPairs(merged.batches, nk, counts);
     out.push_back(std::move(counts));
   }
-  return out;
+  return result;
 }
 
 // Sets each count(DISTINCT) column of the merged view rows from its side table's counts.
@@ -1415,14 +1620,18 @@ Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const c
       std::vector<GroupCounts> stored = StoredCounts(shape, *old);
       std::vector<Batch> rows = std::move(*old);
       for (auto& b : delta->batches) rows.push_back(std::move(b));
-      SL_ASSIGN_OR_RETURN(MaterializedResult merged, MergeStates(ctx, shape, schema, std::move(rows)));
+      std::optional<MaterializedResult> direct = MergeDirect(shape, schema, rows);
+      if (!direct) {
+        SL_ASSIGN_OR_RETURN(direct, MergeStates(ctx, shape, schema, std::move(rows)));
+      }
+      MaterializedResult merged = std::move(*direct);
       Tr().Mark("merge");
-      SL_ASSIGN_OR_RETURN(std::vector<GroupCounts> counts, RefreshSides(ctx, *view, shape, sql, base, p, &shape, stored));
+      SL_ASSIGN_OR_RETURN(SidesRefreshed sides, RefreshSides(ctx, *view, shape, sql, base, p, &shape, stored));
       Tr().Mark("side tables");
-      ApplyCounts(shape, counts, merged);
+      ApplyCounts(shape, sides.counts, merged);
       std::string how = "incremental: " + p.reason;
       SL_RETURN_IF_ERROR(Publish(ctx, *view, schema, merged.batches, p.to_snapshot, how, DimsText(shape.dims),
-                                 partial ? Write::kReplacePartitions : Write::kReplace, replaced));
+                                 partial ? Write::kReplacePartitions : Write::kReplace, replaced, 1, sides.tags));
       return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", merged.num_rows(), how);
     }
     Status why = delta.ok() ? old.status() : delta.status();
@@ -1434,12 +1643,14 @@ Result<std::string> DoRefresh(const MatViewContext& ctx, std::shared_ptr<const c
   SL_ASSIGN_OR_RETURN(Shape shape, Analyze(sql, all));
   SL_ASSIGN_OR_RETURN(MaterializedResult rows, RunPlan(ctx, shape.state));
   Tr().Mark("aggregate every file");
+  SidesRefreshed sides;
   if (shape.incremental) {
     FinishAverages(shape, rows);
-    SL_RETURN_IF_ERROR(RefreshSides(ctx, *view, shape, sql, base, p).status());
+    SL_ASSIGN_OR_RETURN(sides, RefreshSides(ctx, *view, shape, sql, base, p));
   }
   std::string how = "full: " + p.reason;
-  SL_RETURN_IF_ERROR(Publish(ctx, *view, StoredSchema(shape), rows.batches, p.to_snapshot, how, DimsText(shape.dims)));
+  SL_RETURN_IF_ERROR(Publish(ctx, *view, StoredSchema(shape), rows.batches, p.to_snapshot, how, DimsText(shape.dims),
+                             Write::kReplace, {}, 1, sides.tags));
   return fmt::format("REFRESH MATERIALIZED VIEW: {} rows, {}", rows.num_rows(), how);
 }
 
@@ -1609,7 +1820,8 @@ Result<PlanPtr> AnswerFromSide(const MatViewContext& ctx, const PlanNode& agg, c
     *why = "its side table " + SideName(view.meta->name(), j) + " is missing";
     return PlanPtr();
   }
-  if (Prop(**meta, kPropBaseSnapshot) != Prop(*view.meta, kPropBaseSnapshot)) {
+  if (Prop(*view.meta, kPropBaseSnapshot).empty() ||
+      SideBaseSnapshot(*view.meta, **meta, j) != std::stoll(Prop(*view.meta, kPropBaseSnapshot))) {
     *why = "its side table " + (*meta)->name() + " is at another base snapshot than the view (a refresh was cut short)";
     return PlanPtr();
   }

@@ -19,7 +19,8 @@
 // removed files or merged manifests), and the definition is bound once, over those files alone;
 // the state plan and the count(DISTINCT) pairs plans read them in one scan between them.
 // The added rows' state (count(DISTINCT) left to the side tables) is merged into the stored
-// rows; a view WITH (partitioned_by = ...) reads and rewrites only the partitions the added rows
+// rows (group by group through a RowSet of the keys, without an engine plan, unless a sketch
+// column needs the engine's HyperLogLog merge); a view WITH (partitioned_by = ...) reads and rewrites only the partitions the added rows
 // fall in (one commit removes their old files and adds the new ones; the other partitions keep
 // their files). SALESLAKE_MV_TRACE=1 prints each phase's wall and CPU time on stderr. A marker object
 // queries/materialized_views/<v> lists the view cheaply (the planner reads the markers for the
@@ -46,7 +47,9 @@
 // grows (values are appended, before any side table refers to them; a full refresh keeps it),
 // and a dictionary created anew first drops its side table, so that no side table outlives the
 // ids it was written with. A refresh brings the side tables to the new base snapshot first,
-// then commits the view.
+// then commits the view. A side table the added rows bring no new pair to is not committed:
+// the view's commit records its current snapshot (matview.side_<j> = its manifest list), and
+// while it is still at that snapshot it counts as at the view's base snapshot.
 // Usually that appends the added files' pairs the side table lacks as one more file (the stored
 // pairs are streamed past a hash of the new ones, not rewritten; its files are read in parallel)
 // and adds them to the groups' stored counts; a side table left ahead by a crash (adding a pair
