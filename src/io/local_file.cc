@@ -293,7 +293,7 @@ Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path)
 }
 
 Result<std::unique_ptr<RandomAccessFile>> internal::OpenLocalFd(int fd, const std::string& path,
-                                                                const struct stat& st) {
+                                                                const struct stat& st, bool map_large) {
   if (S_ISDIR(st.st_mode)) {
     close(fd);
     return Status::InvalidArgument(path + ": is a directory, not a file");
@@ -308,7 +308,7 @@ Result<std::unique_ptr<RandomAccessFile>> internal::OpenLocalFd(int fd, const st
     return std::unique_ptr<RandomAccessFile>(new MemoryFile(std::move(data), path));
   }
   void* map = nullptr;
-  if (size > 0 && S_ISREG(st.st_mode)) {
+  if (map_large && size > 0 && S_ISREG(st.st_mode)) {
     map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) map = nullptr;  // fall back to pread
   }

@@ -37,7 +37,8 @@ class LocalStore final : public ObjectStore {
   Result<std::unique_ptr<RandomAccessFile>> OpenRead(std::string_view key) const override;
   // OpenRead plus the ObjectInfo of the very file opened (from its descriptor: size, time and
   // etag describe the bytes that will be read, even when the key is replaced meanwhile), with
-  // one lookup of the path instead of OpenRead's two and Stat's third. For the server's GETs.
+  // one lookup of the path instead of OpenRead's two and Stat's third. For the server's GETs:
+  // the file is read with pread, never memory-mapped (mapped_data() is nullptr).
   struct OpenedObject {
     std::unique_ptr<RandomAccessFile> file;
     ObjectInfo info;

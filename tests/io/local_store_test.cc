@@ -165,6 +165,24 @@ TEST_F(LocalStoreTest, OpenReadWithInfoDescribesTheFileItOpened) {
   EXPECT_EQ(store_->OpenReadWithInfo("../x").status().code(), StatusCode::kInvalidArgument);
 }
 
+// The server's GETs send a range of a file once: a large file is read with pread, not mapped
+// (a mapping's munmap interrupts every core running the server's threads), while OpenRead
+// still maps it for the engine's scans.
+TEST_F(LocalStoreTest, OpenReadWithInfoReadsALargeFileWithoutMappingIt) {
+  std::string data(1 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 4096);
+  ASSERT_TRUE(store_->Put("processed_data/big.parquet", data).ok());
+  auto opened = store_->OpenReadWithInfo("processed_data/big.parquet");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->file->mapped_data(), nullptr);
+  EXPECT_EQ(opened->info.size, data.size());
+  EXPECT_EQ(opened->file->ReadString(300000, 5000).value(), data.substr(300000, 5000));
+  EXPECT_EQ(opened->file->ReadString(0, data.size()).value(), data);
+  auto mapped = store_->OpenRead("processed_data/big.parquet");
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_NE((*mapped)->mapped_data(), nullptr);
+}
+
 TEST_F(LocalStoreTest, UncommittedStreamLeavesNothing) {
   {
     auto out = store_->OpenWrite("processed_data/part-1.parquet");

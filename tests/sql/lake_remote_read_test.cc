@@ -78,6 +78,10 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
     if (k.ends_with(".parquet")) {
       std::unique_lock<std::mutex> lock(mu_);
       ++opens_;
+      if (fail_opens_ > 0) {
+        --fail_opens_;
+        return Status::IOError("GET s3://test-bucket/lake/" + std::string(k) + ": HTTP 500 InternalError");
+      }
       max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
       cv_.notify_all();
       cv_.wait_for(lock, std::chrono::milliseconds(2000), [&] { return in_flight_ > 1; });
@@ -117,12 +121,17 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
     lists_.clear();
     max_in_flight_ = opens_ = 0;
   }
+  // The next `n` opens of a Parquet file fail (as a GET that gave up would).
+  void FailOpens(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_opens_ = n;
+  }
 
  private:
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   mutable std::vector<std::string> lists_;
-  mutable int in_flight_ = 0, max_in_flight_ = 0, opens_ = 0;
+  mutable int in_flight_ = 0, max_in_flight_ = 0, opens_ = 0, fail_opens_ = 0;
   FileEvents* record_ = nullptr;
 };
 
@@ -238,6 +247,51 @@ TEST_F(LakeRemoteReadTest, AFilteredScanHintsOnlyItsFilterColumns) {
   auto filtered = hints_per_file("SELECT sum(amount) FROM sales WHERE id = 3", "30.0\n");
   EXPECT_GE(filtered.size(), 1u);
   for (const auto& [key, n] : filtered) EXPECT_EQ(n, 1u) << key;  // id's chunk only
+}
+
+// Two scans of one table in a query (q25 of the dashboard suite: a CROSS JOIN of two aggregates)
+// open each file once: the second takes the footers the first fetched, and still hints its
+// chunks ahead. A later query of the same engine (a server's) opens none.
+TEST_F(LakeRemoteReadTest, TwoScansOfOneTableOpenEachFileOnce) {
+  // The events outlive the engines: the files opened stay with their table (and record) after
+  // the query.
+  FileEvents first_events, second_events;
+  auto hints_per_file = [&](Engine& engine, FileEvents& events, const std::string& sql, const std::string& want) {
+    remote_->Record(&events);
+    EXPECT_EQ(testutil::RowsText(engine, sql), want) << sql;
+    remote_->Record(nullptr);
+    std::lock_guard<std::mutex> lock(events.mu);
+    std::map<std::string, int> hints;
+    for (const FileEvent& e : events.list)
+      if (e.what == "hint") ++hints[e.key];
+    return hints;
+  };
+  const auto one_scan = hints_per_file(*Fresh(1), first_events, "SELECT sum(amount) FROM sales", "150.0\n");
+  ASSERT_EQ(one_scan.size(), 4u);
+  remote_->Reset();
+  auto engine = Fresh(1);
+  const auto two_scans = hints_per_file(
+      *engine, second_events,
+      "SELECT r.region, r.revenue, t.total FROM (SELECT region, sum(amount) AS revenue FROM sales GROUP BY region) r "
+      "CROSS JOIN (SELECT sum(amount) AS total FROM sales) t ORDER BY r.region",
+      "E|30.0|150.0\nN|60.0|150.0\nS|20.0|150.0\nW|40.0|150.0\n");
+  EXPECT_EQ(remote_->opens(), 4);
+  ASSERT_EQ(two_scans.size(), 4u);
+  for (const auto& [key, n] : two_scans) EXPECT_EQ(n, 2 * one_scan.at(key)) << key;  // both scans hint
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT sum(amount) FROM sales"), "150.0\n");
+  EXPECT_EQ(remote_->opens(), 4);
+}
+
+// A file whose open failed is not kept: the query fails with the error, the next scan of the
+// table opens it again and gets every row.
+TEST_F(LakeRemoteReadTest, AFailedOpenIsNotKeptForTheNextScan) {
+  auto engine = Fresh(1);
+  remote_->FailOpens(1);
+  auto failed = engine->Execute("SELECT sum(amount) FROM sales");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("HTTP 500"), std::string::npos) << failed.status().message();
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT sum(amount) FROM sales"), "150.0\n");
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT count(*), sum(id) FROM sales"), "5|15\n");
 }
 
 }  // namespace

@@ -63,9 +63,10 @@ Result<std::unique_ptr<OutputStream>> OpenAtomicWrite(const std::string& path, b
                                                       GroupSync* group = nullptr, bool durable = true);
 
 // OpenLocalFile's second half: a RandomAccessFile over `fd` (owned from now on, closed on every
-// path) whose fstat is `st`. kInvalidArgument for a folder.
+// path) whose fstat is `st`. kInvalidArgument for a folder. A file above the read-whole size is
+// memory-mapped when `map_large`, else read with pread (mapped_data() is then nullptr).
 Result<std::unique_ptr<RandomAccessFile>> OpenLocalFd(int fd, const std::string& path,
-                                                      const struct stat& st);
+                                                      const struct stat& st, bool map_large = true);
 
 // How many fsync and syncfs calls this process's atomic writes (their files, folders and group
 // commits) have made: for tests of what is synced and what is not.

@@ -66,6 +66,9 @@ constexpr size_t kCachedReaders = 16;
 // and its parsed metadata are a few KB each).
 constexpr size_t kAheadFetchers = 4;
 constexpr size_t kMaxAhead = 512;
+// Files opened ahead stay open for the table's later scans (footers are not fetched twice), up
+// to this many per table.
+constexpr size_t kMaxOpenKept = 1024;
 // Then the column chunks: a worker starting a morsel hints its own chunks (the row groups that
 // survive pruning; the store fetches them coalesced and in parallel) and those of the next
 // kAheadMorsels morsels in the workers' order whose footers are open, so that the chunks arrive
@@ -129,33 +132,44 @@ class LakeTable final : public Table {
         if (job->files.size() >= kMaxAhead) break;
         if (m.index >= pieces_.size()) continue;
         const size_t file = pieces_[m.index].file;
-        if (ahead_.count(file) != 0 || (!job->files.empty() && job->files.back() == file)) continue;
+        if (job->file_pos.count(file) != 0) continue;
+        job->file_pos[file] = job->files.size();
         job->files.push_back(file);
+        // A file an earlier scan of this table opened (or is opening) is not opened again: its
+        // footer is the same (a table version's files never change). One that failed is.
+        auto it = ahead_.find(file);
+        const bool failed = it != ahead_.end() && it->second.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+                            !it->second.get().ok();
+        if (it != ahead_.end() && !failed) {
+          job->readers.push_back(it->second);
+          continue;
+        }
+        job->to_open.push_back(job->files.size() - 1);
+        job->readers.emplace_back();
       }
       if (job->files.empty()) return;
-      job->opened.resize(job->files.size());
-      for (size_t i = 0; i < job->files.size(); ++i) {
-        ahead_[job->files[i]] = job->opened[i].get_future().share();
-        // Only a remote store hints chunks: locally the job would only keep every file's reader
-        // (footer and mapping) alive until the query ends (~2 MB more peak RSS over 64 files).
-        if (!remote_) continue;
-        job->readers.push_back(ahead_[job->files[i]]);
-        job->file_pos[job->files[i]] = i;
+      job->opened.resize(job->to_open.size());
+      for (size_t k = 0; k < job->to_open.size(); ++k) {
+        const size_t i = job->to_open[k];
+        ahead_[job->files[i]] = job->opened[k].get_future().share();
+        job->readers[i] = ahead_[job->files[i]];
       }
-      if (remote_) {
-        for (const Morsel& m : morsels) {
-          if (m.index >= pieces_.size() || job->file_pos.count(pieces_[m.index].file) == 0) continue;
-          job->morsel_pos.emplace(m.index, job->morsels.size());
-          job->morsels.push_back(m.index);
-          job->morsel_file.push_back(pieces_[m.index].file);
-        }
-        chunks_job_ = job;
+      // The readers kept for later scans stay bounded: past kMaxOpenKept, only this hint's stay.
+      if (ahead_.size() > kMaxOpenKept)
+        std::erase_if(ahead_, [&](const auto& e) { return job->file_pos.count(e.first) == 0; });
+      for (const Morsel& m : morsels) {
+        if (m.index >= pieces_.size() || job->file_pos.count(pieces_[m.index].file) == 0) continue;
+        job->morsel_pos.emplace(m.index, job->morsels.size());
+        job->morsels.push_back(m.index);
+        job->morsel_file.push_back(pieces_[m.index].file);
       }
+      chunks_job_ = job;
       // Finished fetchers of earlier hints go (a long-lived server's table sees many queries).
       std::erase_if(fetchers_, [](std::future<void>& f) { return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
-      for (size_t t = 0; t < std::min(kAheadFetchers, job->files.size()); ++t) {
+      for (size_t t = 0; t < std::min(kAheadFetchers, job->to_open.size()); ++t) {
         fetchers_.push_back(std::async(std::launch::async, [this, job] {
-          for (size_t i; (i = job->next.fetch_add(1)) < job->files.size();) job->opened[i].set_value(OpenFile(job->files[i]));
+          for (size_t k; (k = job->next.fetch_add(1)) < job->to_open.size();)
+            job->opened[k].set_value(OpenFile(job->files[job->to_open[k]]));
         }));
       }
     }
@@ -393,17 +407,20 @@ class LakeTable final : public Table {
     std::shared_ptr<const parquet::ParquetReader> reader;
     std::optional<std::shared_future<ReaderResult>> ahead;
     {
-      // A split file's entry stays until its reader is in readers_: another part read meanwhile
-      // takes the same reader (and the chunks fetched ahead into its file) instead of opening
-      // the file again.
+      // The entry stays (see ahead_): the next scan, and another part of a split file read
+      // meanwhile, take the same reader (and the chunks fetched ahead into its file) instead of
+      // opening the file again.
       MutexLock lock(ahead_mu_);
-      if (auto it = ahead_.find(piece.file); it != ahead_.end()) {
-        ahead = it->second;
-        if (piece.parts <= 1) ahead_.erase(it);
-      }
+      if (auto it = ahead_.find(piece.file); it != ahead_.end()) ahead = it->second;
     }
     if (ahead) {
-      SL_ASSIGN_OR_RETURN(reader, ahead->get());
+      const ReaderResult& got = ahead->get();
+      if (!got.ok()) {
+        MutexLock lock(ahead_mu_);
+        ahead_.erase(piece.file);  // the next scan tries again
+        return got.status();
+      }
+      reader = *got;
     } else {
       SL_ASSIGN_OR_RETURN(reader, OpenFile(piece.file));
     }
@@ -416,10 +433,6 @@ class LakeTable final : public Table {
         readers_.erase(oldest);
       }
       readers_.push_back({piece.file, reader, ++reader_clock_});
-    }
-    if (piece.parts > 1 && ahead) {
-      MutexLock lock(ahead_mu_);
-      ahead_.erase(piece.file);
     }
     return reader;
   }
@@ -449,7 +462,8 @@ class LakeTable final : public Table {
 
   struct AheadJob;
   // The job's copy of the reader of morsels[q]'s file is dropped once the file's last morsel is
-  // past: the reader, and the blocks fetched for it, then live only as long as its worker's read.
+  // past (the reader stays in ahead_ for later scans; a block fetched ahead into its file is
+  // freed once every range hinted in it has been read).
   static void Release(AheadJob& job, size_t q) {
     const size_t file = job.morsel_file[q];
     if (q + 1 == job.morsels.size() || job.morsel_file[q + 1] != file) job.readers[job.file_pos.at(file)] = {};
@@ -604,11 +618,15 @@ class LakeTable final : public Table {
     std::shared_ptr<const parquet::ParquetReader> reader;
     uint64_t used;  // reader_clock_ at the last use (the least recent goes first)
   };
-  // Files opened ahead of their readers (WillRead): each taken by the first read of its file.
+  // Files opened ahead of their readers (WillRead), kept (at most kMaxOpenKept, footers parsed)
+  // for every later scan of this table version: a second scan of the table in one query (a self
+  // join, a CROSS JOIN of two aggregates), or a later query in a long-lived server, fetches no
+  // footer again. A failed open is not kept.
   struct AheadJob {
     std::vector<size_t> files;                     // in the order the workers take them
-    std::vector<std::promise<ReaderResult>> opened;  // per files[i]
-    std::atomic<size_t> next{0};                   // the next files[i] a fetcher opens
+    std::vector<size_t> to_open;                   // the files[i] (by i) this job opens: not open yet
+    std::vector<std::promise<ReaderResult>> opened;  // per to_open[k]
+    std::atomic<size_t> next{0};                   // the next to_open[k] a fetcher opens
     std::vector<std::shared_future<ReaderResult>> readers;  // per files[i]
     std::map<size_t, size_t> file_pos;             // file -> i
     std::vector<size_t> morsels;                   // the hint's morsels (indexes) whose files are here
