@@ -19,11 +19,8 @@ char* StringHeap::Allocate(size_t n) {
       chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
       return chunks_.back().get();
     }
-    // Not zeroed: bytes are only read where they were written, and a vector holding one short
-    // string (a constant, a partition value) must not pay for clearing 64 KB.
-    chunks_.push_back(std::make_unique_for_overwrite<char[]>(kChunk));
-    cur_ = chunks_.back().get();
-    left_ = kChunk;
+    NewChunk(std::max(next_chunk_, n));
+    next_chunk_ = std::min(next_chunk_ * 2, kChunk);
   }
   char* p = cur_;
   cur_ += n;
@@ -31,11 +28,24 @@ char* StringHeap::Allocate(size_t n) {
   return p;
 }
 
+void StringHeap::Reserve(size_t n) {
+  if (n > left_) NewChunk(n);
+}
+
+void StringHeap::NewChunk(size_t size) {
+  // Not zeroed: bytes are only read where they were written, and a vector holding one short
+  // string (a constant, a partition value) must not pay for clearing it.
+  chunks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+  cur_ = chunks_.back().get();
+  left_ = size;
+}
+
 void StringHeap::Clear() {
   chunks_.clear();
   cur_ = nullptr;
   left_ = 0;
   used_total_ = 0;
+  next_chunk_ = kFirstChunk;
 }
 
 ColumnVector::ColumnVector(DataType type, size_t capacity) : type_(type) { Allocate(capacity); }

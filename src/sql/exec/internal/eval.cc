@@ -83,6 +83,19 @@ void SetFrom(ColumnVector& out, size_t to, const ColumnVector& src, size_t row) 
 
 }  // namespace
 
+namespace {
+
+// Copies the n strings at views (rows at.. of `out`) into out's own heap, in one chunk of
+// exactly their size: gathered vectors often outlive the batch they came from.
+void CopyStringsIntoHeap(std::string_view* views, size_t n, ColumnVector& out, size_t at) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += out.IsValid(at + i) ? views[i].size() : 0;
+  out.heap().Reserve(total);
+  for (size_t i = 0; i < n; ++i) views[i] = out.IsValid(at + i) ? out.AddString(views[i]) : std::string_view();
+}
+
+}  // namespace
+
 void GatherColumn(const ColumnVector& src, const uint32_t* rows, size_t n, ColumnVector& out) {
   out = ColumnVector(src.type(), std::max<size_t>(n, 1));
   out.Resize(n);
@@ -98,7 +111,7 @@ void GatherColumn(const ColumnVector& src, const uint32_t* rows, size_t n, Colum
   }
   if (src.type().id == TypeId::kVarchar) {
     auto* o = out.data<std::string_view>();
-    for (size_t i = 0; i < n; ++i) o[i] = out.IsValid(i) ? out.AddString(o[i]) : std::string_view();
+    CopyStringsIntoHeap(o, n, out, 0);
   }
 }
 
@@ -124,7 +137,7 @@ void AppendColumn(const ColumnVector& src, size_t n, ColumnVector& out) {
   }
   if (src.type().id == TypeId::kVarchar) {
     auto* o = out.data<std::string_view>() + at;
-    for (size_t i = 0; i < n; ++i) o[i] = out.IsValid(at + i) ? out.AddString(o[i]) : std::string_view();
+    CopyStringsIntoHeap(o, n, out, at);
   }
 }
 
