@@ -3,7 +3,7 @@
 # as there), plus the server's own CPU time (/proc utime+stime) over the GET phase alone: the
 # figure to compare builds by on a busy machine, where ops/s are noise. Run it for two builds one
 # right after the other. With PERF_OUT=FILE, `perf record $PERF_ARGS` of the server covers the
-# GET phase instead.
+# GET phase instead. SERVE_ARGS adds options to `serve` (e.g. "--io-threads 2").
 # Usage: bench/s3_get_cpu.sh [BUILD_DIR]   (SMALL_OPS, CONCURRENCY as in bench/s3_load.mjs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +19,7 @@ trap cleanup EXIT
 key=$("$bin" --lake "$work/lake" iam create-access-key --user-name bench)
 export AWS_ACCESS_KEY_ID=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.AccessKeyId)' "$key")
 export AWS_SECRET_ACCESS_KEY=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.SecretAccessKey)' "$key")
-"$bin" --lake "$work/lake" serve --port 0 --access-log '' 2>"$work/serve.err" &
+"$bin" --lake "$work/lake" serve --port 0 --access-log '' ${SERVE_ARGS:-} 2>"$work/serve.err" &
 spid=$!
 pids+=($spid)
 for _ in $(seq 100); do grep -q serving "$work/serve.err" && break; sleep 0.1; done

@@ -4,7 +4,8 @@
 // X-Amz-Target, and the form-encoded query protocol selected by Action=); each API is a table of
 // operations (name -> decoder, IAM action, handler), so later APIs only add tables. Connections
 // are served asynchronously on a few I/O threads (idle keep-alive connections cost no thread);
-// handlers run on a bounded worker pool because lake I/O blocks.
+// handlers run on a bounded worker pool because lake I/O blocks (an object's GET/HEAD over a
+// local lake, an open and an fstat, is answered on the I/O thread instead).
 // Thread safety: Start/Stop/Wait may be called from any thread; Stop is idempotent.
 #pragma once
 

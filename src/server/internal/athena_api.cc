@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/json.h"
 #include "common/logging.h"
 #include "server/internal/aws_json.h"
 #include "server/internal/util.h"
@@ -54,6 +55,21 @@ int Precision(const DataType& t) {
     case TypeId::kTimestamp: return 3;
     default: return 2147483647;
   }
+}
+
+// A JSON string as nlohmann's dump(error_handler_t::replace) writes it: ASCII without control
+// bytes other than \n \r \t (the common path, where AppendJsonString writes the same escapes)
+// directly, anything else (UTF-8 to check, \b, \f) through nlohmann.
+void AppendJsonText(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (unsigned char c : s) {
+    if (c >= 0x7f || (c < 0x20 && c != '\n' && c != '\r' && c != '\t')) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return AppendJsonString(out, s);
+  out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 class AthenaService final : public Service {
@@ -268,24 +284,16 @@ class AthenaService final : public Service {
     const bool header = offset == 0 && q->has_rows;
     auto page = sql_->queries().Fetch(q->id, offset, static_cast<size_t>(max_results - (header ? 1 : 0)));
     if (!page.ok()) return Invalid(page.status().message());
-    json rows = json::array();
-    if (header) {
-      json data = json::array();
-      for (const Field& f : page->schema.fields) data.push_back({{"VarCharValue", f.name}});
-      rows.push_back({{"Data", data}});
-    }
-    for (const auto& row : page->rows) {
-      json data = json::array();
-      for (const auto& cell : row) data.push_back(cell ? json{{"VarCharValue", *cell}} : json::object());
-      rows.push_back({{"Data", data}});
-    }
-    json columns = ColumnInfo(page->schema);
-    json out = {{"UpdateCount", 0},
-                {"ResultSet", {{"Rows", rows}, {"ResultSetMetadata", {{"ColumnInfo", columns}}}}}};
-    if (!page->complete) out["NextToken"] = PageToken(q->id, offset + page->rows.size());
-    return JsonOk(out);
+    std::optional<std::string> next;
+    if (!page->complete) next = PageToken(q->id, offset + page->rows.size());
+    HttpResponse r;
+    r.Set("Content-Type", "application/x-amz-json-1.1");
+    r.body = QueryResultsJson(*page, header, next);
+    return r;
   }
 
+  // ResultSetMetadata.ColumnInfo as a tree, for the result file's .metadata (GetQueryResults
+  // writes the same fields in QueryResultsJson).
   static json ColumnInfo(const Schema& schema) {
     json columns = json::array();
     for (const Field& f : schema.fields) {
@@ -428,6 +436,72 @@ class AthenaService final : public Service {
 };
 
 }  // namespace
+
+std::string QueryResultsJson(const ResultPage& page, bool header, const std::optional<std::string>& next_token) {
+  // Keys in the order nlohmann's (sorted) objects print them.
+  std::string out;
+  size_t cells = 0;
+  for (const auto& row : page.rows) {
+    for (const auto& cell : row) cells += 20 + (cell ? cell->size() : 0);
+  }
+  out.reserve(256 + cells + page.schema.fields.size() * 200);
+  if (next_token) {
+    out += "{\"NextToken\":";
+    AppendJsonText(out, *next_token);
+    out += ",\"ResultSet\":{\"ResultSetMetadata\":{\"ColumnInfo\":[";
+  } else {
+    out += "{\"ResultSet\":{\"ResultSetMetadata\":{\"ColumnInfo\":[";
+  }
+  bool first = true;
+  for (const Field& f : page.schema.fields) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"CaseSensitive\":";
+    out += f.type.id == TypeId::kVarchar ? "true" : "false";
+    out += ",\"CatalogName\":\"hive\",\"Label\":";
+    AppendJsonText(out, f.name);
+    out += ",\"Name\":";
+    AppendJsonText(out, f.name);
+    out += ",\"Nullable\":\"UNKNOWN\",\"Precision\":";
+    out += std::to_string(Precision(f.type));
+    out += ",\"Scale\":";
+    out += std::to_string(f.type.id == TypeId::kDecimal ? f.type.scale : 0);
+    out += ",\"SchemaName\":\"\",\"TableName\":\"\",\"Type\":";
+    AppendJsonText(out, AthenaTypeName(f.type));
+    out += '}';
+  }
+  out += "]},\"Rows\":[";
+  first = true;
+  if (header) {
+    out += "{\"Data\":[";
+    for (size_t c = 0; c < page.schema.fields.size(); ++c) {
+      if (c) out += ',';
+      out += "{\"VarCharValue\":";
+      AppendJsonText(out, page.schema.fields[c].name);
+      out += '}';
+    }
+    out += "]}";
+    first = false;
+  }
+  for (const auto& row : page.rows) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"Data\":[";
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ',';
+      if (row[c]) {
+        out += "{\"VarCharValue\":";
+        AppendJsonText(out, *row[c]);
+        out += '}';
+      } else {
+        out += "{}";
+      }
+    }
+    out += "]}";
+  }
+  out += "]},\"UpdateCount\":0}";
+  return out;
+}
 
 std::unique_ptr<Service> MakeAthenaService(const ServiceContext& context, LakeSqlService* sql) {
   return std::make_unique<AthenaService>(context, sql);

@@ -136,19 +136,45 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
   }
 
   Protocol protocol = Detect(request);
+  if (protocol == Protocol::kRestXml) {
+    auto decoded = DecodeS3Request(request, options_.bucket);
+    return HandleS3(request, note, decoded);
+  }
   Principal principal;
   if (auto err = gate_->Authenticate(request, &principal)) {
     metrics_->AuthDenied(err->code);
     note->error_code = err->code;
-    note->api = protocol == Protocol::kRestXml ? "s3" : "-";
     return RenderError(protocol, *err, request);
   }
   note->principal = principal.arn;
   if (protocol == Protocol::kJson) return HandleJson(request, principal, note);
-  if (protocol == Protocol::kQuery) return HandleQuery(request, principal, note);
+  return HandleQuery(request, principal, note);
+}
 
-  note->api = "s3";
+std::optional<HttpResponse> Dispatcher::HandleInline(HttpRequest& request, RequestNote* note) {
+  if (!options_.inline_object_reads || (request.method != "GET" && request.method != "HEAD")) return std::nullopt;
+  if (request.raw_path == "/healthz" || request.raw_path == "/metrics") return std::nullopt;
+  for (const auto& entry : routes_) {
+    if (request.raw_path.rfind(entry.first, 0) == 0) return std::nullopt;
+  }
+  if (Detect(request) != Protocol::kRestXml) return std::nullopt;
   auto decoded = DecodeS3Request(request, options_.bucket);
+  const S3Request* s3 = std::get_if<S3Request>(&decoded);
+  if (s3 == nullptr || (s3->operation != "GetObject" && s3->operation != "HeadObject")) return std::nullopt;
+  return HandleS3(request, note, decoded);
+}
+
+HttpResponse Dispatcher::HandleS3(HttpRequest& request, RequestNote* note,
+                                  std::variant<S3Request, ApiError>& decoded) {
+  const Protocol protocol = Protocol::kRestXml;
+  note->api = "s3";
+  Principal principal;
+  if (auto err = gate_->Authenticate(request, &principal)) {
+    metrics_->AuthDenied(err->code);
+    note->error_code = err->code;
+    return RenderError(protocol, *err, request);
+  }
+  note->principal = principal.arn;
   if (auto* err = std::get_if<ApiError>(&decoded)) {
     note->error_code = err->code;
     return RenderError(protocol, *err, request);

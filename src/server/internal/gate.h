@@ -75,6 +75,9 @@ class Gate {
   }
   // Whether a request without any credentials may scrape /metrics.
   virtual bool open() const = 0;
+  // Tells the gate that the bucket policy was just written or deleted through the server, so
+  // that the next Authorize reads it (gates may cache it between looks at its file).
+  virtual void BucketPolicyChanged() {}
   // Refuses a bucket policy document the evaluator would not accept (MalformedPolicy).
   virtual std::optional<ApiError> ValidateBucketPolicy(std::string_view /*document*/) {
     return std::nullopt;

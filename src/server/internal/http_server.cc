@@ -4,7 +4,9 @@
 // arrive within idle_timeout (slowloris clients are cut off there); each read of its body must
 // make progress within body_timeout. The whole body is read before the handler runs, then the
 // handler runs on the worker pool (lake I/O blocks), and the response is written back on the
-// connection's strand. Object bodies are streamed from the lake file (mapped, zero copy).
+// connection's strand. Object bodies are streamed from the lake file (mapped, zero copy). An
+// object's GET/HEAD over a local lake is the exception: it runs on the I/O thread
+// (Dispatcher::HandleInline), as its work is an open and an fstat, less than the hand-offs.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -345,6 +347,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req->request_id = shared_->NextRequestId();
     keep_alive_ = msg.keep_alive();
     bytes_in_ = req->body.size();
+    {
+      // A short request (an object's GET over a local lake) is answered here, on the I/O thread:
+      // the hand-off to the pool and back cost more than the request itself.
+      auto note = std::make_shared<internal::RequestNote>();
+      if (std::optional<HttpResponse> inline_resp = shared_->dispatcher->HandleInline(*req, note.get())) {
+        return Write(req, std::make_shared<HttpResponse>(std::move(*inline_resp)), note);
+      }
+    }
     if (shared_->queued.load() >= shared_->options.max_queued_requests) {
       internal::ApiError e = internal::MakeError(503, "SlowDown", "Please reduce your request rate.");
       auto note = std::make_shared<internal::RequestNote>();
@@ -501,7 +511,8 @@ class ServerImpl final : public Server {
         options_(options),
         gate_(std::move(gate)),
         s3_(options.lake, options.state, options.bucket),
-        dispatcher_(internal::DispatcherOptions{options.bucket, IsLoopback(options.host) || options.no_auth, options.lake},
+        dispatcher_(internal::DispatcherOptions{options.bucket, IsLoopback(options.host) || options.no_auth, options.lake,
+                                                dynamic_cast<io::LocalStore*>(options.lake) != nullptr},
                     gate_.get(), &s3_, &metrics_),
         log_(options.access_log),
         ioc_(std::max(1, options.io_threads)),

@@ -1138,6 +1138,7 @@ Outcome S3Service::BucketPolicy(const S3Request& s3, HttpRequest& request, Gate&
   }
   if (s3.operation == "DeleteBucketPolicy") {
     (void)lake_->Delete(std::string(kPolicyKey));
+    gate.BucketPolicyChanged();
     HttpResponse r;
     r.status = 204;
     return r;
@@ -1147,7 +1148,9 @@ Outcome S3Service::BucketPolicy(const S3Request& s3, HttpRequest& request, Gate&
     return MakeError(400, "MalformedPolicy", "Policies must be valid JSON");
   }
   if (auto err = gate.ValidateBucketPolicy(request.body)) return *err;
-  if (Status s = lake_->Put(std::string(kPolicyKey), request.body); !s.ok()) return Internal(s);
+  Status put = lake_->Put(std::string(kPolicyKey), request.body);
+  gate.BucketPolicyChanged();
+  if (!put.ok()) return Internal(put);
   HttpResponse r;
   r.status = 204;
   return r;
