@@ -18,6 +18,7 @@
 
 #include "cli/statements.h"
 #include "common/logging.h"
+#include "common/shared_library.h"
 
 namespace saleslake::cli {
 namespace {
@@ -51,6 +52,46 @@ constexpr const char* kHelp =
     "  .maxrows N             rows a table shows at most (0: all)\n"
     "Tab completes keywords, tables, columns and functions; Ctrl-C clears the input or cancels\n"
     "the running statement; history is kept in ~/.saleslake_history.\n";
+
+// libedit, loaded when an interactive prompt starts (common/shared_library.h): scripts and
+// queries never map it (nor terminfo, libbsd and libmd behind it).
+#define SL_EDIT_FUNCTIONS(X) \
+  X(el_init) \
+  X(el_end) \
+  X(el_set) \
+  X(el_get) \
+  X(el_gets) \
+  X(el_line) \
+  X(el_cursor) \
+  X(el_deletestr) \
+  X(el_insertstr) \
+  X(history_init) \
+  X(history_end) \
+  X(history)
+
+struct EditLibrary {
+#define SL_EDIT_MEMBER(name) decltype(&::name) name = nullptr;
+  SL_EDIT_FUNCTIONS(SL_EDIT_MEMBER)
+#undef SL_EDIT_MEMBER
+};
+
+Result<EditLibrary> LoadEdit() {
+  SL_ASSIGN_OR_RETURN(SharedLibrary lib, SharedLibrary::Open("libedit.so.2", "the interactive prompt", "libedit2"));
+  EditLibrary edit;
+#define SL_EDIT_BIND(name) SL_RETURN_IF_ERROR(lib.Bind(#name, edit.name));
+  SL_EDIT_FUNCTIONS(SL_EDIT_BIND)
+#undef SL_EDIT_BIND
+  return edit;
+}
+
+Result<const EditLibrary*> Edit() {
+  static const Result<EditLibrary>* const loaded = new Result<EditLibrary>(LoadEdit());
+  if (!loaded->ok()) return loaded->status();
+  return &loaded->value();
+}
+
+// For libedit's callbacks, which run only after RunInteractive loaded it.
+const EditLibrary& LoadedEdit() { return **Edit(); }
 
 std::string Trim(std::string_view s) {
   const size_t b = s.find_first_not_of(" \t\r\n");
@@ -244,8 +285,9 @@ std::string Repl::HistoryPath() const {
 }
 
 char* Repl::PromptFn(EditLine* el) {
+  const EditLibrary& edit = LoadedEdit();
   void* data = nullptr;
-  el_get(el, EL_CLIENTDATA, &data);
+  edit.el_get(el, EL_CLIENTDATA, &data);
   return static_cast<Repl*>(data)->prompt_.data();
 }
 
@@ -280,12 +322,13 @@ int Repl::ReadCharFn(EditLine*, wchar_t* out) {
 }
 
 unsigned char Repl::InterruptFn(EditLine* el, int) {
+  const EditLibrary& edit = LoadedEdit();
   void* data = nullptr;
-  el_get(el, EL_CLIENTDATA, &data);
+  edit.el_get(el, EL_CLIENTDATA, &data);
   auto* self = static_cast<Repl*>(data);
-  const LineInfo* li = el_line(el);
-  el_cursor(el, static_cast<int>(li->lastchar - li->buffer));
-  el_deletestr(el, static_cast<int>(li->lastchar - li->buffer));
+  const LineInfo* li = edit.el_line(el);
+  edit.el_cursor(el, static_cast<int>(li->lastchar - li->buffer));
+  edit.el_deletestr(el, static_cast<int>(li->lastchar - li->buffer));
   self->buffer_.clear();
   self->executed_ = 0;
   self->prompt_ = "sql> ";
@@ -317,13 +360,15 @@ std::vector<std::string> Repl::Candidates() {
 }
 
 unsigned char Repl::CompleteFn(EditLine* el, int) {
+  const EditLibrary& edit = LoadedEdit();
   void* data = nullptr;
-  el_get(el, EL_CLIENTDATA, &data);
+  edit.el_get(el, EL_CLIENTDATA, &data);
   return static_cast<Repl*>(data)->Complete(el);
 }
 
 unsigned char Repl::Complete(EditLine* el) {
-  const LineInfo* li = el_line(el);
+  const EditLibrary& edit = LoadedEdit();
+  const LineInfo* li = edit.el_line(el);
   const char* start = li->cursor;
   while (start > li->buffer && (std::isalnum(static_cast<unsigned char>(start[-1])) || start[-1] == '_')) --start;
   const std::string prefix(start, li->cursor);
@@ -352,13 +397,13 @@ unsigned char Repl::Complete(EditLine* el) {
     common.resize(n);
   }
   if (matches.size() == 1) {
-    el_deletestr(el, static_cast<int>(prefix.size()));
-    el_insertstr(el, (matches[0] + " ").c_str());
+    edit.el_deletestr(el, static_cast<int>(prefix.size()));
+    edit.el_insertstr(el, (matches[0] + " ").c_str());
     return CC_REDISPLAY;
   }
   if (common.size() > prefix.size()) {
-    el_deletestr(el, static_cast<int>(prefix.size()));
-    el_insertstr(el, common.c_str());
+    edit.el_deletestr(el, static_cast<int>(prefix.size()));
+    edit.el_insertstr(el, common.c_str());
     return CC_REDISPLAY;
   }
   std::string list = "\n";
@@ -369,30 +414,37 @@ unsigned char Repl::Complete(EditLine* el) {
 }
 
 int Repl::RunInteractive() {
+  auto loaded = Edit();
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "saleslake: %s; reading statements without line editing\n",
+                 loaded.status().message().c_str());
+    return RunPiped();
+  }
+  const EditLibrary& edit = **loaded;
   FILE* out = isatty(STDOUT_FILENO) ? stdout : stderr;
-  EditLine* el = el_init("saleslake", stdin, out, stderr);
+  EditLine* el = edit.el_init("saleslake", stdin, out, stderr);
   if (el == nullptr) return RunPiped();
-  History* hist = history_init();
+  History* hist = edit.history_init();
   HistEvent ev;
-  history(hist, &ev, H_SETSIZE, 2000);
-  history(hist, &ev, H_SETUNIQUE, 1);
+  edit.history(hist, &ev, H_SETSIZE, 2000);
+  edit.history(hist, &ev, H_SETUNIQUE, 1);
   const std::string hist_path = HistoryPath();
-  if (!hist_path.empty()) history(hist, &ev, H_LOAD, hist_path.c_str());
-  el_set(el, EL_CLIENTDATA, this);
-  el_set(el, EL_EDITOR, "emacs");
-  el_set(el, EL_HIST, history, hist);
-  el_set(el, EL_PROMPT, &Repl::PromptFn);
-  el_set(el, EL_GETCFN, &Repl::ReadCharFn);
-  el_set(el, EL_ADDFN, "sl-complete", "Complete SQL names", &Repl::CompleteFn);
-  el_set(el, EL_BIND, "^I", "sl-complete", nullptr);
-  el_set(el, EL_ADDFN, "sl-interrupt", "Clear the input", &Repl::InterruptFn);
-  el_set(el, EL_BIND, "^C", "sl-interrupt", nullptr);
+  if (!hist_path.empty()) edit.history(hist, &ev, H_LOAD, hist_path.c_str());
+  edit.el_set(el, EL_CLIENTDATA, this);
+  edit.el_set(el, EL_EDITOR, "emacs");
+  edit.el_set(el, EL_HIST, edit.history, hist);
+  edit.el_set(el, EL_PROMPT, &Repl::PromptFn);
+  edit.el_set(el, EL_GETCFN, &Repl::ReadCharFn);
+  edit.el_set(el, EL_ADDFN, "sl-complete", "Complete SQL names", &Repl::CompleteFn);
+  edit.el_set(el, EL_BIND, "^I", "sl-complete", nullptr);
+  edit.el_set(el, EL_ADDFN, "sl-interrupt", "Clear the input", &Repl::InterruptFn);
+  edit.el_set(el, EL_BIND, "^C", "sl-interrupt", nullptr);
   std::fprintf(stderr,
                "saleslake SQL (Trino dialect). End statements with ';'; .help for commands, \\q to quit.\n");
   for (;;) {
     prompt_ = Trim(buffer_).empty() ? "sql> " : "  -> ";
     int count = 0;
-    const char* got = el_gets(el, &count);
+    const char* got = edit.el_gets(el, &count);
     if (got == nullptr || count <= 0) {
       if (g_interrupted.exchange(false)) continue;
       std::fputs("\n", stderr);
@@ -402,8 +454,8 @@ int Repl::RunInteractive() {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (!Trim(line).empty()) {
       // One history entry per statement line; multi-line statements are recalled line by line.
-      history(hist, &ev, H_ENTER, line.c_str());
-      if (!hist_path.empty()) history(hist, &ev, H_SAVE, hist_path.c_str());
+      edit.history(hist, &ev, H_ENTER, line.c_str());
+      if (!hist_path.empty()) edit.history(hist, &ev, H_SAVE, hist_path.c_str());
     }
     const Command c = TryCommand(line);
     if (c == Command::kQuit) break;
@@ -413,8 +465,8 @@ int Repl::RunInteractive() {
     }
     Feed(line);
   }
-  history_end(hist);
-  el_end(el);
+  edit.history_end(hist);
+  edit.el_end(el);
   return 0;
 }
 

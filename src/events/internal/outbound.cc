@@ -1,6 +1,5 @@
 #include "events/internal/outbound.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,16 +14,13 @@
 #include <mutex>
 #include <random>
 
+#include "io/curl.h"
+
 namespace saleslake::events::internal {
 
 namespace {
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // A header value on one line: CR and LF would let a subject add headers of its own.
 std::string OneLine(const std::string& s) {
@@ -98,7 +94,12 @@ HttpResult SendMail(const SmtpSettings& settings, const std::string& to, const s
     r.error = "not an e-mail address: " + to;
     return r;
   }
-  InitCurlOnce();
+  auto loaded = io::Curl();
+  if (!loaded.ok()) {
+    r.error = loaded.status().message();
+    return r;
+  }
+  const io::CurlLibrary& lib = **loaded;
   time_t secs = static_cast<time_t>(date_epoch_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -128,89 +129,99 @@ HttpResult SendMail(const SmtpSettings& settings, const std::string& to, const s
                      "\r\nSubject: " + EncodeSubject(subject) + "\r\nMessage-ID: " + message_id +
                      "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
                      "Content-Transfer-Encoding: " + (long_line ? "base64" : "8bit") + "\r\n\r\n" + text;
-  CURL* curl = curl_easy_init();
+  CURL* curl = lib.easy_init();
   if (!curl) {
     r.error = "curl_easy_init failed";
     return r;
   }
   MailSource source{&mail};
-  curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
+  curl_slist* rcpt = lib.slist_append(nullptr, ("<" + to + ">").c_str());
   std::string from = "<" + settings.from + ">";
-  curl_easy_setopt(curl, CURLOPT_URL, settings.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
-  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadMail);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &source);
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.size()));
+  lib.easy_setopt(curl, CURLOPT_URL, settings.url.c_str());
+  lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  lib.easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
+  lib.easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  lib.easy_setopt(curl, CURLOPT_READFUNCTION, ReadMail);
+  lib.easy_setopt(curl, CURLOPT_READDATA, &source);
+  lib.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  lib.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.size()));
   long timeout_ms = static_cast<long>(settings.timeout_s) * 1000;
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  if (settings.starttls == "required") curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-  if (settings.starttls == "try") curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
-  if (!settings.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, settings.ca_file.c_str());
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (settings.starttls == "required") lib.easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (settings.starttls == "try") lib.easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  if (!settings.ca_file.empty()) lib.easy_setopt(curl, CURLOPT_CAINFO, settings.ca_file.c_str());
   if (!settings.username.empty()) {
-    curl_easy_setopt(curl, CURLOPT_USERNAME, settings.username.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, settings.password.c_str());
+    lib.easy_setopt(curl, CURLOPT_USERNAME, settings.username.c_str());
+    lib.easy_setopt(curl, CURLOPT_PASSWORD, settings.password.c_str());
   }
-  CURLcode rc = curl_easy_perform(curl);
+  CURLcode rc = lib.easy_perform(curl);
   long code = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   if (rc == CURLE_OK) {
     r.status = static_cast<int>(code);
   } else {
     r.status = 0;
-    r.error = std::string("smtp: ") + curl_easy_strerror(rc) + (code ? " (" + std::to_string(code) + ")" : "");
+    r.error = std::string("smtp: ") + lib.easy_strerror(rc) + (code ? " (" + std::to_string(code) + ")" : "");
   }
-  curl_slist_free_all(rcpt);
-  curl_easy_cleanup(curl);
+  lib.slist_free_all(rcpt);
+  lib.easy_cleanup(curl);
   return r;
 }
 
 HttpResult HttpPost(const std::string& url, const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& headers, int timeout_ms) {
-  InitCurlOnce();
   HttpResult r;
+  auto loaded = io::Curl();
+  if (!loaded.ok()) {
+    r.error = loaded.status().message();
+    return r;
+  }
+  const io::CurlLibrary& lib = **loaded;
   // One handle per thread, reset for each POST: its connection cache keeps a keep-alive
   // endpoint's connection open from one delivery to the next (no TCP setup per message).
   struct Handle {
-    CURL* curl = curl_easy_init();
+    const io::CurlLibrary* lib = nullptr;
+    CURL* curl = nullptr;
     ~Handle() {
-      if (curl) curl_easy_cleanup(curl);
+      if (curl) lib->easy_cleanup(curl);
     }
   };
   static thread_local Handle handle;
+  if (handle.lib == nullptr) {
+    handle.lib = &lib;
+    handle.curl = lib.easy_init();
+  }
   CURL* curl = handle.curl;
   if (!curl) {
     r.error = "curl_easy_init failed";
     return r;
   }
-  curl_easy_reset(curl);
+  lib.easy_reset(curl);
   curl_slist* list = nullptr;
-  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-  list = curl_slist_append(list, "Expect:");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  CURLcode rc = curl_easy_perform(curl);
+  for (const auto& [k, v] : headers) list = lib.slist_append(list, (k + ": " + v).c_str());
+  list = lib.slist_append(list, "Expect:");
+  lib.easy_setopt(curl, CURLOPT_URL, url.c_str());
+  lib.easy_setopt(curl, CURLOPT_POST, 1L);
+  lib.easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_ms));
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
+  lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode rc = lib.easy_perform(curl);
   if (rc == CURLE_OK) {
     long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     r.status = static_cast<int>(code);
     if (code < 200 || code > 299) r.error = "HTTP " + std::to_string(code);
   } else {
-    r.error = curl_easy_strerror(rc);
+    r.error = lib.easy_strerror(rc);
   }
-  curl_slist_free_all(list);
+  lib.slist_free_all(list);
   return r;
 }
 

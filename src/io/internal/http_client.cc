@@ -1,11 +1,11 @@
 #include "io/internal/http_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <mutex>
+
+#include "io/curl.h"
 
 namespace saleslake::io::internal {
 namespace {
@@ -14,6 +14,7 @@ constexpr size_t kMaxIdle = 16;
 
 // Where a body goes: the caller's buffer for a 206 when it gave one, else the result's string.
 struct BodySink {
+  const CurlLibrary* curl = nullptr;
   CURL* handle = nullptr;
   std::string* body = nullptr;
   std::span<uint8_t> into;
@@ -26,7 +27,7 @@ size_t OnBody(char* p, size_t size, size_t n, void* user) {
   const size_t len = size * n;
   if (sink->direct < 0) {
     long status = 0;
-    curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &status);
+    sink->curl->easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &status);
     sink->direct = status == 206 && !sink->into.empty() ? 1 : 0;
   }
   if (sink->direct == 0) {
@@ -63,16 +64,14 @@ const std::string* HttpResult::Header(std::string_view name) const {
   return nullptr;
 }
 
-HttpClient::HttpClient(HttpOptions options) : options_(options) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+HttpClient::HttpClient(HttpOptions options) : options_(options) {}
 
 HttpClient::~HttpClient() {
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  // A handle exists only once libcurl loaded.
+  for (void* h : idle_) (*Curl())->easy_cleanup(static_cast<CURL*>(h));
 }
 
-void* HttpClient::Take() {
+void* HttpClient::Take(const CurlLibrary& curl) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!idle_.empty()) {
@@ -81,69 +80,70 @@ void* HttpClient::Take() {
       return h;
     }
   }
-  return curl_easy_init();
+  return curl.easy_init();
 }
 
-void HttpClient::Give(void* handle) {
+void HttpClient::Give(const CurlLibrary& curl, void* handle) {
   std::lock_guard<std::mutex> lock(mu_);
   if (idle_.size() < kMaxIdle) idle_.push_back(handle);
-  else curl_easy_cleanup(static_cast<CURL*>(handle));
+  else curl.easy_cleanup(static_cast<CURL*>(handle));
 }
 
 Result<HttpResult> HttpClient::Send(const HttpCall& call) {
-  CURL* h = static_cast<CURL*>(Take());
+  SL_ASSIGN_OR_RETURN(const CurlLibrary* curl, Curl());
+  CURL* h = static_cast<CURL*>(Take(*curl));
   if (h == nullptr) return Status::Internal("curl_easy_init failed");
   // reset keeps the handle's live connections: that is the reuse.
-  curl_easy_reset(h);
+  curl->easy_reset(h);
   HttpResult result;
   if (call.into.empty()) result.body.reserve(std::min<size_t>(call.expect_body, size_t{256} << 20));  // a hint, bounded
   char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_URL, call.url.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>((options_.stall_timeout_ms + 999) / 1000));
-  BodySink sink{h, &result.body, call.into, &result.into_bytes};
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &result.headers);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl->easy_setopt(h, CURLOPT_URL, call.url.c_str());
+  curl->easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
+  curl->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>((options_.stall_timeout_ms + 999) / 1000));
+  BodySink sink{curl, h, &result.body, call.into, &result.into_bytes};
+  curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl->easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl->easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl->easy_setopt(h, CURLOPT_HEADERDATA, &result.headers);
+  curl->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   if (call.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl->easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (call.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl->easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
     if (call.method != "DELETE" || !call.body.empty()) {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+      curl->easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
+      curl->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
     }
   }
   curl_slist* list = nullptr;
   bool has_type = false;
   for (const auto& [k, v] : call.headers) {
-    list = curl_slist_append(list, (k + ": " + v).c_str());
+    list = curl->slist_append(list, (k + ": " + v).c_str());
     if (k == "content-type" || k == "Content-Type") has_type = true;
   }
   // No "Expect: 100-continue" round trip, and no form content type for raw bodies.
-  list = curl_slist_append(list, "Expect:");
-  if (!has_type) list = curl_slist_append(list, "Content-Type:");
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  list = curl->slist_append(list, "Expect:");
+  if (!has_type) list = curl->slist_append(list, "Content-Type:");
+  curl->easy_setopt(h, CURLOPT_HTTPHEADER, list);
 
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = curl->easy_perform(h);
   long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(list);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl->slist_free_all(list);
+  curl->easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   if (rc != CURLE_OK) {
     // The handle may hold a broken connection: do not keep it.
-    curl_easy_cleanup(h);
-    std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
+    curl->easy_cleanup(h);
+    std::string why = error[0] != '\0' ? error : curl->easy_strerror(rc);
     return Status::IOError(call.method + " " + call.url + ": " + why);
   }
-  Give(h);
+  Give(*curl, h);
   result.status = status;
   return result;
 }

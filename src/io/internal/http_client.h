@@ -14,6 +14,10 @@
 
 #include "common/status.h"
 
+namespace saleslake::io {
+struct CurlLibrary;
+}  // namespace saleslake::io
+
 namespace saleslake::io::internal {
 
 struct HttpOptions {
@@ -57,8 +61,8 @@ class HttpClient {
   Result<HttpResult> Send(const HttpCall& call);
 
  private:
-  void* Take();
-  void Give(void* handle);
+  void* Take(const CurlLibrary& curl);
+  void Give(const CurlLibrary& curl, void* handle);
   HttpOptions options_;
   std::mutex mu_;
   std::vector<void*> idle_;  // GUARDED_BY(mu_): CURL* handles with their connection caches

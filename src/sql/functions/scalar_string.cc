@@ -1,12 +1,16 @@
 // String functions (lower, trim, substr, replace, pad, LIKE, regexp_*, ||): kernels and
 // their resolution. Positions count UTF-8 code points, as in Trino.
 #include <re2/re2.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sql/functions/functions.h"
 #include "sql/functions/internal/kernels.h"
@@ -255,7 +259,98 @@ bool LikeMatch(std::string_view s, std::string_view p, int esc) {
   return pi == p.size();
 }
 
+// The first place of `needle` (not empty) in [at, end), or null. Candidates are the starts whose
+// first and last bytes both match, 16 starts at a time; only they are compared in full. On short
+// strings (TPC-H comments: ~50 bytes) this beats memmem, which sets up its shift table on every
+// call, and std::boyer_moore_horspool_searcher (q13's LIKE: memmem 12.7% of the query's CPU,
+// Horspool 14.8%, this 8.5%; LikeMatch before them 24%).
+const char* FindPiece(const char* at, const char* end, std::string_view needle) {
+  const size_t m = needle.size();
+  if (static_cast<size_t>(end - at) < m) return nullptr;
+  const char* const last_start = end - m;
+#ifdef __SSE2__
+  if (last_start - at >= 15) {
+    const __m128i first = _mm_set1_epi8(needle[0]);
+    const __m128i last = _mm_set1_epi8(needle[m - 1]);
+    // Blocks of 16 starts; the final block is moved back to end at last_start (it may overlap).
+    for (const char* block = at;; block += 16) {
+      if (block > last_start - 15) block = last_start - 15;
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + m - 1));
+      unsigned mask = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
+      while (mask != 0) {
+        const char* c = block + __builtin_ctz(mask);
+        if (std::memcmp(c, needle.data(), m) == 0) return c;
+        mask &= mask - 1;
+      }
+      if (block == last_start - 15) return nullptr;
+    }
+  }
+#endif
+  for (; at <= last_start; ++at) {
+    if (*at == needle[0] && std::memcmp(at, needle.data(), m) == 0) return at;
+  }
+  return nullptr;
+}
+
+// A constant LIKE pattern made only of literal text and '%' (no '_', no escape), e.g.
+// '%special%requests%' of TPC-H q13: its literal pieces are found in order with FindPiece instead
+// of LikeMatch's character-by-character backtracking. Literal bytes match literal bytes alike in
+// UTF-8 (a piece that starts with a lead byte cannot match inside a code point), and finding each
+// middle piece at its leftmost place after the previous one is exact for '%'.
+class PercentPattern {
+ public:
+  // False when the pattern has '_' (then LikeMatch runs).
+  bool Compile(std::string_view p) {
+    if (p.find('_') != std::string_view::npos) return false;
+    const size_t first = p.find('%');
+    if (first == std::string_view::npos) {
+      exact_ = true;
+      prefix_ = p;
+      return true;
+    }
+    const size_t last = p.rfind('%');
+    prefix_ = p.substr(0, first);
+    suffix_ = p.substr(last + 1);
+    for (size_t b = first + 1; b <= last; ++b) {
+      const size_t e = p.find('%', b);
+      if (e > b) middle_.push_back(p.substr(b, e - b));
+      b = e;
+    }
+    return true;
+  }
+
+  bool Match(std::string_view s) const {
+    if (exact_) return s == prefix_;
+    if (s.size() < prefix_.size() + suffix_.size() || !s.starts_with(prefix_) || !s.ends_with(suffix_)) {
+      return false;
+    }
+    const char* at = s.data() + prefix_.size();
+    const char* end = s.data() + s.size() - suffix_.size();  // the middle pieces fit before it
+    for (std::string_view piece : middle_) {
+      const char* f = FindPiece(at, end, piece);
+      if (f == nullptr) return false;
+      at = f + piece.size();
+    }
+    return true;
+  }
+
+ private:
+  bool exact_ = false;
+  std::string_view prefix_, suffix_;     // anchored at the start and the end
+  std::vector<std::string_view> middle_;  // between '%'s, in order, none empty
+};
+
 Status LikeKernel(Args a, size_t n, ColumnVector& out) {
+  PercentPattern fast;
+  if (a.size() == 2 && a[1]->encoding() == VectorEncoding::kConstant && a[1]->IsValid(0) &&
+      fast.Compile(S(*a[1], 0))) {
+    return PerRow(a, n, out, [&](size_t i, Status*) {
+      out.data<uint8_t>()[i] = fast.Match(S(*a[0], i));
+      return true;
+    });
+  }
   return PerRow(a, n, out, [&](size_t i, Status* err) {
     int esc = -1;
     if (a.size() > 2) {

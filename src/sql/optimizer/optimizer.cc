@@ -288,6 +288,30 @@ PlanPtr Push(const PlanPtr& p) {
   if (p->kind == PlanKind::kFilter) return PushFilter(*p);
   if (p->children.empty()) return p;
   auto c = Copy(*p);
+  if (c->kind == PlanKind::kJoin && c->residual &&
+      (c->join_type == JoinType::kLeft || c->join_type == JoinType::kRight)) {
+    // ON conjuncts over the null-supplying input only filter that input: `customer LEFT JOIN
+    // orders ON c_custkey = o_custkey AND o_comment NOT LIKE '...'` (TPC-H q13) keeps the same
+    // customers with the orders filtered in their scan, instead of joining every order and
+    // gathering its comment to test after the join. (Over the preserved input they must stay:
+    // a failing row there is still kept, with NULLs.)
+    const int nl = static_cast<int>(c->children[0]->output.size());
+    const bool right_supplies_nulls = c->join_type == JoinType::kLeft;
+    std::vector<ExprPtr> conj, below, stay;
+    Split(c->residual, conj);
+    for (const auto& e : conj) {
+      std::set<int> cols;
+      ColumnsOf(*e, cols);
+      const bool over_nulls_side = !cols.empty() && (right_supplies_nulls ? *cols.begin() >= nl : *cols.rbegin() < nl);
+      if (over_nulls_side && Pushable(e)) below.push_back(right_supplies_nulls ? Shift(e, -nl) : e);
+      else stay.push_back(e);
+    }
+    if (!below.empty()) {
+      c->residual = stay.empty() ? nullptr : AndAll(stay);
+      const size_t side = right_supplies_nulls ? 1 : 0;
+      c->children[side] = WithFilter(c->children[side], below);
+    }
+  }
   for (auto& ch : c->children) ch = Push(ch);
   return c;
 }

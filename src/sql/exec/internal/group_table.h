@@ -103,6 +103,17 @@ class GroupTable {
             std::vector<uint64_t>& hashes) const {
     hashes.resize(n);
     for (size_t k = 0; k < cols.size(); ++k) HashKeyColumn(*cols[k], n, hashes.data(), k == 0);
+    // One flat integer key without NULLs (the usual join key: custkey, orderkey): compared
+    // inline, without SameKey's type switch per candidate.
+    if (cols.size() == 1 && cols[0]->encoding() == VectorEncoding::kFlat && cols[0]->validity() == nullptr &&
+        cols[0]->type().id == keys_[0].type().id) {
+      switch (cols[0]->type().id) {
+        case TypeId::kInt32:
+        case TypeId::kDate: FindFlat<int32_t>(*cols[0], n, gids, hashes.data()); return;
+        case TypeId::kInt64: FindFlat<int64_t>(*cols[0], n, gids, hashes.data()); return;
+        default: break;
+      }
+    }
     const size_t mask = slots_.size() - 1;
     for (size_t i = 0; i < n; ++i) {
       if (i + 16 < n) __builtin_prefetch(&slots_[hashes[i + 16] & mask]);
@@ -173,6 +184,32 @@ class GroupTable {
         if (same) return g;
       }
       slot = (slot + 1) & mask;
+    }
+  }
+
+  // Find for one flat key column of T without NULLs; stored keys may hold the NULL group.
+  template <typename T>
+  void FindFlat(const ColumnVector& col, size_t n, uint32_t* gids, const uint64_t* hashes) const {
+    const T* probe = col.data<T>();
+    const T* stored = keys_[0].data<T>();
+    const uint64_t* stored_valid = keys_[0].validity();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 16 < n) __builtin_prefetch(&slots_[hashes[i + 16] & mask]);
+      const uint64_t h = hashes[i], tag = h & kTagMask;
+      uint32_t found = UINT32_MAX;
+      for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
+        const uint64_t e = slots_[slot];
+        if (e == 0) break;
+        if ((e & kTagMask) != tag) continue;
+        const uint32_t g = static_cast<uint32_t>(e) - 1;
+        if (stored[g] == probe[i] &&
+            (stored_valid == nullptr || ((stored_valid[g >> 6] >> (g & 63)) & 1) != 0)) {
+          found = g;
+          break;
+        }
+      }
+      gids[i] = found;
     }
   }
 
