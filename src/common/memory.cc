@@ -17,6 +17,8 @@
 #endif
 
 namespace saleslake {
+
+#if defined(__GLIBC__) && !defined(SL_SANITIZED_MALLOC)
 namespace {
 
 constexpr const char* kTunables = "GLIBC_TUNABLES";
@@ -40,6 +42,7 @@ void PutBack(const char* saved) {
 }
 
 }  // namespace
+#endif
 
 void RestartWithHugePages(char** argv) {
 #if defined(__GLIBC__) && !defined(SL_SANITIZED_MALLOC)
