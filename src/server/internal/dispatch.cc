@@ -104,12 +104,7 @@ HttpResponse Dispatcher::HandleMetrics(HttpRequest& request, RequestNote* note) 
   note->operation = "Metrics";
   if (!options_.metrics_open) {
     Principal principal;
-    if (auto err = gate_->Authenticate(request, &principal)) {
-      metrics_->AuthDenied(err->code);
-      note->error_code = err->code;
-      return RenderError(Protocol::kRestXml, *err, request);
-    }
-    note->principal = principal.arn;
+    if (auto denied = Authenticate(Protocol::kRestXml, request, note, &principal)) return *denied;
   }
   HttpResponse r;
   r.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -141,12 +136,7 @@ HttpResponse Dispatcher::Handle(HttpRequest& request, RequestNote* note) {
     return HandleS3(request, note, decoded);
   }
   Principal principal;
-  if (auto err = gate_->Authenticate(request, &principal)) {
-    metrics_->AuthDenied(err->code);
-    note->error_code = err->code;
-    return RenderError(protocol, *err, request);
-  }
-  note->principal = principal.arn;
+  if (auto denied = Authenticate(protocol, request, note, &principal)) return *denied;
   if (protocol == Protocol::kJson) return HandleJson(request, principal, note);
   return HandleQuery(request, principal, note);
 }
@@ -164,17 +154,23 @@ std::optional<HttpResponse> Dispatcher::HandleInline(HttpRequest& request, Reque
   return HandleS3(request, note, decoded);
 }
 
+std::optional<HttpResponse> Dispatcher::Authenticate(Protocol protocol, HttpRequest& request,
+                                                     RequestNote* note, Principal* principal) {
+  if (auto err = gate_->Authenticate(request, principal)) {
+    metrics_->AuthDenied(err->code);
+    note->error_code = err->code;
+    return RenderError(protocol, *err, request);
+  }
+  note->principal = principal->arn;
+  return std::nullopt;
+}
+
 HttpResponse Dispatcher::HandleS3(HttpRequest& request, RequestNote* note,
                                   std::variant<S3Request, ApiError>& decoded) {
   const Protocol protocol = Protocol::kRestXml;
   note->api = "s3";
   Principal principal;
-  if (auto err = gate_->Authenticate(request, &principal)) {
-    metrics_->AuthDenied(err->code);
-    note->error_code = err->code;
-    return RenderError(protocol, *err, request);
-  }
-  note->principal = principal.arn;
+  if (auto denied = Authenticate(protocol, request, note, &principal)) return *denied;
   if (auto* err = std::get_if<ApiError>(&decoded)) {
     note->error_code = err->code;
     return RenderError(protocol, *err, request);

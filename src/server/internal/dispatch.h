@@ -126,6 +126,10 @@ class Dispatcher {
   HttpResponse HandleJson(HttpRequest& request, const Principal& principal, RequestNote* note);
   HttpResponse HandleQuery(HttpRequest& request, const Principal& principal, RequestNote* note);
   HttpResponse HandleMetrics(HttpRequest& request, RequestNote* note);
+  // Verifies the request's signature into *principal (noted); on failure the error response in
+  // the protocol's format, counted and noted.
+  std::optional<HttpResponse> Authenticate(Protocol protocol, HttpRequest& request, RequestNote* note,
+                                           Principal* principal);
   // The S3 path after protocol detection: authenticate, then `decoded` (DecodeS3Request of the
   // request, done by the caller) authorized and run.
   HttpResponse HandleS3(HttpRequest& request, RequestNote* note,
