@@ -72,6 +72,30 @@ void AppendJsonText(std::string& out, std::string_view s) {
   out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// ResultSetMetadata.ColumnInfo (a JSON array, keys in nlohmann's sorted order) of `schema`.
+void AppendColumnInfoJson(std::string& out, const Schema& schema) {
+  out += '[';
+  bool first = true;
+  for (const Field& f : schema.fields) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"CaseSensitive\":";
+    out += f.type.id == TypeId::kVarchar ? "true" : "false";
+    out += ",\"CatalogName\":\"hive\",\"Label\":";
+    AppendJsonText(out, f.name);
+    out += ",\"Name\":";
+    AppendJsonText(out, f.name);
+    out += ",\"Nullable\":\"UNKNOWN\",\"Precision\":";
+    out += std::to_string(Precision(f.type));
+    out += ",\"Scale\":";
+    out += std::to_string(f.type.id == TypeId::kDecimal ? f.type.scale : 0);
+    out += ",\"SchemaName\":\"\",\"TableName\":\"\",\"Type\":";
+    AppendJsonText(out, AthenaTypeName(f.type));
+    out += '}';
+  }
+  out += ']';
+}
+
 class AthenaService final : public Service {
  public:
   AthenaService(const ServiceContext& context, LakeSqlService* sql) : context_(context), sql_(sql) {}
@@ -292,18 +316,12 @@ class AthenaService final : public Service {
     return r;
   }
 
-  // ResultSetMetadata.ColumnInfo as a tree, for the result file's .metadata (GetQueryResults
-  // writes the same fields in QueryResultsJson).
+  // ResultSetMetadata.ColumnInfo as a tree, for the result file's .metadata: the text
+  // GetQueryResults writes (AppendColumnInfoJson), so the two never differ.
   static json ColumnInfo(const Schema& schema) {
-    json columns = json::array();
-    for (const Field& f : schema.fields) {
-      const bool text = f.type.id == TypeId::kVarchar;
-      columns.push_back({{"CatalogName", "hive"}, {"SchemaName", ""}, {"TableName", ""},
-                         {"Name", f.name}, {"Label", f.name}, {"Type", AthenaTypeName(f.type)},
-                         {"Precision", Precision(f.type)}, {"Scale", f.type.id == TypeId::kDecimal ? f.type.scale : 0},
-                         {"Nullable", "UNKNOWN"}, {"CaseSensitive", text}});
-    }
-    return columns;
+    std::string text;
+    AppendColumnInfoJson(text, schema);
+    return json::parse(text);
   }
 
   // Athena's result file: athena_results/<id>.csv in the lake (so `aws s3 cp` reads it), every
@@ -448,30 +466,13 @@ std::string QueryResultsJson(const ResultPage& page, bool header, const std::opt
   if (next_token) {
     out += "{\"NextToken\":";
     AppendJsonText(out, *next_token);
-    out += ",\"ResultSet\":{\"ResultSetMetadata\":{\"ColumnInfo\":[";
+    out += ",\"ResultSet\":{\"ResultSetMetadata\":{\"ColumnInfo\":";
   } else {
-    out += "{\"ResultSet\":{\"ResultSetMetadata\":{\"ColumnInfo\":[";
+    out += "{\"ResultSet\":{\"ResultSetMetadata\":{\"ColumnInfo\":";
   }
+  AppendColumnInfoJson(out, page.schema);
+  out += "},\"Rows\":[";
   bool first = true;
-  for (const Field& f : page.schema.fields) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"CaseSensitive\":";
-    out += f.type.id == TypeId::kVarchar ? "true" : "false";
-    out += ",\"CatalogName\":\"hive\",\"Label\":";
-    AppendJsonText(out, f.name);
-    out += ",\"Name\":";
-    AppendJsonText(out, f.name);
-    out += ",\"Nullable\":\"UNKNOWN\",\"Precision\":";
-    out += std::to_string(Precision(f.type));
-    out += ",\"Scale\":";
-    out += std::to_string(f.type.id == TypeId::kDecimal ? f.type.scale : 0);
-    out += ",\"SchemaName\":\"\",\"TableName\":\"\",\"Type\":";
-    AppendJsonText(out, AthenaTypeName(f.type));
-    out += '}';
-  }
-  out += "]},\"Rows\":[";
-  first = true;
   if (header) {
     out += "{\"Data\":[";
     for (size_t c = 0; c < page.schema.fields.size(); ++c) {
