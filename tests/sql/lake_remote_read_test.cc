@@ -256,14 +256,25 @@ TEST_F(LakeRemoteReadTest, TwoScansOfOneTableOpenEachFileOnce) {
   // The events outlive the engines: the files opened stay with their table (and record) after
   // the query.
   FileEvents first_events, second_events;
+  // Per file: how many hints and the distinct ranges hinted. A scan's worker hints its own file's
+  // chunks and, when the footers opened ahead are ready in time, the next files' too, so a file
+  // is hinted once or twice per scan depending on timing (under a sanitizer on a loaded machine
+  // either happens): the counts are bounded, the ranges exact.
+  struct Hints {
+    int count = 0;
+    std::set<std::pair<uint64_t, uint64_t>> ranges;
+  };
   auto hints_per_file = [&](Engine& engine, FileEvents& events, const std::string& sql, const std::string& want) {
     remote_->Record(&events);
     EXPECT_EQ(testutil::RowsText(engine, sql), want) << sql;
     remote_->Record(nullptr);
     std::lock_guard<std::mutex> lock(events.mu);
-    std::map<std::string, int> hints;
+    std::map<std::string, Hints> hints;
     for (const FileEvent& e : events.list)
-      if (e.what == "hint") ++hints[e.key];
+      if (e.what == "hint") {
+        ++hints[e.key].count;
+        hints[e.key].ranges.insert({e.offset, e.length});
+      }
     return hints;
   };
   const auto one_scan = hints_per_file(*Fresh(1), first_events, "SELECT sum(amount) FROM sales", "150.0\n");
@@ -277,7 +288,11 @@ TEST_F(LakeRemoteReadTest, TwoScansOfOneTableOpenEachFileOnce) {
       "E|30.0|150.0\nN|60.0|150.0\nS|20.0|150.0\nW|40.0|150.0\n");
   EXPECT_EQ(remote_->opens(), 4);
   ASSERT_EQ(two_scans.size(), 4u);
-  for (const auto& [key, n] : two_scans) EXPECT_EQ(n, 2 * one_scan.at(key)) << key;  // both scans hint
+  for (const auto& [key, h] : two_scans) {  // both scans hint the same chunks
+    EXPECT_GE(h.count, 2) << key;
+    EXPECT_LE(h.count, 4) << key;
+    EXPECT_EQ(h.ranges, one_scan.at(key).ranges) << key;
+  }
   EXPECT_EQ(testutil::RowsText(*engine, "SELECT sum(amount) FROM sales"), "150.0\n");
   EXPECT_EQ(remote_->opens(), 4);
 }
