@@ -47,6 +47,8 @@ const MAX_SUITE_ROWS = Number(process.env.MAX_SUITE_ROWS || 100000);
 const PHASES = new Set((process.env.PHASES || 'suite,paging,concurrency').split(','));
 const ATHENA_OVERHEAD_RUNS = Number(process.env.ATHENA_OVERHEAD_RUNS || 10);
 // (q1, q3 and q23 were the queries over the target; q7 has q1's 237 rows; q11-q13 and q16 are small)
+// SUITE_ONLY=1,3 runs only those queries of the suite phase (1-based, as printed).
+const SUITE_ONLY = new Set((process.env.SUITE_ONLY || '').split(',').filter((x) => x !== '').map(Number));
 const ATHENA_OVERHEAD_QUERIES = (process.env.ATHENA_OVERHEAD_QUERIES || '1,3,7,11,12,13,16,23').split(',').map(Number);
 // bench/trino_paging_client (built beside sql_dashboard_bench) and the server's pid, from the script.
 const NATIVE_CLIENT = process.env.NATIVE_CLIENT || '';
@@ -66,11 +68,13 @@ const suite = fs.readFileSync(path.join(here, '../tests/sql/dashboard_suite.sql'
 
 const trino = Trino.create({ server: endpoint, catalog: 'lake', schema: 'sales', auth: new BasicAuth(keyId, secret) });
 
+let trinoElapsedMs = 0;  // the server's elapsedTimeMillis of the last viaTrino's query
 async function viaTrino(sql, onRows) {
   const iter = await trino.query(sql);
   let rows = 0;
   for await (const result of iter) {
     if (result.error) throw new Error(`trino: ${result.error.errorName}: ${result.error.message}`);
+    if (result.stats?.state === 'FINISHED') trinoElapsedMs = result.stats.elapsedTimeMillis;
     if (result.data) {
       rows += result.data.length;
       if (onRows) onRows(result.data);
@@ -170,6 +174,7 @@ async function main() {
   const mix = [];
   for (const [i, sql] of suite.entries()) {
     if (!PHASES.has('suite')) break;  // (and no mix for the concurrency phase)
+    if (SUITE_ONLY.size > 0 && !SUITE_ONLY.has(i + 1)) continue;
     const local = await inProcess(sql);
     if (local.rows > MAX_SUITE_ROWS) {
       console.log(`q${i + 1}\t${fmt(local.best_ms)}\t-\t-\t-\t-\t${local.rows} (left to the paging phase)`);
@@ -219,6 +224,36 @@ async function main() {
     console.log(`athena-overhead: ${all.length} queries: client time - server TotalExecutionTime median ` +
       `${fmt(median(all))} ms; queued ${(queued / all.length).toFixed(2)} ms a query; ` +
       `server CPU ${(1e3 * cpu / all.length).toFixed(2)} ms a query (its engine work included)`);
+  }
+
+  // protocol-cpu: the server's CPU per run of each suite query (SUITE_ONLY, default q1 and q3)
+  // through Trino and through Athena, alternated, median of ATHENA_OVERHEAD_RUNS: what a protocol
+  // costs the server, read from /proc so that a busy machine does not change it as it does
+  // wall times.
+  if (PHASES.has('protocol-cpu') && SERVER_PID) {
+    const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    const queries = SUITE_ONLY.size > 0 ? [...SUITE_ONLY] : [1, 3];
+    for (const q of queries) {
+      const sql = suite[q - 1];
+      await viaTrino(sql);  // the server's first run of this text
+      const cpu = { trino: [], athena: [] };
+      const wall = { trino: [], athena: [] };
+      const total = [];
+      const trinoTotal = [];
+      for (let r = 0; r < ATHENA_OVERHEAD_RUNS; r++) {
+        for (const [name, run] of [['trino', () => viaTrino(sql)], ['athena', () => viaAthena(sql)]]) {
+          const c0 = serverCpuSeconds();
+          const t0 = performance.now();
+          const out = await run();
+          wall[name].push(performance.now() - t0);
+          cpu[name].push(1e3 * (serverCpuSeconds() - c0));
+          (name === 'athena' ? total : trinoTotal).push(name === 'athena' ? out.totalMs : trinoElapsedMs);
+        }
+      }
+      console.log(`protocol-cpu q${q}: medians of ${ATHENA_OVERHEAD_RUNS}, alternated: server CPU trino ` +
+        `${fmt(median(cpu.trino))} / athena ${fmt(median(cpu.athena))} ms; wall trino ${fmt(median(wall.trino))} / ` +
+        `athena ${fmt(median(wall.athena))} ms (the server's submit-to-finish: trino ${fmt(median(trinoTotal))} / athena ${fmt(median(total))} ms)`);
+    }
   }
 
   // Paging: the whole result through Trino, with trino-client and with the native client; a

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -194,6 +195,26 @@ class LocalOutputStream final : public OutputStream {
   std::string buffer_;
 };
 
+// A stream into something that is not a regular file (a device such as /dev/null, a FIFO, a
+// terminal): written in place, as `cat > /dev/null` would. There is nothing to make atomic, and a
+// temp file renamed over the path would replace the device node itself with a regular file.
+class InPlaceOutputStream final : public OutputStream {
+ public:
+  InPlaceOutputStream(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~InPlaceOutputStream() override { close(fd_); }
+  Status Append(std::string_view data) override {
+    bytes_ += data.size();
+    return WriteAll(fd_, data, path_);
+  }
+  uint64_t bytes_written() const override { return bytes_; }
+  Status Commit() override { return Status::OK(); }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t bytes_ = 0;
+};
+
 }  // namespace
 
 namespace internal {
@@ -320,6 +341,19 @@ std::unique_ptr<RandomAccessFile> MakeMemoryFile(std::string data, std::string n
 }
 
 Result<std::unique_ptr<OutputStream>> OpenLocalWrite(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "open " + path);
+    return std::unique_ptr<OutputStream>(new InPlaceOutputStream(path, fd));
+  }
+  // A symbolic link to a file: the file is replaced, not the link.
+  char* target = realpath(path.c_str(), nullptr);
+  if (target != nullptr) {
+    std::string resolved(target);
+    free(target);
+    if (resolved != path) return internal::OpenAtomicWrite(resolved, /*exclusive=*/false);
+  }
   return internal::OpenAtomicWrite(path, /*exclusive=*/false);
 }
 

@@ -129,7 +129,10 @@ Status ValidateKey(std::string_view key);
 Result<std::unique_ptr<RandomAccessFile>> OpenLocalFile(const std::string& path);
 // An in-memory RandomAccessFile (tests, fuzzers, data already in memory).
 std::unique_ptr<RandomAccessFile> MakeMemoryFile(std::string data, std::string name = "<memory>");
-// Atomic streaming write of a local file: temp file in the same directory, fsync, rename, fsync dir.
+// Atomic streaming write of a local file: temp file in the same directory, fsync, rename, fsync dir
+// (through a symbolic link, of the file it names). A path that is a device, FIFO or terminal
+// (/dev/null, /dev/stdout, a named pipe) is written in place instead: renaming over it would
+// replace the node itself.
 Result<std::unique_ptr<OutputStream>> OpenLocalWrite(const std::string& path);
 Status WriteLocalFileAtomic(const std::string& path, std::string_view data);
 Result<std::string> ReadLocalFile(const std::string& path);

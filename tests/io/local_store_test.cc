@@ -1,5 +1,6 @@
 #include "io/local_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -281,6 +282,45 @@ TEST(LocalFileTest, ReadsAndBounds) {
   auto m = MakeMemoryFile("abc");
   EXPECT_EQ(*m->ReadString(1, 2), "bc");
   EXPECT_FALSE(m->ReadString(2, 5).ok());
+}
+
+// `query --output /dev/null` once replaced the machine's /dev/null with a regular file (a temp
+// file renamed over it). A FIFO stands in for the device here: written in place, it stays a FIFO,
+// and no temp file is left beside it.
+TEST(LocalFileTest, AnOutputThatIsNotARegularFileIsWrittenInPlace) {
+  saleslake::testing::TempDir dir;
+  const std::string fifo = dir.Join("pipe");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // The read end opened first, without blocking, so that the writer's open does not wait; what
+  // was written is read after the writer closed (a few bytes: the pipe's buffer holds them).
+  const int read_end = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(read_end, 0);
+  {
+    auto out = OpenLocalWrite(fifo);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_TRUE((*out)->Append("rows ").ok());
+    ASSERT_TRUE((*out)->Append("through a pipe\n").ok());
+    ASSERT_TRUE((*out)->Commit().ok());
+  }
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = read(read_end, buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(read_end);
+  EXPECT_EQ(got, "rows through a pipe\n");
+  struct stat st;
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+}
+
+// Through a symbolic link the file it names is replaced; the link stays a link.
+TEST(LocalFileTest, AnOutputThroughALinkReplacesTheFileItNames) {
+  saleslake::testing::TempDir dir;
+  saleslake::testing::WriteFile(dir.Join("real.csv"), "old");
+  ASSERT_EQ(symlink(dir.Join("real.csv").c_str(), dir.Join("link.csv").c_str()), 0);
+  ASSERT_TRUE(WriteLocalFileAtomic(dir.Join("link.csv"), "new").ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.Join("link.csv")));
+  EXPECT_EQ(*ReadLocalFile(dir.Join("real.csv")), "new");
 }
 
 TEST_F(LocalStoreTest, ConcurrentAppendsKeepEveryLineWholeAndOnce) {

@@ -1,9 +1,6 @@
 #include "auth/internal/json.h"
 
-#include <cstdint>
-
-#include "common/encoding.h"
-#include "common/text.h"
+#include "common/json.h"
 #include "common/text_position.h"
 
 namespace saleslake::auth::internal {
@@ -165,69 +162,10 @@ class Parser {
     return Status::OK();
   }
 
-  bool Hex4(size_t at, uint32_t* out) const {
-    if (at + 4 > t_.size()) return false;
-    uint32_t v = 0;
-    for (size_t i = at; i < at + 4; ++i) {
-      int d = HexDigitValue(t_[i]);
-      if (d < 0) return false;
-      v = v * 16 + static_cast<uint32_t>(d);
-    }
-    *out = v;
-    return true;
-  }
-
   Status String(std::string* out) {
-    size_t start = pos_;
-    ++pos_;
     out->clear();
-    while (true) {
-      if (pos_ >= t_.size()) return Error(start, "unterminated string");
-      unsigned char c = static_cast<unsigned char>(t_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return Status::OK();
-      }
-      if (c < 0x20) return Error(pos_, "control character in a string");
-      if (c != '\\') {
-        out->push_back(static_cast<char>(c));
-        ++pos_;
-        continue;
-      }
-      if (pos_ + 1 >= t_.size()) return Error(pos_, "unterminated escape");
-      const size_t esc = pos_;
-      char e = t_[pos_ + 1];
-      pos_ += 2;
-      switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(pos_, &cp)) return Error(esc, "malformed \\u escape");
-          pos_ += 4;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            uint32_t lo;
-            if (t_.substr(pos_, 2) != "\\u" || !Hex4(pos_ + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-              return Error(esc, "unpaired UTF-16 surrogate");
-            }
-            pos_ += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return Error(esc, "unpaired UTF-16 surrogate");
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          return Error(esc, std::string("unknown escape '\\") + e + "'");
-      }
-    }
+    if (const char* why = ReadJsonString(t_, &pos_, out)) return Error(pos_, why);
+    return Status::OK();
   }
 
   std::string_view t_;

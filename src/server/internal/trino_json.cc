@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json.h"
-#include "common/text.h"
 #include "common/types.h"
 #include "common/value.h"
 #include "sql/result_format.h"
@@ -281,17 +280,6 @@ void AppendTrinoCellFromText(const DataType& type, const std::optional<std::stri
   AppendStringSlow(t, out);
 }
 
-namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::string>>* cells) {
   cells->clear();
   auto bad = [&](size_t at) {
@@ -304,78 +292,7 @@ Status DecodeTrinoRow(std::string_view line, std::vector<std::optional<std::stri
   while (true) {
     if (i >= line.size()) return bad(i);
     if (line[i] == '"') {
-      std::string& s = cells->emplace_back(std::in_place).value();
-      ++i;
-      while (true) {
-        const size_t stop = line.find_first_of("\"\\", i);
-        if (stop == std::string_view::npos) return bad(line.size());
-        s.append(line.data() + i, stop - i);
-        i = stop;
-        if (line[i] == '"') {
-          ++i;
-          break;
-        }
-        if (++i >= line.size()) return bad(i);
-        const char e = line[i++];
-        switch (e) {
-          case '"':
-            s.push_back('"');
-            break;
-          case '\\':
-            s.push_back('\\');
-            break;
-          case '/':
-            s.push_back('/');
-            break;
-          case 'b':
-            s.push_back('\b');
-            break;
-          case 'f':
-            s.push_back('\f');
-            break;
-          case 'n':
-            s.push_back('\n');
-            break;
-          case 'r':
-            s.push_back('\r');
-            break;
-          case 't':
-            s.push_back('\t');
-            break;
-          case 'u': {
-            auto hex4 = [&](uint32_t* v) {
-              if (i + 4 > line.size()) return false;
-              *v = 0;
-              for (int k = 0; k < 4; ++k) {
-                const int d = HexDigit(line[i + static_cast<size_t>(k)]);
-                if (d < 0) return false;
-                *v = *v << 4 | static_cast<uint32_t>(d);
-              }
-              i += 4;
-              return true;
-            };
-            uint32_t cp = 0;
-            if (!hex4(&cp)) return bad(i);
-            if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < line.size() && line[i] == '\\' &&
-                line[i + 1] == 'u') {
-              const size_t at = i;
-              i += 2;
-              uint32_t low = 0;
-              if (hex4(&low) && low >= 0xDC00 && low < 0xE000) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-              } else {
-                i = at;
-              }
-            }
-            if (cp >= 0xD800 && cp < 0xE000)
-              cp = 0xFFFD;  // a lone surrogate: the replacement character
-            AppendUtf8(cp, &s);
-            break;
-          }
-          default:
-            return bad(i - 1);
-        }
-      }
+      if (ReadJsonString(line, &i, &cells->emplace_back(std::in_place).value()) != nullptr) return bad(i);
     } else {
       // null, true, false or a number: the token up to the next ',' or ']'.
       const size_t stop = line.find_first_of(",]", i);
