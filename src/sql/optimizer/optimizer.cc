@@ -1239,11 +1239,11 @@ PlanPtr SemiJoins(const PlanPtr& p) {
 // A group whose keys no outer row has never meets a row of the join, and the groups of the others
 // are whole whatever rows of other keys are removed, so the aggregate's input may be reduced by a
 // semi join with any plan whose key values include the outer rows' ones: the outer plan, or a
-// part of it that yields those key columns (a scan with its filters below the outer's inner
-// joins, following the join's equalities to the smaller input). The reduction is taken when that
-// part is estimated at under half of the aggregate's input; it is evaluated twice (once for the
-// outer rows, once as the semi join's build), which is why a small part is preferred over the
-// whole outer plan.
+// part of it that yields those key columns: a scan with its filters (and semi joins) below the
+// outer's joins, following the joins' equalities to the smaller input. That part is evaluated
+// twice (once for the outer rows, once as the semi join's build), so it must hold no other join
+// (a join tree may cost as much as the outer query again), and the reduction is taken when it is
+// estimated at under half of the aggregate's input.
 
 // True when evaluating `p` twice yields the same rows: no expression of it is nondeterministic
 // and it has no LIMIT (which may keep other rows each time).
@@ -1295,11 +1295,22 @@ struct KeySource {
   double rows = std::numeric_limits<double>::infinity();
 };
 
-// The subtree of `p` (p itself included) with the fewest estimated rows whose output holds, in
-// columns, a superset of the values of p's columns `cols` (as tuples).
+// True when `p` has no join but semi joins: reading it costs about one scan of a table, where a
+// join tree may cost as much as the whole outer query again (TPC-H Q21's lineitem x orders x
+// supplier x nation, estimated at few rows, would be evaluated once more per subquery).
+bool JoinFree(const PlanNode& p) {
+  if (p.kind == PlanKind::kJoin && p.join_type != JoinType::kSemi && p.join_type != JoinType::kRightSemi)
+    return false;
+  return std::all_of(p.children.begin(), p.children.end(), [](const PlanPtr& c) { return JoinFree(*c); });
+}
+
+// The join-free subtree of `p` (p itself included) with the fewest estimated rows whose output
+// holds, in columns, a superset of the values of p's columns `cols` (as tuples).
 void FindKeySource(const PlanPtr& p, const std::vector<int>& cols, KeySource& best) {
-  const double rows = KeySourceRows(*p);
-  if (rows <= best.rows) best = {p, cols, rows};  // on a tie the smaller subtree, found later
+  if (JoinFree(*p)) {
+    const double rows = KeySourceRows(*p);
+    if (rows <= best.rows) best = {p, cols, rows};  // on a tie the smaller subtree, found later
+  }
   auto down = [&](const PlanPtr& child, const std::function<int(int)>& map) {
     std::vector<int> m;
     for (int c : cols) {
