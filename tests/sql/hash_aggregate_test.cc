@@ -8,6 +8,7 @@
 #include <map>
 
 #include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
+#include "sql/exec/internal/group_table.h"
 #include "sql/result_format.h"
 #include "sql/sql.h"
 #include "sql_test_util.h"
@@ -91,6 +92,82 @@ TEST_F(HashAggregateTest, IntegerKeysGiveTheGroupsOfAMap) {
             "-5|1\n1000000000|1\n");
   EXPECT_EQ(Run("SELECT outlier, count(*) FROM t GROUP BY 1 ORDER BY 2, 1 LIMIT 3"),
             "-5|1\n1000000000|1\n1|819\n");
+}
+
+// One and two flat integer keys without NULLs take GroupTable's inline comparison: the groups
+// must be those of a map, through the table's growth in the middle of a batch, and a key whose
+// value equals the bytes stored for the NULL group (0) must not fall into that group.
+template <typename T0, typename T1>
+void CheckFlatKeys(DataType t0, DataType t1) {
+  using internal::GroupTable;
+  GroupTable table({t0, t1});
+  // First batch: NULLs in both keys, so the table stores a NULL group with 0 beneath it.
+  ColumnVector n0(t0, 4), n1(t1, 4);
+  n0.Resize(4);
+  n1.Resize(4);
+  for (size_t i = 0; i < 4; ++i) {
+    n0.data<T0>()[i] = 0;
+    n1.data<T1>()[i] = 0;
+    n0.SetNull(i);
+    n1.SetNull(i);
+  }
+  uint32_t null_gid[4];
+  table.FindOrInsert({&n0, &n1}, 4, null_gid);
+  ASSERT_EQ(table.size(), 1u);
+  std::map<std::pair<int64_t, int64_t>, uint32_t> seen;
+  for (size_t b = 0; b < 6; ++b) {
+    const size_t n = 2048;
+    ColumnVector c0(t0, n), c1(t1, n);
+    c0.Resize(n);
+    c1.Resize(n);
+    for (size_t i = 0; i < n; ++i) {  // ~5000 distinct pairs, 0|0 among them, spread wide
+      const int64_t r = static_cast<int64_t>((b * n + i) * 7919 % 5003);
+      c0.data<T0>()[i] = static_cast<T0>(r % 71 * 1'000'003);
+      c1.data<T1>()[i] = static_cast<T1>(r / 71);
+    }
+    ASSERT_EQ(c0.validity(), nullptr);
+    std::vector<uint32_t> gids(n);
+    table.FindOrInsert({&c0, &c1}, n, gids.data());
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_NE(gids[i], null_gid[0]) << i;
+      auto [it, fresh] = seen.emplace(std::make_pair(static_cast<int64_t>(c0.data<T0>()[i]),
+                                                     static_cast<int64_t>(c1.data<T1>()[i])),
+                                      gids[i]);
+      ASSERT_EQ(it->second, gids[i]) << b << " " << i;
+    }
+  }
+  EXPECT_EQ(table.size(), seen.size() + 1);
+  EXPECT_TRUE(seen.count({0, 0}));
+}
+
+TEST(GroupTableTest, FlatIntegerKeysGiveTheGroupsOfAMap) {
+  CheckFlatKeys<int64_t, int64_t>(DataType::Int64(), DataType::Int64());
+  CheckFlatKeys<int32_t, int64_t>(DataType::Int32(), DataType::Int64());
+  CheckFlatKeys<int64_t, int32_t>(DataType::Int64(), DataType::Date());
+}
+
+TEST(GroupTableTest, OneFlatKeyIsNotTheNullGroup) {
+  using internal::GroupTable;
+  GroupTable table({DataType::Int64()});
+  ColumnVector nulls(DataType::Int64(), 2);
+  nulls.Resize(2);
+  nulls.data<int64_t>()[0] = nulls.data<int64_t>()[1] = 0;
+  nulls.SetNull(0);
+  nulls.SetNull(1);
+  uint32_t g[2];
+  table.FindOrInsert({&nulls}, 2, g);
+  // Values far apart, so the key cannot go through the value-indexed array.
+  ColumnVector keys(DataType::Int64(), 3);
+  keys.Resize(3);
+  keys.data<int64_t>()[0] = 0;
+  keys.data<int64_t>()[1] = int64_t{1} << 40;
+  keys.data<int64_t>()[2] = 0;
+  uint32_t k[3];
+  table.FindOrInsert({&keys}, 3, k);
+  EXPECT_NE(k[0], g[0]);
+  EXPECT_EQ(k[0], k[2]);
+  EXPECT_NE(k[0], k[1]);
+  EXPECT_EQ(table.size(), 3u);
 }
 
 }  // namespace

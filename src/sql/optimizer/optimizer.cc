@@ -1230,6 +1230,190 @@ PlanPtr SemiJoins(const PlanPtr& p) {
   return WithFilter(proj, rest);
 }
 
+// ---------------------------------------------------------------- magic sets
+//
+// The binder turns a correlated aggregate subquery (TPC-H Q17's `avg(l_quantity) ... WHERE
+// l_partkey = p_partkey`, Q20's `sum(l_quantity)` per (partkey, suppkey)) into a join of the
+// outer plan with the subquery aggregated over its correlation keys: over every row of its input
+// (Q17 at SF10: 60M lineitems into 2M groups), though the outer rows hold a few thousand keys.
+// A group whose keys no outer row has never meets a row of the join, and the groups of the others
+// are whole whatever rows of other keys are removed, so the aggregate's input may be reduced by a
+// semi join with any plan whose key values include the outer rows' ones: the outer plan, or a
+// part of it that yields those key columns: a scan with its filters (and semi joins) below the
+// outer's joins, following the joins' equalities to the smaller input. That part is evaluated
+// twice (once for the outer rows, once as the semi join's build), so it must hold no other join
+// (a join tree may cost as much as the outer query again), and the reduction is taken when it is
+// estimated at under half of the aggregate's input.
+
+// True when evaluating `p` twice yields the same rows: no expression of it is nondeterministic
+// and it has no LIMIT (which may keep other rows each time).
+bool Repeatable(const PlanNode& p) {
+  if (p.kind == PlanKind::kLimit || p.kind == PlanKind::kWindow) return false;
+  auto ok = [](const ExprPtr& e) { return !e || e->deterministic(); };
+  auto all = [&](const std::vector<ExprPtr>& v) { return std::all_of(v.begin(), v.end(), ok); };
+  if (!ok(p.predicate) || !ok(p.residual) || !all(p.exprs) || !all(p.groups) || !all(p.scan_filters) ||
+      !all(p.left_keys) || !all(p.right_keys))
+    return false;
+  for (const auto& a : p.aggregates)
+    if (!all(a.args) || !ok(a.filter)) return false;
+  for (const auto& row : p.rows)
+    if (!all(row)) return false;
+  for (const auto& ch : p.children)
+    if (!Repeatable(*ch)) return false;
+  return true;
+}
+
+PlanPtr DeepCopy(const PlanPtr& p) {
+  auto c = Copy(*p);
+  for (auto& ch : c->children) ch = DeepCopy(ch);
+  return c;
+}
+
+// Rows of `p` for the choice of a key source: EstimateRows, except that a scan yields all its
+// rows (its filters only prune morsels: the Filter above it, a candidate of its own, drops the
+// rows), and that a semi join with one key column keeps the share of its kept input whose key
+// the other input's rows can cover (Q20's partsupp semi join part LIKE 'forest%'), where
+// EstimateRows keeps the whole kept input.
+double KeySourceRows(const PlanNode& p) {
+  if (p.kind == PlanKind::kScan && !p.scan_filters.empty()) {
+    auto unfiltered = Copy(p);
+    unfiltered->scan_filters.clear();
+    return EstimateRows(*unfiltered);
+  }
+  if (p.kind == PlanKind::kJoin && p.join_type == JoinType::kSemi && p.left_keys.size() == 1 &&
+      p.left_keys[0]->kind == ExprKind::kColumn) {
+    const double kept = EstimateRows(*p.children[0]), other = EstimateRows(*p.children[1]);
+    const double ndv = ColumnNdv(*p.children[0], p.left_keys[0]->column);
+    if (ndv >= 1) return std::max(1.0, kept * std::min(1.0, other / ndv));
+  }
+  return EstimateRows(p);
+}
+
+struct KeySource {
+  PlanPtr plan;
+  std::vector<int> cols;  // the key columns in plan's output
+  double rows = std::numeric_limits<double>::infinity();
+};
+
+// True when `p` has no join but semi joins: reading it costs about one scan of a table, where a
+// join tree may cost as much as the whole outer query again (TPC-H Q21's lineitem x orders x
+// supplier x nation, estimated at few rows, would be evaluated once more per subquery).
+bool JoinFree(const PlanNode& p) {
+  if (p.kind == PlanKind::kJoin && p.join_type != JoinType::kSemi && p.join_type != JoinType::kRightSemi)
+    return false;
+  return std::all_of(p.children.begin(), p.children.end(), [](const PlanPtr& c) { return JoinFree(*c); });
+}
+
+// The join-free subtree of `p` (p itself included) with the fewest estimated rows whose output
+// holds, in columns, a superset of the values of p's columns `cols` (as tuples).
+void FindKeySource(const PlanPtr& p, const std::vector<int>& cols, KeySource& best) {
+  if (JoinFree(*p)) {
+    const double rows = KeySourceRows(*p);
+    if (rows <= best.rows) best = {p, cols, rows};  // on a tie the smaller subtree, found later
+  }
+  auto down = [&](const PlanPtr& child, const std::function<int(int)>& map) {
+    std::vector<int> m;
+    for (int c : cols) {
+      const int x = map(c);
+      if (x < 0) return;
+      m.push_back(x);
+    }
+    FindKeySource(child, m, best);
+  };
+  switch (p->kind) {
+    case PlanKind::kFilter:
+    case PlanKind::kSort:
+    case PlanKind::kDistinct: down(p->children[0], [](int c) { return c; }); break;
+    case PlanKind::kProject:
+      down(p->children[0], [&](int c) {
+        const Expr& e = *p->exprs[static_cast<size_t>(c)];
+        return e.kind == ExprKind::kColumn ? e.column : -1;
+      });
+      break;
+    case PlanKind::kAggregate:
+      if (!p->grouping_sets.empty() || p->grouping_id) break;
+      down(p->children[0], [&](int c) {
+        if (c >= static_cast<int>(p->groups.size())) return -1;
+        const Expr& e = *p->groups[static_cast<size_t>(c)];
+        return e.kind == ExprKind::kColumn ? e.column : -1;
+      });
+      break;
+    case PlanKind::kJoin: {
+      // A row of an inner join comes from a row of each input, with equal keys; a row of a
+      // semi join from a row of its kept input whose keys some row of the other input has.
+      const JoinType t = p->join_type;
+      if (t != JoinType::kInner && t != JoinType::kCross && t != JoinType::kSemi && t != JoinType::kRightSemi)
+        break;
+      const int nl = static_cast<int>(p->children[0]->output.size());
+      const bool semi = t == JoinType::kSemi || t == JoinType::kRightSemi;
+      for (int side = 0; side < 2; ++side) {
+        const int first = semi ? 0 : (side == 0 ? 0 : nl);
+        const int width = static_cast<int>(p->children[static_cast<size_t>(side)]->output.size());
+        const std::vector<ExprPtr>& mine = side == 0 ? p->left_keys : p->right_keys;
+        const std::vector<ExprPtr>& other = side == 0 ? p->right_keys : p->left_keys;
+        const size_t kept = semi ? KeptChild(t) : 2;  // 2: both inputs' columns are output
+        down(p->children[static_cast<size_t>(side)], [&](int c) {
+          // c as a column of the output of this side's input: its own, or the input's key
+          // column that an equality makes equal to it.
+          const bool own = semi ? kept == static_cast<size_t>(side) : (c >= first && c < first + width);
+          if (own) return semi ? c : c - first;
+          const int in_other = semi ? c : (side == 0 ? c - nl : c);
+          for (size_t k = 0; k < other.size(); ++k)
+            if (other[k]->kind == ExprKind::kColumn && other[k]->column == in_other &&
+                mine[k]->kind == ExprKind::kColumn && mine[k]->type == other[k]->type)
+              return mine[k]->column;
+          return -1;
+        });
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+PlanPtr MagicSets(const PlanPtr& p) {
+  if (p->children.empty()) return p;
+  auto c = Copy(*p);
+  for (auto& ch : c->children) ch = MagicSets(ch);
+  if (c->kind != PlanKind::kJoin || (c->join_type != JoinType::kLeft && c->join_type != JoinType::kInner) ||
+      c->left_keys.empty())
+    return c;
+  const PlanNode& agg = *c->children[1];
+  if (agg.kind != PlanKind::kAggregate || !agg.grouping_sets.empty() || agg.grouping_id || agg.groups.empty())
+    return c;
+  std::vector<int> outer_cols;
+  std::vector<ExprPtr> inner_keys;
+  for (size_t i = 0; i < c->left_keys.size(); ++i) {
+    const Expr& lk = *c->left_keys[i];
+    const Expr& rk = *c->right_keys[i];
+    if (lk.kind != ExprKind::kColumn || rk.kind != ExprKind::kColumn ||
+        rk.column >= static_cast<int>(agg.groups.size()))
+      return c;
+    const ExprPtr& g = agg.groups[static_cast<size_t>(rk.column)];
+    if (!g->deterministic() || HasSubquery(*g) || g->type != lk.type) return c;
+    outer_cols.push_back(lk.column);
+    inner_keys.push_back(g);
+  }
+  const PlanPtr& input = agg.children[0];
+  const double input_rows = EstimateRows(*input);
+  KeySource src;
+  FindKeySource(c->children[0], outer_cols, src);
+  if (!src.plan || !(src.rows * 2 <= input_rows) || !Repeatable(*src.plan)) return c;
+  auto semi = std::make_shared<PlanNode>(PlanKind::kJoin);
+  semi->join_type = JoinType::kSemi;
+  semi->children = {input, DeepCopy(src.plan)};
+  semi->left_keys = inner_keys;
+  for (size_t i = 0; i < src.cols.size(); ++i) {
+    const size_t col = static_cast<size_t>(src.cols[i]);
+    semi->right_keys.push_back(MakeColumn(src.cols[i], src.plan->output[col].type, src.plan->output[col].name));
+  }
+  semi->output = input->output;
+  auto reduced = Copy(agg);
+  reduced->children = {semi};
+  c->children[1] = reduced;
+  return c;
+}
+
 PlanPtr ChooseBuildSides(const PlanPtr& p) {
   if (p->children.empty()) return p;
   auto c = Copy(*p);
@@ -1287,7 +1471,7 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
 Result<PlanPtr> Optimize(const PlanPtr& plan, const OptimizerOptions& options) {
   PlanPtr p = FoldConstants(OptimizeNestedPlans(plan, options));
   if (options.pushdown) p = SemiJoins(Push(p));
-  if (options.reorder_joins) p = ChooseBuildSides(ReorderJoins(p));
+  if (options.reorder_joins) p = ChooseBuildSides(MagicSets(ReorderJoins(p)));
   if (options.prune_columns) p = Restore(Prune(p, AllColumns(*p)), p->output);
   return p;
 }

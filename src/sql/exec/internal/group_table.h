@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sql/exec/internal/operators.h"
@@ -82,6 +83,7 @@ class GroupTable {
       }
       return;
     }
+    if (FlatKeys(cols, n, gids)) return;
     // Many groups (customer ids) miss the cache at every step of a probe: while row i is looked
     // up, fetch the slot of row i + 24, the stored string view of row i + 16's first candidate
     // and that string's bytes for row i + 8.
@@ -162,6 +164,16 @@ class GroupTable {
   std::vector<ColumnVector>& keys() { return keys_; }
 
  private:
+  // Inserts row i (hash h) as a new group into the empty slot where its probe ended.
+  uint32_t Insert(const std::vector<const ColumnVector*>& cols, size_t i, uint64_t h, size_t slot) {
+    uint32_t id = static_cast<uint32_t>(count_++);
+    slots_[slot] = (h & kTagMask) | (id + 1);
+    group_hash_.push_back(h);
+    for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
+    if (count_ * 2 > slots_.size()) Grow();
+    return id;
+  }
+
   // The group of row i (hash h), inserted when new.
   uint32_t Lookup(const std::vector<const ColumnVector*>& cols, size_t i, uint64_t h) {
     size_t mask = slots_.size() - 1;
@@ -169,14 +181,7 @@ class GroupTable {
     const uint64_t tag = h & kTagMask;
     while (true) {
       uint64_t e = slots_[slot];
-      if (e == 0) {
-        uint32_t id = static_cast<uint32_t>(count_++);
-        slots_[slot] = tag | (id + 1);
-        group_hash_.push_back(h);
-        for (size_t k = 0; k < cols.size(); ++k) keys_[k].AppendFrom(*cols[k], i);
-        if (count_ * 2 > slots_.size()) Grow();
-        return id;
-      }
+      if (e == 0) return Insert(cols, i, h, slot);
       if ((e & kTagMask) == tag) {
         uint32_t g = static_cast<uint32_t>(e) - 1;
         bool same = true;
@@ -184,6 +189,78 @@ class GroupTable {
         if (same) return g;
       }
       slot = (slot + 1) & mask;
+    }
+  }
+
+  // One or two flat integer key columns without NULLs (part keys; part and supplier keys), of
+  // the table's key types: FindOrInsert compares them inline (FlatLookup) instead of through
+  // SameKey's switch on the type per candidate, which was ~30% of TPC-H Q17's CPU when it
+  // grouped 60M lineitems by l_partkey. False (nothing done) for other keys. REQUIRES: hashes_
+  // hold the rows' hashes.
+  bool FlatKeys(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids) {
+    if (cols.size() > 2) return false;
+    for (size_t k = 0; k < cols.size(); ++k)
+      if (cols[k]->encoding() != VectorEncoding::kFlat || cols[k]->validity() != nullptr ||
+          cols[k]->type().id != keys_[k].type().id)
+        return false;
+    auto width = [&](size_t k) {
+      switch (cols[k]->type().id) {
+        case TypeId::kInt32:
+        case TypeId::kDate: return 4;
+        case TypeId::kInt64: return 8;
+        default: return 0;
+      }
+    };
+    const int w0 = width(0), w1 = cols.size() == 2 ? width(1) : -1;
+    if (w0 == 0 || w1 == 0) return false;
+    if (w1 < 0) {
+      if (w0 == 4) FlatLookup<int32_t, void>(cols, n, gids);
+      if (w0 == 8) FlatLookup<int64_t, void>(cols, n, gids);
+    } else if (w0 == 4) {
+      if (w1 == 4) FlatLookup<int32_t, int32_t>(cols, n, gids);
+      if (w1 == 8) FlatLookup<int32_t, int64_t>(cols, n, gids);
+    } else {
+      if (w1 == 4) FlatLookup<int64_t, int32_t>(cols, n, gids);
+      if (w1 == 8) FlatLookup<int64_t, int64_t>(cols, n, gids);
+    }
+    return true;
+  }
+
+  // Whether stored group g's key column k is valid (not the NULL group's).
+  bool StoredValid(size_t k, uint32_t g) const {
+    const uint64_t* v = keys_[k].validity();
+    return v == nullptr || ((v[g >> 6] >> (g & 63)) & 1) != 0;
+  }
+
+  // FindOrInsert for flat key columns of T0 (and T1; void: one key) without NULLs.
+  template <typename T0, typename T1>
+  void FlatLookup(const std::vector<const ColumnVector*>& cols, size_t n, uint32_t* gids) {
+    constexpr bool kTwo = !std::is_void_v<T1>;
+    using U1 = std::conditional_t<kTwo, T1, T0>;  // unused when one key
+    const T0* p0 = cols[0]->data<T0>();
+    const U1* p1 = kTwo ? cols[1]->data<U1>() : nullptr;
+    for (size_t i = 0; i < n; ++i) {
+      // Slots and stored keys move when the table grows: reloaded per row.
+      const size_t mask = slots_.size() - 1;
+      if (i + 24 < n) __builtin_prefetch(&slots_[hashes_[i + 24] & mask]);
+      const T0* s0 = keys_[0].data<T0>();
+      const U1* s1 = kTwo ? keys_[1].data<U1>() : nullptr;
+      const uint64_t h = hashes_[i], tag = h & kTagMask;
+      for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
+        const uint64_t e = slots_[slot];
+        if (e == 0) {
+          gids[i] = Insert(cols, i, h, slot);
+          break;
+        }
+        if ((e & kTagMask) != tag) continue;
+        const uint32_t g = static_cast<uint32_t>(e) - 1;
+        bool same = s0[g] == p0[i] && StoredValid(0, g);
+        if constexpr (kTwo) same = same && s1[g] == p1[i] && StoredValid(1, g);
+        if (same) {
+          gids[i] = g;
+          break;
+        }
+      }
     }
   }
 
