@@ -167,8 +167,34 @@ Result<ParsedAuthorization> ParseAuthorization(std::string_view header) {
   return out;
 }
 
+namespace {
+bool Unreserved(unsigned char c, bool keep_slash) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
+}
+
+// True when `raw` is already what PercentEncode(PercentDecode(raw)) gives: unreserved characters
+// and upper-case %XX escapes of reserved bytes only. Such text (what SDKs send: a presigned
+// URL's parameters, an object's path) is its own canonical form, so it is used as it is instead
+// of being decoded and encoded again (those copies were most of a presigned GET's allocations).
+bool IsCanonicallyEncoded(std::string_view raw, bool keep_slash) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (Unreserved(c, keep_slash)) continue;
+    if (c != '%' || i + 2 >= raw.size()) return false;
+    const char h = raw[i + 1], l = raw[i + 2];
+    auto upper_hex = [](char x) { return (x >= '0' && x <= '9') || (x >= 'A' && x <= 'F'); };
+    if (!upper_hex(h) || !upper_hex(l)) return false;
+    if (Unreserved(static_cast<unsigned char>(HexDigitValue(h) * 16 + HexDigitValue(l)), keep_slash)) return false;
+    i += 2;
+  }
+  return true;
+}
+}  // namespace
+
 Result<std::string> CanonicalUri(std::string_view raw_path, std::string_view service) {
   if (raw_path.empty()) return std::string("/");
+  if (service == "s3" && IsCanonicallyEncoded(raw_path, /*keep_slash=*/true)) return std::string(raw_path);
   std::optional<std::string> decoded = PercentDecode(raw_path);
   if (!decoded) return Status::InvalidArgument("malformed percent-encoding in the path");
   std::string once = PercentEncode(*decoded, /*keep_slash=*/true);
@@ -177,22 +203,40 @@ Result<std::string> CanonicalUri(std::string_view raw_path, std::string_view ser
 }
 
 Result<std::string> CanonicalQuery(std::string_view raw_query, bool drop_signature) {
-  std::vector<std::pair<std::string, std::string>> params;
+  // Each parameter as (encoded key, encoded value): views of the raw query where it is already
+  // canonical, else of re-encoded copies kept in `owned` (reserved up front: the views must not
+  // move).
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+  std::vector<std::string> owned;
+  const size_t count = static_cast<size_t>(std::count(raw_query.begin(), raw_query.end(), '&')) + 1;
+  params.reserve(count);
+  owned.reserve(2 * count);
+  auto canonical = [&owned](std::string_view raw) -> std::optional<std::string_view> {
+    if (IsCanonicallyEncoded(raw, /*keep_slash=*/false)) return raw;
+    std::optional<std::string> decoded = PercentDecode(raw);
+    if (!decoded) return std::nullopt;
+    owned.push_back(PercentEncode(*decoded));
+    return std::string_view(owned.back());
+  };
   while (!raw_query.empty()) {
     size_t amp = raw_query.find('&');
     std::string_view part = raw_query.substr(0, amp);
     raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    std::optional<std::string> k = PercentDecode(part.substr(0, eq));
-    std::optional<std::string> v =
-        eq == std::string_view::npos ? std::string() : PercentDecode(part.substr(eq + 1));
+    std::optional<std::string_view> k = canonical(part.substr(0, eq));
+    std::optional<std::string_view> v =
+        eq == std::string_view::npos ? std::string_view() : canonical(part.substr(eq + 1));
     if (!k || !v) return Status::InvalidArgument("malformed percent-encoding in the query string");
+    // The canonical encoding of a name is unique, so comparing it is comparing the decoded name.
     if (drop_signature && *k == "X-Amz-Signature") continue;
-    params.emplace_back(PercentEncode(*k), PercentEncode(*v));
+    params.emplace_back(*k, *v);
   }
   std::sort(params.begin(), params.end());
+  size_t size = 0;
+  for (const auto& [k, v] : params) size += k.size() + v.size() + 2;
   std::string out;
+  out.reserve(size);
   for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
     out += k;
@@ -360,8 +404,13 @@ std::optional<std::string> QueryParam(std::string_view raw_query, std::string_vi
     std::string_view part = raw_query.substr(0, amp);
     raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     size_t eq = part.find('=');
-    std::optional<std::string> k = PercentDecode(part.substr(0, eq));
-    if (!k || *k != name) continue;
+    std::string_view raw_key = part.substr(0, eq);
+    // A key without escapes is its decoded self: compared without a copy (six lookups a request).
+    if (raw_key.find('%') == std::string_view::npos) {
+      if (raw_key != name) continue;
+    } else if (std::optional<std::string> k = PercentDecode(raw_key); !k || *k != name) {
+      continue;
+    }
     if (eq == std::string_view::npos) return std::string();
     return PercentDecode(part.substr(eq + 1));
   }

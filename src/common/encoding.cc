@@ -1,6 +1,11 @@
 #include "common/encoding.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "common/status.h"
 
 namespace saleslake {
 namespace {
@@ -52,9 +57,32 @@ bool IsLowerHex(std::string_view s, size_t len) {
   return true;
 }
 
+namespace {
+const EVP_MD* FetchedSha256() {
+  // Fetched once, never freed: used until exit (a static destructor could race a thread's last hash).
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+}  // namespace
+
+void Sha256Of(std::initializer_list<std::string_view> parts, uint8_t out[32]) {
+  // Re-initialising a context with the digest it already holds reuses its state: no allocation.
+  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  const EVP_MD* md = FetchedSha256();
+  bool ok = ctx && md && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
+  for (std::string_view p : parts) ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
+  unsigned int len = 0;
+  ok = ok && EVP_DigestFinal_ex(ctx.get(), out, &len) == 1 && len == 32;
+  SL_CHECK(ok);  // only out of memory or a libcrypto without SHA-256
+}
+
 std::string Sha256Hex(std::string_view data) {
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  uint8_t digest[32];
+  Sha256Of({data}, digest);
   return HexOf(digest, sizeof digest);
 }
 

@@ -86,6 +86,7 @@ struct DeliveryStats {
   uint64_t filtered = 0;
   uint64_t pending = 0;
   uint64_t recovered = 0;  // deliveries found in the outbox at Open
+  uint64_t idle_polls = 0;  // timed wake-ups of idle workers (only one of them polls)
 };
 
 class Topics {
@@ -126,8 +127,8 @@ class Topics {
   // Attempts every delivery that is due now, one after another, in the calling thread; returns
   // how many were attempted (tests and the CLI call it; `serve` runs Start's workers).
   int DeliverDue();
-  // Starts/stops the delivery workers (each polls every poll_ms of real time for retries that
-  // came due; new deliveries wake them at once).
+  // Starts/stops the delivery workers (one of them polls every poll_ms of real time for retries
+  // that came due and wakes another when it found one; new deliveries wake them at once).
   void Start(int poll_ms = 20);
   void Stop();
   DeliveryStats stats() const;

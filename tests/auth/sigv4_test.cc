@@ -5,10 +5,12 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "auth/auth.h"
 #include "auth/internal/verify.h"
 #include "auth/example_keys.h"
+#include "common/encoding.h"
 
 namespace saleslake::auth {
 namespace {
@@ -312,6 +314,40 @@ TEST(SigV4Test, Canonicalisation) {
   EXPECT_TRUE(sigv4::ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(sigv4::ConstantTimeEquals("abc", "abd"));
   EXPECT_FALSE(sigv4::ConstantTimeEquals("abc", "abcd"));
+}
+
+// Text already in canonical form is used as it is; anything else (lower-case escapes, escaped
+// unreserved characters, raw reserved bytes) must still be decoded and encoded again.
+TEST(SigV4Test, CanonicalisationOfTextThatIsNotYetCanonical) {
+  EXPECT_EQ(*sigv4::CanonicalQuery("k=%2f%41&j=%2F", false), "j=%2F&k=%2FA");
+  EXPECT_EQ(*sigv4::CanonicalQuery("%41=1&B=%7E%2D", false), "A=1&B=~-");
+  EXPECT_EQ(*sigv4::CanonicalQuery("X-Amz-%53ignature=abc&a=1", true), "a=1");
+  EXPECT_EQ(*sigv4::CanonicalQuery("k=a+b&k=a%2Bb&e=", false), "e=&k=a%2Bb&k=a%2Bb");
+  EXPECT_FALSE(sigv4::CanonicalQuery("k=%", false).ok());
+  EXPECT_FALSE(sigv4::CanonicalQuery("k=%4G", false).ok());
+  // A path keeps '/' unescaped, so an escaped slash is decoded into one.
+  EXPECT_EQ(*sigv4::CanonicalUri("/a%2fb/%41/%7e", "s3"), "/a/b/A/~");
+  EXPECT_EQ(*sigv4::CanonicalUri("/a%2Fb/%3A%20", "s3"), "/a/b/%3A%20");
+  EXPECT_EQ(*sigv4::CanonicalUri("/a/%3A%20", "s3"), "/a/%3A%20");
+  EXPECT_EQ(*sigv4::CanonicalUri("/a:b", "s3"), "/a%3Ab");
+  EXPECT_FALSE(sigv4::CanonicalUri("/a%2", "s3").ok());
+  // Against the definition (decode, then encode) over text built from a mix of the cases above.
+  const std::vector<std::string> pieces = {"a", "Z9", "-_.~", "%2F", "%2f", "%41", "%7E", "%20",
+                                           "/", ":", "+", "%C3%A9", "%e9", "*", "%2A"};
+  uint32_t seed = 12345;
+  for (int i = 0; i < 2000; ++i) {
+    std::string key, value, path = "/";
+    for (int j = 0; j < 4; ++j) {
+      seed = seed * 1103515245u + 12345u;
+      key += pieces[(seed >> 8) % pieces.size()];
+      seed = seed * 1103515245u + 12345u;
+      value += pieces[(seed >> 8) % pieces.size()];
+      path += pieces[(seed >> 16) % pieces.size()];
+    }
+    const std::string want = PercentEncode(*PercentDecode(key)) + "=" + PercentEncode(*PercentDecode(value));
+    EXPECT_EQ(*sigv4::CanonicalQuery(key + "=" + value, false), want) << key << "=" << value;
+    EXPECT_EQ(*sigv4::CanonicalUri(path, "s3"), PercentEncode(*PercentDecode(path), true)) << path;
+  }
 }
 
 TEST(SigV4Test, RepeatedHeadersAreJoined) {

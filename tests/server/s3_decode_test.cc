@@ -141,5 +141,17 @@ TEST(S3DecodeTest, Codecs) {
   EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
 }
 
+TEST(S3DecodeTest, HttpDateIsRfc7231sImfFixdate) {
+  EXPECT_EQ(HttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(HttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(HttpDate(1796515199), "Sat, 05 Dec 2026 23:59:59 GMT");
+  // Every weekday and month, against strftime's (C locale) spelling through the parser.
+  for (int64_t t = 1700000000; t < 1700000000 + 400 * 86400; t += 86400 + 3671) {
+    const std::string s = HttpDate(t);
+    ASSERT_EQ(s.size(), 29u) << s;
+    EXPECT_EQ(ParseHttpDate(s), t) << s;
+  }
+}
+
 }  // namespace
 }  // namespace saleslake::server::internal

@@ -1,26 +1,45 @@
 #include "auth/internal/crypto.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <zlib.h>
 
+#include <cstring>
 #include <memory>
 
 namespace saleslake::auth::internal {
 
 Digest Sha256(std::string_view data) {
   Digest d;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
+  Sha256Of({data}, d.data());
   return d;
 }
 
+// HMAC as RFC 2104 defines it, over the per-thread SHA-256 of common/encoding.h: OpenSSL 3's
+// HMAC() fetches the MAC and the digest by name and allocates two contexts per call, and SigV4
+// verification makes one to five HMACs per request.
 Digest HmacSha256(std::span<const uint8_t> key, std::string_view data) {
-  Digest d;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data(), &len);
+  constexpr size_t kBlock = 64;
+  uint8_t k[kBlock] = {};
+  if (key.size() > kBlock) {
+    Sha256Of({std::string_view(reinterpret_cast<const char*>(key.data()), key.size())}, k);
+  } else if (!key.empty()) {
+    std::memcpy(k, key.data(), key.size());
+  }
+  char ipad[kBlock], opad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = static_cast<char>(k[i] ^ 0x36);
+    opad[i] = static_cast<char>(k[i] ^ 0x5c);
+  }
+  Digest inner, d;
+  Sha256Of({std::string_view(ipad, kBlock), data}, inner.data());
+  Sha256Of({std::string_view(opad, kBlock),
+            std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size())},
+           d.data());
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
   return d;
 }
 

@@ -108,7 +108,7 @@ std::variant<S3Request, ApiError> DecodeS3Request(const HttpRequest& request,
   if (path.empty() || path.front() != '/') return MakeError(400, "InvalidURI", "Couldn't parse the specified URI.");
   auto query = ParseQuery(request.raw_query, /*plus_is_space=*/false);
   if (!query) return MakeError(400, "InvalidURI", "Couldn't parse the specified URI.");
-  for (auto& [k, v] : *query) out.query.emplace(k, v);
+  for (auto& [k, v] : *query) out.query.emplace(std::move(k), std::move(v));  // first value wins
   auto has = [&](const char* q) { return out.query.count(q) > 0; };
 
   // Virtual-host style: Host "bucket.endpoint[:port]".

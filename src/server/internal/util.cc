@@ -115,12 +115,28 @@ std::string BigEndian32(uint32_t v) {
 }
 
 std::string HttpDate(int64_t unix_s) {
+  // Formatted by hand: strftime consults the locale for the day and month names, and every
+  // response carries a Date (and an object's a Last-Modified): ~1% of a small GET's CPU.
+  static constexpr char kDays[] = "SunMonTueWedThuFriSat";
+  static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
   time_t t = static_cast<time_t>(unix_s);
   struct tm tm;
   gmtime_r(&t, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
+  std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+  auto two = [&out](size_t at, int v) {
+    out[at] = static_cast<char>('0' + v / 10 % 10);
+    out[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  out.replace(0, 3, kDays + 3 * (tm.tm_wday % 7), 3);
+  two(5, tm.tm_mday);
+  out.replace(8, 3, kMonths + 3 * (tm.tm_mon % 12), 3);
+  const int year = tm.tm_year + 1900;
+  two(12, year / 100);
+  two(14, year % 100);
+  two(17, tm.tm_hour);
+  two(20, tm.tm_min);
+  two(23, tm.tm_sec);
+  return out;
 }
 
 std::string IsoDate(int64_t unix_ns) {
