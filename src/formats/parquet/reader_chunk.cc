@@ -144,19 +144,7 @@ Status ParquetReader::Impl::DecodeChunk(int rg, int col, Chunk* out) const {
     }
     // Index pages and unknown page types are skipped.
   }
-  // A mapped chunk's pages, once decoded into copies, are dropped from this process: the scan
-  // of a file much larger than memory would otherwise keep every page it touched resident (q06
-  // at SF10: 466 of 495 MB of its peak RSS were such file pages). The page cache keeps them, so
-  // a re-read faults them back in without I/O. The range is widened to the 64 KB-aligned blocks
-  // around the chunk: a page fault maps the cached pages of its aligned 64 KB block along (the
-  // kernel's fault-around), i.e. pieces of the neighbouring chunks, which are mostly columns the
-  // query does not read (dropping those a sibling decode reads costs it a minor fault).
-  if (file->mapped_data() && !chunk_referenced) {
-    constexpr uint64_t kFaultAround = 64 << 10;
-    const uint64_t begin = static_cast<uint64_t>(start) / kFaultAround * kFaultAround;
-    const uint64_t end = (static_cast<uint64_t>(start + len) + kFaultAround - 1) / kFaultAround * kFaultAround;
-    file->DoneWith(begin, std::min(end, file_size) - begin);
-  }
+  out->refers_to_file = chunk_referenced && file->mapped_data() != nullptr;
   return Status::OK();
 }
 

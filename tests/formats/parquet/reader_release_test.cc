@@ -1,4 +1,4 @@
-// The reader lets a mapped column chunk's pages leave the process once they are decoded
+// The reader lets a mapped row group's pages leave the process once its chunks are decoded
 // (RandomAccessFile::DoneWith), and only when no decoded value points into them.
 #include <gtest/gtest.h>
 
@@ -105,9 +105,9 @@ TEST(ParquetReaderRelease, CompressedChunksAreReleasedOnceDecoded) {
     uint64_t chunk_bytes = 0;
     auto done = ReadAndCheck(WriteFile(opts, 50000), &groups, &chunk_bytes);
     ASSERT_EQ(groups, 5);
-    // One release per column chunk, of whole 64 KB blocks (the kernel maps a fault's block
+    // One release per row group, of whole 64 KB blocks (the kernel maps a fault's block
     // along); together they cover the column chunks, which lie back to back from byte 4.
-    EXPECT_EQ(done.size(), 10u);
+    EXPECT_EQ(done.size(), 5u);
     std::sort(done.begin(), done.end());
     uint64_t covered = 0;
     for (auto& [offset, n] : done) {
@@ -133,7 +133,7 @@ TEST(ParquetReaderRelease, UncompressedPagesThatValuesPointIntoAreKept) {
   opts.data_page_v2 = true;  // the dictionary pages still point in
   EXPECT_TRUE(ReadAndCheck(WriteFile(opts, 50000), &groups, &chunk_bytes).empty());
   opts.dictionary = false;
-  EXPECT_EQ(ReadAndCheck(WriteFile(opts, 50000), &groups, &chunk_bytes).size(), 10u);
+  EXPECT_EQ(ReadAndCheck(WriteFile(opts, 50000), &groups, &chunk_bytes).size(), 5u);
 }
 
 uint64_t RssFileKb() {
