@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "formats/parquet/internal/reader_internal.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
 #include "support/test_support.h"
@@ -46,8 +47,8 @@ class RecordingFile final : public io::RandomAccessFile {
   mutable std::vector<std::pair<uint64_t, uint64_t>> done_;
 };
 
-// An int64 column and a string column, `rows` rows in row groups of `group_rows`.
-std::string WriteFile(const WriterOptions& opts, size_t rows) {
+// An int64 column and a string column, `rows` rows; row r holds r % period.
+std::string WriteFile(const WriterOptions& opts, size_t rows, size_t period = SIZE_MAX) {
   Schema schema{{Field{"k", DataType::Int64(), true}, Field{"s", DataType::Varchar(), true}}};
   testutil::StringOutputStream out;
   auto w = ParquetWriter::Open(&out, schema, opts);
@@ -57,8 +58,8 @@ std::string WriteFile(const WriterOptions& opts, size_t rows) {
     Batch b(schema, n);
     b.SetRows(n);
     for (size_t r = 0; r < n; ++r) {
-      b.columns[0].data<int64_t>()[r] = static_cast<int64_t>(done + r);
-      b.columns[1].SetString(r, "value-" + std::to_string((done + r) % 1000));
+      b.columns[0].data<int64_t>()[r] = static_cast<int64_t>((done + r) % period);
+      b.columns[1].SetString(r, "value-" + std::to_string((done + r) % period % 1000));
     }
     EXPECT_TRUE((*w)->Write(b).ok());
   }
@@ -96,7 +97,20 @@ std::vector<std::pair<uint64_t, uint64_t>> ReadAndCheck(const std::string& bytes
   return file->done();
 }
 
+// Sets ReaderLimits::resident_mapped_bytes for one test.
+class ResidentBudget {
+ public:
+  explicit ResidentBudget(uint64_t bytes) : saved_(internal::MutableReaderLimits().resident_mapped_bytes) {
+    internal::MutableReaderLimits().resident_mapped_bytes = bytes;
+  }
+  ~ResidentBudget() { internal::MutableReaderLimits().resident_mapped_bytes = saved_; }
+
+ private:
+  uint64_t saved_;
+};
+
 TEST(ParquetReaderRelease, CompressedChunksAreReleasedOnceDecoded) {
+  ResidentBudget none(0);
   for (Compression codec : {Compression::kZstd, Compression::kSnappy}) {
     WriterOptions opts;
     opts.row_group_rows = 10000;
@@ -124,6 +138,7 @@ TEST(ParquetReaderRelease, CompressedChunksAreReleasedOnceDecoded) {
 // dictionaries point into the mapped bytes, so they are never released. v2 data pages are
 // copied first, so a chunk of only those is.
 TEST(ParquetReaderRelease, UncompressedPagesThatValuesPointIntoAreKept) {
+  ResidentBudget none(0);
   WriterOptions opts;
   opts.row_group_rows = 10000;
   opts.compression = Compression::kUncompressed;
@@ -134,6 +149,35 @@ TEST(ParquetReaderRelease, UncompressedPagesThatValuesPointIntoAreKept) {
   EXPECT_TRUE(ReadAndCheck(WriteFile(opts, 50000), &groups, &chunk_bytes).empty());
   opts.dictionary = false;
   EXPECT_EQ(ReadAndCheck(WriteFile(opts, 50000), &groups, &chunk_bytes).size(), 5u);
+}
+
+// Released row groups wait until more than the budget of decoded chunks is read after them,
+// oldest first; reading one that waits again keeps it (a re-read does not fault it back in).
+TEST(ParquetReaderRelease, RecentRowGroupsStayWithinTheBudget) {
+  WriterOptions opts;
+  opts.row_group_rows = 10000;
+  const std::string bytes = WriteFile(opts, 50000, 10000);  // every row group the same bytes
+  auto file = std::make_shared<RecordingFile>(bytes);
+  auto reader = ParquetReader::Open(file);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_EQ((*reader)->num_row_groups(), 5);
+  auto weight = [&](int g) { return (*reader)->column_chunk_bytes(g, 0) + (*reader)->column_chunk_bytes(g, 1); };
+  for (int g = 1; g < 5; ++g) ASSERT_EQ(weight(g), weight(0));
+  ResidentBudget two(2 * weight(0));  // room for two row groups, not three
+  auto read = [&](int g) {
+    ASSERT_TRUE((*reader)->ReadRowGroup(g, {0, 1}, [](Batch&) { return Status::OK(); }).ok());
+  };
+  read(0);
+  read(1);
+  EXPECT_TRUE(file->done().empty());
+  read(2);
+  ASSERT_EQ(file->done().size(), 1u);  // row group 0
+  read(2);  // waits already: moves to the back, nothing released
+  read(1);  // waits already
+  EXPECT_EQ(file->done().size(), 1u);
+  read(3);
+  read(4);
+  EXPECT_EQ(file->done().size(), 3u);  // then 2 and 1, the two read longest ago
 }
 
 uint64_t RssFileKb() {
@@ -181,6 +225,7 @@ TEST(ParquetReaderRelease, ScanOfAMappedFileDoesNotKeepItResident) {
   ASSERT_GT(file_kb, 15u << 10);
   if ((*opened)->mapped_data() == nullptr) GTEST_SKIP() << "the file is not mapped";
   std::shared_ptr<const io::RandomAccessFile> file(std::move(*opened));
+  ResidentBudget small(1 << 20);
   auto reader = ParquetReader::Open(file);
   ASSERT_TRUE(reader.ok());
   const uint64_t before = RssFileKb();

@@ -90,8 +90,10 @@ struct ParquetReader::Impl {
   Status Init();
   Status MapLeaf(const internal::SchemaElement& e, internal::Leaf* leaf);
   Status DecodeChunk(int rg, int col, internal::Chunk* out) const;
-  // Lets the mapped bytes of row group `rg` leave the process (RandomAccessFile::DoneWith).
-  void ReleaseRowGroup(int rg) const;
+  // Lets the mapped bytes of row group `rg` leave the process (RandomAccessFile::DoneWith), once
+  // more than ReaderLimits::resident_mapped_bytes of decoded chunks (`weight`: this read's) wait
+  // after it. Thread-safe.
+  void ReleaseRowGroup(int rg, uint64_t weight) const;
   ColumnStats Stats(const internal::Leaf& leaf, const internal::ColumnMetaData& m, int64_t rows) const;
   std::optional<Value> StatValue(const internal::Leaf& leaf, std::string_view bytes) const;
 };
