@@ -63,7 +63,10 @@ Status ParquetReader::Impl::DecodeChunk(int rg, int col, Chunk* out) const {
   size_t pos = 0;
   size_t rows_done = 0;
   int page_no = 0;
-  std::vector<uint8_t> levels_and_values;
+  // Whether decoded values may point into the chunk's bytes (an uncompressed v1 page: string
+  // views into the page, a dictionary built over it). A v2 page and a decompressed page are
+  // copies, so once every page is decoded nothing refers to the chunk's bytes.
+  bool chunk_referenced = false;
   while (rows_done < rows_expected) {
     auto page_err = [&](const Status& s) {
       return Status(s.code(), where(fmt::format("page {} (at byte {}): {}", page_no, start + pos, s.message())));
@@ -107,6 +110,7 @@ Status ParquetReader::Impl::DecodeChunk(int rg, int col, Chunk* out) const {
         return page_err(Status::Corruption(fmt::format(
             "uncompressed page sizes differ ({} vs {})", csize, usize)));
       }
+      if (keep == chunk_keep) chunk_referenced = true;
       if (keep != chunk_keep || out->keep.empty() || out->keep.back() != chunk_keep) out->keep.push_back(keep);
       s = h.type == kDictionaryPage ? dec.DictPage(h, data, usize, keep)
                                     : dec.DataPage(h, data, usize, keep, &rows_done);
@@ -140,6 +144,7 @@ Status ParquetReader::Impl::DecodeChunk(int rg, int col, Chunk* out) const {
     }
     // Index pages and unknown page types are skipped.
   }
+  out->refers_to_file = chunk_referenced && file->mapped_data() != nullptr;
   return Status::OK();
 }
 

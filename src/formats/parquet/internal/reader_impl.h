@@ -52,6 +52,7 @@ struct Chunk {
   std::vector<uint64_t> validity;  // empty = all valid
   std::shared_ptr<ColumnVector> dict;
   std::vector<std::shared_ptr<const void>> keep;  // buffers string views point into
+  bool refers_to_file = false;  // values point into the mapped file's bytes (uncompressed pages)
 
   uint8_t* bytes() { return reinterpret_cast<uint8_t*>(data.get()); }
   // Room for n rows of `width` bytes, keeping the first `rows` rows.
@@ -89,6 +90,10 @@ struct ParquetReader::Impl {
   Status Init();
   Status MapLeaf(const internal::SchemaElement& e, internal::Leaf* leaf);
   Status DecodeChunk(int rg, int col, internal::Chunk* out) const;
+  // Lets the mapped bytes of row group `rg` leave the process (RandomAccessFile::DoneWith), once
+  // more than ReaderLimits::resident_mapped_bytes of decoded chunks (`weight`: this read's) wait
+  // after it. Thread-safe.
+  void ReleaseRowGroup(int rg, uint64_t weight) const;
   ColumnStats Stats(const internal::Leaf& leaf, const internal::ColumnMetaData& m, int64_t rows) const;
   std::optional<Value> StatValue(const internal::Leaf& leaf, std::string_view bytes) const;
 };

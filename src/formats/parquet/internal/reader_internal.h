@@ -11,6 +11,9 @@ struct ReaderLimits {
   int64_t max_row_group_rows = int64_t{1} << 27;
   int64_t max_page_bytes = int64_t{512} << 20;
   int64_t max_footer_bytes = int64_t{256} << 20;
+  // Bytes of decoded column chunks of mapped files whose pages stay resident after decoding,
+  // process-wide (see ParquetReader::Impl::ReleaseRowGroup); 0 releases each row group at once.
+  uint64_t resident_mapped_bytes = uint64_t{64} << 20;
 };
 ReaderLimits& MutableReaderLimits();
 
