@@ -612,12 +612,19 @@ Result<CommitResult> Catalog::CommitOnce(const TableMetadata& base, const TableC
   }
 
   {
-    std::vector<Status> put(pending.size());
-    ThreadPool::Default().ParallelFor(pending.size(), [&](size_t i) {
-      put[i] = im.store->PutIfAbsent(pending[i].first, pending[i].second);
+    // One parallel round: the manifests' durable writes and, when the writer left them
+    // unsynced, the added data files' syncs. Nothing references either before the publish below.
+    const size_t syncs = change.sync_added_files ? change.add_files.size() : 0;
+    std::vector<Status> put(pending.size() + syncs);
+    ThreadPool::Default().ParallelFor(put.size(), [&](size_t i) {
+      if (i < syncs) {
+        put[i] = im.store->Sync(change.add_files[i].key).WithContext("data file");
+      } else {
+        put[i] = im.store->PutIfAbsent(pending[i - syncs].first, pending[i - syncs].second);
+      }
     });
     for (size_t i = 0; i < pending.size(); ++i)
-      if (put[i].ok()) written.push_back(pending[i].first);
+      if (put[syncs + i].ok()) written.push_back(pending[i].first);
     for (const Status& st : put)
       if (!st.ok()) return fail(st);
   }

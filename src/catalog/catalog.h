@@ -17,7 +17,8 @@
 //   tables/<name>/snapshots/snap-<id>-<rand>.json      the manifest list of one snapshot
 //   tables/<name>/manifests/m-<snapshot id>-<rand>.json  data files added by one commit
 //   A commit writes the new manifest + manifest list first (unique names, invisible until
-//   referenced), then publishes metadata version N+1 with ObjectStore::PutIfAbsent. Exactly one
+//   referenced; with TableChange::sync_added_files it syncs the data files it adds in the same
+//   round), then publishes metadata version N+1 with ObjectStore::PutIfAbsent. Exactly one
 //   of two racing writers wins that write; the loser gets kAborted and may retry on the new
 //   state (Catalog::Commit does this for you). A crash before the publish leaves only orphan
 //   manifests; the previous version stays the latest. An append writes O(added files) bytes of
@@ -182,6 +183,11 @@ struct TableChange {
   // A change with no files and no schema/property change commits nothing (Commit returns the
   // base version) unless this is set.
   bool allow_empty = false;
+  // The add_files were written with ObjectStore::OpenWriteUnsynced: the commit makes each
+  // durable (ObjectStore::Sync) in the same parallel round as its own manifests, before it
+  // publishes the version that references them. Saves the writer a round of file and folder
+  // syncs before the commit; a crash before the publish leaves orphans, as ever.
+  bool sync_added_files = false;
 };
 
 struct CatalogOptions {

@@ -148,6 +148,25 @@ Result<std::unique_ptr<OutputStream>> LocalStore::OpenWriteUnsynced(std::string_
   return internal::OpenAtomicWrite(PathOf(key), false, nullptr, /*durable=*/false);
 }
 
+Status LocalStore::Sync(std::string_view key) {
+  SL_RETURN_IF_ERROR(ValidateObjectKey(key));
+  std::string path = PathOf(key);
+  // fsync through a read-only descriptor flushes the file's dirty pages as well (Linux, POSIX).
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return Status::NotFound("object '" + std::string(key) + "' not found in lake " + root_);
+    return Status::FromErrno(err, path);
+  }
+  internal::CountSync();
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0) return Status::FromErrno(err, "fsync " + path);
+  // Then the folder, which holds the name an unsynced write's rename gave the file.
+  return internal::SyncDir(path.substr(0, path.rfind('/')));
+}
+
 Result<std::unique_ptr<RandomAccessFile>> LocalStore::OpenRead(std::string_view key) const {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
   struct stat st;

@@ -31,6 +31,8 @@ class LocalStore final : public ObjectStore {
   Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override;
   // Temp file and rename as OpenWrite, without the fsyncs of the file and its folder.
   Result<std::unique_ptr<OutputStream>> OpenWriteUnsynced(std::string_view key) override;
+  // fsync of the file, then of its folder.
+  Status Sync(std::string_view key) override;
   Result<std::string> Get(std::string_view key) const override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset,
                                uint64_t length) const override;

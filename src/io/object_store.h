@@ -90,6 +90,14 @@ class ObjectStore {
   virtual Result<std::unique_ptr<OutputStream>> OpenWriteUnsynced(std::string_view key) {
     return OpenWrite(key);
   }
+  // Makes the object `key` durable (its content, then its name), as OpenWrite's Commit would
+  // have: for objects written with OpenWriteUnsynced that a later write will reference, synced
+  // together just before it (a catalog commit syncs the data files it adds in the same parallel
+  // round as its manifests, instead of a round of syncs per file before it). A sync of an object
+  // that is durable already costs the same and changes nothing. kNotFound when absent. The
+  // default does nothing (stores whose writes are durable anyway, such as S3); a store that
+  // overrides OpenWriteUnsynced overrides this too.
+  virtual Status Sync(std::string_view /*key*/) { return Status::OK(); }
   virtual Result<std::string> Get(std::string_view key) const = 0;
   virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
                                        uint64_t length) const = 0;

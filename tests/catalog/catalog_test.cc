@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "catalog/internal/json_codec.h"
 #include "io/local_store.h"
+#include "support/forwarding_store.h"
 #include "support/test_support.h"
 
 namespace saleslake::catalog {
@@ -245,6 +247,91 @@ TEST_F(CatalogTest, StaleBaseIsAborted) {
   ASSERT_TRUE(files.ok());
   ASSERT_EQ(files->size(), 1u);
   EXPECT_EQ((*files)[0].key, "processed_data/sales/region=EU/a.parquet");
+}
+
+// The lake's store, recording the order of the syncs of objects and of the metadata publishes.
+class SyncRecordingStore final : public saleslake::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Status Sync(std::string_view k) override {
+    Record("sync " + std::string(k));
+    return base_->Sync(k);
+  }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override {
+    Status s = base_->PutIfAbsent(k, d);
+    if (s.ok() && k.find("/metadata/") != std::string_view::npos) Record("publish " + std::string(k));
+    return s;
+  }
+  std::vector<std::string> Events() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+
+ private:
+  void Record(std::string e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(e));
+  }
+  mutable std::mutex mu_;
+  std::vector<std::string> events_;
+};
+
+// A commit of files written unsynced syncs each of them before it publishes the version that
+// references them (and syncs nothing without sync_added_files); a file it cannot sync fails the
+// commit with nothing published and its manifests removed.
+TEST_F(CatalogTest, UnsyncedAddedFilesAreSyncedBeforeThePublish) {
+  SyncRecordingStore rec(store_.get());
+  auto cat = Catalog::Open(&rec);
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE((*cat)->CreateTable(SalesSpec()).ok());
+  std::vector<DataFile> files;
+  for (int i = 0; i < 5; ++i) {
+    std::string key = "processed_data/sales/region=EU/u" + std::to_string(i) + ".parquet";
+    auto out = store_->OpenWriteUnsynced(key);
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE((*out)->Append("bytes").ok());
+    ASSERT_TRUE((*out)->Commit().ok());
+    files.push_back(MakeFile(key, "EU", 3));
+  }
+  const std::vector<std::string> created = rec.Events();
+  ASSERT_EQ(created.size(), 1u);  // CreateTable's version 1
+  auto r = (*cat)->Commit("sales", [&](const TableMetadata&) -> Result<TableChange> {
+    TableChange c;
+    c.add_files = files;
+    c.sync_added_files = true;
+    return c;
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> events = rec.Events();
+  ASSERT_EQ(events.size(), created.size() + files.size() + 1);
+  EXPECT_EQ(events.back(), "publish catalog/tables/sales/metadata/v" + std::string(19, '0') + "2.json");
+  std::set<std::string> synced(events.begin() + 1, events.end() - 1);
+  for (const DataFile& f : files) EXPECT_EQ(synced.count("sync " + f.key), 1u) << f.key;
+
+  // Without the flag the files are the writer's business: no sync.
+  ASSERT_TRUE((*cat)->Commit("sales", Append({MakeFile("processed_data/sales/region=EU/d.parquet", "EU", 1)})).ok());
+  events = rec.Events();
+  EXPECT_EQ(events.back().rfind("publish ", 0), 0u);
+  EXPECT_EQ(events[events.size() - 2].rfind("publish ", 0), 0u);
+
+  // A file that is not there cannot be made durable: the commit fails, version 3 stays current,
+  // and the attempt's manifests are gone.
+  auto manifests_before = store_->List("catalog/tables/sales/");
+  ASSERT_TRUE(manifests_before.ok());
+  auto base = (*cat)->LoadTable("sales");
+  ASSERT_TRUE(base.ok());
+  TableChange missing;
+  missing.add_files = {MakeFile("processed_data/sales/region=EU/missing.parquet", "EU", 1)};
+  missing.sync_added_files = true;
+  auto failed = (*cat)->CommitOnce(**base, missing);
+  EXPECT_EQ(failed.status().code(), StatusCode::kNotFound) << failed.status().ToString();
+  EXPECT_NE(failed.status().message().find("missing.parquet"), std::string::npos) << failed.status().ToString();
+  auto now = (*cat)->LoadTable("sales");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ((*now)->version, 3);
+  auto manifests_after = store_->List("catalog/tables/sales/");
+  ASSERT_TRUE(manifests_after.ok());
+  EXPECT_EQ(manifests_after->size(), manifests_before->size());
 }
 
 TEST_F(CatalogTest, ConcurrentThreadsLoseNoUpdate) {

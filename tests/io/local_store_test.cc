@@ -227,6 +227,21 @@ TEST_F(LocalStoreTest, UnsyncedWriteIsAtomicAndSyncsNothing) {
   EXPECT_EQ(store_->OpenWriteUnsynced("../escape").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(LocalStoreTest, SyncMakesAnUnsyncedObjectDurableLater) {
+  // Sync pays the file's and the folder's fsync that the unsynced write skipped; the content is
+  // untouched. Absent keys are kNotFound, bad keys kInvalidArgument, as for every call.
+  auto out = store_->OpenWriteUnsynced("processed_data/t/part-1.parquet");
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->Append("data").ok());
+  ASSERT_TRUE((*out)->Commit().ok());
+  const uint64_t before = internal::SyncCalls();
+  ASSERT_TRUE(store_->Sync("processed_data/t/part-1.parquet").ok());
+  EXPECT_EQ(internal::SyncCalls() - before, 2u);
+  EXPECT_EQ(*store_->Get("processed_data/t/part-1.parquet"), "data");
+  EXPECT_EQ(store_->Sync("processed_data/t/none.parquet").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Sync("../escape").code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LocalStoreTest, ConcurrentReaderNeverSeesAPartialObject) {
   // Two distinct 4 MB objects alternate under one key while a reader polls it: every read must
   // be one of the two, whole.

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -1048,6 +1049,109 @@ class CountingStore final : public saleslake::testing::ForwardingStore {
   mutable std::mutex mu_;
   mutable std::map<std::string, int> opens_;
 };
+
+// The lake's store, recording in order the writes of data files (durable or unsynced), their
+// syncs and the catalog's metadata publishes.
+class WriteRecordingStore final : public saleslake::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<std::unique_ptr<io::OutputStream>> OpenWrite(std::string_view k) override {
+    Record("durable", k);
+    return base_->OpenWrite(k);
+  }
+  Result<std::unique_ptr<io::OutputStream>> OpenWriteUnsynced(std::string_view k) override {
+    Record("unsynced", k);
+    return base_->OpenWriteUnsynced(k);
+  }
+  Status Sync(std::string_view k) override {
+    Record("sync", k);
+    return base_->Sync(k);
+  }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override {
+    Status s = base_->PutIfAbsent(k, d);
+    if (s.ok() && k.find("/metadata/") != std::string_view::npos) Record("publish", k);
+    return s;
+  }
+  std::vector<std::pair<std::string, std::string>> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(events_, {});
+  }
+
+ private:
+  void Record(const char* what, std::string_view k) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.emplace_back(what, std::string(k));
+  }
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> events_;
+};
+
+// A refresh writes the view's files (and its side tables') without syncs of their own and the
+// commit that adds them syncs each before it publishes: one round of syncs fewer, the same
+// durability. Incremental and full, partitioned, with side tables; the views stay exact.
+TEST_F(MatViewTest, RefreshSyncsItsUnsyncedFilesBeforeEachPublish) {
+  CreateBase();
+  const std::vector<std::pair<std::string, std::string>> views = {
+      {"dur_part", "CREATE MATERIALIZED VIEW dur_part WITH (partitioned_by = ARRAY['region']) AS "
+                   "SELECT region, day, count(*) AS n, sum(amount) AS s FROM sales GROUP BY region, day"},
+      {"dur_side", "CREATE MATERIALIZED VIEW dur_side AS SELECT region, count(DISTINCT product) AS dp, "
+                   "count(*) AS n FROM sales GROUP BY region"},
+  };
+  WriteRecordingStore rec(store_.get());
+  auto rec_cat = catalog::Catalog::Open(&rec);
+  ASSERT_TRUE(rec_cat.ok());
+  auto run = [&](const std::string& sql) {
+    auto e = Engine::OpenLake(&rec, rec_cat->get(), {});
+    ASSERT_TRUE(e.ok());
+    auto r = (*e)->Execute(sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  };
+  // Every data file written since the last check was written unsynced and synced once, after
+  // its write and before the next publish; returns how many.
+  auto check = [&](const std::string& step) {
+    auto events = rec.Take();
+    std::map<std::string, int> pending;  // unsynced file -> syncs so far
+    size_t files = 0, publishes = 0;
+    for (const auto& [what, key] : events) {
+      if (key.rfind("processed_data/", 0) != 0 && what != "publish") continue;
+      if (what == "durable") {
+        ADD_FAILURE() << step << ": " << key << " written with its own syncs";
+      } else if (what == "unsynced") {
+        pending[key] = 0;
+        ++files;
+      } else if (what == "sync") {
+        EXPECT_TRUE(pending.count(key)) << step << ": sync of " << key << " before (or without) its write";
+        ++pending[key];
+      } else {
+        ++publishes;
+        for (const auto& [k, n] : pending) EXPECT_EQ(n, 1) << step << ": " << k << " at the publish of " << key;
+        pending.clear();
+      }
+    }
+    EXPECT_TRUE(pending.empty()) << step << ": files written after the last publish";
+    EXPECT_GT(files, 0u) << step;
+    EXPECT_GT(publishes, 0u) << step;
+  };
+  for (const auto& [name, create] : views) {
+    run(create);
+    check("create " + name);
+  }
+  for (int load = 0; load < 2; ++load) {
+    Load(Rows(30, 900 + load));
+    Load(Rows(10, 950 + load, true));
+    rec.Take();
+    for (const auto& [name, create] : views) {
+      run("REFRESH MATERIALIZED VIEW " + name);
+      check("incremental refresh of " + name);
+      run("REFRESH MATERIALIZED VIEW " + name + " FULL");
+      check("full refresh of " + name);
+    }
+  }
+  EXPECT_EQ(Sorted(Run("SELECT region, day, n, s FROM dur_part", false)),
+            Sorted(Run("SELECT region, day, count(*) AS n, sum(amount) AS s FROM sales GROUP BY region, day", false)));
+  EXPECT_EQ(Sorted(Run("SELECT region, dp, n FROM dur_side", false)),
+            Sorted(Run("SELECT region, count(DISTINCT product) AS dp, count(*) AS n FROM sales GROUP BY region", false)));
+}
 
 // An incremental refresh of a view with count(DISTINCT) columns reads each added file once: the
 // view's state and every side's pairs come from one scan of the added files (SharedScan), with

@@ -20,6 +20,7 @@ class ForwardingStore : public io::ObjectStore {
   Result<std::unique_ptr<io::OutputStream>> OpenWriteUnsynced(std::string_view k) override {
     return base_->OpenWriteUnsynced(k);
   }
+  Status Sync(std::string_view k) override { return base_->Sync(k); }
   Result<std::string> Get(std::string_view k) const override { return base_->Get(k); }
   Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) const override {
     return base_->GetRange(k, o, n);

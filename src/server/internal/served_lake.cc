@@ -28,6 +28,7 @@ class ServedLake final : public io::ObjectStore {
   Result<std::unique_ptr<io::OutputStream>> OpenWriteUnsynced(std::string_view key) override {
     return For(key).OpenWriteUnsynced(key);
   }
+  Status Sync(std::string_view key) override { return For(key).Sync(key); }
   Result<std::string> Get(std::string_view key) const override { return For(key).Get(key); }
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) const override {
     return For(key).GetRange(key, offset, length);

@@ -795,8 +795,8 @@ class LakeWriter final : public CatalogWriter {
   }
 
   Result<std::vector<catalog::DataFile>> WriteFilesOf(const catalog::TableSpec& spec, const Schema& schema,
-                                                      const std::vector<Batch>& data) {
-    return WriteFiles(spec, schema, data);
+                                                      const std::vector<Batch>& data, bool unsynced) {
+    return WriteFiles(spec, schema, data, unsynced);
   }
 
   Status DropTable(const std::string& name, bool) override {
@@ -807,7 +807,7 @@ class LakeWriter final : public CatalogWriter {
  private:
   // Writes `data` (columns in `schema` order) as one Parquet file per partition of `spec`.
   Result<std::vector<catalog::DataFile>> WriteFiles(const catalog::TableSpec& spec, const Schema& schema,
-                                                    const std::vector<Batch>& data) {
+                                                    const std::vector<Batch>& data, bool unsynced = false) {
     std::vector<int> data_cols, part_cols;
     Schema file_schema;
     for (const auto& f : spec.schema.fields) {
@@ -848,12 +848,14 @@ class LakeWriter final : public CatalogWriter {
       }
     }
     // One file per partition, written in parallel: encoding overlaps, and so do the file and
-    // folder syncs that make each durable (milliseconds each on a local disk).
+    // folder syncs that make each durable (milliseconds each on a local disk) unless the
+    // caller's commit syncs them (`unsynced`).
     std::vector<const std::pair<const std::string, std::vector<Batch>>*> todo;
     for (const auto& part : parts) todo.push_back(&part);
     std::vector<Result<catalog::DataFile>> written(todo.size(), catalog::DataFile{});
     ThreadPool::Default().ParallelFor(todo.size(), [&](size_t i) {
-      written[i] = WriteFile(spec, file_schema, todo[i]->first, todo[i]->second, part_values.at(todo[i]->first));
+      written[i] = WriteFile(spec, file_schema, todo[i]->first, todo[i]->second, part_values.at(todo[i]->first),
+                             unsynced);
     });
     std::vector<catalog::DataFile> files;
     for (auto& w : written) {
@@ -866,9 +868,9 @@ class LakeWriter final : public CatalogWriter {
   // One partition's rows as one Parquet file.
   Result<catalog::DataFile> WriteFile(const catalog::TableSpec& spec, const Schema& file_schema,
                                       const std::string& path, const std::vector<Batch>& batches,
-                                      const std::vector<catalog::PartitionValue>& values) {
+                                      const std::vector<catalog::PartitionValue>& values, bool unsynced) {
     std::string key = spec.location + path + "part-" + RandomHex(16) + ".parquet";
-    SL_ASSIGN_OR_RETURN(auto out, store_->OpenWrite(key));
+    SL_ASSIGN_OR_RETURN(auto out, unsynced ? store_->OpenWriteUnsynced(key) : store_->OpenWrite(key));
     parquet::WriterOptions wo;
     if (auto it = spec.properties.find(kCompressionProperty); it != spec.properties.end()) {
       SL_ASSIGN_OR_RETURN(wo.compression, parquet::ParseCompression(it->second));
@@ -932,8 +934,9 @@ std::shared_ptr<const Table> MakeLakeTable(io::ObjectStore* store,
 }
 
 Result<std::vector<catalog::DataFile>> WriteLakeFiles(io::ObjectStore* store, const catalog::TableSpec& spec,
-                                                      const Schema& schema, const std::vector<Batch>& data) {
-  return LakeWriter(store, nullptr).WriteFilesOf(spec, schema, data);
+                                                      const Schema& schema, const std::vector<Batch>& data,
+                                                      bool unsynced) {
+  return LakeWriter(store, nullptr).WriteFilesOf(spec, schema, data, unsynced);
 }
 
 }  // namespace saleslake::sql

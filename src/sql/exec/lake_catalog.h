@@ -45,8 +45,11 @@ inline constexpr const char* kCompressionProperty = "write.parquet.compression-c
 
 // Writes `data` (columns named as in `spec.schema`, any order) as Parquet files (ZSTD, or the
 // codec of spec's kCompressionProperty) under spec.location, one per Hive partition, as CREATE
-// TABLE AS does; returns them for a commit.
+// TABLE AS does; returns them for a commit. With `unsynced`, the files are written with
+// ObjectStore::OpenWriteUnsynced and the commit that adds them must set
+// catalog::TableChange::sync_added_files (it then syncs them beside its manifests).
 Result<std::vector<catalog::DataFile>> WriteLakeFiles(io::ObjectStore* store, const catalog::TableSpec& spec,
-                                                      const Schema& schema, const std::vector<Batch>& data);
+                                                      const Schema& schema, const std::vector<Batch>& data,
+                                                      bool unsynced = false);
 
 }  // namespace saleslake::sql

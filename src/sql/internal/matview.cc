@@ -1041,7 +1041,8 @@ Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, con
   size_t total = 0;
   for (const Batch& b : rows) total += b.num_rows;
   parts = std::max<size_t>(1, std::min(parts, total));
-  if (parts == 1) return WriteLakeFiles(ctx.store, spec, schema, rows);
+  // Unsynced: Publish's commit syncs them beside its manifests (sync_added_files).
+  if (parts == 1) return WriteLakeFiles(ctx.store, spec, schema, rows, /*unsynced=*/true);
   const size_t per = (total + parts - 1) / parts;
   std::vector<std::vector<Batch>> groups(parts);
   size_t seen = 0;
@@ -1064,7 +1065,7 @@ Result<std::vector<catalog::DataFile>> WriteParts(const MatViewContext& ctx, con
   }
   std::vector<Result<std::vector<catalog::DataFile>>> written(parts, std::vector<catalog::DataFile>());
   ThreadPool::Default().ParallelFor(parts, [&](size_t i) {
-    written[i] = WriteLakeFiles(ctx.store, spec, schema, groups[i]);
+    written[i] = WriteLakeFiles(ctx.store, spec, schema, groups[i], /*unsynced=*/true);
   });
   std::vector<catalog::DataFile> out;
   for (auto& w : written) {
@@ -1088,6 +1089,7 @@ Status Publish(const MatViewContext& ctx, const catalog::TableMetadata& view, co
   ch.remove_all_files = write == Write::kReplace;
   if (write == Write::kReplacePartitions) ch.remove_files = replaced;
   ch.add_files = std::move(files);
+  ch.sync_added_files = true;
   ch.allow_empty = true;
   ch.set_properties[kPropBaseSnapshot] = std::to_string(base_snapshot);
   ch.set_properties[kPropRefreshedMs] = std::to_string(Now(ctx));
