@@ -416,7 +416,7 @@ TEST_F(LakeRemoteReadTest, TheTableLookupGoesOutWithTheViewsAndIsNotReadTwice) {
   };
   remote_->Reset();
   EXPECT_EQ(testutil::RowsText(*engine, "SELECT count(*) FROM sales s1 JOIN sales s2 ON s1.id = s2.id"), "5\n");
-  EXPECT_EQ(metadata_gets(), 0);
+  EXPECT_EQ(metadata_gets(), 0) << ::testing::PrintToString(remote_->gets());
   int listings = 0;
   for (const std::string& p : remote_->lists()) listings += p.ends_with("/metadata/");
   EXPECT_EQ(listings, 2);  // one per name looked up
