@@ -299,6 +299,9 @@ struct Catalog::Impl {
   mutable std::mutex cache_mu;
   mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<DataFile>>> manifest_cache;
   mutable size_t cached_files = 0;
+  // Decoded table versions by "<key>\n<ETag>" (LoadTable).
+  static constexpr size_t kMaxCachedMetadata = 256;
+  mutable std::unordered_map<std::string, std::shared_ptr<const TableMetadata>> metadata_cache;
 
   void BestEffortDelete(const std::vector<std::string>& keys) const {
     for (const std::string& k : keys) (void)store->Delete(k);
@@ -338,9 +341,35 @@ Result<std::vector<std::string>> Catalog::ListTables() const {
 
 Result<std::shared_ptr<const TableMetadata>> Catalog::LoadTable(std::string_view name) const {
   SL_RETURN_IF_ERROR(ValidateTableName(name));
-  SL_ASSIGN_OR_RETURN(auto versions, impl_->Versions(name));
-  if (versions.empty()) return Status::NotFound("table '" + std::string(name) + "' not found");
-  return impl_->LoadVersion(name, versions.back());
+  // The listing of the table's metadata/ names the latest version and its ETag; a version read
+  // before under that ETag is not read again (a version file never changes once committed, but
+  // a table removed and created anew could reuse its name, hence the ETag): a long-lived
+  // process (the server, a query naming the table twice) pays one listing per lookup, not two
+  // round trips.
+  const std::string dir = impl_->MetadataDir(name);
+  SL_ASSIGN_OR_RETURN(auto infos, impl_->store->List(dir));
+  int64_t latest = 0;
+  const io::ObjectInfo* latest_info = nullptr;
+  for (const io::ObjectInfo& o : infos) {
+    const int64_t v = ParseVersionName(std::string_view(o.key).substr(dir.size()));
+    if (v > latest) {
+      latest = v;
+      latest_info = &o;
+    }
+  }
+  if (latest_info == nullptr) return Status::NotFound("table '" + std::string(name) + "' not found");
+  const std::string cache_key = latest_info->key + "\n" + latest_info->etag;
+  if (!latest_info->etag.empty()) {
+    std::lock_guard<std::mutex> lock(impl_->cache_mu);
+    if (auto it = impl_->metadata_cache.find(cache_key); it != impl_->metadata_cache.end()) return it->second;
+  }
+  SL_ASSIGN_OR_RETURN(auto meta, impl_->LoadVersion(name, latest));
+  if (!latest_info->etag.empty()) {
+    std::lock_guard<std::mutex> lock(impl_->cache_mu);
+    if (impl_->metadata_cache.size() >= Impl::kMaxCachedMetadata) impl_->metadata_cache.clear();  // a bound, rarely hit
+    impl_->metadata_cache.emplace(cache_key, meta);
+  }
+  return meta;
 }
 
 Result<std::shared_ptr<const TableMetadata>> Catalog::CreateTable(const TableSpec& spec) {

@@ -102,6 +102,13 @@ class ObjectStore {
   virtual Result<std::string> GetRange(std::string_view key, uint64_t offset,
                                        uint64_t length) const = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> OpenRead(std::string_view key) const = 0;
+  // OpenRead by a reader that knows about how many bytes at the object's end it reads first (a
+  // Parquet footer, whose size a scan predicts from the files of the table it opened before): a
+  // store that fetches the end with the open (S3) fetches `tail_bytes` instead of its own guess;
+  // 0 = its guess. Others ignore it.
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenReadTail(std::string_view key, uint64_t /*tail_bytes*/) const {
+    return OpenRead(key);
+  }
   // Keys that start with `prefix` ("" = all), recursively, sorted. A prefix that names a folder
   // should end with '/'. Temporary files of unfinished writes are never listed.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) const = 0;

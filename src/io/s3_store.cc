@@ -496,13 +496,14 @@ struct AheadBlock {
 
 class S3File final : public RandomAccessFile {
  public:
-  S3File(const S3Store::Impl* impl, std::string full, S3Store::Impl::Tail tail)
+  S3File(const S3Store::Impl* impl, std::string full, S3Store::Impl::Tail tail, bool tail_asked)
       : impl_(impl),
         full_(std::move(full)),
         info_(std::move(tail.info)),
         name_(impl->Where(full_)),
         tail_off_(tail.offset),
-        tail_(std::move(tail.bytes)) {}
+        tail_(std::move(tail.bytes)),
+        tail_asked_(tail_asked) {}
   uint64_t size() const override { return info_.size; }
   const std::string& name() const override { return name_; }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
@@ -524,8 +525,9 @@ class S3File final : public RandomAccessFile {
       }
     }
     // A Parquet footer (it ends 8 bytes before the end) longer than the end fetched at open:
-    // the next opens fetch enough for one like it.
-    if (info_.size >= 8 && offset + n == info_.size - 8 && info_.size - offset < kMaxTail) {
+    // the next opens fetch enough for one like it (when the open used the store's guess; a
+    // caller's own tail size says nothing about other files).
+    if (!tail_asked_ && info_.size >= 8 && offset + n == info_.size - 8 && info_.size - offset < kMaxTail) {
       const uint64_t want_tail = std::min<uint64_t>(kMaxTail, (info_.size - offset + 1024 + 1023) / 1024 * 1024);
       uint64_t guess = impl_->tail_guess.load(std::memory_order_relaxed);
       while (guess < want_tail && !impl_->tail_guess.compare_exchange_weak(guess, want_tail, std::memory_order_relaxed)) {
@@ -622,6 +624,7 @@ class S3File final : public RandomAccessFile {
   std::string name_;
   const uint64_t tail_off_;
   const std::string tail_;
+  const bool tail_asked_;  // the open fetched the caller's tail size (OpenReadTail), not the guess
   mutable std::mutex mu_;
   mutable std::string window_;  // GUARDED_BY(mu_)
   mutable uint64_t window_off_ = 0;
@@ -883,9 +886,14 @@ Result<std::string> S3Store::GetRange(std::string_view key, uint64_t offset, uin
 }
 
 Result<std::unique_ptr<RandomAccessFile>> S3Store::OpenRead(std::string_view key) const {
+  return OpenReadTail(key, 0);
+}
+
+Result<std::unique_ptr<RandomAccessFile>> S3Store::OpenReadTail(std::string_view key, uint64_t tail_bytes) const {
   SL_RETURN_IF_ERROR(ValidateObjectKey(key));
-  SL_ASSIGN_OR_RETURN(Impl::Tail tail, impl_->TailOf(key, impl_->tail_guess.load(std::memory_order_relaxed)));
-  return std::unique_ptr<RandomAccessFile>(new S3File(impl_.get(), impl_->Full(key), std::move(tail)));
+  const uint64_t n = tail_bytes == 0 ? impl_->tail_guess.load(std::memory_order_relaxed) : std::min(tail_bytes, kMaxTail);
+  SL_ASSIGN_OR_RETURN(Impl::Tail tail, impl_->TailOf(key, n));
+  return std::unique_ptr<RandomAccessFile>(new S3File(impl_.get(), impl_->Full(key), std::move(tail), tail_bytes != 0));
 }
 
 Result<std::vector<ObjectInfo>> S3Store::List(std::string_view prefix) const {

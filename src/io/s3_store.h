@@ -99,6 +99,9 @@ class S3Store final : public ObjectStore {
   Result<std::string> Get(std::string_view key) const override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) const override;
   Result<std::unique_ptr<RandomAccessFile>> OpenRead(std::string_view key) const override;
+  // One suffix-range GET of `tail_bytes` (capped at 1 MiB; 0 = the store's guess, which grows
+  // to the longest footer seen). A read past it fetches only the missing bytes.
+  Result<std::unique_ptr<RandomAccessFile>> OpenReadTail(std::string_view key, uint64_t tail_bytes) const override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) const override;
   Status Delete(std::string_view key) override;
   Result<bool> Exists(std::string_view key) const override;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "catalog/catalog.h"
+#include "io/s3_store.h"
 #include "sql/exec/executor.h"
 #include "sql/exec/lake_catalog.h"
 #include "sql/internal/matview.h"
@@ -193,6 +194,15 @@ internal::MatViewContext MatViewCtx(io::ObjectStore* store, catalog::Catalog* la
   return ctx;
 }
 
+// The context of a query's rewrite by materialized views, made before the query is bound: on a
+// remote lake the listing of the views goes out now, alongside the binding's catalog requests.
+internal::MatViewContext RewriteContext(io::ObjectStore* store, catalog::Catalog* lake, const EngineOptions& o) {
+  internal::MatViewContext ctx = MatViewCtx(store, lake, o);
+  if (store != nullptr && lake != nullptr && o.use_materialized_views && io::IsS3Uri(store->uri()))
+    ctx.markers = internal::StartListingViews(store);
+  return ctx;
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> RefreshOnCommitViews(io::ObjectStore* store, catalog::Catalog* catalog,
@@ -239,9 +249,10 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
   StatementResult out;
   std::vector<std::string> mv_notes;  // EXPLAIN: which materialized view answered, and why not others
   auto plan_query = [&](const sql::Query& q) -> Result<PlanPtr> {
+    internal::MatViewContext mv = RewriteContext(store_, lake_, options_);
     SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(q, *options_.catalog));
     if (lake_ && options_.use_materialized_views) {
-      SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(MatViewCtx(store_, lake_, options_), plan, &mv_notes));
+      SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(mv, plan, &mv_notes));
     }
     if (options_.optimize) {
       SL_ASSIGN_OR_RETURN(plan, Optimize(plan));
@@ -605,10 +616,11 @@ Result<std::unique_ptr<QueryResult>> Engine::Query(std::string_view sql) const {
   SL_ASSIGN_OR_RETURN(auto st, ParseStatement(sql));
   if (st->kind == Statement::Kind::kQuery) {
     ReadRecorder reads(*options_.catalog);
+    internal::MatViewContext mv = RewriteContext(store_, lake_, options_);
     SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(*st->query, reads));
     state->reuse_key = reads.Key();
     if (lake_ && options_.use_materialized_views) {
-      SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(MatViewCtx(store_, lake_, options_), plan, nullptr));
+      SL_ASSIGN_OR_RETURN(plan, internal::RewriteWithMaterializedViews(mv, plan, nullptr));
     }
     if (options_.optimize) {
       SL_ASSIGN_OR_RETURN(plan, Optimize(plan));

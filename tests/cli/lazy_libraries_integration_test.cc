@@ -68,7 +68,10 @@ TEST(LazyLibrariesTest, PlotLoadsCairo) {
   EXPECT_EQ(ReadFile(dir.Join("fc.png")).rfind("\x89PNG", 0), 0u);
 }
 
-TEST(LazyLibrariesTest, ALakeOnS3LoadsCurl) {
+// A lake on a plain http:// S3 endpoint (here `saleslake serve`) is read and written over the
+// store's own HTTP client: libcurl (and the ~23 libraries behind it, ~27 ms of CPU) is loaded
+// only for https.
+TEST(LazyLibrariesTest, ALakeOnAnHttpS3EndpointLoadsNoCurl) {
   TempDir dir;
   const std::string served = dir.Join("served");
   ASSERT_EQ(RunSaleslakeIn(served, {"init"}).exit_code, 0);
@@ -87,7 +90,7 @@ TEST(LazyLibrariesTest, ALakeOnS3LoadsCurl) {
   ASSERT_EQ(r.exit_code, 0) << r.err.substr(r.err.size() > 2000 ? r.err.size() - 2000 : 0);
   EXPECT_NE(r.out.find("lake s3://my-analytics-bucket/lake ready"), std::string::npos) << r.out;
   const std::string loaded = Loaded(r.err);
-  EXPECT_NE(loaded.find("libcurl.so.4"), std::string::npos) << loaded;
+  EXPECT_EQ(loaded.find("libcurl.so"), std::string::npos) << loaded;
   EXPECT_EQ(loaded.find("libcairo.so"), std::string::npos) << loaded;
   server.Stop();
 }

@@ -358,6 +358,34 @@ TEST(S3StoreFaults, AFooterLongerThanTheFetchedEndRaisesTheGuessForTheNextOpens)
   EXPECT_NE(seen[2].head.find("range: bytes=-7168"), std::string::npos) << seen[2].head;
 }
 
+// An open with the caller's tail size (OpenReadTail: a scan that predicts the file's footer)
+// fetches exactly that many bytes of the end; a footer longer than that costs a GET of only the
+// bytes missing, and, the size being the caller's, does not raise the store's guess for other
+// opens (which still fetch 2 KiB).
+TEST(S3StoreFaults, AnOpenWithTheCallersTailSizeFetchesThatMuch) {
+  ScriptedServer server({{206, std::string(1000, 'e'), {{"Content-Range", "bytes 9000-9999/10000"}}},
+                         {206, std::string(500, 'f'), {{"Content-Range", "bytes 8500-8999/10000"}}},
+                         {206, std::string(2048, 'g'), {{"Content-Range", "bytes 7952-9999/10000"}}}});
+  std::vector<int64_t> slept;
+  auto store = OpenAt(server.endpoint(), &slept);
+  ASSERT_TRUE(store);
+  auto a = store->OpenReadTail("processed_data/a.parquet", 1000);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ((*a)->size(), 10000u);
+  EXPECT_EQ((*a)->ReadString(9100, 892).ValueOr("error"), std::string(892, 'e'));  // inside the end: no request
+  EXPECT_EQ(server.seen().size(), 1u);
+  auto footer = (*a)->ReadString(8500, 1492);  // [8500, size - 8): longer than the end fetched
+  ASSERT_TRUE(footer.ok()) << footer.status().ToString();
+  EXPECT_EQ(*footer, std::string(500, 'f') + std::string(992, 'e'));
+  auto b = store->OpenRead("processed_data/b.parquet");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_NE(seen[0].head.find("range: bytes=-1000"), std::string::npos) << seen[0].head;
+  EXPECT_NE(seen[1].head.find("range: bytes=8500-8999"), std::string::npos) << seen[1].head;
+  EXPECT_NE(seen[2].head.find("range: bytes=-2048"), std::string::npos) << seen[2].head;
+}
+
 // A ranged read goes straight into the reader's buffer: a truncated answer is read again, a
 // server that ignores Range (200, everything) still gives the right bytes, and an answer longer
 // than the range is an error, never a write past the buffer.

@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/encoding.h"
 #include "server/internal/gate.h"
 #include "server/internal/s3.h"
+#include "server/internal/util.h"
 #include "server/test_request.h"
 #include "support/test_support.h"
 
@@ -126,6 +128,45 @@ TEST_F(ServedLakeTest, GetObjectOfALakeElsewhereIsReadOnTheWorker) {
   HttpResponse streamed = get(local, "");
   ASSERT_TRUE(streamed.file.has_value());
   EXPECT_EQ(streamed.file->length, content.size());
+}
+
+// An object written to a local lake outside S3 (a job's Parquet file) has no recorded ETag: the
+// first GET hashes it (the MD5, as S3 computes it). A large one's ETag is then kept in a sidecar,
+// so a restarted server reads it from there instead of hashing the whole object again (the
+// first query after `serve` started hashed every file it read); a small one's is not kept
+// (hashing it again is cheaper than a durable write).
+TEST_F(ServedLakeTest, TheHashedEtagOfALargeObjectIsKeptForTheNextServer) {
+  std::string large(2 << 20, 'p'), small(100 << 10, 's');
+  ASSERT_TRUE(lake_->Put("processed_data/t/part-1.parquet", large).ok());
+  ASSERT_TRUE(lake_->Put("processed_data/t/part-2.parquet", small).ok());
+  std::unique_ptr<Gate> gate = MakeOpenGate();
+  auto etag_of = [&](S3Service& service, const std::string& key) -> std::string {
+    HttpRequest request = MakeRequest("GET", "/my-analytics-bucket/" + key);
+    request.headers.emplace("range", "bytes=0-9");
+    auto decoded = DecodeS3Request(request, "my-analytics-bucket");
+    EXPECT_TRUE(std::holds_alternative<S3Request>(decoded));
+    Outcome out = service.Handle(std::get<S3Request>(decoded), request, Principal{}, *gate);
+    if (!std::holds_alternative<HttpResponse>(out)) return "";
+    for (const auto& [name, value] : std::get<HttpResponse>(out).headers)
+      if (name == "ETag") return value;
+    return "";
+  };
+  {
+    S3Service first(lake_.get(), lake_.get(), "my-analytics-bucket");
+    EXPECT_EQ(etag_of(first, "processed_data/t/part-1.parquet"), "\"" + HexEncode(Md5(large)) + "\"");
+    EXPECT_EQ(etag_of(first, "processed_data/t/part-2.parquet"), "\"" + HexEncode(Md5(small)) + "\"");
+  }
+  const std::string sidecar = "_system/s3/meta/processed_data/t/part-1.parquet.json";
+  auto kept = lake_->Get(sidecar);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_NE(kept->find(HexEncode(Md5(large))), std::string::npos) << *kept;
+  EXPECT_FALSE(lake_->Exists("_system/s3/meta/processed_data/t/part-2.parquet.json").ValueOr(true));
+  // The next server takes the kept ETag as it is (here one we changed): it did not hash again.
+  std::string changed = *kept;
+  changed.replace(changed.find(HexEncode(Md5(large))), 32, std::string(32, 'a'));
+  ASSERT_TRUE(lake_->Put(sidecar, changed).ok());
+  S3Service second(lake_.get(), lake_.get(), "my-analytics-bucket");
+  EXPECT_EQ(etag_of(second, "processed_data/t/part-1.parquet"), "\"" + std::string(32, 'a') + "\"");
 }
 
 }  // namespace

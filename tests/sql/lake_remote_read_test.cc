@@ -93,13 +93,66 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
     }
     return base_->OpenRead(k);
   }
+  // Records the tail size asked for (0 = the store's guess), then opens as OpenRead does.
+  Result<std::unique_ptr<io::RandomAccessFile>> OpenReadTail(std::string_view k, uint64_t tail) const override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tails_[std::string(k)] = tail;
+    }
+    return OpenRead(k);
+  }
   void Record(FileEvents* events) { record_ = events; }
   Result<std::vector<io::ObjectInfo>> List(std::string_view p) const override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       lists_.emplace_back(p);
+      cv_.notify_all();
+      if (fail_lists_ > 0 && p.ends_with("/metadata/")) {
+        --fail_lists_;
+        return Status::IOError("GET s3://test-bucket/?list-type=2: HTTP 500 InternalError");
+      }
     }
     return base_->List(p);
+  }
+  // Records every GET. After WaitInGets(get, list), a GET of a key containing `get` waits (up to
+  // 2 s) for a listing of a prefix ending in `list` to start, and overlapped() says whether one
+  // did meanwhile: requests issued one after another would wait in vain.
+  Result<std::string> Get(std::string_view k) const override {
+    std::unique_lock<std::mutex> lock(mu_);
+    gets_.emplace_back(k);
+    if (!wait_get_.empty() && k.find(wait_get_) != std::string_view::npos) {
+      auto listed = [&] {
+        for (const auto& l : lists_)
+          if (l.ends_with(wait_list_)) return true;
+        return false;
+      };
+      overlapped_ = cv_.wait_for(lock, std::chrono::milliseconds(2000), listed);
+    }
+    lock.unlock();
+    return base_->Get(k);
+  }
+  void WaitInGets(std::string get, std::string list) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wait_get_ = std::move(get);
+    wait_list_ = std::move(list);
+    overlapped_ = false;
+  }
+  bool overlapped() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return overlapped_;
+  }
+  std::vector<std::string> gets() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return gets_;
+  }
+  std::map<std::string, uint64_t> tails() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tails_;
+  }
+  // The next `n` listings of a table's metadata/ fail (as a LIST that gave up would).
+  void FailMetadataLists(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_lists_ = n;
   }
   Status Append(std::string_view k, std::string_view d) override { return io::ObjectStore::Append(k, d); }  // as S3
   std::string uri() const override { return "s3://test-bucket/lake"; }
@@ -119,6 +172,8 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
   void Reset() {
     std::lock_guard<std::mutex> lock(mu_);
     lists_.clear();
+    gets_.clear();
+    tails_.clear();
     max_in_flight_ = opens_ = 0;
   }
   // The next `n` opens of a Parquet file fail (as a GET that gave up would).
@@ -131,7 +186,11 @@ class RemoteLikeStore final : public saleslake::testing::ForwardingStore {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   mutable std::vector<std::string> lists_;
-  mutable int in_flight_ = 0, max_in_flight_ = 0, opens_ = 0, fail_opens_ = 0;
+  mutable std::vector<std::string> gets_;
+  mutable std::map<std::string, uint64_t> tails_;
+  mutable int in_flight_ = 0, max_in_flight_ = 0, opens_ = 0, fail_opens_ = 0, fail_lists_ = 0;
+  std::string wait_get_, wait_list_;
+  mutable bool overlapped_ = false;
   FileEvents* record_ = nullptr;
 };
 
@@ -307,6 +366,78 @@ TEST_F(LakeRemoteReadTest, AFailedOpenIsNotKeptForTheNextScan) {
   EXPECT_NE(failed.status().message().find("HTTP 500"), std::string::npos) << failed.status().message();
   EXPECT_EQ(testutil::RowsText(*engine, "SELECT sum(amount) FROM sales"), "150.0\n");
   EXPECT_EQ(testutil::RowsText(*engine, "SELECT count(*), sum(id) FROM sales"), "5|15\n");
+}
+
+// On a remote lake a file's end is fetched by the size its footer will have, predicted from the
+// footers of the table's files opened before (their row groups and rows): every file opened once
+// a footer is known asks for its own footer and a few bytes more, neither a fixed guess that
+// over-reads small footers nor one that leaves large ones to a second GET.
+TEST_F(LakeRemoteReadTest, FooterSizesArePredictedFromTheFilesOpenedBefore) {
+  std::string values;
+  for (int i = 0; i < 12; ++i)
+    values += (i ? ", " : "") + std::string("(") + std::to_string(i) + ", " + std::to_string(i) + ".5, 'r" +
+              std::to_string(i) + "')";
+  auto r = Fresh(1)->Execute("CREATE TABLE wide WITH (partitioned_by = 'region') AS SELECT * FROM (VALUES " + values +
+                             ") AS t(id, amount, region)");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  remote_->Reset();
+  EXPECT_EQ(testutil::RowsText(*Fresh(1), "SELECT sum(id) FROM wide"), "66\n");
+  const auto tails = remote_->tails();
+  ASSERT_EQ(tails.size(), 12u);
+  int predicted = 0;
+  for (const auto& [key, tail] : tails) {
+    if (tail == 0) continue;  // opened before any footer of the table was known
+    ++predicted;
+    auto f = local_->OpenRead(key);
+    ASSERT_TRUE(f.ok());
+    auto len = (*f)->ReadString((*f)->size() - 8, 4);
+    ASSERT_TRUE(len.ok());
+    const uint64_t footer = static_cast<uint8_t>((*len)[0]) | static_cast<uint64_t>(static_cast<uint8_t>((*len)[1])) << 8;
+    EXPECT_GE(tail, footer + 8) << key;        // the whole footer, its length and magic
+    EXPECT_LE(tail, footer + 8 + 128) << key;  // and little more
+  }
+  EXPECT_GE(predicted, 12 - 4);  // at most one per fetcher (4) opened before the first footer was read
+}
+
+// The binder asks for a view and then, there being none, for the table of that name: on a
+// remote lake the table's lookup starts alongside the view's GET, not after it. A lookup of the
+// same table version again (the next query of a server, a second scan) reads no metadata file
+// again: one listing. A failed lookup fails the query cleanly, and the next one works.
+TEST_F(LakeRemoteReadTest, TheTableLookupGoesOutWithTheViewsAndIsNotReadTwice) {
+  remote_->WaitInGets("queries/views/", "/metadata/");
+  auto engine = Fresh(1);
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT sum(amount) FROM sales"), "150.0\n");
+  EXPECT_TRUE(remote_->overlapped()) << "the table's metadata was listed only after the view's GET";
+  remote_->WaitInGets("", "");
+  auto metadata_gets = [&] {
+    int n = 0;
+    for (const std::string& k : remote_->gets()) n += k.find("/metadata/") != std::string::npos;
+    return n;
+  };
+  remote_->Reset();
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT count(*) FROM sales s1 JOIN sales s2 ON s1.id = s2.id"), "5\n");
+  EXPECT_EQ(metadata_gets(), 0) << ::testing::PrintToString(remote_->gets());
+  int listings = 0;
+  for (const std::string& p : remote_->lists()) listings += p.ends_with("/metadata/");
+  EXPECT_EQ(listings, 2);  // one per name looked up
+  remote_->FailMetadataLists(2);  // both the lookup started with the view's GET and a retry, if any
+  auto failed = engine->Execute("SELECT sum(amount) FROM sales");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("HTTP 500"), std::string::npos) << failed.status().message();
+  remote_->FailMetadataLists(0);
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT sum(amount) FROM sales"), "150.0\n");
+  // A view still wins over a table lookup that went out with it.
+  ASSERT_TRUE(engine->Execute("CREATE VIEW big AS SELECT * FROM sales WHERE amount > 25").ok());
+  EXPECT_EQ(testutil::RowsText(*engine, "SELECT count(*) FROM big"), "3\n");
+}
+
+// The rewrite by materialized views lists the views after the query is bound: on a remote lake
+// that listing goes out when the statement starts, alongside the table's lookup (here: before the
+// table's snapshot is read), instead of one more round trip after it.
+TEST_F(LakeRemoteReadTest, TheMaterializedViewsAreListedWhileTheTableIsLookedUp) {
+  remote_->WaitInGets("/snapshots/", "queries/materialized_views/");
+  EXPECT_EQ(testutil::RowsText(*Fresh(1), "SELECT sum(amount) FROM sales"), "150.0\n");
+  EXPECT_TRUE(remote_->overlapped()) << "the materialized views were listed only after the table's lookup";
 }
 
 }  // namespace

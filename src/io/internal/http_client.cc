@@ -64,7 +64,7 @@ const std::string* HttpResult::Header(std::string_view name) const {
   return nullptr;
 }
 
-HttpClient::HttpClient(HttpOptions options) : options_(options) {}
+HttpClient::HttpClient(HttpOptions options) : options_(options), plain_(std::make_unique<PlainHttp>(options)) {}
 
 HttpClient::~HttpClient() {
   // A handle exists only once libcurl loaded.
@@ -90,6 +90,11 @@ void HttpClient::Give(const CurlLibrary& curl, void* handle) {
 }
 
 Result<HttpResult> HttpClient::Send(const HttpCall& call) {
+  if (call.url.rfind("http://", 0) == 0) return plain_->Send(call);
+  return SendCurl(call);
+}
+
+Result<HttpResult> HttpClient::SendCurl(const HttpCall& call) {
   SL_ASSIGN_OR_RETURN(const CurlLibrary* curl, Curl());
   CURL* h = static_cast<CURL*>(Take(*curl));
   if (h == nullptr) return Status::Internal("curl_easy_init failed");

@@ -36,6 +36,9 @@ class ServedLake final : public io::ObjectStore {
   Result<std::unique_ptr<io::RandomAccessFile>> OpenRead(std::string_view key) const override {
     return For(key).OpenRead(key);
   }
+  Result<std::unique_ptr<io::RandomAccessFile>> OpenReadTail(std::string_view key, uint64_t tail_bytes) const override {
+    return For(key).OpenReadTail(key, tail_bytes);
+  }
   Status Append(std::string_view key, std::string_view data) override { return For(key).Append(key, data); }
   Status Delete(std::string_view key) override { return For(key).Delete(key); }
   Result<bool> Exists(std::string_view key) const override { return For(key).Exists(key); }

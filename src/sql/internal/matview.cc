@@ -1,6 +1,7 @@
 #include "sql/internal/matview.h"
 
 #include <algorithm>
+#include <system_error>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -1672,9 +1673,21 @@ Status ValidateRefreshMode(const std::string& mode) {
                                  mode + "'");
 }
 
+}  // namespace
+
+std::shared_future<Result<std::vector<io::ObjectInfo>>> StartListingViews(io::ObjectStore* store) {
+  try {
+    return std::async(std::launch::async, [store] { return store->List(kMarkerPrefix); }).share();
+  } catch (const std::system_error&) {
+    return {};  // no thread to spare: listed when needed
+  }
+}
+
+namespace {
+
 Result<std::vector<std::shared_ptr<const catalog::TableMetadata>>> AllViews(const MatViewContext& ctx) {
   std::vector<std::shared_ptr<const catalog::TableMetadata>> out;
-  SL_ASSIGN_OR_RETURN(auto markers, ctx.store->List(kMarkerPrefix));
+  SL_ASSIGN_OR_RETURN(auto markers, ctx.markers.valid() ? ctx.markers.get() : ctx.store->List(kMarkerPrefix));
   for (const auto& m : markers) {
     std::string name = m.key.substr(std::string(kMarkerPrefix).size());
     auto meta = ctx.lake->LoadTable(name);

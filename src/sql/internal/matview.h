@@ -80,6 +80,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,7 +101,14 @@ struct MatViewContext {
   std::function<int64_t()> clock;    // ms since the epoch; default: the system clock
   // Rewrite: a view whose base moved on is still used when it has been stale at most this long.
   int64_t max_staleness_ms = 0;
+  // The listing of the views' markers when it was started already (StartListingViews: a query
+  // on a remote lake starts it before binding, beside the catalog's requests, instead of one
+  // more round trip after them); else the views are listed when needed.
+  std::shared_future<Result<std::vector<io::ObjectInfo>>> markers;
 };
+
+// Starts listing the materialized views' markers on another thread (MatViewContext::markers).
+std::shared_future<Result<std::vector<io::ObjectInfo>>> StartListingViews(io::ObjectStore* store);
 
 // CREATE MATERIALIZED VIEW: validates, builds the first version, commits it. `properties` are
 // the WITH (...) pairs as text (partitioned_by comma-separated, refresh). Returns the message
