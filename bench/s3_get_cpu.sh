@@ -8,22 +8,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../build/release}/saleslake
-work=$(mktemp -d "${TMPDIR:-/tmp}/s3getcpu.XXXXXX")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-"$bin" --lake "$work/lake" init >/dev/null
-"$bin" --lake "$work/lake" iam create-user --user-name bench >/dev/null
-"$bin" --lake "$work/lake" iam put-user-policy --user-name bench --policy-name all --policy-document \
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' >/dev/null
-key=$("$bin" --lake "$work/lake" iam create-access-key --user-name bench)
-export AWS_ACCESS_KEY_ID=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.AccessKeyId)' "$key")
-export AWS_SECRET_ACCESS_KEY=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.SecretAccessKey)' "$key")
-"$bin" --lake "$work/lake" serve --port 0 --access-log '' ${SERVE_ARGS:-} 2>"$work/serve.err" &
-spid=$!
-pids+=($spid)
-for _ in $(seq 100); do grep -q serving "$work/serve.err" && break; sleep 0.1; done
-port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.err")
+. "$here/serve_bench.sh"
+serve_bench "$bin" s3getcpu
 ticks() { awk '{print $14 + $15}' "/proc/$spid/stat"; }
 echo "load before: $(uptime)"
 LARGE_MB=0 PAUSE_BEFORE_GET=1 node "$here/s3_load.mjs" "http://127.0.0.1:$port" my-analytics-bucket saleslake |

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace saleslake::testing {
 
 struct WebhookRequest {
@@ -30,17 +32,7 @@ struct WebhookRequest {
 class Webhook {
  public:
   Webhook() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    listen(fd_, 64);
+    fd_ = saleslake::testing::ListenLoopback(&port_);
     thread_ = std::thread([this] { Loop(); });
   }
   ~Webhook() {

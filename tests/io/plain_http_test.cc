@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_support.h"
+
 namespace saleslake::io::internal {
 namespace {
 
@@ -36,17 +38,7 @@ struct Answer {
 class KeepAliveServer {
  public:
   explicit KeepAliveServer(std::vector<Answer> script) : script_(script.begin(), script.end()) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 16);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = saleslake::testing::ListenLoopback(&port_, 16);
     thread_ = std::thread([this] { Loop(); });
   }
   ~KeepAliveServer() {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "io/s3_store.h"
+#include "support/test_support.h"
 
 namespace saleslake::io {
 namespace {
@@ -37,17 +38,7 @@ struct Seen {
 class ScriptedServer {
  public:
   explicit ScriptedServer(std::vector<Reply> script) : script_(script.begin(), script.end()) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 16);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = saleslake::testing::ListenLoopback(&port_, 16);
     thread_ = std::thread([this] { Loop(); });
   }
   ~ScriptedServer() {

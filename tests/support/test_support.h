@@ -72,6 +72,10 @@ class FileSizeLimit {
   void (*old_handler_)(int) = nullptr;
 };
 
+// A TCP socket listening on 127.0.0.1 on a free port (the test servers' and proxies' start):
+// returns its fd (-1 on failure) and sets *port.
+int ListenLoopback(int* port, int backlog = 64);
+
 }  // namespace saleslake::testing
 
 // Skips the test when a shared test-data file is missing (CI has it; a bare clone may not).
