@@ -229,15 +229,15 @@ TEST(ParquetReaderRelease, ScanOfAMappedFileDoesNotKeepItResident) {
   auto reader = ParquetReader::Open(file);
   ASSERT_TRUE(reader.ok());
   const uint64_t before = RssFileKb();
-  int64_t sum = 0;
+  uint64_t sum = 0;  // wraps: the values are random 64-bit integers
   for (int g = 0; g < (*reader)->num_row_groups(); ++g) {
     ASSERT_TRUE((*reader)->ReadRowGroup(g, {0}, [&](Batch& b) {
-      for (size_t r = 0; r < b.num_rows; ++r) sum += b.columns[0].data<int64_t>()[r];
+      for (size_t r = 0; r < b.num_rows; ++r) sum += static_cast<uint64_t>(b.columns[0].data<int64_t>()[r]);
       return Status::OK();
     }).ok());
   }
   const uint64_t after = RssFileKb();
-  EXPECT_NE(sum, 0);
+  EXPECT_NE(sum, 0u);
   // Without the release the growth is the whole file (16 MB); with it, the pages at the chunks'
   // edges and code faulted in on first use.
   EXPECT_LT(after > before ? after - before : 0, file_kb / 4) << "RssFile " << before << " -> " << after << " KB";
