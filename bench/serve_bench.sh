@@ -1,20 +1,15 @@
 # Sourced by the S3 CPU benchmarks (bench/s3_get_cpu.sh, bench/s3_put_large_cpu.sh): a fresh lake
-# with an IAM user allowed everything, its key exported as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
-# (as bench/s3_vs_s3rver.sh signs), and `saleslake serve` on a free loopback port with SERVE_ARGS.
+# with bench_user's IAM user (its key exported, as bench/s3_vs_s3rver.sh signs), and `saleslake
+# serve` on a free loopback port with SERVE_ARGS.
 # serve_bench BIN TAG sets work (removed on exit), spid and port.
+. "$(dirname "${BASH_SOURCE[0]}")/bench_user.sh"
 serve_bench() {
-  local bin=$1 key
+  local bin=$1
   work=$(mktemp -d "${TMPDIR:-/tmp}/$2.XXXXXX")
   pids=()
   trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
   "$bin" --lake "$work/lake" init >/dev/null
-  "$bin" --lake "$work/lake" iam create-user --user-name bench >/dev/null
-  "$bin" --lake "$work/lake" iam put-user-policy --user-name bench --policy-name all --policy-document \
-    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' >/dev/null
-  key=$("$bin" --lake "$work/lake" iam create-access-key --user-name bench)
-  AWS_ACCESS_KEY_ID=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.AccessKeyId)' "$key")
-  AWS_SECRET_ACCESS_KEY=$(node -e 'console.log(JSON.parse(process.argv[1]).AccessKey.SecretAccessKey)' "$key")
-  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  bench_user "$bin" "$work/lake"
   "$bin" --lake "$work/lake" serve --port 0 --access-log '' ${SERVE_ARGS:-} 2>"$work/serve.err" &
   spid=$!
   pids+=("$spid")
