@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "io/s3_store.h"
+#include "support/http_request.h"
 #include "support/test_support.h"
 
 namespace saleslake::io {
@@ -65,26 +66,8 @@ class ScriptedServer {
   }
   void Serve(int c) {
     std::string in;
-    char buf[65536];
-    size_t head_end = std::string::npos, need = 0;
-    for (int waited = 0; waited < 100;) {  // at most ~5 s per request
-      pollfd p{c, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) {
-        ++waited;
-        continue;
-      }
-      ssize_t n = read(c, buf, sizeof buf);
-      if (n <= 0) return;
-      in.append(buf, static_cast<size_t>(n));
-      if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
-        std::string lower = in.substr(0, head_end);
-        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        size_t cl = lower.find("content-length:");
-        if (cl != std::string::npos) need = std::stoul(lower.substr(cl + 15));
-      }
-      if (head_end != std::string::npos && in.size() >= head_end + 4 + need) break;
-    }
-    if (head_end == std::string::npos) return;
+    size_t head_end = 0;
+    if (!saleslake::testing::ReadHttpRequest(c, &in, &head_end)) return;
     Seen s;
     s.head = in.substr(0, head_end);
     s.body = in.substr(head_end + 4);
