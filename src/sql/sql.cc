@@ -295,6 +295,7 @@ Result<StatementResult> Engine::Execute(std::string_view sql) const {
             line += fmt::format(", batches skipped by filters: {}", op.batches_skipped);
           if (op.spill_partitions)
             line += fmt::format(", spilled: {} partitions, {} KB", op.spill_partitions, op.spill_bytes / 1024);
+          if (op.build_bytes) line += fmt::format(", build: {} KB", op.build_bytes / 1024);
           line += ")";
           rows.push_back({line});
         }

@@ -43,6 +43,7 @@ void WalkStats(const PlanNode& p, int depth, QueryContext& ctx, ExecStats* out) 
     s.batches_skipped = it->second->batches_skipped.load();
     s.spill_partitions = it->second->spill_partitions.load();
     s.spill_bytes = it->second->spill_bytes.load();
+    s.build_bytes = it->second->build_bytes.load();
   }
   out->operators.push_back(std::move(s));
   for (const auto& c : p.children) WalkStats(*c, depth + 1, ctx, out);

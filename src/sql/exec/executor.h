@@ -30,6 +30,7 @@ struct OperatorStats {
   uint64_t row_groups_read = 0, row_groups_skipped = 0;  // inside the files read
   uint64_t batches_skipped = 0;  // by the scan's filters, other columns not decoded
   uint64_t spill_partitions = 0, spill_bytes = 0;  // files a hash join wrote over the memory limit
+  uint64_t build_bytes = 0;  // what a hash join's keyed build side holds (rows, key table, chains)
 };
 
 struct ExecStats {

@@ -25,7 +25,15 @@ struct JoinBuild {
   int64_t reserved = 0;  // counted against the memory limit until the query ends
   Batch rows;
   std::unique_ptr<GroupTable> table;  // null for a join without keys
+  // Per key id its first row, per row the next of its key; both empty when `unique`.
   std::vector<uint32_t> head, next;
+  // Every row has its own key and no key is NULL, so key id g is row g (the table numbers keys
+  // in order of arrival) and no chain has a second row: a build from an aggregate grouped by
+  // the join keys, or over a primary key, keeps no chains (8 bytes a row).
+  bool unique = false;
+
+  uint32_t First(uint32_t g) const { return unique ? g : head[g]; }
+  uint32_t Next(uint32_t r) const { return unique ? UINT32_MAX : next[r]; }
   std::shared_ptr<JoinSpill> spill;  // set: the build is on disk, rows and table are empty
 };
 
@@ -182,16 +190,22 @@ Status KeyBuild(const PlanNode& node, QueryContext& ctx, bool cross, JoinBuild& 
     }
     jb->table->FindOrInsert(slice_keys, m, gids.data() + at);
   }
-  jb->head.assign(jb->table->size(), UINT32_MAX);
-  jb->next.assign(n, UINT32_MAX);
-  // Backwards, so each chain lists its rows in build order. Rows with a NULL key join nothing.
-  for (size_t r = n; r-- > 0;) {
-    if (AnyNull(keys, r)) continue;
-    jb->next[r] = jb->head[gids[r]];
-    jb->head[gids[r]] = static_cast<uint32_t>(r);
+  jb->unique = jb->table->size() == n;
+  for (size_t r = 0; r < n && jb->unique; ++r) jb->unique = gids[r] == r && !AnyNull(keys, r);
+  if (!jb->unique) {
+    jb->head.assign(jb->table->size(), UINT32_MAX);
+    jb->next.assign(n, UINT32_MAX);
+    // Backwards, so each chain lists its rows in build order. Rows with a NULL key join nothing.
+    for (size_t r = n; r-- > 0;) {
+      if (AnyNull(keys, r)) continue;
+      jb->next[r] = jb->head[gids[r]];
+      jb->head[gids[r]] = static_cast<uint32_t>(r);
+    }
   }
+  gids = std::vector<uint32_t>();
   jb->reserved = BatchBytes(rows) + jb->table->MemoryBytes() +
-                 static_cast<int64_t>(jb->head.capacity() + jb->next.capacity() + n) * 4;
+                 static_cast<int64_t>(jb->head.capacity() + jb->next.capacity()) * 4;
+  if (NodeStats* stats = ctx.StatsFor(&node)) stats->build_bytes += static_cast<uint64_t>(jb->reserved);
   return ctx.Reserve(jb->reserved);
 }
 
@@ -354,7 +368,7 @@ class HashJoinOp final : public Operator {
           keep.reserve(in_.num_rows);
           for (size_t i = 0; i < in_.num_rows; ++i) {
             const uint32_t g = probe_gids_[i];
-            const bool hit = g != UINT32_MAX && build_->head[g] != UINT32_MAX;
+            const bool hit = g != UINT32_MAX && build_->First(g) != UINT32_MAX;
             if (hit != anti) keep.push_back(static_cast<uint32_t>(i));
           }
           if (keep.empty()) continue;
@@ -423,11 +437,11 @@ class HashJoinOp final : public Operator {
         continue;
       }
       if (chain_ == kStart)
-        chain_ = probe_gids_[pos_] == UINT32_MAX ? UINT32_MAX : build_->head[probe_gids_[pos_]];
+        chain_ = probe_gids_[pos_] == UINT32_MAX ? UINT32_MAX : build_->First(probe_gids_[pos_]);
       while (chain_ != UINT32_MAX && lrows_.size() < kMaxPairs) {
         lrows_.push_back(l);
         rrows_.push_back(chain_);
-        chain_ = build_->next[chain_];
+        chain_ = build_->Next(chain_);
       }
       if (chain_ == UINT32_MAX) {
         ++pos_;
@@ -650,7 +664,7 @@ class RightSemiJoinOp final : public Operator {
     keep_.assign(build_->rows.num_rows, anti ? 1 : 0);
     for (size_t g = 0; g < met.size(); ++g) {
       if (!met[g].load(std::memory_order_relaxed)) continue;
-      for (uint32_t r = build_->head[g]; r != UINT32_MAX; r = build_->next[r]) keep_[r] = anti ? 0 : 1;
+      for (uint32_t r = build_->First(g); r != UINT32_MAX; r = build_->Next(r)) keep_[r] = anti ? 0 : 1;
     }
     return Status::OK();
   }

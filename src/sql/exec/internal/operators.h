@@ -23,6 +23,7 @@ struct NodeStats {
   std::atomic<uint64_t> parts_read{0}, parts_skipped{0};  // row groups inside read morsels
   std::atomic<uint64_t> batches_skipped{0};  // by the scan's filters before their other columns
   std::atomic<uint64_t> spill_partitions{0}, spill_bytes{0};  // files a join wrote, and their bytes
+  std::atomic<uint64_t> build_bytes{0};  // what a hash join's keyed build holds (each partition's, summed)
 };
 
 // The build side of a hash join once collected and keyed (hash_join_op.cc), shared by the
