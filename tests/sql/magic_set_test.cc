@@ -188,5 +188,31 @@ TEST_F(MagicSetTest, KeySourceHoldsNoJoin) {
   EXPECT_EQ(Run(sql), std::to_string(count) + "|" + std::to_string(sum) + "\n");
 }
 
+// The outer rows come through a LEFT JOIN: its left input holds every key the join's rows have,
+// so it is the key source (without it the aggregate ran over all items).
+TEST_F(MagicSetTest, KeySourceBelowALeftJoin) {
+  const std::string sql =
+      "SELECT count(*), sum(o_avail) FROM (SELECT * FROM offers WHERE o_part < 100) o "
+      "LEFT JOIN parts ON o.o_part = p_key "
+      "WHERE o_avail * 20 > (SELECT sum(i_qty) FROM items WHERE i_part = o.o_part)";
+  const std::string below = AggregateAndBelow(sql);
+  const size_t semi = below.find("Semi HashJoin");
+  ASSERT_NE(semi, std::string::npos) << Run("EXPLAIN " + sql);
+  EXPECT_NE(below.find("Scan offers", semi), std::string::npos) << below;
+  std::map<int64_t, int64_t> per_part;
+  for (int64_t i = 0; i < kItems; ++i)
+    if (!ItemPartNull(i)) per_part[ItemPart(i)] += ItemQty(i);
+  int64_t count = 0, sum = 0;
+  for (int64_t p = 0; p < 100; ++p)
+    for (int64_t s = 0; s < 4; ++s)
+      if (OfferAvail(p, s) * 20 > per_part[p]) {
+        ++count;
+        sum += OfferAvail(p, s);
+      }
+  ASSERT_GT(count, 0);
+  ASSERT_LT(count, 400);
+  EXPECT_EQ(Run(sql), std::to_string(count) + "|" + std::to_string(sum) + "\n");
+}
+
 }  // namespace
 }  // namespace saleslake::sql

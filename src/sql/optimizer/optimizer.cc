@@ -1342,9 +1342,14 @@ void FindKeySource(const PlanPtr& p, const std::vector<int>& cols, KeySource& be
       // A row of an inner join comes from a row of each input, with equal keys; a row of a
       // semi join from a row of its kept input whose keys some row of the other input has.
       const JoinType t = p->join_type;
+      const int nl = static_cast<int>(p->children[0]->output.size());
+      // A row of a left (right) join carries a row of its left (right) input, or NULLs where
+      // the other input had no match: the preserved input holds all its key values (TPC-H Q21's
+      // NOT EXISTS aggregate, above the EXISTS one's left join).
+      if (t == JoinType::kLeft) down(p->children[0], [&](int c) { return c < nl ? c : -1; });
+      if (t == JoinType::kRight) down(p->children[1], [&](int c) { return c >= nl ? c - nl : -1; });
       if (t != JoinType::kInner && t != JoinType::kCross && t != JoinType::kSemi && t != JoinType::kRightSemi)
         break;
-      const int nl = static_cast<int>(p->children[0]->output.size());
       const bool semi = t == JoinType::kSemi || t == JoinType::kRightSemi;
       for (int side = 0; side < 2; ++side) {
         const int first = semi ? 0 : (side == 0 ? 0 : nl);
