@@ -440,12 +440,15 @@ TEST(LocalFileTest, SmallFilesAreReadWholeAndLargeOnesMapped) {
   // Both kinds answer the same reads; only the way they are read differs (no mapping for a few
   // pages, whose munmap would interrupt every core).
   saleslake::testing::TempDir dir;
-  for (size_t size : {size_t{0}, size_t{1}, size_t{64} << 10, (size_t{64} << 10) + 1}) {
+  // Files up to 256 KiB (the files of an incremental load: 18-115 KB) are not mapped.
+  for (size_t size : {size_t{0}, size_t{1}, (size_t{64} << 10) + 1, size_t{256} << 10, (size_t{256} << 10) + 1}) {
     std::string content(size, '\0');
     for (size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + i % 23);
     ASSERT_TRUE(WriteLocalFileAtomic(dir.Join("f"), content).ok());
+    const uint64_t maps = internal::MapCalls();
     auto f = OpenLocalFile(dir.Join("f"));
     ASSERT_TRUE(f.ok()) << size;
+    EXPECT_EQ(internal::MapCalls() - maps, size > (size_t{256} << 10) ? 1u : 0u) << size;
     ASSERT_EQ((*f)->size(), size);
     EXPECT_EQ(*(*f)->ReadString(0, size), content);
     if (size > 0) {

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
+#include <string>
+#include <tuple>
 
 #include "sql/exec/executor.h"  // MemoryCatalog, MemoryTable: inside src/sql
 #include "sql/exec/internal/group_table.h"
@@ -168,6 +171,94 @@ TEST(GroupTableTest, OneFlatKeyIsNotTheNullGroup) {
   EXPECT_EQ(k[0], k[2]);
   EXPECT_NE(k[0], k[1]);
   EXPECT_EQ(table.size(), 3u);
+}
+
+// A day-level rollup over one partition's file: two constant strings (the partition values), a
+// date column of a few weeks and a dictionary status. Each combination of the batch's values is
+// probed once (ComboCodes), not each row, and the groups are still those of a map: across
+// batches of other constants, a batch whose dates span too far (every row probed), and int64
+// keys at both ends of their range (the span must not overflow).
+TEST(GroupTableTest, ConstantDictionaryAndNarrowIntegerKeysProbeOncePerCombination) {
+  using internal::GroupTable;
+  GroupTable table({DataType::Varchar(), DataType::Varchar(), DataType::Date(), DataType::Varchar()});
+  auto dict = std::make_shared<ColumnVector>(DataType::Varchar(), 5);
+  dict->Resize(5);
+  const char* statuses[] = {"COMPLETED", "PENDING", "CANCELLED", "RETURNED", "OUT"};
+  for (size_t d = 0; d < 5; ++d) dict->SetString(d, statuses[d]);
+  std::map<std::tuple<std::string, std::string, int32_t, std::string>, uint32_t> seen;
+  const size_t n = 2000;
+  for (size_t b = 0; b < 6; ++b) {
+    ColumnVector region(DataType::Varchar(), 1), month(DataType::Varchar(), 1);
+    region.Resize(1);
+    month.Resize(1);
+    region.SetString(0, b % 3 == 0 ? "Africa" : "Oceania");
+    month.SetString(0, "2025-0" + std::to_string(1 + b / 2));
+    region.MakeConstant(n);
+    month.MakeConstant(n);
+    const bool wide = b == 4;  // dates ten years apart: no combination codes for this batch
+    ColumnVector date(DataType::Date(), n), status(DataType::Varchar(), n);
+    date.Resize(n);
+    status.Resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      date.data<int32_t>()[i] = 20000 + static_cast<int32_t>(b * 7 + (i * 13) % 31) + (wide && i % 2 ? 3650 : 0);
+      status.data<uint32_t>()[i] = static_cast<uint32_t>((i * 7) % 5);
+    }
+    status.MakeDictionary(dict, n);
+    const uint64_t before = table.generic_lookups();
+    std::vector<uint32_t> gids(n);
+    table.FindOrInsert({&region, &month, &date, &status}, n, gids.data());
+    const uint64_t probes = table.generic_lookups() - before;
+    if (wide) {
+      EXPECT_EQ(probes, n);
+    } else {
+      EXPECT_LE(probes, 31u * 5u) << b;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      auto key = std::make_tuple(std::string(region.GetValue<std::string_view>(i)),
+                                 std::string(month.GetValue<std::string_view>(i)), date.data<int32_t>()[i],
+                                 std::string(status.GetValue<std::string_view>(i)));
+      auto [it, fresh] = seen.emplace(key, gids[i]);
+      if (fresh) {
+        ASSERT_EQ(it->second, seen.size() - 1) << b << " " << i;
+      } else {
+        ASSERT_EQ(it->second, gids[i]) << b << " " << i;
+      }
+    }
+  }
+  EXPECT_EQ(table.size(), seen.size());
+
+  GroupTable wide({DataType::Int64(), DataType::Int64(), DataType::Int64()});
+  for (int64_t lo : {INT64_MIN, INT64_MAX - 9}) {
+    ColumnVector a(DataType::Int64(), 40), c(DataType::Int64(), 40), both(DataType::Int64(), 40);
+    a.Resize(40);
+    c.Resize(40);
+    both.Resize(40);
+    for (size_t i = 0; i < 40; ++i) {
+      a.data<int64_t>()[i] = lo + static_cast<int64_t>(i % 10);
+      c.data<int64_t>()[i] = static_cast<int64_t>(i % 4);
+      both.data<int64_t>()[i] = i % 2 ? INT64_MAX : INT64_MIN;  // spans the whole range
+    }
+    std::vector<uint32_t> g1(40), g2(40);
+    wide.FindOrInsert({&a, &c, &both}, 40, g1.data());
+    wide.FindOrInsert({&a, &c, &both}, 40, g2.data());
+    EXPECT_EQ(g1, g2);
+    for (size_t i = 0; i < 40; ++i)
+      for (size_t j = 0; j < i; ++j) EXPECT_EQ(g1[i] == g1[j], i % 20 == j % 20) << i << " " << j;
+  }
+  EXPECT_EQ(wide.size(), 40u);
+  GroupTable narrow({DataType::Int64(), DataType::Int64()});
+  ColumnVector a(DataType::Int64(), 40), c(DataType::Int64(), 40);
+  a.Resize(40);
+  c.Resize(40);
+  for (size_t i = 0; i < 40; ++i) {
+    a.data<int64_t>()[i] = INT64_MAX - static_cast<int64_t>(i % 10);
+    c.data<int64_t>()[i] = INT64_MIN + static_cast<int64_t>(i % 4);
+  }
+  std::vector<uint32_t> g(40);
+  narrow.FindOrInsert({&a, &c}, 40, g.data());
+  EXPECT_EQ(narrow.size(), 20u);
+  for (size_t i = 0; i < 40; ++i)
+    for (size_t j = 0; j < i; ++j) EXPECT_EQ(g[i] == g[j], i % 20 == j % 20) << i << " " << j;
 }
 
 }  // namespace

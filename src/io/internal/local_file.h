@@ -73,4 +73,8 @@ Result<std::unique_ptr<RandomAccessFile>> OpenLocalFd(int fd, const std::string&
 uint64_t SyncCalls();
 void CountSync();
 
+// How many files this process has memory-mapped (OpenLocalFd): for tests of which sizes are
+// read whole instead.
+uint64_t MapCalls();
+
 }  // namespace saleslake::io::internal

@@ -135,18 +135,26 @@ int CompareRows(const ColumnVector& x, size_t a, const ColumnVector& y, size_t b
 // Hash tables verify every probe hit with it, so the common flat types skip CompareRows'
 // per-call type switch.
 inline bool ValuesEqual(const ColumnVector& a, size_t i, const ColumnVector& b, size_t j) {
-  if (a.encoding() != VectorEncoding::kDictionary) {
-    if (a.encoding() == VectorEncoding::kConstant) i = 0;
-    switch (a.type().id) {
-      case TypeId::kVarchar: return a.data<std::string_view>()[i] == b.data<std::string_view>()[j];
+  // A dictionary row is its entry of the (flat) dictionary: string keys of Parquet files are
+  // compared inline too.
+  const ColumnVector* x = &a;
+  if (a.encoding() == VectorEncoding::kDictionary) {
+    i = a.data<uint32_t>()[i];
+    x = a.dictionary();
+  } else if (a.encoding() == VectorEncoding::kConstant) {
+    i = 0;
+  }
+  if (x->encoding() == VectorEncoding::kFlat) {
+    switch (x->type().id) {
+      case TypeId::kVarchar: return x->data<std::string_view>()[i] == b.data<std::string_view>()[j];
       case TypeId::kInt32:
-      case TypeId::kDate: return a.data<int32_t>()[i] == b.data<int32_t>()[j];
+      case TypeId::kDate: return x->data<int32_t>()[i] == b.data<int32_t>()[j];
       case TypeId::kInt64:
-      case TypeId::kTimestamp: return a.data<int64_t>()[i] == b.data<int64_t>()[j];
+      case TypeId::kTimestamp: return x->data<int64_t>()[i] == b.data<int64_t>()[j];
       default: break;
     }
   }
-  return CompareRows(a, i, b, j) == 0;
+  return CompareRows(*x, i, b, j) == 0;
 }
 
 }  // namespace saleslake::sql
