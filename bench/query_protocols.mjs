@@ -119,7 +119,16 @@ async function signAthena(operation, body) {
   });
 }
 
+// ATHENA_HTTP=fetch sends with node's fetch instead, as the bench did until session 16 (for A/B).
+const ATHENA_HTTP = process.env.ATHENA_HTTP || 'sdk';
+
 async function send(signed) {
+  if (ATHENA_HTTP === 'fetch') {
+    const res = await fetch(`${endpoint}/`, { method: 'POST', headers: signed.headers, body: signed.body });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`athena ${signed.headers['x-amz-target']}: ${res.status} ${text}`);
+    return JSON.parse(text);
+  }
   const { response } = await handler.handle(signed);
   const chunks = [];
   for await (const chunk of response.body) chunks.push(chunk);
@@ -268,16 +277,20 @@ async function main() {
     const all = [];
     let queued = 0;
     let cpu = 0;
+    let clientCpu = 0;  // this node process's CPU (signing, HTTP, JSON), seconds
     for (const q of ATHENA_OVERHEAD_QUERIES) {
       const sql = suite[q - 1];
       const first = await viaAthena(sql);  // the server's first run of this text
       const over = [];
       for (let r = 0; r < ATHENA_OVERHEAD_RUNS; r++) {
         const cpu0 = serverCpuSeconds();
+        const client0 = process.cpuUsage();
         const t0 = performance.now();
         const a = await viaAthena(sql);
         over.push(performance.now() - t0 - a.totalMs);
         cpu += serverCpuSeconds() - cpu0;
+        const client = process.cpuUsage(client0);
+        clientCpu += (client.user + client.system) / 1e6;
         queued += a.queueMs;
       }
       all.push(...over);
@@ -286,7 +299,8 @@ async function main() {
     }
     console.log(`athena-overhead: ${all.length} queries: client time - server TotalExecutionTime median ` +
       `${fmt(median(all))} ms; queued ${(queued / all.length).toFixed(2)} ms a query; ` +
-      `server CPU ${(1e3 * cpu / all.length).toFixed(2)} ms a query (its engine work included)`);
+      `server CPU ${(1e3 * cpu / all.length).toFixed(2)} ms a query (its engine work included); ` +
+      `client CPU ${(1e3 * clientCpu / all.length).toFixed(2)} ms a query (${ATHENA_HTTP})`);
   }
 
   // protocol-cpu: the server's CPU per run of each suite query (SUITE_ONLY, default q1 and q3)
