@@ -39,7 +39,7 @@ port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.err")
 echo "load before: $(uptime)"
 SERVER_PID=$pid CLK_TCK=$(getconf CLK_TCK) NATIVE_CLIENT="$BUILD/bench/trino_paging_client" \
   node "$ROOT/bench/query_protocols.mjs" "http://127.0.0.1:$port" "$id" "$secret" "$LAKE" \
-  "$BUILD/bench/sql_dashboard_bench" "${REPEATS:-5}"
+  "$BUILD/bench/sql_dashboard_bench" "${REPEATS:-11}"
 echo "server peak memory: $(grep VmHWM /proc/$pid/status)"
 echo "load after: $(uptime)"
 "$BIN" --lake "$LAKE" iam delete-access-key --user-name "$user" --access-key-id "$id" >/dev/null || true

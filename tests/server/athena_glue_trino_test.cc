@@ -3,6 +3,9 @@
 // NextTokens, oversized pages, refused bookmark options) and Trino's error objects.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "io/local_store.h"
@@ -68,7 +71,7 @@ class ApisTest : public ::testing::Test {
     return dispatcher_->Handle(r, &note);
   }
 
-  // The state a client polling GetQueryExecution ends on (each poll is held up to 50 ms).
+  // The state a client polling GetQueryExecution ends on (each poll is held up to 1 s).
   std::string WaitFinal(const std::string& id) {
     std::string last;
     for (int i = 0; i < 400; ++i) {
@@ -213,6 +216,24 @@ TEST_F(ApisTest, AthenaRefusesForeignTokensStopsQueriesAndReleasesIdleResults) {
                             json{{"ResultReuseByAgeConfiguration", "yes"}}, json("yes")}) {
     expect_invalid("AmazonAthena.StartQueryExecution", {{"QueryString", "SELECT 1"}, {"ResultReuseConfiguration", reuse}});
   }
+}
+
+// A poll of a running query is held until the query ends (up to 1 s), not answered RUNNING after
+// 50 ms: one GetQueryExecution sees the query stopped 200 ms after it was sent.
+TEST_F(ApisTest, AthenaHoldsAPollOfARunningQueryUntilItEnds) {
+  std::string slow = "SELECT count(*) FROM (VALUES 0,1,2,3,4,5,6,7,8,9) a(x)";
+  for (char c = 'b'; c <= 'i'; ++c) slow += std::string(" CROSS JOIN (VALUES 0,1,2,3,4,5,6,7,8,9) ") + c + "(x)";
+  auto [status, started] = Call("AmazonAthena.StartQueryExecution", {{"QueryString", slow}});
+  ASSERT_EQ(status, 200) << started.dump();
+  const std::string id = started["QueryExecutionId"];
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    (void)Call("AmazonAthena.StopQueryExecution", {{"QueryExecutionId", id}});
+  });
+  auto [s1, exec] = Call("AmazonAthena.GetQueryExecution", {{"QueryExecutionId", id}});
+  stopper.join();
+  ASSERT_EQ(s1, 200) << exec.dump();
+  EXPECT_EQ(exec["QueryExecution"]["Status"]["State"], "CANCELLED") << exec.dump();
 }
 
 TEST_F(ApisTest, GlueKnowsThePipelineAndRefusesUnknowns) {
