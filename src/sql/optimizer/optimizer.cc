@@ -367,6 +367,25 @@ std::set<int> AllColumns(const PlanNode& p) {
   return all;
 }
 
+// A join input pruned for `req` of its original columns, narrowed to exactly those when it
+// still yields more (a Filter outputs the columns its predicate read, TPC-H q21's o_orderstatus
+// under `o_orderstatus = 'F'`): a hash join holds every column of its build rows, and an inner
+// join's output gathers every column of both inputs per row. The Project moves the columns.
+Pruned Narrow(Pruned in, const std::set<int>& req) {
+  if (req.empty() || in.plan->output.size() <= req.size()) return in;
+  auto proj = std::make_shared<PlanNode>(PlanKind::kProject);
+  std::vector<int> map(in.map.size(), -1);
+  for (int c : req) {
+    const int to = in.map[static_cast<size_t>(c)];
+    const OutputColumn& col = in.plan->output[static_cast<size_t>(to)];
+    map[static_cast<size_t>(c)] = static_cast<int>(proj->exprs.size());
+    proj->exprs.push_back(MakeColumn(to, col.type, col.name));
+    proj->output.push_back(col);
+  }
+  proj->children.push_back(std::move(in.plan));
+  return {proj, std::move(map)};
+}
+
 Pruned Prune(const PlanPtr& p, std::set<int> req) {
   switch (p->kind) {
     case PlanKind::kScan: {
@@ -440,8 +459,8 @@ Pruned Prune(const PlanPtr& p, std::set<int> req) {
         (KeptChild(p->join_type) == 0 ? l : r) = req;
         for (const auto& k : p->left_keys) ColumnsOf(*k, l);
         for (const auto& k : p->right_keys) ColumnsOf(*k, r);
-        Pruned left = Prune(p->children[0], l);
-        Pruned right = Prune(p->children[1], r);
+        Pruned left = Narrow(Prune(p->children[0], l), l);
+        Pruned right = Narrow(Prune(p->children[1], r), r);
         for (auto& k : c->left_keys) k = Remap(k, left.map);
         for (auto& k : c->right_keys) k = Remap(k, right.map);
         const Pruned& kept = KeptChild(p->join_type) == 0 ? left : right;
@@ -459,8 +478,8 @@ Pruned Prune(const PlanPtr& p, std::set<int> req) {
       }
       for (const auto& k : p->left_keys) ColumnsOf(*k, l);
       for (const auto& k : p->right_keys) ColumnsOf(*k, r);
-      Pruned left = Prune(p->children[0], l);
-      Pruned right = Prune(p->children[1], r);
+      Pruned left = Narrow(Prune(p->children[0], l), l);
+      Pruned right = Narrow(Prune(p->children[1], r), r);
       int new_nl = static_cast<int>(left.plan->output.size());
       std::vector<int> map = left.map;
       for (int to : right.map) map.push_back(to < 0 ? -1 : to + new_nl);
