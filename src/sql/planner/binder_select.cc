@@ -549,7 +549,8 @@ Result<PlanPtr> Binder::BindQuery(const Query& q, const Scope* outer) {
     for (const Cte& cte : q.with) {
       if (ctes_.back().count(cte.name)) return ErrAt(cte.pos, "WITH query name '" + cte.name + "' specified more than once");
       SL_ASSIGN_OR_RETURN(PlanPtr p, BindQuery(*cte.query, outer));
-      CteEntry entry{p, {}};
+      CteEntry entry;
+      entry.plan = p;
       for (const auto& c : p->output) entry.names.push_back(c.name);
       if (!cte.column_aliases.empty()) {
         if (cte.column_aliases.size() != entry.names.size())

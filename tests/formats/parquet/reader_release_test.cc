@@ -3,7 +3,6 @@
 // chunks) leaves the process once its chunks are decoded (RandomAccessFile::DoneWith), and only
 // when no decoded value points into it.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <fstream>
@@ -13,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/memory.h"
 #include "formats/parquet/internal/reader_internal.h"
 #include "formats/parquet/parquet.h"
 #include "io/object_store.h"
@@ -303,29 +301,6 @@ TEST(ParquetReaderRelease, ScanOfAMappedFileDoesNotKeepItResident) {
   // Through the mapping the growth is the whole file (16 MB); read, the pages of the footer and
   // code faulted in on first use.
   EXPECT_LT(after > before ? after - before : 0, file->size() / 1024 / 4) << "RssFile " << before << " -> " << after << " KB";
-}
-
-// The scan again in the same process (a warm query, a server's next request) faults nothing in:
-// the read buffers and the decoded chunks' memory are reused, where mapped pages released after
-// the first scan were faulted in again (a fault per 64 KB at least).
-TEST(ParquetReaderRelease, ARepeatedScanFaultsNothingIn) {
-  ConfigureAllocator();  // as the binaries do: freed blocks stay in the heap for reuse
-  testing::TempDir dir;
-  auto file = MappedRandomFile(dir);
-  if (!file) GTEST_SKIP() << "the file is not mapped";
-  ResidentBudget none(0);
-  auto reader = ParquetReader::Open(file);
-  ASSERT_TRUE(reader.ok());
-  const uint64_t first = ScanAll(**reader);
-  auto minor_faults = [] {
-    struct rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<uint64_t>(u.ru_minflt);
-  };
-  const uint64_t before = minor_faults();
-  EXPECT_EQ(ScanAll(**reader), first);
-  const uint64_t faults = minor_faults() - before;
-  EXPECT_LT(faults, file->size() / 65536 / 4) << faults << " minor faults";
 }
 
 }  // namespace
