@@ -5,8 +5,8 @@
 #include <map>
 
 #include "sql/exec/internal/eval.h"
-#include "sql/planner/cte_table.h"
 #include "sql/exec/internal/operators.h"
+#include "sql/planner/cte_table.h"
 
 namespace saleslake::sql {
 
