@@ -52,10 +52,9 @@ class MappedFile final : public RandomAccessFile {
       return Status::IOError(name_ + ": read of " + std::to_string(out.size()) +
                              " bytes at offset " + std::to_string(offset) +
                              " passes the end (size " + std::to_string(size_) + ")");
-    if (map_ != nullptr) {
-      if (!out.empty()) std::memcpy(out.data(), static_cast<const uint8_t*>(map_) + offset, out.size());
-      return Status::OK();
-    }
+    // pread even when the file is mapped: a copy out of the mapping would fault its pages into
+    // this process, where they stay resident (and later cost a release and faults again), while
+    // pread copies straight from the page cache and leaves nothing mapped behind.
     size_t done = 0;
     while (done < out.size()) {
       ssize_t r = pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));

@@ -7,8 +7,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -475,6 +479,37 @@ TEST(LocalFileTest, DoneWithKeepsMappedBytesReadable) {
   (*f)->DoneWith(content.size() + 10, 10);  // past the end: ignored
   EXPECT_EQ(mapped, content);
   EXPECT_EQ(*(*f)->ReadString(70000, 26), content.substr(70000, 26));
+}
+
+uint64_t RssFileKb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("RssFile:", 0) == 0) return std::strtoull(line.c_str() + 8, nullptr, 10);
+  }
+  return 0;
+}
+
+TEST(LocalFileTest, ReadAtOfAMappedFileLeavesItsPagesUnmapped) {
+  // ReadAt copies with pread: reading a mapped file whole through it does not fault the mapping's
+  // pages into the process (a Parquet scan reads compressed column chunks this way, so a warm
+  // repeat neither keeps them resident nor faults them in again).
+  if (RssFileKb() == 0) GTEST_SKIP() << "no RssFile in /proc/self/status";
+  saleslake::testing::TempDir dir;
+  std::string content(size_t{16} << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + (i * 7919) % 26);
+  ASSERT_TRUE(WriteLocalFileAtomic(dir.Join("big"), content).ok());
+  auto f = OpenLocalFile(dir.Join("big"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_NE((*f)->mapped_data(), nullptr);
+  std::string buf(size_t{1} << 20, '\0');
+  const uint64_t before = RssFileKb();
+  for (size_t off = 0; off < content.size(); off += buf.size()) {
+    ASSERT_TRUE((*f)->ReadAt(off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), buf.size())).ok());
+    ASSERT_EQ(buf, content.substr(off, buf.size())) << off;
+  }
+  const uint64_t after = RssFileKb();
+  EXPECT_LT(after > before ? after - before : 0, (content.size() >> 10) / 4) << "RssFile " << before << " -> " << after << " KB";
 }
 
 }  // namespace

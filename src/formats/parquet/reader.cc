@@ -203,20 +203,24 @@ Result<size_t> ParquetReader::ReadRowGroupFiltered(int rg, const std::vector<int
   };
 
   std::vector<bool> decoded(columns.size(), false);
-  // Once every chunk is decoded into copies, the row group's mapped pages leave the process:
-  // a scan of a file much larger than memory would otherwise keep every page it touched
-  // resident (q06 at SF10: 466 of 495 MB of its peak RSS were such file pages). The page cache
-  // keeps them, so a re-read faults them back in without I/O. Once per row group, not per
-  // chunk: columns of one row group decode in parallel, and a release per chunk took pages
-  // from under its siblings' decodes (minor faults again) at several times the system time.
-  // Not at once either: the last resident_mapped_bytes of decoded chunks stay (ReleaseRowGroup).
+  // Compressed chunks are read with ReadAt and leave nothing mapped (DecodeChunk). When some
+  // chunk was read through the mapping (uncompressed ones) and every chunk is decoded into
+  // copies, the row group's mapped pages leave the process: a scan of a file much larger than
+  // memory would otherwise keep every page it touched resident (q06 at SF10: 466 of 495 MB of
+  // its peak RSS were such file pages). The page cache keeps them, so a re-read faults them back
+  // in without I/O. Once per row group, not per chunk: columns of one row group decode in
+  // parallel, and a release per chunk took pages from under its siblings' decodes (minor faults
+  // again) at several times the system time. Not at once either: the last
+  // resident_mapped_bytes of decoded chunks stay (ReleaseRowGroup).
   auto release = [&] {
     uint64_t weight = 0;
+    bool mapped = false;
     for (size_t i = 0; i < chunks.size(); ++i) {
       if (chunks[i].refers_to_file) return;
+      mapped = mapped || chunks[i].read_mapped;
       if (decoded[i]) weight += column_chunk_bytes(rg, columns[i]);
     }
-    impl_->ReleaseRowGroup(rg, weight);
+    if (mapped) impl_->ReleaseRowGroup(rg, weight);
   };
   const size_t num_batches = (rows + kBatchRows - 1) / kBatchRows;
   // Per-batch state is sized only once a decode has shown the row count to be real: a footer

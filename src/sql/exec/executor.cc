@@ -1,9 +1,12 @@
 #include "sql/exec/executor.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 #include "sql/exec/internal/eval.h"
 #include "sql/exec/internal/operators.h"
+#include "sql/planner/cte_table.h"
 
 namespace saleslake::sql {
 
@@ -92,11 +95,41 @@ void PrecomputeSubqueries(const PlanNode& p, internal::SubqueryCache& cache) {
   for (const auto& c : p.children) PrecomputeSubqueries(*c, cache);
 }
 
+// Computes each WITH query the plan reads as a CteTable (in its tree or its subqueries' plans)
+// once, before anything else runs, and returns the plan with every scan of it reading those rows
+// (a MemoryTable of them, with statistics for pruning) instead. WITH queries read by others are
+// computed first, once. The rows are held, and counted against the memory limit, until the
+// statement ends.
+Result<PlanPtr> ComputeWithQueries(const PlanPtr& plan, QueryContext& ctx, const std::atomic<bool>* stop) {
+  std::map<const CteTable*, std::shared_ptr<const Table>> done;
+  std::function<Result<PlanPtr>(const PlanNode&)> replace = [&](const PlanNode& scan) -> Result<PlanPtr> {
+    const auto* cte = dynamic_cast<const CteTable*>(scan.table.get());
+    if (cte == nullptr) return PlanPtr();
+    auto it = done.find(cte);
+    if (it == done.end()) {
+      SL_ASSIGN_OR_RETURN(PlanPtr inner, ReplaceScans(cte->plan(), replace));
+      SL_RETURN_IF_ERROR(ctx.Check());
+      SL_ASSIGN_OR_RETURN(MaterializedResult rows, ExecutePlan(inner, ctx.options(), nullptr, stop));
+      int64_t bytes = 0;
+      for (const Batch& b : rows.batches) bytes += internal::BatchBytes(b);
+      SL_RETURN_IF_ERROR(ctx.Reserve(bytes));
+      auto table = MemoryTable::Make(cte->name() + " (WITH query, computed once)", cte->schema(),
+                                     std::move(rows.batches));
+      it = done.emplace(cte, std::move(table)).first;
+    }
+    auto c = std::make_shared<PlanNode>(scan);
+    c->table = it->second;
+    return PlanPtr(c);
+  };
+  return ReplaceScans(plan, replace);
+}
+
 }  // namespace
 
-Result<MaterializedResult> ExecutePlan(const PlanPtr& plan, const ExecOptions& options,
+Result<MaterializedResult> ExecutePlan(const PlanPtr& plan_in, const ExecOptions& options,
                                        ExecStats* stats, const std::atomic<bool>* stop) {
   QueryContext ctx(options, stop);
+  SL_ASSIGN_OR_RETURN(PlanPtr plan, ComputeWithQueries(plan_in, ctx, stop));
   PrecomputeSubqueries(*plan, *ctx.subqueries());
   MaterializedResult result;
   result.schema = OutputSchema(*plan);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "sql/functions/functions.h"
+#include "sql/planner/cte_table.h"
 
 namespace saleslake::sql {
 
@@ -797,9 +798,14 @@ double Selectivity(const PlanNode& input, const Expr& e) {
 double EstimateRows(const PlanNode& p, bool upper = false) {
   switch (p.kind) {
     case PlanKind::kScan: {
+      double n = 0;
+      if (const auto* cte = dynamic_cast<const CteTable*>(p.table.get())) {
+        n = EstimateRows(*cte->plan(), upper);  // computed once, before the pipelines
+        for (const auto& f : p.scan_filters) n *= Selectivity(p, *f);
+        return std::max(n, 1.0);
+      }
       auto ms = p.table->Morsels();
       if (!ms.ok()) return 1e6;
-      double n = 0;
       for (const auto& m : *ms) n += m.rows >= 0 ? static_cast<double>(m.rows) : 1e5;
       for (const auto& f : p.scan_filters) n *= Selectivity(p, *f);
       return std::max(n, 1.0);
@@ -1490,10 +1496,40 @@ PlanPtr ChooseBuildSides(const PlanPtr& p) {
   return proj;
 }
 
+// ---------------------------------------------------------------- WITH queries read twice
+
+// Each WITH query that the plan reads as a CteTable (its scans in the plan and in its
+// subqueries' plans) is optimized once, as a plan of its own, and every scan of it then reads a
+// table of the optimized plan, so that they still share one result. Tables made here are marked
+// optimized: the Optimize calls of the subqueries, later, leave them alone. The scans themselves
+// are leaves to the rewrites below (filters stay above them, since the rows are shared).
+PlanPtr OptimizeWithQueries(const PlanPtr& plan, const OptimizerOptions& options) {
+  std::map<const CteTable*, std::shared_ptr<const CteTable>> done;
+  std::function<Result<PlanPtr>(const PlanNode&)> replace = [&](const PlanNode& scan) -> Result<PlanPtr> {
+    const auto* cte = dynamic_cast<const CteTable*>(scan.table.get());
+    if (cte == nullptr || cte->optimized()) return PlanPtr();
+    auto it = done.find(cte);
+    if (it == done.end()) {
+      // The WITH queries it reads itself first, with the same map: one read by two others and
+      // by the statement is still one table.
+      SL_ASSIGN_OR_RETURN(PlanPtr inner, ReplaceScans(cte->plan(), replace));
+      auto optimized = Optimize(inner, options);
+      if (optimized.ok()) inner = *optimized;  // an unoptimized plan still runs correctly
+      it = done.emplace(cte, std::make_shared<CteTable>(cte->name(), cte->schema(), inner, cte->references(),
+                                                        /*optimized=*/true)).first;
+    }
+    auto c = Copy(scan);
+    c->table = it->second;
+    return PlanPtr(c);
+  };
+  auto r = ReplaceScans(plan, replace);
+  return r.ok() ? *r : plan;
+}
+
 }  // namespace
 
 Result<PlanPtr> Optimize(const PlanPtr& plan, const OptimizerOptions& options) {
-  PlanPtr p = FoldConstants(OptimizeNestedPlans(plan, options));
+  PlanPtr p = FoldConstants(OptimizeNestedPlans(OptimizeWithQueries(plan, options), options));
   if (options.pushdown) p = SemiJoins(Push(p));
   if (options.reorder_joins) p = ChooseBuildSides(MagicSets(ReorderJoins(p)));
   if (options.prune_columns) p = Restore(Prune(p, AllColumns(*p)), p->output);

@@ -25,7 +25,18 @@ Status Binder::BindFrom(const TableRef& ref, const Scope* outer, PlanPtr* plan, 
         for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it) {
           auto f = it->find(ref.name[0]);
           if (f == it->end()) continue;
-          *plan = f->second.plan;
+          ++f->second.uses;
+          if (const auto& table = f->second.table) {
+            auto scan = std::make_shared<PlanNode>(PlanKind::kScan);
+            scan->table = table;
+            for (size_t i = 0; i < table->schema().size(); ++i) {
+              scan->scan_columns.push_back(static_cast<int>(i));
+              scan->output.push_back({table->schema()[i].name, table->schema()[i].type});
+            }
+            *plan = scan;
+          } else {
+            *plan = f->second.plan;
+          }
           for (size_t i = 0; i < f->second.names.size(); ++i)
             scope->cols.push_back({alias, f->second.names[i], (*plan)->output[i].type});
           break;

@@ -536,24 +536,44 @@ Result<PlanPtr> Binder::BindBody(const QueryBody& b, const Scope* outer) {
 }
 
 Result<PlanPtr> Binder::BindQuery(const Query& q, const Scope* outer) {
-  ctes_.emplace_back();
-  struct Pop {
-    std::vector<std::map<std::string, CteEntry>>* v;
-    ~Pop() { v->pop_back(); }
-  } pop{&ctes_};
-  for (const Cte& cte : q.with) {
-    if (ctes_.back().count(cte.name)) return ErrAt(cte.pos, "WITH query name '" + cte.name + "' specified more than once");
-    SL_ASSIGN_OR_RETURN(PlanPtr p, BindQuery(*cte.query, outer));
-    CteEntry entry{p, {}};
-    for (const auto& c : p->output) entry.names.push_back(c.name);
-    if (!cte.column_aliases.empty()) {
-      if (cte.column_aliases.size() != entry.names.size())
-        return ErrAt(cte.pos, fmt::format("WITH query '{}' has {} column aliases for {} columns",
-                                          cte.name, cte.column_aliases.size(), entry.names.size()));
-      entry.names = cte.column_aliases;
+  // A WITH query referenced more than once is computed once and shared (a CteTable), when it is
+  // deterministic: the references are counted while binding, and when some query of this WITH
+  // has two or more, the WITH and the body are bound again with those as tables.
+  std::map<std::string, int> shared;  // name -> references counted by the first pass
+  for (int pass = 0;; ++pass) {
+    ctes_.emplace_back();
+    struct Pop {
+      std::vector<std::map<std::string, CteEntry>>* v;
+      ~Pop() { v->pop_back(); }
+    } pop{&ctes_};
+    for (const Cte& cte : q.with) {
+      if (ctes_.back().count(cte.name)) return ErrAt(cte.pos, "WITH query name '" + cte.name + "' specified more than once");
+      SL_ASSIGN_OR_RETURN(PlanPtr p, BindQuery(*cte.query, outer));
+      CteEntry entry;
+      entry.plan = p;
+      for (const auto& c : p->output) entry.names.push_back(c.name);
+      if (!cte.column_aliases.empty()) {
+        if (cte.column_aliases.size() != entry.names.size())
+          return ErrAt(cte.pos, fmt::format("WITH query '{}' has {} column aliases for {} columns",
+                                            cte.name, cte.column_aliases.size(), entry.names.size()));
+        entry.names = cte.column_aliases;
+      }
+      if (auto s = shared.find(cte.name); s != shared.end()) {
+        Schema schema;
+        for (size_t i = 0; i < entry.names.size(); ++i) schema.fields.push_back(Field{entry.names[i], p->output[i].type, true});
+        entry.table = std::make_shared<CteTable>(cte.name, std::move(schema), p, s->second);
+      }
+      ctes_.back()[cte.name] = std::move(entry);
     }
-    ctes_.back()[cte.name] = std::move(entry);
+    SL_ASSIGN_OR_RETURN(PlanPtr plan, BindQueryBody(q, outer));
+    if (pass > 0) return plan;
+    for (const auto& [name, entry] : ctes_.back())
+      if (entry.uses >= 2 && PlanDeterministic(*entry.plan)) shared[name] = entry.uses;
+    if (shared.empty()) return plan;
   }
+}
+
+Result<PlanPtr> Binder::BindQueryBody(const Query& q, const Scope* outer) {
   PlanPtr plan;
   if (q.body->kind == QueryBody::Kind::kSpec) {
     SL_ASSIGN_OR_RETURN(plan, BindSpec(*q.body->spec, q.order_by.empty() ? nullptr : &q.order_by, outer));

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sql/planner/cte_table.h"
+
 namespace saleslake::sql {
 
 namespace {
@@ -34,6 +36,125 @@ std::string LiteralText(const Value& v) {
 }
 
 }  // namespace
+
+Result<std::vector<Morsel>> CteTable::Morsels() const {
+  return Status::Internal("WITH query '" + name_ + "' read before it was computed");
+}
+
+Status CteTable::ReadMorsel(const Morsel&, const std::vector<int>&, const std::function<Status(Batch&)>&) const {
+  return Status::Internal("WITH query '" + name_ + "' read before it was computed");
+}
+
+namespace {
+
+// Calls f on every expression slot of a node (null slots included: f checks); Node is
+// PlanNode or const PlanNode.
+template <typename Node, typename F>
+void ForEachExprSlot(Node& n, F&& f) {
+  auto all = [&](auto& v) {
+    for (auto& e : v) f(e);
+  };
+  all(n.scan_filters);
+  for (auto& row : n.rows) all(row);
+  f(n.predicate);
+  all(n.exprs);
+  all(n.groups);
+  for (auto& a : n.aggregates) {
+    all(a.args);
+    f(a.filter);
+  }
+  all(n.left_keys);
+  all(n.right_keys);
+  f(n.residual);
+  for (auto& k : n.sort_keys) f(k.expr);
+  for (auto& w : n.windows) {
+    all(w.args);
+    all(w.partition_by);
+    for (auto& k : w.order_by) f(k.expr);
+    f(w.frame.range_key);
+    f(w.frame.range_start);
+    f(w.frame.range_end);
+  }
+}
+
+bool HasSubquery(const Expr& e) {
+  if (e.subquery) return true;
+  for (const auto& a : e.args)
+    if (HasSubquery(*a)) return true;
+  return false;
+}
+
+using ScanReplacer = std::function<Result<PlanPtr>(const PlanNode& scan)>;
+
+Result<ExprPtr> ReplaceInExpr(const ExprPtr& e, const ScanReplacer& replace) {
+  if (!e || !HasSubquery(*e)) return e;
+  auto c = std::make_shared<Expr>(*e);
+  bool changed = false;
+  for (auto& a : c->args) {
+    SL_ASSIGN_OR_RETURN(ExprPtr n, ReplaceInExpr(a, replace));
+    changed = changed || n != a;
+    a = std::move(n);
+  }
+  if (c->subquery) {
+    SL_ASSIGN_OR_RETURN(PlanPtr n, ReplaceScans(c->subquery, replace));
+    changed = changed || n != c->subquery;
+    c->subquery = std::move(n);
+  }
+  return changed ? ExprPtr(c) : e;
+}
+
+}  // namespace
+
+Result<PlanPtr> ReplaceScans(const PlanPtr& plan, const ScanReplacer& replace) {
+  PlanPtr base = plan;
+  if (plan->kind == PlanKind::kScan) {
+    SL_ASSIGN_OR_RETURN(PlanPtr n, replace(*plan));
+    if (n) base = std::move(n);
+  }
+  // The (new) node's own expressions too: a scan's filters may hold a subquery that reads one.
+  auto c = std::make_shared<PlanNode>(*base);
+  bool changed = base != plan;
+  for (auto& ch : c->children) {
+    SL_ASSIGN_OR_RETURN(PlanPtr n, ReplaceScans(ch, replace));
+    changed = changed || n != ch;
+    ch = std::move(n);
+  }
+  Status error;
+  ForEachExprSlot(*c, [&](ExprPtr& e) {
+    if (!error.ok()) return;
+    auto n = ReplaceInExpr(e, replace);
+    if (!n.ok()) {
+      error = n.status();
+      return;
+    }
+    changed = changed || *n != e;
+    e = std::move(*n);
+  });
+  SL_RETURN_IF_ERROR(error);
+  return changed ? PlanPtr(c) : plan;
+}
+
+namespace {
+bool ExprDeterministic(const Expr& e) {
+  if (e.kind == ExprKind::kCall && e.fn && !e.fn->deterministic) return false;
+  if (e.subquery && !PlanDeterministic(*e.subquery)) return false;
+  for (const auto& a : e.args)
+    if (!ExprDeterministic(*a)) return false;
+  return true;
+}
+}  // namespace
+
+bool PlanDeterministic(const PlanNode& plan) {
+  bool ok = true;
+  ForEachExprSlot(plan, [&](const ExprPtr& e) {
+    if (ok && e && !ExprDeterministic(*e)) ok = false;
+  });
+  if (!ok) return false;
+  if (auto* cte = dynamic_cast<const CteTable*>(plan.table.get()); cte && !PlanDeterministic(*cte->plan())) return false;
+  for (const auto& c : plan.children)
+    if (!PlanDeterministic(*c)) return false;
+  return true;
+}
 
 void ColumnsOf(const Expr& e, std::set<int>& out) {
   if (e.kind == ExprKind::kColumn) out.insert(e.column);
@@ -153,15 +274,22 @@ Schema OutputSchema(const PlanNode& plan) {
 
 namespace {
 
-void Explain(const PlanNode& p, int depth, std::string& out) {
+// `shown`: the WITH queries whose plan is printed already (under their first scan).
+void Explain(const PlanNode& p, int depth, std::string& out, std::set<const CteTable*>& shown) {
   std::string pad(static_cast<size_t>(depth) * 2, ' ');
   std::string line;
+  const CteTable* cte_plan = nullptr;  // printed below this scan
   switch (p.kind) {
     case PlanKind::kScan: {
       line = "Scan " + p.table->name() + " [";
       for (size_t i = 0; i < p.output.size(); ++i) line += (i ? ", " : "") + p.output[i].name;
       line += "]";
       if (!p.scan_filters.empty()) line += " filters: " + Join(p.scan_filters, " AND ");
+      if (auto* cte = dynamic_cast<const CteTable*>(p.table.get())) {
+        line += fmt::format(" (WITH query read {} times, computed once{})", cte->references(),
+                            shown.count(cte) ? ": see above" : "");
+        if (shown.insert(cte).second) cte_plan = cte;
+      }
       break;
     }
     case PlanKind::kValues: line = fmt::format("Values ({} rows)", p.rows.size()); break;
@@ -213,14 +341,16 @@ void Explain(const PlanNode& p, int depth, std::string& out) {
     }
   }
   out += pad + "- " + line + "\n";
-  for (const auto& c : p.children) Explain(*c, depth + 1, out);
+  if (cte_plan) Explain(*cte_plan->plan(), depth + 1, out, shown);
+  for (const auto& c : p.children) Explain(*c, depth + 1, out, shown);
 }
 
 }  // namespace
 
 std::string ExplainPlan(const PlanNode& plan) {
   std::string out;
-  Explain(plan, 0, out);
+  std::set<const CteTable*> shown;
+  Explain(plan, 0, out, shown);
   return out;
 }
 

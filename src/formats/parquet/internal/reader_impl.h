@@ -53,6 +53,7 @@ struct Chunk {
   std::shared_ptr<ColumnVector> dict;
   std::vector<std::shared_ptr<const void>> keep;  // buffers string views point into
   bool refers_to_file = false;  // values point into the mapped file's bytes (uncompressed pages)
+  bool read_mapped = false;     // its bytes were read through the file's mapping (uncompressed)
 
   uint8_t* bytes() { return reinterpret_cast<uint8_t*>(data.get()); }
   // Room for n rows of `width` bytes, keeping the first `rows` rows.

@@ -14,6 +14,10 @@ struct ReaderLimits {
   // Bytes of decoded column chunks of mapped files whose pages stay resident after decoding,
   // process-wide (see ParquetReader::Impl::ReleaseRowGroup); 0 releases each row group at once.
   uint64_t resident_mapped_bytes = uint64_t{64} << 20;
+  // Bytes of freed buffers that compressed column chunks were read into (ReadAt, also from
+  // mapped files) kept for the next chunks, process-wide: reading the next row group reuses
+  // them instead of faulting in fresh memory.
+  uint64_t pooled_read_bytes = uint64_t{32} << 20;
 };
 ReaderLimits& MutableReaderLimits();
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sql/planner/binder.h"
+#include "sql/planner/cte_table.h"
 #include "sql/planner/plan.h"
 
 namespace saleslake::sql::internal {
@@ -74,6 +75,10 @@ void CollectWindows(const AstExpr& e, std::vector<const AstExpr*>& out);
 struct CteEntry {
   PlanPtr plan;
   std::vector<std::string> names;
+  int uses = 0;  // references bound so far
+  // Set when the query is read more than once and deterministic: references scan it (computed
+  // once) instead of inlining `plan`.
+  std::shared_ptr<const CteTable> table;
 };
 
 class Binder {
@@ -84,6 +89,8 @@ class Binder {
   Result<ExprPtr> BindExpr(const AstExpr& e, const ExprCtx& ctx);
 
  private:
+  // The query after its WITH (whose queries are bound in ctes_.back()): body, ORDER BY, LIMIT.
+  Result<PlanPtr> BindQueryBody(const Query& q, const Scope* outer);
   Result<PlanPtr> BindBody(const QueryBody& b, const Scope* outer);
   Result<PlanPtr> BindSpec(const QuerySpec& spec, const std::vector<OrderItem>* order_by,
                            const Scope* outer);
