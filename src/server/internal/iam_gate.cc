@@ -109,12 +109,12 @@ class IamGate final : public Gate {
     req.principal = AuthPrincipal(principal);
     req.action = std::string(action);
     req.resource = std::string(resource);
-    auth::HttpRequestView view = ViewOf(request);
-    req.context = auth::RequestContextFor(view, iam_->clock().Now());
     for (const auto& [k, v] : context) req.context[k] = {v};
     std::shared_ptr<const auth::Policy> bucket_policy = BucketPolicy();
     if (resource.rfind("arn:aws:s3:::", 0) == 0) req.resource_policy = bucket_policy.get();
-    auth::Decision d = iam_->Authorize(req);
+    // Built only if a policy has a Condition or a variable (most requests meet none).
+    auth::Decision d = iam_->Authorize(
+        req, [&] { return auth::RequestContextFor(ViewOf(request), iam_->clock().Now()); });
     if (d.allowed()) return std::nullopt;
     Audit(request, &principal, std::string(action), std::string(resource), d.kind, "AccessDenied", 403, &d);
     ApiError e = MakeError(403, "AccessDenied", "Access Denied");
