@@ -680,9 +680,32 @@ Result<Principal> Iam::CheckPassword(std::string_view user_name, std::string_vie
 
 // ---- authorization
 
-Decision Iam::Authorize(const AuthzRequest& request) {
+Decision Iam::Authorize(const AuthzRequest& request) { return Authorize(request, {}); }
+
+Decision Iam::Authorize(const AuthzRequest& request,
+                        const std::function<RequestContext()>& request_context) {
   (void)MaybeReload();
   auto snap = rep_->Current();
+  const Principal& who = request.principal;
+  std::span<const NamedPolicy> identity;
+  if (!who.role_name.empty()) {
+    if (who.account_id == snap->doc.account_id) {
+      auto it = snap->role_policies.find(who.role_name);
+      if (it != snap->role_policies.end()) identity = it->second;
+    }
+  } else if (!who.anonymous()) {
+    // A principal from another account, or a user deleted since the key was checked, has no
+    // identity policies here.
+    if (who.account_id == snap->doc.account_id && snap->doc.users.count(who.user_name)) {
+      auto it = snap->user_policies.find(who.user_name);
+      if (it != snap->user_policies.end()) identity = it->second;
+    }
+  }
+  bool reads_context = request.resource_policy != nullptr && request.resource_policy->reads_context();
+  for (const NamedPolicy& p : identity) reads_context |= p.policy.reads_context();
+  // Statements without a Condition or a policy variable never look at the context.
+  if (!reads_context) return Evaluate(request, identity);
+
   AuthzRequest r = request;
   auto fill = [&r](const char* key, std::string value) {
     for (const auto& [k, v] : r.context) {
@@ -690,31 +713,26 @@ Decision Iam::Authorize(const AuthzRequest& request) {
     }
     r.context[key] = {std::move(value)};
   };
+  if (request_context) {
+    for (auto& [k, v] : request_context()) {
+      bool present = false;
+      for (const auto& entry : r.context) present |= strcasecmp(entry.first.c_str(), k.c_str()) == 0;
+      if (!present) r.context.emplace(k, std::move(v));
+    }
+  }
   fill("aws:CurrentTime", FormatIso8601(rep_->Now()));
   fill("aws:EpochTime", std::to_string(Secs(rep_->Now())));
-  std::span<const NamedPolicy> identity;
-  if (!r.principal.role_name.empty()) {
-    fill("aws:userid", r.principal.user_id);
-    fill("aws:PrincipalArn", r.principal.role_arn);
-    fill("aws:PrincipalAccount", r.principal.account_id);
+  if (!who.role_name.empty()) {
+    fill("aws:userid", who.user_id);
+    fill("aws:PrincipalArn", who.role_arn);
+    fill("aws:PrincipalAccount", who.account_id);
     fill("aws:PrincipalType", "AssumedRole");
-    if (r.principal.account_id == snap->doc.account_id) {
-      auto it = snap->role_policies.find(r.principal.role_name);
-      if (it != snap->role_policies.end()) identity = it->second;
-    }
-  } else if (!r.principal.anonymous()) {
-    fill("aws:username", r.principal.user_name);
-    fill("aws:userid", r.principal.user_id);
-    fill("aws:PrincipalArn", r.principal.arn);
-    fill("aws:PrincipalAccount", r.principal.account_id);
+  } else if (!who.anonymous()) {
+    fill("aws:username", who.user_name);
+    fill("aws:userid", who.user_id);
+    fill("aws:PrincipalArn", who.arn);
+    fill("aws:PrincipalAccount", who.account_id);
     fill("aws:PrincipalType", "User");
-    // A principal from another account, or a user deleted since the key was checked, has no
-    // identity policies here.
-    if (r.principal.account_id == snap->doc.account_id &&
-        snap->doc.users.count(r.principal.user_name)) {
-      auto it = snap->user_policies.find(r.principal.user_name);
-      if (it != snap->user_policies.end()) identity = it->second;
-    }
   }
   return Evaluate(r, identity);
 }

@@ -201,6 +201,9 @@ struct Policy::Rep {
   std::string text;
   std::string version;
   std::vector<Statement> statements;
+  // A statement has a Condition or a resource with a policy variable: evaluating this policy
+  // may read the request's context (Policy::reads_context).
+  bool reads_context = false;
 };
 
 namespace {
@@ -253,6 +256,10 @@ class PolicyParser {
       }
     } else {
       return Error(statements->offset, "Statement must be an object or an array of objects");
+    }
+    for (const Statement& st : rep->statements) {
+      rep->reads_context |= !st.conditions.empty();
+      for (const std::string& r : st.resources) rep->reads_context |= r.find("${") != std::string::npos;
     }
     return rep;
   }
@@ -511,6 +518,7 @@ Result<Policy> Policy::ParseTrust(std::string_view json) {
 
 const std::string& Policy::text() const { return rep_->text; }
 size_t Policy::num_statements() const { return rep_->statements.size(); }
+bool Policy::reads_context() const { return rep_->reads_context; }
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation
@@ -653,7 +661,14 @@ bool ResourceMatches(const Statement& st, std::string_view resource, const Lower
                      bool variables) {
   bool any = false;
   for (const auto& p : st.resources) {
-    std::optional<std::string> pat = variables ? Substitute(p, ctx) : std::optional<std::string>(p);
+    if (!variables || p.find("${") == std::string::npos) {  // no copy of a plain pattern
+      if (Glob(p, resource, false)) {
+        any = true;
+        break;
+      }
+      continue;
+    }
+    std::optional<std::string> pat = Substitute(p, ctx);
     if (pat && Glob(*pat, resource, false)) {
       any = true;
       break;

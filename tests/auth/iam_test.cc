@@ -270,6 +270,48 @@ TEST_F(IamTest, PoliciesAuthorizeAndSimulationAgrees) {
   EXPECT_TRUE(iam_->Authorize(AuthzRequest{alice, "s3:GetObject", "arn:aws:s3:::my-analytics-bucket/_system/x", {}, nullptr}).allowed());
 }
 
+// The request's own context keys are built only for a policy that reads them, and when built
+// they decide as before: an IpAddress Deny still denies, explicit keys are kept.
+TEST_F(IamTest, RequestContextIsBuiltOnlyWhenAPolicyReadsIt) {
+  ASSERT_TRUE(iam_->CreateUser("carol").ok());
+  ASSERT_TRUE(iam_->PutUserPolicy("carol", "All", R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"s3:*","Resource":"*"}]})").ok());
+  const Principal carol = *iam_->PrincipalForUser("carol");
+  int calls = 0;
+  std::string ip = "10.1.2.3";
+  auto context = [&] {
+    ++calls;
+    return RequestContext{{"aws:SourceIp", {ip}}, {"aws:SecureTransport", {"false"}}};
+  };
+  const AuthzRequest get{carol, "s3:GetObject", "arn:aws:s3:::b/k", {}, nullptr};
+  EXPECT_TRUE(iam_->Authorize(get, context).allowed());
+  EXPECT_EQ(calls, 0);
+
+  ASSERT_TRUE(iam_->PutUserPolicy("carol", "NoTen", R"({"Version":"2012-10-17","Statement":[
+      {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]})").ok());
+  Decision d = iam_->Authorize(get, context);
+  EXPECT_EQ(d.kind, DecisionKind::kExplicitDeny);
+  EXPECT_EQ(calls, 1);
+  ip = "192.168.1.1";
+  EXPECT_TRUE(iam_->Authorize(get, context).allowed());
+  EXPECT_EQ(calls, 2);
+  // A key the caller gave wins over the request's own.
+  const AuthzRequest given{carol, "s3:GetObject", "arn:aws:s3:::b/k", {{"aws:sourceip", {"10.9.9.9"}}}, nullptr};
+  EXPECT_EQ(iam_->Authorize(given, context).kind, DecisionKind::kExplicitDeny);
+  EXPECT_EQ(calls, 3);
+  // Without the callback the keys are simply absent (the IpAddress condition does not hold).
+  EXPECT_TRUE(iam_->Authorize(get).allowed());
+
+  // A bucket policy that reads the context counts too, with identity policies that do not.
+  ASSERT_TRUE(iam_->DeleteUserPolicy("carol", "NoTen").ok());
+  auto bucket = Policy::Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+      "Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]})", /*for_resource=*/true);
+  ASSERT_TRUE(bucket.ok());
+  const AuthzRequest with_bucket{carol, "s3:GetObject", "arn:aws:s3:::b/k", {}, &*bucket};
+  EXPECT_EQ(iam_->Authorize(with_bucket, context).kind, DecisionKind::kExplicitDeny);
+  EXPECT_EQ(calls, 4);
+}
+
 TEST_F(IamTest, RolesAssumedThroughTrustPoliciesWithExpiringSessions) {
   const std::string acct = iam_->account_id();
   ASSERT_TRUE(iam_->CreateUser("analyst").ok());

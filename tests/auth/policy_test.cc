@@ -344,6 +344,23 @@ TEST(PolicyTest, AcceptsTheUsualShapes) {
   EXPECT_TRUE(Policy::Parse(R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:user/a"],"Service":"glue.amazonaws.com"},"Action":"s3:*","Resource":"*"}]})", true).ok());
 }
 
+TEST(PolicyTest, ReadsContextOnlyWithAConditionOrAResourceVariable) {
+  auto plain = Policy::Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->reads_context());
+  auto cond = Policy::Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+      {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]})");
+  ASSERT_TRUE(cond.ok());
+  EXPECT_TRUE(cond->reads_context());
+  auto var = Policy::Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"}]})");
+  ASSERT_TRUE(var.ok());
+  EXPECT_TRUE(var->reads_context());
+  auto bucket = Policy::Parse(R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*",
+      "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]})", /*for_resource=*/true);
+  ASSERT_TRUE(bucket.ok());
+  EXPECT_TRUE(bucket->reads_context());
+}
+
 TEST(PolicyTest, RequestContextFromTheRequest) {
   HttpRequestView r;
   r.source_ip = "::ffff:10.0.0.7";

@@ -170,6 +170,25 @@ TEST_F(LocalStoreTest, OpenReadWithInfoDescribesTheFileItOpened) {
   EXPECT_EQ(store_->OpenReadWithInfo("../x").status().code(), StatusCode::kInvalidArgument);
 }
 
+// A GET leaves the object's access time alone: under relatime the first read after a write
+// would move it (and dirty the inode for the next sync).
+TEST_F(LocalStoreTest, OpenReadWithInfoLeavesTheAccessTime) {
+  ASSERT_TRUE(store_->Put("raw_data/t.csv", "abc").ok());
+  const std::string path = dir_.Join("lake/raw_data/t.csv");
+  // An access time a day before the modification: relatime updates it on the next read.
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  struct timespec times[2] = {st.st_mtim, st.st_mtim};
+  times[0].tv_sec -= 86400;
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  auto opened = store_->OpenReadWithInfo("raw_data/t.csv");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->file->ReadString(0, 3).value(), "abc");
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_atim.tv_sec, times[0].tv_sec);
+  EXPECT_EQ(st.st_atim.tv_nsec, times[0].tv_nsec);
+}
+
 // The server's GETs send a range of a file once: a large file is read with pread, not mapped
 // (a mapping's munmap interrupts every core running the server's threads), while OpenRead
 // still maps it for the engine's scans.

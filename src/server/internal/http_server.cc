@@ -103,6 +103,18 @@ struct ResponseBody {
 
 using Response = http::response<ResponseBody>;
 
+// The Date header's text, formatted once a second per I/O thread.
+const std::string& DateNow() {
+  thread_local std::time_t second = -1;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != second) {
+    text = internal::HttpDate(now);
+    second = now;
+  }
+  return text;
+}
+
 bool IsLoopback(const std::string& host) {
   if (host == "localhost" || host == "::1") return true;
   return host.rfind("127.", 0) == 0;
@@ -183,6 +195,7 @@ struct Shared {
   std::atomic<int> in_flight{0};  // requests read and not yet fully answered
   std::atomic<bool> stopping{false};
   std::string id_prefix;
+  std::string keep_alive_value;  // "timeout=<idle seconds>"
   std::atomic<uint64_t> next_id{1};
   // Sessions that may need closing at Stop (each registers a closer; removed when it ends).
   std::mutex sessions_mu;
@@ -200,7 +213,8 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Stream stream, Shared* shared, tcp::endpoint remote, bool secure)
-      : stream_(std::move(stream)), shared_(shared), remote_(remote), secure_(secure) {
+      : stream_(std::move(stream)), shared_(shared), remote_(remote), remote_ip_(remote.address().to_string()),
+        secure_(secure) {
     shared_->metrics->ConnectionOpened();
   }
   ~Session() {
@@ -341,7 +355,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       req->headers.emplace(std::move(name), std::string(f.value()));
     }
     req->body = std::move(msg.body());
-    req->remote_ip = remote_.address().to_string();
+    req->remote_ip = remote_ip_;
     req->remote_port = remote_.port();
     req->secure = secure_;
     req->request_id = shared_->NextRequestId();
@@ -379,16 +393,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->set(http::field::server, "saleslake");
     res->set("x-amz-request-id", req->request_id);
     res->set("x-amz-id-2", req->request_id);
-    res->set(http::field::date, internal::HttpDate(std::time(nullptr)));
-    for (auto& [k, v] : resp->headers) res->set(k, v);
+    res->set(http::field::date, DateNow());
+    // insert, not set: set looks each name up in the fields first (strcasecmp over the list),
+    // and a handler names each header once and none of the four above.
+    for (auto& [k, v] : resp->headers) res->insert(k, v);
     bool keep = keep_alive_ && !shared_->stopping.load();
     res->keep_alive(keep);
     // The idle timeout, told to the client: node's http agent (the AWS SDK for JavaScript,
     // trino-client) then drops a pooled connection before the server closes it, instead of
     // writing the next request into a socket that is being closed (EPIPE).
-    if (keep) {
-      res->set("keep-alive", "timeout=" + std::to_string(std::max(1, shared_->options.idle_timeout_ms / 1000)));
-    }
+    if (keep) res->set("keep-alive", shared_->keep_alive_value);
     uint64_t out_bytes = 0;
     if (resp->head_length) {
       if (resp->status != 204 && resp->status != 304) res->content_length(*resp->head_length);
@@ -427,7 +441,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (shared_->log->ok()) {
       std::string line = "{\"time\":" + JsonQuote(UtcNow("%Y-%m-%dT%H:%M:%SZ")) +
                          ",\"request_id\":" + JsonQuote(req_ ? req_->request_id : "") +
-                         ",\"remote\":" + JsonQuote(remote_.address().to_string()) +
+                         ",\"remote\":" + JsonQuote(remote_ip_) +
                          ",\"method\":" + JsonQuote(req_ ? req_->method : "") +
                          ",\"target\":" + JsonQuote(req_ ? RedactedTarget(req_->target) : "") +
                          ",\"status\":" + std::to_string(status_) + ",\"api\":" + JsonQuote(api) +
@@ -485,6 +499,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   Shared* shared_;
   tcp::endpoint remote_;
+  std::string remote_ip_;  // remote_'s address as text, once per connection
   bool secure_;
   static constexpr std::size_t kBodyReadBytes = 64 * 1024;
   beast::flat_buffer buffer_;
@@ -526,6 +541,7 @@ class ServerImpl final : public Server {
     shared_.log = &log_;
     shared_.workers = &workers_;
     shared_.id_prefix = internal::RandomHex(4);
+    shared_.keep_alive_value = "timeout=" + std::to_string(std::max(1, options.idle_timeout_ms / 1000));
     for (char& c : shared_.id_prefix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     service_context_ = internal::ServiceContext{&options_, options_.lake, gate_.get(), &metrics_,
                                                 options_.clock ? options_.clock : &ProcessClock(), options_.state};

@@ -80,7 +80,12 @@ class IamGate final : public Gate {
       return e;
     }
     // The body as the signature promised it (hash checked, aws-chunked framing and trailers
-    // decoded and verified).
+    // decoded and verified). An unsigned, unframed payload (every presigned GET) has nothing to
+    // check: its decoder would only pass the bytes through.
+    if (verified->payload == auth::PayloadMode::kUnsigned && verified->trailer_header.empty()) {
+      TakePrincipal(std::move(verified->principal), principal);
+      return std::nullopt;
+    }
     auto decoder = auth::ChunkedBodyDecoder::Create(*verified);
     if (!decoder.ok()) return FromAuth(decoder.status());
     // An unframed body stays where it is (checked in place: an 8 MiB part copied into a fresh
@@ -91,15 +96,18 @@ class IamGate final : public Gate {
     if (s.ok()) s = decoder->Finish();
     if (!s.ok()) return FromAuth(s);
     if (decoder->framed()) request.body = std::move(out);
-    const auth::Principal& p = verified->principal;
-    principal->arn = p.arn;
-    principal->user = p.user_name;
-    principal->access_key_id = p.access_key_id;
-    principal->account_id = p.account_id;
-    principal->user_id = p.user_id;
-    principal->role_name = p.role_name;
-    principal->role_arn = p.role_arn;
+    TakePrincipal(std::move(verified->principal), principal);
     return std::nullopt;
+  }
+
+  static void TakePrincipal(auth::Principal p, Principal* principal) {
+    principal->arn = std::move(p.arn);
+    principal->user = std::move(p.user_name);
+    principal->access_key_id = std::move(p.access_key_id);
+    principal->account_id = std::move(p.account_id);
+    principal->user_id = std::move(p.user_id);
+    principal->role_name = std::move(p.role_name);
+    principal->role_arn = std::move(p.role_arn);
   }
 
   std::optional<ApiError> Authorize(const Principal& principal, std::string_view action,
@@ -109,12 +117,12 @@ class IamGate final : public Gate {
     req.principal = AuthPrincipal(principal);
     req.action = std::string(action);
     req.resource = std::string(resource);
-    auth::HttpRequestView view = ViewOf(request);
-    req.context = auth::RequestContextFor(view, iam_->clock().Now());
     for (const auto& [k, v] : context) req.context[k] = {v};
     std::shared_ptr<const auth::Policy> bucket_policy = BucketPolicy();
     if (resource.rfind("arn:aws:s3:::", 0) == 0) req.resource_policy = bucket_policy.get();
-    auth::Decision d = iam_->Authorize(req);
+    // Built only if a policy has a Condition or a variable (most requests meet none).
+    auth::Decision d = iam_->Authorize(
+        req, [&] { return auth::RequestContextFor(ViewOf(request), iam_->clock().Now()); });
     if (d.allowed()) return std::nullopt;
     Audit(request, &principal, std::string(action), std::string(resource), d.kind, "AccessDenied", 403, &d);
     ApiError e = MakeError(403, "AccessDenied", "Access Denied");

@@ -18,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -35,7 +36,8 @@ struct S3Request {
   std::string operation;  // "GetObject", "ListObjectsV2", ...
   std::string bucket;     // "" for ListBuckets
   std::string key;        // decoded and validated; "" for bucket operations
-  std::map<std::string, std::string> query;  // decoded query parameters (first value wins)
+  // Decoded query parameters (first value wins); looked up by literal names without a copy.
+  std::map<std::string, std::string, std::less<>> query;
 };
 
 // What the dispatcher needs to authorize an operation before running it.
@@ -135,7 +137,9 @@ class S3Service {
   io::LocalStore* local_lake_;  // lake_ when it is a local directory (folders, in-place uploads)
   std::string bucket_;
   std::mutex cache_mu_;
-  std::map<std::string, Meta> etag_cache_;  // GUARDED_BY(cache_mu_): key -> computed metadata
+  // GUARDED_BY(cache_mu_): key -> computed metadata. Hashed: an ordered map compared the long
+  // common prefixes of a folder's keys ~14 times per GET.
+  std::unordered_map<std::string, Meta> etag_cache_;
   std::array<std::shared_mutex, 64> upload_mu_;  // striped by upload id: Complete vs Abort vs Part
   std::mutex stripe_mu_;
   std::set<std::pair<std::string, int>> stripe_claims_;  // GUARDED_BY(stripe_mu_): parts being written
