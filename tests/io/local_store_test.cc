@@ -250,6 +250,24 @@ TEST_F(LocalStoreTest, UnsyncedWriteIsAtomicAndSyncsNothing) {
   EXPECT_EQ(store_->OpenWriteUnsynced("../escape").status().code(), StatusCode::kInvalidArgument);
 }
 
+// A write that makes folders (a new partition) syncs each new folder into its parent once:
+// the commit syncs the file and its own folder only, so after a machine crash the new folder,
+// and the committed file in it, could be gone.
+TEST_F(LocalStoreTest, ANewFolderIsSyncedIntoItsParent) {
+  auto write = [&](const std::string& key) {
+    const uint64_t before = internal::SyncCalls();
+    auto out = store_->OpenWrite(key);
+    EXPECT_TRUE(out.ok());
+    if (!out.ok()) return uint64_t{0};
+    EXPECT_TRUE((*out)->Append("x").ok());
+    EXPECT_TRUE((*out)->Commit().ok());
+    return internal::SyncCalls() - before;
+  };
+  const uint64_t first = write("processed_data/t/month=2025-03/part-1.parquet");  // makes three folders
+  const uint64_t second = write("processed_data/t/month=2025-03/part-2.parquet");
+  EXPECT_EQ(first - second, 3u) << first << " syncs, then " << second;
+}
+
 TEST_F(LocalStoreTest, SyncMakesAnUnsyncedObjectDurableLater) {
   // Sync pays the file's and the folder's fsync that the unsynced write skipped; the content is
   // untouched. Absent keys are kNotFound, bad keys kInvalidArgument, as for every call.

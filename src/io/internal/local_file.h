@@ -19,7 +19,7 @@ namespace saleslake::io::internal {
 constexpr std::string_view kTempPrefix = ".tmp-";
 
 Status SyncDir(const std::string& dir);
-// mkdir -p.
+// mkdir -p; each folder it makes is synced into its parent (SyncDir of the parent).
 Status MakeDirs(const std::string& dir);
 
 // Group commit for many small atomic writes: one syncfs(2) of the file system makes durable every
