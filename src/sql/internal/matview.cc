@@ -335,14 +335,6 @@ void Conjuncts(const ExprPtr& e, std::vector<ExprPtr>& out) {
   out.push_back(e);
 }
 
-bool HasSubquery(const Expr& e) {
-  if (e.kind == ExprKind::kScalarSubquery || e.kind == ExprKind::kInSubquery || e.kind == ExprKind::kExists)
-    return true;
-  for (const auto& a : e.args)
-    if (HasSubquery(*a)) return true;
-  return false;
-}
-
 bool AnyNonDeterministic(const PlanNode& n) {
   auto bad = [](const ExprPtr& e) { return e && !e->deterministic(); };
   if (bad(n.predicate)) return true;

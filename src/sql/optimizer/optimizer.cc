@@ -21,13 +21,6 @@ bool IsSemi(JoinType t) {
 // The child whose columns a semi or anti join outputs (the other is only probed or built).
 size_t KeptChild(JoinType t) { return t == JoinType::kRightSemi || t == JoinType::kRightAnti ? 1 : 0; }
 
-bool HasSubquery(const Expr& e) {
-  if (e.subquery) return true;
-  for (const auto& a : e.args)
-    if (HasSubquery(*a)) return true;
-  return false;
-}
-
 ExprPtr Rewrite(const ExprPtr& e, const std::function<ExprPtr(const Expr&)>& column) {
   if (e->kind == ExprKind::kColumn) return column(*e);
   if (e->args.empty()) return e;

@@ -77,13 +77,6 @@ void ForEachExprSlot(Node& n, F&& f) {
   }
 }
 
-bool HasSubquery(const Expr& e) {
-  if (e.subquery) return true;
-  for (const auto& a : e.args)
-    if (HasSubquery(*a)) return true;
-  return false;
-}
-
 using ScanReplacer = std::function<Result<PlanPtr>(const PlanNode& scan)>;
 
 Result<ExprPtr> ReplaceInExpr(const ExprPtr& e, const ScanReplacer& replace) {
@@ -154,6 +147,13 @@ bool PlanDeterministic(const PlanNode& plan) {
   for (const auto& c : plan.children)
     if (!PlanDeterministic(*c)) return false;
   return true;
+}
+
+bool HasSubquery(const Expr& e) {
+  if (e.subquery) return true;
+  for (const auto& a : e.args)
+    if (HasSubquery(*a)) return true;
+  return false;
 }
 
 void ColumnsOf(const Expr& e, std::set<int>& out) {

@@ -185,6 +185,8 @@ ExprPtr MakeColumn(int index, DataType type, std::string name = "");
 ExprPtr MakeLiteral(Value v);
 // Adds the input columns e reads (its column references) to out.
 void ColumnsOf(const Expr& e, std::set<int>& out);
+// Whether e or one of its arguments holds a subquery (a plan of its own).
+bool HasSubquery(const Expr& e);
 
 // ------------------------------------------------------------------ plan nodes
 
