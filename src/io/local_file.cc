@@ -246,13 +246,12 @@ Status MakeDirs(const std::string& dir) {
     return Status::IOError(dir + " exists and is not a directory");
   }
   SL_RETURN_IF_ERROR(MakeDirs(DirName(dir)));
-  if (mkdir(dir.c_str(), 0755) != 0) {
-    if (errno == EEXIST) return Status::OK();  // made meanwhile by another writer, who syncs it
-    return Status::FromErrno(errno, "mkdir " + dir);
-  }
   // The new folder's entry in its parent is made durable at once: a file's commit syncs the
   // file and the folder it lies in, not that folder's parent, so after a machine crash a new
-  // partition folder, and the committed file in it, could otherwise be gone. Once per folder.
+  // partition folder, and the committed file in it, could otherwise be gone. Once per folder;
+  // also when a concurrent writer made it first (EEXIST), since this writer's commit may
+  // otherwise finish before that writer's sync does.
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::FromErrno(errno, "mkdir " + dir);
   return SyncDir(DirName(dir));
 }
 
